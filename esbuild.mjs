@@ -1,0 +1,52 @@
+// Bundles the CLI, the extension host code, the benchmark (all Node, CommonJS) and the webview
+// (browser, IIFE). `--watch` rebuilds on change and prints errors in a problem-matcher friendly form.
+import * as esbuild from 'esbuild';
+import { existsSync } from 'node:fs';
+
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+
+/** Prints "[watch] build started/finished" lines that VS Code's esbuild problem matcher understands. */
+const problemMatcher = {
+  name: 'problem-matcher',
+  setup(build) {
+    build.onStart(() => console.log('[watch] build started'));
+    build.onEnd((result) => {
+      for (const { text, location } of result.errors) {
+        console.error(`✘ [ERROR] ${text}`);
+        if (location) console.error(`    ${location.file}:${location.line}:${location.column}:`);
+      }
+      console.log('[watch] build finished');
+    });
+  },
+};
+
+const node = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: !production,
+  minify: production,
+  external: ['vscode'],
+  logLevel: 'warning',
+  plugins: watch ? [problemMatcher] : [],
+};
+
+const builds = [
+  { ...node, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+];
+if (existsSync('src/extension.ts')) builds.push({ ...node, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' });
+if (existsSync('test/bench/bench.ts')) builds.push({ ...node, entryPoints: ['test/bench/bench.ts'], outfile: 'dist/bench.js' });
+if (existsSync('webview/main.ts')) {
+  builds.push({
+    bundle: true, platform: 'browser', target: 'es2022', format: 'iife', sourcemap: !production, minify: production,
+    entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js', logLevel: 'warning', plugins: watch ? [problemMatcher] : [],
+  });
+}
+
+if (watch) {
+  for (const b of builds) (await esbuild.context(b)).watch();
+} else {
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+}

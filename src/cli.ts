@@ -1,0 +1,154 @@
+/**
+ * The headless front end: `orchestrate run|resume|status|list`. It drives the same engine as the
+ * extension; tests, benchmarks and CI users run it.
+ */
+import * as path from 'node:path';
+import * as readline from 'node:readline/promises';
+import { existsSync, statSync } from 'node:fs';
+import {
+  ConfigError, loadProjectConfig, listRuns, mergeConfig, openProvider, Orchestrator, parseConfig, PlanError,
+  readLedger, effectiveStatus, type Config, type Provider, type Run, type RunOutcome,
+} from './engine';
+import { parseCli, UsageError, USAGE, type CliArgs } from './cli/args';
+import { finalReport, planTable, progressLine, statusLine } from './cli/report';
+
+export const EXIT = { completed: 0, failed: 1, usage: 2, partial: 3, cancelled: 130 } as const;
+
+const out = (s: string): void => { process.stdout.write(s + '\n'); };
+const err = (s: string): void => { process.stderr.write(s + '\n'); };
+
+async function main(argv: string[]): Promise<number> {
+  let args: CliArgs;
+  try {
+    args = parseCli(argv);
+  } catch (e) {
+    err(`${(e as Error).message}\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+  if (args.command === 'help') { out(USAGE); return 0; }
+  const workspace = path.resolve(args.workspace);
+  if (!existsSync(workspace) || !statSync(workspace).isDirectory()) {
+    err(`Workspace ${workspace} is not a folder`);
+    return EXIT.usage;
+  }
+  let config: Config;
+  try {
+    const file = await loadProjectConfig(workspace);
+    config = parseConfig(mergeConfig(file, args.overrides, args.simulate ? { provider: 'simulated' } : {}), 'settings (.orchestration/config.json and flags)');
+  } catch (e) {
+    err((e as Error).message);
+    return EXIT.usage;
+  }
+  if (args.command === 'list') return list(workspace, config, args);
+  if (args.command === 'status') return status(workspace, config, args);
+
+  let provider: Provider;
+  try {
+    provider = await openProvider(config, { apiKey: process.env.ANTHROPIC_API_KEY, workspace, ...(args.simLatencyMs ? { simulatedLatencyMs: args.simLatencyMs } : {}) });
+  } catch (e) {
+    err((e as Error).message);
+    return EXIT.usage;
+  }
+  const orchestrator = new Orchestrator({
+    workspace, config, model: provider.model, simulated: provider.simulated,
+    promptsDir: path.join(__dirname, '..', 'prompts'),
+  });
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = (): void => {
+    if (++interrupts > 1) process.exit(EXIT.cancelled); // a second Ctrl-C does not wait
+    err('\nCancelling… (press Ctrl-C again to quit at once)');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    return args.command === 'run'
+      ? await runTask(orchestrator, workspace, args, controller.signal)
+      : await resume(orchestrator, workspace, args, controller.signal);
+  } catch (e) {
+    if (controller.signal.aborted) { err('Cancelled.'); return EXIT.cancelled; }
+    if (e instanceof ConfigError || e instanceof UsageError) { err(e.message); return EXIT.usage; }
+    err(e instanceof PlanError ? e.message : `Failed: ${(e as Error).message}`);
+    return EXIT.failed;
+  } finally {
+    process.off('SIGINT', onSigint);
+    await provider.dispose();
+  }
+}
+
+async function runTask(orchestrator: Orchestrator, workspace: string, args: CliArgs, signal: AbortSignal): Promise<number> {
+  if (!args.yes && !process.stdin.isTTY) {
+    err('Refusing to start without confirmation: no terminal to ask on. Pass --yes to approve the plan unseen.');
+    return EXIT.usage;
+  }
+  err(`Planning: ${args.positional}`);
+  const run = await orchestrator.plan({ task: args.positional!, focus: args.focus, signal });
+  err(`\nRun ${run.id} — plan (${path.relative(workspace, path.join(run.dir, 'plan.md'))}):\n`);
+  err(planTable(run));
+  if (!args.yes) {
+    const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+    const answer = await rl.question('\nStart this run? [y/N] ').finally(() => rl.close());
+    if (!/^y(es)?$/i.test(answer.trim())) {
+      run.ledger.setRunStatus('cancelled', 'plan not approved');
+      await run.ledger.close();
+      err('Not started. The plan stays in ' + path.relative(workspace, run.dir));
+      return EXIT.cancelled;
+    }
+  }
+  return execute(run, workspace, args, signal, 'fresh');
+}
+
+async function resume(orchestrator: Orchestrator, workspace: string, args: CliArgs, signal: AbortSignal): Promise<number> {
+  const run = await orchestrator.open(args.positional!);
+  const mode = args.retryFailed ? 'retry-failed' : 'resume';
+  err(`${mode === 'resume' ? 'Resuming' : 'Retrying failed agents of'} run ${run.id}`);
+  return execute(run, workspace, args, signal, mode);
+}
+
+async function execute(run: Run, workspace: string, args: CliArgs, signal: AbortSignal, mode: 'fresh' | 'resume' | 'retry-failed'): Promise<number> {
+  const started = Date.now();
+  // Progress at a sane rate: on a terminal one line redrawn every second, else a line every 5 s.
+  const tty = process.stderr.isTTY;
+  const timer = setInterval(() => {
+    const line = progressLine(run.ledger.snapshot(), Date.now() - started);
+    if (tty) process.stderr.write(`\r\x1b[K${line}`); else err(line);
+  }, tty ? 1000 : 5000);
+  let outcome: RunOutcome;
+  try {
+    outcome = await run.execute({ signal, mode });
+  } finally {
+    clearInterval(timer);
+    if (tty) process.stderr.write('\r\x1b[K');
+    await run.ledger.close();
+  }
+  if (args.json) out(JSON.stringify({ runId: run.id, dir: run.dir, ...outcome }, null, 2));
+  else out(finalReport(run, outcome, workspace));
+  return EXIT[outcome.status as keyof typeof EXIT] ?? EXIT.failed;
+}
+
+async function list(workspace: string, config: Config, args: CliArgs): Promise<number> {
+  const runs = await listRuns(workspace, config.outputRoot);
+  if (args.json) { out(JSON.stringify(runs.map((r) => ({ runId: r.runId, status: r.status, task: r.task, costUsd: r.totals.costUsd })), null, 2)); return 0; }
+  if (!runs.length) { out(`No runs in ${path.join(workspace, config.outputRoot)}`); return 0; }
+  for (const r of runs) out(statusLine(r));
+  return 0;
+}
+
+async function status(workspace: string, config: Config, args: CliArgs): Promise<number> {
+  const runs = await listRuns(workspace, config.outputRoot);
+  const id = args.positional ?? runs[0]?.runId;
+  if (!id) { err('No runs yet.'); return EXIT.usage; }
+  let snap;
+  try { snap = await readLedger(workspace, config.outputRoot, id); } catch (e) { err((e as Error).message); return EXIT.usage; }
+  snap = { ...snap, status: effectiveStatus(snap) };
+  if (args.json) { out(JSON.stringify(snap, null, 2)); return 0; }
+  out(statusLine(snap));
+  if (snap.reason) out(`  reason: ${snap.reason}`);
+  for (const a of snap.agents) {
+    out(`  ${a.id.padEnd(8)} ${a.status.padEnd(10)} ${a.tier.padEnd(6)} ${a.outputFile.padEnd(18)} ${a.error ?? a.returned ?? ''}`.trimEnd());
+  }
+  if (snap.status === 'interrupted') out(`\nThis run was cut off. Finish it with: orchestrate resume ${snap.runId}`);
+  return 0;
+}
+
+main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e) => { err(String(e?.stack ?? e)); process.exitCode = EXIT.failed; });

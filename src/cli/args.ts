@@ -1,0 +1,102 @@
+import { parseArgs } from 'node:util';
+
+export class UsageError extends Error {
+  constructor(message: string) { super(message); this.name = 'UsageError'; }
+}
+
+export const USAGE = `Usage:
+  orchestrate run "<task>" [--workspace DIR] [--yes] [--simulate] [--json] [--focus DIR]...
+                           [--scheduling continuous|waves] [--max-concurrent N] [--retries N]
+                           [--max-cost USD] [--max-tokens N] [--output-root DIR] [--set key=value]...
+  orchestrate resume <runId> [--workspace DIR] [--simulate] [--json] [--retry-failed]
+  orchestrate status [runId] [--workspace DIR] [--json]
+  orchestrate list [--workspace DIR] [--json]
+
+Settings come from .orchestration/config.json in the workspace, then from flags.
+The API key comes from ANTHROPIC_API_KEY; ANTHROPIC_BASE_URL points at another endpoint.
+Exit codes: 0 completed, 3 partial, 1 failed, 2 usage or configuration error, 130 cancelled.`;
+
+export interface CliArgs {
+  command: 'run' | 'resume' | 'status' | 'list' | 'help';
+  positional: string | undefined;
+  workspace: string;
+  yes: boolean;
+  simulate: boolean;
+  json: boolean;
+  retryFailed: boolean;
+  focus: string[];
+  simLatencyMs: number | undefined;
+  /** Config overrides from flags, validated later with the project file by parseConfig. */
+  overrides: Record<string, unknown>;
+}
+
+const num = (flag: string, v: string | undefined): number | undefined => {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new UsageError(`${flag} expects a number, got "${v}"`);
+  return n;
+};
+
+/** Parses argv (without node and script). Throws UsageError with the reason. */
+export function parseCli(argv: string[]): CliArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv, allowPositionals: true, strict: true,
+      options: {
+        workspace: { type: 'string', short: 'w' }, yes: { type: 'boolean', short: 'y' },
+        simulate: { type: 'boolean' }, json: { type: 'boolean' }, 'retry-failed': { type: 'boolean' },
+        focus: { type: 'string', multiple: true }, scheduling: { type: 'string' },
+        'max-concurrent': { type: 'string' }, retries: { type: 'string' }, 'max-cost': { type: 'string' },
+        'max-tokens': { type: 'string' }, 'output-root': { type: 'string' }, set: { type: 'string', multiple: true },
+        'sim-latency': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const { values: v, positionals } = parsed;
+  const [cmd, arg, ...extra] = positionals;
+  if (v.help || cmd === 'help' || cmd === undefined) return { ...base(v), command: 'help', positional: undefined };
+  if (!['run', 'resume', 'status', 'list'].includes(cmd)) throw new UsageError(`Unknown command "${cmd}"`);
+  if (extra.length) throw new UsageError(`Unexpected argument "${extra[0]}" (quote the task)`);
+  if (cmd === 'run' && !arg?.trim()) throw new UsageError('run needs a task: orchestrate run "Audit this repo for security issues"');
+  if (cmd === 'resume' && !arg) throw new UsageError('resume needs a run id (see: orchestrate list)');
+  return { ...base(v), command: cmd as CliArgs['command'], positional: arg };
+}
+
+function base(v: Record<string, string | boolean | string[] | undefined>): Omit<CliArgs, 'command' | 'positional'> {
+  const overrides: Record<string, unknown> = {};
+  const set = (k: string, val: unknown): void => { if (val !== undefined) overrides[k] = val; };
+  set('scheduling', v.scheduling);
+  set('maxConcurrent', num('--max-concurrent', v['max-concurrent'] as string | undefined));
+  set('retries', num('--retries', v.retries as string | undefined));
+  set('maxCostUsd', num('--max-cost', v['max-cost'] as string | undefined));
+  set('maxTokens', num('--max-tokens', v['max-tokens'] as string | undefined));
+  set('outputRoot', v['output-root']);
+  for (const pair of (v.set as string[] | undefined) ?? []) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--set expects key=value, got "${pair}"`);
+    const key = pair.slice(0, eq);
+    const raw = pair.slice(eq + 1);
+    let value: unknown = raw;
+    try { value = JSON.parse(raw); } catch { /* a plain string */ }
+    setPath(overrides, key.split('.'), value);
+  }
+  return {
+    workspace: (v.workspace as string | undefined) ?? process.cwd(),
+    yes: !!v.yes, simulate: !!v.simulate, json: !!v.json, retryFailed: !!v['retry-failed'],
+    focus: (v.focus as string[] | undefined) ?? [],
+    simLatencyMs: num('--sim-latency', v['sim-latency'] as string | undefined),
+    overrides,
+  };
+}
+
+function setPath(obj: Record<string, unknown>, keys: string[], value: unknown): void {
+  let cur = obj;
+  for (const k of keys.slice(0, -1)) {
+    if (typeof cur[k] !== 'object' || cur[k] === null) cur[k] = {};
+    cur = cur[k] as Record<string, unknown>;
+  }
+  cur[keys[keys.length - 1]!] = value;
+}

@@ -1,0 +1,90 @@
+import type { Ledger } from './ledger';
+import { ModelError, type ChatMessage, type ContentBlock, type ToolDefinition } from './model';
+import type { RequestPolicy } from './requests';
+import { executeTool, type ToolContext } from './tools';
+import type { Usage } from './types';
+
+export interface ConversationParams {
+  agentId: string;
+  model: string;
+  /** The agent's tier cap, the ceiling for the per-model request gate. */
+  cap: number;
+  system: string;
+  /** Text every agent of a group shares (run task, domain brief): placed first and cached. */
+  sharedBlock?: string;
+  userBlock: string;
+  tools: ToolDefinition[];
+  toolCtx: ToolContext | null;
+  maxTurns: number;
+  maxTokens: number;
+  requestTimeoutMs: number;
+  caching: boolean;
+  signal: AbortSignal;
+  policy: RequestPolicy;
+  ledger: Ledger;
+  price(model: string, usage: Usage): number;
+}
+
+export interface ConversationResult {
+  text: string;
+  /** Prompt tokens of the last request as the API counted them (input + cache read + cache write). */
+  lastPromptTokens: number;
+}
+
+const EPHEMERAL = { type: 'ephemeral' } as const;
+
+/**
+ * One agent attempt: request → tool calls → tool results → … until the model answers without
+ * tools or the turn limit is hit. Requests are stateless (the whole conversation is re-sent), so
+ * any Messages-compatible endpoint works; prompt caching makes the re-sent prefix cheap.
+ */
+export async function converse(p: ConversationParams): Promise<ConversationResult> {
+  const first: ContentBlock[] = [];
+  if (p.sharedBlock) first.push({ type: 'text', text: p.sharedBlock, ...(p.caching ? { cache_control: EPHEMERAL } : {}) });
+  first.push({ type: 'text', text: p.userBlock });
+  const messages: ChatMessage[] = [{ role: 'user', content: first }];
+  const system = [{ type: 'text' as const, text: p.system, ...(p.caching ? { cache_control: EPHEMERAL } : {}) }];
+
+  for (let turn = 1; turn <= p.maxTurns; turn++) {
+    const res = await p.policy.send({
+      model: p.model,
+      system,
+      messages: p.caching ? withRollingBreakpoint(messages) : messages,
+      ...(p.tools.length ? { tools: p.tools, toolChoice: { type: 'auto' as const } } : {}),
+      maxTokens: p.maxTokens,
+      signal: p.signal,
+      timeoutMs: p.requestTimeoutMs,
+    }, p.cap);
+    p.ledger.addUsage(p.agentId, res.model, res.usage, p.price(res.model, res.usage));
+    const toolUses = res.content.filter((b): b is Extract<ContentBlock, { type: 'tool_use' }> => b.type === 'tool_use');
+    const text = res.content.filter((b) => b.type === 'text').map((b) => (b as { text: string }).text).join('\n').trim();
+    const lastPromptTokens = res.usage.input + res.usage.cacheRead + res.usage.cacheWrite;
+    if (toolUses.length === 0) return { text, lastPromptTokens };
+    if (!p.toolCtx) throw new ModelError(`model called tool ${toolUses[0]!.name} but this agent has no tools`, 'invalid');
+
+    messages.push({ role: 'assistant', content: res.content });
+    const results: ContentBlock[] = [];
+    for (const use of toolUses) {
+      p.signal.throwIfAborted();
+      const r = await executeTool(use.name, use.input, p.toolCtx);
+      p.ledger.recordTool(p.agentId, use.name, !r.isError, r.isError ? r.content.slice(0, 200) : undefined);
+      results.push({ type: 'tool_result', tool_use_id: use.id, content: r.content, ...(r.isError ? { is_error: true } : {}) });
+    }
+    messages.push({ role: 'user', content: results });
+  }
+  throw new ModelError(`turn limit of ${p.maxTurns} reached before the agent finished`, 'invalid');
+}
+
+/**
+ * Marks the last block of the conversation as a cache breakpoint (on a copy), so each turn reads
+ * the previous turn's prefix from the cache and writes only the new tail. With the system and
+ * shared-brief breakpoints that makes three of the four the API allows.
+ */
+function withRollingBreakpoint(messages: ChatMessage[]): ChatMessage[] {
+  if (messages.length < 2) return messages;
+  const last = messages[messages.length - 1]!;
+  const blocks = last.content.slice();
+  const tail = blocks[blocks.length - 1]!;
+  if (tail.type === 'text' || tail.type === 'tool_result') blocks[blocks.length - 1] = { ...tail, cache_control: EPHEMERAL };
+  return [...messages.slice(0, -1), { ...last, content: blocks }];
+}

@@ -1,0 +1,124 @@
+import { z } from 'zod';
+import { TIERS, type Tier } from './types';
+
+/** Price per million tokens, USD. */
+export const PriceSchema = z.object({
+  input: z.number().nonnegative(),
+  output: z.number().nonnegative(),
+  cacheRead: z.number().nonnegative(),
+  cacheWrite: z.number().nonnegative(),
+}).strict();
+export type Price = z.infer<typeof PriceSchema>;
+
+const tierMap = <T extends z.ZodTypeAny>(value: T) => z.object({ haiku: value, sonnet: value, opus: value }).strict();
+
+export const DEFAULT_MODELS: Record<Tier, string> = {
+  haiku: 'claude-haiku-5-5',
+  sonnet: 'claude-sonnet-5-5',
+  opus: 'claude-opus-5-5',
+};
+
+export const DEFAULT_PRICES: Record<string, Price> = {
+  'claude-haiku-5-5': { input: 1, output: 5, cacheRead: 0.1, cacheWrite: 1.25 },
+  'claude-sonnet-5-5': { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 },
+  'claude-opus-5-5': { input: 5, output: 25, cacheRead: 0.5, cacheWrite: 6.25 },
+};
+
+/**
+ * Every knob of a run. The same schema validates `.orchestration/config.json`, CLI flags and the
+ * VS Code settings, so an error always names the key that was wrong.
+ */
+export const ConfigSchema = z.object({
+  provider: z.enum(['anthropic', 'simulated']).default('anthropic'),
+  baseUrl: z.string().url().nullable().default(null),
+  models: tierMap(z.string().min(1)).default(DEFAULT_MODELS),
+  maxConcurrent: z.number().int().min(1).max(64).default(8),
+  tierCaps: tierMap(z.number().int().min(1).max(64)).default({ haiku: 12, sonnet: 8, opus: 4 }),
+  scheduling: z.enum(['continuous', 'waves']).default('continuous'),
+  /** Extra attempts for a worker whose output is missing or unfinished (0–2). */
+  retries: z.number().int().min(0).max(2).default(1),
+  /** Attempts per request on transient API errors (429, 5xx, 529, resets, timeouts). */
+  transientRetries: z.number().int().min(0).max(10).default(6),
+  /** First backoff for a transient error without retry-after; doubles each try, with jitter. */
+  retryBaseMs: z.number().int().min(1).max(60_000).default(1_000),
+  /** Longest wait honoured from a retry-after header, in ms; longer waits are capped. */
+  maxRetryAfterMs: z.number().int().min(0).max(600_000).default(60_000),
+  agentTimeoutMs: z.number().int().min(1_000).max(3_600_000).default(300_000),
+  requestTimeoutMs: z.number().int().min(1_000).max(3_600_000).default(120_000),
+  maxTurns: z.number().int().min(1).max(100).default(20),
+  maxTokensPerResponse: z.number().int().min(256).max(64_000).default(8_192),
+  maxFailedWorkers: z.number().int().min(1).max(1_000).default(3),
+  outputRoot: z.string().min(1).refine((p) => !p.includes('..'), 'must stay inside the workspace').default('.orchestration'),
+  prices: z.record(z.string(), PriceSchema).default(DEFAULT_PRICES),
+  domains: z.object({ min: z.number().int().min(1), max: z.number().int().min(1) }).strict()
+    .refine((d) => d.min <= d.max, 'min must not exceed max').default({ min: 3, max: 5 }),
+  workersPerDomain: z.object({ min: z.number().int().min(1), max: z.number().int().min(1) }).strict()
+    .refine((d) => d.min <= d.max, 'min must not exceed max').default({ min: 3, max: 8 }),
+  planRetries: z.number().int().min(0).max(5).default(2),
+  maxCostUsd: z.number().positive().nullable().default(null),
+  maxTokens: z.number().int().positive().nullable().default(null),
+  /** Adaptive concurrency: halve a model's limit on 429/529, grow it back by one per success streak. */
+  adaptiveConcurrency: z.boolean().default(true),
+  promptCaching: z.boolean().default(true),
+}).strict();
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  constructor(message: string, readonly issues: string[] = []) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Formats zod issues as "key.path: what was wrong" lines. */
+export function formatIssues(error: z.ZodError, prefix = ''): string[] {
+  return error.issues.map((i) => {
+    const key = [prefix, ...i.path.map(String)].filter(Boolean).join('.');
+    return `${key || '(root)'}: ${i.message}`;
+  });
+}
+
+/** Validates a partial config (file, flags, settings merged) and fills defaults. */
+export function parseConfig(input: unknown, source = 'config'): Config {
+  const r = ConfigSchema.safeParse(input ?? {});
+  if (!r.success) {
+    const issues = formatIssues(r.error);
+    throw new ConfigError(`Invalid ${source}:\n  ${issues.join('\n  ')}`, issues);
+  }
+  return r.data;
+}
+
+/** Shallow-merges config layers; nested tier maps merge per key so one tier can be overridden alone. */
+export function mergeConfig(...layers: Array<Record<string, unknown> | undefined>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const layer of layers) {
+    if (!layer) continue;
+    for (const [k, v] of Object.entries(layer)) {
+      if (v === undefined) continue;
+      const prev = out[k];
+      out[k] = isPlainObject(prev) && isPlainObject(v) ? { ...prev, ...v } : v;
+    }
+  }
+  return out;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The price of a model id; a reported id with a date suffix (claude-sonnet-5-5-20261001) matches by prefix. */
+export function findPrice(prices: Config['prices'], model: string): Price | undefined {
+  return prices[model] ?? Object.entries(prices).find(([k]) => model.startsWith(k))?.[1];
+}
+
+/** USD for one response's usage, or null when the model has no price. */
+export function costOf(prices: Config['prices'], model: string, u: { input: number; output: number; cacheRead: number; cacheWrite: number }): number | null {
+  const p = findPrice(prices, model);
+  return p ? (u.input * p.input + u.output * p.output + u.cacheRead * p.cacheRead + u.cacheWrite * p.cacheWrite) / 1e6 : null;
+}
+
+export function isTier(v: string): v is Tier {
+  return (TIERS as readonly string[]).includes(v);
+}

@@ -1,0 +1,36 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { SENTINEL } from './types';
+
+/** Writes via a temp file in the same folder + rename, so a crash never leaves half a file. */
+export async function writeFileAtomic(file: string, data: string): Promise<void> {
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    await fs.writeFile(tmp, data, 'utf8');
+    await fs.rename(tmp, file);
+  } catch (err) {
+    await fs.rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+export async function readTextOrNull(file: string): Promise<string | null> {
+  try {
+    return await fs.readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+/** True when the text's last non-blank line is exactly the sentinel. */
+export function endsWithSentinel(text: string | null): boolean {
+  if (text === null) return false;
+  return text.trimEnd().split('\n').pop()?.trim() === SENTINEL;
+}
+
+export async function fileEndsWithSentinel(file: string): Promise<boolean> {
+  return endsWithSentinel(await readTextOrNull(file));
+}

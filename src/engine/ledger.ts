@@ -1,0 +1,286 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { EventEmitter } from 'node:events';
+import { writeFileAtomic } from './files';
+import {
+  AGENT_STATUSES, addUsage, SETTLED_STATUSES, ZERO_USAGE,
+  type AgentRecord, type AgentStatus, type CostEstimate, type Disposable, type EngineEvent, type EngineEventInput,
+  type Gap, type LedgerSnapshot, type RunStatus, type RunTotals, type Usage,
+} from './types';
+
+/** Usage recorded under this id counts in the run totals but belongs to no agent. */
+export const PLANNER_ID = 'planner';
+
+/** Which agent transitions are legal. Anything else is an engine bug and throws. */
+const TRANSITIONS: Record<AgentStatus, readonly AgentStatus[]> = {
+  pending: ['queued', 'running', 'skipped', 'cancelled', 'failed'],
+  queued: ['running', 'skipped', 'cancelled', 'failed'],
+  running: ['verifying', 'retrying', 'completed', 'failed', 'cancelled'],
+  verifying: ['completed', 'retrying', 'failed', 'cancelled'],
+  retrying: ['queued', 'running', 'failed', 'cancelled'],
+  completed: [],
+  failed: [],
+  cancelled: [],
+  skipped: [],
+};
+
+export interface LedgerOptions {
+  /** Snapshots are coalesced: at most one write per interval while agents change. */
+  snapshotIntervalMs?: number;
+  now?: () => number;
+}
+
+export function emptyTotals(): RunTotals {
+  return {
+    agentsByStatus: Object.fromEntries(AGENT_STATUSES.map((s) => [s, 0])) as Record<AgentStatus, number>,
+    usage: { ...ZERO_USAGE }, costUsd: 0, costByModel: {}, requests: 0, toolCalls: 0,
+    parentContextTokens: 0, flatBaselineTokens: 0, wallMs: 0,
+  };
+}
+
+/**
+ * The run's state: agent records and run status. It owns persistence (ledger.json snapshot,
+ * events.jsonl append-only log) and fires change events that views subscribe to. Work per event
+ * is constant: totals are kept incrementally and snapshots are coalesced.
+ */
+export class Ledger {
+  private readonly state: LedgerSnapshot;
+  private readonly byId = new Map<string, AgentRecord>();
+  private readonly emitter = new EventEmitter();
+  private readonly ledgerFile: string;
+  private readonly eventsFile: string;
+  private readonly interval: number;
+  private readonly now: () => number;
+  private seq = 0;
+  private pendingLines: string[] = [];
+  private snapshotTimer: NodeJS.Timeout | null = null;
+  private writing: Promise<void> = Promise.resolve();
+  private dirty = false;
+  private closed = false;
+  /** Bytes appended to events.jsonl plus bytes of the latest snapshot write (for the scale bench). */
+  bytesWritten = 0;
+
+  constructor(readonly dir: string, initial: LedgerSnapshot, opts: LedgerOptions = {}) {
+    this.state = initial;
+    this.interval = opts.snapshotIntervalMs ?? 250;
+    this.now = opts.now ?? Date.now;
+    this.ledgerFile = path.join(dir, 'ledger.json');
+    this.eventsFile = path.join(dir, 'events.jsonl');
+    this.emitter.setMaxListeners(100);
+    this.rebuildIndex();
+  }
+
+  /** A fresh ledger for a run that is about to be planned. */
+  static create(dir: string, init: { runId: string; task: string; workspace: string; simulated: boolean }, opts: LedgerOptions = {}): Ledger {
+    const t = new Date((opts.now ?? Date.now)()).toISOString();
+    return new Ledger(dir, {
+      version: 1, ...init, status: 'planning', reason: null, createdAt: t, updatedAt: t,
+      startedAt: null, endedAt: null, pid: process.pid, estimate: null, gaps: [], agents: [], totals: emptyTotals(),
+    }, opts);
+  }
+
+  /** Reads ledger.json and continues its event numbering. */
+  static async load(dir: string, opts: LedgerOptions = {}): Promise<Ledger> {
+    const raw = await fs.readFile(path.join(dir, 'ledger.json'), 'utf8');
+    const snap = JSON.parse(raw) as LedgerSnapshot;
+    const ledger = new Ledger(dir, snap, opts);
+    ledger.seq = await lastSeq(path.join(dir, 'events.jsonl'));
+    return ledger;
+  }
+
+  snapshot(): LedgerSnapshot {
+    return structuredClone(this.state);
+  }
+
+  get runId(): string { return this.state.runId; }
+  get status(): RunStatus { return this.state.status; }
+  get agents(): readonly AgentRecord[] { return this.state.agents; }
+  get totals(): Readonly<RunTotals> { return this.state.totals; }
+  get gaps(): readonly Gap[] { return this.state.gaps; }
+
+  get(id: string): AgentRecord | undefined {
+    return this.byId.get(id);
+  }
+
+  onDidChange(listener: (e: EngineEvent) => void): Disposable {
+    this.emitter.on('change', listener);
+    return { dispose: () => { this.emitter.off('change', listener); } };
+  }
+
+  /** Moves an agent to a new status; throws on a transition the state machine does not allow. */
+  transition(id: string, status: AgentStatus, patch: Partial<Pick<AgentRecord, 'error' | 'attempts'>> = {}): void {
+    const a = this.must(id);
+    if (a.status === status) return;
+    if (!TRANSITIONS[a.status].includes(status)) {
+      throw new Error(`Agent ${id}: illegal transition ${a.status} → ${status}`);
+    }
+    const t = new Date(this.now()).toISOString();
+    this.state.totals.agentsByStatus[a.status]--;
+    this.state.totals.agentsByStatus[status]++;
+    a.status = status;
+    if (status === 'queued') a.queuedAt = t;
+    if (status === 'running' && !a.startedAt) a.startedAt = t;
+    if (SETTLED_STATUSES.has(status)) a.endedAt = t;
+    if (patch.error !== undefined) a.error = patch.error;
+    if (patch.attempts !== undefined) a.attempts = patch.attempts;
+    this.emit({ type: 'agent', id, status, attempt: a.attempts, error: a.error });
+  }
+
+  /**
+   * Outside the state machine, for resume and retry-failed only: puts an agent back to pending
+   * (its usage history kept), or marks one completed whose file proves it finished before a crash.
+   */
+  restore(id: string, status: 'pending' | 'completed'): void {
+    const a = this.must(id);
+    if (a.status === status) return;
+    this.state.totals.agentsByStatus[a.status]--;
+    this.state.totals.agentsByStatus[status]++;
+    a.status = status;
+    a.error = null;
+    if (status === 'pending') { a.endedAt = null; a.attempts = 0; a.startedAt = null; }
+    else { a.endedAt ??= new Date(this.now()).toISOString(); }
+    this.emit({ type: 'agent', id, status, attempt: a.attempts, error: null });
+  }
+
+  /** Installs the planned agents (once, when planning succeeds). */
+  setPlanned(agents: AgentRecord[], estimate: CostEstimate): void {
+    this.state.agents = agents;
+    this.state.estimate = estimate;
+    const counts = emptyTotals().agentsByStatus;
+    for (const a of agents) counts[a.status]++;
+    this.state.totals.agentsByStatus = counts;
+    this.rebuildIndex();
+    this.scheduleSnapshot();
+  }
+
+  /** Records one response's usage. `PLANNER_ID` counts in the totals without an agent record. */
+  addUsage(id: string, model: string, usage: Usage, costUsd: number): void {
+    if (id !== PLANNER_ID) {
+      const a = this.must(id);
+      a.usage = addUsage(a.usage, usage);
+      a.costUsd += costUsd;
+      a.requests++;
+      a.modelReported = model;
+    }
+    const tot = this.state.totals;
+    tot.usage = addUsage(tot.usage, usage);
+    tot.costUsd += costUsd;
+    tot.costByModel[model] = (tot.costByModel[model] ?? 0) + costUsd;
+    tot.requests++;
+    this.emit({ type: 'usage', id, model, usage, costUsd });
+  }
+
+  recordTool(id: string, name: string, ok: boolean, detail?: string): void {
+    this.must(id).toolCalls++;
+    this.state.totals.toolCalls++;
+    this.emit({ type: 'tool', id, name, ok, ...(detail ? { detail } : {}) });
+  }
+
+  setReturn(id: string, text: string, tokens: number): void {
+    const a = this.must(id);
+    a.returned = text;
+    a.returnTokens = tokens;
+    this.emit({ type: 'return', id, text, tokens });
+  }
+
+  setRunStatus(status: RunStatus, reason: string | null = null): void {
+    const t = new Date(this.now()).toISOString();
+    this.state.status = status;
+    this.state.reason = reason;
+    if (status === 'running') {
+      this.state.startedAt ??= t;
+      this.state.endedAt = null;
+      this.state.pid = process.pid;
+    }
+    if (status === 'completed' || status === 'partial' || status === 'failed' || status === 'cancelled') {
+      this.state.endedAt = t;
+      this.state.pid = null;
+    }
+    this.emit({ type: 'run', status, reason }, true);
+  }
+
+  setGaps(gaps: Gap[]): void { this.state.gaps = gaps; this.scheduleSnapshot(); }
+
+  patchTotals(patch: Partial<Pick<RunTotals, 'parentContextTokens' | 'flatBaselineTokens' | 'wallMs'>>): void {
+    Object.assign(this.state.totals, patch);
+    this.scheduleSnapshot();
+  }
+
+  log(level: 'info' | 'warn' | 'error', message: string): void {
+    this.emit({ type: 'log', level, message });
+  }
+
+  /** Writes the snapshot and pending events now. */
+  async flush(): Promise<void> {
+    if (this.snapshotTimer) { clearTimeout(this.snapshotTimer); this.snapshotTimer = null; }
+    this.dirty = true;
+    await this.writeOut();
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    this.closed = true;
+    this.emitter.removeAllListeners();
+  }
+
+  private emit(input: EngineEventInput, immediate = false): void {
+    const event = { seq: ++this.seq, t: new Date(this.now()).toISOString(), ...input } as EngineEvent;
+    this.state.updatedAt = event.t;
+    this.pendingLines.push(JSON.stringify(event));
+    this.emitter.emit('change', event);
+    if (immediate) { void this.flush().catch(() => undefined); } else { this.scheduleSnapshot(); }
+  }
+
+  private scheduleSnapshot(): void {
+    this.dirty = true;
+    if (this.snapshotTimer || this.closed) return;
+    this.snapshotTimer = setTimeout(() => {
+      this.snapshotTimer = null;
+      void this.writeOut().catch(() => undefined);
+    }, this.interval);
+    this.snapshotTimer.unref?.();
+  }
+
+  /** Serialises writes: events are appended before the snapshot that reflects them. */
+  private writeOut(): Promise<void> {
+    this.writing = this.writing.then(async () => {
+      if (!this.dirty && this.pendingLines.length === 0) return;
+      const lines = this.pendingLines;
+      this.pendingLines = [];
+      if (lines.length) {
+        const chunk = lines.join('\n') + '\n';
+        await fs.appendFile(this.eventsFile, chunk, 'utf8');
+        this.bytesWritten += Buffer.byteLength(chunk);
+      }
+      if (this.dirty) {
+        this.dirty = false;
+        const json = JSON.stringify(this.state, null, 1);
+        await writeFileAtomic(this.ledgerFile, json);
+        this.bytesWritten += Buffer.byteLength(json);
+      }
+    });
+    return this.writing;
+  }
+
+  private must(id: string): AgentRecord {
+    const a = this.byId.get(id);
+    if (!a) throw new Error(`Unknown agent ${id}`);
+    return a;
+  }
+
+  private rebuildIndex(): void {
+    this.byId.clear();
+    for (const a of this.state.agents) this.byId.set(a.id, a);
+  }
+}
+
+async function lastSeq(file: string): Promise<number> {
+  try {
+    const text = await fs.readFile(file, 'utf8');
+    const lines = text.trimEnd().split('\n');
+    for (let i = lines.length - 1; i >= 0; i--) {
+      try { return (JSON.parse(lines[i]!) as { seq: number }).seq; } catch { /* torn last line after a crash */ }
+    }
+  } catch { /* no events yet */ }
+  return 0;
+}

@@ -1,0 +1,72 @@
+/**
+ * The model-client interface the engine talks to. `anthropic.ts` is the only implementation that
+ * imports the SDK; everything else in the engine sees these plain shapes.
+ */
+import type { Usage } from './types';
+
+export interface CacheControl { type: 'ephemeral' }
+
+export type ContentBlock =
+  | { type: 'text'; text: string; cache_control?: CacheControl }
+  | { type: 'tool_use'; id: string; name: string; input: unknown }
+  | { type: 'tool_result'; tool_use_id: string; content: string; is_error?: boolean; cache_control?: CacheControl };
+
+export interface ChatMessage {
+  role: 'user' | 'assistant';
+  content: ContentBlock[];
+}
+
+export interface ToolDefinition {
+  name: string;
+  description: string;
+  input_schema: Record<string, unknown>;
+  cache_control?: CacheControl;
+}
+
+export interface ModelRequest {
+  model: string;
+  system: Array<{ type: 'text'; text: string; cache_control?: CacheControl }>;
+  messages: ChatMessage[];
+  tools?: ToolDefinition[];
+  toolChoice?: { type: 'auto' } | { type: 'tool'; name: string };
+  maxTokens: number;
+  signal: AbortSignal;
+  timeoutMs: number;
+}
+
+export interface ModelResponse {
+  model: string;                         // the model the API reports
+  content: Array<Extract<ContentBlock, { type: 'text' } | { type: 'tool_use' }>>;
+  stopReason: string | null;
+  usage: Usage;
+  /** Rate-limit headers of the response, for adaptive concurrency. */
+  rateLimit?: RateLimitInfo;
+}
+
+export interface RateLimitInfo {
+  requestsRemaining?: number;
+  tokensRemaining?: number;
+  resetAt?: number;                      // epoch ms
+}
+
+/** How a failed request should be treated. */
+export type ModelErrorKind = 'transient' | 'terminal' | 'invalid' | 'aborted';
+
+/** The error every ModelClient throws, already classified. */
+export class ModelError extends Error {
+  constructor(
+    message: string,
+    readonly kind: ModelErrorKind,
+    readonly status: number | null = null,
+    readonly retryAfterMs: number | null = null,
+    /** True for 429/529: the server asked us to slow down, so concurrency should shrink. */
+    readonly slowDown = false,
+  ) {
+    super(message);
+    this.name = 'ModelError';
+  }
+}
+
+export interface ModelClient {
+  create(req: ModelRequest): Promise<ModelResponse>;
+}

@@ -1,0 +1,31 @@
+import { AnthropicModelClient } from './anthropic';
+import { ConfigError, type Config } from './config';
+import type { ModelClient } from './model';
+import { startSimulator } from '../simulator';
+
+export class MissingApiKeyError extends ConfigError {
+  constructor() {
+    super('No Anthropic API key: set one (VS Code: "Orchestration: Set API Key"; CLI: ANTHROPIC_API_KEY), or use the simulated provider (--simulate)');
+    this.name = 'MissingApiKeyError';
+  }
+}
+
+export interface Provider {
+  model: ModelClient;
+  simulated: boolean;
+  dispose(): Promise<void>;
+}
+
+/**
+ * The model client for a config. `simulated` starts the bundled offline model on 127.0.0.1 and
+ * talks to it through the real SDK, so the simulated path exercises the same code as the real one.
+ */
+export async function openProvider(config: Config, opts: { apiKey?: string | undefined; workspace: string; simulatedLatencyMs?: number }): Promise<Provider> {
+  if (config.provider === 'simulated') {
+    const sim = await startSimulator({ workspace: opts.workspace, ...(opts.simulatedLatencyMs ? { latencyMs: opts.simulatedLatencyMs } : {}) });
+    return { model: new AnthropicModelClient({ apiKey: 'simulated', baseUrl: sim.baseUrl }), simulated: true, dispose: () => sim.close() };
+  }
+  const apiKey = opts.apiKey?.trim();
+  if (!apiKey) throw new MissingApiKeyError();
+  return { model: new AnthropicModelClient({ apiKey, baseUrl: config.baseUrl }), simulated: false, dispose: async () => undefined };
+}

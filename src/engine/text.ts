@@ -1,0 +1,40 @@
+/** Rough token count (≈4 characters a token), used where no API count exists. */
+export function estimateTokens(text: string): number {
+  return Math.ceil(text.length / 4);
+}
+
+/**
+ * A worker's return: the first sentence, at most `maxChars`. Longer returns are cut on a word
+ * boundary with an ellipsis, so nothing a worker says can flood its coordinator.
+ */
+export function trimToSentence(text: string, maxChars = 200): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  const m = flat.match(/^.*?[.!?](?=\s|$)/);
+  const sentence = m ? m[0] : flat;
+  return cut(sentence, maxChars);
+}
+
+/** A coordinator's return: at most `maxWords` words, keeping line structure. */
+export function trimToWords(text: string, maxWords = 300): string {
+  const trimmed = text.trim();
+  let count = 0;
+  const out: string[] = [];
+  for (const token of trimmed.split(/(\s+)/)) {
+    if (/^\s+$/.test(token) || token === '') { out.push(token); continue; }
+    if (count === maxWords) { return out.join('').trimEnd() + ' …'; }
+    count++;
+    out.push(token);
+  }
+  return out.join('');
+}
+
+export function wordCount(text: string): number {
+  return text.trim() ? text.trim().split(/\s+/).length : 0;
+}
+
+function cut(s: string, max: number): string {
+  if (s.length <= max) return s;
+  const head = s.slice(0, max - 1);
+  const space = head.lastIndexOf(' ');
+  return (space > max * 0.6 ? head.slice(0, space) : head) + '…';
+}

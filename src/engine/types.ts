@@ -1,0 +1,138 @@
+/**
+ * The engine's shared vocabulary. Everything here is part of the public file contract
+ * (ledger.json, events.jsonl) or of the API the CLI and the VS Code glue build on.
+ */
+
+export const TIERS = ['haiku', 'sonnet', 'opus'] as const;
+export type Tier = (typeof TIERS)[number];
+
+export type AgentRole = 'worker' | 'coordinator' | 'final';
+
+export const AGENT_STATUSES = [
+  'pending', 'queued', 'running', 'verifying', 'retrying',
+  'completed', 'failed', 'cancelled', 'skipped',
+] as const;
+export type AgentStatus = (typeof AGENT_STATUSES)[number];
+
+/** Statuses after which an agent never changes again within one execution. */
+export const SETTLED_STATUSES: ReadonlySet<AgentStatus> = new Set(['completed', 'failed', 'cancelled', 'skipped']);
+
+export const RUN_STATUSES = [
+  'planning', 'awaiting-approval', 'running', 'completed', 'partial', 'failed', 'cancelled', 'interrupted',
+] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export const FINISHED_RUN_STATUSES: ReadonlySet<RunStatus> = new Set(['completed', 'partial', 'failed', 'cancelled']);
+
+export interface Usage {
+  input: number;
+  output: number;
+  cacheRead: number;
+  cacheWrite: number;
+}
+
+export const ZERO_USAGE: Readonly<Usage> = Object.freeze({ input: 0, output: 0, cacheRead: 0, cacheWrite: 0 });
+
+export function addUsage(a: Usage, b: Usage): Usage {
+  return { input: a.input + b.input, output: a.output + b.output, cacheRead: a.cacheRead + b.cacheRead, cacheWrite: a.cacheWrite + b.cacheWrite };
+}
+
+export interface AgentRecord {
+  id: string;                 // a1, a2 … for workers; coord-a for coordinators; final
+  role: AgentRole;
+  domain: string | null;      // domain id (a, b, …); null for the final synthesis
+  tier: Tier;
+  task: string;
+  scope: string[];
+  dependsOn: string[];
+  modelRequested: string;
+  modelReported: string | null;
+  status: AgentStatus;
+  attempts: number;
+  queuedAt: string | null;
+  startedAt: string | null;
+  endedAt: string | null;
+  usage: Usage;
+  costUsd: number;
+  requests: number;
+  toolCalls: number;
+  outputFile: string;         // relative to the run directory, e.g. workers/a1.md
+  returned: string | null;    // the trimmed return (sentence or ≤300 words)
+  returnTokens: number;       // what the return costs whoever reads it
+  error: string | null;
+}
+
+export interface Gap {
+  agentId: string;
+  outputFile: string;
+  reason: string;
+}
+
+export interface CostEstimate {
+  tokensLow: number;
+  tokensHigh: number;
+  costLowUsd: number;
+  costHighUsd: number;
+}
+
+export interface RunTotals {
+  agentsByStatus: Record<AgentStatus, number>;
+  usage: Usage;
+  costUsd: number;
+  costByModel: Record<string, number>;
+  requests: number;
+  toolCalls: number;
+  /** Tokens the final synthesis (the parent) was sent. */
+  parentContextTokens: number;
+  /** Tokens the parent would have read in a flat fan-out: every worker file. */
+  flatBaselineTokens: number;
+  wallMs: number;
+}
+
+export interface LedgerSnapshot {
+  version: 1;
+  runId: string;
+  task: string;
+  workspace: string;
+  simulated: boolean;
+  status: RunStatus;
+  reason: string | null;       // why the run is partial / failed / cancelled
+  createdAt: string;
+  updatedAt: string;
+  startedAt: string | null;
+  endedAt: string | null;
+  pid: number | null;          // process that owns a running run; used to detect an interrupted one
+  estimate: CostEstimate | null;
+  gaps: Gap[];
+  agents: AgentRecord[];
+  totals: RunTotals;
+}
+
+/** One line of events.jsonl. `seq` is monotonic per run. */
+export type EngineEvent =
+  | { seq: number; t: string; type: 'run'; status: RunStatus; reason?: string | null }
+  | { seq: number; t: string; type: 'agent'; id: string; status: AgentStatus; attempt?: number; error?: string | null }
+  | { seq: number; t: string; type: 'usage'; id: string; model: string; usage: Usage; costUsd: number }
+  | { seq: number; t: string; type: 'tool'; id: string; name: string; ok: boolean; detail?: string }
+  | { seq: number; t: string; type: 'return'; id: string; text: string; tokens: number }
+  | { seq: number; t: string; type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
+
+export type EngineEventInput = EngineEvent extends infer E ? (E extends { seq: number; t: string } ? Omit<E, 'seq' | 't'> : never) : never;
+
+/** A minimal disposable so engine listeners can be handed to VS Code's subscriptions. */
+export interface Disposable { dispose(): void }
+
+export interface Logger {
+  info(msg: string): void;
+  warn(msg: string): void;
+  error(msg: string): void;
+}
+
+export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
+
+export interface Clock {
+  now(): number;
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+export const SENTINEL = '<!-- DONE -->';
