@@ -1,0 +1,433 @@
+/**
+ * The four worker tools (`list_files`, `read_file`, `search`, `write_output`), their definitions
+ * and dispatch; every one of them goes through the path guard in pathGuard.ts. Tool names and
+ * parameters are a public contract: the prompts and the recorded tool calls in events.jsonl name them.
+ *
+ * Invariants: no tool runs a shell or a child process; nothing outside the workspace, inside `.git/`,
+ * `node_modules/` or the output root (bar `extraReadable`), or secret-looking is ever read or
+ * listed; `write_output` writes one file, the agent's own; `executeTool` never throws.
+ */
+import { createReadStream, promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import type { ToolDefinition } from './model';
+import { compileGlob, GlobError } from './glob';
+import { guardPathSync, PathRefusedError, relativeInside } from './pathGuard';
+import { formatBytes, newScanState, statOrNull, walkAllowed, type WalkEntry } from './walk';
+
+// The guard and the walk live in their own files; they stay exported here so callers keep one import.
+export { guardPathSync, isSecretPath, PathRefusedError, resolveInside } from './pathGuard';
+export type { GuardContext, GuardedPath } from './pathGuard';
+export { formatBytes, newScanState, walkAllowed } from './walk';
+export type { ScanState, WalkEntry } from './walk';
+
+/** Where a tool call runs and what it may touch; one per agent. */
+export interface ToolContext {
+  /** Absolute workspace root. */
+  workspace: string;
+  /** Workspace-relative output root, e.g. `.orchestration`; never readable. */
+  outputRoot: string;
+  /** Absolute path of the only file `write_output` may write. */
+  ownOutputFile: string;
+  /** Absolute paths of files inside the output root this agent may read (a coordinator's worker files). */
+  extraReadable?: string[];
+  /** When true `write_output` is refused, matching `toolDefinitions({ readOnly: true })`. */
+  readOnly?: boolean;
+  maxReadBytes?: number;
+  maxListEntries?: number;
+  maxSearchMatches?: number;
+}
+
+/** A tool call's outcome, sent back to the model as a tool result. */
+export interface ToolResult { content: string; isError: boolean }
+
+/** Every worker tool, in the order `toolDefinitions` lists them. */
+export const WORKER_TOOL_NAMES = ['list_files', 'read_file', 'search', 'write_output'] as const;
+export type WorkerToolName = (typeof WORKER_TOOL_NAMES)[number];
+
+const DEFAULT_MAX_READ_BYTES = 200_000;
+const DEFAULT_MAX_LIST_ENTRIES = 500;
+const DEFAULT_MAX_SEARCH_MATCHES = 200;
+const MAX_SEARCH_FILE_BYTES = 1_000_000;
+const BINARY_SNIFF_BYTES = 8192;
+const MATCH_TEXT_CHARS = 300;
+
+/** Thrown for an input the tool cannot act on; becomes an isError result. */
+class ToolFailure extends Error {}
+
+function joinRel(a: string, b: string): string {
+  return a && b ? `${a}/${b}` : a || b;
+}
+
+function looksBinary(head: Buffer): boolean {
+  return head.subarray(0, BINARY_SNIFF_BYTES).includes(0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The tools
+
+const ListInput = z.object({
+  path: z.string().min(1).optional()
+    .describe('Folder (or file) relative to the workspace root; default the root'),
+  glob: z.string().min(1).optional()
+    .describe('List recursively, keeping entries that match, e.g. "**/*.ts" or "src/*.{js,ts}", relative to path; a glob without "/" matches names at any depth'),
+}).strict();
+
+async function listFiles(input: z.output<typeof ListInput>, ctx: ToolContext): Promise<string> {
+  const shown = input.path ?? '.';
+  const base = guardPathSync(ctx, shown);
+  const st = await statOrNull(base.abs);
+  if (!st) throw new ToolFailure(`${shown} does not exist`);
+  if (!st.isDirectory()) return formatEntry({ rel: base.rel, abs: base.abs, isDir: false, size: st.size, isLink: false });
+
+  const max = ctx.maxListEntries ?? DEFAULT_MAX_LIST_ENTRIES;
+  const glob = input.glob === undefined ? null : compileGlob(input.glob);
+  const state = newScanState();
+  const lines: string[] = [];
+  let total = 0;
+  const start = glob ? joinRel(base.rel, glob.prefix) : base.rel;
+  const entries = walkAllowed(ctx, start || '.', { maxDepth: glob ? glob.depth : 1, state });
+  for await (const e of entries) {
+    if (glob && !glob.test(base.rel ? e.rel.slice(base.rel.length + 1) : e.rel)) continue;
+    total++;
+    if (lines.length < max) lines.push(formatEntry(e));
+  }
+  if (total === 0) {
+    lines.push(glob ? `No entries under ${base.rel || '.'} match "${input.glob}".` : `${base.rel || '.'} has no entries that can be listed.`);
+  }
+  if (total > max) lines.push(`[${total - max} more entries omitted; narrow with path or glob]`);
+  if (state.stopped) lines.push(`[stopped after scanning ${state.scanned} entries; narrow with path or glob]`);
+  return lines.join('\n');
+}
+
+function formatEntry(e: WalkEntry): string {
+  if (e.isDir) return `${e.rel}/${e.isLink ? ' (symlink)' : ''}`;
+  return `${e.rel}  ${formatBytes(e.size)}`;
+}
+
+const ReadInput = z.object({
+  path: z.string().min(1).describe('File path relative to the workspace root'),
+  start_line: z.number().int().min(1).optional().describe('First line to read, 1-based (default 1)'),
+  end_line: z.number().int().min(1).optional().describe('Last line to read, inclusive (default the end)'),
+}).strict().refine(
+  (v) => v.start_line === undefined || v.end_line === undefined || v.end_line >= v.start_line,
+  { message: 'end_line must be at least start_line', path: ['end_line'] },
+);
+
+async function readFile(input: z.output<typeof ReadInput>, ctx: ToolContext): Promise<string> {
+  const { abs } = guardPathSync(ctx, input.path);
+  const st = await statOrNull(abs);
+  if (!st) throw new ToolFailure(`${input.path} does not exist`);
+  if (st.isDirectory()) throw new ToolFailure(`${input.path} is a folder; use list_files`);
+  if (!st.isFile()) throw new ToolFailure(`${input.path} is not a regular file`);
+  const head = Buffer.alloc(Math.min(BINARY_SNIFF_BYTES, st.size));
+  const fh = await fsp.open(abs, 'r');
+  try {
+    await fh.read(head, 0, head.length, 0);
+  } finally {
+    await fh.close();
+  }
+  if (looksBinary(head)) throw new ToolFailure(`refused: ${input.path} looks binary (NUL byte in the first 8 KB)`);
+
+  const from = input.start_line ?? 1;
+  const to = input.end_line ?? Infinity;
+  const r = await readLines(abs, from, to, ctx.maxReadBytes ?? DEFAULT_MAX_READ_BYTES);
+  if (r.total === 0) return '(empty file)';
+  if (from > r.total) throw new ToolFailure(`start_line ${from} is past the end: ${input.path} has ${r.total} lines`);
+  const last = r.lines.length ? from + r.lines.length - 1 : from;
+  const width = Math.max(4, String(last).length);
+  const out = r.lines.map((text, i) => `${String(from + i).padStart(width)}| ${text}`);
+  if (r.lineCut) out.push(`[line ${last} is longer than the read limit and was cut]`);
+  if (r.truncated) {
+    out.push(`[truncated: file has ${r.total} lines, shown ${from}-${last}; read more with start_line/end_line]`);
+  } else if (input.start_line !== undefined || input.end_line !== undefined) {
+    out.push(`[lines ${from}-${last} of ${r.total}]`);
+  }
+  return out.join('\n');
+}
+
+interface LinesRead { lines: string[]; total: number; truncated: boolean; lineCut: boolean }
+
+/**
+ * Streams the file once: collects lines `from..to` until `budget` bytes are used, and counts every
+ * line so the truncation note can say how long the file is. Memory stays near `budget` even for a
+ * multi-gigabyte log or a one-line minified bundle.
+ */
+async function readLines(abs: string, from: number, to: number, budget: number): Promise<LinesRead> {
+  const lines: string[] = [];
+  let used = 0;
+  let lineNo = 1;
+  let parts: Buffer[] = [];
+  let kept = 0;          // bytes of the current line held in `parts`
+  let lineBytes = 0;     // bytes of the current line seen
+  let truncated = false;
+  let lineCut = false;
+
+  const endLine = (): void => {
+    if (lineNo >= from && lineNo <= to && !truncated) {
+      const text = Buffer.concat(parts).toString('utf8').replace(/\r$/, '');
+      const cost = Buffer.byteLength(text) + 1;
+      if (kept === lineBytes && used + cost <= budget) {
+        lines.push(text);
+        used += cost;
+      } else {
+        truncated = true;
+        if (lines.length === 0) {
+          lines.push(text.slice(0, budget));
+          lineCut = true;
+        }
+      }
+    }
+    parts = [];
+    kept = 0;
+    lineBytes = 0;
+    lineNo++;
+  };
+  const take = (chunk: Buffer): void => {
+    lineBytes += chunk.length;
+    if (lineNo < from || lineNo > to || truncated) return;
+    const room = budget - used + 4 - kept; // +4 keeps a split UTF-8 character whole
+    if (room <= 0) return;
+    const piece = chunk.length > room ? chunk.subarray(0, room) : chunk;
+    parts.push(Buffer.from(piece));
+    kept += piece.length;
+  };
+
+  for await (const chunk of createReadStream(abs, { highWaterMark: 64 * 1024 }) as AsyncIterable<Buffer>) {
+    let start = 0;
+    for (;;) {
+      const nl = chunk.indexOf(10, start);
+      if (nl === -1) {
+        if (start < chunk.length) take(chunk.subarray(start));
+        break;
+      }
+      take(chunk.subarray(start, nl));
+      endLine();
+      start = nl + 1;
+    }
+  }
+  if (lineBytes > 0) endLine();
+  return { lines, total: lineNo - 1, truncated, lineCut };
+}
+
+const SearchInput = z.object({
+  pattern: z.string().min(1)
+    .describe('Text to find (literal and case-sensitive), or a JavaScript regular expression when regex is true'),
+  glob: z.string().min(1).optional()
+    .describe('Only search files matching this glob, relative to the workspace root, e.g. "src/**/*.ts"; a glob without "/" matches names at any depth'),
+  regex: z.boolean().optional().describe('Treat pattern as a regular expression (default false)'),
+}).strict();
+
+async function search(input: z.output<typeof SearchInput>, ctx: ToolContext): Promise<string> {
+  let find: (line: string) => number;
+  if (input.regex === true) {
+    let re: RegExp;
+    try {
+      re = new RegExp(input.pattern);
+    } catch (err) {
+      throw new ToolFailure(`invalid regex ${JSON.stringify(input.pattern)}: ${(err as Error).message}`);
+    }
+    find = (line) => re.exec(line)?.index ?? -1; // no 'g' flag, so exec keeps no state between lines
+  } else {
+    const needle = input.pattern;
+    find = (line) => line.indexOf(needle);
+  }
+  const glob = input.glob === undefined ? null : compileGlob(input.glob);
+  const max = ctx.maxSearchMatches ?? DEFAULT_MAX_SEARCH_MATCHES;
+  const state = newScanState();
+  const out: string[] = [];
+  let total = 0;
+  let tooLarge = 0;
+
+  for await (const e of walkAllowed(ctx, glob?.prefix || '.', { maxDepth: glob?.depth ?? Infinity, state })) {
+    if (e.isDir || (glob && !glob.test(e.rel))) continue;
+    if (e.size > MAX_SEARCH_FILE_BYTES) {
+      tooLarge++;
+      continue;
+    }
+    let buf: Buffer;
+    try {
+      buf = await fsp.readFile(e.abs);
+    } catch {
+      continue;
+    }
+    if (looksBinary(buf)) continue;
+    const lines = buf.toString('utf8').split('\n');
+    if (lines[lines.length - 1] === '') lines.pop();
+    lines.forEach((raw, i) => {
+      const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+      const at = find(line);
+      if (at < 0) return;
+      total++;
+      if (out.length < max) out.push(`${e.rel}:${i + 1}: ${excerpt(line, at)}`);
+    });
+  }
+  if (total === 0) out.push(`No matches for ${JSON.stringify(input.pattern)}${input.glob ? ` in files matching "${input.glob}"` : ''}.`);
+  if (total > max) {
+    out.push(`[${total - max} more matches not shown (${total} in all); narrow with glob or a more specific pattern]`);
+  }
+  if (tooLarge > 0) out.push(`[skipped ${tooLarge} file${tooLarge === 1 ? '' : 's'} over 1 MB; use read_file with start_line/end_line]`);
+  if (state.stopped) out.push(`[stopped after scanning ${state.scanned} entries; narrow with glob]`);
+  return out.join('\n');
+}
+
+/** The trimmed line, cut to 300 characters around the match. */
+function excerpt(line: string, at: number): string {
+  const lead = line.length - line.trimStart().length;
+  const text = line.trim();
+  if (text.length <= MATCH_TEXT_CHARS) return text;
+  const start = Math.max(0, Math.min(at - lead - 100, text.length - MATCH_TEXT_CHARS));
+  const end = start + MATCH_TEXT_CHARS;
+  return `${start > 0 ? '…' : ''}${text.slice(start, end)}${end < text.length ? '…' : ''}`;
+}
+
+const WriteInput = z.object({
+  content: z.string().describe('Markdown to write to your output file'),
+  append: z.boolean().optional().describe('Append to the file instead of replacing it (default false)'),
+}).strict();
+
+async function writeOutput(input: z.output<typeof WriteInput>, ctx: ToolContext): Promise<string> {
+  if (ctx.readOnly === true) throw new ToolFailure('this agent is read-only and has no output file');
+  const file = path.resolve(ctx.ownOutputFile);
+  const shown = relativeInside(path.resolve(ctx.workspace), file) ?? path.basename(file);
+  await fsp.mkdir(path.dirname(file), { recursive: true });
+  const existing = await fsp.lstat(file).catch(() => null);
+  if (existing?.isSymbolicLink()) throw new ToolFailure(`refused: ${shown} is a symlink`);
+  const bytes = Buffer.byteLength(input.content);
+  if (input.append === true) {
+    await fsp.appendFile(file, input.content, 'utf8');
+    const size = (await fsp.stat(file)).size;
+    return `Appended ${bytes} bytes to ${shown} (now ${size} bytes).`;
+  }
+  // Temp file + rename: a reader (resume, the coordinator) never sees a half-written file.
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    await fsp.writeFile(tmp, input.content, 'utf8');
+    await fsp.rename(tmp, file);
+  } catch (err) {
+    await fsp.rm(tmp, { force: true });
+    throw err;
+  }
+  return `Wrote ${bytes} bytes to ${shown}.`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Registry, definitions, dispatch
+
+interface RegisteredTool {
+  definition: ToolDefinition;
+  execute(input: unknown, ctx: ToolContext): Promise<ToolResult>;
+}
+
+function register<S extends z.ZodType>(
+  name: WorkerToolName, description: string, schema: S,
+  run: (input: z.output<S>, ctx: ToolContext) => Promise<string>,
+): RegisteredTool {
+  const inputSchema = jsonSchemaOf(schema);
+  const signature = signatureOf(inputSchema);
+  return {
+    definition: { name, description, input_schema: inputSchema },
+    async execute(input, ctx) {
+      const parsed = schema.safeParse(input);
+      if (!parsed.success) {
+        const issues = parsed.error.issues.map(describeIssue).join('; ');
+        return { isError: true, content: `${name}: expected ${signature}, got ${preview(input)} (${issues})` };
+      }
+      try {
+        return { isError: false, content: await run(parsed.data, ctx) };
+      } catch (err) {
+        return { isError: true, content: `${name}: ${errorText(err)}` };
+      }
+    },
+  };
+}
+
+function errorText(err: unknown): string {
+  if (err instanceof PathRefusedError || err instanceof ToolFailure || err instanceof GlobError) return err.message;
+  const e = err as NodeJS.ErrnoException;
+  if (e?.code === 'EACCES' || e?.code === 'EPERM') return 'permission denied';
+  return e instanceof Error ? e.message : String(err);
+}
+
+function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
+  const json = z.toJSONSchema(schema) as Record<string, unknown>;
+  delete json.$schema;
+  const props = (json.properties ?? {}) as Record<string, Record<string, unknown>>;
+  // zod adds the safe-integer bounds to every int; they are noise in a prompt.
+  for (const prop of Object.values(props)) {
+    if (prop.maximum === Number.MAX_SAFE_INTEGER) delete prop.maximum;
+  }
+  return json;
+}
+
+/** `{path: string, start_line?: integer}`, from the JSON schema, for error messages. */
+function signatureOf(json: Record<string, unknown>): string {
+  const props = (json.properties ?? {}) as Record<string, { type?: unknown }>;
+  const required = new Set(Array.isArray(json.required) ? (json.required as string[]) : []);
+  const fields = Object.entries(props).map(([k, v]) => `${k}${required.has(k) ? '' : '?'}: ${String(v.type ?? 'unknown')}`);
+  return `{${fields.join(', ')}}`;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const where = issue.path.length ? `${issue.path.map(String).join('.')}: ` : '';
+  if (issue.code === 'unrecognized_keys') return `${where}unexpected ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+  return `${where}${issue.message.replace(/^Invalid input: /, '')}`;
+}
+
+function preview(input: unknown): string {
+  if (input === undefined) return 'undefined';
+  let text: string;
+  try {
+    text = JSON.stringify(input) ?? String(input);
+  } catch {
+    text = String(input);
+  }
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
+
+const TOOLS: Record<WorkerToolName, RegisteredTool> = {
+  list_files: register('list_files',
+    'List files and folders in the workspace. Without glob: the direct entries of path. With glob: every matching entry below path, recursively. Folders end with "/", files show their size. .git, node_modules, the orchestration output and secret-looking files are never listed.',
+    ListInput, listFiles),
+  read_file: register('read_file',
+    'Read a text file, with line numbers ("  12| text"). Use start_line/end_line (1-based, inclusive) for part of a long file; long output is truncated with a note. Binary and secret-looking files are refused.',
+    ReadInput, readFile),
+  search: register('search',
+    'Search file contents across the workspace: a literal, case-sensitive substring by default, a regular expression when regex is true. Returns "path:line: text" lines. Skips binary files and files over 1 MB.',
+    SearchInput, search),
+  write_output: register('write_output',
+    'Write your result to your own output file, the only file you can write. Replaces the file unless append is true.',
+    WriteInput, writeOutput),
+};
+
+/** Serialised once: every call returns an identical copy, so the tools can sit in a prompt-cache prefix. */
+const DEFINITIONS_JSON = JSON.stringify(WORKER_TOOL_NAMES.map((n) => TOOLS[n].definition));
+
+/**
+ * The tool definitions to send with a request, in a fixed order. `readOnly` omits `write_output`.
+ * Returns fresh objects, so a caller may add `cache_control` without changing the next call's result.
+ */
+export function toolDefinitions(opts: { readOnly?: boolean } = {}): ToolDefinition[] {
+  const all = JSON.parse(DEFINITIONS_JSON) as ToolDefinition[];
+  return opts.readOnly === true ? all.filter((d) => d.name !== 'write_output') : all;
+}
+
+function isToolName(name: string): name is WorkerToolName {
+  return (WORKER_TOOL_NAMES as readonly string[]).includes(name);
+}
+
+/**
+ * Runs one tool call. Never throws: an unknown tool, input that fails the schema, a refused path
+ * or an I/O error all come back as `{ isError: true }` with a message the model can act on.
+ */
+export async function executeTool(name: string, input: unknown, ctx: ToolContext): Promise<ToolResult> {
+  if (!isToolName(name)) {
+    return { isError: true, content: `${name}: expected one of ${WORKER_TOOL_NAMES.join(', ')}, got unknown tool "${name}"` };
+  }
+  try {
+    return await TOOLS[name].execute(input, ctx);
+  } catch (err) {
+    return { isError: true, content: `${name}: ${errorText(err)}` };
+  }
+}
