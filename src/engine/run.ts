@@ -98,7 +98,7 @@ export class Run {
         signal: this.controller.signal,
         queued: (id) => this.ledger.transition(id, 'queued'),
         admit: (id) => this.admit(id),
-        skip: (id, reason, cancelled) => this.ledger.transition(id, cancelled ? 'cancelled' : 'skipped', { error: reason }),
+        skip: (id, reason, cancelled) => this.skipAgent(id, reason, cancelled),
         run: (id, signal) => this.runAgent(ctx, this.ledger.get(id)!, signal),
       });
       this.lastStats = { ...stats, peakRequestsByModel: policy.peaks() };
@@ -160,6 +160,15 @@ export class Run {
     if (maxCostUsd !== null && t.costUsd >= maxCostUsd) this.budgetReason = `cost cap reached ($${t.costUsd.toFixed(4)} of $${maxCostUsd})`;
     else if (maxTokens !== null && tokens >= maxTokens) this.budgetReason = `token cap reached (${tokens} of ${maxTokens})`;
     return this.budgetReason;
+  }
+
+  /** A node that will not run: cancelled when the user cancelled, skipped (with why) otherwise. */
+  private skipAgent(id: string, reason: string, aborted: boolean): void {
+    if (aborted && this.terminal) {
+      this.ledger.transition(id, 'skipped', { error: `not started: the run stopped after ${this.terminal.message}` });
+    } else {
+      this.ledger.transition(id, aborted ? 'cancelled' : 'skipped', { error: reason });
+    }
   }
 
   private stopForTerminal(err: ModelError): void {

@@ -4,14 +4,17 @@ export function estimateTokens(text: string): number {
 }
 
 /**
- * A worker's return: the first sentence, at most `maxChars`. Longer returns are cut on a word
- * boundary with an ellipsis, so nothing a worker says can flood its coordinator.
+ * A worker's return: `Done. <one sentence>` (or `Failed. …`), at most `maxChars`. The status word
+ * is kept with the sentence after it; anything beyond is dropped and an over-long sentence is cut
+ * on a word boundary, so nothing a worker says can flood its coordinator.
  */
 export function trimToSentence(text: string, maxChars = 200): string {
   const flat = text.replace(/\s+/g, ' ').trim();
-  const m = flat.match(/^.*?[.!?](?=\s|$)/);
-  const sentence = m ? m[0] : flat;
-  return cut(sentence, maxChars);
+  const status = flat.match(/^(done|failed)\.\s*/i);
+  const rest = status ? flat.slice(status[0].length) : flat;
+  const m = rest.match(/^.*?[.!?](?=\s|$)/);
+  const sentence = (status ? status[0] : '') + (m ? m[0] : rest);
+  return cut(sentence.trim(), maxChars);
 }
 
 /** A coordinator's return: at most `maxWords` words, keeping line structure. */

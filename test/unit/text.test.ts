@@ -4,7 +4,9 @@ import { renderTemplate } from '../../src/engine/prompts';
 
 describe('return trimming', () => {
   it('keeps only the first sentence of a worker return', () => {
-    expect(trimToSentence('Done. Found 3 issues. Also here is my whole report...')).toBe('Done.');
+    expect(trimToSentence('Done. Found 3 issues. Also here is my whole report...')).toBe('Done. Found 3 issues.');
+    expect(trimToSentence('Failed.   Could not\nread src.  Details follow.')).toBe('Failed. Could not read src.');
+    expect(trimToSentence('Done.')).toBe('Done.');
     expect(trimToSentence('Done: found 3 issues in auth.js! Then more.')).toBe('Done: found 3 issues in auth.js!');
   });
 

@@ -1,0 +1,34 @@
+import { SIMULATED_LABEL, roleOf } from './conversation';
+import { coordinatorReply } from './roles/coordinator';
+import { finalReply } from './roles/final';
+import { planReply } from './roles/planner';
+import { workerReply } from './roles/worker';
+import type { Handler, ParsedRequest, Reply } from './types';
+
+/**
+ * The offline simulated model. It recognises the agent from the `# Role:` line of the system prompt
+ * and answers like a reasonable agent of that role, deterministically: every decision comes from the
+ * request's own conversation (and the workspace files it names), never from server-side memory, so a
+ * request replayed gets the same answer.
+ */
+export function simulatedHandler(workspaceRoot: string): Handler {
+  return (req) => simulate(req, workspaceRoot);
+}
+
+export function simulate(req: ParsedRequest, workspaceRoot: string): Reply {
+  switch (roleOf(req)) {
+    case 'planner':
+      return planReply(req, workspaceRoot);
+    case 'worker':
+      return workerReply(req, workspaceRoot);
+    case 'coordinator':
+      return coordinatorReply(req);
+    case 'final':
+      return finalReply(req);
+    default:
+      return {
+        kind: 'message',
+        content: [{ type: 'text', text: `${SIMULATED_LABEL}\n\nThe simulator answers planner, worker, coordinator and final prompts (a system prompt starting with "# Role: …"); this request had none.` }],
+      };
+  }
+}

@@ -1,0 +1,141 @@
+import {
+  SIMULATED_LABEL, field, promptText, section, stringInput, toolCalls, truncate, truncateWords, withoutLineNumbers, type ToolCall,
+} from '../conversation';
+import type { ParsedRequest, Reply } from '../types';
+
+const SENTINEL = '<!-- DONE -->';
+
+interface ListedWorker { path: string; id: string; status: string; detail: string | null }
+
+interface WorkerView extends ListedWorker {
+  failure: string | null;
+  findings: string[];
+}
+
+interface Finding { text: string; workers: string[]; severity: number; score: number }
+
+/**
+ * Lines `- <path> (<id>: <status>)` of the `# Worker files` section; the status may carry a detail
+ * (`failed — 429 (rate limited)`), which can itself hold parentheses.
+ */
+export function listedWorkers(text: string): ListedWorker[] {
+  const body = section(text, 'Worker files') ?? '';
+  return body.split('\n').flatMap((line) => {
+    const m = /^\s*[-*]\s+`?(.+?)`?\s+\(([a-z]\d+):\s*(.*)\)\s*$/.exec(line);
+    if (!m) return [];
+    const [status, ...rest] = m[3]!.split(/\s+[—–-]\s+/);
+    return [{ path: m[1]!, id: m[2]!, status: (status ?? '').trim().toLowerCase(), detail: rest.join(' — ').trim() || null }];
+  });
+}
+
+/**
+ * A coordinator: read every listed worker file, write the synthesis (summary, failed workers, ranked
+ * top findings, per-worker details, sentinel), then return the top 3 items in under 300 words.
+ */
+export function coordinatorReply(req: ParsedRequest): Reply {
+  const text = promptText(req);
+  const domain = /# Domain ([a-z]):\s*([^\n]*)/.exec(text);
+  const domainLabel = domain ? `Domain ${domain[1]} (${domain[2]!.trim() || 'unnamed'})` : 'This domain';
+  const listed = listedWorkers(text);
+  const calls = toolCalls(req);
+  const writes = calls.filter((c) => c.name === 'write_output' && c.result);
+  const views = listed.map((w) => view(w, calls));
+  const findings = ranked(views);
+
+  if (writes.some((c) => c.result && !c.result.isError)) return { kind: 'message', content: [{ type: 'text', text: topThree(domainLabel, findings, views) }] };
+  if (writes.length >= 2) {
+    return { kind: 'message', content: [{ type: 'text', text: `Failed. write_output was refused for ${field(text, 'Output file') ?? 'the synthesis'}.` }] };
+  }
+  const reads = calls.filter((c) => c.name === 'read_file');
+  if (reads.length === 0 && listed.length > 0) {
+    return {
+      kind: 'message',
+      content: [
+        { type: 'text', text: `Reading ${listed.length} worker files.` },
+        ...listed.map((w) => ({ type: 'tool_use' as const, name: 'read_file', input: { path: w.path } })),
+      ],
+    };
+  }
+  return { kind: 'message', content: [{ type: 'tool_use', name: 'write_output', input: { content: synthesis(domainLabel, views, findings) } }] };
+}
+
+function view(w: ListedWorker, calls: ToolCall[]): WorkerView {
+  const read = [...calls].reverse().find((c) => c.name === 'read_file' && stringInput(c, 'path') === w.path && c.result);
+  const content = read?.result && !read.result.isError ? withoutLineNumbers(read.result.text) : null;
+  let failure: string | null = null;
+  if (w.status !== 'completed' && w.status !== 'done') failure = `listed as ${w.status}${w.detail ? ` (${w.detail})` : ''}`;
+  else if (!read?.result) failure = 'file was not read';
+  else if (read.result.isError) failure = `file could not be read: ${truncate(read.result.text.split('\n')[0] ?? '', 120)}`;
+  else if (!endsWithSentinel(content ?? '')) failure = `file does not end with ${SENTINEL}`;
+  return { ...w, failure, findings: failure || !content ? [] : findingLines(content) };
+}
+
+function endsWithSentinel(text: string): boolean {
+  const tail = text.split('\n').map((l) => l.trim()).filter(Boolean).slice(-3);
+  return tail.some((l) => l.endsWith(SENTINEL));
+}
+
+function findingLines(content: string): string[] {
+  const body = /^## Findings\s*$/m.exec(content);
+  const from = body ? content.slice(body.index) : content;
+  const lines = from.split('\n').slice(1);
+  const end = lines.findIndex((l) => /^#{1,2} /.test(l));
+  return (end < 0 ? lines : lines.slice(0, end))
+    .map((l) => /^\s*(?:[-*]|\d+[.)])\s+(.+)$/.exec(l)?.[1]?.trim())
+    .filter((l): l is string => !!l);
+}
+
+/**
+ * Findings ranked by severity × impact (impact grows with the count a finding reports); the same
+ * finding from several workers is one entry naming all of them.
+ */
+function ranked(views: WorkerView[]): Finding[] {
+  const byText = new Map<string, Finding>();
+  for (const v of views) {
+    for (const text of v.findings) {
+      const seen = byText.get(text);
+      if (seen) {
+        if (!seen.workers.includes(v.id)) seen.workers.push(v.id);
+        continue;
+      }
+      const severity = /secur|vulnerab|secret|credential|inject|travers|unsafe|insecure|weak|xss|critical/i.test(text) ? 3
+        : /TODO|FIXME|HACK|bug|error|fail|large enough/i.test(text) ? 2 : 1;
+      const n = Number(/\b(\d+)\b/.exec(text.replace(/`[^`]*`/g, '').replace(/\bline \d+/g, ''))?.[1] ?? 0);
+      // Impact stays within 1–2 so a higher severity always outranks a lower one.
+      byText.set(text, { text, workers: [v.id], severity, score: severity * (1 + Math.min(n, 20) / 20) });
+    }
+  }
+  return [...byText.values()].map((f, i) => ({ f, i })).sort((a, b) => b.f.score - a.f.score || a.i - b.i).map(({ f }) => f);
+}
+
+const SEVERITY = ['', 'low', 'medium', 'high'];
+
+function synthesis(domainLabel: string, views: WorkerView[], findings: Finding[]): string {
+  const failed = views.filter((v) => v.failure);
+  const pathOf = new Map(views.map((v) => [v.id, v.path]));
+  const out = [
+    SIMULATED_LABEL, '', `# Synthesis — ${domainLabel}`, '', '## Summary',
+    `${views.length - failed.length} of ${views.length} workers finished with usable reports; ${findings.length} findings were collected and ranked by severity × impact.`,
+    '', '## Failed workers',
+    ...(failed.length ? failed.map((v) => `- ${v.id} (\`${v.path}\`): ${v.failure}`) : ['- None.']),
+    '', '## Top findings',
+    ...(findings.length
+      ? findings.slice(0, 10).map((f, i) => `${i + 1}. [${SEVERITY[f.severity]}] ${f.text} — ${f.workers.map((w) => `${w} (\`${pathOf.get(w)}\`)`).join(', ')}`)
+      : ['- No findings were reported.']),
+    '', '## Per-worker details',
+  ];
+  for (const v of views) {
+    out.push('', `### ${v.id} — ${v.failure ? `failed (${v.failure})` : 'completed'}`, `File: \`${v.path}\``);
+    out.push(...(v.findings.length ? v.findings.slice(0, 5).map((f) => `- ${f}`) : ['- No findings.']));
+  }
+  out.push('', SENTINEL);
+  return out.join('\n');
+}
+
+function topThree(domainLabel: string, findings: Finding[], views: WorkerView[]): string {
+  const failed = views.filter((v) => v.failure).map((v) => v.id);
+  const items = findings.slice(0, 3).map((f, i) => `${i + 1}. ${truncateWords(f.text, 50)} (${f.workers.join(', ')})`);
+  if (!items.length) items.push('1. No actionable findings were reported.');
+  const gaps = failed.length ? `\nFailed workers: ${failed.join(', ')}.` : '';
+  return `${domainLabel} — top actions:\n${items.join('\n')}${gaps}`;
+}

@@ -1,0 +1,168 @@
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { PlanError } from '../../src/engine/planner';
+import { simulate } from '../../src/simulator/brain';
+import { forgetfulWorker, makeWorkspace, orchestrator, planReply, startFake, type Fake, type Fault } from './harness';
+
+let fake: Fake | undefined;
+afterEach(async () => { await fake?.close(); fake = undefined; });
+
+async function runWith(fault: Fault, config = {}, plan = planReply(3, 3)) {
+  const ws = makeWorkspace();
+  fake = await startFake(ws, async (req, ctx, agent) => (agent === 'planner' ? plan : fault(req, ctx, agent)));
+  const orch = orchestrator(fake, config);
+  const run = await orch.plan({ task: 'Audit the shop' });
+  const outcome = await run.execute();
+  await run.ledger.close();
+  return { run, outcome, fake, ws };
+}
+
+/** Counts a fault's firings per agent so each test can fail the first N requests of an agent. */
+function firstN(n: number, agents: string[], reply: Parameters<Fault>[0] extends never ? never : Awaited<ReturnType<Fault>>): Fault {
+  const seen = new Map<string, number>();
+  return (_req, _ctx, agent) => {
+    if (!agents.includes(agent)) return undefined;
+    const k = (seen.get(agent) ?? 0) + 1;
+    seen.set(agent, k);
+    return k <= n ? reply : undefined;
+  };
+}
+
+describe('transient failures are retried and the run still completes', () => {
+  it('429 with retry-after', async () => {
+    const { outcome, run, fake } = await runWith(firstN(2, ['a1', 'b2'], {
+      kind: 'error', status: 429, type: 'rate_limit_error', message: 'slow down', headers: { 'retry-after': '0.05' },
+    }));
+    expect(outcome.status).toBe('completed');
+    expect(fake.server.stats.requests.filter((r) => r.status === 429).length).toBe(4);
+    expect(run.ledger.get('a1')!.attempts).toBe(1); // request-level retries, not a new agent attempt
+    const events = readFileSync(path.join(run.dir, 'events.jsonl'), 'utf8');
+    expect(events).toMatch(/retry 1 in \d+ ms after 429 rate_limit_error/);
+  });
+
+  it('529 overloaded', async () => {
+    const { outcome, fake } = await runWith(firstN(1, ['a2', 'c3'], { kind: 'error', status: 529, type: 'overloaded_error', message: 'overloaded' }));
+    expect(outcome.status).toBe('completed');
+    expect(fake.server.stats.requests.filter((r) => r.status === 529).length).toBe(2);
+  });
+
+  it('a mid-stream overloaded_error, which the SDK itself does not retry', async () => {
+    const { outcome, fake } = await runWith(firstN(1, ['a1', 'b1', 'coord-a'], { kind: 'midstream-error', type: 'overloaded_error' }));
+    expect(outcome.status).toBe('completed');
+    expect(fake.server.stats.requests.filter((r) => r.outcome === 'midstream-error').length).toBe(3);
+  });
+
+  it('a malformed response body', async () => {
+    const { outcome } = await runWith(firstN(1, ['b3'], { kind: 'malformed' }));
+    expect(outcome.status).toBe('completed');
+  });
+});
+
+describe('failures that retries cannot fix become named gaps', () => {
+  it('a hung request hits the per-agent timeout, is retried, then recorded as a gap', async () => {
+    const started = Date.now();
+    const { outcome, run } = await runWith((_r, _c, agent) => (agent === 'b2' ? { kind: 'hang' } : undefined), { agentTimeoutMs: 1_000, retries: 1 });
+    expect(outcome.status).toBe('partial');
+    const b2 = run.ledger.get('b2')!;
+    expect(b2).toMatchObject({ status: 'failed', attempts: 2, error: 'timed out after 1 s' });
+    expect(outcome.gaps).toEqual([{ agentId: 'b2', outputFile: 'workers/b2.md', reason: 'timed out after 1 s' }]);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    // the coordinator was told, and the final summary still got written
+    expect(readFileSync(path.join(run.dir, 'synthesis/b.md'), 'utf8')).toMatch(/b2/);
+    expect(outcome.summaryPath).not.toBeNull();
+  });
+
+  it('a worker that forgets the sentinel is retried with the error in its prompt, then named as a gap', async () => {
+    const prompts: string[] = [];
+    const { outcome, run } = await runWith((req, _c, agent) => {
+      if (agent !== 'a2') return undefined;
+      if (req.messages.length === 1) prompts.push(JSON.stringify(req.messages[0]));
+      return forgetfulWorker(req, fake!.workspace);
+    });
+    expect(outcome.status).toBe('partial');
+    expect(run.ledger.get('a2')).toMatchObject({ status: 'failed', attempts: 2 });
+    expect(run.ledger.get('a2')!.error).toMatch(/does not end with the line <!-- DONE -->/);
+    expect(prompts).toHaveLength(2);
+    expect(prompts[0]).not.toMatch(/previous attempt failed/);
+    expect(prompts[1]).toMatch(/previous attempt failed: .*does not end with the line <!-- DONE -->/);
+    expect(outcome.gaps.map((g) => g.agentId)).toEqual(['a2']);
+    // the file it wrote is kept, not deleted
+    expect(existsSync(path.join(run.dir, 'workers/a2.md'))).toBe(true);
+  });
+
+  it('never reports completed when a worker returned Failed.', async () => {
+    const { outcome, run } = await runWith((req, _c, agent) => {
+      if (agent !== 'c1') return undefined;
+      const r = simulate(req, fake!.workspace);
+      return r.kind === 'message' && r.content.every((b) => b.type === 'text')
+        ? { kind: 'message', content: [{ type: 'text', text: 'Failed. The scope could not be read.' }] } : r;
+    });
+    expect(outcome.status).toBe('partial');
+    expect(run.ledger.get('c1')!.error).toBe('the worker reported: Failed. The scope could not be read.');
+  });
+});
+
+describe('planning', () => {
+  it('re-asks the planner with the validation errors after a malformed plan', async () => {
+    const planned: string[] = [];
+    const ws = makeWorkspace();
+    fake = await startFake(ws, (req, _c, agent) => {
+      if (agent !== 'planner') return undefined;
+      planned.push(JSON.stringify(req.messages));
+      return planned.length === 1 ? planReply(7, 3) : planReply(3, 3);
+    });
+    const run = await orchestrator(fake).plan({ task: 'Audit the shop' });
+    await run.ledger.close();
+    expect(planned).toHaveLength(2);
+    expect(planned[1]).toMatch(/Validation errors/);
+    expect(planned[1]).toMatch(/Plan has 7 domains; between 3 and 5 are allowed/);
+    expect(run.plan.domains).toHaveLength(3);
+  });
+
+  it('fails with every error named after the planner keeps returning garbage', async () => {
+    const ws = makeWorkspace();
+    fake = await startFake(ws, (_r, _c, agent) => (agent === 'planner'
+      ? { kind: 'message', content: [{ type: 'tool_use', name: 'submit_plan', input: { domains: 'lots' } }] } : undefined));
+    const err = await orchestrator(fake).plan({ task: 'Audit' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PlanError);
+    expect((err as PlanError).message).toMatch(/after 3 attempts/);
+    expect((err as PlanError).errors.join()).toMatch(/plan\.domains/);
+    expect(fake.log.filter((l) => l.agent === 'planner')).toHaveLength(3);
+  });
+
+  it('refuses an empty task before any request', async () => {
+    fake = await startFake(makeWorkspace());
+    await expect(orchestrator(fake).plan({ task: '   ' })).rejects.toThrow(/The task is empty/);
+    expect(fake.server.stats.totalRequests).toBe(0);
+  });
+});
+
+describe('the workspace stays closed', () => {
+  it('a worker that tries to escape or read secrets gets refusals and nothing leaks', async () => {
+    const results: string[] = [];
+    const { outcome } = await runWith((req, _c, agent) => {
+      if (agent !== 'a1') return undefined;
+      const last = req.messages[req.messages.length - 1]!;
+      if (req.messages.length === 1) {
+        return { kind: 'message', content: [
+          { type: 'tool_use', name: 'read_file', input: { path: '../../../../etc/passwd' } },
+          { type: 'tool_use', name: 'read_file', input: { path: '.env' } },
+          { type: 'tool_use', name: 'read_file', input: { path: '/etc/hostname' } },
+          { type: 'tool_use', name: 'write_output', input: { content: 'x', path: '../evil.md' } },
+        ] };
+      }
+      if (req.messages.length === 3) {
+        for (const b of last.content) if (b.type === 'tool_result') results.push(typeof b.content === 'string' ? b.content : JSON.stringify(b.content));
+      }
+      return undefined; // the simulated worker carries on from here
+    });
+    expect(results).toHaveLength(4);
+    expect(results[0]).toMatch(/refused/i);
+    expect(results[1]).toMatch(/secret/i);
+    expect(results[2]).toMatch(/refused|outside/i);
+    expect(results[3]).toMatch(/unexpected "path"/);
+    expect(results.join()).not.toMatch(/must-never-be-read/);
+    expect(outcome.status).toBe('completed');
+  });
+});

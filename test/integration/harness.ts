@@ -1,0 +1,108 @@
+/**
+ * Integration harness: the real engine and the real SDK over HTTP against the fake Messages API
+ * server on 127.0.0.1, answered by the simulated model unless a test's fault says otherwise.
+ */
+import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { AnthropicModelClient } from '../../src/engine/anthropic';
+import { parseConfig, type ConfigInput } from '../../src/engine/config';
+import { Orchestrator } from '../../src/engine/orchestrator';
+import { simulate } from '../../src/simulator/brain';
+import { field, promptText, roleOf } from '../../src/simulator/conversation';
+import { startMessagesServer, type MessagesServer, type MessagesServerOptions } from '../../src/simulator/server';
+import type { HandlerContext, ParsedRequest, Reply } from '../../src/simulator/types';
+
+export const ROOT = path.resolve(__dirname, '../..');
+export const PROMPTS = path.join(ROOT, 'prompts');
+export const CLI = path.join(ROOT, 'dist/cli.js');
+
+/** A fresh copy of the example workspace (it has a .env that agents must never read). */
+export function makeWorkspace(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'orch-ws-'));
+  cpSync(path.join(ROOT, 'examples/demo-shop'), dir, { recursive: true, filter: (src) => !src.includes('.orchestration') });
+  return dir;
+}
+
+/** Which agent sent a request: planner, final, a worker id (a1) or a coordinator id (coord-a). */
+export function agentOf(req: ParsedRequest): string {
+  const role = roleOf(req);
+  if (role === 'planner' || role === 'final' || role === null) return role ?? 'unknown';
+  const out = field(promptText(req), 'Output file') ?? '';
+  const m = out.match(/(workers|synthesis)\/([a-z0-9]+)\.md$/);
+  if (!m) return 'unknown';
+  return m[1] === 'workers' ? m[2]! : `coord-${m[2]}`;
+}
+
+/** A fault returns a Reply to override the simulated model, or undefined to let it answer. */
+export type Fault = (req: ParsedRequest, ctx: HandlerContext, agent: string) => Reply | undefined | Promise<Reply | undefined>;
+
+export interface Fake {
+  server: MessagesServer;
+  workspace: string;
+  /** Agents in order of request arrival. */
+  log: Array<{ agent: string; at: number }>;
+  close(): Promise<void>;
+}
+
+export async function startFake(workspace: string, fault?: Fault, opts: Partial<MessagesServerOptions> = {}): Promise<Fake> {
+  const log: Fake['log'] = [];
+  const server = await startMessagesServer({
+    ...opts,
+    handler: async (req, ctx) => {
+      const agent = agentOf(req);
+      log.push({ agent, at: Date.now() });
+      return (await fault?.(req, ctx, agent)) ?? simulate(req, workspace);
+    },
+  });
+  return { server, workspace, log, close: () => server.close() };
+}
+
+/** Test config: fast backoff and short timeouts; any key can be overridden. */
+export function testConfig(over: ConfigInput = {}) {
+  return parseConfig({ retryBaseMs: 5, agentTimeoutMs: 20_000, requestTimeoutMs: 10_000, ...over });
+}
+
+export function orchestrator(fake: Fake, over: ConfigInput = {}): Orchestrator {
+  return new Orchestrator({
+    workspace: fake.workspace,
+    config: testConfig(over),
+    model: new AnthropicModelClient({ apiKey: 'test-key', baseUrl: fake.server.url }),
+    promptsDir: PROMPTS,
+    snapshotIntervalMs: 50,
+  });
+}
+
+/** A planner reply with `domains` × `workers` workers over real files of the demo workspace. */
+export function planReply(domains: number, workers: number, tiers: Array<'haiku' | 'sonnet' | 'opus'> = ['haiku', 'sonnet', 'opus']): Reply {
+  const scopes = ['src/api/server.js', 'src/api/orders.js', 'src/auth/session.js', 'src/auth/passwords.js', 'src/db/client.js', 'src/db/migrations.js', 'src/utils/format.js', 'src/utils/retry.js', 'docs', 'test'];
+  let k = 0;
+  const plan = {
+    summary: 'test plan',
+    domains: Array.from({ length: domains }, (_, d) => {
+      const id = String.fromCharCode(97 + d);
+      return {
+        id, name: `Domain ${id}`, brief: `Everything about area ${id} of the shop.`,
+        workers: Array.from({ length: workers }, (_, w) => ({
+          id: `${id}${w + 1}`, task: `Review part ${w + 1} of area ${id} for problems`,
+          scope: [scopes[k++ % scopes.length]!], tier: tiers[(d * workers + w) % tiers.length]!,
+        })),
+      };
+    }),
+  };
+  return { kind: 'message', content: [{ type: 'tool_use', name: 'submit_plan', input: plan }] };
+}
+
+/** A worker reply that writes its file without the sentinel and says it is done. */
+export function forgetfulWorker(req: ParsedRequest, workspace: string): Reply {
+  const reply = simulate(req, workspace);
+  if (reply.kind !== 'message') return reply;
+  return {
+    ...reply,
+    content: reply.content.map((b) => (b.type === 'tool_use' && b.name === 'write_output'
+      ? { ...b, input: { ...b.input, content: String(b.input.content).replace('<!-- DONE -->', '') } }
+      : b)),
+  };
+}
+
+export const readJson = <T = Record<string, unknown>>(file: string): T => JSON.parse(readFileSync(file, 'utf8')) as T;
