@@ -86,8 +86,7 @@ async function runTask(orchestrator: Orchestrator, workspace: string, args: CliA
   err(`\nRun ${run.id} — plan (${path.relative(workspace, path.join(run.dir, 'plan.md'))}):\n`);
   err(planTable(run));
   if (!args.yes) {
-    const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
-    const answer = await rl.question('\nStart this run? [y/N] ').finally(() => rl.close());
+    const answer = await ask('\nStart this run? [y/N] ');
     if (!/^y(es)?$/i.test(answer.trim())) {
       run.ledger.setRunStatus('cancelled', 'plan not approved');
       await run.ledger.close();
@@ -96,6 +95,20 @@ async function runTask(orchestrator: Orchestrator, workspace: string, args: CliA
     }
   }
   return execute(run, workspace, args, signal, 'fresh');
+}
+
+/** Asks on the terminal. Ctrl-C at the prompt (which readline swallows as a key) counts as "no". */
+async function ask(question: string): Promise<string> {
+  const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return await new Promise<string>((resolve) => {
+      rl.on('SIGINT', () => resolve(''));
+      rl.on('close', () => resolve(''));
+      rl.question(question).then(resolve, () => resolve(''));
+    });
+  } finally {
+    rl.close();
+  }
 }
 
 async function resume(orchestrator: Orchestrator, workspace: string, args: CliArgs, signal: AbortSignal): Promise<number> {
