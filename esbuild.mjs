@@ -29,6 +29,8 @@ const node = {
   sourcemap: !production,
   minify: production,
   external: ['vscode'],
+  // zod probes `navigator` at load; VS Code 1.139's extension host logs a migration error for it.
+  define: { navigator: 'undefined' },
   logLevel: 'warning',
   plugins: watch ? [problemMatcher] : [],
 };

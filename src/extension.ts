@@ -1,0 +1,44 @@
+/** Composition root: builds each object once and hands it to VS Code for disposal. No logic here. */
+import * as path from 'node:path';
+import type * as vscode from 'vscode';
+import { Commands } from './vscode/commands';
+import { RunDecorations } from './vscode/decorations';
+import { LedgerTree } from './vscode/ledgerTree';
+import { RunLocation } from './vscode/location';
+import { OrchestrationLog, RunEventLog } from './vscode/log';
+import { RunController } from './vscode/runController';
+import { RunStore } from './vscode/runStore';
+import { RunWatcher } from './vscode/runWatcher';
+import { ApiKeyStore } from './vscode/secrets';
+import { RunStatusBar } from './vscode/statusBar';
+import { SummaryView } from './vscode/summaryView';
+
+export function activate(context: vscode.ExtensionContext): void {
+  const location = new RunLocation();
+  const log = new OrchestrationLog();
+  context.subscriptions.push(log);
+  const store = new RunStore(location, log);
+  context.subscriptions.push(store);
+  const eventLog = new RunEventLog(store.onDidEvent, log);
+  context.subscriptions.push(eventLog);
+  const watcher = new RunWatcher(store, location);
+  context.subscriptions.push(watcher);
+  const keys = new ApiKeyStore(context.secrets);
+  context.subscriptions.push(keys);
+  const controller = new RunController({ store, log, location, keys, logger: log, promptsDir: path.join(context.extensionPath, 'prompts') });
+  context.subscriptions.push(controller);
+  const summary = new SummaryView(context.extensionUri, store, controller, log);
+  context.subscriptions.push(summary);
+  const tree = new LedgerTree(store, controller.onDidPlan);
+  context.subscriptions.push(tree);
+  const statusBar = new RunStatusBar(store);
+  context.subscriptions.push(statusBar);
+  const decorations = new RunDecorations(store, location);
+  context.subscriptions.push(decorations);
+  const commands = new Commands({ store, controller, summary, keys, location });
+  context.subscriptions.push(commands);
+}
+
+export function deactivate(): void {
+  // Everything is in context.subscriptions.
+}

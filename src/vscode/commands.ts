@@ -1,0 +1,160 @@
+/**
+ * Command handlers. Each resolves its target (a tree node, a run id from a button, or a quick
+ * pick) and hands the work to the controller, store or views; none holds state of its own.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { deleteRun, type LedgerSnapshot } from '../engine';
+import { formatAge, truncate } from './format';
+import type { RunLocation } from './location';
+import type { RunController } from './runController';
+import type { RunStore } from './runStore';
+import type { ApiKeyStore } from './secrets';
+import type { SummaryView } from './summaryView';
+import { NOT_STARTED, OPEN_AGENT_COMMAND, type LedgerNode } from './treeItems';
+import { requireTrust } from './trust';
+
+export interface CommandDeps {
+  store: RunStore;
+  controller: RunController;
+  summary: SummaryView;
+  keys: ApiKeyStore;
+  location: RunLocation;
+}
+
+type RunArg = LedgerNode | string | undefined;
+
+const RESUMABLE = new Set(['interrupted', 'partial', 'cancelled', 'failed']);
+
+export class Commands implements vscode.Disposable {
+  private readonly registrations: vscode.Disposable[];
+  private disposed = false;
+
+  constructor(private readonly deps: CommandDeps) {
+    const c = deps.controller;
+    const handlers: Record<string, (...args: never[]) => unknown> = {
+      'orchestration.orchestrateTask': () => this.orchestrate(),
+      'orchestration.orchestrateTaskOnFolder': (uri?: vscode.Uri) => this.orchestrate(uri),
+      'orchestration.setApiKey': () => deps.keys.prompt(),
+      'orchestration.clearApiKey': () => deps.keys.clear(),
+      'orchestration.cancelRun': async (arg?: RunArg) => {
+        const id = await this.runId(arg, 'Cancel which run?', (r) => c.isActive(r.runId));
+        if (id) await c.cancel(id);
+      },
+      'orchestration.resumeRun': async (arg?: RunArg) => {
+        const id = await this.runId(arg, 'Resume which run?', (r) => RESUMABLE.has(r.status) && !c.isActive(r.runId));
+        if (id) await c.resume(id, 'resume');
+      },
+      'orchestration.retryFailed': async (arg?: RunArg) => {
+        const id = await this.runId(arg, 'Retry failed agents of which run?', (r) => r.agents.some((a) => a.status === 'failed') && !c.isActive(r.runId));
+        if (id) await c.resume(id, 'retry-failed');
+      },
+      'orchestration.openSummary': async (arg?: RunArg) => {
+        const id = await this.runId(arg, 'Show which run?', () => true);
+        if (id) await deps.summary.show(id);
+      },
+      'orchestration.deleteRun': (arg?: RunArg) => this.delete(arg),
+      'orchestration.refresh': () => deps.store.refresh(),
+      'orchestration.revealInExplorer': (arg?: RunArg) => this.reveal(arg),
+      [OPEN_AGENT_COMMAND]: (runId: string, agentId: string) => this.openAgent(runId, agentId),
+    };
+    this.registrations = Object.entries(handlers).map(([id, fn]) => vscode.commands.registerCommand(id, fn));
+  }
+
+  private async orchestrate(folder?: vscode.Uri): Promise<void> {
+    if (!requireTrust('orchestrate a task')) return;
+    const ws = this.deps.location.workspace();
+    let focus: string[] = [];
+    if (folder && ws) {
+      const rel = path.relative(ws, folder.fsPath);
+      if (rel.startsWith('..') || path.isAbsolute(rel)) {
+        void vscode.window.showErrorMessage(`${folder.fsPath} is outside the workspace folder ${ws}; runs plan over the first workspace folder.`);
+        return;
+      }
+      if (rel) focus = [rel.split(path.sep).join('/')];
+    }
+    const task = await vscode.window.showInputBox({
+      title: focus.length ? `Orchestrate Task on ${focus[0]}` : 'Orchestrate Task',
+      prompt: 'Describe the work; a planner splits it into domains and workers you approve before anything runs.',
+      placeHolder: 'e.g. Audit this repo for security issues',
+      ignoreFocusOut: true,
+      validateInput: (v) => (v.trim() ? undefined : 'Describe the task (it cannot be empty)'),
+    });
+    if (!task?.trim()) return;
+    await this.deps.controller.orchestrate(task.trim(), focus);
+  }
+
+  /** The run a command applies to: from its argument, else picked among runs that qualify. */
+  private async runId(arg: RunArg, title: string, fits: (r: LedgerSnapshot) => boolean): Promise<string | undefined> {
+    if (typeof arg === 'string') return arg;
+    if (arg?.runId) return arg.runId;
+    const candidates = this.deps.store.runs().filter(fits);
+    if (!candidates.length) {
+      void vscode.window.showInformationMessage('No run fits that command.');
+      return undefined;
+    }
+    if (candidates.length === 1) return candidates[0]!.runId;
+    const now = Date.now();
+    const pick = await vscode.window.showQuickPick(
+      candidates.map((r) => ({ label: truncate(r.task, 80), description: `${r.status} · ${formatAge(r.createdAt, now)}`, detail: r.runId, runId: r.runId })),
+      { title, matchOnDetail: true },
+    );
+    return pick?.runId;
+  }
+
+  private async delete(arg: RunArg): Promise<void> {
+    const { store, controller, location } = this.deps;
+    const id = await this.runId(arg, 'Delete which run?', (r) => !controller.isActive(r.runId));
+    const ws = location.workspace();
+    if (!id || !ws) return;
+    if (controller.isActive(id)) {
+      void vscode.window.showWarningMessage('Cancel the run before deleting it.');
+      return;
+    }
+    const snap = store.get(id);
+    const answer = await vscode.window.showWarningMessage(
+      `Delete run ${id}?`,
+      { modal: true, detail: `${snap ? truncate(snap.task, 120) + '\n\n' : ''}Its folder (plan, ledger and every agent's output) is removed from the workspace.` },
+      'Delete',
+    );
+    if (answer !== 'Delete') return;
+    await deleteRun(ws, location.outputRoot(), id);
+    store.forget(id);
+  }
+
+  private async reveal(arg: RunArg): Promise<void> {
+    const id = await this.runId(arg, 'Reveal which run?', () => true);
+    const dir = id ? this.deps.store.runDir(id) : undefined;
+    if (!id || !dir) return;
+    let target = dir;
+    if (typeof arg === 'object' && arg.kind === 'agent') {
+      const a = this.deps.store.get(id)?.agents.find((x) => x.id === arg.agentId);
+      if (a) target = path.join(dir, a.outputFile);
+    } else if (typeof arg === 'object' && arg.kind === 'plan') {
+      target = path.join(dir, 'plan.md');
+    }
+    const exists = await fs.stat(target).then(() => true, () => false);
+    await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(exists ? target : dir));
+  }
+
+  private async openAgent(runId: string, agentId: string): Promise<void> {
+    const a = this.deps.store.get(runId)?.agents.find((x) => x.id === agentId);
+    const dir = this.deps.store.runDir(runId);
+    if (!a || !dir) return;
+    const file = path.join(dir, a.outputFile);
+    const exists = await fs.stat(file).then(() => true, () => false);
+    if (NOT_STARTED.has(a.status) || !exists) {
+      const when = a.status === 'pending' || a.status === 'queued' ? `is ${a.status} and has not started` : `has not written its file yet (${a.status})`;
+      void vscode.window.showInformationMessage(`${a.id} ${when}; its output will be ${a.outputFile}.`);
+      return;
+    }
+    await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: true });
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const r of this.registrations) r.dispose();
+  }
+}

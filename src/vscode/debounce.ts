@@ -1,0 +1,41 @@
+/**
+ * Coalesces bursts of calls into one. The ledger can fire hundreds of events a second while a
+ * fleet runs; views re-render at most once per quiet period (trailing edge) and, with `maxWaitMs`,
+ * at least once per `maxWaitMs` so a steady stream still shows progress.
+ */
+export class Debouncer {
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private firstScheduledAt: number | undefined;
+  private disposed = false;
+
+  constructor(
+    private readonly fn: () => void,
+    private readonly waitMs: number,
+    private readonly maxWaitMs = waitMs * 4,
+  ) {}
+
+  schedule(): void {
+    if (this.disposed) return;
+    const now = Date.now();
+    this.firstScheduledAt ??= now;
+    if (this.timer) clearTimeout(this.timer);
+    const wait = Math.min(this.waitMs, Math.max(0, this.firstScheduledAt + this.maxWaitMs - now));
+    this.timer = setTimeout(() => this.flush(), wait);
+  }
+
+  /** Runs a pending call now (if any). */
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    const pending = this.firstScheduledAt !== undefined;
+    this.timer = undefined;
+    this.firstScheduledAt = undefined;
+    if (pending && !this.disposed) this.fn();
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.firstScheduledAt = undefined;
+    this.disposed = true;
+  }
+}

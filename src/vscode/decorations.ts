@@ -1,0 +1,72 @@
+/** Status badges on files under the output root: each agent's output file and each run folder. */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { AgentStatus, RunStatus } from '../engine';
+import { Debouncer } from './debounce';
+import type { RunLocation } from './location';
+import type { RunStore } from './runStore';
+
+type Badge = { badge: string; color?: string };
+
+// Completed files get a badge but no colour: a finished run should read calm, not all green.
+const AGENT_BADGES: Partial<Record<AgentStatus, Badge>> = {
+  running: { badge: '●', color: 'charts.blue' },
+  verifying: { badge: '●', color: 'charts.blue' },
+  retrying: { badge: '↻', color: 'charts.yellow' },
+  completed: { badge: '✓' },
+  failed: { badge: '✗', color: 'testing.iconFailed' },
+  cancelled: { badge: '⊘' },
+};
+
+const RUN_BADGES: Partial<Record<RunStatus, Badge>> = {
+  running: { badge: '●', color: 'charts.blue' },
+  'awaiting-approval': { badge: '?', color: 'charts.blue' },
+  completed: { badge: '✓' },
+  partial: { badge: '!', color: 'list.warningForeground' },
+  failed: { badge: '✗', color: 'testing.iconFailed' },
+  cancelled: { badge: '⊘' },
+  interrupted: { badge: '!', color: 'list.warningForeground' },
+};
+
+function decoration(b: Badge | undefined, tooltip: string): vscode.FileDecoration | undefined {
+  if (!b) return undefined;
+  return new vscode.FileDecoration(b.badge, tooltip, b.color ? new vscode.ThemeColor(b.color) : undefined);
+}
+
+export class RunDecorations implements vscode.FileDecorationProvider, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<undefined>();
+  private readonly refresh = new Debouncer(() => this.changed.fire(undefined), 300, 1000);
+  private readonly disposables: vscode.Disposable[];
+  private disposed = false;
+
+  readonly onDidChangeFileDecorations = this.changed.event;
+
+  constructor(private readonly store: RunStore, private readonly location: RunLocation) {
+    this.disposables = [
+      vscode.window.registerFileDecorationProvider(this),
+      store.onDidChange(() => this.refresh.schedule()),
+    ];
+  }
+
+  provideFileDecoration(uri: vscode.Uri): vscode.FileDecoration | undefined {
+    const root = this.location.runsDir();
+    if (!root || uri.scheme !== 'file') return undefined;
+    const rel = path.relative(root, uri.fsPath);
+    if (!rel || rel.startsWith('..') || path.isAbsolute(rel)) return undefined;
+    const [runId, ...rest] = rel.split(path.sep);
+    const snap = this.store.get(runId!);
+    if (!snap) return undefined;
+    if (!rest.length) return decoration(RUN_BADGES[snap.status], `Run ${snap.status}`);
+    const file = rest.join('/');
+    const agent = snap.agents.find((a) => a.outputFile === file);
+    return agent ? decoration(AGENT_BADGES[agent.status], `${agent.id} ${agent.status}`) : undefined;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.refresh.dispose();
+    for (const d of this.disposables) d.dispose();
+    this.changed.dispose();
+  }
+}

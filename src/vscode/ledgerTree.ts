@@ -1,0 +1,96 @@
+/**
+ * The Ledger view: runs → plan, domains (workers + coordinator), final summary. The provider only
+ * maps store state to items (treeItems.ts); refreshes are debounced so a busy fleet never floods
+ * the sidebar.
+ */
+import * as vscode from 'vscode';
+import { Debouncer } from './debounce';
+import type { RunStore } from './runStore';
+import { domainAgents, domainIds } from './runShape';
+import { agentItem, domainItem, planItem, runItem, type LedgerNode } from './treeItems';
+
+export const LEDGER_VIEW = 'orchestration.ledger';
+
+export class LedgerTree implements vscode.TreeDataProvider<LedgerNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<LedgerNode | undefined>();
+  private readonly refresh = new Debouncer(() => this.changed.fire(undefined), 150, 600);
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly view: vscode.TreeView<LedgerNode>;
+  private disposed = false;
+
+  readonly onDidChangeTreeData = this.changed.event;
+
+  /** `reveals` fires run ids to show expanded, e.g. a run that was just planned. */
+  constructor(
+    private readonly store: RunStore,
+    reveals?: vscode.Event<string>,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.view = vscode.window.createTreeView(LEDGER_VIEW, { treeDataProvider: this, showCollapseAll: true });
+    this.disposables.push(this.view, this.store.onDidChange(() => this.refresh.schedule()));
+    if (reveals) this.disposables.push(reveals((runId) => void this.reveal(runId)));
+    // Ages ("5 min ago") go stale without ledger events; a slow tick keeps a visible tree honest.
+    const tick = setInterval(() => { if (this.view.visible) this.refresh.schedule(); }, 30_000);
+    this.disposables.push({ dispose: () => clearInterval(tick) });
+  }
+
+  getTreeItem(node: LedgerNode): vscode.TreeItem {
+    const s = this.store.get(node.runId);
+    if (!s) return new vscode.TreeItem('(run removed)');
+    const now = this.now();
+    switch (node.kind) {
+      case 'run': return runItem(s, now);
+      case 'plan': return planItem(s, this.store.runDir(s.runId));
+      case 'domain': {
+        const spec = this.store.cachedPlan(s.runId)?.domains.find((d) => d.id === node.domainId);
+        return domainItem(s, node.domainId, spec);
+      }
+      case 'agent': {
+        const a = s.agents.find((x) => x.id === node.agentId);
+        return a ? agentItem(a, s.runId, this.store.runDir(s.runId), now, s.status) : new vscode.TreeItem(node.agentId);
+      }
+    }
+  }
+
+  async getChildren(node?: LedgerNode): Promise<LedgerNode[]> {
+    if (!node) return this.store.runs().map((s) => ({ kind: 'run', runId: s.runId }));
+    const s = this.store.get(node.runId);
+    if (!s) return [];
+    if (node.kind === 'run') {
+      const plan = await this.store.plan(s.runId);
+      const children: LedgerNode[] = [{ kind: 'plan', runId: s.runId }];
+      for (const domainId of domainIds(s, plan)) children.push({ kind: 'domain', runId: s.runId, domainId });
+      for (const a of s.agents) if (a.role === 'final') children.push({ kind: 'agent', runId: s.runId, agentId: a.id });
+      return children;
+    }
+    if (node.kind === 'domain') {
+      return domainAgents(s, node.domainId).map((a) => ({ kind: 'agent', runId: s.runId, agentId: a.id }));
+    }
+    return [];
+  }
+
+  /** Stable parents so `reveal` works; ids are unique per run. */
+  getParent(node: LedgerNode): LedgerNode | undefined {
+    if (node.kind === 'run') return undefined;
+    if (node.kind === 'agent') {
+      const a = this.store.get(node.runId)?.agents.find((x) => x.id === node.agentId);
+      if (a?.domain && a.role !== 'final') return { kind: 'domain', runId: node.runId, domainId: a.domain };
+    }
+    return { kind: 'run', runId: node.runId };
+  }
+
+  /** Shows a run expanded, after the pending refresh so the view already knows the node. */
+  private async reveal(runId: string): Promise<void> {
+    this.refresh.flush();
+    if (!this.view.visible) return;
+    await this.view.reveal({ kind: 'run', runId }, { expand: true, select: false, focus: false }).then(undefined, () => undefined);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.refresh.dispose();
+    for (const d of this.disposables) d.dispose();
+    this.changed.dispose();
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * The "Orchestration" log channel: the engine's Logger plus one line per run event. The channel's
+ * own level filter (Developer: Set Log Level) decides what shows; usage lines go to trace.
+ */
+import * as vscode from 'vscode';
+import type { EngineEvent, Logger } from '../engine';
+import type { RunEvent } from './runStore';
+
+/** Defence in depth: a key pasted into a task or echoed in an error never reaches the log. */
+export function redact(text: string): string {
+  return text.replace(/sk-ant-[A-Za-z0-9_-]{8,}/g, 'sk-ant-…redacted');
+}
+
+export function formatEvent(runId: string, e: EngineEvent): { level: 'trace' | 'info' | 'warn' | 'error'; line: string } {
+  const p = `[${runId}]`;
+  switch (e.type) {
+    case 'run': return { level: 'info', line: `${p} run ${e.status}${e.reason ? `: ${e.reason}` : ''}` };
+    case 'agent': return {
+      level: e.status === 'failed' ? 'warn' : 'info',
+      line: `${p} ${e.id} ${e.status}${e.attempt ? ` (attempt ${e.attempt})` : ''}${e.error ? `: ${e.error}` : ''}`,
+    };
+    case 'usage': return {
+      level: 'trace',
+      line: `${p} ${e.id} ${e.model} in ${e.usage.input} out ${e.usage.output} cache r/w ${e.usage.cacheRead}/${e.usage.cacheWrite} $${e.costUsd.toFixed(4)}`,
+    };
+    case 'tool': return { level: e.ok ? 'trace' : 'warn', line: `${p} ${e.id} tool ${e.name} ${e.ok ? 'ok' : 'refused'}${e.detail ? `: ${e.detail}` : ''}` };
+    case 'return': return { level: 'info', line: `${p} ${e.id} returned (${e.tokens} tok): ${e.text}` };
+    case 'log': return { level: e.level, line: `${p} ${e.message}` };
+  }
+}
+
+export class OrchestrationLog implements Logger, vscode.Disposable {
+  private readonly channel: vscode.LogOutputChannel;
+  private disposed = false;
+
+  constructor() {
+    this.channel = vscode.window.createOutputChannel('Orchestration', { log: true });
+  }
+
+  /** One engine event as one line at the level its kind deserves. */
+  event({ runId, event }: RunEvent): void {
+    const { level, line } = formatEvent(runId, event);
+    this.channel[level](redact(line));
+  }
+
+  info(msg: string): void { this.channel.info(redact(msg)); }
+  warn(msg: string): void { this.channel.warn(redact(msg)); }
+  error(msg: string): void { this.channel.error(redact(msg)); }
+
+  show(): void { this.channel.show(true); }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.channel.dispose();
+  }
+}
+
+/** Pipes a store's run events into the log for as long as it lives. */
+export class RunEventLog implements vscode.Disposable {
+  private readonly subscription: vscode.Disposable;
+
+  constructor(events: vscode.Event<RunEvent>, log: Pick<OrchestrationLog, 'event'>) {
+    this.subscription = events((e) => log.event(e));
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+  }
+}

@@ -1,0 +1,205 @@
+/**
+ * Starts, approves, cancels, resumes and retries runs in this window. Each run owns one Session
+ * (provider + orchestrator) from planning until it settles; the store follows its ledger meanwhile.
+ */
+import * as vscode from 'vscode';
+import { ConfigError, PlanError, type ExecuteMode, type Run, type RunOutcome } from '../engine';
+import { Debouncer } from './debounce';
+import { formatCost, truncate } from './format';
+import type { OrchestrationLog } from './log';
+import type { RunStore } from './runStore';
+import { openSession, type Session, type SessionDeps } from './session';
+import { requireTrust } from './trust';
+
+interface Active { session: Session; run: Run; executing: boolean }
+
+export class RunController implements vscode.Disposable {
+  private readonly active = new Map<string, Active>();
+  private readonly planned = new vscode.EventEmitter<string>();
+  private disposed = false;
+
+  /** Fires with the run id when a plan is ready (the Summary view shows it for approval). */
+  readonly onDidPlan = this.planned.event;
+
+  constructor(private readonly deps: SessionDeps & { store: RunStore; log: Pick<OrchestrationLog, 'error' | 'show'> }) {}
+
+  isActive(runId: string): boolean {
+    return this.active.has(runId);
+  }
+
+  isExecuting(runId: string): boolean {
+    return this.active.get(runId)?.executing === true;
+  }
+
+  /** Plans a task, then waits for approval in the Summary view (or runs at once with autoApprovePlan). */
+  async orchestrate(task: string, focus: string[] = []): Promise<void> {
+    if (!requireTrust('orchestrate a task')) return;
+    const session = await openSession(this.deps);
+    if (!session) return;
+    let run: Run;
+    try {
+      run = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Planning: ${truncate(task, 60)}`, cancellable: true },
+        (_progress, token) => {
+          const abort = new AbortController();
+          token.onCancellationRequested(() => abort.abort());
+          return session.orchestrator.plan({ task, focus, signal: abort.signal });
+        },
+      );
+    } catch (err) {
+      await session.provider.dispose();
+      this.reportPlanError(err);
+      void this.deps.store.refresh();
+      return;
+    }
+    this.track(run, session);
+    this.planned.fire(run.id);
+    if (session.settings.autoApprovePlan) await this.approve(run.id);
+  }
+
+  async approve(runId: string): Promise<void> {
+    if (!requireTrust('run the plan')) return;
+    const entry = this.active.get(runId) ?? (await this.open(runId));
+    if (!entry || entry.executing) return;
+    await this.execute(entry, 'fresh');
+  }
+
+  async resume(runId: string, mode: Exclude<ExecuteMode, 'fresh'> = 'resume'): Promise<void> {
+    if (!requireTrust(mode === 'resume' ? 'resume the run' : 'retry failed agents')) return;
+    if (this.active.has(runId)) {
+      void vscode.window.showInformationMessage(`Run ${runId} is already active in this window.`);
+      return;
+    }
+    const entry = await this.open(runId);
+    if (entry) await this.execute(entry, mode);
+  }
+
+  /** Cancels a running run, or discards a plan that is still awaiting approval. */
+  async cancel(runId: string): Promise<void> {
+    const entry = this.active.get(runId);
+    if (!entry) {
+      void vscode.window.showInformationMessage(`Run ${runId} is not running in this window.`);
+      return;
+    }
+    if (entry.executing) {
+      entry.run.cancel();
+      return;
+    }
+    entry.run.ledger.setRunStatus('cancelled', 'the plan was not approved');
+    await this.release(runId);
+  }
+
+  private async open(runId: string): Promise<Active | undefined> {
+    const session = await openSession(this.deps);
+    if (!session) return undefined;
+    try {
+      return this.track(await session.orchestrator.open(runId), session);
+    } catch (err) {
+      await session.provider.dispose();
+      void vscode.window.showErrorMessage(`Cannot open run ${runId}: ${(err as Error).message}`);
+      return undefined;
+    }
+  }
+
+  private track(run: Run, session: Session): Active {
+    const entry: Active = { session, run, executing: false };
+    this.active.set(run.id, entry);
+    this.deps.store.attach(run);
+    return entry;
+  }
+
+  private async execute(entry: Active, mode: ExecuteMode): Promise<void> {
+    const { run } = entry;
+    entry.executing = true;
+    try {
+      const outcome = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Orchestrating: ${truncate(run.plan.task, 50)}`, cancellable: true },
+        async (progress, token) => {
+          const cancelled = token.onCancellationRequested(() => run.cancel());
+          let shown = 0;
+          const update = new Debouncer(() => {
+            const agents = run.ledger.agents;
+            const settled = agents.filter((a) => ['completed', 'failed', 'cancelled', 'skipped'].includes(a.status)).length;
+            const running = agents.filter((a) => a.status === 'running').length;
+            const pct = agents.length ? (settled / agents.length) * 100 : 0;
+            progress.report({ increment: pct - shown, message: `${settled}/${agents.length} agents · ${running} running · ${formatCost(run.ledger.totals.costUsd)}` });
+            shown = pct;
+          }, 250);
+          const sub = run.ledger.onDidChange(() => update.schedule());
+          try {
+            return await run.execute({ mode });
+          } finally {
+            sub.dispose();
+            update.dispose();
+            cancelled.dispose();
+          }
+        },
+      );
+      this.reportOutcome(run.id, outcome);
+    } catch (err) {
+      this.deps.log.error(`run ${run.id}: ${(err as Error).stack ?? String(err)}`);
+      void vscode.window.showErrorMessage(`Run ${run.id} stopped: ${(err as Error).message}`, 'Show Log').then((c) => { if (c) this.deps.log.show(); });
+    } finally {
+      await this.release(run.id);
+    }
+  }
+
+  private async release(runId: string): Promise<void> {
+    const entry = this.active.get(runId);
+    if (!entry) return;
+    this.active.delete(runId);
+    await entry.run.ledger.flush().catch(() => undefined);
+    this.deps.store.detach(runId);
+    await entry.session.provider.dispose().catch(() => undefined);
+  }
+
+  private reportPlanError(err: unknown): void {
+    if (err instanceof PlanError) {
+      this.deps.log.error(`planning failed:\n  ${err.errors.join('\n  ')}`);
+      void vscode.window.showErrorMessage(`The plan was not usable: ${err.errors.slice(0, 3).join('; ')}`, 'Show Log')
+        .then((c) => { if (c) this.deps.log.show(); });
+    } else if (err instanceof ConfigError) {
+      void vscode.window.showErrorMessage(err.message);
+    } else if ((err as Error)?.name === 'AbortError' || (err as { kind?: string })?.kind === 'aborted') {
+      void vscode.window.showInformationMessage('Planning cancelled.');
+    } else {
+      this.deps.log.error(`planning failed: ${(err as Error)?.stack ?? String(err)}`);
+      void vscode.window.showErrorMessage(`Planning failed: ${(err as Error)?.message ?? String(err)}`, 'Show Log')
+        .then((c) => { if (c) this.deps.log.show(); });
+    }
+  }
+
+  private reportOutcome(runId: string, o: RunOutcome): void {
+    const open = (choice: string | undefined) => {
+      if (choice === 'Open Summary') void vscode.commands.executeCommand('orchestration.openSummary', runId);
+      if (choice === 'Retry Failed Agents') void vscode.commands.executeCommand('orchestration.retryFailed', runId);
+      if (choice === 'Resume Run') void vscode.commands.executeCommand('orchestration.resumeRun', runId);
+    };
+    const cost = formatCost(o.totals.costUsd);
+    switch (o.status) {
+      case 'completed':
+        void vscode.window.showInformationMessage(`Run completed (${cost}).`, 'Open Summary').then(open);
+        break;
+      case 'partial': {
+        const names = o.gaps.map((g) => g.agentId).join(', ');
+        void vscode.window.showWarningMessage(`Run finished with ${o.gaps.length} gap(s): ${names} (${cost}).`, 'Open Summary', 'Retry Failed Agents').then(open);
+        break;
+      }
+      case 'cancelled':
+        void vscode.window.showInformationMessage(`Run cancelled; files already written are kept (${cost}).`, 'Resume Run').then(open);
+        break;
+      default:
+        void vscode.window.showErrorMessage(`Run ${o.status}: ${o.reason ?? 'see the log'} (${cost}).`, 'Open Summary').then(open);
+    }
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    // Deliberately no run.cancel(): a window that closes or reloads cuts its runs off, and the
+    // ledger left `running` with this dead pid reads as `interrupted` next time, offering Resume.
+    for (const { session } of this.active.values()) void session.provider.dispose().catch(() => undefined);
+    this.active.clear();
+    this.planned.dispose();
+  }
+}

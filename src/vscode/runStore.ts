@@ -1,0 +1,167 @@
+/**
+ * The state every view renders: ledger snapshots of the runs on disk plus the live runs this
+ * window executes. Views never hold run state of their own; they re-read it here on change.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { listRuns, type EngineEvent, type LedgerSnapshot, type Logger, type Plan, type Run } from '../engine';
+import { Debouncer } from './debounce';
+import type { RunLocation } from './location';
+
+/** What the store needs of a live run (a subset of the engine's Run, so tests can fake it). */
+export type LiveRun = Pick<Run, 'id' | 'dir' | 'plan' | 'ledger'>;
+
+export interface RunEvent { runId: string; event: EngineEvent }
+
+export class RunStore implements vscode.Disposable {
+  private disk = new Map<string, LedgerSnapshot>();
+  /** `snap` caches the live ledger's snapshot (a deep clone) until its next event. */
+  private readonly live = new Map<string, { run: LiveRun; sub: { dispose(): void }; snap?: LedgerSnapshot }>();
+  private readonly plans = new Map<string, Plan | null>();
+  private readonly changed = new vscode.EventEmitter<void>();
+  private readonly events = new vscode.EventEmitter<RunEvent>();
+  /** Ledger events arrive per token batch; listeners hear about them at most every 100 ms. */
+  private readonly notify = new Debouncer(() => this.changed.fire(), 100, 250);
+  private refreshing: Promise<void> | undefined;
+  private recheck: ReturnType<typeof setTimeout> | undefined;
+  private disposed = false;
+
+  /** Fires (coalesced) whenever any run's snapshot may have changed. */
+  readonly onDidChange = this.changed.event;
+  /** Every engine event of a live run, unthrottled (the log wants all of them). */
+  readonly onDidEvent = this.events.event;
+
+  constructor(private readonly location: RunLocation, private readonly log: Logger) {
+    void this.refresh();
+  }
+
+  /** Re-reads the ledgers on disk. Concurrent calls share one read. */
+  refresh(): Promise<void> {
+    this.refreshing ??= this.readDisk().finally(() => { this.refreshing = undefined; });
+    return this.refreshing;
+  }
+
+  private async readDisk(): Promise<void> {
+    const ws = this.location.workspace();
+    let snapshots: LedgerSnapshot[] = [];
+    if (ws) {
+      try {
+        snapshots = await listRuns(ws, this.location.outputRoot(), new Set(this.live.keys()));
+      } catch (err) {
+        this.log.warn(`Could not read runs: ${(err as Error).message}`);
+      }
+    }
+    if (this.disposed) return;
+    this.disk = new Map(snapshots.map((s) => [s.runId, s]));
+    this.watchForeignRuns(snapshots);
+    for (const id of [...this.plans.keys()]) if (!this.disk.has(id) && !this.live.has(id)) this.plans.delete(id);
+    this.changed.fire();
+  }
+
+  /**
+   * A run owned by another live process (the CLI, or the extension host a reload is replacing)
+   * stops writing its ledger when that process dies, so no file event will say so. Re-read every
+   * few seconds while such a run exists, until it settles or shows as interrupted.
+   */
+  private watchForeignRuns(snapshots: LedgerSnapshot[]): void {
+    if (this.recheck) clearTimeout(this.recheck);
+    this.recheck = undefined;
+    const foreign = snapshots.some((s) => (s.status === 'running' || s.status === 'planning') && !this.live.has(s.runId));
+    if (!foreign) return;
+    this.recheck = setTimeout(() => void this.refresh(), 5_000);
+    this.recheck.unref?.();
+  }
+
+  /** Starts following a run this window executes; its in-memory ledger wins over the file. */
+  attach(run: LiveRun): void {
+    this.detach(run.id);
+    const entry: { run: LiveRun; sub: { dispose(): void }; snap?: LedgerSnapshot } = { run, sub: { dispose() {} } };
+    entry.sub = run.ledger.onDidChange((event) => {
+      entry.snap = undefined;
+      this.events.fire({ runId: run.id, event });
+      this.notify.schedule();
+    });
+    this.live.set(run.id, entry);
+    this.plans.set(run.id, run.plan);
+    this.changed.fire();
+  }
+
+  /** Stops following a run, keeping its last snapshot until the next refresh. */
+  detach(runId: string): void {
+    const entry = this.live.get(runId);
+    if (!entry) return;
+    entry.sub.dispose();
+    this.live.delete(runId);
+    this.disk.set(runId, entry.run.ledger.snapshot());
+    this.notify.flush();
+    this.changed.fire();
+  }
+
+  /** Forgets a deleted run at once, without waiting for a refresh. */
+  forget(runId: string): void {
+    this.detach(runId);
+    this.disk.delete(runId);
+    this.plans.delete(runId);
+    this.changed.fire();
+  }
+
+  isLive(runId: string): boolean {
+    return this.live.has(runId);
+  }
+
+  /** Newest first (run ids start with a timestamp, createdAt breaks ties). */
+  runs(): LedgerSnapshot[] {
+    const all = new Map(this.disk);
+    for (const id of this.live.keys()) all.set(id, this.liveSnapshot(id)!);
+    return [...all.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.runId.localeCompare(a.runId));
+  }
+
+  get(runId: string): LedgerSnapshot | undefined {
+    return this.liveSnapshot(runId) ?? this.disk.get(runId);
+  }
+
+  private liveSnapshot(runId: string): LedgerSnapshot | undefined {
+    const entry = this.live.get(runId);
+    if (!entry) return undefined;
+    entry.snap ??= entry.run.ledger.snapshot();
+    return entry.snap;
+  }
+
+  runDir(runId: string): string | undefined {
+    return this.live.get(runId)?.run.dir ?? this.location.runDir(runId);
+  }
+
+  /** The plan if it is already known (live run or loaded before). */
+  cachedPlan(runId: string): Plan | undefined {
+    return this.plans.get(runId) ?? undefined;
+  }
+
+  /** The run's plan.json, read once and cached; undefined when missing or unreadable. */
+  async plan(runId: string): Promise<Plan | undefined> {
+    if (this.plans.has(runId)) return this.plans.get(runId) ?? undefined;
+    const dir = this.runDir(runId);
+    let plan: Plan | null = null;
+    if (dir) {
+      try {
+        const parsed = JSON.parse(await fs.readFile(path.join(dir, 'plan.json'), 'utf8')) as Plan;
+        if (Array.isArray(parsed?.domains)) plan = parsed;
+      } catch {
+        // A run cut off while planning has no plan.json; the views fall back to domain ids.
+      }
+    }
+    this.plans.set(runId, plan);
+    return plan ?? undefined;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (this.recheck) clearTimeout(this.recheck);
+    for (const { sub } of this.live.values()) sub.dispose();
+    this.live.clear();
+    this.notify.dispose();
+    this.changed.dispose();
+    this.events.dispose();
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * Opens what one run needs: validated settings, an API key (or the simulated provider), a model
+ * provider and an Orchestrator. Every user-facing refusal is explained here, once.
+ */
+import * as vscode from 'vscode';
+import { MissingApiKeyError, openProvider, Orchestrator, type Config, type Logger, type Provider } from '../engine';
+import type { RunLocation } from './location';
+import type { ApiKeyStore } from './secrets';
+import { readSettings, SettingsError, type ExtensionSettings } from './settings';
+
+export interface Session {
+  readonly workspace: string;
+  readonly settings: ExtensionSettings;
+  readonly orchestrator: Orchestrator;
+  readonly provider: Provider;
+}
+
+export interface SessionDeps {
+  location: RunLocation;
+  keys: ApiKeyStore;
+  logger: Logger;
+  promptsDir: string;
+  readSettings?: () => ExtensionSettings;
+}
+
+/** Shows a settings error with a button that opens the first bad setting. */
+export function showSettingsError(err: unknown): void {
+  const message = err instanceof Error ? err.message : String(err);
+  const key = err instanceof SettingsError ? err.keys[0] : 'orchestration';
+  void vscode.window.showErrorMessage(message, 'Open Settings').then((choice) => {
+    if (choice) void vscode.commands.executeCommand('workbench.action.openSettings', key);
+  });
+}
+
+/** Returns undefined when the user declined or something was reported to them. */
+export async function openSession(deps: SessionDeps): Promise<Session | undefined> {
+  const workspace = deps.location.workspace();
+  if (!workspace) {
+    void vscode.window.showErrorMessage('Open a folder first: Orchestration plans and runs agents over a workspace folder.');
+    return undefined;
+  }
+  let settings: ExtensionSettings;
+  try {
+    settings = (deps.readSettings ?? readSettings)();
+  } catch (err) {
+    showSettingsError(err);
+    return undefined;
+  }
+  const config = await chooseProvider(settings.config, deps.keys);
+  if (!config) return undefined;
+  let provider: Provider;
+  try {
+    const apiKey = config.provider === 'anthropic' ? (await deps.keys.get())?.key : undefined;
+    provider = await openProvider(config, { apiKey, workspace, simulatedLatencyMs: settings.simulatedLatencyMs });
+  } catch (err) {
+    const text = err instanceof MissingApiKeyError ? err.message : `Could not start the model provider: ${(err as Error).message}`;
+    void vscode.window.showErrorMessage(text);
+    return undefined;
+  }
+  // What this run will use, minus anything secret: the first thing to check when a run surprises.
+  const latency = provider.simulated && settings.simulatedLatencyMs ? ` (latency ${settings.simulatedLatencyMs} ms)` : '';
+  deps.logger.info(`provider ${provider.simulated ? 'simulated' : `anthropic at ${config.baseUrl ?? 'the default endpoint'}`}${latency}; `
+    + `models ${config.models.haiku} / ${config.models.sonnet} / ${config.models.opus}; ${config.maxConcurrent} at once, ${config.scheduling}`);
+  try {
+    const orchestrator = new Orchestrator({
+      workspace, config, model: provider.model, promptsDir: deps.promptsDir, logger: deps.logger, simulated: provider.simulated,
+    });
+    return { workspace, settings: { ...settings, config }, orchestrator, provider };
+  } catch (err) {
+    // A broken install (prompts missing) must not leave the simulator's port open.
+    await provider.dispose().catch(() => undefined);
+    void vscode.window.showErrorMessage(`Orchestration cannot start: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
+/**
+ * With the Anthropic provider and no key anywhere, asks: store a key, or run this task on the
+ * simulated provider (this time only; the setting is left alone).
+ */
+async function chooseProvider(config: Config, keys: ApiKeyStore): Promise<Config | undefined> {
+  if (config.provider !== 'anthropic' || (await keys.get())) return config;
+  const choice = await vscode.window.showWarningMessage(
+    'No Anthropic API key is set (SecretStorage or ANTHROPIC_API_KEY). Set one, or run this task on the offline simulated provider.',
+    'Set API Key', 'Use Simulated Provider',
+  );
+  if (choice === 'Use Simulated Provider') return { ...config, provider: 'simulated' };
+  if (choice === 'Set API Key' && (await keys.prompt())) return config;
+  return undefined;
+}

@@ -1,0 +1,81 @@
+/**
+ * Reads the `orchestration.*` settings and validates them with the engine's own schema, so the
+ * extension, the CLI and config.json agree on bounds and defaults. Errors name the setting key.
+ */
+import * as vscode from 'vscode';
+import { ConfigError, mergeConfig, parseConfig, type Config } from '../engine';
+
+export const SECTION = 'orchestration';
+
+/** Settings the engine's Config knows, read one by one so a stray key in settings.json is ignored. */
+const ENGINE_KEYS = [
+  'provider', 'baseUrl', 'maxConcurrent', 'scheduling', 'retries', 'agentTimeoutMs', 'maxTurns',
+  'outputRoot', 'prices', 'maxCostUsd', 'maxTokens',
+] as const;
+const TIER_MAPS = ['models', 'tierCaps'] as const;
+const TIER_NAMES = ['haiku', 'sonnet', 'opus'] as const;
+
+export interface ExtensionSettings {
+  config: Config;
+  /** Run the plan without waiting for Approve. Extension-only: the CLI has its own flag. */
+  autoApprovePlan: boolean;
+  /** Artificial latency per simulated model response, so a simulated run can be watched (and cancelled). */
+  simulatedLatencyMs: number;
+}
+
+export class SettingsError extends ConfigError {
+  constructor(readonly keys: string[], issues: string[]) {
+    super(`Invalid settings:\n  ${issues.join('\n  ')}`, issues);
+    this.name = 'SettingsError';
+  }
+}
+
+type Section = Pick<vscode.WorkspaceConfiguration, 'get'>;
+
+/** The settings as a Config input. Empty strings and nulls mean "use the default" where that makes sense. */
+export function configInput(cfg: Section): Record<string, unknown> {
+  const input: Record<string, unknown> = {};
+  for (const key of ENGINE_KEYS) {
+    const v = cfg.get<unknown>(key);
+    if (v !== undefined) input[key] = v;
+  }
+  if (input.baseUrl === '') input.baseUrl = null;
+  for (const map of TIER_MAPS) {
+    const tiers: Record<string, unknown> = {};
+    for (const tier of TIER_NAMES) {
+      const v = cfg.get<unknown>(`${map}.${tier}`);
+      if (v !== undefined) tiers[tier] = v;
+    }
+    if (Object.keys(tiers).length) input[map] = tiers;
+  }
+  return input;
+}
+
+/**
+ * Validates the settings. Throws SettingsError whose message lists each bad setting as
+ * `orchestration.<key>: <what was wrong>`.
+ */
+export function readSettings(cfg: Section = vscode.workspace.getConfiguration(SECTION)): ExtensionSettings {
+  let config: Config;
+  try {
+    // Merged over the defaults so one tier can be set alone (the schema wants all three).
+    config = parseConfig(mergeConfig(parseConfig({}), configInput(cfg)), 'settings');
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    const issues = err.issues.length ? err.issues : [err.message];
+    const named = issues.map((i) => `${SECTION}.${i}`);
+    throw new SettingsError(named.map((i) => i.split(':')[0]), named);
+  }
+  const latency = cfg.get<number>('simulatedLatencyMs') ?? 0;
+  if (!Number.isInteger(latency) || latency < 0 || latency > 60_000) {
+    const issue = `${SECTION}.simulatedLatencyMs: expected an integer from 0 to 60000, got ${JSON.stringify(latency)}`;
+    throw new SettingsError([`${SECTION}.simulatedLatencyMs`], [issue]);
+  }
+  return { config, autoApprovePlan: cfg.get<boolean>('autoApprovePlan') === true, simulatedLatencyMs: latency };
+}
+
+/** The output root without validating everything else (the tree must show runs even with a bad setting). */
+export function outputRootSetting(cfg: Section = vscode.workspace.getConfiguration(SECTION)): string {
+  const v = cfg.get<unknown>('outputRoot');
+  return typeof v === 'string' && v.trim() && !v.includes('..') ? v.trim() : '.orchestration';
+}

@@ -1,0 +1,57 @@
+/** A status-bar item while runs are active here: running agents, done/total and cost; click opens the summary. */
+import * as vscode from 'vscode';
+import type { LedgerSnapshot } from '../engine';
+import { Debouncer } from './debounce';
+import { formatCost } from './format';
+import type { RunStore } from './runStore';
+
+const SETTLED = new Set(['completed', 'failed', 'cancelled', 'skipped']);
+
+export function statusText(runs: LedgerSnapshot[]): { text: string; tooltip: string; runId: string } | undefined {
+  const active = runs.filter((r) => r.status === 'running' || r.status === 'awaiting-approval' || r.status === 'planning');
+  if (!active.length) return undefined;
+  const running = active.filter((r) => r.status === 'running');
+  if (!running.length) {
+    return { text: '$(question) Plan awaiting approval', tooltip: 'Review and approve the plan in the Summary view', runId: active[0]!.runId };
+  }
+  const agents = running.flatMap((r) => r.agents);
+  const busy = agents.filter((a) => a.status === 'running' || a.status === 'verifying').length;
+  const done = agents.filter((a) => SETTLED.has(a.status)).length;
+  const cost = running.reduce((sum, r) => sum + r.totals.costUsd, 0);
+  const runsNote = running.length > 1 ? ` in ${running.length} runs` : '';
+  return {
+    text: `$(loading~spin) ${busy} running · ${done}/${agents.length} · ${formatCost(cost)}`,
+    tooltip: `Orchestration: ${busy} agents running${runsNote}, ${done} of ${agents.length} settled, ${formatCost(cost)} so far. Click for the summary.`,
+    runId: running[0]!.runId,
+  };
+}
+
+export class RunStatusBar implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('orchestration.status', vscode.StatusBarAlignment.Left, 50);
+  private readonly update = new Debouncer(() => this.render(), 200, 1000);
+  private readonly subscription: vscode.Disposable;
+  private disposed = false;
+
+  constructor(private readonly store: RunStore) {
+    this.item.name = 'Orchestration';
+    this.subscription = store.onDidChange(() => this.update.schedule());
+    this.render();
+  }
+
+  private render(): void {
+    const state = statusText(this.store.runs().filter((r) => this.store.isLive(r.runId)));
+    if (!state) { this.item.hide(); return; }
+    this.item.text = state.text;
+    this.item.tooltip = state.tooltip;
+    this.item.command = { command: 'orchestration.openSummary', title: 'Open Run Summary', arguments: [state.runId] };
+    this.item.show();
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.update.dispose();
+    this.subscription.dispose();
+    this.item.dispose();
+  }
+}

@@ -1,0 +1,164 @@
+/**
+ * The Summary webview view: plan approval, domain cards, final summary, totals and gaps for one
+ * run. It renders state it is given (store + controller) and posts only after the webview's
+ * `ready`; every message from the webview is validated and handled by its own small handler.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { dispatch, HostMessageSchema, WebviewMessageSchema, type HandlerMap, type HostMessage, type WebviewMessage } from '../shared/protocol';
+import { Debouncer } from './debounce';
+import type { OrchestrationLog } from './log';
+import { resolveInsideRun } from './paths';
+import type { RunController } from './runController';
+import type { RunStore } from './runStore';
+import { buildRunView, runActions, SUMMARY_LIMIT } from './summaryModel';
+import { makeNonce, summaryHtml } from './webviewHtml';
+
+export const SUMMARY_VIEW = 'orchestration.summary';
+
+export class SummaryView implements vscode.WebviewViewProvider, vscode.Disposable {
+  private view: vscode.WebviewView | undefined;
+  private viewDisposables: vscode.Disposable[] = [];
+  private readonly disposables: vscode.Disposable[] = [];
+  private ready = false;
+  private runId: string | undefined;
+  private readonly summaries = new Map<string, string | null>();
+  private readonly post = new Debouncer(() => void this.postState(), 150, 500);
+  private disposed = false;
+
+  private readonly handlers: HandlerMap<WebviewMessage> = {
+    ready: () => { this.ready = true; void this.postState(); },
+    approve: ({ runId }) => this.controller.approve(runId),
+    cancel: ({ runId }) => this.controller.cancel(runId),
+    resume: ({ runId }) => this.controller.resume(runId, 'resume'),
+    retryFailed: ({ runId }) => this.controller.resume(runId, 'retry-failed'),
+    openFile: ({ runId, path: rel }) => this.openFile(runId, rel),
+  };
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly store: RunStore,
+    private readonly controller: RunController,
+    private readonly log: OrchestrationLog,
+  ) {
+    this.disposables.push(
+      vscode.window.registerWebviewViewProvider(SUMMARY_VIEW, this),
+      store.onDidChange(() => this.post.schedule()),
+      controller.onDidPlan((runId) => void this.show(runId)),
+    );
+  }
+
+  resolveWebviewView(view: vscode.WebviewView): void {
+    this.disposeView();
+    this.view = view;
+    this.ready = false;
+    const dist = vscode.Uri.joinPath(this.extensionUri, 'dist');
+    const media = vscode.Uri.joinPath(this.extensionUri, 'media');
+    view.webview.options = { enableScripts: true, localResourceRoots: [dist, media] };
+    view.webview.html = summaryHtml({
+      cspSource: view.webview.cspSource,
+      nonce: makeNonce(),
+      scriptUri: view.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.js')).toString(),
+      styleUri: view.webview.asWebviewUri(vscode.Uri.joinPath(media, 'summary.css')).toString(),
+    });
+    this.viewDisposables.push(
+      view.webview.onDidReceiveMessage(async (raw: unknown) => {
+        try {
+          const result = await dispatch(WebviewMessageSchema, this.handlers, raw);
+          if (!result.ok) this.log.warn(`Summary view: ${result.error}`);
+        } catch (err) {
+          this.log.error(`Summary view: ${(err as Error).message}`);
+        }
+      }),
+      view.onDidDispose(() => { if (this.view === view) this.disposeView(); }),
+    );
+  }
+
+  /** Shows a run (or the newest when none is given) and reveals the view. */
+  async show(runId?: string): Promise<void> {
+    this.runId = runId ?? this.runId;
+    await vscode.commands.executeCommand(`${SUMMARY_VIEW}.focus`);
+    await this.postState();
+  }
+
+  private currentRunId(): string | undefined {
+    if (this.runId && this.store.get(this.runId)) return this.runId;
+    return this.store.runs()[0]?.runId;
+  }
+
+  private async postState(): Promise<void> {
+    if (!this.view || !this.ready) return;
+    const runId = this.currentRunId();
+    const snapshot = runId ? this.store.get(runId) : undefined;
+    let message: HostMessage = { type: 'state', run: null };
+    if (runId && snapshot) {
+      const plan = await this.store.plan(runId);
+      const final = snapshot.agents.find((a) => a.role === 'final' && a.status === 'completed');
+      const summary = final ? await this.summaryOf(runId, final.endedAt ?? '') : null;
+      message = { type: 'state', run: buildRunView(snapshot, plan, summary, runActions(snapshot, this.controller.isExecuting(runId))) };
+    }
+    // Validated on the way out too: a malformed ledger should fail here, visibly, not in the DOM.
+    const checked = HostMessageSchema.safeParse(message);
+    if (!checked.success) {
+      this.log.warn(`Summary view: state for ${runId} did not validate: ${checked.error.message}`);
+      return;
+    }
+    await this.view?.webview.postMessage(checked.data);
+  }
+
+  /** summary.md is final once its agent completed; keyed by end time so a retry re-reads it. */
+  private async summaryOf(runId: string, endedAt: string): Promise<string | null> {
+    const key = `${runId}@${endedAt}`;
+    if (!this.summaries.has(key)) this.summaries.set(key, await this.readSummary(runId));
+    return this.summaries.get(key) ?? null;
+  }
+
+  private async readSummary(runId: string): Promise<string | null> {
+    const dir = this.store.runDir(runId);
+    if (!dir) return null;
+    try {
+      const handle = await fs.open(path.join(dir, 'summary.md'), 'r');
+      try {
+        const buf = Buffer.alloc(SUMMARY_LIMIT);
+        const { bytesRead } = await handle.read(buf, 0, SUMMARY_LIMIT, 0);
+        return buf.subarray(0, bytesRead).toString('utf8');
+      } finally {
+        await handle.close();
+      }
+    } catch {
+      return null;
+    }
+  }
+
+  /** Opens a file the webview linked to, only if it resolves inside that run's directory. */
+  private async openFile(runId: string, rel: string): Promise<void> {
+    const dir = this.store.runDir(runId);
+    const target = dir && this.store.get(runId) ? await resolveInsideRun(dir, rel) : null;
+    if (!target) {
+      this.log.warn(`Summary view asked to open "${rel}" outside run ${runId}; refused.`);
+      void vscode.window.showWarningMessage(`Refused to open "${rel}": only files inside the run's folder can be opened from the summary.`);
+      return;
+    }
+    try {
+      await vscode.window.showTextDocument(vscode.Uri.file(target), { preview: true });
+    } catch {
+      void vscode.window.showInformationMessage(`${rel} does not exist yet.`);
+    }
+  }
+
+  private disposeView(): void {
+    for (const d of this.viewDisposables) d.dispose();
+    this.viewDisposables = [];
+    this.view = undefined;
+    this.ready = false;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.post.dispose();
+    this.disposeView();
+    for (const d of this.disposables) d.dispose();
+  }
+}

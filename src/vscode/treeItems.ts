@@ -1,0 +1,159 @@
+/**
+ * Maps ledger state to TreeItems. Pure: given a snapshot and a clock it returns the same item,
+ * which is what the unit tests check for every status.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { AgentRecord, AgentStatus, DomainSpec, LedgerSnapshot, RunStatus } from '../engine';
+import { domainAgents, domainIds, shownStatus, type ShownStatus } from './runShape';
+import { agentDescription, elapsedMs, formatAge, formatCost, formatDuration, formatTokens, truncate } from './format';
+
+export type LedgerNode =
+  | { kind: 'run'; runId: string }
+  | { kind: 'plan'; runId: string }
+  | { kind: 'domain'; runId: string; domainId: string }
+  | { kind: 'agent'; runId: string; agentId: string };
+
+export const OPEN_AGENT_COMMAND = 'orchestration.openAgentOutput';
+
+const AGENT_ICONS: Record<ShownStatus, [string, string | undefined]> = {
+  pending: ['circle-outline', undefined],
+  queued: ['clock', undefined],
+  running: ['loading~spin', undefined],
+  verifying: ['sync~spin', undefined],
+  retrying: ['debug-restart', 'charts.yellow'],
+  completed: ['pass', 'testing.iconPassed'],
+  failed: ['error', 'testing.iconFailed'],
+  cancelled: ['circle-slash', 'disabledForeground'],
+  skipped: ['debug-step-over', 'disabledForeground'],
+  interrupted: ['debug-disconnect', 'list.warningForeground'],
+};
+
+const RUN_ICONS: Record<RunStatus, [string, string | undefined]> = {
+  planning: ['loading~spin', undefined],
+  'awaiting-approval': ['question', 'charts.blue'],
+  running: ['loading~spin', undefined],
+  completed: ['pass', 'testing.iconPassed'],
+  partial: ['warning', 'list.warningForeground'],
+  failed: ['error', 'testing.iconFailed'],
+  cancelled: ['circle-slash', 'disabledForeground'],
+  interrupted: ['debug-disconnect', 'list.warningForeground'],
+};
+
+function icon([id, color]: [string, string | undefined]): vscode.ThemeIcon {
+  return color ? new vscode.ThemeIcon(id, new vscode.ThemeColor(color)) : new vscode.ThemeIcon(id);
+}
+
+export function agentIcon(status: ShownStatus): vscode.ThemeIcon {
+  return icon(AGENT_ICONS[status]);
+}
+
+export function runIcon(status: RunStatus): vscode.ThemeIcon {
+  return icon(RUN_ICONS[status]);
+}
+
+/** Statuses whose output file may not exist yet: clicking says so instead of opening nothing. */
+export const NOT_STARTED: ReadonlySet<AgentStatus> = new Set(['pending', 'queued']);
+
+export function agentLabel(a: AgentRecord): string {
+  if (a.role === 'final') return 'Final summary';
+  if (a.role === 'coordinator') return `Coordinator ${a.domain ?? ''}`.trim();
+  return `${a.id}: ${truncate(a.task, 60)}`;
+}
+
+export function agentItem(a: AgentRecord, runId: string, runDir: string | undefined, now: number, runStatus: RunStatus = 'running'): vscode.TreeItem {
+  const status = shownStatus(a, runStatus);
+  const item = new vscode.TreeItem(agentLabel(a), vscode.TreeItemCollapsibleState.None);
+  item.id = `${runId}/${a.id}`;
+  item.iconPath = agentIcon(status);
+  // A cut-off agent has no end time; counting its duration up to now would grow forever.
+  item.description = status === 'interrupted' ? `${agentDescription({ ...a, startedAt: null }, now)} · cut off` : agentDescription(a, now);
+  item.contextValue = `agent.${a.role}.${status}`;
+  item.tooltip = agentTooltip(a);
+  if (status === 'interrupted') item.tooltip.appendMarkdown('\n\nCut off when its window closed; Resume runs it again.');
+  item.command = { command: OPEN_AGENT_COMMAND, title: 'Open Output', arguments: [runId, a.id] };
+  if (runDir && !NOT_STARTED.has(a.status)) item.resourceUri = vscode.Uri.file(path.join(runDir, a.outputFile));
+  return item;
+}
+
+/** Model text goes through appendText, which escapes markdown, so a tooltip cannot carry links or HTML. */
+export function agentTooltip(a: AgentRecord): vscode.MarkdownString {
+  const md = new vscode.MarkdownString('', false);
+  md.appendMarkdown(`**${a.id}** · ${a.role}${a.domain ? ` · domain ${a.domain}` : ''} · ${a.status}\n\n`);
+  md.appendText(a.task).appendMarkdown('\n\n');
+  md.appendMarkdown('Model: ').appendText(a.modelRequested).appendMarkdown(' requested, ');
+  if (a.modelReported === null) md.appendMarkdown('none reported yet  \n');
+  else if (a.modelReported === a.modelRequested) md.appendMarkdown('the same reported  \n');
+  else md.appendText(a.modelReported).appendMarkdown(' reported  \n');
+  md.appendMarkdown(`Attempts: ${a.attempts} · requests: ${a.requests} · tool calls: ${a.toolCalls}  \n`);
+  const u = a.usage;
+  md.appendMarkdown(`Tokens: in ${formatTokens(u.input)} · out ${formatTokens(u.output)} · cache read ${formatTokens(u.cacheRead)} · cache write ${formatTokens(u.cacheWrite)} · ${formatCost(a.costUsd)}  \n`);
+  md.appendMarkdown('Output: ').appendText(a.outputFile).appendMarkdown('\n\n');
+  if (a.error) md.appendMarkdown('**Error:** ').appendText(a.error).appendMarkdown('\n\n');
+  if (a.returned) md.appendMarkdown('**Returned:** ').appendText(truncate(a.returned, 600));
+  return md;
+}
+
+export function runDescription(s: LedgerSnapshot, now: number): string {
+  const parts: string[] = [s.status === 'awaiting-approval' ? 'awaiting approval' : s.status, formatAge(s.createdAt, now)];
+  const ms = elapsedMs(s.startedAt, s.endedAt, now);
+  if (ms !== null) parts.push(formatDuration(ms));
+  if (s.totals.costUsd > 0) parts.push(formatCost(s.totals.costUsd));
+  if (s.simulated) parts.push('simulated');
+  return parts.join(' · ');
+}
+
+export function runItem(s: LedgerSnapshot, now: number): vscode.TreeItem {
+  const item = new vscode.TreeItem(truncate(s.task, 70), vscode.TreeItemCollapsibleState.Collapsed);
+  item.id = s.runId;
+  item.iconPath = runIcon(s.status);
+  item.description = runDescription(s, now);
+  item.contextValue = `run.${s.status}`;
+  const md = new vscode.MarkdownString('', false);
+  md.appendMarkdown(`**Run ${s.runId}** · ${s.status}${s.simulated ? ' · simulated' : ''}\n\n`).appendText(s.task).appendMarkdown('\n\n');
+  if (s.reason) md.appendMarkdown('Reason: ').appendText(s.reason).appendMarkdown('\n\n');
+  const done = s.agents.filter((a) => a.status === 'completed').length;
+  md.appendMarkdown(`${done}/${s.agents.length} agents completed · ${formatTokens(tokensOf(s))} tokens · ${formatCost(s.totals.costUsd)}`);
+  if (s.gaps.length) md.appendMarkdown(` · ${s.gaps.length} gap${s.gaps.length === 1 ? '' : 's'}`);
+  if (s.status === 'interrupted') md.appendMarkdown('\n\nThis run was cut off (window closed or process ended). Resume re-runs only unfinished agents.');
+  item.tooltip = md;
+  return item;
+}
+
+function tokensOf(s: LedgerSnapshot): number {
+  const u = s.totals.usage;
+  return u.input + u.output + u.cacheRead + u.cacheWrite;
+}
+
+export function planItem(s: LedgerSnapshot, runDir: string | undefined): vscode.TreeItem {
+  const workers = s.agents.filter((a) => a.role === 'worker').length;
+  const domains = domainIds(s).length;
+  const item = new vscode.TreeItem('Plan', vscode.TreeItemCollapsibleState.None);
+  item.id = `${s.runId}/plan`;
+  item.iconPath = new vscode.ThemeIcon('checklist');
+  item.description = `${domains} domains · ${workers} workers`;
+  item.contextValue = 'plan';
+  if (runDir) {
+    const uri = vscode.Uri.file(path.join(runDir, 'plan.md'));
+    item.resourceUri = uri;
+    item.command = { command: 'vscode.open', title: 'Open Plan', arguments: [uri] };
+  }
+  return item;
+}
+
+export function domainItem(s: LedgerSnapshot, domainId: string, spec: DomainSpec | undefined): vscode.TreeItem {
+  const agents = domainAgents(s, domainId);
+  const done = agents.filter((a) => a.status === 'completed').length;
+  const failed = agents.filter((a) => a.status === 'failed').length;
+  const running = s.status !== 'interrupted' && agents.some((a) => a.status === 'running' || a.status === 'verifying' || a.status === 'retrying');
+  const item = new vscode.TreeItem(spec ? `${domainId.toUpperCase()} · ${spec.name}` : `Domain ${domainId}`, vscode.TreeItemCollapsibleState.Collapsed);
+  item.id = `${s.runId}/domain/${domainId}`;
+  item.description = `${done}/${agents.length}${failed ? ` · ${failed} failed` : ''}`;
+  item.iconPath = running ? new vscode.ThemeIcon('loading~spin')
+    : failed ? agentIcon('failed')
+    : done === agents.length && agents.length > 0 ? agentIcon('completed')
+    : new vscode.ThemeIcon('folder');
+  item.contextValue = 'domain';
+  if (spec) item.tooltip = new vscode.MarkdownString('', false).appendMarkdown(`**${domainId.toUpperCase()} · `).appendText(spec.name).appendMarkdown('**\n\n').appendText(spec.brief);
+  return item;
+}

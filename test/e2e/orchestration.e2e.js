@@ -1,0 +1,304 @@
+// End to end in a real VS Code (code-server) driven by playwright-core + Debian Chromium, with the
+// packaged .vsix installed and `orchestration.provider: "simulated"`. Run through run-e2e.sh, which
+// sets CS_URL, WORKSPACE, SHOTS and PLAYWRIGHT_CORE. Steps depend on each other and
+// run in order; each one leaves a screenshot in SHOTS.
+const { test, before, after } = require('node:test');
+const assert = require('node:assert');
+const fs = require('node:fs');
+const path = require('node:path');
+const { chromium } = require(process.env.PLAYWRIGHT_CORE || 'playwright-core');
+
+const CS_URL = process.env.CS_URL || 'http://127.0.0.1:8766';
+const WORKSPACE = process.env.WORKSPACE;
+const SHOTS = process.env.SHOTS || 'shots';
+const RUNS = path.join(WORKSPACE, '.orchestration');
+fs.mkdirSync(SHOTS, { recursive: true });
+
+let browser, page;
+const cspViolations = [];
+const t0 = Date.now();
+const stamp = (msg) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}`);
+const shot = (name) => page.screenshot({ path: path.join(SHOTS, name) });
+const ledger = () => page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Ledger' }) });
+const rowByLabel = (label) => ledger().locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: label }) }).first();
+
+async function until(what, fn, timeout = 60000) {
+  const deadline = Date.now() + timeout;
+  let last;
+  while (Date.now() < deadline) {
+    try { last = await fn(); if (last) return last; } catch (e) { last = e; }
+    await page.waitForTimeout(250);
+  }
+  throw new Error(`timed out waiting for ${what} (last: ${last})`);
+}
+
+/** Opens the palette, runs a command by its full title; resolves once the palette row was accepted. */
+async function runCommand(title) {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill('>' + title);
+  await page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
+  await page.keyboard.press('Enter');
+}
+
+/** The inner frame of a webview (outer iframe.webview > iframe#active-frame titled like the view). */
+async function webviewFrame(title, timeout = 30000) {
+  return until(`webview ${title}`, async () => {
+    const outers = page.locator('iframe.webview.ready');
+    for (let i = 0; i < await outers.count(); i++) {
+      const inner = outers.nth(i).contentFrame().locator(`iframe#active-frame[title="${title}"]`);
+      if (await inner.count()) return inner.contentFrame();
+    }
+    return null;
+  }, timeout);
+}
+
+/** Top-level rows of the Ledger (runs), newest first: [{label, description}]. */
+async function runRows() {
+  const rows = ledger().locator('.monaco-list-row[aria-level="1"]');
+  const out = [];
+  for (let i = 0; i < await rows.count(); i++) {
+    out.push({ label: await rows.nth(i).locator('.label-name').textContent(), description: await rows.nth(i).locator('.label-description').textContent().catch(() => '') });
+  }
+  return out;
+}
+
+/** Rows matching `selector` in the Ledger: label, description and icon classes. */
+async function treeRows(selector) {
+  return ledger().locator(selector).evaluateAll((els) => els.map((e) => ({
+    label: e.querySelector('.label-name')?.textContent ?? '',
+    description: e.querySelector('.label-description')?.textContent ?? '',
+    icon: e.querySelector('.custom-view-tree-node-item-icon')?.className ?? '',
+  })));
+}
+
+async function expand(row) {
+  if (await row.getAttribute('aria-expanded') === 'false') await row.click();
+  await until('row expanded', async () => (await row.getAttribute('aria-expanded')) === 'true', 10000);
+}
+
+const newestRun = () => fs.readdirSync(RUNS).filter((n) => /^\d{8}-\d{6}-[0-9a-f]{4}$/.test(n)).sort().pop();
+const readLedger = (id) => JSON.parse(fs.readFileSync(path.join(RUNS, id, 'ledger.json'), 'utf8'));
+
+async function orchestrate(task) {
+  await runCommand('Orchestration: Orchestrate Task');
+  const box = page.locator('.quick-input-widget .quick-input-box input');
+  await until('task input box', async () => (await box.getAttribute('placeholder'))?.includes('Audit this repo'));
+  await box.fill(task);
+  await page.keyboard.press('Enter');
+  await box.waitFor({ state: 'hidden' });
+}
+
+/**
+ * Sets the simulated latency (a workspace setting, because code-server does not notice edits to
+ * the user settings file made behind its back) and starts an approved run that is still running.
+ * VS Code picks the setting change up asynchronously: a run that already finished means it had
+ * not yet, so try again.
+ */
+async function startSlowRun(task, latencyMs) {
+  fs.mkdirSync(path.join(WORKSPACE, '.vscode'), { recursive: true });
+  fs.writeFileSync(path.join(WORKSPACE, '.vscode', 'settings.json'), JSON.stringify({ 'orchestration.simulatedLatencyMs': latencyMs }, null, 2));
+  for (let attempt = 1; attempt <= 4; attempt++) {
+    await page.waitForTimeout(2000);
+    const before = newestRun();
+    await orchestrate(task);
+    const frame = await webviewFrame('Summary');
+    await until('plan', async () => newestRun() !== before && (await frame.locator('#approve').count()) > 0, 60000);
+    const runId = newestRun();
+    await frame.locator('#approve').click();
+    const state = await until('run running or finished', async () => {
+      const d = (await runRows())[0]?.description ?? '';
+      return d.startsWith('running') ? 'running' : /^(completed|partial|failed)/.test(d) ? 'finished' : null;
+    });
+    if (state === 'running') return { runId, frame };
+    stamp(`attempt ${attempt}: ${runId} finished before the latency setting applied; again`);
+  }
+  throw new Error(`orchestration.simulatedLatencyMs = ${latencyMs} never took effect`);
+}
+
+before(async () => {
+  fs.rmSync(RUNS, { recursive: true, force: true });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+  page.setDefaultTimeout(30000);
+  page.on('pageerror', (e) => console.log('[pageerror]', e.message));
+  page.on('console', (m) => {
+    if (/Content Security Policy/.test(m.text()) && /vscode-resource|webview\.js/.test(m.location().url)) cspViolations.push(`${m.location().url}:${m.location().lineNumber} ${m.text()}`);
+  });
+  await page.goto(`${CS_URL}/?folder=${encodeURIComponent(WORKSPACE)}`);
+  await page.locator('.monaco-workbench .activitybar a[aria-label="Orchestration"]').waitFor();
+  await page.locator('.monaco-workbench .statusbar').waitFor();
+  stamp('workbench ready');
+});
+
+after(async () => { if (browser) await browser.close(); stamp('done'); });
+
+test('the Orchestration container shows an empty Ledger and the Summary view', async () => {
+  await page.locator('.activitybar a[aria-label="Orchestration"]').click();
+  await ledger().locator('.welcome-view-content', { hasText: 'No runs yet' }).waitFor();
+  const frame = await webviewFrame('Summary');
+  await frame.locator('.empty', { hasText: 'No run to show yet' }).waitFor();
+  await shot('01-empty-ledger-and-summary.png');
+});
+
+test('Orchestrate Task refuses an empty task in place, then plans the typed one', async () => {
+  await runCommand('Orchestration: Orchestrate Task');
+  const box = page.locator('.quick-input-widget .quick-input-box input');
+  await until('task input box', async () => (await box.getAttribute('placeholder'))?.includes('Audit this repo'));
+  await box.fill('   ');
+  await page.locator('.quick-input-widget .quick-input-message', { hasText: 'cannot be empty' }).waitFor();
+  await page.keyboard.press('Enter');
+  assert.ok(await box.isVisible(), 'an empty task must not close the input box');
+  await shot('02-empty-task-refused.png');
+  await box.fill('Audit this repo for security issues');
+  await page.keyboard.press('Enter');
+  await box.waitFor({ state: 'hidden' });
+  stamp('task submitted');
+});
+
+test('the plan appears in the Summary view as a table with an estimate, and Approve runs it', async () => {
+  const frame = await webviewFrame('Summary');
+  await frame.locator('#plan-table').waitFor();
+  await frame.locator('#approve').waitFor();
+  const estimate = await frame.locator('#estimate').innerText();
+  assert.match(estimate, /^Estimate: .+ tokens, \$/);
+  const runId = newestRun();
+  const planned = JSON.parse(fs.readFileSync(path.join(RUNS, runId, 'plan.json'), 'utf8'));
+  const workers = planned.domains.reduce((n, d) => n + d.workers.length, 0);
+  const rows = await frame.locator('#plan-table vscode-data-grid-row:not([row-type="header"])').count();
+  assert.strictEqual(rows, workers + planned.domains.length + 1, 'one row per worker, coordinator and the final synthesis');
+  assert.strictEqual(readLedger(runId).status, 'awaiting-approval');
+  stamp(`plan ${runId}: ${planned.domains.length} domains, ${workers} workers; ${estimate}`);
+  await shot('03-plan-awaiting-approval.png');
+  await frame.locator('#approve').click();
+});
+
+test('the Ledger tree shows every agent completed', async () => {
+  const runId = newestRun();
+  await until('run completed on disk', () => readLedger(runId).status === 'completed', 120000);
+  const [first] = await until('run row completed', async () => {
+    const rows = await runRows();
+    return rows[0]?.description.startsWith('completed') ? rows : null;
+  });
+  assert.match(first.label, /^Audit this repo for security issues/);
+  assert.match(first.description, /^completed · just now · \d+ s · \$\d/);
+  const { agents } = readLedger(runId);
+  const planned = JSON.parse(fs.readFileSync(path.join(RUNS, runId, 'plan.json'), 'utf8'));
+  await expand(ledger().locator('.monaco-list-row[aria-level="1"]').first());
+  // The list is virtualised, so check one domain at a time: expand, read its agents, collapse.
+  let seen = 0;
+  for (const d of planned.domains) {
+    const row = ledger().locator('.monaco-list-row[aria-level="2"]', { has: page.locator('.label-name', { hasText: `${d.id.toUpperCase()} · ` }) }).first();
+    await expand(row);
+    const expected = d.workers.length + 1;
+    assert.strictEqual(await row.locator('.label-description').textContent(), `${expected}/${expected}`);
+    const children = await until(`domain ${d.id} agents`, async () => {
+      const rows = await treeRows('.monaco-list-row[aria-level="3"]');
+      return rows.length === expected ? rows : null;
+    });
+    for (const c of children) assert.match(c.icon, /codicon-pass/, `${c.label} shows completed`);
+    seen += children.length;
+    await row.click();
+    await until(`domain ${d.id} collapsed`, async () => (await row.getAttribute('aria-expanded')) === 'false');
+  }
+  const final = (await treeRows('.monaco-list-row[aria-level="2"]')).find((r) => r.label === 'Final summary');
+  assert.match(final.icon, /codicon-pass/);
+  assert.strictEqual(seen + 1, agents.length, 'every agent in the ledger was shown');
+  await expand(ledger().locator('.monaco-list-row[aria-level="2"]', { has: page.locator('.label-name', { hasText: 'A · ' }) }).first());
+  stamp(`tree: ${agents.length} agents completed`);
+  await shot('04-ledger-all-completed.png');
+});
+
+test('clicking a worker opens its output file in an editor', async () => {
+  const runId = newestRun();
+  const domainA = ledger().locator('.monaco-list-row[aria-level="2"]', { has: page.locator('.label-name', { hasText: 'A · ' }) }).first();
+  await expand(domainA);
+  const desc = await rowByLabel('a1:').locator('.label-description').textContent();
+  assert.match(desc, /^(haiku|sonnet|opus) · [\d.]+k? tok · \$[\d.]+ · \d+ s$/);
+  await rowByLabel('a1:').click();
+  await page.locator('.tabs-container .tab', { hasText: 'a1.md' }).waitFor();
+  const onDisk = fs.readFileSync(path.join(RUNS, runId, 'workers', 'a1.md'), 'utf8');
+  const firstLine = onDisk.split('\n').find((l) => l.trim());
+  const editor = page.locator('.editor-group-container.active .monaco-editor .view-lines');
+  await until('editor text', async () => (await editor.innerText()).replace(/\u00a0/g, ' ').includes(firstLine.trim()));
+  stamp(`editor shows a1.md (${desc}): ${firstLine}`);
+  await shot('05-worker-output-in-editor.png');
+});
+
+test('the Summary view shows domain cards, the final summary and the totals', async () => {
+  const runId = newestRun();
+  const frame = await webviewFrame('Summary');
+  await until('webview completed', async () => (await frame.locator('#run-status').textContent()) === 'completed');
+  const summary = fs.readFileSync(path.join(RUNS, runId, 'summary.md'), 'utf8');
+  const heading = summary.split('\n').find((l) => /^#+ /.test(l)).replace(/^#+ /, '').trim();
+  const finalText = await frame.locator('#final-summary').innerText();
+  assert.ok(finalText.includes(heading.replace(/[*_`]/g, '')), `final summary shows "${heading}"`);
+  assert.ok(!finalText.includes('<!--'), 'the sentinel comment is not rendered');
+  const cards = await frame.locator('article.card').count();
+  assert.strictEqual(cards, JSON.parse(fs.readFileSync(path.join(RUNS, runId, 'plan.json'), 'utf8')).domains.length);
+  const totals = await frame.locator('#totals').innerText();
+  assert.match(totals, /Parent context[\s\S]*tokens vs [\d.]+k? in a flat fan-out/);
+  await frame.locator('#final-summary').scrollIntoViewIfNeeded();
+  stamp(`webview final summary: ${heading}`);
+  await shot('06-summary-final-and-totals.png');
+});
+
+test('a second run can be cancelled while it runs, and shows as cancelled', async () => {
+  const { runId, frame } = await startSlowRun('Document every module in src/', 1500);
+  await page.locator('.statusbar-item', { hasText: /running · \d+\/\d+/ }).first().waitFor();
+  await shot('07-second-run-running.png');
+  await runCommand('Orchestration: Cancel Run');
+  await until('run cancelled on disk', () => readLedger(runId).status === 'cancelled', 30000);
+  await until('run row cancelled', async () => (await runRows())[0]?.description.startsWith('cancelled'));
+  await until('webview cancelled', async () => (await frame.locator('#run-status').textContent()) === 'cancelled');
+  const l = readLedger(runId);
+  assert.ok(l.agents.some((a) => a.status === 'cancelled'), 'in-flight agents end cancelled');
+  assert.ok(l.agents.every((a) => a.status !== 'running'), 'nothing is left running');
+  await frame.locator('#resume').waitFor();
+  stamp(`second run ${runId} cancelled: ${JSON.stringify(l.totals.agentsByStatus)}`);
+  await shot('08-second-run-cancelled.png');
+});
+
+test('a run cut off by a window reload shows as interrupted and resumes to completed', async () => {
+  const { runId } = await startSlowRun('Review lib/ for code quality', 1000);
+  await until('an agent completed', () => readLedger(runId).agents.some((a) => a.status === 'completed'), 60000);
+  await runCommand('Developer: Reload Window');
+  await page.waitForTimeout(1000);
+  await page.locator('.monaco-workbench .activitybar a[aria-label="Orchestration"]').waitFor();
+  await page.locator('.activitybar a[aria-label="Orchestration"]').click().catch(() => undefined);
+  // The old extension host may outlive the reload for a moment; the store re-checks foreign runs.
+  let seen;
+  const [first] = await until('run row interrupted', async () => {
+    seen = await runRows();
+    return seen[0]?.description.startsWith('interrupted') ? seen : null;
+  }, 60000).catch(async (err) => {
+    await shot('09-interrupted-after-reload-FAILED.png');
+    throw new Error(`${err.message}; rows: ${JSON.stringify(seen)}; ledger: ${readLedger(runId).status}`);
+  });
+  assert.match(first.label, /^Review lib\//);
+  const done = readLedger(runId).agents.filter((a) => a.status === 'completed').length;
+  const summary = await webviewFrame('Summary');
+  await until('webview interrupted', async () => (await summary.locator('#run-status').textContent()) === 'interrupted', 30000);
+  await summary.locator('#resume').waitFor();
+  await shot('09-interrupted-after-reload.png');
+  fs.writeFileSync(path.join(WORKSPACE, '.vscode', 'settings.json'), JSON.stringify({ 'orchestration.simulatedLatencyMs': 0 }, null, 2));
+  await page.waitForTimeout(2000);
+  const row = ledger().locator('.monaco-list-row[aria-level="1"]').first();
+  await row.hover();
+  await row.locator('.action-label[aria-label="Resume Run"]').click();
+  await until('resumed run completed on disk', () => readLedger(runId).status === 'completed', 60000);
+  await until('run row completed', async () => (await runRows())[0]?.description.startsWith('completed'));
+  const l = readLedger(runId);
+  assert.ok(l.agents.every((a) => a.status === 'completed'));
+  stamp(`run ${runId} interrupted with ${done} agents done, resumed to completed`);
+  await shot('10-resumed-to-completed.png');
+});
+
+test('the Summary webview ran without a single CSP violation', () => {
+  assert.deepStrictEqual(cspViolations, []);
+});

@@ -1,0 +1,84 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
+vi.mock('vscode', async () => await import('./vscode-stub'));
+import { Commands } from '../../src/vscode/commands';
+import { RunLocation } from '../../src/vscode/location';
+import { RunStore, type LiveRun } from '../../src/vscode/runStore';
+import { agent, fakeRun, snapshot } from './vscode/fixtures';
+import { commands, resetStub, Uri, window, workspace } from './vscode-stub';
+
+const ws = mkdtempSync(path.join(tmpdir(), 'orch-cmd-'));
+const runId = '20250601-115500-ab12';
+const runDir = path.join(ws, '.orchestration', runId);
+mkdirSync(path.join(runDir, 'workers'), { recursive: true });
+writeFileSync(path.join(runDir, 'workers', 'a1.md'), '# a1\n<!-- DONE -->\n');
+writeFileSync(path.join(runDir, 'ledger.json'), JSON.stringify(snapshot({ status: 'completed', workspace: ws })));
+afterAll(() => rmSync(ws, { recursive: true, force: true }));
+
+const silent = { info() {}, warn() {}, error() {} };
+const controller = { isActive: vi.fn(() => false), cancel: vi.fn(), resume: vi.fn(), orchestrate: vi.fn(), approve: vi.fn() };
+
+function setup() {
+  workspace.workspaceFolders = [{ uri: Uri.file(ws) }];
+  const location = new RunLocation();
+  const store = new RunStore(location, silent);
+  const live = fakeRun(snapshot({ agents: [agent(), agent({ id: 'a3', status: 'pending', startedAt: null, outputFile: 'workers/a3.md' })] }), runDir);
+  store.attach(live as unknown as LiveRun);
+  const summary = { show: vi.fn() };
+  const keys = { prompt: vi.fn(), clear: vi.fn() };
+  const cmds = new Commands({ store, controller: controller as never, summary: summary as never, keys: keys as never, location });
+  return { store, cmds, summary, run: (id: string, ...args: unknown[]) => commands.registered.get(id)!(...args) };
+}
+
+beforeEach(() => { resetStub(); vi.clearAllMocks(); });
+
+describe('commands', () => {
+  it('opens a finished agent\'s file and explains a pending one instead', async () => {
+    const { run, cmds, store } = setup();
+    await run('orchestration.openAgentOutput', runId, 'a1');
+    expect(window.showTextDocument).toHaveBeenCalledWith(expect.objectContaining({ fsPath: path.join(runDir, 'workers', 'a1.md') }), { preview: true });
+    await run('orchestration.openAgentOutput', runId, 'a3');
+    expect(window.showTextDocument).toHaveBeenCalledTimes(1);
+    expect(window.showInformationMessage).toHaveBeenCalledWith('a3 is pending and has not started; its output will be workers/a3.md.');
+    cmds.dispose(); store.dispose();
+  });
+
+  it('refuses an empty task in place and passes the folder as focus', async () => {
+    const { run, cmds, store } = setup();
+    window.showInputBox.mockImplementation(async (opts: unknown) => {
+      const validate = (opts as { validateInput(v: string): string | undefined }).validateInput;
+      expect(validate('   ')).toMatch(/cannot be empty/);
+      expect(validate('Document src')).toBeUndefined();
+      return 'Document src';
+    });
+    await run('orchestration.orchestrateTaskOnFolder', Uri.file(path.join(ws, 'src', 'lib')));
+    expect(controller.orchestrate).toHaveBeenCalledWith('Document src', ['src/lib']);
+    cmds.dispose(); store.dispose();
+  });
+
+  it('deletes a run only after a modal confirmation', async () => {
+    const { run, cmds, store } = setup();
+    store.detach(runId);
+    await run('orchestration.deleteRun', { kind: 'run', runId });
+    expect(window.showWarningMessage.mock.calls[0]?.[1]).toMatchObject({ modal: true });
+    expect(store.get(runId)).toBeDefined();
+    window.showWarningMessage.mockResolvedValueOnce('Delete');
+    await run('orchestration.deleteRun', runId);
+    expect(store.get(runId)).toBeUndefined();
+    expect(existsSync(runDir)).toBe(false);
+    cmds.dispose(); store.dispose();
+  });
+
+  it('routes tree nodes to the controller and the summary view', async () => {
+    const { run, cmds, store, summary } = setup();
+    await run('orchestration.resumeRun', { kind: 'run', runId });
+    expect(controller.resume).toHaveBeenCalledWith(runId, 'resume');
+    await run('orchestration.retryFailed', { kind: 'agent', runId, agentId: 'b1' });
+    expect(controller.resume).toHaveBeenCalledWith(runId, 'retry-failed');
+    await run('orchestration.openSummary', runId);
+    expect(summary.show).toHaveBeenCalledWith(runId);
+    cmds.dispose(); store.dispose();
+  });
+});

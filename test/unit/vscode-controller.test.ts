@@ -1,0 +1,110 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+vi.mock('vscode', async () => await import('./vscode-stub'));
+vi.mock('../../src/vscode/session', () => ({ openSession: vi.fn() }));
+import { PlanError, type RunOutcome } from '../../src/engine';
+import { RunLocation } from '../../src/vscode/location';
+import { RunController } from '../../src/vscode/runController';
+import { RunStore } from '../../src/vscode/runStore';
+import { openSession } from '../../src/vscode/session';
+import { fakeRun, snapshot } from './vscode/fixtures';
+import { resetStub, window, workspace } from './vscode-stub';
+
+const log = { info: vi.fn(), warn: vi.fn(), error: vi.fn(), event: vi.fn(), show: vi.fn() };
+const outcome = (status: RunOutcome['status']): RunOutcome => ({ status, reason: null, gaps: [], summaryPath: null, totals: snapshot().totals });
+
+function fixture(opts: { autoApprovePlan?: boolean; plan?: () => Promise<unknown> } = {}) {
+  const base = fakeRun(snapshot({ status: 'awaiting-approval' }));
+  const run = {
+    ...base,
+    ledger: { ...base.ledger, agents: snapshot().agents, totals: snapshot().totals, setRunStatus: vi.fn(), flush: vi.fn(async () => undefined) },
+    execute: vi.fn(async (_o: unknown) => outcome('completed')),
+    cancel: vi.fn(),
+  };
+  const provider = { model: {}, simulated: true, dispose: vi.fn(async () => undefined) };
+  const orchestrator = { plan: vi.fn(opts.plan ?? (async () => run)), open: vi.fn(async () => run) };
+  vi.mocked(openSession).mockResolvedValue({ workspace: '/ws', provider, orchestrator, settings: { autoApprovePlan: !!opts.autoApprovePlan } } as never);
+  const store = new RunStore(new RunLocation(), log);
+  const controller = new RunController({ store, log, location: new RunLocation(), keys: {} as never, logger: log, promptsDir: '/p' });
+  return { run, provider, orchestrator, store, controller };
+}
+
+beforeEach(() => { resetStub(); vi.clearAllMocks(); });
+
+describe('RunController', () => {
+  it('plans under a progress notification, shows the plan, and waits for approval', async () => {
+    const { controller, run, store, orchestrator } = fixture();
+    const planned = vi.fn();
+    controller.onDidPlan(planned);
+    await controller.orchestrate('Audit this repo', ['src']);
+    expect(orchestrator.plan).toHaveBeenCalledWith(expect.objectContaining({ task: 'Audit this repo', focus: ['src'] }));
+    expect(planned).toHaveBeenCalledWith(run.id);
+    expect(store.isLive(run.id)).toBe(true);
+    expect(run.execute).not.toHaveBeenCalled();
+    expect(controller.isActive(run.id)).toBe(true);
+  });
+
+  it('runs an approved plan, then releases the provider and reports the outcome', async () => {
+    const { controller, run, provider, store } = fixture();
+    await controller.orchestrate('Audit this repo');
+    await controller.approve(run.id);
+    expect(run.execute).toHaveBeenCalledWith({ mode: 'fresh' });
+    expect(provider.dispose).toHaveBeenCalled();
+    expect(store.isLive(run.id)).toBe(false);
+    expect(controller.isActive(run.id)).toBe(false);
+    expect(window.showInformationMessage).toHaveBeenCalledWith('Run completed ($0.42).', 'Open Summary');
+  });
+
+  it('runs at once with autoApprovePlan', async () => {
+    const { controller, run } = fixture({ autoApprovePlan: true });
+    await controller.orchestrate('Audit this repo');
+    expect(run.execute).toHaveBeenCalledTimes(1);
+  });
+
+  it('discards a plan cancelled before approval: the ledger says cancelled and nothing runs', async () => {
+    const { controller, run, provider } = fixture();
+    await controller.orchestrate('Audit this repo');
+    await controller.cancel(run.id);
+    expect(run.ledger.setRunStatus).toHaveBeenCalledWith('cancelled', 'the plan was not approved');
+    expect(run.execute).not.toHaveBeenCalled();
+    expect(provider.dispose).toHaveBeenCalled();
+  });
+
+  it('cancels a running run through the engine', async () => {
+    const { controller, run } = fixture();
+    let finish!: (o: RunOutcome) => void;
+    run.execute.mockImplementationOnce(() => new Promise((r) => { finish = r; }));
+    await controller.orchestrate('Audit this repo');
+    const executing = controller.approve(run.id);
+    await vi.waitFor(() => expect(controller.isExecuting(run.id)).toBe(true));
+    await controller.cancel(run.id);
+    expect(run.cancel).toHaveBeenCalled();
+    finish(outcome('cancelled'));
+    await executing;
+    expect(window.showInformationMessage).toHaveBeenCalledWith(expect.stringMatching(/^Run cancelled; files already written are kept/), 'Resume Run');
+  });
+
+  it('resumes and retries runs from disk with the right mode', async () => {
+    const { controller, run, orchestrator } = fixture();
+    await controller.resume(run.id, 'resume');
+    expect(orchestrator.open).toHaveBeenCalledWith(run.id);
+    expect(run.execute).toHaveBeenLastCalledWith({ mode: 'resume' });
+    await controller.resume(run.id, 'retry-failed');
+    expect(run.execute).toHaveBeenLastCalledWith({ mode: 'retry-failed' });
+  });
+
+  it('lists every plan error in the log and the first ones in the message', async () => {
+    const { controller, provider } = fixture({ plan: async () => { throw new PlanError('bad plan', ['Plan has 7 domains; at most 5 are allowed', 'Worker "a1" has scope "x", which does not exist']); } });
+    await controller.orchestrate('Audit this repo');
+    expect(String(window.showErrorMessage.mock.calls[0]?.[0])).toContain('Plan has 7 domains; at most 5 are allowed');
+    expect(log.error).toHaveBeenCalledWith(expect.stringContaining('which does not exist'));
+    expect(provider.dispose).toHaveBeenCalled();
+  });
+
+  it('refuses to run anything in Restricted Mode', async () => {
+    workspace.isTrusted = false;
+    const { controller } = fixture();
+    await controller.orchestrate('Audit this repo');
+    await controller.approve('20250601-115500-ab12');
+    expect(openSession).not.toHaveBeenCalled();
+  });
+});

@@ -1,0 +1,102 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
+vi.mock('vscode', async () => await import('./vscode-stub'));
+import { ConfigSchema, parseConfig } from '../../src/engine';
+import { outputRootSetting, readSettings, SettingsError } from '../../src/vscode/settings';
+
+const section = (values: Record<string, unknown>) => ({ get: <T>(key: string) => values[key] as T | undefined });
+const pkg = JSON.parse(readFileSync(path.join(__dirname, '../../package.json'), 'utf8'));
+const props: Record<string, Record<string, unknown>> = pkg.contributes.configuration.properties;
+
+function errorOf(values: Record<string, unknown>): SettingsError {
+  try {
+    readSettings(section(values));
+  } catch (err) {
+    expect(err).toBeInstanceOf(SettingsError);
+    return err as SettingsError;
+  }
+  throw new Error('expected readSettings to throw');
+}
+
+describe('settings validation', () => {
+  it('fills every default when nothing is set', () => {
+    const s = readSettings(section({}));
+    expect(s.config).toEqual(parseConfig({}));
+    expect(s.autoApprovePlan).toBe(false);
+    expect(s.simulatedLatencyMs).toBe(0);
+  });
+
+  it('reads nested tier settings one key at a time and keeps the others at their defaults', () => {
+    const s = readSettings(section({ 'models.opus': 'my-opus', 'tierCaps.haiku': 3, provider: 'simulated', baseUrl: null, autoApprovePlan: true }));
+    expect(s.config.models).toEqual({ haiku: 'claude-haiku-5-5', sonnet: 'claude-sonnet-5-5', opus: 'my-opus' });
+    expect(s.config.tierCaps).toEqual({ haiku: 3, sonnet: 8, opus: 4 });
+    expect(s.config.provider).toBe('simulated');
+    expect(s.autoApprovePlan).toBe(true);
+  });
+
+  it.each([
+    [{ maxConcurrent: 0 }, 'orchestration.maxConcurrent'],
+    [{ maxConcurrent: 2.5 }, 'orchestration.maxConcurrent'],
+    [{ 'tierCaps.opus': 100 }, 'orchestration.tierCaps.opus'],
+    [{ 'models.haiku': '' }, 'orchestration.models.haiku'],
+    [{ provider: 'openai' }, 'orchestration.provider'],
+    [{ baseUrl: 'not a url' }, 'orchestration.baseUrl'],
+    [{ retries: 3 }, 'orchestration.retries'],
+    [{ outputRoot: '../outside' }, 'orchestration.outputRoot'],
+    [{ prices: { 'm': { input: -1, output: 1, cacheRead: 0, cacheWrite: 0 } } }, 'orchestration.prices.m.input'],
+    [{ maxCostUsd: 0 }, 'orchestration.maxCostUsd'],
+    [{ simulatedLatencyMs: -5 }, 'orchestration.simulatedLatencyMs'],
+  ])('names the bad setting for %o', (values, key) => {
+    const err = errorOf(values);
+    expect(err.keys).toContain(key);
+    expect(err.message).toContain(`${key}:`);
+  });
+
+  it('falls back to the default output root when the setting is unusable', () => {
+    expect(outputRootSetting(section({ outputRoot: '../x' }))).toBe('.orchestration');
+    expect(outputRootSetting(section({ outputRoot: 'runs' }))).toBe('runs');
+  });
+});
+
+describe('contributed settings match the engine schema', () => {
+  const defaults = parseConfig({}) as Record<string, unknown>;
+  const json = z.toJSONSchema(ConfigSchema, { io: 'input' }) as { properties: Record<string, Record<string, unknown> & { properties?: Record<string, Record<string, unknown>> }> };
+  const engineKey = (key: string) => key.replace(/^orchestration\./, '').split('.');
+  const engineProps = Object.keys(props).filter((k) => engineKey(k)[0]! in defaults);
+
+  it('covers the settings the brief asks for', () => {
+    for (const k of ['provider', 'baseUrl', 'models.haiku', 'models.sonnet', 'models.opus', 'maxConcurrent', 'tierCaps.haiku', 'tierCaps.sonnet',
+      'tierCaps.opus', 'scheduling', 'retries', 'agentTimeoutMs', 'maxTurns', 'outputRoot', 'prices', 'autoApprovePlan', 'maxCostUsd', 'maxTokens']) {
+      expect(props, k).toHaveProperty([`orchestration.${k}`]);
+      expect(String(props[`orchestration.${k}`]!.markdownDescription ?? props[`orchestration.${k}`]!.description).length, k).toBeGreaterThan(20);
+    }
+  });
+
+  it.each(Object.keys(props).filter((k) => engineKey(k)[0]! in parseConfig({})))('%s has the engine default and bounds', (key) => {
+    const [top, sub] = engineKey(key);
+    const expected = sub ? (defaults[top!] as Record<string, unknown>)[sub] : defaults[top!];
+    expect(props[key]!.default).toEqual(expected);
+    const schema = sub ? json.properties[top!]!.properties![sub]! : json.properties[top!]!;
+    const bounds = (s: Record<string, unknown>) => {
+      const variants = (s.anyOf as Array<Record<string, unknown>> | undefined) ?? [s];
+      const v = variants.find((x) => x.type !== 'null') ?? {};
+      // Normalise: zod writes int().positive() as exclusiveMinimum 0 plus safe-integer limits.
+      const int = v.type === 'integer' || (Array.isArray(v.type) && v.type.includes('integer'));
+      const safe = (n: unknown) => (Math.abs(Number(n)) === Number.MAX_SAFE_INTEGER ? undefined : n);
+      const minimum = int && typeof v.exclusiveMinimum === 'number' ? v.exclusiveMinimum + 1 : safe(v.minimum);
+      return { minimum, maximum: safe(v.maximum), exclusiveMinimum: int ? undefined : v.exclusiveMinimum, enum: v.enum };
+    };
+    const mine = bounds(props[key]!);
+    const theirs = bounds(schema);
+    for (const k of ['minimum', 'maximum', 'exclusiveMinimum', 'enum'] as const) {
+      if (theirs[k] !== undefined) expect(mine[k], `${key} ${k}`).toEqual(theirs[k]);
+    }
+  });
+
+  it('lists only settings the extension reads', () => {
+    const extensionOnly = Object.keys(props).filter((k) => !engineProps.includes(k)).sort();
+    expect(extensionOnly).toEqual(['orchestration.autoApprovePlan', 'orchestration.simulatedLatencyMs']);
+  });
+});

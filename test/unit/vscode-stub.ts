@@ -1,0 +1,126 @@
+/**
+ * A small hand-written stand-in for the 'vscode' module: just the classes and functions the glue
+ * touches, with spies where tests need to see calls. Tests alias it with
+ * `vi.mock('vscode', async () => await import('./vscode-stub'))` and reset it with `resetStub()`.
+ */
+import * as path from 'node:path';
+import { vi } from 'vitest';
+
+export class Disposable {
+  constructor(private readonly fn: () => void = () => undefined) {}
+  dispose(): void { this.fn(); }
+}
+
+export class EventEmitter<T> {
+  private listeners = new Set<(e: T) => void>();
+  readonly event = (listener: (e: T) => void): Disposable => {
+    this.listeners.add(listener);
+    return new Disposable(() => this.listeners.delete(listener));
+  };
+  fire(e: T): void { for (const l of [...this.listeners]) l(e); }
+  dispose(): void { this.listeners.clear(); }
+}
+
+export class Uri {
+  private constructor(readonly scheme: string, readonly fsPath: string) {}
+  static file(p: string): Uri { return new Uri('file', path.resolve(p)); }
+  static joinPath(base: Uri, ...parts: string[]): Uri { return new Uri(base.scheme, path.join(base.fsPath, ...parts)); }
+  get path(): string { return this.fsPath; }
+  toString(): string { return `${this.scheme}://${this.fsPath}`; }
+}
+
+export class ThemeColor { constructor(readonly id: string) {} }
+export class ThemeIcon {
+  constructor(readonly id: string, readonly color?: ThemeColor) {}
+}
+
+/** Escapes like the real appendText: markdown punctuation gets a backslash. */
+export class MarkdownString {
+  value: string;
+  constructor(value = '', readonly supportThemeIcons = false) { this.value = value; }
+  appendText(text: string): this { this.value += text.replace(/[\\`*_{}[\]()#+\-.!<>|~]/g, '\\$&'); return this; }
+  appendMarkdown(md: string): this { this.value += md; return this; }
+}
+
+export enum TreeItemCollapsibleState { None = 0, Collapsed = 1, Expanded = 2 }
+export class TreeItem {
+  id?: string;
+  description?: string;
+  tooltip?: string | MarkdownString;
+  iconPath?: ThemeIcon;
+  contextValue?: string;
+  resourceUri?: Uri;
+  command?: { command: string; title: string; arguments?: unknown[] };
+  constructor(public label: string, public collapsibleState: TreeItemCollapsibleState = TreeItemCollapsibleState.None) {}
+}
+
+export class FileDecoration { constructor(readonly badge?: string, readonly tooltip?: string, readonly color?: ThemeColor) {} }
+export class RelativePattern { constructor(readonly base: Uri, readonly pattern: string) {} }
+export enum StatusBarAlignment { Left = 1, Right = 2 }
+export enum ProgressLocation { SourceControl = 1, Window = 10, Notification = 15 }
+
+const disposable = () => new Disposable();
+
+function makeWindow() {
+  return {
+    showInformationMessage: vi.fn(async (..._args: unknown[]): Promise<string | undefined> => undefined),
+    showWarningMessage: vi.fn(async (..._args: unknown[]): Promise<string | undefined> => undefined),
+    showErrorMessage: vi.fn(async (..._args: unknown[]): Promise<string | undefined> => undefined),
+    showInputBox: vi.fn(async (_opts?: unknown): Promise<string | undefined> => undefined),
+    showQuickPick: vi.fn(async (..._args: unknown[]): Promise<unknown> => undefined),
+    showTextDocument: vi.fn(async (..._args: unknown[]) => undefined),
+    withProgress: vi.fn(async (_o: unknown, task: (p: { report(): void }, t: { onCancellationRequested(): Disposable }) => unknown) =>
+      task({ report: () => undefined }, { onCancellationRequested: disposable })),
+    createOutputChannel: vi.fn((_name: string, _opts?: unknown) => ({
+      lines: [] as string[],
+      trace(m: string) { this.lines.push(`trace ${m}`); },
+      info(m: string) { this.lines.push(`info ${m}`); },
+      warn(m: string) { this.lines.push(`warn ${m}`); },
+      error(m: string) { this.lines.push(`error ${m}`); },
+      show: vi.fn(),
+      dispose: vi.fn(),
+    })),
+    createTreeView: vi.fn((_id: string, _opts: unknown) => ({ visible: false, reveal: vi.fn(async () => undefined), dispose: vi.fn() })),
+    createStatusBarItem: vi.fn(() => ({ text: '', tooltip: '', name: '', command: undefined as unknown, show: vi.fn(), hide: vi.fn(), dispose: vi.fn() })),
+    registerWebviewViewProvider: vi.fn(disposable),
+    registerFileDecorationProvider: vi.fn(disposable),
+  };
+}
+
+function makeWorkspace() {
+  return {
+    isTrusted: true,
+    workspaceFolders: undefined as Array<{ uri: Uri }> | undefined,
+    /** Test-controlled settings, keyed without the `orchestration.` prefix. */
+    settings: {} as Record<string, unknown>,
+    getConfiguration: vi.fn((_section?: string) => ({ get: <T>(key: string): T | undefined => workspace.settings[key] as T | undefined })),
+    onDidChangeConfiguration: vi.fn(disposable),
+    onDidChangeWorkspaceFolders: vi.fn(disposable),
+    createFileSystemWatcher: vi.fn(() => ({ onDidCreate: disposable, onDidChange: disposable, onDidDelete: disposable, dispose: vi.fn() })),
+  };
+}
+
+function makeCommands() {
+  return {
+    registered: new Map<string, (...args: unknown[]) => unknown>(),
+    registerCommand: vi.fn((id: string, fn: (...args: unknown[]) => unknown) => {
+      commands.registered.set(id, fn);
+      return new Disposable(() => commands.registered.delete(id));
+    }),
+    executeCommand: vi.fn(async (..._args: unknown[]) => undefined),
+  };
+}
+
+export const window = makeWindow();
+export const workspace = makeWorkspace();
+export const commands = makeCommands();
+
+/** Fresh spies and settings for the next test. */
+export function resetStub(): void {
+  Object.assign(window, makeWindow());
+  Object.assign(workspace, makeWorkspace());
+  const fresh = makeCommands();
+  commands.registered.clear();
+  commands.registerCommand = fresh.registerCommand;
+  commands.executeCommand = fresh.executeCommand;
+}

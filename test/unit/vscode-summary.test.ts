@@ -1,0 +1,81 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
+vi.mock('vscode', async () => await import('./vscode-stub'));
+import { RunLocation } from '../../src/vscode/location';
+import { RunStore, type LiveRun } from '../../src/vscode/runStore';
+import { SummaryView } from '../../src/vscode/summaryView';
+import { fakeRun, snapshot } from './vscode/fixtures';
+import { EventEmitter, resetStub, Uri, window, workspace } from './vscode-stub';
+
+const ws = mkdtempSync(path.join(tmpdir(), 'orch-sum-'));
+const runId = '20250601-115500-ab12';
+const runDir = path.join(ws, '.orchestration', runId);
+mkdirSync(path.join(runDir, 'workers'), { recursive: true });
+writeFileSync(path.join(runDir, 'workers', 'a1.md'), '# a1\n');
+writeFileSync(path.join(ws, 'secret.txt'), 'x');
+afterAll(() => rmSync(ws, { recursive: true, force: true }));
+
+const log = { info: vi.fn(), warn: vi.fn(), error: vi.fn(), event: vi.fn(), show: vi.fn() };
+const controller = { approve: vi.fn(), cancel: vi.fn(), resume: vi.fn(), isExecuting: vi.fn(() => true), onDidPlan: new EventEmitter<string>().event };
+
+function setup() {
+  workspace.workspaceFolders = [{ uri: Uri.file(ws) }];
+  const store = new RunStore(new RunLocation(), log);
+  store.attach(fakeRun(snapshot(), runDir) as unknown as LiveRun);
+  const view = new SummaryView(Uri.file('/ext') as never, store, controller as never, log as never);
+  const received = new EventEmitter<unknown>();
+  const posted: unknown[] = [];
+  const webview = {
+    options: {} as { enableScripts?: boolean; localResourceRoots?: Uri[] }, html: '', cspSource: 'vscode-resource:',
+    asWebviewUri: (u: Uri) => u, onDidReceiveMessage: received.event, postMessage: vi.fn(async (m: unknown) => { posted.push(m); return true; }),
+  };
+  view.resolveWebviewView({ webview, onDidDispose: new EventEmitter<void>().event } as never);
+  const send = async (m: unknown) => { received.fire(m); await new Promise((r) => setTimeout(r, 20)); };
+  return { store, view, webview, posted, send };
+}
+
+beforeEach(() => { resetStub(); vi.clearAllMocks(); });
+
+describe('SummaryView', () => {
+  it('limits resources to dist and media and renders a CSP page with a nonce', () => {
+    const { webview, view, store } = setup();
+    expect(webview.options.enableScripts).toBe(true);
+    expect(webview.options.localResourceRoots?.map((u) => u.fsPath)).toEqual(['/ext/dist', '/ext/media']);
+    expect(webview.html).toMatch(/script-src 'nonce-[A-Za-z0-9+/=]{24}'/);
+    view.dispose(); view.dispose(); store.dispose();
+  });
+
+  it('posts nothing before ready, then the validated state of the run', async () => {
+    const { posted, send, view, store } = setup();
+    await view.show(runId);
+    expect(posted).toEqual([]);
+    await send({ type: 'ready' });
+    expect(posted).toHaveLength(1);
+    expect(posted[0]).toMatchObject({ type: 'state', run: { runId, status: 'running', actions: { cancel: true } } });
+    view.dispose(); store.dispose();
+  });
+
+  it('routes approve/cancel to the controller and drops invalid messages with a log line', async () => {
+    const { send, view, store } = setup();
+    await send({ type: 'approve', runId });
+    await send({ type: 'cancel', runId });
+    await send({ type: 'approve', runId: '../x' });
+    await send({ type: 'eval', code: '1' });
+    expect(controller.approve).toHaveBeenCalledTimes(1);
+    expect(controller.cancel).toHaveBeenCalledTimes(1);
+    expect(log.warn).toHaveBeenCalledTimes(2);
+    view.dispose(); store.dispose();
+  });
+
+  it('opens files inside the run and refuses paths that leave it', async () => {
+    const { send, view, store } = setup();
+    await send({ type: 'openFile', runId, path: 'workers/a1.md' });
+    expect(window.showTextDocument).toHaveBeenCalledWith(expect.objectContaining({ fsPath: path.join(runDir, 'workers', 'a1.md') }), { preview: true });
+    await send({ type: 'openFile', runId, path: '../../secret.txt' });
+    expect(window.showTextDocument).toHaveBeenCalledTimes(1);
+    expect(String(window.showWarningMessage.mock.calls[0]?.[0])).toMatch(/Refused to open/);
+    view.dispose(); store.dispose();
+  });
+});

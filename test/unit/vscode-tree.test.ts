@@ -1,0 +1,161 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+vi.mock('vscode', async () => await import('./vscode-stub'));
+import { AGENT_STATUSES, RUN_STATUSES, type AgentStatus, type LedgerSnapshot, type RunStatus } from '../../src/engine';
+import { LedgerTree } from '../../src/vscode/ledgerTree';
+import { RunLocation } from '../../src/vscode/location';
+import { RunStore, type LiveRun } from '../../src/vscode/runStore';
+import { agentItem, domainItem, planItem, runItem, type LedgerNode } from '../../src/vscode/treeItems';
+import { agent, fakeRun, NOW, plan, snapshot } from './vscode/fixtures';
+import { MarkdownString, resetStub, ThemeIcon, TreeItemCollapsibleState } from './vscode-stub';
+
+const AGENT_ICON: Record<AgentStatus, string> = {
+  pending: 'circle-outline', queued: 'clock', running: 'loading~spin', verifying: 'sync~spin', retrying: 'debug-restart',
+  completed: 'pass', failed: 'error', cancelled: 'circle-slash', skipped: 'debug-step-over',
+};
+const RUN_ICON: Record<RunStatus, string> = {
+  planning: 'loading~spin', 'awaiting-approval': 'question', running: 'loading~spin', completed: 'pass',
+  partial: 'warning', failed: 'error', cancelled: 'circle-slash', interrupted: 'debug-disconnect',
+};
+const silent = { info() {}, warn() {}, error() {} };
+
+beforeEach(() => resetStub());
+
+describe('agent record → TreeItem', () => {
+  it.each(AGENT_STATUSES)('maps a %s worker to its codicon, contextValue, description, tooltip and click command', (status) => {
+    const running = status === 'running' || status === 'verifying' || status === 'retrying';
+    const a = agent({ status, endedAt: running ? null : agent().endedAt });
+    const item = agentItem(a, 'r1', '/ws/.orchestration/r1', NOW);
+    expect((item.iconPath as unknown as ThemeIcon).id).toBe(AGENT_ICON[status]);
+    expect(item.contextValue).toBe(`agent.worker.${status}`);
+    expect(item.id).toBe('r1/a1');
+    expect(item.label).toBe('a1: Find every HTTP handler in src/server and list its routes');
+    expect(item.collapsibleState).toBe(TreeItemCollapsibleState.None);
+    expect(item.description).toMatch(/^haiku · 3\.1k tok · \$0\.004 · \d+ s$/);
+    expect(item.tooltip).toBeInstanceOf(MarkdownString);
+    expect((item.tooltip as unknown as MarkdownString).value).toContain('Find every HTTP handler in src/server');
+    expect(item.command).toEqual({ command: 'orchestration.openAgentOutput', title: 'Open Output', arguments: ['r1', 'a1'] });
+    // Not-started agents get no resource (no file decoration, nothing to open).
+    expect(Boolean(item.resourceUri)).toBe(status !== 'pending' && status !== 'queued');
+  });
+
+  it('describes a finished haiku worker exactly like the design says', () => {
+    expect(agentItem(agent(), 'r1', undefined, NOW).description).toBe('haiku · 3.1k tok · $0.004 · 12 s');
+  });
+
+  it('counts a running agent\'s time up to now and shows nothing it does not know yet', () => {
+    const fresh = agent({ status: 'pending', startedAt: null, endedAt: null, usage: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 }, costUsd: 0 });
+    expect(agentItem(fresh, 'r1', undefined, NOW).description).toBe('haiku');
+    const live = agent({ status: 'running', endedAt: null });
+    expect(agentItem(live, 'r1', undefined, NOW).description).toContain('20 s');
+  });
+
+  it('escapes model text in the tooltip and lists model requested vs reported, attempts and error', () => {
+    const a = agent({ status: 'failed', attempts: 2, modelReported: 'claude-haiku-5-5-20250101', error: 'no <!-- DONE --> [x](javascript:alert(1))', returned: null });
+    const md = (agentItem(a, 'r1', undefined, NOW).tooltip as unknown as MarkdownString).value;
+    expect(md).toContain('claude\\-haiku\\-5\\-5\\-20250101 reported');
+    expect(md).toContain('Attempts: 2');
+    expect(md).toContain('\\[x\\]\\(javascript:alert\\(1\\)\\)');
+    expect(md).not.toContain('<!--');
+  });
+
+  it('labels coordinators and the final synthesis by role', () => {
+    expect(agentItem(agent({ id: 'coord-b', role: 'coordinator', domain: 'b' }), 'r', undefined, NOW).label).toBe('Coordinator b');
+    const fin = agentItem(agent({ id: 'final', role: 'final', domain: null, status: 'failed' }), 'r', undefined, NOW);
+    expect(fin.label).toBe('Final summary');
+    expect(fin.contextValue).toBe('agent.final.failed');
+  });
+});
+
+describe('run and domain items', () => {
+  it.each(RUN_STATUSES)('maps a %s run to its icon and contextValue', (status) => {
+    const item = runItem(snapshot({ status }), NOW);
+    expect((item.iconPath as unknown as ThemeIcon).id).toBe(RUN_ICON[status]);
+    expect(item.contextValue).toBe(`run.${status}`);
+    expect(item.collapsibleState).toBe(TreeItemCollapsibleState.Collapsed);
+    expect(item.description).toContain('5 min ago');
+  });
+
+  it('describes a run with status, age, duration, cost and the simulated label', () => {
+    expect(runItem(snapshot(), NOW).description).toBe('running · 5 min ago · 1m 0s · $0.42 · simulated');
+    const md = (runItem(snapshot({ status: 'interrupted' }), NOW).tooltip as unknown as MarkdownString).value;
+    expect(md).toContain('Resume');
+  });
+
+  it('shows done/total per domain with the plan\'s name, and opens plan.md from the plan item', () => {
+    const s = snapshot();
+    const a = domainItem(s, 'a', plan.domains[0]);
+    expect(a.label).toBe('A · HTTP surface');
+    expect(a.description).toBe('1/3');
+    expect((a.iconPath as unknown as ThemeIcon).id).toBe('loading~spin');
+    const b = domainItem(s, 'b', undefined);
+    expect(b.label).toBe('Domain b');
+    expect(b.description).toBe('1/2 · 1 failed');
+    const p = planItem(s, '/ws/.orchestration/r');
+    expect(p.description).toBe('2 domains · 3 workers');
+    expect(p.command?.command).toBe('vscode.open');
+  });
+});
+
+describe('LedgerTree', () => {
+  afterEach(() => vi.useRealTimers());
+
+  function setup(s: LedgerSnapshot = snapshot()) {
+    const store = new RunStore(new RunLocation(), silent);
+    const run = fakeRun(s);
+    store.attach(run as unknown as LiveRun);
+    const tree = new LedgerTree(store, undefined, () => NOW);
+    return { store, run, tree };
+  }
+
+  it('nests run → plan, domains in plan order, final; domain → workers then coordinator', async () => {
+    const { tree, store } = setup();
+    const [runNode] = await tree.getChildren();
+    expect(runNode).toEqual({ kind: 'run', runId: '20250601-115500-ab12' });
+    const children = await tree.getChildren(runNode);
+    expect(children.map((c) => c.kind === 'domain' ? c.domainId : c.kind === 'agent' ? c.agentId : c.kind)).toEqual(['plan', 'a', 'b', 'final']);
+    const domainA = children[1] as LedgerNode;
+    expect(tree.getTreeItem(domainA).label).toBe('A · HTTP surface');
+    const agents = await tree.getChildren(domainA);
+    expect(agents.map((n) => (n as { agentId: string }).agentId)).toEqual(['a1', 'a2', 'coord-a']);
+    expect(tree.getParent(agents[0]!)).toEqual(domainA);
+    tree.dispose();
+    store.dispose();
+  });
+
+  it('debounces a burst of ledger events into one refresh', async () => {
+    vi.useFakeTimers();
+    const { tree, store, run } = setup();
+    const fired = vi.fn();
+    tree.onDidChangeTreeData(fired);
+    for (let i = 0; i < 50; i++) { run.update(snapshot()); await vi.advanceTimersByTimeAsync(5); }
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(fired.mock.calls.length).toBeGreaterThanOrEqual(1);
+    expect(fired.mock.calls.length).toBeLessThanOrEqual(3);
+    tree.dispose();
+    store.dispose();
+  });
+
+  it('is safe to dispose twice and stops listening to its run', () => {
+    const { tree, store, run } = setup();
+    tree.dispose();
+    tree.dispose();
+    store.dispose();
+    store.dispose();
+    expect(run.listenerCount()).toBe(0);
+  });
+});
+
+describe('an interrupted run', () => {
+  it('shows agents that were in flight as cut off, not spinning', () => {
+    for (const status of ['queued', 'running', 'verifying', 'retrying'] as const) {
+      const item = agentItem(agent({ status, endedAt: null }), 'r', undefined, NOW, 'interrupted');
+      expect((item.iconPath as unknown as ThemeIcon).id).toBe('debug-disconnect');
+      expect(item.contextValue).toBe('agent.worker.interrupted');
+      expect(item.description).toBe('haiku · 3.1k tok · $0.004 · cut off');
+    }
+    const done = agentItem(agent(), 'r', undefined, NOW, 'interrupted');
+    expect((done.iconPath as unknown as ThemeIcon).id).toBe('pass');
+    const s = snapshot({ status: 'interrupted' });
+    expect((domainItem(s, 'a', undefined).iconPath as unknown as ThemeIcon).id).not.toBe('loading~spin');
+  });
+});

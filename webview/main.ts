@@ -1,0 +1,54 @@
+/**
+ * The Summary webview's entry point. It restores the last state (getState) at once, says `ready`,
+ * and from then on renders whatever validated `state` message the host sends. Every message it
+ * sends is one of the typed WebviewMessage shapes.
+ */
+import { HostMessageSchema, type HandlerMap, type HostMessage, type RunView, type WebviewMessage } from '../src/shared/protocol';
+import { renderEmpty, renderRun, type Actions } from './render';
+import { registerComponents } from './toolkit';
+
+interface VsCodeApi {
+  postMessage(msg: WebviewMessage): void;
+  getState(): unknown;
+  setState(state: unknown): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+
+const vscode = acquireVsCodeApi();
+const app = document.getElementById('app')!;
+
+const actions: Actions = {
+  approve: (runId) => vscode.postMessage({ type: 'approve', runId }),
+  cancel: (runId) => vscode.postMessage({ type: 'cancel', runId }),
+  resume: (runId) => vscode.postMessage({ type: 'resume', runId }),
+  retryFailed: (runId) => vscode.postMessage({ type: 'retryFailed', runId }),
+  openFile: (runId, path) => vscode.postMessage({ type: 'openFile', runId, path }),
+};
+
+function render(run: RunView | null): void {
+  app.replaceChildren(run ? renderRun(run, actions) : renderEmpty());
+  app.dataset.status = run?.status ?? 'none';
+}
+
+const handlers: HandlerMap<HostMessage> = {
+  state: ({ run }) => {
+    render(run);
+    vscode.setState({ type: 'state', run });
+  },
+};
+
+window.addEventListener('message', (event: MessageEvent<unknown>) => {
+  const parsed = HostMessageSchema.safeParse(event.data);
+  if (!parsed.success) {
+    console.warn('Summary: ignored an invalid message from the host', parsed.error.issues);
+    return;
+  }
+  const msg = parsed.data;
+  (handlers[msg.type] as (m: HostMessage) => void)(msg);
+});
+
+registerComponents();
+// The saved state is validated like a message: it may predate an extension update.
+const saved = HostMessageSchema.safeParse(vscode.getState());
+if (saved.success) render(saved.data.run);
+vscode.postMessage({ type: 'ready' });
