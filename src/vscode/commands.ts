@@ -6,6 +6,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { deleteRun, type LedgerSnapshot } from '../engine';
+import { Disposable } from './dispose';
 import { formatAge, truncate } from './format';
 import type { RunLocation } from './location';
 import type { RunController } from './runController';
@@ -27,11 +28,9 @@ type RunArg = LedgerNode | string | undefined;
 
 const RESUMABLE = new Set(['interrupted', 'partial', 'cancelled', 'failed']);
 
-export class Commands implements vscode.Disposable {
-  private readonly registrations: vscode.Disposable[];
-  private disposed = false;
-
+export class Commands extends Disposable {
   constructor(private readonly deps: CommandDeps) {
+    super();
     const c = deps.controller;
     const handlers: Record<string, (...args: never[]) => unknown> = {
       'orchestration.orchestrateTask': () => this.orchestrate(),
@@ -59,7 +58,7 @@ export class Commands implements vscode.Disposable {
       'orchestration.revealInExplorer': (arg?: RunArg) => this.reveal(arg),
       [OPEN_AGENT_COMMAND]: (runId: string, agentId: string) => this.openAgent(runId, agentId),
     };
-    this.registrations = Object.entries(handlers).map(([id, fn]) => vscode.commands.registerCommand(id, fn));
+    for (const [id, fn] of Object.entries(handlers)) this._register(vscode.commands.registerCommand(id, fn));
   }
 
   private async orchestrate(folder?: vscode.Uri): Promise<void> {
@@ -150,11 +149,5 @@ export class Commands implements vscode.Disposable {
       return;
     }
     await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: true });
-  }
-
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    for (const r of this.registrations) r.dispose();
   }
 }

@@ -3,19 +3,27 @@
  * fleet runs; views re-render at most once per quiet period (trailing edge) and, with `maxWaitMs`,
  * at least once per `maxWaitMs` so a steady stream still shows progress.
  */
-export class Debouncer {
+import { Disposable, toDisposable } from './dispose';
+
+export class Debouncer extends Disposable {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private firstScheduledAt: number | undefined;
-  private disposed = false;
 
   constructor(
     private readonly fn: () => void,
     private readonly waitMs: number,
     private readonly maxWaitMs = waitMs * 4,
-  ) {}
+  ) {
+    super();
+    this._register(toDisposable(() => {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = undefined;
+      this.firstScheduledAt = undefined;
+    }));
+  }
 
   schedule(): void {
-    if (this.disposed) return;
+    if (this._isDisposed) return;
     const now = Date.now();
     this.firstScheduledAt ??= now;
     if (this.timer) clearTimeout(this.timer);
@@ -29,13 +37,6 @@ export class Debouncer {
     const pending = this.firstScheduledAt !== undefined;
     this.timer = undefined;
     this.firstScheduledAt = undefined;
-    if (pending && !this.disposed) this.fn();
-  }
-
-  dispose(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.firstScheduledAt = undefined;
-    this.disposed = true;
+    if (pending && !this._isDisposed) this.fn();
   }
 }

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { AgentStatus, RunStatus } from '../engine';
 import { Debouncer } from './debounce';
+import { Disposable } from './dispose';
 import type { RunLocation } from './location';
 import type { RunStore } from './runStore';
 
@@ -33,19 +34,16 @@ function decoration(b: Badge | undefined, tooltip: string): vscode.FileDecoratio
   return new vscode.FileDecoration(b.badge, tooltip, b.color ? new vscode.ThemeColor(b.color) : undefined);
 }
 
-export class RunDecorations implements vscode.FileDecorationProvider, vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<undefined>();
-  private readonly refresh = new Debouncer(() => this.changed.fire(undefined), 300, 1000);
-  private readonly disposables: vscode.Disposable[];
-  private disposed = false;
+export class RunDecorations extends Disposable implements vscode.FileDecorationProvider {
+  private readonly changed = this._register(new vscode.EventEmitter<undefined>());
+  private readonly refresh = this._register(new Debouncer(() => this.changed.fire(undefined), 300, 1000));
 
   readonly onDidChangeFileDecorations = this.changed.event;
 
   constructor(private readonly store: RunStore, private readonly location: RunLocation) {
-    this.disposables = [
-      vscode.window.registerFileDecorationProvider(this),
-      store.onDidChange(() => this.refresh.schedule()),
-    ];
+    super();
+    this._register(vscode.window.registerFileDecorationProvider(this));
+    this._register(store.onDidChange(() => this.refresh.schedule()));
   }
 
   provideFileDecoration(uri: vscode.Uri): vscode.FileDecoration | undefined {
@@ -60,13 +58,5 @@ export class RunDecorations implements vscode.FileDecorationProvider, vscode.Dis
     const file = rest.join('/');
     const agent = snap.agents.find((a) => a.outputFile === file);
     return agent ? decoration(AGENT_BADGES[agent.status], `${agent.id} ${agent.status}`) : undefined;
-  }
-
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.refresh.dispose();
-    for (const d of this.disposables) d.dispose();
-    this.changed.dispose();
   }
 }

@@ -5,18 +5,17 @@
  */
 import * as vscode from 'vscode';
 import { Debouncer } from './debounce';
+import { Disposable, toDisposable } from './dispose';
 import type { RunStore } from './runStore';
 import { domainAgents, domainIds } from './runShape';
 import { agentItem, domainItem, planItem, runItem, type LedgerNode } from './treeItems';
 
 export const LEDGER_VIEW = 'orchestration.ledger';
 
-export class LedgerTree implements vscode.TreeDataProvider<LedgerNode>, vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<LedgerNode | undefined>();
-  private readonly refresh = new Debouncer(() => this.changed.fire(undefined), 150, 600);
-  private readonly disposables: vscode.Disposable[] = [];
+export class LedgerTree extends Disposable implements vscode.TreeDataProvider<LedgerNode> {
+  private readonly changed = this._register(new vscode.EventEmitter<LedgerNode | undefined>());
+  private readonly refresh = this._register(new Debouncer(() => this.changed.fire(undefined), 150, 600));
   private readonly view: vscode.TreeView<LedgerNode>;
-  private disposed = false;
 
   readonly onDidChangeTreeData = this.changed.event;
 
@@ -26,12 +25,13 @@ export class LedgerTree implements vscode.TreeDataProvider<LedgerNode>, vscode.D
     reveals?: vscode.Event<string>,
     private readonly now: () => number = Date.now,
   ) {
-    this.view = vscode.window.createTreeView(LEDGER_VIEW, { treeDataProvider: this, showCollapseAll: true });
-    this.disposables.push(this.view, this.store.onDidChange(() => this.refresh.schedule()));
-    if (reveals) this.disposables.push(reveals((runId) => void this.reveal(runId)));
+    super();
+    this.view = this._register(vscode.window.createTreeView(LEDGER_VIEW, { treeDataProvider: this, showCollapseAll: true }));
+    this._register(this.store.onDidChange(() => this.refresh.schedule()));
+    if (reveals) this._register(reveals((runId) => void this.reveal(runId)));
     // Ages ("5 min ago") go stale without ledger events; a slow tick keeps a visible tree honest.
     const tick = setInterval(() => { if (this.view.visible) this.refresh.schedule(); }, 30_000);
-    this.disposables.push({ dispose: () => clearInterval(tick) });
+    this._register(toDisposable(() => clearInterval(tick)));
   }
 
   getTreeItem(node: LedgerNode): vscode.TreeItem {
@@ -84,13 +84,5 @@ export class LedgerTree implements vscode.TreeDataProvider<LedgerNode>, vscode.D
     this.refresh.flush();
     if (!this.view.visible) return;
     await this.view.reveal({ kind: 'run', runId }, { expand: true, select: false, focus: false }).then(undefined, () => undefined);
-  }
-
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.refresh.dispose();
-    for (const d of this.disposables) d.dispose();
-    this.changed.dispose();
   }
 }

@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import type { EngineEvent, Logger } from '../engine';
+import { Disposable } from './dispose';
 import type { RunEvent } from './runStore';
 
 /** Defence in depth: a key pasted into a task or echoed in an error never reaches the log. */
@@ -29,13 +30,8 @@ export function formatEvent(runId: string, e: EngineEvent): { level: 'trace' | '
   }
 }
 
-export class OrchestrationLog implements Logger, vscode.Disposable {
-  private readonly channel: vscode.LogOutputChannel;
-  private disposed = false;
-
-  constructor() {
-    this.channel = vscode.window.createOutputChannel('Orchestration', { log: true });
-  }
+export class OrchestrationLog extends Disposable implements Logger {
+  private readonly channel = this._register(vscode.window.createOutputChannel('Orchestration', { log: true }));
 
   /** One engine event as one line at the level its kind deserves. */
   event({ runId, event }: RunEvent): void {
@@ -48,23 +44,12 @@ export class OrchestrationLog implements Logger, vscode.Disposable {
   error(msg: string): void { this.channel.error(redact(msg)); }
 
   show(): void { this.channel.show(true); }
-
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.channel.dispose();
-  }
 }
 
 /** Pipes a store's run events into the log for as long as it lives. */
-export class RunEventLog implements vscode.Disposable {
-  private readonly subscription: vscode.Disposable;
-
+export class RunEventLog extends Disposable {
   constructor(events: vscode.Event<RunEvent>, log: Pick<OrchestrationLog, 'event'>) {
-    this.subscription = events((e) => log.event(e));
-  }
-
-  dispose(): void {
-    this.subscription.dispose();
+    super();
+    this._register(events((e) => log.event(e)));
   }
 }

@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import { ConfigError, PlanError, type ExecuteMode, type Run, type RunOutcome } from '../engine';
 import { Debouncer } from './debounce';
+import { Disposable, toDisposable } from './dispose';
 import { formatCost, truncate } from './format';
 import type { OrchestrationLog } from './log';
 import type { RunStore } from './runStore';
@@ -13,15 +14,22 @@ import { requireTrust } from './trust';
 
 interface Active { session: Session; run: Run; executing: boolean }
 
-export class RunController implements vscode.Disposable {
+export class RunController extends Disposable {
   private readonly active = new Map<string, Active>();
-  private readonly planned = new vscode.EventEmitter<string>();
-  private disposed = false;
+  private readonly planned = this._register(new vscode.EventEmitter<string>());
 
   /** Fires with the run id when a plan is ready (the Summary view shows it for approval). */
   readonly onDidPlan = this.planned.event;
 
-  constructor(private readonly deps: SessionDeps & { store: RunStore; log: Pick<OrchestrationLog, 'error' | 'show'> }) {}
+  constructor(private readonly deps: SessionDeps & { store: RunStore; log: Pick<OrchestrationLog, 'error' | 'show'> }) {
+    super();
+    // Deliberately no run.cancel(): a window that closes or reloads cuts its runs off, and the
+    // ledger left `running` with this dead pid reads as `interrupted` next time, offering Resume.
+    this._register(toDisposable(() => {
+      for (const { session } of this.active.values()) void session.provider.dispose().catch(() => undefined);
+      this.active.clear();
+    }));
+  }
 
   isActive(runId: string): boolean {
     return this.active.has(runId);
@@ -191,15 +199,5 @@ export class RunController implements vscode.Disposable {
       default:
         void vscode.window.showErrorMessage(`Run ${o.status}: ${o.reason ?? 'see the log'} (${cost}).`, 'Open Summary').then(open);
     }
-  }
-
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    // Deliberately no run.cancel(): a window that closes or reloads cuts its runs off, and the
-    // ledger left `running` with this dead pid reads as `interrupted` next time, offering Resume.
-    for (const { session } of this.active.values()) void session.provider.dispose().catch(() => undefined);
-    this.active.clear();
-    this.planned.dispose();
   }
 }

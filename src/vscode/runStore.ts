@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { listRuns, type EngineEvent, type LedgerSnapshot, type Logger, type Plan, type Run } from '../engine';
 import { Debouncer } from './debounce';
+import { Disposable, toDisposable } from './dispose';
 import type { RunLocation } from './location';
 
 /** What the store needs of a live run (a subset of the engine's Run, so tests can fake it). */
@@ -14,18 +15,17 @@ export type LiveRun = Pick<Run, 'id' | 'dir' | 'plan' | 'ledger'>;
 
 export interface RunEvent { runId: string; event: EngineEvent }
 
-export class RunStore implements vscode.Disposable {
+export class RunStore extends Disposable {
   private disk = new Map<string, LedgerSnapshot>();
   /** `snap` caches the live ledger's snapshot (a deep clone) until its next event. */
   private readonly live = new Map<string, { run: LiveRun; sub: { dispose(): void }; snap?: LedgerSnapshot }>();
   private readonly plans = new Map<string, Plan | null>();
-  private readonly changed = new vscode.EventEmitter<void>();
-  private readonly events = new vscode.EventEmitter<RunEvent>();
+  private readonly changed = this._register(new vscode.EventEmitter<void>());
+  private readonly events = this._register(new vscode.EventEmitter<RunEvent>());
   /** Ledger events arrive per token batch; listeners hear about them at most every 100 ms. */
-  private readonly notify = new Debouncer(() => this.changed.fire(), 100, 250);
+  private readonly notify = this._register(new Debouncer(() => this.changed.fire(), 100, 250));
   private refreshing: Promise<void> | undefined;
   private recheck: ReturnType<typeof setTimeout> | undefined;
-  private disposed = false;
 
   /** Fires (coalesced) whenever any run's snapshot may have changed. */
   readonly onDidChange = this.changed.event;
@@ -33,6 +33,12 @@ export class RunStore implements vscode.Disposable {
   readonly onDidEvent = this.events.event;
 
   constructor(private readonly location: RunLocation, private readonly log: Logger) {
+    super();
+    this._register(toDisposable(() => {
+      for (const { sub } of this.live.values()) sub.dispose();
+      this.live.clear();
+    }));
+    this._register(toDisposable(() => { if (this.recheck) clearTimeout(this.recheck); }));
     void this.refresh();
   }
 
@@ -52,7 +58,7 @@ export class RunStore implements vscode.Disposable {
         this.log.warn(`Could not read runs: ${(err as Error).message}`);
       }
     }
-    if (this.disposed) return;
+    if (this._isDisposed) return;
     this.disk = new Map(snapshots.map((s) => [s.runId, s]));
     this.watchForeignRuns(snapshots);
     for (const id of [...this.plans.keys()]) if (!this.disk.has(id) && !this.live.has(id)) this.plans.delete(id);
@@ -152,16 +158,5 @@ export class RunStore implements vscode.Disposable {
     }
     this.plans.set(runId, plan);
     return plan ?? undefined;
-  }
-
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    if (this.recheck) clearTimeout(this.recheck);
-    for (const { sub } of this.live.values()) sub.dispose();
-    this.live.clear();
-    this.notify.dispose();
-    this.changed.dispose();
-    this.events.dispose();
   }
 }

@@ -5,22 +5,22 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Debouncer } from './debounce';
+import { Disposable, toDisposable } from './dispose';
 import type { RunLocation } from './location';
 import type { RunStore } from './runStore';
 
-export class RunWatcher implements vscode.Disposable {
+export class RunWatcher extends Disposable {
   private watcher: vscode.FileSystemWatcher | undefined;
-  private readonly refresh = new Debouncer(() => void this.store.refresh(), 500, 2000);
-  private readonly disposables: vscode.Disposable[];
-  private disposed = false;
+  private readonly refresh = this._register(new Debouncer(() => void this.store.refresh(), 500, 2000));
 
   constructor(private readonly store: RunStore, private readonly location: RunLocation) {
-    this.disposables = [
-      vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('orchestration.outputRoot')) this.watch();
-      }),
-      vscode.workspace.onDidChangeWorkspaceFolders(() => this.watch()),
-    ];
+    super();
+    this._register(vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('orchestration.outputRoot')) this.watch();
+    }));
+    this._register(vscode.workspace.onDidChangeWorkspaceFolders(() => this.watch()));
+    // The watcher is replaced when the output root or the folders change; release whichever is current.
+    this._register(toDisposable(() => this.watcher?.dispose()));
     this.watch();
   }
 
@@ -41,13 +41,5 @@ export class RunWatcher implements vscode.Disposable {
       this.watcher.onDidDelete(schedule);
     }
     this.refresh.schedule();
-  }
-
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.refresh.dispose();
-    this.watcher?.dispose();
-    for (const d of this.disposables) d.dispose();
   }
 }

@@ -3,15 +3,14 @@
  * only ever handed to the provider; it never reaches settings, logs or the webview.
  */
 import * as vscode from 'vscode';
+import { Disposable } from './dispose';
 
 const SECRET_KEY = 'orchestration.anthropicApiKey';
 
 export type KeySource = 'secret-storage' | 'environment';
 
-export class ApiKeyStore implements vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<void>();
-  private readonly subscription: vscode.Disposable;
-  private disposed = false;
+export class ApiKeyStore extends Disposable {
+  private readonly changed = this._register(new vscode.EventEmitter<void>());
 
   readonly onDidChange = this.changed.event;
 
@@ -19,7 +18,8 @@ export class ApiKeyStore implements vscode.Disposable {
     private readonly secrets: vscode.SecretStorage,
     private readonly env: NodeJS.ProcessEnv = process.env,
   ) {
-    this.subscription = secrets.onDidChange((e) => { if (e.key === SECRET_KEY) this.changed.fire(); });
+    super();
+    this._register(secrets.onDidChange((e) => { if (e.key === SECRET_KEY) this.changed.fire(); }));
   }
 
   async get(): Promise<{ key: string; source: KeySource } | undefined> {
@@ -50,12 +50,5 @@ export class ApiKeyStore implements vscode.Disposable {
     await this.secrets.delete(SECRET_KEY);
     const envNote = this.env.ANTHROPIC_API_KEY ? ' ANTHROPIC_API_KEY from the environment is still used.' : '';
     void vscode.window.showInformationMessage(`Anthropic API key removed from SecretStorage.${envNote}`);
-  }
-
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.subscription.dispose();
-    this.changed.dispose();
   }
 }

@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import type { LedgerSnapshot } from '../engine';
 import { Debouncer } from './debounce';
+import { Disposable } from './dispose';
 import { formatCost } from './format';
 import type { RunStore } from './runStore';
 
@@ -26,15 +27,14 @@ export function statusText(runs: LedgerSnapshot[]): { text: string; tooltip: str
   };
 }
 
-export class RunStatusBar implements vscode.Disposable {
-  private readonly item = vscode.window.createStatusBarItem('orchestration.status', vscode.StatusBarAlignment.Left, 50);
-  private readonly update = new Debouncer(() => this.render(), 200, 1000);
-  private readonly subscription: vscode.Disposable;
-  private disposed = false;
+export class RunStatusBar extends Disposable {
+  private readonly item = this._register(vscode.window.createStatusBarItem('orchestration.status', vscode.StatusBarAlignment.Left, 50));
+  private readonly update = this._register(new Debouncer(() => this.render(), 200, 1000));
 
   constructor(private readonly store: RunStore) {
+    super();
     this.item.name = 'Orchestration';
-    this.subscription = store.onDidChange(() => this.update.schedule());
+    this._register(store.onDidChange(() => this.update.schedule()));
     this.render();
   }
 
@@ -45,13 +45,5 @@ export class RunStatusBar implements vscode.Disposable {
     this.item.tooltip = state.tooltip;
     this.item.command = { command: 'orchestration.openSummary', title: 'Open Run Summary', arguments: [state.runId] };
     this.item.show();
-  }
-
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.update.dispose();
-    this.subscription.dispose();
-    this.item.dispose();
   }
 }

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { dispatch, HostMessageSchema, WebviewMessageSchema, type HandlerMap, type HostMessage, type WebviewMessage } from '../shared/protocol';
 import { Debouncer } from './debounce';
+import { Disposable, toDisposable } from './dispose';
 import type { OrchestrationLog } from './log';
 import { resolveInsideRun } from './paths';
 import type { RunController } from './runController';
@@ -17,15 +18,14 @@ import { makeNonce, summaryHtml } from './webviewHtml';
 
 export const SUMMARY_VIEW = 'orchestration.summary';
 
-export class SummaryView implements vscode.WebviewViewProvider, vscode.Disposable {
+export class SummaryView extends Disposable implements vscode.WebviewViewProvider {
   private view: vscode.WebviewView | undefined;
+  /** Listeners of the current webview; VS Code may dispose and re-resolve the view many times. */
   private viewDisposables: vscode.Disposable[] = [];
-  private readonly disposables: vscode.Disposable[] = [];
   private ready = false;
   private runId: string | undefined;
   private readonly summaries = new Map<string, string | null>();
-  private readonly post = new Debouncer(() => void this.postState(), 150, 500);
-  private disposed = false;
+  private readonly post = this._register(new Debouncer(() => void this.postState(), 150, 500));
 
   private readonly handlers: HandlerMap<WebviewMessage> = {
     ready: () => { this.ready = true; void this.postState(); },
@@ -42,11 +42,11 @@ export class SummaryView implements vscode.WebviewViewProvider, vscode.Disposabl
     private readonly controller: RunController,
     private readonly log: OrchestrationLog,
   ) {
-    this.disposables.push(
-      vscode.window.registerWebviewViewProvider(SUMMARY_VIEW, this),
-      store.onDidChange(() => this.post.schedule()),
-      controller.onDidPlan((runId) => void this.show(runId)),
-    );
+    super();
+    this._register(toDisposable(() => this.disposeView()));
+    this._register(vscode.window.registerWebviewViewProvider(SUMMARY_VIEW, this));
+    this._register(store.onDidChange(() => this.post.schedule()));
+    this._register(controller.onDidPlan((runId) => void this.show(runId)));
   }
 
   resolveWebviewView(view: vscode.WebviewView): void {
@@ -152,13 +152,5 @@ export class SummaryView implements vscode.WebviewViewProvider, vscode.Disposabl
     this.viewDisposables = [];
     this.view = undefined;
     this.ready = false;
-  }
-
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.post.dispose();
-    this.disposeView();
-    for (const d of this.disposables) d.dispose();
   }
 }
