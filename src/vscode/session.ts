@@ -3,7 +3,7 @@
  * provider and an Orchestrator. Every user-facing refusal is explained here, once.
  */
 import * as vscode from 'vscode';
-import { MissingApiKeyError, openProvider, Orchestrator, type Config, type Logger, type Provider } from '../engine';
+import { loadProjectConfig, MissingApiKeyError, openProvider, Orchestrator, type Config, type Logger, type Provider } from '../engine';
 import type { RunLocation } from './location';
 import type { ApiKeyStore } from './secrets';
 import { readSettings, SettingsError, type ExtensionSettings } from './settings';
@@ -41,7 +41,7 @@ export async function openSession(deps: SessionDeps): Promise<Session | undefine
   }
   let settings: ExtensionSettings;
   try {
-    settings = (deps.readSettings ?? readSettings)();
+    settings = deps.readSettings ? deps.readSettings() : readSettings(undefined, await loadProjectConfig(workspace));
   } catch (err) {
     showSettingsError(err);
     return undefined;

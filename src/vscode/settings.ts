@@ -30,20 +30,30 @@ export class SettingsError extends ConfigError {
   }
 }
 
-type Section = Pick<vscode.WorkspaceConfiguration, 'get'>;
+type Section = Pick<vscode.WorkspaceConfiguration, 'get'> & Partial<Pick<vscode.WorkspaceConfiguration, 'inspect'>>;
+
+/**
+ * A setting's value only where the user set it (folder, workspace or user scope), so an unset
+ * setting does not hide the same key in .orchestration/config.json behind its default.
+ */
+function explicit(cfg: Section, key: string): unknown {
+  if (!cfg.inspect) return cfg.get<unknown>(key);
+  const i = cfg.inspect<unknown>(key);
+  return i?.workspaceFolderValue ?? i?.workspaceValue ?? i?.globalValue;
+}
 
 /** The settings as a Config input. Empty strings and nulls mean "use the default" where that makes sense. */
 export function configInput(cfg: Section): Record<string, unknown> {
   const input: Record<string, unknown> = {};
   for (const key of ENGINE_KEYS) {
-    const v = cfg.get<unknown>(key);
+    const v = explicit(cfg, key);
     if (v !== undefined) input[key] = v;
   }
   if (input.baseUrl === '') input.baseUrl = null;
   for (const map of TIER_MAPS) {
     const tiers: Record<string, unknown> = {};
     for (const tier of TIER_NAMES) {
-      const v = cfg.get<unknown>(`${map}.${tier}`);
+      const v = explicit(cfg, `${map}.${tier}`);
       if (v !== undefined) tiers[tier] = v;
     }
     if (Object.keys(tiers).length) input[map] = tiers;
@@ -52,14 +62,18 @@ export function configInput(cfg: Section): Record<string, unknown> {
 }
 
 /**
- * Validates the settings. Throws SettingsError whose message lists each bad setting as
+ * Validates the settings over the project file (`.orchestration/config.json`, as the CLI reads
+ * it): defaults, then the file, then what the user set in VS Code. A bad file throws a
+ * ConfigError naming the file; a bad setting throws SettingsError listing each one as
  * `orchestration.<key>: <what was wrong>`.
  */
-export function readSettings(cfg: Section = vscode.workspace.getConfiguration(SECTION)): ExtensionSettings {
+export function readSettings(cfg: Section = vscode.workspace.getConfiguration(SECTION), project: Record<string, unknown> = {}): ExtensionSettings {
+  // Merged over the defaults so one tier can be set alone (the schema wants all three).
+  const base = mergeConfig(parseConfig({}), project);
+  parseConfig(base, '.orchestration/config.json');
   let config: Config;
   try {
-    // Merged over the defaults so one tier can be set alone (the schema wants all three).
-    config = parseConfig(mergeConfig(parseConfig({}), configInput(cfg)), 'settings');
+    config = parseConfig(mergeConfig(base, configInput(cfg)), 'settings');
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     const issues = err.issues.length ? err.issues : [err.message];

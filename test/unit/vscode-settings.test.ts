@@ -100,3 +100,28 @@ describe('contributed settings match the engine schema', () => {
     expect(extensionOnly).toEqual(['orchestration.autoApprovePlan', 'orchestration.simulatedLatencyMs']);
   });
 });
+
+describe('settings over .orchestration/config.json', () => {
+  /** A section like VS Code's: get() falls back to the default, inspect() tells what the user set. */
+  const inspected = (userSet: Record<string, unknown>, defaults: Record<string, unknown> = {}) => ({
+    get: <T>(key: string) => (key in userSet ? userSet[key] : defaults[key]) as T | undefined,
+    inspect: <T>(key: string) => ({ key, defaultValue: defaults[key] as T, globalValue: userSet[key] as T | undefined }),
+  });
+
+  it('applies the project file where the user set nothing, even though get() returns defaults', () => {
+    const s = readSettings(inspected({}, { maxConcurrent: 8, scheduling: 'continuous' }), { maxConcurrent: 3, scheduling: 'waves', retries: 2 });
+    expect(s.config.maxConcurrent).toBe(3);
+    expect(s.config.scheduling).toBe('waves');
+    expect(s.config.retries).toBe(2);
+  });
+
+  it('lets an explicit VS Code setting win over the file', () => {
+    const s = readSettings(inspected({ maxConcurrent: 5, 'tierCaps.opus': 1 }), { maxConcurrent: 3, tierCaps: { haiku: 2, sonnet: 2, opus: 2 } });
+    expect(s.config.maxConcurrent).toBe(5);
+    expect(s.config.tierCaps).toEqual({ haiku: 2, sonnet: 2, opus: 1 });
+  });
+
+  it('names the file, not a setting, when the file is wrong', () => {
+    expect(() => readSettings(inspected({}), { retries: 9 })).toThrow(/Invalid \.orchestration\/config\.json:\n\s+retries/);
+  });
+});
