@@ -4,6 +4,9 @@
 # Adapted from a tested recipe (code-server 4.139.1 = VS Code 1.139 on Node 24).
 # Usage: E2E_ROOT=/some/dir bash test/e2e/setup.sh      (default $TMPDIR/vscode-e2e)
 set -euo pipefail
+# Under `npm test` the outer npm exports npm_* variables; the inner npm installs would take them
+# as config (code-server's postinstall reads npm_config_user_agent and sees the outer Node 20).
+for v in $(env | sed -n 's/^\(npm_[A-Za-z0-9_]*\)=.*/\1/p'); do unset "$v"; done
 ROOT=${E2E_ROOT:-${TMPDIR:-/tmp}/vscode-e2e}
 mkdir -p "$ROOT/logs" "$ROOT/tmp"
 export TMPDIR=$ROOT/tmp
