@@ -107,6 +107,11 @@ function readRateLimit(headers: Headers): RateLimitInfo | undefined {
   const requestsRemaining = num('anthropic-ratelimit-requests-remaining');
   const tokensRemaining = num('anthropic-ratelimit-input-tokens-remaining') ?? num('anthropic-ratelimit-tokens-remaining');
   const reset = headers.get('anthropic-ratelimit-requests-reset');
+  const tokensReset = headers.get('anthropic-ratelimit-input-tokens-reset') ?? headers.get('anthropic-ratelimit-tokens-reset');
   if (requestsRemaining === undefined && tokensRemaining === undefined) return undefined;
-  return { requestsRemaining, tokensRemaining, ...(reset ? { resetAt: Date.parse(reset) } : {}) };
+  return {
+    requestsRemaining, tokensRemaining,
+    ...(reset ? { resetAt: Date.parse(reset) } : {}),
+    ...(tokensReset ? { tokensResetAt: Date.parse(tokensReset) } : {}),
+  };
 }

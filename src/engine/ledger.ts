@@ -8,6 +8,9 @@ import {
   type Gap, type LedgerSnapshot, type RunStatus, type RunTotals, type Usage,
 } from './types';
 
+/** Snapshot write budget: a snapshot of N bytes waits at least N / this many ms after the last. */
+const SNAPSHOT_BYTES_PER_MS = 500;
+
 /** Usage recorded under this id counts in the run totals but belongs to no agent. */
 export const PLANNER_ID = 'planner';
 
@@ -59,6 +62,7 @@ export class Ledger {
   private closed = false;
   /** Bytes appended to events.jsonl plus bytes of the latest snapshot write (for the scale bench). */
   bytesWritten = 0;
+  private lastSnapshotBytes = 0;
 
   constructor(readonly dir: string, initial: LedgerSnapshot, opts: LedgerOptions = {}) {
     this.state = initial;
@@ -234,10 +238,13 @@ export class Ledger {
   private scheduleSnapshot(): void {
     this.dirty = true;
     if (this.snapshotTimer || this.closed) return;
+    // A snapshot costs time in proportion to its size: space them out as the run grows (at most
+    // ~500 KB of snapshot a second), so the bytes a run writes stay linear in its agents.
+    const wait = Math.max(this.interval, Math.ceil(this.lastSnapshotBytes / SNAPSHOT_BYTES_PER_MS));
     this.snapshotTimer = setTimeout(() => {
       this.snapshotTimer = null;
       void this.writeOut().catch(() => undefined);
-    }, this.interval);
+    }, wait);
     this.snapshotTimer.unref?.();
   }
 
@@ -256,7 +263,8 @@ export class Ledger {
         this.dirty = false;
         const json = JSON.stringify(this.state, null, 1);
         await writeFileAtomic(this.ledgerFile, json);
-        this.bytesWritten += Buffer.byteLength(json);
+        this.lastSnapshotBytes = Buffer.byteLength(json);
+        this.bytesWritten += this.lastSnapshotBytes;
       }
     });
     return this.writing;

@@ -46,7 +46,8 @@ export interface ModelResponse {
 export interface RateLimitInfo {
   requestsRemaining?: number;
   tokensRemaining?: number;
-  resetAt?: number;                      // epoch ms
+  resetAt?: number;                      // epoch ms: the request limit is full again
+  tokensResetAt?: number;                // epoch ms: the input-token limit is full again
 }
 
 /** How a failed request should be treated. */

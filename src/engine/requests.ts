@@ -11,9 +11,16 @@ export interface RequestPolicyHooks {
 }
 
 /**
- * Sends model requests for the whole run: one adaptive concurrency gate per model (starts at the
- * tier cap, halves on 429/529, grows back on success) and retries of transient errors with
- * exponential backoff that honours retry-after up to a cap.
+ * Sends model requests for the whole run and retries transient errors with exponential backoff
+ * that honours retry-after up to a cap.
+ *
+ * With `adaptiveConcurrency` each model gets one adaptive gate: it starts at the tier cap, halves
+ * on 429/529 (once per congestion episode), grows back by one per streak of successes, and never
+ * exceeds the cap. A slow-down pauses the whole model for the retry-after, not only the request
+ * that got it, and the rate-limit headers pause it before the server has to refuse anything: when
+ * a response says no requests (or too few input tokens for another such request) remain, nothing
+ * more goes to that model until the limit's reset time. Without it, each request just waits out
+ * its own retry-after at a fixed concurrency.
  */
 export class RequestPolicy {
   private readonly gates = new Map<string, AdaptiveLimit>();
@@ -27,7 +34,7 @@ export class RequestPolicy {
 
   gate(model: string, cap: number): AdaptiveLimit {
     let g = this.gates.get(model);
-    if (!g) { g = new AdaptiveLimit(cap); this.gates.set(model, g); }
+    if (!g) { g = new AdaptiveLimit(cap, { clock: this.clock }); this.gates.set(model, g); }
     return g;
   }
 
@@ -38,13 +45,17 @@ export class RequestPolicy {
 
   async send(req: ModelRequest, cap: number): Promise<ModelResponse> {
     const gate = this.gate(req.model, cap);
+    const adaptive = this.config.adaptiveConcurrency;
     for (let attempt = 0; ; attempt++) {
       req.signal.throwIfAborted();
-      await gate.acquire(req.signal);
+      const epoch = await gate.acquire(req.signal);
       let error: ModelError;
       try {
         const res = await this.model.create(req);
-        if (this.config.adaptiveConcurrency) gate.success();
+        if (adaptive) {
+          gate.success();
+          this.heedRateLimit(gate, res);
+        }
         return res;
       } catch (err) {
         error = err instanceof ModelError ? err : new ModelError(String(err), 'transient');
@@ -54,10 +65,36 @@ export class RequestPolicy {
       if (error.kind === 'aborted' || req.signal.aborted) throw new ModelError('request aborted', 'aborted');
       if (error.kind === 'terminal') { this.hooks.onTerminal(error); throw error; }
       if (error.kind !== 'transient' || attempt >= this.config.transientRetries) throw error;
-      if (error.slowDown && this.config.adaptiveConcurrency) gate.backOff();
       const wait = this.backoff(error, attempt);
       this.hooks.onRetry?.(error, attempt + 1, wait);
+      if (adaptive && error.slowDown) {
+        // The whole model is over its limit, not this request: shrink and hold every request on it.
+        // The retry waits in acquire(), behind the requests that were already waiting.
+        gate.backOff(epoch);
+        gate.pauseUntil(this.clock.now() + wait);
+        continue;
+      }
       await this.clock.sleep(wait, req.signal);
+    }
+  }
+
+  /**
+   * Pauses the model until the limit resets when the headers say the next request would be refused:
+   * no requests left, or fewer input tokens left than this request just used. Waiting until the
+   * bucket is full again loses no capacity (it refills at the same rate whether or not we wait)
+   * and spares the server the 429s.
+   */
+  private heedRateLimit(gate: AdaptiveLimit, res: ModelResponse): void {
+    const rl = res.rateLimit;
+    if (!rl) return;
+    const latest = this.clock.now() + this.config.maxRetryAfterMs;
+    if (rl.requestsRemaining !== undefined && rl.requestsRemaining <= 0 && Number.isFinite(rl.resetAt)) {
+      gate.pauseUntil(Math.min(rl.resetAt!, latest));
+    }
+    const tokensReset = rl.tokensResetAt ?? rl.resetAt;
+    const used = res.usage.input + res.usage.cacheWrite;
+    if (rl.tokensRemaining !== undefined && tokensReset !== undefined && Number.isFinite(tokensReset) && rl.tokensRemaining < used) {
+      gate.pauseUntil(Math.min(tokensReset, latest));
     }
   }
 

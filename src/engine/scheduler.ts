@@ -1,5 +1,5 @@
 import pLimit, { type LimitFunction } from 'p-limit';
-import type { Tier } from './types';
+import { TIERS, type Tier } from './types';
 
 export interface ScheduleNode {
   id: string;
@@ -40,7 +40,9 @@ export interface ScheduleStats {
  * `maxConcurrent` nodes of one depth, then wait for the whole batch) for comparison.
  *
  * Ordering is ours (priority, then plan order); p-limit holds the hard caps as an invariant, so a
- * bug in the ordering can delay work but never exceed a cap.
+ * bug in the ordering can delay work but never exceed a cap. Ready nodes wait in one sorted queue
+ * per tier, so starting a node looks at three queue heads, not at every ready node: the work per
+ * event does not grow with the size of the graph.
  */
 export async function schedule(nodes: ScheduleNode[], opts: ScheduleOptions): Promise<ScheduleStats> {
   const global = pLimit(opts.maxConcurrent);
@@ -54,14 +56,38 @@ export async function schedule(nodes: ScheduleNode[], opts: ScheduleOptions): Pr
   for (const n of nodes) {
     const deps = n.dependsOn.filter((d) => byId.has(d));
     waitingOn.set(n.id, deps.length);
-    for (const d of deps) dependents.set(d, [...(dependents.get(d) ?? []), n.id]);
+    for (const d of deps) {
+      const list = dependents.get(d);
+      if (list) list.push(n.id); else dependents.set(d, [n.id]);
+    }
   }
-  const ready: ScheduleNode[] = nodes.filter((n) => waitingOn.get(n.id) === 0);
-  for (const n of ready) opts.queued?.(n.id);
+  /** Runs before `b`: higher priority first, then plan order. */
+  const before = (a: ScheduleNode, b: ScheduleNode): boolean =>
+    a.priority !== b.priority ? a.priority > b.priority : order.get(a.id)! < order.get(b.id)!;
+  const ready: Record<Tier, ScheduleNode[]> = { haiku: [], sonnet: [], opus: [] };
+  let readyCount = 0;
+  const enqueue = (n: ScheduleNode): void => {
+    const q = ready[n.tier];
+    let lo = 0;
+    let hi = q.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (before(q[mid]!, n)) lo = mid + 1; else hi = mid;
+    }
+    q.splice(lo, 0, n);
+    readyCount++;
+    opts.queued?.(n.id);
+  };
+  const dequeue = (tier: Tier, i = 0): ScheduleNode => {
+    readyCount--;
+    return ready[tier].splice(i, 1)[0]!;
+  };
+
   const runningByTier: Record<Tier, number> = { haiku: 0, sonnet: 0, opus: 0 };
   const stats: ScheduleStats = { peakOverall: 0, peakByTier: { haiku: 0, sonnet: 0, opus: 0 } };
   let running = 0;
   let settled = 0;
+  for (const n of nodes) if (waitingOn.get(n.id) === 0) enqueue(n);
 
   return new Promise<ScheduleStats>((resolve) => {
     const finishIfDone = (): void => { if (settled === nodes.length) resolve(stats); };
@@ -71,38 +97,65 @@ export async function schedule(nodes: ScheduleNode[], opts: ScheduleOptions): Pr
       for (const dep of dependents.get(id) ?? []) {
         const left = waitingOn.get(dep)! - 1;
         waitingOn.set(dep, left);
-        if (left === 0) { ready.push(byId.get(dep)!); opts.queued?.(dep); }
+        if (left === 0) enqueue(byId.get(dep)!);
       }
     };
 
-    const canStart = (n: ScheduleNode): boolean =>
-      running < opts.maxConcurrent && runningByTier[n.tier] < opts.tierCaps[n.tier];
+    const tierFree = (t: Tier): boolean => runningByTier[t] < opts.tierCaps[t];
+
+    /** Admits and starts one node, or skips it (which may make others ready). */
+    const dispatch = (n: ScheduleNode): void => {
+      const admission = opts.admit(n.id);
+      if (admission.run) { start(n); return; }
+      opts.skip(n.id, admission.reason, false);
+      settle(n.id);
+    };
+
+    /** The best head among the tiers that have a free slot. */
+    const nextContinuous = (): Tier | null => {
+      let best: Tier | null = null;
+      for (const t of TIERS) {
+        const head = ready[t][0];
+        if (head && tierFree(t) && (best === null || before(head, ready[best][0]!))) best = t;
+      }
+      return best;
+    };
+
+    /** Starts a batch of the shallowest ready depth, best first, as far as the caps allow. */
+    const startWave = (): void => {
+      let depth = Infinity;
+      for (const t of TIERS) for (const n of ready[t]) depth = Math.min(depth, n.depth);
+      const batch = TIERS.flatMap((t) => ready[t].filter((n) => n.depth === depth))
+        .sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0));
+      for (const n of batch) {
+        if (running >= opts.maxConcurrent) break;
+        if (!tierFree(n.tier)) continue;
+        dequeue(n.tier, ready[n.tier].indexOf(n));
+        dispatch(n);
+      }
+    };
 
     const pump = (): void => {
       if (opts.signal.aborted) {
         // Nothing new starts; every node not yet started is skipped as cancelled, dependents included.
-        while (ready.length) {
-          const n = ready.shift()!;
+        while (readyCount > 0) {
+          const t = TIERS.find((x) => ready[x].length > 0)!;
+          const n = dequeue(t);
           opts.skip(n.id, 'run cancelled', true);
           settle(n.id);
         }
         finishIfDone();
         return;
       }
-      if (opts.mode === 'waves' && running > 0) return;
-      ready.sort((a, b) => b.priority - a.priority || order.get(a.id)! - order.get(b.id)!);
-      const depth = opts.mode === 'waves' ? Math.min(...ready.map((n) => n.depth)) : Infinity;
-      for (let i = 0; i < ready.length;) {
-        const n = ready[i]!;
-        if (n.depth > depth || !canStart(n)) { i++; continue; }
-        ready.splice(i, 1);
-        const admission = opts.admit(n.id);
-        if (!admission.run) {
-          opts.skip(n.id, admission.reason, false);
-          settle(n.id);
-          continue;
+      if (opts.mode === 'waves') {
+        // A refused admission settles nodes at once, which can make a new depth ready: repeat until a batch runs.
+        while (running === 0 && readyCount > 0) startWave();
+      } else {
+        while (running < opts.maxConcurrent) {
+          const t = nextContinuous();
+          if (t === null) break;
+          dispatch(dequeue(t));
         }
-        start(n);
       }
       finishIfDone();
     };

@@ -115,4 +115,43 @@ describe('scheduler', () => {
     expect(h.events.filter((e) => e.startsWith('start'))).toEqual(['start a1', 'start a2']);
     expect(cancelled).toEqual(['a3', 'a4', 'a5', 'a6', 'coord-a', 'final']);
   });
+  it('starts the best ready node across tiers: priority first, then plan order', async () => {
+    const nodes: ScheduleNode[] = [
+      { id: 'h1', tier: 'haiku', dependsOn: [], priority: 0, depth: 0 },
+      { id: 'o1', tier: 'opus', dependsOn: [], priority: 0, depth: 0 },
+      { id: 's1', tier: 'sonnet', dependsOn: [], priority: 3, depth: 0 },
+      { id: 'h2', tier: 'haiku', dependsOn: [], priority: 1, depth: 0 },
+    ];
+    const h = harness(() => 1);
+    h.setNodes(nodes);
+    await schedule(nodes, { ...base, maxConcurrent: 1, tierCaps: { haiku: 4, sonnet: 4, opus: 4 }, mode: 'continuous', run: h.run });
+    expect(h.events.filter((e) => e.startsWith('start'))).toEqual(['start s1', 'start h2', 'start h1', 'start o1']);
+  });
+
+  it('waves mode moves on to the next depth when admission refuses a whole batch', async () => {
+    const nodes = fanOut(1, 3);
+    const h = harness(() => 1);
+    h.setNodes(nodes);
+    const skipped: string[] = [];
+    await schedule(nodes, {
+      ...base, maxConcurrent: 4, tierCaps: { haiku: 4, sonnet: 4, opus: 4 }, mode: 'waves', run: h.run,
+      admit: (id) => (id.startsWith('a') ? { run: false, reason: 'budget' } : { run: true }),
+      skip: (id) => { skipped.push(id); },
+    });
+    expect(skipped).toEqual(['a1', 'a2', 'a3']);
+    expect(h.events).toEqual(['start coord-a', 'end coord-a', 'start final', 'end final']);
+  });
+
+  it('hands the graph back settled when every node is refused', async () => {
+    const nodes = fanOut(3, 40);
+    const h = harness(() => 1);
+    h.setNodes(nodes);
+    const skipped: string[] = [];
+    const stats = await schedule(nodes, {
+      ...base, maxConcurrent: 8, tierCaps: { haiku: 12, sonnet: 8, opus: 4 }, mode: 'continuous', run: h.run,
+      admit: () => ({ run: false, reason: 'cap reached' }), skip: (id) => { skipped.push(id); },
+    });
+    expect(skipped.length).toBe(nodes.length);
+    expect(stats.peakOverall).toBe(0);
+  });
 });

@@ -1,0 +1,62 @@
+/**
+ * `npm run bench`: drives the real engine and SDK against the fake Messages API and prints one
+ * table of ratios measured side by side, plus the raw figures. Exits 1 when a target is missed.
+ * The same bundle, started with `--engine`, is the engine process of each run.
+ *
+ * BENCH_ONLY=sched,scale,rate runs a subset (sched covers measures 1, 2, 3 and 6);
+ * `npm run bench -- --readme` also writes the table into README.md's Performance section.
+ */
+import { rmSync } from 'node:fs';
+import * as path from 'node:path';
+import { childMain } from './child';
+import { parentContext, promptCache } from './context';
+import { makeWorkspace } from './fixture';
+import { ENGINE_FLAG } from './harness';
+import { measureRateLimit } from './rateLimit';
+import { renderRaw, renderTable, updateReadme } from './report';
+import type { MeasureResult } from './result';
+import { measureScale } from './scale';
+import { measureScheduling } from './scheduling';
+
+async function main(): Promise<number> {
+  const started = Date.now();
+  const workspace = makeWorkspace();
+  const only = process.env.BENCH_ONLY?.split(',');
+  const want = (k: string): boolean => !only || only.includes(k);
+  try {
+    const results: MeasureResult[] = [];
+    const step = async <T extends MeasureResult>(label: string, f: () => Promise<T>): Promise<T> => {
+      process.stderr.write(`bench: ${label}…\n`);
+      const r = await f();
+      results.push(r);
+      return r;
+    };
+    if (want('sched')) {
+      const sched = await step('scheduling (continuous, waves, lower bound)', () => measureScheduling(workspace));
+      const sample = sched.seeds[0]!.continuous;
+      await step('parent context', async () => parentContext(sample));
+      await step('prompt cache', () => promptCache(workspace, sample));
+    }
+    if (want('scale')) await step('scale (250 and 1,000 workers)', () => measureScale(workspace));
+    if (want('rate')) await step('rate limits', () => measureRateLimit(workspace));
+    results.sort((a, b) => a.rows[0]!.n.localeCompare(b.rows[0]!.n));
+    const table = renderTable(results, Date.now() - started);
+    console.log(`${table}\n\n${renderRaw(results)}`);
+    if (process.argv.includes('--readme')) {
+      const readme = path.join(__dirname, '..', 'README.md');
+      if (!updateReadme(readme, table)) console.error(`bench: no <!-- bench-table --> markers in ${readme}; README left as it was`);
+    }
+    return results.every((r) => r.rows.every((row) => row.ok)) ? 0 : 1;
+  } finally {
+    rmSync(workspace, { recursive: true, force: true });
+  }
+}
+
+if (process.argv.includes(ENGINE_FLAG)) {
+  void childMain();
+} else {
+  main().then((code) => process.exit(code), (err: unknown) => {
+    console.error(err);
+    process.exit(2);
+  });
+}

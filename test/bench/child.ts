@@ -1,0 +1,120 @@
+/**
+ * The engine side of a bench run, in its own process: the fake server stays in the parent, so the
+ * CPU time and peak RSS measured here are the engine's alone (process.cpuUsage counts every thread
+ * of a process, so a worker thread would not separate them).
+ *
+ * Protocol: parent → {scenario}; child plans → {planned}; parent resets the server's counters →
+ * {go}; child executes → {done, figures} and exits. Or parent → {probe} → {probed} and exit.
+ */
+import { AnthropicModelClient } from '../../src/engine/anthropic';
+import { parseConfig, type ConfigInput } from '../../src/engine/config';
+import type { ModelRequest } from '../../src/engine/model';
+import { Orchestrator } from '../../src/engine/orchestrator';
+import type { AgentRecord, CostEstimate, RunStatus, RunTotals } from '../../src/engine/types';
+
+export interface Scenario {
+  baseUrl: string;
+  workspace: string;
+  promptsDir: string;
+  task: string;
+  config: ConfigInput;
+}
+
+export type AgentFigure = Pick<AgentRecord, 'id' | 'role' | 'domain' | 'tier' | 'status' | 'attempts' | 'requests' | 'usage' | 'costUsd' | 'error' | 'outputFile'>;
+
+export interface EngineFigures {
+  status: RunStatus;
+  reason: string | null;
+  runDir: string;
+  /** Wall time of execute(), ms. */
+  wallMs: number;
+  /** Engine CPU (user + system) over plan() and execute(), ms. */
+  cpuMs: number;
+  /** Peak resident set of the engine process, MB. */
+  maxRssMb: number;
+  bytesWritten: number;
+  totals: RunTotals;
+  estimate: CostEstimate | null;
+  agents: AgentFigure[];
+  peakRequestsByModel: Record<string, number>;
+}
+
+export type ToChild = { type: 'scenario'; scenario: Scenario } | { type: 'probe'; baseUrl: string; requests: number } | { type: 'go' };
+export type FromChild =
+  | { type: 'planned' }
+  | { type: 'done'; figures: EngineFigures }
+  | { type: 'probed'; cpuMsPerRequest: number; maxRssMb: number }
+  | { type: 'error'; message: string };
+
+const send = (m: FromChild): Promise<void> => new Promise((resolve) => process.send!(m, () => resolve()));
+
+function next(): Promise<ToChild> {
+  return new Promise((resolve) => process.once('message', (m) => resolve(m as ToChild)));
+}
+
+/** Does what the parent's first message asks (a run or a probe), reports, then exits. */
+export async function childMain(): Promise<void> {
+  try {
+    const first = await next();
+    if (first.type === 'probe') await send({ type: 'probed', cpuMsPerRequest: await probe(first.baseUrl, first.requests), maxRssMb: process.resourceUsage().maxRSS / 1024 });
+    else if (first.type === 'scenario') await send({ type: 'done', figures: await runScenario(first.scenario) });
+    else throw new Error(`expected a scenario or a probe, got ${first.type}`);
+  } catch (err) {
+    await send({ type: 'error', message: err instanceof Error ? err.stack ?? err.message : String(err) });
+  }
+  process.exit(0);
+}
+
+async function runScenario(s: Scenario): Promise<EngineFigures> {
+  const cpu0 = process.cpuUsage();
+  const orchestrator = new Orchestrator({
+    workspace: s.workspace,
+    config: parseConfig(s.config, 'bench config'),
+    model: new AnthropicModelClient({ apiKey: 'bench', baseUrl: s.baseUrl }),
+    promptsDir: s.promptsDir,
+    simulated: true,
+  });
+  const run = await orchestrator.plan({ task: s.task });
+  const cpuPlan = process.cpuUsage(cpu0);
+  await send({ type: 'planned' });
+  const go = await next();
+  if (go.type !== 'go') throw new Error(`expected go, got ${go.type}`);
+  const cpu1 = process.cpuUsage();
+  const outcome = await run.execute();
+  const cpuExec = process.cpuUsage(cpu1);
+  const snap = run.ledger.snapshot();
+  return {
+    status: outcome.status,
+    reason: outcome.reason,
+    runDir: run.dir,
+    wallMs: outcome.totals.wallMs,
+    cpuMs: (cpuPlan.user + cpuPlan.system + cpuExec.user + cpuExec.system) / 1000,
+    maxRssMb: process.resourceUsage().maxRSS / 1024,
+    bytesWritten: run.ledger.bytesWritten,
+    totals: outcome.totals,
+    estimate: snap.estimate,
+    agents: snap.agents.map((a) => ({
+      id: a.id, role: a.role, domain: a.domain, tier: a.tier, status: a.status, attempts: a.attempts,
+      requests: a.requests, usage: a.usage, costUsd: a.costUsd, error: a.error, outputFile: a.outputFile,
+    })),
+    peakRequestsByModel: run.lastStats?.peakRequestsByModel ?? {},
+  };
+}
+
+/**
+ * CPU per streamed request of the model client alone (SDK, fetch, SSE parsing), on a request the
+ * size of a worker's mid-run turn: the floor under the engine's CPU per agent.
+ */
+async function probe(baseUrl: string, requests: number): Promise<number> {
+  const client = new AnthropicModelClient({ apiKey: 'bench', baseUrl });
+  const req = (): ModelRequest => ({
+    model: 'claude-haiku-5-5', maxTokens: 1024, signal: new AbortController().signal, timeoutMs: 30_000,
+    system: [{ type: 'text', text: 'You are a probe.' }],
+    messages: [{ role: 'user', content: [{ type: 'text', text: 'const x = 1; // a line of a source file\n'.repeat(500) }] }],
+  });
+  for (let i = 0; i < 50; i++) await client.create(req());
+  const t0 = process.cpuUsage();
+  for (let i = 0; i < requests; i++) await client.create(req());
+  const t = process.cpuUsage(t0);
+  return (t.user + t.system) / 1000 / requests;
+}
