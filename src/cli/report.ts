@@ -33,7 +33,12 @@ export function progressLine(snap: LedgerSnapshot, elapsedMs: number): string {
 }
 
 export function finalReport(run: Run, outcome: RunOutcome, workspace: string): string {
-  const rel = (p: string): string => path.relative(workspace, p) || p;
+  // Paths the user can paste from where they stand: relative to the current folder when inside
+  // it (npm run demo is started from the repo root), absolute otherwise.
+  const rel = (p: string): string => {
+    const r = path.relative(process.cwd(), p);
+    return r && !r.startsWith('..') && !path.isAbsolute(r) ? r : path.resolve(workspace, p);
+  };
   const t = outcome.totals;
   const lines = [`Run ${run.id}: ${outcome.status}${outcome.reason ? ` — ${outcome.reason}` : ''}`];
   if (outcome.summaryPath) lines.push(`Summary: ${rel(outcome.summaryPath)}`);
