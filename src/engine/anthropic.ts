@@ -5,7 +5,9 @@
  * concurrency see every 429, and so that mid-stream errors (which the SDK never retries) follow
  * the same policy as the rest.
  */
-import Anthropic, { APIError, APIUserAbortError, APIConnectionError } from '@anthropic-ai/sdk';
+import Anthropic, { AnthropicError, APIError, APIUserAbortError, APIConnectionError } from '@anthropic-ai/sdk';
+import { partialParse } from '@anthropic-ai/sdk/_vendor/partial-json-parser/parser';
+import { nodeFetch } from './httpFetch';
 import { ModelError, type ModelClient, type ModelRequest, type ModelResponse, type RateLimitInfo } from './model';
 
 export interface AnthropicClientOptions {
@@ -22,12 +24,16 @@ export class AnthropicModelClient implements ModelClient {
       ...(opts.baseUrl ? { baseURL: opts.baseUrl } : {}),
       maxRetries: 0,
       logLevel: 'off',
+      fetch: nodeFetch,
     });
   }
 
   async create(req: ModelRequest): Promise<ModelResponse> {
     try {
-      const stream = this.client.messages.stream(
+      // The raw event stream of `create({stream: true})`, accumulated here: the same request and
+      // the same events as the `messages.stream()` helper, without its event emitter, snapshot
+      // copies per delta and span bookkeeping.
+      const { data: stream, response } = await this.client.messages.create(
         {
           model: req.model,
           max_tokens: req.maxTokens,
@@ -35,18 +41,16 @@ export class AnthropicModelClient implements ModelClient {
           messages: req.messages as Anthropic.MessageParam[],
           ...(req.tools ? { tools: req.tools as Anthropic.Tool[] } : {}),
           ...(req.toolChoice ? { tool_choice: req.toolChoice } : {}),
+          stream: true,
         },
-        { signal: req.signal, timeout: req.timeoutMs },
-      );
-      const message = await stream.finalMessage();
-      const headers = stream.response?.headers;
+        { signal: req.signal, timeout: req.timeoutMs, headers: HELPER_HEADERS },
+      ).withResponse();
+      const message = await accumulate(stream);
+      const headers = response.headers;
       return {
         model: message.model,
-        content: message.content.flatMap((b): ModelResponse['content'] =>
-          b.type === 'text' ? [{ type: 'text', text: b.text }]
-            : b.type === 'tool_use' ? [{ type: 'tool_use', id: b.id, name: b.name, input: b.input }]
-              : []),
-        stopReason: message.stop_reason,
+        content: message.content,
+        stopReason: message.stopReason,
         usage: {
           input: message.usage.input_tokens,
           output: message.usage.output_tokens,
@@ -56,9 +60,110 @@ export class AnthropicModelClient implements ModelClient {
         ...(headers ? { rateLimit: readRateLimit(headers) } : {}),
       };
     } catch (err) {
-      throw classify(err, req.signal);
+      throw classify(helperError(err), req.signal);
     }
   }
+}
+
+/** The header the `messages.stream()` helper sends, kept so the server sees the same request. */
+const HELPER_HEADERS = { 'x-stainless-helper-method': 'stream' };
+
+interface Accumulated {
+  model: string;
+  content: ModelResponse['content'];
+  stopReason: string | null;
+  usage: Anthropic.Usage;
+}
+
+/** A content block being streamed: text so far, or a tool call and its input JSON so far. */
+type OpenBlock =
+  | { type: 'text'; text: string }
+  | { type: 'tool_use'; id: string; name: string; input: unknown; json: string | null }
+  | { type: 'other' };
+
+/**
+ * The final message of a raw event stream, built as `MessageStream` builds it: text deltas
+ * appended, tool input JSON parsed (partially, like the helper, if cut short) when the message is
+ * done, usage overwritten by `message_delta`. Ends with the helper's errors when the stream does.
+ */
+async function accumulate(stream: AsyncIterable<Anthropic.RawMessageStreamEvent>): Promise<Accumulated> {
+  let started: Anthropic.Message | null = null;
+  let stopped = false;
+  const blocks: OpenBlock[] = [];
+  let stopReason: string | null = null;
+  for await (const event of stream) {
+    if (event.type === 'message_start') {
+      if (started) throw new AnthropicError(`Unexpected event order, got ${event.type} before receiving "message_stop"`);
+      started = event.message;
+      stopReason = started.stop_reason;
+      for (const b of started.content) blocks.push(openBlock(b));
+      continue;
+    }
+    if (!started) continue;
+    switch (event.type) {
+      case 'message_stop':
+        stopped = true;
+        break;
+      case 'message_delta': {
+        stopReason = event.delta.stop_reason;
+        const u = started.usage;
+        u.output_tokens = event.usage.output_tokens;
+        if (event.usage.input_tokens != null) u.input_tokens = event.usage.input_tokens;
+        if (event.usage.cache_creation_input_tokens != null) u.cache_creation_input_tokens = event.usage.cache_creation_input_tokens;
+        if (event.usage.cache_read_input_tokens != null) u.cache_read_input_tokens = event.usage.cache_read_input_tokens;
+        break;
+      }
+      case 'content_block_start':
+        blocks.push(openBlock(event.content_block));
+        break;
+      case 'content_block_delta': {
+        const b = blocks.at(event.index);
+        if (event.delta.type === 'text_delta' && b?.type === 'text') b.text += event.delta.text;
+        else if (event.delta.type === 'input_json_delta' && b?.type === 'tool_use') b.json = (b.json ?? '') + event.delta.partial_json;
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  if (!started) throw new AnthropicError('request ended without sending any chunks');
+  if (!stopped) throw new AnthropicError('stream ended without producing a Message with role=assistant');
+  const content: ModelResponse['content'] = [];
+  for (const b of blocks) {
+    if (b.type === 'text') content.push({ type: 'text', text: b.text });
+    else if (b.type === 'tool_use') content.push({ type: 'tool_use', id: b.id, name: b.name, input: b.json === null ? b.input : b.json ? parseToolInput(b.json) : {} });
+  }
+  return { model: started.model, content, stopReason, usage: started.usage };
+}
+
+function openBlock(b: Anthropic.ContentBlock): OpenBlock {
+  if (b.type === 'text') return { type: 'text', text: b.text || '' };
+  if (b.type === 'tool_use') return { type: 'tool_use', id: b.id, name: b.name, input: b.input, json: null };
+  return { type: 'other' };
+}
+
+/** Complete JSON parses as JSON; a cut-off one the way the helper parses it. */
+function parseToolInput(json: string): unknown {
+  try {
+    return JSON.parse(json);
+  } catch {
+    return partialParse(json);
+  }
+}
+
+/** What `MessageStream` turns a failure into before `finalMessage()` rejects with it. */
+function helperError(err: unknown): unknown {
+  if (typeof err === 'object' && err !== null && (('name' in err && err.name === 'AbortError')
+    || ('message' in err && String(err.message).includes('FetchRequestCanceledException')))) {
+    return new APIUserAbortError();
+  }
+  if (err instanceof AnthropicError || err instanceof ModelError) return err;
+  if (err instanceof Error) {
+    const wrapped = new AnthropicError(err.message);
+    (wrapped as { cause?: unknown }).cause = err;
+    return wrapped;
+  }
+  return new AnthropicError(String(err));
 }
 
 /** Maps any SDK or network failure to a ModelError. Uses status/type, never constructor names (esbuild renames classes). */

@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { SENTINEL } from './types';
@@ -16,9 +16,10 @@ export async function writeFileAtomic(file: string, data: string): Promise<void>
   }
 }
 
+/** Synchronous underneath: the files read here are reports of a few KB, not worth a thread-pool round trip each. */
 export async function readTextOrNull(file: string): Promise<string | null> {
   try {
-    return await fs.readFile(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;

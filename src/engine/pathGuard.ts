@@ -5,8 +5,14 @@
  * Invariants: nothing outside the workspace, inside `.git/`, `node_modules/` or the output root (bar
  * `extraReadable`), or secret-looking is ever let through; symlinks are judged by their real path.
  */
-import { lstatSync, realpathSync } from 'node:fs';
+import { lstatSync, realpathSync as realpathSyncJs } from 'node:fs';
 import * as path from 'node:path';
+
+/**
+ * One realpath(3) syscall instead of an lstat per path segment. Windows keeps the JS version, whose
+ * answers for mapped drives and UNC paths differ from the native one.
+ */
+const realpathSync: (p: string) => string = process.platform === 'win32' ? realpathSyncJs : realpathSyncJs.native;
 
 /** What the path guard needs from a context; `ToolContext` satisfies it. */
 export interface GuardContext {
@@ -93,6 +99,8 @@ export function outputRootRel(ctx: GuardContext): string | null {
   return relativeInside(ws, path.resolve(ws, ctx.outputRoot));
 }
 
+const NO_EXTRA: ReadonlySet<string | null> = new Set();
+
 /** A guarded path: `abs` is the real path to open, `rel` the workspace-relative path to show. */
 export interface GuardedPath { abs: string; rel: string }
 
@@ -105,16 +113,15 @@ export interface GuardedPath { abs: string; rel: string }
  */
 export function guardPathSync(ctx: GuardContext, p: string): GuardedPath {
   if (p.includes('\0')) throw new PathRefusedError(`refused: ${JSON.stringify(p)} contains a NUL byte`);
-  const ws = path.resolve(ctx.workspace);
+  const fixed = fixedPartsOf(ctx);
+  const ws = fixed.ws;
   const wsReal = realpathSync(ws);
   const abs = path.resolve(ws, p);
   // The workspace may itself sit behind a symlink (/tmp on macOS), so accept either spelling.
   const rel = relativeInside(ws, abs) ?? relativeInside(wsReal, abs);
   if (rel === null) throw new PathRefusedError(`refused: ${p} is outside the workspace`);
-  const extra = new Set(
-    (ctx.extraReadable ?? []).map((e) => relativeInside(ws, path.resolve(e)) ?? relativeInside(wsReal, path.resolve(e))),
-  );
-  const out = outputRootRel(ctx);
+  const extra = extraSetOf(fixed, ctx, wsReal);
+  const out = fixed.out;
   const reason = refusalReason(rel, extra.has(rel) ? null : out);
   if (reason !== null) throw new PathRefusedError(`refused: ${p} ${reason}`);
 
@@ -126,6 +133,48 @@ export function guardPathSync(ctx: GuardContext, p: string): GuardedPath {
     if (realReason !== null) throw new PathRefusedError(`refused: ${p} resolves to ${relReal}, which ${realReason}`);
   }
   return { abs: real, rel };
+}
+
+/**
+ * What the guard derives from a context alone (resolved workspace, output root, extra files),
+ * kept per context object and recomputed when one of its fields is replaced. The workspace's
+ * real path is looked up on every call, so a workspace symlink that changes is still followed.
+ */
+interface FixedParts {
+  workspace: string;
+  outputRoot: string;
+  extraReadable: string[] | undefined;
+  ws: string;
+  out: string | null;
+  extra: ReadonlySet<string | null> | null;
+  extraFor: string | null;
+}
+
+const fixedByCtx = new WeakMap<GuardContext, FixedParts>();
+
+function fixedPartsOf(ctx: GuardContext): FixedParts {
+  let f = fixedByCtx.get(ctx);
+  if (!f || f.workspace !== ctx.workspace || f.outputRoot !== ctx.outputRoot || f.extraReadable !== ctx.extraReadable) {
+    f = {
+      workspace: ctx.workspace, outputRoot: ctx.outputRoot, extraReadable: ctx.extraReadable,
+      ws: path.resolve(ctx.workspace), out: outputRootRel(ctx), extra: null, extraFor: null,
+    };
+    fixedByCtx.set(ctx, f);
+  }
+  return f;
+}
+
+/** The extra readable files as workspace-relative paths (either spelling of the workspace). */
+function extraSetOf(f: FixedParts, ctx: GuardContext, wsReal: string): ReadonlySet<string | null> {
+  const list = ctx.extraReadable ?? [];
+  if (list.length === 0) return NO_EXTRA;
+  // The array may be changed in place: the set is reused only for the same contents.
+  const key = `${wsReal}\0${list.join('\0')}`;
+  if (f.extra === null || f.extraFor !== key) {
+    f.extra = new Set(list.map((e) => relativeInside(f.ws, path.resolve(e)) ?? relativeInside(wsReal, path.resolve(e))));
+    f.extraFor = key;
+  }
+  return f.extra;
 }
 
 /**

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { promises as fs } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { converse } from './agent';
 import type { Config } from './config';
 import { endsWithSentinel, fileEndsWithSentinel, readTextOrNull, writeFileAtomic } from './files';
@@ -41,6 +41,15 @@ function common(ctx: RoleContext, agent: AgentRecord, signal: AbortSignal) {
     ledger: ctx.ledger,
     price: ctx.price,
   };
+}
+
+/** A worker's report, or '' when it cannot be read; synchronous, as it is a few KB. */
+function readOrEmpty(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 function retryNote(previousError: string | null): string {
@@ -137,7 +146,7 @@ export async function attemptFinal(ctx: RoleContext, agent: AgentRecord, previou
 
   let workerTokens = 0;
   for (const w of agents.filter((a) => a.role === 'worker')) {
-    const text = await fs.readFile(path.join(ctx.runDir, w.outputFile), 'utf8').catch(() => '');
+    const text = readOrEmpty(path.join(ctx.runDir, w.outputFile));
     workerTokens += estimateTokens(text);
   }
   ctx.ledger.patchTotals({

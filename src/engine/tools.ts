@@ -7,14 +7,16 @@
  * `node_modules/` or the output root (bar `extraReadable`), or secret-looking is ever read or
  * listed; `write_output` writes one file, the agent's own; `executeTool` never throws.
  */
-import { createReadStream, promises as fsp } from 'node:fs';
+import {
+  appendFileSync, createReadStream, lstatSync, mkdirSync, promises as fsp, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats,
+} from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { ToolDefinition } from './model';
 import { compileGlob, GlobError } from './glob';
 import { guardPathSync, PathRefusedError, relativeInside } from './pathGuard';
-import { formatBytes, newScanState, statOrNull, walkAllowed, type WalkEntry } from './walk';
+import { formatBytes, newScanState, statSyncOrNull, walkAllowed, type WalkEntry } from './walk';
 
 // The guard and the walk live in their own files; they stay exported here so callers keep one import.
 export { guardPathSync, isSecretPath, PathRefusedError, resolveInside } from './pathGuard';
@@ -52,12 +54,23 @@ const DEFAULT_MAX_SEARCH_MATCHES = 200;
 const MAX_SEARCH_FILE_BYTES = 1_000_000;
 const BINARY_SNIFF_BYTES = 8192;
 const MATCH_TEXT_CHARS = 300;
+/** Files up to this size are read whole (one syscall each way) rather than streamed. */
+const WHOLE_READ_BYTES = 1_000_000;
+
 
 /** Thrown for an input the tool cannot act on; becomes an isError result. */
 class ToolFailure extends Error {}
 
 function joinRel(a: string, b: string): string {
   return a && b ? `${a}/${b}` : a || b;
+}
+
+function lstatSyncOrNull(p: string): Stats | null {
+  try {
+    return lstatSync(p);
+  } catch {
+    return null;
+  }
 }
 
 function looksBinary(head: Buffer): boolean {
@@ -77,7 +90,7 @@ const ListInput = z.object({
 async function listFiles(input: z.output<typeof ListInput>, ctx: ToolContext): Promise<string> {
   const shown = input.path ?? '.';
   const base = guardPathSync(ctx, shown);
-  const st = await statOrNull(base.abs);
+  const st = statSyncOrNull(base.abs);
   if (!st) throw new ToolFailure(`${shown} does not exist`);
   if (!st.isDirectory()) return formatEntry({ rel: base.rel, abs: base.abs, isDir: false, size: st.size, isLink: false });
 
@@ -117,27 +130,36 @@ const ReadInput = z.object({
 
 async function readFile(input: z.output<typeof ReadInput>, ctx: ToolContext): Promise<string> {
   const { abs } = guardPathSync(ctx, input.path);
-  const st = await statOrNull(abs);
+  const st = statSyncOrNull(abs);
   if (!st) throw new ToolFailure(`${input.path} does not exist`);
   if (st.isDirectory()) throw new ToolFailure(`${input.path} is a folder; use list_files`);
   if (!st.isFile()) throw new ToolFailure(`${input.path} is not a regular file`);
-  const head = Buffer.alloc(Math.min(BINARY_SNIFF_BYTES, st.size));
-  const fh = await fsp.open(abs, 'r');
-  try {
-    await fh.read(head, 0, head.length, 0);
-  } finally {
-    await fh.close();
+  // A file of ordinary size is read in one go (one open, one read); a large one is streamed.
+  const whole = st.size <= WHOLE_READ_BYTES ? readFileSync(abs) : null;
+  let head: Buffer;
+  if (whole) {
+    head = whole;
+  } else {
+    head = Buffer.alloc(Math.min(BINARY_SNIFF_BYTES, st.size));
+    const fh = await fsp.open(abs, 'r');
+    try {
+      await fh.read(head, 0, head.length, 0);
+    } finally {
+      await fh.close();
+    }
   }
   if (looksBinary(head)) throw new ToolFailure(`refused: ${input.path} looks binary (NUL byte in the first 8 KB)`);
 
   const from = input.start_line ?? 1;
   const to = input.end_line ?? Infinity;
-  const r = await readLines(abs, from, to, ctx.maxReadBytes ?? DEFAULT_MAX_READ_BYTES);
+  const budget = ctx.maxReadBytes ?? DEFAULT_MAX_READ_BYTES;
+  const r = whole ? linesOfWhole(whole, from, to, budget) : await readLines(abs, from, to, budget);
   if (r.total === 0) return '(empty file)';
   if (from > r.total) throw new ToolFailure(`start_line ${from} is past the end: ${input.path} has ${r.total} lines`);
   const last = r.lines.length ? from + r.lines.length - 1 : from;
   const width = Math.max(4, String(last).length);
-  const out = r.lines.map((text, i) => `${String(from + i).padStart(width)}| ${text}`);
+  const out: string[] = new Array<string>(r.lines.length);
+  for (let i = 0; i < r.lines.length; i++) out[i] = `${String(from + i).padStart(width)}| ${r.lines[i]!}`;
   if (r.lineCut) out.push(`[line ${last} is longer than the read limit and was cut]`);
   if (r.truncated) {
     out.push(`[truncated: file has ${r.total} lines, shown ${from}-${last}; read more with start_line/end_line]`);
@@ -155,6 +177,34 @@ interface LinesRead { lines: string[]; total: number; truncated: boolean; lineCu
  * multi-gigabyte log or a one-line minified bundle.
  */
 async function readLines(abs: string, from: number, to: number, budget: number): Promise<LinesRead> {
+  return linesOf(createReadStream(abs, { highWaterMark: 64 * 1024 }) as AsyncIterable<Buffer>, from, to, budget);
+}
+
+/**
+ * `linesOf([buf], …)` for a file read whole. When the whole decoded text fits the budget no line can
+ * be cut or dropped, so the lines are split from one decoded string (the same strings: a newline
+ * byte never belongs to a multi-byte UTF-8 sequence, and decoding never yields fewer bytes than it
+ * read); otherwise the byte-wise collector decides.
+ */
+function linesOfWhole(buf: Buffer, from: number, to: number, budget: number): LinesRead {
+  const text = buf.toString('utf8');
+  if (Buffer.byteLength(text) + 1 > budget) return linesOf([buf], from, to, budget);
+  const all = text.split('\n');
+  if (all[all.length - 1] === '') all.pop();
+  const total = all.length;
+  const lines: string[] = [];
+  const end = Math.min(to, total);
+  for (let n = from; n <= end; n++) {
+    const line = all[n - 1]!;
+    lines.push(line.endsWith('\r') ? line.slice(0, -1) : line);
+  }
+  return { lines, total, truncated: false, lineCut: false };
+}
+
+/** The line collector of `readLines` over chunks; synchronous when `chunks` is an array. */
+function linesOf(chunks: Buffer[], from: number, to: number, budget: number): LinesRead;
+function linesOf(chunks: AsyncIterable<Buffer>, from: number, to: number, budget: number): Promise<LinesRead>;
+function linesOf(chunks: Buffer[] | AsyncIterable<Buffer>, from: number, to: number, budget: number): LinesRead | Promise<LinesRead> {
   const lines: string[] = [];
   let used = 0;
   let lineNo = 1;
@@ -194,7 +244,7 @@ async function readLines(abs: string, from: number, to: number, budget: number):
     kept += piece.length;
   };
 
-  for await (const chunk of createReadStream(abs, { highWaterMark: 64 * 1024 }) as AsyncIterable<Buffer>) {
+  const consume = (chunk: Buffer): void => {
     let start = 0;
     for (;;) {
       const nl = chunk.indexOf(10, start);
@@ -206,9 +256,19 @@ async function readLines(abs: string, from: number, to: number, budget: number):
       endLine();
       start = nl + 1;
     }
+  };
+  const finish = (): LinesRead => {
+    if (lineBytes > 0) endLine();
+    return { lines, total: lineNo - 1, truncated, lineCut };
+  };
+  if (Array.isArray(chunks)) {
+    for (const chunk of chunks) consume(chunk);
+    return finish();
   }
-  if (lineBytes > 0) endLine();
-  return { lines, total: lineNo - 1, truncated, lineCut };
+  return (async () => {
+    for await (const chunk of chunks) consume(chunk);
+    return finish();
+  })();
 }
 
 const SearchInput = z.object({
@@ -248,7 +308,7 @@ async function search(input: z.output<typeof SearchInput>, ctx: ToolContext): Pr
     }
     let buf: Buffer;
     try {
-      buf = await fsp.readFile(e.abs);
+      buf = readFileSync(e.abs); // at most 1 MB (checked above): one open, one read
     } catch {
       continue;
     }
@@ -291,22 +351,23 @@ async function writeOutput(input: z.output<typeof WriteInput>, ctx: ToolContext)
   if (ctx.readOnly === true) throw new ToolFailure('this agent is read-only and has no output file');
   const file = path.resolve(ctx.ownOutputFile);
   const shown = relativeInside(path.resolve(ctx.workspace), file) ?? path.basename(file);
-  await fsp.mkdir(path.dirname(file), { recursive: true });
-  const existing = await fsp.lstat(file).catch(() => null);
+  // Synchronous: a report is a few KB, and each async step would cost a thread-pool round trip.
+  mkdirSync(path.dirname(file), { recursive: true });
+  const existing = lstatSyncOrNull(file);
   if (existing?.isSymbolicLink()) throw new ToolFailure(`refused: ${shown} is a symlink`);
   const bytes = Buffer.byteLength(input.content);
   if (input.append === true) {
-    await fsp.appendFile(file, input.content, 'utf8');
-    const size = (await fsp.stat(file)).size;
+    appendFileSync(file, input.content, 'utf8');
+    const size = statSync(file).size;
     return `Appended ${bytes} bytes to ${shown} (now ${size} bytes).`;
   }
   // Temp file + rename: a reader (resume, the coordinator) never sees a half-written file.
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
-    await fsp.writeFile(tmp, input.content, 'utf8');
-    await fsp.rename(tmp, file);
+    writeFileSync(tmp, input.content, 'utf8');
+    renameSync(tmp, file);
   } catch (err) {
-    await fsp.rm(tmp, { force: true });
+    rmSync(tmp, { force: true });
     throw err;
   }
   return `Wrote ${bytes} bytes to ${shown}.`;

@@ -3,7 +3,7 @@
  * and the byte formatting they show. Every entry passes the same rules as the path guard, so a walk
  * never yields anything a tool could not read.
  */
-import { promises as fsp, type Stats } from 'node:fs';
+import { promises as fsp, readdirSync, statSync, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { guardPathSync, outputRootRel, refusalReason, type GuardContext } from './pathGuard';
 
@@ -44,6 +44,15 @@ export async function statOrNull(p: string): Promise<Stats | null> {
   }
 }
 
+/** `fs.statSync` (following symlinks), or null when the path is missing or unreadable, like `statOrNull`. */
+export function statSyncOrNull(p: string): Stats | null {
+  try {
+    return statSync(p);
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Every allowed entry below `start` (guarded first; a refusal throws), depth first in code-point
  * name order, so output is deterministic. Refused entries are skipped silently; `maxDepth` 1 lists
@@ -63,7 +72,8 @@ async function* walkDir(walk: Walk, dirAbs: string, dirRel: string, depth: numbe
   const { ctx, state } = walk;
   let dirents;
   try {
-    dirents = await fsp.readdir(dirAbs, { withFileTypes: true });
+    // Synchronous: one getdents batch, where the async form costs a thread-pool round trip per folder.
+    dirents = readdirSync(dirAbs, { withFileTypes: true });
   } catch {
     return;
   }
@@ -84,14 +94,14 @@ async function* walkDir(walk: Walk, dirAbs: string, dirRel: string, depth: numbe
       } catch {
         continue;
       }
-      const st = await statOrNull(target);
+      const st = statSyncOrNull(target);
       if (st?.isDirectory()) yield { rel, abs: target, isDir: true, size: 0, isLink: true };
       else if (st?.isFile()) yield { rel, abs: target, isDir: false, size: st.size, isLink: true };
     } else if (d.isDirectory()) {
       yield { rel, abs, isDir: true, size: 0, isLink: false };
       if (depth > 1) yield* walkDir(walk, abs, rel, depth - 1);
     } else if (d.isFile()) {
-      const st = await statOrNull(abs);
+      const st = statSyncOrNull(abs);
       if (st) yield { rel, abs, isDir: false, size: st.size, isLink: false };
     }
     // Sockets, FIFOs and devices are skipped: reading a FIFO would block forever.

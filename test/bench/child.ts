@@ -65,6 +65,26 @@ export async function childMain(): Promise<void> {
   process.exit(0);
 }
 
+/**
+ * Profiling switch: BENCH_HEAP_SAMPLE=<dir> writes a sampling heap profile of execute() that
+ * includes objects already collected (every allocation site, not only what is live at the end).
+ */
+async function heapSampler(): Promise<((file: string) => Promise<void>) | null> {
+  const dir = process.env.BENCH_HEAP_SAMPLE;
+  if (!dir) return null;
+  const { Session } = await import('node:inspector');
+  const { writeFileSync } = await import('node:fs');
+  const session = new Session();
+  session.connect();
+  const post = (m: string, p?: object): Promise<unknown> => new Promise((resolve, reject) => session.post(m, p ?? {}, (err, r) => (err ? reject(err) : resolve(r))));
+  await post('HeapProfiler.startSampling', { samplingInterval: 32768, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  return async (name) => {
+    const r = await post('HeapProfiler.stopSampling') as { profile: unknown };
+    writeFileSync(`${dir}/${name}-${process.pid}.heapprofile`, JSON.stringify(r.profile));
+    session.disconnect();
+  };
+}
+
 async function runScenario(s: Scenario): Promise<EngineFigures> {
   const cpu0 = process.cpuUsage();
   const orchestrator = new Orchestrator({
@@ -79,9 +99,15 @@ async function runScenario(s: Scenario): Promise<EngineFigures> {
   await send({ type: 'planned' });
   const go = await next();
   if (go.type !== 'go') throw new Error(`expected go, got ${go.type}`);
+  const stopHeapSampler = await heapSampler();
   const cpu1 = process.cpuUsage();
   const outcome = await run.execute();
   const cpuExec = process.cpuUsage(cpu1);
+  await stopHeapSampler?.('execute');
+  // Profiling switch: BENCH_CPU_SPLIT=1 prints the user/system split of the figure reported as cpuMs.
+  if (process.env.BENCH_CPU_SPLIT) {
+    process.stderr.write(`engine cpu: user ${((cpuPlan.user + cpuExec.user) / 1000).toFixed(0)} ms, system ${((cpuPlan.system + cpuExec.system) / 1000).toFixed(0)} ms\n`);
+  }
   const snap = run.ledger.snapshot();
   return {
     status: outcome.status,
