@@ -1,5 +1,4 @@
 import * as path from 'node:path';
-import { readFileSync } from 'node:fs';
 import { converse } from './agent';
 import type { Config } from './config';
 import { endsWithSentinel, fileEndsWithSentinel, readTextOrNull, writeFileAtomic } from './files';
@@ -41,15 +40,6 @@ function common(ctx: RoleContext, agent: AgentRecord, signal: AbortSignal) {
     ledger: ctx.ledger,
     price: ctx.price,
   };
-}
-
-/** A worker's report, or '' when it cannot be read; synchronous, as it is a few KB. */
-function readOrEmpty(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return '';
-  }
 }
 
 function retryNote(previousError: string | null): string {
@@ -146,7 +136,8 @@ export async function attemptFinal(ctx: RoleContext, agent: AgentRecord, previou
 
   let workerTokens = 0;
   for (const w of agents.filter((a) => a.role === 'worker')) {
-    const text = readOrEmpty(path.join(ctx.runDir, w.outputFile));
+    // An unreadable report counts as empty: the baseline is what a flat fan-out could have sent.
+    const text = (await readTextOrNull(path.join(ctx.runDir, w.outputFile)).catch(() => null)) ?? '';
     workerTokens += estimateTokens(text);
   }
   ctx.ledger.patchTotals({
