@@ -8,15 +8,17 @@
  * listed; `write_output` writes one file, the agent's own; `executeTool` never throws.
  */
 import {
-  appendFileSync, createReadStream, lstatSync, mkdirSync, promises as fsp, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats,
+  appendFileSync, lstatSync, mkdirSync, promises as fsp, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats,
 } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { ToolDefinition } from './model';
-import { compileGlob, GlobError } from './glob';
-import { guardPathSync, PathRefusedError, relativeInside } from './pathGuard';
+import { compileGlob } from './glob';
+import { guardPathSync, relativeInside } from './pathGuard';
 import { formatBytes, newScanState, statSyncOrNull, walkAllowed, type WalkEntry } from './walk';
+import { linesOfWhole, readLines } from './readLines';
+import { describeIssue, errorText, jsonSchemaOf, preview, signatureOf, ToolFailure } from './toolSchema';
 
 // The guard and the walk live in their own files; they stay exported here so callers keep one import.
 export { guardPathSync, isSecretPath, PathRefusedError, resolveInside } from './pathGuard';
@@ -58,8 +60,6 @@ const MATCH_TEXT_CHARS = 300;
 const WHOLE_READ_BYTES = 1_000_000;
 
 
-/** Thrown for an input the tool cannot act on; becomes an isError result. */
-class ToolFailure extends Error {}
 
 function joinRel(a: string, b: string): string {
   return a && b ? `${a}/${b}` : a || b;
@@ -167,108 +167,6 @@ async function readFile(input: z.output<typeof ReadInput>, ctx: ToolContext): Pr
     out.push(`[lines ${from}-${last} of ${r.total}]`);
   }
   return out.join('\n');
-}
-
-interface LinesRead { lines: string[]; total: number; truncated: boolean; lineCut: boolean }
-
-/**
- * Streams the file once: collects lines `from..to` until `budget` bytes are used, and counts every
- * line so the truncation note can say how long the file is. Memory stays near `budget` even for a
- * multi-gigabyte log or a one-line minified bundle.
- */
-async function readLines(abs: string, from: number, to: number, budget: number): Promise<LinesRead> {
-  return linesOf(createReadStream(abs, { highWaterMark: 64 * 1024 }) as AsyncIterable<Buffer>, from, to, budget);
-}
-
-/**
- * `linesOf([buf], …)` for a file read whole. When the whole decoded text fits the budget no line can
- * be cut or dropped, so the lines are split from one decoded string (the same strings: a newline
- * byte never belongs to a multi-byte UTF-8 sequence, and decoding never yields fewer bytes than it
- * read); otherwise the byte-wise collector decides.
- */
-function linesOfWhole(buf: Buffer, from: number, to: number, budget: number): LinesRead {
-  const text = buf.toString('utf8');
-  if (Buffer.byteLength(text) + 1 > budget) return linesOf([buf], from, to, budget);
-  const all = text.split('\n');
-  if (all[all.length - 1] === '') all.pop();
-  const total = all.length;
-  const lines: string[] = [];
-  const end = Math.min(to, total);
-  for (let n = from; n <= end; n++) {
-    const line = all[n - 1]!;
-    lines.push(line.endsWith('\r') ? line.slice(0, -1) : line);
-  }
-  return { lines, total, truncated: false, lineCut: false };
-}
-
-/** The line collector of `readLines` over chunks; synchronous when `chunks` is an array. */
-function linesOf(chunks: Buffer[], from: number, to: number, budget: number): LinesRead;
-function linesOf(chunks: AsyncIterable<Buffer>, from: number, to: number, budget: number): Promise<LinesRead>;
-function linesOf(chunks: Buffer[] | AsyncIterable<Buffer>, from: number, to: number, budget: number): LinesRead | Promise<LinesRead> {
-  const lines: string[] = [];
-  let used = 0;
-  let lineNo = 1;
-  let parts: Buffer[] = [];
-  let kept = 0;          // bytes of the current line held in `parts`
-  let lineBytes = 0;     // bytes of the current line seen
-  let truncated = false;
-  let lineCut = false;
-
-  const endLine = (): void => {
-    if (lineNo >= from && lineNo <= to && !truncated) {
-      const text = Buffer.concat(parts).toString('utf8').replace(/\r$/, '');
-      const cost = Buffer.byteLength(text) + 1;
-      if (kept === lineBytes && used + cost <= budget) {
-        lines.push(text);
-        used += cost;
-      } else {
-        truncated = true;
-        if (lines.length === 0) {
-          lines.push(text.slice(0, budget));
-          lineCut = true;
-        }
-      }
-    }
-    parts = [];
-    kept = 0;
-    lineBytes = 0;
-    lineNo++;
-  };
-  const take = (chunk: Buffer): void => {
-    lineBytes += chunk.length;
-    if (lineNo < from || lineNo > to || truncated) return;
-    const room = budget - used + 4 - kept; // +4 keeps a split UTF-8 character whole
-    if (room <= 0) return;
-    const piece = chunk.length > room ? chunk.subarray(0, room) : chunk;
-    parts.push(Buffer.from(piece));
-    kept += piece.length;
-  };
-
-  const consume = (chunk: Buffer): void => {
-    let start = 0;
-    for (;;) {
-      const nl = chunk.indexOf(10, start);
-      if (nl === -1) {
-        if (start < chunk.length) take(chunk.subarray(start));
-        break;
-      }
-      take(chunk.subarray(start, nl));
-      endLine();
-      start = nl + 1;
-    }
-  };
-  const finish = (): LinesRead => {
-    if (lineBytes > 0) endLine();
-    return { lines, total: lineNo - 1, truncated, lineCut };
-  };
-  if (Array.isArray(chunks)) {
-    for (const chunk of chunks) consume(chunk);
-    return finish();
-  }
-  return (async () => {
-    for await (const chunk of chunks) consume(chunk);
-    return finish();
-  })();
 }
 
 const SearchInput = z.object({
@@ -402,49 +300,6 @@ function register<S extends z.ZodType>(
       }
     },
   };
-}
-
-function errorText(err: unknown): string {
-  if (err instanceof PathRefusedError || err instanceof ToolFailure || err instanceof GlobError) return err.message;
-  const e = err as NodeJS.ErrnoException;
-  if (e?.code === 'EACCES' || e?.code === 'EPERM') return 'permission denied';
-  return e instanceof Error ? e.message : String(err);
-}
-
-function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
-  const json = z.toJSONSchema(schema) as Record<string, unknown>;
-  delete json.$schema;
-  const props = (json.properties ?? {}) as Record<string, Record<string, unknown>>;
-  // zod adds the safe-integer bounds to every int; they are noise in a prompt.
-  for (const prop of Object.values(props)) {
-    if (prop.maximum === Number.MAX_SAFE_INTEGER) delete prop.maximum;
-  }
-  return json;
-}
-
-/** `{path: string, start_line?: integer}`, from the JSON schema, for error messages. */
-function signatureOf(json: Record<string, unknown>): string {
-  const props = (json.properties ?? {}) as Record<string, { type?: unknown }>;
-  const required = new Set(Array.isArray(json.required) ? (json.required as string[]) : []);
-  const fields = Object.entries(props).map(([k, v]) => `${k}${required.has(k) ? '' : '?'}: ${String(v.type ?? 'unknown')}`);
-  return `{${fields.join(', ')}}`;
-}
-
-function describeIssue(issue: z.core.$ZodIssue): string {
-  const where = issue.path.length ? `${issue.path.map(String).join('.')}: ` : '';
-  if (issue.code === 'unrecognized_keys') return `${where}unexpected ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
-  return `${where}${issue.message.replace(/^Invalid input: /, '')}`;
-}
-
-function preview(input: unknown): string {
-  if (input === undefined) return 'undefined';
-  let text: string;
-  try {
-    text = JSON.stringify(input) ?? String(input);
-  } catch {
-    text = String(input);
-  }
-  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }
 
 const TOOLS: Record<WorkerToolName, RegisteredTool> = {
