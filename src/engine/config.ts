@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TIERS, type Tier } from './types';
+import type { Tier } from './types';
 
 /** Price per million tokens, USD. */
 export const PriceSchema = z.object({
@@ -117,8 +117,4 @@ export function findPrice(prices: Config['prices'], model: string): Price | unde
 export function costOf(prices: Config['prices'], model: string, u: { input: number; output: number; cacheRead: number; cacheWrite: number }): number | null {
   const p = findPrice(prices, model);
   return p ? (u.input * p.input + u.output * p.output + u.cacheRead * p.cacheRead + u.cacheWrite * p.cacheWrite) / 1e6 : null;
-}
-
-export function isTier(v: string): v is Tier {
-  return (TIERS as readonly string[]).includes(v);
 }

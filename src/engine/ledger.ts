@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { EventEmitter } from 'node:events';
 import { writeFileAtomic } from './files';
 import {
-  AGENT_STATUSES, addUsage, SETTLED_STATUSES, ZERO_USAGE,
+  AGENT_STATUSES, addUsage, FINISHED_RUN_STATUSES, SETTLED_STATUSES, ZERO_USAGE,
   type AgentRecord, type AgentStatus, type CostEstimate, type Disposable, type EngineEvent, type EngineEventInput,
   type Gap, type LedgerSnapshot, type RunStatus, type RunTotals, type Usage,
 } from './types';
@@ -196,7 +196,7 @@ export class Ledger {
       this.state.endedAt = null;
       this.state.pid = process.pid;
     }
-    if (status === 'completed' || status === 'partial' || status === 'failed' || status === 'cancelled') {
+    if (FINISHED_RUN_STATUSES.has(status)) {
       this.state.endedAt = t;
       this.state.pid = null;
     }

@@ -67,7 +67,3 @@ export function validatePlan(input: unknown, bounds: PlanBounds, scopeExists: (p
   }
   return errors.length ? { ok: false, errors } : { ok: true, plan };
 }
-
-export function workerCount(plan: Plan): number {
-  return plan.domains.reduce((n, d) => n + d.workers.length, 0);
-}

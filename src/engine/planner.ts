@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Config } from './config';
-import { ModelError, type ModelRequest } from './model';
+import type { ModelRequest } from './model';
 import { PlanSchema, validatePlan, type Plan } from './plan';
 import type { Prompts } from './prompts';
 import type { RequestPolicy } from './requests';
@@ -77,8 +77,4 @@ export async function requestPlan(
     `The planner did not produce a valid plan after ${config.planRetries + 1} attempts:\n  ${errors.join('\n  ')}`,
     errors,
   );
-}
-
-export function isAbort(err: unknown): boolean {
-  return err instanceof ModelError && err.kind === 'aborted';
 }
