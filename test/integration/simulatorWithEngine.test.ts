@@ -70,16 +70,21 @@ async function drive(system: string, user: string, ctx: ToolContext): Promise<st
   throw new Error('agent did not finish in 10 turns');
 }
 
+/** A planner request as the engine renders it, with the forced submit_plan tool. */
+function askPlanner(task: string, focus: string, overview: string) {
+  return client.messages.create({
+    model: 'claude-sonnet-5-5', max_tokens: 8192,
+    system: render('planner', { minDomains: 3, maxDomains: 5, minWorkers: 3, maxWorkers: 8 }),
+    messages: [{ role: 'user', content: render('planner-user', { task, focus, overview, feedback: '' }) }],
+    tools: [{ name: 'submit_plan', description: 'Submit the plan.', input_schema: { type: 'object' } }],
+    tool_choice: { type: 'tool', name: 'submit_plan' },
+  });
+}
+
 describe('simulated brain with the engine’s overview, validator and tools', () => {
   it('plans from workspaceOverview() a plan that validatePlan() accepts with the real scope check', async () => {
     const overview = await workspaceOverview(ws, { outputRoot: OUT });
-    const msg = await client.messages.create({
-      model: 'claude-sonnet-5-5', max_tokens: 8192,
-      system: render('planner', { minDomains: 3, maxDomains: 5, minWorkers: 3, maxWorkers: 8 }),
-      messages: [{ role: 'user', content: render('planner-user', { task: 'Audit this service for security issues', focus: '', overview, feedback: '' }) }],
-      tools: [{ name: 'submit_plan', description: 'Submit the plan.', input_schema: { type: 'object' } }],
-      tool_choice: { type: 'tool', name: 'submit_plan' },
-    });
+    const msg = await askPlanner('Audit this service for security issues', '', overview);
     const call = msg.content.find((b) => b.type === 'tool_use');
     const check = validatePlan(call?.type === 'tool_use' ? call.input : null,
       { domains: { min: 3, max: 5 }, workersPerDomain: { min: 3, max: 8 } }, scopeExists(ws, OUT));
@@ -90,13 +95,7 @@ describe('simulated brain with the engine’s overview, validator and tools', ()
 
   it('plans only inside the focus folders the request names', async () => {
     const overview = await workspaceOverview(ws, { outputRoot: OUT, focus: ['src/server'] });
-    const msg = await client.messages.create({
-      model: 'claude-sonnet-5-5', max_tokens: 8192,
-      system: render('planner', { minDomains: 3, maxDomains: 5, minWorkers: 3, maxWorkers: 8 }),
-      messages: [{ role: 'user', content: render('planner-user', { task: 'Review the request handling', focus: 'Focus only on: src/server\n', overview, feedback: '' }) }],
-      tools: [{ name: 'submit_plan', description: 'Submit the plan.', input_schema: { type: 'object' } }],
-      tool_choice: { type: 'tool', name: 'submit_plan' },
-    });
+    const msg = await askPlanner('Review the request handling', 'Focus only on: src/server\n', overview);
     const call = msg.content.find((b) => b.type === 'tool_use');
     const input = (call?.type === 'tool_use' ? call.input : {}) as { task: string; domains: Array<{ workers: Array<{ scope: string[] }> }> };
     expect(input.task).toBe('Review the request handling');
