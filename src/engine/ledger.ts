@@ -101,6 +101,7 @@ export class Ledger {
   get agents(): readonly AgentRecord[] { return this.state.agents; }
   get totals(): Readonly<RunTotals> { return this.state.totals; }
   get gaps(): readonly Gap[] { return this.state.gaps; }
+  get estimate(): Readonly<CostEstimate> | null { return this.state.estimate; }
 
   get(id: string): AgentRecord | undefined {
     return this.byId.get(id);

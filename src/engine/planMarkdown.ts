@@ -4,7 +4,7 @@ import type { AgentRecord, CostEstimate } from './types';
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\s+/g, ' ').trim();
 
 /** plan.md: the plan as a human table, with a box ticked for each agent that completed. */
-export function renderPlanMarkdown(plan: Plan, agents: readonly AgentRecord[], estimate: CostEstimate | null): string {
+export function renderPlanMarkdown(plan: Plan, agents: readonly AgentRecord[], estimate: Readonly<CostEstimate> | null): string {
   const byId = new Map(agents.map((a) => [a.id, a]));
   const box = (id: string): string => (byId.get(id)?.status === 'completed' ? '[x]' : '[ ]');
   const lines = [`# Plan: ${cell(plan.task)}`, ''];

@@ -55,7 +55,7 @@ export class Run {
     readonly ledger: Ledger,
   ) {}
 
-  get estimate(): CostEstimate | null { return this.ledger.snapshot().estimate; }
+  get estimate(): Readonly<CostEstimate> | null { return this.ledger.estimate; }
 
   /** Aborts in-flight requests; agents end `cancelled`; every file already written stays. */
   cancel(): void {
@@ -238,10 +238,10 @@ export class Run {
     this.ledger.setGaps(gaps);
     this.ledger.patchTotals({ wallMs });
     this.ledger.setRunStatus(status, reason);
-    await writeFileAtomic(path.join(this.dir, 'plan.md'), renderPlanMarkdown(this.plan, agents, this.ledger.snapshot().estimate));
+    await writeFileAtomic(path.join(this.dir, 'plan.md'), renderPlanMarkdown(this.plan, agents, this.ledger.estimate));
     await this.ledger.flush();
     const summaryPath = final?.status === 'completed' ? path.join(this.dir, final.outputFile) : null;
-    return { status, reason, gaps, summaryPath, totals: this.ledger.snapshot().totals };
+    return { status, reason, gaps, summaryPath, totals: structuredClone(this.ledger.totals) };
   }
 
   /** Cost of one response: the reported model's price, else the requested tier's, else zero with a warning. */
