@@ -25,6 +25,11 @@ export class AnthropicModelClient implements ModelClient {
       maxRetries: 0,
       logLevel: 'off',
       fetch: nodeFetch,
+      // The ledger is this product's record of every call. In a shared extension host another
+      // extension may register a global OpenTelemetry provider: our prompts' metadata and a
+      // `traceparent` header would then go where the user never asked; and with none registered
+      // the spans cost CPU on every request for nothing.
+      openTelemetry: false,
     });
   }
 
@@ -43,7 +48,7 @@ export class AnthropicModelClient implements ModelClient {
           ...(req.toolChoice ? { tool_choice: req.toolChoice } : {}),
           stream: true,
         },
-        { signal: req.signal, timeout: req.timeoutMs, headers: HELPER_HEADERS },
+        { signal: req.signal, timeout: req.timeoutMs },
       ).withResponse();
       const message = await accumulate(stream);
       const headers = response.headers;
@@ -64,9 +69,6 @@ export class AnthropicModelClient implements ModelClient {
     }
   }
 }
-
-/** The header the `messages.stream()` helper sends, kept so the server sees the same request. */
-const HELPER_HEADERS = { 'x-stainless-helper-method': 'stream' };
 
 interface Accumulated {
   model: string;

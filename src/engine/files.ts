@@ -1,12 +1,21 @@
 import { promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { SENTINEL } from './types';
+
+let tempCounter = 0;
+
+/**
+ * A temp file's name beside `file`, for write + rename. It only has to be unique among this
+ * process's writes (the pid tells processes apart): a counter, cheaper than random bytes.
+ */
+export function tempPathFor(file: string): string {
+  return `${file}.${process.pid}.${++tempCounter}.tmp`;
+}
 
 /** Writes via a temp file in the same folder + rename, so a crash never leaves half a file. */
 export async function writeFileAtomic(file: string, data: string): Promise<void> {
   await fs.mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const tmp = tempPathFor(file);
   try {
     await fs.writeFile(tmp, data, 'utf8');
     await fs.rename(tmp, file);

@@ -47,7 +47,9 @@ export function nodeFetch(input: string | URL | Request, init: RequestInit = {})
   return new Promise<Response>((resolve, reject) => {
     if (signal?.aborted) { reject(abortReason(signal)); return; }
     const headers = plainHeaders(init.headers);
-    if (typeof body === 'string') headers['content-length'] = String(Buffer.byteLength(body));
+    // Encoded once: its length is the header, and the same bytes go out (no second UTF-8 pass).
+    const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : undefined;
+    if (bytes) headers['content-length'] = String(bytes.length);
     const secure = url.protocol === 'https:';
     const onAbort = (): void => {
       const reason = abortReason(signal!);
@@ -87,6 +89,6 @@ export function nodeFetch(input: string | URL | Request, init: RequestInit = {})
       signal?.removeEventListener('abort', onAbort);
       reject(signal?.aborted ? abortReason(signal) : new TypeError('fetch failed', { cause: err }));
     });
-    req.end(body ?? undefined);
+    req.end(bytes);
   });
 }

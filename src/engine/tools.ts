@@ -11,12 +11,12 @@ import {
   appendFileSync, lstatSync, mkdirSync, promises as fsp, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats,
 } from 'node:fs';
 import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { ToolDefinition } from './model';
 import { compileGlob } from './glob';
 import { guardPathSync, relativeInside } from './pathGuard';
 import { formatBytes, newScanState, statSyncOrNull, walkAllowed, type WalkEntry } from './walk';
+import { tempPathFor } from './files';
 import { linesOfWhole, readLines } from './readLines';
 import { describeIssue, errorText, jsonSchemaOf, preview, signatureOf, ToolFailure } from './toolSchema';
 
@@ -65,9 +65,10 @@ function joinRel(a: string, b: string): string {
   return a && b ? `${a}/${b}` : a || b;
 }
 
+/** `lstatSync`, or null when the path is missing; a missing path is the common case, so no throw. */
 function lstatSyncOrNull(p: string): Stats | null {
   try {
-    return lstatSync(p);
+    return lstatSync(p, { throwIfNoEntry: false }) ?? null;
   } catch {
     return null;
   }
@@ -250,25 +251,35 @@ async function writeOutput(input: z.output<typeof WriteInput>, ctx: ToolContext)
   const file = path.resolve(ctx.ownOutputFile);
   const shown = relativeInside(path.resolve(ctx.workspace), file) ?? path.basename(file);
   // Synchronous: a report is a few KB, and each async step would cost a thread-pool round trip.
-  mkdirSync(path.dirname(file), { recursive: true });
   const existing = lstatSyncOrNull(file);
   if (existing?.isSymbolicLink()) throw new ToolFailure(`refused: ${shown} is a symlink`);
   const bytes = Buffer.byteLength(input.content);
   if (input.append === true) {
-    appendFileSync(file, input.content, 'utf8');
+    inFolder(file, () => appendFileSync(file, input.content, 'utf8'));
     const size = statSync(file).size;
     return `Appended ${bytes} bytes to ${shown} (now ${size} bytes).`;
   }
   // Temp file + rename: a reader (resume, the coordinator) never sees a half-written file.
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const tmp = tempPathFor(file);
   try {
-    writeFileSync(tmp, input.content, 'utf8');
+    inFolder(tmp, () => writeFileSync(tmp, input.content, 'utf8'));
     renameSync(tmp, file);
   } catch (err) {
     rmSync(tmp, { force: true });
     throw err;
   }
   return `Wrote ${bytes} bytes to ${shown}.`;
+}
+
+/** Runs `write`, creating the file's folder first only when the write finds it missing. */
+function inFolder(file: string, write: () => void): void {
+  try {
+    write();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    mkdirSync(path.dirname(file), { recursive: true });
+    write();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -47,7 +47,8 @@ export async function statOrNull(p: string): Promise<Stats | null> {
 /** `fs.statSync` (following symlinks), or null when the path is missing or unreadable, like `statOrNull`. */
 export function statSyncOrNull(p: string): Stats | null {
   try {
-    return statSync(p);
+    // No throw for a missing path: building the error would cost more than the stat.
+    return statSync(p, { throwIfNoEntry: false }) ?? null;
   } catch {
     return null;
   }

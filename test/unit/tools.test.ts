@@ -302,6 +302,16 @@ describe('write_output', () => {
     expect(await fs.readdir(path.dirname(ctx.ownOutputFile))).toEqual(['a1.md', 'b1.md', 'b2.md']);
   });
 
+  it('creates a missing folder, for a replace and for an append, and leaves no temp file', async () => {
+    const fresh = { ...ctx, ownOutputFile: path.join(ws, '.orchestration', 'run2', 'synthesis', 'a.md') };
+    expect(await run('write_output', { content: 'first' }, fresh)).toEqual({ isError: false, content: 'Wrote 5 bytes to .orchestration/run2/synthesis/a.md.' });
+    expect(await fs.readdir(path.dirname(fresh.ownOutputFile))).toEqual(['a.md']);
+
+    const appended = { ...ctx, ownOutputFile: path.join(ws, '.orchestration', 'run3', 'workers', 'a1.md') };
+    expect((await run('write_output', { content: 'line\n', append: true }, appended)).content).toBe('Appended 5 bytes to .orchestration/run3/workers/a1.md (now 5 bytes).');
+    expect(await fs.readFile(appended.ownOutputFile, 'utf8')).toBe('line\n');
+  });
+
   it('has no path parameter: a path is rejected and nothing else is written', async () => {
     const r = await run('write_output', { path: 'src/cli.ts', content: 'pwned' });
     expect(r.isError).toBe(true);
