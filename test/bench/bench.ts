@@ -5,6 +5,9 @@
  *
  * BENCH_ONLY=sched,scale,rate runs a subset (sched covers measures 1, 2, 3 and 6);
  * `npm run bench -- --readme` also writes the table into README.md's Performance section.
+ * BENCH_KEEP=1 leaves the workspace in the temp folder: on ext4 without a journal, deleting its
+ * thousands of files makes creating files slow for minutes, which would skew a bench run right after.
+ * Profiling switches: BENCH_ENGINE_ARGS (harness.ts), BENCH_HEAP_SAMPLE (child.ts).
  */
 import { rmSync } from 'node:fs';
 import * as path from 'node:path';
@@ -48,7 +51,8 @@ async function main(): Promise<number> {
     }
     return results.every((r) => r.rows.every((row) => row.ok)) ? 0 : 1;
   } finally {
-    rmSync(workspace, { recursive: true, force: true });
+    if (process.env.BENCH_KEEP) console.error(`bench: workspace kept at ${workspace}`);
+    else rmSync(workspace, { recursive: true, force: true });
   }
 }
 

@@ -3,8 +3,9 @@
  * CPU time and peak RSS measured here are the engine's alone (process.cpuUsage counts every thread
  * of a process, so a worker thread would not separate them).
  *
- * Protocol: parent → {scenario}; child plans → {planned}; parent resets the server's counters →
- * {go}; child executes → {done, figures} and exits. Or parent → {probe} → {probed} and exit.
+ * Protocol, repeated until the parent says exit: parent → {scenario}; child plans → {planned};
+ * parent resets the server's counters → {go}; child executes → {done, figures}. Or parent → {probe}
+ * → {probed}. Then parent → {exit}.
  */
 import { AnthropicModelClient } from '../../src/engine/anthropic';
 import { parseConfig, type ConfigInput } from '../../src/engine/config';
@@ -30,6 +31,8 @@ export interface EngineFigures {
   wallMs: number;
   /** Engine CPU (user + system) over plan() and execute(), ms. */
   cpuMs: number;
+  /** The system (kernel) part of cpuMs. */
+  cpuSystemMs: number;
   /** Peak resident set of the engine process, MB. */
   maxRssMb: number;
   bytesWritten: number;
@@ -39,7 +42,7 @@ export interface EngineFigures {
   peakRequestsByModel: Record<string, number>;
 }
 
-export type ToChild = { type: 'scenario'; scenario: Scenario } | { type: 'probe'; baseUrl: string; requests: number } | { type: 'go' };
+export type ToChild = { type: 'scenario'; scenario: Scenario } | { type: 'probe'; baseUrl: string; requests: number } | { type: 'go' } | { type: 'exit' };
 export type FromChild =
   | { type: 'planned' }
   | { type: 'done'; figures: EngineFigures }
@@ -52,15 +55,19 @@ function next(): Promise<ToChild> {
   return new Promise((resolve) => process.once('message', (m) => resolve(m as ToChild)));
 }
 
-/** Does what the parent's first message asks (a run or a probe), reports, then exits. */
+/** Does what the parent asks, one request at a time, until it says exit. */
 export async function childMain(): Promise<void> {
-  try {
-    const first = await next();
-    if (first.type === 'probe') await send({ type: 'probed', cpuMsPerRequest: await probe(first.baseUrl, first.requests), maxRssMb: process.resourceUsage().maxRSS / 1024 });
-    else if (first.type === 'scenario') await send({ type: 'done', figures: await runScenario(first.scenario) });
-    else throw new Error(`expected a scenario or a probe, got ${first.type}`);
-  } catch (err) {
-    await send({ type: 'error', message: err instanceof Error ? err.stack ?? err.message : String(err) });
+  for (;;) {
+    const m = await next();
+    try {
+      if (m.type === 'exit') break;
+      if (m.type === 'probe') await send({ type: 'probed', cpuMsPerRequest: await probe(m.baseUrl, m.requests), maxRssMb: process.resourceUsage().maxRSS / 1024 });
+      else if (m.type === 'scenario') await send({ type: 'done', figures: await runScenario(m.scenario) });
+      else throw new Error(`expected a scenario, a probe or exit, got ${m.type}`);
+    } catch (err) {
+      await send({ type: 'error', message: err instanceof Error ? err.stack ?? err.message : String(err) });
+      break;
+    }
   }
   process.exit(0);
 }
@@ -104,10 +111,6 @@ async function runScenario(s: Scenario): Promise<EngineFigures> {
   const outcome = await run.execute();
   const cpuExec = process.cpuUsage(cpu1);
   await stopHeapSampler?.('execute');
-  // Profiling switch: BENCH_CPU_SPLIT=1 prints the user/system split of the figure reported as cpuMs.
-  if (process.env.BENCH_CPU_SPLIT) {
-    process.stderr.write(`engine cpu: user ${((cpuPlan.user + cpuExec.user) / 1000).toFixed(0)} ms, system ${((cpuPlan.system + cpuExec.system) / 1000).toFixed(0)} ms\n`);
-  }
   const snap = run.ledger.snapshot();
   return {
     status: outcome.status,
@@ -115,6 +118,7 @@ async function runScenario(s: Scenario): Promise<EngineFigures> {
     runDir: run.dir,
     wallMs: outcome.totals.wallMs,
     cpuMs: (cpuPlan.user + cpuPlan.system + cpuExec.user + cpuExec.system) / 1000,
+    cpuSystemMs: (cpuPlan.system + cpuExec.system) / 1000,
     maxRssMb: process.resourceUsage().maxRSS / 1024,
     bytesWritten: run.ledger.bytesWritten,
     totals: outcome.totals,

@@ -1,9 +1,10 @@
 /**
  * The parent side of a bench run: the fake Messages API server runs in this process, the engine in
- * a forked process running the same bundle with `--engine` (see child.ts for the protocol).
+ * a forked process running the same bundle with `--engine` (see child.ts for the protocol). One
+ * engine process can run several scenarios in turn, as a long-lived extension host does.
  * BENCH_ENGINE_ARGS adds node flags to the engine process, e.g. "--cpu-prof".
  */
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import type { ConfigInput } from '../../src/engine/config';
 import { startMessagesServer, type MessagesServerOptions } from '../../src/simulator/server';
@@ -29,78 +30,107 @@ export interface RunSpec {
   server?: Omit<MessagesServerOptions, 'handler' | 'latencyMs'>;
 }
 
-/**
- * Forks an engine process and lets `talk` exchange messages with it until `talk` has its answer.
- * Rejects on an error message or an early exit; waits for the process to end on its own (so a
- * --cpu-prof profile gets written), killing it only if it hangs.
- */
-async function withEngine<T>(talk: (send: (m: ToChild) => void, answer: (resolve: (m: FromChild) => T | undefined) => void) => void): Promise<T> {
-  const extra = process.env.BENCH_ENGINE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const child = fork(process.argv[1]!, [ENGINE_FLAG], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [...process.execArgv, ...extra] });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  try {
-    return await new Promise<T>((resolve, reject) => {
-      talk((m) => { child.send(m); }, (handle) => {
-        child.on('message', (raw) => {
-          const m = raw as FromChild;
-          if (m.type === 'error') { reject(new Error(`engine process failed: ${m.message}`)); return; }
-          const result = handle(m);
-          if (result !== undefined) resolve(result);
-        });
-      });
-      void exited.then((code) => reject(new Error(`engine process exited with code ${code} before reporting`)));
-    });
-  } finally {
-    const timer = setTimeout(() => child.kill(), 10_000);
-    await exited;
-    clearTimeout(timer);
-  }
-}
+export interface ClientProbe { cpuMsPerRequest: number; maxRssMb: number }
 
-/** Plans and executes one run of the real engine over HTTP; rejects if the engine process fails. */
-export async function runEngine(spec: RunSpec): Promise<RunResult> {
-  const server = await startMessagesServer({
-    ...spec.server,
-    handler: spec.model.handler,
-    ...(spec.model.latencyMs ? { latencyMs: spec.model.latencyMs } : {}),
-  });
-  const scenario: Scenario = {
-    baseUrl: server.url,
-    workspace: spec.workspace,
-    promptsDir: path.join(__dirname, '..', 'prompts'),
-    task: TASK,
-    config: spec.config,
-  };
-  try {
-    const figures = await withEngine<EngineFigures>((send, answer) => {
-      answer((m) => {
+/** A forked engine process, asked one thing at a time; `close()` lets it exit on its own. */
+export class EngineProcess {
+  private readonly child: ChildProcess;
+  private readonly exited: Promise<number | null>;
+  /** Where the next message from the child goes; null between exchanges. */
+  private listener: ((m: FromChild) => void) | null = null;
+  private failure: Error | null = null;
+
+  constructor() {
+    const extra = process.env.BENCH_ENGINE_ARGS?.split(' ').filter(Boolean) ?? [];
+    this.child = fork(process.argv[1]!, [ENGINE_FLAG], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [...process.execArgv, ...extra] });
+    this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
+    void this.exited.then((code) => this.fail(new Error(`engine process exited with code ${code} before reporting`)));
+    this.child.on('message', (raw) => {
+      const m = raw as FromChild;
+      if (m.type === 'error') this.fail(new Error(`engine process failed: ${m.message}`));
+      else this.listener?.(m);
+    });
+  }
+
+  /** Plans and executes one run over HTTP; the server's counters start after planning. */
+  async run(spec: RunSpec): Promise<RunResult> {
+    const server = await startMessagesServer({
+      ...spec.server,
+      handler: spec.model.handler,
+      ...(spec.model.latencyMs ? { latencyMs: spec.model.latencyMs } : {}),
+    });
+    const scenario: Scenario = {
+      baseUrl: server.url,
+      workspace: spec.workspace,
+      promptsDir: path.join(__dirname, '..', 'prompts'),
+      task: TASK,
+      config: spec.config,
+    };
+    try {
+      const figures = await this.exchange<EngineFigures>({ type: 'scenario', scenario }, (m) => {
         if (m.type === 'planned') {
           // Count the run only: the planner's request and its latency are not part of any measure.
           server.resetStats();
           spec.model.resetBusy();
-          send({ type: 'go' });
+          this.child.send({ type: 'go' } satisfies ToChild);
         }
         return m.type === 'done' ? m.figures : undefined;
       });
-      send({ type: 'scenario', scenario });
+      return { figures, server: structuredClone(server.stats), busy: new Map(spec.model.busy) };
+    } finally {
+      await server.close();
+    }
+  }
+
+  /** CPU per streamed request of the model client alone, and the process's peak RSS so far. */
+  async probe(requests: number): Promise<ClientProbe> {
+    const server = await startMessagesServer({ handler: () => ({ kind: 'message', content: [{ type: 'text', text: 'Done. Probed.' }] }) });
+    try {
+      return await this.exchange<ClientProbe>({ type: 'probe', baseUrl: server.url, requests },
+        (m) => (m.type === 'probed' ? { cpuMsPerRequest: m.cpuMsPerRequest, maxRssMb: m.maxRssMb } : undefined));
+    } finally {
+      await server.close();
+    }
+  }
+
+  /** Tells the child to exit and waits (so a --cpu-prof profile gets written), killing it only if it hangs. */
+  async close(): Promise<void> {
+    if (this.child.connected) this.child.send({ type: 'exit' } satisfies ToChild);
+    const timer = setTimeout(() => this.child.kill(), 10_000);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  private fail(err: Error): void {
+    this.failure ??= err;
+    this.listener?.({ type: 'error', message: err.message });
+  }
+
+  /** Sends `first`, then hands every message to `handle` until it returns an answer. */
+  private exchange<T>(first: ToChild, handle: (m: FromChild) => T | undefined): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (this.failure) { reject(this.failure); return; }
+      this.listener = (m) => {
+        if (m.type === 'error') { this.listener = null; reject(this.failure ?? new Error(m.message)); return; }
+        const result = handle(m);
+        if (result !== undefined) { this.listener = null; resolve(result); }
+      };
+      this.child.send(first);
     });
-    return { figures, server: structuredClone(server.stats), busy: new Map(spec.model.busy) };
-  } finally {
-    await server.close();
   }
 }
 
-export interface ClientProbe { cpuMsPerRequest: number; maxRssMb: number }
-
-/** CPU per streamed request of the model client alone, and its process's peak RSS, in an engine process. */
-export async function probeClient(requests: number): Promise<ClientProbe> {
-  const server = await startMessagesServer({ handler: () => ({ kind: 'message', content: [{ type: 'text', text: 'Done. Probed.' }] }) });
+/** Runs `use` with a fresh engine process, closed afterwards. */
+export async function withEngineProcess<T>(use: (engine: EngineProcess) => Promise<T>): Promise<T> {
+  const engine = new EngineProcess();
   try {
-    return await withEngine<ClientProbe>((send, answer) => {
-      answer((m) => (m.type === 'probed' ? { cpuMsPerRequest: m.cpuMsPerRequest, maxRssMb: m.maxRssMb } : undefined));
-      send({ type: 'probe', baseUrl: server.url, requests });
-    });
+    return await use(engine);
   } finally {
-    await server.close();
+    await engine.close();
   }
+}
+
+/** Plans and executes one run of the real engine in a fresh process; rejects if that process fails. */
+export function runEngine(spec: RunSpec): Promise<RunResult> {
+  return withEngineProcess((engine) => engine.run(spec));
 }
