@@ -1,28 +1,53 @@
-import { promises as fs, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { SENTINEL } from './types';
 
 let tempCounter = 0;
+/** Names tried before giving up when temp names are taken (only ever by something planted there). */
+const TEMP_ATTEMPTS = 10;
 
 /**
- * A temp file's name beside `file`, for write + rename. It only has to be unique among this
- * process's writes (the pid tells processes apart): a counter, cheaper than random bytes.
+ * The next temp file name beside `file`: pid + counter. The name can be guessed, so the file is
+ * always created exclusively (see writeFileAtomicSync), never opened if something is there.
  */
 export function tempPathFor(file: string): string {
   return `${file}.${process.pid}.${++tempCounter}.tmp`;
 }
 
-/** Writes via a temp file in the same folder + rename, so a crash never leaves half a file. */
-export async function writeFileAtomic(file: string, data: string): Promise<void> {
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  const tmp = tempPathFor(file);
-  try {
-    await fs.writeFile(tmp, data, 'utf8');
-    await fs.rename(tmp, file);
-  } catch (err) {
-    await fs.rm(tmp, { force: true });
-    throw err;
+/**
+ * Writes `data` to a new temp file beside `file`, then renames it over `file`: a reader never sees
+ * half a file, and a crash never leaves one. The temp file is created with O_EXCL, so an existing
+ * path there, a planted symlink among them, is never followed; the next name is tried instead. The
+ * folder is created only when the first create finds it missing, not checked before every write.
+ */
+export function writeFileAtomicSync(file: string, data: string): void {
+  let madeFolder = false;
+  for (let attempt = 1; ; attempt++) {
+    const tmp = tempPathFor(file);
+    try {
+      writeFileSync(tmp, data, { encoding: 'utf8', flag: 'wx' });
+      renameSync(tmp, file);
+      return;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST' && attempt < TEMP_ATTEMPTS) continue; // not ours: leave it be
+      if (code !== 'EEXIST') rmSync(tmp, { force: true });       // ours, or nothing there
+      if (code === 'ENOENT' && !madeFolder) {
+        mkdirSync(path.dirname(file), { recursive: true });
+        madeFolder = true;
+        continue;
+      }
+      throw err;
+    }
   }
+}
+
+/**
+ * `writeFileAtomicSync` for async callers. Synchronous underneath: even a 1,000-agent ledger
+ * snapshot is about a megabyte, written to the page cache in about a millisecond.
+ */
+export async function writeFileAtomic(file: string, data: string): Promise<void> {
+  writeFileAtomicSync(file, data);
 }
 
 /** Synchronous underneath: the files read here are reports of a few KB, not worth a thread-pool round trip each. */

@@ -8,7 +8,7 @@
  * listed; `write_output` writes one file, the agent's own; `executeTool` never throws.
  */
 import {
-  appendFileSync, lstatSync, mkdirSync, promises as fsp, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats,
+  appendFileSync, closeSync, constants as fsConstants, fstatSync, lstatSync, mkdirSync, openSync, promises as fsp, readFileSync, type Stats,
 } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
@@ -16,7 +16,7 @@ import type { ToolDefinition } from './model';
 import { compileGlob } from './glob';
 import { guardPathSync, relativeInside } from './pathGuard';
 import { formatBytes, newScanState, statSyncOrNull, walkAllowed, type WalkEntry } from './walk';
-import { tempPathFor } from './files';
+import { writeFileAtomicSync } from './files';
 import { linesOfWhole, readLines } from './readLines';
 import { describeIssue, errorText, jsonSchemaOf, preview, signatureOf, ToolFailure } from './toolSchema';
 
@@ -251,34 +251,37 @@ async function writeOutput(input: z.output<typeof WriteInput>, ctx: ToolContext)
   const file = path.resolve(ctx.ownOutputFile);
   const shown = relativeInside(path.resolve(ctx.workspace), file) ?? path.basename(file);
   // Synchronous: a report is a few KB, and each async step would cost a thread-pool round trip.
-  const existing = lstatSyncOrNull(file);
-  if (existing?.isSymbolicLink()) throw new ToolFailure(`refused: ${shown} is a symlink`);
+  if (lstatSyncOrNull(file)?.isSymbolicLink()) throw new ToolFailure(`refused: ${shown} is a symlink`);
   const bytes = Buffer.byteLength(input.content);
   if (input.append === true) {
-    inFolder(file, () => appendFileSync(file, input.content, 'utf8'));
-    const size = statSync(file).size;
+    const size = appendNoFollow(file, input.content, shown);
     return `Appended ${bytes} bytes to ${shown} (now ${size} bytes).`;
   }
   // Temp file + rename: a reader (resume, the coordinator) never sees a half-written file.
-  const tmp = tempPathFor(file);
-  try {
-    inFolder(tmp, () => writeFileSync(tmp, input.content, 'utf8'));
-    renameSync(tmp, file);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
+  writeFileAtomicSync(file, input.content);
   return `Wrote ${bytes} bytes to ${shown}.`;
 }
 
-/** Runs `write`, creating the file's folder first only when the write finds it missing. */
-function inFolder(file: string, write: () => void): void {
+/** O_NOFOLLOW where the platform has it (not Windows), so a symlink swapped in after the check is refused too. */
+const APPEND_FLAGS = fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT | (fsConstants.O_NOFOLLOW ?? 0);
+
+/** Appends to `file`, creating it (and its folder) if missing; never through a symlink. Returns the new size. */
+function appendNoFollow(file: string, content: string, shown: string): number {
+  let fd: number;
   try {
-    write();
+    fd = openSync(file, APPEND_FLAGS, 0o666);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') throw new ToolFailure(`refused: ${shown} is a symlink`);
+    if (code !== 'ENOENT') throw err;
     mkdirSync(path.dirname(file), { recursive: true });
-    write();
+    fd = openSync(file, APPEND_FLAGS, 0o666);
+  }
+  try {
+    appendFileSync(fd, content, 'utf8');
+    return fstatSync(fd).size;
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -6,6 +6,7 @@ import {
   executeTool, isSecretPath, PathRefusedError, resolveInside, toolDefinitions, WORKER_TOOL_NAMES,
   type ToolContext,
 } from '../../src/engine/tools';
+import { tempPathFor } from '../../src/engine/files';
 
 let ws: string;
 let outside: string;
@@ -310,6 +311,38 @@ describe('write_output', () => {
     const appended = { ...ctx, ownOutputFile: path.join(ws, '.orchestration', 'run3', 'workers', 'a1.md') };
     expect((await run('write_output', { content: 'line\n', append: true }, appended)).content).toBe('Appended 5 bytes to .orchestration/run3/workers/a1.md (now 5 bytes).');
     expect(await fs.readFile(appended.ownOutputFile, 'utf8')).toBe('line\n');
+  });
+
+  it('refuses an output file that is a symlink, for a replace and for an append', async () => {
+    const target = path.join(outside, 'secret.txt');
+    await fs.symlink(target, ctx.ownOutputFile);
+    for (const input of [{ content: 'pwned' }, { content: 'pwned', append: true }]) {
+      const r = await run('write_output', input);
+      expect(r).toEqual({ isError: true, content: 'write_output: refused: .orchestration/run1/workers/a1.md is a symlink' });
+    }
+    expect(await fs.readFile(target, 'utf8')).toBe('outside secret\n');
+  });
+
+  it('never writes through a symlink planted at the next temp names: it takes a free name', async () => {
+    const target = path.join(outside, 'secret.txt');
+    const seen = tempPathFor(ctx.ownOutputFile); // learns the counter: the next names follow it
+    const n = Number(/\.(\d+)\.tmp$/.exec(seen)![1]);
+    const planted = [1, 2, 3].map((k) => seen.replace(/\.\d+\.tmp$/, `.${n + k}.tmp`));
+    for (const p of planted) await fs.symlink(target, p);
+
+    expect((await run('write_output', { content: 'report' })).isError).toBe(false);
+    expect(await fs.readFile(ctx.ownOutputFile, 'utf8')).toBe('report');
+    expect(await fs.readFile(target, 'utf8')).toBe('outside secret\n');
+    for (const p of planted) expect((await fs.lstat(p)).isSymbolicLink()).toBe(true); // not ours: left alone
+
+    const more = tempPathFor(ctx.ownOutputFile);
+    const m = Number(/\.(\d+)\.tmp$/.exec(more)![1]);
+    for (let k = 1; k <= 10; k++) await fs.symlink(target, more.replace(/\.\d+\.tmp$/, `.${m + k}.tmp`));
+    const r = await run('write_output', { content: 'again' });
+    expect(r.isError).toBe(true);
+    expect(r.content).toContain('EEXIST');
+    expect(await fs.readFile(ctx.ownOutputFile, 'utf8')).toBe('report');
+    expect(await fs.readFile(target, 'utf8')).toBe('outside secret\n');
   });
 
   it('has no path parameter: a path is rejected and nothing else is written', async () => {
