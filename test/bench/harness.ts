@@ -32,23 +32,26 @@ export interface RunSpec {
 
 export interface ClientProbe { cpuMsPerRequest: number; maxRssMb: number }
 
+/** How long one exchange may take before the engine process counts as hung (the longest run takes ~20 s). */
+const EXCHANGE_TIMEOUT_MS = 10 * 60_000;
+
 /** A forked engine process, asked one thing at a time; `close()` lets it exit on its own. */
 export class EngineProcess {
   private readonly child: ChildProcess;
   private readonly exited: Promise<number | null>;
-  /** Where the next message from the child goes; null between exchanges. */
-  private listener: ((m: FromChild) => void) | null = null;
+  /** The exchange under way: where the child's messages go, and how it ends in failure. */
+  private pending: { handle: (m: FromChild) => void; reject: (err: Error) => void } | null = null;
   private failure: Error | null = null;
 
   constructor() {
     const extra = process.env.BENCH_ENGINE_ARGS?.split(' ').filter(Boolean) ?? [];
     this.child = fork(process.argv[1]!, [ENGINE_FLAG], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [...process.execArgv, ...extra] });
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
-    void this.exited.then((code) => this.fail(new Error(`engine process exited with code ${code} before reporting`)));
+    void this.exited.then((code) => this.fail(new Error(`engine process exited with code ${code}`)));
     this.child.on('message', (raw) => {
       const m = raw as FromChild;
       if (m.type === 'error') this.fail(new Error(`engine process failed: ${m.message}`));
-      else this.listener?.(m);
+      else this.pending?.handle(m);
     });
   }
 
@@ -101,19 +104,27 @@ export class EngineProcess {
     clearTimeout(timer);
   }
 
+  /** The process failed (an error report, an exit, a hang): the exchange under way and every later one reject. */
   private fail(err: Error): void {
     this.failure ??= err;
-    this.listener?.({ type: 'error', message: err.message });
+    this.pending?.reject(this.failure);
   }
 
   /** Sends `first`, then hands every message to `handle` until it returns an answer. */
   private exchange<T>(first: ToChild, handle: (m: FromChild) => T | undefined): Promise<T> {
+    if (this.failure) return Promise.reject(this.failure);
     return new Promise<T>((resolve, reject) => {
-      if (this.failure) { reject(this.failure); return; }
-      this.listener = (m) => {
-        if (m.type === 'error') { this.listener = null; reject(this.failure ?? new Error(m.message)); return; }
-        const result = handle(m);
-        if (result !== undefined) { this.listener = null; resolve(result); }
+      const timer = setTimeout(() => {
+        this.fail(new Error(`engine process did not answer ${first.type} within ${EXCHANGE_TIMEOUT_MS / 60_000} minutes`));
+        this.child.kill();
+      }, EXCHANGE_TIMEOUT_MS);
+      const settle = (): void => { clearTimeout(timer); this.pending = null; };
+      this.pending = {
+        handle: (m) => {
+          const result = handle(m);
+          if (result !== undefined) { settle(); resolve(result); }
+        },
+        reject: (err) => { settle(); reject(err); },
       };
       this.child.send(first);
     });

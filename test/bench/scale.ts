@@ -42,7 +42,8 @@ let probes = 0;
  * deleting them would itself slow the next creations down.
  */
 function fileCreationMs(workspace: string): number {
-  const dir = path.join(workspace, '.bench-file-probe', String(++probes));
+  // Under the output root, which the planner's workspace overview never walks.
+  const dir = path.join(workspace, '.orchestration', 'bench-file-probe', String(++probes));
   mkdirSync(dir, { recursive: true });
   const text = 'a line of a report\n'.repeat(100);
   const t0 = performance.now();
@@ -86,7 +87,7 @@ export async function measureScale(workspace: string): Promise<MeasureResult> {
   const allDone = s.completed === s.agents && l.completed === l.agents && c.completed === c.agents;
   return {
     rows: [
-      { n: '4a', measure: '1,000 workers, zero latency: engine CPU per agent (warm engine process)', value: `${fixed(l.cpu)} ms`, before: '—', target: '< 5 ms', ok: allDone && l.cpu < 5 },
+      { n: '4a', measure: '1,000 workers, zero latency: engine CPU per agent (warm engine process)', value: `${fixed(l.cpu)} ms (fresh process: ${fixed(c.cpu)} ms)`, before: '—', target: '< 5 ms', ok: allDone && l.cpu < 5 },
       { n: '4b', measure: '1,000 workers: engine peak RSS', value: `${fixed(large.figures.maxRssMb, 0)} MB`, before: '—', target: '< 200 MB', ok: large.figures.maxRssMb < 200 },
       { n: '4c', measure: 'ledger bytes per agent, 1,000 ÷ 250 agents', value: fixed(growth), before: '—', target: '≤ 1.25 (linear)', ok: growth <= 1.25 },
     ],
@@ -94,7 +95,7 @@ export async function measureScale(workspace: string): Promise<MeasureResult> {
       `250 workers, then 1,000 in the same engine process (peak RSS covers both): ${s.completed} of ${s.agents} agents completed, ${Math.round(small.figures.wallMs)} ms, ${cpuText(s)}, ledger ${kb(small.figures.bytesWritten)} (${kb(s.bytes)}/agent); `
         + `${l.completed} of ${l.agents} completed, ${Math.round(large.figures.wallMs)} ms, ${cpuText(l)}, peak RSS ${fixed(large.figures.maxRssMb, 0)} MB, ledger ${kb(large.figures.bytesWritten)} (${kb(l.bytes)}/agent)`,
       `the same 1,000 workers in a fresh engine process, as the CLI runs them: ${c.completed} of ${c.agents} completed, ${Math.round(cold.figures.wallMs)} ms, ${cpuText(c)}, peak RSS ${fixed(cold.figures.maxRssMb, 0)} MB; `
-        + `the ${fixed(c.user - l.user)} ms/agent more user CPU is the process's one-time start-up spread over the agents`,
+        + `${fixed(c.user - l.user)} ms/agent more user CPU than in the warm process`,
       `the time to create a file in the workspace (each agent creates one, its report), probed on ${PROBE_FILES} files: ${fixed(coldFileMs, 3)} ms before the fresh-process run, ${fixed(warmFileMs, 3)} ms before the 1,000 in the same process`,
       'default caps (8 at once); CPU is user + system of the engine process over plan() and execute() of one run; the fake server runs in the parent process',
       `the model client alone (SDK stream, fetch, SSE parsing; ${Math.round(l.requests * l.agents)} sequential requests of ~5k tokens, after 50 to warm up) costs ${fixed(client.cpuMsPerRequest)} ms CPU per request `
