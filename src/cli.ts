@@ -123,7 +123,7 @@ async function execute(run: Run, workspace: string, args: CliArgs, signal: Abort
   // Progress at a sane rate: on a terminal one line redrawn every second, else a line every 5 s.
   const tty = process.stderr.isTTY;
   const timer = setInterval(() => {
-    const line = progressLine(run.ledger.snapshot(), Date.now() - started);
+    const line = progressLine(run.ledger.totals, run.ledger.agents.length, Date.now() - started);
     if (tty) process.stderr.write(`\r\x1b[K${line}`); else err(line);
   }, tty ? 1000 : 5000);
   let outcome: RunOutcome;

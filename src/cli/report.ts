@@ -1,35 +1,37 @@
 import * as path from 'node:path';
-import { fmtTokens, type LedgerSnapshot, type Plan, type Run, type RunOutcome } from '../engine';
+import { fmtTokens, type LedgerSnapshot, type Plan, type Run, type RunOutcome, type RunTotals } from '../engine';
 
 const pad = (s: string, n: number): string => (s.length > n ? s.slice(0, n - 1) + '…' : s.padEnd(n));
 
 /** The plan as a table: domain, worker, task, tier → model, output file. */
 export function planTable(run: Run): string {
-  const snap = run.ledger.snapshot();
+  const ledger = run.ledger;
   const plan: Plan = run.plan;
   const rows = [`${pad('domain', 22)} ${pad('worker', 8)} ${pad('task', 52)} ${pad('tier → model', 28)} output`];
   for (const d of plan.domains) {
     for (const w of d.workers) {
-      const a = snap.agents.find((x) => x.id === w.id)!;
+      const a = ledger.get(w.id)!;
       rows.push(`${pad(`${d.id}: ${d.name}`, 22)} ${pad(w.id, 8)} ${pad(w.task, 52)} ${pad(`${w.tier} → ${a.modelRequested}`, 28)} ${a.outputFile}`);
     }
   }
-  const workers = snap.agents.filter((a) => a.role === 'worker').length;
-  const e = snap.estimate;
+  const workers = ledger.agents.filter((a) => a.role === 'worker').length;
+  const e = ledger.estimate;
   rows.push('', `${plan.domains.length} domains, ${workers} workers, ${plan.domains.length} coordinators, 1 final synthesis.`);
   if (e) rows.push(`Estimate: ${fmtTokens(e.tokensLow)}–${fmtTokens(e.tokensHigh)} tokens, $${e.costLowUsd.toFixed(2)}–$${e.costHighUsd.toFixed(2)}.`);
   return rows.join('\n');
 }
 
-/** One progress line: agents done/total, running, failed, tokens, cost. */
-export function progressLine(snap: LedgerSnapshot, elapsedMs: number): string {
-  const s = snap.totals.agentsByStatus;
-  const total = snap.agents.length;
+/**
+ * One progress line: agents done/total, running, failed, tokens, cost. It reads the live totals,
+ * not a snapshot: it is drawn every second, and a snapshot copies every agent.
+ */
+export function progressLine(totals: Readonly<RunTotals>, agentCount: number, elapsedMs: number): string {
+  const s = totals.agentsByStatus;
   const done = s.completed + s.failed + s.cancelled + s.skipped;
-  const u = snap.totals.usage;
+  const u = totals.usage;
   const tokens = u.input + u.output + u.cacheRead + u.cacheWrite;
-  return `[${(elapsedMs / 1000).toFixed(0)}s] ${done}/${total} done · ${s.running + s.verifying} running · ${s.failed} failed · `
-    + `${fmtTokens(tokens)} tok · $${snap.totals.costUsd.toFixed(4)}`;
+  return `[${(elapsedMs / 1000).toFixed(0)}s] ${done}/${agentCount} done · ${s.running + s.verifying} running · ${s.failed} failed · `
+    + `${fmtTokens(tokens)} tok · $${totals.costUsd.toFixed(4)}`;
 }
 
 export function finalReport(run: Run, outcome: RunOutcome, workspace: string): string {
