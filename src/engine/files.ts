@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { SENTINEL } from './types';
 
@@ -57,6 +57,27 @@ export async function readTextOrNull(file: string): Promise<string | null> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
+  }
+}
+
+/**
+ * `fs.statSync` (following symlinks), or null when the path is missing or unreadable. A missing
+ * path is common here, so it is asked without a throw: building the error costs more than the stat.
+ */
+export function statSyncOrNull(p: string): Stats | null {
+  try {
+    return statSync(p, { throwIfNoEntry: false }) ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** `fs.lstatSync` (the entry itself, not a symlink's target), or null like `statSyncOrNull`. */
+export function lstatSyncOrNull(p: string): Stats | null {
+  try {
+    return lstatSync(p, { throwIfNoEntry: false }) ?? null;
+  } catch {
+    return null;
   }
 }
 

@@ -5,8 +5,9 @@
  * Invariants: nothing outside the workspace, inside `.git/`, `node_modules/` or the output root (bar
  * `extraReadable`), or secret-looking is ever let through; symlinks are judged by their real path.
  */
-import { lstatSync, realpathSync as realpathSyncJs } from 'node:fs';
+import { realpathSync as realpathSyncJs } from 'node:fs';
 import * as path from 'node:path';
+import { lstatSyncOrNull } from './files';
 
 /**
  * One realpath(3) syscall instead of an lstat per path segment. Windows keeps the JS version, whose
@@ -197,20 +198,11 @@ function realpathOfDeepest(abs: string, display: string): string {
       if (code === 'ELOOP') throw new PathRefusedError(`refused: ${display} is a looping symlink`);
       if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err;
       // The entry exists but cannot be resolved: a dangling symlink, whose target could be created later.
-      if (existsAsEntry(cur)) throw new PathRefusedError(`refused: ${display} is a broken symlink`);
+      if (lstatSyncOrNull(cur) !== null) throw new PathRefusedError(`refused: ${display} is a broken symlink`);
       const parent = path.dirname(cur);
       if (parent === cur) return abs;
       missing.push(path.basename(cur));
       cur = parent;
     }
-  }
-}
-
-function existsAsEntry(p: string): boolean {
-  try {
-    lstatSync(p);
-    return true;
-  } catch {
-    return false;
   }
 }

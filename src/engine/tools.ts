@@ -8,15 +8,15 @@
  * listed; `write_output` writes one file, the agent's own; `executeTool` never throws.
  */
 import {
-  appendFileSync, closeSync, constants as fsConstants, fstatSync, lstatSync, mkdirSync, openSync, promises as fsp, readFileSync, type Stats,
+  appendFileSync, closeSync, constants as fsConstants, fstatSync, mkdirSync, openSync, promises as fsp, readFileSync,
 } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import type { ToolDefinition } from './model';
 import { compileGlob } from './glob';
 import { guardPathSync, relativeInside } from './pathGuard';
-import { formatBytes, newScanState, statSyncOrNull, walkAllowed, type WalkEntry } from './walk';
-import { writeFileAtomicSync } from './files';
+import { formatBytes, newScanState, walkAllowed, type WalkEntry } from './walk';
+import { lstatSyncOrNull, statSyncOrNull, writeFileAtomicSync } from './files';
 import { linesOfWhole, readLines } from './readLines';
 import { describeIssue, errorText, jsonSchemaOf, preview, signatureOf, ToolFailure } from './toolSchema';
 
@@ -63,15 +63,6 @@ const WHOLE_READ_BYTES = 1_000_000;
 
 function joinRel(a: string, b: string): string {
   return a && b ? `${a}/${b}` : a || b;
-}
-
-/** `lstatSync`, or null when the path is missing; a missing path is the common case, so no throw. */
-function lstatSyncOrNull(p: string): Stats | null {
-  try {
-    return lstatSync(p, { throwIfNoEntry: false }) ?? null;
-  } catch {
-    return null;
-  }
 }
 
 function looksBinary(head: Buffer): boolean {

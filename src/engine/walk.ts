@@ -3,8 +3,9 @@
  * and the byte formatting they show. Every entry passes the same rules as the path guard, so a walk
  * never yields anything a tool could not read.
  */
-import { promises as fsp, readdirSync, statSync, type Stats } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
+import { statSyncOrNull } from './files';
 import { guardPathSync, outputRootRel, refusalReason, type GuardContext } from './pathGuard';
 
 /** Directory entries one list or search may visit, so a giant tree cannot stall an agent. */
@@ -33,25 +34,6 @@ export function newScanState(limit = DEFAULT_SCAN_LIMIT): ScanState {
 
 function byName(a: { name: string }, b: { name: string }): number {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
-}
-
-/** `fs.stat` (following symlinks), or null when the path is missing or unreadable. */
-export async function statOrNull(p: string): Promise<Stats | null> {
-  try {
-    return await fsp.stat(p);
-  } catch {
-    return null;
-  }
-}
-
-/** `fs.statSync` (following symlinks), or null when the path is missing or unreadable, like `statOrNull`. */
-export function statSyncOrNull(p: string): Stats | null {
-  try {
-    // No throw for a missing path: building the error would cost more than the stat.
-    return statSync(p, { throwIfNoEntry: false }) ?? null;
-  } catch {
-    return null;
-  }
 }
 
 /**
