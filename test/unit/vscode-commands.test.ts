@@ -1,19 +1,14 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 vi.mock('vscode', async () => await import('./vscode-stub'));
 import { Commands } from '../../src/vscode/commands';
 import { RunLocation } from '../../src/vscode/location';
 import { RunStore, type LiveRun } from '../../src/vscode/runStore';
-import { agent, fakeRun, snapshot } from './vscode/fixtures';
+import { agent, fakeRun, snapshot, tempRunFolder } from './vscode/fixtures';
 import { commands, resetStub, Uri, window, workspace } from './vscode-stub';
 
-const ws = mkdtempSync(path.join(tmpdir(), 'orch-cmd-'));
-const runId = '20250601-115500-ab12';
-const runDir = path.join(ws, '.orchestration', runId);
-mkdirSync(path.join(runDir, 'workers'), { recursive: true });
-writeFileSync(path.join(runDir, 'workers', 'a1.md'), '# a1\n<!-- DONE -->\n');
+const { ws, runId, runDir } = tempRunFolder('orch-cmd-', '# a1\n<!-- DONE -->\n');
 writeFileSync(path.join(runDir, 'ledger.json'), JSON.stringify(snapshot({ status: 'completed', workspace: ws })));
 afterAll(() => rmSync(ws, { recursive: true, force: true }));
 

@@ -1,19 +1,14 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 vi.mock('vscode', async () => await import('./vscode-stub'));
 import { RunLocation } from '../../src/vscode/location';
 import { RunStore, type LiveRun } from '../../src/vscode/runStore';
 import { SummaryView } from '../../src/vscode/summaryView';
-import { fakeRun, snapshot } from './vscode/fixtures';
+import { fakeRun, snapshot, tempRunFolder } from './vscode/fixtures';
 import { EventEmitter, resetStub, Uri, window, workspace } from './vscode-stub';
 
-const ws = mkdtempSync(path.join(tmpdir(), 'orch-sum-'));
-const runId = '20250601-115500-ab12';
-const runDir = path.join(ws, '.orchestration', runId);
-mkdirSync(path.join(runDir, 'workers'), { recursive: true });
-writeFileSync(path.join(runDir, 'workers', 'a1.md'), '# a1\n');
+const { ws, runId, runDir } = tempRunFolder('orch-sum-', '# a1\n');
 writeFileSync(path.join(ws, 'secret.txt'), 'x');
 afterAll(() => rmSync(ws, { recursive: true, force: true }));
 

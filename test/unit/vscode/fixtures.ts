@@ -1,4 +1,7 @@
 /** Hand-built ledger fixtures for the glue's unit tests (no engine run needed). */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { AGENT_STATUSES, type AgentRecord, type AgentStatus, type LedgerSnapshot, type Plan, type RunStatus } from '../../../src/engine';
 
 export const NOW = Date.parse('2025-06-01T12:00:00.000Z');
@@ -70,4 +73,17 @@ export function fakeRun(s: LedgerSnapshot, dir = '/ws/.orchestration/' + s.runId
     },
     listenerCount: () => listeners.size,
   };
+}
+
+/**
+ * A workspace on disk holding the folder of `snapshot()`'s run, with `workers/a1.md` written as
+ * given; the caller removes `ws` when done.
+ */
+export function tempRunFolder(prefix: string, a1Text: string): { ws: string; runId: string; runDir: string } {
+  const ws = mkdtempSync(path.join(tmpdir(), prefix));
+  const runId = snapshot().runId;
+  const runDir = path.join(ws, '.orchestration', runId);
+  mkdirSync(path.join(runDir, 'workers'), { recursive: true });
+  writeFileSync(path.join(runDir, 'workers', 'a1.md'), a1Text);
+  return { ws, runId, runDir };
 }
