@@ -6,9 +6,10 @@ import * as path from 'node:path';
 import * as readline from 'node:readline/promises';
 import { existsSync, statSync } from 'node:fs';
 import {
-  ConfigError, loadProjectConfig, listRuns, mergeConfig, openProvider, Orchestrator, parseConfig, PlanError,
-  readLedger, effectiveStatus, type Config, type Provider, type Run, type RunOutcome,
+  ConfigError, loadProjectConfig, listRuns, mergeConfig, Orchestrator, parseConfig, PlanError,
+  readLedger, effectiveStatus, type Config, type Run, type RunOutcome,
 } from './engine';
+import { openProvider, type Provider } from './providers';
 import { parseCli, UsageError, USAGE, type CliArgs } from './cli/args';
 import { finalReport, planTable, progressLine, statusLine } from './cli/report';
 

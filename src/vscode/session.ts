@@ -3,7 +3,8 @@
  * provider and an Orchestrator. Every user-facing refusal is explained here, once.
  */
 import * as vscode from 'vscode';
-import { loadProjectConfig, MissingApiKeyError, openProvider, Orchestrator, type Config, type Logger, type Provider } from '../engine';
+import { loadProjectConfig, Orchestrator, type Config, type Logger } from '../engine';
+import { MissingApiKeyError, openProvider, type Provider } from '../providers';
 import type { RunLocation } from './location';
 import type { ApiKeyStore } from './secrets';
 import { readSettings, SettingsError, type ExtensionSettings } from './settings';

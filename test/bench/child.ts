@@ -7,9 +7,9 @@
  * parent resets the server's counters → {go}; child executes → {done, figures}. Or parent → {probe}
  * → {probed}. Then parent → {exit}.
  */
-import { AnthropicModelClient } from '../../src/engine/anthropic';
+import { AnthropicModelClient } from '../../src/engine/model/anthropic';
 import { parseConfig, type ConfigInput } from '../../src/engine/config';
-import type { ModelRequest } from '../../src/engine/model';
+import type { ModelRequest } from '../../src/engine/model/client';
 import { Orchestrator } from '../../src/engine/orchestrator';
 import type { AgentRecord, CostEstimate, RunStatus, RunTotals } from '../../src/engine/types';
 

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PlanError } from '../../src/engine/planner';
+import { PlanError } from '../../src/engine/plan/planner';
 import { simulate } from '../../src/simulator/brain';
 import { forgetfulWorker, makeWorkspace, orchestrator, planReply, startFake, type Fake, type Fault } from './harness';
 

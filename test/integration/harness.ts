@@ -5,7 +5,7 @@
 import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { AnthropicModelClient } from '../../src/engine/anthropic';
+import { AnthropicModelClient } from '../../src/engine/model/anthropic';
 import { parseConfig, type ConfigInput } from '../../src/engine/config';
 import { Orchestrator } from '../../src/engine/orchestrator';
 import { simulate } from '../../src/simulator/brain';

@@ -1,9 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AnthropicModelClient } from '../../src/engine/anthropic';
-import { nodeFetch } from '../../src/engine/httpFetch';
-import { ModelError } from '../../src/engine/model';
+import { AnthropicModelClient } from '../../src/engine/model/anthropic';
+import { nodeFetch } from '../../src/engine/model/httpFetch';
+import { ModelError } from '../../src/engine/model/client';
 
 let server: Server | undefined;
 afterEach(async () => { server?.closeAllConnections(); await new Promise((r) => server?.close(r) ?? r(undefined)); server = undefined; });

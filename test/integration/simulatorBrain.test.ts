@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { validatePlan } from '../../src/engine/plan';
+import { validatePlan } from '../../src/engine/patterns/fan-out/plan';
 import { simulatedHandler } from '../../src/simulator/brain';
 import { startSimulator } from '../../src/simulator/index';
 import { startMessagesServer, type MessagesServer } from '../../src/simulator/server';

@@ -3,7 +3,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { AnthropicModelClient } from '../../src/engine/anthropic';
+import { AnthropicModelClient } from '../../src/engine/model/anthropic';
 import { parseConfig } from '../../src/engine/config';
 import { endsWithSentinel } from '../../src/engine/files';
 import { Orchestrator } from '../../src/engine/orchestrator';

@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { endsWithSentinel } from '../../src/engine/files';
-import { validatePlan } from '../../src/engine/plan';
-import { executeTool, toolDefinitions, type ToolContext } from '../../src/engine/tools';
-import { scopeExists, workspaceOverview } from '../../src/engine/workspace';
+import { validatePlan } from '../../src/engine/patterns/fan-out/plan';
+import { executeTool, toolDefinitions, type ToolContext } from '../../src/engine/tools/tools';
+import { scopeExists, workspaceOverview } from '../../src/engine/plan/workspace';
 import { startSimulator, type Simulator } from '../../src/simulator/index';
 
 const PROMPTS = join(__dirname, '../../prompts');

@@ -18,11 +18,17 @@ describe('layer boundaries', () => {
     expect(offenders).toEqual([]);
   });
 
-  it('only src/engine/anthropic.ts imports @anthropic-ai/sdk', () => {
+  it('nothing in src/engine imports the simulator (front ends choose the provider)', () => {
+    const offenders = files(path.join(root, 'src/engine'))
+      .filter((f) => /from\s+['"](\.\.\/)+simulator/.test(readFileSync(f, 'utf8')));
+    expect(offenders).toEqual([]);
+  });
+
+  it('only src/engine/model/anthropic.ts imports @anthropic-ai/sdk', () => {
     const importers = files(path.join(root, 'src'))
       .filter((f) => /from\s+['"]@anthropic-ai\/sdk/.test(readFileSync(f, 'utf8')))
       .map((f) => path.relative(root, f));
-    expect(importers).toEqual(['src/engine/anthropic.ts']);
+    expect(importers).toEqual(['src/engine/model/anthropic.ts']);
   });
 
   it('only webview/ imports the webview UI toolkit', () => {

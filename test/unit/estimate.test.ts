@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/engine/config';
-import { estimateRun } from '../../src/engine/estimate';
-import { compileTieredFanOut } from '../../src/engine/graph';
-import type { Plan } from '../../src/engine/plan';
+import { estimateRun } from '../../src/engine/ledger/estimate';
+import { compileTieredFanOut } from '../../src/engine/patterns/fan-out/compile';
+import type { Plan } from '../../src/engine/patterns/fan-out/plan';
 import type { Tier } from '../../src/engine/types';
 
 function plan(workersPerDomain: number[], tier: Tier = 'sonnet'): Plan {

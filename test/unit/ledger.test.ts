@@ -2,10 +2,10 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { Ledger, PLANNER_ID } from '../../src/engine/ledger';
-import { compileTieredFanOut } from '../../src/engine/graph';
+import { Ledger, PLANNER_ID } from '../../src/engine/ledger/ledger';
+import { compileTieredFanOut } from '../../src/engine/patterns/fan-out/compile';
 import { parseConfig } from '../../src/engine/config';
-import type { Plan } from '../../src/engine/plan';
+import type { Plan } from '../../src/engine/patterns/fan-out/plan';
 import type { EngineEvent } from '../../src/engine/types';
 
 const config = parseConfig({});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AdaptiveLimit } from '../../src/engine/limiter';
+import { AdaptiveLimit } from '../../src/engine/model/limiter';
 import { FakeClock, settle } from './fakeClock';
 
 function gate(max: number, growAfter = 4) {

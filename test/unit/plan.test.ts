@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validatePlan, type Plan } from '../../src/engine/plan';
+import { validatePlan, type Plan } from '../../src/engine/patterns/fan-out/plan';
 
 const bounds = { domains: { min: 3, max: 5 }, workersPerDomain: { min: 3, max: 8 } };
 const exists = (p: string): boolean => ['src', 'docs', 'src/a.ts', 'lib'].includes(p);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/engine/config';
-import { ModelError, type ModelClient, type ModelRequest, type ModelResponse, type RateLimitInfo } from '../../src/engine/model';
-import { RequestPolicy } from '../../src/engine/requests';
+import { ModelError, type ModelClient, type ModelRequest, type ModelResponse, type RateLimitInfo } from '../../src/engine/model/client';
+import { RequestPolicy } from '../../src/engine/model/requests';
 import { FakeClock, settle } from './fakeClock';
 
 const MODEL = 'claude-haiku-5-5';

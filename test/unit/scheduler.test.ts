@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { schedule, type ScheduleNode } from '../../src/engine/scheduler';
+import { schedule, type ScheduleNode } from '../../src/engine/run/scheduler';
 import type { Tier } from '../../src/engine/types';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

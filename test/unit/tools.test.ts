@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import {
   executeTool, isSecretPath, PathRefusedError, resolveInside, toolDefinitions, WORKER_TOOL_NAMES,
   type ToolContext,
-} from '../../src/engine/tools';
+} from '../../src/engine/tools/tools';
 import { tempPathFor } from '../../src/engine/files';
 
 let ws: string;

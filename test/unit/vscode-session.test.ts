@@ -1,11 +1,12 @@
 import * as path from 'node:path';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 vi.mock('vscode', async () => await import('./vscode-stub'));
-vi.mock('../../src/engine', async (importOriginal) => ({
-  ...(await importOriginal<typeof import('../../src/engine')>()),
+vi.mock('../../src/providers', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('../../src/providers')>()),
   openProvider: vi.fn(async (config: { provider: string }) => ({ model: {}, simulated: config.provider === 'simulated', dispose: async () => undefined })),
 }));
-import { openProvider, parseConfig } from '../../src/engine';
+import { parseConfig } from '../../src/engine';
+import { openProvider } from '../../src/providers';
 import { RunLocation } from '../../src/vscode/location';
 import { ApiKeyStore } from '../../src/vscode/secrets';
 import { openSession } from '../../src/vscode/session';

@@ -2,7 +2,7 @@ import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { scopeExists, workspaceOverview } from '../../src/engine/workspace';
+import { scopeExists, workspaceOverview } from '../../src/engine/plan/workspace';
 
 let ws: string;
 let outside: string;

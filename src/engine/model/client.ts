@@ -2,7 +2,7 @@
  * The model-client interface the engine talks to. `anthropic.ts` is the only implementation that
  * imports the SDK; everything else in the engine sees these plain shapes.
  */
-import type { Usage } from './types';
+import type { Usage } from '../types';
 
 export interface CacheControl { type: 'ephemeral' }
 

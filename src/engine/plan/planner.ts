@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import type { Config } from './config';
-import type { ModelRequest } from './model';
-import { PlanSchema, validatePlan, type Plan } from './plan';
-import type { Prompts } from './prompts';
-import type { RequestPolicy } from './requests';
-import type { Usage } from './types';
+import type { Config } from '../config';
+import type { ModelRequest } from '../model/client';
+import { PlanSchema, validatePlan, type Plan } from '../patterns/fan-out/plan';
+import type { Prompts } from '../prompts';
+import type { RequestPolicy } from '../model/requests';
+import type { Usage } from '../types';
 
 export class PlanError extends Error {
   constructor(message: string, readonly errors: string[]) {

@@ -1,17 +1,17 @@
 import * as path from 'node:path';
-import { costOf, type Config } from './config';
-import { fileEndsWithSentinel, writeFileAtomic } from './files';
-import type { Ledger } from './ledger';
-import { ModelError } from './model';
-import type { Plan } from './plan';
-import { renderPlanMarkdown } from './planMarkdown';
-import type { Prompts } from './prompts';
-import { RequestPolicy } from './requests';
-import { attemptCoordinator, attemptFinal, attemptWorker, type AttemptResult, type RoleContext } from './roles';
+import { costOf, type Config } from '../config';
+import { fileEndsWithSentinel, writeFileAtomic } from '../files';
+import type { Ledger } from '../ledger/ledger';
+import { ModelError } from '../model/client';
+import type { Plan } from '../patterns/fan-out/plan';
+import { renderPlanMarkdown } from '../plan/planMarkdown';
+import type { Prompts } from '../prompts';
+import { RequestPolicy } from '../model/requests';
+import { attemptCoordinator, attemptFinal, attemptWorker, type AttemptResult, type RoleContext } from '../patterns/fan-out/roles';
 import { schedule, type Admission, type ScheduleNode } from './scheduler';
-import { estimateTokens } from './text';
-import type { ModelClient } from './model';
-import type { AgentRecord, Clock, CostEstimate, Gap, Logger, RunStatus, RunTotals, Usage } from './types';
+import { estimateTokens } from '../text';
+import type { ModelClient } from '../model/client';
+import type { AgentRecord, Clock, CostEstimate, Gap, Logger, RunStatus, RunTotals, Usage } from '../types';
 
 export type ExecuteMode = 'fresh' | 'resume' | 'retry-failed';
 

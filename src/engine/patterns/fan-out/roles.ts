@@ -1,14 +1,14 @@
 import * as path from 'node:path';
-import { converse } from './agent';
-import type { Config } from './config';
-import { endsWithSentinel, fileEndsWithSentinel, readTextOrNull, writeFileAtomic } from './files';
-import type { Ledger } from './ledger';
+import { converse } from '../../run/converse';
+import type { Config } from '../../config';
+import { endsWithSentinel, fileEndsWithSentinel, readTextOrNull, writeFileAtomic } from '../../files';
+import type { Ledger } from '../../ledger/ledger';
 import type { Plan } from './plan';
-import type { Prompts } from './prompts';
-import type { RequestPolicy } from './requests';
-import { estimateTokens, trimToSentence, trimToWords } from './text';
-import { toolDefinitions } from './tools';
-import { SENTINEL, type AgentRecord, type Usage } from './types';
+import type { Prompts } from '../../prompts';
+import type { RequestPolicy } from '../../model/requests';
+import { estimateTokens, trimToSentence, trimToWords } from '../../text';
+import { toolDefinitions } from '../../tools/tools';
+import { SENTINEL, type AgentRecord, type Usage } from '../../types';
 
 export interface RoleContext {
   workspace: string;

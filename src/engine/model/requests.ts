@@ -1,7 +1,7 @@
-import type { Config } from './config';
+import type { Config } from '../config';
 import { AdaptiveLimit } from './limiter';
-import { ModelError, type ModelClient, type ModelRequest, type ModelResponse } from './model';
-import type { Clock } from './types';
+import { ModelError, type ModelClient, type ModelRequest, type ModelResponse } from './client';
+import type { Clock } from '../types';
 
 export interface RequestPolicyHooks {
   /** A terminal error (401/403/billing): the run must stop dispatching at once. */

@@ -1,7 +1,6 @@
-import { AnthropicModelClient } from './anthropic';
-import { ConfigError, type Config } from './config';
-import type { ModelClient } from './model';
-import { startSimulator } from '../simulator';
+// Chosen by the front ends (CLI, VS Code), never by the engine: the engine only sees a ModelClient.
+import { AnthropicModelClient, ConfigError, type Config, type ModelClient } from './engine';
+import { startSimulator } from './simulator';
 
 export class MissingApiKeyError extends ConfigError {
   constructor() {

@@ -1,5 +1,5 @@
-import { findPrice, type Config, type Price } from './config';
-import type { AgentRecord, CostEstimate } from './types';
+import { findPrice, type Config, type Price } from '../config';
+import type { AgentRecord, CostEstimate } from '../types';
 
 type Range = readonly [low: number, high: number];
 

@@ -4,8 +4,8 @@
  * never shown, and a worker never scoped to, anything a worker could not read.
  */
 import { existsSync, promises as fsp } from 'node:fs';
-import { guardPathSync, type GuardContext } from './pathGuard';
-import { formatBytes, newScanState, walkAllowed } from './walk';
+import { guardPathSync, type GuardContext } from '../tools/pathGuard';
+import { formatBytes, newScanState, walkAllowed } from '../tools/walk';
 
 export interface OverviewOptions {
   /** Workspace-relative output root; it and everything under it are left out. */

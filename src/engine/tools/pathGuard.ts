@@ -7,7 +7,7 @@
  */
 import { realpathSync as realpathSyncJs } from 'node:fs';
 import * as path from 'node:path';
-import { lstatSyncOrNull } from './files';
+import { lstatSyncOrNull } from '../files';
 
 /**
  * One realpath(3) syscall instead of an lstat per path segment. Windows keeps the JS version, whose

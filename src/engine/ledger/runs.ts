@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { LedgerSnapshot } from './types';
+import type { LedgerSnapshot } from '../types';
 
 /** YYYYMMDD-HHMMSS-xxxx, sortable by time. */
 export function newRunId(now = new Date()): string {

@@ -12,13 +12,13 @@ import {
 } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import type { ToolDefinition } from './model';
+import type { ToolDefinition } from '../model/client';
 import { compileGlob } from './glob';
 import { guardPathSync, relativeInside } from './pathGuard';
 import { formatBytes, newScanState, walkAllowed, type WalkEntry } from './walk';
-import { lstatSyncOrNull, statSyncOrNull, writeFileAtomicSync } from './files';
+import { lstatSyncOrNull, statSyncOrNull, writeFileAtomicSync } from '../files';
 import { linesOfWhole, readLines } from './readLines';
-import { describeIssue, errorText, jsonSchemaOf, preview, signatureOf, ToolFailure } from './toolSchema';
+import { describeIssue, errorText, jsonSchemaOf, preview, signatureOf, ToolFailure } from './schema';
 
 // The guard and the walk live in their own files; they stay exported here so callers keep one import.
 export { guardPathSync, isSecretPath, PathRefusedError, resolveInside } from './pathGuard';

@@ -5,7 +5,7 @@
  */
 import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { statSyncOrNull } from './files';
+import { statSyncOrNull } from '../files';
 import { guardPathSync, outputRootRel, refusalReason, type GuardContext } from './pathGuard';
 
 /** Directory entries one list or search may visit, so a giant tree cannot stall an agent. */

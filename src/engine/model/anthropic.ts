@@ -8,7 +8,7 @@
 import Anthropic, { AnthropicError, APIError, APIUserAbortError, APIConnectionError } from '@anthropic-ai/sdk';
 import { partialParse } from '@anthropic-ai/sdk/_vendor/partial-json-parser/parser';
 import { nodeFetch } from './httpFetch';
-import { ModelError, type ModelClient, type ModelRequest, type ModelResponse, type RateLimitInfo } from './model';
+import { ModelError, type ModelClient, type ModelRequest, type ModelResponse, type RateLimitInfo } from './client';
 
 export interface AnthropicClientOptions {
   apiKey: string;

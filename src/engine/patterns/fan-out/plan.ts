@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { TIERS } from './types';
-import { formatIssues } from './config';
+import { TIERS } from '../../types';
+import { formatIssues } from '../../config';
 
 export const WorkerSpecSchema = z.object({
   id: z.string().regex(/^[a-z][0-9]+$/, 'worker id is a domain letter and a number, like a1'),

@@ -1,8 +1,8 @@
-import type { Ledger } from './ledger';
-import { ModelError, type ChatMessage, type ContentBlock, type ToolDefinition } from './model';
-import type { RequestPolicy } from './requests';
-import { executeTool, type ToolContext } from './tools';
-import type { Usage } from './types';
+import type { Ledger } from '../ledger/ledger';
+import { ModelError, type ChatMessage, type ContentBlock, type ToolDefinition } from '../model/client';
+import type { RequestPolicy } from '../model/requests';
+import { executeTool, type ToolContext } from '../tools/tools';
+import type { Usage } from '../types';
 
 export interface ConversationParams {
   agentId: string;

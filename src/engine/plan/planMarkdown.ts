@@ -1,5 +1,5 @@
-import type { Plan } from './plan';
-import type { AgentRecord, CostEstimate } from './types';
+import type { Plan } from '../patterns/fan-out/plan';
+import type { AgentRecord, CostEstimate } from '../types';
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\s+/g, ' ').trim();
 

@@ -1,4 +1,4 @@
-import type { Clock } from './types';
+import type { Clock } from '../types';
 
 export interface AdaptiveLimitOptions {
   /** Time source and timer for pauses. */

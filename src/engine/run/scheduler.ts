@@ -1,5 +1,5 @@
 import pLimit, { type LimitFunction } from 'p-limit';
-import { TIERS, type Tier } from './types';
+import { TIERS, type Tier } from '../types';
 
 export interface ScheduleNode {
   id: string;

@@ -1,12 +1,12 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { EventEmitter } from 'node:events';
-import { writeFileAtomic } from './files';
+import { writeFileAtomic } from '../files';
 import {
   AGENT_STATUSES, addUsage, FINISHED_RUN_STATUSES, SETTLED_STATUSES, ZERO_USAGE,
   type AgentRecord, type AgentStatus, type CostEstimate, type Disposable, type EngineEvent, type EngineEventInput,
   type Gap, type LedgerSnapshot, type RunStatus, type RunTotals, type Usage,
-} from './types';
+} from '../types';
 
 /** Snapshot write budget: a snapshot of N bytes waits at least N / this many ms after the last. */
 const SNAPSHOT_BYTES_PER_MS = 500;

@@ -1,6 +1,6 @@
-import type { Config } from './config';
+import type { Config } from '../../config';
 import type { Plan } from './plan';
-import { ZERO_USAGE, type AgentRecord, type AgentRole, type Tier } from './types';
+import { ZERO_USAGE, type AgentRecord, type AgentRole, type Tier } from '../../types';
 
 export const FINAL_ID = 'final';
 export const coordinatorId = (domain: string): string => `coord-${domain}`;
