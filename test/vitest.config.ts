@@ -9,5 +9,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // The accounting invariant, checked after every integration test on every run it wrote.
+    setupFiles: ['test/integration/setup.ts'],
   },
 });

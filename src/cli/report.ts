@@ -1,22 +1,25 @@
 import * as path from 'node:path';
-import { fmtTokens, type LedgerSnapshot, type Plan, type Run, type RunOutcome, type RunTotals } from '../engine';
+import { fmtTokens, type LedgerSnapshot, type Run, type RunOutcome, type RunTotals } from '../engine';
 
 const pad = (s: string, n: number): string => (s.length > n ? s.slice(0, n - 1) + '…' : s.padEnd(n));
 
-/** The plan as a table: domain, worker, task, tier → model, output file. */
+/** The plan as a table, whatever its pattern: group, agent, role, task, tier → model, output file. */
 export function planTable(run: Run): string {
   const ledger = run.ledger;
-  const plan: Plan = run.plan;
-  const rows = [`${pad('domain', 22)} ${pad('worker', 8)} ${pad('task', 52)} ${pad('tier → model', 28)} output`];
-  for (const d of plan.domains) {
-    for (const w of d.workers) {
-      const a = ledger.get(w.id)!;
-      rows.push(`${pad(`${d.id}: ${d.name}`, 22)} ${pad(w.id, 8)} ${pad(w.task, 52)} ${pad(`${w.tier} → ${a.modelRequested}`, 28)} ${a.outputFile}`);
-    }
+  const agents = ledger.agents.filter((a) => a.role !== 'planner');
+  const label = new Map(run.groups.map((g) => [g.id, `${g.id}: ${g.label}`]));
+  const rows = [
+    `Pattern: ${run.pattern.name}${run.plan.reason ? ` — ${run.plan.reason}` : ''}`, '',
+    `${pad('group', 22)} ${pad('agent', 8)} ${pad('role', 12)} ${pad('task', 48)} ${pad('tier → model', 28)} output`,
+  ];
+  for (const a of agents) {
+    const group = a.domain ? label.get(a.domain) ?? a.domain : '—';
+    rows.push(`${pad(group, 22)} ${pad(a.id, 8)} ${pad(a.role, 12)} ${pad(a.task, 48)} ${pad(`${a.tier} → ${a.modelRequested}`, 28)} ${a.outputFile}`);
   }
-  const workers = ledger.agents.filter((a) => a.role === 'worker').length;
+  const byRole = new Map<string, number>();
+  for (const a of agents) byRole.set(a.role, (byRole.get(a.role) ?? 0) + 1);
   const e = ledger.estimate;
-  rows.push('', `${plan.domains.length} domains, ${workers} workers, ${plan.domains.length} coordinators, 1 final synthesis.`);
+  rows.push('', `${run.groups.length} groups; ${[...byRole].map(([role, n]) => `${n} ${role}${n === 1 ? '' : 's'}`).join(', ')}.`);
   if (e) rows.push(`Estimate: ${fmtTokens(e.tokensLow)}–${fmtTokens(e.tokensHigh)} tokens, $${e.costLowUsd.toFixed(2)}–$${e.costHighUsd.toFixed(2)}.`);
   return rows.join('\n');
 }

@@ -60,6 +60,8 @@ export const ConfigSchema = z.object({
   /** Adaptive concurrency: halve a model's limit on 429/529, grow it back by one per success streak. */
   adaptiveConcurrency: z.boolean().default(true),
   promptCaching: z.boolean().default(true),
+  /** Keep runs visible to git: the output root is created without its own `.gitignore` (`*`). */
+  trackRunsInGit: z.boolean().default(false),
 }).strict();
 
 export type Config = z.infer<typeof ConfigSchema>;

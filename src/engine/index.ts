@@ -1,9 +1,11 @@
 /** The engine's public surface: what the CLI and the VS Code glue may use. */
 export * from './types';
 export { parseConfig, mergeConfig, ConfigSchema, ConfigError, formatIssues, DEFAULT_MODELS, DEFAULT_PRICES, type Config, type ConfigInput } from './config';
-export type { Plan, DomainSpec, WorkerSpec } from './patterns/fan-out/plan';
-export { Orchestrator, type OrchestratorDeps } from './orchestrator';
-export { Run, type RunOutcome, type ExecuteMode } from './run/run';
+export { isFanOutPlan, type FanOutPlan as Plan, type DomainSpec, type WorkerSpec } from './patterns/fan-out/plan';
+export { PATTERNS, PATTERN_CHOICES, patternNamed, validatePlan, type AnyPattern, type AnyPlan, type PatternChoice } from './patterns/registry';
+export type { Pattern, RoleSpec, BasePlan } from './patterns/pattern';
+export { Orchestrator, type OrchestratorDeps, type PlanRunRequest } from './orchestrator';
+export { Run, SUMMARY_FILE, type RunOutcome, type ExecuteMode } from './run/run';
 export { Ledger } from './ledger/ledger';
 export { PlanError } from './plan/planner';
 export { ModelError, type ModelClient } from './model/client';

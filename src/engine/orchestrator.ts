@@ -2,18 +2,18 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, costOf, type Config } from './config';
 import { writeFileAtomic } from './files';
-import { compileTieredFanOut } from './patterns/fan-out/compile';
 import { Ledger, PLANNER_ID } from './ledger/ledger';
-import type { ModelClient } from './model/client';
-import { validatePlan, type Plan } from './patterns/fan-out/plan';
-import { renderPlanMarkdown } from './plan/planMarkdown';
-import { requestPlan } from './plan/planner';
-import { Prompts } from './prompts';
-import { realClock, RequestPolicy } from './model/requests';
-import { Run } from './run/run';
 import { estimateRun } from './ledger/estimate';
 import { newRunId, runDir } from './ledger/runs';
+import type { ModelClient } from './model/client';
+import { realClock, RequestPolicy } from './model/requests';
+import { agentRecord } from './patterns/pattern';
+import { PATTERNS, validatePlan, type PatternChoice } from './patterns/registry';
+import { renderPlanMarkdown } from './plan/planMarkdown';
+import { requestPlan } from './plan/planner';
 import { scopeExists, workspaceOverview } from './plan/workspace';
+import { Prompts, SHARED_PROMPTS } from './prompts';
+import { Run } from './run/run';
 import { silentLogger, type Clock, type Logger } from './types';
 
 export interface OrchestratorDeps {
@@ -28,6 +28,15 @@ export interface OrchestratorDeps {
   snapshotIntervalMs?: number;
 }
 
+export interface PlanRunRequest {
+  task: string;
+  /** Workspace folders the run is confined to: the plan's scopes and the agents' tools stay inside. */
+  focus?: string[];
+  /** A pattern by name, or `auto` (the default) to let the planner choose. */
+  pattern?: PatternChoice;
+  signal?: AbortSignal;
+}
+
 /**
  * Entry point of the engine: plans runs and opens existing ones. Everything it needs comes in
  * through its constructor, so the CLI, the extension and the tests each supply their own.
@@ -40,7 +49,7 @@ export class Orchestrator {
   readonly active = new Set<string>();
 
   constructor(private readonly deps: OrchestratorDeps) {
-    this.prompts = new Prompts(deps.promptsDir);
+    this.prompts = new Prompts(deps.promptsDir, [...SHARED_PROMPTS, ...PATTERNS.flatMap((p) => p.prompts)]);
     this.clock = deps.clock ?? realClock;
     this.logger = deps.logger ?? silentLogger;
   }
@@ -48,41 +57,56 @@ export class Orchestrator {
   get config(): Config { return this.deps.config; }
 
   /**
-   * Plans a run: creates its folder, asks the planner, validates the plan, and leaves the run
-   * `awaiting-approval` with plan.json, plan.md and ledger.json written. A planning failure
-   * leaves a `failed` ledger that says why, then throws.
+   * Plans a run: creates its folder, asks the planner (an agent record of its own, so planning's
+   * cost is an agent's), validates the plan, and leaves the run `awaiting-approval` with
+   * plan.json, plan.md and ledger.json written. A planning failure leaves a `failed` ledger that
+   * says why, then throws.
    */
-  async plan(req: { task: string; focus?: string[]; signal?: AbortSignal }): Promise<Run> {
+  async plan(req: PlanRunRequest): Promise<Run> {
     const task = req.task.trim();
     if (!task) throw new ConfigError('The task is empty: describe what the agents should do');
     const { workspace, config } = this.deps;
-    const focus = (req.focus ?? []).map((f) => f.split(path.sep).join('/'));
+    const focus = (req.focus ?? []).map((f) => f.split(path.sep).join('/').replace(/\/+$/, '')).filter((f) => f !== '' && f !== '.');
     const exists = scopeExists(workspace, config.outputRoot);
     for (const f of focus) if (!exists(f)) throw new ConfigError(`Focus folder "${f}" does not exist in the workspace or may not be read`);
+    const choice = req.pattern ?? 'auto';
 
     const id = newRunId(new Date(this.clock.now()));
+    await ensureOutputRoot(workspace, config);
     const dir = runDir(workspace, config.outputRoot, id);
     await fs.mkdir(dir, { recursive: true });
-    const ledger = Ledger.create(dir, { runId: id, task, workspace, simulated: !!this.deps.simulated }, this.ledgerOptions());
+    const planner = agentRecord(config, {
+      id: PLANNER_ID, role: 'planner', domain: null, tier: 'sonnet', task: `Plan the task (pattern: ${choice})`,
+      scope: focus, dependsOn: [], outputFile: 'plan.md',
+    });
+    const ledger = Ledger.create(dir, { runId: id, task, workspace, simulated: !!this.deps.simulated }, [planner], this.ledgerOptions());
+    ledger.transition(PLANNER_ID, 'running', { attempts: 1 });
     await ledger.flush();
     this.logger.info(`run ${id}: planning "${task}"`);
     try {
-      const policy = new RequestPolicy(this.deps.model, config, this.clock, { onTerminal: () => undefined });
+      const policy = new RequestPolicy(this.deps.model, config, this.clock, {
+        onTerminal: () => undefined,
+        onRetry: (err, n, wait) => ledger.log('warn', `planner: retry ${n} in ${Math.round(wait)} ms after ${err.message}`),
+      });
       const overview = await workspaceOverview(workspace, { outputRoot: config.outputRoot, ...(focus.length ? { focus } : {}) });
-      const plan = await requestPlan({
+      const { plan, pattern } = await requestPlan({
         config, prompts: this.prompts, policy, scopeExists: exists,
         onUsage: (model, usage) => ledger.addUsage(PLANNER_ID, model, usage, costOf(config.prices, model, usage) ?? 0),
-      }, task, overview, focus, req.signal ?? new AbortController().signal);
-      const agents = compileTieredFanOut(plan, config);
-      const estimate = estimateRun(agents, config);
-      ledger.setPlanned(agents, estimate);
+      }, { task, overview, focus, pattern: choice }, req.signal ?? new AbortController().signal);
+      const { agents, groups } = await pattern.compile(plan, { workspace, config });
+      const estimate = estimateRun(agents, config, pattern);
       await writeFileAtomic(path.join(dir, 'plan.json'), JSON.stringify(plan, null, 2));
-      await writeFileAtomic(path.join(dir, 'plan.md'), renderPlanMarkdown(plan, agents, estimate));
+      ledger.setReturn(PLANNER_ID, plan.reason || `Planned a ${pattern.name} run of ${agents.length} agents.`, 0);
+      ledger.transition(PLANNER_ID, 'completed', { error: null });
+      ledger.setPlanned(agents, estimate, { pattern: pattern.name, patternReason: plan.reason, groups });
+      await writeFileAtomic(path.join(dir, 'plan.md'), renderPlanMarkdown(ledger.snapshot()));
       ledger.setRunStatus('awaiting-approval');
       await ledger.flush();
       return this.makeRun(id, dir, plan, ledger);
     } catch (err) {
-      ledger.setRunStatus('failed', `planning failed: ${err instanceof Error ? err.message : String(err)}`);
+      const message = err instanceof Error ? err.message : String(err);
+      ledger.transition(PLANNER_ID, 'failed', { error: message });
+      ledger.setRunStatus('failed', `planning failed: ${message}`);
       await ledger.close();
       throw err;
     }
@@ -99,13 +123,13 @@ export class Orchestrator {
       throw new ConfigError(`Run ${runId} has no readable plan.json in ${dir}`);
     }
     // Bounds were checked when it was planned; here only the shape and ids matter.
-    const check = validatePlan(raw, { domains: { min: 1, max: 26 }, workersPerDomain: { min: 1, max: 1000 } }, () => true);
+    const check = validatePlan(raw, null);
     if (!check.ok) throw new ConfigError(`Run ${runId} has an invalid plan.json:\n  ${check.errors.join('\n  ')}`);
     const ledger = await Ledger.load(dir, this.ledgerOptions());
     return this.makeRun(runId, dir, check.plan, ledger);
   }
 
-  private makeRun(id: string, dir: string, plan: Plan, ledger: Ledger): Run {
+  private makeRun(id: string, dir: string, plan: Run['plan'], ledger: Ledger): Run {
     return new Run({
       workspace: this.deps.workspace, config: this.deps.config, prompts: this.prompts, model: this.deps.model,
       logger: this.logger, clock: this.clock,
@@ -115,5 +139,17 @@ export class Orchestrator {
 
   private ledgerOptions() {
     return { now: () => this.clock.now(), ...(this.deps.snapshotIntervalMs !== undefined ? { snapshotIntervalMs: this.deps.snapshotIntervalMs } : {}) };
+  }
+}
+
+/**
+ * Creates the output root; when it is new and runs are not meant to be committed, it gets its own
+ * `.gitignore` (`*`), so runs never show in `git status` and no repository-wide rule is touched.
+ */
+async function ensureOutputRoot(workspace: string, config: Config): Promise<void> {
+  const root = path.join(workspace, config.outputRoot);
+  const created = await fs.mkdir(root, { recursive: true });
+  if (created !== undefined && !config.trackRunsInGit) {
+    await writeFileAtomic(path.join(root, '.gitignore'), '# Runs of Scaled Agent Orchestration stay out of git (setting trackRunsInGit).\n*\n');
   }
 }

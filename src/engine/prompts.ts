@@ -1,33 +1,45 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
-export const PROMPT_NAMES = [
-  'planner', 'planner-user', 'worker', 'worker-shared', 'worker-user',
-  'coordinator', 'coordinator-user', 'final', 'final-user',
-] as const;
-export type PromptName = (typeof PROMPT_NAMES)[number];
+/** Templates every run needs, whatever its pattern; each pattern lists its own (Pattern.prompts). */
+export const SHARED_PROMPTS = ['planner', 'planner-user'] as const;
 
 /**
- * Loads every template once (they are small) and renders `{{placeholders}}`. A placeholder with
- * no value is an error, not an empty string: a silently blank prompt is a bug that costs money.
+ * Loads the templates once (they are small) and renders `{{placeholders}}`. Names are paths under
+ * the prompts folder without `.md` (`planner`, `fan-out/worker`). A placeholder with no value is an
+ * error, not an empty string: a silently blank prompt is a bug that costs money.
  */
 export class Prompts {
-  private readonly templates = new Map<PromptName, string>();
+  private readonly templates = new Map<string, string>();
 
-  constructor(dir: string) {
-    for (const name of PROMPT_NAMES) {
-      const file = path.join(dir, `${name}.md`);
+  /** `required`: names that must exist, checked now so a broken install fails before any request. */
+  constructor(private readonly dir: string, required: readonly string[] = SHARED_PROMPTS) {
+    for (const name of required) this.load(name);
+  }
+
+  render(name: string, values: Record<string, string | number>): string {
+    return renderTemplate(this.load(name), values, name);
+  }
+
+  private load(name: string): string {
+    let text = this.templates.get(name);
+    if (text === undefined) {
+      const file = path.join(this.dir, `${name}.md`);
       try {
-        this.templates.set(name, readFileSync(file, 'utf8'));
+        text = readFileSync(file, 'utf8');
       } catch {
         throw new Error(`Prompt template ${file} is missing; the prompts folder must ship with the extension`);
       }
+      this.templates.set(name, text);
     }
+    return text;
   }
+}
 
-  render(name: PromptName, values: Record<string, string | number>): string {
-    return renderTemplate(this.templates.get(name)!, values, name);
-  }
+/** Every template name under a prompts folder (for the check that each pattern's prompts exist). */
+export function listPrompts(dir: string, prefix = ''): string[] {
+  return readdirSync(path.join(dir, prefix), { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? listPrompts(dir, `${prefix}${e.name}/`) : e.name.endsWith('.md') ? [`${prefix}${e.name.slice(0, -3)}`] : []);
 }
 
 export function renderTemplate(template: string, values: Record<string, string | number>, name = 'template'): string {

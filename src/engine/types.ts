@@ -6,7 +6,25 @@
 export const TIERS = ['haiku', 'sonnet', 'opus'] as const;
 export type Tier = (typeof TIERS)[number];
 
-export type AgentRole = 'worker' | 'coordinator' | 'final';
+/**
+ * Every role any pattern declares (names are part of the file contract: ledger.json, CLI, views).
+ * `planner` is the engine's own: every run has one planner record, so its cost is an agent's too.
+ */
+export const AGENT_ROLES = [
+  'planner', 'worker', 'coordinator', 'final', 'stage', 'expert', 'consensus', 'mapper', 'reducer',
+  'supervisor', 'scout', 'builder', 'reviewer',
+] as const;
+export type AgentRole = (typeof AGENT_ROLES)[number];
+
+/** The orchestration patterns (DESIGN §4a); `plan.json`'s `pattern` field and `--pattern`. */
+export const PATTERN_NAMES = ['fan-out', 'pipeline', 'panel', 'map-reduce', 'supervisor', 'build'] as const;
+export type PatternName = (typeof PATTERN_NAMES)[number];
+
+/** A group of agents as a pattern shows it: a domain, a stage, the panel, a partition, a round. */
+export interface AgentGroup {
+  id: string;
+  label: string;
+}
 
 export const AGENT_STATUSES = [
   'pending', 'queued', 'running', 'verifying', 'retrying',
@@ -38,9 +56,9 @@ export function addUsage(a: Usage, b: Usage): Usage {
 }
 
 export interface AgentRecord {
-  id: string;                 // a1, a2 … for workers; coord-a for coordinators; final
+  id: string;                 // a1, a2 … for workers; coord-a for coordinators; final; planner
   role: AgentRole;
-  domain: string | null;      // domain id (a, b, …); null for the final synthesis
+  domain: string | null;      // the id of the agent's group (fan-out: its domain); null for run-level agents
   tier: Tier;
   task: string;
   scope: string[];
@@ -103,6 +121,12 @@ export interface LedgerSnapshot {
   endedAt: string | null;
   pid: number | null;          // process that owns a running run; used to detect an interrupted one
   estimate: CostEstimate | null;
+  /** The plan's pattern, once planned (absent in ledgers written before patterns existed: fan-out). */
+  pattern?: PatternName;
+  /** Why the planner chose this pattern, in one sentence (shown with the plan). */
+  patternReason?: string;
+  /** The pattern's groups in display order; agents point at one through `domain`. */
+  groups?: AgentGroup[];
   gaps: Gap[];
   agents: AgentRecord[];
   totals: RunTotals;

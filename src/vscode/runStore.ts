@@ -5,7 +5,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { listRuns, type EngineEvent, type LedgerSnapshot, type Logger, type Plan, type Run } from '../engine';
+import { isFanOutPlan, listRuns, type EngineEvent, type LedgerSnapshot, type Logger, type Plan, type Run } from '../engine';
 import { Debouncer } from './debounce';
 import { Disposable, toDisposable } from './dispose';
 import type { RunLocation } from './location';
@@ -89,7 +89,7 @@ export class RunStore extends Disposable {
       this.notify.schedule();
     });
     this.live.set(run.id, entry);
-    this.plans.set(run.id, run.plan);
+    this.plans.set(run.id, isFanOutPlan(run.plan) ? run.plan : null);
     this.changed.fire();
   }
 

@@ -74,7 +74,7 @@ const VERBS: Record<Tier, string> = {
 /** The four-tier mix of a realistic audit: inventory (haiku), review (sonnet), deep audit (opus). */
 export const MIXED_TIERS = (k: number): Tier => (['haiku', 'sonnet', 'haiku', 'opus', 'sonnet'] as const)[k % 5]!;
 
-/** A plan object as the planner's `submit_plan` tool would return it. */
+/** A plan object as the planner's `plan_fan_out` tool would return it. */
 export function makePlan(shape: PlanShape): Record<string, unknown> {
   let k = 0;
   const domains = shape.domains.map((count, d) => {

@@ -8,11 +8,11 @@
  * - capacity: at most `maxConcurrent` agents at once, and at most min(tier cap, maxConcurrent) of a
  *   tier, so the run lasts at least total work ÷ maxConcurrent and each tier's work ÷ its cap.
  */
-import type { Tier } from '../../src/engine/types';
+import type { AgentRole, Tier } from '../../src/engine/types';
 
 export interface BoundAgent {
   id: string;
-  role: 'worker' | 'coordinator' | 'final';
+  role: AgentRole;
   domain: string | null;
   tier: Tier;
 }
@@ -34,7 +34,9 @@ export interface LowerBound {
   binding: string;
 }
 
-export function lowerBound(agents: readonly BoundAgent[], busy: ReadonlyMap<string, number>, caps: Caps): LowerBound {
+export function lowerBound(all: readonly BoundAgent[], busy: ReadonlyMap<string, number>, caps: Caps): LowerBound {
+  // The planner runs before execution starts: it is no part of the makespan being bounded.
+  const agents = all.filter((a) => a.role !== 'planner');
   const work = (id: string): number => busy.get(id) ?? 0;
   const tierWork: Record<Tier, number> = { haiku: 0, sonnet: 0, opus: 0 };
   let total = 0;

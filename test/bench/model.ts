@@ -20,7 +20,7 @@ export interface LatencyModel {
 
 export interface BenchModelOptions {
   workspace: string;
-  /** What the planner's submit_plan returns. */
+  /** What the planner's plan_fan_out returns. */
   plan: Record<string, unknown>;
   /** Workers explore one tool call a turn and write 3–6k-token reports (else the plain simulator). */
   realisticWorkers: boolean;
@@ -61,7 +61,7 @@ export class BenchModel {
   private answer(req: ParsedRequest): Reply {
     const role = roleOf(req);
     if (role === 'planner') {
-      return { kind: 'message', content: [{ type: 'tool_use', name: req.toolChoice?.type === 'tool' ? req.toolChoice.name : 'submit_plan', input: this.opts.plan }] };
+      return { kind: 'message', content: [{ type: 'tool_use', name: req.toolChoice?.type === 'tool' ? req.toolChoice.name : 'plan_fan_out', input: this.opts.plan }] };
     }
     if (role !== 'worker' || !this.opts.realisticWorkers) return simulate(req, this.opts.workspace);
     const reply = explore(req) ?? simulate(req, this.opts.workspace);

@@ -1,6 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { listRuns } from '../../src/engine/ledger/runs';
 import { PlanError } from '../../src/engine/plan/planner';
 import { simulate } from '../../src/simulator/brain';
 import { forgetfulWorker, makeWorkspace, orchestrator, planReply, startFake, type Fake, type Fault } from './harness';
@@ -123,12 +125,64 @@ describe('planning', () => {
   it('fails with every error named after the planner keeps returning garbage', async () => {
     const ws = makeWorkspace();
     fake = await startFake(ws, (_r, _c, agent) => (agent === 'planner'
-      ? { kind: 'message', content: [{ type: 'tool_use', name: 'submit_plan', input: { domains: 'lots' } }] } : undefined));
+      ? { kind: 'message', content: [{ type: 'tool_use', name: 'plan_fan_out', input: { domains: 'lots' } }] } : undefined));
     const err = await orchestrator(fake).plan({ task: 'Audit' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PlanError);
     expect((err as PlanError).message).toMatch(/after 3 attempts/);
     expect((err as PlanError).errors.join()).toMatch(/plan\.domains/);
     expect(fake.log.filter((l) => l.agent === 'planner')).toHaveLength(3);
+    // the planner is an agent: its failure and its three requests are on its own record
+    const snap = (await listRuns(ws, '.orchestration'))[0]!;
+    expect(snap.status).toBe('failed');
+    expect(snap.agents).toHaveLength(1);
+    expect(snap.agents[0]).toMatchObject({ id: 'planner', role: 'planner', status: 'failed', requests: 3 });
+    expect(snap.agents[0]!.error).toMatch(/after 3 attempts/);
+    expect(snap.totals.requests).toBe(3);
+  });
+
+  it('re-asks the planner when a scope lies outside the focus, and confines the plan to it', async () => {
+    const asked: string[] = [];
+    const ws = makeWorkspace();
+    fake = await startFake(ws, (req, _c, agent) => {
+      if (agent !== 'planner') return undefined;
+      asked.push(JSON.stringify(req.messages));
+      if (asked.length === 1) return planReply(3, 3); // scopes all over the shop
+      const reply = planReply(3, 3);
+      if (reply.kind === 'message') {
+        for (const b of reply.content) {
+          if (b.type !== 'tool_use') continue;
+          const plan = b.input as { domains: Array<{ workers: Array<{ scope: string[] }> }> };
+          for (const d of plan.domains) for (const w of d.workers) w.scope = ['src/api/orders.js'];
+        }
+      }
+      return reply;
+    });
+    const run = await orchestrator(fake).plan({ task: 'Audit the API', focus: ['src/api'] });
+    await run.ledger.close();
+    expect(asked).toHaveLength(2);
+    expect(asked[0]).toMatch(/Focus only on: src\/api/);
+    expect(asked[1]).toMatch(/has scope \\"src\/auth\/session\.js\\", outside the focus \(src\/api\)/);
+    expect(run.plan.focus).toEqual(['src/api']);
+    expect(run.ledger.agents.filter((a) => a.role === 'worker').every((a) => a.scope.every((s) => s.startsWith('src/api/')))).toBe(true);
+  });
+
+  it('keeps runs out of git status with the output root\'s own .gitignore, unless trackRunsInGit', async () => {
+    const ws = makeWorkspace();
+    execFileSync('git', ['init', '-q'], { cwd: ws });
+    fake = await startFake(ws, (_r, _c, agent) => (agent === 'planner' ? planReply(3, 3) : undefined));
+    const run = await orchestrator(fake).plan({ task: 'Audit' });
+    await run.ledger.close();
+    expect(readFileSync(path.join(ws, '.orchestration/.gitignore'), 'utf8')).toMatch(/^\*$/m);
+    expect(execFileSync('git', ['status', '--porcelain', '--untracked-files=all'], { cwd: ws, encoding: 'utf8' })).not.toMatch(/\.orchestration/);
+
+    const tracked = makeWorkspace();
+    execFileSync('git', ['init', '-q'], { cwd: tracked });
+    await fake.close();
+    fake = await startFake(tracked, (_r, _c, agent) => (agent === 'planner' ? planReply(3, 3) : undefined));
+    const run2 = await orchestrator(fake, { trackRunsInGit: true }).plan({ task: 'Audit' });
+    await run2.ledger.close();
+    expect(existsSync(path.join(tracked, '.orchestration/.gitignore'))).toBe(false);
+    expect(execFileSync('git', ['status', '--porcelain', '--untracked-files=all'], { cwd: tracked, encoding: 'utf8' })).toMatch(/\.orchestration\/.*plan\.json/);
   });
 
   it('refuses an empty task before any request', async () => {

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { endsWithSentinel } from '../../src/engine/files';
-import { forgetfulWorker, makeWorkspace, orchestrator, planReply, readJson, startFake, type Fake } from './harness';
+import { expectTotalsMatchAgents, forgetfulWorker, makeWorkspace, orchestrator, planReply, readJson, startFake, type Fake } from './harness';
 import type { LedgerSnapshot } from '../../src/engine/types';
 
 let fake: Fake | undefined;
@@ -42,10 +42,11 @@ describe('a 30-worker run end to end', () => {
     expect(s.maxInFlightByModel['claude-sonnet-5-5'] ?? 0).toBeLessThanOrEqual(8);
     expect(s.maxInFlight).toBeGreaterThanOrEqual(6); // it really ran in parallel
 
-    // Accounting from the API's usage: totals add up to the per-agent figures.
-    const sum = snap.agents.reduce((n, a) => n + a.usage.input + a.usage.cacheRead + a.usage.cacheWrite, 0);
+    // Accounting from the API's usage: the planner is an agent, and the totals are the sum over agents.
     const t = snap.totals;
-    expect(t.usage.input + t.usage.cacheRead + t.usage.cacheWrite).toBeGreaterThan(sum); // planner counts too
+    expect(snap.agents.find((a) => a.role === 'planner')).toMatchObject({ status: 'completed', requests: 1 });
+    expect(snap.agents.find((a) => a.role === 'planner')!.usage.input).toBeGreaterThan(0);
+    expectTotalsMatchAgents(snap);
     expect(t.usage.cacheRead).toBeGreaterThan(0);
     expect(t.costUsd).toBeGreaterThan(0);
     expect(snap.agents.every((a) => a.modelReported === a.modelRequested)).toBe(true);
@@ -114,13 +115,23 @@ describe('run policy', () => {
     const outcome = await run.execute();
     await run.ledger.close();
     expect(outcome.status).toBe('partial');
-    expect(outcome.reason).toBe('3 workers failed; no new workers were started after that');
+    expect(outcome.reason).toBe('3 agents failed; no new ones were started after that');
     const statuses = Object.fromEntries(run.ledger.agents.map((a) => [a.id, a.status]));
     expect(statuses).toMatchObject({ a1: 'failed', a2: 'failed', a3: 'failed', a4: 'skipped', b1: 'skipped', c4: 'skipped' });
-    expect(run.ledger.get('a4')!.error).toBe('not started: 3 workers failed (limit 3)');
+    expect(run.ledger.get('a4')!.error).toBe('not started: 3 agents failed (limit 3)');
     expect(outcome.gaps.map((g) => g.agentId)).toContain('a4');
     // coordinators still synthesise what exists, naming the failed workers
     expect(statuses['coord-a']).toBe('completed');
+    // summary.md, the file users read first, names every gap whatever the model wrote, before the sentinel
+    const summary = readFileSync(path.join(run.dir, 'summary.md'), 'utf8');
+    const gapsAt = summary.indexOf('## Gaps');
+    expect(gapsAt).toBeGreaterThan(0);
+    expect(summary.match(/^## Gaps$/gm)).toHaveLength(1);
+    expect(endsWithSentinel(summary)).toBe(true);
+    for (const g of outcome.gaps) expect(summary.slice(gapsAt)).toContain(`**${g.agentId}** — ${g.reason}`);
+    // a failed worker's unfinished file exists and is linked; a skipped worker's file was never written and is not
+    expect(summary).toContain('[workers/a1.md](workers/a1.md)');
+    expect(summary).toContain('workers/a4.md (not written)');
   });
 
   it('a cost cap stops dispatch and ends the run partial with the reason', async () => {

@@ -2,7 +2,7 @@
  * Integration harness: the real engine and the real SDK over HTTP against the fake Messages API
  * server on 127.0.0.1, answered by the simulated model unless a test's fault says otherwise.
  */
-import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { AnthropicModelClient } from '../../src/engine/model/anthropic';
@@ -12,16 +12,53 @@ import { simulate } from '../../src/simulator/brain';
 import { field, promptText, roleOf } from '../../src/simulator/conversation';
 import { startMessagesServer, type MessagesServer, type MessagesServerOptions } from '../../src/simulator/server';
 import type { HandlerContext, ParsedRequest, Reply } from '../../src/simulator/types';
+import type { LedgerSnapshot } from '../../src/engine/types';
 
 export const ROOT = path.resolve(__dirname, '../..');
 export const PROMPTS = path.join(ROOT, 'prompts');
 export const CLI = path.join(ROOT, 'dist/cli.js');
 
+/** Workspaces the current test made; setup.ts checks every run in them after each test. */
+export const workspacesOfThisTest = new Set<string>();
+
 /** A fresh copy of the example workspace (it has a .env that agents must never read). */
 export function makeWorkspace(): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'orch-ws-'));
   cpSync(path.join(ROOT, 'examples/demo-shop'), dir, { recursive: true, filter: (src) => !src.includes('.orchestration') });
+  workspacesOfThisTest.add(dir);
   return dir;
+}
+
+/**
+ * The accounting invariant: every request belongs to an agent (the planner included), so the
+ * run's totals are exactly the sum over its agents. Throws with the difference.
+ */
+export function expectTotalsMatchAgents(snap: LedgerSnapshot): void {
+  const sum = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, costUsd: 0, requests: 0, toolCalls: 0 };
+  for (const a of snap.agents) {
+    sum.input += a.usage.input; sum.output += a.usage.output; sum.cacheRead += a.usage.cacheRead; sum.cacheWrite += a.usage.cacheWrite;
+    sum.costUsd += a.costUsd; sum.requests += a.requests; sum.toolCalls += a.toolCalls;
+  }
+  const t = snap.totals;
+  const totals = { ...t.usage, costUsd: t.costUsd, requests: t.requests, toolCalls: t.toolCalls };
+  const off = Object.entries(sum).filter(([k, v]) => Math.abs(v - totals[k as keyof typeof totals]) > (k === 'costUsd' ? 1e-9 : 0));
+  if (off.length) {
+    throw new Error(`Run ${snap.runId}: totals ≠ sum over agents for ${off.map(([k, v]) => `${k} (totals ${totals[k as keyof typeof totals]}, agents ${v})`).join(', ')}`);
+  }
+}
+
+/** Checks the invariant on every run's ledger.json under a workspace's output root. */
+export function expectTotalsMatchAgentsIn(workspace: string, outputRoot = '.orchestration'): number {
+  const root = path.join(workspace, outputRoot);
+  if (!existsSync(root)) return 0;
+  let checked = 0;
+  for (const name of readdirSync(root)) {
+    const file = path.join(root, name, 'ledger.json');
+    if (!existsSync(file)) continue;
+    expectTotalsMatchAgents(JSON.parse(readFileSync(file, 'utf8')) as LedgerSnapshot);
+    checked++;
+  }
+  return checked;
 }
 
 /** Which agent sent a request: planner, final, a worker id (a1) or a coordinator id (coord-a). */
@@ -90,7 +127,7 @@ export function planReply(domains: number, workers: number, tiers: Array<'haiku'
       };
     }),
   };
-  return { kind: 'message', content: [{ type: 'tool_use', name: 'submit_plan', input: plan }] };
+  return { kind: 'message', content: [{ type: 'tool_use', name: 'plan_fan_out', input: plan }] };
 }
 
 /** A worker reply that writes its file without the sentinel and says it is done. */

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { validatePlan } from '../../src/engine/patterns/fan-out/plan';
+import { checkFanOut as validatePlan } from '../unit/planFixtures';
 import { simulatedHandler } from '../../src/simulator/brain';
 import { startSimulator } from '../../src/simulator/index';
 import { startMessagesServer, type MessagesServer } from '../../src/simulator/server';
@@ -15,7 +15,8 @@ const PROMPTS = join(__dirname, '../../prompts');
 const bounds = { domains: { min: 3, max: 5 }, workersPerDomain: { min: 3, max: 8 } };
 
 function render(name: string, vars: Record<string, string>): string {
-  return readFileSync(join(PROMPTS, `${name}.md`), 'utf8').replace(/\{\{(\w+)\}\}/g, (_, k: string) => vars[k] ?? '');
+  const shared = join(PROMPTS, `${name}.md`);
+  return readFileSync(existsSync(shared) ? shared : join(PROMPTS, 'fan-out', `${name}.md`), 'utf8').replace(/\{\{(\w+)\}\}/g, (_, k: string) => vars[k] ?? '');
 }
 
 function makeWorkspace(files: Record<string, string>): string {
@@ -72,7 +73,7 @@ const FILES: Record<string, string> = {
   '.env': 'SECRET=1\n',
 };
 
-const planTool: Tool = { name: 'submit_plan', description: 'Submit the plan.', input_schema: { type: 'object' } };
+const planTool: Tool = { name: 'plan_fan_out', description: 'Submit the plan.', input_schema: { type: 'object' } };
 const agentTools: Tool[] = ['list_files', 'read_file', 'search', 'write_output'].map((name) => ({ name, description: name, input_schema: { type: 'object' } }));
 
 let root: string;
@@ -92,14 +93,14 @@ async function plan(workspace: string, task: string, feedback = ''): Promise<unk
   const msg = await client.messages.create({
     model: 'claude-opus-5-5',
     max_tokens: 8192,
-    system: [{ type: 'text', text: render('planner', { minDomains: '3', maxDomains: '5', minWorkers: '3', maxWorkers: '8' }) }],
+    system: [{ type: 'text', text: render('planner', { patternGuide: 'Split the task into 3–5 domains. Each domain has 3–8 workers.', submitHow: 'the plan_fan_out tool' }) }],
     messages: [{ role: 'user', content: render('planner-user', { task, focus: '', overview: overview(workspace), feedback }) }],
     tools: [planTool],
-    tool_choice: { type: 'tool', name: 'submit_plan' },
+    tool_choice: { type: 'tool', name: 'plan_fan_out' },
   });
   expect(msg.stop_reason).toBe('tool_use');
   const use = msg.content.find((b): b is ToolUseBlock => b.type === 'tool_use');
-  expect(use?.name).toBe('submit_plan');
+  expect(use?.name).toBe('plan_fan_out');
   return use?.input;
 }
 

@@ -8,6 +8,7 @@ import { parseConfig } from '../../src/engine/config';
 import { endsWithSentinel } from '../../src/engine/files';
 import { Orchestrator } from '../../src/engine/orchestrator';
 import { startSimulator, type Simulator } from '../../src/simulator/index';
+import { workspacesOfThisTest } from './harness';
 
 const ROOT = join(__dirname, '../..');
 let ws: string;
@@ -15,6 +16,7 @@ let sim: Simulator;
 beforeAll(async () => {
   ws = mkdtempSync(join(tmpdir(), 'sim-run-'));
   cpSync(join(ROOT, 'examples/demo-shop'), ws, { recursive: true, filter: (src) => !src.includes('.orchestration') });
+  workspacesOfThisTest.add(ws);
   sim = await startSimulator({ workspace: ws });
 });
 afterAll(async () => {

@@ -4,19 +4,19 @@
  */
 import Anthropic from '@anthropic-ai/sdk';
 import type { ContentBlockParam, MessageParam, Tool } from '@anthropic-ai/sdk/resources/messages';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { endsWithSentinel } from '../../src/engine/files';
-import { validatePlan } from '../../src/engine/patterns/fan-out/plan';
+import { checkFanOut as validatePlan } from '../unit/planFixtures';
 import { executeTool, toolDefinitions, type ToolContext } from '../../src/engine/tools/tools';
 import { scopeExists, workspaceOverview } from '../../src/engine/plan/workspace';
 import { startSimulator, type Simulator } from '../../src/simulator/index';
 
 const PROMPTS = join(__dirname, '../../prompts');
 const render = (name: string, vars: Record<string, string | number>) =>
-  readFileSync(join(PROMPTS, `${name}.md`), 'utf8').replace(/\{\{(\w+)\}\}/g, (_, k: string) => String(vars[k] ?? ''));
+  readFileSync(existsSync(join(PROMPTS, `${name}.md`)) ? join(PROMPTS, `${name}.md`) : join(PROMPTS, 'fan-out', `${name}.md`), 'utf8').replace(/\{\{(\w+)\}\}/g, (_, k: string) => String(vars[k] ?? ''));
 
 const OUT = '.orchestration';
 let ws: string;
@@ -70,14 +70,14 @@ async function drive(system: string, user: string, ctx: ToolContext): Promise<st
   throw new Error('agent did not finish in 10 turns');
 }
 
-/** A planner request as the engine renders it, with the forced submit_plan tool. */
+/** A planner request as the engine renders it, with the forced plan_fan_out tool. */
 function askPlanner(task: string, focus: string, overview: string) {
   return client.messages.create({
     model: 'claude-sonnet-5-5', max_tokens: 8192,
-    system: render('planner', { minDomains: 3, maxDomains: 5, minWorkers: 3, maxWorkers: 8 }),
+    system: render('planner', { patternGuide: 'Split the task into 3–5 domains. Each domain has 3–8 workers.', submitHow: 'the plan_fan_out tool' }),
     messages: [{ role: 'user', content: render('planner-user', { task, focus, overview, feedback: '' }) }],
-    tools: [{ name: 'submit_plan', description: 'Submit the plan.', input_schema: { type: 'object' } }],
-    tool_choice: { type: 'tool', name: 'submit_plan' },
+    tools: [{ name: 'plan_fan_out', description: 'Submit the plan.', input_schema: { type: 'object' } }],
+    tool_choice: { type: 'tool', name: 'plan_fan_out' },
   });
 }
 

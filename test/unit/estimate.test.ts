@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/engine/config';
 import { estimateRun } from '../../src/engine/ledger/estimate';
-import { compileTieredFanOut } from '../../src/engine/patterns/fan-out/compile';
-import type { Plan } from '../../src/engine/patterns/fan-out/plan';
+import { fanOut } from '../../src/engine/patterns/fan-out';
+import { compileFanOut } from '../../src/engine/patterns/fan-out/compile';
+import { asStored, type PlanInput as Plan } from './planFixtures';
 import type { Tier } from '../../src/engine/types';
 
 function plan(workersPerDomain: number[], tier: Tier = 'sonnet'): Plan {
@@ -17,7 +18,7 @@ function plan(workersPerDomain: number[], tier: Tier = 'sonnet'): Plan {
 
 function estimate(p: Plan, config: Record<string, unknown> = {}) {
   const c = parseConfig(config);
-  return estimateRun(compileTieredFanOut(p, c), c);
+  return estimateRun(compileFanOut(asStored(p), c).agents, c, fanOut);
 }
 
 describe('estimateRun', () => {
@@ -40,8 +41,8 @@ describe('estimateRun', () => {
 
   it('grows a coordinator with the number of worker reports it reads', () => {
     const c = parseConfig({});
-    const coordinator = compileTieredFanOut(plan([8]), c).find((a) => a.role === 'coordinator')!;
-    const reads = (n: number) => estimateRun([{ ...coordinator, dependsOn: coordinator.dependsOn.slice(0, n) }], c);
+    const coordinator = compileFanOut(asStored(plan([8])), c).agents.find((a) => a.role === 'coordinator')!;
+    const reads = (n: number) => estimateRun([{ ...coordinator, dependsOn: coordinator.dependsOn.slice(0, n) }], c, fanOut);
     expect(reads(8).tokensLow).toBeGreaterThan(reads(2).tokensLow);
     expect(reads(8).tokensHigh).toBeGreaterThan(reads(2).tokensHigh);
   });

@@ -3,9 +3,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { Ledger, PLANNER_ID } from '../../src/engine/ledger/ledger';
-import { compileTieredFanOut } from '../../src/engine/patterns/fan-out/compile';
+import { compileFanOut } from '../../src/engine/patterns/fan-out/compile';
+import { agentRecord } from '../../src/engine/patterns/pattern';
 import { parseConfig } from '../../src/engine/config';
-import type { Plan } from '../../src/engine/patterns/fan-out/plan';
+import { asStored, type PlanInput as Plan } from './planFixtures';
 import type { EngineEvent } from '../../src/engine/types';
 
 const config = parseConfig({});
@@ -19,8 +20,10 @@ const plan: Plan = {
 let dir: string;
 
 async function fresh(interval = 10_000): Promise<Ledger> {
-  const l = Ledger.create(dir, { runId: '20260101-000000-abcd', task: 't', workspace: dir, simulated: false }, { snapshotIntervalMs: interval });
-  l.setPlanned(compileTieredFanOut(plan, config), { tokensLow: 1, tokensHigh: 2, costLowUsd: 0, costHighUsd: 0 });
+  const planner = agentRecord(config, { id: PLANNER_ID, role: 'planner', domain: null, tier: 'sonnet', task: 'Plan', scope: [], dependsOn: [], outputFile: 'plan.json' });
+  const l = Ledger.create(dir, { runId: '20260101-000000-abcd', task: 't', workspace: dir, simulated: false }, [planner], { snapshotIntervalMs: interval });
+  const { agents, groups } = compileFanOut(asStored(plan), config);
+  l.setPlanned(agents, { tokensLow: 1, tokensHigh: 2, costLowUsd: 0, costHighUsd: 0 }, { pattern: 'fan-out', patternReason: '', groups });
   return l;
 }
 
@@ -29,11 +32,11 @@ beforeEach(async () => { dir = await fs.mkdtemp(path.join(os.tmpdir(), 'ledger-'
 describe('ledger', () => {
   it('compiles workers, one coordinator per domain and a final step with dependencies', async () => {
     const l = await fresh();
-    expect(l.agents.map((a) => a.id)).toEqual(['a1', 'a2', 'coord-a', 'final']);
+    expect(l.agents.map((a) => a.id)).toEqual(['planner', 'a1', 'a2', 'coord-a', 'final']);
     expect(l.get('coord-a')!.dependsOn).toEqual(['a1', 'a2']);
     expect(l.get('final')!.dependsOn).toEqual(['coord-a']);
     expect(l.get('a2')!.modelRequested).toBe('claude-opus-5-5');
-    expect(l.totals.agentsByStatus.pending).toBe(4);
+    expect(l.totals.agentsByStatus.pending).toBe(5);
   });
 
   it('follows the state machine and refuses illegal transitions', async () => {
@@ -44,7 +47,7 @@ describe('ledger', () => {
     l.transition('a1', 'completed');
     expect(() => l.transition('a1', 'running')).toThrow(/illegal transition completed → running/);
     expect(() => l.transition('a2', 'completed')).toThrow(/pending → completed/);
-    expect(l.totals.agentsByStatus).toMatchObject({ completed: 1, pending: 3, running: 0 });
+    expect(l.totals.agentsByStatus).toMatchObject({ completed: 1, pending: 4, running: 0 });
     expect(l.get('a1')!.startedAt).not.toBeNull();
     expect(l.get('a1')!.endedAt).not.toBeNull();
   });

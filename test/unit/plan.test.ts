@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validatePlan, type Plan } from '../../src/engine/patterns/fan-out/plan';
+import { asStored, checkFanOut as validatePlan, type PlanInput as Plan } from './planFixtures';
 
 const bounds = { domains: { min: 3, max: 5 }, workersPerDomain: { min: 3, max: 8 } };
 const exists = (p: string): boolean => ['src', 'docs', 'src/a.ts', 'lib'].includes(p);
@@ -19,7 +19,7 @@ function plan(domains = 3, workers = 3): Plan {
 
 describe('plan validation', () => {
   it('accepts a plan inside the bounds whose scopes exist', () => {
-    expect(validatePlan(plan(), bounds, exists)).toEqual({ ok: true, plan: plan() });
+    expect(validatePlan(plan(), bounds, exists)).toEqual({ ok: true, plan: asStored(plan()) });
   });
 
   it('names the count when there are too many domains', () => {

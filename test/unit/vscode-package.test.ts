@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 
 const root = path.join(__dirname, '../..');
 const vsce = process.env.VSCE ?? path.join(root, 'node_modules', '.bin', 'vsce');
-const ALLOWED = /^(dist\/(extension|webview)\.js|media\/[\w.-]+\.(svg|png|css)|prompts\/[\w-]+\.md|README\.md|CHANGELOG\.md|LICENSE|package\.json)$/;
+const ALLOWED = /^(dist\/(extension|webview)\.js|media\/[\w.-]+\.(svg|png|css)|prompts\/([\w-]+\/)?[\w-]+\.md|README\.md|CHANGELOG\.md|LICENSE|package\.json)$/;
 
 describe.skipIf(!existsSync(vsce))('packaged extension', () => {
   it('lists only the bundles, media, prompts, docs and the manifest', () => {

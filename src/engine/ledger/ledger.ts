@@ -5,13 +5,13 @@ import { writeFileAtomic } from '../files';
 import {
   AGENT_STATUSES, addUsage, FINISHED_RUN_STATUSES, SETTLED_STATUSES, ZERO_USAGE,
   type AgentRecord, type AgentStatus, type CostEstimate, type Disposable, type EngineEvent, type EngineEventInput,
-  type Gap, type LedgerSnapshot, type RunStatus, type RunTotals, type Usage,
+  type AgentGroup, type Gap, type LedgerSnapshot, type PatternName, type RunStatus, type RunTotals, type Usage,
 } from '../types';
 
 /** Snapshot write budget: a snapshot of N bytes waits at least N / this many ms after the last. */
 const SNAPSHOT_BYTES_PER_MS = 500;
 
-/** Usage recorded under this id counts in the run totals but belongs to no agent. */
+/** The id of every run's planner record: planning is an agent, so its cost is in the sum over agents. */
 export const PLANNER_ID = 'planner';
 
 /** Which agent transitions are legal. Anything else is an engine bug and throws. */
@@ -74,12 +74,16 @@ export class Ledger {
     this.rebuildIndex();
   }
 
-  /** A fresh ledger for a run that is about to be planned. */
-  static create(dir: string, init: { runId: string; task: string; workspace: string; simulated: boolean }, opts: LedgerOptions = {}): Ledger {
+  /** A fresh ledger for a run that is about to be planned; `agents` holds its planner record. */
+  static create(
+    dir: string, init: { runId: string; task: string; workspace: string; simulated: boolean }, agents: AgentRecord[], opts: LedgerOptions = {},
+  ): Ledger {
     const t = new Date((opts.now ?? Date.now)()).toISOString();
+    const totals = emptyTotals();
+    for (const a of agents) totals.agentsByStatus[a.status]++;
     return new Ledger(dir, {
       version: 1, ...init, status: 'planning', reason: null, createdAt: t, updatedAt: t,
-      startedAt: null, endedAt: null, pid: process.pid, estimate: null, gaps: [], agents: [], totals: emptyTotals(),
+      startedAt: null, endedAt: null, pid: process.pid, estimate: null, gaps: [], agents, totals,
     }, opts);
   }
 
@@ -102,6 +106,7 @@ export class Ledger {
   get totals(): Readonly<RunTotals> { return this.state.totals; }
   get gaps(): readonly Gap[] { return this.state.gaps; }
   get estimate(): Readonly<CostEstimate> | null { return this.state.estimate; }
+  get groups(): readonly AgentGroup[] { return this.state.groups ?? []; }
 
   get(id: string): AgentRecord | undefined {
     return this.byId.get(id);
@@ -147,26 +152,26 @@ export class Ledger {
     this.emit({ type: 'agent', id, status, attempt: a.attempts, error: null });
   }
 
-  /** Installs the planned agents (once, when planning succeeds). */
-  setPlanned(agents: AgentRecord[], estimate: CostEstimate): void {
-    this.state.agents = agents;
+  /**
+   * Installs the planned agents after the records already there (the planner), once, when
+   * planning succeeds, with the pattern's shape for the views.
+   */
+  setPlanned(agents: AgentRecord[], estimate: CostEstimate, shape: { pattern: PatternName; patternReason: string; groups: AgentGroup[] }): void {
+    this.state.agents.push(...agents);
     this.state.estimate = estimate;
-    const counts = emptyTotals().agentsByStatus;
-    for (const a of agents) counts[a.status]++;
-    this.state.totals.agentsByStatus = counts;
+    Object.assign(this.state, shape);
+    for (const a of agents) this.state.totals.agentsByStatus[a.status]++;
     this.rebuildIndex();
     this.scheduleSnapshot();
   }
 
-  /** Records one response's usage. `PLANNER_ID` counts in the totals without an agent record. */
+  /** Records one response's usage on its agent and in the run totals: every request belongs to an agent. */
   addUsage(id: string, model: string, usage: Usage, costUsd: number): void {
-    if (id !== PLANNER_ID) {
-      const a = this.must(id);
-      a.usage = addUsage(a.usage, usage);
-      a.costUsd += costUsd;
-      a.requests++;
-      a.modelReported = model;
-    }
+    const a = this.must(id);
+    a.usage = addUsage(a.usage, usage);
+    a.costUsd += costUsd;
+    a.requests++;
+    a.modelReported = model;
     const tot = this.state.totals;
     tot.usage = addUsage(tot.usage, usage);
     tot.costUsd += costUsd;

@@ -28,7 +28,7 @@ export interface ModelRequest {
   system: Array<{ type: 'text'; text: string; cache_control?: CacheControl }>;
   messages: ChatMessage[];
   tools?: ToolDefinition[];
-  toolChoice?: { type: 'auto' } | { type: 'tool'; name: string };
+  toolChoice?: { type: 'auto' } | { type: 'any' } | { type: 'tool'; name: string };
   maxTokens: number;
   signal: AbortSignal;
   timeoutMs: number;

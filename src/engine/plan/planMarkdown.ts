@@ -1,29 +1,28 @@
-import type { Plan } from '../patterns/fan-out/plan';
-import type { AgentRecord, CostEstimate } from '../types';
+import { SENTINEL, type AgentRecord, type LedgerSnapshot } from '../types';
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\s+/g, ' ').trim();
 
-/** plan.md: the plan as a human table, with a box ticked for each agent that completed. */
-export function renderPlanMarkdown(plan: Plan, agents: readonly AgentRecord[], estimate: Readonly<CostEstimate> | null): string {
-  const byId = new Map(agents.map((a) => [a.id, a]));
-  const box = (id: string): string => (byId.get(id)?.status === 'completed' ? '[x]' : '[ ]');
-  const lines = [`# Plan: ${cell(plan.task)}`, ''];
-  if (plan.summary) lines.push(plan.summary, '');
-  if (estimate) {
-    lines.push(`Estimate: ${fmtTokens(estimate.tokensLow)}–${fmtTokens(estimate.tokensHigh)} tokens, `
-      + `$${estimate.costLowUsd.toFixed(2)}–$${estimate.costHighUsd.toFixed(2)}`, '');
+/**
+ * plan.md, the planner's output file (so it ends with the sentinel like every finished agent's):
+ * the plan as a human table, whatever its pattern: agents in their groups' order (run-level
+ * agents such as the final step last), with a box ticked for each agent that completed. The planner's
+ * own record is the header, not a row: it ran before the plan existed.
+ */
+export function renderPlanMarkdown(s: Pick<LedgerSnapshot, 'task' | 'pattern' | 'patternReason' | 'groups' | 'agents' | 'estimate'>): string {
+  const lines = [`# Plan: ${cell(s.task)}`, ''];
+  lines.push(`Pattern: **${s.pattern ?? 'fan-out'}**${s.patternReason ? ` — ${s.patternReason}` : ''}`, '');
+  const e = s.estimate;
+  if (e) {
+    lines.push(`Estimate: ${fmtTokens(e.tokensLow)}–${fmtTokens(e.tokensHigh)} tokens, $${e.costLowUsd.toFixed(2)}–$${e.costHighUsd.toFixed(2)}`, '');
   }
-  lines.push('| done | domain | worker | task | tier → model | output |', '| --- | --- | --- | --- | --- | --- |');
-  for (const d of plan.domains) {
-    for (const w of d.workers) {
-      const a = byId.get(w.id);
-      lines.push(`| ${box(w.id)} | ${d.id}: ${cell(d.name)} | ${w.id} | ${cell(w.task)} | ${w.tier} → ${a?.modelRequested ?? '?'} | ${a?.outputFile ?? ''} |`);
-    }
-    const c = agents.find((a) => a.role === 'coordinator' && a.domain === d.id);
-    if (c) lines.push(`| ${box(c.id)} | ${d.id}: ${cell(d.name)} | ${c.id} | coordinator | ${c.tier} → ${c.modelRequested} | ${c.outputFile} |`);
-  }
-  const f = agents.find((a) => a.role === 'final');
-  if (f) lines.push(`| ${box(f.id)} | — | final | final synthesis | ${f.tier} → ${f.modelRequested} | ${f.outputFile} |`);
+  lines.push('| done | group | agent | role | task | tier → model | output |', '| --- | --- | --- | --- | --- | --- | --- |');
+  const label = new Map((s.groups ?? []).map((g) => [g.id, `${g.id}: ${cell(g.label)}`]));
+  const row = (a: AgentRecord): string =>
+    `| ${a.status === 'completed' ? '[x]' : '[ ]'} | ${a.domain ? label.get(a.domain) ?? a.domain : '—'} | ${a.id} | ${a.role} | ${cell(a.task)} | ${a.tier} → ${a.modelRequested} | ${a.outputFile} |`;
+  const agents = s.agents.filter((a) => a.role !== 'planner');
+  for (const g of s.groups ?? []) for (const a of agents) if (a.domain === g.id) lines.push(row(a));
+  for (const a of agents) if (!a.domain || !label.has(a.domain)) lines.push(row(a));
+  lines.push('', SENTINEL);
   return lines.join('\n') + '\n';
 }
 

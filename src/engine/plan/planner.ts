@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { Config } from '../config';
-import type { ModelRequest } from '../model/client';
-import { PlanSchema, validatePlan, type Plan } from '../patterns/fan-out/plan';
+import type { ModelRequest, ToolDefinition } from '../model/client';
+import type { PlanningContext } from '../patterns/pattern';
+import { PATTERNS, patternNamed, validatePlan, type AnyPattern, type AnyPlan, type PatternChoice } from '../patterns/registry';
 import type { Prompts } from '../prompts';
 import type { RequestPolicy } from '../model/requests';
 import type { Usage } from '../types';
@@ -18,59 +19,101 @@ export interface PlannerDeps {
   prompts: Prompts;
   policy: RequestPolicy;
   scopeExists(p: string): boolean;
+  /** Every response's usage, so the planner's record in the ledger holds what planning cost. */
   onUsage(model: string, usage: Usage): void;
 }
 
-const SUBMIT_PLAN = 'submit_plan';
+export interface PlanRequest {
+  task: string;
+  overview: string;
+  focus: string[];
+  /** A pattern by name, or `auto` to let the planner choose with the decision tree. */
+  pattern: PatternChoice;
+}
 
-/** JSON schema of the plan for the forced tool; built once from the same zod schema that validates. */
-const planInputSchema = z.toJSONSchema(PlanSchema, { target: 'draft-7', io: 'input' }) as Record<string, unknown>;
-delete planInputSchema.$schema;
+/** The tool through which the planner submits a plan of one pattern: `plan_fan_out`, `plan_pipeline`, … */
+export const planToolName = (pattern: AnyPattern): string => `plan_${pattern.name.replace(/-/g, '_')}`;
+
+const ReasonSchema = z.object({
+  reason: z.string().trim().min(1).max(600).describe('Why this pattern fits the task, in one sentence.'),
+});
+
+/** The forced tool of each pattern; its schema is built once from the zod schema that validates. */
+const toolCache = new Map<string, ToolDefinition>();
+function planTool(pattern: AnyPattern): ToolDefinition {
+  let tool = toolCache.get(pattern.name);
+  if (!tool) {
+    const schema = z.toJSONSchema(pattern.submitSchema.extend(ReasonSchema.shape), { target: 'draft-7', io: 'input' }) as Record<string, unknown>;
+    delete schema.$schema;
+    tool = { name: planToolName(pattern), description: `Submit a ${pattern.name} plan: for ${pattern.whenToUse}.`, input_schema: schema };
+    toolCache.set(pattern.name, tool);
+  }
+  return tool;
+}
+
+/** The pattern-specific part of the planner's system prompt: one pattern's rules, or the decision tree. */
+function patternGuide(candidates: readonly AnyPattern[], config: Config): string {
+  if (candidates.length === 1) return `# Pattern: ${candidates[0]!.name}\n${candidates[0]!.plannerInstructions(config)}`;
+  const tree = candidates.map((p) => `- ${p.name} (${planToolName(p)}): ${p.whenToUse}`).join('\n');
+  const rules = candidates.map((p) => `## ${p.name}\n${p.plannerInstructions(config)}`).join('\n\n');
+  return `# Choosing a pattern\nPick the one pattern that fits the task best, and say why in \`reason\` (one sentence):\n${tree}\n\n# Rules of each pattern\n${rules}`;
+}
 
 /**
- * Asks the planner model for a plan through a forced tool call, validates it against the schema,
- * the configured bounds and the real workspace, and re-asks with the validation errors up to
- * `planRetries` times. Fails with every error of the last attempt, so the user sees what was wrong.
+ * Asks the planner model for a plan through a forced tool call (one tool per candidate pattern;
+ * in `auto` the model picks the pattern by picking the tool), validates it against the pattern's
+ * schema, the configured bounds, the focus and the real workspace, and re-asks with the
+ * validation errors up to `planRetries` times. Fails with every error of the last attempt, so the
+ * user sees what was wrong.
  */
-export async function requestPlan(
-  deps: PlannerDeps, task: string, overview: string, focus: string[], signal: AbortSignal,
-): Promise<Plan> {
+export async function requestPlan(deps: PlannerDeps, req: PlanRequest, signal: AbortSignal): Promise<{ plan: AnyPlan; pattern: AnyPattern }> {
   const { config, prompts } = deps;
+  const fixed = req.pattern === 'auto' ? null : patternNamed(req.pattern);
+  if (req.pattern !== 'auto' && !fixed) {
+    throw new PlanError(`Unknown pattern "${req.pattern}"; expected auto or one of ${PATTERNS.map((p) => p.name).join(', ')}`, []);
+  }
+  const candidates = fixed ? [fixed] : PATTERNS;
+  const tools = candidates.map(planTool);
   const system = prompts.render('planner', {
-    minDomains: config.domains.min, maxDomains: config.domains.max,
-    minWorkers: config.workersPerDomain.min, maxWorkers: config.workersPerDomain.max,
+    patternGuide: patternGuide(candidates, config),
+    submitHow: fixed ? `the \`${planToolName(fixed)}\` tool` : 'exactly one of the plan tools',
   });
+  const ctx: PlanningContext = { config, focus: req.focus, scopeExists: deps.scopeExists };
   let errors: string[] = [];
   for (let attempt = 0; attempt <= config.planRetries; attempt++) {
     const feedback = errors.length
       ? `\n# Validation errors\nYour previous plan was rejected. Fix every one of these:\n${errors.map((e) => `- ${e}`).join('\n')}\n`
       : '';
     const user = prompts.render('planner-user', {
-      task,
-      focus: focus.length ? `Focus only on: ${focus.join(', ')}\n` : '',
-      overview,
+      task: req.task,
+      focus: req.focus.length ? `Focus only on: ${req.focus.join(', ')}\n` : '',
+      overview: req.overview,
       feedback,
     });
-    const req: ModelRequest = {
+    const modelReq: ModelRequest = {
       model: config.models.sonnet,
       system: [{ type: 'text', text: system }],
       messages: [{ role: 'user', content: [{ type: 'text', text: user }] }],
-      tools: [{ name: SUBMIT_PLAN, description: 'Submit the plan for the run.', input_schema: planInputSchema }],
-      toolChoice: { type: 'tool', name: SUBMIT_PLAN },
+      tools,
+      toolChoice: fixed ? { type: 'tool', name: planToolName(fixed) } : { type: 'any' },
       maxTokens: config.maxTokensPerResponse,
       signal,
       timeoutMs: config.requestTimeoutMs,
     };
-    const res = await deps.policy.send(req, config.tierCaps.sonnet);
+    const res = await deps.policy.send(modelReq, config.tierCaps.sonnet);
     deps.onUsage(res.model, res.usage);
-    const call = res.content.find((b) => b.type === 'tool_use' && b.name === SUBMIT_PLAN);
+    const names = new Set(tools.map((t) => t.name));
+    const call = res.content.find((b) => b.type === 'tool_use' && names.has(b.name));
     if (!call || call.type !== 'tool_use') {
-      errors = [`Expected a call to ${SUBMIT_PLAN}; the model answered with ${res.content.map((b) => b.type).join(', ') || 'nothing'}`];
+      errors = [`Expected a call to ${[...names].join(' or ')}; the model answered with ${res.content.map((b) => (b.type === 'tool_use' ? `tool ${b.name}` : b.type)).join(', ') || 'nothing'}`];
       continue;
     }
-    const input = typeof call.input === 'object' && call.input !== null ? { task, ...call.input } : call.input;
-    const check = validatePlan(input, config, deps.scopeExists);
-    if (check.ok) return check.plan;
+    const pattern = candidates.find((p) => planToolName(p) === call.name)!;
+    const input = typeof call.input === 'object' && call.input !== null
+      ? { ...(call.input as Record<string, unknown>), task: req.task, pattern: pattern.name, focus: req.focus }
+      : call.input;
+    const check = validatePlan(input, ctx);
+    if (check.ok) return { plan: check.plan, pattern: check.pattern };
     errors = check.errors;
   }
   throw new PlanError(

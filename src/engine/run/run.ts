@@ -3,15 +3,19 @@ import { costOf, type Config } from '../config';
 import { fileEndsWithSentinel, writeFileAtomic } from '../files';
 import type { Ledger } from '../ledger/ledger';
 import { ModelError } from '../model/client';
-import type { Plan } from '../patterns/fan-out/plan';
+import type { AttemptResult, RoleContext, RoleSpec } from '../patterns/pattern';
+import { patternNamed, type AnyPattern, type AnyPlan } from '../patterns/registry';
 import { renderPlanMarkdown } from '../plan/planMarkdown';
 import type { Prompts } from '../prompts';
 import { RequestPolicy } from '../model/requests';
-import { attemptCoordinator, attemptFinal, attemptWorker, type AttemptResult, type RoleContext } from '../patterns/fan-out/roles';
 import { schedule, type Admission, type ScheduleNode } from './scheduler';
+import { writeSummaryGaps } from './summaryGaps';
 import { estimateTokens } from '../text';
 import type { ModelClient } from '../model/client';
-import type { AgentRecord, Clock, CostEstimate, Gap, Logger, RunStatus, RunTotals, Usage } from '../types';
+import type { AgentGroup, AgentRecord, Clock, CostEstimate, Gap, Logger, RunStatus, RunTotals, Usage } from '../types';
+
+/** The run's final synthesis, whatever the pattern: the file users read first. */
+export const SUMMARY_FILE = 'summary.md';
 
 export type ExecuteMode = 'fresh' | 'resume' | 'retry-failed';
 
@@ -34,16 +38,15 @@ export interface RunDeps {
   onActive?(runId: string, active: boolean): void;
 }
 
-const PRIORITY = { worker: 0, coordinator: 1, final: 2 } as const;
-
 /** A planned run: its plan, its ledger, and the policy that executes it. */
 export class Run {
   private controller = new AbortController();
   private userCancelled = false;
   private terminal: ModelError | null = null;
   private budgetReason: string | null = null;
-  private failedWorkers = 0;
+  private failedLeaves = 0;
   private readonly unpriced = new Set<string>();
+  readonly pattern: AnyPattern;
   /** Peak concurrency of the last execute() (for tests and the bench). */
   lastStats: { peakOverall: number; peakByTier: Record<string, number>; peakRequestsByModel: Record<string, number> } | null = null;
 
@@ -51,9 +54,27 @@ export class Run {
     private readonly deps: RunDeps,
     readonly id: string,
     readonly dir: string,
-    readonly plan: Plan,
+    readonly plan: AnyPlan,
     readonly ledger: Ledger,
-  ) {}
+  ) {
+    const pattern = patternNamed(plan.pattern);
+    if (!pattern) throw new Error(`Run ${id}: unknown pattern "${plan.pattern}"`);
+    this.pattern = pattern;
+  }
+
+  /** The pattern's groups in display order (from the ledger; older ledgers derive them from agents). */
+  get groups(): AgentGroup[] {
+    const stored = this.ledger.groups;
+    if (stored.length) return [...stored];
+    const ids: string[] = [];
+    for (const a of this.ledger.agents) if (a.domain && !ids.includes(a.domain)) ids.push(a.domain);
+    return ids.map((id) => ({ id, label: id }));
+  }
+
+  /** The role spec of an agent the pattern schedules; undefined for run-level records (the planner). */
+  private roleOf(a: AgentRecord): RoleSpec | undefined {
+    return this.pattern.roles[a.role];
+  }
 
   get estimate(): Readonly<CostEstimate> | null { return this.ledger.estimate; }
 
@@ -70,7 +91,7 @@ export class Run {
     this.userCancelled = false;
     this.terminal = null;
     this.budgetReason = null;
-    this.failedWorkers = 0;
+    this.failedLeaves = 0;
     const onExternalAbort = (): void => this.cancel();
     if (opts.signal?.aborted) this.cancel();
     opts.signal?.addEventListener('abort', onExternalAbort, { once: true });
@@ -88,9 +109,10 @@ export class Run {
         workspace: this.deps.workspace, runDir: this.dir, config, prompts: this.deps.prompts,
         policy, ledger: this.ledger, plan: this.plan, price: (m, u) => this.price(m, u),
       };
-      const nodes: ScheduleNode[] = todo.map((a) => ({
-        id: a.id, tier: a.tier, dependsOn: a.dependsOn, priority: PRIORITY[a.role], depth: PRIORITY[a.role],
-      }));
+      const nodes: ScheduleNode[] = todo.map((a) => {
+        const role = this.roleOf(a)!;
+        return { id: a.id, tier: a.tier, dependsOn: a.dependsOn, priority: role.priority, depth: role.depth };
+      });
       const stats = await schedule(nodes, {
         maxConcurrent: config.maxConcurrent,
         tierCaps: config.tierCaps,
@@ -115,7 +137,7 @@ export class Run {
 
   /** Decides which agents run in this execution; the rest stay as they are. */
   private async prepare(mode: ExecuteMode): Promise<AgentRecord[]> {
-    const agents = this.ledger.agents;
+    const agents = this.ledger.agents.filter((a) => this.roleOf(a));
     if (mode === 'fresh') {
       if (this.ledger.status !== 'awaiting-approval') {
         throw new Error(`Run ${this.id} is ${this.ledger.status}; only a run awaiting approval can start fresh (use resume)`);
@@ -124,7 +146,7 @@ export class Run {
     }
     const reset = new Set<string>();
     for (const a of agents) {
-      const finished = await fileEndsWithSentinel(path.join(this.dir, a.outputFile)) && (a.role === 'worker' || a.returned !== null);
+      const finished = await fileEndsWithSentinel(path.join(this.dir, a.outputFile)) && (this.roleOf(a)!.fileProvesDone || a.returned !== null);
       if (mode === 'resume') {
         // Completed work is judged by its file, not by the ledger: a crash can land between the two.
         if (finished) this.ledger.restore(a.id, 'completed');
@@ -134,9 +156,9 @@ export class Run {
       }
     }
     if (mode === 'retry-failed') {
-      // Everything downstream of a retried agent must run again to include its new output.
-      for (const a of agents) if (a.role === 'worker' && reset.has(a.id)) reset.add(`coord-${a.domain}`);
-      if (reset.size) reset.add('final');
+      // Everything downstream of a retried agent must run again to include its new output. Agents
+      // come in dependency order from compile, so one pass reaches every transitive dependent.
+      for (const a of agents) if (a.dependsOn.some((d) => reset.has(d))) reset.add(a.id);
     }
     for (const id of reset) this.ledger.restore(id, 'pending');
     return agents.filter((a) => reset.has(a.id));
@@ -147,8 +169,8 @@ export class Run {
     if (this.terminal) return { run: false, reason: `not started: the run stopped after ${this.terminal.message}` };
     const budget = this.overBudget();
     if (budget) return { run: false, reason: `not started: ${budget}` };
-    if (a.role === 'worker' && this.failedWorkers >= this.deps.config.maxFailedWorkers) {
-      return { run: false, reason: `not started: ${this.failedWorkers} workers failed (limit ${this.deps.config.maxFailedWorkers})` };
+    if (this.roleOf(a)?.leaf && this.failedLeaves >= this.deps.config.maxFailedWorkers) {
+      return { run: false, reason: `not started: ${this.failedLeaves} agents failed (limit ${this.deps.config.maxFailedWorkers})` };
     }
     return { run: true };
   }
@@ -181,7 +203,7 @@ export class Run {
 
   /** One agent from queued to settled, with attempts, a per-attempt timeout and verification. */
   private async runAgent(ctx: RoleContext, agent: AgentRecord, runSignal: AbortSignal): Promise<void> {
-    const attemptFn = agent.role === 'worker' ? attemptWorker : agent.role === 'coordinator' ? attemptCoordinator : attemptFinal;
+    const role = this.roleOf(agent)!;
     const maxAttempts = 1 + this.deps.config.retries;
     let previousError: string | null = null;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
@@ -190,7 +212,7 @@ export class Run {
       const signal = AbortSignal.any([runSignal, timeout]);
       let result: AttemptResult;
       try {
-        result = await attemptFn(ctx, agent, previousError, signal);
+        result = await role.attempt(ctx, agent, previousError, signal);
       } catch (err) {
         if (runSignal.aborted) {
           const why = this.terminal ? `stopped: ${this.terminal.message}` : 'cancelled';
@@ -212,7 +234,7 @@ export class Run {
         this.ledger.transition(agent.id, 'retrying', { error: result.error });
       } else {
         this.ledger.transition(agent.id, 'failed', { error: result.error });
-        if (agent.role === 'worker') this.failedWorkers++;
+        if (role.leaf) this.failedLeaves++;
         return;
       }
     }
@@ -223,24 +245,26 @@ export class Run {
     const gaps: Gap[] = agents.filter((a) => a.status !== 'completed').map((a) => ({
       agentId: a.id, outputFile: a.outputFile, reason: a.error ?? a.status,
     }));
-    const final = agents.find((a) => a.role === 'final');
+    const summary = agents.find((a) => a.outputFile === SUMMARY_FILE);
     let status: RunStatus;
     let reason: string | null = null;
     if (this.userCancelled) { status = 'cancelled'; reason = 'cancelled by the user'; }
     else if (this.terminal) { status = 'failed'; reason = `stopped on a terminal API error: ${this.terminal.message}`; }
     else if (gaps.length === 0) status = 'completed';
-    else if (final?.status === 'completed' || agents.some((a) => a.role === 'worker' && a.status === 'completed')) {
+    else if (summary?.status === 'completed' || agents.some((a) => this.roleOf(a)?.leaf && a.status === 'completed')) {
       status = 'partial';
-      reason = this.budgetReason ?? (this.failedWorkers >= this.deps.config.maxFailedWorkers
-        ? `${this.failedWorkers} workers failed; no new workers were started after that`
+      reason = this.budgetReason ?? (this.failedLeaves >= this.deps.config.maxFailedWorkers
+        ? `${this.failedLeaves} agents failed; no new ones were started after that`
         : `${gaps.length} agent(s) did not complete`);
     } else { status = 'failed'; reason = `no agent completed (${gaps[0]?.reason ?? 'unknown'})`; }
     this.ledger.setGaps(gaps);
     this.ledger.patchTotals({ wallMs });
     this.ledger.setRunStatus(status, reason);
-    await writeFileAtomic(path.join(this.dir, 'plan.md'), renderPlanMarkdown(this.plan, agents, this.ledger.estimate));
+    // summary.md is the file users read first: it names every gap, whatever the model wrote.
+    await writeSummaryGaps(path.join(this.dir, SUMMARY_FILE), gaps, summary?.status === 'completed', reason);
+    await writeFileAtomic(path.join(this.dir, 'plan.md'), renderPlanMarkdown(this.ledger.snapshot()));
     await this.ledger.flush();
-    const summaryPath = final?.status === 'completed' ? path.join(this.dir, final.outputFile) : null;
+    const summaryPath = summary?.status === 'completed' ? path.join(this.dir, summary.outputFile) : null;
     return { status, reason, gaps, summaryPath, totals: structuredClone(this.ledger.totals) };
   }
 

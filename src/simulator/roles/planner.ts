@@ -96,9 +96,10 @@ export function planReply(req: ParsedRequest, workspaceRoot: string): Reply {
     kind: 'message',
     content: [{
       type: 'tool_use',
-      name: req.toolChoice?.type === 'tool' ? req.toolChoice.name : 'submit_plan',
+      name: req.toolChoice?.type === 'tool' ? req.toolChoice.name : 'plan_fan_out',
       input: {
         task,
+        reason: `The ${kind} task splits into independent parts of the workspace, so fan-out fits.`,
         summary: `Simulated plan (${kind}): ${domains.length} domains and ${workers} workers over ${nameOf(roots.map((r) => r.path))}.`,
         domains,
       },

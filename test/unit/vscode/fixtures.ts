@@ -43,6 +43,7 @@ export function snapshot(over: Partial<LedgerSnapshot> = {}): LedgerSnapshot {
 }
 
 export const plan: Plan = {
+  pattern: 'fan-out', reason: '', focus: [],
   task: 'Audit this repo for security issues',
   summary: 'Two domains: **server** and auth.',
   domains: [

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { TIERS } from '../../types';
-import { formatIssues } from '../../config';
+import { withinFocus, type BasePlan, type PlanningContext } from '../pattern';
 
 export const WorkerSpecSchema = z.object({
   id: z.string().regex(/^[a-z][0-9]+$/, 'worker id is a domain letter and a number, like a1'),
@@ -16,32 +16,27 @@ export const DomainSpecSchema = z.object({
   workers: z.array(WorkerSpecSchema),
 }).strict();
 
-export const PlanSchema = z.object({
-  task: z.string().trim().min(1),
+/** What the planner submits for a fan-out run. */
+export const FanOutSubmitSchema = z.object({
   summary: z.string().trim().max(1200).default(''),
   domains: z.array(DomainSpecSchema),
-}).strict();
+});
 
 export type WorkerSpec = z.infer<typeof WorkerSpecSchema>;
 export type DomainSpec = z.infer<typeof DomainSpecSchema>;
-export type Plan = z.infer<typeof PlanSchema>;
+export type FanOutPlan = z.infer<typeof FanOutSubmitSchema> & BasePlan;
 
-export interface PlanBounds {
-  domains: { min: number; max: number };
-  workersPerDomain: { min: number; max: number };
+/** A validated plan of any pattern is a fan-out plan when its pattern says so. */
+export function isFanOutPlan(plan: BasePlan): plan is FanOutPlan {
+  return plan.pattern === 'fan-out';
 }
 
-export type PlanCheck = { ok: true; plan: Plan } | { ok: false; errors: string[] };
-
 /**
- * Validates untrusted plan JSON (from the model or from plan.json on disk): the schema, the
- * configured bounds, unique ids, ids that match their domain, and scopes that exist.
- * Every error says what was expected and what came.
+ * The fan-out checks beyond the schema: the configured bounds, unique ids, ids that match their
+ * domain, scopes that exist and lie inside the focus. Every error says what was expected and what came.
  */
-export function validatePlan(input: unknown, bounds: PlanBounds, scopeExists: (p: string) => boolean): PlanCheck {
-  const parsed = PlanSchema.safeParse(input);
-  if (!parsed.success) return { ok: false, errors: formatIssues(parsed.error, 'plan') };
-  const plan = parsed.data;
+export function validateFanOut(plan: FanOutPlan, ctx: PlanningContext): string[] {
+  const bounds = ctx.config;
   const errors: string[] = [];
   const n = plan.domains.length;
   if (n < bounds.domains.min || n > bounds.domains.max) {
@@ -60,10 +55,18 @@ export function validatePlan(input: unknown, bounds: PlanBounds, scopeExists: (p
       if (workerIds.has(worker.id)) errors.push(`Worker id "${worker.id}" is used twice`);
       workerIds.add(worker.id);
       if (!worker.id.startsWith(d.id)) errors.push(`Worker "${worker.id}" is in domain "${d.id}"; its id must start with "${d.id}"`);
-      for (const s of worker.scope) {
-        if (!scopeExists(s)) errors.push(`Worker "${worker.id}" has scope "${s}", which does not exist in the workspace`);
-      }
+      errors.push(...scopeErrors(`Worker "${worker.id}"`, worker.scope, ctx));
     }
   }
-  return errors.length ? { ok: false, errors } : { ok: true, plan };
+  return errors;
+}
+
+/** Scope checks every pattern with scoped agents shares: each path exists and lies inside the focus. */
+export function scopeErrors(who: string, scope: readonly string[], ctx: PlanningContext): string[] {
+  const errors: string[] = [];
+  for (const s of scope) {
+    if (!withinFocus(s, ctx.focus)) errors.push(`${who} has scope "${s}", outside the focus (${ctx.focus.join(', ')}); use only paths inside it`);
+    else if (!ctx.scopeExists(s)) errors.push(`${who} has scope "${s}", which does not exist in the workspace`);
+  }
+  return errors;
 }

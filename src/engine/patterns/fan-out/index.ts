@@ -1,0 +1,42 @@
+import type { Config } from '../../config';
+import type { Pattern } from '../pattern';
+import { compileFanOut } from './compile';
+import { FanOutSubmitSchema, validateFanOut, type FanOutPlan } from './plan';
+import { attemptCoordinator, attemptFinal, attemptWorker } from './roles';
+
+/** Tiered fan-out: domains × workers → one coordinator per domain → the final synthesis. */
+export const fanOut: Pattern<FanOutPlan> = {
+  name: 'fan-out',
+  whenToUse: 'independent subtasks over a codebase (audit, document, review many parts at once)',
+  submitSchema: FanOutSubmitSchema,
+  plannerInstructions: (config: Config) => [
+    `Split the task into ${config.domains.min}–${config.domains.max} domains. Each domain has ${config.workersPerDomain.min}–${config.workersPerDomain.max}`,
+    'workers. A worker has exactly one narrow, concrete task and a scope: files or folders that exist in',
+    'the workspace overview (use the paths exactly as listed; never invent one).',
+    'Ids: domains are single letters in order (`a`, `b`, `c` …); workers are the domain letter and a',
+    'number (`a1`, `a2` …). Give each domain a short name and a brief that every worker in it will read.',
+  ].join('\n'),
+  validate: validateFanOut,
+  compile: (plan, ctx) => compileFanOut(plan, ctx.config),
+  roles: {
+    worker: {
+      priority: 0, depth: 0, leaf: true, fileProvesDone: true, cached: true,
+      tokens: { input: [15_000, 70_000], output: [1_500, 7_000], inputPerDependency: [0, 0] },
+      attempt: attemptWorker,
+    },
+    coordinator: {
+      priority: 1, depth: 1, leaf: false, fileProvesDone: false, cached: true,
+      tokens: { input: [3_000, 8_000], output: [1_500, 5_000], inputPerDependency: [4_000, 15_000] },
+      attempt: attemptCoordinator,
+    },
+    final: {
+      priority: 2, depth: 2, leaf: false, fileProvesDone: false, cached: false,
+      tokens: { input: [500, 2_000], output: [500, 2_000], inputPerDependency: [100, 600] },
+      attempt: attemptFinal,
+    },
+  },
+  prompts: [
+    'fan-out/worker', 'fan-out/worker-shared', 'fan-out/worker-user', 'fan-out/coordinator',
+    'fan-out/coordinator-user', 'fan-out/final', 'fan-out/final-user',
+  ],
+};

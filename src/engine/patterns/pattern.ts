@@ -1,0 +1,126 @@
+import { z } from 'zod';
+import type { Config } from '../config';
+import type { Ledger } from '../ledger/ledger';
+import type { RequestPolicy } from '../model/requests';
+import type { Prompts } from '../prompts';
+import { PATTERN_NAMES, type AgentGroup, type AgentRecord, type AgentRole, type PatternName, type Usage } from '../types';
+
+/**
+ * What every plan has, whatever its pattern. The planner submits the pattern's own fields; the
+ * engine adds these (task, pattern, the planner's reason, the focus) before validating the whole.
+ */
+export const BasePlanSchema = z.object({
+  pattern: z.enum(PATTERN_NAMES),
+  task: z.string().trim().min(1),
+  /** Why the planner chose this pattern, in one sentence (shown with the plan). */
+  reason: z.string().trim().max(600).default(''),
+  /** Workspace folders the run is confined to (Orchestrate Task on Folder, `--focus`); empty = all. */
+  focus: z.array(z.string().trim().min(1)).default([]),
+});
+export type BasePlan = z.infer<typeof BasePlanSchema>;
+
+/** What planning knows while it validates: the settings, the focus and the real workspace. */
+export interface PlanningContext {
+  config: Config;
+  focus: readonly string[];
+  scopeExists(p: string): boolean;
+}
+
+/** What compiling a plan may look at besides the plan (map-reduce selects files itself). */
+export interface CompileContext {
+  workspace: string;
+  config: Config;
+}
+
+export interface Compiled {
+  agents: AgentRecord[];
+  groups: AgentGroup[];
+}
+
+/** Everything a role's attempt may use. */
+export interface RoleContext<P = unknown> {
+  workspace: string;
+  runDir: string;
+  config: Config;
+  prompts: Prompts;
+  policy: RequestPolicy;
+  ledger: Ledger;
+  plan: P & BasePlan;
+  price(model: string, usage: Usage): number;
+}
+
+/** What an attempt produced; `ok: false` attempts are retried with `error` in the next prompt. */
+export type AttemptResult = { ok: true; returned: string } | { ok: false; error: string };
+
+/** Token ranges per agent of a role, for the cost estimate before a run (a range, never a promise). */
+export interface RoleTokens {
+  /** Prompt tokens over all of one agent's turns (the conversation is re-sent each turn). */
+  input: readonly [number, number];
+  output: readonly [number, number];
+  /** Extra prompt tokens per agent this one depends on (a coordinator reads each worker's file). */
+  inputPerDependency: readonly [number, number];
+}
+
+/**
+ * A role as a pattern declares it: its place in the schedule, its part in the failure breaker and
+ * the estimate, and its behaviour. Nothing outside the pattern asks `role === 'coordinator'`.
+ */
+export interface RoleSpec<P = unknown> {
+  /** Higher runs first among ready agents (agents that unblock others shorten the critical path). */
+  priority: number;
+  /** Depth in the graph; `waves` scheduling runs one depth at a time. */
+  depth: number;
+  /** A failure counts toward `maxFailedWorkers`, and new agents of this role stop at that limit. */
+  leaf: boolean;
+  /** On resume, a file ending with the sentinel proves the agent finished; otherwise its return must be recorded too. */
+  fileProvesDone: boolean;
+  /** Whether its requests carry cache breakpoints (for the estimate). */
+  cached: boolean;
+  tokens: RoleTokens;
+  attempt(ctx: RoleContext<P>, agent: AgentRecord, previousError: string | null, signal: AbortSignal): Promise<AttemptResult>;
+}
+
+/**
+ * One orchestration pattern: a module in the registry (patterns/registry.ts). The scheduler,
+ * agent loop, tools, ledger, accounting, resume, cancel and caps are shared; a pattern supplies
+ * only what makes it different.
+ */
+export interface Pattern<P = unknown> {
+  name: PatternName;
+  /** One line of the planner's decision tree: when this pattern fits. */
+  whenToUse: string;
+  /** The fields the planner submits for this pattern (the engine adds the BasePlan fields). */
+  submitSchema: z.ZodObject;
+  /** The pattern's planning instructions, appended to the shared planner prompt. */
+  plannerInstructions(config: Config): string;
+  /** Checks beyond the schema (bounds, ids, scopes, focus); each error says what was expected and what came. */
+  validate(plan: P & BasePlan, ctx: PlanningContext): string[];
+  compile(plan: P & BasePlan, ctx: CompileContext): Compiled | Promise<Compiled>;
+  roles: Partial<Record<AgentRole, RoleSpec<P>>>;
+  /** Prompt templates (under prompts/) its roles render; checked at start-up. */
+  prompts: readonly string[];
+}
+
+/** A new agent record, pending, with nothing spent. */
+export function agentRecord(
+  config: Config,
+  fields: Pick<AgentRecord, 'id' | 'role' | 'domain' | 'tier' | 'task' | 'scope' | 'dependsOn' | 'outputFile'>,
+): AgentRecord {
+  return {
+    ...fields,
+    modelRequested: config.models[fields.tier], modelReported: null,
+    status: 'pending', attempts: 0, queuedAt: null, startedAt: null, endedAt: null,
+    usage: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 }, costUsd: 0, requests: 0, toolCalls: 0,
+    returned: null, returnTokens: 0, error: null,
+  };
+}
+
+/** True when `p` is `dir` or below it (both workspace-relative, '/'-separated). `..foo` is not below `.`. */
+export function withinFocus(p: string, focus: readonly string[]): boolean {
+  if (focus.length === 0) return true;
+  const norm = p.replace(/^\.\/+/, '').replace(/\/+$/, '');
+  return focus.some((f) => {
+    const d = f.replace(/^\.\/+/, '').replace(/\/+$/, '');
+    return d === '' || d === '.' || norm === d || norm.startsWith(d + '/');
+  });
+}

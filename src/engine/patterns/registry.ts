@@ -1,0 +1,55 @@
+/**
+ * The pattern registry: the one place that lists the patterns. A new pattern is a new folder
+ * under patterns/ and one line here; nothing else in the engine learns its name.
+ */
+import { z } from 'zod';
+import { formatIssues } from '../config';
+import type { PatternName } from '../types';
+import { fanOut } from './fan-out';
+import { BasePlanSchema, type BasePlan, type Pattern, type PlanningContext } from './pattern';
+
+// Each pattern is typed by its own plan; the registry holds them side by side.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyPattern = Pattern<any>;
+
+export const PATTERNS: readonly AnyPattern[] = [fanOut];
+
+/** What the user may ask for: a pattern by name, or `auto` to let the planner choose. */
+export type PatternChoice = PatternName | 'auto';
+
+export function patternNamed(name: string): AnyPattern | undefined {
+  return PATTERNS.find((p) => p.name === name);
+}
+
+/** Names a user may pass to `--pattern` (auto first). */
+export const PATTERN_CHOICES: readonly PatternChoice[] = ['auto', ...PATTERNS.map((p) => p.name)];
+
+/** A plan of any pattern: the shared fields and the pattern's own. */
+export type AnyPlan = BasePlan & Record<string, unknown>;
+
+export type PlanCheck = { ok: true; plan: AnyPlan; pattern: AnyPattern } | { ok: false; errors: string[] };
+
+/** The full zod schema of one pattern's plan (shared fields + its own), strict: unknown keys are errors. */
+export function planSchemaOf(pattern: AnyPattern): z.ZodObject {
+  return BasePlanSchema.extend(pattern.submitSchema.shape).strict();
+}
+
+/**
+ * Validates untrusted plan JSON (from the model, or plan.json on disk) against its pattern's
+ * schema and checks. A plan.json written before patterns existed has no `pattern`: fan-out.
+ * `ctx` null skips the pattern's checks (bounds were checked when it was planned; only the shape
+ * matters on reopen).
+ */
+export function validatePlan(input: unknown, ctx: PlanningContext | null): PlanCheck {
+  const raw = typeof input === 'object' && input !== null && !('pattern' in input) ? { ...input, pattern: 'fan-out' } : input;
+  const name = typeof raw === 'object' && raw !== null ? (raw as { pattern?: unknown }).pattern : undefined;
+  const pattern = typeof name === 'string' ? patternNamed(name) : undefined;
+  if (!pattern) {
+    return { ok: false, errors: [`plan.pattern: expected one of ${PATTERNS.map((p) => p.name).join(', ')}; got ${JSON.stringify(name)}`] };
+  }
+  const parsed = planSchemaOf(pattern).safeParse(raw);
+  if (!parsed.success) return { ok: false, errors: formatIssues(parsed.error, 'plan') };
+  const plan = parsed.data as AnyPlan;
+  const errors = ctx ? pattern.validate(plan, ctx) : [];
+  return errors.length ? { ok: false, errors } : { ok: true, plan, pattern };
+}
