@@ -83,7 +83,7 @@ async function runTask(orchestrator: Orchestrator, workspace: string, args: CliA
     return EXIT.usage;
   }
   err(`Planning: ${args.positional}`);
-  const run = await orchestrator.plan({ task: args.positional!, focus: args.focus, signal });
+  const run = await orchestrator.plan({ task: args.positional!, focus: args.focus, pattern: args.pattern, signal });
   err(`\nRun ${run.id} — plan (${path.relative(workspace, path.join(run.dir, 'plan.md'))}):\n`);
   err(planTable(run));
   if (!args.yes) {

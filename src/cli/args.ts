@@ -1,17 +1,19 @@
 import { parseArgs } from 'node:util';
+import { PATTERN_CHOICES, type PatternChoice } from '../engine';
 
 export class UsageError extends Error {
   constructor(message: string) { super(message); this.name = 'UsageError'; }
 }
 
 export const USAGE = `Usage:
-  orchestrate run "<task>" [--workspace DIR] [--yes] [--simulate] [--json] [--focus DIR]...
+  orchestrate run "<task>" [--pattern NAME] [--workspace DIR] [--yes] [--simulate] [--json] [--focus DIR]...
                            [--scheduling continuous|waves] [--max-concurrent N] [--retries N]
                            [--max-cost USD] [--max-tokens N] [--output-root DIR] [--set key=value]...
   orchestrate resume <runId> [--workspace DIR] [--simulate] [--json] [--retry-failed]
   orchestrate status [runId] [--workspace DIR] [--json]
   orchestrate list [--workspace DIR] [--json]
 
+Patterns (--pattern, default auto: the planner chooses and says why): ${PATTERN_CHOICES.join(', ')}.
 Settings come from .orchestration/config.json in the workspace, then from flags.
 The API key comes from ANTHROPIC_API_KEY; ANTHROPIC_BASE_URL points at another endpoint.
 Exit codes: 0 completed, 3 partial, 1 failed, 2 usage or configuration error, 130 cancelled.`;
@@ -25,6 +27,8 @@ export interface CliArgs {
   json: boolean;
   retryFailed: boolean;
   focus: string[];
+  /** The orchestration pattern, or auto to let the planner choose. */
+  pattern: PatternChoice;
   simLatencyMs: number | undefined;
   /** Config overrides from flags, validated later with the project file by parseConfig. */
   overrides: Record<string, unknown>;
@@ -46,7 +50,7 @@ export function parseCli(argv: string[]): CliArgs {
       options: {
         workspace: { type: 'string', short: 'w' }, yes: { type: 'boolean', short: 'y' },
         simulate: { type: 'boolean' }, json: { type: 'boolean' }, 'retry-failed': { type: 'boolean' },
-        focus: { type: 'string', multiple: true }, scheduling: { type: 'string' },
+        focus: { type: 'string', multiple: true }, scheduling: { type: 'string' }, pattern: { type: 'string' },
         'max-concurrent': { type: 'string' }, retries: { type: 'string' }, 'max-cost': { type: 'string' },
         'max-tokens': { type: 'string' }, 'output-root': { type: 'string' }, set: { type: 'string', multiple: true },
         'sim-latency': { type: 'string' }, help: { type: 'boolean', short: 'h' },
@@ -87,9 +91,17 @@ function base(v: Record<string, string | boolean | string[] | undefined>): Omit<
     workspace: (v.workspace as string | undefined) ?? process.cwd(),
     yes: !!v.yes, simulate: !!v.simulate, json: !!v.json, retryFailed: !!v['retry-failed'],
     focus: (v.focus as string[] | undefined) ?? [],
+    pattern: patternOf(v.pattern as string | undefined),
     simLatencyMs: num('--sim-latency', v['sim-latency'] as string | undefined),
     overrides,
   };
+}
+
+function patternOf(raw: string | undefined): PatternChoice {
+  if (raw === undefined) return 'auto';
+  const choice = PATTERN_CHOICES.find((p) => p === raw);
+  if (!choice) throw new UsageError(`--pattern "${raw}" is not a pattern; expected one of ${PATTERN_CHOICES.join(', ')}`);
+  return choice;
 }
 
 function setPath(obj: Record<string, unknown>, keys: string[], value: unknown): void {

@@ -8,7 +8,7 @@ import { newRunId, runDir } from './ledger/runs';
 import type { ModelClient } from './model/client';
 import { realClock, RequestPolicy } from './model/requests';
 import { agentRecord } from './patterns/pattern';
-import { PATTERNS, validatePlan, type PatternChoice } from './patterns/registry';
+import { PATTERNS, patternNamed, validatePlan, type PatternChoice } from './patterns/registry';
 import { renderPlanMarkdown } from './plan/planMarkdown';
 import { requestPlan } from './plan/planner';
 import { scopeExists, workspaceOverview } from './plan/workspace';
@@ -70,6 +70,9 @@ export class Orchestrator {
     const exists = scopeExists(workspace, config.outputRoot);
     for (const f of focus) if (!exists(f)) throw new ConfigError(`Focus folder "${f}" does not exist in the workspace or may not be read`);
     const choice = req.pattern ?? 'auto';
+    if (choice !== 'auto' && !patternNamed(choice)) {
+      throw new ConfigError(`Unknown pattern "${String(choice)}"; expected auto or one of ${PATTERNS.map((p) => p.name).join(', ')}`);
+    }
 
     const id = newRunId(new Date(this.clock.now()));
     await ensureOutputRoot(workspace, config);
@@ -150,6 +153,7 @@ async function ensureOutputRoot(workspace: string, config: Config): Promise<void
   const root = path.join(workspace, config.outputRoot);
   const created = await fs.mkdir(root, { recursive: true });
   if (created !== undefined && !config.trackRunsInGit) {
-    await writeFileAtomic(path.join(root, '.gitignore'), '# Runs of Scaled Agent Orchestration stay out of git (setting trackRunsInGit).\n*\n');
+    // The project's config.json lives here too and is meant to be shared: it stays visible.
+    await writeFileAtomic(path.join(root, '.gitignore'), '# Runs of Scaled Agent Orchestration stay out of git (setting trackRunsInGit).\n*\n!config.json\n');
   }
 }

@@ -17,7 +17,8 @@ export const AGENT_ROLES = [
 export type AgentRole = (typeof AGENT_ROLES)[number];
 
 /** The orchestration patterns (DESIGN §4a); `plan.json`'s `pattern` field and `--pattern`. */
-export const PATTERN_NAMES = ['fan-out', 'pipeline', 'panel', 'map-reduce', 'supervisor', 'build'] as const;
+/** `single` is the planner's answer to a task too small to orchestrate (only `auto` picks it). */
+export const PATTERN_NAMES = ['fan-out', 'pipeline', 'panel', 'map-reduce', 'supervisor', 'build', 'single'] as const;
 export type PatternName = (typeof PATTERN_NAMES)[number];
 
 /** A group of agents as a pattern shows it: a domain, a stage, the panel, a partition, a round. */

@@ -42,8 +42,9 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 describe('orchestrate CLI', () => {
   it('runs the simulated example offline and prints where the summary is', () => {
     const ws = makeWorkspace();
-    const r = cli(['run', 'Audit this repo for security issues', '--simulate', '--yes', '--workspace', ws]);
+    const r = cli(['run', 'Audit this repo for security issues', '--pattern', 'fan-out', '--simulate', '--yes', '--workspace', ws]);
     expect(r.stderr).toMatch(/tier → model/);
+    expect(r.stderr).toMatch(/^Pattern: fan-out — /m);
     expect(r.code).toBe(0);
     const m = r.stdout.match(/^Summary: (.+summary\.md)$/m);
     expect(m).not.toBeNull();
@@ -81,6 +82,9 @@ describe('orchestrate CLI', () => {
     expect(cli(['run', '', '--simulate', '--yes', '--workspace', ws])).toMatchObject({ code: 2 });
     expect(cli(['frobnicate']).stderr).toMatch(/Unknown command "frobnicate"/);
     expect(cli(['run', 'x', '--bogus']).code).toBe(2);
+    const badPattern = cli(['run', 'Audit', '--pattern', 'swarm', '--simulate', '--yes', '--workspace', ws]);
+    expect(badPattern.code).toBe(2);
+    expect(badPattern.stderr).toMatch(/--pattern "swarm" is not a pattern; expected one of auto, fan-out/);
     const noKey = cli(['run', 'Audit', '--yes', '--workspace', ws]);
     expect(noKey.code).toBe(2);
     expect(noKey.stderr).toMatch(/No Anthropic API key/);

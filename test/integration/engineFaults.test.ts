@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { listRuns } from '../../src/engine/ledger/runs';
@@ -174,6 +174,9 @@ describe('planning', () => {
     await run.ledger.close();
     expect(readFileSync(path.join(ws, '.orchestration/.gitignore'), 'utf8')).toMatch(/^\*$/m);
     expect(execFileSync('git', ['status', '--porcelain', '--untracked-files=all'], { cwd: ws, encoding: 'utf8' })).not.toMatch(/\.orchestration/);
+    // a team's shared config.json stays visible to git
+    writeFileSync(path.join(ws, '.orchestration/config.json'), '{}');
+    expect(execFileSync('git', ['status', '--porcelain', '--untracked-files=all'], { cwd: ws, encoding: 'utf8' })).toMatch(/\.orchestration\/config\.json/);
 
     const tracked = makeWorkspace();
     execFileSync('git', ['init', '-q'], { cwd: tracked });

@@ -6,13 +6,14 @@ import { z } from 'zod';
 import { formatIssues } from '../config';
 import type { PatternName } from '../types';
 import { fanOut } from './fan-out';
+import { single } from './single';
 import { BasePlanSchema, type BasePlan, type Pattern, type PlanningContext } from './pattern';
 
 // Each pattern is typed by its own plan; the registry holds them side by side.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyPattern = Pattern<any>;
 
-export const PATTERNS: readonly AnyPattern[] = [fanOut];
+export const PATTERNS: readonly AnyPattern[] = [fanOut, single];
 
 /** What the user may ask for: a pattern by name, or `auto` to let the planner choose. */
 export type PatternChoice = PatternName | 'auto';
@@ -21,8 +22,8 @@ export function patternNamed(name: string): AnyPattern | undefined {
   return PATTERNS.find((p) => p.name === name);
 }
 
-/** Names a user may pass to `--pattern` (auto first). */
-export const PATTERN_CHOICES: readonly PatternChoice[] = ['auto', ...PATTERNS.map((p) => p.name)];
+/** Names a user may pass to `--pattern` (auto first); `single` is the planner's own call in auto. */
+export const PATTERN_CHOICES: readonly PatternChoice[] = ['auto', ...PATTERNS.map((p) => p.name).filter((n) => n !== 'single')];
 
 /** A plan of any pattern: the shared fields and the pattern's own. */
 export type AnyPlan = BasePlan & Record<string, unknown>;

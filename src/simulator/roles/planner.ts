@@ -69,6 +69,17 @@ export function planReply(req: ParsedRequest, workspaceRoot: string): Reply {
   const roots = focus(tree, focusLine, task);
   const kind = taskKind(task);
   const angles = ANGLES[kind]!;
+  const tool = chooseTool(req, task);
+  if (tool === 'plan_single') {
+    const scope = roots.slice(0, 3).map((n) => n.path);
+    return {
+      kind: 'message',
+      content: [{ type: 'tool_use', name: tool, input: {
+        reason: 'The task is small enough for one agent: splitting it would cost more than it saves.',
+        scope: scope.length ? scope : ['.'], tier: angles[0]!.tier,
+      } }],
+    };
+  }
 
   const groups = domainGroups(roots, bounds);
   const domains = groups.map((group, d) => {
@@ -96,7 +107,7 @@ export function planReply(req: ParsedRequest, workspaceRoot: string): Reply {
     kind: 'message',
     content: [{
       type: 'tool_use',
-      name: req.toolChoice?.type === 'tool' ? req.toolChoice.name : 'plan_fan_out',
+      name: tool,
       input: {
         task,
         reason: `The ${kind} task splits into independent parts of the workspace, so fan-out fits.`,
@@ -105,6 +116,21 @@ export function planReply(req: ParsedRequest, workspaceRoot: string): Reply {
       },
     }],
   };
+}
+
+/**
+ * The plan tool to answer with: the forced one, or in auto mode (several tools offered) the
+ * pattern the task's words point at, else fan-out.
+ */
+function chooseTool(req: ParsedRequest, task: string): string {
+  if (req.toolChoice?.type === 'tool') return req.toolChoice.name;
+  const offered = new Set((req.tools ?? []).map((t) => t.name));
+  const t = task.toLowerCase();
+  const rules: Array<[string, RegExp]> = [
+    ['plan_single', /\b(typo|one file|single file|quick question|this function)\b/],
+  ];
+  for (const [name, re] of rules) if (offered.has(name) && re.test(t)) return name;
+  return 'plan_fan_out';
 }
 
 function boundsOf(system: string): Bounds {
