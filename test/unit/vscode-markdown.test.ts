@@ -56,12 +56,12 @@ describe('markdown parser', () => {
     const blocks = root.children;
     expect(blocks.map((b) => b.type)).toEqual(['heading', 'paragraph', 'list', 'list', 'blockquote', 'table', 'list', 'thematicBreak']);
     expect(blocks[2]).toMatchObject({ ordered: false });
-    expect(blocks[2]!.type === 'list' && blocks[2]!.children.map(text)).toEqual(['one', 'two\ncontinued']);
+    expect(blocks[2].type === 'list' && blocks[2].children.map(text)).toEqual(['one', 'two\ncontinued']);
     expect(blocks[3]).toMatchObject({ ordered: true });
     expect(blocks[5]).toMatchObject({ type: 'table', align: ['left', 'right'] });
-    expect(blocks[5]!.type === 'table' && blocks[5]!.children.map((r) => r.children.map(text))).toEqual([['Sev', 'Item'], ['high', 'eval use']]);
-    expect(blocks[6]!.type === 'list' && blocks[6]!.children.map((i) => i.checked)).toEqual([true, false]);
-    expect(blocks[1]!.type === 'paragraph' && blocks[1]!.children.map((c) => c.type))
+    expect(blocks[5].type === 'table' && blocks[5].children.map((r) => r.children.map(text))).toEqual([['Sev', 'Item'], ['high', 'eval use']]);
+    expect(blocks[6].type === 'list' && blocks[6].children.map((i) => i.checked)).toEqual([true, false]);
+    expect(blocks[1].type === 'paragraph' && blocks[1].children.map((c) => c.type))
       .toEqual(['text', 'strong', 'text', 'emphasis', 'text', 'delete', 'text', 'inlineCode', 'text']);
   });
 });

@@ -88,8 +88,8 @@ describe('markdown DOM rendering', () => {
     const onLink = vi.fn();
     const host = render('See [a1](workers/a1.md#L2), [b](<workers/my file.md>) and [docs](https://example.com/x) or https://example.org.', onLink);
     const [a1, b] = Array.from(host.querySelectorAll('a'));
-    a1!.click();
-    b!.click();
+    a1.click();
+    b.click();
     expect(onLink.mock.calls).toEqual([['workers/a1.md'], ['workers/my file.md']]);
     expect(Array.from(host.querySelectorAll('span.external'), (s) => [s.textContent, s.getAttribute('title')]))
       .toEqual([['docs', 'https://example.com/x'], ['https://example.org', 'https://example.org']]);
