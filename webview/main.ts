@@ -44,7 +44,7 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
     return;
   }
   const msg = parsed.data;
-  (handlers[msg.type] as (m: HostMessage) => void)(msg);
+  (handlers[msg.type])(msg);
 });
 
 registerComponents();

@@ -110,5 +110,5 @@ function setPath(obj: Record<string, unknown>, keys: string[], value: unknown): 
     if (typeof cur[k] !== 'object' || cur[k] === null) cur[k] = {};
     cur = cur[k] as Record<string, unknown>;
   }
-  cur[keys[keys.length - 1]!] = value;
+  cur[keys[keys.length - 1]] = value;
 }

@@ -98,22 +98,22 @@ export class PromptCache {
     for (const bp of breakpoints) {
       for (let j = bp; j >= Math.max(0, bp - this.opts.lookbackBlocks); j--) {
         if (j <= readIdx) break;
-        if (this.live(hashes[j]!, now)) {
+        if (this.live(hashes[j], now)) {
           readIdx = j;
           break;
         }
       }
     }
-    const cacheRead = readIdx >= 0 ? cumulative[readIdx]! : 0;
+    const cacheRead = readIdx >= 0 ? cumulative[readIdx] : 0;
     const writes = breakpoints
-      .filter((bp) => bp > readIdx && cumulative[bp]! >= this.opts.minTokens)
-      .map((bp) => ({ hash: hashes[bp]!, tokens: cumulative[bp]! }));
+      .filter((bp) => bp > readIdx && cumulative[bp] >= this.opts.minTokens)
+      .map((bp) => ({ hash: hashes[bp], tokens: cumulative[bp] }));
     const lastWrite = writes.at(-1);
     const cacheWrite = lastWrite ? lastWrite.tokens - cacheRead : 0;
     return {
       usage: { input: total - cacheRead - cacheWrite, cacheRead, cacheWrite },
       writes,
-      hit: readIdx >= 0 ? hashes[readIdx]! : null,
+      hit: readIdx >= 0 ? hashes[readIdx] : null,
     };
   }
 

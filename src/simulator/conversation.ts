@@ -37,7 +37,7 @@ export function section(text: string, heading: string): string | null {
 /** The value of the first `Key: value` line. */
 export function field(text: string, key: string): string | null {
   const m = new RegExp(`^${key}:[ \\t]*(.*)$`, 'm').exec(text);
-  return m ? m[1]!.trim() : null;
+  return m ? m[1].trim() : null;
 }
 
 export interface ToolCall {

@@ -37,14 +37,14 @@ export function parseOverview(text: string): TreeNode[] {
     let declaredFiles: number | null = null;
     const note = /\s+\(([^)]*)\)\s*$/.exec(line);
     if (note) {
-      const files = /(\d+)\s+files?/.exec(note[1]!);
+      const files = /(\d+)\s+files?/.exec(note[1]);
       if (files) declaredFiles = Number(files[1]);
       line = line.slice(0, note.index);
     }
     const isDir = line.endsWith('/');
     const name = isDir ? line : line.replace(SIZE, '');
     if (!name || name.includes('\t')) continue;
-    while (stack.length && stack[stack.length - 1]!.indent >= indent) stack.pop();
+    while (stack.length && stack[stack.length - 1].indent >= indent) stack.pop();
     const parent = stack[stack.length - 1]?.node;
     const path = parent ? `${parent.path.endsWith('/') ? parent.path : `${parent.path}/`}${name.replace(/^\.\//, '')}` : name.replace(/^\.\//, '');
     const node: TreeNode = { path, name, isDir, weight: isDir ? declaredFiles ?? 0 : 1, children: [] };

@@ -93,7 +93,7 @@ export class Commands extends Disposable {
       void vscode.window.showInformationMessage('No run fits that command.');
       return undefined;
     }
-    if (candidates.length === 1) return candidates[0]!.runId;
+    if (candidates.length === 1) return candidates[0].runId;
     const now = Date.now();
     const pick = await vscode.window.showQuickPick(
       candidates.map((r) => ({ label: truncate(r.task, 80), description: `${r.status} · ${formatAge(r.createdAt, now)}`, detail: r.runId, runId: r.runId })),

@@ -52,7 +52,7 @@ export class RunDecorations extends Disposable implements vscode.FileDecorationP
     const rel = path.relative(root, uri.fsPath);
     if (!rel || rel.startsWith('..') || path.isAbsolute(rel)) return undefined;
     const [runId, ...rest] = rel.split(path.sep);
-    const snap = this.store.get(runId!);
+    const snap = this.store.get(runId);
     if (!snap) return undefined;
     if (!rest.length) return decoration(RUN_BADGES[snap.status], `Run ${snap.status}`);
     const file = rest.join('/');

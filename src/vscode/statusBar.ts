@@ -13,7 +13,7 @@ export function statusText(runs: LedgerSnapshot[]): { text: string; tooltip: str
   if (!active.length) return undefined;
   const running = active.filter((r) => r.status === 'running');
   if (!running.length) {
-    return { text: '$(question) Plan awaiting approval', tooltip: 'Review and approve the plan in the Summary view', runId: active[0]!.runId };
+    return { text: '$(question) Plan awaiting approval', tooltip: 'Review and approve the plan in the Summary view', runId: active[0].runId };
   }
   const agents = running.flatMap((r) => r.agents);
   const busy = agents.filter((a) => a.status === 'running' || a.status === 'verifying').length;
@@ -23,7 +23,7 @@ export function statusText(runs: LedgerSnapshot[]): { text: string; tooltip: str
   return {
     text: `$(loading~spin) ${busy} running · ${done}/${agents.length} · ${formatCost(cost)}`,
     tooltip: `Orchestration: ${busy} agents running${runsNote}, ${done} of ${agents.length} settled, ${formatCost(cost)} so far. Click for the summary.`,
-    runId: running[0]!.runId,
+    runId: running[0].runId,
   };
 }
 

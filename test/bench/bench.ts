@@ -36,13 +36,13 @@ async function main(): Promise<number> {
     };
     if (want('sched')) {
       const sched = await step('scheduling (continuous, waves, lower bound)', () => measureScheduling(workspace));
-      const sample = sched.seeds[0]!.continuous;
+      const sample = sched.seeds[0].continuous;
       await step('parent context', async () => parentContext(sample));
       await step('prompt cache', () => promptCache(workspace, sample));
     }
     if (want('scale')) await step('scale (250 and 1,000 workers)', () => measureScale(workspace));
     if (want('rate')) await step('rate limits', () => measureRateLimit(workspace));
-    results.sort((a, b) => a.rows[0]!.n.localeCompare(b.rows[0]!.n));
+    results.sort((a, b) => a.rows[0].n.localeCompare(b.rows[0].n));
     const table = renderTable(results, Date.now() - started);
     console.log(`${table}\n\n${renderRaw(results)}`);
     if (process.argv.includes('--readme')) {

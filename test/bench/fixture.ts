@@ -33,7 +33,7 @@ export function makeWorkspace(): string {
 }
 
 function capital(s: string): string {
-  return s[0]!.toUpperCase() + s.slice(1);
+  return s[0].toUpperCase() + s.slice(1);
 }
 
 /** A plausible source file: imports, a few exported functions with bodies, some TODO/FIXME notes. */
@@ -41,7 +41,7 @@ function sourceFile(key: string): string {
   const fns = intBetween(`${key}:fns`, 4, 12);
   const out = [`// ${key}.ts`, "import { log } from '../../shared/util/sharedUtil1';", "import type { Request } from '../../api/handlers/apiHandlers1';", ''];
   for (let f = 0; f < fns; f++) {
-    const name = `${['load', 'save', 'check', 'parse', 'render', 'sync'][f % 6]}${capital(key.split('/')[2]!)}${f}`;
+    const name = `${['load', 'save', 'check', 'parse', 'render', 'sync'][f % 6]}${capital(key.split('/')[2])}${f}`;
     out.push(`/** ${name}: part of ${key}. */`);
     out.push(`export async function ${name}(req: Request, input: string): Promise<string> {`);
     const body = intBetween(`${key}:${f}:body`, 6, 22);
@@ -72,21 +72,21 @@ const VERBS: Record<Tier, string> = {
 };
 
 /** The four-tier mix of a realistic audit: inventory (haiku), review (sonnet), deep audit (opus). */
-export const MIXED_TIERS = (k: number): Tier => (['haiku', 'sonnet', 'haiku', 'opus', 'sonnet'] as const)[k % 5]!;
+export const MIXED_TIERS = (k: number): Tier => (['haiku', 'sonnet', 'haiku', 'opus', 'sonnet'] as const)[k % 5];
 
 /** A plan object as the planner's `plan_fan_out` tool would return it. */
 export function makePlan(shape: PlanShape): Record<string, unknown> {
   let k = 0;
   const domains = shape.domains.map((count, d) => {
     const id = String.fromCharCode(97 + d);
-    const area = AREAS[d % AREAS.length]!;
+    const area = AREAS[d % AREAS.length];
     return {
       id,
       name: `${capital(area)} (${area})`,
       brief: `Covers src/${area}/ for the run task "${TASK}". Stay inside your scope, cite file and line for every finding, and say what you could not check.`,
       workers: Array.from({ length: count }, (_, i) => {
         const tier = shape.tier(k++);
-        const sub = SUBS[i % SUBS.length]!;
+        const sub = SUBS[i % SUBS.length];
         // Every third worker gets one file, the others a folder, so both tool paths run.
         const scope = i % 3 === 2 ? `src/${area}/${sub}/${area}${capital(sub)}${1 + (i % FILES_PER_SUB)}.ts` : `src/${area}/${sub}`;
         return { id: `${id}${i + 1}`, task: `${VERBS[tier]} ${scope}`, scope: [scope], tier };

@@ -45,7 +45,7 @@ export class EngineProcess {
 
   constructor() {
     const extra = process.env.BENCH_ENGINE_ARGS?.split(' ').filter(Boolean) ?? [];
-    this.child = fork(process.argv[1]!, [ENGINE_FLAG], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [...process.execArgv, ...extra] });
+    this.child = fork(process.argv[1], [ENGINE_FLAG], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [...process.execArgv, ...extra] });
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
     void this.exited.then((code) => this.fail(new Error(`engine process exited with code ${code}`)));
     this.child.on('message', (raw) => {

@@ -33,7 +33,7 @@ export function agentOf(req: ParsedRequest): string {
   if (role === 'planner' || role === 'final' || role === null) return role ?? 'unknown';
   const m = (field(promptText(req), 'Output file') ?? '').match(/(workers|synthesis)\/([a-z0-9]+)\.md$/);
   if (!m) return 'unknown';
-  return m[1] === 'workers' ? m[2]! : `coord-${m[2]}`;
+  return m[1] === 'workers' ? m[2] : `coord-${m[2]}`;
 }
 
 export class BenchModel {
@@ -97,7 +97,7 @@ function explore(req: ParsedRequest): Reply | null {
     if (next) return { kind: 'message', content: [{ type: 'tool_use', name: 'read_file', input: { path: next } }] };
   }
   if (!calls.some((c) => c.name === 'search')) {
-    const scope = (field(promptText(req), 'Scope') ?? '.').split(',')[0]!.trim();
+    const scope = (field(promptText(req), 'Scope') ?? '.').split(',')[0].trim();
     const glob = scope.endsWith('.ts') ? scope : `${scope}/**`;
     return { kind: 'message', content: [{ type: 'tool_use', name: 'search', input: { pattern: 'TODO|FIXME', regex: true, glob } }] };
   }
@@ -124,7 +124,7 @@ function padReport(content: string, req: ParsedRequest): string {
     .filter((c) => c.name === 'read_file' && c.result && !c.result.isError)
     .flatMap((c) => c.result!.text.split('\n').flatMap((raw) => {
       const m = /^\s*(\d+)\s*\|\s?(.*)$/.exec(raw);
-      return m ? [{ file: String(c.input.path), line: Number(m[1]), text: m[2]!.trim() }] : [];
+      return m ? [{ file: String(c.input.path), line: Number(m[1]), text: m[2].trim() }] : [];
     }))
     .filter((l) => l.text.length > 12);
   if (!lines.length) return content;
@@ -133,7 +133,7 @@ function padReport(content: string, req: ParsedRequest): string {
   const notes = ['', '## Detailed notes'];
   let tokens = countTokens(content);
   for (let i = 0; tokens < target; i++) {
-    const l = lines[i % lines.length]!;
+    const l = lines[i % lines.length];
     const note = `- \`${l.file}:${l.line}\` — \`${l.text.slice(0, 90)}\`: ${NOTES[(i + l.line) % NOTES.length]}.`;
     notes.push(note);
     tokens += countTokens(note) + 1;

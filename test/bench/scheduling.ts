@@ -55,7 +55,7 @@ export async function measureScheduling(workspace: string): Promise<SchedulingFi
     seeds.push({ seed, continuous, waves, bound, workRatio: total(waves) / total(continuous) });
   }
   const atDefaults = await runEngine({
-    workspace, model: new BenchModel({ workspace, plan, realisticWorkers: true, latency: { seed: SEEDS[0]!, ...LATENCY } }), config: config(DEFAULT_CAPS, 'continuous'),
+    workspace, model: new BenchModel({ workspace, plan, realisticWorkers: true, latency: { seed: SEEDS[0], ...LATENCY } }), config: config(DEFAULT_CAPS, 'continuous'),
   });
   const defaultBound = lowerBound(atDefaults.figures.agents, atDefaults.busy, DEFAULT_CAPS);
   const sum = (f: (s: SeedFigures) => number): number => seeds.reduce((a, s) => a + f(s), 0);

@@ -49,8 +49,8 @@ describe('orchestrate CLI', () => {
     const m = r.stdout.match(/^Summary: (.+summary\.md)$/m);
     expect(m).not.toBeNull();
     const dir = runDirOf(ws);
-    expect(path.isAbsolute(m![1]!)).toBe(true); // the workspace is outside the current folder
-    const summary = readFileSync(m![1]!, 'utf8');
+    expect(path.isAbsolute(m![1])).toBe(true); // the workspace is outside the current folder
+    const summary = readFileSync(m![1], 'utf8');
     expect(summary).toMatch(/Simulated output/);
     for (const f of readdirSync(path.join(dir, 'workers'))) {
       const text = readFileSync(path.join(dir, 'workers', f), 'utf8');

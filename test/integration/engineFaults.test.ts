@@ -132,11 +132,11 @@ describe('planning', () => {
     expect((err as PlanError).errors.join()).toMatch(/plan\.domains/);
     expect(fake.log.filter((l) => l.agent === 'planner')).toHaveLength(3);
     // the planner is an agent: its failure and its three requests are on its own record
-    const snap = (await listRuns(ws, '.orchestration'))[0]!;
+    const snap = (await listRuns(ws, '.orchestration'))[0];
     expect(snap.status).toBe('failed');
     expect(snap.agents).toHaveLength(1);
     expect(snap.agents[0]).toMatchObject({ id: 'planner', role: 'planner', status: 'failed', requests: 3 });
-    expect(snap.agents[0]!.error).toMatch(/after 3 attempts/);
+    expect(snap.agents[0].error).toMatch(/after 3 attempts/);
     expect(snap.totals.requests).toBe(3);
   });
 
@@ -200,7 +200,7 @@ describe('the workspace stays closed', () => {
     const results: string[] = [];
     const { outcome } = await runWith((req, _c, agent) => {
       if (agent !== 'a1') return undefined;
-      const last = req.messages[req.messages.length - 1]!;
+      const last = req.messages[req.messages.length - 1];
       if (req.messages.length === 1) {
         return { kind: 'message', content: [
           { type: 'tool_use', name: 'read_file', input: { path: '../../../../etc/passwd' } },

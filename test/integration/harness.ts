@@ -68,7 +68,7 @@ export function agentOf(req: ParsedRequest): string {
   const out = field(promptText(req), 'Output file') ?? '';
   const m = out.match(/(workers|synthesis)\/([a-z0-9]+)\.md$/);
   if (!m) return 'unknown';
-  return m[1] === 'workers' ? m[2]! : `coord-${m[2]}`;
+  return m[1] === 'workers' ? m[2] : `coord-${m[2]}`;
 }
 
 /** A fault returns a Reply to override the simulated model, or undefined to let it answer. */
@@ -122,7 +122,7 @@ export function planReply(domains: number, workers: number, tiers: Array<'haiku'
         id, name: `Domain ${id}`, brief: `Everything about area ${id} of the shop.`,
         workers: Array.from({ length: workers }, (_, w) => ({
           id: `${id}${w + 1}`, task: `Review part ${w + 1} of area ${id} for problems`,
-          scope: [scopes[k++ % scopes.length]!], tier: tiers[(d * workers + w) % tiers.length]!,
+          scope: [scopes[k++ % scopes.length]], tier: tiers[(d * workers + w) % tiers.length],
         })),
       };
     }),

@@ -11,7 +11,7 @@ afterEach(async () => { server?.closeAllConnections(); await new Promise((r) => 
 async function listen(handler: Parameters<typeof createServer>[1]): Promise<string> {
   server = createServer(handler);
   await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
-  return `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
 describe('the SDK transport on node:http', () => {

@@ -15,8 +15,8 @@ describe('choosing a pattern', () => {
     fake = await startFake(ws, (req, _c, agent) => { if (agent === 'planner') planner.push(req); return undefined; });
     const run = await orchestrator(fake).plan({ task: 'Audit this repo for security issues' });
     await run.ledger.close();
-    expect(planner[0]!.toolChoice).toEqual({ type: 'any' });
-    expect(planner[0]!.tools.map((t) => t.name)).toEqual(expect.arrayContaining(['plan_fan_out', 'plan_single']));
+    expect(planner[0].toolChoice).toEqual({ type: 'any' });
+    expect(planner[0].tools.map((t) => t.name)).toEqual(expect.arrayContaining(['plan_fan_out', 'plan_single']));
     expect(run.plan).toMatchObject({ pattern: 'fan-out' });
     expect(run.plan.reason.length).toBeGreaterThan(10);
     expect(run.ledger.snapshot()).toMatchObject({ pattern: 'fan-out', patternReason: run.plan.reason });
@@ -29,8 +29,8 @@ describe('choosing a pattern', () => {
     fake = await startFake(ws, (req, _c, agent) => { if (agent === 'planner') planner.push(req); return undefined; });
     const run = await orchestrator(fake).plan({ task: 'Fix the typo in the README', pattern: 'fan-out' });
     await run.ledger.close();
-    expect(planner[0]!.toolChoice).toEqual({ type: 'tool', name: 'plan_fan_out' });
-    expect(planner[0]!.tools.map((t) => t.name)).toEqual(['plan_fan_out']);
+    expect(planner[0].toolChoice).toEqual({ type: 'tool', name: 'plan_fan_out' });
+    expect(planner[0].tools.map((t) => t.name)).toEqual(['plan_fan_out']);
     expect(run.plan.pattern).toBe('fan-out');
   });
 

@@ -167,7 +167,7 @@ describe('simulated brain: planner', () => {
     expect(scopes.some((s) => s.startsWith('.env'))).toBe(false);
     const tiers = new Set(check.plan.domains.flatMap((d) => d.workers.map((w) => w.tier)));
     expect(tiers).toEqual(new Set(['haiku', 'sonnet', 'opus']));
-    expect(check.plan.domains[0]!.workers[0]!.task).toContain('Audit this repo for security issues');
+    expect(check.plan.domains[0].workers[0].task).toContain('Audit this repo for security issues');
   });
 
   it('still plans validly when the request carries validation errors', async () => {
@@ -194,7 +194,7 @@ describe('simulated brain: planner', () => {
       expect(check.ok ? [] : check.errors).toEqual([]);
       if (check.ok) {
         expect(check.plan.domains.map((d) => d.name)).toEqual(['src/engine', 'src/vscode', 'src/cli.ts']);
-        expect(check.plan.domains[0]!.workers.map((w) => w.scope)).toEqual([['src/engine/agent.ts'], ['src/engine/plan.ts'], ['src/engine/tools.ts']]);
+        expect(check.plan.domains[0].workers.map((w) => w.scope)).toEqual([['src/engine/agent.ts'], ['src/engine/plan.ts'], ['src/engine/tools.ts']]);
         expect(check.plan.domains.flatMap((d) => d.workers.map((w) => w.tier))).toContain('haiku');
       }
     } finally {
@@ -210,10 +210,10 @@ describe('simulated brain: worker, coordinator and final', () => {
     expect(run.toolNames.flat().filter((n) => n === 'read_file').length).toBeLessThanOrEqual(4);
     expect(run.toolNames.at(-1)).toEqual(['write_output']);
     expect(run.written).toHaveLength(1);
-    const report = run.written[0]!;
+    const report = run.written[0];
     expect(report.startsWith(LABEL)).toBe(true);
     expect(report.endsWith(`\n${SENTINEL}`)).toBe(true);
-    expect(report).toContain(`\`src/engine/tools.ts\` — ${FILES['src/engine/tools.ts']!.split('\n').length - 1} lines`);
+    expect(report).toContain(`\`src/engine/tools.ts\` — ${FILES['src/engine/tools.ts'].split('\n').length - 1} lines`);
     expect(report).toContain('`src/engine/agent.ts`: 2 TODO/FIXME markers (lines 2, 3)');
     expect(report).toContain('## Summary\n3 files read: 0 risky patterns, 4 TODO/FIXME markers; the largest is `src/engine/tools.ts` (20 lines).');
     expect(run.text).toMatch(/^Done\. .+\.$/);
@@ -233,7 +233,7 @@ describe('simulated brain: worker, coordinator and final', () => {
     try {
       const worker = await converse(render('worker', {}), workerUser('a1', 'src/engine/'), ws);
       mkdirSync(join(ws, '.orchestration/run1/workers'), { recursive: true });
-      writeFileSync(join(ws, '.orchestration/run1/workers/a1.md'), worker.written[0]!);
+      writeFileSync(join(ws, '.orchestration/run1/workers/a1.md'), worker.written[0]);
       writeFileSync(join(ws, '.orchestration/run1/workers/a2.md'), '# a2\n\n## Findings\n- half done\n');
       const workerFiles = [
         '- .orchestration/run1/workers/a1.md (a1: completed)',
@@ -246,7 +246,7 @@ describe('simulated brain: worker, coordinator and final', () => {
       });
       const run = await converse(render('coordinator', {}), user, ws);
       expect(run.toolNames[0]).toEqual(['read_file', 'read_file', 'read_file']);
-      const synthesis = run.written[0]!;
+      const synthesis = run.written[0];
       expect(synthesis.startsWith(LABEL)).toBe(true);
       const order = ['## Summary', '## Failed workers', '## Top findings', '## Per-worker details'].map((h) => synthesis.indexOf(h));
       expect(order.every((i) => i > 0)).toBe(true);

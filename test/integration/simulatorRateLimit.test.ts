@@ -40,7 +40,7 @@ describe('simulated rate limits over HTTP', () => {
   });
 
   it('limits input tokens per minute and sends the input-token headers', async () => {
-    let clock = 0;
+    const clock = 0;
     const server = await serve({ inputTokensPerMinute: 100 }, () => clock);
     const client = new Anthropic({ apiKey: 'test', baseURL: server.url, maxRetries: 0 });
     const big = { ...ask, messages: [{ role: 'user' as const, content: 'y'.repeat(240) }] };

@@ -81,7 +81,7 @@ describe('simulated Messages API over HTTP', () => {
     const msg = await client.beta.messages.create({ ...ask, betas: ['token-efficient-tools-2025-02-19'] });
     expect(msg.model).toBe('claude-haiku-5-5-20990101');
     expect(msg.stop_reason).toBe('end_turn');
-    const raw = await fetch(`${servers[0]!.url}/v1/messages?beta=true`, {
+    const raw = await fetch(`${servers[0].url}/v1/messages?beta=true`, {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ask),
     });
     expect(raw.status).toBe(200);

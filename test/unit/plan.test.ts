@@ -30,22 +30,22 @@ describe('plan validation', () => {
 
   it('rejects a domain with too few workers', () => {
     const p = plan();
-    p.domains[1]!.workers = p.domains[1]!.workers.slice(0, 2);
+    p.domains[1].workers = p.domains[1].workers.slice(0, 2);
     const r = validatePlan(p, bounds, exists);
     expect(!r.ok && r.errors.join()).toMatch(/Domain "b" .* has 2 workers; between 3 and 8/);
   });
 
   it('rejects an unknown tier with the path of the bad field', () => {
     const p = plan() as unknown as { domains: Array<{ workers: Array<{ tier: string }> }> };
-    p.domains[0]!.workers[0]!.tier = 'gpt';
+    p.domains[0].workers[0].tier = 'gpt';
     const r = validatePlan(p, bounds, exists);
     expect(!r.ok && r.errors.join()).toMatch(/plan\.domains\.0\.workers\.0\.tier/);
   });
 
   it('rejects an empty scope and a scope that does not exist', () => {
     const p = plan();
-    p.domains[0]!.workers[0]!.scope = [];
-    p.domains[0]!.workers[1]!.scope = ['nope/'];
+    p.domains[0].workers[0].scope = [];
+    p.domains[0].workers[1].scope = ['nope/'];
     const r = validatePlan(p, bounds, exists);
     expect(r.ok).toBe(false);
     const text = !r.ok ? r.errors.join('\n') : '';
@@ -54,14 +54,14 @@ describe('plan validation', () => {
 
   it('reports a scope missing from the workspace by name', () => {
     const p = plan();
-    p.domains[0]!.workers[1]!.scope = ['nope/'];
+    p.domains[0].workers[1].scope = ['nope/'];
     const r = validatePlan(p, bounds, exists);
     expect(!r.ok && r.errors).toContain('Worker "a2" has scope "nope/", which does not exist in the workspace');
   });
 
   it('rejects duplicate ids and ids outside their domain', () => {
     const p = plan();
-    p.domains[1]!.workers[0]!.id = 'a1';
+    p.domains[1].workers[0].id = 'a1';
     const r = validatePlan(p, bounds, exists);
     const text = !r.ok ? r.errors.join('\n') : '';
     expect(text).toMatch(/Worker id "a1" is used twice/);

@@ -47,7 +47,7 @@ describe('RequestPolicy', () => {
     expect(calls.length).toBe(1);
     await clock.advance(1);
     await expect(sent).resolves.toMatchObject({ content: [{ text: 'ok' }] });
-    expect(calls[1]! - calls[0]!).toBe(1500);
+    expect(calls[1] - calls[0]).toBe(1500);
   });
 
   it('holds every request on the model after a 429, not only the refused one', async () => {

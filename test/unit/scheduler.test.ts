@@ -30,12 +30,12 @@ function harness(durations: (id: string) => number) {
       running.add(id);
       byTier[t] = (byTier[t] ?? 0) + 1;
       peaks.overall = Math.max(peaks.overall, running.size);
-      peaks.tier[t] = Math.max(peaks.tier[t] ?? 0, byTier[t]!);
+      peaks.tier[t] = Math.max(peaks.tier[t] ?? 0, byTier[t]);
       events.push(`start ${id}`);
       await sleep(durations(id));
       events.push(`end ${id}`);
       running.delete(id);
-      byTier[t]!--;
+      byTier[t]--;
     },
   };
 }
@@ -44,7 +44,7 @@ const base = { signal: new AbortController().signal, admit: () => ({ run: true a
 
 describe('scheduler', () => {
   it('never exceeds the global cap or a tier cap', async () => {
-    const nodes = fanOut(4, 8, (i) => (['haiku', 'sonnet', 'opus'] as const)[i % 3]!);
+    const nodes = fanOut(4, 8, (i) => (['haiku', 'sonnet', 'opus'] as const)[i % 3]);
     const h = harness(() => 5 + Math.random() * 10);
     h.setNodes(nodes);
     const stats = await schedule(nodes, { ...base, maxConcurrent: 8, tierCaps: { haiku: 12, sonnet: 3, opus: 2 }, mode: 'continuous', run: h.run });

@@ -24,19 +24,19 @@ describe('overview parsing', () => {
       '[1 folder collapsed to stay within 400 entries]',
     ].join('\n'));
     expect(nodes.map((n) => n.path)).toEqual(['src/', 'docs/', 'README.md']);
-    const src = nodes[0]!;
+    const src = nodes[0];
     expect(src.weight).toBe(30);
     expect(src.children.map((c) => [c.path, c.isDir, c.weight])).toEqual([
       ['src/engine/', true, 20], ['src/vendor/', true, 9], ['src/cli.ts', false, 1],
     ]);
-    expect(src.children[0]!.children[0]!.path).toBe('src/engine/agent.ts');
+    expect(src.children[0].children[0].path).toBe('src/engine/agent.ts');
   });
 
   it('keeps full paths at the top of a focused overview and tolerates tree drawing', () => {
-    expect(parseOverview('Focus src/engine: 2 files, 4 KB\nsrc/engine/ (2 files, 4 KB)\n  a.ts 1 KB')[0]!.children[0]!.path).toBe('src/engine/a.ts');
+    expect(parseOverview('Focus src/engine: 2 files, 4 KB\nsrc/engine/ (2 files, 4 KB)\n  a.ts 1 KB')[0].children[0].path).toBe('src/engine/a.ts');
     const drawn = parseOverview('src/\n├── a.ts\n└── lib/\n    └── b.ts');
-    expect(drawn[0]!.children.map((c) => c.path)).toEqual(['src/a.ts', 'src/lib/']);
-    expect(drawn[0]!.children[1]!.children[0]!.path).toBe('src/lib/b.ts');
+    expect(drawn[0].children.map((c) => c.path)).toEqual(['src/a.ts', 'src/lib/']);
+    expect(drawn[0].children[1].children[0].path).toBe('src/lib/b.ts');
   });
 });
 
@@ -45,7 +45,7 @@ describe('conversation reading', () => {
     const r = req('# Role: coordinator\n\nYou coordinate.', [{ role: 'user', content: [{ type: 'text', text: '# Run task\nAudit\n\n# Worker files\n- a.md (a1: completed)\n\nOutput file: s/a.md' }] }]);
     expect(roleOf(r)).toBe('coordinator');
     expect(roleOf(req('You are helpful.', []))).toBeNull();
-    const text = (r.messages[0]!.content[0] as { text: string }).text;
+    const text = (r.messages[0].content[0] as { text: string }).text;
     expect(section(text, 'Run task')).toBe('Audit');
     expect(section(text, 'Worker files')).toBe('- a.md (a1: completed)\n\nOutput file: s/a.md');
     expect(field(text, 'Output file')).toBe('s/a.md');

@@ -34,7 +34,7 @@ describe('simulator token estimate', () => {
     const blocks = promptBlocks(req);
     expect(blocks.map((b) => b.text.split(':')[0])).toEqual(['tool', 'system', 'user']);
     expect(blocks.map((b) => b.breakpoint)).toEqual([true, true, false]);
-    expect(blocks[0]!.text).not.toContain('ephemeral');
+    expect(blocks[0].text).not.toContain('ephemeral');
     expect(promptTokens(req)).toBe(blocks.reduce((n, b) => n + b.tokens, 0));
   });
 });

@@ -269,7 +269,7 @@ describe('search', () => {
     const lines = r.content.split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^long\.txt:1: …a+ needle b+…$/);
-    expect(lines[0]!.length).toBeLessThan(330);
+    expect(lines[0].length).toBeLessThan(330);
   });
 
   it('caps matches with a note', async () => {
@@ -383,11 +383,11 @@ describe('executeTool input handling', () => {
 describe('toolDefinitions', () => {
   it('is deterministic and unaffected by callers mutating the result', () => {
     const a = toolDefinitions();
-    a[0]!.cache_control = { type: 'ephemeral' };
+    a[0].cache_control = { type: 'ephemeral' };
     const b = toolDefinitions();
     const c = toolDefinitions();
     expect(JSON.stringify(b)).toBe(JSON.stringify(c));
-    expect(b[0]!.cache_control).toBeUndefined();
+    expect(b[0].cache_control).toBeUndefined();
     expect(b.map((d) => d.name)).toEqual([...WORKER_TOOL_NAMES]);
     expect(b.find((d) => d.name === 'read_file')!.input_schema).toMatchObject({
       type: 'object', required: ['path'], additionalProperties: false,

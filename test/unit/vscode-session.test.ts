@@ -19,7 +19,7 @@ function secrets(stored?: string) {
 const logger = { info: vi.fn(), warn: vi.fn(), error: vi.fn() };
 
 function deps(opts: { stored?: string; env?: Record<string, string>; settings?: () => ReturnType<typeof readSettings> } = {}) {
-  const keys = new ApiKeyStore(secrets(opts.stored) as never, opts.env ?? {});
+  const keys = new ApiKeyStore(secrets(opts.stored), opts.env ?? {});
   return { location: new RunLocation(), keys, logger, promptsDir: path.join(__dirname, '../../prompts'), readSettings: opts.settings ?? (() => ({ config: parseConfig({}), autoApprovePlan: false, simulatedLatencyMs: 0 })) };
 }
 

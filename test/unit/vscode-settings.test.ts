@@ -64,21 +64,21 @@ describe('contributed settings match the engine schema', () => {
   const defaults = parseConfig({}) as Record<string, unknown>;
   const json = z.toJSONSchema(ConfigSchema, { io: 'input' }) as { properties: Record<string, Record<string, unknown> & { properties?: Record<string, Record<string, unknown>> }> };
   const engineKey = (key: string) => key.replace(/^orchestration\./, '').split('.');
-  const engineProps = Object.keys(props).filter((k) => engineKey(k)[0]! in defaults);
+  const engineProps = Object.keys(props).filter((k) => engineKey(k)[0] in defaults);
 
   it('covers the settings the brief asks for', () => {
     for (const k of ['provider', 'baseUrl', 'models.haiku', 'models.sonnet', 'models.opus', 'maxConcurrent', 'tierCaps.haiku', 'tierCaps.sonnet',
       'tierCaps.opus', 'scheduling', 'retries', 'agentTimeoutMs', 'maxTurns', 'outputRoot', 'prices', 'autoApprovePlan', 'maxCostUsd', 'maxTokens']) {
       expect(props, k).toHaveProperty([`orchestration.${k}`]);
-      expect(String(props[`orchestration.${k}`]!.markdownDescription ?? props[`orchestration.${k}`]!.description).length, k).toBeGreaterThan(20);
+      expect(String(props[`orchestration.${k}`].markdownDescription ?? props[`orchestration.${k}`].description).length, k).toBeGreaterThan(20);
     }
   });
 
-  it.each(Object.keys(props).filter((k) => engineKey(k)[0]! in parseConfig({})))('%s has the engine default and bounds', (key) => {
+  it.each(Object.keys(props).filter((k) => engineKey(k)[0] in parseConfig({})))('%s has the engine default and bounds', (key) => {
     const [top, sub] = engineKey(key);
-    const expected = sub ? (defaults[top!] as Record<string, unknown>)[sub] : defaults[top!];
-    expect(props[key]!.default).toEqual(expected);
-    const schema = sub ? json.properties[top!]!.properties![sub]! : json.properties[top!]!;
+    const expected = sub ? (defaults[top] as Record<string, unknown>)[sub] : defaults[top];
+    expect(props[key].default).toEqual(expected);
+    const schema = sub ? json.properties[top].properties![sub] : json.properties[top];
     const bounds = (s: Record<string, unknown>) => {
       const variants = (s.anyOf as Array<Record<string, unknown>> | undefined) ?? [s];
       const v = variants.find((x) => x.type !== 'null') ?? {};
@@ -88,7 +88,7 @@ describe('contributed settings match the engine schema', () => {
       const minimum = int && typeof v.exclusiveMinimum === 'number' ? v.exclusiveMinimum + 1 : safe(v.minimum);
       return { minimum, maximum: safe(v.maximum), exclusiveMinimum: int ? undefined : v.exclusiveMinimum, enum: v.enum };
     };
-    const mine = bounds(props[key]!);
+    const mine = bounds(props[key]);
     const theirs = bounds(schema);
     for (const k of ['minimum', 'maximum', 'exclusiveMinimum', 'enum'] as const) {
       if (theirs[k] !== undefined) expect(mine[k], `${key} ${k}`).toEqual(theirs[k]);

@@ -81,7 +81,7 @@ function makeWindow() {
       dispose: vi.fn(),
     })),
     createTreeView: vi.fn((_id: string, _opts: unknown) => ({ visible: false, reveal: vi.fn(async () => undefined), dispose: vi.fn() })),
-    createStatusBarItem: vi.fn(() => ({ text: '', tooltip: '', name: '', command: undefined as unknown, show: vi.fn(), hide: vi.fn(), dispose: vi.fn() })),
+    createStatusBarItem: vi.fn(() => ({ text: '', tooltip: '', name: '', command: undefined, show: vi.fn(), hide: vi.fn(), dispose: vi.fn() })),
     registerWebviewViewProvider: vi.fn(disposable),
     registerFileDecorationProvider: vi.fn(disposable),
   };

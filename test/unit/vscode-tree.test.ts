@@ -113,11 +113,11 @@ describe('LedgerTree', () => {
     expect(runNode).toEqual({ kind: 'run', runId: '20250601-115500-ab12' });
     const children = await tree.getChildren(runNode);
     expect(children.map((c) => c.kind === 'domain' ? c.domainId : c.kind === 'agent' ? c.agentId : c.kind)).toEqual(['plan', 'a', 'b', 'final']);
-    const domainA = children[1] as LedgerNode;
+    const domainA = children[1];
     expect(tree.getTreeItem(domainA).label).toBe('A · HTTP surface');
     const agents = await tree.getChildren(domainA);
     expect(agents.map((n) => (n as { agentId: string }).agentId)).toEqual(['a1', 'a2', 'coord-a']);
-    expect(tree.getParent(agents[0]!)).toEqual(domainA);
+    expect(tree.getParent(agents[0])).toEqual(domainA);
     tree.dispose();
     store.dispose();
   });

@@ -234,7 +234,7 @@ export class Ledger {
   }
 
   private emit(input: EngineEventInput, immediate = false): void {
-    const event = { seq: ++this.seq, t: new Date(this.now()).toISOString(), ...input } as EngineEvent;
+    const event = { seq: ++this.seq, t: new Date(this.now()).toISOString(), ...input };
     this.state.updatedAt = event.t;
     this.pendingLines.push(JSON.stringify(event));
     this.emitter.emit('change', event);
@@ -293,7 +293,7 @@ async function lastSeq(file: string): Promise<number> {
     const text = await fs.readFile(file, 'utf8');
     const lines = text.trimEnd().split('\n');
     for (let i = lines.length - 1; i >= 0; i--) {
-      try { return (JSON.parse(lines[i]!) as { seq: number }).seq; } catch { /* torn last line after a crash */ }
+      try { return (JSON.parse(lines[i]) as { seq: number }).seq; } catch { /* torn last line after a crash */ }
     }
   } catch { /* no events yet */ }
   return 0;

@@ -43,7 +43,7 @@ export class AnthropicModelClient implements ModelClient {
           model: req.model,
           max_tokens: req.maxTokens,
           system: req.system,
-          messages: req.messages as Anthropic.MessageParam[],
+          messages: req.messages,
           ...(req.tools ? { tools: req.tools as Anthropic.Tool[] } : {}),
           ...(req.toolChoice ? { tool_choice: req.toolChoice } : {}),
           stream: true,

@@ -21,7 +21,7 @@ function plainHeaders(h: RequestInit['headers']): Record<string, string> {
   const out: Record<string, string> = {};
   if (!h) return out;
   if (h instanceof Headers) h.forEach((v, k) => { out[k] = v; });
-  else if (Array.isArray(h)) for (const [k, v] of h) out[k!.toLowerCase()] = v!;
+  else if (Array.isArray(h)) for (const [k, v] of h) out[k.toLowerCase()] = v!;
   else for (const k of Object.keys(h)) out[k.toLowerCase()] = (h as Record<string, string>)[k]!;
   return out;
 }
@@ -62,7 +62,7 @@ export function nodeFetch(input: string | URL | Request, init: RequestInit = {})
       const status = res.statusCode ?? 0;
       const resHeaders = new Headers();
       const raw = res.rawHeaders;
-      for (let i = 0; i + 1 < raw.length; i += 2) resHeaders.append(raw[i]!, raw[i + 1]!);
+      for (let i = 0; i + 1 < raw.length; i += 2) resHeaders.append(raw[i], raw[i + 1]);
       res.once('close', () => signal?.removeEventListener('abort', onAbort));
       const body = NULL_BODY_STATUSES.has(status) || init.method === 'HEAD' ? (res.resume(), null) : bodyOf(res, signal);
       // A real Response around the socket (a plain object with an async-iterable body measured no
@@ -71,7 +71,7 @@ export function nodeFetch(input: string | URL | Request, init: RequestInit = {})
       res.on('error', () => undefined);
       let response: Response;
       try {
-        response = new Response(body as unknown as ConstructorParameters<typeof Response>[0], {
+        response = new Response(body, {
           status, statusText: res.statusMessage ?? '', headers: resHeaders,
         });
       } catch (err) {

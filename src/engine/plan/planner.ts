@@ -53,7 +53,7 @@ function planTool(pattern: AnyPattern): ToolDefinition {
 
 /** The pattern-specific part of the planner's system prompt: one pattern's rules, or the decision tree. */
 function patternGuide(candidates: readonly AnyPattern[], config: Config): string {
-  if (candidates.length === 1) return `# Pattern: ${candidates[0]!.name}\n${candidates[0]!.plannerInstructions(config)}`;
+  if (candidates.length === 1) return `# Pattern: ${candidates[0].name}\n${candidates[0].plannerInstructions(config)}`;
   const tree = candidates.map((p) => `- ${p.name} (${planToolName(p)}): ${p.whenToUse}`).join('\n');
   const rules = candidates.map((p) => `## ${p.name}\n${p.plannerInstructions(config)}`).join('\n\n');
   return `# Choosing a pattern\nPick the one pattern that fits the task best, and say why in \`reason\` (one sentence):\n${tree}\n\n# Rules of each pattern\n${rules}`;

@@ -110,7 +110,7 @@ export async function workspaceOverview(workspace: string, opts: OverviewOptions
   // fit stays one line, but smaller folders after it may still open.
   const queue = shownTop.filter((n) => n.isDir);
   for (let i = 0; i < queue.length; i++) {
-    const n = queue[i] as TreeNode;
+    const n = queue[i];
     if (n.isLink || n.children.length === 0) continue;
     if (used + n.children.length > maxEntries) {
       collapsed++;

@@ -60,7 +60,7 @@ export async function converse(p: ConversationParams): Promise<ConversationResul
     const text = res.content.filter((b) => b.type === 'text').map((b) => (b as { text: string }).text).join('\n').trim();
     const lastPromptTokens = res.usage.input + res.usage.cacheRead + res.usage.cacheWrite;
     if (toolUses.length === 0) return { text, lastPromptTokens };
-    if (!p.toolCtx) throw new ModelError(`model called tool ${toolUses[0]!.name} but this agent has no tools`, 'invalid');
+    if (!p.toolCtx) throw new ModelError(`model called tool ${toolUses[0].name} but this agent has no tools`, 'invalid');
 
     messages.push({ role: 'assistant', content: res.content });
     const results: ContentBlock[] = [];
@@ -82,9 +82,9 @@ export async function converse(p: ConversationParams): Promise<ConversationResul
  */
 function withRollingBreakpoint(messages: ChatMessage[]): ChatMessage[] {
   if (messages.length < 2) return messages;
-  const last = messages[messages.length - 1]!;
+  const last = messages[messages.length - 1];
   const blocks = last.content.slice();
-  const tail = blocks[blocks.length - 1]!;
+  const tail = blocks[blocks.length - 1];
   if (tail.type === 'text' || tail.type === 'tool_result') blocks[blocks.length - 1] = { ...tail, cache_control: EPHEMERAL };
   return [...messages.slice(0, -1), { ...last, content: blocks }];
 }

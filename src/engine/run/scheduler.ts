@@ -72,7 +72,7 @@ export async function schedule(nodes: ScheduleNode[], opts: ScheduleOptions): Pr
     let hi = q.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (before(q[mid]!, n)) lo = mid + 1; else hi = mid;
+      if (before(q[mid], n)) lo = mid + 1; else hi = mid;
     }
     q.splice(lo, 0, n);
     readyCount++;
@@ -80,7 +80,7 @@ export async function schedule(nodes: ScheduleNode[], opts: ScheduleOptions): Pr
   };
   const dequeue = (tier: Tier, i = 0): ScheduleNode => {
     readyCount--;
-    return ready[tier].splice(i, 1)[0]!;
+    return ready[tier].splice(i, 1)[0];
   };
 
   const runningByTier: Record<Tier, number> = { haiku: 0, sonnet: 0, opus: 0 };
@@ -116,7 +116,7 @@ export async function schedule(nodes: ScheduleNode[], opts: ScheduleOptions): Pr
       let best: Tier | null = null;
       for (const t of TIERS) {
         const head = ready[t][0];
-        if (head && tierFree(t) && (best === null || before(head, ready[best][0]!))) best = t;
+        if (head && tierFree(t) && (best === null || before(head, ready[best][0]))) best = t;
       }
       return best;
     };

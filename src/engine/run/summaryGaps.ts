@@ -42,9 +42,9 @@ export function withoutGapsSection(text: string): string {
   const lines = text.split('\n');
   const start = lines.findIndex((l) => /^#{1,3}\s+gaps\s*$/i.test(l.trim()));
   if (start < 0) return text;
-  const level = /^#+/.exec(lines[start]!.trim())![0].length;
+  const level = /^#+/.exec(lines[start].trim())![0].length;
   let end = start + 1;
-  while (end < lines.length && !new RegExp(`^#{1,${level}}\\s`).test(lines[end]!)) end++;
+  while (end < lines.length && !new RegExp(`^#{1,${level}}\\s`).test(lines[end])) end++;
   return [...lines.slice(0, start), ...lines.slice(end)].join('\n').trimEnd();
 }
 

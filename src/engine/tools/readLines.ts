@@ -30,7 +30,7 @@ export function linesOfWhole(buf: Buffer, from: number, to: number, budget: numb
   const lines: string[] = [];
   const end = Math.min(to, total);
   for (let n = from; n <= end; n++) {
-    const line = all[n - 1]!;
+    const line = all[n - 1];
     lines.push(line.endsWith('\r') ? line.slice(0, -1) : line);
   }
   return { lines, total, truncated: false, lineCut: false };

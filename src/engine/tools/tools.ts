@@ -151,7 +151,7 @@ async function readFile(input: z.output<typeof ReadInput>, ctx: ToolContext): Pr
   const last = r.lines.length ? from + r.lines.length - 1 : from;
   const width = Math.max(4, String(last).length);
   const out: string[] = new Array<string>(r.lines.length);
-  for (let i = 0; i < r.lines.length; i++) out[i] = `${String(from + i).padStart(width)}| ${r.lines[i]!}`;
+  for (let i = 0; i < r.lines.length; i++) out[i] = `${String(from + i).padStart(width)}| ${r.lines[i]}`;
   if (r.lineCut) out.push(`[line ${last} is longer than the read limit and was cut]`);
   if (r.truncated) {
     out.push(`[truncated: file has ${r.total} lines, shown ${from}-${last}; read more with start_line/end_line]`);

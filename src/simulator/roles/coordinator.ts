@@ -23,8 +23,8 @@ export function listedWorkers(text: string): ListedWorker[] {
   return body.split('\n').flatMap((line) => {
     const m = /^\s*[-*]\s+`?(.+?)`?\s+\(([a-z]\d+):\s*(.*)\)\s*$/.exec(line);
     if (!m) return [];
-    const [status, ...rest] = m[3]!.split(/\s+[—–-]\s+/);
-    return [{ path: m[1]!, id: m[2]!, status: (status ?? '').trim().toLowerCase(), detail: rest.join(' — ').trim() || null }];
+    const [status, ...rest] = m[3].split(/\s+[—–-]\s+/);
+    return [{ path: m[1], id: m[2], status: (status ?? '').trim().toLowerCase(), detail: rest.join(' — ').trim() || null }];
   });
 }
 
@@ -35,7 +35,7 @@ export function listedWorkers(text: string): ListedWorker[] {
 export function coordinatorReply(req: ParsedRequest): Reply {
   const text = promptText(req);
   const domain = /# Domain ([a-z]):\s*([^\n]*)/.exec(text);
-  const domainLabel = domain ? `Domain ${domain[1]} (${domain[2]!.trim() || 'unnamed'})` : 'This domain';
+  const domainLabel = domain ? `Domain ${domain[1]} (${domain[2].trim() || 'unnamed'})` : 'This domain';
   const listed = listedWorkers(text);
   const calls = toolCalls(req);
   const writes = calls.filter((c) => c.name === 'write_output' && c.result);

@@ -48,7 +48,7 @@ function parseReports(text: string): Report[] {
     // A "Domain x …" line right under a heading is the same report, not a new one.
     if (heading && !markdownHeading && current && current.items.length === 0) continue;
     if (heading) {
-      const label = heading[1]!.replace(/\s+—\s+top actions:?$/i, '').replace(/\s+\(coordinator [^)]*\)$/, '').trim();
+      const label = heading[1].replace(/\s+—\s+top actions:?$/i, '').replace(/\s+\(coordinator [^)]*\)$/, '').trim();
       current = { label: truncate(label, 80), items: [] };
       reports.push(current);
       continue;

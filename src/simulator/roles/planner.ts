@@ -68,7 +68,7 @@ export function planReply(req: ParsedRequest, workspaceRoot: string): Reply {
   const tree = prune(parseOverview(section(text, 'Workspace overview') ?? ''), exists);
   const roots = focus(tree, focusLine, task);
   const kind = taskKind(task);
-  const angles = ANGLES[kind]!;
+  const angles = ANGLES[kind];
   const tool = chooseTool(req, task);
   if (tool === 'plan_single') {
     const scope = roots.slice(0, 3).map((n) => n.path);
@@ -76,7 +76,7 @@ export function planReply(req: ParsedRequest, workspaceRoot: string): Reply {
       kind: 'message',
       content: [{ type: 'tool_use', name: tool, input: {
         reason: 'The task is small enough for one agent: splitting it would cost more than it saves.',
-        scope: scope.length ? scope : ['.'], tier: angles[0]!.tier,
+        scope: scope.length ? scope : ['.'], tier: angles[0].tier,
       } }],
     };
   }
@@ -92,7 +92,7 @@ export function planReply(req: ParsedRequest, workspaceRoot: string): Reply {
       brief: truncate(`Covers ${paths.join(', ')} for the run task "${truncate(task, 300)}". `
         + 'Stay inside your scope, cite file and line for every finding, and say what you could not check.', 1200),
       workers: scopes.map((scope, w) => {
-        const angle = angles[(w + (group.theme ? d : 0)) % angles.length]!;
+        const angle = angles[(w + (group.theme ? d : 0)) % angles.length];
         return {
           id: `${id}${w + 1}`,
           task: truncate(`${angle.verb} ${scope.join(', ')} (run task: ${truncate(task, 200)})`, 600),
@@ -188,23 +188,23 @@ function domainGroups(roots: TreeNode[], b: Bounds): Group[] {
   while (groups.length < b.minD) {
     const splittable = groups
       .map((g, i) => ({ g, i }))
-      .filter(({ g }) => g.length > 1 || (g[0]!.isDir && g[0]!.children.length > 0))
+      .filter(({ g }) => g.length > 1 || (g[0].isDir && g[0].children.length > 0))
       .sort((x, y) => weightOf(y.g) - weightOf(x.g))[0];
     if (!splittable) break;
     const { g, i } = splittable;
-    const parts = g.length > 1 ? halves(g) : childGroups(g[0]!);
+    const parts = g.length > 1 ? halves(g) : childGroups(g[0]);
     groups.splice(i, 1, ...parts);
   }
   while (groups.length > b.maxD) {
     const order = groups.map((g, i) => ({ w: weightOf(g), i })).sort((x, y) => x.w - y.w);
-    const [a, c] = [order[0]!.i, order[1]!.i].sort((x, y) => x - y) as [number, number];
-    groups[a] = [...groups[a]!, ...groups[c]!];
+    const [a, c] = [order[0].i, order[1].i].sort((x, y) => x - y) as [number, number];
+    groups[a] = [...groups[a], ...groups[c]];
     groups.splice(c, 1);
   }
   const out: Group[] = groups.map((nodes) => ({ nodes, theme: null }));
   // A workspace too small to split: the same files seen from different angles.
   const themes = ['Structure', 'Behaviour', 'Risks', 'Quality', 'Gaps'];
-  for (let i = 0; out.length < b.minD; i++) out.push({ nodes: groups[i % groups.length]!, theme: themes[i % themes.length]! });
+  for (let i = 0; out.length < b.minD; i++) out.push({ nodes: groups[i % groups.length], theme: themes[i % themes.length] });
   return out;
 }
 
@@ -221,7 +221,7 @@ function childGroups(dir: TreeNode): TreeNode[][] {
 
 /** Scopes for a domain's workers: its nodes, opened up until there are enough, bundled when too many. */
 function workerScopes(nodes: TreeNode[], b: Bounds): string[][] {
-  let items = [...nodes];
+  const items = [...nodes];
   for (;;) {
     if (items.length >= b.minW) break;
     const dir = items.filter((n) => n.isDir && n.children.length).sort((x, y) => y.weight - x.weight)[0];
@@ -230,10 +230,10 @@ function workerScopes(nodes: TreeNode[], b: Bounds): string[][] {
   }
   const count = Math.max(b.minW, Math.min(b.maxW, items.length));
   if (items.length <= count) {
-    return Array.from({ length: count }, (_, i) => [items[i % items.length]!.path]);
+    return Array.from({ length: count }, (_, i) => [items[i % items.length].path]);
   }
   const buckets: string[][] = Array.from({ length: count }, () => []);
-  items.forEach((n, i) => buckets[i % count]!.push(n.path));
+  items.forEach((n, i) => buckets[i % count].push(n.path));
   return buckets.map((s) => s.slice(0, 20));
 }
 

@@ -30,7 +30,7 @@ export function snapshot(over: Partial<LedgerSnapshot> = {}): LedgerSnapshot {
   const byStatus = Object.fromEntries(AGENT_STATUSES.map((s) => [s, agents.filter((a) => a.status === s).length])) as Record<AgentStatus, number>;
   return {
     version: 1, runId: '20250601-115500-ab12', task: 'Audit this repo for security issues', workspace: '/ws', simulated: true,
-    status: 'running' as RunStatus, reason: null, createdAt: iso(300_000), updatedAt: iso(1_000), startedAt: iso(60_000), endedAt: null,
+    status: 'running', reason: null, createdAt: iso(300_000), updatedAt: iso(1_000), startedAt: iso(60_000), endedAt: null,
     pid: 1234, estimate: { tokensLow: 50_000, tokensHigh: 150_000, costLowUsd: 0.2, costHighUsd: 0.9 }, gaps: [],
     agents,
     totals: {

@@ -43,9 +43,9 @@ export async function attemptCoordinator(ctx: Ctx, agent: AgentRecord, previousE
   const workers = agent.dependsOn.map((id) => ctx.ledger.get(id)!);
   const files = workers.map((w) => path.join(ctx.runDir, w.outputFile));
   const lines = await Promise.all(workers.map(async (w, i) => {
-    const finished = w.status === 'completed' && await fileEndsWithSentinel(files[i]!);
+    const finished = w.status === 'completed' && await fileEndsWithSentinel(files[i]);
     const state = finished ? 'completed' : `${w.status === 'completed' ? 'unfinished' : w.status}${w.error ? ` — ${w.error}` : ''}`;
-    return `- ${relToWorkspace(ctx, files[i]!)} (${w.id}: ${state})`;
+    return `- ${relToWorkspace(ctx, files[i])} (${w.id}: ${state})`;
   }));
   const result = await converse({
     ...conversationBase(ctx, agent, signal),
