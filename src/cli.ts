@@ -165,4 +165,4 @@ async function status(workspace: string, config: Config, args: CliArgs): Promise
   return 0;
 }
 
-main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e) => { err(String(e?.stack ?? e)); process.exitCode = EXIT.failed; });
+main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e: unknown) => { err(e instanceof Error ? e.stack ?? e.message : String(e)); process.exitCode = EXIT.failed; });

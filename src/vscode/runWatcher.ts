@@ -20,7 +20,7 @@ export class RunWatcher extends Disposable {
     }));
     this._register(vscode.workspace.onDidChangeWorkspaceFolders(() => this.watch()));
     // The watcher is replaced when the output root or the folders change; release whichever is current.
-    this._register(toDisposable(() => this.watcher?.dispose()));
+    this._register(toDisposable(() => { this.watcher?.dispose(); }));
     this.watch();
   }
 

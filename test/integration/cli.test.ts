@@ -66,7 +66,7 @@ describe('orchestrate CLI', () => {
     const ws = makeWorkspace();
     const r = cli(['run', 'Document every module', '--simulate', '--yes', '--json', '--workspace', ws]);
     expect(r.code).toBe(0);
-    const out = JSON.parse(r.stdout);
+    const out = JSON.parse(r.stdout) as { status: string; totals: { parentContextTokens: number } };
     expect(out.status).toBe('completed');
     expect(out.totals.parentContextTokens).toBeGreaterThan(0);
   });

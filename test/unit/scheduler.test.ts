@@ -25,7 +25,7 @@ function harness(durations: (id: string) => number) {
   return {
     events, peaks,
     setNodes(nodes: ScheduleNode[]) { for (const n of nodes) tierOf.set(n.id, n.tier); },
-    async run(id: string) {
+    run: async (id: string) => {
       const t = tierOf.get(id)!;
       running.add(id);
       byTier[t] = (byTier[t] ?? 0) + 1;

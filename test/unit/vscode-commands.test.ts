@@ -43,7 +43,7 @@ describe('commands', () => {
   it('refuses an empty task in place and passes the folder as focus', async () => {
     const { run, cmds, store } = setup();
     window.showInputBox.mockImplementation(async (opts: unknown) => {
-      const validate = (opts as { validateInput(v: string): string | undefined }).validateInput;
+      const validate = (opts as { validateInput: (v: string) => string | undefined }).validateInput;
       expect(validate('   ')).toMatch(/cannot be empty/);
       expect(validate('Document src')).toBeUndefined();
       return 'Document src';

@@ -5,7 +5,13 @@ import * as path from 'node:path';
 import { activate } from '../../src/extension';
 import { commands, resetStub, Uri, window, workspace } from './vscode-stub';
 
-const pkg = JSON.parse(readFileSync(path.join(__dirname, '../../package.json'), 'utf8'));
+/** The parts of the manifest these tests read. */
+interface Manifest {
+  activationEvents: string[];
+  contributes: { commands: Array<{ command: string; title: string; category: string }>; views: Record<string, Array<{ id: string }>> };
+  capabilities: { untrustedWorkspaces: { supported: boolean | string } };
+}
+const pkg = JSON.parse(readFileSync(path.join(__dirname, '../../package.json'), 'utf8')) as Manifest;
 
 function context() {
   return {

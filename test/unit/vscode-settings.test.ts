@@ -7,8 +7,8 @@ import { ConfigSchema, parseConfig } from '../../src/engine';
 import { outputRootSetting, readSettings, SettingsError } from '../../src/vscode/settings';
 
 const section = (values: Record<string, unknown>) => ({ get: <T>(key: string) => values[key] as T | undefined });
-const pkg = JSON.parse(readFileSync(path.join(__dirname, '../../package.json'), 'utf8'));
-const props: Record<string, Record<string, unknown>> = pkg.contributes.configuration.properties;
+const pkg = JSON.parse(readFileSync(path.join(__dirname, '../../package.json'), 'utf8')) as { contributes: { configuration: { properties: Record<string, Record<string, unknown>> } } };
+const props = pkg.contributes.configuration.properties;
 
 function errorOf(values: Record<string, unknown>): SettingsError {
   try {

@@ -4,7 +4,7 @@ import { AGENT_STATUSES, RUN_STATUSES, type AgentStatus, type LedgerSnapshot, ty
 import { LedgerTree } from '../../src/vscode/ledgerTree';
 import { RunLocation } from '../../src/vscode/location';
 import { RunStore, type LiveRun } from '../../src/vscode/runStore';
-import { agentItem, domainItem, planItem, runItem, type LedgerNode } from '../../src/vscode/treeItems';
+import { agentItem, domainItem, planItem, runItem } from '../../src/vscode/treeItems';
 import { agent, fakeRun, NOW, plan, snapshot } from './vscode/fixtures';
 import { MarkdownString, resetStub, ThemeIcon, TreeItemCollapsibleState } from './vscode-stub';
 

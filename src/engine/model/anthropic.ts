@@ -178,7 +178,7 @@ export function classify(err: unknown, signal?: AbortSignal): ModelError {
     const status = typeof err.status === 'number' ? err.status : null;
     const type = err.type ?? (err.error as { error?: { type?: string } } | undefined)?.error?.type ?? null;
     const message = `${status ?? 'stream'} ${type ?? 'error'}: ${err.apiMessage ?? err.message}`;
-    const retryAfterMs = err.headers ? retryAfter(err.headers) : null;
+    const retryAfterMs = err.headers ? retryAfter(err.headers as Headers) : null;
     if (type === 'billing_error' || status === 401 || status === 403 || status === 402 || type === 'authentication_error' || type === 'permission_error') {
       return new ModelError(message, 'terminal', status);
     }

@@ -30,7 +30,7 @@ export function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
 
 /** `{path: string, start_line?: integer}`, from the JSON schema, for error messages. */
 export function signatureOf(json: Record<string, unknown>): string {
-  const props = (json.properties ?? {}) as Record<string, { type?: unknown }>;
+  const props = (json.properties ?? {}) as Record<string, { type?: string | string[] }>;
   const required = new Set(Array.isArray(json.required) ? (json.required as string[]) : []);
   const fields = Object.entries(props).map(([k, v]) => `${k}${required.has(k) ? '' : '?'}: ${String(v.type ?? 'unknown')}`);
   return `{${fields.join(', ')}}`;
@@ -46,9 +46,10 @@ export function preview(input: unknown): string {
   if (input === undefined) return 'undefined';
   let text: string;
   try {
-    text = JSON.stringify(input) ?? String(input);
+    text = JSON.stringify(input) ?? typeof input;
   } catch {
-    text = String(input);
+    // Only a bigint or a cyclic object gets here.
+    text = typeof input === 'bigint' ? `${input}` : '(an object with a cycle)';
   }
   return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }

@@ -2,7 +2,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { AGENT_STATUSES, type AgentRecord, type AgentStatus, type LedgerSnapshot, type Plan, type RunStatus } from '../../../src/engine';
+import { AGENT_STATUSES, type AgentRecord, type AgentStatus, type LedgerSnapshot, type Plan } from '../../../src/engine';
 
 export const NOW = Date.parse('2025-06-01T12:00:00.000Z');
 const iso = (msBeforeNow: number) => new Date(NOW - msBeforeNow).toISOString();
