@@ -6,7 +6,7 @@
  * the same policy as the rest. A stream that goes silent after its headers is aborted by its idle
  * timer and reported as a transient error, so the policy retries it in seconds.
  */
-import Anthropic, { AnthropicError, APIError, APIUserAbortError, APIConnectionError } from '@anthropic-ai/sdk';
+import Anthropic, { AnthropicError, APIError, APIUserAbortError, APIConnectionError, APIConnectionTimeoutError } from '@anthropic-ai/sdk';
 import { partialParse } from '@anthropic-ai/sdk/_vendor/partial-json-parser/parser';
 import { Stream } from '@anthropic-ai/sdk/core/streaming';
 import { DEFAULT_STREAM_IDLE_TIMEOUT_MS } from '../config';
@@ -220,6 +220,13 @@ export function classify(err: unknown, signal?: AbortSignal): ModelError {
   if (err instanceof APIUserAbortError || signal?.aborted) {
     return new ModelError('request aborted', 'aborted');
   }
+  if (err instanceof APIConnectionTimeoutError) {
+    return new ModelError('no response headers within requestTimeoutMs', 'transient');
+  }
+  if (err instanceof APIConnectionError) {
+    // The SDK says only "Connection error."; the cause says which address refused or reset (a proxy's, when one is set).
+    return new ModelError(`connection failed: ${causes(err)}`, 'transient');
+  }
   if (err instanceof APIError) {
     const status = typeof err.status === 'number' ? err.status : null;
     const type = err.type ?? (err.error as { error?: { type?: string } } | undefined)?.error?.type ?? null;
@@ -239,6 +246,15 @@ export function classify(err: unknown, signal?: AbortSignal): ModelError {
   const e = err as { message?: string; name?: string };
   // Broken JSON or a torn stream from a proxy: worth another try.
   return new ModelError(`${e?.name ?? 'Error'}: ${e?.message ?? String(err)}`, 'transient');
+}
+
+/** The messages of an error's cause chain, innermost last ("fetch failed: connect ECONNREFUSED 127.0.0.1:8080"). */
+function causes(err: Error): string {
+  const parts: string[] = [];
+  for (let e: unknown = err.cause, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e.message && !parts.includes(e.message)) parts.push(e.message);
+  }
+  return parts.join(': ') || err.message;
 }
 
 function retryAfter(headers: Headers): number | null {
