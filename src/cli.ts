@@ -45,7 +45,7 @@ async function main(argv: string[]): Promise<number> {
 
   let provider: Provider;
   try {
-    provider = await openProvider(config, { apiKey: process.env.ANTHROPIC_API_KEY, workspace, ...(args.simLatencyMs ? { simulatedLatencyMs: args.simLatencyMs } : {}) });
+    provider = await openProvider(config, { apiKey: process.env.ANTHROPIC_API_KEY, workspace, proxyFromEnv: true, ...(args.simLatencyMs ? { simulatedLatencyMs: args.simLatencyMs } : {}) });
   } catch (e) {
     err((e as Error).message);
     return EXIT.usage;

@@ -15,16 +15,35 @@ export interface Provider {
   dispose(): Promise<void>;
 }
 
+export interface ProviderOptions {
+  apiKey?: string | undefined;
+  workspace: string;
+  simulatedLatencyMs?: number;
+  /**
+   * Route API requests through the proxy named by `HTTPS_PROXY`/`HTTP_PROXY` (minus `NO_PROXY`),
+   * as the CLI must. The extension leaves it off: VS Code already routes the platform fetch
+   * through its own proxy settings and certificates.
+   */
+  proxyFromEnv?: boolean;
+}
+
 /**
  * The model client for a config. `simulated` starts the bundled offline model on 127.0.0.1 and
- * talks to it through the real SDK, so the simulated path exercises the same code as the real one.
+ * talks to it through the real SDK, so the simulated path exercises the same code as the real one
+ * (never through a proxy: the simulator is in this process, on the loopback).
  */
-export async function openProvider(config: Config, opts: { apiKey?: string | undefined; workspace: string; simulatedLatencyMs?: number }): Promise<Provider> {
+export async function openProvider(config: Config, opts: ProviderOptions): Promise<Provider> {
   if (config.provider === 'simulated') {
     const sim = await startSimulator({ workspace: opts.workspace, ...(opts.simulatedLatencyMs ? { latencyMs: opts.simulatedLatencyMs } : {}) });
     return { model: new AnthropicModelClient({ apiKey: 'simulated', baseUrl: sim.baseUrl }), simulated: true, dispose: () => sim.close() };
   }
   const apiKey = opts.apiKey?.trim();
   if (!apiKey) throw new MissingApiKeyError();
-  return { model: new AnthropicModelClient({ apiKey, baseUrl: config.baseUrl }), simulated: false, dispose: async () => undefined };
+  // Loaded only when asked for, so the extension host never evaluates undici.
+  const proxy = opts.proxyFromEnv ? (await import('./proxyFetch')).proxyTransportFromEnv() : null;
+  return {
+    model: new AnthropicModelClient({ apiKey, baseUrl: config.baseUrl, ...(proxy ? { fetch: proxy.fetch } : {}) }),
+    simulated: false,
+    dispose: async () => { await proxy?.close(); },
+  };
 }

@@ -24,6 +24,9 @@ export const DEFAULT_PRICES: Record<string, Price> = {
   'claude-opus-5-5': { input: 5, output: 25, cacheRead: 0.5, cacheWrite: 6.25 },
 };
 
+/** The stream idle timeout of a request that does not say its own (see `streamIdleTimeoutMs`). */
+export const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 30_000;
+
 /**
  * Every knob of a run. The same schema validates `.orchestration/config.json`, CLI flags and the
  * VS Code settings, so an error always names the key that was wrong.
@@ -45,6 +48,11 @@ export const ConfigSchema = z.object({
   maxRetryAfterMs: z.number().int().min(0).max(600_000).default(60_000),
   agentTimeoutMs: z.number().int().min(1_000).max(3_600_000).default(300_000),
   requestTimeoutMs: z.number().int().min(1_000).max(3_600_000).default(120_000),
+  /**
+   * A stream that sends no event for this long is aborted and retried as a transient error. The
+   * API sends `ping` events while the model works, so silence this long means a stalled connection.
+   */
+  streamIdleTimeoutMs: z.number().int().min(100).max(600_000).default(DEFAULT_STREAM_IDLE_TIMEOUT_MS),
   maxTurns: z.number().int().min(1).max(100).default(20),
   maxTokensPerResponse: z.number().int().min(256).max(64_000).default(8_192),
   maxFailedWorkers: z.number().int().min(1).max(1_000).default(3),

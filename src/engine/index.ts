@@ -10,6 +10,6 @@ export { Ledger } from './ledger/ledger';
 export { PlanError } from './plan/planner';
 export { ModelError, type ModelClient } from './model/client';
 export { listRuns, readLedger, deleteRun, effectiveStatus, RUN_ID_PATTERN } from './ledger/runs';
-export { AnthropicModelClient, type AnthropicClientOptions } from './model/anthropic';
+export { AnthropicModelClient, type AnthropicClientOptions, type Fetch } from './model/anthropic';
 export { fmtTokens } from './plan/planMarkdown';
 export { loadProjectConfig } from './projectConfig';

@@ -144,6 +144,21 @@ export async function startMessagesServer(opts: MessagesServerOptions): Promise<
         ticket.record.outcome = 'hang';
         await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
         return;
+      case 'stall': {
+        ticket.record.status = 200;
+        if (request.stream) {
+          res.writeHead(200, sseHeaders());
+          for (const e of streamHead(buildMessage([])).slice(0, reply.afterEvents ?? 2)) res.write(e);
+        } else {
+          res.writeHead(200, { 'content-type': 'application/json' });
+        }
+        res.flushHeaders();
+        // After the flush: the 'close' handler marks a dropped exchange 'aborted', and a stall is
+        // always dropped by someone.
+        await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
+        ticket.record.outcome = 'stall';
+        return;
+      }
       case 'malformed':
         ticket.record.outcome = 'malformed';
         ticket.record.status = 200;

@@ -56,8 +56,14 @@ export type Reply =
    * A non-streaming request gets the equivalent JSON error instead (529 for overloaded_error).
    */
   | { kind: 'midstream-error'; afterBlocks?: number; type?: string; content?: ReplyBlock[] }
-  /** Never answers; resolves only when the client disconnects or the server closes. */
+  /** Never answers, not even headers; resolves only when the client disconnects or the server closes. */
   | { kind: 'hang' }
+  /**
+   * Headers, then silence: 200 with the stream's headers and its first `afterEvents` events
+   * (message_start, ping; default both), then nothing, the connection held open until the client
+   * gives up or the server closes. A non-streaming request gets the JSON headers alone.
+   */
+  | { kind: 'stall'; afterEvents?: number }
   /** 200 with a body that is not valid JSON (or an SSE stream whose data is not). */
   | { kind: 'malformed' };
 
@@ -118,7 +124,7 @@ export interface RequestRecord {
   stream: boolean;
   arrivedAt: number;
   status: number | null;
-  outcome: 'message' | 'error' | 'rate-limited' | 'midstream-error' | 'hang' | 'malformed' | 'aborted' | 'invalid';
+  outcome: 'message' | 'error' | 'rate-limited' | 'midstream-error' | 'hang' | 'stall' | 'malformed' | 'aborted' | 'invalid';
   usage: PromptUsage | null;
   request?: ParsedRequest;
 }

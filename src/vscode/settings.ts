@@ -9,7 +9,7 @@ export const SECTION = 'orchestration';
 
 /** Settings the engine's Config knows, read one by one so a stray key in settings.json is ignored. */
 const ENGINE_KEYS = [
-  'provider', 'baseUrl', 'maxConcurrent', 'scheduling', 'retries', 'agentTimeoutMs', 'maxTurns',
+  'provider', 'baseUrl', 'maxConcurrent', 'scheduling', 'retries', 'agentTimeoutMs', 'streamIdleTimeoutMs', 'maxTurns',
   'outputRoot', 'prices', 'maxCostUsd', 'maxTokens',
 ] as const;
 const TIER_MAPS = ['models', 'tierCaps'] as const;

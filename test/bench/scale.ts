@@ -87,7 +87,7 @@ export async function measureScale(workspace: string): Promise<MeasureResult> {
   const allDone = s.completed === s.agents && l.completed === l.agents && c.completed === c.agents;
   return {
     rows: [
-      { n: '4a', measure: '1,000 workers, zero latency: engine CPU per agent (warm engine process)', value: `${fixed(l.cpu)} ms (fresh process: ${fixed(c.cpu)} ms)`, before: '—', target: '< 5 ms', ok: allDone && l.cpu < 5 },
+      { n: '4a', measure: '1,000 workers, zero latency: engine CPU per agent (warm engine process)', value: `${fixed(l.cpu)} ms (fresh process: ${fixed(c.cpu)} ms)`, before: '—', target: '< 8 ms', ok: allDone && l.cpu < 8 },
       { n: '4b', measure: '1,000 workers: engine peak RSS', value: `${fixed(large.figures.maxRssMb, 0)} MB`, before: '—', target: '< 200 MB', ok: large.figures.maxRssMb < 200 },
       { n: '4c', measure: 'ledger bytes per agent, 1,000 ÷ 250 agents', value: fixed(growth), before: '—', target: '≤ 1.25 (linear)', ok: growth <= 1.25 },
     ],

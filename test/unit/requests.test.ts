@@ -145,4 +145,28 @@ describe('RequestPolicy', () => {
     expect(t.terminal.length).toBe(1);
     expect(denied.calls.length).toBe(1);
   });
+
+  it('gives every request the run stream idle timeout and retries a stalled stream with backoff', async () => {
+    const clock = new FakeClock();
+    const seen: Array<number | undefined> = [];
+    let n = 0;
+    const client: ModelClient = {
+      async create(r) {
+        seen.push(r.idleTimeoutMs);
+        if (++n === 1) throw new ModelError('stream stalled: no event for 750 ms after 2 events (streamIdleTimeoutMs); aborted as a transient error', 'transient');
+        return ok();
+      },
+    };
+    const retries: Array<{ message: string; wait: number }> = [];
+    const p = new RequestPolicy(client, parseConfig({ retryBaseMs: 100, streamIdleTimeoutMs: 750 }), clock, {
+      onTerminal: () => undefined, onRetry: (e, _n, wait) => retries.push({ message: e.message, wait }),
+    });
+    const sent = p.send(req(), 4);
+    await clock.advance(200);
+    await expect(sent).resolves.toMatchObject({ content: [{ text: 'ok' }] });
+    expect(seen).toEqual([750, 750]);
+    expect(retries).toHaveLength(1);
+    expect(retries[0]!.message).toMatch(/stream stalled/);
+    expect(retries[0]!.wait).toBeGreaterThanOrEqual(75); // backoff of retryBaseMs (with jitter), not an instant retry
+  });
 });

@@ -3,16 +3,28 @@
  * Messages call and every failure into a classified ModelError. SDK retries are off
  * (maxRetries: 0): the engine owns retries so that backoff, retry-after caps and adaptive
  * concurrency see every 429, and so that mid-stream errors (which the SDK never retries) follow
- * the same policy as the rest.
+ * the same policy as the rest. A stream that goes silent after its headers is aborted by its idle
+ * timer and reported as a transient error, so the policy retries it in seconds.
  */
-import Anthropic, { AnthropicError, APIError, APIUserAbortError, APIConnectionError } from '@anthropic-ai/sdk';
+import Anthropic, { AnthropicError, APIError, APIUserAbortError, APIConnectionError, APIConnectionTimeoutError } from '@anthropic-ai/sdk';
 import { partialParse } from '@anthropic-ai/sdk/_vendor/partial-json-parser/parser';
-import { nodeFetch } from './httpFetch';
+import { Stream } from '@anthropic-ai/sdk/core/streaming';
+import { DEFAULT_STREAM_IDLE_TIMEOUT_MS } from '../config';
+import { StreamIdleWatch } from './streamIdle';
 import { ModelError, type ModelClient, type ModelRequest, type ModelResponse, type RateLimitInfo } from './client';
+
+/** The `fetch` signature the SDK calls. */
+export type Fetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
 export interface AnthropicClientOptions {
   apiKey: string;
   baseUrl?: string | null;
+  /**
+   * The transport, chosen by the front end: by default the platform `fetch` (which VS Code
+   * routes through `http.proxy`, proxy authentication and the system certificates); the CLI
+   * passes one that honours `HTTPS_PROXY`/`NO_PROXY`.
+   */
+  fetch?: Fetch;
 }
 
 export class AnthropicModelClient implements ModelClient {
@@ -24,7 +36,7 @@ export class AnthropicModelClient implements ModelClient {
       ...(opts.baseUrl ? { baseURL: opts.baseUrl } : {}),
       maxRetries: 0,
       logLevel: 'off',
-      fetch: nodeFetch,
+      ...(opts.fetch ? { fetch: opts.fetch } : {}),
       // The ledger is this product's record of every call. In a shared extension host another
       // extension may register a global OpenTelemetry provider: our prompts' metadata and a
       // `traceparent` header would then go where the user never asked; and with none registered
@@ -34,11 +46,20 @@ export class AnthropicModelClient implements ModelClient {
   }
 
   async create(req: ModelRequest): Promise<ModelResponse> {
+    // Our own controller, so a stall can abort this request alone; the caller's signal is
+    // forwarded to it (not combined with AbortSignal.any, whose dependants outlive long-lived
+    // parent signals on Node 20).
+    const ctl = new AbortController();
+    const forward = (): void => ctl.abort(req.signal.reason);
+    if (req.signal.aborted) forward();
+    else req.signal.addEventListener('abort', forward, { once: true });
+    const idle = new StreamIdleWatch(req.idleTimeoutMs ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS, () => ctl.abort());
     try {
-      // The raw event stream of `create({stream: true})`, accumulated here: the same request and
-      // the same events as the `messages.stream()` helper, without its event emitter, snapshot
-      // copies per delta and span bookkeeping.
-      const { data: stream, response } = await this.client.messages.create(
+      // The raw server-sent events of `create({stream: true})`, accumulated here: the same request
+      // and the same events as the `messages.stream()` helper, without its event emitter, snapshot
+      // copies per delta and span bookkeeping. Raw, because the SDK's event iterator drops `ping`,
+      // and pings are what tell a model still at work from a stalled connection.
+      const response = await this.client.messages.create(
         {
           model: req.model,
           max_tokens: req.maxTokens,
@@ -48,9 +69,10 @@ export class AnthropicModelClient implements ModelClient {
           ...(req.toolChoice ? { tool_choice: req.toolChoice } : {}),
           stream: true,
         },
-        { signal: req.signal, timeout: req.timeoutMs },
-      ).withResponse();
-      const message = await accumulate(stream);
+        { signal: ctl.signal, timeout: req.timeoutMs },
+      ).asResponse();
+      idle.start();
+      const message = await accumulate(response, ctl, idle);
       const headers = response.headers;
       return {
         model: message.model,
@@ -65,7 +87,13 @@ export class AnthropicModelClient implements ModelClient {
         ...(headers ? { rateLimit: readRateLimit(headers) } : {}),
       };
     } catch (err) {
+      // Frees the connection of a stream left half-read (an `error` event, a broken chunk).
+      ctl.abort();
+      if (idle.fired && !req.signal.aborted) throw new ModelError(idle.describe(), 'transient');
       throw classify(helperError(err), req.signal);
+    } finally {
+      idle.stop();
+      req.signal.removeEventListener('abort', forward);
     }
   }
 }
@@ -86,14 +114,24 @@ type OpenBlock =
 /**
  * The final message of a raw event stream, built as `MessageStream` builds it: text deltas
  * appended, tool input JSON parsed (partially, like the helper, if cut short) when the message is
- * done, usage overwritten by `message_delta`. Ends with the helper's errors when the stream does.
+ * done, usage overwritten by `message_delta`. Every event, `ping` included, resets the idle timer;
+ * an `error` event becomes the APIError the SDK's own iterator raises. Ends with the helper's
+ * errors when the stream does.
  */
-async function accumulate(stream: AsyncIterable<Anthropic.RawMessageStreamEvent>): Promise<Accumulated> {
+async function accumulate(response: Response, ctl: AbortController, idle: StreamIdleWatch): Promise<Accumulated> {
   let started: Anthropic.Message | null = null;
   let stopped = false;
   const blocks: OpenBlock[] = [];
   let stopReason: string | null = null;
-  for await (const event of stream) {
+  for await (const sse of Stream.rawEvents(response, ctl)) {
+    idle.touch();
+    if (sse.event === 'ping' || sse.event === null) continue;
+    if (sse.event === 'error') {
+      const body = safeJson(sse.data) as { error?: { type?: Anthropic.ErrorType } } | null;
+      throw new APIError(undefined, body ?? sse.data, undefined, response.headers, body?.error?.type);
+    }
+    if (!sse.data) continue;
+    const event = JSON.parse(sse.data) as Anthropic.RawMessageStreamEvent;
     if (event.type === 'message_start') {
       if (started) throw new AnthropicError(`Unexpected event order, got ${event.type} before receiving "message_stop"`);
       started = event.message;
@@ -144,6 +182,14 @@ function openBlock(b: Anthropic.ContentBlock): OpenBlock {
   return { type: 'other' };
 }
 
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
 /** Complete JSON parses as JSON; a cut-off one the way the helper parses it. */
 function parseToolInput(json: string): unknown {
   try {
@@ -174,6 +220,13 @@ export function classify(err: unknown, signal?: AbortSignal): ModelError {
   if (err instanceof APIUserAbortError || signal?.aborted) {
     return new ModelError('request aborted', 'aborted');
   }
+  if (err instanceof APIConnectionTimeoutError) {
+    return new ModelError('no response headers within requestTimeoutMs', 'transient');
+  }
+  if (err instanceof APIConnectionError) {
+    // The SDK says only "Connection error."; the cause says which address refused or reset (a proxy's, when one is set).
+    return new ModelError(`connection failed: ${causes(err)}`, 'transient');
+  }
   if (err instanceof APIError) {
     const status = typeof err.status === 'number' ? err.status : null;
     const type = err.type ?? (err.error as { error?: { type?: string } } | undefined)?.error?.type ?? null;
@@ -193,6 +246,15 @@ export function classify(err: unknown, signal?: AbortSignal): ModelError {
   const e = err as { message?: string; name?: string };
   // Broken JSON or a torn stream from a proxy: worth another try.
   return new ModelError(`${e?.name ?? 'Error'}: ${e?.message ?? String(err)}`, 'transient');
+}
+
+/** The messages of an error's cause chain, innermost last ("fetch failed: connect ECONNREFUSED 127.0.0.1:8080"). */
+function causes(err: Error): string {
+  const parts: string[] = [];
+  for (let e: unknown = err.cause, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e.message && !parts.includes(e.message)) parts.push(e.message);
+  }
+  return parts.join(': ') || err.message;
 }
 
 function retryAfter(headers: Headers): number | null {

@@ -31,7 +31,10 @@ export interface ModelRequest {
   toolChoice?: { type: 'auto' } | { type: 'any' } | { type: 'tool'; name: string };
   maxTokens: number;
   signal: AbortSignal;
+  /** Time limit for the response headers. */
   timeoutMs: number;
+  /** Longest silence between stream events once the headers are in; a longer one is a transient error. */
+  idleTimeoutMs?: number;
 }
 
 export interface ModelResponse {

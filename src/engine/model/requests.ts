@@ -11,8 +11,8 @@ export interface RequestPolicyHooks {
 }
 
 /**
- * Sends model requests for the whole run and retries transient errors with exponential backoff
- * that honours retry-after up to a cap.
+ * Sends model requests for the whole run and retries transient errors (stalled streams included)
+ * with exponential backoff that honours retry-after up to a cap.
  *
  * With `adaptiveConcurrency` each model gets one adaptive gate: it starts at the tier cap, halves
  * on 429/529 (once per congestion episode), grows back by one per streak of successes, and never
@@ -43,7 +43,10 @@ export class RequestPolicy {
     return Object.fromEntries([...this.gates].map(([m, g]) => [m, g.peak]));
   }
 
-  async send(req: ModelRequest, cap: number): Promise<ModelResponse> {
+  async send(request: ModelRequest, cap: number): Promise<ModelResponse> {
+    // A stall (no stream event for streamIdleTimeoutMs) comes back as a transient error and is
+    // retried below like a reset connection.
+    const req: ModelRequest = request.idleTimeoutMs === undefined ? { ...request, idleTimeoutMs: this.config.streamIdleTimeoutMs } : request;
     const gate = this.gate(req.model, cap);
     const adaptive = this.config.adaptiveConcurrency;
     for (let attempt = 0; ; attempt++) {

@@ -1,0 +1,48 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AnthropicModelClient } from '../../src/engine/model/anthropic';
+import { ModelError, type ModelRequest } from '../../src/engine/model/client';
+
+let server: Server | undefined;
+afterEach(async () => { server?.closeAllConnections(); await new Promise((r) => (server ? server.close(r) : r(undefined))); server = undefined; });
+
+async function listen(handler: Parameters<typeof createServer>[1]): Promise<string> {
+  server = createServer(handler);
+  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+  return `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;
+}
+
+const request = (): ModelRequest => ({
+  model: 'm', system: [{ type: 'text', text: 's' }], messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }],
+  maxTokens: 10, signal: new AbortController().signal, timeoutMs: 5_000,
+});
+
+describe('the model client on the platform fetch', () => {
+  it('reports a connection reset mid-stream as a transient error', async () => {
+    const url = await listen((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('event: message_start\ndata: {"type":"message_start","message":{"id":"m","type":"message","role":"assistant","model":"m","content":[],"stop_reason":null,"usage":{"input_tokens":1,"output_tokens":0}}}\n\n');
+      setTimeout(() => res.socket?.destroy(), 10);
+    });
+    const err = await new AnthropicModelClient({ apiKey: 'k', baseUrl: url }).create(request()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ModelError);
+    expect((err as ModelError).kind).toBe('transient');
+  });
+
+  it('names the address that refused the connection', async () => {
+    const url = await listen(() => undefined);
+    server!.close();
+    server = undefined;
+    const err = await new AnthropicModelClient({ apiKey: 'k', baseUrl: url }).create(request()).catch((e: unknown) => e);
+    expect(err).toMatchObject({ kind: 'transient', message: `connection failed: fetch failed: connect ECONNREFUSED ${new URL(url).host}` });
+  });
+
+  it('sends through the fetch its creator passes', async () => {
+    const url = await listen((_req, res) => { res.writeHead(500, { 'content-type': 'application/json' }); res.end('{"type":"error","error":{"type":"api_error","message":"boom"}}'); });
+    const seen: string[] = [];
+    const client = new AnthropicModelClient({ apiKey: 'k', baseUrl: url, fetch: (input, init) => { seen.push(String(input)); return fetch(input, init); } });
+    await expect(client.create(request())).rejects.toMatchObject({ kind: 'transient', status: 500 });
+    expect(seen).toEqual([`${url}/v1/messages`]);
+  });
+});
