@@ -10,6 +10,7 @@ import {
   readLedger, effectiveStatus, type Config, type Run, type RunOutcome,
 } from './engine';
 import { openProvider, type Provider } from './providers';
+import { proxyTransportFromEnv } from './cli/proxyFetch';
 import { parseCli, UsageError, USAGE, type CliArgs } from './cli/args';
 import { finalReport, planTable, progressLine, statusLine } from './cli/report';
 
@@ -45,7 +46,7 @@ async function main(argv: string[]): Promise<number> {
 
   let provider: Provider;
   try {
-    provider = await openProvider(config, { apiKey: process.env.ANTHROPIC_API_KEY, workspace, proxyFromEnv: true, ...(args.simLatencyMs ? { simulatedLatencyMs: args.simLatencyMs } : {}) });
+    provider = await openProvider(config, { apiKey: process.env.ANTHROPIC_API_KEY, workspace, transport: config.provider === 'simulated' ? null : proxyTransportFromEnv(), ...(args.simLatencyMs ? { simulatedLatencyMs: args.simLatencyMs } : {}) });
   } catch (e) {
     err((e as Error).message);
     return EXIT.usage;

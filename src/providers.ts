@@ -1,5 +1,5 @@
 // Chosen by the front ends (CLI, VS Code), never by the engine: the engine only sees a ModelClient.
-import { AnthropicModelClient, ConfigError, type Config, type ModelClient } from './engine';
+import { AnthropicModelClient, ConfigError, type Config, type Fetch, type ModelClient } from './engine';
 import { startSimulator } from './simulator';
 
 export class MissingApiKeyError extends ConfigError {
@@ -20,11 +20,11 @@ export interface ProviderOptions {
   workspace: string;
   simulatedLatencyMs?: number;
   /**
-   * Route API requests through the proxy named by `HTTPS_PROXY`/`HTTP_PROXY` (minus `NO_PROXY`),
-   * as the CLI must. The extension leaves it off: VS Code already routes the platform fetch
-   * through its own proxy settings and certificates.
+   * The transport for API requests, when not the platform fetch. The CLI passes a proxy-aware one
+   * when `HTTPS_PROXY`/`HTTP_PROXY` are set; the extension passes none: VS Code already routes the
+   * platform fetch through its own proxy settings and certificates. Closed with the provider.
    */
-  proxyFromEnv?: boolean;
+  transport?: { fetch: Fetch; close(): Promise<void> } | null;
 }
 
 /**
@@ -39,8 +39,7 @@ export async function openProvider(config: Config, opts: ProviderOptions): Promi
   }
   const apiKey = opts.apiKey?.trim();
   if (!apiKey) throw new MissingApiKeyError();
-  // Loaded only when asked for, so the extension host never evaluates undici.
-  const proxy = opts.proxyFromEnv ? (await import('./proxyFetch')).proxyTransportFromEnv() : null;
+  const proxy = opts.transport ?? null;
   return {
     model: new AnthropicModelClient({ apiKey, baseUrl: config.baseUrl, ...(proxy ? { fetch: proxy.fetch } : {}) }),
     simulated: false,

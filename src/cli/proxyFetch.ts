@@ -6,7 +6,7 @@
  * certificates to the platform fetch itself.
  */
 import { EnvHttpProxyAgent, fetch as undiciFetch } from 'undici';
-import type { Fetch } from './engine';
+import type { Fetch } from '../engine';
 
 const PROXY_VARS = ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY'];
 
