@@ -19,7 +19,11 @@ const GLYPH: Record<string, string> = {
 
 /** A link to an agent's file only when the file exists; otherwise the same text, plain. */
 function fileLink(text: string, file: string, written: boolean, open: (p: string) => void, title?: string): HTMLElement {
-  if (written) return link(text, () => open(file), title);
+  if (written) {
+    const a = link(text, () => open(file), title);
+    a.dataset.file = file;
+    return a;
+  }
   const span = h('span', text, 'unwritten');
   span.title = `${file} has not been written`;
   return span;
@@ -111,7 +115,7 @@ function renderPlan(run: RunView, open: (p: string) => void): Node {
     }
   }
   if (run.final) rows.push(['—', run.final.id, run.final.task, `${run.final.tier} → ${run.final.model}`, fileLink(run.final.outputFile, run.final.outputFile, run.final.written, open)]);
-  const table = grid(['Domain', 'Worker', 'Task', 'Tier → model', 'Output file'], rows, '130px 70px minmax(220px, 3fr) 190px 130px');
+  const table = grid(['Domain', 'Worker', 'Task', 'Tier → model', 'Output file'], rows, '130px 84px minmax(220px, 3fr) 190px 130px');
   table.id = 'plan-table';
   const declined = run.status === 'declined';
   parts.push(table, h('p', declined
@@ -139,7 +143,7 @@ function renderDomain(d: DomainView, open: (p: string) => void): Node {
     if (c.returned) body.append(renderMarkdown(c.returned, open));
     else body.append(h('p', c.status === 'failed' ? `Coordinator failed: ${c.error ?? 'no reason recorded'}` : `Coordinator ${c.status}.`, 'muted'));
     card.append(body);
-    if (c.written) card.append(link(`Open synthesis (${c.outputFile})`, () => open(c.outputFile)));
+    if (c.written) card.append(fileLink(`Open synthesis (${c.outputFile})`, c.outputFile, true, open));
   }
   const list = h('ul', undefined, 'agents');
   list.append(...d.workers.map((w) => agentLine(w, open)));
@@ -153,7 +157,7 @@ function renderFinal(run: RunView, final: AgentView, open: (p: string) => void):
   const text = run.finalSummary ?? final.returned;
   if (text) body.append(renderMarkdown(text, open));
   else body.append(h('p', final.status === 'failed' ? `The final synthesis failed: ${final.error ?? ''}` : `Final synthesis ${final.status}.`, 'muted'));
-  return section('Final summary', 'final', body, ...(final.written ? [link(`Open ${final.outputFile}`, () => open(final.outputFile))] : []));
+  return section('Final summary', 'final', body, ...(final.written ? [fileLink(`Open ${final.outputFile}`, final.outputFile, true, open)] : []));
 }
 
 function renderGaps(run: RunView, open: (p: string) => void): Node {
