@@ -90,9 +90,9 @@ async function runTask(orchestrator: Orchestrator, workspace: string, args: CliA
   if (!args.yes) {
     const answer = await ask('\nStart this run? [y/N] ');
     if (!/^y(es)?$/i.test(answer.trim())) {
-      run.ledger.setRunStatus('cancelled', 'plan not approved');
+      run.ledger.setRunStatus('declined', 'the plan was declined at the prompt; nothing ran');
       await run.ledger.close();
-      err('Not started. The plan stays in ' + path.relative(workspace, run.dir));
+      err(`Declined: nothing ran. The plan stays in ${path.relative(workspace, run.dir)}; run the task again to plan anew.`);
       return EXIT.cancelled;
     }
   }
@@ -124,8 +124,9 @@ async function execute(run: Run, workspace: string, args: CliArgs, signal: Abort
   const started = Date.now();
   // Progress at a sane rate: on a terminal one line redrawn every second, else a line every 5 s.
   const tty = process.stderr.isTTY;
+  const simulated = run.ledger.snapshot().simulated;
   const timer = setInterval(() => {
-    const line = progressLine(run.ledger.totals, run.ledger.agents.length, Date.now() - started);
+    const line = progressLine(run.ledger.totals, run.ledger.agents.length, Date.now() - started, simulated);
     if (tty) process.stderr.write(`\r\x1b[K${line}`); else err(line);
   }, tty ? 1000 : 5000);
   let outcome: RunOutcome;
@@ -143,7 +144,7 @@ async function execute(run: Run, workspace: string, args: CliArgs, signal: Abort
 
 async function list(workspace: string, config: Config, args: CliArgs): Promise<number> {
   const runs = await listRuns(workspace, config.outputRoot);
-  if (args.json) { out(JSON.stringify(runs.map((r) => ({ runId: r.runId, status: r.status, task: r.task, costUsd: r.totals.costUsd })), null, 2)); return 0; }
+  if (args.json) { out(JSON.stringify(runs.map((r) => ({ runId: r.runId, status: r.status, task: r.task, costUsd: r.totals.costUsd, simulated: r.simulated })), null, 2)); return 0; }
   if (!runs.length) { out(`No runs in ${path.join(workspace, config.outputRoot)}`); return 0; }
   for (const r of runs) out(statusLine(r));
   return 0;
@@ -163,6 +164,7 @@ async function status(workspace: string, config: Config, args: CliArgs): Promise
     out(`  ${a.id.padEnd(8)} ${a.status.padEnd(10)} ${a.tier.padEnd(6)} ${a.outputFile.padEnd(18)} ${a.error ?? a.returned ?? ''}`.trimEnd());
   }
   if (snap.status === 'interrupted') out(`\nThis run was cut off. Finish it with: orchestrate resume ${snap.runId}`);
+  if (snap.status === 'declined') out('\nThis plan was declined, so nothing ran and it cannot be resumed. Run the task again to plan anew.');
   return 0;
 }
 

@@ -31,6 +31,7 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(summary);
   const tree = new LedgerTree(store, controller.onDidPlan);
   context.subscriptions.push(tree);
+  context.subscriptions.push(tree.onDidSelectRun((runId) => summary.select(runId)));
   const statusBar = new RunStatusBar(store);
   context.subscriptions.push(statusBar);
   const decorations = new RunDecorations(store, location);

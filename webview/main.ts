@@ -19,6 +19,7 @@ const app = document.getElementById('app')!;
 
 const actions: Actions = {
   approve: (runId) => vscode.postMessage({ type: 'approve', runId }),
+  decline: (runId) => vscode.postMessage({ type: 'decline', runId }),
   cancel: (runId) => vscode.postMessage({ type: 'cancel', runId }),
   resume: (runId) => vscode.postMessage({ type: 'resume', runId }),
   retryFailed: (runId) => vscode.postMessage({ type: 'retryFailed', runId }),

@@ -3,6 +3,15 @@ import { fmtTokens, type LedgerSnapshot, type Run, type RunOutcome, type RunTota
 
 const pad = (s: string, n: number): string => (s.length > n ? s.slice(0, n - 1) + '…' : s.padEnd(n));
 
+/**
+ * Money as spent, or for a simulated run what the same tokens would cost: a simulated run spends
+ * nothing, and its cost is never printed as if it had been.
+ */
+export function money(usd: number, simulated: boolean, digits = 4): string {
+  const amount = `$${usd.toFixed(digits)}`;
+  return simulated ? `would cost ${amount}` : amount;
+}
+
 /** The plan as a table, whatever its pattern: group, agent, role, task, tier → model, output file. */
 export function planTable(run: Run): string {
   const ledger = run.ledger;
@@ -19,8 +28,11 @@ export function planTable(run: Run): string {
   const byRole = new Map<string, number>();
   for (const a of agents) byRole.set(a.role, (byRole.get(a.role) ?? 0) + 1);
   const e = ledger.estimate;
-  rows.push('', `${run.groups.length} groups; ${[...byRole].map(([role, n]) => `${n} ${role}${n === 1 ? '' : 's'}`).join(', ')}.`);
-  if (e) rows.push(`Estimate: ${fmtTokens(e.tokensLow)}–${fmtTokens(e.tokensHigh)} tokens, $${e.costLowUsd.toFixed(2)}–$${e.costHighUsd.toFixed(2)}.`);
+  const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+  rows.push('', `${plural(run.groups.length, 'group')}; ${[...byRole].map(([role, n]) => plural(n, role)).join(', ')}.`);
+  const range = e ? `$${e.costLowUsd.toFixed(2)}–$${e.costHighUsd.toFixed(2)}` : '';
+  if (e && ledger.simulated) rows.push(`Estimate: ${fmtTokens(e.tokensLow)}–${fmtTokens(e.tokensHigh)} tokens; ${range} if run for real (simulated: nothing is spent).`);
+  else if (e) rows.push(`Estimate: ${fmtTokens(e.tokensLow)}–${fmtTokens(e.tokensHigh)} tokens, ${range}.`);
   return rows.join('\n');
 }
 
@@ -28,13 +40,13 @@ export function planTable(run: Run): string {
  * One progress line: agents done/total, running, failed, tokens, cost. It reads the live totals,
  * not a snapshot: it is drawn every second, and a snapshot copies every agent.
  */
-export function progressLine(totals: Readonly<RunTotals>, agentCount: number, elapsedMs: number): string {
+export function progressLine(totals: Readonly<RunTotals>, agentCount: number, elapsedMs: number, simulated = false): string {
   const s = totals.agentsByStatus;
   const done = s.completed + s.failed + s.cancelled + s.skipped;
   const u = totals.usage;
   const tokens = u.input + u.output + u.cacheRead + u.cacheWrite;
   return `[${(elapsedMs / 1000).toFixed(0)}s] ${done}/${agentCount} done · ${s.running + s.verifying} running · ${s.failed} failed · `
-    + `${fmtTokens(tokens)} tok · $${totals.costUsd.toFixed(4)}`;
+    + `${fmtTokens(tokens)} tok · ${money(totals.costUsd, simulated)}`;
 }
 
 export function finalReport(run: Run, outcome: RunOutcome, workspace: string): string {
@@ -45,6 +57,7 @@ export function finalReport(run: Run, outcome: RunOutcome, workspace: string): s
     return r && !r.startsWith('..') && !path.isAbsolute(r) ? r : path.resolve(workspace, p);
   };
   const t = outcome.totals;
+  const simulated = run.ledger.snapshot().simulated;
   const lines = [`Run ${run.id}: ${outcome.status}${outcome.reason ? ` — ${outcome.reason}` : ''}`];
   if (outcome.summaryPath) lines.push(`Summary: ${rel(outcome.summaryPath)}`);
   const synth = run.ledger.agents.filter((a) => a.role === 'coordinator' && a.status === 'completed');
@@ -55,8 +68,9 @@ export function finalReport(run: Run, outcome: RunOutcome, workspace: string): s
   }
   lines.push(
     `Totals: ${t.requests} requests, ${fmtTokens(t.usage.input)} in / ${fmtTokens(t.usage.output)} out / `
-    + `${fmtTokens(t.usage.cacheRead)} cache read / ${fmtTokens(t.usage.cacheWrite)} cache write, $${t.costUsd.toFixed(4)}, `
+    + `${fmtTokens(t.usage.cacheRead)} cache read / ${fmtTokens(t.usage.cacheWrite)} cache write, ${money(t.costUsd, simulated)}, `
     + `${(t.wallMs / 1000).toFixed(1)} s`,
+    ...(simulated ? ['Simulated: nothing was spent; the cost is what the same tokens would cost on the API at the configured prices.'] : []),
     `Parent context: ${fmtTokens(t.parentContextTokens)} tokens (a flat fan-out would have sent ${fmtTokens(t.flatBaselineTokens)})`,
   );
   return lines.join('\n');
@@ -64,5 +78,5 @@ export function finalReport(run: Run, outcome: RunOutcome, workspace: string): s
 
 export function statusLine(s: LedgerSnapshot): string {
   const done = s.totals.agentsByStatus.completed;
-  return `${s.runId}  ${pad(s.status, 18)} ${String(done).padStart(3)}/${String(s.agents.length).padEnd(3)} $${s.totals.costUsd.toFixed(4).padEnd(9)} ${s.task}`;
+  return `${s.runId}  ${pad(s.status, 18)} ${String(done).padStart(3)}/${String(s.agents.length).padEnd(3)} ${money(s.totals.costUsd, s.simulated).padEnd(20)} ${s.task}`;
 }

@@ -33,7 +33,8 @@ export const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 30_000;
  */
 export const ConfigSchema = z.object({
   provider: z.enum(['anthropic', 'simulated']).default('anthropic'),
-  baseUrl: z.string().url().nullable().default(null),
+  /** null or "" (the VS Code setting's empty text box): the SDK default endpoint. */
+  baseUrl: z.union([z.literal('').transform(() => null), z.string().url()]).nullable().default(null),
   models: tierMap(z.string().min(1)).default(DEFAULT_MODELS),
   maxConcurrent: z.number().int().min(1).max(64).default(8),
   tierCaps: tierMap(z.number().int().min(1).max(64)).default({ haiku: 12, sonnet: 8, opus: 4 }),

@@ -36,12 +36,13 @@ export type AgentStatus = (typeof AGENT_STATUSES)[number];
 /** Statuses after which an agent never changes again within one execution. */
 export const SETTLED_STATUSES: ReadonlySet<AgentStatus> = new Set(['completed', 'failed', 'cancelled', 'skipped']);
 
+/** `declined`: the user turned the plan down at approval; nothing ran and nothing will. */
 export const RUN_STATUSES = [
-  'planning', 'awaiting-approval', 'running', 'completed', 'partial', 'failed', 'cancelled', 'interrupted',
+  'planning', 'awaiting-approval', 'running', 'completed', 'partial', 'failed', 'cancelled', 'interrupted', 'declined',
 ] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
-export const FINISHED_RUN_STATUSES: ReadonlySet<RunStatus> = new Set(['completed', 'partial', 'failed', 'cancelled']);
+export const FINISHED_RUN_STATUSES: ReadonlySet<RunStatus> = new Set(['completed', 'partial', 'failed', 'cancelled', 'declined']);
 
 export interface Usage {
   input: number;

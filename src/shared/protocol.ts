@@ -17,6 +17,8 @@ export const AgentViewSchema = z.object({
   model: z.string(),
   status: z.string(),
   outputFile: z.string(),
+  /** The output file exists: only then does the view link to it. */
+  written: z.boolean(),
   returned: z.string().nullable(),
   error: z.string().nullable(),
 });
@@ -50,18 +52,19 @@ export const RunViewSchema = z.object({
   task: z.string(),
   status: z.string(),
   reason: z.string().nullable(),
+  /** A simulated run spent nothing: its costs are what the same tokens would cost, and say so. */
   simulated: z.boolean(),
   planSummary: z.string(),
   estimate: z.object({
     tokensLow: count, tokensHigh: count, costLowUsd: z.number().nonnegative(), costHighUsd: z.number().nonnegative(),
   }).nullable(),
-  actions: z.object({ approve: z.boolean(), cancel: z.boolean(), resume: z.boolean(), retry: z.boolean() }),
+  actions: z.object({ approve: z.boolean(), decline: z.boolean(), cancel: z.boolean(), resume: z.boolean(), retry: z.boolean() }),
   domains: z.array(DomainViewSchema),
   final: AgentViewSchema.nullable(),
   /** The text of summary.md once the final synthesis wrote it (capped by the host). */
   finalSummary: z.string().nullable(),
   totals: TotalsViewSchema,
-  gaps: z.array(z.object({ agentId: z.string(), outputFile: z.string(), reason: z.string() })),
+  gaps: z.array(z.object({ agentId: z.string(), outputFile: z.string(), written: z.boolean(), reason: z.string() })),
 });
 export type RunView = z.infer<typeof RunViewSchema>;
 
@@ -75,6 +78,7 @@ export type HostMessage = z.infer<typeof HostMessageSchema>;
 export const WebviewMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready') }).strict(),
   z.object({ type: z.literal('approve'), runId }).strict(),
+  z.object({ type: z.literal('decline'), runId }).strict(),
   z.object({ type: z.literal('cancel'), runId }).strict(),
   z.object({ type: z.literal('resume'), runId }).strict(),
   z.object({ type: z.literal('retryFailed'), runId }).strict(),

@@ -13,7 +13,7 @@ import type { RunController } from './runController';
 import type { RunStore } from './runStore';
 import type { ApiKeyStore } from './secrets';
 import type { SummaryView } from './summaryView';
-import { NOT_STARTED, OPEN_AGENT_COMMAND, type LedgerNode } from './treeItems';
+import { NOT_STARTED, OPEN_AGENT_COMMAND, SHOW_RUN_COMMAND, type LedgerNode } from './treeItems';
 import { requireTrust } from './trust';
 
 export interface CommandDeps {
@@ -49,7 +49,8 @@ export class Commands extends Disposable {
         const id = await this.runId(arg, 'Retry failed agents of which run?', (r) => r.agents.some((a) => a.status === 'failed') && !c.isActive(r.runId));
         if (id) await c.resume(id, 'retry-failed');
       },
-      'orchestration.openSummary': async (arg?: RunArg) => {
+      'orchestration.openSummary': (arg?: RunArg) => this.openSummary(arg),
+      [SHOW_RUN_COMMAND]: async (arg?: RunArg) => {
         const id = await this.runId(arg, 'Show which run?', () => true);
         if (id) await deps.summary.show(id);
       },
@@ -102,6 +103,24 @@ export class Commands extends Disposable {
     return pick?.runId;
   }
 
+  /** Opens summary.md in an editor; a run without one is shown in the Summary view, with why. */
+  private async openSummary(arg: RunArg): Promise<void> {
+    const id = await this.runId(arg, 'Open the summary of which run?', () => true);
+    const dir = id ? this.deps.store.runDir(id) : undefined;
+    if (!id || !dir) return;
+    const file = path.join(dir, 'summary.md');
+    if (await fs.stat(file).then((st) => st.isFile(), () => false)) {
+      await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: true });
+      return;
+    }
+    const status = this.deps.store.get(id)?.status;
+    const why = status === 'declined' ? 'its plan was declined, so nothing ran'
+      : status === 'completed' ? 'the file is missing from its folder'
+      : `the final synthesis has not written it (run ${status ?? 'not found'})`;
+    await this.deps.summary.show(id);
+    void vscode.window.showInformationMessage(`Run ${id} has no summary.md: ${why}. The Summary view shows what the run has.`);
+  }
+
   private async delete(arg: RunArg): Promise<void> {
     const { store, controller, location } = this.deps;
     const id = await this.runId(arg, 'Delete which run?', (r) => !controller.isActive(r.runId));
@@ -144,8 +163,11 @@ export class Commands extends Disposable {
     const file = path.join(dir, a.outputFile);
     const exists = await fs.stat(file).then(() => true, () => false);
     if (NOT_STARTED.has(a.status) || !exists) {
-      const when = a.status === 'pending' || a.status === 'queued' ? `is ${a.status} and has not started` : `has not written its file yet (${a.status})`;
-      void vscode.window.showInformationMessage(`${a.id} ${when}; its output will be ${a.outputFile}.`);
+      const declined = this.deps.store.get(runId)?.status === 'declined';
+      const when = declined ? 'never ran: the plan was declined'
+        : a.status === 'pending' || a.status === 'queued' ? `is ${a.status} and has not started`
+        : `has not written its file yet (${a.status})`;
+      void vscode.window.showInformationMessage(declined ? `${a.id} ${when}.` : `${a.id} ${when}; its output will be ${a.outputFile}.`);
       return;
     }
     await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: true });

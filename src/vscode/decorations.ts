@@ -27,6 +27,7 @@ const RUN_BADGES: Partial<Record<RunStatus, Badge>> = {
   failed: { badge: '✗', color: 'testing.iconFailed' },
   cancelled: { badge: '⊘' },
   interrupted: { badge: '!', color: 'list.warningForeground' },
+  declined: { badge: '×' },
 };
 
 function decoration(b: Badge | undefined, tooltip: string): vscode.FileDecoration | undefined {

@@ -24,6 +24,15 @@ export function formatCost(usd: number): string {
   return `$${Math.round(usd)}`;
 }
 
+/**
+ * Money as the user should read it: what a real run spent, or, for a simulated run, what the
+ * same usage would cost at the configured prices. A simulated run spends nothing, so its cost is
+ * never shown bare.
+ */
+export function formatSpend(usd: number, simulated: boolean): string {
+  return simulated ? `would cost ${formatCost(usd)}` : formatCost(usd);
+}
+
 /** 12_000 → "12 s", 95_000 → "1m 35s", 3_720_000 → "1h 2m". */
 export function formatDuration(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
@@ -52,11 +61,11 @@ export function elapsedMs(startedAt: string | null, endedAt: string | null, now:
 }
 
 /** `haiku · 3.1k tok · $0.004 · 12 s` — only the parts that exist yet. */
-export function agentDescription(a: AgentRecord, now: number): string {
+export function agentDescription(a: AgentRecord, now: number, simulated = false): string {
   const parts: string[] = [a.tier];
   const tok = totalTokens(a.usage);
   if (tok > 0) parts.push(`${formatTokens(tok)} tok`);
-  if (a.costUsd > 0) parts.push(formatCost(a.costUsd));
+  if (a.costUsd > 0) parts.push(formatSpend(a.costUsd, simulated));
   const ms = elapsedMs(a.startedAt, a.endedAt, now);
   if (ms !== null) parts.push(formatDuration(ms));
   if (a.attempts > 1) parts.push(`attempt ${a.attempts}`);

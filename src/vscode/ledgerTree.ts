@@ -15,9 +15,12 @@ export const LEDGER_VIEW = 'orchestration.ledger';
 export class LedgerTree extends Disposable implements vscode.TreeDataProvider<LedgerNode> {
   private readonly changed = this._register(new vscode.EventEmitter<LedgerNode | undefined>());
   private readonly refresh = this._register(new Debouncer(() => this.changed.fire(undefined), 150, 600));
+  private readonly selected = this._register(new vscode.EventEmitter<string>());
   private readonly view: vscode.TreeView<LedgerNode>;
 
   readonly onDidChangeTreeData = this.changed.event;
+  /** The run of what the user selected: the run itself or anything below it. */
+  readonly onDidSelectRun = this.selected.event;
 
   /** `reveals` fires run ids to show expanded, e.g. a run that was just planned. */
   constructor(
@@ -28,6 +31,7 @@ export class LedgerTree extends Disposable implements vscode.TreeDataProvider<Le
     super();
     this.view = this._register(vscode.window.createTreeView(LEDGER_VIEW, { treeDataProvider: this, showCollapseAll: true }));
     this._register(this.store.onDidChange(() => this.refresh.schedule()));
+    this._register(this.view.onDidChangeSelection((e) => { if (e.selection[0]) this.selected.fire(e.selection[0].runId); }));
     if (reveals) this._register(reveals((runId) => void this.reveal(runId)));
     // Ages ("5 min ago") go stale without ledger events; a slow tick keeps a visible tree honest.
     const tick = setInterval(() => { if (this.view.visible) this.refresh.schedule(); }, 30_000);
@@ -47,7 +51,7 @@ export class LedgerTree extends Disposable implements vscode.TreeDataProvider<Le
       }
       case 'agent': {
         const a = s.agents.find((x) => x.id === node.agentId);
-        return a ? agentItem(a, s.runId, this.store.runDir(s.runId), now, s.status) : new vscode.TreeItem(node.agentId);
+        return a ? agentItem(a, s.runId, this.store.runDir(s.runId), now, s.status, s.simulated) : new vscode.TreeItem(node.agentId);
       }
     }
   }

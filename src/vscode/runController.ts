@@ -3,16 +3,18 @@
  * (provider + orchestrator) from planning until it settles; the store follows its ledger meanwhile.
  */
 import * as vscode from 'vscode';
-import { ConfigError, PlanError, type ExecuteMode, type Run, type RunOutcome } from '../engine';
+import { ConfigError, Ledger, PlanError, type ExecuteMode, type Run, type RunOutcome } from '../engine';
 import { Debouncer } from './debounce';
 import { Disposable, toDisposable } from './dispose';
-import { formatCost, truncate } from './format';
+import { formatCost, formatSpend, truncate } from './format';
 import type { OrchestrationLog } from './log';
 import type { RunStore } from './runStore';
 import { openSession, type Session, type SessionDeps } from './session';
 import { requireTrust } from './trust';
 
 interface Active { session: Session; run: Run; executing: boolean }
+
+const DECLINED_REASON = 'the plan was declined at approval; nothing ran';
 
 export class RunController extends Disposable {
   private readonly active = new Map<string, Active>();
@@ -78,23 +80,50 @@ export class RunController extends Disposable {
       void vscode.window.showInformationMessage(`Run ${runId} is already active in this window.`);
       return;
     }
+    if (this.deps.store.get(runId)?.status === 'declined') {
+      void vscode.window.showInformationMessage(`Run ${runId} was declined at approval, so there is nothing to resume. Orchestrate Task plans again.`);
+      return;
+    }
     const entry = await this.open(runId);
     if (entry) await this.execute(entry, mode);
   }
 
-  /** Cancels a running run, or discards a plan that is still awaiting approval. */
+  /** Cancels a running run, or declines a plan that is still awaiting approval. */
   async cancel(runId: string): Promise<void> {
     const entry = this.active.get(runId);
-    if (!entry) {
-      void vscode.window.showInformationMessage(`Run ${runId} is not running in this window.`);
-      return;
-    }
-    if (entry.executing) {
+    if (entry?.executing) {
       entry.run.cancel();
       return;
     }
-    entry.run.ledger.setRunStatus('cancelled', 'the plan was not approved');
-    await this.release(runId);
+    if (entry || this.deps.store.get(runId)?.status === 'awaiting-approval') {
+      await this.decline(runId);
+      return;
+    }
+    void vscode.window.showInformationMessage(`Run ${runId} is not running in this window.`);
+  }
+
+  /**
+   * Records a plan the user turned down as `declined`: nothing ran, and nothing offers to run it.
+   * A plan left from an earlier window is declined on disk, without opening a model provider.
+   */
+  async decline(runId: string): Promise<void> {
+    const entry = this.active.get(runId);
+    if (entry?.executing) return;
+    if (entry) {
+      entry.run.ledger.setRunStatus('declined', DECLINED_REASON);
+      await this.release(runId);
+      return;
+    }
+    const dir = this.deps.store.runDir(runId);
+    if (!dir || this.deps.store.get(runId)?.status !== 'awaiting-approval') return;
+    try {
+      const ledger = await Ledger.load(dir);
+      ledger.setRunStatus('declined', DECLINED_REASON);
+      await ledger.close();
+    } catch (err) {
+      void vscode.window.showErrorMessage(`Could not record run ${runId} as declined: ${(err as Error).message}`);
+    }
+    await this.deps.store.refresh();
   }
 
   private async open(runId: string): Promise<Active | undefined> {
@@ -124,13 +153,14 @@ export class RunController extends Disposable {
         { location: vscode.ProgressLocation.Notification, title: `Orchestrating: ${truncate(run.plan.task, 50)}`, cancellable: true },
         async (progress, token) => {
           const cancelled = token.onCancellationRequested(() => run.cancel());
+          const simulated = entry.session.provider.simulated;
           let shown = 0;
           const update = new Debouncer(() => {
             const agents = run.ledger.agents;
             const settled = agents.filter((a) => ['completed', 'failed', 'cancelled', 'skipped'].includes(a.status)).length;
             const running = agents.filter((a) => a.status === 'running').length;
             const pct = agents.length ? (settled / agents.length) * 100 : 0;
-            progress.report({ increment: pct - shown, message: `${settled}/${agents.length} agents · ${running} running · ${formatCost(run.ledger.totals.costUsd)}` });
+            progress.report({ increment: pct - shown, message: `${settled}/${agents.length} agents · ${running} running · ${formatSpend(run.ledger.totals.costUsd, simulated)}` });
             shown = pct;
           }, 250);
           const sub = run.ledger.onDidChange(() => update.schedule());
@@ -143,7 +173,7 @@ export class RunController extends Disposable {
           }
         },
       );
-      this.reportOutcome(run.id, outcome);
+      this.reportOutcome(run.id, outcome, entry.session.provider.simulated);
     } catch (err) {
       this.deps.log.error(`run ${run.id}: ${(err as Error).stack ?? String(err)}`);
       void vscode.window.showErrorMessage(`Run ${run.id} stopped: ${(err as Error).message}`, 'Show Log').then((c) => { if (c) this.deps.log.show(); });
@@ -177,13 +207,13 @@ export class RunController extends Disposable {
     }
   }
 
-  private reportOutcome(runId: string, o: RunOutcome): void {
+  private reportOutcome(runId: string, o: RunOutcome, simulated: boolean): void {
     const open = (choice: string | undefined) => {
       if (choice === 'Open Summary') void vscode.commands.executeCommand('orchestration.openSummary', runId);
       if (choice === 'Retry Failed Agents') void vscode.commands.executeCommand('orchestration.retryFailed', runId);
       if (choice === 'Resume Run') void vscode.commands.executeCommand('orchestration.resumeRun', runId);
     };
-    const cost = formatCost(o.totals.costUsd);
+    const cost = simulated ? `simulated, ${formatSpend(o.totals.costUsd, true)}` : formatCost(o.totals.costUsd);
     switch (o.status) {
       case 'completed':
         void vscode.window.showInformationMessage(`Run completed (${cost}).`, 'Open Summary').then(open);

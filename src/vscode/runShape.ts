@@ -20,8 +20,10 @@ const IN_FLIGHT: ReadonlySet<AgentStatus> = new Set(['queued', 'running', 'verif
 
 /**
  * The status to show for an agent. An interrupted run's ledger still says `running` for agents
- * that were in flight when the process died; showing them spinning would be a lie.
+ * that were in flight when the process died; showing them spinning would be a lie. A declined
+ * plan's agents stay `pending` in the ledger but will never run.
  */
 export function shownStatus(a: AgentRecord, runStatus: RunStatus): ShownStatus {
+  if (runStatus === 'declined' && a.status === 'pending') return 'skipped';
   return runStatus === 'interrupted' && IN_FLIGHT.has(a.status) ? 'interrupted' : a.status;
 }

@@ -49,7 +49,8 @@ export function configInput(cfg: Section): Record<string, unknown> {
     const v = explicit(cfg, key);
     if (v !== undefined) input[key] = v;
   }
-  if (input.baseUrl === '') input.baseUrl = null;
+  // The Settings UI's empty text box means "not set", so a baseUrl in config.json still applies.
+  if (typeof input.baseUrl === 'string' && !input.baseUrl.trim()) delete input.baseUrl;
   for (const map of TIER_MAPS) {
     const tiers: Record<string, unknown> = {};
     for (const tier of TIER_NAMES) {

@@ -5,6 +5,7 @@ import { Debouncer } from './debounce';
 import { Disposable } from './dispose';
 import { formatCost } from './format';
 import type { RunStore } from './runStore';
+import { SHOW_RUN_COMMAND } from './treeItems';
 
 const SETTLED = new Set(['completed', 'failed', 'cancelled', 'skipped']);
 
@@ -18,12 +19,17 @@ export function statusText(runs: LedgerSnapshot[]): { text: string; tooltip: str
   const agents = running.flatMap((r) => r.agents);
   const busy = agents.filter((a) => a.status === 'running' || a.status === 'verifying').length;
   const done = agents.filter((a) => SETTLED.has(a.status)).length;
-  const cost = running.reduce((sum, r) => sum + r.totals.costUsd, 0);
+  // A simulated run spends nothing: its cost is what the same run would cost, never added to money spent.
+  const sum = (rs: LedgerSnapshot[]) => rs.reduce((n, r) => n + r.totals.costUsd, 0);
+  const real = running.filter((r) => !r.simulated);
+  const sim = running.filter((r) => r.simulated);
+  const money = [real.length ? formatCost(sum(real)) : '', sim.length ? `would cost ${formatCost(sum(sim))}` : ''].filter(Boolean);
+  const moneyNote = [real.length ? `${formatCost(sum(real))} spent so far` : '', sim.length ? `simulated: nothing spent, the same run would cost ${formatCost(sum(sim))}` : ''].filter(Boolean).join('; ');
   const runsNote = running.length > 1 ? ` in ${running.length} runs` : '';
   return {
-    text: `$(loading~spin) ${busy} running · ${done}/${agents.length} · ${formatCost(cost)}`,
-    tooltip: `Orchestration: ${busy} agents running${runsNote}, ${done} of ${agents.length} settled, ${formatCost(cost)} so far. Click for the summary.`,
-    runId: running[0].runId,
+    text: `$(loading~spin) ${busy} running · ${done}/${agents.length} · ${money.join(' · ')}`,
+    tooltip: `Orchestration: ${busy} agents running${runsNote}, ${done} of ${agents.length} settled; ${moneyNote}. Click for the Summary view.`,
+    runId: running[0]!.runId,
   };
 }
 
@@ -43,7 +49,7 @@ export class RunStatusBar extends Disposable {
     if (!state) { this.item.hide(); return; }
     this.item.text = state.text;
     this.item.tooltip = state.tooltip;
-    this.item.command = { command: 'orchestration.openSummary', title: 'Open Run Summary', arguments: [state.runId] };
+    this.item.command = { command: SHOW_RUN_COMMAND, title: 'Show Run in Summary View', arguments: [state.runId] };
     this.item.show();
   }
 }

@@ -25,11 +25,14 @@ export class SummaryView extends Disposable implements vscode.WebviewViewProvide
   private ready = false;
   private runId: string | undefined;
   private readonly summaries = new Map<string, string | null>();
+  /** `runId/outputFile` known to exist; agents' files are written once and stay, so only misses are re-checked. */
+  private readonly seenFiles = new Set<string>();
   private readonly post = this._register(new Debouncer(() => void this.postState(), 150, 500));
 
   private readonly handlers: HandlerMap<WebviewMessage> = {
     ready: () => { this.ready = true; void this.postState(); },
     approve: ({ runId }) => this.controller.approve(runId),
+    decline: ({ runId }) => this.controller.decline(runId),
     cancel: ({ runId }) => this.controller.cancel(runId),
     resume: ({ runId }) => this.controller.resume(runId, 'resume'),
     retryFailed: ({ runId }) => this.controller.resume(runId, 'retry-failed'),
@@ -82,6 +85,13 @@ export class SummaryView extends Disposable implements vscode.WebviewViewProvide
     await this.postState();
   }
 
+  /** Follows the Ledger's selection: shows that run if the view is open, without taking focus. */
+  select(runId: string): void {
+    if (runId === this.runId) return;
+    this.runId = runId;
+    void this.postState();
+  }
+
   private currentRunId(): string | undefined {
     if (this.runId && this.store.get(this.runId)) return this.runId;
     return this.store.runs()[0]?.runId;
@@ -96,7 +106,8 @@ export class SummaryView extends Disposable implements vscode.WebviewViewProvide
       const plan = await this.store.plan(runId);
       const final = snapshot.agents.find((a) => a.role === 'final' && a.status === 'completed');
       const summary = final ? await this.summaryOf(runId, final.endedAt ?? '') : null;
-      message = { type: 'state', run: buildRunView(snapshot, plan, summary, runActions(snapshot, this.controller.isExecuting(runId))) };
+      const written = await this.writtenFiles(runId, [...snapshot.agents.map((a) => a.outputFile), ...snapshot.gaps.map((g) => g.outputFile)]);
+      message = { type: 'state', run: buildRunView(snapshot, plan, summary, runActions(snapshot, this.controller.isExecuting(runId)), written) };
     }
     // Validated on the way out too: a malformed ledger should fail here, visibly, not in the DOM.
     const checked = HostMessageSchema.safeParse(message);
@@ -105,6 +116,23 @@ export class SummaryView extends Disposable implements vscode.WebviewViewProvide
       return;
     }
     await this.view?.webview.postMessage(checked.data);
+  }
+
+  /** Which of a run's output files exist (relative paths; anything outside the run counts as missing). */
+  private async writtenFiles(runId: string, files: string[]): Promise<Set<string>> {
+    const dir = this.store.runDir(runId);
+    const written = new Set<string>();
+    if (!dir) return written;
+    await Promise.all([...new Set(files)].map(async (rel) => {
+      const key = `${runId}/${rel}`;
+      if (!this.seenFiles.has(key)) {
+        const target = await resolveInsideRun(dir, rel);
+        if (!target || !(await fs.stat(target).then((st) => st.isFile(), () => false))) return;
+        this.seenFiles.add(key);
+      }
+      written.add(rel);
+    }));
+    return written;
   }
 
   /** summary.md is final once its agent completed; keyed by end time so a retry re-reads it. */

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { AgentRecord, AgentStatus, DomainSpec, LedgerSnapshot, RunStatus } from '../engine';
 import { domainAgents, domainIds, shownStatus, type ShownStatus } from './runShape';
-import { agentDescription, elapsedMs, formatAge, formatCost, formatDuration, formatTokens, truncate } from './format';
+import { agentDescription, elapsedMs, formatAge, formatDuration, formatSpend, formatTokens, truncate } from './format';
 
 export type LedgerNode =
   | { kind: 'run'; runId: string }
@@ -15,6 +15,8 @@ export type LedgerNode =
   | { kind: 'agent'; runId: string; agentId: string };
 
 export const OPEN_AGENT_COMMAND = 'orchestration.openAgentOutput';
+/** Reveals the Summary view on a run (the status bar's click); hidden from the palette. */
+export const SHOW_RUN_COMMAND = 'orchestration.showRun';
 
 const AGENT_ICONS: Record<ShownStatus, [string, string | undefined]> = {
   pending: ['circle-outline', undefined],
@@ -38,6 +40,7 @@ const RUN_ICONS: Record<RunStatus, [string, string | undefined]> = {
   failed: ['error', 'testing.iconFailed'],
   cancelled: ['circle-slash', 'disabledForeground'],
   interrupted: ['debug-disconnect', 'list.warningForeground'],
+  declined: ['close', 'disabledForeground'],
 };
 
 function icon([id, color]: [string, string | undefined]): vscode.ThemeIcon {
@@ -61,15 +64,15 @@ export function agentLabel(a: AgentRecord): string {
   return `${a.id}: ${truncate(a.task, 60)}`;
 }
 
-export function agentItem(a: AgentRecord, runId: string, runDir: string | undefined, now: number, runStatus: RunStatus = 'running'): vscode.TreeItem {
+export function agentItem(a: AgentRecord, runId: string, runDir: string | undefined, now: number, runStatus: RunStatus = 'running', simulated = false): vscode.TreeItem {
   const status = shownStatus(a, runStatus);
   const item = new vscode.TreeItem(agentLabel(a), vscode.TreeItemCollapsibleState.None);
   item.id = `${runId}/${a.id}`;
   item.iconPath = agentIcon(status);
   // A cut-off agent has no end time; counting its duration up to now would grow forever.
-  item.description = status === 'interrupted' ? `${agentDescription({ ...a, startedAt: null }, now)} · cut off` : agentDescription(a, now);
+  item.description = status === 'interrupted' ? `${agentDescription({ ...a, startedAt: null }, now, simulated)} · cut off` : agentDescription(a, now, simulated);
   item.contextValue = `agent.${a.role}.${status}`;
-  item.tooltip = agentTooltip(a);
+  item.tooltip = agentTooltip(a, simulated);
   if (status === 'interrupted') item.tooltip.appendMarkdown('\n\nCut off when its window closed; Resume runs it again.');
   item.command = { command: OPEN_AGENT_COMMAND, title: 'Open Output', arguments: [runId, a.id] };
   if (runDir && !NOT_STARTED.has(a.status)) item.resourceUri = vscode.Uri.file(path.join(runDir, a.outputFile));
@@ -77,7 +80,7 @@ export function agentItem(a: AgentRecord, runId: string, runDir: string | undefi
 }
 
 /** Model text goes through appendText, which escapes markdown, so a tooltip cannot carry links or HTML. */
-export function agentTooltip(a: AgentRecord): vscode.MarkdownString {
+export function agentTooltip(a: AgentRecord, simulated = false): vscode.MarkdownString {
   const md = new vscode.MarkdownString('', false);
   md.appendMarkdown(`**${a.id}** · ${a.role}${a.domain ? ` · domain ${a.domain}` : ''} · ${a.status}\n\n`);
   md.appendText(a.task).appendMarkdown('\n\n');
@@ -87,7 +90,7 @@ export function agentTooltip(a: AgentRecord): vscode.MarkdownString {
   else md.appendText(a.modelReported).appendMarkdown(' reported  \n');
   md.appendMarkdown(`Attempts: ${a.attempts} · requests: ${a.requests} · tool calls: ${a.toolCalls}  \n`);
   const u = a.usage;
-  md.appendMarkdown(`Tokens: in ${formatTokens(u.input)} · out ${formatTokens(u.output)} · cache read ${formatTokens(u.cacheRead)} · cache write ${formatTokens(u.cacheWrite)} · ${formatCost(a.costUsd)}  \n`);
+  md.appendMarkdown(`Tokens: in ${formatTokens(u.input)} · out ${formatTokens(u.output)} · cache read ${formatTokens(u.cacheRead)} · cache write ${formatTokens(u.cacheWrite)} · ${formatSpend(a.costUsd, simulated)}${simulated ? ' (simulated: nothing was spent)' : ''}  \n`);
   md.appendMarkdown('Output: ').appendText(a.outputFile).appendMarkdown('\n\n');
   if (a.error) md.appendMarkdown('**Error:** ').appendText(a.error).appendMarkdown('\n\n');
   if (a.returned) md.appendMarkdown('**Returned:** ').appendText(truncate(a.returned, 600));
@@ -98,8 +101,8 @@ export function runDescription(s: LedgerSnapshot, now: number): string {
   const parts: string[] = [s.status === 'awaiting-approval' ? 'awaiting approval' : s.status, formatAge(s.createdAt, now)];
   const ms = elapsedMs(s.startedAt, s.endedAt, now);
   if (ms !== null) parts.push(formatDuration(ms));
-  if (s.totals.costUsd > 0) parts.push(formatCost(s.totals.costUsd));
   if (s.simulated) parts.push('simulated');
+  if (s.totals.costUsd > 0) parts.push(formatSpend(s.totals.costUsd, s.simulated));
   return parts.join(' · ');
 }
 
@@ -113,8 +116,10 @@ export function runItem(s: LedgerSnapshot, now: number): vscode.TreeItem {
   md.appendMarkdown(`**Run ${s.runId}** · ${s.status}${s.simulated ? ' · simulated' : ''}\n\n`).appendText(s.task).appendMarkdown('\n\n');
   if (s.reason) md.appendMarkdown('Reason: ').appendText(s.reason).appendMarkdown('\n\n');
   const done = s.agents.filter((a) => a.status === 'completed').length;
-  md.appendMarkdown(`${done}/${s.agents.length} agents completed · ${formatTokens(tokensOf(s))} tokens · ${formatCost(s.totals.costUsd)}`);
+  md.appendMarkdown(`${done}/${s.agents.length} agents completed · ${formatTokens(tokensOf(s))} tokens · ${formatSpend(s.totals.costUsd, s.simulated)}`);
   if (s.gaps.length) md.appendMarkdown(` · ${s.gaps.length} gap${s.gaps.length === 1 ? '' : 's'}`);
+  if (s.simulated) md.appendMarkdown('\n\nSimulated: nothing was spent. The cost is what the same tokens would cost at the configured prices.');
+  if (s.status === 'declined') md.appendMarkdown('\n\nThe plan was declined at approval, so nothing ran. Orchestrate Task plans again.');
   if (s.status === 'interrupted') md.appendMarkdown('\n\nThis run was cut off (window closed or process ended). Resume re-runs only unfinished agents.');
   item.tooltip = md;
   return item;

@@ -73,6 +73,20 @@ async function treeRows(selector) {
   })));
 }
 
+/** Shows the Orchestration container; clicking its icon while it is shown would hide the sidebar. */
+async function showOrchestration() {
+  if (!(await ledger().isVisible())) await page.locator('.activitybar a[aria-label="Orchestration"]').click();
+  await ledger().waitFor();
+}
+
+/** Every file link in the Summary webview names a file that exists in the run's folder. */
+async function assertLinksExist(frame, runId) {
+  const files = await frame.locator('[data-file]').evaluateAll((els) => els.map((e) => e.dataset.file));
+  const missing = files.filter((f) => !fs.existsSync(path.join(RUNS, runId, f)));
+  assert.deepStrictEqual(missing, [], 'the Summary view links only to files that exist');
+  return files.length;
+}
+
 async function expand(row) {
   if (await row.getAttribute('aria-expanded') === 'false') await row.click();
   await until('row expanded', async () => (await row.getAttribute('aria-expanded')) === 'true', 10000);
@@ -166,7 +180,9 @@ test('the plan appears in the Summary view as a table with an estimate, and Appr
   await frame.locator('#plan-table').waitFor();
   await frame.locator('#approve').waitFor();
   const estimate = await frame.locator('#estimate').innerText();
-  assert.match(estimate, /^Estimate: .+ tokens, \$/);
+  // A simulated run spends nothing: the range is what a real run would cost, and says so.
+  assert.match(estimate, /^Estimate: .+ tokens, \$[\d.]+–\$[\d.]+ if run for real$/);
+  assert.match(await frame.locator('.simulated-note').innerText(), /nothing is spent/);
   const runId = newestRun();
   const planned = JSON.parse(fs.readFileSync(path.join(RUNS, runId, 'plan.json'), 'utf8'));
   const workers = planned.domains.reduce((n, d) => n + d.workers.length, 0);
@@ -186,7 +202,7 @@ test('the Ledger tree shows every agent completed', async () => {
     return rows[0]?.description.startsWith('completed') ? rows : null;
   });
   assert.match(first.label, /^Audit this repo for security issues/);
-  assert.match(first.description, /^completed · just now · \d+ s · \$\d/);
+  assert.match(first.description, /^completed · just now · \d+ s · simulated · would cost \$\d/);
   const { agents } = readLedger(runId);
   const planned = JSON.parse(fs.readFileSync(path.join(RUNS, runId, 'plan.json'), 'utf8'));
   await expand(ledger().locator('.monaco-list-row[aria-level="1"]').first());
@@ -219,7 +235,7 @@ test('clicking a worker opens its output file in an editor', async () => {
   const domainA = ledger().locator('.monaco-list-row[aria-level="2"]', { has: page.locator('.label-name', { hasText: 'A · ' }) }).first();
   await expand(domainA);
   const desc = await rowByLabel('a1:').locator('.label-description').textContent();
-  assert.match(desc, /^(haiku|sonnet|opus) · [\d.]+k? tok · \$[\d.]+ · \d+ s$/);
+  assert.match(desc, /^(haiku|sonnet|opus) · [\d.]+k? tok · would cost \$[\d.]+ · \d+ s$/);
   await rowByLabel('a1:').click();
   await page.locator('.tabs-container .tab', { hasText: 'a1.md' }).waitFor();
   const onDisk = fs.readFileSync(path.join(RUNS, runId, 'workers', 'a1.md'), 'utf8');
@@ -243,15 +259,85 @@ test('the Summary view shows domain cards, the final summary and the totals', as
   assert.strictEqual(cards, JSON.parse(fs.readFileSync(path.join(RUNS, runId, 'plan.json'), 'utf8')).domains.length);
   const totals = await frame.locator('#totals').innerText();
   assert.match(totals, /Parent context[\s\S]*tokens vs [\d.]+k? in a flat fan-out/);
+  assert.match(totals, /Would cost\s+would cost \$[\d.]+ .*simulated, nothing was spent/);
+  assert.doesNotMatch(totals, /^Cost\b/m, 'a simulated run shows no money as spent');
+  await assertLinksExist(frame, runId);
   await frame.locator('#final-summary').scrollIntoViewIfNeeded();
   stamp(`webview final summary: ${heading}`);
   await shot('06-summary-final-and-totals.png');
 });
 
+test('Orchestrate Task on Folder, from the Explorer, plans only inside that folder', async () => {
+  const before = newestRun();
+  await page.keyboard.press('Control+Shift+E');
+  const folder = page.locator('.explorer-folders-view .monaco-list-row', { has: page.locator('.label-name', { hasText: /^src$/ }) }).first();
+  await folder.waitFor();
+  await folder.click({ button: 'right' });
+  await page.locator('.context-view .monaco-menu .action-label', { hasText: 'Orchestrate Task on Folder' }).click();
+  const box = page.locator('.quick-input-widget .quick-input-box input');
+  await page.locator('.quick-input-widget', { hasText: 'Orchestrate Task on src' }).waitFor();
+  await box.fill('Document every module');
+  await page.keyboard.press('Enter');
+  await box.waitFor({ state: 'hidden' });
+  const frame = await webviewFrame('Summary');
+  await until('focused plan', async () => newestRun() !== before && (await frame.locator('#decline').count()) > 0, 60000);
+  const runId = newestRun();
+  const planned = JSON.parse(fs.readFileSync(path.join(RUNS, runId, 'plan.json'), 'utf8'));
+  await shot('07-folder-plan-awaiting-approval.png');
+  // Declined here, so the next step can check what a declined plan looks like.
+  await frame.locator('#decline').click();
+  await until('run declined on disk', () => readLedger(runId).status === 'declined', 30000);
+  const scopes = planned.domains.flatMap((d) => d.workers.flatMap((w) => w.scope.map((s) => `${w.id}: ${s}`)));
+  const outside = scopes.filter((s) => !/^[a-z]\d+: src(\/|$)/.test(s));
+  stamp(`folder plan ${runId}: ${scopes.length} scopes, ${outside.length} outside src/`);
+  assert.deepStrictEqual(outside, [], `every worker scope of a plan on src/ is inside src/ (${outside.length} of ${scopes.length} are not)`);
+});
+
+test('a declined plan shows as declined, offers no Resume, and links to no missing file', async () => {
+  const runId = newestRun();
+  const l = readLedger(runId);
+  assert.strictEqual(l.status, 'declined');
+  assert.ok(l.agents.every((a) => a.status === 'pending'), 'nothing ran');
+  await showOrchestration();
+  await until('run row declined', async () => (await runRows())[0]?.description.startsWith('declined'));
+  const row = ledger().locator('.monaco-list-row[aria-level="1"]').first();
+  await row.hover();
+  assert.strictEqual(await row.locator('.action-label[aria-label="Resume Run"]').count(), 0, 'no inline Resume');
+  await row.click({ button: 'right' });
+  const menu = page.locator('.context-view .monaco-menu');
+  await menu.locator('.action-label', { hasText: 'Open Run Summary' }).waitFor();
+  const items = await menu.locator('.action-label').allInnerTexts();
+  await page.keyboard.press('Escape');
+  assert.ok(!items.some((t) => /Resume|Retry/.test(t)), `context menu offers ${JSON.stringify(items)}`);
+  const frame = await webviewFrame('Summary');
+  await until('webview declined', async () => (await frame.locator('#run-status').textContent()) === 'declined', 30000);
+  assert.strictEqual(await frame.locator('#resume, #approve, #decline, #retry').count(), 0, 'no buttons that would run it');
+  assert.match(await frame.locator('#plan h3').innerText(), /declined plan/i);
+  assert.strictEqual(await frame.locator('#final, #domains').count(), 0, 'no "pending" coordinators or final summary');
+  await assertLinksExist(frame, runId);
+  stamp(`declined run ${runId}: context menu ${JSON.stringify(items)}`);
+  await shot('08-declined-plan.png');
+});
+
+test('the Summary view follows the run selected in the Ledger', async () => {
+  const frame = await webviewFrame('Summary');
+  const rows = ledger().locator('.monaco-list-row[aria-level="1"]');
+  const tasks = [];
+  for (const i of [1, 0, 1]) {
+    const label = await rows.nth(i).locator('.label-name').textContent();
+    await rows.nth(i).locator('.label-name').click();
+    await until(`webview shows "${label}"`, async () => (await frame.locator('#run-task').textContent()) === label, 10000);
+    tasks.push(label);
+  }
+  assert.notStrictEqual(tasks[0], tasks[1]);
+  stamp(`summary followed: ${tasks.join(' → ')}`);
+  await shot('09-summary-follows-selection.png');
+});
+
 test('a second run can be cancelled while it runs, and shows as cancelled', async () => {
-  const { runId, frame } = await startSlowRun('Document every module in src/', 1500);
+  const { runId, frame } = await startSlowRun('Document every module in src/', 4000);
   await page.locator('.statusbar-item', { hasText: /running · \d+\/\d+/ }).first().waitFor();
-  await shot('07-second-run-running.png');
+  await shot('10-second-run-running.png');
   await runCommand('Orchestration: Cancel Run');
   await until('run cancelled on disk', () => readLedger(runId).status === 'cancelled', 30000);
   await until('run row cancelled', async () => (await runRows())[0]?.description.startsWith('cancelled'));
@@ -261,11 +347,11 @@ test('a second run can be cancelled while it runs, and shows as cancelled', asyn
   assert.ok(l.agents.every((a) => a.status !== 'running'), 'nothing is left running');
   await frame.locator('#resume').waitFor();
   stamp(`second run ${runId} cancelled: ${JSON.stringify(l.totals.agentsByStatus)}`);
-  await shot('08-second-run-cancelled.png');
+  await shot('11-second-run-cancelled.png');
 });
 
 test('a run cut off by a window reload shows as interrupted and resumes to completed', async () => {
-  const { runId } = await startSlowRun('Review lib/ for code quality', 1000);
+  const { runId } = await startSlowRun('Review lib/ for code quality', 3000);
   await until('an agent completed', () => readLedger(runId).agents.some((a) => a.status === 'completed'), 60000);
   await runCommand('Developer: Reload Window');
   await page.waitForTimeout(1000);
@@ -277,7 +363,7 @@ test('a run cut off by a window reload shows as interrupted and resumes to compl
     seen = await runRows();
     return seen[0]?.description.startsWith('interrupted') ? seen : null;
   }, 60000).catch(async (err) => {
-    await shot('09-interrupted-after-reload-FAILED.png');
+    await shot('12-interrupted-after-reload-FAILED.png');
     throw new Error(`${err.message}; rows: ${JSON.stringify(seen)}; ledger: ${readLedger(runId).status}`);
   });
   assert.match(first.label, /^Review lib\//);
@@ -285,7 +371,7 @@ test('a run cut off by a window reload shows as interrupted and resumes to compl
   const summary = await webviewFrame('Summary');
   await until('webview interrupted', async () => (await summary.locator('#run-status').textContent()) === 'interrupted', 30000);
   await summary.locator('#resume').waitFor();
-  await shot('09-interrupted-after-reload.png');
+  await shot('12-interrupted-after-reload.png');
   fs.writeFileSync(path.join(WORKSPACE, '.vscode', 'settings.json'), JSON.stringify({ 'orchestration.simulatedLatencyMs': 0 }, null, 2));
   await page.waitForTimeout(2000);
   const row = ledger().locator('.monaco-list-row[aria-level="1"]').first();
@@ -296,7 +382,7 @@ test('a run cut off by a window reload shows as interrupted and resumes to compl
   const l = readLedger(runId);
   assert.ok(l.agents.every((a) => a.status === 'completed'));
   stamp(`run ${runId} interrupted with ${done} agents done, resumed to completed`);
-  await shot('10-resumed-to-completed.png');
+  await shot('13-resumed-to-completed.png');
 });
 
 test('the Summary webview ran without a single CSP violation', () => {

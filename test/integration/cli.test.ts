@@ -62,6 +62,30 @@ describe('orchestrate CLI', () => {
     expect(list.stdout).toContain(path.basename(dir));
   });
 
+  it('labels simulated money as what the run would cost, never as spent', () => {
+    const ws = makeWorkspace();
+    const r = cli(['run', 'Audit this repo for security issues', '--simulate', '--yes', '--workspace', ws]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^Estimate: .+ tokens; \$[\d.]+–\$[\d.]+ if run for real \(simulated: nothing is spent\)\.$/m);
+    expect(r.stdout).toMatch(/^Totals: .+, would cost \$[\d.]+, /m);
+    expect(r.stdout).toMatch(/^Simulated: nothing was spent/m);
+    expect(cli(['list', '--workspace', ws]).stdout).toMatch(/ would cost \$[\d.]+ /);
+  });
+
+  it('refuses to resume a declined plan, leaving it declined', () => {
+    const ws = makeWorkspace();
+    expect(cli(['run', 'Audit this repo for security issues', '--simulate', '--yes', '--workspace', ws]).code).toBe(0);
+    const dir = runDirOf(ws);
+    // The ledger a "no" at the confirmation prompt leaves (the prompt needs a terminal).
+    const ledger = readJson<LedgerSnapshot>(path.join(dir, 'ledger.json'));
+    writeFileSync(path.join(dir, 'ledger.json'), JSON.stringify({ ...ledger, status: 'declined', reason: 'the plan was declined at the prompt; nothing ran' }));
+    const r = cli(['resume', path.basename(dir), '--simulate', '--workspace', ws]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/was declined at approval, so it is not resumed/);
+    expect(readJson<LedgerSnapshot>(path.join(dir, 'ledger.json')).status).toBe('declined');
+    expect(cli(['status', path.basename(dir), '--workspace', ws]).stdout).toMatch(/declined, so nothing ran and it cannot be resumed/);
+  });
+
   it('prints the outcome as JSON with --json', () => {
     const ws = makeWorkspace();
     const r = cli(['run', 'Document every module', '--simulate', '--yes', '--json', '--workspace', ws]);

@@ -18,6 +18,13 @@ describe('config', () => {
     expect(() => parseConfig({ outputRoot: '../elsewhere' })).toThrow(/outputRoot: must stay inside the workspace/);
   });
 
+  it('reads an empty baseUrl as the default endpoint, and refuses one that is not a URL', () => {
+    expect(parseConfig({ baseUrl: '' }).baseUrl).toBeNull();
+    expect(parseConfig({ baseUrl: null }).baseUrl).toBeNull();
+    expect(parseConfig({ baseUrl: 'http://127.0.0.1:9/v1' }).baseUrl).toBe('http://127.0.0.1:9/v1');
+    expect(() => parseConfig({ baseUrl: 'api.example' })).toThrow(/baseUrl/);
+  });
+
   it('merges layers so one tier can be overridden alone', () => {
     const merged = mergeConfig({ models: { haiku: 'h', sonnet: 's', opus: 'o' } }, { models: { opus: 'o2' } }, { retries: undefined });
     expect(parseConfig(merged).models).toEqual({ haiku: 'h', sonnet: 's', opus: 'o2' });

@@ -1,4 +1,4 @@
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 vi.mock('vscode', async () => await import('./vscode-stub'));
@@ -72,8 +72,36 @@ describe('commands', () => {
     expect(controller.resume).toHaveBeenCalledWith(runId, 'resume');
     await run('orchestration.retryFailed', { kind: 'agent', runId, agentId: 'b1' });
     expect(controller.resume).toHaveBeenCalledWith(runId, 'retry-failed');
-    await run('orchestration.openSummary', runId);
+    await run('orchestration.showRun', runId);
     expect(summary.show).toHaveBeenCalledWith(runId);
+    cmds.dispose(); store.dispose();
+  });
+
+  it('Open Run Summary opens summary.md when it exists, else shows the Summary view and says why', async () => {
+    const { run, cmds, store, summary } = setup();
+    await run('orchestration.openSummary', runId);
+    expect(window.showTextDocument).not.toHaveBeenCalled();
+    expect(summary.show).toHaveBeenCalledWith(runId);
+    expect(window.showInformationMessage).toHaveBeenCalledWith(`Run ${runId} has no summary.md: the final synthesis has not written it (run running). The Summary view shows what the run has.`);
+    mkdirSync(runDir, { recursive: true });
+    writeFileSync(path.join(runDir, 'summary.md'), '# Summary\n');
+    try {
+      await run('orchestration.openSummary', { kind: 'run', runId });
+      expect(window.showTextDocument).toHaveBeenCalledWith(expect.objectContaining({ fsPath: path.join(runDir, 'summary.md') }), { preview: true });
+      expect(summary.show).toHaveBeenCalledTimes(1);
+    } finally {
+      rmSync(path.join(runDir, 'summary.md'));
+    }
+    cmds.dispose(); store.dispose();
+  });
+
+  it('says a declined plan\'s agents never ran instead of promising their files', async () => {
+    const { run, cmds, store } = setup();
+    store.attach(fakeRun(snapshot({ status: 'declined', agents: [agent({ id: 'a3', status: 'pending', startedAt: null, outputFile: 'workers/a3.md' })] }), runDir) as unknown as LiveRun);
+    await run('orchestration.openAgentOutput', runId, 'a3');
+    expect(window.showInformationMessage).toHaveBeenCalledWith('a3 never ran: the plan was declined.');
+    await run('orchestration.openSummary', runId);
+    expect(window.showInformationMessage).toHaveBeenLastCalledWith(expect.stringContaining('its plan was declined, so nothing ran'));
     cmds.dispose(); store.dispose();
   });
 });

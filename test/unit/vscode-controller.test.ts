@@ -1,3 +1,5 @@
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 vi.mock('vscode', async () => await import('./vscode-stub'));
 vi.mock('../../src/vscode/session', () => ({ openSession: vi.fn() }));
@@ -6,8 +8,8 @@ import { RunLocation } from '../../src/vscode/location';
 import { RunController } from '../../src/vscode/runController';
 import { RunStore } from '../../src/vscode/runStore';
 import { openSession } from '../../src/vscode/session';
-import { fakeRun, snapshot } from './vscode/fixtures';
-import { resetStub, window, workspace } from './vscode-stub';
+import { fakeRun, snapshot, tempRunFolder } from './vscode/fixtures';
+import { resetStub, Uri, window, workspace } from './vscode-stub';
 
 const log = { info: vi.fn(), warn: vi.fn(), error: vi.fn(), event: vi.fn(), show: vi.fn() };
 const outcome = (status: RunOutcome['status']): RunOutcome => ({ status, reason: null, gaps: [], summaryPath: null, totals: snapshot().totals });
@@ -51,6 +53,14 @@ describe('RunController', () => {
     expect(provider.dispose).toHaveBeenCalled();
     expect(store.isLive(run.id)).toBe(false);
     expect(controller.isActive(run.id)).toBe(false);
+    expect(window.showInformationMessage).toHaveBeenCalledWith('Run completed (simulated, would cost $0.42).', 'Open Summary');
+  });
+
+  it('reports a real run\'s cost as spent', async () => {
+    const { controller, run, provider } = fixture();
+    provider.simulated = false;
+    await controller.orchestrate('Audit this repo');
+    await controller.approve(run.id);
     expect(window.showInformationMessage).toHaveBeenCalledWith('Run completed ($0.42).', 'Open Summary');
   });
 
@@ -60,13 +70,32 @@ describe('RunController', () => {
     expect(run.execute).toHaveBeenCalledTimes(1);
   });
 
-  it('discards a plan cancelled before approval: the ledger says cancelled and nothing runs', async () => {
+  it('records a plan cancelled before approval as declined, and nothing runs', async () => {
     const { controller, run, provider } = fixture();
     await controller.orchestrate('Audit this repo');
     await controller.cancel(run.id);
-    expect(run.ledger.setRunStatus).toHaveBeenCalledWith('cancelled', 'the plan was not approved');
+    expect(run.ledger.setRunStatus).toHaveBeenCalledWith('declined', expect.stringMatching(/declined/));
     expect(run.execute).not.toHaveBeenCalled();
     expect(provider.dispose).toHaveBeenCalled();
+  });
+
+  it('declines a plan left awaiting approval by an earlier window, on disk and without a model provider', async () => {
+    const { ws, runId, runDir } = tempRunFolder('orch-decline-', '');
+    try {
+      writeFileSync(path.join(runDir, 'ledger.json'), JSON.stringify(snapshot({ status: 'awaiting-approval', workspace: ws, pid: null })));
+      workspace.workspaceFolders = [{ uri: Uri.file(ws) }];
+      const { controller, store } = fixture();
+      await store.refresh();
+      await controller.decline(runId);
+      expect(openSession).not.toHaveBeenCalled();
+      expect(JSON.parse(readFileSync(path.join(runDir, 'ledger.json'), 'utf8')).status).toBe('declined');
+      expect(store.get(runId)?.status).toBe('declined');
+      await controller.resume(runId, 'resume');
+      expect(openSession).not.toHaveBeenCalled();
+      expect(window.showInformationMessage).toHaveBeenCalledWith(expect.stringMatching(/was declined at approval, so there is nothing to resume/));
+    } finally {
+      rmSync(ws, { recursive: true, force: true });
+    }
   });
 
   it('cancels a running run through the engine', async () => {

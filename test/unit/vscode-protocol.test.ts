@@ -6,13 +6,14 @@ import { plan, snapshot } from './vscode/fixtures';
 const RUN = '20250601-115500-ab12';
 
 function handlers(): HandlerMap<WebviewMessage> & Record<string, ReturnType<typeof vi.fn>> {
-  return { ready: vi.fn(), approve: vi.fn(), cancel: vi.fn(), resume: vi.fn(), retryFailed: vi.fn(), openFile: vi.fn() };
+  return { ready: vi.fn(), approve: vi.fn(), decline: vi.fn(), cancel: vi.fn(), resume: vi.fn(), retryFailed: vi.fn(), openFile: vi.fn() };
 }
 
 describe('webview → host messages', () => {
   it.each([
     { type: 'ready' },
     { type: 'approve', runId: RUN },
+    { type: 'decline', runId: RUN },
     { type: 'cancel', runId: RUN },
     { type: 'resume', runId: RUN },
     { type: 'retryFailed', runId: RUN },
@@ -50,7 +51,23 @@ describe('host → webview messages', () => {
     expect(parsed.run?.domains.map((d) => [d.id, d.name, d.done, d.total])).toEqual([['a', 'HTTP surface', 1, 3], ['b', 'Secrets', 1, 2]]);
     expect(parsed.run?.domains[1]?.coordinator?.returned).toContain('**Fix**');
     expect(parsed.run?.totals.parentContextTokens).toBe(1900);
-    expect(parsed.run?.actions).toEqual({ approve: false, cancel: true, resume: false, retry: false });
+    expect(parsed.run?.actions).toEqual({ approve: false, decline: false, cancel: true, resume: false, retry: false });
+  });
+
+  it('marks only the files that exist as written, so the view never links to a missing one', () => {
+    const s = snapshot({ gaps: [{ agentId: 'b1', outputFile: 'workers/b1.md', reason: 'failed' }] });
+    const run = HostMessageSchema.parse({ type: 'state', run: buildRunView(s, plan, null, runActions(s, true), new Set(['workers/a1.md', 'synthesis/b.md'])) }).run!;
+    const written = [...run.domains.flatMap((d) => [...d.workers, ...(d.coordinator ? [d.coordinator] : [])]), run.final!]
+      .filter((a) => a.written).map((a) => a.id);
+    expect(written).toEqual(['a1', 'coord-b']);
+    expect(run.gaps).toEqual([{ agentId: 'b1', outputFile: 'workers/b1.md', written: false, reason: 'failed' }]);
+  });
+
+  it('shows a declined plan\'s agents as never run, not pending', () => {
+    const s = snapshot({ status: 'declined' });
+    const run = buildRunView(s, plan, null, runActions(s, false));
+    expect(run.domains[0]!.coordinator!.status).toBe('skipped');
+    expect(run.final!.status).toBe('skipped');
   });
 
   it('accepts the empty state and rejects a malformed one', () => {
@@ -62,13 +79,15 @@ describe('host → webview messages', () => {
 
 describe('summary actions', () => {
   it.each([
-    ['awaiting-approval', false, { approve: true, cancel: true, resume: false, retry: false }],
-    ['running', true, { approve: false, cancel: true, resume: false, retry: false }],
-    ['running', false, { approve: false, cancel: false, resume: false, retry: false }],
-    ['interrupted', false, { approve: false, cancel: false, resume: true, retry: true }],
-    ['cancelled', false, { approve: false, cancel: false, resume: true, retry: true }],
-    ['partial', false, { approve: false, cancel: false, resume: true, retry: true }],
-    ['completed', false, { approve: false, cancel: false, resume: false, retry: false }],
+    ['awaiting-approval', false, { approve: true, decline: true, cancel: false, resume: false, retry: false }],
+    ['running', true, { approve: false, decline: false, cancel: true, resume: false, retry: false }],
+    ['running', false, { approve: false, decline: false, cancel: false, resume: false, retry: false }],
+    ['interrupted', false, { approve: false, decline: false, cancel: false, resume: true, retry: true }],
+    ['cancelled', false, { approve: false, decline: false, cancel: false, resume: true, retry: true }],
+    ['partial', false, { approve: false, decline: false, cancel: false, resume: true, retry: true }],
+    ['completed', false, { approve: false, decline: false, cancel: false, resume: false, retry: false }],
+    // The user turned this plan down: resuming it would run exactly what they rejected.
+    ['declined', false, { approve: false, decline: false, cancel: false, resume: false, retry: false }],
   ] as const)('a %s run (executing here: %s) offers %o', (status, here, expected) => {
     expect(runActions(snapshot({ status }), here)).toEqual(expected);
   });

@@ -76,9 +76,11 @@ describe('contributed settings match the engine schema', () => {
 
   it.each(Object.keys(props).filter((k) => engineKey(k)[0] in parseConfig({})))('%s has the engine default and bounds', (key) => {
     const [top, sub] = engineKey(key);
-    const expected = sub ? (defaults[top] as Record<string, unknown>)[sub] : defaults[top];
-    expect(props[key].default).toEqual(expected);
-    const schema = sub ? json.properties[top].properties![sub] : json.properties[top];
+    const expected = sub ? (defaults[top!] as Record<string, unknown>)[sub] : defaults[top!];
+    // The Settings UI has no text box for a string-or-null setting, so baseUrl spells "the SDK default" as "".
+    const setting = key === 'orchestration.baseUrl' ? ConfigSchema.shape.baseUrl.parse(props[key]!.default) : props[key]!.default;
+    expect(setting).toEqual(expected);
+    const schema = sub ? json.properties[top!]!.properties![sub]! : json.properties[top!]!;
     const bounds = (s: Record<string, unknown>) => {
       const variants = (s.anyOf as Array<Record<string, unknown>> | undefined) ?? [s];
       const v = variants.find((x) => x.type !== 'null') ?? {};
@@ -119,6 +121,17 @@ describe('settings over .orchestration/config.json', () => {
     const s = readSettings(inspected({ maxConcurrent: 5, 'tierCaps.opus': 1 }), { maxConcurrent: 3, tierCaps: { haiku: 2, sonnet: 2, opus: 2 } });
     expect(s.config.maxConcurrent).toBe(5);
     expect(s.config.tierCaps).toEqual({ haiku: 2, sonnet: 2, opus: 1 });
+  });
+
+  it('reads an empty baseUrl text box as "not set", so the file\'s endpoint still applies', () => {
+    expect(props['orchestration.baseUrl']).toMatchObject({ type: 'string', default: '' });
+    const pattern = new RegExp(String(props['orchestration.baseUrl']!.pattern));
+    expect(['', 'https://api.anthropic.com', 'http://127.0.0.1:8080/v1'].every((v) => pattern.test(v))).toBe(true);
+    expect(['ftp://x', 'https://', ' ', 'api.anthropic.com'].some((v) => pattern.test(v))).toBe(false);
+    expect(readSettings(inspected({ baseUrl: '' }), { baseUrl: 'https://proxy.example/v1' }).config.baseUrl).toBe('https://proxy.example/v1');
+    expect(readSettings(inspected({ baseUrl: '' })).config.baseUrl).toBeNull();
+    expect(readSettings(inspected({ baseUrl: 'https://other.example' }), { baseUrl: 'https://proxy.example/v1' }).config.baseUrl).toBe('https://other.example');
+    expect(() => readSettings(inspected({ baseUrl: 'not a url' }))).toThrow(/orchestration\.baseUrl/);
   });
 
   it('names the file, not a setting, when the file is wrong', () => {

@@ -6,14 +6,15 @@ import { RunLocation } from '../../src/vscode/location';
 import { RunStore, type LiveRun } from '../../src/vscode/runStore';
 import { SummaryView } from '../../src/vscode/summaryView';
 import { fakeRun, snapshot, tempRunFolder } from './vscode/fixtures';
-import { EventEmitter, resetStub, Uri, window, workspace } from './vscode-stub';
+import { commands, EventEmitter, resetStub, Uri, window, workspace } from './vscode-stub';
+import type { RunView } from '../../src/shared/protocol';
 
 const { ws, runId, runDir } = tempRunFolder('orch-sum-', '# a1\n');
 writeFileSync(path.join(ws, 'secret.txt'), 'x');
 afterAll(() => rmSync(ws, { recursive: true, force: true }));
 
 const log = { info: vi.fn(), warn: vi.fn(), error: vi.fn(), event: vi.fn(), show: vi.fn() };
-const controller = { approve: vi.fn(), cancel: vi.fn(), resume: vi.fn(), isExecuting: vi.fn(() => true), onDidPlan: new EventEmitter<string>().event };
+const controller = { approve: vi.fn(), decline: vi.fn(), cancel: vi.fn(), resume: vi.fn(), isExecuting: vi.fn(() => true), onDidPlan: new EventEmitter<string>().event };
 
 function setup() {
   workspace.workspaceFolders = [{ uri: Uri.file(ws) }];
@@ -47,7 +48,7 @@ describe('SummaryView', () => {
     await view.show(runId);
     expect(posted).toEqual([]);
     await send({ type: 'ready' });
-    expect(posted).toHaveLength(1);
+    await vi.waitFor(() => expect(posted).toHaveLength(1));
     expect(posted[0]).toMatchObject({ type: 'state', run: { runId, status: 'running', actions: { cancel: true } } });
     view.dispose(); store.dispose();
   });
@@ -55,12 +56,40 @@ describe('SummaryView', () => {
   it('routes approve/cancel to the controller and drops invalid messages with a log line', async () => {
     const { send, view, store } = setup();
     await send({ type: 'approve', runId });
+    await send({ type: 'decline', runId });
     await send({ type: 'cancel', runId });
     await send({ type: 'approve', runId: '../x' });
     await send({ type: 'eval', code: '1' });
     expect(controller.approve).toHaveBeenCalledTimes(1);
+    expect(controller.decline).toHaveBeenCalledWith(runId);
     expect(controller.cancel).toHaveBeenCalledTimes(1);
     expect(log.warn).toHaveBeenCalledTimes(2);
+    view.dispose(); store.dispose();
+  });
+
+  it('follows the selected run without taking focus', async () => {
+    const { posted, send, view, store } = setup();
+    const other = snapshot({ runId: '20250601-120000-cd34', task: 'Document every module' });
+    store.attach(fakeRun(other, path.join(ws, '.orchestration', other.runId)) as unknown as LiveRun);
+    await send({ type: 'ready' });
+    await vi.waitFor(() => expect(posted.at(-1)).toMatchObject({ run: { runId: other.runId } }));
+    view.select(runId);
+    await vi.waitFor(() => expect(posted.at(-1)).toMatchObject({ run: { runId, task: 'Audit this repo for security issues' } }));
+    view.select(other.runId);
+    await vi.waitFor(() => expect(posted.at(-1)).toMatchObject({ run: { runId: other.runId, task: 'Document every module' } }));
+    expect(commands.executeCommand).not.toHaveBeenCalled();
+    view.dispose(); store.dispose();
+  });
+
+  it('links only files that exist: a1 was written, the pending coordinator and summary.md were not', async () => {
+    const { posted, send, view, store } = setup();
+    await send({ type: 'ready' });
+    await vi.waitFor(() => expect(posted).toHaveLength(1));
+    const run = (posted[0] as { run: RunView }).run;
+    const [a] = run.domains;
+    expect(a!.workers.map((w) => [w.id, w.written])).toEqual([['a1', true], ['a2', false]]);
+    expect(a!.coordinator).toMatchObject({ id: 'coord-a', written: false });
+    expect(run.final).toMatchObject({ outputFile: 'summary.md', written: false });
     view.dispose(); store.dispose();
   });
 

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 vi.mock('vscode', async () => await import('./vscode-stub'));
 import { AGENT_STATUSES, RUN_STATUSES, type AgentStatus, type LedgerSnapshot, type RunStatus } from '../../src/engine';
@@ -6,7 +8,7 @@ import { RunLocation } from '../../src/vscode/location';
 import { RunStore, type LiveRun } from '../../src/vscode/runStore';
 import { agentItem, domainItem, planItem, runItem } from '../../src/vscode/treeItems';
 import { agent, fakeRun, NOW, plan, snapshot } from './vscode/fixtures';
-import { MarkdownString, resetStub, ThemeIcon, TreeItemCollapsibleState } from './vscode-stub';
+import { MarkdownString, resetStub, ThemeIcon, TreeItemCollapsibleState, window } from './vscode-stub';
 
 const AGENT_ICON: Record<AgentStatus, string> = {
   pending: 'circle-outline', queued: 'clock', running: 'loading~spin', verifying: 'sync~spin', retrying: 'debug-restart',
@@ -14,7 +16,7 @@ const AGENT_ICON: Record<AgentStatus, string> = {
 };
 const RUN_ICON: Record<RunStatus, string> = {
   planning: 'loading~spin', 'awaiting-approval': 'question', running: 'loading~spin', completed: 'pass',
-  partial: 'warning', failed: 'error', cancelled: 'circle-slash', interrupted: 'debug-disconnect',
+  partial: 'warning', failed: 'error', cancelled: 'circle-slash', interrupted: 'debug-disconnect', declined: 'close',
 };
 const silent = { info() {}, warn() {}, error() {} };
 
@@ -76,7 +78,8 @@ describe('run and domain items', () => {
   });
 
   it('describes a run with status, age, duration, cost and the simulated label', () => {
-    expect(runItem(snapshot(), NOW).description).toBe('running · 5 min ago · 1m 0s · $0.42 · simulated');
+    expect(runItem(snapshot(), NOW).description).toBe('running · 5 min ago · 1m 0s · simulated · would cost $0.42');
+    expect(runItem(snapshot({ simulated: false }), NOW).description).toBe('running · 5 min ago · 1m 0s · $0.42');
     const md = (runItem(snapshot({ status: 'interrupted' }), NOW).tooltip as unknown as MarkdownString).value;
     expect(md).toContain('Resume');
   });
@@ -135,6 +138,19 @@ describe('LedgerTree', () => {
     store.dispose();
   });
 
+  it('tells which run the user selected, whether the run itself or anything below it', () => {
+    const { tree, store } = setup();
+    const selected: string[] = [];
+    tree.onDidSelectRun((id) => selected.push(id));
+    const view = vi.mocked(window.createTreeView).mock.results[0]!.value as { select(...n: unknown[]): void };
+    view.select({ kind: 'run', runId: 'r1' });
+    view.select({ kind: 'agent', runId: 'r2', agentId: 'a1' });
+    view.select();
+    expect(selected).toEqual(['r1', 'r2']);
+    tree.dispose();
+    store.dispose();
+  });
+
   it('is safe to dispose twice and stops listening to its run', () => {
     const { tree, store, run } = setup();
     tree.dispose();
@@ -142,6 +158,48 @@ describe('LedgerTree', () => {
     store.dispose();
     store.dispose();
     expect(run.listenerCount()).toBe(0);
+  });
+});
+
+describe('money of a simulated run', () => {
+  it('is what the run would cost, never shown as spent, in the description and the tooltips', () => {
+    const item = agentItem(agent(), 'r', undefined, NOW, 'completed', true);
+    expect(item.description).toMatch(/^haiku · 3\.1k tok · would cost \$0\.004 · \d+ s$/);
+    expect((item.tooltip as unknown as MarkdownString).value).toContain('would cost $0.004 (simulated: nothing was spent)');
+    const run = (runItem(snapshot(), NOW).tooltip as unknown as MarkdownString).value;
+    expect(run).toContain('would cost $0.42');
+    expect(run).toContain('nothing was spent');
+    const real = (runItem(snapshot({ simulated: false }), NOW).tooltip as unknown as MarkdownString).value;
+    expect(real).not.toMatch(/would cost|simulated/);
+  });
+});
+
+describe('a declined run', () => {
+  it('shows the run as declined and its agents as never run', () => {
+    const s = snapshot({ status: 'declined' });
+    const item = runItem(s, NOW);
+    expect(item.contextValue).toBe('run.declined');
+    expect(item.description).toMatch(/^declined · /);
+    expect((item.tooltip as unknown as MarkdownString).value).toContain('nothing ran');
+    const pending = agentItem(agent({ status: 'pending', startedAt: null, endedAt: null }), s.runId, undefined, NOW, 'declined');
+    expect((pending.iconPath as unknown as ThemeIcon).id).toBe('debug-step-over');
+  });
+});
+
+describe('the run context menu (package.json when clauses)', () => {
+  const pkg = JSON.parse(readFileSync(path.join(__dirname, '../../package.json'), 'utf8')) as {
+    contributes: { menus: Record<string, Array<{ command: string; when?: string }>> };
+  };
+  // The same test VS Code makes: `viewItem =~ /re/` against the item's contextValue.
+  const offered = (command: string, contextValue: string) => pkg.contributes.menus['view/item/context']!
+    .filter((m) => m.command === command)
+    .some((m) => [...(m.when ?? '').matchAll(/viewItem =~ \/(.+?)\/(?= |\)|$)/g)].some(([, re]) => new RegExp(re!.replace(/\\\\/g, '\\')).test(contextValue)));
+
+  it.each(RUN_STATUSES)('a %s run offers Resume only when resuming it makes sense', (status) => {
+    const contextValue = runItem(snapshot({ status }), NOW).contextValue!;
+    expect(offered('orchestration.resumeRun', contextValue)).toBe(['interrupted', 'partial', 'cancelled', 'failed'].includes(status));
+    expect(offered('orchestration.retryFailed', contextValue)).toBe(['partial', 'failed'].includes(status));
+    expect(offered('orchestration.deleteRun', contextValue)).toBe(!['running', 'planning'].includes(status));
   });
 });
 

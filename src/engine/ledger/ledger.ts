@@ -107,6 +107,7 @@ export class Ledger {
   get gaps(): readonly Gap[] { return this.state.gaps; }
   get estimate(): Readonly<CostEstimate> | null { return this.state.estimate; }
   get groups(): readonly AgentGroup[] { return this.state.groups ?? []; }
+  get simulated(): boolean { return this.state.simulated; }
 
   get(id: string): AgentRecord | undefined {
     return this.byId.get(id);

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { costOf, type Config } from '../config';
+import { ConfigError, costOf, type Config } from '../config';
 import { fileEndsWithSentinel, writeFileAtomic } from '../files';
 import type { Ledger } from '../ledger/ledger';
 import { ModelError } from '../model/client';
@@ -87,6 +87,10 @@ export class Run {
   async execute(opts: { signal?: AbortSignal; mode?: ExecuteMode } = {}): Promise<RunOutcome> {
     const { config } = this.deps;
     const mode = opts.mode ?? 'fresh';
+    // Checked before the try below, which would record the refusal as a failed run.
+    if (this.ledger.status === 'declined') {
+      throw new ConfigError(`Run ${this.id} was declined at approval, so it is not ${mode === 'fresh' ? 'started' : 'resumed'}: nothing of its plan ran. Start a new task to plan again.`);
+    }
     this.controller = new AbortController();
     this.userCancelled = false;
     this.terminal = null;
