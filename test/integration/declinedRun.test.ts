@@ -26,6 +26,6 @@ describe('a declined plan', () => {
     expect(snap.status).toBe('declined');
     expect(snap.endedAt).not.toBeNull();
     expect(snap.pid).toBeNull();
-    expect(snap.agents.every((a) => a.status === 'pending')).toBe(true);
+    expect(snap.agents.filter((a) => a.role !== 'planner').every((a) => a.status === 'pending')).toBe(true);
   });
 });
