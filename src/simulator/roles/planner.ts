@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { field, promptText, section, truncate } from '../conversation';
 import { parseOverview, type TreeNode } from '../overview';
 import type { ParsedRequest, Reply } from '../types';
+import { supervisorPlanInput } from './supervisor';
 
 type Tier = 'haiku' | 'sonnet' | 'opus';
 interface Angle { verb: string; tier: Tier }
@@ -69,6 +70,9 @@ export function planReply(req: ParsedRequest, workspaceRoot: string): Reply {
   const roots = focus(tree, focusLine, task);
   const kind = taskKind(task);
   const angles = ANGLES[kind]!;
+  const supervised = req.toolChoice?.type === 'tool' ? req.toolChoice.name === 'plan_supervisor'
+    : req.tools.some((t) => t.name === 'plan_supervisor') && /\b(investigat|triage|root cause|step by step|iterat|supervis)/i.test(task);
+  if (supervised) return { kind: 'message', content: [{ type: 'tool_use', name: 'plan_supervisor', input: supervisorPlanInput(task, roots.map((r) => r.path)) }] };
 
   const groups = domainGroups(roots, bounds);
   const domains = groups.map((group, d) => {
