@@ -3,12 +3,12 @@ import { parseConfig } from '../../src/engine/config';
 import { validatePlan } from '../../src/engine/patterns/registry';
 import { compileSupervisor } from '../../src/engine/patterns/supervisor/compile';
 import type { SupervisorPlan } from '../../src/engine/patterns/supervisor/plan';
-import { checkFinish, checkSpawn } from '../../src/engine/patterns/supervisor/tools';
+import { checkFinish, checkSpawn, type SpawnStanding } from '../../src/engine/patterns/supervisor/tools';
 
 const config = parseConfig({});
 const exists = (p: string) => ['src', 'src/api', 'docs'].includes(p);
 const limits = { rounds: 3, perRound: 2, workers: 3, tokens: 100_000 };
-const standing = { round: 1, spawned: 0, tokensUsed: 0, runBudget: null };
+const standing: SpawnStanding = { round: 1, spawned: 0, tokensUsed: 0, runBudget: null };
 const place = { focus: ['src'], exists };
 const order = (scope = ['src/api']) => ({ task: 'Review the API handlers', scope, tier: 'haiku' });
 
