@@ -114,6 +114,26 @@ describe('supervisor', () => {
     expect(run.ledger.agents.filter((a) => a.role === 'worker').map((a) => a.id)).toEqual(['w1']);
   });
 
+  it('a supervisor that answers in prose is told to call a tool each turn, then fails as a named gap without losing the plan', async () => {
+    const ws = makeWorkspace();
+    const sent: ParsedRequest[] = [];
+    fake = await startFake(ws, (req, _c, agent) => {
+      if (agent === 'planner') return supervisorPlan({});
+      if (agent === 'supervisor') sent.push(req);
+      return { kind: 'message', content: [{ type: 'text', text: 'I believe the shop is fine.' }] };
+    });
+    const run = await orchestrator(fake, { maxTurns: 2, retries: 0 }).plan({ task: 'Investigate', pattern: 'supervisor' });
+    const outcome = await run.execute();
+    await run.ledger.close();
+    expect(outcome.status).toBe('failed');
+    expect(outcome.reason).toBe('no agent completed (turn limit of 2 reached in round 1 before the supervisor called spawn_workers or finish)');
+    expect(sent).toHaveLength(2);
+    expect(sent[1]!.messages.at(-1)!.content).toMatchObject([{ type: 'text', text: 'Reply by calling spawn_workers or finish; a reply without a tool call does nothing.' }]);
+    expect(sent[0]!.toolChoice).toEqual({ type: 'any' });
+    expect(readFileSync(path.join(run.dir, 'plan.json'), 'utf8')).toContain('"pattern": "supervisor"');
+    expect(readFileSync(path.join(run.dir, 'summary.md'), 'utf8')).toContain('**sup-1** — turn limit of 2 reached in round 1');
+  });
+
   it('resume re-wakes the supervisor from the ledger and its conversation; completed workers and decided rounds are not redone', async () => {
     const ws = makeWorkspace();
     let hangRound2 = true;
