@@ -2,6 +2,7 @@ import { SIMULATED_LABEL, roleOf } from './conversation';
 import { coordinatorReply } from './roles/coordinator';
 import { finalReply } from './roles/final';
 import { planReply } from './roles/planner';
+import { supervisorReply } from './roles/supervisor';
 import { workerReply } from './roles/worker';
 import type { Handler, ParsedRequest, Reply } from './types';
 
@@ -25,6 +26,8 @@ export function simulate(req: ParsedRequest, workspaceRoot: string): Reply {
       return coordinatorReply(req);
     case 'final':
       return finalReply(req);
+    case 'supervisor':
+      return supervisorReply(req);
     default:
       return {
         kind: 'message',

@@ -3,7 +3,7 @@
  * table of ratios measured side by side, plus the raw figures. Exits 1 when a target is missed.
  * The same bundle, started with `--engine`, is the engine process of each run.
  *
- * BENCH_ONLY=sched,scale,rate runs a subset (sched covers measures 1, 2, 3 and 6);
+ * BENCH_ONLY=sched,scale,rate,sup runs a subset (sched covers measures 1, 2, 3 and 6);
  * `npm run bench -- --readme` also writes the table into README.md's Performance section.
  * BENCH_KEEP=1 leaves the workspace in the temp folder: on ext4 without a journal, deleting its
  * thousands of files makes creating files slow for minutes, which would skew a bench run right after.
@@ -20,6 +20,7 @@ import { renderRaw, renderTable, updateReadme } from './report';
 import type { MeasureResult } from './result';
 import { measureScale } from './scale';
 import { measureScheduling } from './scheduling';
+import { measureSupervisorContext } from './supervisor';
 
 async function main(): Promise<number> {
   const started = Date.now();
@@ -42,6 +43,7 @@ async function main(): Promise<number> {
     }
     if (want('scale')) await step('scale (250 and 1,000 workers)', () => measureScale(workspace));
     if (want('rate')) await step('rate limits', () => measureRateLimit(workspace));
+    if (want('sup')) await step('supervisor context growth', () => measureSupervisorContext(workspace));
     results.sort((a, b) => a.rows[0].n.localeCompare(b.rows[0].n));
     const table = renderTable(results, Date.now() - started);
     console.log(`${table}\n\n${renderRaw(results)}`);

@@ -61,10 +61,10 @@ export function expectTotalsMatchAgentsIn(workspace: string, outputRoot = '.orch
   return checked;
 }
 
-/** Which agent sent a request: planner, final, a worker id (a1) or a coordinator id (coord-a). */
+/** Which agent sent a request: planner, final, supervisor, a worker id (a1, w1) or a coordinator id (coord-a). */
 export function agentOf(req: ParsedRequest): string {
   const role = roleOf(req);
-  if (role === 'planner' || role === 'final' || role === null) return role ?? 'unknown';
+  if (role === 'planner' || role === 'final' || role === 'supervisor' || role === null) return role ?? 'unknown';
   const out = field(promptText(req), 'Output file') ?? '';
   const m = out.match(/(workers|synthesis)\/([a-z0-9]+)\.md$/);
   if (!m) return 'unknown';

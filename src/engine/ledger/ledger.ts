@@ -166,6 +166,22 @@ export class Ledger {
     this.scheduleSnapshot();
   }
 
+  /**
+   * Adds agents while the run executes (a supervisor's workers and its next round), with any new
+   * groups, firing one `agent` event per record so views show them as they are created.
+   */
+  addAgents(agents: AgentRecord[], groups: AgentGroup[] = []): void {
+    for (const a of agents) if (this.byId.has(a.id)) throw new Error(`Agent ${a.id} already exists`);
+    const known = new Set((this.state.groups ??= []).map((g) => g.id));
+    for (const g of groups) if (!known.has(g.id)) { this.state.groups.push(g); known.add(g.id); }
+    for (const a of agents) {
+      this.state.agents.push(a);
+      this.byId.set(a.id, a);
+      this.state.totals.agentsByStatus[a.status]++;
+      this.emit({ type: 'agent', id: a.id, status: a.status, attempt: a.attempts, error: a.error });
+    }
+  }
+
   /** Records one response's usage on its agent and in the run totals: every request belongs to an agent. */
   addUsage(id: string, model: string, usage: Usage, costUsd: number): void {
     const a = this.must(id);

@@ -47,6 +47,12 @@ export interface RoleContext<P = unknown> {
   ledger: Ledger;
   plan: P & BasePlan;
   price(model: string, usage: Usage): number;
+  /**
+   * Adds agents while the run executes (a supervisor's workers and its next round): records in
+   * the ledger, at once, and nodes in the schedule under the same caps. Their roles must be the
+   * pattern's; dependencies on agents already settled count as met.
+   */
+  spawn(agents: AgentRecord[], groups?: AgentGroup[]): void;
 }
 
 /** What an attempt produced; `ok: false` attempts are retried with `error` in the next prompt. */

@@ -80,7 +80,7 @@ export async function converse(p: ConversationParams): Promise<ConversationResul
  * the previous turn's prefix from the cache and writes only the new tail. With the system and
  * shared-brief breakpoints that makes three of the four the API allows.
  */
-function withRollingBreakpoint(messages: ChatMessage[]): ChatMessage[] {
+export function withRollingBreakpoint(messages: ChatMessage[]): ChatMessage[] {
   if (messages.length < 2) return messages;
   const last = messages[messages.length - 1];
   const blocks = last.content.slice();

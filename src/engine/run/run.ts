@@ -76,6 +76,11 @@ export class Run {
     return this.pattern.roles[a.role];
   }
 
+  private nodeOf(a: AgentRecord): ScheduleNode {
+    const role = this.roleOf(a)!;
+    return { id: a.id, tier: a.tier, dependsOn: a.dependsOn, priority: role.priority, depth: role.depth };
+  }
+
   get estimate(): Readonly<CostEstimate> | null { return this.ledger.estimate; }
 
   /** Aborts in-flight requests; agents end `cancelled`; every file already written stays. */
@@ -109,15 +114,21 @@ export class Run {
         onTerminal: (err) => this.stopForTerminal(err),
         onRetry: (err, n, wait) => this.ledger.log('warn', `retry ${n} in ${Math.round(wait)} ms after ${err.message}`),
       });
+      let addNodes: ((nodes: ScheduleNode[]) => void) | null = null;
       const ctx: RoleContext = {
         workspace: this.deps.workspace, runDir: this.dir, config, prompts: this.deps.prompts,
         policy, ledger: this.ledger, plan: this.plan, price: (m, u) => this.price(m, u),
+        spawn: (agents, groups) => {
+          const stray = agents.find((a) => !this.roleOf(a));
+          if (stray) throw new Error(`cannot spawn ${stray.id}: role ${stray.role} is not one of the ${this.pattern.name} pattern's`);
+          if (!addNodes) throw new Error('agents can be spawned only while the run executes');
+          this.ledger.addAgents(agents, groups);
+          addNodes(agents.map((a) => this.nodeOf(a)));
+        },
       };
-      const nodes: ScheduleNode[] = todo.map((a) => {
-        const role = this.roleOf(a)!;
-        return { id: a.id, tier: a.tier, dependsOn: a.dependsOn, priority: role.priority, depth: role.depth };
-      });
+      const nodes: ScheduleNode[] = todo.map((a) => this.nodeOf(a));
       const stats = await schedule(nodes, {
+        grow: (add) => { addNodes = add; },
         maxConcurrent: config.maxConcurrent,
         tierCaps: config.tierCaps,
         mode: config.scheduling,
@@ -250,12 +261,15 @@ export class Run {
       agentId: a.id, outputFile: a.outputFile, reason: a.error ?? a.status,
     }));
     const summary = agents.find((a) => a.outputFile === SUMMARY_FILE);
+    // A pattern may decide at run time which agent writes summary.md (a supervisor: whichever round
+    // calls finish); when no agent names it, the file itself, ending with the sentinel, says it was written.
+    const summaryDone = summary ? summary.status === 'completed' : await fileEndsWithSentinel(path.join(this.dir, SUMMARY_FILE));
     let status: RunStatus;
     let reason: string | null = null;
     if (this.userCancelled) { status = 'cancelled'; reason = 'cancelled by the user'; }
     else if (this.terminal) { status = 'failed'; reason = `stopped on a terminal API error: ${this.terminal.message}`; }
     else if (gaps.length === 0) status = 'completed';
-    else if (summary?.status === 'completed' || agents.some((a) => this.roleOf(a)?.leaf && a.status === 'completed')) {
+    else if (summaryDone || agents.some((a) => this.roleOf(a)?.leaf && a.status === 'completed')) {
       status = 'partial';
       reason = this.budgetReason ?? (this.failedLeaves >= this.deps.config.maxFailedWorkers
         ? `${this.failedLeaves} agents failed; no new ones were started after that`
@@ -265,10 +279,10 @@ export class Run {
     this.ledger.patchTotals({ wallMs });
     this.ledger.setRunStatus(status, reason);
     // summary.md is the file users read first: it names every gap, whatever the model wrote.
-    await writeSummaryGaps(path.join(this.dir, SUMMARY_FILE), gaps, summary?.status === 'completed', reason);
+    await writeSummaryGaps(path.join(this.dir, SUMMARY_FILE), gaps, summaryDone, reason);
     await writeFileAtomic(path.join(this.dir, 'plan.md'), renderPlanMarkdown(this.ledger.snapshot()));
     await this.ledger.flush();
-    const summaryPath = summary?.status === 'completed' ? path.join(this.dir, summary.outputFile) : null;
+    const summaryPath = summaryDone ? path.join(this.dir, SUMMARY_FILE) : null;
     return { status, reason, gaps, summaryPath, totals: structuredClone(this.ledger.totals) };
   }
 

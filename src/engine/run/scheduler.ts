@@ -27,6 +27,12 @@ export interface ScheduleOptions {
   skip(id: string, reason: string, cancelled: boolean): void;
   /** A node entered the ready queue. */
   queued?(id: string): void;
+  /**
+   * Receives, before any node starts, the way to add nodes while the graph runs (a supervisor's
+   * workers and its next round). Added nodes obey the same caps, priorities and abort; a dependency
+   * that has already settled counts as met, an unknown one is ignored, as in the initial list.
+   */
+  grow?(add: (nodes: ScheduleNode[]) => void): void;
 }
 
 export interface ScheduleStats {
@@ -53,14 +59,17 @@ export async function schedule(nodes: ScheduleNode[], opts: ScheduleOptions): Pr
   const waitingOn = new Map<string, number>();
   const dependents = new Map<string, string[]>();
   const byId = new Map(nodes.map((n) => [n.id, n]));
-  for (const n of nodes) {
-    const deps = n.dependsOn.filter((d) => byId.has(d));
+  const settledIds = new Set<string>();
+  /** Wires a node's dependencies; those already settled are met. */
+  const link = (n: ScheduleNode): void => {
+    const deps = n.dependsOn.filter((d) => byId.has(d) && !settledIds.has(d));
     waitingOn.set(n.id, deps.length);
     for (const d of deps) {
       const list = dependents.get(d);
       if (list) list.push(n.id); else dependents.set(d, [n.id]);
     }
-  }
+  };
+  for (const n of nodes) link(n);
   /** Runs before `b`: higher priority first, then plan order. */
   const before = (a: ScheduleNode, b: ScheduleNode): boolean =>
     a.priority !== b.priority ? a.priority > b.priority : order.get(a.id)! < order.get(b.id)!;
@@ -87,13 +96,16 @@ export async function schedule(nodes: ScheduleNode[], opts: ScheduleOptions): Pr
   const stats: ScheduleStats = { peakOverall: 0, peakByTier: { haiku: 0, sonnet: 0, opus: 0 } };
   let running = 0;
   let settled = 0;
+  let total = nodes.length;
+  let done = false;
   for (const n of nodes) if (waitingOn.get(n.id) === 0) enqueue(n);
 
   return new Promise<ScheduleStats>((resolve) => {
-    const finishIfDone = (): void => { if (settled === nodes.length) resolve(stats); };
+    const finishIfDone = (): void => { if (!done && settled === total) { done = true; resolve(stats); } };
 
     const settle = (id: string): void => {
       settled++;
+      settledIds.add(id);
       for (const dep of dependents.get(id) ?? []) {
         const left = waitingOn.get(dep)! - 1;
         waitingOn.set(dep, left);
@@ -175,6 +187,19 @@ export async function schedule(nodes: ScheduleNode[], opts: ScheduleOptions): Pr
         });
     };
 
+    opts.grow?.((added) => {
+      // Only a running node adds nodes, so the graph cannot have finished; after it has, that is a bug.
+      if (done) throw new Error(`schedule: cannot add ${added.map((n) => n.id).join(', ')}: the graph has finished`);
+      for (const n of added) {
+        if (byId.has(n.id)) throw new Error(`schedule: node ${n.id} already exists`);
+        byId.set(n.id, n);
+        order.set(n.id, order.size);
+      }
+      for (const n of added) link(n);
+      total += added.length;
+      for (const n of added) if (waitingOn.get(n.id) === 0) enqueue(n);
+      pump();
+    });
     opts.signal.addEventListener('abort', () => pump(), { once: true });
     pump();
   });
