@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { ConfigError, costOf, type Config } from './config';
+import { ConfigError, costOf, ignoreOptionsOf, type Config } from './config';
 import { writeFileAtomic } from './files';
 import { compileTieredFanOut } from './patterns/fan-out/compile';
 import { Ledger, PLANNER_ID } from './ledger/ledger';
@@ -57,7 +57,7 @@ export class Orchestrator {
     if (!task) throw new ConfigError('The task is empty: describe what the agents should do');
     const { workspace, config } = this.deps;
     const focus = (req.focus ?? []).map((f) => f.split(path.sep).join('/'));
-    const exists = scopeExists(workspace, config.outputRoot);
+    const exists = scopeExists(workspace, config.outputRoot, ignoreOptionsOf(config));
     for (const f of focus) if (!exists(f)) throw new ConfigError(`Focus folder "${f}" does not exist in the workspace or may not be read`);
 
     const id = newRunId(new Date(this.clock.now()));
@@ -68,7 +68,7 @@ export class Orchestrator {
     this.logger.info(`run ${id}: planning "${task}"`);
     try {
       const policy = new RequestPolicy(this.deps.model, config, this.clock, { onTerminal: () => undefined });
-      const overview = await workspaceOverview(workspace, { outputRoot: config.outputRoot, ...(focus.length ? { focus } : {}) });
+      const overview = await workspaceOverview(workspace, { outputRoot: config.outputRoot, ...ignoreOptionsOf(config), ...(focus.length ? { focus } : {}) });
       const plan = await requestPlan({
         config, prompts: this.prompts, policy, scopeExists: exists,
         onUsage: (model, usage) => ledger.addUsage(PLANNER_ID, model, usage, costOf(config.prices, model, usage) ?? 0),

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { converse } from '../../run/converse';
-import type { Config } from '../../config';
+import { ignoreOptionsOf, type Config } from '../../config';
 import { endsWithSentinel, fileEndsWithSentinel, readTextOrNull, writeFileAtomic } from '../../files';
 import type { Ledger } from '../../ledger/ledger';
 import type { Plan } from './plan';
@@ -70,7 +70,7 @@ export async function attemptWorker(ctx: RoleContext, agent: AgentRecord, previo
       outputFile: rel(ctx, out), retryNote: retryNote(previousError),
     }),
     tools: toolDefinitions(),
-    toolCtx: { workspace: ctx.workspace, outputRoot: ctx.config.outputRoot, ownOutputFile: out },
+    toolCtx: { workspace: ctx.workspace, outputRoot: ctx.config.outputRoot, ownOutputFile: out, ...ignoreOptionsOf(ctx.config) },
   });
   ctx.ledger.transition(agent.id, 'verifying');
   const sentence = trimToSentence(result.text);
@@ -98,7 +98,7 @@ export async function attemptCoordinator(ctx: RoleContext, agent: AgentRecord, p
       workerFiles: lines.join('\n'), outputFile: rel(ctx, out), retryNote: retryNote(previousError),
     }),
     tools: toolDefinitions(),
-    toolCtx: { workspace: ctx.workspace, outputRoot: ctx.config.outputRoot, ownOutputFile: out, extraReadable: files },
+    toolCtx: { workspace: ctx.workspace, outputRoot: ctx.config.outputRoot, ownOutputFile: out, extraReadable: files, ...ignoreOptionsOf(ctx.config) },
   });
   ctx.ledger.transition(agent.id, 'verifying');
   const problem = await verifyOutput(out, rel(ctx, out));
