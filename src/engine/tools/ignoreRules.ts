@@ -21,7 +21,14 @@ export interface IgnoreOptions {
   exclude?: readonly string[];
 }
 
-interface Layer { ig: Ignore; source: string }
+interface Layer { ig: Ignore; source: string; text: string; tests: number }
+
+/**
+ * `ignore` caches the verdict of every path it has tested, without bound; a walk of 100,000 files
+ * would keep them all, and the heap that grows with them makes every full garbage collection, a
+ * pause of the event loop, longer. A layer is rebuilt after this many tests instead.
+ */
+const TESTS_PER_CACHE = 10_000;
 
 /** Case-folding as git's `core.ignorecase` defaults: on where the file system usually folds case. */
 const IGNORE_CASE = process.platform === 'darwin' || process.platform === 'win32';
@@ -32,8 +39,11 @@ function parentOf(rel: string): string {
 }
 
 function layerOf(text: string, source: string): Layer | null {
-  const ig = ignore({ ignorecase: IGNORE_CASE }).add(text);
-  return text.trim() === '' ? null : { ig, source };
+  return text.trim() === '' ? null : { ig: compile(text), source, text, tests: 0 };
+}
+
+function compile(text: string): Ignore {
+  return ignore({ ignorecase: IGNORE_CASE }).add(text);
 }
 
 function readOrNull(abs: string): string | null {
@@ -132,6 +142,10 @@ export class IgnoreRules {
 
   /** A layer's say on a path relative to its folder: a reason, null when re-included, undefined when silent. */
   private verdict(layer: Layer, sub: string, isDir: boolean): string | null | undefined {
+    if (++layer.tests > TESTS_PER_CACHE) {
+      layer.ig = compile(layer.text);
+      layer.tests = 1;
+    }
     const r = layer.ig.test(isDir ? `${sub}/` : sub);
     if (r.ignored) return `is ignored by ${layer.source}${r.rule ? ` ("${r.rule.pattern}")` : ''}`;
     return r.unignored ? null : undefined;

@@ -223,10 +223,11 @@ async function search(input: z.output<typeof SearchInput>, ctx: ToolContext): Pr
   // Reads run a few files ahead of the matching, in walk order, so the output stays deterministic
   // while the thread pool is kept busy.
   const ahead: Array<{ rel: string; read: Promise<Buffer | 'large' | null> }> = [];
+  const spare: Buffer[] = [];
   const walk = walkAllowed(ctx, glob?.prefix || '.', { maxDepth: glob?.depth ?? Infinity, state, sizes: false });
   for await (const e of walk) {
     if (e.isDir || (glob && !glob.test(e.rel))) continue;
-    ahead.push({ rel: e.rel, read: readSmall(e.abs) });
+    ahead.push({ rel: e.rel, read: readSmall(e.abs, spare) });
     if (ahead.length >= SEARCH_READ_AHEAD) {
       const next = ahead.shift()!;
       await scan(next.rel, next.read);
@@ -247,14 +248,16 @@ async function search(input: z.output<typeof SearchInput>, ctx: ToolContext): Pr
  * source files fit one 64 KB read, so they cost three trips to the thread pool (open, read,
  * close) rather than the four of `readFile`.
  */
-async function readSmall(abs: string): Promise<Buffer | 'large' | null> {
+async function readSmall(abs: string, spare: Buffer[]): Promise<Buffer | 'large' | null> {
   let fh: fsp.FileHandle | undefined;
+  // The first-read buffers are reused: a fresh 64 KB per file would churn external memory and
+  // bring on full garbage collections, which block the event loop.
+  const first = spare.pop() ?? Buffer.allocUnsafe(FIRST_READ_BYTES);
   try {
     fh = await fsp.open(abs, 'r');
-    const first = Buffer.allocUnsafe(FIRST_READ_BYTES);
     // From the current position (null), so readFile below carries on where this read stopped.
     const { bytesRead } = await fh.read(first, 0, FIRST_READ_BYTES, null);
-    if (bytesRead < FIRST_READ_BYTES) return first.subarray(0, bytesRead);
+    if (bytesRead < FIRST_READ_BYTES) return Buffer.from(first.subarray(0, bytesRead));
     const st = await fh.stat();
     if (!st.isFile()) return null;
     if (st.size > MAX_SEARCH_FILE_BYTES) return 'large';
@@ -263,6 +266,7 @@ async function readSmall(abs: string): Promise<Buffer | 'large' | null> {
   } catch {
     return null;
   } finally {
+    spare.push(first);
     await fh?.close().catch(() => undefined);
   }
 }
