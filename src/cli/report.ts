@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { fmtTokens, type LedgerSnapshot, type Run, type RunOutcome, type RunTotals } from '../engine';
+import { fmtTokens, relativeInside, type LedgerSnapshot, type Run, type RunOutcome, type RunTotals } from '../engine';
 
 const pad = (s: string, n: number): string => (s.length > n ? s.slice(0, n - 1) + '…' : s.padEnd(n));
 
@@ -53,8 +53,8 @@ export function finalReport(run: Run, outcome: RunOutcome, workspace: string): s
   // Paths the user can paste from where they stand: relative to the current folder when inside
   // it (npm run demo is started from the repo root), absolute otherwise.
   const rel = (p: string): string => {
-    const r = path.relative(process.cwd(), p);
-    return r && !r.startsWith('..') && !path.isAbsolute(r) ? r : path.resolve(workspace, p);
+    const r = relativeInside(process.cwd(), p);
+    return r ? r.split('/').join(path.sep) : path.resolve(workspace, p);
   };
   const t = outcome.totals;
   const simulated = run.ledger.snapshot().simulated;

@@ -71,7 +71,16 @@ export const ConfigSchema = z.object({
   promptCaching: z.boolean().default(true),
   /** Keep runs visible to git: the output root is created without its own `.gitignore` (`*`). */
   trackRunsInGit: z.boolean().default(false),
+  /** Let agents and the planner see what `.gitignore` files and `.git/info/exclude` hide (secrets stay refused). */
+  includeIgnored: z.boolean().default(false),
+  /** Workspace-relative globs hidden from agents and the planner, e.g. `**\/dist`; VS Code adds files.exclude and search.exclude. */
+  exclude: z.array(z.string().min(1).refine((g) => !g.split(/[\\/]/).includes('..'), 'must not contain ".."')).max(1000).default([]),
 }).strict();
+
+/** The ignore options of a config, for the tools' context, the workspace overview and the scope check. */
+export function ignoreOptionsOf(config: Pick<Config, 'includeIgnored' | 'exclude'>): { includeIgnored: boolean; exclude: readonly string[] } {
+  return { includeIgnored: config.includeIgnored, exclude: config.exclude };
+}
 
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;

@@ -13,3 +13,4 @@ export { listRuns, readLedger, deleteRun, effectiveStatus, RUN_ID_PATTERN } from
 export { AnthropicModelClient, type AnthropicClientOptions, type Fetch } from './model/anthropic';
 export { fmtTokens } from './plan/planMarkdown';
 export { loadProjectConfig } from './projectConfig';
+export { climbsOut, isInside, relativeInside } from './paths';

@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { ConfigError, costOf, type Config } from './config';
+import { ConfigError, costOf, ignoreOptionsOf, type Config } from './config';
 import { writeFileAtomic } from './files';
 import { Ledger, PLANNER_ID } from './ledger/ledger';
 import { estimateRun } from './ledger/estimate';
@@ -67,7 +67,7 @@ export class Orchestrator {
     if (!task) throw new ConfigError('The task is empty: describe what the agents should do');
     const { workspace, config } = this.deps;
     const focus = (req.focus ?? []).map((f) => f.split(path.sep).join('/').replace(/\/+$/, '')).filter((f) => f !== '' && f !== '.');
-    const exists = scopeExists(workspace, config.outputRoot);
+    const exists = scopeExists(workspace, config.outputRoot, ignoreOptionsOf(config));
     for (const f of focus) if (!exists(f)) throw new ConfigError(`Focus folder "${f}" does not exist in the workspace or may not be read`);
     const choice = req.pattern ?? 'auto';
     if (choice !== 'auto' && !patternNamed(choice)) {
@@ -91,7 +91,7 @@ export class Orchestrator {
         onTerminal: () => undefined,
         onRetry: (err, n, wait) => ledger.log('warn', `planner: retry ${n} in ${Math.round(wait)} ms after ${err.message}`),
       });
-      const overview = await workspaceOverview(workspace, { outputRoot: config.outputRoot, ...(focus.length ? { focus } : {}) });
+      const overview = await workspaceOverview(workspace, { outputRoot: config.outputRoot, ...ignoreOptionsOf(config), ...(focus.length ? { focus } : {}) });
       const { plan, pattern } = await requestPlan({
         config, prompts: this.prompts, policy, scopeExists: exists,
         onUsage: (model, usage) => ledger.addUsage(PLANNER_ID, model, usage, costOf(config.prices, model, usage) ?? 0),

@@ -5,7 +5,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { deleteRun, type LedgerSnapshot } from '../engine';
+import { deleteRun, relativeInside, type LedgerSnapshot } from '../engine';
 import { Disposable } from './dispose';
 import { formatAge, truncate } from './format';
 import type { RunLocation } from './location';
@@ -67,12 +67,12 @@ export class Commands extends Disposable {
     const ws = this.deps.location.workspace();
     let focus: string[] = [];
     if (folder && ws) {
-      const rel = path.relative(ws, folder.fsPath);
-      if (rel.startsWith('..') || path.isAbsolute(rel)) {
+      const rel = relativeInside(ws, folder.fsPath);
+      if (rel === null) {
         void vscode.window.showErrorMessage(`${folder.fsPath} is outside the workspace folder ${ws}; runs plan over the first workspace folder.`);
         return;
       }
-      if (rel) focus = [rel.split(path.sep).join('/')];
+      if (rel) focus = [rel];
     }
     const task = await vscode.window.showInputBox({
       title: focus.length ? `Orchestrate Task on ${focus[0]}` : 'Orchestrate Task',

@@ -1,7 +1,6 @@
 /** Status badges on files under the output root: each agent's output file and each run folder. */
-import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { AgentStatus, RunStatus } from '../engine';
+import { relativeInside, type AgentStatus, type RunStatus } from '../engine';
 import { Debouncer } from './debounce';
 import { Disposable } from './dispose';
 import type { RunLocation } from './location';
@@ -50,9 +49,9 @@ export class RunDecorations extends Disposable implements vscode.FileDecorationP
   provideFileDecoration(uri: vscode.Uri): vscode.FileDecoration | undefined {
     const root = this.location.runsDir();
     if (!root || uri.scheme !== 'file') return undefined;
-    const rel = path.relative(root, uri.fsPath);
-    if (!rel || rel.startsWith('..') || path.isAbsolute(rel)) return undefined;
-    const [runId, ...rest] = rel.split(path.sep);
+    const rel = relativeInside(root, uri.fsPath);
+    if (!rel) return undefined;
+    const [runId, ...rest] = rel.split('/');
     const snap = this.store.get(runId);
     if (!snap) return undefined;
     if (!rest.length) return decoration(RUN_BADGES[snap.status], `Run ${snap.status}`);

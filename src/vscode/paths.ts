@@ -1,11 +1,9 @@
 /** Path checks for anything the webview or a tree node asks the host to open. */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { isInside } from '../engine';
 
-function inside(parent: string, child: string): boolean {
-  const rel = path.relative(parent, child);
-  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
-}
+const inside = (parent: string, child: string): boolean => isInside(parent, child, { strict: true });
 
 /**
  * Resolves `rel` inside `runDir`, or returns null when it would leave it: `..`, absolute paths,

@@ -10,7 +10,7 @@ export const SECTION = 'orchestration';
 /** Settings the engine's Config knows, read one by one so a stray key in settings.json is ignored. */
 const ENGINE_KEYS = [
   'provider', 'baseUrl', 'maxConcurrent', 'scheduling', 'retries', 'agentTimeoutMs', 'streamIdleTimeoutMs', 'maxTurns',
-  'outputRoot', 'prices', 'maxCostUsd', 'maxTokens',
+  'outputRoot', 'prices', 'maxCostUsd', 'maxTokens', 'includeIgnored', 'exclude',
 ] as const;
 const TIER_MAPS = ['models', 'tierCaps'] as const;
 const TIER_NAMES = ['haiku', 'sonnet', 'opus'] as const;
@@ -62,19 +62,43 @@ export function configInput(cfg: Section): Record<string, unknown> {
   return input;
 }
 
+type Getter = (section: string) => Pick<vscode.WorkspaceConfiguration, 'get'>;
+
+/**
+ * The globs VS Code's own `files.exclude` and `search.exclude` hide (value `true`), which the agents
+ * should not see either. A `{ when: … }` condition (hide `x.js` when `x.ts` exists) is left out:
+ * the engine cannot evaluate it, and showing a file is the safe side.
+ */
+export function editorExcludes(get: Getter = (s) => vscode.workspace.getConfiguration(s)): string[] {
+  const globs = new Set<string>();
+  for (const [section, key] of [['files', 'exclude'], ['search', 'exclude']] as const) {
+    const value = get(section).get<unknown>(key);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) continue;
+    for (const [glob, on] of Object.entries(value as Record<string, unknown>)) if (on === true && glob.trim()) globs.add(glob);
+  }
+  return [...globs];
+}
+
 /**
  * Validates the settings over the project file (`.orchestration/config.json`, as the CLI reads
  * it): defaults, then the file, then what the user set in VS Code. A bad file throws a
  * ConfigError naming the file; a bad setting throws SettingsError listing each one as
- * `orchestration.<key>: <what was wrong>`.
+ * `orchestration.<key>: <what was wrong>`. `editor` globs (files.exclude, search.exclude) are added
+ * to `exclude` unless `includeIgnored` is on.
  */
-export function readSettings(cfg: Section = vscode.workspace.getConfiguration(SECTION), project: Record<string, unknown> = {}): ExtensionSettings {
+export function readSettings(
+  cfg: Section = vscode.workspace.getConfiguration(SECTION), project: Record<string, unknown> = {}, editor: string[] = editorExcludes(),
+): ExtensionSettings {
   // Merged over the defaults so one tier can be set alone (the schema wants all three).
   const base = mergeConfig(parseConfig({}), project);
   parseConfig(base, '.orchestration/config.json');
   let config: Config;
   try {
-    config = parseConfig(mergeConfig(base, configInput(cfg)), 'settings');
+    const merged = mergeConfig(base, configInput(cfg));
+    if (merged.includeIgnored !== true && editor.length && Array.isArray(merged.exclude)) {
+      merged.exclude = [...new Set([...(merged.exclude as unknown[]), ...editor])];
+    }
+    config = parseConfig(merged, 'settings');
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     const issues = err.issues.length ? err.issues : [err.message];

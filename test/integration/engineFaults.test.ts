@@ -164,6 +164,23 @@ describe('planning', () => {
     expect(asked[1]).toMatch(/has scope \\"src\/auth\/session\.js\\", outside the focus \(src\/api\)/);
     expect(run.plan.focus).toEqual(['src/api']);
     expect(run.ledger.agents.filter((a) => a.role === 'worker').every((a) => a.scope.every((s) => s.startsWith('src/api/')))).toBe(true);
+
+    // The agents' tools stay inside the focus too: a worker that reaches outside is refused.
+    const refusals: string[] = [];
+    const original = fake.server;
+    await original.close();
+    fake = await startFake(ws, (req, _c, agent) => {
+      if (agent !== 'a1') return undefined;
+      const last = req.messages[req.messages.length - 1]!;
+      const results = last.content.filter((b) => b.type === 'tool_result');
+      if (results.length === 0) return { kind: 'message', content: [{ type: 'tool_use', name: 'read_file', input: { path: 'src/auth/session.js' } }] };
+      for (const b of results) if (b.type === 'tool_result') refusals.push(typeof b.content === 'string' ? b.content : JSON.stringify(b.content));
+      return undefined;
+    });
+    const reopened = await orchestrator(fake).open(run.id);
+    await reopened.execute({ mode: 'resume' });
+    await reopened.ledger.close();
+    expect(refusals.join('\n')).toMatch(/src\/auth\/session\.js is outside this agent's focus \(src\/api\)/);
   });
 
   it('keeps runs out of git status with the output root\'s own .gitignore, unless trackRunsInGit', async () => {

@@ -18,6 +18,11 @@ describe('files the webview may open', () => {
     expect(await resolveInsideRun(run, 'summary.md')).toBe(path.join(run, 'summary.md'));
   });
 
+  it('resolves a folder whose name starts with two dots', async () => {
+    expect(await resolveInsideRun(run, '..drafts/a.md')).toBe(path.join(run, '..drafts', 'a.md'));
+    expect(await resolveInsideRun(run, '..')).toBeNull();
+  });
+
   it.each(['../../secret.txt', 'workers/../../x', '/etc/passwd', 'C:/Windows/win.ini', '', '.', 'workers/link.md', 'a\0b'])(
     'refuses %j', async (rel) => {
       expect(await resolveInsideRun(run, rel)).toBeNull();

@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 vi.mock('vscode', async () => await import('./vscode-stub'));
 import { ConfigSchema, parseConfig } from '../../src/engine';
-import { outputRootSetting, readSettings, SettingsError } from '../../src/vscode/settings';
+import { editorExcludes, outputRootSetting, readSettings, SettingsError } from '../../src/vscode/settings';
 
 const section = (values: Record<string, unknown>) => ({ get: <T>(key: string) => values[key] as T | undefined });
 const pkg = JSON.parse(readFileSync(path.join(__dirname, '../../package.json'), 'utf8')) as { contributes: { configuration: { properties: Record<string, Record<string, unknown>> } } };
@@ -136,5 +136,32 @@ describe('settings over .orchestration/config.json', () => {
 
   it('names the file, not a setting, when the file is wrong', () => {
     expect(() => readSettings(inspected({}), { retries: 9 })).toThrow(/Invalid \.orchestration\/config\.json:\n\s+retries/);
+  });
+});
+
+describe('what VS Code hides, the agents do not see', () => {
+  const editor = (files: unknown, search: unknown) => (s: string) => ({ get: <T>(_k: string) => (s === 'files' ? files : search) as T | undefined });
+
+  it('takes the globs files.exclude and search.exclude set to true, leaving out false ones and "when" conditions', () => {
+    const globs = editorExcludes(editor(
+      { '**/.git': true, '**/*.js': { when: '$(basename).ts' }, '**/tmp': false, '**/out': true },
+      { '**/node_modules': true, '**/out': true, '**/fixtures': true },
+    ));
+    expect(globs).toEqual(['**/.git', '**/out', '**/node_modules', '**/fixtures']);
+    expect(editorExcludes(editor(undefined, 'not an object'))).toEqual([]);
+  });
+
+  it('adds them to orchestration.exclude, unless includeIgnored is on', () => {
+    const s = readSettings(section({ exclude: ['**/fixtures', 'docs/*.pdf'] }), {}, ['**/out', '**/fixtures']);
+    expect(s.config.exclude).toEqual(['**/fixtures', 'docs/*.pdf', '**/out']);
+    expect(s.config.includeIgnored).toBe(false);
+    const all = readSettings(section({ includeIgnored: true, exclude: ['docs/*.pdf'] }), {}, ['**/out']);
+    expect(all.config.exclude).toEqual(['docs/*.pdf']);
+    expect(all.config.includeIgnored).toBe(true);
+  });
+
+  it('names a bad exclude entry by its setting', () => {
+    expect(errorOf({ exclude: ['../elsewhere/**'] }).message).toMatch(/orchestration\.exclude\.0: must not contain "\.\."/);
+    expect(errorOf({ includeIgnored: 'yes' }).keys).toEqual(['orchestration.includeIgnored']);
   });
 });

@@ -3,7 +3,9 @@
  * the verification of an output file, and workspace-relative paths for prompts.
  */
 import * as path from 'node:path';
+import { ignoreOptionsOf } from '../config';
 import { endsWithSentinel, readTextOrNull } from '../files';
+import type { ToolContext } from '../tools/tools';
 import type { ConversationParams } from '../run/converse';
 import { SENTINEL, type AgentRecord } from '../types';
 import type { RoleContext } from './pattern';
@@ -29,6 +31,17 @@ export function conversationBase(ctx: RoleContext, agent: AgentRecord, signal: A
     policy: ctx.policy,
     ledger: ctx.ledger,
     price: ctx.price,
+  };
+}
+
+/**
+ * The workspace tools' context for an agent: its own output file, the run's ignore rules, and the
+ * run's focus (the tools refuse paths outside it). `extra` adds what a role may read besides.
+ */
+export function toolContext(ctx: RoleContext, agent: AgentRecord, extra: Partial<ToolContext> = {}): ToolContext {
+  return {
+    workspace: ctx.workspace, outputRoot: ctx.config.outputRoot, ownOutputFile: outputPath(ctx, agent),
+    ...ignoreOptionsOf(ctx.config), ...(ctx.plan.focus.length ? { focus: ctx.plan.focus } : {}), ...extra,
   };
 }
 

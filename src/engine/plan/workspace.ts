@@ -3,11 +3,12 @@
  * the existence check for plan scopes. Both go through the path guard in pathGuard.ts, so the planner is
  * never shown, and a worker never scoped to, anything a worker could not read.
  */
-import { existsSync, promises as fsp } from 'node:fs';
-import { guardPathSync, type GuardContext } from '../tools/pathGuard';
-import { formatBytes, newScanState, walkAllowed } from '../tools/walk';
+import { existsSync, statSync } from 'node:fs';
+import { ignoreRulesOf, type IgnoreOptions } from '../tools/ignoreRules';
+import { guardPath, guardPathSync, type GuardContext } from '../tools/pathGuard';
+import { formatBytes, newScanState, Slicer, walkAllowed } from '../tools/walk';
 
-export interface OverviewOptions {
+export interface OverviewOptions extends IgnoreOptions {
   /** Workspace-relative output root; it and everything under it are left out. */
   outputRoot: string;
   /** Most lines of tree to show (default 400); larger folders are collapsed to one line. */
@@ -46,9 +47,10 @@ function displayOrder(a: TreeNode, b: TreeNode): number {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
-function total(n: TreeNode): void {
+async function total(n: TreeNode, slicer: Slicer): Promise<void> {
+  await slicer.pause();
   for (const c of n.children) {
-    total(c);
+    if (c.isDir) await total(c, slicer);
     if (n.isDir) {
       n.files += c.files;
       n.size += c.size;
@@ -65,7 +67,7 @@ function total(n: TreeNode): void {
  * the ones collapsed; a note says how many were.
  */
 export async function workspaceOverview(workspace: string, opts: OverviewOptions): Promise<string> {
-  const ctx: GuardContext = { workspace, outputRoot: opts.outputRoot };
+  const ctx: GuardContext = { workspace, outputRoot: opts.outputRoot, includeIgnored: opts.includeIgnored, exclude: opts.exclude };
   const maxEntries = Math.max(1, Math.floor(opts.maxEntries ?? 400));
   const state = newScanState(OVERVIEW_SCAN_LIMIT);
   const notes: string[] = [];
@@ -75,8 +77,8 @@ export async function workspaceOverview(workspace: string, opts: OverviewOptions
   const shownFocus: string[] = [];
   for (const start of focus ?? ['.']) {
     try {
-      const guarded = guardPathSync(ctx, start);
-      const st = await fsp.stat(guarded.abs).catch(() => null);
+      const guarded = await guardPath(ctx, start);
+      const st = guarded.stat;
       if (!st) {
         notes.push(`[focus ${start} does not exist]`);
         continue;
@@ -98,7 +100,7 @@ export async function workspaceOverview(workspace: string, opts: OverviewOptions
       notes.push(`[focus ${start} skipped: ${(err as Error).message}]`);
     }
   }
-  total(top);
+  await total(top, new Slicer());
 
   const lines: string[] = [];
   const shownTop = top.children.slice(0, maxEntries);
@@ -149,15 +151,19 @@ function focusRoots(focus: string[]): string[] {
 
 /**
  * The plan validator's scope check: true only for a path that exists and that the worker tools
- * would read (inside the workspace, not a secret, not in .git/, node_modules/ or the output root).
- * Synchronous because plan validation is.
+ * would read (inside the workspace, not a secret, not in .git/, node_modules/ or the output root,
+ * not hidden by the ignore rules). Synchronous because plan validation is: a few stats and small
+ * `.gitignore` reads along each path, cached across the scopes of one plan.
  */
-export function scopeExists(workspace: string, outputRoot: string): (p: string) => boolean {
-  const ctx: GuardContext = { workspace, outputRoot };
+export function scopeExists(workspace: string, outputRoot: string, ignore: IgnoreOptions = {}): (p: string) => boolean {
+  const ctx: GuardContext = { workspace, outputRoot, ...ignore };
+  const rules = ignoreRulesOf(ctx);
   return (p) => {
     if (typeof p !== 'string' || p.trim() === '') return false;
     try {
-      return existsSync(guardPathSync(ctx, p).abs);
+      const g = guardPathSync(ctx, p);
+      if (!existsSync(g.abs)) return false;
+      return rules.empty || rules.reasonForPathSync(g.rel, statSync(g.abs).isDirectory()) === null;
     } catch {
       return false;
     }

@@ -4,10 +4,13 @@
  *
  * Invariants: nothing outside the workspace, inside `.git/`, `node_modules/` or the output root (bar
  * `extraReadable`), or secret-looking is ever let through; symlinks are judged by their real path.
+ * `guardPath` adds the per-agent rules on top: the focus, and what the ignore rules hide.
  */
-import { realpathSync as realpathSyncJs } from 'node:fs';
+import { promises as fsp, realpathSync as realpathSyncJs, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { lstatSyncOrNull } from '../files';
+import { relativeInside } from '../paths';
+import { ignoreRulesOf, type IgnoreOptions } from './ignoreRules';
 
 /**
  * One realpath(3) syscall instead of an lstat per path segment. Windows keeps the JS version, whose
@@ -16,13 +19,19 @@ import { lstatSyncOrNull } from '../files';
 const realpathSync: (p: string) => string = process.platform === 'win32' ? realpathSyncJs : realpathSyncJs.native;
 
 /** What the path guard needs from a context; `ToolContext` satisfies it. */
-export interface GuardContext {
+export interface GuardContext extends IgnoreOptions {
   /** Absolute workspace root. */
   workspace: string;
   /** Workspace-relative output root, e.g. `.orchestration`; never readable. */
   outputRoot: string;
   /** Absolute paths of files inside the output root this agent may read (a coordinator's worker files). */
   extraReadable?: string[];
+  /**
+   * Workspace-relative folders (or files) the agent is confined to; unset or empty for the whole
+   * workspace. Reads outside are refused; walks pass through the folders above it and show only
+   * what is inside. `extraReadable` files stay readable.
+   */
+  focus?: readonly string[];
 }
 
 /** Thrown for a path the guard refuses; its message names the path and the reason. */
@@ -86,13 +95,7 @@ export function refusalReason(rel: string, outputRoot: string | null): string | 
   return secretReason(lower);
 }
 
-/** `abs` relative to `root` in posix form ('' for the root itself), or null when it is not inside. */
-export function relativeInside(root: string, abs: string): string | null {
-  const rel = path.relative(root, abs);
-  if (rel === '') return '';
-  if (rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) return null;
-  return rel.split(path.sep).join('/');
-}
+export { relativeInside } from '../paths';
 
 /** The output root relative to the workspace (it may be configured as an absolute path), or null if outside it. */
 export function outputRootRel(ctx: GuardContext): string | null {
@@ -179,12 +182,12 @@ function extraSetOf(f: FixedParts, ctx: GuardContext, wsReal: string): ReadonlyS
 }
 
 /**
- * The path guard: the real absolute path to open, or a thrown `PathRefusedError`. The checks are a
- * handful of lstat-sized syscalls, so one synchronous implementation (`guardPathSync`) serves the
- * tools and the synchronous plan validator alike, and the two can never drift apart.
+ * The whole guard (`guardPath`): the real absolute path to open, or a thrown `PathRefusedError`.
+ * Its core is a handful of lstat-sized syscalls, so one synchronous implementation
+ * (`guardPathSync`) serves the tools and the synchronous plan validator alike.
  */
 export async function resolveInside(ctx: GuardContext, p: string): Promise<string> {
-  return guardPathSync(ctx, p).abs;
+  return (await guardPath(ctx, p)).abs;
 }
 
 function realpathOfDeepest(abs: string, display: string): string {
@@ -205,4 +208,57 @@ function realpathOfDeepest(abs: string, display: string): string {
       cur = parent;
     }
   }
+}
+
+/** The focus as clean workspace-relative paths; empty when it covers the whole workspace. */
+export function focusOf(ctx: GuardContext): string[] {
+  const list = (ctx.focus ?? []).map((f) => segmentsOf(f).join('/'));
+  return list.includes('') ? [] : list;
+}
+
+/** True when `rel` is inside one of the `focus` paths (or there is no focus). */
+export function insideFocus(focus: readonly string[], rel: string): boolean {
+  return focus.length === 0 || focus.some((f) => rel === f || rel.startsWith(`${f}/`));
+}
+
+/** True when `rel` is a folder above one of the `focus` paths ('' is above every one). */
+export function aboveFocus(focus: readonly string[], rel: string): boolean {
+  return focus.some((f) => rel === '' || f.startsWith(`${rel}/`));
+}
+
+/** A guarded path with what the guard learnt of it on the way: its stat, null when it does not exist. */
+export interface CheckedPath extends GuardedPath { stat: Stats | null }
+
+/**
+ * The whole guard for a tool: `guardPathSync`, then the agent's focus and the ignore rules (each
+ * folder on the way, and the real path of a symlink too). `aboveFocusOk` lets a walk start at a
+ * folder above the focus (it then shows only what is inside). Refusals name the path and why, and
+ * say how to see an ignored file.
+ */
+export async function guardPath(ctx: GuardContext, p: string, opts: { aboveFocusOk?: boolean } = {}): Promise<CheckedPath> {
+  const g = guardPathSync(ctx, p);
+  const stat = await fsp.stat(g.abs).catch(() => null);
+  const extra = ctx.extraReadable?.length ? extraSetOf(fixedPartsOf(ctx), ctx, realpathSync(fixedPartsOf(ctx).ws)) : NO_EXTRA;
+  if (extra.has(g.rel)) return { ...g, stat };
+  const focus = focusOf(ctx);
+  if (!insideFocus(focus, g.rel) && !(opts.aboveFocusOk === true && aboveFocus(focus, g.rel))) {
+    throw new PathRefusedError(`refused: ${p} is outside this agent's focus (${focus.join(', ')}); stay inside it`);
+  }
+  const rules = ignoreRulesOf(ctx);
+  if (!rules.empty) {
+    const isDir = stat?.isDirectory() === true;
+    const reason = await rules.reasonForPath(g.rel, isDir);
+    if (reason !== null) throw new PathRefusedError(`refused: ${p} ${reason}${hintFor(reason)}`);
+    const relReal = relativeInside(realpathSync(fixedPartsOf(ctx).ws), g.abs);
+    if (relReal !== null && relReal !== g.rel) {
+      const realReason = await rules.reasonForPath(relReal, isDir);
+      if (realReason !== null) throw new PathRefusedError(`refused: ${p} resolves to ${relReal}, which ${realReason}${hintFor(realReason)}`);
+    }
+  }
+  return { ...g, stat };
+}
+
+/** Git-ignored files can be let in by a setting; an agent cannot change it, but it can tell the user. */
+function hintFor(reason: string): string {
+  return reason.includes('ignored by') ? ' (the includeIgnored setting lets agents read ignored files)' : '';
 }

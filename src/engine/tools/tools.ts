@@ -8,20 +8,20 @@
  * listed; `write_output` writes one file, the agent's own; `executeTool` never throws.
  */
 import {
-  appendFileSync, closeSync, constants as fsConstants, fstatSync, mkdirSync, openSync, promises as fsp, readFileSync,
+  appendFileSync, closeSync, constants as fsConstants, fstatSync, mkdirSync, openSync, promises as fsp,
 } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import type { ToolDefinition } from '../model/client';
 import { compileGlob } from './glob';
-import { guardPathSync, relativeInside } from './pathGuard';
-import { formatBytes, newScanState, walkAllowed, type WalkEntry } from './walk';
-import { lstatSyncOrNull, statSyncOrNull, writeFileAtomicSync } from '../files';
+import { guardPath, relativeInside } from './pathGuard';
+import { formatBytes, newScanState, Slicer, walkAllowed, type WalkEntry } from './walk';
+import { lstatSyncOrNull, writeFileAtomicSync } from '../files';
 import { linesOfWhole, readLines } from './readLines';
 import { describeIssue, errorText, jsonSchemaOf, preview, signatureOf, ToolFailure } from './schema';
 
 // The guard and the walk live in their own files; they stay exported here so callers keep one import.
-export { guardPathSync, isSecretPath, PathRefusedError, resolveInside } from './pathGuard';
+export { guardPath, guardPathSync, isSecretPath, PathRefusedError, resolveInside } from './pathGuard';
 export type { GuardContext, GuardedPath } from './pathGuard';
 export { formatBytes, newScanState, walkAllowed } from './walk';
 export type { ScanState, WalkEntry } from './walk';
@@ -38,6 +38,15 @@ export interface ToolContext {
   extraReadable?: string[];
   /** When true `write_output` is refused, matching `toolDefinitions({ readOnly: true })`. */
   readOnly?: boolean;
+  /**
+   * Workspace-relative folders (or files) `list_files`, `read_file` and `search` are confined to;
+   * unset or empty for the whole workspace. `write_output` is not affected.
+   */
+  focus?: readonly string[];
+  /** When true, `.gitignore` files and `.git/info/exclude` hide nothing (secrets stay refused). */
+  includeIgnored?: boolean;
+  /** Workspace-relative globs hidden from the tools (VS Code fills them from files.exclude and search.exclude). */
+  exclude?: readonly string[];
   maxReadBytes?: number;
   maxListEntries?: number;
   maxSearchMatches?: number;
@@ -58,6 +67,10 @@ const BINARY_SNIFF_BYTES = 8192;
 const MATCH_TEXT_CHARS = 300;
 /** Files up to this size are read whole (one syscall each way) rather than streamed. */
 const WHOLE_READ_BYTES = 1_000_000;
+/** The first read of a searched file; a file that fills it is then sized and read to the end. */
+const FIRST_READ_BYTES = 64 * 1024;
+/** Files `search` reads ahead of the one it is matching. */
+const SEARCH_READ_AHEAD = 8;
 
 
 
@@ -81,8 +94,8 @@ const ListInput = z.object({
 
 async function listFiles(input: z.output<typeof ListInput>, ctx: ToolContext): Promise<string> {
   const shown = input.path ?? '.';
-  const base = guardPathSync(ctx, shown);
-  const st = statSyncOrNull(base.abs);
+  const base = await guardPath(ctx, shown, { aboveFocusOk: true });
+  const st = base.stat;
   if (!st) throw new ToolFailure(`${shown} does not exist`);
   if (!st.isDirectory()) return formatEntry({ rel: base.rel, abs: base.abs, isDir: false, size: st.size, isLink: false });
 
@@ -121,13 +134,12 @@ const ReadInput = z.object({
 );
 
 async function readFile(input: z.output<typeof ReadInput>, ctx: ToolContext): Promise<string> {
-  const { abs } = guardPathSync(ctx, input.path);
-  const st = statSyncOrNull(abs);
+  const { abs, stat: st } = await guardPath(ctx, input.path);
   if (!st) throw new ToolFailure(`${input.path} does not exist`);
   if (st.isDirectory()) throw new ToolFailure(`${input.path} is a folder; use list_files`);
   if (!st.isFile()) throw new ToolFailure(`${input.path} is not a regular file`);
-  // A file of ordinary size is read in one go (one open, one read); a large one is streamed.
-  const whole = st.size <= WHOLE_READ_BYTES ? readFileSync(abs) : null;
+  // A file of ordinary size is read in one go; a large one is streamed.
+  const whole = st.size <= WHOLE_READ_BYTES ? await fsp.readFile(abs) : null;
   let head: Buffer;
   if (whole) {
     head = whole;
@@ -190,29 +202,38 @@ async function search(input: z.output<typeof SearchInput>, ctx: ToolContext): Pr
   let total = 0;
   let tooLarge = 0;
 
-  for await (const e of walkAllowed(ctx, glob?.prefix || '.', { maxDepth: glob?.depth ?? Infinity, state })) {
-    if (e.isDir || (glob && !glob.test(e.rel))) continue;
-    if (e.size > MAX_SEARCH_FILE_BYTES) {
-      tooLarge++;
-      continue;
-    }
-    let buf: Buffer;
-    try {
-      buf = readFileSync(e.abs); // at most 1 MB (checked above): one open, one read
-    } catch {
-      continue;
-    }
-    if (looksBinary(buf)) continue;
+  const slicer = new Slicer();
+  const scan = async (rel: string, read: Promise<Buffer | 'large' | null>): Promise<void> => {
+    const buf = await read;
+    if (buf === 'large') tooLarge++;
+    if (buf === null || buf === 'large' || looksBinary(buf)) return;
     const lines = buf.toString('utf8').split('\n');
     if (lines[lines.length - 1] === '') lines.pop();
-    lines.forEach((raw, i) => {
+    for (let i = 0; i < lines.length; i++) {
+      // A file of many short lines is matched in slices too, so the host is never held for long.
+      if (i % 4096 === 4095) await slicer.pause();
+      const raw = lines[i]!;
       const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
       const at = find(line);
-      if (at < 0) return;
+      if (at < 0) continue;
       total++;
-      if (out.length < max) out.push(`${e.rel}:${i + 1}: ${excerpt(line, at)}`);
-    });
+      if (out.length < max) out.push(`${rel}:${i + 1}: ${excerpt(line, at)}`);
+    }
+  };
+  // Reads run a few files ahead of the matching, in walk order, so the output stays deterministic
+  // while the thread pool is kept busy.
+  const ahead: Array<{ rel: string; read: Promise<Buffer | 'large' | null> }> = [];
+  const spare: Buffer[] = [];
+  const walk = walkAllowed(ctx, glob?.prefix || '.', { maxDepth: glob?.depth ?? Infinity, state, sizes: false });
+  for await (const e of walk) {
+    if (e.isDir || (glob && !glob.test(e.rel))) continue;
+    ahead.push({ rel: e.rel, read: readSmall(e.abs, spare) });
+    if (ahead.length >= SEARCH_READ_AHEAD) {
+      const next = ahead.shift()!;
+      await scan(next.rel, next.read);
+    }
   }
+  for (const next of ahead) await scan(next.rel, next.read);
   if (total === 0) out.push(`No matches for ${JSON.stringify(input.pattern)}${input.glob ? ` in files matching "${input.glob}"` : ''}.`);
   if (total > max) {
     out.push(`[${total - max} more matches not shown (${total} in all); narrow with glob or a more specific pattern]`);
@@ -220,6 +241,34 @@ async function search(input: z.output<typeof SearchInput>, ctx: ToolContext): Pr
   if (tooLarge > 0) out.push(`[skipped ${tooLarge} file${tooLarge === 1 ? '' : 's'} over 1 MB; use read_file with start_line/end_line]`);
   if (state.stopped) out.push(`[stopped after scanning ${state.scanned} entries; narrow with glob]`);
   return out.join('\n');
+}
+
+/**
+ * A file's bytes when it is at most 1 MB, 'large' when bigger, null when it cannot be read. Most
+ * source files fit one 64 KB read, so they cost three trips to the thread pool (open, read,
+ * close) rather than the four of `readFile`.
+ */
+async function readSmall(abs: string, spare: Buffer[]): Promise<Buffer | 'large' | null> {
+  let fh: fsp.FileHandle | undefined;
+  // The first-read buffers are reused: a fresh 64 KB per file would churn external memory and
+  // bring on full garbage collections, which block the event loop.
+  const first = spare.pop() ?? Buffer.allocUnsafe(FIRST_READ_BYTES);
+  try {
+    fh = await fsp.open(abs, 'r');
+    // From the current position (null), so readFile below carries on where this read stopped.
+    const { bytesRead } = await fh.read(first, 0, FIRST_READ_BYTES, null);
+    if (bytesRead < FIRST_READ_BYTES) return Buffer.from(first.subarray(0, bytesRead));
+    const st = await fh.stat();
+    if (!st.isFile()) return null;
+    if (st.size > MAX_SEARCH_FILE_BYTES) return 'large';
+    const rest = await fh.readFile();
+    return Buffer.concat([first, rest]);
+  } catch {
+    return null;
+  } finally {
+    spare.push(first);
+    await fh?.close().catch(() => undefined);
+  }
 }
 
 /** The trimmed line, cut to 300 characters around the match. */

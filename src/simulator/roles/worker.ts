@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { extname, join, normalize } from 'node:path';
+import { extname, join, normalize, resolve } from 'node:path';
+import { isInside } from '../../engine/paths';
 import {
   SIMULATED_LABEL, assistantTurns, field, promptText, stringInput, toolCalls, truncate, withoutLineNumbers, type ToolCall,
 } from '../conversation';
@@ -146,9 +147,8 @@ class Disk {
   constructor(private readonly root: string) {}
 
   private abs(p: string): string | null {
-    const rel = clean(p);
-    if (rel.startsWith('..') || rel.startsWith('/')) return null;
-    return join(this.root, rel);
+    const abs = resolve(this.root, clean(p));
+    return isInside(this.root, abs) ? abs : null;
   }
 
   size(p: string): number {

@@ -4,7 +4,7 @@ import { fileEndsWithSentinel, readTextOrNull, writeFileAtomic } from '../../fil
 import { estimateTokens, trimToSentence, trimToWords } from '../../text';
 import { toolDefinitions } from '../../tools/tools';
 import { SENTINEL, type AgentRecord } from '../../types';
-import { conversationBase, outputPath, relToWorkspace, retryNote, verifyOutput } from '../kit';
+import { conversationBase, outputPath, relToWorkspace, retryNote, toolContext, verifyOutput } from '../kit';
 import type { AttemptResult, RoleContext } from '../pattern';
 import type { FanOutPlan } from './plan';
 
@@ -27,7 +27,7 @@ export async function attemptWorker(ctx: Ctx, agent: AgentRecord, previousError:
       outputFile: relToWorkspace(ctx, out), retryNote: retryNote(previousError),
     }),
     tools: toolDefinitions(),
-    toolCtx: { workspace: ctx.workspace, outputRoot: ctx.config.outputRoot, ownOutputFile: out },
+    toolCtx: toolContext(ctx, agent),
   });
   ctx.ledger.transition(agent.id, 'verifying');
   const sentence = trimToSentence(result.text);
@@ -55,7 +55,7 @@ export async function attemptCoordinator(ctx: Ctx, agent: AgentRecord, previousE
       workerFiles: lines.join('\n'), outputFile: relToWorkspace(ctx, out), retryNote: retryNote(previousError),
     }),
     tools: toolDefinitions(),
-    toolCtx: { workspace: ctx.workspace, outputRoot: ctx.config.outputRoot, ownOutputFile: out, extraReadable: files },
+    toolCtx: toolContext(ctx, agent, { extraReadable: files }),
   });
   ctx.ledger.transition(agent.id, 'verifying');
   const problem = await verifyOutput(out, relToWorkspace(ctx, out));

@@ -4,7 +4,7 @@ import { trimToSentence } from '../../text';
 import { toolDefinitions } from '../../tools/tools';
 import { TIERS, type AgentRecord } from '../../types';
 import { scopeErrors } from '../fan-out/plan';
-import { conversationBase, outputPath, relToWorkspace, retryNote, verifyOutput } from '../kit';
+import { conversationBase, outputPath, relToWorkspace, retryNote, toolContext, verifyOutput } from '../kit';
 import { agentRecord, type AttemptResult, type BasePlan, type Pattern, type RoleContext } from '../pattern';
 
 const SingleSubmitSchema = z.object({
@@ -25,7 +25,7 @@ async function attemptSolo(ctx: RoleContext<SinglePlan>, agent: AgentRecord, pre
       outputFile: relToWorkspace(ctx, out), retryNote: retryNote(previousError),
     }),
     tools: toolDefinitions(),
-    toolCtx: { workspace: ctx.workspace, outputRoot: ctx.config.outputRoot, ownOutputFile: out },
+    toolCtx: toolContext(ctx, agent),
   });
   ctx.ledger.transition(agent.id, 'verifying');
   const sentence = trimToSentence(result.text);

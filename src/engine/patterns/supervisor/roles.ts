@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { ignoreOptionsOf } from '../../config';
 import { readTextOrNull, writeFileAtomic } from '../../files';
 import { ModelError, type ChatMessage, type ContentBlock } from '../../model/client';
 import { scopeExists } from '../../plan/workspace';
@@ -6,7 +7,7 @@ import { converse, withRollingBreakpoint } from '../../run/converse';
 import { estimateTokens, trimToSentence } from '../../text';
 import { toolDefinitions } from '../../tools/tools';
 import { SENTINEL, type AgentRecord } from '../../types';
-import { conversationBase, outputPath, relToWorkspace, retryNote, verifyOutput } from '../kit';
+import { conversationBase, outputPath, relToWorkspace, retryNote, toolContext, verifyOutput } from '../kit';
 import type { AttemptResult, RoleContext } from '../pattern';
 import { roundGroup, roundOf, spawnRecords, type SpawnedWorker } from './compile';
 import type { SupervisorPlan } from './plan';
@@ -29,7 +30,7 @@ export async function attemptWorker(ctx: Ctx, agent: AgentRecord, previousError:
       outputFile: relToWorkspace(ctx, out), retryNote: retryNote(previousError),
     }),
     tools: toolDefinitions(),
-    toolCtx: { workspace: ctx.workspace, outputRoot: ctx.config.outputRoot, ownOutputFile: out },
+    toolCtx: toolContext(ctx, agent),
   });
   ctx.ledger.transition(agent.id, 'verifying');
   const sentence = trimToSentence(result.text);
@@ -63,7 +64,7 @@ export async function attemptSupervisor(ctx: Ctx, agent: AgentRecord, previousEr
   const added: ChatMessage[] = [opening.message];
   const system = [{ type: 'text' as const, text: ctx.prompts.render('supervisor/supervisor', {}), ...(ctx.config.promptCaching ? { cache_control: EPHEMERAL } : {}) }];
   const base = conversationBase(ctx, agent, signal);
-  const exists = scopeExists(ctx.workspace, ctx.config.outputRoot);
+  const exists = scopeExists(ctx.workspace, ctx.config.outputRoot, ignoreOptionsOf(ctx.config));
   let promptTokens = 0;
 
   for (let turn = 1; turn <= ctx.config.maxTurns; turn++) {
