@@ -2,6 +2,7 @@ import { SIMULATED_LABEL, roleOf } from './conversation';
 import { coordinatorReply } from './roles/coordinator';
 import { finalReply } from './roles/final';
 import { planReply } from './roles/planner';
+import { isPipelineFinal, pipelineFinalReply, stageReply } from './roles/pipeline';
 import { workerReply } from './roles/worker';
 import type { Handler, ParsedRequest, Reply } from './types';
 
@@ -24,7 +25,9 @@ export function simulate(req: ParsedRequest, workspaceRoot: string): Reply {
     case 'coordinator':
       return coordinatorReply(req);
     case 'final':
-      return finalReply(req);
+      return isPipelineFinal(req) ? pipelineFinalReply(req) : finalReply(req);
+    case 'stage':
+      return stageReply(req, workspaceRoot);
     default:
       return {
         kind: 'message',
