@@ -158,7 +158,7 @@ function stageFile(text: string, s: StageInfo, reads: Array<{ path: string; text
 function nextStage(text: string, id: string): string | null {
   const n = Number(id.slice(1)) + 1;
   const line = (section(text, 'Pipeline stages') ?? '').split('\n').find((l) => l.startsWith(`- s${n}:`));
-  return line ? line.slice(2).split(' — ')[0]!.trim() : null;
+  return line ? line.slice(2).split(' — ')[0].trim() : null;
 }
 
 /** Whether a `# Role: final` request is the pipeline's final step (its system prompt says so). */

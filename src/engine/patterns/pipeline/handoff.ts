@@ -47,7 +47,7 @@ function headingsOf(lines: readonly string[]): Heading[] {
     }
     if (fence !== null) return;
     const h = /^\s{0,3}(#{1,6})\s+(.*?)(?:\s+#+)?\s*$/.exec(l);
-    if (h) out.push({ line: i, level: h[1]!.length, text: h[2]!.trim() });
+    if (h) out.push({ line: i, level: h[1].length, text: h[2].trim() });
   });
   return out;
 }
@@ -82,8 +82,8 @@ export function extractHandoff(fileText: string): HandoffCheck {
     };
   }
   const body = (i: number): string => {
-    const end = i + 1 < parts.length ? parts[i + 1]!.line : lines.length;
-    return lines.slice(parts[i]!.line + 1, end).filter((l) => l.trim() !== SENTINEL).join('\n').trim();
+    const end = i + 1 < parts.length ? parts[i + 1].line : lines.length;
+    return lines.slice(parts[i].line + 1, end).filter((l) => l.trim() !== SENTINEL).join('\n').trim();
   };
   const [summary, state, nextAction, artifacts] = HANDOFF_PARTS.map((_, i) => body(i)) as [string, string, string, string];
   const empty = HANDOFF_PARTS.find((_, i) => ![summary, state, nextAction, artifacts][i]);

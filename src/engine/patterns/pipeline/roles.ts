@@ -88,7 +88,7 @@ export async function attemptStage(ctx: Ctx, agent: AgentRecord, previousError: 
  * and writes summary.md. Records what it was sent next to what reading every stage file would cost.
  */
 export async function attemptFinal(ctx: Ctx, agent: AgentRecord, previousError: string | null, signal: AbortSignal): Promise<AttemptResult> {
-  const lastId = agent.dependsOn[0]!;
+  const lastId = agent.dependsOn[0];
   const last = stageOf(ctx, lastId);
   const got = await handoffOf(ctx, last, ctx.ledger.get(lastId)!);
   if (typeof got === 'string') return { ok: false, error: got };
