@@ -3,6 +3,7 @@ import { coordinatorReply } from './roles/coordinator';
 import { finalReply } from './roles/final';
 import { planReply } from './roles/planner';
 import { supervisorReply } from './roles/supervisor';
+import { isPipelineFinal, pipelineFinalReply, stageReply } from './roles/pipeline';
 import { workerReply } from './roles/worker';
 import type { Handler, ParsedRequest, Reply } from './types';
 
@@ -25,7 +26,9 @@ export function simulate(req: ParsedRequest, workspaceRoot: string): Reply {
     case 'coordinator':
       return coordinatorReply(req);
     case 'final':
-      return finalReply(req);
+      return isPipelineFinal(req) ? pipelineFinalReply(req) : finalReply(req);
+    case 'stage':
+      return stageReply(req, workspaceRoot);
     case 'supervisor':
       return supervisorReply(req);
     default:

@@ -82,6 +82,12 @@ export interface RoleSpec<P = unknown> {
   fileProvesDone: boolean;
   /** Whether its requests carry cache breakpoints (for the estimate). */
   cached: boolean;
+  /**
+   * Runs only on complete input: when an agent it depends on did not complete, it is `skipped`
+   * with the reason (a pipeline stage never runs on a missing handoff). Unset, it runs anyway and
+   * is told what is missing (a fan-out coordinator synthesises the workers that finished).
+   */
+  needsDependenciesCompleted?: boolean;
   tokens: RoleTokens;
   attempt(ctx: RoleContext<P>, agent: AgentRecord, previousError: string | null, signal: AbortSignal): Promise<AttemptResult>;
 }

@@ -187,7 +187,22 @@ export class Run {
     if (this.roleOf(a)?.leaf && this.failedLeaves >= this.deps.config.maxFailedWorkers) {
       return { run: false, reason: `not started: ${this.failedLeaves} agents failed (limit ${this.deps.config.maxFailedWorkers})` };
     }
-    return { run: true };
+    const missing = this.roleOf(a)?.needsDependenciesCompleted ? this.incompleteDependency(a) : null;
+    return missing ? { run: false, reason: missing } : { run: true };
+  }
+
+  /**
+   * Why an agent's input is incomplete, naming the agent where the chain broke: a dependency that
+   * was itself skipped passes its own reason on, so every agent after a failed one names that one.
+   */
+  private incompleteDependency(a: AgentRecord): string | null {
+    for (const id of a.dependsOn) {
+      const dep = this.ledger.get(id);
+      if (!dep || dep.status === 'completed') continue;
+      if (dep.status === 'skipped' && dep.error) return dep.error;
+      return `not started: ${dep.role} ${dep.id} ${dep.status}${dep.error ? `: ${dep.error}` : ''}`;
+    }
+    return null;
   }
 
   private overBudget(): string | null {

@@ -4,6 +4,7 @@ import { field, promptText, section, truncate } from '../conversation';
 import { parseOverview, type TreeNode } from '../overview';
 import type { ParsedRequest, Reply } from '../types';
 import { supervisorPlanInput } from './supervisor';
+import { pipelinePlanReply, SEQUENTIAL } from './pipeline';
 
 type Tier = 'haiku' | 'sonnet' | 'opus';
 interface Angle { verb: string; tier: Tier }
@@ -71,6 +72,7 @@ export function planReply(req: ParsedRequest, workspaceRoot: string): Reply {
   const kind = taskKind(task);
   const angles = ANGLES[kind];
   const tool = chooseTool(req, task);
+  if (tool === 'plan_pipeline') return pipelinePlanReply(req, workspaceRoot);
   if (tool === 'plan_supervisor') return { kind: 'message', content: [{ type: 'tool_use', name: tool, input: supervisorPlanInput(task, roots.map((r) => r.path)) }] };
   if (tool === 'plan_single') {
     const scope = roots.slice(0, 3).map((n) => n.path);
@@ -129,7 +131,8 @@ function chooseTool(req: ParsedRequest, task: string): string {
   const offered = new Set((req.tools ?? []).map((t) => t.name));
   const t = task.toLowerCase();
   const rules: Array<[string, RegExp]> = [
-    ['plan_supervisor', /\b(investigat|triage|root cause|step by step|iterat|supervis)/],
+    ['plan_supervisor', /\b(investigat|triage|root cause|iterat|supervis)/],
+    ['plan_pipeline', SEQUENTIAL],
     ['plan_single', /\b(typo|one file|single file|quick question|this function)\b/],
   ];
   for (const [name, re] of rules) if (offered.has(name) && re.test(t)) return name;
