@@ -1,6 +1,8 @@
 import { SIMULATED_LABEL, roleOf } from './conversation';
 import { coordinatorReply } from './roles/coordinator';
 import { finalReply } from './roles/final';
+import { mapperReply } from './roles/mapper';
+import { mapReduceFinalReply, reducerReply } from './roles/reducer';
 import { planReply } from './roles/planner';
 import { workerReply } from './roles/worker';
 import type { Handler, ParsedRequest, Reply } from './types';
@@ -24,7 +26,11 @@ export function simulate(req: ParsedRequest, workspaceRoot: string): Reply {
     case 'coordinator':
       return coordinatorReply(req);
     case 'final':
-      return finalReply(req);
+      return /of a map-reduce run/.test(req.system[0]?.text ?? '') ? mapReduceFinalReply(req) : finalReply(req);
+    case 'mapper':
+      return mapperReply(req);
+    case 'reducer':
+      return reducerReply(req);
     default:
       return {
         kind: 'message',

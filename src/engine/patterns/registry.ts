@@ -6,13 +6,14 @@ import { z } from 'zod';
 import { formatIssues } from '../config';
 import type { PatternName } from '../types';
 import { fanOut } from './fan-out';
+import { mapReduce } from './map-reduce';
 import { BasePlanSchema, type BasePlan, type Pattern, type PlanningContext } from './pattern';
 
 // Each pattern is typed by its own plan; the registry holds them side by side.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyPattern = Pattern<any>;
 
-export const PATTERNS: readonly AnyPattern[] = [fanOut];
+export const PATTERNS: readonly AnyPattern[] = [fanOut, mapReduce];
 
 /** What the user may ask for: a pattern by name, or `auto` to let the planner choose. */
 export type PatternChoice = PatternName | 'auto';

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { field, promptText, section, truncate } from '../conversation';
 import { parseOverview, type TreeNode } from '../overview';
 import type { ParsedRequest, Reply } from '../types';
+import { mapReducePlanReply, wantsMapReduce } from './mapReducePlan';
 
 type Tier = 'haiku' | 'sonnet' | 'opus';
 interface Angle { verb: string; tier: Tier }
@@ -59,6 +60,7 @@ export function taskKind(task: string): keyof typeof ANGLES {
  * prompt states. Always a valid plan, also when the request carries `# Validation errors`.
  */
 export function planReply(req: ParsedRequest, workspaceRoot: string): Reply {
+  if (wantsMapReduce(req)) return mapReducePlanReply(req);
   const text = promptText(req);
   const focusLine = field(text, 'Focus only on') ?? '';
   const task = (section(text, 'Task') ?? 'Review the workspace').split('\n')
