@@ -167,7 +167,9 @@ async function secretsBeside(workspace: string, dirs: readonly string[], matches
   return out;
 }
 
-function nothingSelected(opts: SelectOptions, excluded: readonly ExcludedFile[]): string {
+function nothingSelected(opts: SelectOptions, all: readonly ExcludedFile[]): string {
+  // Secret folders are listed whatever the globs; only files the globs matched explain an empty selection.
+  const excluded = all.filter((e) => !e.path.endsWith('/'));
   const where = opts.focus.length ? `the focus (${opts.focus.join(', ')})` : 'the workspace';
   const what = `include globs ${JSON.stringify(opts.include)}${opts.exclude.length ? ` less exclude globs ${JSON.stringify(opts.exclude)}` : ''}`;
   if (excluded.length === 0) return `The ${what} match no file in ${where}; use globs that match files listed in the workspace overview`;
