@@ -4,7 +4,7 @@ import { formatBytes } from '../../tools/walk';
 import { agentRecord, type CompileContext, type Compiled } from '../pattern';
 import { partitionBySize } from './partition';
 import { reduceTree } from './partition';
-import type { MapReducePlan } from './plan';
+import { thousands, type MapReducePlan } from './plan';
 import { countByReason, selectFiles, type ExcludedFile, type Selection } from './select';
 
 export const FINAL_ID = 'final';
@@ -33,7 +33,7 @@ export interface SelectionFile {
   excluded: ExcludedFile[];
 }
 
-const plural = (n: number, one: string, many = `${one}s`): string => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+const plural = (n: number, one: string, many = `${one}s`): string => `${thousands(n)} ${n === 1 ? one : many}`;
 
 /**
  * Selects the files (selectFiles), cuts them into mappers by size, and builds the reduce tree:

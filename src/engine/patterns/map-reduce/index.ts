@@ -1,7 +1,7 @@
 import type { Config } from '../../config';
 import type { Pattern } from '../pattern';
 import { compileMapReduce } from './compile';
-import { DEFAULT_FAN_IN, DEFAULT_FILES_PER_MAPPER, DEFAULT_MAPPER_TOKENS, MapReduceSubmitSchema, validateMapReduce, type MapReducePlan } from './plan';
+import { DEFAULT_FAN_IN, DEFAULT_FILES_PER_MAPPER, DEFAULT_MAPPER_TOKENS, MapReduceSubmitSchema, thousands, validateMapReduce, type MapReducePlan } from './plan';
 import { attemptFinal, attemptMapper, attemptReducer } from './roles';
 
 /**
@@ -18,7 +18,7 @@ export const mapReduce: Pattern<MapReducePlan> = {
     'files to ask it of (relative to the workspace root, e.g. `**/*.ts` or `src/**/*.py`; match files the',
     'workspace overview lists), and `exclude` globs for files to leave out (tests, generated code) when',
     'the task says so. The engine selects the files, leaves out binary, secret, empty and too-large ones,',
-    `and cuts them into mappers of at most \`mapperTokens\` (default ${DEFAULT_MAPPER_TOKENS.toLocaleString('en-US')}) tokens and \`filesPerMapper\``,
+    `and cuts them into mappers of at most \`mapperTokens\` (default ${thousands(DEFAULT_MAPPER_TOKENS)}) tokens and \`filesPerMapper\``,
     `(default ${DEFAULT_FILES_PER_MAPPER}) files; reducers combine at most \`fanIn\` (default ${DEFAULT_FAN_IN}) answers each. Leave these three at their`,
     'defaults unless the task asks otherwise. `mapperTier`: haiku for simple per-file questions, sonnet',
     'when each file needs judgement.',

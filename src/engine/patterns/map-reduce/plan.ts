@@ -10,6 +10,9 @@ export const DEFAULT_FILES_PER_MAPPER = 25;
 /** Outputs one reducer combines when the plan names no fan-in (K). */
 export const DEFAULT_FAN_IN = 8;
 
+/** 60000 → "60,000", without loading ICU (toLocaleString's first call costs ~100 ms of CPU). */
+export const thousands = (n: number): string => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+
 const Glob = z.string().trim().min(1).max(200);
 
 /** What the planner submits for a map-reduce run: one question, the files to ask it of, and the budget. */

@@ -1,4 +1,4 @@
-import { promises as fsp } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { converse } from '../../run/converse';
 import { endsWithSentinel, readTextOrNull, writeFileAtomic } from '../../files';
@@ -37,7 +37,8 @@ export async function attemptMapper(ctx: Ctx, agent: AgentRecord, previousError:
   for (const rel of agent.scope) {
     let text: string;
     try {
-      text = await fsp.readFile(guardPathSync(guard, rel).abs, 'utf8');
+      // Whole and synchronous, as read_file reads files of this size: one syscall each way.
+      text = readFileSync(guardPathSync(guard, rel).abs, 'utf8');
     } catch (err) {
       unreadable.push(`${rel}: ${message(err)}`);
       blocks.push(`<file path="${attr(rel)}" unreadable="${attr(message(err))}"/>`);

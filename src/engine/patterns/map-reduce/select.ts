@@ -4,21 +4,24 @@
  * mapper is never sent a file a worker could not read), less what must not or cannot be mapped,
  * each exclusion with its reason.
  */
-import { promises as fsp } from 'node:fs';
+import { closeSync, openSync, promises as fsp, readSync } from 'node:fs';
 import * as path from 'node:path';
-import { isBinaryFile } from 'isbinaryfile';
+import { isBinaryFileSync } from 'isbinaryfile';
 import pLimit from 'p-limit';
 import { compileGlob, type CompiledGlob } from '../../tools/glob';
 import { isSecretPath, type GuardContext } from '../../tools/pathGuard';
 import { formatBytes, newScanState, walkAllowed } from '../../tools/walk';
 import { PlanInputError, withinFocus } from '../pattern';
+import { thousands } from './plan';
 
 /** Tokens the `<file path="…">` wrapper adds to each file a mapper is sent. */
 export const FILE_WRAPPER_TOKENS = 16;
 /** Directory entries one selection may visit, so a giant tree fails planning instead of stalling it. */
 const SELECT_SCAN_LIMIT = 300_000;
-/** Files sniffed for binary content at once. */
-const SNIFF_CONCURRENCY = 32;
+/** Folders listed for secrets at once. */
+const LIST_CONCURRENCY = 16;
+/** Bytes read from the head of each file to tell text from binary (isbinaryfile looks at 512). */
+const SNIFF_BYTES = 1024;
 
 export const EXCLUSION_REASONS = ['excluded-glob', 'secret', 'binary', 'too-large', 'empty', 'duplicate', 'unreadable'] as const;
 export type ExclusionReason = (typeof EXCLUSION_REASONS)[number];
@@ -119,28 +122,16 @@ export async function selectFiles(opts: SelectOptions): Promise<Selection> {
     }
   }
   if (state.stopped) {
-    throw new PlanInputError([`The include globs reach more than ${SELECT_SCAN_LIMIT.toLocaleString('en-US')} entries of the workspace; narrow them (start them with a folder) or run on a focus folder`]);
+    throw new PlanInputError([`The include globs reach more than ${thousands(SELECT_SCAN_LIMIT)} entries of the workspace; narrow them (start them with a folder) or run on a focus folder`]);
   }
   excluded.push(...await secretsBeside(opts.workspace, dirs, matches));
 
   const selected: SelectedFile[] = [];
-  const limit = pLimit(SNIFF_CONCURRENCY);
-  const verdicts = await Promise.all(candidates.map((c) => limit(async (): Promise<ExcludedFile | SelectedFile> => {
-    const tokens = tokensOfBytes(c.size);
-    if (c.size === 0) return { path: c.rel, reason: 'empty', detail: 'the file is empty' };
-    if (tokens > opts.maxFileTokens) {
-      return { path: c.rel, reason: 'too-large', detail: `${formatBytes(c.size)} ≈ ${tokens.toLocaleString('en-US')} tokens, over the ${opts.maxFileTokens.toLocaleString('en-US')}-token mapper budget` };
-    }
-    try {
-      if (await isBinaryFile(c.abs)) return { path: c.rel, reason: 'binary', detail: `binary content (${formatBytes(c.size)})` };
-    } catch (err) {
-      return { path: c.rel, reason: 'unreadable', detail: err instanceof Error ? err.message : String(err) };
-    }
-    return { path: c.rel, bytes: c.size, tokens };
-  })));
-  for (const v of verdicts) {
-    if ('reason' in v) excluded.push(v);
-    else selected.push(v);
+  const head = Buffer.alloc(SNIFF_BYTES);
+  for (const c of candidates) {
+    const verdict = judge(c, opts.maxFileTokens, head);
+    if ('reason' in verdict) excluded.push(verdict);
+    else selected.push(verdict);
   }
   selected.sort(byPath);
   excluded.sort(byPath);
@@ -149,12 +140,37 @@ export async function selectFiles(opts: SelectOptions): Promise<Selection> {
 }
 
 /**
+ * Selected, or excluded with why. The head is read synchronously: three small syscalls per file
+ * cost less than a thread-pool round trip each, and 2,000 files are sniffed in milliseconds.
+ */
+function judge(c: { rel: string; abs: string; size: number }, maxFileTokens: number, head: Buffer): SelectedFile | ExcludedFile {
+  const tokens = tokensOfBytes(c.size);
+  if (c.size === 0) return { path: c.rel, reason: 'empty', detail: 'the file is empty' };
+  if (tokens > maxFileTokens) {
+    return { path: c.rel, reason: 'too-large', detail: `${formatBytes(c.size)} ≈ ${thousands(tokens)} tokens, over the ${thousands(maxFileTokens)}-token mapper budget` };
+  }
+  try {
+    const fd = openSync(c.abs, 'r');
+    let n: number;
+    try {
+      n = readSync(fd, head, 0, head.length, 0);
+    } finally {
+      closeSync(fd);
+    }
+    if (isBinaryFileSync(head, n)) return { path: c.rel, reason: 'binary', detail: `binary content (${formatBytes(c.size)})` };
+  } catch (err) {
+    return { path: c.rel, reason: 'unreadable', detail: err instanceof Error ? err.message : String(err) };
+  }
+  return { path: c.rel, bytes: c.size, tokens };
+}
+
+/**
  * Secret-looking entries the walk passed over in the folders it visited: matched files (so the
  * user learns they were left out on purpose) and secret folders (`.ssh/`), never opened.
  */
 async function secretsBeside(workspace: string, dirs: readonly string[], matches: (rel: string) => boolean): Promise<ExcludedFile[]> {
   const out: ExcludedFile[] = [];
-  const limit = pLimit(SNIFF_CONCURRENCY);
+  const limit = pLimit(LIST_CONCURRENCY);
   await Promise.all(dirs.map((dir) => limit(async () => {
     const entries = await fsp.readdir(path.join(workspace, dir), { withFileTypes: true }).catch(() => []);
     for (const d of entries) {
