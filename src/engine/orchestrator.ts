@@ -92,13 +92,14 @@ export class Orchestrator {
         onRetry: (err, n, wait) => ledger.log('warn', `planner: retry ${n} in ${Math.round(wait)} ms after ${err.message}`),
       });
       const overview = await workspaceOverview(workspace, { outputRoot: config.outputRoot, ...ignoreOptionsOf(config), ...(focus.length ? { focus } : {}) });
-      const { plan, pattern } = await requestPlan({
-        config, prompts: this.prompts, policy, scopeExists: exists,
+      const { plan, pattern, compiled } = await requestPlan({
+        workspace, config, prompts: this.prompts, policy, scopeExists: exists,
         onUsage: (model, usage) => ledger.addUsage(PLANNER_ID, model, usage, costOf(config.prices, model, usage) ?? 0),
       }, { task, overview, focus, pattern: choice }, req.signal ?? new AbortController().signal);
-      const { agents, groups } = await pattern.compile(plan, { workspace, config });
+      const { agents, groups, artifacts } = compiled;
       const estimate = estimateRun(agents, config, pattern);
       await writeFileAtomic(path.join(dir, 'plan.json'), JSON.stringify(plan, null, 2));
+      for (const [name, content] of Object.entries(artifacts ?? {})) await writeFileAtomic(path.join(dir, name), content);
       ledger.setReturn(PLANNER_ID, plan.reason || `Planned a ${pattern.name} run of ${agents.length} agents.`, 0);
       ledger.transition(PLANNER_ID, 'completed', { error: null });
       ledger.setPlanned(agents, estimate, { pattern: pattern.name, patternReason: plan.reason, groups });

@@ -1,6 +1,8 @@
 import { SIMULATED_LABEL, roleOf } from './conversation';
 import { coordinatorReply } from './roles/coordinator';
 import { finalReply } from './roles/final';
+import { mapperReply } from './roles/mapper';
+import { mapReduceFinalReply, reducerReply } from './roles/reducer';
 import { planReply } from './roles/planner';
 import { supervisorReply } from './roles/supervisor';
 import { isPipelineFinal, pipelineFinalReply, stageReply } from './roles/pipeline';
@@ -26,11 +28,16 @@ export function simulate(req: ParsedRequest, workspaceRoot: string): Reply {
     case 'coordinator':
       return coordinatorReply(req);
     case 'final':
-      return isPipelineFinal(req) ? pipelineFinalReply(req) : finalReply(req);
+      if (isPipelineFinal(req)) return pipelineFinalReply(req);
+      return /of a map-reduce run/.test(req.system[0]?.text ?? '') ? mapReduceFinalReply(req) : finalReply(req);
     case 'stage':
       return stageReply(req, workspaceRoot);
     case 'supervisor':
       return supervisorReply(req);
+    case 'mapper':
+      return mapperReply(req);
+    case 'reducer':
+      return reducerReply(req);
     default:
       return {
         kind: 'message',

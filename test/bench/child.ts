@@ -11,6 +11,7 @@ import { AnthropicModelClient } from '../../src/engine/model/anthropic';
 import { parseConfig, type ConfigInput } from '../../src/engine/config';
 import type { ModelRequest } from '../../src/engine/model/client';
 import { Orchestrator } from '../../src/engine/orchestrator';
+import type { PatternChoice } from '../../src/engine/patterns/registry';
 import type { AgentRecord, CostEstimate, RunStatus, RunTotals } from '../../src/engine/types';
 
 export interface Scenario {
@@ -18,6 +19,7 @@ export interface Scenario {
   workspace: string;
   promptsDir: string;
   task: string;
+  pattern?: PatternChoice;
   config: ConfigInput;
 }
 
@@ -101,7 +103,7 @@ async function runScenario(s: Scenario): Promise<EngineFigures> {
     promptsDir: s.promptsDir,
     simulated: true,
   });
-  const run = await orchestrator.plan({ task: s.task });
+  const run = await orchestrator.plan({ task: s.task, ...(s.pattern ? { pattern: s.pattern } : {}) });
   const cpuPlan = process.cpuUsage(cpu0);
   await send({ type: 'planned' });
   const go = await next();

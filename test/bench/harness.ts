@@ -28,6 +28,9 @@ export interface RunSpec {
   model: BenchModel;
   config: ConfigInput;
   server?: Omit<MessagesServerOptions, 'handler' | 'latencyMs'>;
+  /** The run task and pattern, when not the fan-out audit (map-reduce's bench asks its own). */
+  task?: string;
+  pattern?: Scenario['pattern'];
 }
 
 export interface ClientProbe { cpuMsPerRequest: number; maxRssMb: number }
@@ -66,7 +69,8 @@ export class EngineProcess {
       baseUrl: server.url,
       workspace: spec.workspace,
       promptsDir: path.join(__dirname, '..', 'prompts'),
-      task: TASK,
+      task: spec.task ?? TASK,
+      ...(spec.pattern ? { pattern: spec.pattern } : {}),
       config: spec.config,
     };
     try {

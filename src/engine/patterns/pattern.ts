@@ -35,6 +35,22 @@ export interface CompileContext {
 export interface Compiled {
   agents: AgentRecord[];
   groups: AgentGroup[];
+  /**
+   * Files the plan produced besides its agents (run-folder-relative name → content), written next
+   * to plan.json when the plan is accepted: map-reduce's selection.json, say.
+   */
+  artifacts?: Record<string, string>;
+}
+
+/**
+ * Thrown by `compile` when the plan is well formed but does not fit the real workspace (map-reduce
+ * globs that select nothing): planning re-asks the planner with these errors, like a failed check.
+ */
+export class PlanInputError extends Error {
+  constructor(readonly errors: string[]) {
+    super(errors.join('; '));
+    this.name = 'PlanInputError';
+  }
 }
 
 /** Everything a role's attempt may use. */

@@ -9,13 +9,14 @@ import { fanOut } from './fan-out';
 import { single } from './single';
 import { supervisor } from './supervisor';
 import { pipeline } from './pipeline';
+import { mapReduce } from './map-reduce';
 import { BasePlanSchema, type BasePlan, type Pattern, type PlanningContext } from './pattern';
 
 // Each pattern is typed by its own plan; the registry holds them side by side.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyPattern = Pattern<any>;
 
-export const PATTERNS: readonly AnyPattern[] = [fanOut, pipeline, supervisor, single];
+export const PATTERNS: readonly AnyPattern[] = [fanOut, pipeline, mapReduce, supervisor, single];
 
 /** What the user may ask for: a pattern by name, or `auto` to let the planner choose. */
 export type PatternChoice = PatternName | 'auto';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Config } from '../config';
 import type { ModelRequest, ToolDefinition } from '../model/client';
-import type { PlanningContext } from '../patterns/pattern';
+import { PlanInputError, type Compiled, type PlanningContext } from '../patterns/pattern';
 import { PATTERNS, patternNamed, validatePlan, type AnyPattern, type AnyPlan, type PatternChoice } from '../patterns/registry';
 import type { Prompts } from '../prompts';
 import type { RequestPolicy } from '../model/requests';
@@ -15,6 +15,8 @@ export class PlanError extends Error {
 }
 
 export interface PlannerDeps {
+  /** Absolute workspace root: compiling a plan may look at it (map-reduce selects files). */
+  workspace: string;
   config: Config;
   prompts: Prompts;
   policy: RequestPolicy;
@@ -62,11 +64,12 @@ function patternGuide(candidates: readonly AnyPattern[], config: Config): string
 /**
  * Asks the planner model for a plan through a forced tool call (one tool per candidate pattern;
  * in `auto` the model picks the pattern by picking the tool), validates it against the pattern's
- * schema, the configured bounds, the focus and the real workspace, and re-asks with the
+ * schema, the configured bounds, the focus and the real workspace (compiling it, so a plan that
+ * does not fit the workspace counts as invalid), and re-asks with the
  * validation errors up to `planRetries` times. Fails with every error of the last attempt, so the
  * user sees what was wrong.
  */
-export async function requestPlan(deps: PlannerDeps, req: PlanRequest, signal: AbortSignal): Promise<{ plan: AnyPlan; pattern: AnyPattern }> {
+export async function requestPlan(deps: PlannerDeps, req: PlanRequest, signal: AbortSignal): Promise<{ plan: AnyPlan; pattern: AnyPattern; compiled: Compiled }> {
   const { config, prompts } = deps;
   const fixed = req.pattern === 'auto' ? null : patternNamed(req.pattern);
   if (req.pattern !== 'auto' && !fixed) {
@@ -113,8 +116,18 @@ export async function requestPlan(deps: PlannerDeps, req: PlanRequest, signal: A
       ? { ...(call.input as Record<string, unknown>), task: req.task, pattern: pattern.name, focus: req.focus }
       : call.input;
     const check = validatePlan(input, ctx);
-    if (check.ok) return { plan: check.plan, pattern: check.pattern };
-    errors = check.errors;
+    if (!check.ok) {
+      errors = check.errors;
+      continue;
+    }
+    // Compiling is part of validation: a plan that cannot be laid over the real workspace is re-asked too.
+    try {
+      const compiled = await check.pattern.compile(check.plan, { workspace: deps.workspace, config });
+      return { plan: check.plan, pattern: check.pattern, compiled };
+    } catch (err) {
+      if (!(err instanceof PlanInputError)) throw err;
+      errors = err.errors;
+    }
   }
   throw new PlanError(
     `The planner did not produce a valid plan after ${config.planRetries + 1} attempts:\n  ${errors.join('\n  ')}`,

@@ -5,6 +5,7 @@ import { parseOverview, type TreeNode } from '../overview';
 import type { ParsedRequest, Reply } from '../types';
 import { supervisorPlanInput } from './supervisor';
 import { pipelinePlanReply, SEQUENTIAL } from './pipeline';
+import { mapReducePlanReply, ONE_QUESTION_PER_FILE } from './mapReducePlan';
 
 type Tier = 'haiku' | 'sonnet' | 'opus';
 interface Angle { verb: string; tier: Tier }
@@ -72,6 +73,7 @@ export function planReply(req: ParsedRequest, workspaceRoot: string): Reply {
   const kind = taskKind(task);
   const angles = ANGLES[kind];
   const tool = chooseTool(req, task);
+  if (tool === 'plan_map_reduce') return mapReducePlanReply(req);
   if (tool === 'plan_pipeline') return pipelinePlanReply(req, workspaceRoot);
   if (tool === 'plan_supervisor') return { kind: 'message', content: [{ type: 'tool_use', name: tool, input: supervisorPlanInput(task, roots.map((r) => r.path)) }] };
   if (tool === 'plan_single') {
@@ -133,6 +135,7 @@ function chooseTool(req: ParsedRequest, task: string): string {
   const rules: Array<[string, RegExp]> = [
     ['plan_supervisor', /\b(investigat|triage|root cause|iterat|supervis)/],
     ['plan_pipeline', SEQUENTIAL],
+    ['plan_map_reduce', ONE_QUESTION_PER_FILE],
     ['plan_single', /\b(typo|one file|single file|quick question|this function)\b/],
   ];
   for (const [name, re] of rules) if (offered.has(name) && re.test(t)) return name;
