@@ -45,7 +45,7 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
     return;
   }
   const msg = parsed.data;
-  (handlers[msg.type])(msg);
+  void handlers[msg.type](msg);
 });
 
 registerComponents();

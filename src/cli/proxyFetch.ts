@@ -25,6 +25,6 @@ export function proxyTransportFromEnv(): ProxyTransport | null {
   const fetch: Fetch = (input, init) => undiciFetch(
     input as Parameters<typeof undiciFetch>[0],
     { ...init, dispatcher } as Parameters<typeof undiciFetch>[1],
-  ) as unknown as Promise<Response>;
+  );
   return { fetch, close: () => dispatcher.close() };
 }

@@ -29,7 +29,7 @@ export function statusText(runs: LedgerSnapshot[]): { text: string; tooltip: str
   return {
     text: `$(loading~spin) ${busy} running · ${done}/${agents.length} · ${money.join(' · ')}`,
     tooltip: `Orchestration: ${busy} agents running${runsNote}, ${done} of ${agents.length} settled; ${moneyNote}. Click for the Summary view.`,
-    runId: running[0]!.runId,
+    runId: running[0].runId,
   };
 }
 

@@ -45,7 +45,7 @@ function threadCpuNs(): number | null {
 }
 
 function percentile(sorted: readonly number[], p: number): number {
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : 0;
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : 0;
 }
 
 /**
@@ -91,7 +91,7 @@ async function planning(ws: BigWorkspace): Promise<string> {
   const exists = scopeExists(ws.root, '.orchestration');
   const missing = ws.scopes.filter((s) => !exists(s));
   if (missing.length) throw new Error(`bench scopes missing from the generated workspace: ${missing.join(', ')}`);
-  return overview.split('\n')[0]!;
+  return overview.split('\n')[0];
 }
 
 /** What one agent does: the calls a haiku inventory worker typically makes. */
@@ -141,7 +141,7 @@ export async function measureEventLoop(): Promise<MeasureResult> {
     );
     const wall = (d: Delay): string => `by the wall clock longest ${Math.round(d.wallMaxMs)} ms, p99 ${Math.round(d.wallP99Ms)} ms`;
     raw.push(
-      `${label}: planning ${wall(plan)}; agents ${wall(agents)} (load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores)`,
+      `${label}: planning ${wall(plan)}; agents ${wall(agents)} (load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores)`,
       `${label} (${ws.packages} packages under ${ws.root}${madeMs > 1000 ? `, generated in ${(madeMs / 1000).toFixed(1)} s` : ', reused'}): planning took ${Math.round(plan.wallMs)} ms ("${header}"); `
         + `${AGENTS} agents × 9 tool calls took ${Math.round(agents.wallMs)} ms${errors ? `, ${errors} calls FAILED` : ''}`,
     );

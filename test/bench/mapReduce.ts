@@ -62,7 +62,7 @@ export async function measureMapReduce(workspace: string): Promise<MeasureResult
   const mapperTokens = sel.mappers.map((m) => m.tokens);
   return {
     rows: [
-      { n: '9a', measure: `map-reduce over ${FILES.toLocaleString('en-US')} files: mappers, reduce depth`, value: `${sel.mappers.length} mappers, depth ${depth}`, before: '—', target: `depth = ⌈log${FAN_IN === 8 ? '₈' : `_${FAN_IN}`} mappers⌉ = ${expectedDepth}`, ok: completed === agents && sel.selectedFiles === FILES && depth === expectedDepth },
+      { n: '9a', measure: `map-reduce over ${FILES.toLocaleString('en-US')} files: mappers, reduce depth`, value: `${sel.mappers.length} mappers, depth ${depth}`, before: '—', target: `depth = ⌈log_${FAN_IN} mappers⌉ = ${expectedDepth}`, ok: completed === agents && sel.selectedFiles === FILES && depth === expectedDepth },
       { n: '9b', measure: 'map-reduce: largest reducer input', value: `${largest.tokens.toLocaleString('en-US')} tokens from ${largest.n} outputs (${largest.id})`, before: '—', target: `≤ ${FAN_IN} outputs`, ok: reducerInputs.every((x) => x.n <= FAN_IN) },
       { n: '9c', measure: 'map-reduce: parent context tokens (flat map in before)', value: parent.toLocaleString('en-US'), before: flat.toLocaleString('en-US'), target: '< 5,000', ok: parent > 0 && parent < 5_000 },
       { n: '9d', measure: 'map-reduce: engine CPU per agent (selection included)', value: `${fixed(cpu)} ms`, before: '—', target: '< 20 ms', ok: cpu < 20 },

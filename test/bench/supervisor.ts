@@ -39,9 +39,9 @@ export async function measureSupervisorContext(workspace: string): Promise<Measu
     const { rounds } = JSON.parse(readFileSync(path.join(run.dir, 'supervisor/conversation.json'), 'utf8')) as SupervisorState;
     const fileTokens = (ids: string[]): number => ids.reduce((n, id) => n + estimateTokens(readFileSync(path.join(run.dir, `workers/${id}.md`), 'utf8')), 0);
     const steps = rounds.slice(1).map((r, i) => {
-      const woke = rounds[i]!.outcome;
+      const woke = rounds[i].outcome;
       const files = woke.kind === 'spawned' ? fileTokens(woke.workers.map((w) => w.id)) : 0;
-      return { round: r.round, growth: r.promptTokens - rounds[i]!.promptTokens, returns: r.returnTokens, files };
+      return { round: r.round, growth: r.promptTokens - rounds[i].promptTokens, returns: r.returnTokens, files };
     });
     const worst = steps.reduce((m, s) => Math.max(m, s.files ? s.growth / s.files : Infinity), 0);
     const ok = outcome.status === 'completed' && steps.length > 0 && worst <= TARGET;

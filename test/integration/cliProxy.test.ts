@@ -28,7 +28,7 @@ async function startProxy(): Promise<Proxy> {
   server.on('connect', (req, client: Socket, head: Buffer) => {
     proxy.tunnels.push(req.url ?? '');
     const [host, port] = (req.url ?? '').split(':');
-    const upstream = connect(Number(port), host!, () => {
+    const upstream = connect(Number(port), host, () => {
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
       if (head.length) upstream.write(head);
       upstream.pipe(client);

@@ -171,7 +171,7 @@ describe('planning', () => {
     await original.close();
     fake = await startFake(ws, (req, _c, agent) => {
       if (agent !== 'a1') return undefined;
-      const last = req.messages[req.messages.length - 1]!;
+      const last = req.messages[req.messages.length - 1];
       const results = last.content.filter((b) => b.type === 'tool_result');
       if (results.length === 0) return { kind: 'message', content: [{ type: 'tool_use', name: 'read_file', input: { path: 'src/auth/session.js' } }] };
       for (const b of results) if (b.type === 'tool_result') refusals.push(typeof b.content === 'string' ? b.content : JSON.stringify(b.content));

@@ -107,13 +107,13 @@ describe('map-reduce over 2,000+ files', () => {
       const levels = new Set(reducers.map((r) => r.domain));
       expect(levels.size).toBe(ceilLog(mappers.length, K));
       expect(snap.groups!.map((g) => g.id)).toEqual(['map', ...[...levels].sort()]);
-      expect(snap.groups![0]!.label).toBe(`Map: ${mappers.length} partitions of ${expected.length.toLocaleString('en-US')} files; 5 files excluded, see selection.json`);
+      expect(snap.groups![0].label).toBe(`Map: ${mappers.length} partitions of ${expected.length.toLocaleString('en-US')} files; 5 files excluded, see selection.json`);
 
       // The final reads one reducer's output — the top of the tree — and nothing else.
       const top = reducers.filter((r) => r.domain === `reduce-${levels.size}`);
       expect(top.map((r) => r.id)).toEqual([final.dependsOn[0]]);
       expect(finalPrompts).toHaveLength(1);
-      expect(finalPrompts[0]).toContain(`# Combined answer (from ${top[0]!.id})`);
+      expect(finalPrompts[0]).toContain(`# Combined answer (from ${top[0].id})`);
       expect(finalPrompts[0]).not.toMatch(/<file |<report /);
       expect(snap.totals.parentContextTokens).toBeGreaterThan(0);
       expect(snap.totals.parentContextTokens).toBeLessThan(5_000);
@@ -141,7 +141,7 @@ describe('map-reduce over 2,000+ files', () => {
       const root = path.join(ws, '.orchestration');
       const runs = readdirSync(root).filter((n) => existsSync(path.join(root, n, 'ledger.json')));
       expect(runs).toHaveLength(1);
-      const snap = readJson<LedgerSnapshot>(path.join(root, runs[0]!, 'ledger.json'));
+      const snap = readJson<LedgerSnapshot>(path.join(root, runs[0], 'ledger.json'));
       expect(snap.status).toBe('failed');
       expect(snap.reason).toMatch(/planning failed: [\s\S]*match no file/);
     } finally {

@@ -10,7 +10,7 @@ afterEach(async () => { server?.closeAllConnections(); await new Promise((r) => 
 async function listen(handler: Parameters<typeof createServer>[1]): Promise<string> {
   server = createServer(handler);
   await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
-  return `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
 const request = (): ModelRequest => ({
@@ -41,7 +41,7 @@ describe('the model client on the platform fetch', () => {
   it('sends through the fetch its creator passes', async () => {
     const url = await listen((_req, res) => { res.writeHead(500, { 'content-type': 'application/json' }); res.end('{"type":"error","error":{"type":"api_error","message":"boom"}}'); });
     const seen: string[] = [];
-    const client = new AnthropicModelClient({ apiKey: 'k', baseUrl: url, fetch: (input, init) => { seen.push(String(input)); return fetch(input, init); } });
+    const client = new AnthropicModelClient({ apiKey: 'k', baseUrl: url, fetch: (input, init) => { seen.push(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url); return fetch(input, init); } });
     await expect(client.create(request())).rejects.toMatchObject({ kind: 'transient', status: 500 });
     expect(seen).toEqual([`${url}/v1/messages`]);
   });

@@ -128,8 +128,8 @@ describe('supervisor', () => {
     expect(outcome.status).toBe('failed');
     expect(outcome.reason).toBe('no agent completed (turn limit of 2 reached in round 1 before the supervisor called spawn_workers or finish)');
     expect(sent).toHaveLength(2);
-    expect(sent[1]!.messages.at(-1)!.content).toMatchObject([{ type: 'text', text: 'Reply by calling spawn_workers or finish; a reply without a tool call does nothing.' }]);
-    expect(sent[0]!.toolChoice).toEqual({ type: 'any' });
+    expect(sent[1].messages.at(-1)!.content).toMatchObject([{ type: 'text', text: 'Reply by calling spawn_workers or finish; a reply without a tool call does nothing.' }]);
+    expect(sent[0].toolChoice).toEqual({ type: 'any' });
     expect(readFileSync(path.join(run.dir, 'plan.json'), 'utf8')).toContain('"pattern": "supervisor"');
     expect(readFileSync(path.join(run.dir, 'summary.md'), 'utf8')).toContain('**sup-1** — turn limit of 2 reached in round 1');
   });
@@ -171,9 +171,9 @@ describe('supervisor', () => {
     const agents = new Set(fake.log.map((l) => l.agent));
     expect(agents.has('w1') || agents.has('w2')).toBe(false); // completed workers are not redone
     // The first supervisor request after resume is round 2, carrying round 1's conversation and the returns.
-    const first = woken[0]!;
+    const first = woken[0];
     expect(first.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
-    const returns = toolResultsIn(first)[0]!.text;
+    const returns = toolResultsIn(first)[0].text;
     expect(returns).toContain('# Round 2: returns of round 1');
     expect(returns).toContain(`- w1 (workers/w1.md): ${again.ledger.get('w1')!.returned}`);
     expect(again.ledger.get('sup-1')).toMatchObject({ status: 'completed', requests: 1 });
@@ -210,10 +210,10 @@ describe('supervisor', () => {
     const workerFileTokens = run.ledger.agents.filter((a) => a.role === 'worker')
       .map((a) => estimateTokens(readFileSync(path.join(run.dir, a.outputFile), 'utf8')));
     for (let i = 1; i < rounds.length; i++) {
-      const growth = rounds[i]!.promptTokens - rounds[i - 1]!.promptTokens;
+      const growth = rounds[i].promptTokens - rounds[i - 1].promptTokens;
       // Grows by the returns plus the spawn call that asked for them and a little framing …
-      expect(growth).toBeGreaterThanOrEqual(rounds[i]!.returnTokens);
-      expect(growth).toBeLessThanOrEqual(rounds[i]!.returnTokens + estimateTokens(spawnCalls[i - 1]!) + 150);
+      expect(growth).toBeGreaterThanOrEqual(rounds[i].returnTokens);
+      expect(growth).toBeLessThanOrEqual(rounds[i].returnTokens + estimateTokens(spawnCalls[i - 1]) + 150);
       // … and nowhere near the files of the workers it woke on.
       expect(growth * 10).toBeLessThan(workerFileTokens.reduce((a, b) => a + b, 0));
     }

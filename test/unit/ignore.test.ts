@@ -21,7 +21,7 @@ async function text(name: string, input: unknown, c: ToolContext = ctx): Promise
 
 /** The workspace-relative paths a recursive list_files shows. */
 async function listed(c: ToolContext = ctx): Promise<string[]> {
-  return (await text('list_files', { glob: '**' }, c)).split('\n').map((l) => l.split('  ')[0]!);
+  return (await text('list_files', { glob: '**' }, c)).split('\n').map((l) => l.split('  ')[0]);
 }
 
 beforeEach(async () => {

@@ -7,7 +7,7 @@ import { compileFanOut } from '../../src/engine/patterns/fan-out/compile';
 import { agentRecord } from '../../src/engine/patterns/pattern';
 import { parseConfig } from '../../src/engine/config';
 import { asStored, type PlanInput as Plan } from './planFixtures';
-import type { EngineEvent } from '../../src/engine/types';
+import type { EngineEvent, LedgerSnapshot } from '../../src/engine/types';
 
 const config = parseConfig({});
 const plan: Plan = {
@@ -76,7 +76,7 @@ describe('ledger', () => {
     l.setReturn('a1', 'Done. Found two things.', 6);
     l.setRunStatus('running');
     await l.close();
-    const events = (await fs.readFile(path.join(dir, 'events.jsonl'), 'utf8')).trim().split('\n').map((x) => JSON.parse(x));
+    const events = (await fs.readFile(path.join(dir, 'events.jsonl'), 'utf8')).trim().split('\n').map((x) => JSON.parse(x) as EngineEvent);
     expect(events.map((e) => e.type)).toEqual(['agent', 'return', 'run']);
     expect(events.map((e) => e.seq)).toEqual([1, 2, 3]);
     expect(seen.length).toBe(3);
@@ -86,7 +86,7 @@ describe('ledger', () => {
     expect(again.status).toBe('running');
     again.transition('a2', 'queued');
     await again.flush();
-    const last = JSON.parse((await fs.readFile(path.join(dir, 'events.jsonl'), 'utf8')).trim().split('\n').pop()!);
+    const last = JSON.parse((await fs.readFile(path.join(dir, 'events.jsonl'), 'utf8')).trim().split('\n').pop()!) as EngineEvent;
     expect(last.seq).toBe(4);
   });
 
@@ -96,9 +96,9 @@ describe('ledger', () => {
     const before = (await fs.stat(path.join(dir, 'ledger.json'))).mtimeMs;
     for (let i = 0; i < 200; i++) l.recordTool('a1', 'search', true);
     const statAfter = await fs.readFile(path.join(dir, 'ledger.json'), 'utf8');
-    expect(JSON.parse(statAfter).totals.toolCalls).toBe(0); // not yet written
+    expect((JSON.parse(statAfter) as LedgerSnapshot).totals.toolCalls).toBe(0); // not yet written
     await new Promise((r) => setTimeout(r, 120));
-    const json = JSON.parse(await fs.readFile(path.join(dir, 'ledger.json'), 'utf8'));
+    const json = JSON.parse(await fs.readFile(path.join(dir, 'ledger.json'), 'utf8')) as LedgerSnapshot;
     expect(json.totals.toolCalls).toBe(200);
     expect((await fs.stat(path.join(dir, 'ledger.json'))).mtimeMs).toBeGreaterThanOrEqual(before);
     await l.close();

@@ -105,7 +105,7 @@ describe('the map-reduce plan and graph', () => {
       { id: 'reduce-1', label: 'Reduce level 1: 2 reducers of ≤ 8 inputs' },
       { id: 'reduce-2', label: 'Reduce level 2: 1 reducer of ≤ 8 inputs' },
     ]);
-    const file = JSON.parse(artifacts!['selection.json']!) as SelectionFile;
+    const file = JSON.parse(artifacts!['selection.json']) as SelectionFile;
     expect(file.mappers.map((m) => m.files)).toEqual(selected.map((f) => [f.path]));
     expect(file.reducers.map((l) => l.map((r) => r.id))).toEqual([['r1-1', 'r1-2'], ['r2-1']]);
     expect(file.excluded).toEqual([{ path: 'x.bin', reason: 'binary', detail: 'binary content' }]);

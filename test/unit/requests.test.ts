@@ -166,7 +166,7 @@ describe('RequestPolicy', () => {
     await expect(sent).resolves.toMatchObject({ content: [{ text: 'ok' }] });
     expect(seen).toEqual([750, 750]);
     expect(retries).toHaveLength(1);
-    expect(retries[0]!.message).toMatch(/stream stalled/);
-    expect(retries[0]!.wait).toBeGreaterThanOrEqual(75); // backoff of retryBaseMs (with jitter), not an instant retry
+    expect(retries[0].message).toMatch(/stream stalled/);
+    expect(retries[0].wait).toBeGreaterThanOrEqual(75); // backoff of retryBaseMs (with jitter), not an instant retry
   });
 });

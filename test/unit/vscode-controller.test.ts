@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 vi.mock('vscode', async () => await import('./vscode-stub'));
 vi.mock('../../src/vscode/session', () => ({ openSession: vi.fn() }));
-import { PlanError, type RunOutcome } from '../../src/engine';
+import { PlanError, type LedgerSnapshot, type RunOutcome } from '../../src/engine';
 import { RunLocation } from '../../src/vscode/location';
 import { RunController } from '../../src/vscode/runController';
 import { RunStore } from '../../src/vscode/runStore';
@@ -88,7 +88,7 @@ describe('RunController', () => {
       await store.refresh();
       await controller.decline(runId);
       expect(openSession).not.toHaveBeenCalled();
-      expect(JSON.parse(readFileSync(path.join(runDir, 'ledger.json'), 'utf8')).status).toBe('declined');
+      expect((JSON.parse(readFileSync(path.join(runDir, 'ledger.json'), 'utf8')) as LedgerSnapshot).status).toBe('declined');
       expect(store.get(runId)?.status).toBe('declined');
       await controller.resume(runId, 'resume');
       expect(openSession).not.toHaveBeenCalled();

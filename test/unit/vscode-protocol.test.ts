@@ -66,7 +66,7 @@ describe('host → webview messages', () => {
   it('shows a declined plan\'s agents as never run, not pending', () => {
     const s = snapshot({ status: 'declined' });
     const run = buildRunView(s, plan, null, runActions(s, false));
-    expect(run.domains[0]!.coordinator!.status).toBe('skipped');
+    expect(run.domains[0].coordinator!.status).toBe('skipped');
     expect(run.final!.status).toBe('skipped');
   });
 

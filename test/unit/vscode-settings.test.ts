@@ -76,11 +76,11 @@ describe('contributed settings match the engine schema', () => {
 
   it.each(Object.keys(props).filter((k) => engineKey(k)[0] in parseConfig({})))('%s has the engine default and bounds', (key) => {
     const [top, sub] = engineKey(key);
-    const expected = sub ? (defaults[top!] as Record<string, unknown>)[sub] : defaults[top!];
+    const expected = sub ? (defaults[top] as Record<string, unknown>)[sub] : defaults[top];
     // The Settings UI has no text box for a string-or-null setting, so baseUrl spells "the SDK default" as "".
-    const setting = key === 'orchestration.baseUrl' ? ConfigSchema.shape.baseUrl.parse(props[key]!.default) : props[key]!.default;
+    const setting = key === 'orchestration.baseUrl' ? ConfigSchema.shape.baseUrl.parse(props[key].default) : props[key].default;
     expect(setting).toEqual(expected);
-    const schema = sub ? json.properties[top!]!.properties![sub]! : json.properties[top!]!;
+    const schema = sub ? json.properties[top].properties![sub] : json.properties[top];
     const bounds = (s: Record<string, unknown>) => {
       const variants = (s.anyOf as Array<Record<string, unknown>> | undefined) ?? [s];
       const v = variants.find((x) => x.type !== 'null') ?? {};
@@ -125,7 +125,7 @@ describe('settings over .orchestration/config.json', () => {
 
   it('reads an empty baseUrl text box as "not set", so the file\'s endpoint still applies', () => {
     expect(props['orchestration.baseUrl']).toMatchObject({ type: 'string', default: '' });
-    const pattern = new RegExp(String(props['orchestration.baseUrl']!.pattern));
+    const pattern = new RegExp(String(props['orchestration.baseUrl'].pattern));
     expect(['', 'https://api.anthropic.com', 'http://127.0.0.1:8080/v1'].every((v) => pattern.test(v))).toBe(true);
     expect(['ftp://x', 'https://', ' ', 'api.anthropic.com'].some((v) => pattern.test(v))).toBe(false);
     expect(readSettings(inspected({ baseUrl: '' }), { baseUrl: 'https://proxy.example/v1' }).config.baseUrl).toBe('https://proxy.example/v1');

@@ -84,7 +84,7 @@ function makeWindow() {
       const selection = new EventEmitter<{ selection: unknown[] }>();
       return { visible: false, reveal: vi.fn(async () => undefined), dispose: vi.fn(), onDidChangeSelection: selection.event, select: (...nodes: unknown[]) => selection.fire({ selection: nodes }) };
     }),
-    createStatusBarItem: vi.fn(() => ({ text: '', tooltip: '', name: '', command: undefined as unknown, show: vi.fn(), hide: vi.fn(), dispose: vi.fn() })),
+    createStatusBarItem: vi.fn(() => ({ text: '', tooltip: '', name: '', command: undefined, show: vi.fn(), hide: vi.fn(), dispose: vi.fn() })),
     registerWebviewViewProvider: vi.fn(disposable),
     registerFileDecorationProvider: vi.fn(disposable),
   };

@@ -142,7 +142,7 @@ describe('LedgerTree', () => {
     const { tree, store } = setup();
     const selected: string[] = [];
     tree.onDidSelectRun((id) => selected.push(id));
-    const view = vi.mocked(window.createTreeView).mock.results[0]!.value as { select(...n: unknown[]): void };
+    const view = vi.mocked(window.createTreeView).mock.results[0].value as { select(...n: unknown[]): void };
     view.select({ kind: 'run', runId: 'r1' });
     view.select({ kind: 'agent', runId: 'r2', agentId: 'a1' });
     view.select();
@@ -191,9 +191,9 @@ describe('the run context menu (package.json when clauses)', () => {
     contributes: { menus: Record<string, Array<{ command: string; when?: string }>> };
   };
   // The same test VS Code makes: `viewItem =~ /re/` against the item's contextValue.
-  const offered = (command: string, contextValue: string) => pkg.contributes.menus['view/item/context']!
+  const offered = (command: string, contextValue: string) => pkg.contributes.menus['view/item/context']
     .filter((m) => m.command === command)
-    .some((m) => [...(m.when ?? '').matchAll(/viewItem =~ \/(.+?)\/(?= |\)|$)/g)].some(([, re]) => new RegExp(re!.replace(/\\\\/g, '\\')).test(contextValue)));
+    .some((m) => [...(m.when ?? '').matchAll(/viewItem =~ \/(.+?)\/(?= |\)|$)/g)].some(([, re]) => new RegExp(re.replace(/\\\\/g, '\\')).test(contextValue)));
 
   it.each(RUN_STATUSES)('a %s run offers Resume only when resuming it makes sense', (status) => {
     const contextValue = runItem(snapshot({ status }), NOW).contextValue!;

@@ -23,7 +23,7 @@ export type BasePlan = z.infer<typeof BasePlanSchema>;
 export interface PlanningContext {
   config: Config;
   focus: readonly string[];
-  scopeExists(p: string): boolean;
+  scopeExists: (p: string) => boolean;
 }
 
 /** What compiling a plan may look at besides the plan (map-reduce selects files itself). */
@@ -62,7 +62,7 @@ export interface RoleContext<P = unknown> {
   policy: RequestPolicy;
   ledger: Ledger;
   plan: P & BasePlan;
-  price(model: string, usage: Usage): number;
+  price: (model: string, usage: Usage) => number;
   /**
    * Adds agents while the run executes (a supervisor's workers and its next round): records in
    * the ledger, at once, and nodes in the schedule under the same caps. Their roles must be the

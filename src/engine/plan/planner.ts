@@ -20,7 +20,7 @@ export interface PlannerDeps {
   config: Config;
   prompts: Prompts;
   policy: RequestPolicy;
-  scopeExists(p: string): boolean;
+  scopeExists: (p: string) => boolean;
   /** Every response's usage, so the planner's record in the ledger holds what planning cost. */
   onUsage(model: string, usage: Usage): void;
 }

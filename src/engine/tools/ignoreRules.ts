@@ -158,7 +158,7 @@ export class IgnoreRules {
     let dir = '';
     await this.loadDir('');
     for (let i = 0; i < parts.length; i++) {
-      const cur = dir ? `${dir}/${parts[i]!}` : parts[i]!;
+      const cur = dir ? `${dir}/${parts[i]}` : parts[i];
       const last = i === parts.length - 1;
       const reason = this.reasonFor(cur, last ? isDir : true);
       if (reason !== null) return last ? reason : `is inside ${cur}/, which ${reason}`;
@@ -175,7 +175,7 @@ export class IgnoreRules {
     let dir = '';
     this.loadDirSync('');
     for (let i = 0; i < parts.length; i++) {
-      const cur = dir ? `${dir}/${parts[i]!}` : parts[i]!;
+      const cur = dir ? `${dir}/${parts[i]}` : parts[i];
       const last = i === parts.length - 1;
       const reason = this.reasonFor(cur, last ? isDir : true);
       if (reason !== null) return last ? reason : `is inside ${cur}/, which ${reason}`;

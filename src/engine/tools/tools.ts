@@ -212,7 +212,7 @@ async function search(input: z.output<typeof SearchInput>, ctx: ToolContext): Pr
     for (let i = 0; i < lines.length; i++) {
       // A file of many short lines is matched in slices too, so the host is never held for long.
       if (i % 4096 === 4095) await slicer.pause();
-      const raw = lines[i]!;
+      const raw = lines[i];
       const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
       const at = find(line);
       if (at < 0) continue;

@@ -121,7 +121,7 @@ async function* walkDir(walk: Walk, dirAbs: string, dirRel: string, depth: numbe
   }
   // The files' sizes in one batch: the stats run side by side on libuv's thread pool.
   const sizes = walk.sizes
-    ? await Promise.all(kept.map((e) => (e.kind === 'file' ? fsp.stat(e.abs).then((s) => s.size, () => null) : 0)))
+    ? await Promise.all(kept.map((e) => (e.kind === 'file' ? fsp.stat(e.abs).then((s) => s.size, () => null) : Promise.resolve(0))))
     : null;
   for (const [i, e] of kept.entries()) {
     await walk.slicer.pause();

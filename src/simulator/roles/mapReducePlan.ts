@@ -20,7 +20,7 @@ export function wantsMapReduce(req: ParsedRequest): boolean {
 export function mapReducePlanReply(req: ParsedRequest): Reply {
   const text = promptText(req);
   const task = (section(text, 'Task') ?? 'Review every file').split('\n').filter((l) => !l.startsWith('Focus only on:')).join(' ').trim();
-  const exts = [...new Set([...task.matchAll(/(?:^|\s)\*?\.([a-z0-9]{1,6})\b/gi)].map((m) => m[1]!.toLowerCase()))];
+  const exts = [...new Set([...task.matchAll(/(?:^|\s)\*?\.([a-z0-9]{1,6})\b/gi)].map((m) => m[1].toLowerCase()))];
   const rejected = /match no file|select no readable/.test(section(text, 'Validation errors') ?? '');
   const include = exts.length && !rejected ? exts.map((e) => `**/*.${e}`) : ['**/*'];
   return {

@@ -15,7 +15,7 @@ export interface FileRating {
 export function filesOf(text: string): Array<{ path: string; content: string | null }> {
   const out: Array<{ path: string; content: string | null }> = [];
   const re = /<file path="([^"]*)"(?:\s+unreadable="[^"]*"\/>|>\n([\s\S]*?)\n<\/file>)/g;
-  for (let m = re.exec(text); m; m = re.exec(text)) out.push({ path: unescapeAttr(m[1]!), content: m[2] ?? null });
+  for (let m = re.exec(text); m; m = re.exec(text)) out.push({ path: unescapeAttr(m[1]), content: m[2] ?? null });
   return out;
 }
 
@@ -36,7 +36,7 @@ export const ratingLine = (r: FileRating): string =>
 
 export function ratingOf(line: string): FileRating | null {
   const m = /`([^`]+)` — rating (\d)\/5: (\d+) comment lines of (\d+) \(\d+ %\), (\d+) TODO\/FIXME/.exec(line);
-  return m ? { path: m[1]!, rating: Number(m[2]), comments: Number(m[3]), lines: Number(m[4]), todos: Number(m[5]) } : null;
+  return m ? { path: m[1], rating: Number(m[2]), comments: Number(m[3]), lines: Number(m[4]), todos: Number(m[5]) } : null;
 }
 
 /**

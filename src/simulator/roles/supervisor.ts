@@ -50,8 +50,8 @@ function limitsOf(text: string): Limits {
 /** Worker lines of a returns message: `- w1 (workers/w1.md): Done. …`. */
 function returnsOf(text: string): Return[] {
   return [...text.matchAll(/^- (w\d+) \(([^)]*)\): (.*)$/gm)].map((m) => {
-    const counts = [...m[3]!.matchAll(/(\d+) (?:risky pattern|TODO\/FIXME marker)/g)].map((x) => Number(x[1]));
-    return { id: m[1]!, text: m[3]!.trim(), leads: counts.reduce((a, b) => a + b, 0) };
+    const counts = [...m[3].matchAll(/(\d+) (?:risky pattern|TODO\/FIXME marker)/g)].map((x) => Number(x[1]));
+    return { id: m[1], text: m[3].trim(), leads: counts.reduce((a, b) => a + b, 0) };
   });
 }
 

@@ -65,7 +65,7 @@ export function layOut(plan: MapReducePlan, ctx: Pick<CompileContext, 'config'>,
   parts.forEach((p, i) => {
     const files = p.files.map((f) => f.path);
     const bytes = files.reduce((n, f) => n + (sizes.get(f) ?? 0), 0);
-    const span = files.length === 1 ? files[0]! : `${files[0]} … ${files[files.length - 1]}`;
+    const span = files.length === 1 ? files[0] : `${files[0]} … ${files[files.length - 1]}`;
     agents.push(agentRecord(config, {
       id: mapperId(i + 1), role: 'mapper', domain: MAP_GROUP, tier: plan.mapperTier,
       task: `Answer the question for ${plural(files.length, 'file')} (${formatBytes(bytes)}, ~${fmtTokens(p.tokens)} tokens): ${span}`,
@@ -81,7 +81,7 @@ export function layOut(plan: MapReducePlan, ctx: Pick<CompileContext, 'config'>,
     groups.push({ id: reduceGroup(depth), label: `Reduce level ${depth}: ${plural(level.length, 'reducer')} of ≤ ${plan.fanIn} inputs` });
     const ids = level.map((inputs, n) => {
       const id = reducerId(depth, n + 1);
-      const deps = inputs.map((k) => below[k]!);
+      const deps = inputs.map((k) => below[k]);
       agents.push(agentRecord(config, {
         id, role: 'reducer', domain: reduceGroup(depth), tier: 'sonnet',
         task: `Combine ${plural(deps.length, 'output')} (${deps.length === 1 ? deps[0] : `${deps[0]} … ${deps[deps.length - 1]}`}) into one answer`,

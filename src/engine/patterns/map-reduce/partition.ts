@@ -47,10 +47,10 @@ export function partitionBySize(files: readonly SizedFile[], limits: PartitionLi
     const binsLeft = Math.max(1, planned - parts.length);
     const tokenTarget = leftTokens / binsLeft;
     const fileCap = Math.min(limits.maxFiles, Math.ceil((files.length - i) / binsLeft));
-    const part: Partition = { files: [files[i]!], tokens: files[i]!.tokens };
+    const part: Partition = { files: [files[i]], tokens: files[i].tokens };
     i++;
     while (i < files.length && part.files.length < fileCap) {
-      const next = files[i]!;
+      const next = files[i];
       // Take the next file only while that brings the partition nearer its target than stopping would.
       if (part.tokens + next.tokens > limits.maxTokens || part.tokens + next.tokens / 2 > tokenTarget) break;
       part.files.push(next);

@@ -103,7 +103,7 @@ export async function attemptReducer(ctx: Ctx, agent: AgentRecord, previousError
   const outputs = await Promise.all(inputs.map((a) => outputOf(ctx, a)));
   if (outputs.every((o) => 'missing' in o)) return fail(`none of its ${inputs.length} inputs completed (${inputs.map((a) => a.id).join(', ')})`);
   const reports = inputs.map((a, i) => {
-    const o = outputs[i]!;
+    const o = outputs[i];
     const head = `from="${a.id}" covers="${coverage(ctx, a)} files"`;
     return 'missing' in o ? `<report ${head} missing="${attr(o.missing)}"/>` : `<report ${head}>\n${o.text}\n</report>`;
   });
@@ -152,7 +152,7 @@ function selectionSection(sel: SelectionFile | null): string {
  * files. Writes summary.md with the engine's Selection section (excluded files by name).
  */
 export async function attemptFinal(ctx: Ctx, agent: AgentRecord, previousError: string | null, signal: AbortSignal): Promise<AttemptResult> {
-  const top = ctx.ledger.get(agent.dependsOn[0]!)!;
+  const top = ctx.ledger.get(agent.dependsOn[0])!;
   const combined = await outputOf(ctx, top);
   if ('missing' in combined) return fail(`the combined answer from ${top.id} never arrived: ${combined.missing}`);
   const selection = await readSelection(ctx);

@@ -15,9 +15,9 @@ export const handoffFile = (id: string): string => `handoffs/${id}.md`;
 export function compilePipeline(plan: PipelinePlan, config: Config): Compiled {
   const agents: AgentRecord[] = plan.stages.map((s, i) => agentRecord(config, {
     id: s.id, role: 'stage', domain: s.id, tier: s.tier, task: s.task, scope: s.scope,
-    dependsOn: i === 0 ? [] : [plan.stages[i - 1]!.id], outputFile: stageFile(s.id),
+    dependsOn: i === 0 ? [] : [plan.stages[i - 1].id], outputFile: stageFile(s.id),
   }));
-  const last = plan.stages[plan.stages.length - 1]!;
+  const last = plan.stages[plan.stages.length - 1];
   agents.push(agentRecord(config, {
     id: FINAL_ID, role: 'final', domain: null, tier: 'sonnet', task: `Write the final summary from the last stage's handoff (${last.id})`,
     scope: [], dependsOn: [last.id], outputFile: 'summary.md',

@@ -60,7 +60,7 @@ export async function loadState(runDir: string): Promise<SupervisorState> {
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new Error(`${file} is not valid JSON (${(err as Error).message}); the supervisor cannot be re-woken from it`);
+    throw new Error(`${file} is not valid JSON (${(err as Error).message}); the supervisor cannot be re-woken from it`, { cause: err });
   }
   const parsed = StateSchema.safeParse(raw);
   if (!parsed.success) throw new Error(`${file} is not a supervisor conversation: ${formatIssues(parsed.error).join('; ')}`);
