@@ -1,5 +1,7 @@
 import { SIMULATED_LABEL, roleOf } from './conversation';
+import { consensusReply } from './roles/consensus';
 import { coordinatorReply } from './roles/coordinator';
+import { expertReply } from './roles/expert';
 import { finalReply } from './roles/final';
 import { planReply } from './roles/planner';
 import { supervisorReply } from './roles/supervisor';
@@ -28,6 +30,10 @@ export function simulate(req: ParsedRequest, workspaceRoot: string): Reply {
       return finalReply(req);
     case 'supervisor':
       return supervisorReply(req);
+    case 'expert':
+      return expertReply(req);
+    case 'consensus':
+      return consensusReply(req);
     default:
       return {
         kind: 'message',

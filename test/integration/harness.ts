@@ -61,14 +61,14 @@ export function expectTotalsMatchAgentsIn(workspace: string, outputRoot = '.orch
   return checked;
 }
 
-/** Which agent sent a request: planner, final, supervisor, a worker id (a1, w1) or a coordinator id (coord-a). */
+/** Which agent sent a request: planner, final, supervisor, consensus, a worker or expert id (a1, w1, e1) or a coordinator id (coord-a). */
 export function agentOf(req: ParsedRequest): string {
   const role = roleOf(req);
-  if (role === 'planner' || role === 'final' || role === 'supervisor' || role === null) return role ?? 'unknown';
+  if (role === 'planner' || role === 'final' || role === 'supervisor' || role === 'consensus' || role === null) return role ?? 'unknown';
   const out = field(promptText(req), 'Output file') ?? '';
-  const m = out.match(/(workers|synthesis)\/([a-z0-9]+)\.md$/);
+  const m = out.match(/(workers|synthesis|experts)\/([a-z0-9]+)\.md$/);
   if (!m) return 'unknown';
-  return m[1] === 'workers' ? m[2] : `coord-${m[2]}`;
+  return m[1] === 'synthesis' ? `coord-${m[2]}` : m[2];
 }
 
 /** A fault returns a Reply to override the simulated model, or undefined to let it answer. */

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { field, promptText, section, truncate } from '../conversation';
 import { parseOverview, type TreeNode } from '../overview';
 import type { ParsedRequest, Reply } from '../types';
+import { PANEL_TASK, panelPlanReply } from './panelPlanner';
 import { supervisorPlanInput } from './supervisor';
 
 type Tier = 'haiku' | 'sonnet' | 'opus';
@@ -71,6 +72,7 @@ export function planReply(req: ParsedRequest, workspaceRoot: string): Reply {
   const kind = taskKind(task);
   const angles = ANGLES[kind];
   const tool = chooseTool(req, task);
+  if (tool === 'plan_panel') return panelPlanReply(task);
   if (tool === 'plan_supervisor') return { kind: 'message', content: [{ type: 'tool_use', name: tool, input: supervisorPlanInput(task, roots.map((r) => r.path)) }] };
   if (tool === 'plan_single') {
     const scope = roots.slice(0, 3).map((n) => n.path);
@@ -130,6 +132,7 @@ function chooseTool(req: ParsedRequest, task: string): string {
   const t = task.toLowerCase();
   const rules: Array<[string, RegExp]> = [
     ['plan_supervisor', /\b(investigat|triage|root cause|step by step|iterat|supervis)/],
+    ['plan_panel', PANEL_TASK],
     ['plan_single', /\b(typo|one file|single file|quick question|this function)\b/],
   ];
   for (const [name, re] of rules) if (offered.has(name) && re.test(t)) return name;
