@@ -121,6 +121,31 @@ describe('a panel with one failed expert', () => {
   });
 });
 
+describe('a planned panel of one expert', () => {
+  it('is refused with the count and the bounds, the planner is re-asked with the error, and nothing runs', async () => {
+    const ws = makeWorkspace();
+    const plannerPrompts: string[] = [];
+    const lonely: Reply = {
+      kind: 'message',
+      content: [{ type: 'tool_use', name: 'plan_panel', input: {
+        reason: 'one opinion', question: 'Is the shop ready for production?',
+        experts: [{ id: 'e1', perspective: 'security reviewer', task: 'Judge the security of the shop', tier: 'opus' }],
+      } }],
+    };
+    fake = await startFake(ws, (req, _c, agent) => {
+      if (agent !== 'planner') return undefined;
+      plannerPrompts.push(promptText(req));
+      return lonely;
+    });
+    await expect(orchestrator(fake, { planRetries: 1 }).plan({ task: 'Is the shop ready for production?', pattern: 'panel' }))
+      .rejects.toThrow('Panel has 1 expert; between 3 and 7 are allowed, each with a distinct perspective');
+    expect(plannerPrompts).toHaveLength(2);
+    expect(plannerPrompts[1]).toContain('# Validation errors');
+    expect(plannerPrompts[1]).toContain('- Panel has 1 expert; between 3 and 7 are allowed');
+    expect(fake.log.map((l) => l.agent)).toEqual(['planner', 'planner']);
+  });
+});
+
 describe('panel experts are independent', () => {
   it("sends no expert another expert's answer, while the consensus reads them all", async () => {
     const ws = makeWorkspace();

@@ -7,7 +7,8 @@ import type { BasePlan, PlanningContext } from '../pattern';
 export const PANEL_EXPERTS = { min: 3, max: 7 } as const;
 
 export const ExpertSpecSchema = z.object({
-  id: z.string().regex(/^e[1-7]$/, 'expert id is e1 … e7'),
+  // Any eN passes here, so a panel of eight gets the count error from validatePanel, not eight id errors.
+  id: z.string().regex(/^e[1-9][0-9]?$/, 'expert id is e and a number, like e1'),
   /** The role the expert judges from ("security reviewer", "SRE"); distinct across the panel. */
   perspective: z.string().trim().min(2, 'perspective names a role, like "security reviewer"').max(80),
   /** What this perspective examines to answer the question. */
