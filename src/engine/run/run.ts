@@ -170,11 +170,11 @@ export class Run {
         reset.add(a.id);
       }
     }
-    if (mode === 'retry-failed') {
-      // Everything downstream of a retried agent must run again to include its new output. Agents
-      // come in dependency order from compile, so one pass reaches every transitive dependent.
-      for (const a of agents) if (a.dependsOn.some((d) => reset.has(d))) reset.add(a.id);
-    }
+    // Everything downstream of an agent that runs again must run again to include its new output
+    // (on resume too: a consensus or coordinator that finished around a failed agent would
+    // otherwise keep describing the gap). Agents come in dependency order from compile, so one
+    // pass reaches every transitive dependent.
+    for (const a of agents) if (a.dependsOn.some((d) => reset.has(d))) reset.add(a.id);
     for (const id of reset) this.ledger.restore(id, 'pending');
     return agents.filter((a) => reset.has(a.id));
   }
