@@ -121,6 +121,70 @@ describe('a panel with one failed expert', () => {
   });
 });
 
+describe('retrying a panel\'s failed expert', () => {
+  it('re-runs the expert and then the consensus, whose tally now counts it', async () => {
+    const ws = makeWorkspace();
+    let broken = true;
+    fake = await startFake(ws, (req, _c, agent) => (broken && agent === 'e3' ? undecided(req, ws) : undefined));
+    const orch = orchestrator(fake, { retries: 0 });
+    const first = await orch.plan({ task: 'Is the shop ready for production?', pattern: 'panel' });
+    expect((await first.execute()).status).toBe('partial');
+    await first.ledger.close();
+
+    broken = false;
+    const before = fake.log.length;
+    const again = await orch.open(first.id);
+    const outcome = await again.execute({ mode: 'retry-failed' });
+    await again.ledger.close();
+    expect(outcome.status).toBe('completed');
+    expect(new Set(fake.log.slice(before).map((l) => l.agent))).toEqual(new Set(['e3', 'consensus']));
+    expect(readJson<Tally>(join(first.dir, 'panel/tally.json'))).toMatchObject({ answered: 5, gaps: [] });
+    const summary = readFileSync(join(first.dir, 'summary.md'), 'utf8');
+    expect(summary.match(/## Panel tally/g)).toHaveLength(1);
+    expect(summary).toContain('None: every agent completed.');
+  });
+});
+
+describe('resuming a panel', () => {
+  it('re-runs an expert whose finished-looking file holds an invalid verdict, then the consensus', async () => {
+    const ws = makeWorkspace();
+    let broken = true;
+    fake = await startFake(ws, (req, _c, agent) => (broken && agent === 'e3' ? undecided(req, ws) : undefined));
+    const orch = orchestrator(fake, { retries: 0 });
+    const first = await orch.plan({ task: 'Is the shop ready for production?', pattern: 'panel' });
+    expect((await first.execute()).status).toBe('partial');
+    await first.ledger.close();
+    // The file ends with the sentinel; only the recorded return proves the expert's verdict was valid.
+    expect(endsWithSentinel(readFileSync(join(first.dir, 'experts/e3.md'), 'utf8'))).toBe(true);
+
+    broken = false;
+    const before = fake.log.length;
+    const again = await orch.open(first.id);
+    const outcome = await again.execute({ mode: 'resume' });
+    await again.ledger.close();
+    expect(outcome.status).toBe('completed');
+    // The consensus had finished around the gap; it runs again so the summary counts e3.
+    expect(new Set(fake.log.slice(before).map((l) => l.agent))).toEqual(new Set(['e3', 'consensus']));
+    expect(readJson<Tally>(join(first.dir, 'panel/tally.json'))).toMatchObject({ answered: 5, gaps: [] });
+  });
+});
+
+describe('a panel where no expert answers', () => {
+  it('fails without calling the consensus model: there is nothing to weigh', async () => {
+    const ws = makeWorkspace();
+    fake = await startFake(ws, (req, _c, agent) => (/^e\d$/.test(agent) ? undecided(req, ws) : undefined));
+    const run = await orchestrator(fake, { retries: 0, maxFailedWorkers: 10 }).plan({ task: 'Is the shop ready for production?', pattern: 'panel' });
+    const outcome = await run.execute();
+    await run.ledger.close();
+
+    expect(outcome.status).toBe('failed');
+    expect(run.ledger.get('consensus')).toMatchObject({ status: 'failed', requests: 0, error: expect.stringMatching(/^no expert answered \(answered 0 of 5; quorum 3 not met; no verdicts/) });
+    expect(fake.log.some((l) => l.agent === 'consensus')).toBe(false);
+    expect(readJson<Tally>(join(run.dir, 'panel/tally.json')).gaps).toHaveLength(5);
+    expect(readFileSync(join(run.dir, 'summary.md'), 'utf8')).toMatch(/^# Summary not written/);
+  });
+});
+
 describe('a planned panel of one expert', () => {
   it('is refused with the count and the bounds, the planner is re-asked with the error, and nothing runs', async () => {
     const ws = makeWorkspace();
