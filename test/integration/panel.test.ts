@@ -74,7 +74,8 @@ describe('a panel with one failed expert', () => {
     // The engine's tally: 4 of 5 answered, a quorum of 3 met, e3 a named gap.
     const tally = readJson<Tally>(join(run.dir, 'panel/tally.json'));
     expect(tally).toMatchObject({ planned: 5, answered: 4, quorum: 3, quorumMet: true });
-    expect(tally.gaps).toEqual([expect.objectContaining({ id: 'e3', reason: expect.stringMatching(/^failed — .*maybe/) })]);
+    expect(tally.gaps.map((g) => g.id)).toEqual(['e3']);
+    expect(tally.gaps[0].reason).toMatch(/^failed — .*maybe/);
     expect(tally.counts.yes + tally.counts.conditional + tally.counts.no).toBe(4);
     expect(tally.line).toMatch(/^answered 4 of 5; quorum 3 met; .*gap: e3$/);
     const events = readFileSync(join(run.dir, 'events.jsonl'), 'utf8');
@@ -178,7 +179,9 @@ describe('a panel where no expert answers', () => {
     await run.ledger.close();
 
     expect(outcome.status).toBe('failed');
-    expect(run.ledger.get('consensus')).toMatchObject({ status: 'failed', requests: 0, error: expect.stringMatching(/^no expert answered \(answered 0 of 5; quorum 3 not met; no verdicts/) });
+    const consensus = run.ledger.get('consensus');
+    expect(consensus).toMatchObject({ status: 'failed', requests: 0 });
+    expect(consensus?.error).toMatch(/^no expert answered \(answered 0 of 5; quorum 3 not met; no verdicts/);
     expect(fake.log.some((l) => l.agent === 'consensus')).toBe(false);
     expect(readJson<Tally>(join(run.dir, 'panel/tally.json')).gaps).toHaveLength(5);
     expect(readFileSync(join(run.dir, 'summary.md'), 'utf8')).toMatch(/^# Summary not written/);

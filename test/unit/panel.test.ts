@@ -3,7 +3,7 @@ import { parseConfig } from '../../src/engine/config';
 import { compilePanel, CONSENSUS_ID } from '../../src/engine/patterns/panel/compile';
 import { quorumOf, type PanelPlan } from '../../src/engine/patterns/panel/plan';
 import { renderTally, tallyPanel, type ExpertOutcome } from '../../src/engine/patterns/panel/tally';
-import { extractVerdict, missingSections, type Verdict } from '../../src/engine/patterns/panel/verdict';
+import { extractVerdict, missingSections, type Verdict, type VerdictCheck } from '../../src/engine/patterns/panel/verdict';
 import { validatePlan } from '../../src/engine/patterns/registry';
 
 const config = parseConfig({});
@@ -43,26 +43,26 @@ describe('panel plan validation', () => {
 
   it('rejects two experts whose perspectives differ only in case and punctuation', () => {
     const input = panelInput(4);
-    (input.experts as Array<{ perspective: string }>)[3]!.perspective = 'Security  Reviewer.';
+    (input.experts as Array<{ perspective: string }>)[3].perspective = 'Security  Reviewer.';
     expect(check(input)).toEqual(['Experts "e1" and "e4" share the perspective "Security  Reviewer."; each expert needs a distinct perspective']);
   });
 
   it('rejects a repeated id, a bad id, a quorum above the panel and a scope outside the focus', () => {
     const input = panelInput(3, { quorum: 4 });
     const experts = input.experts as Array<{ id: string; scope?: string[] }>;
-    experts[1]!.id = 'e1';
-    experts[2]!.scope = ['docs'];
+    experts[1].id = 'e1';
+    experts[2].scope = ['docs'];
     expect(check(input, ['src'])).toEqual([
       'Expert id "e1" is used twice',
       'Expert "e3" has scope "docs", outside the focus (src); use only paths inside it',
       'Quorum is 4 but the panel has 3 experts; the quorum must be at most the number of experts',
     ]);
-    experts[1]!.id = 'x2';
+    experts[1].id = 'x2';
     expect(check(input).join('\n')).toMatch(/plan\.experts\.1\.id: expert id is e and a number, like e1/);
   });
 
   it('takes a strict majority of the planned experts as the default quorum', () => {
-    const q = (n: number, quorum?: number) => quorumOf({ experts: Array.from({ length: n }) as PanelPlan['experts'], ...(quorum ? { quorum } : {}) });
+    const q = (n: number, quorum?: number) => quorumOf({ experts: Array.from<PanelPlan['experts'][number]>({ length: n }), ...(quorum ? { quorum } : {}) });
     expect([3, 4, 5, 6, 7].map((n) => q(n))).toEqual([2, 3, 3, 4, 4]);
     expect(q(5, 5)).toBe(5);
   });
@@ -78,10 +78,13 @@ describe('panel compile', () => {
       ['e3', 'expert', 'experts', 0, 'experts/e3.md'], ['e4', 'expert', 'experts', 0, 'experts/e4.md'],
       [CONSENSUS_ID, 'consensus', null, 4, 'summary.md'],
     ]);
-    expect(agents[0]!.task).toBe('security reviewer — Judge the service from this angle');
+    expect(agents[0].task).toBe('security reviewer — Judge the service from this angle');
     expect(groups).toEqual([{ id: 'experts', label: 'Experts (4)' }]);
   });
 });
+
+/** The error of a failed check; '' for a verdict, so a wrong success fails the match. */
+const errorOf = (r: VerdictCheck): string => (r.ok ? '' : r.error);
 
 const file = (block: string, heading = '## Verdict'): string => `# e1\n\nReasoning.\n\n${heading}\n\n${block}\n\n<!-- DONE -->\n`;
 
@@ -94,12 +97,12 @@ describe('verdict extraction', () => {
 
   it('ignores a JSON block outside the Verdict section', () => {
     const text = '# e1\n\n```json\n{"verdict": "yes", "confidence": 1, "concerns": []}\n```\n\n## Verdict\n\nI lean yes.\n\n## Notes\n\n```json\n{}\n```\n';
-    expect(extractVerdict(text)).toEqual({ ok: false, error: expect.stringMatching(/^the "## Verdict" section has no fenced ```json block/) });
+    expect(errorOf(extractVerdict(text))).toMatch(/^the "## Verdict" section has no fenced ```json block/);
   });
 
   it('says when the section is missing or the JSON does not parse', () => {
-    expect(extractVerdict('# e1\n\nYes.\n')).toMatchObject({ ok: false, error: expect.stringMatching(/^there is no "## Verdict" section/) });
-    expect(extractVerdict(file('```json\n{verdict: yes}\n```'))).toMatchObject({ ok: false, error: expect.stringMatching(/^the verdict block is not valid JSON \(/) });
+    expect(errorOf(extractVerdict('# e1\n\nYes.\n'))).toMatch(/^there is no "## Verdict" section/);
+    expect(errorOf(extractVerdict(file('```json\n{verdict: yes}\n```')))).toMatch(/^the verdict block is not valid JSON \(/);
   });
 
   it('names each field that breaks the schema and what came', () => {

@@ -10,9 +10,9 @@ interface Opinion { id: string; perspective: string; verdict: string; confidence
 export function listedExperts(text: string): Listed[] {
   return (section(text, 'Expert files') ?? '').split('\n').flatMap((line): Listed[] => {
     const answered = /^\s*-\s+(\S+)\s+\((e\d+),\s*(.+?):\s*answered\s+\w+\)\s*$/.exec(line);
-    if (answered) return [{ path: answered[1]!, id: answered[2]!, perspective: answered[3]!, gap: null }];
+    if (answered) return [{ path: answered[1], id: answered[2], perspective: answered[3], gap: null }];
     const gap = /^\s*-\s+(e\d+),\s*(.+?):\s*no answer\s+—\s+(.*)$/.exec(line);
-    return gap ? [{ path: null, id: gap[1]!, perspective: gap[2]!, gap: gap[3]!.replace(/\s*\(a gap:.*\)\s*$/, '') }] : [];
+    return gap ? [{ path: null, id: gap[1], perspective: gap[2], gap: gap[3].replace(/\s*\(a gap:.*\)\s*$/, '') }] : [];
   });
 }
 
@@ -21,7 +21,7 @@ function opinionOf(l: Listed, fileText: string): Opinion | null {
   const m = /## Verdict[\s\S]*?```(?:json)?\s*\n([\s\S]*?)\n```/.exec(fileText);
   if (!m) return null;
   try {
-    const v = JSON.parse(m[1]!) as { verdict?: unknown; confidence?: unknown; concerns?: unknown };
+    const v = JSON.parse(m[1]) as { verdict?: unknown; confidence?: unknown; concerns?: unknown };
     if (typeof v.verdict !== 'string') return null;
     return {
       id: l.id, perspective: l.perspective, verdict: v.verdict,

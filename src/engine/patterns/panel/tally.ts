@@ -60,7 +60,7 @@ export function tallyPanel(question: string, quorum: number, experts: readonly E
   }
   const top = Math.max(...VERDICTS.map((v) => counts[v]));
   const leaders = VERDICTS.filter((v) => counts[v] === top);
-  const majority = top > 0 && leaders.length === 1 ? leaders[0]! : null;
+  const majority = top > 0 && leaders.length === 1 ? leaders[0] : null;
   const dissenters = majority === null ? [] : answered
     .filter((e) => e.verdict.verdict !== majority)
     .map((e) => ({ id: e.id, perspective: e.perspective, verdict: e.verdict.verdict }));
@@ -92,7 +92,7 @@ export function renderTally(t: Tally): string {
   const headline = t.quorumMet
     ? `**Answered ${t.answered} of ${t.planned} experts — quorum of ${t.quorum} met.**`
     : `**Answered ${t.answered} of ${t.planned} experts — quorum of ${t.quorum} NOT met: the panel's verdict is provisional.**`;
-  const counts = VERDICTS.map((v) => `${v} ${t.counts[v]}${t.meanConfidence[v] !== null ? ` (mean confidence ${t.meanConfidence[v]!.toFixed(2)})` : ''}`).join(' · ');
+  const counts = VERDICTS.map((v) => `${v} ${t.counts[v]}${t.meanConfidence[v] !== null ? ` (mean confidence ${t.meanConfidence[v].toFixed(2)})` : ''}`).join(' · ');
   const lead = t.answered === 0 ? 'No expert answered.'
     : t.majority === null ? `No majority: the panel is split (${counts}).`
     : `${t.unanimous ? 'Unanimous' : 'Majority'}: **${t.majority}** (${t.counts[t.majority]} of ${t.answered}, ${pct(t.agreement)}). Counts: ${counts}.`;
