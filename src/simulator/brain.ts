@@ -1,5 +1,7 @@
 import { SIMULATED_LABEL, roleOf } from './conversation';
+import { consensusReply } from './roles/consensus';
 import { coordinatorReply } from './roles/coordinator';
+import { expertReply } from './roles/expert';
 import { finalReply } from './roles/final';
 import { mapperReply } from './roles/mapper';
 import { mapReduceFinalReply, reducerReply } from './roles/reducer';
@@ -38,6 +40,10 @@ export function simulate(req: ParsedRequest, workspaceRoot: string): Reply {
       return mapperReply(req);
     case 'reducer':
       return reducerReply(req);
+    case 'expert':
+      return expertReply(req);
+    case 'consensus':
+      return consensusReply(req);
     default:
       return {
         kind: 'message',

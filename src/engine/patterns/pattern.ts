@@ -96,6 +96,11 @@ export interface RoleSpec<P = unknown> {
   leaf: boolean;
   /** On resume, a file ending with the sentinel proves the agent finished; otherwise its return must be recorded too. */
   fileProvesDone: boolean;
+  /**
+   * Its output summarises its dependencies (a consensus, a coordinator): when resume re-runs one of
+   * them, it runs again too. Retry-failed re-runs every dependent regardless.
+   */
+  summarisesDependencies?: boolean;
   /** Whether its requests carry cache breakpoints (for the estimate). */
   cached: boolean;
   /**

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { formatIssues } from '../config';
 import type { PatternName } from '../types';
 import { fanOut } from './fan-out';
+import { panel } from './panel';
 import { single } from './single';
 import { supervisor } from './supervisor';
 import { pipeline } from './pipeline';
@@ -16,7 +17,7 @@ import { BasePlanSchema, type BasePlan, type Pattern, type PlanningContext } fro
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyPattern = Pattern<any>;
 
-export const PATTERNS: readonly AnyPattern[] = [fanOut, pipeline, mapReduce, supervisor, single];
+export const PATTERNS: readonly AnyPattern[] = [fanOut, pipeline, panel, mapReduce, supervisor, single];
 
 /** What the user may ask for: a pattern by name, or `auto` to let the planner choose. */
 export type PatternChoice = PatternName | 'auto';

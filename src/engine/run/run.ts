@@ -170,10 +170,13 @@ export class Run {
         reset.add(a.id);
       }
     }
-    if (mode === 'retry-failed') {
-      // Everything downstream of a retried agent must run again to include its new output. Agents
-      // come in dependency order from compile, so one pass reaches every transitive dependent.
-      for (const a of agents) if (a.dependsOn.some((d) => reset.has(d))) reset.add(a.id);
+    // Downstream of an agent that runs again: retry-failed re-runs everything, to include its new
+    // output; resume re-runs only roles that summarise their dependencies (a synthesis that finished
+    // around a failed agent would keep describing the gap), never finished work that merely came
+    // after (a supervisor's workers). Agents come in dependency order from compile, so one pass
+    // reaches every transitive dependent.
+    for (const a of agents) {
+      if ((mode === 'retry-failed' || this.roleOf(a)!.summarisesDependencies) && a.dependsOn.some((d) => reset.has(d))) reset.add(a.id);
     }
     for (const id of reset) this.ledger.restore(id, 'pending');
     return agents.filter((a) => reset.has(a.id));

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { field, promptText, section, truncate } from '../conversation';
 import { parseOverview, type TreeNode } from '../overview';
 import type { ParsedRequest, Reply } from '../types';
+import { PANEL_TASK, panelPlanReply } from './panelPlanner';
 import { supervisorPlanInput } from './supervisor';
 import { pipelinePlanReply, SEQUENTIAL } from './pipeline';
 import { mapReducePlanReply, ONE_QUESTION_PER_FILE } from './mapReducePlan';
@@ -73,6 +74,7 @@ export function planReply(req: ParsedRequest, workspaceRoot: string): Reply {
   const kind = taskKind(task);
   const angles = ANGLES[kind];
   const tool = chooseTool(req, task);
+  if (tool === 'plan_panel') return panelPlanReply(task);
   if (tool === 'plan_map_reduce') return mapReducePlanReply(req);
   if (tool === 'plan_pipeline') return pipelinePlanReply(req, workspaceRoot);
   if (tool === 'plan_supervisor') return { kind: 'message', content: [{ type: 'tool_use', name: tool, input: supervisorPlanInput(task, roots.map((r) => r.path)) }] };
@@ -134,6 +136,7 @@ function chooseTool(req: ParsedRequest, task: string): string {
   const t = task.toLowerCase();
   const rules: Array<[string, RegExp]> = [
     ['plan_supervisor', /\b(investigat|triage|root cause|iterat|supervis)/],
+    ['plan_panel', PANEL_TASK],
     ['plan_pipeline', SEQUENTIAL],
     ['plan_map_reduce', ONE_QUESTION_PER_FILE],
     ['plan_single', /\b(typo|one file|single file|quick question|this function)\b/],
