@@ -4,7 +4,7 @@ import { converse } from '../../run/converse';
 import { trimToSentence } from '../../text';
 import { toolDefinitions } from '../../tools/tools';
 import { SENTINEL, type AgentRecord } from '../../types';
-import { conversationBase, outputPath, relToWorkspace, retryNote, verifyOutput } from '../kit';
+import { conversationBase, outputPath, relToWorkspace, retryNote, toolContext, verifyOutput } from '../kit';
 import type { AttemptResult, RoleContext } from '../pattern';
 import { TALLY_FILE } from './compile';
 import { quorumOf, type PanelPlan } from './plan';
@@ -47,7 +47,7 @@ export async function attemptExpert(ctx: Ctx, agent: AgentRecord, previousError:
       outputFile: rel, retryNote: retryNote(previousError),
     }),
     tools: toolDefinitions(),
-    toolCtx: { workspace: ctx.workspace, outputRoot: ctx.config.outputRoot, ownOutputFile: out },
+    toolCtx: toolContext(ctx, agent),
   });
   ctx.ledger.transition(agent.id, 'verifying');
   const sentence = trimToSentence(result.text);
@@ -106,7 +106,7 @@ export async function attemptConsensus(ctx: Ctx, agent: AgentRecord, previousErr
       outputFile: rel, retryNote: retryNote(previousError),
     }),
     tools: toolDefinitions(),
-    toolCtx: { workspace: ctx.workspace, outputRoot: ctx.config.outputRoot, ownOutputFile: out, extraReadable: readable },
+    toolCtx: toolContext(ctx, agent, { extraReadable: readable }),
   });
   ctx.ledger.transition(agent.id, 'verifying');
   const problem = await verifyOutput(out, rel);
