@@ -124,7 +124,7 @@ async function execute(run: Run, workspace: string, args: CliArgs, signal: Abort
   const started = Date.now();
   // Progress at a sane rate: on a terminal one line redrawn every second, else a line every 5 s.
   const tty = process.stderr.isTTY;
-  const simulated = run.ledger.snapshot().simulated;
+  const simulated = run.ledger.simulated;
   const timer = setInterval(() => {
     const line = progressLine(run.ledger.totals, run.ledger.agents.length, Date.now() - started, simulated);
     if (tty) process.stderr.write(`\r\x1b[K${line}`); else err(line);

@@ -57,7 +57,7 @@ export function finalReport(run: Run, outcome: RunOutcome, workspace: string): s
     return r ? r.split('/').join(path.sep) : path.resolve(workspace, p);
   };
   const t = outcome.totals;
-  const simulated = run.ledger.snapshot().simulated;
+  const simulated = run.ledger.simulated;
   const lines = [`Run ${run.id}: ${outcome.status}${outcome.reason ? ` — ${outcome.reason}` : ''}`];
   if (outcome.summaryPath) lines.push(`Summary: ${rel(outcome.summaryPath)}`);
   const synth = run.ledger.agents.filter((a) => a.role === 'coordinator' && a.status === 'completed');
@@ -71,8 +71,11 @@ export function finalReport(run: Run, outcome: RunOutcome, workspace: string): s
     + `${fmtTokens(t.usage.cacheRead)} cache read / ${fmtTokens(t.usage.cacheWrite)} cache write, ${money(t.costUsd, simulated)}, `
     + `${(t.wallMs / 1000).toFixed(1)} s`,
     ...(simulated ? ['Simulated: nothing was spent; the cost is what the same tokens would cost on the API at the configured prices.'] : []),
-    `Parent context: ${fmtTokens(t.parentContextTokens)} tokens (a flat fan-out would have sent ${fmtTokens(t.flatBaselineTokens)})`,
   );
+  // Only patterns whose last step reads summaries rather than every report measure this.
+  if (t.parentContextTokens > 0) {
+    lines.push(`Parent context: ${fmtTokens(t.parentContextTokens)} tokens (reading every report instead would have sent ${fmtTokens(t.flatBaselineTokens)})`);
+  }
   return lines.join('\n');
 }
 
