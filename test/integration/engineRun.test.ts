@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { endsWithSentinel } from '../../src/engine/files';
@@ -101,6 +101,23 @@ describe('terminal errors stop the run at once', () => {
     // only requests already on the wire when the error came back; none started later
     expect(after).toBeLessThanOrEqual(7);
     console.log(`[billing] requests before the billing error: ${firstBillingAt}, after it: ${after}, total ${fake.server.stats.totalRequests}`);
+  });
+});
+
+describe('resume', () => {
+  it('re-runs the coordinator and the final step when one of their inputs runs again, and nothing else', async () => {
+    const ws = makeWorkspace();
+    fake = await startFake(ws, (_r, _c, agent) => (agent === 'planner' ? planReply(3, 3) : undefined));
+    const run = await orchestrator(fake).plan({ task: 'Audit' });
+    await run.execute();
+    // As if a1's file had been cut off: resume must redo a1, and whatever summarised it.
+    const a1 = path.join(run.dir, 'workers/a1.md');
+    writeFileSync(a1, readFileSync(a1, 'utf8').replace('<!-- DONE -->', ''));
+    fake.log.length = 0;
+    const outcome = await run.execute({ mode: 'resume' });
+    await run.ledger.close();
+    expect(outcome.status).toBe('completed');
+    expect(new Set(fake.log.map((l) => l.agent))).toEqual(new Set(['a1', 'coord-a', 'final']));
   });
 });
 
