@@ -4,7 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { extractHandoff } from '../../src/engine/patterns/pipeline/handoff';
 import { renderTemplate } from '../../src/engine/prompts';
 import { roleOf } from '../../src/simulator/conversation';
-import { stageReply, wantsPipeline } from '../../src/simulator/roles/pipeline';
+import { stageReply } from '../../src/simulator/roles/pipeline';
+import { chooseTool } from '../../src/simulator/roles/planner';
+
+const wantsPipeline = (task: string, toolChoice: ParsedRequest['toolChoice'], tools?: string[]): boolean =>
+  chooseTool(plannerReq(task, toolChoice, tools), task) === 'plan_pipeline';
 import type { ParsedRequest, RequestMessage } from '../../src/simulator/types';
 
 const PROMPTS = path.join(__dirname, '../../prompts');
@@ -22,15 +26,15 @@ function plannerReq(task: string, toolChoice: ParsedRequest['toolChoice'], tools
 
 describe('the simulated planner chooses a pipeline', () => {
   it('when its tool is forced, and never when another is', () => {
-    expect(wantsPipeline(plannerReq('Audit the repo', { type: 'tool', name: 'plan_pipeline' }))).toBe(true);
-    expect(wantsPipeline(plannerReq('research → outline', { type: 'tool', name: 'plan_fan_out' }))).toBe(false);
+    expect(wantsPipeline('Audit the repo', { type: 'tool', name: 'plan_pipeline' })).toBe(true);
+    expect(wantsPipeline('research → outline', { type: 'tool', name: 'plan_fan_out' })).toBe(false);
   });
 
   it('in auto mode for a task of sequential steps, only when the pipeline tool is offered', () => {
-    expect(wantsPipeline(plannerReq('Write docs: research → outline → draft', { type: 'any' }))).toBe(true);
-    expect(wantsPipeline(plannerReq('Find the slow queries, then write a fix plan', { type: 'any' }))).toBe(true);
-    expect(wantsPipeline(plannerReq('Audit this repo for security issues', { type: 'any' }))).toBe(false);
-    expect(wantsPipeline(plannerReq('research → outline → draft', { type: 'any' }, ['plan_fan_out']))).toBe(false);
+    expect(wantsPipeline('Write docs: research → outline → draft', { type: 'any' })).toBe(true);
+    expect(wantsPipeline('Find the slow queries, then write a fix plan', { type: 'any' })).toBe(true);
+    expect(wantsPipeline('Audit this repo for security issues', { type: 'any' })).toBe(false);
+    expect(wantsPipeline('research → outline → draft', { type: 'any' }, ['plan_fan_out'])).toBe(false);
   });
 });
 

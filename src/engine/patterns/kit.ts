@@ -5,10 +5,11 @@
 import * as path from 'node:path';
 import { ignoreOptionsOf } from '../config';
 import { endsWithSentinel, readTextOrNull } from '../files';
-import type { ToolContext } from '../tools/tools';
-import type { ConversationParams } from '../run/converse';
+import { converse, type ConversationParams } from '../run/converse';
+import { trimToSentence } from '../text';
+import { toolDefinitions, type ToolContext } from '../tools/tools';
 import { SENTINEL, type AgentRecord } from '../types';
-import type { RoleContext } from './pattern';
+import type { AttemptResult, RoleContext } from './pattern';
 
 /** A path as the model sees it: relative to the workspace, '/'-separated. */
 export const relToWorkspace = (ctx: RoleContext, abs: string): string => path.relative(ctx.workspace, abs).split(path.sep).join('/');
@@ -43,6 +44,38 @@ export function toolContext(ctx: RoleContext, agent: AgentRecord, extra: Partial
     workspace: ctx.workspace, outputRoot: ctx.config.outputRoot, ownOutputFile: outputPath(ctx, agent),
     ...ignoreOptionsOf(ctx.config), ...(ctx.plan.focus.length ? { focus: ctx.plan.focus } : {}), ...extra,
   };
+}
+
+/** The prompts of a worker-like agent; `user` gets the output file and the retry note. */
+export interface WorkerPrompts {
+  system: string;
+  /** Text every agent of a group shares (run task, domain brief): placed first and cached. */
+  shared?: string;
+  user(outputFile: string, retryNote: string): string;
+}
+
+/**
+ * The attempt every pattern's worker-like agent makes: read its scope with the read tools (inside
+ * the run's focus), write its own output file, return one sentence. A reply that starts with
+ * `Failed.` or an output file without the sentinel fails the attempt with that reason.
+ */
+export async function attemptReportingAgent(
+  ctx: RoleContext, agent: AgentRecord, previousError: string | null, signal: AbortSignal, prompts: WorkerPrompts,
+): Promise<AttemptResult> {
+  const out = outputPath(ctx, agent);
+  const result = await converse({
+    ...conversationBase(ctx, agent, signal),
+    system: prompts.system,
+    ...(prompts.shared ? { sharedBlock: prompts.shared } : {}),
+    userBlock: prompts.user(relToWorkspace(ctx, out), retryNote(previousError)),
+    tools: toolDefinitions(),
+    toolCtx: toolContext(ctx, agent),
+  });
+  ctx.ledger.transition(agent.id, 'verifying');
+  const sentence = trimToSentence(result.text);
+  if (/^failed\b/i.test(sentence)) return { ok: false, error: `the ${agent.role} reported: ${sentence}` };
+  const problem = await verifyOutput(out, relToWorkspace(ctx, out));
+  return problem ? { ok: false, error: problem } : { ok: true, returned: sentence || 'Done.' };
 }
 
 /** What the next attempt is told about the last one. */

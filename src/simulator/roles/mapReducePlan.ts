@@ -7,11 +7,6 @@ const TOOL = 'plan_map_reduce';
 export const ONE_QUESTION_PER_FILE = /\b(every|each|all)\b(?:\s+\S+){0,3}?\s+files?\b/i;
 
 /** Whether the simulated planner answers with a map-reduce plan: asked for one, or (auto) the task fits. */
-export function wantsMapReduce(req: ParsedRequest): boolean {
-  if (req.toolChoice?.type === 'tool') return req.toolChoice.name === TOOL;
-  if (!req.tools.some((t) => t.name === TOOL)) return false;
-  return ONE_QUESTION_PER_FILE.test(section(promptText(req), 'Task') ?? '');
-}
 
 /**
  * A map-reduce plan: the task is the question; file extensions the task names (".ts") become the

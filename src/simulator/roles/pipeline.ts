@@ -20,13 +20,6 @@ const SECRET = /^(?:\.env.*|.*\.pem|.*\.key|id_rsa.*)$/i;
 /** Tasks that read as a chain of steps: "research → outline → draft", "first …, then …", "step by step". */
 export const SEQUENTIAL = /→|->|\bthen\b|\bstep by step\b|\bpipeline\b|\bin stages\b/i;
 
-/** Whether the planner request asks for a pipeline: forced by its tool, or chosen in auto mode by the task's wording. */
-export function wantsPipeline(req: ParsedRequest): boolean {
-  if (req.toolChoice?.type === 'tool') return req.toolChoice.name === TOOL;
-  if (req.toolChoice?.type !== 'any' || !req.tools.some((t) => t.name === TOOL)) return false;
-  return SEQUENTIAL.test(taskOf(promptText(req)));
-}
-
 function taskOf(text: string): string {
   return (section(text, 'Task') ?? '').split('\n').filter((l) => !l.startsWith('Focus only on:')).join('\n').trim();
 }

@@ -130,7 +130,7 @@ export function planReply(req: ParsedRequest, workspaceRoot: string): Reply {
  * The plan tool to answer with: the forced one, or in auto mode (several tools offered) the
  * pattern the task's words point at, else fan-out.
  */
-function chooseTool(req: ParsedRequest, task: string): string {
+export function chooseTool(req: ParsedRequest, task: string): string {
   if (req.toolChoice?.type === 'tool') return req.toolChoice.name;
   const offered = new Set((req.tools ?? []).map((t) => t.name));
   const t = task.toLowerCase();

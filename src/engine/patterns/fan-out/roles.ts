@@ -4,7 +4,7 @@ import { fileEndsWithSentinel, readTextOrNull, writeFileAtomic } from '../../fil
 import { estimateTokens, trimToSentence, trimToWords } from '../../text';
 import { toolDefinitions } from '../../tools/tools';
 import { SENTINEL, type AgentRecord } from '../../types';
-import { conversationBase, outputPath, relToWorkspace, retryNote, toolContext, verifyOutput } from '../kit';
+import { attemptReportingAgent, conversationBase, outputPath, relToWorkspace, retryNote, toolContext, verifyOutput } from '../kit';
 import type { AttemptResult, RoleContext } from '../pattern';
 import type { FanOutPlan } from './plan';
 
@@ -13,27 +13,17 @@ type Ctx = RoleContext<FanOutPlan>;
 const domainOf = (ctx: Ctx, agent: AgentRecord) => ctx.plan.domains.find((d) => d.id === agent.domain)!;
 
 /** A worker: reads its scope with the tools, writes workers/<id>.md, returns one sentence. */
-export async function attemptWorker(ctx: Ctx, agent: AgentRecord, previousError: string | null, signal: AbortSignal): Promise<AttemptResult> {
+export function attemptWorker(ctx: Ctx, agent: AgentRecord, previousError: string | null, signal: AbortSignal): Promise<AttemptResult> {
   const domain = domainOf(ctx, agent);
-  const out = outputPath(ctx, agent);
-  const result = await converse({
-    ...conversationBase(ctx, agent, signal),
+  return attemptReportingAgent(ctx, agent, previousError, signal, {
     system: ctx.prompts.render('fan-out/worker', {}),
-    sharedBlock: ctx.prompts.render('fan-out/worker-shared', {
+    shared: ctx.prompts.render('fan-out/worker-shared', {
       task: ctx.plan.task, domainId: domain.id, domainName: domain.name, domainBrief: domain.brief,
     }),
-    userBlock: ctx.prompts.render('fan-out/worker-user', {
-      agentId: agent.id, agentTask: agent.task, scope: agent.scope.join(', '),
-      outputFile: relToWorkspace(ctx, out), retryNote: retryNote(previousError),
+    user: (outputFile, retry) => ctx.prompts.render('fan-out/worker-user', {
+      agentId: agent.id, agentTask: agent.task, scope: agent.scope.join(', '), outputFile, retryNote: retry,
     }),
-    tools: toolDefinitions(),
-    toolCtx: toolContext(ctx, agent),
   });
-  ctx.ledger.transition(agent.id, 'verifying');
-  const sentence = trimToSentence(result.text);
-  if (/^failed\b/i.test(sentence)) return { ok: false, error: `the worker reported: ${sentence}` };
-  const problem = await verifyOutput(out, relToWorkspace(ctx, out));
-  return problem ? { ok: false, error: problem } : { ok: true, returned: sentence || 'Done.' };
 }
 
 /** A coordinator: reads exactly its workers' files (an explicit list, never a glob), writes synthesis/<d>.md. */

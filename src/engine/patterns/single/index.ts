@@ -1,10 +1,7 @@
 import { z } from 'zod';
-import { converse } from '../../run/converse';
-import { trimToSentence } from '../../text';
-import { toolDefinitions } from '../../tools/tools';
 import { TIERS, type AgentRecord } from '../../types';
 import { scopeErrors } from '../fan-out/plan';
-import { conversationBase, outputPath, relToWorkspace, retryNote, toolContext, verifyOutput } from '../kit';
+import { attemptReportingAgent } from '../kit';
 import { agentRecord, type AttemptResult, type BasePlan, type Pattern, type RoleContext } from '../pattern';
 
 const SingleSubmitSchema = z.object({
@@ -15,23 +12,13 @@ type SinglePlan = z.infer<typeof SingleSubmitSchema> & BasePlan;
 
 export const SOLO_ID = 'solo';
 
-async function attemptSolo(ctx: RoleContext<SinglePlan>, agent: AgentRecord, previousError: string | null, signal: AbortSignal): Promise<AttemptResult> {
-  const out = outputPath(ctx, agent);
-  const result = await converse({
-    ...conversationBase(ctx, agent, signal),
+function attemptSolo(ctx: RoleContext<SinglePlan>, agent: AgentRecord, previousError: string | null, signal: AbortSignal): Promise<AttemptResult> {
+  return attemptReportingAgent(ctx, agent, previousError, signal, {
     system: ctx.prompts.render('single/agent', {}),
-    userBlock: ctx.prompts.render('single/agent-user', {
-      agentId: agent.id, agentTask: agent.task, scope: agent.scope.join(', '),
-      outputFile: relToWorkspace(ctx, out), retryNote: retryNote(previousError),
+    user: (outputFile, retry) => ctx.prompts.render('single/agent-user', {
+      agentId: agent.id, agentTask: agent.task, scope: agent.scope.join(', '), outputFile, retryNote: retry,
     }),
-    tools: toolDefinitions(),
-    toolCtx: toolContext(ctx, agent),
   });
-  ctx.ledger.transition(agent.id, 'verifying');
-  const sentence = trimToSentence(result.text);
-  if (/^failed\b/i.test(sentence)) return { ok: false, error: `the agent reported: ${sentence}` };
-  const problem = await verifyOutput(out, relToWorkspace(ctx, out));
-  return problem ? { ok: false, error: problem } : { ok: true, returned: sentence || 'Done.' };
 }
 
 /**

@@ -3,11 +3,10 @@ import { ignoreOptionsOf } from '../../config';
 import { readTextOrNull, writeFileAtomic } from '../../files';
 import { ModelError, type ChatMessage, type ContentBlock } from '../../model/client';
 import { scopeExists } from '../../plan/workspace';
-import { converse, withRollingBreakpoint } from '../../run/converse';
+import { withRollingBreakpoint } from '../../run/converse';
 import { estimateTokens, trimToSentence } from '../../text';
-import { toolDefinitions } from '../../tools/tools';
 import { SENTINEL, type AgentRecord } from '../../types';
-import { conversationBase, outputPath, relToWorkspace, retryNote, toolContext, verifyOutput } from '../kit';
+import { attemptReportingAgent, conversationBase } from '../kit';
 import type { AttemptResult, RoleContext } from '../pattern';
 import { roundGroup, roundOf, spawnRecords, type SpawnedWorker } from './compile';
 import type { SupervisorPlan } from './plan';
@@ -20,23 +19,13 @@ const EPHEMERAL = { type: 'ephemeral' } as const;
 const NUDGE = `Reply by calling ${SPAWN_TOOL} or ${FINISH_TOOL}; a reply without a tool call does nothing.`;
 
 /** A worker: reads its scope with the tools, writes workers/<id>.md, returns one sentence to its supervisor. */
-export async function attemptWorker(ctx: Ctx, agent: AgentRecord, previousError: string | null, signal: AbortSignal): Promise<AttemptResult> {
-  const out = outputPath(ctx, agent);
-  const result = await converse({
-    ...conversationBase(ctx, agent, signal),
+export function attemptWorker(ctx: Ctx, agent: AgentRecord, previousError: string | null, signal: AbortSignal): Promise<AttemptResult> {
+  return attemptReportingAgent(ctx, agent, previousError, signal, {
     system: ctx.prompts.render('supervisor/worker', {}),
-    userBlock: ctx.prompts.render('supervisor/worker-user', {
-      task: ctx.plan.task, agentId: agent.id, agentTask: agent.task, scope: agent.scope.join(', '),
-      outputFile: relToWorkspace(ctx, out), retryNote: retryNote(previousError),
+    user: (outputFile, retry) => ctx.prompts.render('supervisor/worker-user', {
+      task: ctx.plan.task, agentId: agent.id, agentTask: agent.task, scope: agent.scope.join(', '), outputFile, retryNote: retry,
     }),
-    tools: toolDefinitions(),
-    toolCtx: toolContext(ctx, agent),
   });
-  ctx.ledger.transition(agent.id, 'verifying');
-  const sentence = trimToSentence(result.text);
-  if (/^failed\b/i.test(sentence)) return { ok: false, error: `the worker reported: ${sentence}` };
-  const problem = await verifyOutput(out, relToWorkspace(ctx, out));
-  return problem ? { ok: false, error: problem } : { ok: true, returned: sentence || 'Done.' };
 }
 
 /**
