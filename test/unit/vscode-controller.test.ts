@@ -38,8 +38,10 @@ describe('RunController', () => {
     const planned = vi.fn();
     controller.onDidPlan(planned);
     await controller.orchestrate('Audit this repo', ['src']);
-    expect(orchestrator.plan).toHaveBeenCalledWith(expect.objectContaining({ task: 'Audit this repo', focus: ['src'] }));
+    expect(orchestrator.plan).toHaveBeenCalledWith(expect.objectContaining({ task: 'Audit this repo', focus: ['src'], pattern: 'auto' }));
     expect(planned).toHaveBeenCalledWith(run.id);
+    await controller.orchestrate('Document src step by step', [], 'pipeline');
+    expect(orchestrator.plan).toHaveBeenLastCalledWith(expect.objectContaining({ pattern: 'pipeline' }));
     expect(store.isLive(run.id)).toBe(true);
     expect(run.execute).not.toHaveBeenCalled();
     expect(controller.isActive(run.id)).toBe(true);
@@ -88,7 +90,7 @@ describe('RunController', () => {
       await store.refresh();
       await controller.decline(runId);
       expect(openSession).not.toHaveBeenCalled();
-      expect(JSON.parse(readFileSync(path.join(runDir, 'ledger.json'), 'utf8')).status).toBe('declined');
+      expect((JSON.parse(readFileSync(path.join(runDir, 'ledger.json'), 'utf8')) as { status: string }).status).toBe('declined');
       expect(store.get(runId)?.status).toBe('declined');
       await controller.resume(runId, 'resume');
       expect(openSession).not.toHaveBeenCalled();
