@@ -85,7 +85,7 @@ export class Commands extends Disposable {
       validateInput: (v) => (v.trim() ? undefined : 'Describe the task (it cannot be empty)'),
     });
     if (!task?.trim()) return;
-    const pattern = await pickPattern(this.deps.state, focus.length ? `Pattern for the task on ${focus[0]}` : 'Pattern');
+    const pattern = await pickPattern(this.deps.state, focus.length ? `Orchestrate Task on ${focus[0]}: choose a pattern` : 'Orchestrate Task: choose a pattern');
     if (!pattern) return;
     await this.deps.controller.orchestrate(task.trim(), focus, pattern);
   }
