@@ -208,7 +208,9 @@ function renderPipeline(card: PipelineCard, open: (p: string) => void): Node {
     const li = h('li', undefined, `stage status-${st.status}`);
     li.dataset.stage = st.id;
     const head = h('div', undefined, 'stage-head');
-    head.append(h('span', GLYPH[st.status] ?? '•', 'glyph'), h('strong', st.name), tag(st.status, `status status-${st.status}`));
+    head.append(h('span', GLYPH[st.status] ?? '•', 'glyph'), h('strong', st.name));
+    // The glyph already says "done"; only a stage that is not done gets its status spelled out.
+    if (st.status !== 'completed') head.append(tag(st.status, `status status-${st.status}`));
     if (st.handoffWritten) head.append(fileLink('handoff', st.handoffFile, true, open, st.handoffFile));
     li.append(head);
     if (st.handoff) {
