@@ -428,14 +428,16 @@ test('a run cut off by a window reload shows as interrupted and resumes to compl
 async function tidyForShots() {
   await runCommand('View: Close All Editors');
   await runCommand('Notifications: Clear All Notifications');
-  const sash = page.locator('.monaco-sash.vertical').first();
-  const box = await sash.boundingBox().catch(() => null);
-  if (box && box.x < 400) {
-    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
-    await page.mouse.down();
-    await page.mouse.move(560, box.y + box.height / 2, { steps: 8 });
-    await page.mouse.up();
-  }
+  const sidebar = await page.locator('.part.sidebar').boundingBox().catch(() => null);
+  if (!sidebar || sidebar.width > 450) return;
+  const edge = sidebar.x + sidebar.width;
+  const y = sidebar.y + sidebar.height / 2;
+  await page.mouse.move(edge, y);
+  await page.mouse.down();
+  await page.mouse.move(edge + 220, y, { steps: 10 });
+  await page.mouse.up();
+  const after = await page.locator('.part.sidebar').boundingBox().catch(() => null);
+  stamp(`sidebar ${Math.round(sidebar.width)} px → ${Math.round(after?.width ?? 0)} px`);
 }
 
 const PIPELINE_TASK = 'Document src step by step: research → outline → draft → review';
