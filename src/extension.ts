@@ -36,7 +36,7 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(statusBar);
   const decorations = new RunDecorations(store, location);
   context.subscriptions.push(decorations);
-  const commands = new Commands({ store, controller, summary, keys, location });
+  const commands = new Commands({ store, controller, summary, keys, location, state: context.workspaceState });
   context.subscriptions.push(commands);
 }
 

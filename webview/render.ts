@@ -1,5 +1,5 @@
 /** Renders one run's RunView as DOM. Every string from the host goes in as text or sanitised markdown. */
-import type { AgentView, DomainView, RunView, TotalsView } from '../src/shared/protocol';
+import type { AgentView, GroupView, MapReduceCard, PanelCard, PatternCard, PipelineCard, RunView, SupervisorCard, TotalsView } from '../src/shared/protocol';
 import { renderMarkdown } from './markdownDom';
 import { button, divider, grid, link, spinner, tag } from './toolkit';
 
@@ -52,7 +52,7 @@ const duration = (ms: number): string => (ms < 60_000 ? `${Math.round(ms / 1000)
 
 export function renderEmpty(): Node {
   const d = h('div', undefined, 'empty');
-  d.append(h('p', 'No run to show yet.'), h('p', 'Run “Orchestration: Orchestrate Task” from the Command Palette. The plan appears here for approval, then each domain’s findings and the final summary.', 'muted'));
+  d.append(h('p', 'No run to show yet.'), h('p', 'Run “Orchestration: Orchestrate Task” from the Command Palette and pick a pattern (or Auto). The plan appears here for approval, then the pattern’s progress, each group’s findings and the final summary.', 'muted'));
   return d;
 }
 
@@ -71,6 +71,7 @@ export function renderRun(run: RunView, act: Actions): Node {
   if (run.simulated) meta.append(tag('simulated', 'simulated'));
   meta.append(h('span', run.runId, 'muted run-id'));
   header.append(title, meta);
+  header.append(renderPattern(run));
   if (run.reason) header.append(h('p', run.reason, 'reason'));
   const buttons = h('div', undefined, 'actions');
   if (run.actions.approve) buttons.append(button('Approve', () => act.approve(run.runId), 'primary', 'approve'));
@@ -85,7 +86,16 @@ export function renderRun(run: RunView, act: Actions): Node {
   if (run.status === 'awaiting-approval' || run.status === 'declined') {
     root.append(renderPlan(run, open));
   } else {
-    if (run.domains.length) root.append(section('Domains', 'domains', ...run.domains.map((d) => renderDomain(d, open))));
+    if (run.card) root.append(renderCard(run.card, open));
+    // A pipeline's card already lists every stage with its status; one card per stage would repeat it.
+    if (run.groups.length && run.card?.kind !== 'pipeline') {
+      root.append(section(GROUPS_TITLE[run.pattern] ?? 'Groups', 'groups', ...run.groups.map((g) => renderGroup(g, open))));
+    }
+    if (run.others.length) {
+      const list = h('ul', undefined, 'agents');
+      list.append(...run.others.map((a) => agentLine(a, open)));
+      root.append(section('Run-level agents', 'others', list));
+    }
     if (run.final) root.append(renderFinal(run, run.final, open));
   }
   if (run.gaps.length) root.append(renderGaps(run, open));
@@ -108,14 +118,17 @@ function renderPlan(run: RunView, open: (p: string) => void): Node {
     parts.push(est);
     if (run.simulated) parts.push(h('p', 'Simulated provider: nothing is spent. The range is what the same run would cost on the API at the configured prices.', 'muted simulated-note'));
   }
+  if (run.planner) parts.push(h('p', `Planned by ${run.planner.model}: ${tokens(run.planner.tokens)} tokens, ${spend(usd(run.planner.costUsd), run.simulated)}.`, 'muted planner-line'));
+  if (run.card?.kind === 'map-reduce') parts.push(renderCard(run.card, open));
   const rows: Array<Array<Node | string>> = [];
-  for (const d of run.domains) {
-    for (const w of [...d.workers, ...(d.coordinator ? [d.coordinator] : [])]) {
-      rows.push([`${d.id.toUpperCase()} · ${d.name}`, w.id, w.task, `${w.tier} → ${w.model}`, fileLink(w.outputFile, w.outputFile, w.written, open)]);
-    }
+  const row = (group: string, a: AgentView) => rows.push([group, a.id, a.task, `${a.tier} → ${a.model}`, fileLink(a.outputFile, a.outputFile, a.written, open)]);
+  for (const g of run.groups) {
+    for (const a of [...g.agents, ...(g.coordinator ? [g.coordinator] : [])]) row(g.name, a);
+    if (g.more) rows.push([g.name, '…', `${g.more} more agents of this group, listed in plan.md`, '', '']);
   }
-  if (run.final) rows.push(['—', run.final.id, run.final.task, `${run.final.tier} → ${run.final.model}`, fileLink(run.final.outputFile, run.final.outputFile, run.final.written, open)]);
-  const table = grid(['Domain', 'Worker', 'Task', 'Tier → model', 'Output file'], rows, '130px 84px minmax(220px, 3fr) 190px 130px');
+  for (const a of run.others) row('—', a);
+  if (run.final) row('—', run.final);
+  const table = grid([GROUP_COLUMN[run.pattern] ?? 'Group', 'Agent', 'Task', 'Tier → model', 'Output file'], rows, '130px 84px minmax(220px, 3fr) 190px 130px');
   table.id = 'plan-table';
   const declined = run.status === 'declined';
   parts.push(table, h('p', declined
@@ -131,13 +144,30 @@ function agentLine(a: AgentView, open: (p: string) => void): HTMLElement {
   return li;
 }
 
-function renderDomain(d: DomainView, open: (p: string) => void): Node {
+const GROUPS_TITLE: Record<string, string> = {
+  'fan-out': 'Domains', pipeline: 'Stages', 'map-reduce': 'Map and reduce', supervisor: 'Rounds', panel: 'Experts',
+};
+const GROUP_COLUMN: Record<string, string> = {
+  'fan-out': 'Domain', pipeline: 'Stage', 'map-reduce': 'Step', supervisor: 'Round', panel: 'Panel',
+};
+
+/** The pattern and, when the planner gave one, why it chose it. */
+function renderPattern(run: RunView): Node {
+  const p = h('p', undefined, 'pattern-line');
+  p.id = 'pattern';
+  p.append(tag(run.pattern, 'pattern-tag'));
+  if (run.patternReason) p.append(h('span', ` ${run.patternReason}`, 'pattern-reason'));
+  return p;
+}
+
+/** A group's agents; a long list folds away so a map of hundreds of partitions stays one line until asked. */
+function renderGroup(g: GroupView, open: (p: string) => void): Node {
   const card = h('article', undefined, 'card');
-  card.dataset.domain = d.id;
+  card.dataset.group = g.id;
   const head = h('div', undefined, 'card-head');
-  head.append(h('h4', `${d.id.toUpperCase()} · ${d.name}`), tag(`${d.done}/${d.total}`));
+  head.append(h('h4', g.name), tag(`${g.done}/${g.total}`));
   card.append(head);
-  const c = d.coordinator;
+  const c = g.coordinator;
   if (c) {
     const body = h('div', undefined, 'markdown coordinator');
     if (c.returned) body.append(renderMarkdown(c.returned, open));
@@ -146,9 +176,133 @@ function renderDomain(d: DomainView, open: (p: string) => void): Node {
     if (c.written) card.append(fileLink(`Open synthesis (${c.outputFile})`, c.outputFile, true, open));
   }
   const list = h('ul', undefined, 'agents');
-  list.append(...d.workers.map((w) => agentLine(w, open)));
-  card.append(list);
+  list.append(...g.agents.map((a) => agentLine(a, open)));
+  if (g.more) list.append(h('li', `… and ${g.more} more (the Ledger lists them ${g.agents.length} at a time)`, 'muted'));
+  if (g.agents.length + g.more > 12) {
+    const fold = document.createElement('details');
+    fold.append(h('summary', `${g.agents.length + g.more} agents`), list);
+    card.append(fold);
+  } else {
+    card.append(list);
+  }
   return card;
+}
+
+function renderCard(card: PatternCard, open: (p: string) => void): Node {
+  switch (card.kind) {
+    case 'pipeline': return renderPipeline(card, open);
+    case 'map-reduce': return renderMapReduce(card);
+    case 'supervisor': return renderSupervisor(card);
+    case 'panel': return renderPanel(card, open);
+  }
+}
+
+function renderPipeline(card: PipelineCard, open: (p: string) => void): Node {
+  const parts: Node[] = [];
+  if (card.failed) {
+    const skipped = card.skipped.length ? ` The later stages were not run: ${card.skipped.join(', ')}.` : '';
+    parts.push(h('p', `Stage “${card.failed}” failed, so the pipeline stopped there.${skipped}`, 'reason pipeline-stop'));
+  }
+  const list = h('ol', undefined, 'stages');
+  for (const st of card.stages) {
+    const li = h('li', undefined, `stage status-${st.status}`);
+    li.dataset.stage = st.id;
+    const head = h('div', undefined, 'stage-head');
+    head.append(h('span', GLYPH[st.status] ?? '•', 'glyph'), h('strong', st.name));
+    // The glyph already says "done"; only a stage that is not done gets its status spelled out.
+    if (st.status !== 'completed') head.append(tag(st.status, `status status-${st.status}`));
+    if (st.handoffWritten) head.append(fileLink('handoff', st.handoffFile, true, open, st.handoffFile));
+    li.append(head);
+    if (st.handoff) {
+      const body = h('div', undefined, 'markdown handoff');
+      body.append(renderMarkdown(st.handoff, open));
+      li.append(body);
+    } else {
+      const why = st.status === 'failed' ? `Failed: ${st.error ?? 'no reason recorded'}`
+        : st.status === 'skipped' ? (st.error ?? 'Skipped: an earlier stage did not complete.')
+        : st.status === 'completed' ? 'No handoff summary was found.'
+        : `Not handed off yet (${st.status}).`;
+      li.append(h('p', why, 'muted handoff'));
+    }
+    list.append(li);
+  }
+  parts.push(list);
+  return section('Stage handoffs', 'pipeline', ...parts);
+}
+
+function progressRow(dl: HTMLElement, label: string, done: number, total: number, failed: number): void {
+  const bar = document.createElement('progress');
+  bar.max = Math.max(total, 1);
+  bar.value = done;
+  const dd = h('dd');
+  dd.append(bar, h('span', ` ${done}/${total} done${failed ? ` · ${failed} failed` : ''}`));
+  dl.append(h('dt', label), dd);
+}
+
+function renderMapReduce(card: MapReduceCard): Node {
+  const dl = h('dl', undefined, 'totals progress');
+  progressRow(dl, 'Mappers', card.mappers.done, card.mappers.total, card.mappers.failed);
+  for (const l of card.levels) progressRow(dl, `Reduce level ${l.level}`, l.done, l.total, l.failed);
+  const parts: Node[] = [dl];
+  if (card.selectedFiles !== null) {
+    const reasons = card.excludedByReason.map((r) => `${r.count} ${r.reason}`).join(', ');
+    parts.push(h('p', `${card.selectedFiles} files selected; ${card.excluded ? `${card.excluded} excluded (${reasons})` : 'none excluded'}.`, 'selection-line'));
+    if (card.excludedSample.length) {
+      const list = h('ul', undefined, 'excluded');
+      for (const e of card.excludedSample) {
+        const li = h('li');
+        li.append(h('code', e.path), h('span', ` — ${e.reason}`, 'muted'));
+        list.append(li);
+      }
+      if (card.excluded && card.excluded > card.excludedSample.length) list.append(h('li', `… and ${card.excluded - card.excludedSample.length} more in selection.json`, 'muted'));
+      parts.push(list);
+    }
+  }
+  return section('Map-reduce progress', 'map-reduce', ...parts);
+}
+
+function table(columns: string[], rows: Array<Array<Node | string>>, id: string): HTMLElement {
+  const t = h('table', undefined, 'plain');
+  t.id = id;
+  const head = h('tr');
+  head.append(...columns.map((c) => h('th', c)));
+  t.append(head);
+  for (const r of rows) {
+    const tr = h('tr');
+    for (const cell of r) {
+      const td = h('td');
+      td.append(cell);
+      tr.append(td);
+    }
+    t.append(tr);
+  }
+  return t;
+}
+
+function renderSupervisor(card: SupervisorCard): Node {
+  const rows = card.rounds.map((r) => [
+    String(r.round), r.status,
+    r.outcome === 'finished' ? 'finished the run' : `${r.spawned} spawned · ${r.workersDone} done`,
+    r.promptTokens === null ? '—' : tokens(r.promptTokens),
+    r.returnTokens === null ? '—' : tokens(r.returnTokens),
+  ]);
+  return section('Supervisor rounds', 'supervisor', table(['Round', 'Status', 'Workers', 'Prompt tokens', 'Returns in'], rows, 'rounds-table'));
+}
+
+function renderPanel(card: PanelCard, open: (p: string) => void): Node {
+  const t = card.tally;
+  if (!t) return section('Panel verdicts', 'panel', h('p', `${card.experts.done}/${card.experts.total} experts have answered; the engine's tally appears here once they all have.`, 'muted'));
+  const head = h('p', t.line, t.quorumMet ? 'tally-line' : 'tally-line reason');
+  const counts = h('p', Object.entries(t.counts).map(([v, n]) => `${v}: ${n}`).join(' · '), 'muted');
+  const rows = t.experts.map((e) => {
+    const verdict = e.verdict === null ? '— (gap)' : `${e.verdict}${e.dissent ? ' (dissent)' : ''}`;
+    return [
+      fileLink(e.id, e.file, e.written, open, e.file), e.perspective, verdict,
+      e.confidence === null ? '—' : e.confidence.toFixed(2),
+      e.verdict === null ? (e.gap ?? 'no verdict') : e.concerns.join('; ') || '—',
+    ];
+  });
+  return section('Panel verdicts', 'panel', head, counts, table(['Expert', 'Perspective', 'Verdict', 'Confidence', 'Top concerns'], rows, 'verdict-table'));
 }
 
 function renderFinal(run: RunView, final: AgentView, open: (p: string) => void): Node {

@@ -24,15 +24,76 @@ export const AgentViewSchema = z.object({
 });
 export type AgentView = z.infer<typeof AgentViewSchema>;
 
-export const DomainViewSchema = z.object({
+/** One group of the run's pattern: a fan-out domain, a pipeline stage, a reduce level, a supervisor round. */
+export const GroupViewSchema = z.object({
   id: z.string(),
   name: z.string(),
   done: count,
   total: count,
-  workers: z.array(AgentViewSchema),
+  /** The group's agents, at most a page of them (`more` says how many are not listed). */
+  agents: z.array(AgentViewSchema),
+  more: count,
+  /** A fan-out domain's coordinator, whose synthesis the card shows. */
   coordinator: AgentViewSchema.nullable(),
 });
-export type DomainView = z.infer<typeof DomainViewSchema>;
+export type GroupView = z.infer<typeof GroupViewSchema>;
+
+const text = z.string().max(20_000);
+
+/** Pipeline: every stage in order with its handoff's summary; a failed stage and the stages it stopped. */
+export const PipelineCardSchema = z.object({
+  kind: z.literal('pipeline'),
+  stages: z.array(z.object({
+    id: z.string(), name: z.string(), status: z.string(), error: z.string().nullable(),
+    /** The `Summary` of handoffs/<id>.md once the engine wrote it. */
+    handoff: text.nullable(),
+    handoffFile: z.string(), handoffWritten: z.boolean(),
+  })),
+  failed: z.string().nullable(),
+  skipped: z.array(z.string()),
+});
+
+/** Map-reduce: mappers done/total, each reduce level, and what the selection left out and why. */
+export const MapReduceCardSchema = z.object({
+  kind: z.literal('map-reduce'),
+  mappers: z.object({ done: count, failed: count, total: count }),
+  levels: z.array(z.object({ level: count, done: count, failed: count, total: count })),
+  selectedFiles: count.nullable(),
+  excluded: count.nullable(),
+  excludedByReason: z.array(z.object({ reason: z.string(), count })),
+  excludedSample: z.array(z.object({ path: z.string(), reason: z.string() })),
+});
+
+/** Supervisor: one row per round: its status, the workers it spawned, and its prompt size. */
+export const SupervisorCardSchema = z.object({
+  kind: z.literal('supervisor'),
+  rounds: z.array(z.object({
+    round: count, status: z.string(), spawned: count, workersDone: count,
+    promptTokens: count.nullable(), returnTokens: count.nullable(), outcome: z.enum(['spawned', 'finished']).nullable(),
+  })),
+});
+
+/** Panel: the engine's tally (panel/tally.json) as a verdict table, once it exists. */
+export const PanelCardSchema = z.object({
+  kind: z.literal('panel'),
+  tally: z.object({
+    line: z.string(), planned: count, answered: count, quorum: count, quorumMet: z.boolean(),
+    majority: z.string().nullable(), unanimous: z.boolean(),
+    counts: z.record(z.string(), count),
+    experts: z.array(z.object({
+      id: z.string(), perspective: z.string(), verdict: z.string().nullable(), confidence: z.number().nullable(),
+      concerns: z.array(z.string()), gap: z.string().nullable(), dissent: z.boolean(), file: z.string(), written: z.boolean(),
+    })),
+  }).nullable(),
+  experts: z.object({ done: count, total: count }),
+});
+
+export const PatternCardSchema = z.discriminatedUnion('kind', [PipelineCardSchema, MapReduceCardSchema, SupervisorCardSchema, PanelCardSchema]);
+export type PatternCard = z.infer<typeof PatternCardSchema>;
+export type PipelineCard = z.infer<typeof PipelineCardSchema>;
+export type MapReduceCard = z.infer<typeof MapReduceCardSchema>;
+export type SupervisorCard = z.infer<typeof SupervisorCardSchema>;
+export type PanelCard = z.infer<typeof PanelCardSchema>;
 
 export const UsageViewSchema = z.object({ input: count, output: count, cacheRead: count, cacheWrite: count });
 
@@ -52,6 +113,11 @@ export const RunViewSchema = z.object({
   task: z.string(),
   status: z.string(),
   reason: z.string().nullable(),
+  /** The plan's pattern (fan-out, pipeline, …) and why the planner chose it. */
+  pattern: z.string(),
+  patternReason: z.string().nullable(),
+  /** The planner's own record: what planning cost. */
+  planner: z.object({ status: z.string(), model: z.string(), tokens: count, costUsd: z.number().nonnegative() }).nullable(),
   /** A simulated run spent nothing: its costs are what the same tokens would cost, and say so. */
   simulated: z.boolean(),
   planSummary: z.string(),
@@ -59,8 +125,12 @@ export const RunViewSchema = z.object({
     tokensLow: count, tokensHigh: count, costLowUsd: z.number().nonnegative(), costHighUsd: z.number().nonnegative(),
   }).nullable(),
   actions: z.object({ approve: z.boolean(), decline: z.boolean(), cancel: z.boolean(), resume: z.boolean(), retry: z.boolean() }),
-  domains: z.array(DomainViewSchema),
+  groups: z.array(GroupViewSchema),
+  /** Agents outside any group besides the final one (none in today's patterns; shown so none is lost). */
+  others: z.array(AgentViewSchema),
+  /** The agent that writes summary.md: the final synthesis, the consensus, a single agent. */
   final: AgentViewSchema.nullable(),
+  card: PatternCardSchema.nullable(),
   /** The text of summary.md once the final synthesis wrote it (capped by the host). */
   finalSummary: z.string().nullable(),
   totals: TotalsViewSchema,

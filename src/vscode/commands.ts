@@ -13,6 +13,7 @@ import type { RunController } from './runController';
 import type { RunStore } from './runStore';
 import type { ApiKeyStore } from './secrets';
 import type { SummaryView } from './summaryView';
+import { pickPattern } from './patternPick';
 import { NOT_STARTED, OPEN_AGENT_COMMAND, SHOW_RUN_COMMAND, type LedgerNode } from './treeItems';
 import { requireTrust } from './trust';
 
@@ -22,6 +23,8 @@ export interface CommandDeps {
   summary: SummaryView;
   keys: ApiKeyStore;
   location: RunLocation;
+  /** Per-workspace memory (workspaceState): the last pattern picked is the next default. */
+  state: vscode.Memento;
 }
 
 type RunArg = LedgerNode | string | undefined;
@@ -82,7 +85,9 @@ export class Commands extends Disposable {
       validateInput: (v) => (v.trim() ? undefined : 'Describe the task (it cannot be empty)'),
     });
     if (!task?.trim()) return;
-    await this.deps.controller.orchestrate(task.trim(), focus);
+    const pattern = await pickPattern(this.deps.state, focus.length ? `Orchestrate Task on ${focus[0]}: choose a pattern` : 'Orchestrate Task: choose a pattern');
+    if (!pattern) return;
+    await this.deps.controller.orchestrate(task.trim(), focus, pattern);
   }
 
   /** The run a command applies to: from its argument, else picked among runs that qualify. */

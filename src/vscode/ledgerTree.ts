@@ -1,5 +1,7 @@
 /**
- * The Ledger view: runs → plan, domains (workers + coordinator), final summary. The provider only
+ * The Ledger view: runs → plan, the pattern's groups (domains, stages, reduce levels, rounds) with
+ * their agents, then the run-level agents (final, consensus). A group too big to list at once is
+ * paged (PAGE_SIZE agents a node). The provider only
  * maps store state to items (treeItems.ts); refreshes are debounced so a busy fleet never floods
  * the sidebar.
  */
@@ -7,8 +9,9 @@ import * as vscode from 'vscode';
 import { Debouncer } from './debounce';
 import { Disposable, toDisposable } from './dispose';
 import type { RunStore } from './runStore';
-import { domainAgents, domainIds } from './runShape';
-import { agentItem, domainItem, planItem, runItem, type LedgerNode } from './treeItems';
+import { isFanOutPlan } from '../engine';
+import { groupAgents, groupsOf, PAGE_SIZE, runLevelAgents } from './runShape';
+import { agentItem, groupItem, pageItem, planItem, runItem, type LedgerNode } from './treeItems';
 
 export const LEDGER_VIEW = 'orchestration.ledger';
 
@@ -44,11 +47,15 @@ export class LedgerTree extends Disposable implements vscode.TreeDataProvider<Le
     const now = this.now();
     switch (node.kind) {
       case 'run': return runItem(s, now);
-      case 'plan': return planItem(s, this.store.runDir(s.runId));
-      case 'domain': {
-        const spec = this.store.cachedPlan(s.runId)?.domains.find((d) => d.id === node.domainId);
-        return domainItem(s, node.domainId, spec);
+      case 'plan': return planItem(s, this.store.runDir(s.runId), this.store.cachedPlan(s.runId));
+      case 'group': {
+        const plan = this.store.cachedPlan(s.runId);
+        const groups = groupsOf(s, plan);
+        const index = groups.findIndex((g) => g.id === node.groupId);
+        const brief = plan && isFanOutPlan(plan) ? plan.domains.find((d) => d.id === node.groupId)?.brief : undefined;
+        return groupItem(s, groups[index] ?? { id: node.groupId, label: node.groupId }, Math.max(index, 0), brief, plan);
       }
+      case 'page': return pageItem(s, node.groupId, node.page);
       case 'agent': {
         const a = s.agents.find((x) => x.id === node.agentId);
         return a ? agentItem(a, s.runId, this.store.runDir(s.runId), now, s.status, s.simulated) : new vscode.TreeItem(node.agentId);
@@ -63,12 +70,20 @@ export class LedgerTree extends Disposable implements vscode.TreeDataProvider<Le
     if (node.kind === 'run') {
       const plan = await this.store.plan(s.runId);
       const children: LedgerNode[] = [{ kind: 'plan', runId: s.runId }];
-      for (const domainId of domainIds(s, plan)) children.push({ kind: 'domain', runId: s.runId, domainId });
-      for (const a of s.agents) if (a.role === 'final') children.push({ kind: 'agent', runId: s.runId, agentId: a.id });
+      for (const g of groupsOf(s, plan)) children.push({ kind: 'group', runId: s.runId, groupId: g.id });
+      for (const a of runLevelAgents(s)) children.push({ kind: 'agent', runId: s.runId, agentId: a.id });
       return children;
     }
-    if (node.kind === 'domain') {
-      return domainAgents(s, node.domainId).map((a) => ({ kind: 'agent', runId: s.runId, agentId: a.id }));
+    if (node.kind === 'group') {
+      const agents = groupAgents(s, node.groupId);
+      if (agents.length > PAGE_SIZE) {
+        return Array.from({ length: Math.ceil(agents.length / PAGE_SIZE) }, (_, page) => ({ kind: 'page', runId: s.runId, groupId: node.groupId, page }));
+      }
+      return agents.map((a) => ({ kind: 'agent', runId: s.runId, agentId: a.id }));
+    }
+    if (node.kind === 'page') {
+      return groupAgents(s, node.groupId).slice(node.page * PAGE_SIZE, (node.page + 1) * PAGE_SIZE)
+        .map((a) => ({ kind: 'agent', runId: s.runId, agentId: a.id }));
     }
     return [];
   }
@@ -76,9 +91,15 @@ export class LedgerTree extends Disposable implements vscode.TreeDataProvider<Le
   /** Stable parents so `reveal` works; ids are unique per run. */
   getParent(node: LedgerNode): LedgerNode | undefined {
     if (node.kind === 'run') return undefined;
+    if (node.kind === 'page') return { kind: 'group', runId: node.runId, groupId: node.groupId };
     if (node.kind === 'agent') {
-      const a = this.store.get(node.runId)?.agents.find((x) => x.id === node.agentId);
-      if (a?.domain && a.role !== 'final') return { kind: 'domain', runId: node.runId, domainId: a.domain };
+      const s = this.store.get(node.runId);
+      const a = s?.agents.find((x) => x.id === node.agentId);
+      if (s && a?.domain && a.role !== 'planner') {
+        const agents = groupAgents(s, a.domain);
+        if (agents.length <= PAGE_SIZE) return { kind: 'group', runId: node.runId, groupId: a.domain };
+        return { kind: 'page', runId: node.runId, groupId: a.domain, page: Math.floor(agents.indexOf(a) / PAGE_SIZE) };
+      }
     }
     return { kind: 'run', runId: node.runId };
   }

@@ -3,7 +3,7 @@
  * (provider + orchestrator) from planning until it settles; the store follows its ledger meanwhile.
  */
 import * as vscode from 'vscode';
-import { ConfigError, Ledger, PlanError, type ExecuteMode, type Run, type RunOutcome } from '../engine';
+import { ConfigError, Ledger, PlanError, type ExecuteMode, type PatternChoice, type Run, type RunOutcome } from '../engine';
 import { Debouncer } from './debounce';
 import { Disposable, toDisposable } from './dispose';
 import { formatCost, formatSpend, truncate } from './format';
@@ -42,18 +42,18 @@ export class RunController extends Disposable {
   }
 
   /** Plans a task, then waits for approval in the Summary view (or runs at once with autoApprovePlan). */
-  async orchestrate(task: string, focus: string[] = []): Promise<void> {
+  async orchestrate(task: string, focus: string[] = [], pattern: PatternChoice = 'auto'): Promise<void> {
     if (!requireTrust('orchestrate a task')) return;
     const session = await openSession(this.deps);
     if (!session) return;
     let run: Run;
     try {
       run = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Planning: ${truncate(task, 60)}`, cancellable: true },
+        { location: vscode.ProgressLocation.Notification, title: `Planning${pattern === 'auto' ? '' : ` (${pattern})`}: ${truncate(task, 60)}`, cancellable: true },
         (_progress, token) => {
           const abort = new AbortController();
           token.onCancellationRequested(() => abort.abort());
-          return session.orchestrator.plan({ task, focus, signal: abort.signal });
+          return session.orchestrator.plan({ task, focus, pattern, signal: abort.signal });
         },
       );
     } catch (err) {

@@ -5,7 +5,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { isFanOutPlan, listRuns, type EngineEvent, type LedgerSnapshot, type Logger, type Plan, type Run } from '../engine';
+import { listRuns, validatePlan, type AnyPlan, type EngineEvent, type LedgerSnapshot, type Logger, type Run } from '../engine';
 import { Debouncer } from './debounce';
 import { Disposable, toDisposable } from './dispose';
 import type { RunLocation } from './location';
@@ -19,7 +19,7 @@ export class RunStore extends Disposable {
   private disk = new Map<string, LedgerSnapshot>();
   /** `snap` caches the live ledger's snapshot (a deep clone) until its next event. */
   private readonly live = new Map<string, { run: LiveRun; sub: { dispose(): void }; snap?: LedgerSnapshot }>();
-  private readonly plans = new Map<string, Plan | null>();
+  private readonly plans = new Map<string, AnyPlan | null>();
   private readonly changed = this._register(new vscode.EventEmitter<void>());
   private readonly events = this._register(new vscode.EventEmitter<RunEvent>());
   /** Ledger events arrive per token batch; listeners hear about them at most every 100 ms. */
@@ -89,7 +89,7 @@ export class RunStore extends Disposable {
       this.notify.schedule();
     });
     this.live.set(run.id, entry);
-    this.plans.set(run.id, isFanOutPlan(run.plan) ? run.plan : null);
+    this.plans.set(run.id, run.plan);
     this.changed.fire();
   }
 
@@ -139,19 +139,20 @@ export class RunStore extends Disposable {
   }
 
   /** The plan if it is already known (live run or loaded before). */
-  cachedPlan(runId: string): Plan | undefined {
+  cachedPlan(runId: string): AnyPlan | undefined {
     return this.plans.get(runId) ?? undefined;
   }
 
-  /** The run's plan.json, read once and cached; undefined when missing or unreadable. */
-  async plan(runId: string): Promise<Plan | undefined> {
+  /** The run's plan.json (any pattern), read once, validated and cached; undefined when missing or unreadable. */
+  async plan(runId: string): Promise<AnyPlan | undefined> {
     if (this.plans.has(runId)) return this.plans.get(runId) ?? undefined;
     const dir = this.runDir(runId);
-    let plan: Plan | null = null;
+    let plan: AnyPlan | null = null;
     if (dir) {
       try {
-        const parsed = JSON.parse(await fs.readFile(path.join(dir, 'plan.json'), 'utf8')) as Plan;
-        if (Array.isArray(parsed?.domains)) plan = parsed;
+        const checked = validatePlan(JSON.parse(await fs.readFile(path.join(dir, 'plan.json'), 'utf8')), null);
+        if (checked.ok) plan = checked.plan;
+        else this.log.warn(`plan.json of run ${runId} is not a plan: ${checked.errors.slice(0, 3).join('; ')}`);
       } catch {
         // A run cut off while planning has no plan.json; the views fall back to domain ids.
       }

@@ -1,10 +1,13 @@
-/** Builds the Summary webview's state from a ledger snapshot and its plan. Pure, so it is unit-tested. */
-import type { AgentRecord, LedgerSnapshot, Plan, RunStatus } from '../engine';
-import type { AgentView, RunView } from '../shared/protocol';
-import { domainIds, shownStatus } from './runShape';
+/** Builds the Summary webview's state from a ledger snapshot, its plan and the pattern's files. Pure, so it is unit-tested. */
+import type { AgentRecord, AnyPlan, LedgerSnapshot, RunStatus } from '../engine';
+import type { AgentView, GroupView, MapReduceCard, PanelCard, PatternCard, PipelineCard, RunView, SupervisorCard } from '../shared/protocol';
+import { NO_ARTIFACTS, type PatternArtifacts } from './patternArtifacts';
+import { finalAgentOf, groupAgents, groupLabel, groupsOf, PAGE_SIZE, patternOf, plannerOf, runLevelAgents, shownStatus } from './runShape';
 
 /** The webview gets at most this much of summary.md; the rest is one click away in the editor. */
 export const SUMMARY_LIMIT = 200_000;
+/** Excluded files a map-reduce card names one by one; selection.json holds them all. */
+export const EXCLUDED_SAMPLE = 8;
 
 export interface RunActions { approve: boolean; decline: boolean; cancel: boolean; resume: boolean; retry: boolean }
 
@@ -30,39 +33,152 @@ function agentView(a: AgentRecord, runStatus: RunStatus, written: ReadonlySet<st
   };
 }
 
+/** What the plan says in prose: fan-out's and pipeline's summary, map-reduce's question, the supervisor's brief. */
+function planText(plan: AnyPlan | undefined): string {
+  if (!plan) return '';
+  const field = (k: string): string => (typeof plan[k] === 'string' ? (plan[k]).trim() : '');
+  if (field('summary')) return field('summary');
+  if (field('question')) return `**Question:** ${field('question')}`;
+  if (field('brief')) return `**Brief:** ${field('brief')}`;
+  return '';
+}
+
+const done = (agents: readonly AgentRecord[], runStatus: RunStatus) => agents.filter((a) => shownStatus(a, runStatus) === 'completed').length;
+const failed = (agents: readonly AgentRecord[]) => agents.filter((a) => a.status === 'failed').length;
+
+function pipelineCard(s: LedgerSnapshot, art: PatternArtifacts, written: ReadonlySet<string>, names: ReadonlyMap<string, string>): PipelineCard {
+  const stages = s.agents.filter((a) => a.role === 'stage');
+  const name = (a: AgentRecord) => names.get(a.domain ?? a.id) ?? a.id;
+  const failedStage = stages.find((a) => a.status === 'failed');
+  return {
+    kind: 'pipeline',
+    stages: stages.map((a) => ({
+      id: a.id, name: name(a), status: shownStatus(a, s.status), error: a.error,
+      handoff: art.handoffs.get(a.id) ?? null,
+      handoffFile: `handoffs/${a.id}.md`, handoffWritten: written.has(`handoffs/${a.id}.md`),
+    })),
+    failed: failedStage ? name(failedStage) : null,
+    skipped: stages.filter((a) => shownStatus(a, s.status) === 'skipped').map(name),
+  };
+}
+
+function mapReduceCard(s: LedgerSnapshot, art: PatternArtifacts): MapReduceCard {
+  const mappers = s.agents.filter((a) => a.role === 'mapper');
+  const levels = new Map<number, AgentRecord[]>();
+  for (const a of s.agents) {
+    const level = a.role === 'reducer' ? Number(/^reduce-(\d+)$/.exec(a.domain ?? '')?.[1] ?? 1) : null;
+    if (level !== null) levels.set(level, [...(levels.get(level) ?? []), a]);
+  }
+  const sel = art.selection;
+  const byReason = new Map<string, number>();
+  for (const e of sel?.excluded ?? []) byReason.set(e.reason, (byReason.get(e.reason) ?? 0) + 1);
+  return {
+    kind: 'map-reduce',
+    mappers: { done: done(mappers, s.status), failed: failed(mappers), total: mappers.length },
+    levels: [...levels.entries()].sort(([a], [b]) => a - b).map(([level, rs]) => ({ level, done: done(rs, s.status), failed: failed(rs), total: rs.length })),
+    selectedFiles: sel?.selectedFiles ?? null,
+    excluded: sel ? sel.excluded.length : null,
+    excludedByReason: [...byReason.entries()].sort((a, b) => b[1] - a[1]).map(([reason, count]) => ({ reason, count })),
+    excludedSample: (sel?.excluded ?? []).slice(0, EXCLUDED_SAMPLE),
+  };
+}
+
+function supervisorCard(s: LedgerSnapshot, art: PatternArtifacts): SupervisorCard {
+  const saved = new Map((art.rounds ?? []).map((r) => [r.round, r]));
+  const rounds = s.agents.filter((a) => a.role === 'supervisor').map((a) => {
+    const round = Number(/^r(\d+)$/.exec(a.domain ?? '')?.[1] ?? /(\d+)$/.exec(a.id)?.[1] ?? 0);
+    const workers = s.agents.filter((w) => w.role === 'worker' && w.domain === a.domain);
+    const r = saved.get(round);
+    return {
+      round, status: shownStatus(a, s.status), spawned: r?.spawned ?? workers.length, workersDone: done(workers, s.status),
+      promptTokens: r?.promptTokens ?? null, returnTokens: r?.returnTokens ?? null, outcome: r?.outcome ?? null,
+    };
+  });
+  return { kind: 'supervisor', rounds };
+}
+
+function panelCard(s: LedgerSnapshot, art: PatternArtifacts, written: ReadonlySet<string>): PanelCard {
+  const experts = s.agents.filter((a) => a.role === 'expert');
+  const t = art.tally;
+  return {
+    kind: 'panel',
+    experts: { done: done(experts, s.status), total: experts.length },
+    tally: t && {
+      line: t.line, planned: t.planned, answered: t.answered, quorum: t.quorum, quorumMet: t.quorumMet,
+      majority: t.majority, unanimous: t.unanimous, counts: t.counts,
+      experts: t.experts.map((e) => ({
+        id: e.id, perspective: e.perspective, verdict: e.verdict?.verdict ?? null, confidence: e.verdict?.confidence ?? null,
+        concerns: e.verdict?.concerns ?? [], gap: e.gap, dissent: t.dissenters.includes(e.id), file: e.file, written: written.has(e.file),
+      })),
+    },
+  };
+}
+
+export function patternCard(s: LedgerSnapshot, plan: AnyPlan | undefined, art: PatternArtifacts, written: ReadonlySet<string>): PatternCard | null {
+  const names = new Map(groupsOf(s, plan).map((g) => [g.id, g.label]));
+  switch (patternOf(s, plan)) {
+    case 'pipeline': return pipelineCard(s, art, written, names);
+    case 'map-reduce': return mapReduceCard(s, art);
+    case 'supervisor': return supervisorCard(s, art);
+    case 'panel': return panelCard(s, art, written);
+    default: return null;
+  }
+}
+
+/** The files the view may link to, besides agents' outputs and gaps: the host checks which exist. */
+export function linkableFiles(s: LedgerSnapshot, art: PatternArtifacts = NO_ARTIFACTS): string[] {
+  const files = [...s.agents.map((a) => a.outputFile), ...s.gaps.map((g) => g.outputFile)];
+  for (const a of s.agents) if (a.role === 'stage') files.push(`handoffs/${a.id}.md`);
+  for (const e of art.tally?.experts ?? []) files.push(e.file);
+  return files;
+}
+
 /**
  * `written` holds the output files (relative to the run) that exist on disk: the view links only
  * to those, so no link leads to a file that is not there.
  */
-export function buildRunView(s: LedgerSnapshot, plan: Plan | undefined, finalSummary: string | null, actions: RunActions, written: ReadonlySet<string> = new Set()): RunView {
+export function buildRunView(
+  s: LedgerSnapshot, plan: AnyPlan | undefined, finalSummary: string | null, actions: RunActions,
+  written: ReadonlySet<string> = new Set(), artifacts: PatternArtifacts = NO_ARTIFACTS,
+): RunView {
   const view = (a: AgentRecord) => agentView(a, s.status, written);
-  const domains = domainIds(s, plan).map((id) => {
-    const spec = plan?.domains.find((d) => d.id === id);
-    const mine = s.agents.filter((a) => a.domain === id);
-    const workers = mine.filter((a) => a.role === 'worker');
+  const pattern = patternOf(s, plan);
+  const groups: GroupView[] = groupsOf(s, plan).map((g, i) => {
+    const mine = groupAgents(s, g.id);
     const coordinator = mine.find((a) => a.role === 'coordinator');
+    const listed = mine.filter((a) => a !== coordinator);
     return {
-      id,
-      name: spec?.name ?? `Domain ${id}`,
-      done: mine.filter((a) => a.status === 'completed').length,
+      id: g.id,
+      name: groupLabel(pattern, g, i),
+      done: done(mine, s.status),
       total: mine.length,
-      workers: workers.map(view),
+      agents: listed.slice(0, PAGE_SIZE).map(view),
+      more: Math.max(0, listed.length - PAGE_SIZE),
       coordinator: coordinator ? view(coordinator) : null,
     };
   });
-  const final = s.agents.find((a) => a.role === 'final');
+  const final = finalAgentOf(s);
+  const planner = plannerOf(s);
   const t = s.totals;
   return {
     runId: s.runId,
     task: s.task,
     status: s.status,
     reason: s.reason,
+    pattern,
+    patternReason: (s.patternReason ?? plan?.reason)?.trim() || null,
+    planner: planner ? {
+      status: shownStatus(planner, s.status), model: planner.modelReported ?? planner.modelRequested,
+      tokens: planner.usage.input + planner.usage.output + planner.usage.cacheRead + planner.usage.cacheWrite, costUsd: planner.costUsd,
+    } : null,
     simulated: s.simulated,
-    planSummary: plan?.summary ?? '',
+    planSummary: planText(plan),
     estimate: s.estimate,
     actions,
-    domains,
+    groups,
+    others: runLevelAgents(s).filter((a) => a !== final).map(view),
     final: final ? view(final) : null,
+    card: patternCard(s, plan, artifacts, written),
     finalSummary: finalSummary === null ? null : finalSummary.slice(0, SUMMARY_LIMIT),
     totals: {
       agentsByStatus: { ...t.agentsByStatus },

@@ -1,5 +1,5 @@
 /**
- * The Summary webview view: plan approval, domain cards, final summary, totals and gaps for one
+ * The Summary webview view: plan approval, the pattern's card and group cards, final summary, totals and gaps for one
  * run. It renders state it is given (store + controller) and posts only after the webview's
  * `ready`; every message from the webview is validated and handled by its own small handler.
  */
@@ -13,7 +13,9 @@ import type { OrchestrationLog } from './log';
 import { resolveInsideRun } from './paths';
 import type { RunController } from './runController';
 import type { RunStore } from './runStore';
-import { buildRunView, runActions, SUMMARY_LIMIT } from './summaryModel';
+import { ArtifactReader } from './patternArtifacts';
+import { finalAgentOf, patternOf } from './runShape';
+import { buildRunView, linkableFiles, runActions, SUMMARY_LIMIT } from './summaryModel';
 import { makeNonce, summaryHtml } from './webviewHtml';
 
 export const SUMMARY_VIEW = 'orchestration.summary';
@@ -27,6 +29,7 @@ export class SummaryView extends Disposable implements vscode.WebviewViewProvide
   private readonly summaries = new Map<string, string | null>();
   /** `runId/outputFile` known to exist; agents' files are written once and stay, so only misses are re-checked. */
   private readonly seenFiles = new Set<string>();
+  private readonly artifacts = new ArtifactReader();
   private readonly post = this._register(new Debouncer(() => void this.postState(), 150, 500));
 
   private readonly handlers: HandlerMap<WebviewMessage> = {
@@ -104,10 +107,12 @@ export class SummaryView extends Disposable implements vscode.WebviewViewProvide
     let message: HostMessage = { type: 'state', run: null };
     if (runId && snapshot) {
       const plan = await this.store.plan(runId);
-      const final = snapshot.agents.find((a) => a.role === 'final' && a.status === 'completed');
-      const summary = final ? await this.summaryOf(runId, final.endedAt ?? '') : null;
-      const written = await this.writtenFiles(runId, [...snapshot.agents.map((a) => a.outputFile), ...snapshot.gaps.map((g) => g.outputFile)]);
-      message = { type: 'state', run: buildRunView(snapshot, plan, summary, runActions(snapshot, this.controller.isExecuting(runId)), written) };
+      const final = finalAgentOf(snapshot);
+      const summary = final?.status === 'completed' ? await this.summaryOf(runId, final.endedAt ?? '') : null;
+      const dir = this.store.runDir(runId);
+      const artifacts = dir ? await this.artifacts.read(dir, snapshot, patternOf(snapshot, plan)) : undefined;
+      const written = await this.writtenFiles(runId, linkableFiles(snapshot, artifacts));
+      message = { type: 'state', run: buildRunView(snapshot, plan, summary, runActions(snapshot, this.controller.isExecuting(runId)), written, artifacts) };
     }
     // Validated on the way out too: a malformed ledger should fail here, visibly, not in the DOM.
     const checked = HostMessageSchema.safeParse(message);

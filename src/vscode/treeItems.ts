@@ -4,14 +4,16 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { AgentRecord, AgentStatus, DomainSpec, LedgerSnapshot, RunStatus } from '../engine';
-import { domainAgents, domainIds, shownStatus, type ShownStatus } from './runShape';
-import { agentDescription, elapsedMs, formatAge, formatDuration, formatSpend, formatTokens, truncate } from './format';
+import type { AgentGroup, AgentRecord, AgentStatus, AnyPlan, LedgerSnapshot, RunStatus } from '../engine';
+import { groupAgents, groupLabel, isInFlight, PAGE_SIZE, patternOf, plannerOf, shapeLine, shownStatus, type ShownStatus } from './runShape';
+import { agentDescription, elapsedMs, formatAge, formatDuration, formatSpend, formatTokens, totalTokens, truncate } from './format';
 
 export type LedgerNode =
   | { kind: 'run'; runId: string }
   | { kind: 'plan'; runId: string }
-  | { kind: 'domain'; runId: string; domainId: string }
+  | { kind: 'group'; runId: string; groupId: string }
+  /** Agents `page * PAGE_SIZE …` of a group too big to list at once. */
+  | { kind: 'page'; runId: string; groupId: string; page: number }
   | { kind: 'agent'; runId: string; agentId: string };
 
 export const OPEN_AGENT_COMMAND = 'orchestration.openAgentOutput';
@@ -61,6 +63,7 @@ export const NOT_STARTED: ReadonlySet<AgentStatus> = new Set(['pending', 'queued
 export function agentLabel(a: AgentRecord): string {
   if (a.role === 'final') return 'Final summary';
   if (a.role === 'coordinator') return `Coordinator ${a.domain ?? ''}`.trim();
+  if (a.role === 'consensus') return 'Consensus';
   return `${a.id}: ${truncate(a.task, 60)}`;
 }
 
@@ -82,7 +85,7 @@ export function agentItem(a: AgentRecord, runId: string, runDir: string | undefi
 /** Model text goes through appendText, which escapes markdown, so a tooltip cannot carry links or HTML. */
 export function agentTooltip(a: AgentRecord, simulated = false): vscode.MarkdownString {
   const md = new vscode.MarkdownString('', false);
-  md.appendMarkdown(`**${a.id}** · ${a.role}${a.domain ? ` · domain ${a.domain}` : ''} · ${a.status}\n\n`);
+  md.appendMarkdown(`**${a.id}** · ${a.role}${a.domain ? ` · group ${a.domain}` : ''} · ${a.status}\n\n`);
   md.appendText(a.task).appendMarkdown('\n\n');
   md.appendMarkdown('Model: ').appendText(a.modelRequested).appendMarkdown(' requested, ');
   if (a.modelReported === null) md.appendMarkdown('none reported yet  \n');
@@ -130,14 +133,36 @@ function tokensOf(s: LedgerSnapshot): number {
   return u.input + u.output + u.cacheRead + u.cacheWrite;
 }
 
-export function planItem(s: LedgerSnapshot, runDir: string | undefined): vscode.TreeItem {
-  const workers = s.agents.filter((a) => a.role === 'worker').length;
-  const domains = domainIds(s).length;
+/**
+ * The Plan node carries the planner's own record: its status as the icon while it plans or when it
+ * failed, and what planning cost in the description and tooltip.
+ */
+export function planItem(s: LedgerSnapshot, runDir: string | undefined, plan?: AnyPlan): vscode.TreeItem {
+  const pattern = patternOf(s, plan);
+  const planner = plannerOf(s);
   const item = new vscode.TreeItem('Plan', vscode.TreeItemCollapsibleState.None);
   item.id = `${s.runId}/plan`;
-  item.iconPath = new vscode.ThemeIcon('checklist');
-  item.description = `${domains} domains · ${workers} workers`;
+  const parts = [pattern, shapeLine(s, plan)];
+  if (planner && planner.status !== 'completed' && planner.status !== 'pending') parts.push(`planner ${shownStatus(planner, s.status)}`);
+  if (planner && planner.costUsd + totalTokens(planner.usage) > 0) parts.push(`planner ${formatTokens(totalTokens(planner.usage))} tok · ${formatSpend(planner.costUsd, s.simulated)}`);
+  item.description = parts.join(' · ');
+  const plannerShown = planner ? shownStatus(planner, s.status) : null;
+  item.iconPath = plannerShown && (isInFlight(planner!, s.status) || plannerShown === 'failed' || plannerShown === 'interrupted')
+    ? agentIcon(plannerShown) : new vscode.ThemeIcon('checklist');
   item.contextValue = 'plan';
+  const md = new vscode.MarkdownString('', false);
+  md.appendMarkdown(`**Plan** · pattern \`${pattern}\`\n\n`);
+  const reason = s.patternReason ?? plan?.reason;
+  if (reason) md.appendMarkdown('Why this pattern: ').appendText(reason).appendMarkdown('\n\n');
+  if (planner) {
+    const u = planner.usage;
+    md.appendMarkdown(`Planner: ${planner.status} · model `).appendText(planner.modelReported ?? planner.modelRequested)
+      .appendMarkdown(`  \nTokens: in ${formatTokens(u.input)} · out ${formatTokens(u.output)} · cache read ${formatTokens(u.cacheRead)} · cache write ${formatTokens(u.cacheWrite)} · ${formatSpend(planner.costUsd, s.simulated)}`);
+    const ms = elapsedMs(planner.startedAt, planner.endedAt, Date.parse(s.updatedAt));
+    if (ms !== null) md.appendMarkdown(` · ${formatDuration(ms)}`);
+    if (planner.error) md.appendMarkdown('\n\n**Error:** ').appendText(planner.error);
+  }
+  item.tooltip = md;
   if (runDir) {
     const uri = vscode.Uri.file(path.join(runDir, 'plan.md'));
     item.resourceUri = uri;
@@ -146,19 +171,54 @@ export function planItem(s: LedgerSnapshot, runDir: string | undefined): vscode.
   return item;
 }
 
-export function domainItem(s: LedgerSnapshot, domainId: string, spec: DomainSpec | undefined): vscode.TreeItem {
-  const agents = domainAgents(s, domainId);
-  const done = agents.filter((a) => a.status === 'completed').length;
-  const failed = agents.filter((a) => a.status === 'failed').length;
-  const running = s.status !== 'interrupted' && agents.some((a) => a.status === 'running' || a.status === 'verifying' || a.status === 'retrying');
-  const item = new vscode.TreeItem(spec ? `${domainId.toUpperCase()} · ${spec.name}` : `Domain ${domainId}`, vscode.TreeItemCollapsibleState.Collapsed);
-  item.id = `${s.runId}/domain/${domainId}`;
-  item.description = `${done}/${agents.length}${failed ? ` · ${failed} failed` : ''}`;
-  item.iconPath = running ? new vscode.ThemeIcon('loading~spin')
-    : failed ? agentIcon('failed')
-    : done === agents.length && agents.length > 0 ? agentIcon('completed')
-    : new vscode.ThemeIcon('folder');
-  item.contextValue = 'domain';
-  if (spec) item.tooltip = new vscode.MarkdownString('', false).appendMarkdown(`**${domainId.toUpperCase()} · `).appendText(spec.name).appendMarkdown('**\n\n').appendText(spec.brief);
+function countsOf(agents: readonly AgentRecord[], runStatus: RunStatus) {
+  const shown = agents.map((a) => shownStatus(a, runStatus));
+  return {
+    done: shown.filter((x) => x === 'completed').length,
+    failed: shown.filter((x) => x === 'failed').length,
+    skipped: shown.filter((x) => x === 'skipped').length,
+    running: agents.some((a) => isInFlight(a, runStatus)),
+  };
+}
+
+function progressItem(item: vscode.TreeItem, agents: readonly AgentRecord[], runStatus: RunStatus, idle: string): void {
+  const c = countsOf(agents, runStatus);
+  item.description = `${c.done}/${agents.length}${c.failed ? ` · ${c.failed} failed` : ''}${c.skipped ? ` · ${c.skipped} skipped` : ''}`;
+  item.iconPath = c.running ? new vscode.ThemeIcon('loading~spin')
+    : c.failed ? agentIcon('failed')
+    : c.done === agents.length && agents.length > 0 ? agentIcon('completed')
+    : c.skipped === agents.length && agents.length > 0 ? agentIcon('skipped')
+    : new vscode.ThemeIcon(idle);
+}
+
+/**
+ * A group of the run's pattern (a domain, a stage, a reduce level, a round) with done/total.
+ * `brief` is the fan-out plan's domain brief, when known. A group too big to list at once says
+ * how its agents are paged.
+ */
+export function groupItem(s: LedgerSnapshot, group: AgentGroup, index: number, brief?: string, plan?: AnyPlan): vscode.TreeItem {
+  const agents = groupAgents(s, group.id);
+  const pattern = patternOf(s, plan);
+  const item = new vscode.TreeItem(groupLabel(pattern, group, index), vscode.TreeItemCollapsibleState.Collapsed);
+  item.id = `${s.runId}/group/${group.id}`;
+  progressItem(item, agents, s.status, 'folder');
+  item.contextValue = 'group';
+  const md = new vscode.MarkdownString('', false).appendMarkdown('**').appendText(group.label).appendMarkdown('**');
+  if (brief) md.appendMarkdown('\n\n').appendText(brief);
+  if (agents.length > PAGE_SIZE) md.appendMarkdown(`\n\n${agents.length} agents, listed ${PAGE_SIZE} at a time.`);
+  item.tooltip = md;
+  return item;
+}
+
+/** One page of a big group's agents: "m51 – m100" with its own done/total. */
+export function pageItem(s: LedgerSnapshot, groupId: string, page: number): vscode.TreeItem {
+  const agents = groupAgents(s, groupId).slice(page * PAGE_SIZE, (page + 1) * PAGE_SIZE);
+  const first = agents[0]?.id ?? '';
+  const last = agents[agents.length - 1]?.id ?? '';
+  const item = new vscode.TreeItem(first === last ? first : `${first} – ${last}`, vscode.TreeItemCollapsibleState.Collapsed);
+  item.id = `${s.runId}/group/${groupId}/page/${page}`;
+  progressItem(item, agents, s.status, 'list-flat');
+  item.contextValue = 'page';
+  item.tooltip = `Agents ${page * PAGE_SIZE + 1}–${page * PAGE_SIZE + agents.length} of group ${groupId}`;
   return item;
 }

@@ -95,13 +95,40 @@ async function expand(row) {
 const newestRun = () => fs.readdirSync(RUNS).filter((n) => /^\d{8}-\d{6}-[0-9a-f]{4}$/.test(n)).sort().pop();
 const readLedger = (id) => JSON.parse(fs.readFileSync(path.join(RUNS, id, 'ledger.json'), 'utf8'));
 
-async function orchestrate(task) {
+/** The labels of the quick pick's rows (a row with a detail line has a second `.label-name`). */
+const pickLabels = () => page.locator('.quick-input-widget .quick-input-list .monaco-list-row')
+  .evaluateAll((els) => els.map((e) => e.querySelector('.label-name')?.textContent ?? ''));
+
+/**
+ * Answers the pattern quick pick that follows the task: types the pattern's label and accepts its
+ * row. Returns the labels the pick offered, in order (null when `label` was not among them: the
+ * pick is dismissed).
+ */
+async function choosePattern(label) {
+  const box = page.locator('.quick-input-widget .quick-input-box input');
+  await until('pattern quick pick', async () => (await box.getAttribute('placeholder'))?.includes('Auto lets the planner choose'));
+  const rows = page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
+  await rows.first().waitFor();
+  const offered = await pickLabels();
+  if (!offered.some((o) => o.startsWith(label))) {
+    await page.keyboard.press('Escape');
+    await box.waitFor({ state: 'hidden' });
+    return null;
+  }
+  await box.fill(label);
+  await until(`pattern row ${label}`, async () => (await pickLabels())[0]?.startsWith(label));
+  await page.keyboard.press('Enter');
+  await box.waitFor({ state: 'hidden' });
+  return offered;
+}
+
+async function orchestrate(task, pattern = 'Auto (recommended)') {
   await runCommand('Orchestration: Orchestrate Task');
   const box = page.locator('.quick-input-widget .quick-input-box input');
   await until('task input box', async () => (await box.getAttribute('placeholder'))?.includes('Audit this repo'));
   await box.fill(task);
   await page.keyboard.press('Enter');
-  await box.waitFor({ state: 'hidden' });
+  return choosePattern(pattern);
 }
 
 /**
@@ -171,8 +198,16 @@ test('Orchestrate Task refuses an empty task in place, then plans the typed one'
   await shot('02-empty-task-refused.png');
   await box.fill('Audit this repo for security issues');
   await page.keyboard.press('Enter');
-  await box.waitFor({ state: 'hidden' });
-  stamp('task submitted');
+  // The pattern pick follows the task: Auto first, then every pattern with when to use it.
+  const pick = page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
+  await until('pattern quick pick', async () => (await box.getAttribute('placeholder'))?.includes('Auto lets the planner choose'));
+  await pick.first().waitFor();
+  const offered = await pickLabels();
+  assert.strictEqual(offered[0], 'Auto (recommended)');
+  assert.ok(offered.includes('Pipeline') && offered.includes('Fan-out'), `the pick offers the patterns: ${JSON.stringify(offered)}`);
+  await shot('02b-pattern-quick-pick.png');
+  assert.deepStrictEqual(await choosePattern('Auto (recommended)'), offered);
+  stamp(`task submitted; pattern pick offered ${offered.join(', ')}`);
 });
 
 test('the plan appears in the Summary view as a table with an estimate, and Approve runs it', async () => {
@@ -224,7 +259,8 @@ test('the Ledger tree shows every agent completed', async () => {
   }
   const final = (await treeRows('.monaco-list-row[aria-level="2"]')).find((r) => r.label === 'Final summary');
   assert.match(final.icon, /codicon-pass/);
-  assert.strictEqual(seen + 1, agents.length, 'every agent in the ledger was shown');
+  // The planner's record is shown on the Plan node, not as a row.
+  assert.strictEqual(seen + 1, agents.filter((a) => a.role !== 'planner').length, 'every agent in the ledger was shown');
   await expand(ledger().locator('.monaco-list-row[aria-level="2"]', { has: page.locator('.label-name', { hasText: 'A · ' }) }).first());
   stamp(`tree: ${agents.length} agents completed`);
   await shot('04-ledger-all-completed.png');
@@ -278,7 +314,7 @@ test('Orchestrate Task on Folder, from the Explorer, plans only inside that fold
   await page.locator('.quick-input-widget', { hasText: 'Orchestrate Task on src' }).waitFor();
   await box.fill('Document every module');
   await page.keyboard.press('Enter');
-  await box.waitFor({ state: 'hidden' });
+  await choosePattern('Fan-out');
   const frame = await webviewFrame('Summary');
   await until('focused plan', async () => newestRun() !== before && (await frame.locator('#decline').count()) > 0, 60000);
   const runId = newestRun();
@@ -297,7 +333,7 @@ test('a declined plan shows as declined, offers no Resume, and links to no missi
   const runId = newestRun();
   const l = readLedger(runId);
   assert.strictEqual(l.status, 'declined');
-  assert.ok(l.agents.every((a) => a.status === 'pending'), 'nothing ran');
+  assert.ok(l.agents.every((a) => a.role === 'planner' || a.status === 'pending'), 'nothing but the planner ran');
   await showOrchestration();
   await until('run row declined', async () => (await runRows())[0]?.description.startsWith('declined'));
   const row = ledger().locator('.monaco-list-row[aria-level="1"]').first();
@@ -352,7 +388,7 @@ test('a second run can be cancelled while it runs, and shows as cancelled', asyn
 
 test('a run cut off by a window reload shows as interrupted and resumes to completed', async () => {
   const { runId } = await startSlowRun('Review lib/ for code quality', 3000);
-  await until('an agent completed', () => readLedger(runId).agents.some((a) => a.status === 'completed'), 60000);
+  await until('an agent completed', () => readLedger(runId).agents.some((a) => a.role !== 'planner' && a.status === 'completed'), 60000);
   await runCommand('Developer: Reload Window');
   await page.waitForTimeout(1000);
   await page.locator('.monaco-workbench .activitybar a[aria-label="Orchestration"]').waitFor();
@@ -383,6 +419,125 @@ test('a run cut off by a window reload shows as interrupted and resumes to compl
   assert.ok(l.agents.every((a) => a.status === 'completed'));
   stamp(`run ${runId} interrupted with ${done} agents done, resumed to completed`);
   await shot('13-resumed-to-completed.png');
+});
+
+/**
+ * Screenshots of the sidebar views read like a user's screen: no stale editors or toasts, and the
+ * sidebar dragged wider than its narrow default (best effort: a missing sash leaves it as it is).
+ */
+async function tidyForShots() {
+  await runCommand('View: Close All Editors');
+  await runCommand('Notifications: Clear All Notifications');
+  const sidebar = await page.locator('.part.sidebar').boundingBox().catch(() => null);
+  if (!sidebar || sidebar.width > 450) return;
+  const edge = sidebar.x + sidebar.width;
+  const y = sidebar.y + sidebar.height / 2;
+  await page.mouse.move(edge, y);
+  await page.mouse.down();
+  await page.mouse.move(edge + 220, y, { steps: 10 });
+  await page.mouse.up();
+  const after = await page.locator('.part.sidebar').boundingBox().catch(() => null);
+  stamp(`sidebar ${Math.round(sidebar.width)} px → ${Math.round(after?.width ?? 0)} px`);
+}
+
+const PIPELINE_TASK = 'Document src step by step: research → outline → draft → review';
+
+test('a pipeline chosen in the quick pick plans its stages in order, with the pattern and the planner\'s reason', async () => {
+  await showOrchestration();
+  await tidyForShots();
+  const before = newestRun();
+  await orchestrate(PIPELINE_TASK, 'Pipeline');
+  const frame = await webviewFrame('Summary');
+  await until('pipeline plan', async () => newestRun() !== before && (await frame.locator('#approve').count()) > 0, 60000);
+  const runId = newestRun();
+  const planned = JSON.parse(fs.readFileSync(path.join(RUNS, runId, 'plan.json'), 'utf8'));
+  assert.strictEqual(planned.pattern, 'pipeline');
+  const pattern = await frame.locator('#pattern').innerText();
+  assert.match(pattern, /^pipeline\b/i);
+  if (planned.reason) assert.ok(pattern.includes(planned.reason.slice(0, 40)), `the reason is shown: ${pattern}`);
+  const rows = await frame.locator('#plan-table vscode-data-grid-row:not([row-type="header"])').count();
+  assert.strictEqual(rows, planned.stages.length + 1, 'one row per stage and the final step');
+  stamp(`pipeline plan ${runId}: ${planned.stages.map((st) => st.name).join(' → ')}; ${pattern}`);
+  await shot('14-pipeline-plan.png');
+  await frame.locator('#approve').click();
+  await until('pipeline completed on disk', () => readLedger(runId).status === 'completed', 120000);
+});
+
+test('the Ledger shows the pipeline\'s stages in order and the planner on the Plan node', async () => {
+  const runId = newestRun();
+  const planned = JSON.parse(fs.readFileSync(path.join(RUNS, runId, 'plan.json'), 'utf8'));
+  await until('pipeline row completed', async () => (await runRows())[0]?.description.startsWith('completed'));
+  const runRow = ledger().locator('.monaco-list-row[aria-level="1"]').first();
+  await expand(runRow);
+  const expected = ['Plan', ...planned.stages.map((st, i) => `${i + 1}. ${st.name}`), 'Final summary'];
+  const children = await until('stage rows', async () => {
+    const r = await treeRows('.monaco-list-row[aria-level="2"]');
+    return r.length === expected.length ? r : null;
+  });
+  assert.deepStrictEqual(children.map((c) => c.label), expected, 'the stages in plan order between the plan and the final step');
+  assert.match(children[0].description, /^pipeline · \d+ stages · planner [\d.]+k? tok · would cost \$[\d.]+$/);
+  for (const c of children.slice(1, -1)) assert.strictEqual(c.description, '1/1', `${c.label} is done`);
+  await expand(ledger().locator('.monaco-list-row[aria-level="2"]', { has: page.locator('.label-name', { hasText: /^1\. / }) }).first());
+  stamp(`pipeline tree: ${children.map((c) => `${c.label} [${c.description}]`).join(' | ')}`);
+  await shot('15-pipeline-tree.png');
+});
+
+test('the Summary shows each stage\'s handoff in order', async () => {
+  const runId = newestRun();
+  const planned = JSON.parse(fs.readFileSync(path.join(RUNS, runId, 'plan.json'), 'utf8'));
+  const frame = await webviewFrame('Summary');
+  await until('webview shows the pipeline', async () => (await frame.locator('#run-task').textContent()) === PIPELINE_TASK && (await frame.locator('#run-status').textContent()) === 'completed');
+  const stages = frame.locator('#pipeline li[data-stage]');
+  await until('stage cards', async () => (await stages.count()) === planned.stages.length);
+  for (let i = 0; i < planned.stages.length; i++) {
+    const st = planned.stages[i];
+    assert.strictEqual(await stages.nth(i).getAttribute('data-stage'), st.id);
+    const handoff = fs.readFileSync(path.join(RUNS, runId, 'handoffs', `${st.id}.md`), 'utf8');
+    const firstLine = handoff.split('## Summary')[1].split('\n').find((l) => l.trim()).trim();
+    const shown = await stages.nth(i).locator('.handoff').innerText();
+    assert.ok(shown.replace(/\s+/g, ' ').includes(firstLine.replace(/[*_`]/g, '').replace(/\s+/g, ' ').slice(0, 60)), `stage ${st.id} shows its handoff summary (${shown.slice(0, 80)})`);
+  }
+  await assertLinksExist(frame, runId);
+  await frame.locator('#pipeline').scrollIntoViewIfNeeded();
+  stamp(`pipeline card: ${planned.stages.length} handoffs`);
+  await shot('16-pipeline-handoffs.png');
+});
+
+// The panel pattern lands in a later merge: this step runs once the quick pick offers it.
+test('a panel chosen in the quick pick shows its experts, the consensus and the verdict table', async (t) => {
+  await showOrchestration();
+  const before = newestRun();
+  const offered = await orchestrate('Should this project adopt strict TypeScript everywhere? Ask a panel of experts.', 'Expert panel');
+  if (offered === null) {
+    t.skip('the pattern registry (PATTERNS) has no panel yet, so the quick pick does not offer "Expert panel"');
+    return;
+  }
+  const frame = await webviewFrame('Summary');
+  await until('panel plan', async () => newestRun() !== before && (await frame.locator('#approve').count()) > 0, 60000);
+  const runId = newestRun();
+  assert.strictEqual(JSON.parse(fs.readFileSync(path.join(RUNS, runId, 'plan.json'), 'utf8')).pattern, 'panel');
+  await shot('17-panel-plan.png');
+  await frame.locator('#approve').click();
+  await until('panel finished on disk', () => ['completed', 'partial'].includes(readLedger(runId).status), 120000);
+  const experts = readLedger(runId).agents.filter((a) => a.role === 'expert');
+  await until('panel row finished', async () => /^(completed|partial)/.test((await runRows())[0]?.description ?? ''));
+  await expand(ledger().locator('.monaco-list-row[aria-level="1"]').first());
+  const children = await until('panel rows', async () => {
+    const r = await treeRows('.monaco-list-row[aria-level="2"]');
+    return r.some((c) => c.label === 'Consensus') ? r : null;
+  });
+  assert.strictEqual(children[0].label, 'Plan');
+  assert.match(children[0].description, /^panel · \d+ experts/);
+  const group = children.find((c) => /^Experts/.test(c.label));
+  assert.ok(group, `an experts group: ${JSON.stringify(children)}`);
+  await shot('18-panel-tree.png');
+  await until('verdict table', async () => (await frame.locator('#verdict-table tr').count()) === experts.length + 1, 30000);
+  const tally = JSON.parse(fs.readFileSync(path.join(RUNS, runId, 'panel', 'tally.json'), 'utf8'));
+  assert.strictEqual(await frame.locator('#panel .tally-line').innerText(), tally.line);
+  await assertLinksExist(frame, runId);
+  await frame.locator('#panel').scrollIntoViewIfNeeded();
+  stamp(`panel ${runId}: ${tally.line}`);
+  await shot('19-panel-verdicts.png');
 });
 
 test('the Summary webview ran without a single CSP violation', () => {

@@ -6,7 +6,7 @@ import { Commands } from '../../src/vscode/commands';
 import { RunLocation } from '../../src/vscode/location';
 import { RunStore, type LiveRun } from '../../src/vscode/runStore';
 import { agent, fakeRun, snapshot, tempRunFolder } from './vscode/fixtures';
-import { commands, resetStub, Uri, window, workspace } from './vscode-stub';
+import { commands, memento, resetStub, Uri, window, workspace, type QuickPickStub } from './vscode-stub';
 
 const { ws, runId, runDir } = tempRunFolder('orch-cmd-', '# a1\n<!-- DONE -->\n');
 writeFileSync(path.join(runDir, 'ledger.json'), JSON.stringify(snapshot({ status: 'completed', workspace: ws })));
@@ -15,7 +15,7 @@ afterAll(() => rmSync(ws, { recursive: true, force: true }));
 const silent = { info() {}, warn() {}, error() {} };
 const controller = { isActive: vi.fn(() => false), cancel: vi.fn(), resume: vi.fn(), orchestrate: vi.fn(), approve: vi.fn() };
 
-function setup() {
+function setup(state = memento()) {
   workspace.workspaceFolders = [{ uri: Uri.file(ws) }];
   const location = new RunLocation();
   const store = new RunStore(location, silent);
@@ -23,8 +23,8 @@ function setup() {
   store.attach(live as unknown as LiveRun);
   const summary = { show: vi.fn() };
   const keys = { prompt: vi.fn(), clear: vi.fn() };
-  const cmds = new Commands({ store, controller: controller as never, summary: summary as never, keys: keys as never, location });
-  return { store, cmds, summary, run: (id: string, ...args: unknown[]) => commands.registered.get(id)!(...args) };
+  const cmds = new Commands({ store, controller: controller as never, summary: summary as never, keys: keys as never, location, state: state });
+  return { store, cmds, summary, state, run: (id: string, ...args: unknown[]) => commands.registered.get(id)!(...args) };
 }
 
 beforeEach(() => { resetStub(); vi.clearAllMocks(); });
@@ -49,7 +49,39 @@ describe('commands', () => {
       return 'Document src';
     });
     await run('orchestration.orchestrateTaskOnFolder', Uri.file(path.join(ws, 'src', 'lib')));
-    expect(controller.orchestrate).toHaveBeenCalledWith('Document src', ['src/lib']);
+    expect(controller.orchestrate).toHaveBeenCalledWith('Document src', ['src/lib'], 'auto');
+    cmds.dispose(); store.dispose();
+  });
+
+  it('asks for the pattern after the task, Auto first, and remembers the choice as the next default', async () => {
+    const { run, cmds, store, state } = setup();
+    window.showInputBox.mockResolvedValue('Document src step by step');
+    const seen: QuickPickStub[] = [];
+    window.quickPickAnswer = (qp) => {
+      seen.push({ ...qp });
+      return (qp.items as Array<{ choice: string }>).find((i) => i.choice === 'pipeline');
+    };
+    await run('orchestration.orchestrateTask');
+    expect(controller.orchestrate).toHaveBeenLastCalledWith('Document src step by step', [], 'pipeline');
+    const items = seen[0].items as Array<{ choice: string; label: string; detail?: string }>;
+    expect(items[0]).toMatchObject({ choice: 'auto', label: 'Auto (recommended)' });
+    expect(items.map((i) => i.choice)).toEqual(expect.arrayContaining(['fan-out', 'pipeline', 'map-reduce', 'supervisor']));
+    expect(items.find((i) => i.choice === 'pipeline')?.detail).toMatch(/sequential steps/);
+    expect((seen[0].activeItems[0] as { choice: string }).choice).toBe('auto');
+    expect(state.update).toHaveBeenCalledWith('orchestration.lastPattern', 'pipeline');
+
+    // Next time the remembered pattern is active (Enter takes it) while Auto stays first.
+    window.quickPickAnswer = (qp) => { seen.push({ ...qp }); return qp.activeItems[0]; };
+    await run('orchestration.orchestrateTask');
+    expect((seen[1].items[0] as { choice: string }).choice).toBe('auto');
+    expect((seen[1].activeItems[0] as { choice: string; description: string })).toMatchObject({ choice: 'pipeline', description: 'pipeline · last used' });
+    expect(controller.orchestrate).toHaveBeenLastCalledWith('Document src step by step', [], 'pipeline');
+
+    // Dismissing the pick plans nothing.
+    controller.orchestrate.mockClear();
+    window.quickPickAnswer = () => undefined;
+    await run('orchestration.orchestrateTask');
+    expect(controller.orchestrate).not.toHaveBeenCalled();
     cmds.dispose(); store.dispose();
   });
 

@@ -38,8 +38,10 @@ describe('RunController', () => {
     const planned = vi.fn();
     controller.onDidPlan(planned);
     await controller.orchestrate('Audit this repo', ['src']);
-    expect(orchestrator.plan).toHaveBeenCalledWith(expect.objectContaining({ task: 'Audit this repo', focus: ['src'] }));
+    expect(orchestrator.plan).toHaveBeenCalledWith(expect.objectContaining({ task: 'Audit this repo', focus: ['src'], pattern: 'auto' }));
     expect(planned).toHaveBeenCalledWith(run.id);
+    await controller.orchestrate('Document src step by step', [], 'pipeline');
+    expect(orchestrator.plan).toHaveBeenLastCalledWith(expect.objectContaining({ pattern: 'pipeline' }));
     expect(store.isLive(run.id)).toBe(true);
     expect(run.execute).not.toHaveBeenCalled();
     expect(controller.isActive(run.id)).toBe(true);

@@ -48,8 +48,10 @@ describe('host → webview messages', () => {
     const s = snapshot();
     const run = buildRunView(s, plan, null, runActions(s, true));
     const parsed = HostMessageSchema.parse({ type: 'state', run });
-    expect(parsed.run?.domains.map((d) => [d.id, d.name, d.done, d.total])).toEqual([['a', 'HTTP surface', 1, 3], ['b', 'Secrets', 1, 2]]);
-    expect(parsed.run?.domains[1]?.coordinator?.returned).toContain('**Fix**');
+    expect(parsed.run?.groups.map((d) => [d.id, d.name, d.done, d.total])).toEqual([['a', 'A · HTTP surface', 1, 3], ['b', 'B · Secrets', 1, 2]]);
+    expect(parsed.run?.pattern).toBe('fan-out');
+    expect(parsed.run?.card).toBeNull();
+    expect(parsed.run?.groups[1]?.coordinator?.returned).toContain('**Fix**');
     expect(parsed.run?.totals.parentContextTokens).toBe(1900);
     expect(parsed.run?.actions).toEqual({ approve: false, decline: false, cancel: true, resume: false, retry: false });
   });
@@ -57,7 +59,7 @@ describe('host → webview messages', () => {
   it('marks only the files that exist as written, so the view never links to a missing one', () => {
     const s = snapshot({ gaps: [{ agentId: 'b1', outputFile: 'workers/b1.md', reason: 'failed' }] });
     const run = HostMessageSchema.parse({ type: 'state', run: buildRunView(s, plan, null, runActions(s, true), new Set(['workers/a1.md', 'synthesis/b.md'])) }).run!;
-    const written = [...run.domains.flatMap((d) => [...d.workers, ...(d.coordinator ? [d.coordinator] : [])]), run.final!]
+    const written = [...run.groups.flatMap((d) => [...d.agents, ...(d.coordinator ? [d.coordinator] : [])]), run.final!]
       .filter((a) => a.written).map((a) => a.id);
     expect(written).toEqual(['a1', 'coord-b']);
     expect(run.gaps).toEqual([{ agentId: 'b1', outputFile: 'workers/b1.md', written: false, reason: 'failed' }]);
@@ -66,7 +68,7 @@ describe('host → webview messages', () => {
   it('shows a declined plan\'s agents as never run, not pending', () => {
     const s = snapshot({ status: 'declined' });
     const run = buildRunView(s, plan, null, runActions(s, false));
-    expect(run.domains[0].coordinator!.status).toBe('skipped');
+    expect(run.groups[0].coordinator!.status).toBe('skipped');
     expect(run.final!.status).toBe('skipped');
   });
 

@@ -61,6 +61,19 @@ export enum ProgressLocation { SourceControl = 1, Window = 10, Notification = 15
 
 const disposable = () => new Disposable();
 
+export interface QuickPickStub {
+  title: string; placeholder: string; items: unknown[]; activeItems: unknown[]; selectedItems: unknown[];
+  matchOnDescription: boolean; matchOnDetail: boolean; ignoreFocusOut: boolean;
+  onDidAccept: EventEmitter<void>['event']; onDidHide: EventEmitter<void>['event'];
+  show(): void; hide(): void; dispose(): void;
+}
+
+/** workspaceState / globalState: an in-memory Memento. */
+export function memento(initial: Record<string, unknown> = {}) {
+  const data = new Map(Object.entries(initial));
+  return { get: <T>(key: string): T | undefined => data.get(key) as T | undefined, update: vi.fn(async (key: string, value: unknown) => { data.set(key, value); }), keys: () => [...data.keys()] };
+}
+
 function makeWindow() {
   return {
     showInformationMessage: vi.fn(async (..._args: unknown[]): Promise<string | undefined> => undefined),
@@ -69,6 +82,26 @@ function makeWindow() {
     showInputBox: vi.fn(async (_opts?: unknown): Promise<string | undefined> => undefined),
     showQuickPick: vi.fn(async (..._args: unknown[]): Promise<unknown> => undefined),
     showTextDocument: vi.fn(async (..._args: unknown[]) => undefined),
+    /** What the user does with a quick pick made by createQuickPick: an item to accept, or undefined to dismiss. Default: accept the active item. */
+    quickPickAnswer: (qp: QuickPickStub): unknown => qp.activeItems[0],
+    createQuickPick: vi.fn(() => {
+      const accept = new EventEmitter<void>();
+      const hide = new EventEmitter<void>();
+      const qp: QuickPickStub = {
+        title: '', placeholder: '', items: [], activeItems: [], selectedItems: [],
+        matchOnDescription: false, matchOnDetail: false, ignoreFocusOut: false,
+        onDidAccept: accept.event, onDidHide: hide.event,
+        show: vi.fn(() => queueMicrotask(() => {
+          const pick = window.quickPickAnswer(qp);
+          if (pick === undefined) { hide.fire(); return; }
+          qp.selectedItems = [pick];
+          accept.fire();
+        })),
+        hide: vi.fn(() => hide.fire()),
+        dispose: vi.fn(),
+      };
+      return qp;
+    }),
     withProgress: vi.fn(async (_o: unknown, task: (p: { report(): void }, t: { onCancellationRequested(): Disposable }) => unknown) =>
       task({ report: () => undefined }, { onCancellationRequested: disposable })),
     createOutputChannel: vi.fn((_name: string, _opts?: unknown) => ({

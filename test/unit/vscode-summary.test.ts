@@ -86,8 +86,8 @@ describe('SummaryView', () => {
     await send({ type: 'ready' });
     await vi.waitFor(() => expect(posted).toHaveLength(1));
     const run = (posted[0] as { run: RunView }).run;
-    const [a] = run.domains;
-    expect(a.workers.map((w) => [w.id, w.written])).toEqual([['a1', true], ['a2', false]]);
+    const [a] = run.groups;
+    expect(a.agents.map((w) => [w.id, w.written])).toEqual([['a1', true], ['a2', false]]);
     expect(a.coordinator).toMatchObject({ id: 'coord-a', written: false });
     expect(run.final).toMatchObject({ outputFile: 'summary.md', written: false });
     view.dispose(); store.dispose();

@@ -6,7 +6,7 @@ import { AGENT_STATUSES, RUN_STATUSES, type AgentStatus, type LedgerSnapshot, ty
 import { LedgerTree } from '../../src/vscode/ledgerTree';
 import { RunLocation } from '../../src/vscode/location';
 import { RunStore, type LiveRun } from '../../src/vscode/runStore';
-import { agentItem, domainItem, planItem, runItem } from '../../src/vscode/treeItems';
+import { agentItem, groupItem, planItem, runItem } from '../../src/vscode/treeItems';
 import { agent, fakeRun, NOW, plan, snapshot } from './vscode/fixtures';
 import { MarkdownString, resetStub, ThemeIcon, TreeItemCollapsibleState, window } from './vscode-stub';
 
@@ -86,15 +86,15 @@ describe('run and domain items', () => {
 
   it('shows done/total per domain with the plan\'s name, and opens plan.md from the plan item', () => {
     const s = snapshot();
-    const a = domainItem(s, 'a', plan.domains[0]);
+    const a = groupItem(s, { id: 'a', label: 'HTTP surface' }, 0, plan.domains[0].brief);
     expect(a.label).toBe('A · HTTP surface');
     expect(a.description).toBe('1/3');
     expect((a.iconPath as unknown as ThemeIcon).id).toBe('loading~spin');
-    const b = domainItem(s, 'b', undefined);
+    const b = groupItem(s, { id: 'b', label: 'Domain b' }, 1);
     expect(b.label).toBe('Domain b');
     expect(b.description).toBe('1/2 · 1 failed');
     const p = planItem(s, '/ws/.orchestration/r');
-    expect(p.description).toBe('2 domains · 3 workers');
+    expect(p.description).toBe('fan-out · 2 domains · 3 workers');
     expect(p.command?.command).toBe('vscode.open');
   });
 });
@@ -115,7 +115,7 @@ describe('LedgerTree', () => {
     const [runNode] = await tree.getChildren();
     expect(runNode).toEqual({ kind: 'run', runId: '20250601-115500-ab12' });
     const children = await tree.getChildren(runNode);
-    expect(children.map((c) => c.kind === 'domain' ? c.domainId : c.kind === 'agent' ? c.agentId : c.kind)).toEqual(['plan', 'a', 'b', 'final']);
+    expect(children.map((c) => c.kind === 'group' ? c.groupId : c.kind === 'agent' ? c.agentId : c.kind)).toEqual(['plan', 'a', 'b', 'final']);
     const domainA = children[1];
     expect(tree.getTreeItem(domainA).label).toBe('A · HTTP surface');
     const agents = await tree.getChildren(domainA);
@@ -214,6 +214,6 @@ describe('an interrupted run', () => {
     const done = agentItem(agent(), 'r', undefined, NOW, 'interrupted');
     expect((done.iconPath as unknown as ThemeIcon).id).toBe('pass');
     const s = snapshot({ status: 'interrupted' });
-    expect((domainItem(s, 'a', undefined).iconPath as unknown as ThemeIcon).id).not.toBe('loading~spin');
+    expect((groupItem(s, { id: 'a', label: 'a' }, 0).iconPath as unknown as ThemeIcon).id).not.toBe('loading~spin');
   });
 });
