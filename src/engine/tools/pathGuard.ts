@@ -119,7 +119,7 @@ export function guardPathSync(ctx: GuardContext, p: string): GuardedPath {
   if (p.includes('\0')) throw new PathRefusedError(`refused: ${JSON.stringify(p)} contains a NUL byte`);
   const fixed = fixedPartsOf(ctx);
   const ws = fixed.ws;
-  const wsReal = realpathSync(ws);
+  const wsReal = fixed.wsReal;
   const abs = path.resolve(ws, p);
   // The workspace may itself sit behind a symlink (/tmp on macOS), so accept either spelling.
   const rel = relativeInside(ws, abs) ?? relativeInside(wsReal, abs);
@@ -149,6 +149,11 @@ interface FixedParts {
   outputRoot: string;
   extraReadable: string[] | undefined;
   ws: string;
+  /**
+   * The workspace's real path, resolved once per context (an agent attempt): every guarded path
+   * is checked against it, and resolving it per call was a syscall per tool call for nothing.
+   */
+  wsReal: string;
   out: string | null;
   extra: ReadonlySet<string | null> | null;
   extraFor: string | null;
@@ -161,7 +166,7 @@ function fixedPartsOf(ctx: GuardContext): FixedParts {
   if (!f || f.workspace !== ctx.workspace || f.outputRoot !== ctx.outputRoot || f.extraReadable !== ctx.extraReadable) {
     f = {
       workspace: ctx.workspace, outputRoot: ctx.outputRoot, extraReadable: ctx.extraReadable,
-      ws: path.resolve(ctx.workspace), out: outputRootRel(ctx), extra: null, extraFor: null,
+      ws: path.resolve(ctx.workspace), wsReal: realpathSync(path.resolve(ctx.workspace)), out: outputRootRel(ctx), extra: null, extraFor: null,
     };
     fixedByCtx.set(ctx, f);
   }
@@ -238,7 +243,7 @@ export interface CheckedPath extends GuardedPath { stat: Stats | null }
 export async function guardPath(ctx: GuardContext, p: string, opts: { aboveFocusOk?: boolean } = {}): Promise<CheckedPath> {
   const g = guardPathSync(ctx, p);
   const stat = await fsp.stat(g.abs).catch(() => null);
-  const extra = ctx.extraReadable?.length ? extraSetOf(fixedPartsOf(ctx), ctx, realpathSync(fixedPartsOf(ctx).ws)) : NO_EXTRA;
+  const extra = ctx.extraReadable?.length ? extraSetOf(fixedPartsOf(ctx), ctx, fixedPartsOf(ctx).wsReal) : NO_EXTRA;
   if (extra.has(g.rel)) return { ...g, stat };
   const focus = focusOf(ctx);
   if (!insideFocus(focus, g.rel) && !(opts.aboveFocusOk === true && aboveFocus(focus, g.rel))) {
@@ -249,7 +254,7 @@ export async function guardPath(ctx: GuardContext, p: string, opts: { aboveFocus
     const isDir = stat?.isDirectory() === true;
     const reason = await rules.reasonForPath(g.rel, isDir);
     if (reason !== null) throw new PathRefusedError(`refused: ${p} ${reason}${hintFor(reason)}`);
-    const relReal = relativeInside(realpathSync(fixedPartsOf(ctx).ws), g.abs);
+    const relReal = relativeInside(fixedPartsOf(ctx).wsReal, g.abs);
     if (relReal !== null && relReal !== g.rel) {
       const realReason = await rules.reasonForPath(relReal, isDir);
       if (realReason !== null) throw new PathRefusedError(`refused: ${p} resolves to ${relReal}, which ${realReason}${hintFor(realReason)}`);
