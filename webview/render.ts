@@ -294,15 +294,14 @@ function renderPanel(card: PanelCard, open: (p: string) => void): Node {
   if (!t) return section('Panel verdicts', 'panel', h('p', `${card.experts.done}/${card.experts.total} experts have answered; the engine's tally appears here once they all have.`, 'muted'));
   const head = h('p', t.line, t.quorumMet ? 'tally-line' : 'tally-line reason');
   const counts = h('p', Object.entries(t.counts).map(([v, n]) => `${v}: ${n}`).join(' · '), 'muted');
+  // Three columns, so the table stays readable in a narrow sidebar: who, what they said, why.
   const rows = t.experts.map((e) => {
-    const verdict = e.verdict === null ? '— (gap)' : `${e.verdict}${e.dissent ? ' (dissent)' : ''}`;
-    return [
-      fileLink(e.id, e.file, e.written, open, e.file), e.perspective, verdict,
-      e.confidence === null ? '—' : e.confidence.toFixed(2),
-      e.verdict === null ? (e.gap ?? 'no verdict') : e.concerns.join('; ') || '—',
-    ];
+    const who = h('span');
+    who.append(fileLink(e.id, e.file, e.written, open, e.file), h('div', e.perspective, 'muted'));
+    const verdict = e.verdict === null ? 'gap' : `${e.verdict}${e.confidence === null ? '' : ` · ${e.confidence.toFixed(2)}`}${e.dissent ? ' · dissent' : ''}`;
+    return [who, verdict, e.verdict === null ? (e.gap ?? 'no verdict') : e.concerns.join('; ') || '—'];
   });
-  return section('Panel verdicts', 'panel', head, counts, table(['Expert', 'Perspective', 'Verdict', 'Confidence', 'Top concerns'], rows, 'verdict-table'));
+  return section('Panel verdicts', 'panel', head, counts, table(['Expert', 'Verdict · confidence', 'Top concerns'], rows, 'verdict-table'));
 }
 
 function renderFinal(run: RunView, final: AgentView, open: (p: string) => void): Node {
