@@ -1,6 +1,5 @@
 /** A whole simulated map-reduce run over the demo workspace, the planner choosing the pattern itself. */
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { AnthropicModelClient } from '../../src/engine/model/anthropic';
@@ -9,15 +8,13 @@ import { endsWithSentinel } from '../../src/engine/files';
 import { Orchestrator } from '../../src/engine/orchestrator';
 import type { SelectionFile } from '../../src/engine/patterns/map-reduce/compile';
 import { startSimulator, type Simulator } from '../../src/simulator/index';
-import { workspacesOfThisTest } from './harness';
+import { makeWorkspace } from './harness';
 
 const ROOT = join(__dirname, '../..');
 let ws: string;
 let sim: Simulator;
 beforeAll(async () => {
-  ws = mkdtempSync(join(tmpdir(), 'sim-mr-'));
-  cpSync(join(ROOT, 'examples/demo-shop'), ws, { recursive: true, filter: (src) => !src.includes('.orchestration') });
-  workspacesOfThisTest.add(ws);
+  ws = makeWorkspace();
   sim = await startSimulator({ workspace: ws });
 });
 afterAll(async () => {

@@ -1,6 +1,5 @@
 /** A whole simulated run through the real engine: plan → workers → coordinators → summary. */
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { AnthropicModelClient } from '../../src/engine/model/anthropic';
@@ -8,15 +7,13 @@ import { parseConfig } from '../../src/engine/config';
 import { endsWithSentinel } from '../../src/engine/files';
 import { Orchestrator } from '../../src/engine/orchestrator';
 import { startSimulator, type Simulator } from '../../src/simulator/index';
-import { workspacesOfThisTest } from './harness';
+import { makeWorkspace } from './harness';
 
 const ROOT = join(__dirname, '../..');
 let ws: string;
 let sim: Simulator;
 beforeAll(async () => {
-  ws = mkdtempSync(join(tmpdir(), 'sim-run-'));
-  cpSync(join(ROOT, 'examples/demo-shop'), ws, { recursive: true, filter: (src) => !src.includes('.orchestration') });
-  workspacesOfThisTest.add(ws);
+  ws = makeWorkspace();
   sim = await startSimulator({ workspace: ws });
 });
 afterAll(async () => {
