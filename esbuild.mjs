@@ -41,10 +41,17 @@ const builds = [
 ];
 if (existsSync('src/extension.ts')) builds.push({ ...node, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' });
 if (existsSync('test/bench/bench.ts')) builds.push({ ...node, entryPoints: ['test/bench/bench.ts'], outfile: 'dist/bench.js' });
-if (existsSync('webview/main.ts')) {
+// The webviews: the Summary view (webview.js) and one bundle per editor panel.
+const webviews = [
+  ['webview/main.ts', 'dist/webview.js'],
+  ['webview/agent/main.ts', 'dist/agent.js'],
+  ['webview/dashboard/main.ts', 'dist/dashboard.js'],
+  ['webview/plan/main.ts', 'dist/plan.js'],
+];
+for (const [entry, outfile] of webviews.filter(([entry]) => existsSync(entry))) {
   builds.push({
     bundle: true, platform: 'browser', target: 'es2022', format: 'iife', sourcemap: !production, minify: production,
-    entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js', logLevel: 'warning', plugins: watch ? [problemMatcher] : [],
+    entryPoints: [entry], outfile, logLevel: 'warning', plugins: watch ? [problemMatcher] : [],
     // micromark's browser build decodes `&name;` references by assigning them to innerHTML; the
     // table-based build keeps model text away from any HTML parser (costs ~35 kB minified).
     alias: { 'decode-named-character-reference': createRequire(import.meta.url).resolve('decode-named-character-reference') },

@@ -202,7 +202,8 @@ export function groupItem(s: LedgerSnapshot, group: AgentGroup, index: number, b
   const item = new vscode.TreeItem(groupLabel(pattern, group, index), vscode.TreeItemCollapsibleState.Collapsed);
   item.id = `${s.runId}/group/${group.id}`;
   progressItem(item, agents, s.status, 'folder');
-  item.contextValue = 'group';
+  // The pattern says which group commands apply (Add Worker: fan-out, map-reduce, panel).
+  item.contextValue = `group.${pattern}`;
   const md = new vscode.MarkdownString('', false).appendMarkdown('**').appendText(group.label).appendMarkdown('**');
   if (brief) md.appendMarkdown('\n\n').appendText(brief);
   if (agents.length > PAGE_SIZE) md.appendMarkdown(`\n\n${agents.length} agents, listed ${PAGE_SIZE} at a time.`);

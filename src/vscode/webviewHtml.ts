@@ -1,4 +1,4 @@
-/** The Summary webview's HTML shell and its Content Security Policy. */
+/** The webviews' HTML shell (the Summary view and the editor panels) and its Content Security Policy. */
 import { randomBytes } from 'node:crypto';
 
 /** A fresh nonce per render, from the OS CSPRNG (never Math.random). */
@@ -32,6 +32,16 @@ export function contentSecurityPolicy({ cspSource, nonce }: Pick<ShellOptions, '
 const attr = (s: string): string => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
 
 export function summaryHtml(o: ShellOptions): string {
+  return webviewShell({ ...o, title: 'Orchestration Summary' });
+}
+
+/**
+ * The one page every webview gets: the CSP, the nonce for the toolkit, one stylesheet (or more),
+ * one script. The title names the frame (e2e tests find webviews by it).
+ */
+export function webviewShell(o: ShellOptions & { title: string; extraStyleUris?: string[] }): string {
+  const styles = [o.styleUri, ...(o.extraStyleUris ?? [])]
+    .map((u) => `<link rel="stylesheet" href="${attr(u)}" nonce="${attr(o.nonce)}">`).join('\n');
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -39,8 +49,8 @@ export function summaryHtml(o: ShellOptions): string {
 <meta http-equiv="Content-Security-Policy" content="${attr(contentSecurityPolicy(o))}">
 <meta property="csp-nonce" content="${attr(o.nonce)}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${attr(o.styleUri)}" nonce="${attr(o.nonce)}">
-<title>Orchestration Summary</title>
+${styles}
+<title>${attr(o.title)}</title>
 </head>
 <body>
 <main id="app" aria-live="polite"><p class="muted">Loading…</p></main>

@@ -57,6 +57,40 @@ export class TreeItem {
 export class FileDecoration { constructor(readonly badge?: string, readonly tooltip?: string, readonly color?: ThemeColor) {} }
 export class RelativePattern { constructor(readonly base: Uri, readonly pattern: string) {} }
 export enum StatusBarAlignment { Left = 1, Right = 2 }
+export enum ViewColumn { Active = -1, Beside = -2, One = 1, Two = 2 }
+
+/**
+ * A webview panel as the glue sees it: `receive` plays a message from the page, `posted` holds
+ * what the host sent, `close` is the user closing the tab, `hide`/`show` switch it away and back.
+ */
+export function makePanel(viewType: string, title: string, show: unknown, options: unknown) {
+  const received = new EventEmitter<unknown>();
+  const disposed = new EventEmitter<void>();
+  const viewState = new EventEmitter<void>();
+  const posted: unknown[] = [];
+  let open = true;
+  const panel = {
+    viewType, title, show, options, visible: true,
+    webview: {
+      options: {} as unknown, html: '', cspSource: 'vscode-resource:',
+      asWebviewUri: (u: Uri) => u,
+      onDidReceiveMessage: received.event,
+      postMessage: vi.fn(async (m: unknown) => { posted.push(m); return true; }),
+    },
+    onDidDispose: disposed.event,
+    onDidChangeViewState: viewState.event,
+    reveal: vi.fn(),
+    dispose: vi.fn(() => { if (open) { open = false; disposed.fire(); } }),
+    posted,
+    /** Plays a message from the page and lets async handlers run. */
+    async receive(m: unknown) { received.fire(m); await new Promise((r) => setTimeout(r, 10)); },
+    close() { panel.dispose(); },
+    hide() { panel.visible = false; viewState.fire(); },
+    get isOpen() { return open; },
+  };
+  return panel;
+}
+export type PanelStub = ReturnType<typeof makePanel>;
 export enum ProgressLocation { SourceControl = 1, Window = 10, Notification = 15 }
 
 const disposable = () => new Disposable();
@@ -119,6 +153,13 @@ function makeWindow() {
     }),
     createStatusBarItem: vi.fn(() => ({ text: '', tooltip: '', name: '', command: undefined, show: vi.fn(), hide: vi.fn(), dispose: vi.fn() })),
     registerWebviewViewProvider: vi.fn(disposable),
+    /** Every panel created, in order. */
+    panels: [] as PanelStub[],
+    createWebviewPanel: vi.fn((viewType: string, title: string, show: unknown, options: unknown) => {
+      const p = makePanel(viewType, title, show, options);
+      window.panels.push(p);
+      return p;
+    }),
     registerFileDecorationProvider: vi.fn(disposable),
   };
 }

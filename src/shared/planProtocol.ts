@@ -1,0 +1,99 @@
+/**
+ * The plan review panel's messages (host ↔ webview), validated with zod on both sides. The host
+ * holds the draft plan; the webview sends edits, the host applies them, asks the engine for the
+ * estimate and the validation errors, and posts the result.
+ */
+import { z } from 'zod';
+import { AgentIdSchema } from './dashboardProtocol';
+
+const count = z.number().int().nonnegative();
+const usd = z.number().nonnegative();
+export const TierSchema = z.enum(['haiku', 'sonnet', 'opus']);
+const task = z.string().max(2000);
+
+export const PlanEditSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('tier'), agentId: AgentIdSchema, tier: TierSchema }).strict(),
+  z.object({ kind: z.literal('task'), agentId: AgentIdSchema, task }).strict(),
+  z.object({ kind: z.literal('remove'), agentId: AgentIdSchema }).strict(),
+  z.object({
+    kind: z.literal('add'), group: z.string().min(1).max(40), task: task.min(1),
+    scope: z.array(z.string().trim().min(1).max(300)).max(20), tier: TierSchema, label: z.string().max(80).optional(),
+  }).strict(),
+]);
+export type PlanEdit = z.infer<typeof PlanEditSchema>;
+
+export const EstimateSchema = z.object({ tokensLow: count, tokensHigh: count, costLowUsd: usd, costHighUsd: usd }).strict();
+export type EstimateView = z.infer<typeof EstimateSchema>;
+
+export const PlanItemSchema = z.object({
+  id: AgentIdSchema,
+  label: z.string().nullable(),
+  task: task,
+  scope: z.array(z.string()),
+  tier: TierSchema,
+  model: z.string(),
+  canRemove: z.boolean(),
+  canEditTask: z.boolean(),
+  /** Differs from the plan as the planner made it. */
+  changed: z.boolean(),
+  errors: z.array(z.string()),
+}).strict();
+export type PlanItem = z.infer<typeof PlanItemSchema>;
+
+export const PlanGroupSchema = z.object({
+  id: z.string().max(40),
+  name: z.string(),
+  brief: z.string().nullable(),
+  canAdd: z.boolean(),
+  addLabel: z.string().nullable(),
+  items: z.array(PlanItemSchema),
+}).strict();
+export type PlanGroup = z.infer<typeof PlanGroupSchema>;
+
+export const PlanEditorViewSchema = z.object({
+  runId: z.string().regex(/^[A-Za-z0-9._-]{1,80}$/),
+  task: z.string(),
+  pattern: z.string(),
+  status: z.string(),
+  simulated: z.boolean(),
+  /** Edits and approval apply only while the plan awaits approval and no run executes it. */
+  editable: z.boolean(),
+  /** Why the plan cannot be edited, when it cannot. */
+  locked: z.string().nullable(),
+  summary: z.string(),
+  groups: z.array(PlanGroupSchema),
+  /** The agents the engine adds from the plan (coordinators, reducers, the final synthesis), from the last preview. */
+  derived: z.array(z.object({ id: AgentIdSchema, role: z.string(), tier: z.string(), model: z.string(), task: z.string() }).strict()),
+  /** Derived agents past the listed ones (a map of hundreds of partitions), counted by role. */
+  derivedMore: z.record(z.string(), count),
+  agents: count,
+  estimate: EstimateSchema.nullable(),
+  /** The estimate of the plan as the planner made it, to compare against. */
+  planned: EstimateSchema.nullable(),
+  errors: z.array(z.string()),
+  /** A preview of the latest edit is in flight: the estimate may be stale. */
+  checking: z.boolean(),
+  changed: z.boolean(),
+  canApprove: z.boolean(),
+  /** Model id per tier, for the tier picker. */
+  models: z.record(z.string(), z.string()),
+  /** A transient note: the last edit that could not apply, or where approval stands. */
+  note: z.string().nullable(),
+}).strict();
+export type PlanEditorView = z.infer<typeof PlanEditorViewSchema>;
+
+/** Host → webview. */
+export const PlanHostMessageSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('state'), view: PlanEditorViewSchema.nullable(), note: z.string().nullable() }).strict(),
+]);
+export type PlanHostMessage = z.infer<typeof PlanHostMessageSchema>;
+
+/** Webview → host. */
+export const PlanWebviewMessageSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('ready') }).strict(),
+  z.object({ type: z.literal('edit'), edit: PlanEditSchema }).strict(),
+  z.object({ type: z.literal('reset') }).strict(),
+  z.object({ type: z.literal('approve') }).strict(),
+  z.object({ type: z.literal('decline') }).strict(),
+]);
+export type PlanWebviewMessage = z.infer<typeof PlanWebviewMessageSchema>;

@@ -1,0 +1,65 @@
+/**
+ * Reads a run's events.jsonl a piece at a time: each call returns the events appended since the
+ * last, so a dashboard open for hours never re-reads the file from the start. Async I/O only, in
+ * bounded chunks, so a big log never blocks the extension host. A torn last line (the engine is
+ * mid-append, or crashed) waits for the next read; a line that is not an event is skipped.
+ */
+import { promises as fs } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
+import type { EngineEvent } from '../engine';
+
+/** Bytes read per call at most: a 50 MB log of a finished 1,000-agent run arrives over a few refreshes. */
+export const TAIL_CHUNK = 4 * 1024 * 1024;
+
+export class EventsTail {
+  private offset = 0;
+  private rest = '';
+  /** Keeps a character split across two reads whole. */
+  private decoder = new StringDecoder('utf8');
+
+  constructor(private readonly file: string, private readonly chunk = TAIL_CHUNK) {}
+
+  /** The events appended since the last call (none when the file is missing). `more` says the chunk limit stopped it. */
+  async read(): Promise<{ events: EngineEvent[]; more: boolean }> {
+    let handle: fs.FileHandle;
+    try {
+      handle = await fs.open(this.file, 'r');
+    } catch {
+      return { events: [], more: false };
+    }
+    try {
+      const { size } = await handle.stat();
+      // A file shorter than what was read was replaced (the run folder was deleted and re-made): start over.
+      if (size < this.offset) { this.offset = 0; this.rest = ''; this.decoder = new StringDecoder('utf8'); }
+      const length = Math.min(size - this.offset, this.chunk);
+      if (length <= 0) return { events: [], more: false };
+      const buf = Buffer.alloc(length);
+      const { bytesRead } = await handle.read(buf, 0, length, this.offset);
+      this.offset += bytesRead;
+      const text = this.rest + this.decoder.write(buf.subarray(0, bytesRead));
+      const lines = text.split('\n');
+      this.rest = lines.pop() ?? '';
+      const events: EngineEvent[] = [];
+      for (const line of lines) {
+        const e = parseEvent(line);
+        if (e) events.push(e);
+      }
+      return { events, more: this.offset < size };
+    } finally {
+      await handle.close();
+    }
+  }
+}
+
+/** One events.jsonl line as an event, or null: only the fields the views read are checked. */
+export function parseEvent(line: string): EngineEvent | null {
+  if (!line.trim()) return null;
+  try {
+    const e = JSON.parse(line) as Partial<EngineEvent> | null;
+    if (!e || typeof e !== 'object' || typeof e.seq !== 'number' || typeof e.t !== 'string' || typeof e.type !== 'string') return null;
+    if (e.type === 'agent' && (typeof e.id !== 'string' || typeof e.status !== 'string')) return null;
+    return e as EngineEvent;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,107 @@
+/** Renders the run dashboard: header tiles, the timeline, spend by model and by role, context, gaps. */
+import type { DashboardView, SpendRow } from '../../src/shared/dashboardProtocol';
+import { barChart, statusStrip } from '../charts';
+import { clickable, h, section } from '../dom';
+import { clock, spend, tokens, usd } from '../format';
+import { tag } from '../toolkit';
+import { renderTimeline, type TimelineActions } from './timeline';
+
+export type DashboardActions = TimelineActions;
+
+const sum = (u: SpendRow['tokens']): number => u.input + u.output + u.cacheRead + u.cacheWrite;
+
+function tile(label: string, value: string, id: string, detail?: Node): HTMLElement {
+  const t = h('div', undefined, 'tile');
+  t.id = id;
+  t.append(h('div', label, 'tile-label'), h('div', value, 'tile-value'));
+  if (detail) t.append(detail);
+  return t;
+}
+
+function header(v: DashboardView): HTMLElement {
+  const head = h('header', undefined, 'panel-header');
+  const title = h('h2', v.task, 'task');
+  title.id = 'run-task';
+  const meta = h('div', undefined, 'meta');
+  const status = tag(v.status, `status status-${v.status}`);
+  status.id = 'run-status';
+  meta.append(status, tag(v.pattern, 'pattern-tag'));
+  if (v.simulated) meta.append(tag('simulated', 'simulated'));
+  if (v.live) meta.append(h('span', 'live', 'live-dot'));
+  meta.append(h('span', v.runId, 'muted run-id'));
+  head.append(title, meta);
+
+  const done = v.byStatus.completed ?? 0;
+  const inFlight = (v.byStatus.running ?? 0) + (v.byStatus.verifying ?? 0) + (v.byStatus.retrying ?? 0);
+  const tiles = h('div', undefined, 'tiles');
+  tiles.append(
+    tile('Agents', `${done}/${v.agents} done`, 'tile-agents', statusStrip(v.byStatus)),
+    tile('In flight', String(inFlight), 'tile-flight'),
+    tile('Tokens', tokens(sum(v.usage)), 'tile-tokens'),
+    tile(v.simulated ? 'Would cost' : 'Cost', usd(v.costUsd), 'tile-cost'),
+    tile(v.live ? 'Elapsed' : 'Span', v.startedAt ? clock(v.spanMs) : '—', 'tile-span'),
+    tile('Gaps', String(v.gaps.length), 'tile-gaps'),
+  );
+  head.append(tiles);
+  if (v.simulated) head.append(h('p', 'Simulated run: nothing was spent. Costs are what the same tokens would cost at the configured prices.', 'muted'));
+  return head;
+}
+
+function spendChart(rows: SpendRow[], id: string, simulated: boolean, name: (k: string) => string): Node {
+  const shown = rows.filter((r) => r.costUsd > 0 || sum(r.tokens) > 0);
+  if (!shown.length) return h('p', 'Nothing spent yet.', 'muted');
+  return barChart(shown.map((r) => ({
+    label: name(r.key),
+    value: r.costUsd > 0 ? r.costUsd : sum(r.tokens),
+    text: `${spend(r.costUsd, simulated)} · ${tokens(sum(r.tokens))} tok · ${r.agents} agent${r.agents === 1 ? '' : 's'}`,
+    title: `${name(r.key)}: in ${tokens(r.tokens.input)} · out ${tokens(r.tokens.output)} · cache read ${tokens(r.tokens.cacheRead)} · cache write ${tokens(r.tokens.cacheWrite)}`,
+    className: 'bar-spend',
+  })), id);
+}
+
+function context(v: DashboardView): Node {
+  if (!v.context) return h('p', `The ${v.pattern} pattern does not measure a parent context against a flat fan-out.`, 'muted');
+  const { parent, flat } = v.context;
+  const parts: Node[] = [barChart([
+    { label: 'Parent context', value: parent, text: `${tokens(parent)} tokens`, className: 'bar-parent', title: 'Tokens the final synthesis was sent' },
+    { label: 'Flat fan-out', value: flat, text: `${tokens(flat)} tokens`, className: 'bar-flat', title: 'Tokens the parent would read if every worker file were poured into it' },
+  ], 'context-bars')];
+  if (parent > 0 && flat > 0) parts.push(h('p', `${(flat / parent).toFixed(1)}× less than a flat fan-out.`, 'context-ratio'));
+  else if (parent === 0) parts.push(h('p', 'Measured when the final synthesis runs.', 'muted'));
+  const box = h('div');
+  box.append(...parts);
+  return box;
+}
+
+function gaps(v: DashboardView, act: DashboardActions): Node {
+  if (!v.gaps.length) return h('p', v.live ? 'None so far.' : 'None: every agent finished its work.', 'muted');
+  const list = h('ul', undefined, 'gaps');
+  for (const g of v.gaps) {
+    const li = h('li');
+    const id = clickable(h('a', g.agentId, 'agent-link'), () => act.showAgent(g.agentId), `Show agent ${g.agentId}`);
+    li.dataset.key = `gap:${g.agentId}`;
+    li.append(id, h('span', ` — ${g.reason}`));
+    list.append(li);
+  }
+  return list;
+}
+
+export function renderDashboard(v: DashboardView, act: DashboardActions): Node {
+  const root = document.createDocumentFragment();
+  root.append(header(v));
+  root.append(section('Timeline', 'timeline-section', renderTimeline(v, act)));
+  const cards = h('div', undefined, 'cards');
+  const roleName = (r: string) => r.charAt(0).toUpperCase() + r.slice(1);
+  cards.append(
+    section(v.simulated ? 'By model (would cost)' : 'Cost by model', 'by-model', spendChart(v.byModel, 'model-bars', v.simulated, (k) => k)),
+    section(v.simulated ? 'By role (would cost)' : 'Cost by role', 'by-role', spendChart(v.byRole, 'role-bars', v.simulated, roleName)),
+    section('Parent context', 'context', context(v)),
+  );
+  root.append(cards);
+  if (v.estimate) {
+    const e = v.estimate;
+    root.append(h('p', `Estimated before the run: ${tokens(e.tokensLow)}–${tokens(e.tokensHigh)} tokens, ${usd(e.costLowUsd)}–${usd(e.costHighUsd)}${v.simulated ? ' if run for real' : ''}.`, 'muted estimate-line'));
+  }
+  root.append(section(`Gaps (${v.gaps.length})`, 'gaps', gaps(v, act)));
+  return root;
+}
