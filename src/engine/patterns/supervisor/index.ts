@@ -31,6 +31,7 @@ export const supervisor: Pattern<SupervisorPlan> = {
     supervisor: {
       // Rounds outrank workers: a waking supervisor decides the next batch while slots are free.
       priority: 1, depth: 1, leaf: false, fileProvesDone: false, cached: true,
+      noRerun: 'a supervisor round replays the decision recorded in supervisor/conversation.json, so running it again changes nothing; rerun one of its workers instead',
       // The plan holds only round 1, so its range covers the whole run it will grow into: about
       // 4–12 workers (the default limits) and the rounds that read their returns.
       tokens: { input: [65_000, 900_000], output: [7_000, 90_000], inputPerDependency: [50, 400] },
