@@ -1,17 +1,24 @@
 /** Composition root: builds each object once and hands it to VS Code for disposal. No logic here. */
 import * as path from 'node:path';
 import type * as vscode from 'vscode';
+import { AgentCommands } from './vscode/agentCommands';
+import { AgentController } from './vscode/agentController';
+import { AgentPanels } from './vscode/agentView';
 import { Commands } from './vscode/commands';
+import { DashboardPanels } from './vscode/dashboardView';
 import { RunDecorations } from './vscode/decorations';
 import { LedgerTree } from './vscode/ledgerTree';
 import { RunLocation } from './vscode/location';
 import { OrchestrationLog, RunEventLog } from './vscode/log';
+import { PlanEditors } from './vscode/planEditorView';
 import { RunController } from './vscode/runController';
 import { RunStore } from './vscode/runStore';
 import { RunWatcher } from './vscode/runWatcher';
 import { ApiKeyStore } from './vscode/secrets';
 import { RunStatusBar } from './vscode/statusBar';
+import { readAutoApprove, readModels } from './vscode/settings';
 import { SummaryView } from './vscode/summaryView';
+import { TranscriptRelay } from './vscode/transcriptRelay';
 
 export function activate(context: vscode.ExtensionContext): void {
   const location = new RunLocation();
@@ -25,8 +32,23 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(watcher);
   const keys = new ApiKeyStore(context.secrets);
   context.subscriptions.push(keys);
-  const controller = new RunController({ store, log, location, keys, logger: log, promptsDir: path.join(context.extensionPath, 'prompts') });
+  const relay = new TranscriptRelay();
+  context.subscriptions.push(relay);
+  const sessionDeps = { store, log, location, keys, logger: log, promptsDir: path.join(context.extensionPath, 'prompts'), relay };
+  const controller = new RunController(sessionDeps);
   context.subscriptions.push(controller);
+  const agentController = new AgentController({ ...sessionDeps, runs: controller });
+  context.subscriptions.push(agentController);
+  const agents = new AgentPanels({ extensionUri: context.extensionUri, store, relay, isExecuting: (id) => agentController.isExecuting(id), log });
+  context.subscriptions.push(agents);
+  const dashboards = new DashboardPanels({ extensionUri: context.extensionUri, store, log, showAgent: (runId, agentId) => agents.show(runId, agentId) });
+  context.subscriptions.push(dashboards);
+  const planEditors = new PlanEditors({
+    extensionUri: context.extensionUri, store, service: controller, log, models: readModels, autoApprove: readAutoApprove,
+    onApproved: (runId) => dashboards.show(runId),
+  });
+  context.subscriptions.push(planEditors);
+  context.subscriptions.push(controller.onDidPlan((runId) => void planEditors.planned(runId)));
   const summary = new SummaryView(context.extensionUri, store, controller, log);
   context.subscriptions.push(summary);
   const tree = new LedgerTree(store, controller.onDidPlan);
@@ -38,6 +60,13 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(decorations);
   const commands = new Commands({ store, controller, summary, keys, location, state: context.workspaceState });
   context.subscriptions.push(commands);
+  const agentCommands = new AgentCommands({
+    store, service: agentController,
+    showAgent: (runId, agentId) => agents.show(runId, agentId),
+    showDashboard: (runId) => dashboards.show(runId),
+    reviewPlan: (runId) => planEditors.show(runId),
+  });
+  context.subscriptions.push(agentCommands);
 }
 
 export function deactivate(): void {

@@ -55,6 +55,6 @@ export function rerender(root: HTMLElement, build: () => Node): void {
   const key = active?.closest('[data-key]')?.getAttribute('data-key') ?? null;
   const { scrollX, scrollY } = window;
   root.replaceChildren(build());
-  if (key) (root.querySelector(`[data-key="${CSS.escape(key)}"]`) as HTMLElement | null)?.focus({ preventScroll: true });
+  if (key) root.querySelector<HTMLElement>(`[data-key="${CSS.escape(key)}"]`)?.focus({ preventScroll: true });
   window.scrollTo(scrollX, scrollY);
 }

@@ -139,12 +139,13 @@ export class DashboardPanel extends Disposable {
   }
 
   private async readEvents(dir: string): Promise<void> {
-    if (this.tailDir !== dir) {
+    if (!this.tail || this.tailDir !== dir) {
       this.tail = new EventsTail(path.join(dir, 'events.jsonl'));
       this.tailDir = dir;
     }
+    const tail = this.tail;
     for (let i = 0; i < CHUNKS_PER_REFRESH; i++) {
-      const { events, more } = await this.tail!.read();
+      const { events, more } = await tail.read();
       for (const e of events) this.transitions.add(e);
       if (!more) return;
     }

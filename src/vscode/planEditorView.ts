@@ -38,6 +38,8 @@ export interface PlanEditorDeps {
   log: PanelLog;
   /** Model ids per tier from the settings, for tiers no agent of the plan uses yet. */
   models: () => Record<Tier, string>;
+  /** Plans are approved without review (setting autoApprovePlan): a plan that is ready opens no editor. */
+  autoApprove?: () => boolean;
   /** After approval: what to show next (the run's dashboard). */
   onApproved?(runId: string): void;
   /** Milliseconds between the last edit and the engine's preview. */
@@ -55,20 +57,30 @@ export class PlanEditors extends Disposable {
     }));
   }
 
-  /** Opens (or reveals) the review of a run's plan. `beside` keeps the user's editor in front. */
-  async show(runId: string, beside = false): Promise<void> {
+  /** Opens (or reveals) the review of a run's plan. */
+  async show(runId: string): Promise<void> {
     const existing = this.panels.get(runId);
     if (existing) {
       existing.reveal();
       return;
     }
+    await this.open(runId, false);
+  }
+
+  /** A plan just became ready: opened wide without taking focus, unless plans are approved without review. */
+  async planned(runId: string): Promise<void> {
+    if (this.deps.autoApprove?.() || this.panels.has(runId)) return;
+    await this.open(runId, true);
+  }
+
+  private async open(runId: string, quiet: boolean): Promise<void> {
     const plan = await this.deps.store.plan(runId);
     if (!plan || !this.deps.store.get(runId)) {
       void vscode.window.showWarningMessage(`Run ${runId} has no readable plan.json to review.`);
       return;
     }
     if (this.panels.has(runId) || this._isDisposed) return;
-    const panel = new PlanEditorPanel(runId, plan, this.deps, beside);
+    const panel = new PlanEditorPanel(runId, plan, this.deps, quiet);
     this.panels.set(runId, panel);
     panel.onDidClose(() => { if (this.panels.get(runId) === panel) this.panels.delete(runId); });
   }
@@ -102,7 +114,7 @@ export class PlanEditorPanel extends Disposable {
     decline: () => this.decline(),
   };
 
-  constructor(readonly runId: string, private readonly original: AnyPlan, private readonly deps: PlanEditorDeps, beside: boolean) {
+  constructor(readonly runId: string, private readonly original: AnyPlan, private readonly deps: PlanEditorDeps, quiet: boolean) {
     super();
     this.draft = structuredClone(original);
     this.previewSoon = this._register(new Debouncer(() => void this.runPreview(), deps.previewDelayMs ?? 300, 1500));
@@ -110,7 +122,8 @@ export class PlanEditorPanel extends Disposable {
     this.host = this._register(new WebviewPanelHost(deps.extensionUri, {
       viewType: PLAN_VIEW_TYPE, title: `Plan: ${truncate(task, 40)}`, script: 'plan.js', styles: ['panels.css'],
       hostSchema: PlanHostMessageSchema, webviewSchema: PlanWebviewMessageSchema,
-      ...(beside ? { column: vscode.ViewColumn.Beside, preserveFocus: true } : {}),
+      // Opened by a plan becoming ready: in front, but the focus stays where the user was typing.
+      ...(quiet ? { preserveFocus: true } : {}),
     }, this.handlers, () => void this.post(), deps.log));
     this.onDidClose = this.host.onDidDispose;
     this._register(this.host.onDidDispose(() => this.dispose()));

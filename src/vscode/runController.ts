@@ -3,16 +3,18 @@
  * (provider + orchestrator) from planning until it settles; the store follows its ledger meanwhile.
  */
 import * as vscode from 'vscode';
-import { ConfigError, Ledger, PlanError, type ExecuteMode, type PatternChoice, type Run, type RunOutcome } from '../engine';
+import { CommandRefusedError, ConfigError, Ledger, PlanError, type AnyPlan, type ExecuteMode, type PatternChoice, type Run, type RunOutcome } from '../engine';
 import { Debouncer } from './debounce';
 import { Disposable, toDisposable } from './dispose';
 import { formatCost, formatSpend, truncate } from './format';
 import type { OrchestrationLog } from './log';
 import type { RunStore } from './runStore';
+import type { PlanPreview } from './planEditorModel';
 import { openSession, type Session, type SessionDeps } from './session';
+import type { TranscriptRelay } from './transcriptRelay';
 import { requireTrust } from './trust';
 
-interface Active { session: Session; run: Run; executing: boolean }
+interface Active { session: Session; run: Run; executing: boolean; relay: { dispose(): void } }
 
 const DECLINED_REASON = 'the plan was declined at approval; nothing ran';
 
@@ -23,12 +25,15 @@ export class RunController extends Disposable {
   /** Fires with the run id when a plan is ready (the Summary view shows it for approval). */
   readonly onDidPlan = this.planned.event;
 
-  constructor(private readonly deps: SessionDeps & { store: RunStore; log: Pick<OrchestrationLog, 'error' | 'show'> }) {
+  constructor(private readonly deps: SessionDeps & { store: RunStore; log: Pick<OrchestrationLog, 'error' | 'show'>; relay?: TranscriptRelay }) {
     super();
     // Deliberately no run.cancel(): a window that closes or reloads cuts its runs off, and the
     // ledger left `running` with this dead pid reads as `interrupted` next time, offering Resume.
     this._register(toDisposable(() => {
-      for (const { session } of this.active.values()) void session.provider.dispose().catch(() => undefined);
+      for (const { session, relay } of this.active.values()) {
+        relay.dispose();
+        void session.provider.dispose().catch(() => undefined);
+      }
       this.active.clear();
     }));
   }
@@ -39,6 +44,41 @@ export class RunController extends Disposable {
 
   isExecuting(runId: string): boolean {
     return this.active.get(runId)?.executing === true;
+  }
+
+  /** The session of a run this window holds (planning, awaiting approval or executing), for commands that share it. */
+  sessionOf(runId: string): Session | undefined {
+    return this.active.get(runId)?.session;
+  }
+
+  /** Validates and estimates an edited plan of a run awaiting approval, saving nothing (the plan editor). */
+  async previewPlan(runId: string, plan: AnyPlan): Promise<PlanPreview | undefined> {
+    const entry = this.active.get(runId) ?? (await this.open(runId));
+    return entry?.session.orchestrator.previewPlan(runId, plan);
+  }
+
+  /**
+   * Puts an edited plan in place of the one awaiting approval (validated as at planning, saved as
+   * plan.json) and follows the revised run from then on: the old Run refuses to execute.
+   */
+  async revisePlan(runId: string, plan: AnyPlan): Promise<{ ok: true } | { ok: false; errors: string[] }> {
+    if (!requireTrust('revise the plan')) return { ok: false, errors: ['The workspace is in Restricted Mode: plans cannot be changed or run.'] };
+    const entry = this.active.get(runId) ?? (await this.open(runId));
+    if (!entry) return { ok: false, errors: ['No model provider session could be opened for this run (see the notification).'] };
+    if (entry.executing) return { ok: false, errors: [`Run ${runId} is already running; its plan can no longer change.`] };
+    try {
+      const run = await entry.session.orchestrator.revisePlan(runId, plan);
+      entry.relay.dispose();
+      entry.run = run;
+      entry.relay = this.deps.relay?.follow(run) ?? { dispose() {} };
+      this.deps.store.attach(run);
+      return { ok: true };
+    } catch (err) {
+      if (err instanceof ConfigError) return { ok: false, errors: err.issues.length ? err.issues : [err.message] };
+      if (err instanceof CommandRefusedError) return { ok: false, errors: [err.message] };
+      this.deps.log.error(`revising the plan of ${runId}: ${(err as Error).stack ?? String(err)}`);
+      return { ok: false, errors: [`The plan could not be saved: ${(err as Error).message}`] };
+    }
   }
 
   /** Plans a task, then waits for approval in the Summary view (or runs at once with autoApprovePlan). */
@@ -139,7 +179,7 @@ export class RunController extends Disposable {
   }
 
   private track(run: Run, session: Session): Active {
-    const entry: Active = { session, run, executing: false };
+    const entry: Active = { session, run, executing: false, relay: this.deps.relay?.follow(run) ?? { dispose() {} } };
     this.active.set(run.id, entry);
     this.deps.store.attach(run);
     return entry;
@@ -186,6 +226,7 @@ export class RunController extends Disposable {
     const entry = this.active.get(runId);
     if (!entry) return;
     this.active.delete(runId);
+    entry.relay.dispose();
     await entry.run.ledger.flush().catch(() => undefined);
     this.deps.store.detach(runId);
     await entry.session.provider.dispose().catch(() => undefined);

@@ -50,8 +50,8 @@ export async function openSession(deps: SessionDeps): Promise<Session | undefine
   const config = await chooseProvider(settings.config, deps.keys);
   if (!config) return undefined;
   let provider: Provider;
+  const apiKey = config.provider === 'anthropic' ? (await deps.keys.get())?.key : undefined;
   try {
-    const apiKey = config.provider === 'anthropic' ? (await deps.keys.get())?.key : undefined;
     provider = await openProvider(config, { apiKey, workspace, simulatedLatencyMs: settings.simulatedLatencyMs });
   } catch (err) {
     const text = err instanceof MissingApiKeyError ? err.message : `Could not start the model provider: ${(err as Error).message}`;
@@ -65,6 +65,8 @@ export async function openSession(deps: SessionDeps): Promise<Session | undefine
   try {
     const orchestrator = new Orchestrator({
       workspace, config, model: provider.model, promptsDir: deps.promptsDir, logger: deps.logger, simulated: provider.simulated,
+      // Transcripts record what agents saw and said: the key must never be among it.
+      secrets: apiKey ? [apiKey] : [],
     });
     return { workspace, settings: { ...settings, config }, orchestrator, provider };
   } catch (err) {

@@ -10,7 +10,7 @@ export const SECTION = 'orchestration';
 /** Settings the engine's Config knows, read one by one so a stray key in settings.json is ignored. */
 const ENGINE_KEYS = [
   'provider', 'baseUrl', 'maxConcurrent', 'scheduling', 'retries', 'agentTimeoutMs', 'streamIdleTimeoutMs', 'maxTurns',
-  'outputRoot', 'prices', 'maxCostUsd', 'maxTokens', 'includeIgnored', 'exclude', 'trackRunsInGit',
+  'outputRoot', 'prices', 'maxCostUsd', 'maxTokens', 'includeIgnored', 'exclude', 'trackRunsInGit', 'transcriptMaxBytes',
 ] as const;
 const TIER_MAPS = ['models', 'tierCaps'] as const;
 const TIER_NAMES = ['haiku', 'sonnet', 'opus'] as const;
@@ -117,4 +117,19 @@ export function readSettings(
 export function outputRootSetting(cfg: Section = vscode.workspace.getConfiguration(SECTION)): string {
   const v = cfg.get<unknown>('outputRoot');
   return typeof v === 'string' && v.trim() && !v.includes('..') ? v.trim() : '.orchestration';
+}
+
+/** The model id of each tier as the settings say (for a tier the plan editor offers before any agent uses it). */
+export function readModels(cfg: Section = vscode.workspace.getConfiguration(SECTION)): Record<'haiku' | 'sonnet' | 'opus', string> {
+  const defaults = parseConfig({}).models;
+  const pick = (tier: 'haiku' | 'sonnet' | 'opus') => {
+    const v = cfg.get<unknown>(`models.${tier}`);
+    return typeof v === 'string' && v.trim() ? v.trim() : defaults[tier];
+  };
+  return { haiku: pick('haiku'), sonnet: pick('sonnet'), opus: pick('opus') };
+}
+
+/** Whether plans run without waiting for approval (setting autoApprovePlan). */
+export function readAutoApprove(cfg: Section = vscode.workspace.getConfiguration(SECTION)): boolean {
+  return cfg.get<boolean>('autoApprovePlan') === true;
 }
