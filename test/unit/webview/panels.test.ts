@@ -1,0 +1,185 @@
+// @vitest-environment happy-dom
+import { describe, expect, it, vi } from 'vitest';
+import type { AgentHeader, EntryView } from '../../../src/shared/agentProtocol';
+import type { DashboardView } from '../../../src/shared/dashboardProtocol';
+import type { PlanEditorView } from '../../../src/shared/planProtocol';
+import { Conversation } from '../../../webview/agent/conversation';
+import { renderHeader } from '../../../webview/agent/render';
+import { renderDashboard } from '../../../webview/dashboard/render';
+import { ticks } from '../../../webview/dashboard/timeline';
+import { renderPlanEditor } from '../../../webview/plan/render';
+
+const NASTY = '<img src=x onerror="alert(1)"><script>alert(2)</script>';
+const usage = { input: 1200, output: 300, cacheRead: 0, cacheWrite: 0 };
+const t = '2025-06-01T12:00:00.000Z';
+
+function mount(node: Node): HTMLElement {
+  const host = document.createElement('div');
+  host.append(node);
+  document.body.replaceChildren(host);
+  return host;
+}
+
+/** Model text must stay text: no element a model could have smuggled in. */
+function expectNoInjectedMarkup(host: HTMLElement): void {
+  expect(host.querySelector('img, script, iframe, object')).toBeNull();
+  for (const e of Array.from(host.querySelectorAll('*'))) for (const a of Array.from(e.attributes)) expect(a.name.startsWith('on'), a.name).toBe(false);
+}
+
+const view = (over: Partial<DashboardView> = {}): DashboardView => ({
+  runId: '20250601-115500-ab12', task: `Audit ${NASTY}`, status: 'running', pattern: 'fan-out', simulated: true, live: true,
+  startedAt: t, spanMs: 60_000, bins: 4, agents: 3, byStatus: { completed: 1, running: 1, pending: 1 }, costUsd: 0.42, usage,
+  lanes: [
+    { id: 'a', label: `A · HTTP ${NASTY}`, total: 2, byStatus: { completed: 1, running: 1 }, aggregated: false, expanded: false, first: 0, page: 0, pages: 1, density: null,
+      rows: [
+        { id: 'a1', label: `Find handlers ${NASTY}`, role: 'worker', status: 'completed', tier: 'haiku', model: 'claude-haiku-5-5', attempts: 1, costUsd: 0.01, tokens: 900,
+          segments: [{ s: 'queued', a: 0, b: 1000 }, { s: 'running', a: 1000, b: 30_000 }] },
+        { id: 'a2', label: 'Review auth', role: 'worker', status: 'running', tier: 'sonnet', model: 'claude-sonnet-5-5', attempts: 2, costUsd: 0.2, tokens: 9000,
+          segments: [{ s: 'running', a: 2000, b: 60_000 }] },
+      ] },
+    { id: 'b', label: 'B · Secrets', total: 300, byStatus: { completed: 200, running: 8, pending: 92 }, aggregated: true, expanded: false, first: 0, page: 0, pages: 6, rows: [],
+      density: { queued: [0, 1, 2, 0], running: [8, 8, 6, 2], verifying: [0, 0, 1, 0], retrying: [0, 1, 0, 0], peak: 10 } },
+  ],
+  byModel: [{ key: 'claude-sonnet-5-5', costUsd: 0.4, tokens: usage, agents: 2 }, { key: 'claude-haiku-5-5', costUsd: 0.02, tokens: usage, agents: 1 }],
+  byRole: [{ key: 'worker', costUsd: 0.42, tokens: usage, agents: 3 }],
+  context: { parent: 1900, flat: 140_000 }, estimate: null,
+  gaps: [{ agentId: 'b7', reason: `no sentinel ${NASTY}` }],
+  ...over,
+});
+
+describe('the dashboard', () => {
+  it('draws a bar per state on the time axis, a density strip for a big group, and routes clicks to the agent', () => {
+    const act = { showAgent: vi.fn(), expand: vi.fn() };
+    const host = mount(renderDashboard(view(), act));
+    expectNoInjectedMarkup(host);
+    const a1 = host.querySelector('[data-agent="a1"]')!;
+    const bars = Array.from(a1.querySelectorAll('rect.seg'));
+    expect(bars.map((r) => [r.getAttribute('class'), Number(r.getAttribute('x')).toFixed(1)])).toEqual([['seg seg-queued', '0.0'], ['seg seg-running', '16.7']]);
+    (a1 as HTMLElement).click();
+    expect(act.showAgent).toHaveBeenCalledWith('a1');
+    const b = host.querySelector('[data-lane="b"]')!;
+    expect(b.querySelectorAll('.tl-agent')).toHaveLength(0);
+    expect(b.querySelectorAll('.tl-density-track path').length).toBeGreaterThanOrEqual(3);
+    (b.querySelector('.tl-toggle') as HTMLElement).click();
+    expect(act.expand).toHaveBeenCalledWith('b', true, 0);
+    expect(host.querySelector('#context-bars')?.textContent).toContain('140.0k tokens');
+    expect(host.querySelector('.context-ratio')?.textContent).toBe('73.7× less than a flat fan-out.');
+    expect(host.querySelector('#tile-cost .tile-label')?.textContent).toBe('Would cost');
+    (host.querySelector('#gaps .agent-link') as HTMLElement).click();
+    expect(act.showAgent).toHaveBeenLastCalledWith('b7');
+  });
+
+  it('pages an unfolded group', () => {
+    const act = { showAgent: vi.fn(), expand: vi.fn() };
+    const lanes = view().lanes;
+    const b = { ...lanes[1], expanded: true, page: 1, first: 50, rows: [lanes[0].rows[0]] };
+    const host = mount(renderDashboard(view({ lanes: [b] }), act));
+    expect(host.querySelector('.tl-pager')?.textContent).toContain('Agents 51–51 of 300');
+    const [prev, next] = Array.from(host.querySelectorAll<HTMLButtonElement>('.tl-pager button'));
+    prev.click();
+    next.click();
+    expect(act.expand.mock.calls).toEqual([['b', true, 0], ['b', true, 2]]);
+  });
+
+  it('puts round ticks on the axis', () => {
+    expect(ticks(60_000)).toEqual([0, 10_000, 20_000, 30_000, 40_000, 50_000, 60_000]);
+    expect(ticks(7_200_000).length).toBeLessThanOrEqual(9);
+  });
+});
+
+describe('the agent view', () => {
+  it('streams text into one block, replaces it with the whole response, and fills a tool call with its result', () => {
+    const c = new Conversation({ openFile: vi.fn() });
+    const host = mount(c.root);
+    const d = (text: string): EntryView => ({ t, attempt: 1, type: 'text_delta', text });
+    c.reset([{ t, attempt: 1, type: 'attempt', model: 'm', prompt: 'p', promptBytes: 1, instruction: 'be brief' }], true);
+    c.append([d('Hel'), d('lo '), d(NASTY)]);
+    expect(host.querySelectorAll('.entry-text')).toHaveLength(1);
+    expect(host.querySelector('.streaming-text')?.textContent).toBe(`Hello ${NASTY}`);
+    c.append([{ t, attempt: 1, type: 'text', text: `Hello **world** ${NASTY}` }]);
+    expect(host.querySelectorAll('.entry-text')).toHaveLength(1);
+    expect(host.querySelector('.entry-text strong')?.textContent).toBe('world');
+    c.append([{ t, attempt: 1, type: 'tool_call', id: 'tu1', name: 'read_file', input: '{"path":"a"}' }]);
+    expect(host.querySelector('.tool-pending')).not.toBeNull();
+    c.append([{ t, attempt: 1, type: 'tool_result', id: 'tu1', ok: false, excerpt: NASTY, bytes: 10 }]);
+    expect(host.querySelector('.tool-pending')).toBeNull();
+    expect(host.querySelector('[data-call="tu1"] .tool-output')?.textContent).toBe(NASTY);
+    c.append([{ t, attempt: 1, type: 'usage', usage, costUsd: 0.002, stopReason: 'end_turn', model: 'm' }]);
+    expect(host.querySelector('.entry-usage')?.textContent).toContain('would cost $0.0020');
+    expectNoInjectedMarkup(host);
+  });
+
+  it('shows the header with only the commands that apply', () => {
+    const header: AgentHeader = {
+      runId: 'r', runTask: 'Audit', runStatus: 'running', id: 'a2', role: 'worker', group: 'A · HTTP', task: NASTY, scope: ['src'],
+      tier: 'sonnet', modelRequested: 'claude-sonnet-5-5', modelReported: null, status: 'running', attempts: 1, requests: 2, toolCalls: 3,
+      usage, costUsd: 0.01, simulated: false, startedAt: t, endedAt: null, outputFile: 'workers/a2.md', returned: null, error: null,
+      actions: { stop: true, rerun: false, ask: false, openOutput: false }, live: true,
+    };
+    const act = { stop: vi.fn(), rerun: vi.fn(), ask: vi.fn(), openOutput: vi.fn() };
+    const host = mount(renderHeader(header, act, Date.parse(t) + 65_000));
+    expectNoInjectedMarkup(host);
+    expect(Array.from(host.querySelectorAll('vscode-button')).map((b) => b.id)).toEqual(['stop']);
+    expect(host.querySelector('#agent-time')?.textContent).toBe('1m 5s');
+    (host.querySelector('#stop') as HTMLElement).click();
+    expect(act.stop).toHaveBeenCalled();
+  });
+});
+
+describe('the plan editor', () => {
+  const plan = (over: Partial<PlanEditorView> = {}): PlanEditorView => ({
+    runId: 'r', task: 'Audit', pattern: 'fan-out', status: 'awaiting-approval', simulated: false, editable: true, locked: null, summary: `Two domains ${NASTY}`,
+    groups: [{ id: 'a', name: 'A · HTTP', brief: 'Routes', canAdd: true, addLabel: null, items: [
+      { id: 'a1', label: null, task: `Find handlers ${NASTY}`, scope: ['src'], tier: 'haiku', model: 'h', canRemove: true, canEditTask: true, changed: false, errors: [] },
+      { id: 'a2', label: null, task: 'tiny', scope: [], tier: 'opus', model: 'o', canRemove: true, canEditTask: true, changed: true, errors: ['Worker "a2" task is too short'] },
+    ] }],
+    derived: [{ id: 'coord-a', role: 'coordinator', tier: 'sonnet', model: 's', task: 'Synthesise A' }], derivedMore: {}, agents: 4,
+    estimate: null, planned: { tokensLow: 1000, tokensHigh: 2000, costLowUsd: 0.1, costHighUsd: 0.2 }, errors: [], checking: false, changed: true, canApprove: false,
+    models: { haiku: 'h', sonnet: 's', opus: 'o' }, note: null, ...over,
+  });
+
+  it('edits tiers, tasks and workers through typed edits, with errors next to their row', () => {
+    const act = { edit: vi.fn(), approve: vi.fn(), decline: vi.fn(), reset: vi.fn() };
+    const host = mount(renderPlanEditor(plan(), act));
+    expectNoInjectedMarkup(host);
+    const tier = host.querySelector<HTMLSelectElement>('[data-key="tier:a1"]')!;
+    tier.value = 'sonnet';
+    tier.dispatchEvent(new Event('change'));
+    const task = host.querySelector<HTMLTextAreaElement>('[data-key="task:a2"]')!;
+    task.value = 'Review the auth middleware';
+    task.dispatchEvent(new Event('blur'));
+    (host.querySelector('[data-key="remove:a1"]') as HTMLElement).click();
+    expect(act.edit.mock.calls).toEqual([
+      [{ kind: 'tier', agentId: 'a1', tier: 'sonnet' }],
+      [{ kind: 'task', agentId: 'a2', task: 'Review the auth middleware' }],
+      [{ kind: 'remove', agentId: 'a1' }],
+    ]);
+    expect(host.querySelector('tr.item-errors')?.textContent).toBe('Worker "a2" task is too short');
+    expect(host.querySelector('#approve')?.hasAttribute('disabled')).toBe(true);
+    expect(host.querySelector('#approve')?.textContent).toBe('Save and Approve');
+  });
+
+  it('adds a worker from the add form, keeping what was typed across re-renders until it is added', () => {
+    const act = { edit: vi.fn(), approve: vi.fn(), decline: vi.fn(), reset: vi.fn() };
+    let host = mount(renderPlanEditor(plan(), act));
+    const type = (key: string, value: string) => {
+      const el = host.querySelector<HTMLInputElement | HTMLTextAreaElement>(`[data-key="${key}"]`)!;
+      el.value = value;
+      el.dispatchEvent(new Event('input'));
+    };
+    type('add:a:task', 'Check the CORS settings');
+    host = mount(renderPlanEditor(plan(), act));
+    expect(host.querySelector<HTMLTextAreaElement>('[data-key="add:a:task"]')?.value).toBe('Check the CORS settings');
+    type('add:a:scope', 'src/server, src/app.ts');
+    (host.querySelector('#add-a') as HTMLElement).click();
+    expect(act.edit).toHaveBeenCalledWith({ kind: 'add', group: 'a', task: 'Check the CORS settings', scope: ['src/server', 'src/app.ts'], tier: 'sonnet' });
+    host = mount(renderPlanEditor(plan(), act));
+    expect(host.querySelector<HTMLTextAreaElement>('[data-key="add:a:task"]')?.value).toBe('');
+  });
+
+  it('shows a locked plan read-only', () => {
+    const host = mount(renderPlanEditor(plan({ editable: false, locked: 'The run is running.' }), { edit: vi.fn(), approve: vi.fn(), decline: vi.fn(), reset: vi.fn() }));
+    expect(host.querySelectorAll('textarea, #approve, .remove, .add-form')).toHaveLength(0);
+    expect(host.querySelector('.locked')?.textContent).toBe('The run is running.');
+  });
+});
