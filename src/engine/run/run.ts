@@ -159,6 +159,10 @@ export class Run {
     if (this.ledger.status === 'declined') {
       throw new ConfigError(`Run ${this.id} was declined at approval, so it is not ${mode === 'fresh' ? 'started' : 'resumed'}: nothing of its plan ran. Start a new task to plan again.`);
     }
+    // Also before the try: this Run's ledger is stale, and recording a failure would write it over the revised one.
+    if (mode === 'fresh' && await readPlanRevision(this.dir) !== this.ledger.planRevision) {
+      throw new ConfigError(`The plan of run ${this.id} was revised after this Run was opened; execute the Run that revisePlan returned`);
+    }
     return this.executeWith(opts.signal, () => this.prepare(mode), {});
   }
 
@@ -250,10 +254,6 @@ export class Run {
     if (mode === 'fresh') {
       if (this.ledger.status !== 'awaiting-approval') {
         throw new Error(`Run ${this.id} is ${this.ledger.status}; only a run awaiting approval can start fresh (use resume)`);
-      }
-      const onDisk = await readPlanRevision(this.dir);
-      if (onDisk !== this.ledger.planRevision) {
-        throw new ConfigError(`The plan of run ${this.id} was revised after this Run was opened; execute the Run that revisePlan returned`);
       }
       return [...agents];
     }

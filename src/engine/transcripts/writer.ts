@@ -228,15 +228,16 @@ export class AgentTranscript {
 
   /**
    * Buffers one entry (redacted, stamped with the time and attempt) and hands it to listeners.
-   * Past the bound it is dropped and counted instead; the first drop writes a `truncated` entry,
-   * and the final flush another with the totals when more were dropped after it.
+   * Past the bound it and every later entry are dropped and counted instead; the first drop writes
+   * a `truncated` entry, and the final flush another with the totals when more were dropped after it.
    */
   write(input: TranscriptEntryInput): void {
     this.load();
     const entry = redactDeep({ t: this.owner.now(), attempt: this.attemptNo, ...input }, this.owner.opts.secrets) as TranscriptEntry;
     const line = `${JSON.stringify(entry)}\n`;
     const size = Buffer.byteLength(line);
-    if (this.bytes + size > this.owner.opts.maxBytes - TRUNCATION_RESERVE) {
+    // Once one entry is left out, all later ones are too: the file is a clean prefix, never gapped.
+    if (this.droppedEntries > 0 || this.bytes + size > this.owner.opts.maxBytes - TRUNCATION_RESERVE) {
       this.droppedBytes += size;
       this.droppedEntries++;
       if (this.droppedEntries === 1) this.noteDrops();
