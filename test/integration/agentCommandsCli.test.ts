@@ -51,7 +51,9 @@ describe('orchestrate transcript, rerun, ask and add-worker', () => {
     expect(parsed.problem).toBeNull();
     expect(parsed.entries[0].type).toBe('attempt');
     expect(parsed.entries.some((e) => e.type === 'tool_call')).toBe(true);
-    expect(cli(['transcript', id, 'nobody', '--workspace', ws])).toMatchObject({ code: 2, stderr: expect.stringMatching(/has no agent nobody/) });
+    const nobody = cli(['transcript', id, 'nobody', '--workspace', ws]);
+    expect(nobody.code).toBe(2);
+    expect(nobody.stderr).toMatch(/has no agent nobody/);
 
     const ask = cli(['ask', id, 'a1', 'What did you read?', '--workspace', ws, '--simulate']);
     expect(ask.code).toBe(0);
@@ -77,7 +79,8 @@ describe('orchestrate transcript, rerun, ask and add-worker', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/^Refused: The planner is not rerun on its own/m);
     const stop = cli(['stop', id, 'a1', '--workspace', ws]);
-    expect(stop).toMatchObject({ code: 1, stderr: expect.stringMatching(/is completed, not running; there is nothing to stop/) });
+    expect(stop.code).toBe(1);
+    expect(stop.stderr).toMatch(/is completed, not running; there is nothing to stop/);
   });
 });
 

@@ -33,8 +33,10 @@ describe('the control channel of a running run', () => {
     watch.dispose();
     expect(handled).toBe(0);
     const reply = (stem: string): { ok: boolean; message: string } => JSON.parse(readFileSync(path.join(dir, CONTROL_DIR, `${stem}.reply.json`), 'utf8')) as { ok: boolean; message: string };
-    expect(reply('1-1-aa')).toMatchObject({ ok: false, message: expect.stringMatching(/malformed: command/) });
-    expect(reply('1-1-bb')).toMatchObject({ ok: false, message: expect.stringMatching(/s old; ignored/) });
+    expect(reply('1-1-aa').ok).toBe(false);
+    expect(reply('1-1-aa').message).toMatch(/malformed: command/);
+    expect(reply('1-1-bb').ok).toBe(false);
+    expect(reply('1-1-bb').message).toMatch(/s old; ignored/);
     expect(reply('1-1-cc')).toEqual({ ok: false, message: 'the request is not valid JSON' });
   });
 

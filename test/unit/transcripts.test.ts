@@ -139,7 +139,9 @@ describe('transcript redaction', () => {
     a1.toolCall('tu2', 'search', { pattern: key });
     a1.error(`401 authentication_error: invalid x-api-key ${key}`);
     await t.flush(true);
-    const all = [readFileSync(transcriptFile(dir, 'a1'), 'utf8'), ...['prompts'].map(() => readFileSync(path.join(dir, 'transcripts/prompts', `${(lines(transcriptFile(dir, 'a1'))[0] as { systemHash: string }).systemHash}.md`), 'utf8'))].join('\n');
+    const transcript = readFileSync(transcriptFile(dir, 'a1'), 'utf8');
+    const systemHash = (lines(transcriptFile(dir, 'a1'))[0] as { systemHash: string }).systemHash;
+    const all = `${transcript}\n${readFileSync(path.join(dir, 'transcripts/prompts', `${systemHash}.md`), 'utf8')}`;
     expect(all).not.toContain('Zx9_fakeKEY');
     expect(all).not.toContain('the-host-held-secret-value');
     expect(all).toContain('sk-ant-[redacted]');

@@ -122,7 +122,7 @@ export class Run {
   private onControl(req: ControlRequest): ControlReply {
     const a = this.ledger.get(req.agentId);
     if (!a) return { ok: false, message: `run ${this.id} has no agent ${req.agentId}` };
-    if (this.stopAgent(req.agentId)) return { ok: true, message: `stopped ${req.agentId} (it was ${a.status === 'cancelled' ? 'waiting' : a.status}); the rest of the run goes on` };
+    if (this.stopAgent(req.agentId)) return { ok: true, message: `stopped ${req.agentId} (it was ${a.status}); the rest of the run goes on` };
     return { ok: false, message: `agent ${req.agentId} is ${a.status}, not running or waiting; nothing to stop` };
   }
 
