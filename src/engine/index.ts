@@ -7,7 +7,7 @@ export type { Pattern, RoleSpec, BasePlan, LeafRequest, AddedLeaf, AddLeafContex
 export { Orchestrator, type OrchestratorDeps, type PlanRunRequest, type AgentCommandOptions } from './orchestrator';
 export { Run, SUMMARY_FILE, STOPPED_BY_USER, executingRun, type RunOutcome, type ExecuteMode } from './run/run';
 export { CommandRefusedError } from './commands/claim';
-export type { StopResult } from './commands/agent';
+export { stopRunAgent, type StopResult } from './commands/agent';
 export type { AskResult } from './commands/ask';
 export { ASKS_DIR } from './commands/ask';
 export type { PlanPreview } from './commands/planEdit';
@@ -19,7 +19,7 @@ export {
 export { Ledger } from './ledger/ledger';
 export { PlanError } from './plan/planner';
 export { ModelError, type ModelClient } from './model/client';
-export { listRuns, readLedger, deleteRun, effectiveStatus, RUN_ID_PATTERN } from './ledger/runs';
+export { listRuns, readLedger, deleteRun, effectiveStatus, runDir, RUN_ID_PATTERN } from './ledger/runs';
 export { AnthropicModelClient, type AnthropicClientOptions, type Fetch } from './model/anthropic';
 export { fmtTokens } from './plan/planMarkdown';
 export { loadProjectConfig } from './projectConfig';

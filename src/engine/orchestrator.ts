@@ -18,7 +18,7 @@ import { Transcripts } from './transcripts/writer';
 import { askAgent, type AskResult } from './commands/ask';
 import { addWorker } from './commands/addWorker';
 import { previewPlan, revisePlan, type PlanPreview } from './commands/planEdit';
-import { rerunAgent, stopAgent, type StopResult } from './commands/agent';
+import { rerunAgent, stopRunAgent, type StopResult } from './commands/agent';
 import type { AgentCommandOptions, CommandHost } from './commands/host';
 import type { LeafRequest } from './patterns/pattern';
 import { silentLogger, type Clock, type Logger } from './types';
@@ -86,7 +86,7 @@ export class Orchestrator {
    * answers). The agent ends `cancelled` ("stopped by the user"); the rest of the run goes on.
    */
   stopAgent(runId: string, agentId: string): Promise<StopResult> {
-    return stopAgent(this.host, runId, agentId);
+    return stopRunAgent(runDir(this.deps.workspace, this.deps.config.outputRoot, runId), runId, agentId);
   }
 
   /**

@@ -12,9 +12,11 @@ export interface StopResult {
   message: string;
 }
 
-/** Stops one agent where its run executes: here, or in the process that owns it (through its control folder). */
-export async function stopAgent(host: CommandHost, runId: string, agentId: string): Promise<StopResult> {
-  const dir = host.dirOf(runId);
+/**
+ * Stops one agent where its run executes: here, or in the process that owns it (through its
+ * control folder). Needs no model, so a front end can call it without a key.
+ */
+export async function stopRunAgent(dir: string, runId: string, agentId: string): Promise<StopResult> {
   const here = executingRun(dir);
   if (here) {
     const a = here.ledger.get(agentId);

@@ -122,7 +122,7 @@ export class Run {
   private onControl(req: ControlRequest): ControlReply {
     const a = this.ledger.get(req.agentId);
     if (!a) return { ok: false, message: `run ${this.id} has no agent ${req.agentId}` };
-    if (this.stopAgent(req.agentId)) return { ok: true, message: `stopped ${req.agentId} (it was ${a.status === 'cancelled' ? 'waiting' : a.status}); the rest of the run goes on` };
+    if (this.stopAgent(req.agentId)) return { ok: true, message: `stopped ${req.agentId} (it was ${a.status}); the rest of the run goes on` };
     return { ok: false, message: `agent ${req.agentId} is ${a.status}, not running or waiting; nothing to stop` };
   }
 
@@ -158,6 +158,10 @@ export class Run {
     // Checked before the try below, which would record the refusal as a failed run.
     if (this.ledger.status === 'declined') {
       throw new ConfigError(`Run ${this.id} was declined at approval, so it is not ${mode === 'fresh' ? 'started' : 'resumed'}: nothing of its plan ran. Start a new task to plan again.`);
+    }
+    // Also before the try: this Run's ledger is stale, and recording a failure would write it over the revised one.
+    if (mode === 'fresh' && await readPlanRevision(this.dir) !== this.ledger.planRevision) {
+      throw new ConfigError(`The plan of run ${this.id} was revised after this Run was opened; execute the Run that revisePlan returned`);
     }
     return this.executeWith(opts.signal, () => this.prepare(mode), {});
   }
@@ -250,10 +254,6 @@ export class Run {
     if (mode === 'fresh') {
       if (this.ledger.status !== 'awaiting-approval') {
         throw new Error(`Run ${this.id} is ${this.ledger.status}; only a run awaiting approval can start fresh (use resume)`);
-      }
-      const onDisk = await readPlanRevision(this.dir);
-      if (onDisk !== this.ledger.planRevision) {
-        throw new ConfigError(`The plan of run ${this.id} was revised after this Run was opened; execute the Run that revisePlan returned`);
       }
       return [...agents];
     }

@@ -24,6 +24,11 @@ const MAYBE = /sk-|rk-|AKIA|gh[pousr]_|github_pat_|xox[abprs]-|PRIVATE KEY/;
 /** Literal secrets shorter than this are not redacted (they would match ordinary text). */
 const MIN_LITERAL = 8;
 
+/** True when the text may hold something `redactText` would change (a cheap check before the work). */
+export function mayNeedRedaction(text: string, secrets: readonly string[] = []): boolean {
+  return MAYBE.test(text) || secrets.some((s) => s.length >= MIN_LITERAL && text.includes(s));
+}
+
 export function redactText(text: string, secrets: readonly string[] = []): string {
   let out = text;
   for (const s of secrets) if (s.length >= MIN_LITERAL && out.includes(s)) out = out.split(s).join(REDACTED);

@@ -6,14 +6,14 @@
  */
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { existsSync, promises as fs, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, promises as fs, readFileSync, readSync } from 'node:fs';
 import * as path from 'node:path';
 import { statSyncOrNull, writeFileAtomicSync } from '../files';
 import type { Disposable, Usage } from '../types';
 import type { TranscriptEntry, TranscriptEntryInput } from './entry';
 import { PROMPTS_DIR, TRANSCRIPTS_DIR, transcriptFile } from './paths';
 import { parseTranscript } from './read';
-import { redactDeep, redactText } from './redact';
+import { mayNeedRedaction, redactDeep, redactText } from './redact';
 
 
 /** Per-entry bounds, so one huge tool result or reply cannot take the whole file. */
@@ -24,6 +24,22 @@ export const EXCERPT = {
   toolResult: 1_000,
   error: 2_000,
 } as const;
+
+/** How much of an existing transcript's end is read to continue its attempt count. */
+const TAIL_BYTES = 64 * 1024;
+
+/** The last `max` bytes of a file as text (a first line cut mid-way is the caller's to skip). */
+function readTail(file: string, size: number, max: number): string {
+  const fd = openSync(file, 'r');
+  try {
+    const len = Math.min(size, max);
+    const buf = Buffer.alloc(len);
+    readSync(fd, buf, 0, len, size - len);
+    return buf.toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /** Bytes kept free at the end of a full file for the `truncated` entries that say so. */
 const TRUNCATION_RESERVE = 400;
@@ -228,15 +244,22 @@ export class AgentTranscript {
 
   /**
    * Buffers one entry (redacted, stamped with the time and attempt) and hands it to listeners.
-   * Past the bound it is dropped and counted instead; the first drop writes a `truncated` entry,
-   * and the final flush another with the totals when more were dropped after it.
+   * Past the bound it and every later entry are dropped and counted instead; the first drop writes
+   * a `truncated` entry, and the final flush another with the totals when more were dropped after it.
    */
   write(input: TranscriptEntryInput): void {
     this.load();
-    const entry = redactDeep({ t: this.owner.now(), attempt: this.attemptNo, ...input }, this.owner.opts.secrets) as TranscriptEntry;
-    const line = `${JSON.stringify(entry)}\n`;
+    let entry: TranscriptEntry = { t: this.owner.now(), attempt: this.attemptNo, ...input };
+    let line = `${JSON.stringify(entry)}\n`;
+    // Serialised first: most entries hold nothing to redact, and one scan of the line says so.
+    const secrets = this.owner.opts.secrets;
+    if (mayNeedRedaction(line, secrets)) {
+      entry = redactDeep(entry, secrets) as TranscriptEntry;
+      line = `${JSON.stringify(entry)}\n`;
+    }
     const size = Buffer.byteLength(line);
-    if (this.bytes + size > this.owner.opts.maxBytes - TRUNCATION_RESERVE) {
+    // Once one entry is left out, all later ones are too: the file is a clean prefix, never gapped.
+    if (this.droppedEntries > 0 || this.bytes + size > this.owner.opts.maxBytes - TRUNCATION_RESERVE) {
       this.droppedBytes += size;
       this.droppedEntries++;
       if (this.droppedEntries === 1) this.noteDrops();
@@ -270,7 +293,10 @@ export class AgentTranscript {
     return chunk;
   }
 
-  /** The size and attempt count of a transcript left by an earlier execution or process. */
+  /**
+   * The size and attempt count of a transcript left by an earlier execution or process. Attempts
+   * only grow down the file, so the last readable line holds the count: only the tail is read.
+   */
   private load(): void {
     if (this.loaded) return;
     this.loaded = true;
@@ -278,7 +304,15 @@ export class AgentTranscript {
     const st = statSyncOrNull(file);
     if (!st?.size) return;
     this.bytes = st.size;
-    const { entries } = parseTranscript(readFileSync(file, 'utf8'));
-    for (const e of entries) this.attemptNo = Math.max(this.attemptNo, e.attempt);
+    const tail = readTail(file, st.size, TAIL_BYTES);
+    const lines = tail.split('\n');
+    for (let i = lines.length - 1; i >= (st.size > TAIL_BYTES ? 1 : 0); i--) {
+      try {
+        const attempt = (JSON.parse(lines[i]) as { attempt?: unknown }).attempt;
+        if (typeof attempt === 'number') { this.attemptNo = attempt; return; }
+      } catch { /* a torn or damaged line: look further up */ }
+    }
+    // Nothing readable in the tail: the whole file decides.
+    for (const e of parseTranscript(readFileSync(file, 'utf8')).entries) this.attemptNo = Math.max(this.attemptNo, e.attempt);
   }
 }

@@ -22,6 +22,7 @@ export const supervisor: Pattern<SupervisorPlan> = {
   ].join('\n'),
   validate: validateSupervisor,
   compile: (plan, ctx) => compileSupervisor(plan, ctx.config),
+  addLeaf: () => ({ ok: false, errors: ['The supervisor decides which workers to spawn, round by round; ask it (Ask Agent on its last round) or plan the task again'] }),
   roles: {
     worker: {
       priority: 0, depth: 0, leaf: true, fileProvesDone: true, cached: true,
