@@ -3,9 +3,10 @@
  * ledger, and its transcript entries as the webview renders them. Also the bookkeeping that keeps
  * the file and the live stream from showing an entry twice. Pure, so it is unit-tested.
  */
-import type { AgentRecord, LedgerSnapshot, TranscriptEntry } from '../engine';
+import type { AgentRecord, TranscriptEntry } from '../engine';
 import type { AgentHeader, EntryView } from '../shared/agentProtocol';
-import { groupLabel, groupsOf, patternOf, shownStatus } from './runShape';
+import type { RunHead } from './runStore';
+import { groupLabel, shownStatus } from './runShape';
 
 /** Most characters of one string the view is sent (the engine's own excerpts are smaller). */
 export const VIEW_TEXT_LIMIT = 40_000;
@@ -93,14 +94,22 @@ export interface HeaderContext {
   written: boolean;
 }
 
-export function agentHeader(s: LedgerSnapshot, a: AgentRecord, ctx: HeaderContext): AgentHeader {
+/** The agent's group as the tree names it (a ledger without groups: its domain id, as `Domain a` for fan-out). */
+function groupName(s: RunHead, a: AgentRecord): string | null {
+  if (!a.domain) return null;
+  const pattern = s.pattern ?? 'fan-out';
+  const groups = s.groups ?? [];
+  const i = groups.findIndex((g) => g.id === a.domain);
+  if (i >= 0) return groupLabel(pattern, groups[i], i);
+  return pattern === 'fan-out' ? `Domain ${a.domain}` : a.domain;
+}
+
+export function agentHeader(s: RunHead, a: AgentRecord, ctx: HeaderContext): AgentHeader {
   const status = shownStatus(a, s.status);
-  const groups = groupsOf(s);
-  const gi = groups.findIndex((g) => g.id === a.domain);
   const runBusyElsewhere = (s.status === 'running' || s.status === 'planning') && !ctx.executingHere;
   return {
     runId: s.runId, runTask: s.task, runStatus: s.status,
-    id: a.id, role: a.role, group: gi >= 0 ? groupLabel(patternOf(s), groups[gi], gi) : null,
+    id: a.id, role: a.role, group: groupName(s, a),
     task: a.task, scope: [...a.scope], tier: a.tier, modelRequested: a.modelRequested, modelReported: a.modelReported,
     status, attempts: a.attempts, requests: a.requests, toolCalls: a.toolCalls, usage: { ...a.usage }, costUsd: a.costUsd,
     simulated: s.simulated, startedAt: a.startedAt, endedAt: a.endedAt, outputFile: a.outputFile,

@@ -58,7 +58,7 @@ export class AgentPanels extends Disposable {
       existing.reveal();
       return;
     }
-    if (!this.deps.store.get(runId)?.agents.some((a) => a.id === agentId)) {
+    if (!this.deps.store.agent(runId, agentId)) {
       void vscode.window.showWarningMessage(`Run ${runId} has no agent ${agentId}.`);
       return;
     }
@@ -91,7 +91,7 @@ export class AgentPanel extends Disposable {
     stop: () => { void vscode.commands.executeCommand(STOP_AGENT_COMMAND, this.runId, this.agentId); },
     rerun: () => { void vscode.commands.executeCommand(RERUN_AGENT_COMMAND, this.runId, this.agentId); },
     ask: () => { void vscode.commands.executeCommand(ASK_AGENT_COMMAND, this.runId, this.agentId); },
-    openOutput: () => this.openFile(this.deps.store.get(this.runId)?.agents.find((a) => a.id === this.agentId)?.outputFile ?? ''),
+    openOutput: () => this.openFile(this.deps.store.agent(this.runId, this.agentId)?.agent.outputFile ?? ''),
     openFile: ({ path: rel }) => this.openFile(rel),
   };
 
@@ -175,9 +175,9 @@ export class AgentPanel extends Disposable {
    * there. A run this window executes needs no reading (its entries come live).
    */
   private async follow(): Promise<void> {
-    const s = this.deps.store.get(this.runId);
+    const status = this.deps.store.agent(this.runId, this.agentId)?.run.status;
     const here = this.deps.isExecuting(this.runId);
-    const elsewhere = !here && (s?.status === 'running' || s?.status === 'planning');
+    const elsewhere = !here && (status === 'running' || status === 'planning');
     if (elsewhere !== this.following) {
       this.following = elsewhere;
       this.headerSoon.schedule();
@@ -187,10 +187,10 @@ export class AgentPanel extends Disposable {
   }
 
   private header(): AgentHeader | null {
-    const s = this.deps.store.get(this.runId);
-    const a = s?.agents.find((x) => x.id === this.agentId);
-    if (!s || !a) return null;
-    return agentHeader(s, a, { executingHere: this.deps.isExecuting(this.runId), following: this.following, written: a.startedAt !== null });
+    const found = this.deps.store.agent(this.runId, this.agentId);
+    if (!found) return null;
+    const { run, agent } = found;
+    return agentHeader(run, agent, { executingHere: this.deps.isExecuting(this.runId), following: this.following, written: agent.startedAt !== null });
   }
 
   /** The header when it changed since the last post, else null (appends carry it only then). */

@@ -5,7 +5,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { listRuns, validatePlan, type AnyPlan, type EngineEvent, type LedgerSnapshot, type Logger, type Run } from '../engine';
+import { listRuns, validatePlan, type AgentRecord, type AnyPlan, type EngineEvent, type LedgerSnapshot, type Logger, type Run } from '../engine';
 import { Debouncer } from './debounce';
 import { Disposable, toDisposable } from './dispose';
 import type { RunLocation } from './location';
@@ -14,6 +14,9 @@ import type { RunLocation } from './location';
 export type LiveRun = Pick<Run, 'id' | 'dir' | 'plan' | 'ledger'>;
 
 export interface RunEvent { runId: string; event: EngineEvent }
+
+/** What a view of one agent needs of its run, without the other agents. */
+export type RunHead = Pick<LedgerSnapshot, 'runId' | 'task' | 'status' | 'simulated' | 'groups' | 'pattern'>;
 
 export class RunStore extends Disposable {
   private disk = new Map<string, LedgerSnapshot>();
@@ -132,6 +135,22 @@ export class RunStore extends Disposable {
     if (!entry) return undefined;
     entry.snap ??= entry.run.ledger.snapshot();
     return entry.snap;
+  }
+
+  /**
+   * One agent and its run's head. A live run's record is read in place: an agent view refreshes
+   * per batch, and cloning a 1,000-agent ledger for each would cost more than the view itself.
+   */
+  agent(runId: string, agentId: string): { run: RunHead; agent: AgentRecord } | undefined {
+    const live = this.live.get(runId)?.run;
+    if (live) {
+      const agent = live.ledger.get(agentId);
+      const { ledger, plan } = live;
+      return agent && { run: { runId, task: plan.task, status: ledger.status, simulated: ledger.simulated, groups: [...ledger.groups], pattern: plan.pattern }, agent };
+    }
+    const s = this.disk.get(runId);
+    const agent = s?.agents.find((a) => a.id === agentId);
+    return s && agent ? { run: s, agent } : undefined;
   }
 
   runDir(runId: string): string | undefined {

@@ -62,9 +62,13 @@ export function fakeRun(s: LedgerSnapshot, dir = '/ws/.orchestration/' + s.runId
   const listeners = new Set<(e: unknown) => void>();
   let current = s;
   return {
-    id: s.runId, dir, plan,
+    id: s.runId, dir, plan: { ...plan, task: s.task, pattern: s.pattern ?? 'fan-out' },
     ledger: {
       snapshot: () => structuredClone(current),
+      get: (id: string) => current.agents.find((a) => a.id === id),
+      get status() { return current.status; },
+      get simulated() { return current.simulated; },
+      get groups() { return current.groups ?? []; },
       onDidChange: (l: (e: unknown) => void) => { listeners.add(l); return { dispose: () => listeners.delete(l) }; },
     },
     /** Replaces the state and fires one agent event. */
