@@ -3,7 +3,7 @@ import { h, svg, svgTitle } from './dom';
 
 export interface Bar { label: string; value: number; text: string; className?: string; title?: string }
 
-/** Labelled horizontal bars on one scale (the largest value fills the track). */
+/** Labelled horizontal bars on one scale (the largest value fills the track): the label and value on one line, the bar under them. */
 export function barChart(bars: Bar[], id: string, max = Math.max(0, ...bars.map((b) => b.value))): HTMLElement {
   const chart = h('div', undefined, 'bars');
   chart.id = id;
@@ -16,7 +16,11 @@ export function barChart(bars: Bar[], id: string, max = Math.max(0, ...bars.map(
     track.append(rect);
     const label = h('span', b.label, 'bar-label');
     label.title = b.title ?? b.label;
-    chart.append(label, track, h('span', b.text, 'bar-value'));
+    const row = h('div', undefined, 'bar-row');
+    const line = h('div', undefined, 'bar-line');
+    line.append(label, h('span', b.text, 'bar-value'));
+    row.append(line, track);
+    chart.append(row);
   }
   return chart;
 }

@@ -56,7 +56,7 @@ export const AgentHeaderSchema = z.object({
   error: z.string().nullable(),
   /** The commands that apply now (the buttons). */
   actions: z.object({ stop: z.boolean(), rerun: z.boolean(), ask: z.boolean(), openOutput: z.boolean() }).strict(),
-  /** Entries are arriving as the agent works (this window runs it, or another process is followed). */
+  /** Entries are arriving: the agent works, and this window runs it or follows the process that does. */
   live: z.boolean(),
 }).strict();
 export type AgentHeader = z.infer<typeof AgentHeaderSchema>;

@@ -41,8 +41,10 @@ export const DensitySchema = z.object({
   running: z.array(z.number().nonnegative()),
   verifying: z.array(z.number().nonnegative()),
   retrying: z.array(z.number().nonnegative()),
-  /** The most agents in flight at once in any bin: the strip's vertical scale. */
+  /** The most agents at work (running, verifying, retrying) in any bin: the bars' vertical scale. */
   peak: z.number().nonnegative(),
+  /** The most agents waiting for a slot in any bin: the scale of the queue drawn behind the bars. */
+  queuedPeak: z.number().nonnegative(),
 }).strict();
 export type Density = z.infer<typeof DensitySchema>;
 
@@ -81,13 +83,14 @@ export const DashboardViewSchema = z.object({
   spanMs: ms,
   bins: count,
   lanes: z.array(LaneSchema),
+  /** The run's agents (the planner's record is counted in spend only). */
   agents: count,
   byStatus: z.record(z.string(), count),
   costUsd: usd,
   usage: UsageViewSchema,
   byModel: z.array(SpendRowSchema),
   byRole: z.array(SpendRowSchema),
-  /** The parent's measured context against a flat fan-out's; null for patterns that do not measure it. */
+  /** The parent's measured context against a flat fan-out's (0 and 0 until measured); null for patterns that do not measure it. */
   context: z.object({ parent: count, flat: count }).strict().nullable(),
   estimate: z.object({ tokensLow: count, tokensHigh: count, costLowUsd: usd, costHighUsd: usd }).nullable(),
   gaps: z.array(z.object({ agentId: AgentIdSchema, reason: z.string().max(2000) }).strict()),

@@ -120,6 +120,7 @@ export function agentHeader(s: RunHead, a: AgentRecord, ctx: HeaderContext): Age
       ask: !IN_FLIGHT.has(status) && status !== 'pending' && !runBusyElsewhere,
       openOutput: ctx.written,
     },
-    live: ctx.executingHere || ctx.following,
+    // Entries arrive only while the agent works (a rerun or a question makes it work again).
+    live: (ctx.executingHere || ctx.following) && IN_FLIGHT.has(status),
   };
 }

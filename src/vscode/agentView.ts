@@ -199,6 +199,7 @@ export class AgentPanel extends Disposable {
     const json = JSON.stringify(h);
     if (json === this.lastHeader) return null;
     this.lastHeader = json;
+    if (h) this.host.title = `Agent ${this.agentId}: ${h.status}`;
     return h;
   }
 

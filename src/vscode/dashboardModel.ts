@@ -135,11 +135,16 @@ export function density(segments: readonly Segment[][], spanMs: number, bins: nu
       }
     }
   }
+  // Work and waiting are scaled apart: 200 queued agents would otherwise flatten the 8 at work.
   let peak = 0;
-  for (let k = 0; k < bins; k++) peak = Math.max(peak, d.queued[k] + d.running[k] + d.verifying[k] + d.retrying[k]);
+  let queuedPeak = 0;
+  for (let k = 0; k < bins; k++) {
+    peak = Math.max(peak, d.running[k] + d.verifying[k] + d.retrying[k]);
+    queuedPeak = Math.max(queuedPeak, d.queued[k]);
+  }
   return {
     queued: d.queued.map(round2), running: d.running.map(round2), verifying: d.verifying.map(round2), retrying: d.retrying.map(round2),
-    peak: round2(peak),
+    peak: round2(peak), queuedPeak: round2(queuedPeak),
   };
 }
 
@@ -204,15 +209,18 @@ export function buildDashboard(s: LedgerSnapshot, plan: AnyPlan | undefined, tra
   });
 
   const t = s.totals;
+  // The planner's record counts in spend (role planner), not among the agents the run runs.
+  const counted = s.agents.filter((a) => a.role !== 'planner');
   return {
     runId: s.runId, task: s.task, status: s.status, pattern, simulated: s.simulated, live,
     startedAt: started ? new Date(t0).toISOString() : null, spanMs, bins, lanes,
-    agents: s.agents.length,
-    byStatus: countBy(s.agents.map((a) => shownStatus(a, s.status))),
+    agents: counted.length,
+    byStatus: countBy(counted.map((a) => shownStatus(a, s.status))),
     costUsd: t.costUsd, usage: { ...t.usage },
     byModel: spend(s.agents, (a) => a.modelReported ?? a.modelRequested),
     byRole: spend(s.agents, (a) => a.role),
-    context: t.flatBaselineTokens > 0 ? { parent: t.parentContextTokens, flat: t.flatBaselineTokens } : null,
+    // Fan-out measures it when its final step runs; other patterns never do.
+    context: t.flatBaselineTokens > 0 || pattern === 'fan-out' ? { parent: t.parentContextTokens, flat: t.flatBaselineTokens } : null,
     estimate: s.estimate,
     gaps: s.gaps.map((g) => ({ agentId: g.agentId, reason: g.reason.slice(0, 2000) })),
   };

@@ -21,7 +21,7 @@ const SIZES = [20_000, 100_000] as const;
 const AGENTS = 8;
 const TARGET_MS = 50;
 
-interface Delay {
+export interface Delay {
   /** Longest stretch the main thread spent running without the loop getting a turn, ms. */
   maxMs: number;
   p99Ms: number;
@@ -53,7 +53,7 @@ function percentile(sorted: readonly number[], p: number): number {
  * 1 ms interval that charges each late tick with the main thread's CPU time over the gap, so a
  * block is what the thread did, not how long the machine made it wait.
  */
-async function delayOf(f: () => Promise<void>): Promise<Delay> {
+export async function delayOf(f: () => Promise<void>): Promise<Delay> {
   const h = monitorEventLoopDelay({ resolution: 1 });
   const blocks: number[] = [];
   let last = performance.now();

@@ -90,10 +90,15 @@ describe('buildDashboard', () => {
     const sum = v.byRole.reduce((n, r) => n + r.costUsd, 0);
     expect(sum).toBeCloseTo(s.agents.reduce((n, a) => n + a.costUsd, 0));
     expect(v.byRole.find((r) => r.key === 'worker')?.tokens.input).toBe(5000);
+    // The planner is spend, not one of the agents the run runs.
+    expect(v.agents).toBe(3);
+    expect(v.byStatus).toEqual({ completed: 3 });
   });
 
   it('compares the parent\'s context with the flat baseline only where the pattern measures it', () => {
     expect(buildDashboard(snapshot(), undefined, new TransitionLog(), { now: NOW }).context).toEqual({ parent: 1900, flat: 140_000 });
+    const before = snapshot({ totals: { ...snapshot().totals, parentContextTokens: 0, flatBaselineTokens: 0 } });
+    expect(buildDashboard(before, undefined, new TransitionLog(), { now: NOW }).context).toEqual({ parent: 0, flat: 0 });
     const pipeline = snapshot({ pattern: 'pipeline', totals: { ...snapshot().totals, parentContextTokens: 0, flatBaselineTokens: 0 } });
     expect(buildDashboard(pipeline, undefined, new TransitionLog(), { now: NOW }).context).toBeNull();
   });
@@ -192,6 +197,7 @@ describe('density', () => {
     const d = density([[{ s: 'running', a: 0, b: 1500 }], [{ s: 'queued', a: 500, b: 1000 }]], 2000, 2);
     expect(d.running).toEqual([1, 0.5]);
     expect(d.queued).toEqual([0.5, 0]);
-    expect(d.peak).toBe(1.5);
+    expect(d.peak).toBe(1);
+    expect(d.queuedPeak).toBe(0.5);
   });
 });

@@ -10,6 +10,17 @@ import { renderMarkdown } from '../markdownDom';
 
 export interface ConversationActions { openFile(path: string): void }
 
+/** A short tool input on one line (`{"path":"src/a.ts"}`), or null when it is long enough to fold. */
+function compact(input: string): string | null {
+  let text = input;
+  try {
+    text = JSON.stringify(JSON.parse(input));
+  } catch {
+    // Not JSON (a cut input): shown as it came.
+  }
+  return text.length <= 160 && !text.includes('\n') ? text : null;
+}
+
 export class Conversation {
   readonly root = h('ol', undefined, 'conversation');
   /** The text block being streamed, per attempt (deltas append to its text node). */
@@ -87,13 +98,17 @@ export class Conversation {
         return;
       case 'tool_call': {
         const head = h('div', undefined, 'tool-head');
-        head.append(h('span', '⚙', 'tool-icon'), h('code', e.name, 'tool-name'), h('span', ' running…', 'muted tool-pending'));
-        const input = e.input.length > 300 || e.input.includes('\n') ? (() => {
+        head.append(h('span', '⚙', 'tool-icon'), h('code', e.name, 'tool-name'));
+        const short = compact(e.input);
+        if (short !== null) head.append(h('code', short, 'tool-input inline'));
+        head.append(h('span', ' running…', 'muted tool-pending'));
+        const parts: Node[] = [head];
+        if (short === null) {
           const d = document.createElement('details');
-          d.append(h('summary', 'input'), h('pre', e.input, 'tool-input'));
-          return d;
-        })() : h('pre', e.input, 'tool-input inline');
-        const li = this.item('tool', head, input);
+          d.append(h('summary', `input (${e.input.length} characters)`), h('pre', e.input, 'tool-input'));
+          parts.push(d);
+        }
+        const li = this.item('tool', ...parts);
         li.dataset.call = e.id;
         this.calls.set(e.id, li);
         this.streaming = null;

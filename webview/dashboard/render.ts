@@ -2,7 +2,7 @@
 import type { DashboardView, SpendRow } from '../../src/shared/dashboardProtocol';
 import { barChart, statusStrip } from '../charts';
 import { clickable, h, section } from '../dom';
-import { clock, spend, tokens, usd } from '../format';
+import { clock, tokens, usd } from '../format';
 import { tag } from '../toolkit';
 import { renderTimeline, type TimelineActions } from './timeline';
 
@@ -35,7 +35,7 @@ function header(v: DashboardView): HTMLElement {
   const inFlight = (v.byStatus.running ?? 0) + (v.byStatus.verifying ?? 0) + (v.byStatus.retrying ?? 0);
   const tiles = h('div', undefined, 'tiles');
   tiles.append(
-    tile('Agents', `${done}/${v.agents} done`, 'tile-agents', statusStrip(v.byStatus)),
+    tile('Agents done', `${done}/${v.agents}`, 'tile-agents', statusStrip(v.byStatus)),
     tile('In flight', String(inFlight), 'tile-flight'),
     tile('Tokens', tokens(sum(v.usage)), 'tile-tokens'),
     tile(v.simulated ? 'Would cost' : 'Cost', usd(v.costUsd), 'tile-cost'),
@@ -47,13 +47,13 @@ function header(v: DashboardView): HTMLElement {
   return head;
 }
 
-function spendChart(rows: SpendRow[], id: string, simulated: boolean, name: (k: string) => string): Node {
+function spendChart(rows: SpendRow[], id: string, name: (k: string) => string): Node {
   const shown = rows.filter((r) => r.costUsd > 0 || sum(r.tokens) > 0);
   if (!shown.length) return h('p', 'Nothing spent yet.', 'muted');
   return barChart(shown.map((r) => ({
     label: name(r.key),
     value: r.costUsd > 0 ? r.costUsd : sum(r.tokens),
-    text: `${spend(r.costUsd, simulated)} · ${tokens(sum(r.tokens))} tok · ${r.agents} agent${r.agents === 1 ? '' : 's'}`,
+    text: `${usd(r.costUsd)} · ${tokens(sum(r.tokens))} tok · ${r.agents} agent${r.agents === 1 ? '' : 's'}`,
     title: `${name(r.key)}: in ${tokens(r.tokens.input)} · out ${tokens(r.tokens.output)} · cache read ${tokens(r.tokens.cacheRead)} · cache write ${tokens(r.tokens.cacheWrite)}`,
     className: 'bar-spend',
   })), id);
@@ -62,12 +62,12 @@ function spendChart(rows: SpendRow[], id: string, simulated: boolean, name: (k: 
 function context(v: DashboardView): Node {
   if (!v.context) return h('p', `The ${v.pattern} pattern does not measure a parent context against a flat fan-out.`, 'muted');
   const { parent, flat } = v.context;
+  if (!flat) return h('p', 'Measured when the final synthesis runs: the tokens it is sent, against what a flat fan-out would pour into it.', 'muted');
   const parts: Node[] = [barChart([
     { label: 'Parent context', value: parent, text: `${tokens(parent)} tokens`, className: 'bar-parent', title: 'Tokens the final synthesis was sent' },
     { label: 'Flat fan-out', value: flat, text: `${tokens(flat)} tokens`, className: 'bar-flat', title: 'Tokens the parent would read if every worker file were poured into it' },
   ], 'context-bars')];
   if (parent > 0 && flat > 0) parts.push(h('p', `${(flat / parent).toFixed(1)}× less than a flat fan-out.`, 'context-ratio'));
-  else if (parent === 0) parts.push(h('p', 'Measured when the final synthesis runs.', 'muted'));
   const box = h('div');
   box.append(...parts);
   return box;
@@ -93,8 +93,8 @@ export function renderDashboard(v: DashboardView, act: DashboardActions): Node {
   const cards = h('div', undefined, 'cards');
   const roleName = (r: string) => r.charAt(0).toUpperCase() + r.slice(1);
   cards.append(
-    section(v.simulated ? 'By model (would cost)' : 'Cost by model', 'by-model', spendChart(v.byModel, 'model-bars', v.simulated, (k) => k)),
-    section(v.simulated ? 'By role (would cost)' : 'Cost by role', 'by-role', spendChart(v.byRole, 'role-bars', v.simulated, roleName)),
+    section(v.simulated ? 'By model (would cost)' : 'Cost by model', 'by-model', spendChart(v.byModel, 'model-bars', (k) => k)),
+    section(v.simulated ? 'By role (would cost)' : 'Cost by role', 'by-role', spendChart(v.byRole, 'role-bars', roleName)),
     section('Parent context', 'context', context(v)),
   );
   root.append(cards);

@@ -56,29 +56,42 @@ function agentRow(r: TimelineRow, spanMs: number, act: TimelineActions): HTMLEle
   return clickable(row, () => act.showAgent(r.id), `Show agent ${r.id} (${r.status})`);
 }
 
-const STACK = ['running', 'verifying', 'retrying', 'queued'] as const;
+const STACK = ['running', 'verifying', 'retrying'] as const;
+const round1 = (x: number): number => Math.round(x * 10) / 10;
 
-/** Stacked bars per time slice, one path per state (a few elements however many agents). */
+/**
+ * Agents at work per time slice as stacked bars (one path per state: a few elements however many
+ * agents), with the queue drawn faintly behind on its own scale, so 200 waiting agents do not
+ * flatten the 8 at work.
+ */
 function densityStrip(d: Density, bins: number, total: number): HTMLElement {
   const row = h('div', undefined, 'tl-row tl-density');
   const label = h('div', undefined, 'tl-label');
-  label.append(h('span', `${total} agents`, 'tl-id'), h('span', ` · at most ${Math.round(d.peak * 10) / 10} at once`, 'tl-task'));
+  label.append(h('span', `${total} agents`, 'tl-id'), h('span', ` · ≤ ${round1(d.peak)} at work${d.queuedPeak ? `, ≤ ${round1(d.queuedPeak)} queued` : ''}`, 'tl-task'));
   const H = 20;
   const strip = svg('svg', { class: 'tl-track tl-density-track', viewBox: `0 0 ${bins} ${H}`, preserveAspectRatio: 'none', role: 'img' });
+  const area = (values: readonly number[], scale: number, base: number[] | null): string => {
+    let path = '';
+    values.forEach((v, k) => {
+      if (v <= 0) return;
+      const y0 = H - (base ? base[k] : 0) * scale;
+      const y1 = y0 - v * scale;
+      path += `M${k} ${y0.toFixed(2)}H${k + 1}V${y1.toFixed(2)}H${k}Z`;
+      if (base) base[k] += v;
+    });
+    return path;
+  };
+  if (d.queuedPeak > 0) {
+    const queued = area(d.queued, H / d.queuedPeak, null);
+    if (queued) strip.append(svg('path', { d: queued, class: 'seg seg-queued queue-bg' }));
+  }
   const base = new Array<number>(bins).fill(0);
   const scale = d.peak > 0 ? H / d.peak : 0;
   for (const st of STACK) {
-    let path = '';
-    d[st].forEach((v, k) => {
-      if (v <= 0) return;
-      const y0 = H - base[k] * scale;
-      const y1 = y0 - v * scale;
-      path += `M${k} ${y0.toFixed(2)}H${k + 1}V${y1.toFixed(2)}H${k}Z`;
-      base[k] += v;
-    });
+    const path = area(d[st], scale, base);
     if (path) strip.append(svg('path', { d: path, class: `seg seg-${st}` }));
   }
-  strip.setAttribute('aria-label', `agents in flight over time, at most ${d.peak} at once`);
+  strip.setAttribute('aria-label', `agents at work over time, at most ${round1(d.peak)} at once; at most ${round1(d.queuedPeak)} queued`);
   row.append(label, strip);
   return row;
 }

@@ -77,7 +77,12 @@ function itemRow(v: PlanEditorView, item: PlanItem, act: PlanActions): HTMLEleme
   if (item.canEditTask && v.editable) {
     const area = h('textarea', undefined, 'task-editor');
     area.value = item.task;
-    area.rows = Math.min(6, Math.max(2, Math.ceil(item.task.length / 90)));
+    area.rows = Math.min(8, Math.max(2, Math.ceil(item.task.length / 45)));
+    // Grows with what is typed, so a long task never hides behind a scrollbar.
+    area.addEventListener('input', () => {
+      area.style.height = 'auto';
+      area.style.height = `${area.scrollHeight + 2}px`;
+    });
     area.dataset.key = `task:${item.id}`;
     area.setAttribute('aria-label', `Task of ${item.id}`);
     // Sent when the user leaves the field (or presses Ctrl+Enter), not per keystroke. Blur rather

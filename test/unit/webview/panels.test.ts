@@ -38,7 +38,7 @@ const view = (over: Partial<DashboardView> = {}): DashboardView => ({
           segments: [{ s: 'running', a: 2000, b: 60_000 }] },
       ] },
     { id: 'b', label: 'B · Secrets', total: 300, byStatus: { completed: 200, running: 8, pending: 92 }, aggregated: true, expanded: false, first: 0, page: 0, pages: 6, rows: [],
-      density: { queued: [0, 1, 2, 0], running: [8, 8, 6, 2], verifying: [0, 0, 1, 0], retrying: [0, 1, 0, 0], peak: 10 } },
+      density: { queued: [0, 1, 2, 0], running: [8, 8, 6, 2], verifying: [0, 0, 1, 0], retrying: [0, 1, 0, 0], peak: 9, queuedPeak: 2 } },
   ],
   byModel: [{ key: 'claude-sonnet-5-5', costUsd: 0.4, tokens: usage, agents: 2 }, { key: 'claude-haiku-5-5', costUsd: 0.02, tokens: usage, agents: 1 }],
   byRole: [{ key: 'worker', costUsd: 0.42, tokens: usage, agents: 3 }],
