@@ -5,7 +5,8 @@ export { isFanOutPlan, type FanOutPlan as Plan, type DomainSpec, type WorkerSpec
 export { PATTERNS, PATTERN_CHOICES, patternNamed, validatePlan, type AnyPattern, type AnyPlan, type PatternChoice } from './patterns/registry';
 export type { Pattern, RoleSpec, BasePlan, LeafRequest, AddedLeaf, AddLeafContext } from './patterns/pattern';
 export { Orchestrator, type OrchestratorDeps, type PlanRunRequest, type AgentCommandOptions } from './orchestrator';
-export { Run, SUMMARY_FILE, STOPPED_BY_USER, executingRun, type RunOutcome, type ExecuteMode } from './run/run';
+export { Run, SUMMARY_FILE, STOPPED_BY_USER, type RunOutcome, type ExecuteMode } from './run/run';
+export { executingRun } from './run/executing';
 export { CommandRefusedError } from './commands/claim';
 export { stopRunAgent, type StopResult } from './commands/agent';
 export type { AskResult } from './commands/ask';

@@ -37,7 +37,6 @@ export interface OrchestratorDeps {
   secrets?: readonly string[];
 }
 
-
 export type { AgentCommandOptions } from './commands/host';
 
 export interface PlanRunRequest {

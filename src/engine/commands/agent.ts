@@ -3,7 +3,8 @@ import { ConfigError } from '../config';
 import { PLANNER_ID } from '../ledger/ledger';
 import { effectiveStatus } from '../ledger/runs';
 import { sendControl } from '../run/control';
-import { executingRun, type Run, type RunOutcome } from '../run/run';
+import { executingRun } from '../run/executing';
+import type { Run, RunOutcome } from '../run/run';
 import { CommandRefusedError, readSnapshot, refuseIfOwnedElsewhere, takeLock } from './claim';
 import type { AgentCommandOptions, CommandHost } from './host';
 

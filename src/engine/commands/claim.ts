@@ -7,7 +7,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { processAlive } from '../ledger/runs';
-import { executingRun } from '../run/run';
+import { executingRun } from '../run/executing';
 import type { LedgerSnapshot } from '../types';
 
 /** A command refused because of the run's state (not the user's input): who owns it, what it is doing. */

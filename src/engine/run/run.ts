@@ -11,6 +11,7 @@ import { RequestPolicy } from '../model/requests';
 import { schedule, type Admission, type ScheduleNode } from './scheduler';
 import { writeSummaryGaps } from './summaryGaps';
 import { watchControl, type ControlReply, type ControlRequest } from './control';
+import { markExecuting, unmarkExecuting } from './executing';
 import { estimateTokens } from '../text';
 import type { ModelClient } from '../model/client';
 import { Transcripts, type TranscriptEvent } from '../transcripts/writer';
@@ -47,16 +48,6 @@ export interface RunDeps {
 /** Why an agent the user stopped ended `cancelled`. */
 export const STOPPED_BY_USER = 'stopped by the user';
 
-/**
- * Runs executing in this process, by run folder, whichever Orchestrator started them (a VS Code
- * window holds one per run): a command on one of them is refused, or, for Stop and Ask, served by it.
- */
-const EXECUTING = new Map<string, Run>();
-
-/** The Run executing in this process for a run folder, if any. */
-export function executingRun(dir: string): Run | undefined {
-  return EXECUTING.get(path.resolve(dir));
-}
 
 /** A planned run: its plan, its ledger, and the policy that executes it. */
 export class Run {
@@ -184,9 +175,8 @@ export class Run {
   private async executeWith(signal: AbortSignal | undefined, prepare: () => Promise<AgentRecord[]>, instructions: Readonly<Record<string, string>>): Promise<RunOutcome> {
     const { config } = this.deps;
     const opts = { signal };
-    if (this.executing || EXECUTING.has(path.resolve(this.dir))) throw new ConfigError(`Run ${this.id} is already executing in this process`);
+    if (this.executing || !markExecuting(this)) throw new ConfigError(`Run ${this.id} is already executing in this process`);
     this.executing = true;
-    EXECUTING.set(path.resolve(this.dir), this);
     this.stopped.clear();
     const control = watchControl(this.dir, (req) => this.onControl(req));
     this.controller = new AbortController();
@@ -242,7 +232,7 @@ export class Run {
       opts.signal?.removeEventListener('abort', onExternalAbort);
       control.dispose();
       this.executing = false;
-      EXECUTING.delete(path.resolve(this.dir));
+      unmarkExecuting(this);
       await this.transcripts.flush(true).catch(() => undefined);
       this.deps.onActive?.(this.id, false);
     }
