@@ -1,5 +1,5 @@
 /**
- * The headless front end: `orchestrate run|resume|status|list`. It drives the same engine as the
+ * The headless front end: `orchestrate run|resume|status|list|diff|apply|discard`. It drives the same engine as the
  * extension; tests, benchmarks and CI users run it.
  */
 import * as path from 'node:path';
@@ -13,6 +13,7 @@ import { openProvider, type Provider } from './providers';
 import { proxyTransportFromEnv } from './cli/proxyFetch';
 import { parseCli, UsageError, USAGE, type CliArgs } from './cli/args';
 import { finalReport, planTable, progressLine, statusLine } from './cli/report';
+import { changesCommand } from './cli/changes';
 
 export const EXIT = { completed: 0, failed: 1, usage: 2, partial: 3, cancelled: 130 } as const;
 
@@ -43,6 +44,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (args.command === 'list') return list(workspace, config, args);
   if (args.command === 'status') return status(workspace, config, args);
+  if (args.command === 'diff' || args.command === 'apply' || args.command === 'discard') return changesCommand(workspace, config, args, { out, err });
 
   let provider: Provider;
   try {

@@ -1,6 +1,9 @@
 /** Composition root: builds each object once and hands it to VS Code for disposal. No logic here. */
 import * as path from 'node:path';
 import type * as vscode from 'vscode';
+import { ChangeCommands } from './vscode/changes/changeCommands';
+import { ChangeDocuments } from './vscode/changes/changeDocuments';
+import { ChangeSets } from './vscode/changes/changeSets';
 import { Commands } from './vscode/commands';
 import { RunDecorations } from './vscode/decorations';
 import { LedgerTree } from './vscode/ledgerTree';
@@ -29,7 +32,9 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(controller);
   const summary = new SummaryView(context.extensionUri, store, controller, log);
   context.subscriptions.push(summary);
-  const tree = new LedgerTree(store, controller.onDidPlan);
+  const changes = new ChangeSets(store);
+  context.subscriptions.push(changes);
+  const tree = new LedgerTree(store, controller.onDidPlan, Date.now, changes);
   context.subscriptions.push(tree);
   context.subscriptions.push(tree.onDidSelectRun((runId) => summary.select(runId)));
   const statusBar = new RunStatusBar(store);
@@ -38,6 +43,8 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(decorations);
   const commands = new Commands({ store, controller, summary, keys, location, state: context.workspaceState });
   context.subscriptions.push(commands);
+  context.subscriptions.push(new ChangeDocuments(() => location.workspace(), (runId) => store.runDir(runId)));
+  context.subscriptions.push(new ChangeCommands({ store, controller, location, changes }));
 }
 
 export function deactivate(): void {

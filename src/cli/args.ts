@@ -12,6 +12,9 @@ export const USAGE = `Usage:
   orchestrate resume <runId> [--workspace DIR] [--simulate] [--json] [--retry-failed]
   orchestrate status [runId] [--workspace DIR] [--json]
   orchestrate list [--workspace DIR] [--json]
+  orchestrate diff <runId> [--stat]             a build run's proposed change (changes.patch)
+  orchestrate apply <runId> [--file PATH]...    writes it to your working tree (never commits)
+  orchestrate discard <runId>                   drops it: worktrees and branches removed
 
 Patterns (--pattern, default auto: the planner chooses and says why): ${PATTERN_CHOICES.join(', ')}.
 Settings come from .orchestration/config.json in the workspace, then from flags.
@@ -19,13 +22,17 @@ The API key comes from ANTHROPIC_API_KEY; ANTHROPIC_BASE_URL points at another e
 Exit codes: 0 completed, 3 partial, 1 failed, 2 usage or configuration error, 130 cancelled.`;
 
 export interface CliArgs {
-  command: 'run' | 'resume' | 'status' | 'list' | 'help';
+  command: 'run' | 'resume' | 'status' | 'list' | 'diff' | 'apply' | 'discard' | 'help';
   positional: string | undefined;
   workspace: string;
   yes: boolean;
   simulate: boolean;
   json: boolean;
   retryFailed: boolean;
+  /** `apply --file`: apply only these files of the change (repository-relative). */
+  files: string[];
+  /** `diff --stat`: a line per file instead of the patch. */
+  stat: boolean;
   focus: string[];
   /** The orchestration pattern, or auto to let the planner choose. */
   pattern: PatternChoice;
@@ -54,6 +61,7 @@ export function parseCli(argv: string[]): CliArgs {
         'max-concurrent': { type: 'string' }, retries: { type: 'string' }, 'max-cost': { type: 'string' },
         'max-tokens': { type: 'string' }, 'output-root': { type: 'string' }, set: { type: 'string', multiple: true },
         'sim-latency': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        file: { type: 'string', multiple: true }, stat: { type: 'boolean' },
       },
     });
   } catch (err) {
@@ -62,10 +70,10 @@ export function parseCli(argv: string[]): CliArgs {
   const { values: v, positionals } = parsed;
   const [cmd, arg, ...extra] = positionals;
   if (v.help || cmd === 'help' || cmd === undefined) return { ...base(v), command: 'help', positional: undefined };
-  if (!['run', 'resume', 'status', 'list'].includes(cmd)) throw new UsageError(`Unknown command "${cmd}"`);
+  if (!['run', 'resume', 'status', 'list', 'diff', 'apply', 'discard'].includes(cmd)) throw new UsageError(`Unknown command "${cmd}"`);
   if (extra.length) throw new UsageError(`Unexpected argument "${extra[0]}" (quote the task)`);
   if (cmd === 'run' && !arg?.trim()) throw new UsageError('run needs a task: orchestrate run "Audit this repo for security issues"');
-  if (cmd === 'resume' && !arg) throw new UsageError('resume needs a run id (see: orchestrate list)');
+  if (['resume', 'diff', 'apply', 'discard'].includes(cmd) && !arg) throw new UsageError(`${cmd} needs a run id (see: orchestrate list)`);
   return { ...base(v), command: cmd as CliArgs['command'], positional: arg };
 }
 
@@ -90,6 +98,7 @@ function base(v: Record<string, string | boolean | string[] | undefined>): Omit<
   return {
     workspace: (v.workspace as string | undefined) ?? process.cwd(),
     yes: !!v.yes, simulate: !!v.simulate, json: !!v.json, retryFailed: !!v['retry-failed'],
+    files: (v.file as string[] | undefined) ?? [], stat: !!v.stat,
     focus: (v.focus as string[] | undefined) ?? [],
     pattern: patternOf(v.pattern as string | undefined),
     simLatencyMs: num('--sim-latency', v['sim-latency'] as string | undefined),

@@ -14,3 +14,8 @@ export { AnthropicModelClient, type AnthropicClientOptions, type Fetch } from '.
 export { fmtTokens } from './plan/planMarkdown';
 export { loadProjectConfig } from './projectConfig';
 export { climbsOut, isInside, relativeInside } from './paths';
+export {
+  applyRunChanges, discardRunChanges, readChangeSet, fileAt, repoInfo, GitError, NotARepositoryError,
+  type ChangeSet, type FileChange, type RepoInfo,
+} from './git';
+export { CHANGES_PATCH } from './patterns/build/compile';

@@ -73,6 +73,7 @@ export class Orchestrator {
     if (choice !== 'auto' && !patternNamed(choice)) {
       throw new ConfigError(`Unknown pattern "${String(choice)}"; expected auto or one of ${PATTERNS.map((p) => p.name).join(', ')}`);
     }
+    if (choice !== 'auto') await patternNamed(choice)?.precheck?.(workspace, config);
 
     const id = newRunId(new Date(this.clock.now()));
     await ensureOutputRoot(workspace, config);
@@ -92,17 +93,34 @@ export class Orchestrator {
         onRetry: (err, n, wait) => ledger.log('warn', `planner: retry ${n} in ${Math.round(wait)} ms after ${err.message}`),
       });
       const overview = await workspaceOverview(workspace, { outputRoot: config.outputRoot, ...ignoreOptionsOf(config), ...(focus.length ? { focus } : {}) });
-      const { plan, pattern, compiled } = await requestPlan({
+      const signal = req.signal ?? new AbortController().signal;
+      const planningCtx = { config, focus, scopeExists: exists };
+      const first = await requestPlan({
         workspace, config, prompts: this.prompts, policy, scopeExists: exists,
         onUsage: (model, usage) => ledger.addUsage(PLANNER_ID, model, usage, costOf(config.prices, model, usage) ?? 0),
-      }, { task, overview, focus, pattern: choice }, req.signal ?? new AbortController().signal);
+      }, { task, overview, focus, pattern: choice }, signal);
+      const { pattern } = first;
+      let { plan, compiled } = first;
+      if (pattern.beforeApproval) {
+        if (choice === 'auto') await pattern.precheck?.(workspace, config);
+        ({ plan, compiled } = await pattern.beforeApproval(plan, {
+          workspace, runDir: dir, runId: id, config, prompts: this.prompts, policy, ledger, signal, planning: planningCtx,
+          runAgents: async (stage, agents, groups) => {
+            ledger.addAgents(agents, groups);
+            await writeFileAtomic(path.join(dir, 'plan.json'), JSON.stringify(stage, null, 2));
+            await this.makeRun(id, dir, stage, ledger).runBeforeApproval(agents.map((a) => a.id), signal);
+          },
+        }));
+      }
+      // Agents that ran before approval are in the ledger already; the rest are planned now.
+      const fresh = compiled.agents.filter((a) => !ledger.get(a.id));
       const { agents, groups, artifacts } = compiled;
-      const estimate = estimateRun(agents, config, pattern);
+      const estimate = estimateRun(fresh, config, pattern);
       await writeFileAtomic(path.join(dir, 'plan.json'), JSON.stringify(plan, null, 2));
       for (const [name, content] of Object.entries(artifacts ?? {})) await writeFileAtomic(path.join(dir, name), content);
       ledger.setReturn(PLANNER_ID, plan.reason || `Planned a ${pattern.name} run of ${agents.length} agents.`, 0);
       ledger.transition(PLANNER_ID, 'completed', { error: null });
-      ledger.setPlanned(agents, estimate, { pattern: pattern.name, patternReason: plan.reason, groups });
+      ledger.setPlanned(fresh, estimate, { pattern: pattern.name, patternReason: plan.reason, groups });
       await writeFileAtomic(path.join(dir, 'plan.md'), renderPlanMarkdown(ledger.snapshot()));
       ledger.setRunStatus('awaiting-approval');
       await ledger.flush();

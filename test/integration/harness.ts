@@ -61,12 +61,15 @@ export function expectTotalsMatchAgentsIn(workspace: string, outputRoot = '.orch
   return checked;
 }
 
-/** Which agent sent a request: planner, final, supervisor, consensus, a worker or expert id (a1, w1, e1), a coordinator id (coord-a) or a stage id (s1). */
+/** Which agent sent a request: planner, final, supervisor, consensus, a worker, expert, scout or builder id (a1, w1, e1, s1, b1), a reviewer (r-b1), a coordinator id (coord-a) or a stage id (s1). */
 export function agentOf(req: ParsedRequest): string {
   const role = roleOf(req);
   if (role === 'planner' || role === 'final' || role === 'supervisor' || role === 'consensus' || role === null) return role ?? 'unknown';
-  const out = field(promptText(req), 'Output file') ?? '';
-  const m = out.match(/(workers|synthesis|stages|experts)\/([a-z0-9]+)\.md$/);
+  const text = promptText(req);
+  if (role === 'builder') return /# Your assignment \((b\d+)\)/.exec(text)?.[1] ?? 'unknown';
+  if (role === 'reviewer') return `r-${/# Builder (b\d+)'s assignment/.exec(text)?.[1] ?? 'unknown'}`;
+  const out = field(text, 'Output file') ?? '';
+  const m = out.match(/(workers|synthesis|stages|experts|scouts)\/([a-z0-9]+)\.md$/);
   if (!m) return 'unknown';
   return m[1] === 'synthesis' ? `coord-${m[2]}` : m[2];
 }
