@@ -9,13 +9,12 @@ export { Run, SUMMARY_FILE, type RunOutcome, type ExecuteMode } from './run/run'
 export { Ledger } from './ledger/ledger';
 export { PlanError } from './plan/planner';
 export { ModelError, type ModelClient } from './model/client';
-export { listRuns, readLedger, deleteRun, effectiveStatus, RUN_ID_PATTERN } from './ledger/runs';
+export { listRuns, readLedger, deleteRun, effectiveStatus, runDir, RUN_ID_PATTERN } from './ledger/runs';
 export { AnthropicModelClient, type AnthropicClientOptions, type Fetch } from './model/anthropic';
 export { fmtTokens } from './plan/planMarkdown';
 export { loadProjectConfig } from './projectConfig';
 export { climbsOut, isInside, relativeInside } from './paths';
 export {
-  applyRunChanges, discardRunChanges, readChangeSet, fileAt, repoInfo, GitError, NotARepositoryError,
+  applyRunChanges, discardRunChanges, readChangeSet, fileAt, repoInfo, ApplyRefusedError, GitError, NotARepositoryError, CHANGES_PATCH,
   type ChangeSet, type FileChange, type RepoInfo,
 } from './git';
-export { CHANGES_PATCH } from './patterns/build/compile';

@@ -7,8 +7,8 @@ import { estimateRun } from './ledger/estimate';
 import { newRunId, runDir } from './ledger/runs';
 import type { ModelClient } from './model/client';
 import { realClock, RequestPolicy } from './model/requests';
-import { agentRecord } from './patterns/pattern';
-import { PATTERNS, patternNamed, validatePlan, type PatternChoice } from './patterns/registry';
+import { agentRecord, type Compiled } from './patterns/pattern';
+import { PATTERNS, patternNamed, validatePlan, type AnyPlan, type PatternChoice } from './patterns/registry';
 import { renderPlanMarkdown } from './plan/planMarkdown';
 import { requestPlan } from './plan/planner';
 import { scopeExists, workspaceOverview } from './plan/workspace';
@@ -103,14 +103,15 @@ export class Orchestrator {
       let { plan, compiled } = first;
       if (pattern.beforeApproval) {
         if (choice === 'auto') await pattern.precheck?.(workspace, config);
-        ({ plan, compiled } = await pattern.beforeApproval(plan, {
+        const refined: { plan: AnyPlan; compiled: Compiled } = await pattern.beforeApproval(plan, {
           workspace, runDir: dir, runId: id, config, prompts: this.prompts, policy, ledger, signal, planning: planningCtx,
           runAgents: async (stage, agents, groups) => {
             ledger.addAgents(agents, groups);
             await writeFileAtomic(path.join(dir, 'plan.json'), JSON.stringify(stage, null, 2));
             await this.makeRun(id, dir, stage, ledger).runBeforeApproval(agents.map((a) => a.id), signal);
           },
-        }));
+        });
+        ({ plan, compiled } = refined);
       }
       // Agents that ran before approval are in the ledger already; the rest are planned now.
       const fresh = compiled.agents.filter((a) => !ledger.get(a.id));

@@ -21,7 +21,9 @@ const TRANSITIONS: Record<AgentStatus, readonly AgentStatus[]> = {
   running: ['verifying', 'retrying', 'completed', 'failed', 'cancelled'],
   verifying: ['completed', 'retrying', 'failed', 'cancelled'],
   retrying: ['queued', 'running', 'failed', 'cancelled'],
-  completed: [],
+  // A finished agent may be sent back to work (a builder revising after its review) or found
+  // wanting later (a builder whose change a reviewer rejected or that does not merge).
+  completed: ['running', 'failed'],
   failed: [],
   cancelled: [],
   skipped: [],

@@ -28,7 +28,7 @@ const editable = (p: string): boolean => extname(p).toLowerCase() in COMMENT;
 
 /** The first planning call: one scout per top-level area of the overview (at most three). */
 export function buildPlanInput(task: string, roots: string[]): Record<string, unknown> {
-  const areas = roots.length ? roots.slice(0, 3) : ['.'];
+  const areas = roots.length ? roots.slice(0, 3).map((r) => r.replace(/\/+$/, '')) : ['.'];
   return {
     reason: 'The task changes code across files, so builders make it in isolated worktrees for you to review and apply.',
     brief: truncate(`${task}. Simulated: each file the change touches gets a short doc comment at its top; nothing else changes.`, 1500),
@@ -53,7 +53,7 @@ export function buildersReply(req: ParsedRequest): Reply {
 /** A scout: list its scope, then report the editable files in it. */
 export function scoutReply(req: ParsedRequest, workspaceRoot: string): Reply {
   const text = promptText(req);
-  const scope = (field(text, 'Scope') ?? '.').split(',').map((s) => s.trim()).filter(Boolean);
+  const scope = (field(text, 'Scope') ?? '.').split(',').map((s) => s.trim().replace(/\/+$/, '')).filter(Boolean);
   const calls = toolCalls(req);
   if (calls.some((c) => c.name === 'write_output' && c.result && !c.result.isError)) {
     return say(`Done. Found ${filesOf(workspaceRoot, scope).length} files the change touches in ${scope.join(', ')}.`);

@@ -1,9 +1,9 @@
 import * as path from 'node:path';
 import { writeFileAtomic } from '../../files';
-import { assemble, branchName, diffFiles, patchBetween, readChangeSet, repoInfo, writeChangeSet, type ChangeSet, type FileChange } from '../../git';
+import { assemble, branchName, CHANGES_PATCH, recordChanges, repoInfo, type FileChange } from '../../git';
 import { SENTINEL, type AgentRecord } from '../../types';
 import type { AttemptResult, RoleContext } from '../pattern';
-import { builderPatch, CHANGES_PATCH, reviewerId } from './compile';
+import { reviewerId } from './compile';
 import type { BuildPlan } from './plan';
 import { readReview, rejectBuilder } from './review';
 
@@ -15,7 +15,7 @@ const stat = (files: readonly FileChange[]): string =>
 /**
  * The engine's last step of a build (no model call): merges the approved builders' branches, in
  * plan order, into one integration branch; a conflict leaves that builder out as a named gap,
- * never a silent overwrite. Writes changes.patch, changes.json and summary.md. Nothing touches the
+ * never a silent overwrite. Writes changes.patch, the per-builder patches, changes.json and summary.md. Nothing touches the
  * user's working tree, index or branch: that waits for Apply.
  */
 export async function attemptAssemble(ctx: Ctx, agent: AgentRecord): Promise<AttemptResult> {
@@ -36,20 +36,11 @@ export async function attemptAssemble(ctx: Ctx, agent: AgentRecord): Promise<Att
     await rejectBuilder(ctx, c.agentId, `its branch conflicts with earlier builders' changes in ${c.files.join(', ') || 'some files'}; it is not in ${CHANGES_PATCH}`);
     left.push(`- **${c.agentId}**: merge conflict in ${c.files.map((f) => `\`${f}\``).join(', ')}`);
   }
-  const files = result.merged.length ? await diffFiles(repo.root, ctx.plan.base, result.ref) : [];
-  await writeFileAtomic(path.join(ctx.runDir, CHANGES_PATCH), result.merged.length ? await patchBetween(repo.root, ctx.plan.base, result.ref) : '');
-  const perAgent: ChangeSet['perAgent'] = {};
-  for (const id of result.merged) {
-    const a = ctx.ledger.get(id);
-    perAgent[id] = { files: files.filter((f) => a?.changes?.files.includes(f.path)), patch: builderPatch(id) };
-  }
-  const previous = await readChangeSet(ctx.runDir);
-  await writeChangeSet(ctx.runDir, {
-    version: 1, base: ctx.plan.base, ref: result.merged.length ? result.ref : null,
-    // A re-assembly (resume, retry) proposes afresh, unless the user already applied or discarded.
-    state: previous && previous.state !== 'proposed' ? previous.state : 'proposed',
-    files, perAgent, conflicts: result.conflicts, updatedAt: new Date().toISOString(),
+  const cs = await recordChanges({
+    repo, runDir: ctx.runDir, base: ctx.plan.base, assembled: result.merged.length ? result : null,
+    builders: ctx.plan.builders.map((b) => ({ agentId: b.id, branch: branchName(ctx.runId, b.id) })),
   });
+  const files = cs.files;
   await writeFileAtomic(path.join(ctx.runDir, agent.outputFile), summary(ctx, files, result.merged, left));
   return {
     ok: true,

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { writeFileAtomic } from '../../files';
-import { commitWorktree, diffFiles, ensureWorktree, patchBetween, repoInfo, type FileChange, type RepoInfo } from '../../git';
+import { commitWorktree, diffFiles, ensureWorktree, repoInfo, writePatch, type FileChange, type RepoInfo } from '../../git';
 import { converse } from '../../run/converse';
 import { trimToSentence } from '../../text';
 import { toolDefinitions } from '../../tools/tools';
@@ -88,7 +88,7 @@ async function settleBuilder(
   if (files.length === 0) {
     return { ok: false, error: 'no file was changed; make the change with write_file, edit_file or delete_file, or reply "Failed." with why it cannot be made' };
   }
-  await writeFileAtomic(path.join(ctx.runDir, builderPatch(agent.id)), await patchBetween(wt.repo.root, ctx.plan.base, wt.branch));
+  await writePatch(wt.repo.root, ctx.plan.base, wt.branch, path.join(ctx.runDir, builderPatch(agent.id)));
   const added = files.reduce((n, f) => n + f.added, 0);
   const removed = files.reduce((n, f) => n + f.removed, 0);
   ctx.ledger.setChanges(agent.id, { files: files.map((f) => f.path), added, removed });

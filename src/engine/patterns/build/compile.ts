@@ -1,4 +1,5 @@
 import type { Config } from '../../config';
+import { CHANGES_PATCH } from '../../git';
 import type { AgentGroup, AgentRecord } from '../../types';
 import { agentRecord, type Compiled } from '../pattern';
 import type { BuildPlan } from './plan';
@@ -7,8 +8,6 @@ export const SCOUTS_GROUP = 'scouts';
 export const BUILDERS_GROUP = 'builders';
 export const REVIEWS_GROUP = 'reviews';
 export const ASSEMBLE_ID = 'assemble';
-/** The assembled change, relative to the run folder: a unified diff `git apply` accepts. */
-export const CHANGES_PATCH = 'changes.patch';
 
 export const reviewerId = (builderId: string): string => `r-${builderId}`;
 export const builderOfReviewer = (reviewerIdValue: string): string => reviewerIdValue.replace(/^r-/, '');

@@ -24,7 +24,8 @@ export async function scoutFindings(runDir: string, ledger: Ledger, plan: Pick<B
     finished++;
     const text = (await readTextOrNull(path.join(runDir, a.outputFile))) ?? '';
     const body = text.length > REPORT_CHARS ? `${text.slice(0, REPORT_CHARS)}\n[report cut at ${REPORT_CHARS} characters]` : text;
-    parts.push(`## Scout ${s.id} (${where}): ${a.returned ?? ''}\n\n${body.trim()}`);
+    // The report's own headings go two levels down, below this one, so the prompt's sections stay whole.
+    parts.push(`## Scout ${s.id} (${where}): ${a.returned ?? ''}\n\n${body.trim().replace(/^(#+ )/gm, '##$1')}`);
   }
   if (finished === 0) throw new PlanError(`No scout finished, so there is nothing to plan the builders from:\n  ${parts.join('\n  ')}`, []);
   return parts.join('\n\n');
