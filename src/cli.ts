@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as readline from 'node:readline/promises';
 import { existsSync, statSync } from 'node:fs';
 import {
-  ConfigError, loadProjectConfig, listRuns, mergeConfig, Orchestrator, parseConfig, PlanError,
+  ConfigError, NotARepositoryError, loadProjectConfig, listRuns, mergeConfig, Orchestrator, parseConfig, PlanError,
   readLedger, effectiveStatus, type Config, type Run, type RunOutcome,
 } from './engine';
 import { openProvider, type Provider } from './providers';
@@ -71,7 +71,7 @@ async function main(argv: string[]): Promise<number> {
       : await resume(orchestrator, workspace, args, controller.signal);
   } catch (e) {
     if (controller.signal.aborted) { err('Cancelled.'); return EXIT.cancelled; }
-    if (e instanceof ConfigError || e instanceof UsageError) { err(e.message); return EXIT.usage; }
+    if (e instanceof ConfigError || e instanceof UsageError || e instanceof NotARepositoryError) { err(e.message); return EXIT.usage; }
     err(e instanceof PlanError ? e.message : `Failed: ${(e as Error).message}`);
     return EXIT.failed;
   } finally {

@@ -62,6 +62,11 @@ export function finalReport(run: Run, outcome: RunOutcome, workspace: string): s
   if (outcome.summaryPath) lines.push(`Summary: ${rel(outcome.summaryPath)}`);
   const synth = run.ledger.agents.filter((a) => a.role === 'coordinator' && a.status === 'completed');
   if (synth.length) lines.push(`Synthesis: ${synth.map((a) => rel(path.join(run.dir, a.outputFile))).join(', ')}`);
+  const assembled = run.pattern.name === 'build' ? run.ledger.agents.find((a) => a.role === 'final' && a.status === 'completed') : undefined;
+  if (assembled) {
+    lines.push(`Changes: ${assembled.returned ?? ''} Nothing was written to your working tree.`,
+      `  review:  orchestrate diff ${run.id} [--stat]`, `  apply:   orchestrate apply ${run.id} [--file PATH]`, `  discard: orchestrate discard ${run.id}`);
+  }
   if (outcome.gaps.length) {
     lines.push(`Gaps (${outcome.gaps.length}):`);
     for (const g of outcome.gaps) lines.push(`  - ${g.agentId} (${rel(path.join(run.dir, g.outputFile))}): ${g.reason}`);
