@@ -133,6 +133,12 @@ function makeWorkspace() {
     onDidChangeConfiguration: vi.fn(disposable),
     onDidChangeWorkspaceFolders: vi.fn(disposable),
     createFileSystemWatcher: vi.fn(() => ({ onDidCreate: disposable, onDidChange: disposable, onDidDelete: disposable, dispose: vi.fn() })),
+    /** Content providers by scheme, so a test can ask one for a document. */
+    providers: new Map<string, { provideTextDocumentContent(uri: Uri): unknown }>(),
+    registerTextDocumentContentProvider: vi.fn((scheme: string, provider: { provideTextDocumentContent(uri: Uri): unknown }) => {
+      workspace.providers.set(scheme, provider);
+      return new Disposable(() => workspace.providers.delete(scheme));
+    }),
   };
 }
 
