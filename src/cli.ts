@@ -14,6 +14,7 @@ import { proxyTransportFromEnv } from './cli/proxyFetch';
 import { parseCli, UsageError, USAGE, type CliArgs } from './cli/args';
 import { finalReport, planTable, progressLine, statusLine } from './cli/report';
 import { changesCommand } from './cli/changes';
+import { demoTask, demoWorkspace } from './cli/demo';
 
 export const EXIT = { completed: 0, failed: 1, usage: 2, partial: 3, cancelled: 130 } as const;
 
@@ -29,6 +30,11 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.usage;
   }
   if (args.command === 'help') { out(USAGE); return 0; }
+  if (args.command === 'demo') {
+    const ws = await demoWorkspace(path.join(__dirname, '..', 'examples'));
+    err(`Demo workspace (a scratch git copy of examples/demo-shop): ${ws}`);
+    args = { ...args, command: 'run', positional: demoTask(args.pattern), workspace: ws, simulate: true, yes: true };
+  }
   const workspace = path.resolve(args.workspace);
   if (!existsSync(workspace) || !statSync(workspace).isDirectory()) {
     err(`Workspace ${workspace} is not a folder`);

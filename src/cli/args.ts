@@ -12,6 +12,7 @@ export const USAGE = `Usage:
   orchestrate resume <runId> [--workspace DIR] [--simulate] [--json] [--retry-failed]
   orchestrate status [runId] [--workspace DIR] [--json]
   orchestrate list [--workspace DIR] [--json]
+  orchestrate demo [--pattern NAME]             the simulated example on a scratch git copy of the demo shop
   orchestrate diff <runId> [--stat]             a build run's proposed change (changes.patch)
   orchestrate apply <runId> [--file PATH]...    writes it to your working tree (never commits)
   orchestrate discard <runId>                   drops it: worktrees and branches removed
@@ -22,7 +23,7 @@ The API key comes from ANTHROPIC_API_KEY; ANTHROPIC_BASE_URL points at another e
 Exit codes: 0 completed, 3 partial, 1 failed, 2 usage or configuration error, 130 cancelled.`;
 
 export interface CliArgs {
-  command: 'run' | 'resume' | 'status' | 'list' | 'diff' | 'apply' | 'discard' | 'help';
+  command: 'run' | 'resume' | 'status' | 'list' | 'diff' | 'apply' | 'discard' | 'demo' | 'help';
   positional: string | undefined;
   workspace: string;
   yes: boolean;
@@ -70,7 +71,7 @@ export function parseCli(argv: string[]): CliArgs {
   const { values: v, positionals } = parsed;
   const [cmd, arg, ...extra] = positionals;
   if (v.help || cmd === 'help' || cmd === undefined) return { ...base(v), command: 'help', positional: undefined };
-  if (!['run', 'resume', 'status', 'list', 'diff', 'apply', 'discard'].includes(cmd)) throw new UsageError(`Unknown command "${cmd}"`);
+  if (!['run', 'resume', 'status', 'list', 'diff', 'apply', 'discard', 'demo'].includes(cmd)) throw new UsageError(`Unknown command "${cmd}"`);
   if (extra.length) throw new UsageError(`Unexpected argument "${extra[0]}" (quote the task)`);
   if (cmd === 'run' && !arg?.trim()) throw new UsageError('run needs a task: orchestrate run "Audit this repo for security issues"');
   if (['resume', 'diff', 'apply', 'discard'].includes(cmd) && !arg) throw new UsageError(`${cmd} needs a run id (see: orchestrate list)`);

@@ -15,6 +15,6 @@ export { fmtTokens } from './plan/planMarkdown';
 export { loadProjectConfig } from './projectConfig';
 export { climbsOut, isInside, relativeInside } from './paths';
 export {
-  applyRunChanges, discardRunChanges, readChangeSet, fileAt, repoInfo, ApplyRefusedError, GitError, NotARepositoryError, CHANGES_PATCH,
+  applyRunChanges, discardRunChanges, readChangeSet, fileAt, repoInfo, runGit, ApplyRefusedError, GitError, NotARepositoryError, CHANGES_PATCH,
   type ChangeSet, type FileChange, type RepoInfo,
 } from './git';
