@@ -25,6 +25,7 @@ export class Uri {
   private constructor(readonly scheme: string, readonly fsPath: string) {}
   static file(p: string): Uri { return new Uri('file', path.resolve(p)); }
   static joinPath(base: Uri, ...parts: string[]): Uri { return new Uri(base.scheme, path.join(base.fsPath, ...parts)); }
+  static from(c: { scheme: string; path: string }): Uri { return new Uri(c.scheme, c.path); }
   get path(): string { return this.fsPath; }
   toString(): string { return `${this.scheme}://${this.fsPath}`; }
 }
