@@ -64,7 +64,8 @@ export function runIcon(status: RunStatus): vscode.ThemeIcon {
 export const NOT_STARTED: ReadonlySet<AgentStatus> = new Set(['pending', 'queued']);
 
 export function agentLabel(a: AgentRecord): string {
-  if (a.role === 'final') return 'Final summary';
+  // The build's last step is the engine's merge of the approved branches, not a model's summary.
+  if (a.role === 'final') return a.id === 'assemble' ? 'Assembly: changes.patch' : 'Final summary';
   if (a.role === 'coordinator') return `Coordinator ${a.domain ?? ''}`.trim();
   if (a.role === 'consensus') return 'Consensus';
   return `${a.id}: ${truncate(a.task, 60)}`;

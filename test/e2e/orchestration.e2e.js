@@ -540,6 +540,57 @@ test('a panel chosen in the quick pick shows its experts, the consensus and the 
   await shot('19-panel-verdicts.png');
 });
 
+const BUILD_TASK = 'Add a doc comment to every source file';
+
+test('a build chosen in the quick pick scouts, plans builders with their files, and changes nothing before Apply', async () => {
+  await showOrchestration();
+  await tidyForShots();
+  const before = newestRun();
+  await orchestrate(BUILD_TASK, 'Build');
+  const frame = await webviewFrame('Summary');
+  await until('build plan', async () => newestRun() !== before && (await frame.locator('#approve').count()) > 0, 60000);
+  const runId = newestRun();
+  const planned = JSON.parse(fs.readFileSync(path.join(RUNS, runId, 'plan.json'), 'utf8'));
+  assert.strictEqual(planned.pattern, 'build');
+  assert.ok(planned.builders.length >= 1 && planned.builders.every((b) => b.owns.length > 0), 'builders own files');
+  assert.ok(readLedger(runId).agents.filter((a) => a.role === 'scout').every((a) => a.status === 'completed'), 'scouts ran before approval');
+  stamp(`build plan ${runId}: ${planned.builders.map((b) => `${b.id} owns ${b.owns.join(', ')}`).join('; ')}`);
+  await shot('20-build-plan.png');
+  const target = planned.builders[0].owns[0];
+  const original = fs.readFileSync(path.join(WORKSPACE, target), 'utf8');
+  await frame.locator('#approve').click();
+  await until('build finished on disk', () => readLedger(runId).status === 'completed', 120000);
+  assert.strictEqual(fs.readFileSync(path.join(WORKSPACE, target), 'utf8'), original, 'nothing reaches the working tree before Apply');
+});
+
+test('the Ledger shows the build\'s Changes; a file opens in VS Code\'s diff editor, and Apply writes it to disk', async () => {
+  const runId = newestRun();
+  const planned = JSON.parse(fs.readFileSync(path.join(RUNS, runId, 'plan.json'), 'utf8'));
+  const changes = JSON.parse(fs.readFileSync(path.join(RUNS, runId, 'changes.json'), 'utf8'));
+  const target = planned.builders[0].owns[0];
+  await until('build row completed', async () => (await runRows())[0]?.description.startsWith('completed'));
+  await expand(ledger().locator('.monaco-list-row[aria-level="1"]').first());
+  const added = changes.files.reduce((n, f) => n + f.added, 0);
+  const label = `Changes (${changes.files.length} files, +${added} −0)`;
+  const changesRow = rowByLabel('Changes (');
+  await until('Changes row', async () => (await changesRow.locator('.label-name').textContent()) === label);
+  await expand(changesRow);
+  const fileRow = ledger().locator('.monaco-list-row[aria-level="3"]', { has: page.locator('.label-name', { hasText: path.posix.basename(target) }) }).first();
+  await fileRow.click();
+  const diff = page.locator('.monaco-diff-editor').first();
+  await diff.waitFor({ timeout: 30000 });
+  await until('diff tab', async () => (await page.locator('.tabs-container .tab.active').innerText()).includes('base ↔ proposed'));
+  await until('proposed side shows the comment', async () => (await diff.locator('.modified-in-monaco-diff-editor .view-lines').innerText()).includes('Simulated doc comment'));
+  stamp(`diff of ${target} open; ${label}`);
+  await shot('21-build-diff.png');
+  await runCommand('Orchestration: Apply Changes');
+  await until('file changed on disk', () => fs.readFileSync(path.join(WORKSPACE, target), 'utf8').includes('Simulated doc comment'), 30000);
+  await until('Changes applied', async () => ((await changesRow.locator('.label-name').textContent()) ?? '').startsWith('Changes applied'), 30000);
+  assert.strictEqual(JSON.parse(fs.readFileSync(path.join(RUNS, runId, 'changes.json'), 'utf8')).state, 'applied');
+  stamp(`applied ${changes.files.length} files of ${runId}`);
+  await shot('22-build-applied.png');
+});
+
 test('the Summary webview ran without a single CSP violation', () => {
   assert.deepStrictEqual(cspViolations, []);
 });
