@@ -1,5 +1,5 @@
 /**
- * The headless front end: `orchestrate run|resume|status|list|diff|apply|discard`. It drives the same engine as the
+ * The headless front end: `orchestrate run|resume|status|list|demo|diff|apply|discard|transcript|stop|rerun|ask|add-worker`. It drives the same engine as the
  * extension; tests, benchmarks and CI users run it.
  */
 import * as path from 'node:path';
@@ -7,8 +7,9 @@ import * as readline from 'node:readline/promises';
 import { existsSync, statSync } from 'node:fs';
 import {
   ConfigError, NotARepositoryError, loadProjectConfig, listRuns, mergeConfig, Orchestrator, parseConfig, PlanError,
-  readLedger, effectiveStatus, type Config, type Run, type RunOutcome,
+  readLedger, effectiveStatus, CommandRefusedError, type Config, type Run, type RunOutcome,
 } from './engine';
+import { agentCommand, stop, transcript } from './cli/agentCommands';
 import { openProvider, type Provider } from './providers';
 import { proxyTransportFromEnv } from './cli/proxyFetch';
 import { parseCli, UsageError, USAGE, type CliArgs } from './cli/args';
@@ -51,6 +52,8 @@ async function main(argv: string[]): Promise<number> {
   if (args.command === 'list') return list(workspace, config, args);
   if (args.command === 'status') return status(workspace, config, args);
   if (args.command === 'diff' || args.command === 'apply' || args.command === 'discard') return changesCommand(workspace, config, args, { out, err });
+  if (args.command === 'transcript') return transcript(workspace, config, args, { out, err });
+  if (args.command === 'stop') return stop(workspace, config, args, { out, err });
 
   let provider: Provider;
   try {
@@ -62,6 +65,7 @@ async function main(argv: string[]): Promise<number> {
   const orchestrator = new Orchestrator({
     workspace, config, model: provider.model, simulated: provider.simulated,
     promptsDir: path.join(__dirname, '..', 'prompts'),
+    ...(process.env.ANTHROPIC_API_KEY ? { secrets: [process.env.ANTHROPIC_API_KEY] } : {}),
   });
   const controller = new AbortController();
   let interrupts = 0;
@@ -72,12 +76,13 @@ async function main(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   try {
-    return args.command === 'run'
-      ? await runTask(orchestrator, workspace, args, controller.signal)
-      : await resume(orchestrator, workspace, args, controller.signal);
+    if (args.command === 'run') return await runTask(orchestrator, workspace, args, controller.signal);
+    if (args.command === 'resume') return await resume(orchestrator, workspace, args, controller.signal);
+    return await agentCommand(orchestrator, workspace, args, controller.signal, { out, err });
   } catch (e) {
     if (controller.signal.aborted) { err('Cancelled.'); return EXIT.cancelled; }
     if (e instanceof ConfigError || e instanceof UsageError || e instanceof NotARepositoryError) { err(e.message); return EXIT.usage; }
+    if (e instanceof CommandRefusedError) { err(`Refused: ${e.message}`); return EXIT.failed; }
     err(e instanceof PlanError ? e.message : `Failed: ${(e as Error).message}`);
     return EXIT.failed;
   } finally {

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { PATTERN_CHOICES, type PatternChoice } from '../engine';
+import { PATTERN_CHOICES, TIERS, type PatternChoice, type Tier } from '../engine';
 
 export class UsageError extends Error {
   constructor(message: string) { super(message); this.name = 'UsageError'; }
@@ -16,15 +16,42 @@ export const USAGE = `Usage:
   orchestrate diff <runId> [--stat]             a build run's proposed change (changes.patch)
   orchestrate apply <runId> [--file PATH]...    writes it to your working tree (never commits)
   orchestrate discard <runId>                   drops it: worktrees and branches removed
+  orchestrate transcript <runId> <agentId> [--workspace DIR] [--json]
+  orchestrate stop <runId> <agentId> [--workspace DIR]
+  orchestrate rerun <runId> <agentId> [--instruction TEXT] [--workspace DIR] [--simulate] [--json]
+  orchestrate ask <runId> <agentId> "<question>" [--workspace DIR] [--simulate] [--json]
+  orchestrate add-worker <runId> --group ID --task TEXT --scope PATH... --tier haiku|sonnet|opus
+                         [--perspective TEXT] [--workspace DIR] [--simulate] [--json]
 
 Patterns (--pattern, default auto: the planner chooses and says why): ${PATTERN_CHOICES.join(', ')}.
 Settings come from .orchestration/config.json in the workspace, then from flags.
 The API key comes from ANTHROPIC_API_KEY; ANTHROPIC_BASE_URL points at another endpoint.
-Exit codes: 0 completed, 3 partial, 1 failed, 2 usage or configuration error, 130 cancelled.`;
+stop acts on a run executing in another process through its control folder; rerun, ask and add-worker
+refuse a run that another process or window is executing.
+Exit codes: 0 completed, 3 partial, 1 failed or refused, 2 usage or configuration error, 130 cancelled.`;
+
+const COMMANDS = ['run', 'resume', 'status', 'list', 'demo', 'diff', 'apply', 'discard', 'transcript', 'stop', 'rerun', 'ask', 'add-worker'] as const;
+export type CliCommand = (typeof COMMANDS)[number] | 'help';
+
+/** A worker to add (add-worker), from flags. */
+export interface WorkerFlags {
+  group: string;
+  task: string;
+  scope: string[];
+  tier: Tier;
+  perspective?: string;
+}
 
 export interface CliArgs {
-  command: 'run' | 'resume' | 'status' | 'list' | 'diff' | 'apply' | 'discard' | 'demo' | 'help';
+  command: CliCommand;
+  /** The first argument after the command (the task, the run id). */
   positional: string | undefined;
+  /** Every argument after the command: run id, agent id, question. */
+  positionals: string[];
+  /** rerun: the user's extra instruction. */
+  instruction: string | undefined;
+  /** add-worker: the worker. */
+  worker: WorkerFlags | undefined;
   workspace: string;
   yes: boolean;
   simulate: boolean;
@@ -63,22 +90,52 @@ export function parseCli(argv: string[]): CliArgs {
         'max-tokens': { type: 'string' }, 'output-root': { type: 'string' }, set: { type: 'string', multiple: true },
         'sim-latency': { type: 'string' }, help: { type: 'boolean', short: 'h' },
         file: { type: 'string', multiple: true }, stat: { type: 'boolean' },
+        instruction: { type: 'string' }, group: { type: 'string' }, task: { type: 'string' },
+        scope: { type: 'string', multiple: true }, tier: { type: 'string' }, perspective: { type: 'string' },
       },
     });
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
   const { values: v, positionals } = parsed;
-  const [cmd, arg, ...extra] = positionals;
-  if (v.help || cmd === 'help' || cmd === undefined) return { ...base(v), command: 'help', positional: undefined };
-  if (!['run', 'resume', 'status', 'list', 'diff', 'apply', 'discard', 'demo'].includes(cmd)) throw new UsageError(`Unknown command "${cmd}"`);
-  if (extra.length) throw new UsageError(`Unexpected argument "${extra[0]}" (quote the task)`);
-  if (cmd === 'run' && !arg?.trim()) throw new UsageError('run needs a task: orchestrate run "Audit this repo for security issues"');
-  if (['resume', 'diff', 'apply', 'discard'].includes(cmd) && !arg) throw new UsageError(`${cmd} needs a run id (see: orchestrate list)`);
-  return { ...base(v), command: cmd as CliArgs['command'], positional: arg };
+  const [cmd, ...rest] = positionals;
+  const none = { positional: undefined, positionals: [], instruction: undefined, worker: undefined };
+  if (v.help || cmd === 'help' || cmd === undefined) return { ...base(v), command: 'help', ...none };
+  const command = COMMANDS.find((c) => c === cmd);
+  if (!command) throw new UsageError(`Unknown command "${cmd}"`);
+  const arity: Record<(typeof COMMANDS)[number], [number, string]> = {
+    run: [1, 'quote the task'], resume: [1, ''], status: [1, ''], list: [1, ''], demo: [0, 'choose the demo with --pattern'],
+    diff: [1, ''], apply: [1, 'name files with --file'], discard: [1, ''],
+    transcript: [2, ''], stop: [2, ''], rerun: [2, 'use --instruction "…" for an instruction'], ask: [3, 'quote the question'], 'add-worker': [1, 'the worker comes in flags: --group, --task, --scope, --tier'],
+  };
+  const [most, hint] = arity[command];
+  if (rest.length > most) throw new UsageError(`Unexpected argument "${rest[most]}"${hint ? ` (${hint})` : ''}`);
+  const [arg] = rest;
+  if (command === 'run' && !arg?.trim()) throw new UsageError('run needs a task: orchestrate run "Audit this repo for security issues"');
+  if (['resume', 'diff', 'apply', 'discard'].includes(command) && !arg) throw new UsageError(`${command} needs a run id (see: orchestrate list)`);
+  if (['transcript', 'stop', 'rerun', 'ask'].includes(command) && rest.length < 2) throw new UsageError(`${command} needs a run id and an agent id (see: orchestrate status <runId>)`);
+  if (command === 'ask' && !rest[2]?.trim()) throw new UsageError('ask needs a question: orchestrate ask <runId> <agentId> "Why did you rate this file high?"');
+  if (command === 'add-worker' && !arg) throw new UsageError('add-worker needs a run id (see: orchestrate list)');
+  if (v.instruction !== undefined && command !== 'rerun') throw new UsageError('--instruction goes with rerun');
+  return {
+    ...base(v), command, positional: arg, positionals: rest,
+    instruction: v.instruction,
+    worker: command === 'add-worker' ? workerFlags(v) : undefined,
+  };
 }
 
-function base(v: Record<string, string | boolean | string[] | undefined>): Omit<CliArgs, 'command' | 'positional'> {
+function workerFlags(v: Record<string, string | boolean | string[] | undefined>): WorkerFlags {
+  const missing = ['group', 'task', 'scope', 'tier'].filter((k) => v[k] === undefined);
+  if (missing.length) throw new UsageError(`add-worker needs ${missing.map((k) => `--${k}`).join(', ')}`);
+  const tier = TIERS.find((t) => t === v.tier);
+  if (!tier) throw new UsageError(`--tier "${String(v.tier)}" is not a tier; expected one of ${TIERS.join(', ')}`);
+  return {
+    group: v.group as string, task: v.task as string, scope: v.scope as string[], tier,
+    ...(typeof v.perspective === 'string' ? { perspective: v.perspective } : {}),
+  };
+}
+
+function base(v: Record<string, string | boolean | string[] | undefined>): Omit<CliArgs, 'command' | 'positional' | 'positionals' | 'instruction' | 'worker'> {
   const overrides: Record<string, unknown> = {};
   const set = (k: string, val: unknown): void => { if (val !== undefined) overrides[k] = val; };
   set('scheduling', v.scheduling);

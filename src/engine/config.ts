@@ -73,6 +73,11 @@ export const ConfigSchema = z.object({
   trackRunsInGit: z.boolean().default(false),
   /** Let agents and the planner see what `.gitignore` files and `.git/info/exclude` hide (secrets stay refused). */
   includeIgnored: z.boolean().default(false),
+  /**
+   * Most bytes of one agent's transcript (transcripts/<id>.jsonl); past it entries are left out
+   * and a `truncated` entry says how many.
+   */
+  transcriptMaxBytes: z.number().int().min(10_000).max(100_000_000).default(1_000_000),
   /** Workspace-relative globs hidden from agents and the planner, e.g. `**\/dist`; VS Code adds files.exclude and search.exclude. */
   exclude: z.array(z.string().min(1).refine((g) => !g.split(/[\\/]/).includes('..'), 'must not contain ".."')).max(1000).default([]),
   /**

@@ -3,9 +3,20 @@ export * from './types';
 export { parseConfig, mergeConfig, ConfigSchema, ConfigError, formatIssues, DEFAULT_MODELS, DEFAULT_PRICES, type Config, type ConfigInput } from './config';
 export { isFanOutPlan, type FanOutPlan as Plan, type DomainSpec, type WorkerSpec } from './patterns/fan-out/plan';
 export { PATTERNS, PATTERN_CHOICES, patternNamed, validatePlan, type AnyPattern, type AnyPlan, type PatternChoice } from './patterns/registry';
-export type { Pattern, RoleSpec, BasePlan } from './patterns/pattern';
-export { Orchestrator, type OrchestratorDeps, type PlanRunRequest } from './orchestrator';
-export { Run, SUMMARY_FILE, type RunOutcome, type ExecuteMode } from './run/run';
+export type { Pattern, RoleSpec, BasePlan, LeafRequest, AddedLeaf, AddLeafContext } from './patterns/pattern';
+export { Orchestrator, type OrchestratorDeps, type PlanRunRequest, type AgentCommandOptions } from './orchestrator';
+export { Run, SUMMARY_FILE, STOPPED_BY_USER, type RunOutcome, type ExecuteMode } from './run/run';
+export { executingRun } from './run/executing';
+export { CommandRefusedError } from './commands/claim';
+export { stopRunAgent, type StopResult } from './commands/agent';
+export type { AskResult } from './commands/ask';
+export { ASKS_DIR } from './commands/ask';
+export type { PlanPreview } from './commands/planEdit';
+export { CONTROL_DIR } from './run/control';
+export {
+  formatTranscript, parseTranscript, readTranscript, redactText, transcriptFile, TranscriptEntrySchema, TRANSCRIPTS_DIR,
+  type TranscriptEntry, type TranscriptEntryType, type TranscriptEvent, type TranscriptRead,
+} from './transcripts';
 export { Ledger } from './ledger/ledger';
 export { PlanError } from './plan/planner';
 export { ModelError, type ModelClient } from './model/client';

@@ -13,7 +13,14 @@ import { renderPlanMarkdown } from './plan/planMarkdown';
 import { requestPlan } from './plan/planner';
 import { scopeExists, workspaceOverview } from './plan/workspace';
 import { Prompts, SHARED_PROMPTS } from './prompts';
-import { Run } from './run/run';
+import { Run, type RunOutcome } from './run/run';
+import { Transcripts } from './transcripts/writer';
+import { askAgent, type AskResult } from './commands/ask';
+import { addWorker } from './commands/addWorker';
+import { previewPlan, revisePlan, type PlanPreview } from './commands/planEdit';
+import { rerunAgent, stopRunAgent, type StopResult } from './commands/agent';
+import type { AgentCommandOptions, CommandHost } from './commands/host';
+import type { LeafRequest } from './patterns/pattern';
 import { silentLogger, type Clock, type Logger } from './types';
 
 export interface OrchestratorDeps {
@@ -26,7 +33,11 @@ export interface OrchestratorDeps {
   simulated?: boolean;
   /** Ledger snapshot coalescing interval (ms). */
   snapshotIntervalMs?: number;
+  /** Literal values never written to a transcript: the API key the host holds. */
+  secrets?: readonly string[];
 }
+
+export type { AgentCommandOptions } from './commands/host';
 
 export interface PlanRunRequest {
   task: string;
@@ -55,6 +66,70 @@ export class Orchestrator {
   }
 
   get config(): Config { return this.deps.config; }
+
+  /** What the command modules need of the orchestrator. */
+  private get host(): CommandHost {
+    return {
+      workspace: this.deps.workspace, config: this.deps.config, model: this.deps.model, prompts: this.prompts,
+      clock: this.clock, logger: this.logger, secrets: this.deps.secrets ?? [],
+      dirOf: (runId) => runDir(this.deps.workspace, this.deps.config.outputRoot, runId),
+      open: (runId) => this.open(runId),
+      makeRun: (id, dir, plan, ledger) => this.makeRun(id, dir, plan, ledger),
+      ledgerOptions: () => this.ledgerOptions(),
+    };
+  }
+
+  /**
+   * Stops one agent of a running run: directly when the run executes in this process, through
+   * the run's control folder when another process executes it (that process carries it out and
+   * answers). The agent ends `cancelled` ("stopped by the user"); the rest of the run goes on.
+   */
+  stopAgent(runId: string, agentId: string): Promise<StopResult> {
+    return stopRunAgent(runDir(this.deps.workspace, this.deps.config.outputRoot, runId), runId, agentId);
+  }
+
+  /**
+   * Reruns one agent of a finished run (a new attempt, with `instruction` added to its prompt),
+   * then everything downstream that summarises it (its coordinator, reducer or consensus and the
+   * final step), so the summaries include the new result. Nothing else runs. Refused while the
+   * run executes anywhere, and for agents that cannot run alone (the planner, a supervisor round).
+   */
+  rerunAgent(runId: string, agentId: string, opts: AgentCommandOptions & { instruction?: string } = {}): Promise<RunOutcome> {
+    return rerunAgent(this.host, runId, agentId, opts);
+  }
+
+  /**
+   * Asks a finished agent a follow-up question, answered by its model with its own transcript
+   * and output as context (bounded). The request is priced on that agent's record, kept in its
+   * transcript as a new attempt (`ask`/`answer` entries), and the answer is written to
+   * `asks/<agentId>-<n>.md` in the run folder (`file`, absolute).
+   */
+  askAgent(runId: string, agentId: string, question: string, opts: AgentCommandOptions = {}): Promise<AskResult> {
+    return askAgent(this.host, runId, agentId, question, opts);
+  }
+
+  /**
+   * Adds a leaf to a finished run (a fan-out worker in a domain, a map-reduce mapper, a panel
+   * expert), validated like a planned one, runs it, then re-runs the synthesis steps above it.
+   * Patterns without such a leaf refuse with why.
+   */
+  addWorker(runId: string, leaf: LeafRequest, opts: AgentCommandOptions = {}): Promise<RunOutcome> {
+    return addWorker(this.host, runId, leaf, opts);
+  }
+
+  /** Validates an edited plan (schema, the pattern's checks, compile) and estimates it, writing nothing. */
+  previewPlan(runId: string, plan: unknown): Promise<PlanPreview> {
+    return previewPlan(this.host, runId, plan);
+  }
+
+  /**
+   * Replaces the plan of a run awaiting approval with an edited one, validated like a planned
+   * one: plan.json, plan.md, the ledger's planned agents, groups and estimate (the planner's
+   * record stays). Returns the Run to approve; a Run of the old plan refuses to execute.
+   */
+  revisePlan(runId: string, plan: unknown): Promise<Run> {
+    return revisePlan(this.host, runId, plan);
+  }
 
   /**
    * Plans a run: creates its folder, asks the planner (an agent record of its own, so planning's
@@ -87,6 +162,7 @@ export class Orchestrator {
     ledger.transition(PLANNER_ID, 'running', { attempts: 1 });
     await ledger.flush();
     this.logger.info(`run ${id}: planning "${task}"`);
+    const transcripts = this.transcriptsFor(dir);
     try {
       const policy = new RequestPolicy(this.deps.model, config, this.clock, {
         onTerminal: () => undefined,
@@ -97,7 +173,12 @@ export class Orchestrator {
       const planningCtx = { config, focus, scopeExists: exists };
       const first = await requestPlan({
         workspace, config, prompts: this.prompts, policy, scopeExists: exists,
-        onUsage: (model, usage) => ledger.addUsage(PLANNER_ID, model, usage, costOf(config.prices, model, usage) ?? 0),
+        onUsage: (model, usage) => {
+          const cost = costOf(config.prices, model, usage) ?? 0;
+          ledger.addUsage(PLANNER_ID, model, usage, cost);
+          return cost;
+        },
+        transcript: transcripts.agent(PLANNER_ID),
       }, { task, overview, focus, pattern: choice }, signal);
       const { pattern } = first;
       let { plan, compiled } = first;
@@ -105,10 +186,11 @@ export class Orchestrator {
         if (choice === 'auto') await pattern.precheck?.(workspace, config);
         const refined: { plan: AnyPlan; compiled: Compiled } = await pattern.beforeApproval(plan, {
           workspace, runDir: dir, runId: id, config, prompts: this.prompts, policy, ledger, signal, planning: planningCtx,
+          transcript: transcripts.agent(PLANNER_ID),
           runAgents: async (stage, agents, groups) => {
             ledger.addAgents(agents, groups);
             await writeFileAtomic(path.join(dir, 'plan.json'), JSON.stringify(stage, null, 2));
-            await this.makeRun(id, dir, stage, ledger).runBeforeApproval(agents.map((a) => a.id), signal);
+            await this.makeRun(id, dir, stage, ledger, transcripts).runBeforeApproval(agents.map((a) => a.id), signal);
           },
         });
         ({ plan, compiled } = refined);
@@ -125,12 +207,14 @@ export class Orchestrator {
       await writeFileAtomic(path.join(dir, 'plan.md'), renderPlanMarkdown(ledger.snapshot()));
       ledger.setRunStatus('awaiting-approval');
       await ledger.flush();
-      return this.makeRun(id, dir, plan, ledger);
+      await transcripts.flush(true);
+      return this.makeRun(id, dir, plan, ledger, transcripts);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       ledger.transition(PLANNER_ID, 'failed', { error: message });
       ledger.setRunStatus('failed', `planning failed: ${message}`);
       await ledger.close();
+      await transcripts.flush(true).catch(() => undefined);
       throw err;
     }
   }
@@ -152,12 +236,18 @@ export class Orchestrator {
     return this.makeRun(runId, dir, check.plan, ledger);
   }
 
-  private makeRun(id: string, dir: string, plan: Run['plan'], ledger: Ledger): Run {
+  private makeRun(id: string, dir: string, plan: Run['plan'], ledger: Ledger, transcripts?: Transcripts): Run {
     return new Run({
       workspace: this.deps.workspace, config: this.deps.config, prompts: this.prompts, model: this.deps.model,
-      logger: this.logger, clock: this.clock,
+      logger: this.logger, clock: this.clock, transcripts: transcripts ?? this.transcriptsFor(dir),
       onActive: (runId, on) => { if (on) this.active.add(runId); else this.active.delete(runId); },
     }, id, dir, plan, ledger);
+  }
+
+  private transcriptsFor(dir: string): Transcripts {
+    return new Transcripts(dir, {
+      maxBytes: this.deps.config.transcriptMaxBytes, secrets: this.deps.secrets ?? [], now: () => this.clock.now(),
+    });
   }
 
   private ledgerOptions() {

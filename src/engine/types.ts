@@ -141,6 +141,22 @@ export interface LedgerSnapshot {
   gaps: Gap[];
   agents: AgentRecord[];
   totals: RunTotals;
+  /** The user's commands on this run's agents, oldest first (absent before any). */
+  commands?: CommandRecord[];
+  /** How many times the plan was revised before approval (absent: never). */
+  planRevision?: number;
+}
+
+/** Commands a user gives one agent of a run, or the run's plan (events.jsonl `command` events). */
+export const AGENT_COMMANDS = ['stop', 'rerun', 'ask', 'add-worker', 'revise-plan'] as const;
+export type AgentCommand = (typeof AGENT_COMMANDS)[number];
+
+/** One command as the ledger keeps it: what, on which agent (null for the plan), and what came of it. */
+export interface CommandRecord {
+  t: string;
+  command: AgentCommand;
+  agentId: string | null;
+  detail: string;
 }
 
 /** One line of events.jsonl. `seq` is monotonic per run. */
@@ -151,7 +167,8 @@ export type EngineEvent =
   | { seq: number; t: string; type: 'tool'; id: string; name: string; ok: boolean; detail?: string }
   | { seq: number; t: string; type: 'return'; id: string; text: string; tokens: number }
   | { seq: number; t: string; type: 'changes'; id: string; files: string[]; added: number; removed: number }
-  | { seq: number; t: string; type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
+  | { seq: number; t: string; type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
+  | { seq: number; t: string; type: 'command'; command: AgentCommand; agentId: string | null; detail: string };
 
 export type EngineEventInput = EngineEvent extends infer E ? (E extends { seq: number; t: string } ? Omit<E, 'seq' | 't'> : never) : never;
 

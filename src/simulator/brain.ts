@@ -3,6 +3,7 @@ import { consensusReply } from './roles/consensus';
 import { coordinatorReply } from './roles/coordinator';
 import { expertReply } from './roles/expert';
 import { finalReply } from './roles/final';
+import { followUpReply } from './roles/followUp';
 import { mapperReply } from './roles/mapper';
 import { mapReduceFinalReply, reducerReply } from './roles/reducer';
 import { planReply } from './roles/planner';
@@ -51,6 +52,8 @@ export function simulate(req: ParsedRequest, workspaceRoot: string): Reply {
       return builderReply(req);
     case 'reviewer':
       return reviewerReply(req);
+    case 'follow-up':
+      return followUpReply(req);
     default:
       return {
         kind: 'message',

@@ -5,7 +5,7 @@ import { writeFileAtomic } from '../files';
 import {
   AGENT_STATUSES, addUsage, FINISHED_RUN_STATUSES, SETTLED_STATUSES, ZERO_USAGE,
   type AgentRecord, type AgentStatus, type CostEstimate, type Disposable, type EngineEvent, type EngineEventInput,
-  type AgentChanges, type AgentGroup, type Gap, type LedgerSnapshot, type PatternName, type RunStatus, type RunTotals, type Usage,
+  type AgentChanges, type AgentCommand, type AgentGroup, type CommandRecord, type Gap, type LedgerSnapshot, type PatternName, type RunStatus, type RunTotals, type Usage,
 } from '../types';
 
 /** Snapshot write budget: a snapshot of N bytes waits at least N / this many ms after the last. */
@@ -109,6 +109,9 @@ export class Ledger {
   get gaps(): readonly Gap[] { return this.state.gaps; }
   get estimate(): Readonly<CostEstimate> | null { return this.state.estimate; }
   get groups(): readonly AgentGroup[] { return this.state.groups ?? []; }
+  get commands(): readonly CommandRecord[] { return this.state.commands ?? []; }
+  get pid(): number | null { return this.state.pid; }
+  get planRevision(): number { return this.state.planRevision ?? 0; }
   get simulated(): boolean { return this.state.simulated; }
 
   get(id: string): AgentRecord | undefined {
@@ -182,6 +185,43 @@ export class Ledger {
       this.state.totals.agentsByStatus[a.status]++;
       this.emit({ type: 'agent', id: a.id, status: a.status, attempt: a.attempts, error: a.error });
     }
+  }
+
+  /**
+   * Replaces the planned agents (every record but the planner's) and the plan's shape, for a
+   * plan the user revised before approving it. Only while the run awaits approval.
+   */
+  replacePlanned(agents: AgentRecord[], estimate: CostEstimate, shape: { pattern: PatternName; patternReason: string; groups: AgentGroup[] }): void {
+    if (this.state.status !== 'awaiting-approval') throw new Error(`Run ${this.runId} is ${this.state.status}; only a plan awaiting approval can be replaced`);
+    const kept = this.state.agents.filter((a) => a.id === PLANNER_ID);
+    for (const a of this.state.agents) if (a.id !== PLANNER_ID) this.state.totals.agentsByStatus[a.status]--;
+    this.state.agents = kept;
+    this.state.planRevision = this.planRevision + 1;
+    this.rebuildIndex();
+    this.setPlanned(agents, estimate, shape);
+  }
+
+  /** Sets what an agent waits for (a coordinator that gains a worker the user added). */
+  setDependsOn(id: string, dependsOn: string[]): void {
+    this.must(id).dependsOn = [...dependsOn];
+    this.scheduleSnapshot();
+  }
+
+  /** Replaces the labels of known groups and adds new ones, keeping their order. */
+  upsertGroups(groups: AgentGroup[]): void {
+    const list = (this.state.groups ??= []);
+    for (const g of groups) {
+      const i = list.findIndex((x) => x.id === g.id);
+      if (i >= 0) list[i] = { ...g }; else list.push({ ...g });
+    }
+    this.scheduleSnapshot();
+  }
+
+  /** Records a user's command (stop, rerun, ask, add-worker, revise-plan) in events.jsonl and the snapshot, at once. */
+  recordCommand(command: AgentCommand, agentId: string | null, detail: string): void {
+    const t = new Date(this.now()).toISOString();
+    (this.state.commands ??= []).push({ t, command, agentId, detail });
+    this.emit({ type: 'command', command, agentId, detail }, true);
   }
 
   /** Records one response's usage on its agent and in the run totals: every request belongs to an agent. */

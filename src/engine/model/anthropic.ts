@@ -72,7 +72,7 @@ export class AnthropicModelClient implements ModelClient {
         { signal: ctl.signal, timeout: req.timeoutMs },
       ).asResponse();
       idle.start();
-      const message = await accumulate(response, ctl, idle);
+      const message = await accumulate(response, ctl, idle, req.onText);
       const headers = response.headers;
       return {
         model: message.model,
@@ -116,9 +116,9 @@ type OpenBlock =
  * appended, tool input JSON parsed (partially, like the helper, if cut short) when the message is
  * done, usage overwritten by `message_delta`. Every event, `ping` included, resets the idle timer;
  * an `error` event becomes the APIError the SDK's own iterator raises. Ends with the helper's
- * errors when the stream does.
+ * errors when the stream does. Text deltas also go to `onText` as they arrive.
  */
-async function accumulate(response: Response, ctl: AbortController, idle: StreamIdleWatch): Promise<Accumulated> {
+async function accumulate(response: Response, ctl: AbortController, idle: StreamIdleWatch, onText?: (delta: string) => void): Promise<Accumulated> {
   let started: Anthropic.Message | null = null;
   let stopped = false;
   const blocks: OpenBlock[] = [];
@@ -158,7 +158,10 @@ async function accumulate(response: Response, ctl: AbortController, idle: Stream
         break;
       case 'content_block_delta': {
         const b = blocks.at(event.index);
-        if (event.delta.type === 'text_delta' && b?.type === 'text') b.text += event.delta.text;
+        if (event.delta.type === 'text_delta' && b?.type === 'text') {
+          b.text += event.delta.text;
+          onText?.(event.delta.text);
+        }
         else if (event.delta.type === 'input_json_delta' && b?.type === 'tool_use') b.json = (b.json ?? '') + event.delta.partial_json;
         break;
       }

@@ -35,6 +35,11 @@ export interface ModelRequest {
   timeoutMs: number;
   /** Longest silence between stream events once the headers are in; a longer one is a transient error. */
   idleTimeoutMs?: number;
+  /**
+   * Each piece of the assistant's text as it streams in (for a live view). Called synchronously
+   * from the stream loop: keep it cheap. A retried request streams its text again from the start.
+   */
+  onText?: (delta: string) => void;
 }
 
 export interface ModelResponse {

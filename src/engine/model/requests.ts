@@ -10,6 +10,12 @@ export interface RequestPolicyHooks {
   onRetry?(err: ModelError, attempt: number, waitMs: number): void;
 }
 
+/** What one caller of `send` wants to hear about its own request (an agent's transcript). */
+export interface RequestWatch {
+  /** Called before each retry wait of this request. */
+  onRetry?(err: ModelError, attempt: number, waitMs: number): void;
+}
+
 /**
  * Sends model requests for the whole run and retries transient errors (stalled streams included)
  * with exponential backoff that honours retry-after up to a cap.
@@ -43,7 +49,7 @@ export class RequestPolicy {
     return Object.fromEntries([...this.gates].map(([m, g]) => [m, g.peak]));
   }
 
-  async send(request: ModelRequest, cap: number): Promise<ModelResponse> {
+  async send(request: ModelRequest, cap: number, watch?: RequestWatch): Promise<ModelResponse> {
     // A stall (no stream event for streamIdleTimeoutMs) comes back as a transient error and is
     // retried below like a reset connection.
     const req: ModelRequest = request.idleTimeoutMs === undefined ? { ...request, idleTimeoutMs: this.config.streamIdleTimeoutMs } : request;
@@ -70,6 +76,7 @@ export class RequestPolicy {
       if (error.kind !== 'transient' || attempt >= this.config.transientRetries) throw error;
       const wait = this.backoff(error, attempt);
       this.hooks.onRetry?.(error, attempt + 1, wait);
+      watch?.onRetry?.(error, attempt + 1, wait);
       if (adaptive && error.slowDown) {
         // The whole model is over its limit, not this request: shrink and hold every request on it.
         // The retry waits in acquire(), behind the requests that were already waiting.

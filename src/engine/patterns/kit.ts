@@ -32,6 +32,8 @@ export function conversationBase(ctx: RoleContext, agent: AgentRecord, signal: A
     policy: ctx.policy,
     ledger: ctx.ledger,
     price: ctx.price,
+    ...(ctx.transcripts ? { transcript: ctx.transcripts.agent(agent.id) } : {}),
+    instruction: ctx.instructions?.[agent.id] ?? null,
   };
 }
 

@@ -3,7 +3,8 @@ import type { Config } from '../config';
 import type { Ledger } from '../ledger/ledger';
 import type { RequestPolicy } from '../model/requests';
 import type { Prompts } from '../prompts';
-import { PATTERN_NAMES, type AgentGroup, type AgentRecord, type AgentRole, type PatternName, type Usage } from '../types';
+import type { AgentTranscript, Transcripts } from '../transcripts/writer';
+import { PATTERN_NAMES, type AgentGroup, type AgentRecord, type AgentRole, type PatternName, type Tier, type Usage } from '../types';
 
 /**
  * What every plan has, whatever its pattern. The planner submits the pattern's own fields; the
@@ -62,6 +63,8 @@ export interface ApprovalContext {
   prompts: Prompts;
   /** The planner's request policy; usage of its requests belongs on the planner record. */
   policy: RequestPolicy;
+  /** The planner's transcript, which records these requests too. */
+  transcript?: AgentTranscript;
   ledger: Ledger;
   signal: AbortSignal;
   planning: PlanningContext;
@@ -80,6 +83,10 @@ export interface RoleContext<P = unknown> {
   ledger: Ledger;
   plan: P & BasePlan;
   price: (model: string, usage: Usage) => number;
+  /** The run's transcripts; each agent writes its own (`transcripts.agent(id)`). Absent in bare unit tests. */
+  transcripts?: Transcripts;
+  /** Extra instructions from the user, by agent id (Rerun Agent with an instruction). */
+  instructions?: Readonly<Record<string, string>>;
   /**
    * Adds agents while the run executes (a supervisor's workers and its next round): records in
    * the ledger, at once, and nodes in the schedule under the same caps. Their roles must be the
@@ -120,6 +127,11 @@ export interface RoleSpec<P = unknown> {
   summarisesDependencies?: boolean;
   /** Whether its requests carry cache breakpoints (for the estimate). */
   cached: boolean;
+  /**
+   * Why an agent of this role cannot be rerun on its own (Rerun Agent), when it cannot: a
+   * supervisor round replays its recorded decision, so running it again changes nothing.
+   */
+  noRerun?: string;
   /**
    * Runs only on complete input: when an agent it depends on did not complete, it is `skipped`
    * with the reason (a pipeline stage never runs on a missing handoff). Unset, it runs anyway and
@@ -163,7 +175,49 @@ export interface Pattern<P = unknown> {
   roles: Partial<Record<AgentRole, RoleSpec<P>>>;
   /** Prompt templates (under prompts/) its roles render; checked at start-up. */
   prompts: readonly string[];
+  /**
+   * Adds one leaf agent to a planned run (Add Worker): a fan-out worker, a map-reduce mapper, a
+   * panel expert. Returns the plan with the leaf in it, which the engine validates like a planned
+   * one, the new record, and the existing agents that now wait for it; or why it cannot be added.
+   * A pattern without the hook has no leaf a user can add.
+   */
+  addLeaf?(plan: P & BasePlan, leaf: LeafRequest, ctx: AddLeafContext): AddedLeaf<P> | Promise<AddedLeaf<P>>;
 }
+
+/** A leaf the user asks to add to a run (Add Worker): its group, task, scope and tier. */
+export interface LeafRequest {
+  /** The group it joins: a fan-out domain id (`a`), `map` for a mapper, `experts` for a panel expert. */
+  group: string;
+  task: string;
+  /** Files or folders of the workspace (a mapper: files). */
+  scope: string[];
+  tier: Tier;
+  /** A panel expert's perspective ("SRE"); other patterns ignore it. */
+  perspective?: string;
+}
+
+/** What adding a leaf may look at: planning's context plus the run as it stands. */
+export interface AddLeafContext extends PlanningContext {
+  workspace: string;
+  runDir: string;
+  agents: readonly AgentRecord[];
+  groups: readonly AgentGroup[];
+}
+
+export type AddedLeaf<P = unknown> =
+  | {
+    ok: true;
+    /** The plan with the leaf in it: validated again, then written to plan.json. */
+    plan: P & BasePlan;
+    agent: AgentRecord;
+    /** Existing agents whose dependencies change (the coordinator that gains the worker). */
+    dependents: Array<{ id: string; dependsOn: string[] }>;
+    /** Groups whose label changes, or new ones. */
+    groups?: AgentGroup[];
+    /** Run-folder files rewritten with the leaf in them (map-reduce's selection.json). */
+    artifacts?: Record<string, string>;
+  }
+  | { ok: false; errors: string[] };
 
 /** A new agent record, pending, with nothing spent. */
 export function agentRecord(

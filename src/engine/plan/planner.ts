@@ -5,6 +5,8 @@ import { PlanInputError, type Compiled, type PlanningContext } from '../patterns
 import { PATTERNS, patternNamed, validatePlan, type AnyPattern, type AnyPlan, type PatternChoice } from '../patterns/registry';
 import type { Prompts } from '../prompts';
 import type { RequestPolicy } from '../model/requests';
+import { sendRecorded } from '../transcripts/record';
+import type { AgentTranscript } from '../transcripts/writer';
 import type { Usage } from '../types';
 
 export class PlanError extends Error {
@@ -21,8 +23,10 @@ export interface PlannerDeps {
   prompts: Prompts;
   policy: RequestPolicy;
   scopeExists: (p: string) => boolean;
-  /** Every response's usage, so the planner's record in the ledger holds what planning cost. */
-  onUsage(model: string, usage: Usage): void;
+  /** Every response's usage, so the planner's record in the ledger holds what planning cost; returns its cost. */
+  onUsage(model: string, usage: Usage): number;
+  /** The planner's transcript (transcripts/planner.jsonl). */
+  transcript?: AgentTranscript;
 }
 
 export interface PlanRequest {
@@ -93,6 +97,7 @@ export async function requestPlan(deps: PlannerDeps, req: PlanRequest, signal: A
       overview: req.overview,
       feedback,
     });
+    if (attempt === 0) deps.transcript?.begin({ model: config.models.sonnet, system, shared: null, prompt: user, instruction: null });
     const modelReq: ModelRequest = {
       model: config.models.sonnet,
       system: [{ type: 'text', text: system }],
@@ -103,12 +108,14 @@ export async function requestPlan(deps: PlannerDeps, req: PlanRequest, signal: A
       signal,
       timeoutMs: config.requestTimeoutMs,
     };
-    const res = await deps.policy.send(modelReq, config.tierCaps.sonnet);
-    deps.onUsage(res.model, res.usage);
+    const res = await sendRecorded(deps.policy, modelReq, config.tierCaps.sonnet, deps.transcript, attempt + 1);
+    const cost = deps.onUsage(res.model, res.usage);
+    deps.transcript?.usage(res.usage, cost, res.stopReason, res.model);
     const names = new Set(tools.map((t) => t.name));
     const call = res.content.find((b) => b.type === 'tool_use' && names.has(b.name));
     if (!call || call.type !== 'tool_use') {
       errors = [`Expected a call to ${[...names].join(' or ')}; the model answered with ${res.content.map((b) => (b.type === 'tool_use' ? `tool ${b.name}` : b.type)).join(', ') || 'nothing'}`];
+      deps.transcript?.error(`plan rejected: ${errors.join('; ')}`, false);
       continue;
     }
     const pattern = candidates.find((p) => planToolName(p) === call.name)!;
@@ -118,15 +125,18 @@ export async function requestPlan(deps: PlannerDeps, req: PlanRequest, signal: A
     const check = validatePlan(input, ctx);
     if (!check.ok) {
       errors = check.errors;
+      deps.transcript?.toolResult(call.id, false, `plan rejected:\n${errors.join('\n')}`);
       continue;
     }
     // Compiling is part of validation: a plan that cannot be laid over the real workspace is re-asked too.
     try {
       const compiled = await check.pattern.compile(check.plan, { workspace: deps.workspace, config });
+      deps.transcript?.toolResult(call.id, true, `plan accepted: ${check.pattern.name}, ${compiled.agents.length} agents`);
       return { plan: check.plan, pattern: check.pattern, compiled };
     } catch (err) {
       if (!(err instanceof PlanInputError)) throw err;
       errors = err.errors;
+      deps.transcript?.toolResult(call.id, false, `plan rejected:\n${errors.join('\n')}`);
     }
   }
   throw new PlanError(

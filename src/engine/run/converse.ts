@@ -2,6 +2,8 @@ import type { Ledger } from '../ledger/ledger';
 import { ModelError, type ChatMessage, type ContentBlock, type ToolDefinition } from '../model/client';
 import type { RequestPolicy } from '../model/requests';
 import { executeTool, type ToolContext } from '../tools/tools';
+import { sendRecorded } from '../transcripts/record';
+import type { AgentTranscript } from '../transcripts/writer';
 import type { Usage } from '../types';
 
 export interface ConversationParams {
@@ -23,6 +25,10 @@ export interface ConversationParams {
   policy: RequestPolicy;
   ledger: Ledger;
   price(model: string, usage: Usage): number;
+  /** Where this attempt is recorded (transcripts/<agentId>.jsonl). */
+  transcript?: AgentTranscript;
+  /** The user's extra instruction (Rerun Agent), added after the agent's own prompt. */
+  instruction?: string | null;
 }
 
 export interface ConversationResult {
@@ -39,14 +45,17 @@ const EPHEMERAL = { type: 'ephemeral' } as const;
  * any Messages-compatible endpoint works; prompt caching makes the re-sent prefix cheap.
  */
 export async function converse(p: ConversationParams): Promise<ConversationResult> {
+  const userBlock = withInstruction(p.userBlock, p.instruction);
   const first: ContentBlock[] = [];
   if (p.sharedBlock) first.push({ type: 'text', text: p.sharedBlock, ...(p.caching ? { cache_control: EPHEMERAL } : {}) });
-  first.push({ type: 'text', text: p.userBlock });
+  first.push({ type: 'text', text: userBlock });
   const messages: ChatMessage[] = [{ role: 'user', content: first }];
   const system = [{ type: 'text' as const, text: p.system, ...(p.caching ? { cache_control: EPHEMERAL } : {}) }];
+  const t = p.transcript;
+  t?.begin({ model: p.model, system: p.system, shared: p.sharedBlock ?? null, prompt: userBlock, instruction: p.instruction ?? null });
 
   for (let turn = 1; turn <= p.maxTurns; turn++) {
-    const res = await p.policy.send({
+    const res = await sendRecorded(p.policy, {
       model: p.model,
       system,
       messages: p.caching ? withRollingBreakpoint(messages) : messages,
@@ -54,13 +63,15 @@ export async function converse(p: ConversationParams): Promise<ConversationResul
       maxTokens: p.maxTokens,
       signal: p.signal,
       timeoutMs: p.requestTimeoutMs,
-    }, p.cap);
-    p.ledger.addUsage(p.agentId, res.model, res.usage, p.price(res.model, res.usage));
+    }, p.cap, t, turn);
+    const cost = p.price(res.model, res.usage);
+    p.ledger.addUsage(p.agentId, res.model, res.usage, cost);
+    t?.usage(res.usage, cost, res.stopReason, res.model);
     const toolUses = res.content.filter((b): b is Extract<ContentBlock, { type: 'tool_use' }> => b.type === 'tool_use');
     const text = res.content.filter((b) => b.type === 'text').map((b) => (b as { text: string }).text).join('\n').trim();
     const lastPromptTokens = res.usage.input + res.usage.cacheRead + res.usage.cacheWrite;
     if (toolUses.length === 0) return { text, lastPromptTokens };
-    if (!p.toolCtx) throw new ModelError(`model called tool ${toolUses[0].name} but this agent has no tools`, 'invalid');
+    if (!p.toolCtx) throw recorded(t, new ModelError(`model called tool ${toolUses[0].name} but this agent has no tools`, 'invalid'));
 
     messages.push({ role: 'assistant', content: res.content });
     const results: ContentBlock[] = [];
@@ -68,11 +79,24 @@ export async function converse(p: ConversationParams): Promise<ConversationResul
       p.signal.throwIfAborted();
       const r = await executeTool(use.name, use.input, p.toolCtx);
       p.ledger.recordTool(p.agentId, use.name, !r.isError, r.isError ? r.content.slice(0, 200) : undefined);
+      t?.toolResult(use.id, !r.isError, r.content);
       results.push({ type: 'tool_result', tool_use_id: use.id, content: r.content, ...(r.isError ? { is_error: true } : {}) });
     }
     messages.push({ role: 'user', content: results });
   }
-  throw new ModelError(`turn limit of ${p.maxTurns} reached before the agent finished`, 'invalid');
+  throw recorded(t, new ModelError(`turn limit of ${p.maxTurns} reached before the agent finished`, 'invalid'));
+}
+
+/** The agent's prompt with the user's extra instruction (Rerun Agent) after it. */
+export function withInstruction(userBlock: string, instruction: string | null | undefined): string {
+  const extra = instruction?.trim();
+  return extra ? `${userBlock.trimEnd()}\n\n# Instruction from the user\nThe user reran you with this instruction; follow it:\n${extra}\n` : userBlock;
+}
+
+/** Notes an error that ends the attempt in its transcript, and hands it back to be thrown. */
+function recorded(t: AgentTranscript | undefined, err: ModelError): ModelError {
+  t?.error(err.message, false);
+  return err;
 }
 
 /**

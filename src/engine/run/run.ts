@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { ConfigError, costOf, type Config } from '../config';
-import { fileEndsWithSentinel, writeFileAtomic } from '../files';
+import { fileEndsWithSentinel, readTextOrNull, writeFileAtomic } from '../files';
 import type { Ledger } from '../ledger/ledger';
 import { ModelError } from '../model/client';
 import type { AttemptResult, RoleContext, RoleSpec } from '../patterns/pattern';
@@ -10,9 +10,12 @@ import type { Prompts } from '../prompts';
 import { RequestPolicy } from '../model/requests';
 import { schedule, type Admission, type ScheduleNode } from './scheduler';
 import { writeSummaryGaps } from './summaryGaps';
+import { watchControl, type ControlReply, type ControlRequest } from './control';
+import { markExecuting, unmarkExecuting } from './executing';
 import { estimateTokens } from '../text';
 import type { ModelClient } from '../model/client';
-import type { AgentGroup, AgentRecord, Clock, CostEstimate, Gap, Logger, RunStatus, RunTotals, Usage } from '../types';
+import { Transcripts, type TranscriptEvent } from '../transcripts/writer';
+import { SETTLED_STATUSES, type AgentGroup, type AgentRecord, type Clock, type CostEstimate, type Disposable, type Gap, type Logger, type RunStatus, type RunTotals, type Usage } from '../types';
 
 /** The run's final synthesis, whatever the pattern: the file users read first. */
 export const SUMMARY_FILE = 'summary.md';
@@ -36,7 +39,15 @@ export interface RunDeps {
   clock: Clock;
   /** Called when execute() starts and ends, so a host can tell its own live runs from cut-off ones. */
   onActive?(runId: string, active: boolean): void;
+  /** The run's transcripts; by default a new writer for the run folder (the planner's may come from plan()). */
+  transcripts?: Transcripts;
+  /** Literal values never written to a transcript (the API key the host holds). */
+  secrets?: readonly string[];
 }
+
+/** Why an agent the user stopped ended `cancelled`. */
+export const STOPPED_BY_USER = 'stopped by the user';
+
 
 /** A planned run: its plan, its ledger, and the policy that executes it. */
 export class Run {
@@ -46,7 +57,14 @@ export class Run {
   private budgetReason: string | null = null;
   private failedLeaves = 0;
   private readonly unpriced = new Set<string>();
+  /** Per running agent, the controller that stops it alone (Stop Agent). */
+  private readonly stoppers = new Map<string, AbortController>();
+  /** Agents the user stopped during this execution (running ones, or waiting ones that must not start). */
+  private readonly stopped = new Set<string>();
+  private executing = false;
   readonly pattern: AnyPattern;
+  /** What every agent of this run does, as it does it (transcripts/<id>.jsonl). */
+  readonly transcripts: Transcripts;
   /** Peak concurrency of the last execute() (for tests and the bench). */
   lastStats: { peakOverall: number; peakByTier: Record<string, number>; peakRequestsByModel: Record<string, number> } | null = null;
 
@@ -60,6 +78,43 @@ export class Run {
     const pattern = patternNamed(plan.pattern);
     if (!pattern) throw new Error(`Run ${id}: unknown pattern "${plan.pattern}"`);
     this.pattern = pattern;
+    this.transcripts = deps.transcripts ?? new Transcripts(dir, {
+      maxBytes: deps.config.transcriptMaxBytes, ...(deps.secrets ? { secrets: deps.secrets } : {}), now: () => deps.clock.now(),
+    });
+  }
+
+  /**
+   * Every transcript entry as it is written, and the live-only `text_delta` entries as the
+   * model's text streams in (a retried request streams again from the start: a `retry` entry
+   * says so). Cheap when nobody listens.
+   */
+  onDidTranscript(listener: (e: TranscriptEvent) => void): Disposable {
+    return this.transcripts.onDidWrite(listener);
+  }
+
+  /** True while execute() or rerun() runs in this process. */
+  get isExecuting(): boolean { return this.executing; }
+
+  /**
+   * Stops one agent of this executing run: a running one is aborted, a waiting one never starts.
+   * It ends `cancelled` ("stopped by the user") and the rest go on; whatever summarises it works
+   * with what exists, as for a failed agent. False when the agent is not running or waiting here.
+   */
+  stopAgent(agentId: string): boolean {
+    const a = this.ledger.get(agentId);
+    if (!this.executing || !a || !this.roleOf(a) || SETTLED_STATUSES.has(a.status) || this.stopped.has(agentId)) return false;
+    this.stopped.add(agentId);
+    this.ledger.recordCommand('stop', agentId, `stopped while ${a.status}`);
+    this.stoppers.get(agentId)?.abort(new ModelError(STOPPED_BY_USER, 'aborted'));
+    return true;
+  }
+
+  /** A stop request from another process (`orchestrate stop`), through the run's control folder. */
+  private onControl(req: ControlRequest): ControlReply {
+    const a = this.ledger.get(req.agentId);
+    if (!a) return { ok: false, message: `run ${this.id} has no agent ${req.agentId}` };
+    if (this.stopAgent(req.agentId)) return { ok: true, message: `stopped ${req.agentId} (it was ${a.status}); the rest of the run goes on` };
+    return { ok: false, message: `agent ${req.agentId} is ${a.status}, not running or waiting; nothing to stop` };
   }
 
   /** The pattern's groups in display order (from the ledger; older ledgers derive them from agents). */
@@ -95,43 +150,73 @@ export class Run {
     if (this.ledger.status === 'declined') {
       throw new ConfigError(`Run ${this.id} was declined at approval, so it is not ${mode === 'fresh' ? 'started' : 'resumed'}: nothing of its plan ran. Start a new task to plan again.`);
     }
-    const release = this.begin(opts.signal);
+    // Also before the try: this Run's ledger is stale, and recording a failure would write it over the revised one.
+    if (mode === 'fresh' && await readPlanRevision(this.dir) !== this.ledger.planRevision) {
+      throw new ConfigError(`The plan of run ${this.id} was revised after this Run was opened; execute the Run that revisePlan returned`);
+    }
+    return this.executeWith(opts.signal, () => this.prepare(mode), {});
+  }
+
+  /**
+   * Runs the given agents again (a new attempt each, with the user's instruction added to its
+   * prompt when one is given), then every agent downstream that summarises them (a coordinator,
+   * a reducer, a consensus, the final step), so the summaries include the new results. Nothing
+   * else runs. The run ends with its status recomputed over all its agents.
+   */
+  async rerun(agentIds: readonly string[], opts: { signal?: AbortSignal; instructions?: Readonly<Record<string, string>> } = {}): Promise<RunOutcome> {
+    if (this.ledger.status === 'declined') throw new ConfigError(`Run ${this.id} was declined at approval: nothing of its plan ran, so nothing can be rerun`);
+    for (const id of agentIds) {
+      const a = this.ledger.get(id);
+      if (!a || !this.roleOf(a)) throw new ConfigError(`Run ${this.id} has no agent ${id} that its ${this.pattern.name} pattern runs`);
+    }
+    return this.executeWith(opts.signal, () => this.prepareRerun(agentIds), opts.instructions ?? {});
+  }
+
+  private async executeWith(signal: AbortSignal | undefined, prepare: () => Promise<AgentRecord[]>, instructions: Readonly<Record<string, string>>): Promise<RunOutcome> {
+    const release = this.begin(signal);
     this.deps.onActive?.(this.id, true);
     const started = this.deps.clock.now();
     const wallBefore = this.ledger.totals.wallMs;
     try {
-      const todo = await this.prepare(mode);
+      const todo = await prepare();
       this.ledger.setRunStatus('running');
-      await this.runGraph(todo);
+      await this.runGraph(todo, instructions);
       return await this.finish(wallBefore + this.deps.clock.now() - started);
     } catch (err) {
       this.ledger.setRunStatus('failed', err instanceof Error ? err.message : String(err));
       await this.ledger.flush();
       throw err;
     } finally {
-      release();
+      await release();
       this.deps.onActive?.(this.id, false);
     }
   }
 
   /**
-   * Runs agents before the plan is approved (build's scouts) with the same caps, retries and
-   * ledger as execute(). The run stays `planning`: no gaps, no summary. Rejects when the run was
-   * cancelled or stopped on a terminal API error, so planning does not go on without them.
+   * Runs agents before the plan is approved (build's scouts) with the same caps, retries, ledger
+   * and transcripts as execute(). The run stays `planning`: no gaps, no summary. Rejects when the
+   * run was cancelled or stopped on a terminal API error, so planning does not go on without them.
    */
   async runBeforeApproval(ids: readonly string[], signal?: AbortSignal): Promise<void> {
     const release = this.begin(signal);
     try {
-      await this.runGraph(ids.map((id) => this.ledger.get(id)!));
+      await this.runGraph(ids.map((id) => this.ledger.get(id)!), {});
     } finally {
-      release();
+      await release();
     }
     if (this.terminal) throw this.terminal;
     if (this.userCancelled) throw new ModelError('planning cancelled', 'aborted');
   }
 
-  /** Resets the per-execution state and links an outer signal to cancel(); returns the unlink. */
-  private begin(signal: AbortSignal | undefined): () => void {
+  /**
+   * Claims the run for one execution in this process and resets its per-execution state; links an
+   * outer signal to cancel() and watches the control folder. Returns the release.
+   */
+  private begin(signal: AbortSignal | undefined): () => Promise<void> {
+    if (this.executing || !markExecuting(this)) throw new ConfigError(`Run ${this.id} is already executing in this process`);
+    this.executing = true;
+    this.stopped.clear();
+    const control = watchControl(this.dir, (req) => this.onControl(req));
     this.controller = new AbortController();
     this.userCancelled = false;
     this.terminal = null;
@@ -140,11 +225,17 @@ export class Run {
     const onExternalAbort = (): void => this.cancel();
     if (signal?.aborted) this.cancel();
     signal?.addEventListener('abort', onExternalAbort, { once: true });
-    return () => signal?.removeEventListener('abort', onExternalAbort);
+    return async () => {
+      signal?.removeEventListener('abort', onExternalAbort);
+      control.dispose();
+      this.executing = false;
+      unmarkExecuting(this);
+      await this.transcripts.flush(true).catch(() => undefined);
+    };
   }
 
   /** Schedules these agents (and any they spawn) until every one has settled. */
-  private async runGraph(todo: readonly AgentRecord[]): Promise<void> {
+  private async runGraph(todo: readonly AgentRecord[], instructions: Readonly<Record<string, string>>): Promise<void> {
     const { config } = this.deps;
     const policy = new RequestPolicy(this.deps.model, config, this.deps.clock, {
       onTerminal: (err) => this.stopForTerminal(err),
@@ -154,6 +245,7 @@ export class Run {
     const ctx: RoleContext = {
       workspace: this.deps.workspace, runDir: this.dir, runId: this.id, config, prompts: this.deps.prompts,
       policy, ledger: this.ledger, plan: this.plan, price: (m, u) => this.price(m, u),
+      transcripts: this.transcripts, instructions,
       spawn: (agents, groups) => {
         const stray = agents.find((a) => !this.roleOf(a));
         if (stray) throw new Error(`cannot spawn ${stray.id}: role ${stray.role} is not one of the ${this.pattern.name} pattern's`);
@@ -209,8 +301,24 @@ export class Run {
     return agents.filter((a) => reset.has(a.id));
   }
 
+  /** The agents a rerun runs: those named, and every dependent that summarises one of them, transitively. */
+  private async prepareRerun(ids: readonly string[]): Promise<AgentRecord[]> {
+    const agents = this.ledger.agents.filter((a) => this.roleOf(a));
+    const reset = new Set(ids);
+    // Added agents come after their dependents in the ledger, so one pass in order is not enough.
+    for (let grew = true; grew;) {
+      grew = false;
+      for (const a of agents) {
+        if (!reset.has(a.id) && this.roleOf(a)!.summarisesDependencies && a.dependsOn.some((d) => reset.has(d))) { reset.add(a.id); grew = true; }
+      }
+    }
+    for (const id of reset) this.ledger.restore(id, 'pending');
+    return agents.filter((a) => reset.has(a.id));
+  }
+
   private admit(id: string): Admission {
     const a = this.ledger.get(id)!;
+    if (this.stopped.has(id)) return { run: false, reason: STOPPED_BY_USER };
     if (this.terminal) return { run: false, reason: `not started: the run stopped after ${this.terminal.message}` };
     const budget = this.overBudget();
     if (budget) return { run: false, reason: `not started: ${budget}` };
@@ -246,7 +354,9 @@ export class Run {
 
   /** A node that will not run: cancelled when the user cancelled, skipped (with why) otherwise. */
   private skipAgent(id: string, reason: string, aborted: boolean): void {
-    if (aborted && this.terminal) {
+    if (this.stopped.has(id)) {
+      this.ledger.transition(id, 'cancelled', { error: STOPPED_BY_USER });
+    } else if (aborted && this.terminal) {
       this.ledger.transition(id, 'skipped', { error: `not started: the run stopped after ${this.terminal.message}` });
     } else {
       this.ledger.transition(id, aborted ? 'cancelled' : 'skipped', { error: reason });
@@ -263,17 +373,34 @@ export class Run {
 
   /** One agent from queued to settled, with attempts, a per-attempt timeout and verification. */
   private async runAgent(ctx: RoleContext, agent: AgentRecord, runSignal: AbortSignal): Promise<void> {
+    const stopper = new AbortController();
+    this.stoppers.set(agent.id, stopper);
+    try {
+      await this.attempts(ctx, agent, runSignal, stopper.signal);
+    } finally {
+      this.stoppers.delete(agent.id);
+    }
+  }
+
+  private async attempts(ctx: RoleContext, agent: AgentRecord, runSignal: AbortSignal, stop: AbortSignal): Promise<void> {
     const role = this.roleOf(agent)!;
     const maxAttempts = 1 + this.deps.config.retries;
+    const transcript = this.transcripts.agent(agent.id);
+    const stopped = (): void => {
+      transcript.error(STOPPED_BY_USER, false);
+      this.ledger.transition(agent.id, 'cancelled', { error: STOPPED_BY_USER });
+    };
     let previousError: string | null = null;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      if (stop.aborted) { stopped(); return; }
       this.ledger.transition(agent.id, 'running', { attempts: agent.attempts + 1 });
       const timeout = AbortSignal.timeout(this.deps.config.agentTimeoutMs);
-      const signal = AbortSignal.any([runSignal, timeout]);
+      const signal = AbortSignal.any([runSignal, timeout, stop]);
       let result: AttemptResult;
       try {
         result = await role.attempt(ctx, agent, previousError, signal);
       } catch (err) {
+        if (stop.aborted && !runSignal.aborted) { stopped(); return; }
         if (runSignal.aborted) {
           const why = this.terminal ? `stopped: ${this.terminal.message}` : 'cancelled';
           this.ledger.transition(agent.id, this.terminal ? 'failed' : 'cancelled', { error: why });
@@ -284,6 +411,8 @@ export class Run {
           : err instanceof Error ? err.message : String(err);
         result = { ok: false, error: message };
       }
+      if (!result.ok && stop.aborted) { stopped(); return; }
+      if (!result.ok) transcript.error(`attempt failed: ${result.error}`, false);
       if (result.ok) {
         this.ledger.setReturn(agent.id, result.returned, estimateTokens(result.returned));
         this.ledger.transition(agent.id, 'completed', { error: null });
@@ -339,5 +468,15 @@ export class Run {
       this.ledger.log('warn', `no price for model ${model}; its cost is counted as $0 (add it to the price table)`);
     }
     return cost ?? 0;
+  }
+}
+
+/** The plan revision ledger.json holds on disk (0 before any revision, or when unreadable). */
+async function readPlanRevision(dir: string): Promise<number> {
+  try {
+    const text = await readTextOrNull(path.join(dir, 'ledger.json'));
+    return text === null ? 0 : (JSON.parse(text) as { planRevision?: number }).planRevision ?? 0;
+  } catch {
+    return 0;
   }
 }

@@ -6,6 +6,7 @@ import { repoInfo } from '../../git';
 import { PLANNER_ID } from '../../ledger/ledger';
 import type { ModelRequest, ToolDefinition } from '../../model/client';
 import { PlanError } from '../../plan/planner';
+import { sendRecorded } from '../../transcripts/record';
 import type { ApprovalContext, Compiled } from '../pattern';
 import { compileBuild, compileScouts } from './compile';
 import { scoutFindings } from './findings';
@@ -70,8 +71,12 @@ async function askForBuilders(ctx: ApprovalContext, plan: BuildPlan, reports: st
       tools: [toolOf()], toolChoice: { type: 'tool', name: ASSIGN_TOOL },
       maxTokens: config.maxTokensPerResponse, signal: ctx.signal, timeoutMs: config.requestTimeoutMs,
     };
-    const res = await ctx.policy.send(req, config.tierCaps.sonnet);
-    ctx.ledger.addUsage(PLANNER_ID, res.model, res.usage, costOf(config.prices, res.model, res.usage) ?? 0);
+    const t = ctx.transcript;
+    if (attempt === 0) t?.begin({ model: req.model, system, shared: null, prompt: user, instruction: null });
+    const res = await sendRecorded(ctx.policy, req, config.tierCaps.sonnet, t, attempt + 1);
+    const cost = costOf(config.prices, res.model, res.usage) ?? 0;
+    ctx.ledger.addUsage(PLANNER_ID, res.model, res.usage, cost);
+    t?.usage(res.usage, cost, res.stopReason, res.model);
     const call = res.content.find((b) => b.type === 'tool_use' && b.name === ASSIGN_TOOL);
     if (!call || call.type !== 'tool_use') { errors = [`Expected a call to ${ASSIGN_TOOL}`]; continue; }
     const parsed = AssignSchema.safeParse(call.input);

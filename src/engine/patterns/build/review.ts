@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { formatIssues } from '../../config';
 import { readTextOrNull, writeFileAtomic } from '../../files';
 import type { ToolDefinition } from '../../model/client';
+import { sendRecorded } from '../../transcripts/record';
 import { estimateTokens } from '../../text';
 import { SENTINEL, type AgentRecord } from '../../types';
 import { conversationBase } from '../kit';
@@ -126,13 +127,18 @@ async function reviewOnce(ctx: Ctx, agent: AgentRecord, builderId: string, previ
     owns: spec.owns.map((f) => `- ${f}`).join('\n'), diff,
     retryNote: previousError ? `\n(Your previous attempt failed: ${previousError})\n` : '',
   });
-  const res = await ctx.policy.send({
-    model: agent.modelRequested, system: [{ type: 'text', text: ctx.prompts.render('build/reviewer', {}) }],
+  const system = ctx.prompts.render('build/reviewer', {});
+  const t = base.transcript;
+  t?.begin({ model: agent.modelRequested, system, shared: null, prompt: user, instruction: null });
+  const res = await sendRecorded(ctx.policy, {
+    model: agent.modelRequested, system: [{ type: 'text', text: system }],
     messages: [{ role: 'user', content: [{ type: 'text', text: user }] }],
     tools: [reviewTool], toolChoice: { type: 'tool', name: REVIEW_TOOL },
     maxTokens: base.maxTokens, signal, timeoutMs: base.requestTimeoutMs,
-  }, base.cap);
-  ctx.ledger.addUsage(agent.id, res.model, res.usage, ctx.price(res.model, res.usage));
+  }, base.cap, t, 1);
+  const cost = ctx.price(res.model, res.usage);
+  ctx.ledger.addUsage(agent.id, res.model, res.usage, cost);
+  t?.usage(res.usage, cost, res.stopReason, res.model);
   const call = res.content.find((b) => b.type === 'tool_use' && b.name === REVIEW_TOOL);
   if (!call || call.type !== 'tool_use') return { ok: false, error: `the reviewer did not call ${REVIEW_TOOL}` };
   const parsed = ReviewSchema.safeParse(call.input);

@@ -2,6 +2,7 @@ import type { Config } from '../../config';
 import type { Pattern } from '../pattern';
 import { compileFanOut } from './compile';
 import { FanOutSubmitSchema, validateFanOut, type FanOutPlan } from './plan';
+import { addFanOutWorker } from './addLeaf';
 import { attemptCoordinator, attemptFinal, attemptWorker } from './roles';
 
 /** Tiered fan-out: domains × workers → one coordinator per domain → the final synthesis. */
@@ -18,6 +19,7 @@ export const fanOut: Pattern<FanOutPlan> = {
   ].join('\n'),
   validate: validateFanOut,
   compile: (plan, ctx) => compileFanOut(plan, ctx.config),
+  addLeaf: addFanOutWorker,
   roles: {
     worker: {
       priority: 0, depth: 0, leaf: true, fileProvesDone: true, cached: true,

@@ -2,6 +2,7 @@ import type { Config } from '../../config';
 import type { Pattern } from '../pattern';
 import { compileMapReduce } from './compile';
 import { DEFAULT_FAN_IN, DEFAULT_FILES_PER_MAPPER, DEFAULT_MAPPER_TOKENS, MapReduceSubmitSchema, thousands, validateMapReduce, type MapReducePlan } from './plan';
+import { addMapper } from './addLeaf';
 import { attemptFinal, attemptMapper, attemptReducer } from './roles';
 
 /**
@@ -25,6 +26,7 @@ export const mapReduce: Pattern<MapReducePlan> = {
   ].join('\n'),
   validate: validateMapReduce,
   compile: compileMapReduce,
+  addLeaf: addMapper,
   roles: {
     mapper: {
       priority: 0, depth: 0, leaf: true, fileProvesDone: true, cached: true,
@@ -33,12 +35,12 @@ export const mapReduce: Pattern<MapReducePlan> = {
     },
     // Every level of reducers has this one spec: a level waits for its inputs, whatever the mode.
     reducer: {
-      priority: 1, depth: 1, leaf: false, fileProvesDone: true, cached: false,
+      priority: 1, depth: 1, leaf: false, fileProvesDone: true, cached: false, summarisesDependencies: true,
       tokens: { input: [1_000, 2_000], output: [800, 3_000], inputPerDependency: [800, 4_000] },
       attempt: attemptReducer,
     },
     final: {
-      priority: 2, depth: 2, leaf: false, fileProvesDone: false, cached: false,
+      priority: 2, depth: 2, leaf: false, fileProvesDone: false, cached: false, summarisesDependencies: true,
       tokens: { input: [1_000, 2_500], output: [500, 2_000], inputPerDependency: [800, 4_000] },
       attempt: attemptFinal,
     },

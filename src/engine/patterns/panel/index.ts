@@ -1,6 +1,7 @@
 import type { Pattern } from '../pattern';
 import { compilePanel } from './compile';
 import { PANEL_EXPERTS, PanelSubmitSchema, validatePanel, type PanelPlan } from './plan';
+import { addPanelExpert } from './addLeaf';
 import { attemptConsensus, attemptExpert } from './roles';
 
 /** Expert panel: 3–7 independent experts with distinct perspectives → the engine's tally → consensus. */
@@ -20,6 +21,7 @@ export const panel: Pattern<PanelPlan> = {
   ].join('\n'),
   validate: validatePanel,
   compile: (plan, ctx) => compilePanel(plan, ctx.config),
+  addLeaf: addPanelExpert,
   roles: {
     expert: {
       // fileProvesDone is false: a file can end with the sentinel yet hold an invalid verdict, so

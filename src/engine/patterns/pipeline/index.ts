@@ -24,16 +24,18 @@ export const pipeline: Pattern<PipelinePlan> = {
   ].join('\n'),
   validate: validatePipeline,
   compile: (plan, ctx) => compilePipeline(plan, ctx.config),
+  addLeaf: () => ({ ok: false, errors: ["A pipeline's stages are one chain, each reading only the stage before it: a stage added at the end would change what the final step reads. Rerun a stage with an instruction, or plan the task again"] }),
   roles: {
     stage: {
-      priority: 0, depth: 0, leaf: true, cached: true, needsDependenciesCompleted: true,
+      // A stage builds on the previous stage's handoff: when that stage runs again, so does this one.
+      priority: 0, depth: 0, leaf: true, cached: true, needsDependenciesCompleted: true, summarisesDependencies: true,
       // A stage's file alone does not prove it finished: its handoff must also have passed the check.
       fileProvesDone: false,
       tokens: { input: [12_000, 60_000], output: [1_500, 7_000], inputPerDependency: [500, 6_000] },
       attempt: attemptStage,
     },
     final: {
-      priority: 1, depth: 1, leaf: false, fileProvesDone: false, cached: false, needsDependenciesCompleted: true,
+      priority: 1, depth: 1, leaf: false, fileProvesDone: false, cached: false, needsDependenciesCompleted: true, summarisesDependencies: true,
       tokens: { input: [500, 2_000], output: [500, 2_000], inputPerDependency: [300, 1_500] },
       attempt: attemptFinal,
     },

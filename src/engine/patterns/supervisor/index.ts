@@ -22,6 +22,7 @@ export const supervisor: Pattern<SupervisorPlan> = {
   ].join('\n'),
   validate: validateSupervisor,
   compile: (plan, ctx) => compileSupervisor(plan, ctx.config),
+  addLeaf: () => ({ ok: false, errors: ['The supervisor decides which workers to spawn, round by round; ask it (Ask Agent on its last round) or plan the task again'] }),
   roles: {
     worker: {
       priority: 0, depth: 0, leaf: true, fileProvesDone: true, cached: true,
@@ -31,6 +32,7 @@ export const supervisor: Pattern<SupervisorPlan> = {
     supervisor: {
       // Rounds outrank workers: a waking supervisor decides the next batch while slots are free.
       priority: 1, depth: 1, leaf: false, fileProvesDone: false, cached: true,
+      noRerun: 'a supervisor round replays the decision recorded in supervisor/conversation.json, so running it again changes nothing; rerun one of its workers instead',
       // The plan holds only round 1, so its range covers the whole run it will grow into: about
       // 4–12 workers (the default limits) and the rounds that read their returns.
       tokens: { input: [65_000, 900_000], output: [7_000, 90_000], inputPerDependency: [50, 400] },

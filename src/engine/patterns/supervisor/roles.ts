@@ -4,6 +4,7 @@ import { readTextOrNull, writeFileAtomic } from '../../files';
 import { ModelError, type ChatMessage, type ContentBlock } from '../../model/client';
 import { scopeExists } from '../../plan/workspace';
 import { withRollingBreakpoint } from '../../run/converse';
+import { sendRecorded } from '../../transcripts/record';
 import { estimateTokens, trimToSentence } from '../../text';
 import { SENTINEL, type AgentRecord } from '../../types';
 import { attemptReportingAgent, conversationBase } from '../kit';
@@ -55,14 +56,18 @@ export async function attemptSupervisor(ctx: Ctx, agent: AgentRecord, previousEr
   const base = conversationBase(ctx, agent, signal);
   const exists = scopeExists(ctx.workspace, ctx.config.outputRoot, ignoreOptionsOf(ctx.config));
   let promptTokens = 0;
+  const t = base.transcript;
+  t?.begin({ model: agent.modelRequested, system: system[0].text, shared: null, prompt: openingText(opening.message), instruction: null });
 
   for (let turn = 1; turn <= ctx.config.maxTurns; turn++) {
     const messages = [...history, ...added];
-    const res = await ctx.policy.send({
+    const res = await sendRecorded(ctx.policy, {
       model: agent.modelRequested, system, messages: ctx.config.promptCaching ? withRollingBreakpoint(messages) : messages,
       tools: [...SUPERVISOR_TOOLS], toolChoice: { type: 'any' }, maxTokens: base.maxTokens, signal, timeoutMs: base.requestTimeoutMs,
-    }, base.cap);
-    ctx.ledger.addUsage(agent.id, res.model, res.usage, ctx.price(res.model, res.usage));
+    }, base.cap, t, turn);
+    const cost = ctx.price(res.model, res.usage);
+    ctx.ledger.addUsage(agent.id, res.model, res.usage, cost);
+    t?.usage(res.usage, cost, res.stopReason, res.model);
     const lastPromptTokens = res.usage.input + res.usage.cacheRead + res.usage.cacheWrite;
     if (turn === 1) {
       promptTokens = lastPromptTokens;
@@ -79,13 +84,20 @@ export async function attemptSupervisor(ctx: Ctx, agent: AgentRecord, previousEr
     for (const use of uses) {
       signal.throwIfAborted();
       if (outcome) {
-        results.push({ type: 'tool_result', tool_use_id: use.id, content: `not run: the round had already ended with ${outcome.kind === 'spawned' ? SPAWN_TOOL : FINISH_TOOL}`, is_error: true });
+        const skipped = `not run: the round had already ended with ${outcome.kind === 'spawned' ? SPAWN_TOOL : FINISH_TOOL}`;
+        results.push({ type: 'tool_result', tool_use_id: use.id, content: skipped, is_error: true });
+        t?.toolResult(use.id, false, skipped);
         continue;
       }
       const decision = decide(ctx, round, use, exists);
       ctx.ledger.recordTool(agent.id, use.name, decision.ok, decision.ok ? undefined : decision.error.slice(0, 200));
-      if (decision.ok) outcome = decision.outcome;
-      else results.push({ type: 'tool_result', tool_use_id: use.id, content: decision.error, is_error: true });
+      if (decision.ok) {
+        outcome = decision.outcome;
+        t?.toolResult(use.id, true, outcome.kind === 'spawned' ? `spawned ${outcome.workers.map((w) => w.id).join(', ')}` : 'finished: the engine writes summary.md');
+      } else {
+        results.push({ type: 'tool_result', tool_use_id: use.id, content: decision.error, is_error: true });
+        t?.toolResult(use.id, false, decision.error);
+      }
     }
     if (outcome) {
       if (outcome.kind === 'spawned') outcome.otherResults = results;
@@ -96,7 +108,14 @@ export async function attemptSupervisor(ctx: Ctx, agent: AgentRecord, previousEr
     }
     added.push({ role: 'user', content: results });
   }
-  throw new ModelError(`turn limit of ${ctx.config.maxTurns} reached in round ${round} before the supervisor called ${SPAWN_TOOL} or ${FINISH_TOOL}`, 'invalid');
+  const limit = new ModelError(`turn limit of ${ctx.config.maxTurns} reached in round ${round} before the supervisor called ${SPAWN_TOOL} or ${FINISH_TOOL}`, 'invalid');
+  t?.error(limit.message, false);
+  throw limit;
+}
+
+/** The text a round opens with, for its transcript (the task, or the returns it woke on). */
+function openingText(message: ChatMessage): string {
+  return message.content.map((b) => (b.type === 'text' ? b.text : b.type === 'tool_result' ? b.content : '')).filter(Boolean).join('\n\n');
 }
 
 type Decision = { ok: true; outcome: RoundOutcome } | { ok: false; error: string };

@@ -1,0 +1,34 @@
+import type { Config } from '../config';
+import type { Ledger, LedgerOptions } from '../ledger/ledger';
+import type { ModelClient } from '../model/client';
+import type { AnyPlan } from '../patterns/registry';
+import type { Prompts } from '../prompts';
+import type { Run } from '../run/run';
+import type { Clock, Logger } from '../types';
+
+/** What the commands on a run need of the Orchestrator that serves them. */
+export interface CommandHost {
+  workspace: string;
+  config: Config;
+  model: ModelClient;
+  prompts: Prompts;
+  clock: Clock;
+  logger: Logger;
+  /** Literal values never written to a transcript or an answer (the API key). */
+  secrets: readonly string[];
+  dirOf(runId: string): string;
+  /** Opens a run from disk, its plan re-validated. */
+  open(runId: string): Promise<Run>;
+  makeRun(id: string, dir: string, plan: AnyPlan, ledger: Ledger): Run;
+  ledgerOptions(): LedgerOptions;
+}
+
+/** Options every agent command takes. */
+export interface AgentCommandOptions {
+  signal?: AbortSignal;
+  /**
+   * Called with the Run the command executes, before it starts, so a host can follow its ledger
+   * and transcripts (`run.ledger.onDidChange`, `run.onDidTranscript`) as it goes.
+   */
+  onRun?(run: Run): void;
+}
