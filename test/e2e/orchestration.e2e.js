@@ -92,7 +92,7 @@ async function expand(row) {
   await until('row expanded', async () => (await row.getAttribute('aria-expanded')) === 'true', 10000);
 }
 
-const newestRun = () => fs.readdirSync(RUNS).filter((n) => /^\d{8}-\d{6}-[0-9a-f]{4}$/.test(n)).sort().pop();
+const newestRun = () => (fs.existsSync(RUNS) ? fs.readdirSync(RUNS) : []).filter((n) => /^\d{8}-\d{6}-[0-9a-f]{4}$/.test(n)).sort().pop();
 const readLedger = (id) => JSON.parse(fs.readFileSync(path.join(RUNS, id, 'ledger.json'), 'utf8'));
 
 /** The labels of the quick pick's rows (a row with a detail line has a second `.label-name`). */
@@ -309,7 +309,13 @@ test('Orchestrate Task on Folder, from the Explorer, plans only inside that fold
   const folder = page.locator('.explorer-folders-view .monaco-list-row', { has: page.locator('.label-name', { hasText: /^src$/ }) }).first();
   await folder.waitFor();
   await folder.click({ button: 'right' });
-  await page.locator('.context-view .monaco-menu .action-label', { hasText: 'Orchestrate Task on Folder' }).click();
+  // In a git repository the git extension adds its items to this menu as it opens, and a click that
+  // lands while the menu is rebuilt is lost: click again until the menu has closed.
+  const item = page.locator('.context-view .monaco-menu .action-label', { hasText: 'Orchestrate Task on Folder' });
+  await until('folder command ran', async () => {
+    if (await item.isVisible()) await item.click({ timeout: 2000 }).catch(() => undefined);
+    return !(await item.isVisible());
+  }, 15000);
   const box = page.locator('.quick-input-widget .quick-input-box input');
   await page.locator('.quick-input-widget', { hasText: 'Orchestrate Task on src' }).waitFor();
   await box.fill('Document every module');
@@ -572,7 +578,7 @@ test('the Ledger shows the build\'s Changes; a file opens in VS Code\'s diff edi
   await expand(ledger().locator('.monaco-list-row[aria-level="1"]').first());
   const added = changes.files.reduce((n, f) => n + f.added, 0);
   const label = `Changes (${changes.files.length} files, +${added} −0)`;
-  const changesRow = rowByLabel('Changes (');
+  const changesRow = ledger().locator('.monaco-list-row[aria-level="2"]', { has: page.locator('.label-name', { hasText: /^Changes/ }) }).first();
   await until('Changes row', async () => (await changesRow.locator('.label-name').textContent()) === label);
   await expand(changesRow);
   const fileRow = ledger().locator('.monaco-list-row[aria-level="3"]', { has: page.locator('.label-name', { hasText: path.posix.basename(target) }) }).first();
@@ -580,7 +586,11 @@ test('the Ledger shows the build\'s Changes; a file opens in VS Code\'s diff edi
   const diff = page.locator('.monaco-diff-editor').first();
   await diff.waitFor({ timeout: 30000 });
   await until('diff tab', async () => (await page.locator('.tabs-container .tab.active').innerText()).includes('base ↔ proposed'));
-  await until('proposed side shows the comment', async () => (await diff.locator('.modified-in-monaco-diff-editor .view-lines').innerText()).includes('Simulated doc comment'));
+  // The diff editor's two sides: the base without the builder's comment, the proposed side with it.
+  // Monaco renders spaces as no-break spaces.
+  const side = async (which) => (await diff.locator(`.editor.${which}`).first().innerText()).replace(/\s+/g, ' ');
+  await until('proposed side shows the comment', async () => (await side('modified')).includes('Simulated doc comment'));
+  assert.ok(!(await side('original')).includes('Simulated doc comment'), 'the base side is the file before the change');
   stamp(`diff of ${target} open; ${label}`);
   await shot('21-build-diff.png');
   await runCommand('Orchestration: Apply Changes');

@@ -75,4 +75,4 @@ echo "code-server up on :$PORT (pid $CS_PID)"
 
 CS_URL=http://127.0.0.1:$PORT WORKSPACE=$WS SHOTS=$OUT/shots \
   PLAYWRIGHT_CORE=$ROOT/tools/node_modules/playwright-core \
-  node --test --test-reporter=spec "${E2E_TEST:-$HERE/orchestration.e2e.js}"
+  node --test --test-reporter=spec ${E2E_NAME_PATTERN:+--test-name-pattern="$E2E_NAME_PATTERN"} "${E2E_TEST:-$HERE/orchestration.e2e.js}"

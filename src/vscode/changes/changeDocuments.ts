@@ -30,11 +30,16 @@ export class ChangeDocuments extends Disposable implements vscode.TextDocumentCo
     const ws = this.workspace();
     const dir = parsed ? this.runDir(parsed.runId) : undefined;
     if (!parsed || !ws || !dir) return '';
-    const cs = await readChangeSet(dir);
-    const ref = parsed.side === 'base' ? cs?.base : cs?.ref;
-    if (!ref) return '';
-    const repo = await repoInfo(ws);
-    // A file the change adds has no base; one it deletes has no proposed side: both show as empty.
-    return (await fileAt(repo.root, ref, parsed.repoPath)) ?? '';
+    try {
+      const cs = await readChangeSet(dir);
+      const ref = parsed.side === 'base' ? cs?.base : cs?.ref;
+      if (!ref) return '';
+      const repo = await repoInfo(ws);
+      // A file the change adds has no base; one it deletes has no proposed side: both show as empty.
+      return (await fileAt(repo.root, ref, parsed.repoPath)) ?? '';
+    } catch (err) {
+      // Shown in the editor itself: an empty side would look like "the file is empty".
+      return `Could not read ${parsed.repoPath} (${parsed.side}) of run ${parsed.runId}: ${(err as Error).message}\n`;
+    }
   }
 }
