@@ -98,6 +98,15 @@ describe('a build run', () => {
     expect((await readChangeSet(run.dir))!.state).toBe('discarded');
   });
 
+  it('is what auto picks for a change to the code, with the planner\'s reason', async () => {
+    const ws = gitWorkspace();
+    fake = await startFake(ws);
+    const run = await orchestrator(fake, { worktreesDir: worktreesDir() }).plan({ task: TASK });
+    expect(run.plan.pattern).toBe('build');
+    expect(run.ledger.snapshot().patternReason).toMatch(/changes code/);
+    expect(run.ledger.agents.filter((a) => a.role === 'scout').every((a) => a.status === 'completed')).toBe(true);
+  });
+
   it('refuses a workspace that is not a git repository, saying how to start one, before any request', async () => {
     const ws = makeWorkspace();
     fake = await startFake(ws);

@@ -128,5 +128,8 @@ describe('kill -9 during a build', () => {
     expect([after.head, after.branch, after.status, after.staged]).toEqual([before.head, before.branch, before.status, before.staged]);
     git(ws, ['apply', '--check', path.join(ws, '.orchestration', id, 'changes.patch')]);
     expect(readJson<LedgerSnapshot>(path.join(ws, '.orchestration', id, 'ledger.json')).status).toBe('completed');
+    // Discard cleans up after the crash too: worktrees and branches as before the run.
+    expect((await cli(['discard', id, '--workspace', ws, '--set', `worktreesDir=${wt}`])).code).toBe(0);
+    expect(repoState(ws)).toEqual(before);
   });
 });

@@ -141,9 +141,10 @@ export function chooseTool(req: ParsedRequest, task: string): string {
     ['plan_supervisor', /\b(investigat|triage|root cause|iterat|supervis)/],
     ['plan_panel', PANEL_TASK],
     ['plan_pipeline', SEQUENTIAL],
-    ['plan_map_reduce', ONE_QUESTION_PER_FILE],
     ['plan_single', /\b(typo|one file|single file|quick question|this function)\b/],
+    // A change to the code, even one over every file, is a build, not a question per file.
     ['plan_build', /^(add|fix|update|migrate|rename|replace|convert|refactor|change|implement|remove)\b/],
+    ['plan_map_reduce', ONE_QUESTION_PER_FILE],
   ];
   for (const [name, re] of rules) if (offered.has(name) && re.test(t)) return name;
   return 'plan_fan_out';
