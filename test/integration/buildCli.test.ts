@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { LedgerSnapshot } from '../../src/engine/types';
 import { git, gitWorkspace, repoState, worktreesDir } from './buildHarness';
-import { CLI, makeWorkspace, readJson, startFake, type Fake } from './harness';
+import { CLI, cliAsync, makeWorkspace, readJson, startFake, type Fake } from './harness';
 
 let fake: Fake | undefined;
 afterEach(async () => { await fake?.close(); fake = undefined; });
@@ -18,14 +18,7 @@ function env(): NodeJS.ProcessEnv {
   return e;
 }
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [CLI, ...args], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => { stdout += d; });
-  child.stderr.on('data', (d) => { stderr += d; });
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
-}
+const cli = (args: string[]) => cliAsync(args, env());
 
 const runIdOf = (ws: string): string => readdirSync(path.join(ws, '.orchestration')).find((n) => /^\d{8}-/.test(n))!;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -2,6 +2,7 @@
  * Integration harness: the real engine and the real SDK over HTTP against the fake Messages API
  * server on 127.0.0.1, answered by the simulated model unless a test's fault says otherwise.
  */
+import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -143,6 +144,19 @@ export function forgetfulWorker(req: ParsedRequest, workspace: string): Reply {
       ? { ...b, input: { ...b.input, content: String(b.input.content).replace('<!-- DONE -->', '') } }
       : b)),
   };
+}
+
+/**
+ * Runs the built CLI without blocking this process (the fake server answers it from here, which
+ * spawnSync would stall); resolves with its exit code and output.
+ */
+export function cliAsync(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => { stdout += String(d); });
+  child.stderr.on('data', (d) => { stderr += String(d); });
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
 }
 
 export const readJson = <T = Record<string, unknown>>(file: string): T => JSON.parse(readFileSync(file, 'utf8')) as T;

@@ -54,18 +54,23 @@ export class PlanInputError extends Error {
   }
 }
 
-/** What `beforeApproval` may use: the run so far, the planner's policy, and a way to run agents now. */
-export interface ApprovalContext {
+/** Where a run lives and what it runs with: what planning's later steps and every role share. */
+export interface RunContext {
   workspace: string;
   runDir: string;
   runId: string;
   config: Config;
   prompts: Prompts;
-  /** The planner's request policy; usage of its requests belongs on the planner record. */
   policy: RequestPolicy;
-  /** The planner's transcript, which records these requests too. */
-  transcript?: AgentTranscript;
   ledger: Ledger;
+}
+
+/**
+ * What `beforeApproval` may use: the run so far, the planner's policy (usage of its requests
+ * belongs on the planner record) and transcript, and a way to run agents now.
+ */
+export interface ApprovalContext extends RunContext {
+  transcript?: AgentTranscript;
   signal: AbortSignal;
   planning: PlanningContext;
   /** Runs these agents (added to the ledger first) under the run's caps, retries and ledger; resolves when all settled. */
@@ -73,14 +78,7 @@ export interface ApprovalContext {
 }
 
 /** Everything a role's attempt may use. */
-export interface RoleContext<P = unknown> {
-  workspace: string;
-  runDir: string;
-  runId: string;
-  config: Config;
-  prompts: Prompts;
-  policy: RequestPolicy;
-  ledger: Ledger;
+export interface RoleContext<P = unknown> extends RunContext {
   plan: P & BasePlan;
   price: (model: string, usage: Usage) => number;
   /** The run's transcripts; each agent writes its own (`transcripts.agent(id)`). Absent in bare unit tests. */
