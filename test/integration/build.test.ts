@@ -217,10 +217,11 @@ describe('checks and reviews', () => {
     expect((await readChangeSet(run.dir))!.files.map((f) => f.path)).toEqual(['src/api/orders.js']);
   });
 
-  it('names a builder still rejected after its revision as a gap and leaves it out of changes.patch', async () => {
+  it('names a builder still rejected after its revision as a gap and leaves it out of changes.patch; retry-failed tries again', async () => {
     const ws = gitWorkspace();
+    let rejecting = true;
     const { run } = await buildRun(ws, (req, _c, agent) => {
-      if (agent === 'r-b1') return calls([use('submit_review', { verdict: 'changes_requested', summary: 'Still wrong.', reasons: ['The comment must name the exports.'] })]);
+      if (agent === 'r-b1' && rejecting) return calls([use('submit_review', { verdict: 'changes_requested', summary: 'Still wrong.', reasons: ['The comment must name the exports.'] })]);
       return undefined;
     });
     const outcome = await run.execute();
@@ -232,6 +233,14 @@ describe('checks and reviews', () => {
     for (const f of b1Files) expect(patch).not.toContain(`b/${f}`);
     expect(readFileSync(path.join(run.dir, 'summary.md'), 'utf8')).toMatch(/## Gaps[\s\S]*b1/);
     expect(readFileSync(path.join(run.dir, 'builders/b1.md'), 'utf8')).not.toContain('<!-- DONE -->');
+
+    // Retry-failed gives the rejected builder another go (in its worktree), then its review and the assembly.
+    rejecting = false;
+    const retried = await run.execute({ mode: 'retry-failed' });
+    expect(retried.status).toBe('completed');
+    const patchAfter = readFileSync(path.join(run.dir, 'changes.patch'), 'utf8');
+    for (const f of b1Files) expect(patchAfter).toContain(`b/${f}`);
+    expect(run.ledger.get('r-b1')!.returned).toMatch(/^Approved/);
   });
 
   it('names a merge conflict as a gap, never overwriting the earlier builder\'s change', async () => {
