@@ -1,12 +1,12 @@
 /**
- * The headless front end: `orchestrate run|resume|status|list|transcript|stop|rerun|ask|add-worker`. It drives the same engine as the
+ * The headless front end: `orchestrate run|resume|status|list|demo|diff|apply|discard|transcript|stop|rerun|ask|add-worker`. It drives the same engine as the
  * extension; tests, benchmarks and CI users run it.
  */
 import * as path from 'node:path';
 import * as readline from 'node:readline/promises';
 import { existsSync, statSync } from 'node:fs';
 import {
-  ConfigError, loadProjectConfig, listRuns, mergeConfig, Orchestrator, parseConfig, PlanError,
+  ConfigError, NotARepositoryError, loadProjectConfig, listRuns, mergeConfig, Orchestrator, parseConfig, PlanError,
   readLedger, effectiveStatus, CommandRefusedError, type Config, type Run, type RunOutcome,
 } from './engine';
 import { agentCommand, stop, transcript } from './cli/agentCommands';
@@ -14,6 +14,8 @@ import { openProvider, type Provider } from './providers';
 import { proxyTransportFromEnv } from './cli/proxyFetch';
 import { parseCli, UsageError, USAGE, type CliArgs } from './cli/args';
 import { finalReport, planTable, progressLine, statusLine } from './cli/report';
+import { changesCommand } from './cli/changes';
+import { demoTask, demoWorkspace } from './cli/demo';
 
 export const EXIT = { completed: 0, failed: 1, usage: 2, partial: 3, cancelled: 130 } as const;
 
@@ -29,6 +31,11 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.usage;
   }
   if (args.command === 'help') { out(USAGE); return 0; }
+  if (args.command === 'demo') {
+    const ws = await demoWorkspace(path.join(__dirname, '..', 'examples'));
+    err(`Demo workspace (a scratch git copy of examples/demo-shop): ${ws}`);
+    args = { ...args, command: 'run', positional: demoTask(args.pattern), workspace: ws, simulate: true, yes: true };
+  }
   const workspace = path.resolve(args.workspace);
   if (!existsSync(workspace) || !statSync(workspace).isDirectory()) {
     err(`Workspace ${workspace} is not a folder`);
@@ -44,6 +51,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (args.command === 'list') return list(workspace, config, args);
   if (args.command === 'status') return status(workspace, config, args);
+  if (args.command === 'diff' || args.command === 'apply' || args.command === 'discard') return changesCommand(workspace, config, args, { out, err });
   if (args.command === 'transcript') return transcript(workspace, config, args, { out, err });
   if (args.command === 'stop') return stop(workspace, config, args, { out, err });
 
@@ -73,7 +81,7 @@ async function main(argv: string[]): Promise<number> {
     return await agentCommand(orchestrator, workspace, args, controller.signal, { out, err });
   } catch (e) {
     if (controller.signal.aborted) { err('Cancelled.'); return EXIT.cancelled; }
-    if (e instanceof ConfigError || e instanceof UsageError) { err(e.message); return EXIT.usage; }
+    if (e instanceof ConfigError || e instanceof UsageError || e instanceof NotARepositoryError) { err(e.message); return EXIT.usage; }
     if (e instanceof CommandRefusedError) { err(`Refused: ${e.message}`); return EXIT.failed; }
     err(e instanceof PlanError ? e.message : `Failed: ${(e as Error).message}`);
     return EXIT.failed;

@@ -4,6 +4,9 @@ import type * as vscode from 'vscode';
 import { AgentCommands } from './vscode/agentCommands';
 import { AgentController } from './vscode/agentController';
 import { AgentPanels } from './vscode/agentView';
+import { ChangeCommands } from './vscode/changes/changeCommands';
+import { ChangeDocuments } from './vscode/changes/changeDocuments';
+import { ChangeSets } from './vscode/changes/changeSets';
 import { Commands } from './vscode/commands';
 import { DashboardPanels } from './vscode/dashboardView';
 import { RunDecorations } from './vscode/decorations';
@@ -51,7 +54,9 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(controller.onDidPlan((runId) => void planEditors.planned(runId)));
   const summary = new SummaryView(context.extensionUri, store, controller, log);
   context.subscriptions.push(summary);
-  const tree = new LedgerTree(store, controller.onDidPlan);
+  const changes = new ChangeSets(store);
+  context.subscriptions.push(changes);
+  const tree = new LedgerTree(store, controller.onDidPlan, Date.now, changes);
   context.subscriptions.push(tree);
   context.subscriptions.push(tree.onDidSelectRun((runId) => summary.select(runId)));
   const statusBar = new RunStatusBar(store);
@@ -67,6 +72,8 @@ export function activate(context: vscode.ExtensionContext): void {
     reviewPlan: (runId) => planEditors.show(runId),
   });
   context.subscriptions.push(agentCommands);
+  context.subscriptions.push(new ChangeDocuments(() => location.workspace(), (runId) => store.runDir(runId)));
+  context.subscriptions.push(new ChangeCommands({ store, controller, location, changes }));
 }
 
 export function deactivate(): void {

@@ -12,6 +12,10 @@ export const USAGE = `Usage:
   orchestrate resume <runId> [--workspace DIR] [--simulate] [--json] [--retry-failed]
   orchestrate status [runId] [--workspace DIR] [--json]
   orchestrate list [--workspace DIR] [--json]
+  orchestrate demo [--pattern NAME]             the simulated example on a scratch git copy of the demo shop
+  orchestrate diff <runId> [--stat]             a build run's proposed change (changes.patch)
+  orchestrate apply <runId> [--file PATH]...    writes it to your working tree (never commits)
+  orchestrate discard <runId>                   drops it: worktrees and branches removed
   orchestrate transcript <runId> <agentId> [--workspace DIR] [--json]
   orchestrate stop <runId> <agentId> [--workspace DIR]
   orchestrate rerun <runId> <agentId> [--instruction TEXT] [--workspace DIR] [--simulate] [--json]
@@ -26,7 +30,7 @@ stop acts on a run executing in another process through its control folder; reru
 refuse a run that another process or window is executing.
 Exit codes: 0 completed, 3 partial, 1 failed or refused, 2 usage or configuration error, 130 cancelled.`;
 
-const COMMANDS = ['run', 'resume', 'status', 'list', 'transcript', 'stop', 'rerun', 'ask', 'add-worker'] as const;
+const COMMANDS = ['run', 'resume', 'status', 'list', 'demo', 'diff', 'apply', 'discard', 'transcript', 'stop', 'rerun', 'ask', 'add-worker'] as const;
 export type CliCommand = (typeof COMMANDS)[number] | 'help';
 
 /** A worker to add (add-worker), from flags. */
@@ -53,6 +57,10 @@ export interface CliArgs {
   simulate: boolean;
   json: boolean;
   retryFailed: boolean;
+  /** `apply --file`: apply only these files of the change (repository-relative). */
+  files: string[];
+  /** `diff --stat`: a line per file instead of the patch. */
+  stat: boolean;
   focus: string[];
   /** The orchestration pattern, or auto to let the planner choose. */
   pattern: PatternChoice;
@@ -81,6 +89,7 @@ export function parseCli(argv: string[]): CliArgs {
         'max-concurrent': { type: 'string' }, retries: { type: 'string' }, 'max-cost': { type: 'string' },
         'max-tokens': { type: 'string' }, 'output-root': { type: 'string' }, set: { type: 'string', multiple: true },
         'sim-latency': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        file: { type: 'string', multiple: true }, stat: { type: 'boolean' },
         instruction: { type: 'string' }, group: { type: 'string' }, task: { type: 'string' },
         scope: { type: 'string', multiple: true }, tier: { type: 'string' }, perspective: { type: 'string' },
       },
@@ -95,14 +104,15 @@ export function parseCli(argv: string[]): CliArgs {
   const command = COMMANDS.find((c) => c === cmd);
   if (!command) throw new UsageError(`Unknown command "${cmd}"`);
   const arity: Record<(typeof COMMANDS)[number], [number, string]> = {
-    run: [1, 'quote the task'], resume: [1, ''], status: [1, ''], list: [1, ''],
+    run: [1, 'quote the task'], resume: [1, ''], status: [1, ''], list: [1, ''], demo: [0, 'choose the demo with --pattern'],
+    diff: [1, ''], apply: [1, 'name files with --file'], discard: [1, ''],
     transcript: [2, ''], stop: [2, ''], rerun: [2, 'use --instruction "…" for an instruction'], ask: [3, 'quote the question'], 'add-worker': [1, 'the worker comes in flags: --group, --task, --scope, --tier'],
   };
   const [most, hint] = arity[command];
   if (rest.length > most) throw new UsageError(`Unexpected argument "${rest[most]}"${hint ? ` (${hint})` : ''}`);
   const [arg] = rest;
   if (command === 'run' && !arg?.trim()) throw new UsageError('run needs a task: orchestrate run "Audit this repo for security issues"');
-  if (command === 'resume' && !arg) throw new UsageError('resume needs a run id (see: orchestrate list)');
+  if (['resume', 'diff', 'apply', 'discard'].includes(command) && !arg) throw new UsageError(`${command} needs a run id (see: orchestrate list)`);
   if (['transcript', 'stop', 'rerun', 'ask'].includes(command) && rest.length < 2) throw new UsageError(`${command} needs a run id and an agent id (see: orchestrate status <runId>)`);
   if (command === 'ask' && !rest[2]?.trim()) throw new UsageError('ask needs a question: orchestrate ask <runId> <agentId> "Why did you rate this file high?"');
   if (command === 'add-worker' && !arg) throw new UsageError('add-worker needs a run id (see: orchestrate list)');
@@ -146,6 +156,7 @@ function base(v: Record<string, string | boolean | string[] | undefined>): Omit<
   return {
     workspace: (v.workspace as string | undefined) ?? process.cwd(),
     yes: !!v.yes, simulate: !!v.simulate, json: !!v.json, retryFailed: !!v['retry-failed'],
+    files: (v.file as string[] | undefined) ?? [], stat: !!v.stat,
     focus: (v.focus as string[] | undefined) ?? [],
     pattern: patternOf(v.pattern as string | undefined),
     simLatencyMs: num('--sim-latency', v['sim-latency'] as string | undefined),

@@ -62,6 +62,13 @@ export function finalReport(run: Run, outcome: RunOutcome, workspace: string): s
   if (outcome.summaryPath) lines.push(`Summary: ${rel(outcome.summaryPath)}`);
   const synth = run.ledger.agents.filter((a) => a.role === 'coordinator' && a.status === 'completed');
   if (synth.length) lines.push(`Synthesis: ${synth.map((a) => rel(path.join(run.dir, a.outputFile))).join(', ')}`);
+  const assembled = run.pattern.name === 'build' ? run.ledger.agents.find((a) => a.role === 'final' && a.status === 'completed') : undefined;
+  if (assembled) {
+    const where = path.resolve(workspace) === process.cwd() ? '' : ` --workspace ${workspace}`;
+    lines.push(`Changes: ${assembled.returned ?? ''} Nothing was written to your working tree.`,
+      `  review:  orchestrate diff ${run.id}${where} [--stat]`, `  apply:   orchestrate apply ${run.id}${where} [--file PATH]`,
+      `  discard: orchestrate discard ${run.id}${where}`);
+  }
   if (outcome.gaps.length) {
     lines.push(`Gaps (${outcome.gaps.length}):`);
     for (const g of outcome.gaps) lines.push(`  - ${g.agentId} (${rel(path.join(run.dir, g.outputFile))}): ${g.reason}`);

@@ -80,6 +80,19 @@ export const ConfigSchema = z.object({
   transcriptMaxBytes: z.number().int().min(10_000).max(100_000_000).default(1_000_000),
   /** Workspace-relative globs hidden from agents and the planner, e.g. `**\/dist`; VS Code adds files.exclude and search.exclude. */
   exclude: z.array(z.string().min(1).refine((g) => !g.split(/[\\/]/).includes('..'), 'must not contain ".."')).max(1000).default([]),
+  /**
+   * Build runs: a command the engine (never the model) runs in each builder's worktree after it
+   * finishes, e.g. `npm test`; a failure gives the builder another attempt with the output. Empty:
+   * no check. VS Code passes it only in a trusted workspace.
+   */
+  verifyCommand: z.string().trim().max(2_000).transform((c) => c || null).nullable().default(null),
+  verifyTimeoutMs: z.number().int().min(1_000).max(3_600_000).default(600_000),
+  /** Build runs: where builders' worktrees live (absolute); empty: the user cache folder. Never inside the workspace. */
+  worktreesDir: z.string().trim().transform((c) => c || null).nullable().default(null)
+    .refine((d) => d === null || /^([a-zA-Z]:)?[\\/]/.test(d), 'must be an absolute path'),
+  /** Build runs: folders of the workspace linked (not copied) into each worktree when it lacks them, so checks can run there. */
+  worktreeLinks: z.array(z.string().trim().min(1).refine((d) => !d.split(/[\\/]/).includes('..') && !/^([a-zA-Z]:)?[\\/]/.test(d), 'must be a workspace-relative folder'))
+    .max(20).default(['node_modules']),
 }).strict();
 
 /** The ignore options of a config, for the tools' context, the workspace overview and the scope check. */

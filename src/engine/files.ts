@@ -1,4 +1,4 @@
-import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { SENTINEL } from './types';
 
@@ -19,13 +19,15 @@ export function tempPathFor(file: string): string {
  * half a file, and a crash never leaves one. The temp file is created with O_EXCL, so an existing
  * path there, a planted symlink among them, is never followed; the next name is tried instead. The
  * folder is created only when the first create finds it missing, not checked before every write.
+ * `mode` sets the new file's permission bits (a replaced file keeps its executable bit that way).
  */
-export function writeFileAtomicSync(file: string, data: string): void {
+export function writeFileAtomicSync(file: string, data: string | Uint8Array, opts: { mode?: number } = {}): void {
   let madeFolder = false;
   for (let attempt = 1; ; attempt++) {
     const tmp = tempPathFor(file);
     try {
       writeFileSync(tmp, data, { encoding: 'utf8', flag: 'wx' });
+      if (opts.mode !== undefined) chmodSync(tmp, opts.mode);
       renameSync(tmp, file);
       return;
     } catch (err) {
@@ -46,7 +48,7 @@ export function writeFileAtomicSync(file: string, data: string): void {
  * `writeFileAtomicSync` for async callers. Synchronous underneath: even a 1,000-agent ledger
  * snapshot is about a megabyte, written to the page cache in about a millisecond.
  */
-export async function writeFileAtomic(file: string, data: string): Promise<void> {
+export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
   writeFileAtomicSync(file, data);
 }
 

@@ -25,3 +25,7 @@ export { AnthropicModelClient, type AnthropicClientOptions, type Fetch } from '.
 export { fmtTokens } from './plan/planMarkdown';
 export { loadProjectConfig } from './projectConfig';
 export { climbsOut, isInside, relativeInside } from './paths';
+export {
+  applyRunChanges, discardRunChanges, readChangeSet, fileAt, repoInfo, runGit, ApplyRefusedError, GitError, NotARepositoryError, CHANGES_PATCH,
+  type ChangeSet, type FileChange, type RepoInfo,
+} from './git';

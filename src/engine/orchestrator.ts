@@ -7,8 +7,8 @@ import { estimateRun } from './ledger/estimate';
 import { newRunId, runDir } from './ledger/runs';
 import type { ModelClient } from './model/client';
 import { realClock, RequestPolicy } from './model/requests';
-import { agentRecord } from './patterns/pattern';
-import { PATTERNS, patternNamed, validatePlan, type PatternChoice } from './patterns/registry';
+import { agentRecord, type Compiled } from './patterns/pattern';
+import { PATTERNS, patternNamed, validatePlan, type AnyPlan, type PatternChoice } from './patterns/registry';
 import { renderPlanMarkdown } from './plan/planMarkdown';
 import { requestPlan } from './plan/planner';
 import { scopeExists, workspaceOverview } from './plan/workspace';
@@ -148,6 +148,7 @@ export class Orchestrator {
     if (choice !== 'auto' && !patternNamed(choice)) {
       throw new ConfigError(`Unknown pattern "${String(choice)}"; expected auto or one of ${PATTERNS.map((p) => p.name).join(', ')}`);
     }
+    if (choice !== 'auto') await patternNamed(choice)?.precheck?.(workspace, config);
 
     const id = newRunId(new Date(this.clock.now()));
     await ensureOutputRoot(workspace, config);
@@ -168,7 +169,9 @@ export class Orchestrator {
         onRetry: (err, n, wait) => ledger.log('warn', `planner: retry ${n} in ${Math.round(wait)} ms after ${err.message}`),
       });
       const overview = await workspaceOverview(workspace, { outputRoot: config.outputRoot, ...ignoreOptionsOf(config), ...(focus.length ? { focus } : {}) });
-      const { plan, pattern, compiled } = await requestPlan({
+      const signal = req.signal ?? new AbortController().signal;
+      const planningCtx = { config, focus, scopeExists: exists };
+      const first = await requestPlan({
         workspace, config, prompts: this.prompts, policy, scopeExists: exists,
         onUsage: (model, usage) => {
           const cost = costOf(config.prices, model, usage) ?? 0;
@@ -176,14 +179,31 @@ export class Orchestrator {
           return cost;
         },
         transcript: transcripts.agent(PLANNER_ID),
-      }, { task, overview, focus, pattern: choice }, req.signal ?? new AbortController().signal);
+      }, { task, overview, focus, pattern: choice }, signal);
+      const { pattern } = first;
+      let { plan, compiled } = first;
+      if (pattern.beforeApproval) {
+        if (choice === 'auto') await pattern.precheck?.(workspace, config);
+        const refined: { plan: AnyPlan; compiled: Compiled } = await pattern.beforeApproval(plan, {
+          workspace, runDir: dir, runId: id, config, prompts: this.prompts, policy, ledger, signal, planning: planningCtx,
+          transcript: transcripts.agent(PLANNER_ID),
+          runAgents: async (stage, agents, groups) => {
+            ledger.addAgents(agents, groups);
+            await writeFileAtomic(path.join(dir, 'plan.json'), JSON.stringify(stage, null, 2));
+            await this.makeRun(id, dir, stage, ledger, transcripts).runBeforeApproval(agents.map((a) => a.id), signal);
+          },
+        });
+        ({ plan, compiled } = refined);
+      }
+      // Agents that ran before approval are in the ledger already; the rest are planned now.
+      const fresh = compiled.agents.filter((a) => !ledger.get(a.id));
       const { agents, groups, artifacts } = compiled;
-      const estimate = estimateRun(agents, config, pattern);
+      const estimate = estimateRun(fresh, config, pattern);
       await writeFileAtomic(path.join(dir, 'plan.json'), JSON.stringify(plan, null, 2));
       for (const [name, content] of Object.entries(artifacts ?? {})) await writeFileAtomic(path.join(dir, name), content);
       ledger.setReturn(PLANNER_ID, plan.reason || `Planned a ${pattern.name} run of ${agents.length} agents.`, 0);
       ledger.transition(PLANNER_ID, 'completed', { error: null });
-      ledger.setPlanned(agents, estimate, { pattern: pattern.name, patternReason: plan.reason, groups });
+      ledger.setPlanned(fresh, estimate, { pattern: pattern.name, patternReason: plan.reason, groups });
       await writeFileAtomic(path.join(dir, 'plan.md'), renderPlanMarkdown(ledger.snapshot()));
       ledger.setRunStatus('awaiting-approval');
       await ledger.flush();

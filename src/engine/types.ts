@@ -80,6 +80,15 @@ export interface AgentRecord {
   returned: string | null;    // the trimmed return (sentence or ≤300 words)
   returnTokens: number;       // what the return costs whoever reads it
   error: string | null;
+  /** Build runs: what a builder changed in its worktree, against the run's base commit. */
+  changes?: AgentChanges;
+}
+
+/** A builder's change in numbers: the files it touched and the lines added and removed. */
+export interface AgentChanges {
+  files: string[];
+  added: number;
+  removed: number;
 }
 
 export interface Gap {
@@ -157,6 +166,7 @@ export type EngineEvent =
   | { seq: number; t: string; type: 'usage'; id: string; model: string; usage: Usage; costUsd: number }
   | { seq: number; t: string; type: 'tool'; id: string; name: string; ok: boolean; detail?: string }
   | { seq: number; t: string; type: 'return'; id: string; text: string; tokens: number }
+  | { seq: number; t: string; type: 'changes'; id: string; files: string[]; added: number; removed: number }
   | { seq: number; t: string; type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
   | { seq: number; t: string; type: 'command'; command: AgentCommand; agentId: string | null; detail: string };
 

@@ -10,6 +10,7 @@ import { planReply } from './roles/planner';
 import { supervisorReply } from './roles/supervisor';
 import { isPipelineFinal, pipelineFinalReply, stageReply } from './roles/pipeline';
 import { workerReply } from './roles/worker';
+import { builderReply, reviewerReply, scoutReply } from './roles/build';
 import type { Handler, ParsedRequest, Reply } from './types';
 
 /**
@@ -45,6 +46,12 @@ export function simulate(req: ParsedRequest, workspaceRoot: string): Reply {
       return expertReply(req);
     case 'consensus':
       return consensusReply(req);
+    case 'scout':
+      return scoutReply(req, workspaceRoot);
+    case 'builder':
+      return builderReply(req);
+    case 'reviewer':
+      return reviewerReply(req);
     case 'follow-up':
       return followUpReply(req);
     default:

@@ -5,7 +5,8 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { deleteRun, relativeInside, type LedgerSnapshot } from '../engine';
+import { deleteRun, discardRunChanges, relativeInside, type LedgerSnapshot } from '../engine';
+import { readSettings } from './settings';
 import { Disposable } from './dispose';
 import { formatAge, truncate } from './format';
 import type { RunLocation } from './location';
@@ -142,8 +143,17 @@ export class Commands extends Disposable {
       'Delete',
     );
     if (answer !== 'Delete') return;
+    // A build run's worktrees and branches live outside its folder: they go with it.
+    if (snap?.pattern === 'build' && vscode.workspace.isTrusted) {
+      const dir = store.runDir(id);
+      if (dir) await discardRunChanges({ workspace: ws, runDir: dir, runId: id, rootOverride: this.worktreesDir() }).catch(() => undefined);
+    }
     await deleteRun(ws, location.outputRoot(), id);
     store.forget(id);
+  }
+
+  private worktreesDir(): string | null {
+    try { return readSettings().config.worktreesDir; } catch { return null; }
   }
 
   private async reveal(arg: RunArg): Promise<void> {
@@ -156,6 +166,8 @@ export class Commands extends Disposable {
       if (a) target = path.join(dir, a.outputFile);
     } else if (typeof arg === 'object' && arg.kind === 'plan') {
       target = path.join(dir, 'plan.md');
+    } else if (typeof arg === 'object' && (arg.kind === 'changes' || arg.kind === 'changeFile')) {
+      target = path.join(dir, 'changes.patch');
     }
     const exists = await fs.stat(target).then(() => true, () => false);
     await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(exists ? target : dir));

@@ -63,6 +63,8 @@ export function elapsedMs(startedAt: string | null, endedAt: string | null, now:
 /** `haiku · 3.1k tok · $0.004 · 12 s` — only the parts that exist yet. */
 export function agentDescription(a: AgentRecord, now: number, simulated = false): string {
   const parts: string[] = [a.tier];
+  // A builder's change first: it is what the user reviews.
+  if (a.changes) parts.push(`${a.changes.files.length} file${a.changes.files.length === 1 ? '' : 's'} +${a.changes.added} −${a.changes.removed}`);
   const tok = totalTokens(a.usage);
   if (tok > 0) parts.push(`${formatTokens(tok)} tok`);
   if (a.costUsd > 0) parts.push(formatSpend(a.costUsd, simulated));

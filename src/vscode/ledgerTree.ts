@@ -12,6 +12,8 @@ import type { RunStore } from './runStore';
 import { isFanOutPlan } from '../engine';
 import { groupAgents, groupsOf, PAGE_SIZE, runLevelAgents } from './runShape';
 import { agentItem, groupItem, pageItem, planItem, runItem, type LedgerNode } from './treeItems';
+import { changeFileItem, changesItem } from './changes/changeItems';
+import type { ChangeSets } from './changes/changeSets';
 
 export const LEDGER_VIEW = 'orchestration.ledger';
 
@@ -30,8 +32,11 @@ export class LedgerTree extends Disposable implements vscode.TreeDataProvider<Le
     private readonly store: RunStore,
     reveals?: vscode.Event<string>,
     private readonly now: () => number = Date.now,
+    /** Build runs' proposed changes (the Changes node); absent in tests of other patterns. */
+    private readonly changes?: ChangeSets,
   ) {
     super();
+    if (changes) this._register(changes.onDidChange(() => this.refresh.schedule()));
     this.view = this._register(vscode.window.createTreeView(LEDGER_VIEW, { treeDataProvider: this, showCollapseAll: true }));
     this._register(this.store.onDidChange(() => this.refresh.schedule()));
     this._register(this.view.onDidChangeSelection((e) => { if (e.selection[0]) this.selected.fire(e.selection[0].runId); }));
@@ -56,6 +61,13 @@ export class LedgerTree extends Disposable implements vscode.TreeDataProvider<Le
         return groupItem(s, groups[index] ?? { id: node.groupId, label: node.groupId }, Math.max(index, 0), brief, plan);
       }
       case 'page': return pageItem(s, node.groupId, node.page);
+      case 'changes': case 'changeFile': {
+        const cs = this.changes?.peek(s.runId);
+        if (!cs) return new vscode.TreeItem('Changes');
+        if (node.kind === 'changes') return changesItem(s.runId, cs);
+        const file = cs.files.find((f) => f.path === node.path);
+        return file ? changeFileItem(s.runId, cs, file) : new vscode.TreeItem(node.path);
+      }
       case 'agent': {
         const a = s.agents.find((x) => x.id === node.agentId);
         return a ? agentItem(a, s.runId, this.store.runDir(s.runId), now, s.status, s.simulated) : new vscode.TreeItem(node.agentId);
@@ -72,7 +84,11 @@ export class LedgerTree extends Disposable implements vscode.TreeDataProvider<Le
       const children: LedgerNode[] = [{ kind: 'plan', runId: s.runId }];
       for (const g of groupsOf(s, plan)) children.push({ kind: 'group', runId: s.runId, groupId: g.id });
       for (const a of runLevelAgents(s)) children.push({ kind: 'agent', runId: s.runId, agentId: a.id });
+      if (s.pattern === 'build' && await this.changes?.load(s.runId)) children.push({ kind: 'changes', runId: s.runId });
       return children;
+    }
+    if (node.kind === 'changes') {
+      return (this.changes?.peek(s.runId)?.files ?? []).map((f) => ({ kind: 'changeFile', runId: s.runId, path: f.path }));
     }
     if (node.kind === 'group') {
       const agents = groupAgents(s, node.groupId);
@@ -92,6 +108,7 @@ export class LedgerTree extends Disposable implements vscode.TreeDataProvider<Le
   getParent(node: LedgerNode): LedgerNode | undefined {
     if (node.kind === 'run') return undefined;
     if (node.kind === 'page') return { kind: 'group', runId: node.runId, groupId: node.groupId };
+    if (node.kind === 'changeFile') return { kind: 'changes', runId: node.runId };
     if (node.kind === 'agent') {
       const s = this.store.get(node.runId);
       const a = s?.agents.find((x) => x.id === node.agentId);

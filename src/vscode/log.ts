@@ -26,6 +26,7 @@ export function formatEvent(runId: string, e: EngineEvent): { level: 'trace' | '
     };
     case 'tool': return { level: e.ok ? 'trace' : 'warn', line: `${p} ${e.id} tool ${e.name} ${e.ok ? 'ok' : 'refused'}${e.detail ? `: ${e.detail}` : ''}` };
     case 'return': return { level: 'info', line: `${p} ${e.id} returned (${e.tokens} tok): ${e.text}` };
+    case 'changes': return { level: 'info', line: `${p} ${e.id} changed ${e.files.length} file(s), +${e.added} −${e.removed}` };
     case 'log': return { level: e.level, line: `${p} ${e.message}` };
     case 'command': return { level: 'info', line: `${p} command ${e.command}${e.agentId ? ` ${e.agentId}` : ''}: ${e.detail}` };
   }

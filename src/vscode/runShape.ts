@@ -67,6 +67,7 @@ export function shapeLine(s: LedgerSnapshot, plan?: AnyPlan): string {
     case 'supervisor': return `${plural(role('supervisor'), 'round')} · ${plural(role('worker'), 'worker')}`;
     case 'panel': return plural(role('expert'), 'expert');
     case 'single': return 'one agent';
+    case 'build': return `${plural(role('scout'), 'scout')} · ${plural(role('builder'), 'builder')}`;
     default: return `${plural(groups.length, 'group')} · ${plural(s.agents.filter((a) => a.role !== 'planner').length, 'agent')}`;
   }
 }

@@ -14,7 +14,10 @@ export type LedgerNode =
   | { kind: 'group'; runId: string; groupId: string }
   /** Agents `page * PAGE_SIZE …` of a group too big to list at once. */
   | { kind: 'page'; runId: string; groupId: string; page: number }
-  | { kind: 'agent'; runId: string; agentId: string };
+  | { kind: 'agent'; runId: string; agentId: string }
+  /** A build run's proposed change, and one file of it (`path` is repository-relative). */
+  | { kind: 'changes'; runId: string }
+  | { kind: 'changeFile'; runId: string; path: string };
 
 export const OPEN_AGENT_COMMAND = 'orchestration.openAgentOutput';
 /** Reveals the Summary view on a run (the status bar's click); hidden from the palette. */
@@ -61,7 +64,8 @@ export function runIcon(status: RunStatus): vscode.ThemeIcon {
 export const NOT_STARTED: ReadonlySet<AgentStatus> = new Set(['pending', 'queued']);
 
 export function agentLabel(a: AgentRecord): string {
-  if (a.role === 'final') return 'Final summary';
+  // The build's last step is the engine's merge of the approved branches, not a model's summary.
+  if (a.role === 'final') return a.id === 'assemble' ? 'Assembly: changes.patch' : 'Final summary';
   if (a.role === 'coordinator') return `Coordinator ${a.domain ?? ''}`.trim();
   if (a.role === 'consensus') return 'Consensus';
   return `${a.id}: ${truncate(a.task, 60)}`;

@@ -309,7 +309,13 @@ test('Orchestrate Task on Folder, from the Explorer, plans only inside that fold
   const folder = page.locator('.explorer-folders-view .monaco-list-row', { has: page.locator('.label-name', { hasText: /^src$/ }) }).first();
   await folder.waitFor();
   await folder.click({ button: 'right' });
-  await page.locator('.context-view .monaco-menu .action-label', { hasText: 'Orchestrate Task on Folder' }).click();
+  // In a git repository the git extension adds its items to this menu as it opens, and a click that
+  // lands while the menu is rebuilt is lost: click again until the menu has closed.
+  const item = page.locator('.context-view .monaco-menu .action-label', { hasText: 'Orchestrate Task on Folder' });
+  await until('folder command ran', async () => {
+    if (await item.isVisible()) await item.click({ timeout: 2000 }).catch(() => undefined);
+    return !(await item.isVisible());
+  }, 15000);
   const box = page.locator('.quick-input-widget .quick-input-box input');
   await page.locator('.quick-input-widget', { hasText: 'Orchestrate Task on src' }).waitFor();
   await box.fill('Document every module');
@@ -540,6 +546,61 @@ test('a panel chosen in the quick pick shows its experts, the consensus and the 
   await shot('19-panel-verdicts.png');
 });
 
+const BUILD_TASK = 'Add a doc comment to every source file';
+
+test('a build chosen in the quick pick scouts, plans builders with their files, and changes nothing before Apply', async () => {
+  await showOrchestration();
+  await tidyForShots();
+  const before = newestRun();
+  await orchestrate(BUILD_TASK, 'Build');
+  const frame = await webviewFrame('Summary');
+  await until('build plan', async () => newestRun() !== before && (await frame.locator('#approve').count()) > 0, 60000);
+  const runId = newestRun();
+  const planned = JSON.parse(fs.readFileSync(path.join(RUNS, runId, 'plan.json'), 'utf8'));
+  assert.strictEqual(planned.pattern, 'build');
+  assert.ok(planned.builders.length >= 1 && planned.builders.every((b) => b.owns.length > 0), 'builders own files');
+  assert.ok(readLedger(runId).agents.filter((a) => a.role === 'scout').every((a) => a.status === 'completed'), 'scouts ran before approval');
+  stamp(`build plan ${runId}: ${planned.builders.map((b) => `${b.id} owns ${b.owns.join(', ')}`).join('; ')}`);
+  await shot('20-build-plan.png');
+  const target = planned.builders[0].owns[0];
+  const original = fs.readFileSync(path.join(WORKSPACE, target), 'utf8');
+  await frame.locator('#approve').click();
+  await until('build finished on disk', () => readLedger(runId).status === 'completed', 120000);
+  assert.strictEqual(fs.readFileSync(path.join(WORKSPACE, target), 'utf8'), original, 'nothing reaches the working tree before Apply');
+});
+
+test('the Ledger shows the build\'s Changes; a file opens in VS Code\'s diff editor, and Apply writes it to disk', async () => {
+  const runId = newestRun();
+  const planned = JSON.parse(fs.readFileSync(path.join(RUNS, runId, 'plan.json'), 'utf8'));
+  const changes = JSON.parse(fs.readFileSync(path.join(RUNS, runId, 'changes.json'), 'utf8'));
+  const target = planned.builders[0].owns[0];
+  await until('build row completed', async () => (await runRows())[0]?.description.startsWith('completed'));
+  await expand(ledger().locator('.monaco-list-row[aria-level="1"]').first());
+  const added = changes.files.reduce((n, f) => n + f.added, 0);
+  const label = `Changes (${changes.files.length} files, +${added} −0)`;
+  const changesRow = ledger().locator('.monaco-list-row[aria-level="2"]', { has: page.locator('.label-name', { hasText: /^Changes/ }) }).first();
+  await until('Changes row', async () => (await changesRow.locator('.label-name').textContent()) === label);
+  await expand(changesRow);
+  const fileRow = ledger().locator('.monaco-list-row[aria-level="3"]', { has: page.locator('.label-name', { hasText: path.posix.basename(target) }) }).first();
+  await fileRow.click();
+  const diff = page.locator('.monaco-diff-editor').first();
+  await diff.waitFor({ timeout: 30000 });
+  await until('diff tab', async () => (await page.locator('.tabs-container .tab.active').innerText()).includes('base ↔ proposed'));
+  // The diff editor's two sides: the base without the builder's comment, the proposed side with it.
+  // Monaco renders spaces as no-break spaces.
+  const side = async (which) => (await diff.locator(`.editor.${which}`).first().innerText()).replace(/\s+/g, ' ');
+  await until('proposed side shows the comment', async () => (await side('modified')).includes('Simulated doc comment'));
+  assert.ok(!(await side('original')).includes('Simulated doc comment'), 'the base side is the file before the change');
+  stamp(`diff of ${target} open; ${label}`);
+  await shot('21-build-diff.png');
+  await runCommand('Orchestration: Apply Changes');
+  await until('file changed on disk', () => fs.readFileSync(path.join(WORKSPACE, target), 'utf8').includes('Simulated doc comment'), 30000);
+  await until('Changes applied', async () => ((await changesRow.locator('.label-name').textContent()) ?? '').startsWith('Changes applied'), 30000);
+  assert.strictEqual(JSON.parse(fs.readFileSync(path.join(RUNS, runId, 'changes.json'), 'utf8')).state, 'applied');
+  stamp(`applied ${changes.files.length} files of ${runId}`);
+  await shot('22-build-applied.png');
+});
+
 /** The inner frame of an editor panel whose title starts with `prefix` (panels are titled "Plan: …", "Dashboard: …", "Agent a1…"). */
 async function panelFrame(prefix, timeout = 30000) {
   return until(`panel ${prefix}`, async () => {
@@ -595,7 +656,7 @@ test('a plan opens wide for review: a changed tier and a removed worker update t
     const first = planned.domains[0].workers[0];
     const tier = first.tier === 'opus' ? 'haiku' : 'opus';
     const initial = await settledEstimate(frame);
-    await shot('20-plan-review-panel.png');
+    await shot('30-plan-review-panel.png');
     await frame.locator(`[data-key="tier:${first.id}"]`).selectOption(tier);
     const afterTier = await until('estimate after the tier change', async () => {
       const e = await settledEstimate(frame);
@@ -612,7 +673,7 @@ test('a plan opens wide for review: a changed tier and a removed worker update t
       await frame.locator('#plan-errors li').first().waitFor();
       note = await frame.locator('#plan-errors').innerText();
       assert.ok(await frame.locator('#approve[disabled]').count(), 'an invalid plan cannot be approved');
-      await shot('21-plan-review-invalid.png');
+      await shot('31-plan-review-invalid.png');
       const form = frame.locator(`details.add-form[data-group="${big.id}"]`);
       await form.locator('summary').click();
       await form.locator(`[data-key="add:${big.id}:task"]`).fill('Check how errors from this area reach the logs');
@@ -622,7 +683,7 @@ test('a plan opens wide for review: a changed tier and a removed worker update t
     }
     const afterRemove = await settledEstimate(frame);
     stamp(`plan ${runId}: ${first.id} → ${tier} (estimate ${initial} → ${afterTier}); removed ${removed.id} (${note.replace(/\s+/g, ' ')}); now ${afterRemove}`);
-    await shot('22-plan-review-edited.png');
+    await shot('32-plan-review-edited.png');
     await until('approve enabled', async () => (await frame.locator('#approve:not([disabled])').count()) === 1);
     await frame.locator('#approve').click();
     const revised = await until('plan.json revised', () => {
@@ -657,7 +718,7 @@ test('the run dashboard opens on approval and shows the run live: one lane per d
   assert.notStrictEqual(w1, w2, 'the elapsed time moves while agents run');
   await until('spend bars', async () => (await frame.locator('#model-bars .bar-label').count()) > 0);
   stamp(`dashboard live: ${lanes} lanes, elapsed ${w1} → ${w2}, models ${(await frame.locator('#model-bars .bar-label').allInnerTexts()).join(', ')}`);
-  await shot('23-dashboard-live.png');
+  await shot('33-dashboard-live.png');
 });
 
 test('clicking a running agent\'s bar opens its live view, whose conversation grows while it works; Stop Agent stops it alone', async () => {
@@ -683,7 +744,7 @@ test('clicking a running agent\'s bar opens its live view, whose conversation gr
   const status = await frame.locator('#agent-status').textContent();
   assert.ok(await frame.locator('.live-dot').count(), 'the view is live while the agent works');
   stamp(`agent view ${agentId}: ${first} → ${grown} entries, status ${status}`);
-  await shot('24-agent-view-live.png');
+  await shot('34-agent-view-live.png');
   const current = readLedger(runId).agents.find((a) => a.id === agentId);
   assert.ok(['running', 'verifying', 'retrying'].includes(current.status), `${agentId} still works (${current.status}) when Stop is pressed`);
   await frame.locator('#stop').click();
@@ -692,7 +753,7 @@ test('clicking a running agent\'s bar opens its live view, whose conversation gr
   const l = readLedger(runId);
   assert.ok(l.status === 'running' || l.agents.filter((a) => a.role === 'worker' && a.id !== agentId).every((a) => a.status === 'completed'), 'the rest of the run goes on');
   stamp(`stopped ${agentId}: ${l.agents.find((a) => a.id === agentId).error}`);
-  await shot('25-agent-stopped.png');
+  await shot('35-agent-stopped.png');
 });
 
 test('after the run, the dashboard shows the whole timeline, and the stopped agent among the gaps', async () => {
@@ -708,9 +769,9 @@ test('after the run, the dashboard shows the whole timeline, and the stopped age
   for (const g of l.gaps) assert.ok(gaps.some((t) => t.startsWith(g.agentId)), `gap ${g.agentId} shown`);
   await frame.locator('#timeline-section').scrollIntoViewIfNeeded();
   stamp(`dashboard after: ${l.status}, gaps ${JSON.stringify(gaps)}`);
-  await shot('26-dashboard-finished.png');
+  await shot('36-dashboard-finished.png');
   await frame.locator('#by-model').scrollIntoViewIfNeeded();
-  await shot('27-dashboard-spend-and-gaps.png');
+  await shot('37-dashboard-spend-and-gaps.png');
   fs.writeFileSync(path.join(WORKSPACE, '.vscode', 'settings.json'), JSON.stringify({ 'orchestration.simulatedLatencyMs': 0 }, null, 2));
 });
 
@@ -729,7 +790,7 @@ test('a finished worker\'s context menu offers Show, Rerun and Ask, not Stop; Op
   await worker.click({ button: 'right' });
   await menu.locator('.action-label', { hasText: 'Show Agent' }).waitFor();
   const items = await menu.locator('.action-label').allInnerTexts();
-  await shot('28-agent-context-menu.png');
+  await shot('38-agent-context-menu.png');
   await page.keyboard.press('Escape');
   for (const want of ['Show Agent', 'Rerun Agent', 'Ask Agent']) assert.ok(items.includes(want), `${want} in ${JSON.stringify(items)}`);
   assert.ok(!items.includes('Stop Agent'), 'no Stop on a finished agent');
@@ -810,20 +871,20 @@ test('the dashboard stays readable at 1,000 agents: one density strip per group,
   await until('one run left', async () => (await pickLabels())[0]?.startsWith('Audit a monorepo'));
   await page.keyboard.press('Enter');
   const frame = await panelFrame('Dashboard: Audit a monorepo').catch(async (err) => {
-    await shot('29-dashboard-1000-agents-FAILED.png');
+    await shot('39-dashboard-1000-agents-FAILED.png');
     throw err;
   });
   await until('five strips', async () => (await frame.locator('.tl-density').count()) === 5);
   assert.strictEqual(await frame.locator('.tl-agent').count(), 1, 'one row, the final summary: none of the 1,000 workers until a group unfolds');
   assert.match(await frame.locator('#tile-agents .tile-value').innerText(), /^\d+\/1006$/);
   assert.strictEqual(await frame.locator('#gaps li').count(), failed);
-  await shot('29-dashboard-1000-agents.png');
+  await shot('39-dashboard-1000-agents.png');
   await frame.locator('.tl-lane[data-lane="b"] .tl-toggle').click();
   await until('lane b unfolded', async () => (await frame.locator('.tl-lane[data-lane="b"] .tl-agent').count()) === 50);
   await frame.locator('.tl-lane[data-lane="b"] .tl-pager button', { hasText: 'Next' }).click();
   await until('second page', async () => (await frame.locator('.tl-lane[data-lane="b"] .tl-pager').innerText()).includes('Agents 51–100 of 201'));
   await frame.locator('.tl-lane[data-lane="b"]').scrollIntoViewIfNeeded();
-  await shot('30-dashboard-1000-agents-unfolded.png');
+  await shot('40-dashboard-1000-agents-unfolded.png');
   stamp(`1,000-agent run ${runId}: 5 strips, lane b unfolded to page 2`);
 });
 

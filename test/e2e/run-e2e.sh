@@ -24,6 +24,9 @@ EXT_DIR=$STATE/extensions
 WS=$STATE/workspace
 rm -rf "$OUT" && mkdir -p "$OUT/shots" "$USER_DATA/User" "$EXT_DIR" "$XDG_CONFIG_HOME" "$XDG_DATA_HOME" "$XDG_CACHE_HOME"
 cp -r "$HERE/workspace" "$WS"
+# A git repository with one commit: the build pattern works on branches of it.
+git -C "$WS" init -q && git -C "$WS" add -A \
+  && git -C "$WS" -c user.name=E2E -c user.email=e2e@example.invalid -c commit.gpgsign=false commit -qm "e2e workspace"
 
 # 1. Package exactly what users install.
 VSIX=$OUT/orchestration.vsix
@@ -72,4 +75,4 @@ echo "code-server up on :$PORT (pid $CS_PID)"
 
 CS_URL=http://127.0.0.1:$PORT WORKSPACE=$WS SHOTS=$OUT/shots \
   PLAYWRIGHT_CORE=$ROOT/tools/node_modules/playwright-core \
-  node --test --test-reporter=spec "${E2E_TEST:-$HERE/orchestration.e2e.js}"
+  node --test --test-reporter=spec ${E2E_NAME_PATTERN:+--test-name-pattern="$E2E_NAME_PATTERN"} "${E2E_TEST:-$HERE/orchestration.e2e.js}"

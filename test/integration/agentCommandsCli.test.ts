@@ -2,13 +2,13 @@
  * `orchestrate transcript|stop|rerun|ask|add-worker` as a user runs them: the built CLI as a
  * child process, against a simulated run or the fake Messages API.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Run } from '../../src/engine/run/run';
 import type { LedgerSnapshot } from '../../src/engine/types';
-import { CLI, makeWorkspace, orchestrator, planReply, readJson, startFake, type Fake } from './harness';
+import { CLI, cliAsync, makeWorkspace, orchestrator, planReply, readJson, startFake, type Fake } from './harness';
 
 let fake: Fake | undefined;
 afterEach(async () => { await fake?.close(); fake = undefined; });
@@ -25,14 +25,7 @@ function cli(args: string[]) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 /** Async, for a command that must talk to this process while it runs (spawnSync would block it). */
-function cliAsync(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [CLI, ...args], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => { stdout += d; });
-  child.stderr.on('data', (d) => { stderr += d; });
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
-}
+const cliAsyncHere = (args: string[]) => cliAsync(args, env());
 const runIdOf = (ws: string): string => readdirSync(path.join(ws, '.orchestration')).find((n) => /^\d{8}-/.test(n))!;
 
 describe('orchestrate transcript, rerun, ask and add-worker', () => {
@@ -92,7 +85,7 @@ describe('orchestrate stop', () => {
     fake = await startFake(ws, (_req, _c, agent) => {
       if (agent === 'planner') return planReply(3, 3);
       if (agent !== 'b2') return undefined;
-      stopper ??= cliAsync(['stop', run!.id, 'b2', '--workspace', ws]);
+      stopper ??= cliAsyncHere(['stop', run!.id, 'b2', '--workspace', ws]);
       return { kind: 'stall' };
     });
     run = await orchestrator(fake, { streamIdleTimeoutMs: 60_000, agentTimeoutMs: 60_000 }).plan({ task: 'Audit the shop' });

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { endsWithSentinel } from '../../src/engine/files';
 import type { LedgerSnapshot } from '../../src/engine/types';
-import { CLI, forgetfulWorker, makeWorkspace, planReply, readJson, startFake, type Fake } from './harness';
+import { CLI, cliAsync, forgetfulWorker, makeWorkspace, planReply, readJson, startFake, type Fake } from './harness';
 
 let fake: Fake | undefined;
 afterEach(async () => { await fake?.close(); fake = undefined; });
@@ -20,16 +20,6 @@ const baseEnv = (): NodeJS.ProcessEnv => {
 function cli(args: string[], env: NodeJS.ProcessEnv = baseEnv()) {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** Async, for commands that talk to the in-process fake server (spawnSync would block its event loop). */
-function cliAsync(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => { stdout += d; });
-  child.stderr.on('data', (d) => { stderr += d; });
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
 }
 
 const fakeEnv = (f: Fake): NodeJS.ProcessEnv => ({ ...baseEnv(), ANTHROPIC_API_KEY: 'test-key', ANTHROPIC_BASE_URL: f.server.url });

@@ -2,6 +2,7 @@
  * Integration harness: the real engine and the real SDK over HTTP against the fake Messages API
  * server on 127.0.0.1, answered by the simulated model unless a test's fault says otherwise.
  */
+import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -61,12 +62,15 @@ export function expectTotalsMatchAgentsIn(workspace: string, outputRoot = '.orch
   return checked;
 }
 
-/** Which agent sent a request: planner, final, supervisor, consensus, a worker or expert id (a1, w1, e1), a coordinator id (coord-a) or a stage id (s1). */
+/** Which agent sent a request: planner, final, supervisor, consensus, a worker, expert, scout or builder id (a1, w1, e1, s1, b1), a reviewer (r-b1), a coordinator id (coord-a) or a stage id (s1). */
 export function agentOf(req: ParsedRequest): string {
   const role = roleOf(req);
   if (role === 'planner' || role === 'final' || role === 'supervisor' || role === 'consensus' || role === null) return role ?? 'unknown';
-  const out = field(promptText(req), 'Output file') ?? '';
-  const m = out.match(/(workers|synthesis|stages|experts)\/([a-z0-9]+)\.md$/);
+  const text = promptText(req);
+  if (role === 'builder') return /# Your assignment \((b\d+)\)/.exec(text)?.[1] ?? 'unknown';
+  if (role === 'reviewer') return `r-${/# Builder (b\d+)'s assignment/.exec(text)?.[1] ?? 'unknown'}`;
+  const out = field(text, 'Output file') ?? '';
+  const m = out.match(/(workers|synthesis|stages|experts|scouts)\/([a-z0-9]+)\.md$/);
   if (!m) return 'unknown';
   return m[1] === 'synthesis' ? `coord-${m[2]}` : m[2];
 }
@@ -140,6 +144,19 @@ export function forgetfulWorker(req: ParsedRequest, workspace: string): Reply {
       ? { ...b, input: { ...b.input, content: String(b.input.content).replace('<!-- DONE -->', '') } }
       : b)),
   };
+}
+
+/**
+ * Runs the built CLI without blocking this process (the fake server answers it from here, which
+ * spawnSync would stall); resolves with its exit code and output.
+ */
+export function cliAsync(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => { stdout += String(d); });
+  child.stderr.on('data', (d) => { stderr += String(d); });
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
 }
 
 export const readJson = <T = Record<string, unknown>>(file: string): T => JSON.parse(readFileSync(file, 'utf8')) as T;

@@ -45,9 +45,14 @@ describe('ledger', () => {
     l.transition('a1', 'running', { attempts: 1 });
     l.transition('a1', 'verifying');
     l.transition('a1', 'completed');
-    expect(() => l.transition('a1', 'running')).toThrow(/illegal transition completed → running/);
+    expect(() => l.transition('a1', 'queued')).toThrow(/illegal transition completed → queued/);
+    // A finished builder may be sent back (revision after review) or found wanting (rejected, conflict).
+    l.transition('a1', 'running', { attempts: 2 });
+    l.transition('a1', 'completed');
+    l.transition('a1', 'failed', { error: 'rejected' });
+    expect(() => l.transition('a1', 'running')).toThrow(/illegal transition failed → running/);
     expect(() => l.transition('a2', 'completed')).toThrow(/pending → completed/);
-    expect(l.totals.agentsByStatus).toMatchObject({ completed: 1, pending: 4, running: 0 });
+    expect(l.totals.agentsByStatus).toMatchObject({ completed: 0, failed: 1, pending: 4, running: 0 });
     expect(l.get('a1')!.startedAt).not.toBeNull();
     expect(l.get('a1')!.endedAt).not.toBeNull();
   });

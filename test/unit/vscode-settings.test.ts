@@ -77,8 +77,9 @@ describe('contributed settings match the engine schema', () => {
   it.each(Object.keys(props).filter((k) => engineKey(k)[0] in parseConfig({})))('%s has the engine default and bounds', (key) => {
     const [top, sub] = engineKey(key);
     const expected = sub ? (defaults[top] as Record<string, unknown>)[sub] : defaults[top];
-    // The Settings UI has no text box for a string-or-null setting, so baseUrl spells "the SDK default" as "".
-    const setting = key === 'orchestration.baseUrl' ? ConfigSchema.shape.baseUrl.parse(props[key].default) : props[key].default;
+    // The Settings UI has no text box for a string-or-null setting, so these spell "not set" as "".
+    const emptyIsNull = ['orchestration.baseUrl', 'orchestration.verifyCommand', 'orchestration.worktreesDir'].includes(key);
+    const setting = emptyIsNull ? ConfigSchema.shape[top as 'baseUrl' | 'verifyCommand' | 'worktreesDir'].parse(props[key].default) : props[key].default;
     expect(setting).toEqual(expected);
     const schema = sub ? json.properties[top].properties![sub] : json.properties[top];
     const bounds = (s: Record<string, unknown>) => {

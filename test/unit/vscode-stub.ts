@@ -25,6 +25,7 @@ export class Uri {
   private constructor(readonly scheme: string, readonly fsPath: string) {}
   static file(p: string): Uri { return new Uri('file', path.resolve(p)); }
   static joinPath(base: Uri, ...parts: string[]): Uri { return new Uri(base.scheme, path.join(base.fsPath, ...parts)); }
+  static from(c: { scheme: string; path: string }): Uri { return new Uri(c.scheme, c.path); }
   get path(): string { return this.fsPath; }
   toString(): string { return `${this.scheme}://${this.fsPath}`; }
 }
@@ -174,6 +175,12 @@ function makeWorkspace() {
     onDidChangeConfiguration: vi.fn(disposable),
     onDidChangeWorkspaceFolders: vi.fn(disposable),
     createFileSystemWatcher: vi.fn(() => ({ onDidCreate: disposable, onDidChange: disposable, onDidDelete: disposable, dispose: vi.fn() })),
+    /** Content providers by scheme, so a test can ask one for a document. */
+    providers: new Map<string, { provideTextDocumentContent(uri: Uri): unknown }>(),
+    registerTextDocumentContentProvider: vi.fn((scheme: string, provider: { provideTextDocumentContent(uri: Uri): unknown }) => {
+      workspace.providers.set(scheme, provider);
+      return new Disposable(() => workspace.providers.delete(scheme));
+    }),
   };
 }
 

@@ -44,6 +44,12 @@ describe('agent record → TreeItem', () => {
     expect(agentItem(agent(), 'r1', undefined, NOW).description).toBe('haiku · 3.1k tok · $0.004 · 12 s');
   });
 
+  it('puts a builder\'s change first, and names the build\'s last step for what it does', () => {
+    const builder = agent({ id: 'b1', role: 'builder', changes: { files: ['src/a.js', 'src/b.js'], added: 7, removed: 2 } });
+    expect(agentItem(builder, 'r1', undefined, NOW).description).toBe('haiku · 2 files +7 −2 · 3.1k tok · $0.004 · 12 s');
+    expect(agentItem(agent({ id: 'assemble', role: 'final', domain: null }), 'r1', undefined, NOW).label).toBe('Assembly: changes.patch');
+  });
+
   it('counts a running agent\'s time up to now and shows nothing it does not know yet', () => {
     const fresh = agent({ status: 'pending', startedAt: null, endedAt: null, usage: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 }, costUsd: 0 });
     expect(agentItem(fresh, 'r1', undefined, NOW).description).toBe('haiku');

@@ -5,7 +5,7 @@ import { writeFileAtomic } from '../files';
 import {
   AGENT_STATUSES, addUsage, FINISHED_RUN_STATUSES, SETTLED_STATUSES, ZERO_USAGE,
   type AgentRecord, type AgentStatus, type CostEstimate, type Disposable, type EngineEvent, type EngineEventInput,
-  type AgentCommand, type AgentGroup, type CommandRecord, type Gap, type LedgerSnapshot, type PatternName, type RunStatus, type RunTotals, type Usage,
+  type AgentChanges, type AgentCommand, type AgentGroup, type CommandRecord, type Gap, type LedgerSnapshot, type PatternName, type RunStatus, type RunTotals, type Usage,
 } from '../types';
 
 /** Snapshot write budget: a snapshot of N bytes waits at least N / this many ms after the last. */
@@ -21,7 +21,9 @@ const TRANSITIONS: Record<AgentStatus, readonly AgentStatus[]> = {
   running: ['verifying', 'retrying', 'completed', 'failed', 'cancelled'],
   verifying: ['completed', 'retrying', 'failed', 'cancelled'],
   retrying: ['queued', 'running', 'failed', 'cancelled'],
-  completed: [],
+  // A finished agent may be sent back to work (a builder revising after its review) or found
+  // wanting later (a builder whose change a reviewer rejected or that does not merge).
+  completed: ['running', 'failed'],
   failed: [],
   cancelled: [],
   skipped: [],
@@ -248,6 +250,12 @@ export class Ledger {
     a.returned = text;
     a.returnTokens = tokens;
     this.emit({ type: 'return', id, text, tokens });
+  }
+
+  /** A builder's change against the run's base commit (files, lines added and removed). */
+  setChanges(id: string, changes: AgentChanges): void {
+    this.must(id).changes = changes;
+    this.emit({ type: 'changes', id, ...changes });
   }
 
   setRunStatus(status: RunStatus, reason: string | null = null): void {

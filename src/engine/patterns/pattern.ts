@@ -3,7 +3,7 @@ import type { Config } from '../config';
 import type { Ledger } from '../ledger/ledger';
 import type { RequestPolicy } from '../model/requests';
 import type { Prompts } from '../prompts';
-import type { Transcripts } from '../transcripts/writer';
+import type { AgentTranscript, Transcripts } from '../transcripts/writer';
 import { PATTERN_NAMES, type AgentGroup, type AgentRecord, type AgentRole, type PatternName, type Tier, type Usage } from '../types';
 
 /**
@@ -54,14 +54,31 @@ export class PlanInputError extends Error {
   }
 }
 
-/** Everything a role's attempt may use. */
-export interface RoleContext<P = unknown> {
+/** Where a run lives and what it runs with: what planning's later steps and every role share. */
+export interface RunContext {
   workspace: string;
   runDir: string;
+  runId: string;
   config: Config;
   prompts: Prompts;
   policy: RequestPolicy;
   ledger: Ledger;
+}
+
+/**
+ * What `beforeApproval` may use: the run so far, the planner's policy (usage of its requests
+ * belongs on the planner record) and transcript, and a way to run agents now.
+ */
+export interface ApprovalContext extends RunContext {
+  transcript?: AgentTranscript;
+  signal: AbortSignal;
+  planning: PlanningContext;
+  /** Runs these agents (added to the ledger first) under the run's caps, retries and ledger; resolves when all settled. */
+  runAgents(plan: BasePlan & Record<string, unknown>, agents: AgentRecord[], groups: AgentGroup[]): Promise<void>;
+}
+
+/** Everything a role's attempt may use. */
+export interface RoleContext<P = unknown> extends RunContext {
   plan: P & BasePlan;
   price: (model: string, usage: Usage) => number;
   /** The run's transcripts; each agent writes its own (`transcripts.agent(id)`). Absent in bare unit tests. */
@@ -139,6 +156,20 @@ export interface Pattern<P = unknown> {
   /** Checks beyond the schema (bounds, ids, scopes, focus); each error says what was expected and what came. */
   validate(plan: P & BasePlan, ctx: PlanningContext): string[];
   compile(plan: P & BasePlan, ctx: CompileContext): Compiled | Promise<Compiled>;
+  /**
+   * Plan fields the engine fills in rather than the planner's first call (build: the builders the
+   * planner assigns after the scouts report, the base commit). Part of plan.json's schema, not of
+   * the planner's tool.
+   */
+  planExtras?: z.ZodRawShape;
+  /** Checks the workspace can run this pattern at all (build: a git repository), before any token is spent. */
+  precheck?(workspace: string, config: Config): Promise<void>;
+  /**
+   * Work between the planner's first answer and the user's approval (build: scouts run, then the
+   * planner assigns files from their reports). Returns the plan the user approves and its graph;
+   * agents it ran stay in the ledger, completed, and do not run again.
+   */
+  beforeApproval?(plan: P & BasePlan, ctx: ApprovalContext): Promise<{ plan: P & BasePlan; compiled: Compiled }>;
   roles: Partial<Record<AgentRole, RoleSpec<P>>>;
   /** Prompt templates (under prompts/) its roles render; checked at start-up. */
   prompts: readonly string[];

@@ -11,13 +11,14 @@ import { single } from './single';
 import { supervisor } from './supervisor';
 import { pipeline } from './pipeline';
 import { mapReduce } from './map-reduce';
+import { build } from './build';
 import { BasePlanSchema, type BasePlan, type Pattern, type PlanningContext } from './pattern';
 
 // Each pattern is typed by its own plan; the registry holds them side by side.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyPattern = Pattern<any>;
 
-export const PATTERNS: readonly AnyPattern[] = [fanOut, pipeline, panel, mapReduce, supervisor, single];
+export const PATTERNS: readonly AnyPattern[] = [fanOut, pipeline, panel, mapReduce, supervisor, build, single];
 
 /** What the user may ask for: a pattern by name, or `auto` to let the planner choose. */
 export type PatternChoice = PatternName | 'auto';
@@ -36,7 +37,7 @@ export type PlanCheck = { ok: true; plan: AnyPlan; pattern: AnyPattern } | { ok:
 
 /** The full zod schema of one pattern's plan (shared fields + its own), strict: unknown keys are errors. */
 export function planSchemaOf(pattern: AnyPattern): z.ZodObject {
-  return BasePlanSchema.extend(pattern.submitSchema.shape).strict();
+  return BasePlanSchema.extend(pattern.submitSchema.shape).extend(pattern.planExtras ?? {}).strict();
 }
 
 /**

@@ -173,8 +173,46 @@ export class Run {
   }
 
   private async executeWith(signal: AbortSignal | undefined, prepare: () => Promise<AgentRecord[]>, instructions: Readonly<Record<string, string>>): Promise<RunOutcome> {
-    const { config } = this.deps;
-    const opts = { signal };
+    const release = this.begin(signal);
+    this.deps.onActive?.(this.id, true);
+    const started = this.deps.clock.now();
+    const wallBefore = this.ledger.totals.wallMs;
+    try {
+      const todo = await prepare();
+      this.ledger.setRunStatus('running');
+      await this.runGraph(todo, instructions);
+      return await this.finish(wallBefore + this.deps.clock.now() - started);
+    } catch (err) {
+      this.ledger.setRunStatus('failed', err instanceof Error ? err.message : String(err));
+      await this.ledger.flush();
+      throw err;
+    } finally {
+      await release();
+      this.deps.onActive?.(this.id, false);
+    }
+  }
+
+  /**
+   * Runs agents before the plan is approved (build's scouts) with the same caps, retries, ledger
+   * and transcripts as execute(). The run stays `planning`: no gaps, no summary. Rejects when the
+   * run was cancelled or stopped on a terminal API error, so planning does not go on without them.
+   */
+  async runBeforeApproval(ids: readonly string[], signal?: AbortSignal): Promise<void> {
+    const release = this.begin(signal);
+    try {
+      await this.runGraph(ids.map((id) => this.ledger.get(id)!), {});
+    } finally {
+      await release();
+    }
+    if (this.terminal) throw this.terminal;
+    if (this.userCancelled) throw new ModelError('planning cancelled', 'aborted');
+  }
+
+  /**
+   * Claims the run for one execution in this process and resets its per-execution state; links an
+   * outer signal to cancel() and watches the control folder. Returns the release.
+   */
+  private begin(signal: AbortSignal | undefined): () => Promise<void> {
     if (this.executing || !markExecuting(this)) throw new ConfigError(`Run ${this.id} is already executing in this process`);
     this.executing = true;
     this.stopped.clear();
@@ -185,57 +223,49 @@ export class Run {
     this.budgetReason = null;
     this.failedLeaves = 0;
     const onExternalAbort = (): void => this.cancel();
-    if (opts.signal?.aborted) this.cancel();
-    opts.signal?.addEventListener('abort', onExternalAbort, { once: true });
-    this.deps.onActive?.(this.id, true);
-    const started = this.deps.clock.now();
-    const wallBefore = this.ledger.totals.wallMs;
-    try {
-      const todo = await prepare();
-      this.ledger.setRunStatus('running');
-      const policy = new RequestPolicy(this.deps.model, config, this.deps.clock, {
-        onTerminal: (err) => this.stopForTerminal(err),
-        onRetry: (err, n, wait) => this.ledger.log('warn', `retry ${n} in ${Math.round(wait)} ms after ${err.message}`),
-      });
-      let addNodes: ((nodes: ScheduleNode[]) => void) | null = null;
-      const ctx: RoleContext = {
-        workspace: this.deps.workspace, runDir: this.dir, config, prompts: this.deps.prompts,
-        policy, ledger: this.ledger, plan: this.plan, price: (m, u) => this.price(m, u),
-        transcripts: this.transcripts, instructions,
-        spawn: (agents, groups) => {
-          const stray = agents.find((a) => !this.roleOf(a));
-          if (stray) throw new Error(`cannot spawn ${stray.id}: role ${stray.role} is not one of the ${this.pattern.name} pattern's`);
-          if (!addNodes) throw new Error('agents can be spawned only while the run executes');
-          this.ledger.addAgents(agents, groups);
-          addNodes(agents.map((a) => this.nodeOf(a)));
-        },
-      };
-      const nodes: ScheduleNode[] = todo.map((a) => this.nodeOf(a));
-      const stats = await schedule(nodes, {
-        grow: (add) => { addNodes = add; },
-        maxConcurrent: config.maxConcurrent,
-        tierCaps: config.tierCaps,
-        mode: config.scheduling,
-        signal: this.controller.signal,
-        queued: (id) => this.ledger.transition(id, 'queued'),
-        admit: (id) => this.admit(id),
-        skip: (id, reason, cancelled) => this.skipAgent(id, reason, cancelled),
-        run: (id, signal) => this.runAgent(ctx, this.ledger.get(id)!, signal),
-      });
-      this.lastStats = { ...stats, peakRequestsByModel: policy.peaks() };
-      return await this.finish(wallBefore + this.deps.clock.now() - started);
-    } catch (err) {
-      this.ledger.setRunStatus('failed', err instanceof Error ? err.message : String(err));
-      await this.ledger.flush();
-      throw err;
-    } finally {
-      opts.signal?.removeEventListener('abort', onExternalAbort);
+    if (signal?.aborted) this.cancel();
+    signal?.addEventListener('abort', onExternalAbort, { once: true });
+    return async () => {
+      signal?.removeEventListener('abort', onExternalAbort);
       control.dispose();
       this.executing = false;
       unmarkExecuting(this);
       await this.transcripts.flush(true).catch(() => undefined);
-      this.deps.onActive?.(this.id, false);
-    }
+    };
+  }
+
+  /** Schedules these agents (and any they spawn) until every one has settled. */
+  private async runGraph(todo: readonly AgentRecord[], instructions: Readonly<Record<string, string>>): Promise<void> {
+    const { config } = this.deps;
+    const policy = new RequestPolicy(this.deps.model, config, this.deps.clock, {
+      onTerminal: (err) => this.stopForTerminal(err),
+      onRetry: (err, n, wait) => this.ledger.log('warn', `retry ${n} in ${Math.round(wait)} ms after ${err.message}`),
+    });
+    let addNodes: ((nodes: ScheduleNode[]) => void) | null = null;
+    const ctx: RoleContext = {
+      workspace: this.deps.workspace, runDir: this.dir, runId: this.id, config, prompts: this.deps.prompts,
+      policy, ledger: this.ledger, plan: this.plan, price: (m, u) => this.price(m, u),
+      transcripts: this.transcripts, instructions,
+      spawn: (agents, groups) => {
+        const stray = agents.find((a) => !this.roleOf(a));
+        if (stray) throw new Error(`cannot spawn ${stray.id}: role ${stray.role} is not one of the ${this.pattern.name} pattern's`);
+        if (!addNodes) throw new Error('agents can be spawned only while the run executes');
+        this.ledger.addAgents(agents, groups);
+        addNodes(agents.map((a) => this.nodeOf(a)));
+      },
+    };
+    const stats = await schedule(todo.map((a) => this.nodeOf(a)), {
+      grow: (add) => { addNodes = add; },
+      maxConcurrent: config.maxConcurrent,
+      tierCaps: config.tierCaps,
+      mode: config.scheduling,
+      signal: this.controller.signal,
+      queued: (id) => this.ledger.transition(id, 'queued'),
+      admit: (id) => this.admit(id),
+      skip: (id, reason, cancelled) => this.skipAgent(id, reason, cancelled),
+      run: (id, signal) => this.runAgent(ctx, this.ledger.get(id)!, signal),
+    });
+    this.lastStats = { ...stats, peakRequestsByModel: policy.peaks() };
   }
 
   /** Decides which agents run in this execution; the rest stay as they are. */
@@ -245,7 +275,8 @@ export class Run {
       if (this.ledger.status !== 'awaiting-approval') {
         throw new Error(`Run ${this.id} is ${this.ledger.status}; only a run awaiting approval can start fresh (use resume)`);
       }
-      return [...agents];
+      // Agents that ran before approval (build's scouts) are done already.
+      return agents.filter((a) => a.status !== 'completed');
     }
     const reset = new Set<string>();
     for (const a of agents) {

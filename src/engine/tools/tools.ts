@@ -2,6 +2,8 @@
  * The four worker tools (`list_files`, `read_file`, `search`, `write_output`), their definitions
  * and dispatch; every one of them goes through the path guard in pathGuard.ts. Tool names and
  * parameters are a public contract: the prompts and the recorded tool calls in events.jsonl name them.
+ * A builder (`ctx.builder`) gets the three read tools and the write tools of writeTools.ts
+ * (`write_file`, `edit_file`, `delete_file`) instead of `write_output`.
  *
  * Invariants: no tool runs a shell or a child process; nothing outside the workspace, inside `.git/`,
  * `node_modules/` or the output root (bar `extraReadable`), or secret-looking is ever read or
@@ -20,12 +22,17 @@ import { formatBytes, newScanState, Slicer, walkAllowed, type WalkEntry } from '
 import { lstatSyncOrNull, writeFileAtomicSync } from '../files';
 import { linesOfWhole, readLines } from './readLines';
 import { describeIssue, errorText, jsonSchemaOf, preview, signatureOf, ToolFailure } from './schema';
+import {
+  deleteFile, DeleteFileInput, editFile, EditFileInput, WRITE_TOOL_DESCRIPTIONS, WRITE_TOOL_NAMES, writeFile, WriteFileInput,
+  type WriteToolName,
+} from './writeTools';
 
 // The guard and the walk live in their own files; they stay exported here so callers keep one import.
 export { guardPath, guardPathSync, isSecretPath, PathRefusedError, resolveInside } from './pathGuard';
 export type { GuardContext, GuardedPath } from './pathGuard';
 export { formatBytes, newScanState, walkAllowed } from './walk';
 export type { ScanState, WalkEntry } from './walk';
+export { MAX_WRITE_BYTES, WRITE_TOOL_NAMES, type WriteToolName } from './writeTools';
 
 /** Where a tool call runs and what it may touch; one per agent. */
 export interface ToolContext {
@@ -48,6 +55,12 @@ export interface ToolContext {
   includeIgnored?: boolean;
   /** Workspace-relative globs hidden from the tools (VS Code fills them from files.exclude and search.exclude). */
   exclude?: readonly string[];
+  /**
+   * Set for a builder: `workspace` is then the workspace folder inside its own git worktree, and
+   * the write tools may change exactly the `owned` files (workspace-relative; an entry ending in
+   * "/" owns everything below that folder).
+   */
+  builder?: { owned: readonly string[] };
   maxReadBytes?: number;
   maxListEntries?: number;
   maxSearchMatches?: number;
@@ -59,6 +72,10 @@ export interface ToolResult { content: string; isError: boolean }
 /** Every worker tool, in the order `toolDefinitions` lists them. */
 export const WORKER_TOOL_NAMES = ['list_files', 'read_file', 'search', 'write_output'] as const;
 export type WorkerToolName = (typeof WORKER_TOOL_NAMES)[number];
+/** A builder's tools, in the order `toolDefinitions({ builder: true })` lists them. */
+export const BUILDER_TOOL_NAMES = ['list_files', 'read_file', 'search', ...WRITE_TOOL_NAMES] as const;
+export type BuilderToolName = (typeof BUILDER_TOOL_NAMES)[number];
+type ToolName = WorkerToolName | WriteToolName;
 
 const DEFAULT_MAX_READ_BYTES = 200_000;
 const DEFAULT_MAX_LIST_ENTRIES = 500;
@@ -342,8 +359,8 @@ interface RegisteredTool {
 }
 
 function register<S extends z.ZodType>(
-  name: WorkerToolName, description: string, schema: S,
-  run: (input: z.output<S>, ctx: ToolContext) => Promise<string>,
+  name: ToolName, description: string, schema: S,
+  run: (input: z.output<S>, ctx: ToolContext) => Promise<string> | string,
 ): RegisteredTool {
   const inputSchema = jsonSchemaOf(schema);
   const signature = signatureOf(inputSchema);
@@ -364,7 +381,7 @@ function register<S extends z.ZodType>(
   };
 }
 
-const TOOLS: Record<WorkerToolName, RegisteredTool> = {
+const TOOLS: Record<ToolName, RegisteredTool> = {
   list_files: register('list_files',
     'List files and folders in the workspace. Without glob: the direct entries of path. With glob: every matching entry below path, recursively. Folders end with "/", files show their size. .git, node_modules, the orchestration output and secret-looking files are never listed.',
     ListInput, listFiles),
@@ -377,22 +394,29 @@ const TOOLS: Record<WorkerToolName, RegisteredTool> = {
   write_output: register('write_output',
     'Write your result to your own output file, the only file you can write. Replaces the file unless append is true.',
     WriteInput, writeOutput),
+  write_file: register('write_file', WRITE_TOOL_DESCRIPTIONS.write_file, WriteFileInput, writeFile),
+  edit_file: register('edit_file', WRITE_TOOL_DESCRIPTIONS.edit_file, EditFileInput, editFile),
+  delete_file: register('delete_file', WRITE_TOOL_DESCRIPTIONS.delete_file, DeleteFileInput, deleteFile),
 };
 
 /** Serialised once: every call returns an identical copy, so the tools can sit in a prompt-cache prefix. */
 const DEFINITIONS_JSON = JSON.stringify(WORKER_TOOL_NAMES.map((n) => TOOLS[n].definition));
+const BUILDER_DEFINITIONS_JSON = JSON.stringify(BUILDER_TOOL_NAMES.map((n) => TOOLS[n].definition));
 
 /**
- * The tool definitions to send with a request, in a fixed order. `readOnly` omits `write_output`.
- * Returns fresh objects, so a caller may add `cache_control` without changing the next call's result.
+ * The tool definitions to send with a request, in a fixed order. `readOnly` omits `write_output`;
+ * `builder` gives the read tools and the write tools (`BUILDER_TOOL_NAMES`). Returns fresh
+ * objects, so a caller may add `cache_control` without changing the next call's result.
  */
-export function toolDefinitions(opts: { readOnly?: boolean } = {}): ToolDefinition[] {
+export function toolDefinitions(opts: { readOnly?: boolean; builder?: boolean } = {}): ToolDefinition[] {
+  if (opts.builder === true) return JSON.parse(BUILDER_DEFINITIONS_JSON) as ToolDefinition[];
   const all = JSON.parse(DEFINITIONS_JSON) as ToolDefinition[];
   return opts.readOnly === true ? all.filter((d) => d.name !== 'write_output') : all;
 }
 
-function isToolName(name: string): name is WorkerToolName {
-  return (WORKER_TOOL_NAMES as readonly string[]).includes(name);
+/** The tools an agent may call: a builder's set when it is one, the worker tools otherwise. */
+function toolNamesFor(ctx: ToolContext): readonly ToolName[] {
+  return ctx.builder ? BUILDER_TOOL_NAMES : WORKER_TOOL_NAMES;
 }
 
 /**
@@ -400,11 +424,13 @@ function isToolName(name: string): name is WorkerToolName {
  * or an I/O error all come back as `{ isError: true }` with a message the model can act on.
  */
 export async function executeTool(name: string, input: unknown, ctx: ToolContext): Promise<ToolResult> {
-  if (!isToolName(name)) {
-    return { isError: true, content: `${name}: expected one of ${WORKER_TOOL_NAMES.join(', ')}, got unknown tool "${name}"` };
+  const names = toolNamesFor(ctx);
+  const known = names.find((n) => n === name);
+  if (known === undefined) {
+    return { isError: true, content: `${name}: expected one of ${names.join(', ')}, got unknown tool "${name}"` };
   }
   try {
-    return await TOOLS[name].execute(input, ctx);
+    return await TOOLS[known].execute(input, ctx);
   } catch (err) {
     return { isError: true, content: `${name}: ${errorText(err)}` };
   }

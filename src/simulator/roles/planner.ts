@@ -7,6 +7,7 @@ import { PANEL_TASK, panelPlanReply } from './panelPlanner';
 import { supervisorPlanInput } from './supervisor';
 import { pipelinePlanReply, SEQUENTIAL } from './pipeline';
 import { mapReducePlanReply, ONE_QUESTION_PER_FILE } from './mapReducePlan';
+import { buildersReply, buildPlanInput } from './build';
 
 type Tier = 'haiku' | 'sonnet' | 'opus';
 interface Angle { verb: string; tier: Tier }
@@ -77,6 +78,8 @@ export function planReply(req: ParsedRequest, workspaceRoot: string): Reply {
   if (tool === 'plan_panel') return panelPlanReply(task);
   if (tool === 'plan_map_reduce') return mapReducePlanReply(req);
   if (tool === 'plan_pipeline') return pipelinePlanReply(req, workspaceRoot);
+  if (tool === 'plan_builders') return buildersReply(req);
+  if (tool === 'plan_build') return { kind: 'message', content: [{ type: 'tool_use', name: tool, input: buildPlanInput(task, roots.map((r) => r.path)) }] };
   if (tool === 'plan_supervisor') return { kind: 'message', content: [{ type: 'tool_use', name: tool, input: supervisorPlanInput(task, roots.map((r) => r.path)) }] };
   if (tool === 'plan_single') {
     const scope = roots.slice(0, 3).map((n) => n.path);
@@ -138,8 +141,10 @@ export function chooseTool(req: ParsedRequest, task: string): string {
     ['plan_supervisor', /\b(investigat|triage|root cause|iterat|supervis)/],
     ['plan_panel', PANEL_TASK],
     ['plan_pipeline', SEQUENTIAL],
-    ['plan_map_reduce', ONE_QUESTION_PER_FILE],
     ['plan_single', /\b(typo|one file|single file|quick question|this function)\b/],
+    // A change to the code, even one over every file, is a build, not a question per file.
+    ['plan_build', /^(add|fix|update|migrate|rename|replace|convert|refactor|change|implement|remove)\b/],
+    ['plan_map_reduce', ONE_QUESTION_PER_FILE],
   ];
   for (const [name, re] of rules) if (offered.has(name) && re.test(t)) return name;
   return 'plan_fan_out';

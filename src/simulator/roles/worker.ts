@@ -143,7 +143,7 @@ function firstLine(s: string): string {
 }
 
 /** Read-only, size-capped access to the workspace; never follows into skipped or secret paths. */
-class Disk {
+export class Disk {
   constructor(private readonly root: string) {}
 
   private abs(p: string): string | null {

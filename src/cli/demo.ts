@@ -1,0 +1,33 @@
+/**
+ * `orchestrate demo [--pattern NAME]`: the simulated example on a scratch copy of the demo shop,
+ * so trying a pattern (build above all, which needs a git repository and proposes a change to
+ * apply) never touches this repository or its branches.
+ */
+import { cp, mkdtemp } from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { runGit, type PatternChoice } from '../engine';
+
+/** What each pattern's demo asks: a task its planner would route to that pattern. */
+const DEMO_TASKS: Partial<Record<PatternChoice, string>> = {
+  build: 'Add a doc comment to every source file',
+  pipeline: 'Document src step by step: research → outline → draft → review',
+  panel: 'Is this shop ready for production?',
+  'map-reduce': 'Rate the comments in every .js file',
+  supervisor: 'Investigate why checkout fails',
+};
+export const DEFAULT_DEMO_TASK = 'Audit this repo for security issues';
+
+export function demoTask(pattern: PatternChoice): string {
+  return DEMO_TASKS[pattern] ?? DEFAULT_DEMO_TASK;
+}
+
+/** A fresh copy of examples/demo-shop in the temp folder, made a git repository with one commit. */
+export async function demoWorkspace(examplesDir: string): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'orchestration-demo-'));
+  await cp(path.join(examplesDir, 'demo-shop'), dir, { recursive: true, filter: (src) => !src.includes('.orchestration') });
+  await runGit(['init', '-q'], { cwd: dir });
+  await runGit(['add', '-A'], { cwd: dir });
+  await runGit(['commit', '-q', '-m', 'The demo shop'], { cwd: dir, engineIdentity: true });
+  return dir;
+}

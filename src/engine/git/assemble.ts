@@ -1,0 +1,98 @@
+/**
+ * Assembling approved builder branches into one result: each merged in order into the run's
+ * integration worktree (`orchestration/<runId>/integration`), a conflict named and left out.
+ *
+ * Invariants: only the integration worktree and branch change, never the user's work tree, index
+ * or branch; a conflict is aborted (`git merge --abort`) and reported with its files, never
+ * resolved by one side overwriting the other; every call starts over from `base`, so assembling
+ * again (after a resume, or with more approvals) gives the same result for the same input.
+ */
+import { lstatSyncOrNull } from '../files';
+import { GitError, gitText, resolveCommit, runGit, splitZ, type RepoInfo } from './git';
+import { ensureWorktree, INTEGRATION_ID } from './worktrees';
+import * as path from 'node:path';
+import { rmSync } from 'node:fs';
+
+export interface AssembleResult {
+  /** The sha of the integration result (base itself when nothing merged). */
+  ref: string;
+  /** Agent ids whose branches merged, in order. */
+  merged: string[];
+  /** Branches left out, each with the files that conflicted (empty when the merge failed otherwise) and why. */
+  conflicts: Array<{ agentId: string; files: string[]; message: string }>;
+}
+
+export interface AssembleOptions {
+  repo: RepoInfo;
+  runId: string;
+  /** The commit the builders branched from. */
+  base: string;
+  /** The approved branches, in the order to merge them. */
+  branches: ReadonlyArray<{ agentId: string; branch: string }>;
+  rootOverride?: string | null;
+}
+
+function list(files: readonly string[]): string {
+  return files.length <= 10 ? files.join(', ') : `${files.slice(0, 10).join(', ')} and ${files.length - 10} more`;
+}
+
+/**
+ * Merges `branches` in order into the run's integration worktree, reset to `base` first. Each merge
+ * is a merge commit (`--no-ff`) by the engine, hooks off. A branch that conflicts is aborted and
+ * named in `conflicts` with its files; the rest go on. Never touches the user's work tree, index or
+ * branch.
+ */
+export async function assemble(o: AssembleOptions): Promise<AssembleResult> {
+  const base = await resolveCommit(o.repo.root, o.base);
+  const wt = await ensureWorktree({ repo: o.repo, runId: o.runId, agentId: INTEGRATION_ID, base, rootOverride: o.rootOverride, linkDirs: [] });
+  const cwd = wt.root;
+  await startOver(cwd, base);
+  const merged: string[] = [];
+  const conflicts: AssembleResult['conflicts'] = [];
+  for (const { agentId, branch } of o.branches) {
+    if (branch.startsWith('-') || branch.trim() === '') {
+      conflicts.push({ agentId, files: [], message: `${agentId}: ${JSON.stringify(branch)} is not a branch name; left out` });
+      continue;
+    }
+    let r;
+    try {
+      r = await runGit(
+        ['merge', '--no-ff', '--no-edit', '--no-verify-signatures', '--no-gpg-sign', '-m', `Merge ${agentId} (${branch})`, branch],
+        { cwd, engineIdentity: true, okCodes: [1] },
+      );
+    } catch (err) {
+      await startOver(cwd, 'HEAD');
+      const why = err instanceof GitError ? err.stderr || err.message : String(err);
+      conflicts.push({ agentId, files: [], message: `${agentId}'s branch ${branch} could not be merged, so it was left out: ${why}` });
+      continue;
+    }
+    if (r.code === 0) {
+      merged.push(agentId);
+      continue;
+    }
+    const unmerged = await runGit(['diff', '--name-only', '--diff-filter=U', '-z'], { cwd, readOnly: true });
+    const files = [...new Set(splitZ(unmerged.stdout))].sort();
+    await runGit(['merge', '--abort'], { cwd, okCodes: [128] });
+    await startOver(cwd, 'HEAD');
+    const what = r.stdout.toString('utf8').split('\n').filter((l) => l.startsWith('CONFLICT')).slice(0, 5).join(' ');
+    conflicts.push({
+      agentId, files,
+      message: files.length > 0
+        ? `${agentId}'s changes conflict with changes merged before it in ${list(files)}; its branch ${branch} was left out`
+        : `${agentId}'s branch ${branch} could not be merged, so it was left out: ${what || r.stderr || 'git merge failed'}`,
+    });
+  }
+  const ref = await gitText(['rev-parse', '--verify', 'HEAD'], { cwd, readOnly: true });
+  return { ref, merged, conflicts };
+}
+
+/**
+ * Resets the integration worktree to `rev` with nothing else in it: an interrupted merge (kill -9
+ * mid-merge leaves MERGE_HEAD and maybe a lock) or an earlier assembly are both wiped.
+ */
+async function startOver(cwd: string, rev: string): Promise<void> {
+  const admin = await gitText(['rev-parse', '--absolute-git-dir'], { cwd, readOnly: true });
+  if (lstatSyncOrNull(path.join(admin, 'index.lock'))) rmSync(path.join(admin, 'index.lock'), { force: true });
+  await runGit(['reset', '--hard', '--quiet', rev], { cwd });
+  await runGit(['clean', '-ffdxq'], { cwd });
+}

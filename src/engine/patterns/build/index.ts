@@ -1,0 +1,63 @@
+import { repoInfo } from '../../git';
+import { attemptReportingAgent } from '../kit';
+import type { Pattern } from '../pattern';
+import { scoutThenAssign } from './assign';
+import { attemptAssemble } from './assemble';
+import { attemptBuilder } from './builder';
+import { compileBuild } from './compile';
+import { BUILD_EXTRAS, BUILD_SCOUTS, BuildSubmitSchema, validateBuild, type BuildPlan } from './plan';
+import { attemptReviewer } from './review';
+
+/**
+ * Build: scouts find where a change lands → the planner gives each builder a disjoint set of files
+ * → builders change them in parallel, each in its own git worktree and branch → the user's check
+ * command → reviewers → the engine assembles approved branches into changes.patch, which the user
+ * applies or discards. Nothing reaches the user's working tree before Apply.
+ */
+export const build: Pattern<BuildPlan> = {
+  name: 'build',
+  whenToUse: 'a change to the code across files ("migrate every caller to the new SDK", "add input validation to every handler", '
+    + '"update the HTML titles"): builders edit files in isolated git worktrees and the user applies the result',
+  submitSchema: BuildSubmitSchema,
+  planExtras: BUILD_EXTRAS,
+  plannerInstructions: () => [
+    'Describe the change in `brief` as builders and reviewers should understand it (what, where, what must not change).',
+    `Choose ${BUILD_SCOUTS.min}–${BUILD_SCOUTS.max} scouts, ids \`s1\`, \`s2\` …; each searches one \`scope\` (folders or files`,
+    'from the overview) for the exact files and lines the change touches. Scouts only read. Do not assign builders',
+    'now: once the scouts have reported you will be asked to give each builder the files it owns.',
+  ].join('\n'),
+  validate: validateBuild,
+  compile: (plan, ctx) => compileBuild(plan, ctx.config),
+  precheck: async (workspace) => { await repoInfo(workspace); },
+  beforeApproval: scoutThenAssign,
+  roles: {
+    scout: {
+      priority: 0, depth: 0, leaf: true, fileProvesDone: true, cached: true,
+      tokens: { input: [8_000, 40_000], output: [800, 3_000], inputPerDependency: [0, 0] },
+      attempt: (ctx, agent, previousError, signal) => attemptReportingAgent(ctx, agent, previousError, signal, {
+        system: ctx.prompts.render('build/scout', {}),
+        user: (outputFile, retry) => ctx.prompts.render('build/scout-user', {
+          task: ctx.plan.task, brief: ctx.plan.brief || '(none)', agentId: agent.id, agentTask: agent.task,
+          scope: agent.scope.join(', ') || (ctx.plan.focus.length ? ctx.plan.focus.join(', ') : 'the whole workspace'), outputFile, retryNote: retry,
+        }),
+      }),
+    },
+    builder: {
+      priority: 1, depth: 1, leaf: true, fileProvesDone: true, cached: true,
+      tokens: { input: [20_000, 120_000], output: [2_000, 16_000], inputPerDependency: [0, 0] },
+      attempt: attemptBuilder,
+    },
+    reviewer: {
+      priority: 2, depth: 2, leaf: false, fileProvesDone: true, summarisesDependencies: true, needsDependenciesCompleted: true, cached: false,
+      tokens: { input: [3_000, 25_000], output: [300, 1_500], inputPerDependency: [0, 0] },
+      attempt: attemptReviewer,
+    },
+    final: {
+      // The engine's merge: no model call, so no tokens.
+      priority: 3, depth: 3, leaf: false, fileProvesDone: true, summarisesDependencies: true, cached: false,
+      tokens: { input: [0, 0], output: [0, 0], inputPerDependency: [0, 0] },
+      attempt: (ctx, agent) => attemptAssemble(ctx, agent),
+    },
+  },
+  prompts: ['build/scout', 'build/scout-user', 'build/assign', 'build/assign-user', 'build/builder', 'build/builder-shared', 'build/builder-user', 'build/reviewer', 'build/reviewer-user'],
+};

@@ -1,0 +1,108 @@
+import { z } from 'zod';
+import { isSecretPath, refusalReason } from '../../tools/pathGuard';
+import { TIERS } from '../../types';
+import { scopeErrors } from '../fan-out/plan';
+import { withinFocus, type BasePlan, type PlanningContext } from '../pattern';
+
+export const BUILD_SCOUTS = { min: 1, max: 6 } as const;
+export const BUILD_BUILDERS = { min: 1, max: 8 } as const;
+/** Files one builder may own: more than this is a plan that should have more builders. */
+export const MAX_OWNED = 40;
+
+export const ScoutSpecSchema = z.object({
+  id: z.string().regex(/^s[1-9][0-9]?$/, 'scout id is s and a number, like s1'),
+  /** What to find: the files and lines the change touches in this scope. */
+  task: z.string().trim().min(8, 'task must say what to find (8+ characters)').max(600),
+  scope: z.array(z.string().trim().min(1)).max(20).default([]),
+}).strict();
+
+export const BuilderSpecSchema = z.object({
+  id: z.string().regex(/^b[1-9][0-9]?$/, 'builder id is b and a number, like b1'),
+  /** The change this builder makes to the files it owns. */
+  task: z.string().trim().min(8, 'task must say what to change (8+ characters)').max(1_200),
+  /** Workspace-relative files only this builder may write (new files included); no two builders share one. */
+  owns: z.array(z.string().trim().min(1)).min(1, 'a builder owns at least one file').max(MAX_OWNED),
+  tier: z.enum(TIERS),
+}).strict();
+
+/** What the planner submits first: the change and the scouts that find where it lands. */
+export const BuildSubmitSchema = z.object({
+  /** The change in a few sentences, as builders and reviewers should understand it. */
+  brief: z.string().trim().max(1_500).default(''),
+  scouts: z.array(ScoutSpecSchema),
+});
+
+/** What the engine adds once the scouts reported: the builders the planner assigned, and the commit they start from. */
+export const BUILD_EXTRAS = {
+  builders: z.array(BuilderSpecSchema).default([]),
+  /** The workspace's HEAD when the builders were planned: every builder's branch starts here. */
+  base: z.string().regex(/^([0-9a-f]{40}|[0-9a-f]{64})?$/, 'base is a full commit id').default(''),
+};
+
+export type ScoutSpec = z.infer<typeof ScoutSpecSchema>;
+export type BuilderSpec = z.infer<typeof BuilderSpecSchema>;
+export type BuildPlan = z.infer<typeof BuildSubmitSchema> & { builders: BuilderSpec[]; base: string } & BasePlan;
+
+/** The scouts' checks: 1–6 with unique ids and scopes that exist inside the focus. */
+export function validateBuild(plan: BuildPlan, ctx: PlanningContext): string[] {
+  const errors: string[] = [];
+  const n = plan.scouts.length;
+  if (n < BUILD_SCOUTS.min || n > BUILD_SCOUTS.max) {
+    errors.push(`The build has ${n} scouts; between ${BUILD_SCOUTS.min} and ${BUILD_SCOUTS.max} are allowed`);
+  }
+  const ids = new Set<string>();
+  for (const s of plan.scouts) {
+    if (ids.has(s.id)) errors.push(`Scout id "${s.id}" is used twice`);
+    ids.add(s.id);
+    errors.push(...scopeErrors(`Scout "${s.id}"`, s.scope, ctx));
+  }
+  if (plan.builders.length) errors.push(...validateBuilders(plan.builders, ctx));
+  return errors;
+}
+
+/** A path as owners compare it: '/'-separated, no leading `./`, no trailing slash. */
+export const ownedKey = (p: string): string => p.replace(/\\/g, '/').replace(/^(\.\/)+/, '').replace(/\/+$/, '');
+
+/**
+ * The builders' checks: 1–8 with unique ids, each owning files no other builder owns (the
+ * engine's guarantee that parallel builders cannot overwrite each other), inside the focus, and
+ * writable at all (not `.git/`, `node_modules/`, the output root or a secret).
+ */
+export function validateBuilders(builders: readonly BuilderSpec[], ctx: PlanningContext): string[] {
+  const errors: string[] = [];
+  const n = builders.length;
+  if (n < BUILD_BUILDERS.min || n > BUILD_BUILDERS.max) {
+    errors.push(`The build has ${n} builders; between ${BUILD_BUILDERS.min} and ${BUILD_BUILDERS.max} are allowed`);
+  }
+  const ids = new Set<string>();
+  const owner = new Map<string, string>();
+  for (const b of builders) {
+    if (ids.has(b.id)) errors.push(`Builder id "${b.id}" is used twice`);
+    ids.add(b.id);
+    for (const raw of b.owns) {
+      const f = ownedKey(raw);
+      const folded = f.toLowerCase();
+      if (f === '' || f === '.' || f.split('/').includes('..') || /^([a-zA-Z]:)?\//.test(f)) {
+        errors.push(`Builder "${b.id}" owns "${raw}": owned files are workspace-relative paths without ".."`);
+        continue;
+      }
+      const refused = refusalReason(f, ctx.config.outputRoot) ?? (isSecretPath(f) ? 'looks like a secret file' : null);
+      if (refused) { errors.push(`Builder "${b.id}" owns "${raw}", which ${refused}; builders may not write it`); continue; }
+      if (!withinFocus(f, ctx.focus)) errors.push(`Builder "${b.id}" owns "${raw}", outside the focus (${ctx.focus.join(', ')})`);
+      const first = owner.get(folded);
+      if (first !== undefined && first !== b.id) errors.push(`"${raw}" is owned by both "${first}" and "${b.id}"; every file has exactly one owner`);
+      else if (first === b.id) errors.push(`Builder "${b.id}" lists "${raw}" twice`);
+      else owner.set(folded, b.id);
+    }
+  }
+  // A file owned as `lib` and another as `lib/x.js` cannot both exist: the merge would conflict.
+  for (const [f, id] of owner) {
+    const parts = f.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const parent = parts.slice(0, i).join('/');
+      const other = owner.get(parent);
+      if (other !== undefined) errors.push(`"${parent}" (owned by "${other}") is a folder of "${f}" (owned by "${id}"); an owned path is a file`);
+    }
+  }
+  return errors;
+}
