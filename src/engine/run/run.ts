@@ -380,6 +380,8 @@ export class Run {
       await this.attempts(ctx, agent, runSignal, stopper.signal);
     } finally {
       this.stoppers.delete(agent.id);
+      // The agent is settled: its last transcript lines go now, not on the next timer tick.
+      void this.transcripts.agent(agent.id).flush().catch(() => undefined);
     }
   }
 
