@@ -7,6 +7,7 @@
  * parent resets the server's counters → {go}; child executes → {done, figures}. Or parent → {probe}
  * → {probed}. Then parent → {exit}.
  */
+import { getHeapSpaceStatistics } from 'node:v8';
 import { AnthropicModelClient } from '../../src/engine/model/anthropic';
 import { parseConfig, type ConfigInput } from '../../src/engine/config';
 import type { ModelRequest } from '../../src/engine/model/client';
@@ -59,6 +60,7 @@ function next(): Promise<ToChild> {
 
 /** Does what the parent asks, one request at a time, until it says exit. */
 export async function childMain(): Promise<void> {
+  memoryTrace();
   for (;;) {
     const m = await next();
     try {
@@ -75,8 +77,26 @@ export async function childMain(): Promise<void> {
 }
 
 /**
+ * Profiling switch: BENCH_MEM_TRACE=<ms> prints the engine process's memory to stderr every <ms>:
+ * RSS, peak RSS, the V8 heap by space (committed/used MB) and external memory.
+ */
+function memoryTrace(): void {
+  const every = Number(process.env.BENCH_MEM_TRACE);
+  if (!(every > 0)) return;
+  const t0 = Date.now();
+  const mb = (n: number): string => (n / 1048576).toFixed(0);
+  setInterval(() => {
+    const m = process.memoryUsage();
+    const spaces = getHeapSpaceStatistics().filter((x) => x.space_size > 0).map((x) => `${x.space_name.replace('_space', '')}=${mb(x.space_size)}/${mb(x.space_used_size)}`);
+    process.stderr.write(`mem ${process.pid} +${Date.now() - t0} ms: rss ${mb(m.rss)} peak ${mb(process.resourceUsage().maxRSS * 1024)} heap ${mb(m.heapTotal)}/${mb(m.heapUsed)} external ${mb(m.external)} ${spaces.join(' ')}\n`);
+  }, every).unref();
+}
+
+/**
  * Profiling switch: BENCH_HEAP_SAMPLE=<dir> writes a sampling heap profile of execute() that
  * includes objects already collected (every allocation site, not only what is live at the end).
+ * With BENCH_HEAP_PROMOTED=1 as well, only objects that outlived young-generation GCs are counted
+ * (plus those the young generation held at a full GC): where the old generation's growth comes from.
  */
 async function heapSampler(): Promise<((file: string) => Promise<void>) | null> {
   const dir = process.env.BENCH_HEAP_SAMPLE;
@@ -86,7 +106,7 @@ async function heapSampler(): Promise<((file: string) => Promise<void>) | null> 
   const session = new Session();
   session.connect();
   const post = (m: string, p?: object): Promise<unknown> => new Promise((resolve, reject) => session.post(m, p ?? {}, (err, r) => (err ? reject(err) : resolve(r))));
-  await post('HeapProfiler.startSampling', { samplingInterval: 32768, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  await post('HeapProfiler.startSampling', { samplingInterval: 32768, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: !process.env.BENCH_HEAP_PROMOTED });
   return async (name) => {
     const r = await post('HeapProfiler.stopSampling') as { profile: unknown };
     writeFileSync(`${dir}/${name}-${process.pid}.heapprofile`, JSON.stringify(r.profile));

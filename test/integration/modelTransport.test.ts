@@ -45,4 +45,27 @@ describe('the model client on the platform fetch', () => {
     await expect(client.create(request())).rejects.toMatchObject({ kind: 'transient', status: 500 });
     expect(seen).toEqual([`${url}/v1/messages`]);
   });
+
+  it('hands the transport the JSON body as its UTF-8 bytes, which the server reads as the same JSON', async () => {
+    let received: { type: string | undefined; length: string | undefined; body: string } | undefined;
+    const url = await listen((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        received = { type: req.headers['content-type'], length: req.headers['content-length'], body: Buffer.concat(chunks).toString('utf8') };
+        res.writeHead(500, { 'content-type': 'application/json' });
+        res.end('{"type":"error","error":{"type":"api_error","message":"boom"}}');
+      });
+    });
+    const bodies: unknown[] = [];
+    const client = new AnthropicModelClient({ apiKey: 'k', baseUrl: url, fetch: (input, init) => { bodies.push(init?.body); return fetch(input, init); } });
+    const req = request();
+    req.messages = [{ role: 'user', content: [{ type: 'text', text: 'café — naïve ✓ 𝄞' }] }];
+    await expect(client.create(req)).rejects.toMatchObject({ status: 500 });
+    expect(bodies).toHaveLength(1);
+    expect(bodies[0]).toBeInstanceOf(Uint8Array);
+    const sent = Buffer.from(bodies[0] as Uint8Array).toString('utf8');
+    expect(received).toEqual({ type: 'application/json', length: String(Buffer.byteLength(sent)), body: sent });
+    expect(JSON.parse(sent)).toMatchObject({ model: 'm', stream: true, messages: [{ role: 'user', content: [{ type: 'text', text: 'café — naïve ✓ 𝄞' }] }] });
+  });
 });

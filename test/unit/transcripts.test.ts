@@ -78,6 +78,26 @@ describe('transcript format', () => {
     expect(file).not.toContain('nobody is listening');
   });
 
+  it("appends one agent's buffered lines when asked, without waiting for the timer or writing the others'", async () => {
+    const dir = runDir();
+    const t = new Transcripts(dir, { maxBytes: 1_000_000, flushMs: 3_600_000 });
+    const a1 = t.agent('a1');
+    a1.begin(start);
+    a1.text('first');
+    t.agent('b1').begin({ ...start, prompt: 'Review src/b.js' });
+    await a1.flush();
+    expect(lines(transcriptFile(dir, 'a1')).map((e) => (e as { type: string }).type)).toEqual(['attempt', 'text']);
+    expect(() => statSync(transcriptFile(dir, 'b1'))).toThrow();
+    a1.text('second');
+    await a1.flush();
+    await a1.flush();
+    expect(lines(transcriptFile(dir, 'a1')).map((e) => (e as { text?: string }).text ?? null)).toEqual([null, 'first', 'second']);
+    await t.flush(true);
+    expect(lines(transcriptFile(dir, 'b1'))).toHaveLength(1);
+    expect(lines(transcriptFile(dir, 'a1'))).toHaveLength(3);
+    t.dispose();
+  });
+
   it('refuses agent ids that could leave the transcripts folder', () => {
     expect(() => transcriptFile('/r', '../ledger')).toThrow(/not an agent id/);
     expect(() => transcriptFile('/r', 'a/b')).toThrow(/not an agent id/);

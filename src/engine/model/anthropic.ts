@@ -36,7 +36,8 @@ export class AnthropicModelClient implements ModelClient {
       ...(opts.baseUrl ? { baseURL: opts.baseUrl } : {}),
       maxRetries: 0,
       logLevel: 'off',
-      ...(opts.fetch ? { fetch: opts.fetch } : {}),
+      // The platform fetch as the SDK would pick it (the global one when this client is made).
+      fetch: bodyAsBytes(opts.fetch ?? globalThis.fetch),
       // The ledger is this product's record of every call. In a shared extension host another
       // extension may register a global OpenTelemetry provider: our prompts' metadata and a
       // `traceparent` header would then go where the user never asked; and with none registered
@@ -96,6 +97,18 @@ export class AnthropicModelClient implements ModelClient {
       req.signal.removeEventListener('abort', forward);
     }
   }
+}
+
+/**
+ * Hands the transport each request body as its UTF-8 bytes instead of the SDK's JSON string; the
+ * bytes on the wire are the same (the SDK sets the content type itself). Given a string, Node 20's
+ * fetch keeps a well-formed copy of it on the Request, whose graph its FinalizationRegistry entries
+ * keep alive through every young-generation GC: each request's 20–80 kB body copy was promoted to
+ * the old generation and waited there for a full GC (half the engine's promoted bytes at 1,000
+ * agents). Bytes are copied outside the JS heap.
+ */
+function bodyAsBytes(fetch: Fetch): Fetch {
+  return (input, init) => fetch(input, typeof init?.body === 'string' ? { ...init, body: Buffer.from(init.body, 'utf8') } : init);
 }
 
 interface Accumulated {

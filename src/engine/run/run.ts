@@ -8,6 +8,7 @@ import { patternNamed, type AnyPattern, type AnyPlan } from '../patterns/registr
 import { renderPlanMarkdown } from '../plan/planMarkdown';
 import type { Prompts } from '../prompts';
 import { RequestPolicy } from '../model/requests';
+import { attemptSignal } from './attemptSignal';
 import { schedule, type Admission, type ScheduleNode } from './scheduler';
 import { writeSummaryGaps } from './summaryGaps';
 import { watchControl, type ControlReply, type ControlRequest } from './control';
@@ -379,6 +380,8 @@ export class Run {
       await this.attempts(ctx, agent, runSignal, stopper.signal);
     } finally {
       this.stoppers.delete(agent.id);
+      // The agent is settled: its last transcript lines go now, not on the next timer tick.
+      void this.transcripts.agent(agent.id).flush().catch(() => undefined);
     }
   }
 
@@ -394,11 +397,10 @@ export class Run {
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       if (stop.aborted) { stopped(); return; }
       this.ledger.transition(agent.id, 'running', { attempts: agent.attempts + 1 });
-      const timeout = AbortSignal.timeout(this.deps.config.agentTimeoutMs);
-      const signal = AbortSignal.any([runSignal, timeout, stop]);
+      const attemptAbort = attemptSignal([runSignal, stop], this.deps.config.agentTimeoutMs);
       let result: AttemptResult;
       try {
-        result = await role.attempt(ctx, agent, previousError, signal);
+        result = await role.attempt(ctx, agent, previousError, attemptAbort.signal);
       } catch (err) {
         if (stop.aborted && !runSignal.aborted) { stopped(); return; }
         if (runSignal.aborted) {
@@ -406,10 +408,12 @@ export class Run {
           this.ledger.transition(agent.id, this.terminal ? 'failed' : 'cancelled', { error: why });
           return;
         }
-        const message = timeout.aborted
+        const message = attemptAbort.timedOut
           ? `timed out after ${Math.round(this.deps.config.agentTimeoutMs / 1000)} s`
           : err instanceof Error ? err.message : String(err);
         result = { ok: false, error: message };
+      } finally {
+        attemptAbort.dispose();
       }
       if (!result.ok && stop.aborted) { stopped(); return; }
       if (!result.ok) transcript.error(`attempt failed: ${result.error}`, false);

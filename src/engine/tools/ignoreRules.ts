@@ -104,7 +104,7 @@ export class IgnoreRules {
     if (!this.layers.has(dirRel)) this.layers.set(dirRel, text === null ? null : layerOf(text, source));
   }
 
-  /** `loadDir` for the synchronous plan validator: a few small reads along one path. */
+  /** `loadDir`, synchronously, for the checks of one path (the path guard, the plan validator). */
   loadDirSync(dirRel: string): void {
     if (!this.git) return;
     if (!this.layers.has(dirRel)) {
@@ -151,24 +151,10 @@ export class IgnoreRules {
     return r.unignored ? null : undefined;
   }
 
-  /** Why `rel` or a folder above it is hidden, or null; loads the rules on its way. */
-  async reasonForPath(rel: string, isDir: boolean): Promise<string | null> {
-    if (this.empty || rel === '') return null;
-    const parts = rel.split('/');
-    let dir = '';
-    await this.loadDir('');
-    for (let i = 0; i < parts.length; i++) {
-      const cur = dir ? `${dir}/${parts[i]}` : parts[i];
-      const last = i === parts.length - 1;
-      const reason = this.reasonFor(cur, last ? isDir : true);
-      if (reason !== null) return last ? reason : `is inside ${cur}/, which ${reason}`;
-      if (!last) await this.loadDir(cur);
-      dir = cur;
-    }
-    return null;
-  }
-
-  /** `reasonForPath`, synchronously. */
+  /**
+   * Why `rel` or a folder above it is hidden, or null; loads the rules on its way, synchronously:
+   * a few small files along one path (most of them absent), as the path guard reads them.
+   */
   reasonForPathSync(rel: string, isDir: boolean): string | null {
     if (this.empty || rel === '') return null;
     const parts = rel.split('/');

@@ -149,11 +149,21 @@ export class Transcripts {
     return this.writeOut(final);
   }
 
-  private writeOut(final: boolean): Promise<void> {
+  /**
+   * @internal Appends one agent's buffered lines now, after the lines already on their way: when an
+   * attempt ends, its last lines need not wait for the timer. Held for up to `flushMs` they outlived
+   * the young generation at 1,000 short agents, to wait in the old one for a full GC.
+   */
+  flushAgent(t: AgentTranscript): Promise<void> {
+    if (!this.dirty.delete(t)) return this.writing;
+    return this.writeOut(false, [t]);
+  }
+
+  private writeOut(final: boolean, only?: AgentTranscript[]): Promise<void> {
     this.writing = this.writing.then(async () => {
       if (final) for (const t of this.agents.values()) t.noteDrops();
-      const batch = [...this.dirty];
-      this.dirty.clear();
+      const batch = only ?? [...this.dirty];
+      if (!only) this.dirty.clear();
       for (const t of batch) {
         const chunk = t.take();
         if (!chunk) continue;
@@ -284,6 +294,11 @@ export class AgentTranscript {
     this.pending.push(line);
     this.owner.markDirty(this);
     this.owner.emit(this.agentId, entry);
+  }
+
+  /** Appends this agent's buffered lines now (its attempt ended) instead of on the next timer tick. */
+  flush(): Promise<void> {
+    return this.owner.flushAgent(this);
   }
 
   /** @internal The buffered lines, handed over for one append. */
