@@ -75,6 +75,26 @@ export function appendShown(shown: EntryView[], e: EntryView): void {
 }
 
 /**
+ * What one agent view has shown: each written entry once (its live and its file copy count once),
+ * kept compact by appendShown. `accept` answers the view of an entry that is new, or null.
+ */
+export class ShownTranscript {
+  readonly entries: EntryView[] = [];
+  private readonly keys = new Set<string>();
+
+  accept(entry: TranscriptEntry): EntryView | null {
+    if (entry.type !== 'text_delta') {
+      const key = entryKey(entry);
+      if (this.keys.has(key)) return null;
+      this.keys.add(key);
+    }
+    const view = entryView(entry);
+    appendShown(this.entries, view);
+    return view;
+  }
+}
+
+/**
  * Joins what the file holds with what streamed in while it was read: live entries the file
  * already has are dropped, and so is everything live before the last of them (its text deltas
  * are in the file as whole text). What follows is new.

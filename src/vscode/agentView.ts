@@ -8,9 +8,9 @@
 import { promises as fs } from 'node:fs';
 import * as vscode from 'vscode';
 import { parseTranscript, transcriptFile, type TranscriptEntry } from '../engine';
-import { AgentHostMessageSchema, AgentWebviewMessageSchema, type AgentHeader, type AgentHostMessage, type AgentWebviewMessage, type EntryView } from '../shared/agentProtocol';
+import { AgentHostMessageSchema, AgentWebviewMessageSchema, type AgentHeader, type AgentHostMessage, type AgentWebviewMessage } from '../shared/agentProtocol';
 import type { HandlerMap } from '../shared/protocol';
-import { agentHeader, appendShown, entryKey, entryView, mergeLive } from './agentModel';
+import { agentHeader, entryKey, mergeLive, ShownTranscript } from './agentModel';
 import { ASK_AGENT_COMMAND, RERUN_AGENT_COMMAND, STOP_AGENT_COMMAND } from './agentCommands';
 import { Debouncer } from './debounce';
 import { Disposable, toDisposable } from './dispose';
@@ -76,8 +76,7 @@ export class AgentPanel extends Disposable {
   private readonly host: WebviewPanelHost<AgentHostMessage, AgentWebviewMessage>;
   private readonly batcher: EntryBatcher;
   /** Everything shown so far (deltas joined), for a full reset when the page reloads. */
-  private readonly shown: EntryView[] = [];
-  private readonly keys = new Set<string>();
+  private readonly shown = new ShownTranscript();
   /** Entries that arrived live while the file was being read. */
   private buffered: TranscriptEntry[] | null = [];
   private problem: string | null = null;
@@ -160,14 +159,8 @@ export class AgentPanel extends Disposable {
 
   /** Shows an entry once: live and file copies of the same written entry count once. */
   private accept(entry: TranscriptEntry): void {
-    if (entry.type !== 'text_delta') {
-      const key = entryKey(entry);
-      if (this.keys.has(key)) return;
-      this.keys.add(key);
-    }
-    const view = entryView(entry);
-    appendShown(this.shown, view);
-    if (!this.buffered) this.batcher.push(view);
+    const view = this.shown.accept(entry);
+    if (view && !this.buffered) this.batcher.push(view);
   }
 
   /**
@@ -218,7 +211,7 @@ export class AgentPanel extends Disposable {
     // Whatever waits in the batcher is already in `shown`: posting it again would show it twice.
     this.batcher.clear();
     this.host.title = `Agent ${this.agentId}: ${header.status}`;
-    await this.host.post({ type: 'reset', header, entries: this.shown, problem: this.problem, loading: this.buffered !== null });
+    await this.host.post({ type: 'reset', header, entries: this.shown.entries, problem: this.problem, loading: this.buffered !== null });
   }
 
   /** Opens a run file the view names, only if it resolves inside the run's folder. */

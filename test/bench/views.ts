@@ -13,10 +13,10 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { AnthropicModelClient, Orchestrator, parseConfig, type AgentRecord, type EngineEvent, type LedgerSnapshot, type Run, type TranscriptEntry } from '../../src/engine';
-import { AgentHostMessageSchema, type EntryView } from '../../src/shared/agentProtocol';
+import { AgentHostMessageSchema } from '../../src/shared/agentProtocol';
 import { DashboardHostMessageSchema } from '../../src/shared/dashboardProtocol';
 import { startMessagesServer } from '../../src/simulator/server';
-import { agentHeader, appendShown, entryKey, entryView } from '../../src/vscode/agentModel';
+import { agentHeader, ShownTranscript } from '../../src/vscode/agentModel';
 import { buildDashboard, TransitionLog } from '../../src/vscode/dashboardModel';
 import type { RunHead } from '../../src/vscode/runStore';
 import { BATCH_INTERVAL_MS, EntryBatcher } from '../../src/vscode/transcriptBatch';
@@ -53,8 +53,7 @@ class Meter {
 
 /** One open agent view as the extension host runs it: dedupe, view entries, batching, validation, serialisation. */
 class BenchAgentView {
-  private readonly shown: EntryView[] = [];
-  private readonly keys = new Set<string>();
+  private readonly shown = new ShownTranscript();
   private readonly batcher: EntryBatcher;
   posts = 0;
   bytes = 0;
@@ -71,14 +70,8 @@ class BenchAgentView {
 
   accept(entry: TranscriptEntry): void {
     this.meter.run(() => {
-      if (entry.type !== 'text_delta') {
-        const key = entryKey(entry);
-        if (this.keys.has(key)) return;
-        this.keys.add(key);
-      }
-      const view = entryView(entry);
-      appendShown(this.shown, view);
-      this.batcher.push(view);
+      const view = this.shown.accept(entry);
+      if (view) this.batcher.push(view);
     });
   }
 
