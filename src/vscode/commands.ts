@@ -6,7 +6,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { deleteRun, discardRunChanges, relativeInside, type LedgerSnapshot } from '../engine';
-import { readSettings } from './settings';
+import { worktreesDirSetting } from './settings';
 import { Disposable } from './dispose';
 import { formatAge, truncate } from './format';
 import type { RunLocation } from './location';
@@ -146,14 +146,10 @@ export class Commands extends Disposable {
     // A build run's worktrees and branches live outside its folder: they go with it.
     if (snap?.pattern === 'build' && vscode.workspace.isTrusted) {
       const dir = store.runDir(id);
-      if (dir) await discardRunChanges({ workspace: ws, runDir: dir, runId: id, rootOverride: this.worktreesDir() }).catch(() => undefined);
+      if (dir) await discardRunChanges({ workspace: ws, runDir: dir, runId: id, rootOverride: worktreesDirSetting() }).catch(() => undefined);
     }
     await deleteRun(ws, location.outputRoot(), id);
     store.forget(id);
-  }
-
-  private worktreesDir(): string | null {
-    try { return readSettings().config.worktreesDir; } catch { return null; }
   }
 
   private async reveal(arg: RunArg): Promise<void> {

@@ -134,3 +134,11 @@ export function readModels(cfg: Section = vscode.workspace.getConfiguration(SECT
 export function readAutoApprove(cfg: Section = vscode.workspace.getConfiguration(SECTION)): boolean {
   return cfg.get<boolean>('autoApprovePlan') === true;
 }
+
+/**
+ * The builders' worktree folder, or the default (null) when the settings do not validate: apply,
+ * discard and Delete Run must still find a build run's worktrees.
+ */
+export function worktreesDirSetting(): string | null {
+  try { return readSettings().config.worktreesDir; } catch { return null; }
+}

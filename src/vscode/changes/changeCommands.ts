@@ -10,7 +10,7 @@ import { Disposable } from '../dispose';
 import type { RunLocation } from '../location';
 import type { RunController } from '../runController';
 import type { RunStore } from '../runStore';
-import { readSettings } from '../settings';
+import { worktreesDirSetting } from '../settings';
 import { requireTrust } from '../trust';
 import type { LedgerNode } from '../treeItems';
 import { changeUri } from './changeDocuments';
@@ -75,7 +75,7 @@ export class ChangeCommands extends Disposable {
     if (t.cs.state !== 'proposed') { void vscode.window.showInformationMessage(`The changes of run ${t.runId} were already ${t.cs.state}.`); return; }
     try {
       const { applied, remaining } = await applyRunChanges({
-        workspace: ws, runDir: dir, runId: t.runId, rootOverride: worktreesDir(), ...(t.file ? { files: [t.file] } : {}),
+        workspace: ws, runDir: dir, runId: t.runId, rootOverride: worktreesDirSetting(), ...(t.file ? { files: [t.file] } : {}),
       });
       void vscode.window.showInformationMessage(`Applied ${applied.length} file${applied.length === 1 ? '' : 's'} to your working tree (not committed)${remaining.length ? `; ${remaining.length} still proposed` : ''}.`);
       if (applied.length === 1) {
@@ -103,7 +103,7 @@ export class ChangeCommands extends Disposable {
     );
     if (answer !== 'Discard') return;
     try {
-      await discardRunChanges({ workspace: ws, runDir: dir, runId: t.runId, rootOverride: worktreesDir() });
+      await discardRunChanges({ workspace: ws, runDir: dir, runId: t.runId, rootOverride: worktreesDirSetting() });
       void vscode.window.showInformationMessage(`Discarded the changes of run ${t.runId}.`);
     } catch (err) {
       void vscode.window.showErrorMessage(`Discard failed: ${(err as Error).message}`);
@@ -111,9 +111,4 @@ export class ChangeCommands extends Disposable {
       await this.deps.changes.load(t.runId);
     }
   }
-}
-
-/** The worktrees setting, or the default when the settings are invalid (discard must still find them). */
-function worktreesDir(): string | null {
-  try { return readSettings().config.worktreesDir; } catch { return null; }
 }
