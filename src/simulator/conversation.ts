@@ -94,7 +94,7 @@ export function stringInput(call: ToolCall, key: string): string | null {
  */
 export function withoutLineNumbers(text: string): string {
   const lines = text.split('\n');
-  const gutter = /^\s*\d+\s*(?:[:|→]\s?|\t)/;
+  const gutter = /^\s*\d+\s*(?:[:|\u2192]\s?|\t)/;
   // Tool notes such as "[truncated: …]" carry no gutter and do not count either way.
   const nonEmpty = lines.filter((l) => l.trim() && !/^\[.*\]$/.test(l.trim()));
   if (nonEmpty.length === 0 || nonEmpty.filter((l) => gutter.test(l)).length < nonEmpty.length * 0.8) return text;

@@ -29,10 +29,10 @@ export function parseOverview(text: string): TreeNode[] {
   for (const rawLine of text.split('\n')) {
     if (!rawLine.trim()) continue;
     // Indentation is whatever precedes the name: spaces, tree-drawing characters or a bullet.
-    const indent = /^[\s│├└─`*•-]*/.exec(rawLine)![0].length;
+    const indent = /^[\s\u2502\u251c\u2514\u2500`*\u2022-]*/.exec(rawLine)![0].length;
     let line = rawLine.slice(indent).trim();
     // Header ("Workspace: 12 files, 48 KB", "Focus src: …"), notes ("[3 folders collapsed …]"), ellipses.
-    if (!line || /^(?:\.\.\.|…|\(|\[|\d+ more\b|(?:Workspace|Focus)\b[^:]*:)/i.test(line)) continue;
+    if (!line || /^(?:\.\.\.|\u2026|\(|\[|\d+ more\b|(?:Workspace|Focus)\b[^:]*:)/i.test(line)) continue;
     line = line.replace(/\s+\[[^\]]*\]\s*$/, '');
     let declaredFiles: number | null = null;
     const note = /\s+\(([^)]*)\)\s*$/.exec(line);

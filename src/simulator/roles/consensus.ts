@@ -11,7 +11,7 @@ export function listedExperts(text: string): Listed[] {
   return (section(text, 'Expert files') ?? '').split('\n').flatMap((line): Listed[] => {
     const answered = /^\s*-\s+(\S+)\s+\((e\d+),\s*(.+?):\s*answered\s+\w+\)\s*$/.exec(line);
     if (answered) return [{ path: answered[1], id: answered[2], perspective: answered[3], gap: null }];
-    const gap = /^\s*-\s+(e\d+),\s*(.+?):\s*no answer\s+—\s+(.*)$/.exec(line);
+    const gap = /^\s*-\s+(e\d+),\s*(.+?):\s*no answer\s+\u2014\s+(.*)$/.exec(line);
     return gap ? [{ path: null, id: gap[1], perspective: gap[2], gap: gap[3].replace(/\s*\(a gap:.*\)\s*$/, '') }] : [];
   });
 }

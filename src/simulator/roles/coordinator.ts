@@ -23,7 +23,7 @@ export function listedWorkers(text: string): ListedWorker[] {
   return body.split('\n').flatMap((line) => {
     const m = /^\s*[-*]\s+`?(.+?)`?\s+\(([a-z]\d+):\s*(.*)\)\s*$/.exec(line);
     if (!m) return [];
-    const [status, ...rest] = m[3].split(/\s+[—–-]\s+/);
+    const [status, ...rest] = m[3].split(/\s+[\u2014\u2013-]\s+/);
     return [{ path: m[1], id: m[2], status: (status ?? '').trim().toLowerCase(), detail: rest.join(' — ').trim() || null }];
   });
 }

@@ -44,11 +44,11 @@ function parseReports(text: string): Report[] {
   let current: Report | null = null;
   for (const line of text.split('\n')) {
     const markdownHeading = /^#{2,4}\s+(.+)$/.exec(line);
-    const heading = markdownHeading ?? /^(Domain [a-z]\b.*?)(?:\s+—\s+top actions)?:?\s*$/i.exec(line.trim());
+    const heading = markdownHeading ?? /^(Domain [a-z]\b.*?)(?:\s+\u2014\s+top actions)?:?\s*$/i.exec(line.trim());
     // A "Domain x …" line right under a heading is the same report, not a new one.
     if (heading && !markdownHeading && current && current.items.length === 0) continue;
     if (heading) {
-      const label = heading[1].replace(/\s+—\s+top actions:?$/i, '').replace(/\s+\(coordinator [^)]*\)$/, '').trim();
+      const label = heading[1].replace(/\s+\u2014\s+top actions:?$/i, '').replace(/\s+\(coordinator [^)]*\)$/, '').trim();
       current = { label: truncate(label, 80), items: [] };
       reports.push(current);
       continue;

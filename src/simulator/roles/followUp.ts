@@ -23,8 +23,8 @@ export function followUpReply(req: ParsedRequest): Reply {
   const calls = new Map<string, Set<string>>();
   let requests = 0;
   for (const line of transcript.split('\n')) {
-    if (/^→ request \d+/.test(line.trim())) requests++;
-    const m = /^\s*⚙ (\w+) (\{.*?\})\s+\[/.exec(line);
+    if (/^\u2192 request \d+/.test(line.trim())) requests++;
+    const m = /^\s*\u2699 (\w+) (\{.*?\})\s+\[/.exec(line);
     if (!m) continue;
     const paths = calls.get(m[1]) ?? new Set<string>();
     const arg = /"(?:path|pattern)":"([^"]+)"/.exec(m[2]);

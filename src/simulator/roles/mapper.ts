@@ -35,7 +35,7 @@ export const ratingLine = (r: FileRating): string =>
   `\`${r.path}\` — rating ${r.rating}/5: ${r.comments} comment lines of ${r.lines} (${r.lines ? Math.round((100 * r.comments) / r.lines) : 0} %), ${r.todos} TODO/FIXME`;
 
 export function ratingOf(line: string): FileRating | null {
-  const m = /`([^`]+)` — rating (\d)\/5: (\d+) comment lines of (\d+) \(\d+ %\), (\d+) TODO\/FIXME/.exec(line);
+  const m = /`([^`]+)` \u2014 rating (\d)\/5: (\d+) comment lines of (\d+) \(\d+ %\), (\d+) TODO\/FIXME/.exec(line);
   return m ? { path: m[1], rating: Number(m[2]), comments: Number(m[3]), lines: Number(m[4]), todos: Number(m[5]) } : null;
 }
 

@@ -18,7 +18,7 @@ const SKIP_DIRS = new Set(['.git', 'node_modules', '.orchestration', 'dist', 'ou
 const SECRET = /^(?:\.env.*|.*\.pem|.*\.key|id_rsa.*)$/i;
 
 /** Tasks that read as a chain of steps: "research → outline → draft", "first …, then …", "step by step". */
-export const SEQUENTIAL = /→|->|\bthen\b|\bstep by step\b|\bpipeline\b|\bin stages\b/i;
+export const SEQUENTIAL = /\u2192|->|\bthen\b|\bstep by step\b|\bpipeline\b|\bin stages\b/i;
 
 function taskOf(text: string): string {
   return (section(text, 'Task') ?? '').split('\n').filter((l) => !l.startsWith('Focus only on:')).join('\n').trim();
@@ -32,9 +32,9 @@ function taskOf(text: string): string {
 export function pipelinePlanReply(req: ParsedRequest, workspaceRoot: string): Reply {
   const text = promptText(req);
   const task = taskOf(text) || 'Review the workspace';
-  const max = Number(/into\s+\d+\s*[–-]\s*(\d+)\s+ordered stages/.exec(req.system.map((s) => s.text).join('\n'))?.[1] ?? 8);
+  const max = Number(/into\s+\d+\s*[\u2013-]\s*(\d+)\s+ordered stages/.exec(req.system.map((s) => s.text).join('\n'))?.[1] ?? 8);
   // "Document x step by step: research → outline → draft the page": the word at each arrow names a step.
-  const segments = task.split(/\s*(?:→|->)\s*/).map((seg) => seg.match(/[\p{L}\p{N}-]+/gu) ?? []);
+  const segments = task.split(/\s*(?:\u2192|->)\s*/).map((seg) => seg.match(/[\p{L}\p{N}-]+/gu) ?? []);
   const named = segments.length >= 2 ? segments.map((w, i) => (i === 0 ? w.at(-1) : w[0])).filter((w): w is string => !!w) : [];
   const names = (named.length >= 2 ? named : ['Research', 'Analyse', 'Report'])
     .slice(0, max).map((n) => truncate(n.charAt(0).toUpperCase() + n.slice(1), 60));

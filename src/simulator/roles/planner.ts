@@ -151,8 +151,8 @@ export function chooseTool(req: ParsedRequest, task: string): string {
 }
 
 function boundsOf(system: string): Bounds {
-  const d = /into\s+(\d+)\s*[–-]\s*(\d+)\s+domains/.exec(system);
-  const w = /has\s+(\d+)\s*[–-]\s*(\d+)\s+workers/.exec(system);
+  const d = /into\s+(\d+)\s*[\u2013-]\s*(\d+)\s+domains/.exec(system);
+  const w = /has\s+(\d+)\s*[\u2013-]\s*(\d+)\s+workers/.exec(system);
   return {
     minD: d ? Number(d[1]) : 3, maxD: d ? Number(d[2]) : 5,
     minW: w ? Number(w[1]) : 3, maxW: w ? Number(w[2]) : 8,

@@ -77,7 +77,7 @@ function namesIn(text: string): string[] {
       return data.flatMap((d) => (typeof d === 'string' ? [d] : typeof d === 'object' && d && typeof (d as { path?: unknown }).path === 'string' ? [(d as { path: string }).path] : []));
     }
   } catch { /* not JSON: one entry a line */ }
-  return text.split('\n').map((l) => l.trim().replace(/^[-*•]\s+/, '').split(/\s+/)[0] ?? '').filter((t) => t && !t.endsWith('/') && /[\w.]/.test(t));
+  return text.split('\n').map((l) => l.trim().replace(/^[-*\u2022]\s+/, '').split(/\s+/)[0] ?? '').filter((t) => t && !t.endsWith('/') && /[\w.]/.test(t));
 }
 
 function rank(p: string, fs: Disk): number {
