@@ -217,13 +217,19 @@ export type AddedLeaf<P = unknown> =
   }
   | { ok: false; errors: string[] };
 
-/** A new agent record, pending, with nothing spent. */
+/**
+ * A new agent record, pending, with nothing spent. Every field is spelled out rather than spread
+ * from `fields`: V8 gives a spread literal's later properties a shape that the record's first
+ * cost (an integer 0 becoming a fraction) turns into a hash table, ten times the size of a plain
+ * object, and a run keeps one record per agent for its whole life.
+ */
 export function agentRecord(
   config: Config,
   fields: Pick<AgentRecord, 'id' | 'role' | 'domain' | 'tier' | 'task' | 'scope' | 'dependsOn' | 'outputFile'>,
 ): AgentRecord {
+  const { id, role, domain, tier, task, scope, dependsOn, outputFile } = fields;
   return {
-    ...fields,
+    id, role, domain, tier, task, scope, dependsOn, outputFile,
     modelRequested: config.models[fields.tier], modelReported: null,
     status: 'pending', attempts: 0, queuedAt: null, startedAt: null, endedAt: null,
     usage: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 }, costUsd: 0, requests: 0, toolCalls: 0,
