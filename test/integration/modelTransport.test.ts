@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -38,6 +39,16 @@ describe('the model client on the platform fetch', () => {
     expect(err).toMatchObject({ kind: 'transient', message: `connection failed: fetch failed: connect ECONNREFUSED ${new URL(url).host}` });
   });
 
+  it('does not follow a redirect, and says to set the address it points to instead of retrying', async () => {
+    let requests = 0;
+    const url = await listen((_req, res) => { requests++; res.writeHead(307, { location: '/elsewhere/v1/messages' }); res.end(); });
+    const err = await new AnthropicModelClient({ apiKey: 'k', baseUrl: url }).create(request()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ModelError);
+    expect(err).toMatchObject({ kind: 'terminal' });
+    expect((err as ModelError).message).toMatch(/redirect.*orchestration\.baseUrl/);
+    expect(requests).toBe(1);
+  });
+
   it('sends through the fetch its creator passes', async () => {
     const url = await listen((_req, res) => { res.writeHead(500, { 'content-type': 'application/json' }); res.end('{"type":"error","error":{"type":"api_error","message":"boom"}}'); });
     const seen: string[] = [];
@@ -67,5 +78,42 @@ describe('the model client on the platform fetch', () => {
     const sent = Buffer.from(bodies[0] as Uint8Array).toString('utf8');
     expect(received).toEqual({ type: 'application/json', length: String(Buffer.byteLength(sent)), body: sent });
     expect(JSON.parse(sent)).toMatchObject({ model: 'm', stream: true, messages: [{ role: 'user', content: [{ type: 'text', text: 'café — naïve ✓ 𝄞' }] }] });
+  });
+
+  /** A server that reads the request and never answers; resolves, per request, when its client hangs up. */
+  async function silentServer(): Promise<{ url: string; closed: Array<Promise<void>> }> {
+    const closed: Array<Promise<void>> = [];
+    const url = await listen((req) => { closed.push(new Promise((r) => req.socket.once('close', () => r()))); req.resume(); });
+    return { url, closed };
+  }
+
+  it('gives up on a request without headers after its timeout, and hangs up', async () => {
+    const { url, closed } = await silentServer();
+    const req = { ...request(), timeoutMs: 300 };
+    const t0 = Date.now();
+    const err = await new AnthropicModelClient({ apiKey: 'k', baseUrl: url }).create(req).catch((e: unknown) => e);
+    expect(err).toMatchObject({ kind: 'transient', message: 'no response headers within requestTimeoutMs' });
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(closed).toHaveLength(1);
+    await closed[0];
+  });
+
+  it('stops a request still waiting for headers when the caller aborts, and hangs up', async () => {
+    const { url, closed } = await silentServer();
+    const ctl = new AbortController();
+    const req = { ...request(), signal: ctl.signal, timeoutMs: 60_000 };
+    const pending = new AnthropicModelClient({ apiKey: 'k', baseUrl: url }).create(req).catch((e: unknown) => e);
+    while (closed.length === 0) await new Promise((r) => setTimeout(r, 10));
+    ctl.abort();
+    expect(await pending).toMatchObject({ kind: 'aborted' });
+    await closed[0];
+  });
+
+  it('leaves no listener on the caller\'s signal once a request is done', async () => {
+    const url = await listen((_req, res) => { res.writeHead(500, { 'content-type': 'application/json' }); res.end('{"type":"error","error":{"type":"api_error","message":"boom"}}'); });
+    const ctl = new AbortController();
+    const client = new AnthropicModelClient({ apiKey: 'k', baseUrl: url });
+    for (let i = 0; i < 3; i++) await client.create({ ...request(), signal: ctl.signal }).catch(() => undefined);
+    expect(getEventListeners(ctl.signal, 'abort')).toHaveLength(0);
   });
 });

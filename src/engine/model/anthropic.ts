@@ -13,6 +13,9 @@ import { DEFAULT_STREAM_IDLE_TIMEOUT_MS } from '../config';
 import { StreamIdleWatch } from './streamIdle';
 import { ModelError, type ModelClient, type ModelRequest, type ModelResponse, type RateLimitInfo } from './client';
 
+/** The request option (in `fetchOptions`) that hands leanFetch the controller a request is aborted with. */
+const ABORTED_BY = Symbol('abortedBy');
+
 /** The `fetch` signature the SDK calls. */
 export type Fetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
@@ -37,7 +40,7 @@ export class AnthropicModelClient implements ModelClient {
       maxRetries: 0,
       logLevel: 'off',
       // The platform fetch as the SDK would pick it (the global one when this client is made).
-      fetch: bodyAsBytes(opts.fetch ?? globalThis.fetch),
+      fetch: leanFetch(opts.fetch ?? globalThis.fetch),
       // The ledger is this product's record of every call. In a shared extension host another
       // extension may register a global OpenTelemetry provider: our prompts' metadata and a
       // `traceparent` header would then go where the user never asked; and with none registered
@@ -70,7 +73,11 @@ export class AnthropicModelClient implements ModelClient {
           ...(req.toolChoice ? { tool_choice: req.toolChoice } : {}),
           stream: true,
         },
-        { signal: ctl.signal, timeout: req.timeoutMs },
+        // Our controller travels to leanFetch rather than as the SDK's `signal`: given a signal, the
+        // SDK links it to its own controller and registers the response body for finalization, a
+        // link its raw event reader never releases, so every request's body, controllers and
+        // signals waited for a full GC and were counted live at it.
+        { timeout: req.timeoutMs, fetchOptions: { [ABORTED_BY]: ctl } as Anthropic.RequestOptions['fetchOptions'] },
       ).asResponse();
       idle.start();
       const message = await accumulate(response, ctl, idle, req.onText);
@@ -100,15 +107,37 @@ export class AnthropicModelClient implements ModelClient {
 }
 
 /**
- * Hands the transport each request body as its UTF-8 bytes instead of the SDK's JSON string; the
- * bytes on the wire are the same (the SDK sets the content type itself). Given a string, Node 20's
- * fetch keeps a well-formed copy of it on the Request, whose graph its FinalizationRegistry entries
- * keep alive through every young-generation GC: each request's 20–80 kB body copy was promoted to
- * the old generation and waited there for a full GC (half the engine's promoted bytes at 1,000
- * agents). Bytes are copied outside the JS heap.
+ * Hands the transport each request body as its UTF-8 bytes instead of the SDK's JSON string, and
+ * asks it never to follow a redirect. The bytes on the wire are the same (the SDK sets the content
+ * type itself). Node's fetch keeps each request's graph alive, through its FinalizationRegistry
+ * entries, until a full GC: everything it references is promoted to the old generation, which V8
+ * then sizes at up to four times what is live.
+ * - Given a string, fetch keeps a well-formed copy of it on the Request (20–80 kB a request, half
+ *   the engine's promoted bytes at 1,000 agents). Bytes are copied outside the JS heap.
+ * - Unless the request may not redirect (`redirect: 'error'`, no window), fetch clones it, teeing
+ *   its body into two more streams kept the same way (a quarter of fetch's promoted bytes, and
+ *   ~0.1 ms of CPU a request). The Messages API never redirects; a proxy or gateway that does is
+ *   reported as such (see `classify`).
+ * - The request is aborted by the caller's controller (see `create`), which also follows the
+ *   SDK's signal, so that fetch holds our one signal rather than the SDK's linked pair.
+ * The SDK builds `init` afresh for every call, so it is completed in place rather than copied.
  */
-function bodyAsBytes(fetch: Fetch): Fetch {
-  return (input, init) => fetch(input, typeof init?.body === 'string' ? { ...init, body: Buffer.from(init.body, 'utf8') } : init);
+function leanFetch(fetch: Fetch): Fetch {
+  return (input, init: RequestInit & { [ABORTED_BY]?: AbortController } = {}) => {
+    if (typeof init.body === 'string') init.body = Buffer.from(init.body, 'utf8');
+    init.redirect = 'error';
+    init.window = null;
+    const ours = init[ABORTED_BY];
+    if (ours) {
+      delete init[ABORTED_BY];
+      // The SDK's signal aborts on its request timeout (no headers in time): ours follows it.
+      const sdk = init.signal;
+      if (sdk?.aborted) ours.abort(sdk.reason);
+      else sdk?.addEventListener('abort', () => ours.abort(sdk.reason), { once: true });
+      init.signal = ours.signal;
+    }
+    return fetch(input, init);
+  };
 }
 
 interface Accumulated {
@@ -241,7 +270,12 @@ export function classify(err: unknown, signal?: AbortSignal): ModelError {
   }
   if (err instanceof APIConnectionError) {
     // The SDK says only "Connection error."; the cause says which address refused or reset (a proxy's, when one is set).
-    return new ModelError(`connection failed: ${causes(err)}`, 'transient');
+    const why = causes(err);
+    // Requests never follow redirects (see leanFetch), and asking again gets the same answer.
+    if (why.endsWith('unexpected redirect')) {
+      return new ModelError('the API address answered with a redirect, which is not followed: set the base URL (orchestration.baseUrl, or baseUrl in the config) to the address it redirects to', 'terminal');
+    }
+    return new ModelError(`connection failed: ${why}`, 'transient');
   }
   if (err instanceof APIError) {
     const status = typeof err.status === 'number' ? err.status : null;
