@@ -7,7 +7,7 @@
  * parent resets the server's counters → {go}; child executes → {done, figures}. Or parent → {probe}
  * → {probed}. Then parent → {exit}.
  */
-import { getHeapSpaceStatistics } from 'node:v8';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { AnthropicModelClient } from '../../src/engine/model/anthropic';
 import { parseConfig, type ConfigInput } from '../../src/engine/config';
 import type { ModelRequest } from '../../src/engine/model/client';
@@ -114,6 +114,15 @@ async function heapSampler(): Promise<((file: string) => Promise<void>) | null> 
   };
 }
 
+/**
+ * Profiling switch: BENCH_HEAP_SNAPSHOT=<dir> writes a heap snapshot after each execute(), taken
+ * after a full GC (what stays live: V8 sizes the old generation as a multiple of it).
+ */
+function heapSnapshot(name: string): void {
+  const dir = process.env.BENCH_HEAP_SNAPSHOT;
+  if (dir) writeHeapSnapshot(`${dir}/${name}-${process.pid}-${Date.now()}.heapsnapshot`);
+}
+
 async function runScenario(s: Scenario): Promise<EngineFigures> {
   const cpu0 = process.cpuUsage();
   const orchestrator = new Orchestrator({
@@ -133,6 +142,7 @@ async function runScenario(s: Scenario): Promise<EngineFigures> {
   const outcome = await run.execute();
   const cpuExec = process.cpuUsage(cpu1);
   await stopHeapSampler?.('execute');
+  heapSnapshot('execute');
   const snap = run.ledger.snapshot();
   return {
     status: outcome.status,
