@@ -7,7 +7,7 @@
  * `npm run bench -- --readme` also writes the table into README.md's Performance section.
  * BENCH_KEEP=1 leaves the workspace in the temp folder: on ext4 without a journal, deleting its
  * thousands of files makes creating files slow for minutes, which would skew a bench run right after.
- * Profiling switches: BENCH_ENGINE_ARGS (harness.ts), BENCH_HEAP_SAMPLE, BENCH_HEAP_PROMOTED and BENCH_MEM_TRACE (child.ts).
+ * Profiling switches: BENCH_ENGINE_ARGS (harness.ts), BENCH_HEAP_SAMPLE, BENCH_HEAP_PROMOTED, BENCH_HEAP_SNAPSHOT and BENCH_MEM_TRACE (child.ts).
  */
 import { rmSync } from 'node:fs';
 import * as path from 'node:path';

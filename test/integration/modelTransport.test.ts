@@ -109,11 +109,42 @@ describe('the model client on the platform fetch', () => {
     await closed[0];
   });
 
-  it('leaves no listener on the caller\'s signal once a request is done', async () => {
-    const url = await listen((_req, res) => { res.writeHead(500, { 'content-type': 'application/json' }); res.end('{"type":"error","error":{"type":"api_error","message":"boom"}}'); });
-    const ctl = new AbortController();
-    const client = new AnthropicModelClient({ apiKey: 'k', baseUrl: url });
-    for (let i = 0; i < 3; i++) await client.create({ ...request(), signal: ctl.signal }).catch(() => undefined);
-    expect(getEventListeners(ctl.signal, 'abort')).toHaveLength(0);
+  const OK_STREAM = [
+    'event: message_start\ndata: {"type":"message_start","message":{"id":"m","type":"message","role":"assistant","model":"m","content":[],"stop_reason":null,"usage":{"input_tokens":1,"output_tokens":0}}}\n\n',
+    'event: content_block_start\ndata: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}\n\n',
+    'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"ok"}}\n\n',
+    'event: content_block_stop\ndata: {"type":"content_block_stop","index":0}\n\n',
+    'event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":1}}\n\n',
+    'event: message_stop\ndata: {"type":"message_stop"}\n\n',
+  ].join('');
+
+  it('lends one controller to a caller\'s requests in turn, a fresh one to a concurrent request or after an abort', async () => {
+    let stallNext = false;
+    const url = await listen((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      if (stallNext) { stallNext = false; res.write(OK_STREAM.split('\n\n')[0] + '\n\n'); return; }
+      res.end(OK_STREAM);
+    });
+    const signals: AbortSignal[] = [];
+    const client = new AnthropicModelClient({ apiKey: 'k', baseUrl: url, fetch: (input, init) => { signals.push(init!.signal!); return fetch(input, init); } });
+    const caller = new AbortController();
+    const req = (): ModelRequest => ({ ...request(), signal: caller.signal, idleTimeoutMs: 200 });
+    for (let i = 0; i < 3; i++) expect((await client.create(req())).content).toEqual([{ type: 'text', text: 'ok' }]);
+    expect(new Set(signals).size).toBe(1);
+    // One idle controller waits, with one listener on the caller's signal.
+    expect(getEventListeners(caller.signal, 'abort')).toHaveLength(1);
+    await Promise.all([client.create(req()), client.create(req())]);
+    expect(signals[3]).not.toBe(signals[4]);
+    stallNext = true;
+    await expect(client.create(req())).rejects.toMatchObject({ kind: 'transient' });
+    expect(signals[5].aborted).toBe(true);
+    await client.create(req());
+    expect(signals[6].aborted).toBe(false);
+    expect(signals[6]).not.toBe(signals[5]);
+    expect(getEventListeners(caller.signal, 'abort')).toHaveLength(1);
+    // The caller's abort reaches the controller waiting for its next request.
+    caller.abort();
+    expect(signals[6].aborted).toBe(true);
   });
 });

@@ -49,14 +49,37 @@ export class AnthropicModelClient implements ModelClient {
     });
   }
 
-  async create(req: ModelRequest): Promise<ModelResponse> {
-    // Our own controller, so a stall can abort this request alone; the caller's signal is
-    // forwarded to it (not combined with AbortSignal.any, whose dependants outlive long-lived
-    // parent signals on Node 20).
+  /**
+   * Our own controllers, so a stall can abort one request alone; the caller's signal is forwarded
+   * to them (not combined with AbortSignal.any, whose dependants outlive long-lived parent signals
+   * on Node 20). One that ended without aborting waits here for the caller's next request: fetch
+   * keeps the signal of every request until a full GC, and an agent's turns then share one.
+   */
+  private readonly idleControllers = new WeakMap<AbortSignal, Leased>();
+
+  private lease(signal: AbortSignal): Leased {
+    const idle = this.idleControllers.get(signal);
+    if (idle) {
+      this.idleControllers.delete(signal);
+      if (!idle.ctl.signal.aborted) return idle;
+      signal.removeEventListener('abort', idle.forward);
+    }
     const ctl = new AbortController();
-    const forward = (): void => ctl.abort(req.signal.reason);
-    if (req.signal.aborted) forward();
-    else req.signal.addEventListener('abort', forward, { once: true });
+    const forward = (): void => ctl.abort(signal.reason);
+    if (signal.aborted) forward();
+    else signal.addEventListener('abort', forward, { once: true });
+    return { ctl, forward };
+  }
+
+  /** Keeps a controller that never aborted for the caller's next request; lets go of any other. */
+  private release(signal: AbortSignal, leased: Leased): void {
+    if (!leased.ctl.signal.aborted && !this.idleControllers.has(signal)) this.idleControllers.set(signal, leased);
+    else signal.removeEventListener('abort', leased.forward);
+  }
+
+  async create(req: ModelRequest): Promise<ModelResponse> {
+    const leased = this.lease(req.signal);
+    const { ctl } = leased;
     const idle = new StreamIdleWatch(req.idleTimeoutMs ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS, () => ctl.abort());
     try {
       // The raw server-sent events of `create({stream: true})`, accumulated here: the same request
@@ -101,9 +124,15 @@ export class AnthropicModelClient implements ModelClient {
       throw classify(helperError(err), req.signal);
     } finally {
       idle.stop();
-      req.signal.removeEventListener('abort', forward);
+      this.release(req.signal, leased);
     }
   }
+}
+
+/** A controller lent to one request at a time, with its listener on the caller's signal. */
+interface Leased {
+  ctl: AbortController;
+  forward: () => void;
 }
 
 /**
