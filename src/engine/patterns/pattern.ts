@@ -230,7 +230,7 @@ export function agentRecord(
   const { id, role, domain, tier, task, scope, dependsOn, outputFile } = fields;
   return {
     id, role, domain, tier, task, scope, dependsOn, outputFile,
-    modelRequested: config.models[fields.tier], modelReported: null,
+    modelRequested: config.models[tier], modelReported: null,
     status: 'pending', attempts: 0, queuedAt: null, startedAt: null, endedAt: null,
     usage: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 }, costUsd: 0, requests: 0, toolCalls: 0,
     returned: null, returnTokens: 0, error: null,
