@@ -19,7 +19,7 @@ import { resolveInsideRun } from './paths';
 import type { RunStore } from './runStore';
 import { EntryBatcher } from './transcriptBatch';
 import type { TranscriptRelay } from './transcriptRelay';
-import { WebviewPanelHost, type PanelLog } from './webviewPanel';
+import { OpenPanels, WebviewPanelHost, type PanelLog } from './webviewPanel';
 
 export const AGENT_VIEW_TYPE = 'orchestration.agent';
 /** The transcript writer appends every 250 ms: a view opened mid-run reads the file after that. */
@@ -41,34 +41,24 @@ export interface AgentViewDeps {
 }
 
 export class AgentPanels extends Disposable {
-  private readonly panels = new Map<string, AgentPanel>();
+  private readonly panels = this._register(new OpenPanels<AgentPanel>());
 
   constructor(private readonly deps: AgentViewDeps) {
     super();
-    this._register(toDisposable(() => {
-      for (const p of this.panels.values()) p.dispose();
-      this.panels.clear();
-    }));
   }
 
   show(runId: string, agentId: string): void {
     const key = `${runId}/${agentId}`;
-    const existing = this.panels.get(key);
-    if (existing) {
-      existing.reveal();
-      return;
-    }
+    if (this.panels.reveal(key)) return;
     if (!this.deps.store.agent(runId, agentId)) {
       void vscode.window.showWarningMessage(`Run ${runId} has no agent ${agentId}.`);
       return;
     }
-    const panel = new AgentPanel(runId, agentId, this.deps);
-    this.panels.set(key, panel);
-    panel.onDidClose(() => { if (this.panels.get(key) === panel) this.panels.delete(key); });
+    this.panels.add(key, new AgentPanel(runId, agentId, this.deps));
   }
 
   get open(): string[] {
-    return [...this.panels.keys()];
+    return this.panels.keys;
   }
 }
 

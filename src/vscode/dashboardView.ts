@@ -16,7 +16,7 @@ import { Disposable, toDisposable } from './dispose';
 import { EventsTail } from './eventsTail';
 import { truncate } from './format';
 import type { RunStore } from './runStore';
-import { WebviewPanelHost, type PanelLog } from './webviewPanel';
+import { OpenPanels, WebviewPanelHost, type PanelLog } from './webviewPanel';
 
 export const DASHBOARD_VIEW_TYPE = 'orchestration.dashboard';
 
@@ -31,30 +31,19 @@ export interface DashboardDeps {
 
 /** One dashboard per run: showing a run again reveals its panel instead of opening a second. */
 export class DashboardPanels extends Disposable {
-  private readonly panels = new Map<string, DashboardPanel>();
+  private readonly panels = this._register(new OpenPanels<DashboardPanel>());
 
   constructor(private readonly deps: DashboardDeps) {
     super();
-    this._register(toDisposable(() => {
-      for (const p of this.panels.values()) p.dispose();
-      this.panels.clear();
-    }));
   }
 
   show(runId: string): void {
-    const existing = this.panels.get(runId);
-    if (existing) {
-      existing.reveal();
-      return;
-    }
-    const panel = new DashboardPanel(runId, this.deps);
-    this.panels.set(runId, panel);
-    panel.onDidClose(() => { if (this.panels.get(runId) === panel) this.panels.delete(runId); });
+    if (!this.panels.reveal(runId)) this.panels.add(runId, new DashboardPanel(runId, this.deps));
   }
 
   /** Open dashboards (tests and the bench look). */
   get openRuns(): string[] {
-    return [...this.panels.keys()];
+    return this.panels.keys;
   }
 }
 

@@ -11,12 +11,12 @@ import type { AnyPlan, Tier } from '../engine';
 import type { HandlerMap } from '../shared/protocol';
 import { PlanHostMessageSchema, PlanWebviewMessageSchema, type PlanEdit, type PlanHostMessage, type PlanWebviewMessage } from '../shared/planProtocol';
 import { Debouncer } from './debounce';
-import { Disposable, toDisposable } from './dispose';
+import { Disposable } from './dispose';
 import { truncate } from './format';
 import { applyEdit } from './planEdit';
 import { buildPlanEditorView, modelsOf, type PlanPreview } from './planEditorModel';
 import type { RunStore } from './runStore';
-import { WebviewPanelHost, type PanelLog } from './webviewPanel';
+import { OpenPanels, WebviewPanelHost, type PanelLog } from './webviewPanel';
 
 export const PLAN_VIEW_TYPE = 'orchestration.planReview';
 
@@ -47,24 +47,15 @@ export interface PlanEditorDeps {
 }
 
 export class PlanEditors extends Disposable {
-  private readonly panels = new Map<string, PlanEditorPanel>();
+  private readonly panels = this._register(new OpenPanels<PlanEditorPanel>());
 
   constructor(private readonly deps: PlanEditorDeps) {
     super();
-    this._register(toDisposable(() => {
-      for (const p of this.panels.values()) p.dispose();
-      this.panels.clear();
-    }));
   }
 
   /** Opens (or reveals) the review of a run's plan. */
   async show(runId: string): Promise<void> {
-    const existing = this.panels.get(runId);
-    if (existing) {
-      existing.reveal();
-      return;
-    }
-    await this.open(runId, false);
+    if (!this.panels.reveal(runId)) await this.open(runId, false);
   }
 
   /** A plan just became ready: opened wide without taking focus, unless plans are approved without review. */
@@ -80,13 +71,11 @@ export class PlanEditors extends Disposable {
       return;
     }
     if (this.panels.has(runId) || this._isDisposed) return;
-    const panel = new PlanEditorPanel(runId, plan, this.deps, quiet);
-    this.panels.set(runId, panel);
-    panel.onDidClose(() => { if (this.panels.get(runId) === panel) this.panels.delete(runId); });
+    this.panels.add(runId, new PlanEditorPanel(runId, plan, this.deps, quiet));
   }
 
   get openRuns(): string[] {
-    return [...this.panels.keys()];
+    return this.panels.keys;
   }
 }
 

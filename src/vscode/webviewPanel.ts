@@ -7,7 +7,7 @@
 import * as vscode from 'vscode';
 import type { z } from 'zod';
 import type { HandlerMap } from '../shared/protocol';
-import { Disposable } from './dispose';
+import { Disposable, toDisposable } from './dispose';
 import { makeNonce, webviewShell } from './webviewHtml';
 
 export interface PanelSpec<H, W> {
@@ -121,5 +121,47 @@ export class WebviewPanelHost<H extends { type: string }, W extends { type: stri
     if (this._isDisposed) return;
     super.dispose();
     this.panel.dispose();
+  }
+}
+
+/** A panel an `OpenPanels` keeps: revealed when asked for again, forgotten once closed. */
+export interface KeptPanel extends vscode.Disposable {
+  readonly onDidClose: vscode.Event<void>;
+  reveal(): void;
+}
+
+/**
+ * The open panels of one kind, one per key (a run, or a run's agent): asking for a key again
+ * reveals its panel instead of opening a second. Disposing it closes them all.
+ */
+export class OpenPanels<P extends KeptPanel> extends Disposable {
+  private readonly panels = new Map<string, P>();
+
+  constructor() {
+    super();
+    this._register(toDisposable(() => {
+      for (const p of this.panels.values()) p.dispose();
+      this.panels.clear();
+    }));
+  }
+
+  /** Reveals the panel open for `key`; false when there is none. */
+  reveal(key: string): boolean {
+    const panel = this.panels.get(key);
+    panel?.reveal();
+    return panel !== undefined;
+  }
+
+  has(key: string): boolean {
+    return this.panels.has(key);
+  }
+
+  add(key: string, panel: P): void {
+    this.panels.set(key, panel);
+    panel.onDidClose(() => { if (this.panels.get(key) === panel) this.panels.delete(key); });
+  }
+
+  get keys(): string[] {
+    return [...this.panels.keys()];
   }
 }
