@@ -1,6 +1,8 @@
 /** Renders one run's RunView as DOM. Every string from the host goes in as text or sanitised markdown. */
 import type { AgentView, GroupView, MapReduceCard, PanelCard, PatternCard, PipelineCard, RunView, SupervisorCard, TotalsView } from '../src/shared/protocol';
+import { h, section } from './dom';
 import { renderMarkdown } from './markdownDom';
+import { runTitle } from './runTitle';
 import { button, divider, grid, link, spinner, tag } from './toolkit';
 
 export interface Actions {
@@ -32,20 +34,6 @@ function fileLink(text: string, file: string, written: boolean, open: (p: string
 /** A simulated run spent nothing; its money is what the same tokens would cost, said as such. */
 const spend = (usdText: string, simulated: boolean): string => (simulated ? `would cost ${usdText}` : usdText);
 
-function h(tag: string, text?: string, className?: string): HTMLElement {
-  const e = document.createElement(tag);
-  if (text !== undefined) e.textContent = text;
-  if (className) e.className = className;
-  return e;
-}
-
-function section(title: string, id: string, ...children: Node[]): HTMLElement {
-  const s = h('section', undefined, 'section');
-  s.id = id;
-  s.append(h('h3', title), ...children);
-  return s;
-}
-
 const tokens = (n: number): string => (n < 1000 ? String(n) : n < 1e6 ? `${(n / 1000).toFixed(1)}k` : `${(n / 1e6).toFixed(2)}M`);
 const usd = (n: number): string => (n === 0 ? '$0' : n < 0.01 ? `$${n.toFixed(4)}` : `$${n.toFixed(2)}`);
 const duration = (ms: number): string => (ms < 60_000 ? `${Math.round(ms / 1000)} s` : `${Math.floor(ms / 60_000)}m ${Math.round((ms % 60_000) / 1000)}s`);
@@ -61,16 +49,10 @@ export function renderRun(run: RunView, act: Actions): Node {
   const open = (p: string) => act.openFile(run.runId, p);
 
   const header = h('header', undefined, 'run-header');
-  const title = h('h2', run.task, 'task');
-  title.id = 'run-task';
-  const meta = h('div', undefined, 'meta');
-  const status = tag(run.status, `status status-${run.status}`);
-  status.id = 'run-status';
-  meta.append(status);
-  if (run.status === 'running' || run.status === 'planning') meta.append(spinner());
-  if (run.simulated) meta.append(tag('simulated', 'simulated'));
-  meta.append(h('span', run.runId, 'muted run-id'));
-  header.append(title, meta);
+  const extras: Node[] = [];
+  if (run.status === 'running' || run.status === 'planning') extras.push(spinner());
+  if (run.simulated) extras.push(tag('simulated', 'simulated'));
+  header.append(...runTitle(run, run.status, extras));
   header.append(renderPattern(run));
   if (run.reason) header.append(h('p', run.reason, 'reason'));
   const buttons = h('div', undefined, 'actions');

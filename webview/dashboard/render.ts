@@ -3,6 +3,7 @@ import type { DashboardView, SpendRow } from '../../src/shared/dashboardProtocol
 import { barChart, statusStrip } from '../charts';
 import { clickable, h, section } from '../dom';
 import { clock, tokens, usd } from '../format';
+import { runTitle } from '../runTitle';
 import { tag } from '../toolkit';
 import { renderTimeline, type TimelineActions } from './timeline';
 
@@ -20,16 +21,10 @@ function tile(label: string, value: string, id: string, detail?: Node): HTMLElem
 
 function header(v: DashboardView): HTMLElement {
   const head = h('header', undefined, 'panel-header');
-  const title = h('h2', v.task, 'task');
-  title.id = 'run-task';
-  const meta = h('div', undefined, 'meta');
-  const status = tag(v.status, `status status-${v.status}`);
-  status.id = 'run-status';
-  meta.append(status, tag(v.pattern, 'pattern-tag'));
-  if (v.simulated) meta.append(tag('simulated', 'simulated'));
-  if (v.live) meta.append(h('span', 'live', 'live-dot'));
-  meta.append(h('span', v.runId, 'muted run-id'));
-  head.append(title, meta);
+  const extras: Node[] = [tag(v.pattern, 'pattern-tag')];
+  if (v.simulated) extras.push(tag('simulated', 'simulated'));
+  if (v.live) extras.push(h('span', 'live', 'live-dot'));
+  head.append(...runTitle(v, v.status, extras));
 
   const done = v.byStatus.completed ?? 0;
   const inFlight = (v.byStatus.running ?? 0) + (v.byStatus.verifying ?? 0) + (v.byStatus.retrying ?? 0);

@@ -7,6 +7,7 @@ import type { EstimateView, PlanEdit, PlanEditorView, PlanGroup, PlanItem } from
 import { h, section } from '../dom';
 import { tokens, usd } from '../format';
 import { renderMarkdown } from '../markdownDom';
+import { runTitle } from '../runTitle';
 import { button, spinner, tag } from '../toolkit';
 
 export interface PlanActions {
@@ -185,16 +186,10 @@ function groupCard(v: PlanEditorView, g: PlanGroup, act: PlanActions): HTMLEleme
 export function renderPlanEditor(v: PlanEditorView, act: PlanActions): Node {
   const root = document.createDocumentFragment();
   const head = h('header', undefined, 'panel-header');
-  const title = h('h2', v.task, 'task');
-  title.id = 'run-task';
-  const meta = h('div', undefined, 'meta');
-  const status = tag(v.status === 'awaiting-approval' ? 'awaiting approval' : v.status, `status status-${v.status}`);
-  status.id = 'run-status';
-  meta.append(status, tag(v.pattern, 'pattern-tag'));
-  if (v.simulated) meta.append(tag('simulated', 'simulated'));
-  if (v.changed) meta.append(tag('edited', 'edited'));
-  meta.append(h('span', v.runId, 'muted run-id'));
-  head.append(title, meta);
+  const extras: Node[] = [tag(v.pattern, 'pattern-tag')];
+  if (v.simulated) extras.push(tag('simulated', 'simulated'));
+  if (v.changed) extras.push(tag('edited', 'edited'));
+  head.append(...runTitle(v, v.status === 'awaiting-approval' ? 'awaiting approval' : v.status, extras));
   root.append(head);
 
   const bar = h('div', undefined, 'plan-bar');
