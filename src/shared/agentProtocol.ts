@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { AgentIdSchema } from './dashboardProtocol';
-import { UsageViewSchema } from './protocol';
+import { RunIdSchema, UsageViewSchema } from './protocol';
 
 const count = z.number().int().nonnegative();
 const text = z.string().max(40_000);
@@ -31,7 +31,7 @@ export type EntryView = z.infer<typeof EntryViewSchema>;
 
 /** Who the agent is and where it stands: the header of its view. */
 export const AgentHeaderSchema = z.object({
-  runId: z.string().regex(/^[A-Za-z0-9._-]{1,80}$/),
+  runId: RunIdSchema,
   runTask: z.string(),
   runStatus: z.string(),
   id: AgentIdSchema,

@@ -3,7 +3,7 @@
  * shows one run, so no message carries a run id; agent ids are checked before the host acts on them.
  */
 import { z } from 'zod';
-import { UsageViewSchema } from './protocol';
+import { RunIdSchema, UsageViewSchema } from './protocol';
 
 const count = z.number().int().nonnegative();
 const ms = z.number().nonnegative();
@@ -71,7 +71,7 @@ export const SpendRowSchema = z.object({ key: z.string().max(120), costUsd: usd,
 export type SpendRow = z.infer<typeof SpendRowSchema>;
 
 export const DashboardViewSchema = z.object({
-  runId: z.string().regex(/^[A-Za-z0-9._-]{1,80}$/),
+  runId: RunIdSchema,
   task: z.string(),
   status: z.string(),
   pattern: z.string(),

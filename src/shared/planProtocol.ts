@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { AgentIdSchema } from './dashboardProtocol';
+import { RunIdSchema } from './protocol';
 
 const count = z.number().int().nonnegative();
 const usd = z.number().nonnegative();
@@ -51,7 +52,7 @@ export const PlanGroupSchema = z.object({
 export type PlanGroup = z.infer<typeof PlanGroupSchema>;
 
 export const PlanEditorViewSchema = z.object({
-  runId: z.string().regex(/^[A-Za-z0-9._-]{1,80}$/),
+  runId: RunIdSchema,
   task: z.string(),
   pattern: z.string(),
   status: z.string(),

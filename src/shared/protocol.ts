@@ -5,7 +5,9 @@
  */
 import { z } from 'zod';
 
-const runId = z.string().regex(/^[A-Za-z0-9._-]{1,80}$/, 'a run id such as 20250101-120000-abcd');
+/** A run id as the webviews may send and receive it (one schema for every panel's protocol). */
+export const RunIdSchema = z.string().regex(/^[A-Za-z0-9._-]{1,80}$/, 'a run id such as 20250101-120000-abcd');
+const runId = RunIdSchema;
 /** A path relative to the run directory; the host re-checks it is inside the run before opening. */
 const runPath = z.string().min(1).max(500);
 const count = z.number().int().nonnegative();
