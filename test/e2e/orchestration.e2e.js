@@ -398,10 +398,12 @@ test('a run cut off by a window reload shows as interrupted and resumes to compl
   await runCommand('Developer: Reload Window');
   await page.waitForTimeout(1000);
   await page.locator('.monaco-workbench .activitybar a[aria-label="Orchestration"]').waitFor();
-  await page.locator('.activitybar a[aria-label="Orchestration"]').click().catch(() => undefined);
+  // The reload may restore the Orchestration sidebar: clicking its icon then would close it.
+  await ledger().waitFor({ state: 'visible', timeout: 5000 }).catch(() => undefined);
   // The old extension host may outlive the reload for a moment; the store re-checks foreign runs.
   let seen;
   const [first] = await until('run row interrupted', async () => {
+    await showOrchestration();
     seen = await runRows();
     return seen[0]?.description.startsWith('interrupted') ? seen : null;
   }, 60000).catch(async (err) => {
