@@ -6,8 +6,8 @@ import * as path from 'node:path';
 import * as readline from 'node:readline/promises';
 import { existsSync, statSync } from 'node:fs';
 import {
-  ConfigError, NotARepositoryError, loadProjectConfig, listRuns, mergeConfig, Orchestrator, parseConfig, PlanError,
-  readLedger, effectiveStatus, CommandRefusedError, type Config, type Run, type RunOutcome,
+  ConfigError, NotARepositoryError, loadProjectConfig, listRuns, Orchestrator, PlanError, resolveConfig, describeIgnored,
+  readLedger, effectiveStatus, CommandRefusedError, type Config, type ResolvedConfig, type Run, type RunOutcome,
 } from './engine';
 import { agentCommand, stop, transcript } from './cli/agentCommands';
 import { openProvider, type Provider } from './providers';
@@ -41,14 +41,17 @@ async function main(argv: string[]): Promise<number> {
     err(`Workspace ${workspace} is not a folder`);
     return EXIT.usage;
   }
-  let config: Config;
+  let resolved: ResolvedConfig;
   try {
-    const file = await loadProjectConfig(workspace);
-    config = parseConfig(mergeConfig(file, args.overrides, args.simulate ? { provider: 'simulated' } : {}), 'settings (.orchestration/config.json and flags)');
+    // The repository's file is untrusted (machine-only keys are ignored); flags are the user's own.
+    const flags = { ...args.overrides, ...(args.simulate ? { provider: 'simulated' } : {}) };
+    resolved = resolveConfig([await loadProjectConfig(workspace), { source: 'flags', trusted: true, values: flags }]);
   } catch (e) {
     err((e as Error).message);
     return EXIT.usage;
   }
+  const { config } = resolved;
+  for (const line of describeIgnored(resolved.ignored)) err(line);
   if (args.command === 'list') return list(workspace, config, args);
   if (args.command === 'status') return status(workspace, config, args);
   if (args.command === 'diff' || args.command === 'apply' || args.command === 'discard') return changesCommand(workspace, config, args, { out, err });
@@ -66,7 +69,10 @@ async function main(argv: string[]): Promise<number> {
     workspace, config, model: provider.model, simulated: provider.simulated,
     promptsDir: path.join(__dirname, '..', 'prompts'),
     ...(process.env.ANTHROPIC_API_KEY ? { secrets: [process.env.ANTHROPIC_API_KEY] } : {}),
+    workspaceCommand: resolved.workspaceCommand, ignoredSettings: resolved.ignored,
   });
+  // --allow-workspace-command is the user's consent to the repository's own check command, as shown.
+  if (args.allowWorkspaceCommand && resolved.workspaceCommand) await orchestrator.consent.grant(workspace, resolved.workspaceCommand.command);
   const controller = new AbortController();
   let interrupts = 0;
   const onSigint = (): void => {
@@ -96,18 +102,30 @@ async function runTask(orchestrator: Orchestrator, workspace: string, args: CliA
     err('Refusing to start without confirmation: no terminal to ask on. Pass --yes to approve the plan unseen.');
     return EXIT.usage;
   }
+  const command = orchestrator.workspaceCommand;
+  if (args.yes && args.pattern === 'build' && command && !(await orchestrator.consent.has(workspace, command.command))) {
+    // Refused before planning, so no scout spends a token on a run that could not start.
+    err(`Refusing to start: this build would run \`${command.command}\` from ${command.source} in each builder's worktree, which you have not approved here. `
+      + 'Pass --allow-workspace-command beside --yes to run it, or run without --yes to see the plan and answer.');
+    return EXIT.usage;
+  }
   err(`Planning: ${args.positional}`);
   const run = await orchestrator.plan({ task: args.positional!, focus: args.focus, pattern: args.pattern, signal });
   err(`\nRun ${run.id} — plan (${path.relative(workspace, path.join(run.dir, 'plan.md'))}):\n`);
   err(planTable(run));
+  const shownCommand = run.ledger.snapshot().workspaceCommand;
   if (!args.yes) {
-    const answer = await ask('\nStart this run? [y/N] ');
+    const answer = await ask(shownCommand
+      ? `\nStart this run, and run \`${shownCommand.command}\` (from ${shownCommand.source}) in each builder's worktree? [y/N] `
+      : '\nStart this run? [y/N] ');
     if (!/^y(es)?$/i.test(answer.trim())) {
       run.ledger.setRunStatus('declined', 'the plan was declined at the prompt; nothing ran');
       await run.ledger.close();
       err(`Declined: nothing ran. The plan stays in ${path.relative(workspace, run.dir)}; run the task again to plan anew.`);
       return EXIT.cancelled;
     }
+    // Yes to a plan that shows the repository's command is consent to that exact command here.
+    if (shownCommand) await orchestrator.consent.grant(workspace, shownCommand.command);
   }
   return execute(run, workspace, args, signal, 'fresh');
 }

@@ -3,6 +3,7 @@ import type { AgentView, GroupView, MapReduceCard, PanelCard, PatternCard, Pipel
 import { h, section } from './dom';
 import { renderMarkdown } from './markdownDom';
 import { runTitle } from './runTitle';
+import { renderNotes } from './trustNotes';
 import { button, divider, grid, link, spinner, tag } from './toolkit';
 
 export interface Actions {
@@ -54,6 +55,7 @@ export function renderRun(run: RunView, act: Actions): Node {
   if (run.simulated) extras.push(tag('simulated', 'simulated'));
   header.append(...runTitle(run, run.status, extras));
   header.append(renderPattern(run));
+  if (run.notes.length) header.append(renderNotes(run.notes));
   if (run.reason) header.append(h('p', run.reason, 'reason'));
   const buttons = h('div', undefined, 'actions');
   if (run.actions.approve) buttons.append(button('Approve', () => act.approve(run.runId), 'primary', 'approve'));

@@ -6,10 +6,10 @@ export class UsageError extends Error {
 }
 
 export const USAGE = `Usage:
-  orchestrate run "<task>" [--pattern NAME] [--workspace DIR] [--yes] [--simulate] [--json] [--focus DIR]...
+  orchestrate run "<task>" [--pattern NAME] [--workspace DIR] [--yes] [--allow-workspace-command] [--simulate] [--json] [--focus DIR]...
                            [--scheduling continuous|waves] [--max-concurrent N] [--retries N]
                            [--max-cost USD] [--max-tokens N] [--output-root DIR] [--set key=value]...
-  orchestrate resume <runId> [--workspace DIR] [--simulate] [--json] [--retry-failed]
+  orchestrate resume <runId> [--workspace DIR] [--simulate] [--json] [--retry-failed] [--allow-workspace-command]
   orchestrate status [runId] [--workspace DIR] [--json]
   orchestrate list [--workspace DIR] [--json]
   orchestrate demo [--pattern NAME]             the simulated example on a scratch git copy of the demo shop
@@ -24,7 +24,10 @@ export const USAGE = `Usage:
                          [--perspective TEXT] [--workspace DIR] [--simulate] [--json]
 
 Patterns (--pattern, default auto: the planner chooses and says why): ${PATTERN_CHOICES.join(', ')}.
-Settings come from .orchestration/config.json in the workspace, then from flags.
+Settings come from .orchestration/config.json in the workspace, then from flags. The repository's file is
+untrusted: it may not set baseUrl, provider, prices, worktreesDir, worktreeLinks, includeIgnored or
+autoApprovePlan, nor raise a limit above its default (those are ignored, with a warning; use --set).
+Its verifyCommand runs only once you approve it: at the prompt, or with --allow-workspace-command.
 The API key comes from ANTHROPIC_API_KEY; ANTHROPIC_BASE_URL points at another endpoint.
 stop acts on a run executing in another process through its control folder; rerun, ask and add-worker
 refuse a run that another process or window is executing.
@@ -54,6 +57,8 @@ export interface CliArgs {
   worker: WorkerFlags | undefined;
   workspace: string;
   yes: boolean;
+  /** Consent to run the repository's own check command (its verifyCommand), as the plan shows it. */
+  allowWorkspaceCommand: boolean;
   simulate: boolean;
   json: boolean;
   retryFailed: boolean;
@@ -83,7 +88,7 @@ export function parseCli(argv: string[]): CliArgs {
     parsed = parseArgs({
       args: argv, allowPositionals: true, strict: true,
       options: {
-        workspace: { type: 'string', short: 'w' }, yes: { type: 'boolean', short: 'y' },
+        workspace: { type: 'string', short: 'w' }, yes: { type: 'boolean', short: 'y' }, 'allow-workspace-command': { type: 'boolean' },
         simulate: { type: 'boolean' }, json: { type: 'boolean' }, 'retry-failed': { type: 'boolean' },
         focus: { type: 'string', multiple: true }, scheduling: { type: 'string' }, pattern: { type: 'string' },
         'max-concurrent': { type: 'string' }, retries: { type: 'string' }, 'max-cost': { type: 'string' },
@@ -155,7 +160,7 @@ function base(v: Record<string, string | boolean | string[] | undefined>): Omit<
   }
   return {
     workspace: (v.workspace as string | undefined) ?? process.cwd(),
-    yes: !!v.yes, simulate: !!v.simulate, json: !!v.json, retryFailed: !!v['retry-failed'],
+    yes: !!v.yes, allowWorkspaceCommand: !!v['allow-workspace-command'], simulate: !!v.simulate, json: !!v.json, retryFailed: !!v['retry-failed'],
     files: (v.file as string[] | undefined) ?? [], stat: !!v.stat,
     focus: (v.focus as string[] | undefined) ?? [],
     pattern: patternOf(v.pattern as string | undefined),

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { fmtTokens, relativeInside, type LedgerSnapshot, type Run, type RunOutcome, type RunTotals } from '../engine';
+import { fmtTokens, relativeInside, trustNotes, type LedgerSnapshot, type Run, type RunOutcome, type RunTotals } from '../engine';
 
 const pad = (s: string, n: number): string => (s.length > n ? s.slice(0, n - 1) + '…' : s.padEnd(n));
 
@@ -33,6 +33,7 @@ export function planTable(run: Run): string {
   const range = e ? `$${e.costLowUsd.toFixed(2)}–$${e.costHighUsd.toFixed(2)}` : '';
   if (e && ledger.simulated) rows.push(`Estimate: ${fmtTokens(e.tokensLow)}–${fmtTokens(e.tokensHigh)} tokens; ${range} if run for real (simulated: nothing is spent).`);
   else if (e) rows.push(`Estimate: ${fmtTokens(e.tokensLow)}–${fmtTokens(e.tokensHigh)} tokens, ${range}.`);
+  for (const note of trustNotes(ledger.snapshot())) rows.push(`Note: ${note}`);
   return rows.join('\n');
 }
 

@@ -2,13 +2,18 @@ import { z } from 'zod';
 import type { Tier } from './types';
 
 /** Price per million tokens, USD. */
+const usdPerMTok = z.number().nonnegative().max(10_000);
 export const PriceSchema = z.object({
-  input: z.number().nonnegative(),
-  output: z.number().nonnegative(),
-  cacheRead: z.number().nonnegative(),
-  cacheWrite: z.number().nonnegative(),
+  input: usdPerMTok,
+  output: usdPerMTok,
+  cacheRead: usdPerMTok,
+  cacheWrite: usdPerMTok,
 }).strict();
 export type Price = z.infer<typeof PriceSchema>;
+
+/** A min–max count, both at most `most`. */
+const range = (most: number) => z.object({ min: z.number().int().min(1).max(most), max: z.number().int().min(1).max(most) }).strict()
+  .refine((d) => d.min <= d.max, 'min must not exceed max');
 
 const tierMap = <T extends z.ZodTypeAny>(value: T) => z.object({ haiku: value, sonnet: value, opus: value }).strict();
 
@@ -29,7 +34,8 @@ export const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 30_000;
 
 /**
  * Every knob of a run. The same schema validates `.orchestration/config.json`, CLI flags and the
- * VS Code settings, so an error always names the key that was wrong.
+ * VS Code settings, so an error always names the key that was wrong; every count and limit has a
+ * maximum. Which source may set which key is configTrust.ts's policy.
  */
 export const ConfigSchema = z.object({
   provider: z.enum(['anthropic', 'simulated']).default('anthropic'),
@@ -58,14 +64,13 @@ export const ConfigSchema = z.object({
   maxTokensPerResponse: z.number().int().min(256).max(64_000).default(8_192),
   maxFailedWorkers: z.number().int().min(1).max(1_000).default(3),
   outputRoot: z.string().min(1).refine((p) => !p.includes('..'), 'must stay inside the workspace').default('.orchestration'),
-  prices: z.record(z.string(), PriceSchema).default(DEFAULT_PRICES),
-  domains: z.object({ min: z.number().int().min(1), max: z.number().int().min(1) }).strict()
-    .refine((d) => d.min <= d.max, 'min must not exceed max').default({ min: 3, max: 5 }),
-  workersPerDomain: z.object({ min: z.number().int().min(1), max: z.number().int().min(1) }).strict()
-    .refine((d) => d.min <= d.max, 'min must not exceed max').default({ min: 3, max: 8 }),
+  prices: z.record(z.string().min(1).max(200), PriceSchema).refine((p) => Object.keys(p).length <= 200, 'at most 200 models').default(DEFAULT_PRICES),
+  /** Domain ids are letters, so at most 26. */
+  domains: range(26).default({ min: 3, max: 5 }),
+  workersPerDomain: range(1_000).default({ min: 3, max: 8 }),
   planRetries: z.number().int().min(0).max(5).default(2),
-  maxCostUsd: z.number().positive().nullable().default(null),
-  maxTokens: z.number().int().positive().nullable().default(null),
+  maxCostUsd: z.number().positive().max(1_000_000).nullable().default(null),
+  maxTokens: z.number().int().positive().max(1e12).nullable().default(null),
   /** Adaptive concurrency: halve a model's limit on 429/529, grow it back by one per success streak. */
   adaptiveConcurrency: z.boolean().default(true),
   promptCaching: z.boolean().default(true),
@@ -83,7 +88,8 @@ export const ConfigSchema = z.object({
   /**
    * Build runs: a command the engine (never the model) runs in each builder's worktree after it
    * finishes, e.g. `npm test`; a failure gives the builder another attempt with the output. Empty:
-   * no check. VS Code passes it only in a trusted workspace.
+   * no check. Here only the user's own (settings, flags); a repository's arrives as a
+   * WorkspaceCommand (configTrust.ts) and runs only with the user's consent.
    */
   verifyCommand: z.string().trim().max(2_000).transform((c) => c || null).nullable().default(null),
   verifyTimeoutMs: z.number().int().min(1_000).max(3_600_000).default(600_000),

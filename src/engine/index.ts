@@ -23,7 +23,14 @@ export { ModelError, type ModelClient } from './model/client';
 export { listRuns, readLedger, deleteRun, effectiveStatus, runDir, RUN_ID_PATTERN } from './ledger/runs';
 export { AnthropicModelClient, type AnthropicClientOptions, type Fetch } from './model/anthropic';
 export { fmtTokens } from './plan/planMarkdown';
-export { loadProjectConfig } from './projectConfig';
+export { loadProjectConfig, PROJECT_CONFIG } from './projectConfig';
+export {
+  resolveConfig, describeIgnored, MACHINE_ONLY_KEYS, BOUND_KEYS, SET_INSTEAD,
+  type ConfigLayer, type IgnoredSetting, type ResolvedConfig, type WorkspaceCommand,
+} from './trust/configPolicy';
+export { FileCommandConsent, WorkspaceCommandError, type CommandConsent } from './trust/consent';
+export { userStateDir } from './trust/userState';
+export { trustNotes } from './trust/notes';
 export { climbsOut, isInside, relativeInside } from './paths';
 export {
   applyRunChanges, discardRunChanges, readChangeSet, fileAt, repoInfo, runGit, ApplyRefusedError, GitError, NotARepositoryError, CHANGES_PATCH,

@@ -22,6 +22,8 @@ import { rerunAgent, stopRunAgent, type StopResult } from './commands/agent';
 import type { AgentCommandOptions, CommandHost } from './commands/host';
 import type { LeafRequest } from './patterns/pattern';
 import { silentLogger, type Clock, type Logger } from './types';
+import type { IgnoredSetting, WorkspaceCommand } from './trust/configPolicy';
+import { FileCommandConsent, type CommandConsent } from './trust/consent';
 
 export interface OrchestratorDeps {
   workspace: string;
@@ -35,6 +37,12 @@ export interface OrchestratorDeps {
   snapshotIntervalMs?: number;
   /** Literal values never written to a transcript: the API key the host holds. */
   secrets?: readonly string[];
+  /** The repository's own check command (resolveConfig's `workspaceCommand`): shown in plans, run only with consent. */
+  workspaceCommand?: WorkspaceCommand | null;
+  /** Settings the workspace set that were not obeyed (resolveConfig's `ignored`): recorded with each plan. */
+  ignoredSettings?: readonly IgnoredSetting[];
+  /** The user's remembered consent to repositories' commands (default: the user state folder's consent.json). */
+  consent?: CommandConsent;
 }
 
 export type { AgentCommandOptions } from './commands/host';
@@ -56,6 +64,8 @@ export class Orchestrator {
   private readonly prompts: Prompts;
   private readonly clock: Clock;
   private readonly logger: Logger;
+  /** The user's consent to repositories' commands (the front end grants it when the user approves). */
+  readonly consent: CommandConsent;
   /** Runs executing in this process right now (a host uses it to tell live runs from cut-off ones). */
   readonly active = new Set<string>();
 
@@ -63,7 +73,11 @@ export class Orchestrator {
     this.prompts = new Prompts(deps.promptsDir, [...SHARED_PROMPTS, ...PATTERNS.flatMap((p) => p.prompts)]);
     this.clock = deps.clock ?? realClock;
     this.logger = deps.logger ?? silentLogger;
+    this.consent = deps.consent ?? new FileCommandConsent();
   }
+
+  /** The repository's own check command this orchestrator's runs would use, if any (for a front end's consent prompt). */
+  get workspaceCommand(): WorkspaceCommand | null { return this.deps.workspaceCommand ?? null; }
 
   get config(): Config { return this.deps.config; }
 
@@ -204,6 +218,10 @@ export class Orchestrator {
       ledger.setReturn(PLANNER_ID, plan.reason || `Planned a ${pattern.name} run of ${agents.length} agents.`, 0);
       ledger.transition(PLANNER_ID, 'completed', { error: null });
       ledger.setPlanned(fresh, estimate, { pattern: pattern.name, patternReason: plan.reason, groups });
+      ledger.setTrustNotes({
+        ...(pattern.runsVerifyCommand && this.deps.workspaceCommand && !config.verifyCommand ? { workspaceCommand: this.deps.workspaceCommand } : {}),
+        ignoredSettings: [...(this.deps.ignoredSettings ?? [])],
+      });
       await writeFileAtomic(path.join(dir, 'plan.md'), renderPlanMarkdown(ledger.snapshot()));
       ledger.setRunStatus('awaiting-approval');
       await ledger.flush();
@@ -241,6 +259,7 @@ export class Orchestrator {
       workspace: this.deps.workspace, config: this.deps.config, prompts: this.prompts, model: this.deps.model,
       logger: this.logger, clock: this.clock, transcripts: transcripts ?? this.transcriptsFor(dir),
       onActive: (runId, on) => { if (on) this.active.add(runId); else this.active.delete(runId); },
+      workspaceCommand: this.deps.workspaceCommand ?? null, consent: this.consent,
     }, id, dir, plan, ledger);
   }
 

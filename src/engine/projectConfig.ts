@@ -1,13 +1,22 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError } from './config';
+import type { ConfigLayer } from './trust/configPolicy';
+
+/** The project file as users name it in messages. */
+export const PROJECT_CONFIG = '.orchestration/config.json';
 
 /**
  * Reads `<workspace>/.orchestration/config.json` (always under `.orchestration`, since it may
- * itself move the output root). Missing file → {}; unreadable or non-object JSON → a ConfigError
- * naming the file. Validation of the keys happens in parseConfig after all layers are merged.
+ * itself move the output root) as an untrusted layer: it travels with every clone, so
+ * `resolveConfig` obeys only its workspace-safe keys. Missing file → no values; unreadable or
+ * non-object JSON → a ConfigError naming the file.
  */
-export async function loadProjectConfig(workspace: string): Promise<Record<string, unknown>> {
+export async function loadProjectConfig(workspace: string): Promise<ConfigLayer> {
+  return { source: PROJECT_CONFIG, trusted: false, values: await readProjectFile(workspace) };
+}
+
+async function readProjectFile(workspace: string): Promise<Record<string, unknown>> {
   const file = path.join(workspace, '.orchestration', 'config.json');
   let text: string;
   try {

@@ -145,6 +145,13 @@ export interface LedgerSnapshot {
   commands?: CommandRecord[];
   /** How many times the plan was revised before approval (absent: never). */
   planRevision?: number;
+  /**
+   * The repository's own check command the plan will run (build), shown for approval. Display
+   * only: what runs is decided anew from the settings and the user's consent, never from here.
+   */
+  workspaceCommand?: { command: string; source: string };
+  /** Settings the workspace set that were not obeyed when the run was planned, and why. */
+  ignoredSettings?: Array<{ key: string; source: string; reason: string }>;
 }
 
 /** Commands a user gives one agent of a run, or the run's plan (events.jsonl `command` events). */

@@ -62,6 +62,8 @@ export const PlanEditorViewSchema = z.object({
   /** Why the plan cannot be edited, when it cannot. */
   locked: z.string().nullable(),
   summary: z.string(),
+  /** What the plan says about trust: the repository's command it will run, settings it ignored. */
+  notes: z.array(z.string()),
   groups: z.array(PlanGroupSchema),
   /** The agents the engine adds from the plan (coordinators, reducers, the final synthesis), from the last preview. */
   derived: z.array(z.object({ id: AgentIdSchema, role: z.string(), tier: z.string(), model: z.string(), task: z.string() }).strict()),

@@ -118,6 +118,8 @@ export const RunViewSchema = z.object({
   /** The plan's pattern (fan-out, pipeline, …) and why the planner chose it. */
   pattern: z.string(),
   patternReason: z.string().nullable(),
+  /** What the plan says about trust: the repository's command it will run, settings it ignored. */
+  notes: z.array(z.string()),
   /** The planner's own record: what planning cost. */
   planner: z.object({ status: z.string(), model: z.string(), tokens: count, costUsd: z.number().nonnegative() }).nullable(),
   /** A simulated run spent nothing: its costs are what the same tokens would cost, and say so. */

@@ -1,5 +1,5 @@
 /** Builds the plan review panel's state from the draft plan and the engine's last preview of it. Pure. */
-import type { AgentRecord, AnyPlan, CostEstimate, LedgerSnapshot, Tier } from '../engine';
+import { trustNotes, type AgentRecord, type AnyPlan, type CostEstimate, type LedgerSnapshot, type Tier } from '../engine';
 import type { PlanEditorView, PlanGroup } from '../shared/planProtocol';
 import { editableGroups, errorsByItem, type EditableItem } from './planEdit';
 
@@ -70,6 +70,7 @@ export function buildPlanEditorView(i: PlanEditorInput): PlanEditorView {
     editable: i.locked === null,
     locked: i.locked,
     summary: planText(i.draft),
+    notes: trustNotes(i.snapshot),
     groups,
     derived,
     derivedMore,

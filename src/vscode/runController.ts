@@ -111,7 +111,30 @@ export class RunController extends Disposable {
     if (!requireTrust('run the plan')) return;
     const entry = this.active.get(runId) ?? (await this.open(runId));
     if (!entry || entry.executing) return;
+    if (!(await this.consentToCommand(entry))) return;
     await this.execute(entry, 'fresh');
+  }
+
+  /**
+   * A plan that runs the repository's own check command runs only with the user's consent to that
+   * exact command in this workspace: remembered once given (a changed command asks again), asked
+   * in a modal otherwise, since a plan may be approved unseen (autoApprovePlan) or resumed later.
+   * Declining leaves the run as it was.
+   */
+  private async consentToCommand(entry: Active): Promise<boolean> {
+    const command = entry.session.orchestrator.workspaceCommand;
+    if (!command || !entry.run.pattern.runsVerifyCommand) return true;
+    const { consent } = entry.session.orchestrator;
+    if (await consent.has(entry.session.workspace, command.command)) return true;
+    const allow = 'Run the Command';
+    const choice = await vscode.window.showWarningMessage(
+      `This plan runs \`${command.command}\` in each builder's worktree. The repository chose this command (${command.source}).`,
+      { modal: true, detail: 'It runs on this machine with your account, without your API key in its environment. Allow it only if you trust the command; you are asked again if it changes. To choose your own check instead, set orchestration.verifyCommand in your user settings.' },
+      allow,
+    );
+    if (choice !== allow) return false;
+    await consent.grant(entry.session.workspace, command.command);
+    return true;
   }
 
   async resume(runId: string, mode: Exclude<ExecuteMode, 'fresh'> = 'resume'): Promise<void> {
@@ -125,7 +148,12 @@ export class RunController extends Disposable {
       return;
     }
     const entry = await this.open(runId);
-    if (entry) await this.execute(entry, mode);
+    if (!entry) return;
+    if (!(await this.consentToCommand(entry))) {
+      await this.release(runId);
+      return;
+    }
+    await this.execute(entry, mode);
   }
 
   /** Cancels a running run, or declines a plan that is still awaiting approval. */

@@ -3,7 +3,7 @@
  * provider and an Orchestrator. Every user-facing refusal is explained here, once.
  */
 import * as vscode from 'vscode';
-import { loadProjectConfig, Orchestrator, type Config, type Logger } from '../engine';
+import { describeIgnored, loadProjectConfig, Orchestrator, type Config, type Logger } from '../engine';
 import { MissingApiKeyError, openProvider, type Provider } from '../providers';
 import type { RunLocation } from './location';
 import type { ApiKeyStore } from './secrets';
@@ -58,6 +58,8 @@ export async function openSession(deps: SessionDeps): Promise<Session | undefine
     void vscode.window.showErrorMessage(text);
     return undefined;
   }
+  // What the repository set and was not obeyed: in the log each time, and with each plan (Summary, plan.md).
+  for (const line of describeIgnored(settings.ignored)) deps.logger.warn(line);
   // What this run will use, minus anything secret: the first thing to check when a run surprises.
   const latency = provider.simulated && settings.simulatedLatencyMs ? ` (latency ${settings.simulatedLatencyMs} ms)` : '';
   deps.logger.info(`provider ${provider.simulated ? 'simulated' : `anthropic at ${config.baseUrl ?? 'the default endpoint'}`}${latency}; `
@@ -67,6 +69,7 @@ export async function openSession(deps: SessionDeps): Promise<Session | undefine
       workspace, config, model: provider.model, promptsDir: deps.promptsDir, logger: deps.logger, simulated: provider.simulated,
       // Transcripts record what agents saw and said: the key must never be among it.
       secrets: apiKey ? [apiKey] : [],
+      workspaceCommand: settings.workspaceCommand, ignoredSettings: settings.ignored,
     });
     return { workspace, settings: { ...settings, config }, orchestrator, provider };
   } catch (err) {

@@ -3,7 +3,7 @@
  * extension, the CLI and config.json agree on bounds and defaults. Errors name the setting key.
  */
 import * as vscode from 'vscode';
-import { ConfigError, mergeConfig, parseConfig, type Config } from '../engine';
+import { ConfigError, parseConfig, resolveConfig, type Config, type ConfigLayer, type IgnoredSetting, type WorkspaceCommand } from '../engine';
 
 export const SECTION = 'orchestration';
 
@@ -18,10 +18,14 @@ const TIER_NAMES = ['haiku', 'sonnet', 'opus'] as const;
 
 export interface ExtensionSettings {
   config: Config;
-  /** Run the plan without waiting for Approve. Extension-only: the CLI has its own flag. */
+  /** Run the plan without waiting for Approve. Extension-only and user-only: the CLI has its own flag. */
   autoApprovePlan: boolean;
   /** Artificial latency per simulated model response, so a simulated run can be watched (and cancelled). */
   simulatedLatencyMs: number;
+  /** Keys the workspace set that were not obeyed (machine-only, or a bound raised), and where to set them instead. */
+  ignored: IgnoredSetting[];
+  /** The repository's own check command: shown with the plan, run only once the user approves it. */
+  workspaceCommand: WorkspaceCommand | null;
 }
 
 export class SettingsError extends ConfigError {
@@ -33,29 +37,33 @@ export class SettingsError extends ConfigError {
 
 type Section = Pick<vscode.WorkspaceConfiguration, 'get'> & Partial<Pick<vscode.WorkspaceConfiguration, 'inspect'>>;
 
+/** Where the workspace's own settings live, as the user reads it in a message. */
+export const WORKSPACE_SETTINGS = '.vscode/settings.json (workspace settings)';
+
 /**
- * A setting's value only where the user set it (folder, workspace or user scope), so an unset
- * setting does not hide the same key in .orchestration/config.json behind its default.
+ * A setting's value at one scope: `user` is what the user set in their own settings (trusted);
+ * `workspace` is the folder's or workspace file's value, which the repository ships (untrusted).
+ * A section without `inspect` (a test's plain getter) counts as the user's.
  */
-function explicit(cfg: Section, key: string): unknown {
-  if (!cfg.inspect) return cfg.get<unknown>(key);
+function valueAt(cfg: Section, key: string, scope: 'user' | 'workspace'): unknown {
+  if (!cfg.inspect) return scope === 'user' ? cfg.get<unknown>(key) : undefined;
   const i = cfg.inspect<unknown>(key);
-  return i?.workspaceFolderValue ?? i?.workspaceValue ?? i?.globalValue;
+  return scope === 'user' ? i?.globalValue : i?.workspaceFolderValue ?? i?.workspaceValue;
 }
 
-/** The settings as a Config input. Empty strings and nulls mean "use the default" where that makes sense. */
-export function configInput(cfg: Section): Record<string, unknown> {
+/** The settings of one scope as a Config input. Empty strings and nulls mean "use the default" where that makes sense. */
+export function configInput(cfg: Section, scope: 'user' | 'workspace' = 'user'): Record<string, unknown> {
   const input: Record<string, unknown> = {};
-  for (const key of ENGINE_KEYS) {
-    const v = explicit(cfg, key);
+  for (const key of [...ENGINE_KEYS, 'autoApprovePlan'] as const) {
+    const v = valueAt(cfg, key, scope);
     if (v !== undefined) input[key] = v;
   }
-  // The Settings UI's empty text box means "not set", so a baseUrl in config.json still applies.
+  // The Settings UI's empty text box means "not set".
   if (typeof input.baseUrl === 'string' && !input.baseUrl.trim()) delete input.baseUrl;
   for (const map of TIER_MAPS) {
     const tiers: Record<string, unknown> = {};
     for (const tier of TIER_NAMES) {
-      const v = explicit(cfg, `${map}.${tier}`);
+      const v = valueAt(cfg, `${map}.${tier}`, scope);
       if (v !== undefined) tiers[tier] = v;
     }
     if (Object.keys(tiers).length) input[map] = tiers;
@@ -82,24 +90,32 @@ export function editorExcludes(get: Getter = (s) => vscode.workspace.getConfigur
 
 /**
  * Validates the settings over the project file (`.orchestration/config.json`, as the CLI reads
- * it): defaults, then the file, then what the user set in VS Code. A bad file throws a
- * ConfigError naming the file; a bad setting throws SettingsError listing each one as
- * `orchestration.<key>: <what was wrong>`. `editor` globs (files.exclude, search.exclude) are added
- * to `exclude` unless `includeIgnored` is on.
+ * it) under the engine's trust policy: defaults, then the file, then the workspace's own
+ * settings, then what the user set. The file and the workspace settings are the repository's and
+ * may set only workspace-safe keys; what they set beyond that is listed in `ignored`. A bad file
+ * throws a ConfigError naming the file; a bad setting throws SettingsError listing each one as
+ * `orchestration.<key>: <what was wrong>`. `editor` globs (files.exclude, search.exclude) are
+ * added to `exclude` unless `includeIgnored` is on.
  */
 export function readSettings(
-  cfg: Section = vscode.workspace.getConfiguration(SECTION), project: Record<string, unknown> = {}, editor: string[] = editorExcludes(),
+  cfg: Section = vscode.workspace.getConfiguration(SECTION), project?: ConfigLayer, editor: string[] = editorExcludes(),
 ): ExtensionSettings {
-  // Merged over the defaults so one tier can be set alone (the schema wants all three).
-  const base = mergeConfig(parseConfig({}), project);
-  parseConfig(base, '.orchestration/config.json');
-  let config: Config;
+  if (project) resolveConfig([project]); // a bad file is named as the file, before any setting is looked at
+  let resolved;
   try {
-    const merged = mergeConfig(base, configInput(cfg));
-    if (merged.includeIgnored !== true && editor.length && Array.isArray(merged.exclude)) {
-      merged.exclude = [...new Set([...(merged.exclude as unknown[]), ...editor])];
+    const user = configInput(cfg, 'user');
+    const layers: ConfigLayer[] = [
+      ...(project ? [project] : []),
+      { source: WORKSPACE_SETTINGS, trusted: false, values: configInput(cfg, 'workspace') },
+      { source: 'user settings', trusted: true, values: user },
+    ];
+    const first = resolveConfig(layers);
+    if (first.config.includeIgnored || !editor.length) resolved = first;
+    else {
+      // Hiding more is always safe, so the editor's globs join the user's layer.
+      const exclude = [...new Set([...first.config.exclude, ...editor])];
+      resolved = resolveConfig([...layers.slice(0, -1), { ...layers[layers.length - 1], values: { ...user, exclude } }]);
     }
-    config = parseConfig(merged, 'settings');
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     const issues = err.issues.length ? err.issues : [err.message];
@@ -111,7 +127,10 @@ export function readSettings(
     const issue = `${SECTION}.simulatedLatencyMs: expected an integer from 0 to 60000, got ${JSON.stringify(latency)}`;
     throw new SettingsError([`${SECTION}.simulatedLatencyMs`], [issue]);
   }
-  return { config, autoApprovePlan: cfg.get<boolean>('autoApprovePlan') === true, simulatedLatencyMs: latency };
+  return {
+    config: resolved.config, autoApprovePlan: resolved.autoApprovePlan, simulatedLatencyMs: latency,
+    ignored: resolved.ignored, workspaceCommand: resolved.workspaceCommand,
+  };
 }
 
 /** The output root without validating everything else (the tree must show runs even with a bad setting). */
@@ -130,9 +149,9 @@ export function readModels(cfg: Section = vscode.workspace.getConfiguration(SECT
   return { haiku: pick('haiku'), sonnet: pick('sonnet'), opus: pick('opus') };
 }
 
-/** Whether plans run without waiting for approval (setting autoApprovePlan). */
+/** Whether plans run without waiting for approval (setting autoApprovePlan): the user's own value only. */
 export function readAutoApprove(cfg: Section = vscode.workspace.getConfiguration(SECTION)): boolean {
-  return cfg.get<boolean>('autoApprovePlan') === true;
+  return valueAt(cfg, 'autoApprovePlan', 'user') === true;
 }
 
 /**

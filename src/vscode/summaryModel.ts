@@ -1,5 +1,5 @@
 /** Builds the Summary webview's state from a ledger snapshot, its plan and the pattern's files. Pure, so it is unit-tested. */
-import type { AgentRecord, AnyPlan, LedgerSnapshot, RunStatus } from '../engine';
+import { trustNotes, type AgentRecord, type AnyPlan, type LedgerSnapshot, type RunStatus } from '../engine';
 import type { AgentView, GroupView, MapReduceCard, PanelCard, PatternCard, PipelineCard, RunView, SupervisorCard } from '../shared/protocol';
 import { NO_ARTIFACTS, type PatternArtifacts } from './patternArtifacts';
 import { finalAgentOf, groupAgents, groupLabel, groupsOf, PAGE_SIZE, patternOf, plannerOf, runLevelAgents, shownStatus } from './runShape';
@@ -167,6 +167,7 @@ export function buildRunView(
     reason: s.reason,
     pattern,
     patternReason: (s.patternReason ?? plan?.reason)?.trim() || null,
+    notes: trustNotes(s),
     planner: planner ? {
       status: shownStatus(planner, s.status), model: planner.modelReported ?? planner.modelRequested,
       tokens: planner.usage.input + planner.usage.output + planner.usage.cacheRead + planner.usage.cacheWrite, costUsd: planner.costUsd,

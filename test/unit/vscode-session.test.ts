@@ -20,7 +20,7 @@ const logger = { info: vi.fn(), warn: vi.fn(), error: vi.fn() };
 
 function deps(opts: { stored?: string; env?: Record<string, string>; settings?: () => ReturnType<typeof readSettings> } = {}) {
   const keys = new ApiKeyStore(secrets(opts.stored), opts.env ?? {});
-  return { location: new RunLocation(), keys, logger, promptsDir: path.join(__dirname, '../../prompts'), readSettings: opts.settings ?? (() => ({ config: parseConfig({}), autoApprovePlan: false, simulatedLatencyMs: 0 })) };
+  return { location: new RunLocation(), keys, logger, promptsDir: path.join(__dirname, '../../prompts'), readSettings: opts.settings ?? (() => ({ config: parseConfig({}), autoApprovePlan: false, simulatedLatencyMs: 0, ignored: [], workspaceCommand: null })) };
 }
 
 beforeEach(() => {

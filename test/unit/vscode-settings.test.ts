@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 vi.mock('vscode', async () => await import('./vscode-stub'));
-import { ConfigSchema, parseConfig } from '../../src/engine';
+import { ConfigSchema, parseConfig, type ConfigLayer } from '../../src/engine';
 import { editorExcludes, outputRootSetting, readSettings, SettingsError } from '../../src/vscode/settings';
 
 const section = (values: Record<string, unknown>) => ({ get: <T>(key: string) => values[key] as T | undefined });
@@ -104,39 +104,80 @@ describe('contributed settings match the engine schema', () => {
   });
 });
 
+/** The repository's `.orchestration/config.json`, as loadProjectConfig reads it. */
+const file = (values: Record<string, unknown>): ConfigLayer => ({ source: '.orchestration/config.json', trusted: false, values });
+
 describe('settings over .orchestration/config.json', () => {
-  /** A section like VS Code's: get() falls back to the default, inspect() tells what the user set. */
-  const inspected = (userSet: Record<string, unknown>, defaults: Record<string, unknown> = {}) => ({
-    get: <T>(key: string) => (key in userSet ? userSet[key] : defaults[key]) as T | undefined,
-    inspect: <T>(key: string) => ({ key, defaultValue: defaults[key] as T, globalValue: userSet[key] as T | undefined }),
+  /** A section like VS Code's: get() falls back to the default, inspect() tells what the user (and the workspace) set. */
+  const inspected = (userSet: Record<string, unknown>, defaults: Record<string, unknown> = {}, workspaceSet: Record<string, unknown> = {}) => ({
+    get: <T>(key: string) => (key in workspaceSet ? workspaceSet[key] : key in userSet ? userSet[key] : defaults[key]) as T | undefined,
+    inspect: <T>(key: string) => ({ key, defaultValue: defaults[key] as T, globalValue: userSet[key] as T | undefined, workspaceValue: workspaceSet[key] as T | undefined }),
   });
 
   it('applies the project file where the user set nothing, even though get() returns defaults', () => {
-    const s = readSettings(inspected({}, { maxConcurrent: 8, scheduling: 'continuous' }), { maxConcurrent: 3, scheduling: 'waves', retries: 2 });
+    const s = readSettings(inspected({}, { maxConcurrent: 8, scheduling: 'continuous' }), file({ maxConcurrent: 3, scheduling: 'waves', retries: 0 }));
     expect(s.config.maxConcurrent).toBe(3);
     expect(s.config.scheduling).toBe('waves');
-    expect(s.config.retries).toBe(2);
+    expect(s.config.retries).toBe(0);
+    expect(s.ignored).toEqual([]);
   });
 
   it('lets an explicit VS Code setting win over the file', () => {
-    const s = readSettings(inspected({ maxConcurrent: 5, 'tierCaps.opus': 1 }), { maxConcurrent: 3, tierCaps: { haiku: 2, sonnet: 2, opus: 2 } });
+    const s = readSettings(inspected({ maxConcurrent: 5, 'tierCaps.opus': 1 }), file({ maxConcurrent: 3, tierCaps: { haiku: 2, sonnet: 2, opus: 2 } }));
     expect(s.config.maxConcurrent).toBe(5);
     expect(s.config.tierCaps).toEqual({ haiku: 2, sonnet: 2, opus: 1 });
   });
 
-  it('reads an empty baseUrl text box as "not set", so the file\'s endpoint still applies', () => {
+  it('reads an empty baseUrl text box as "not set", and never takes the endpoint from the repository', () => {
     expect(props['orchestration.baseUrl']).toMatchObject({ type: 'string', default: '' });
     const pattern = new RegExp(String(props['orchestration.baseUrl'].pattern));
     expect(['', 'https://api.anthropic.com', 'http://127.0.0.1:8080/v1'].every((v) => pattern.test(v))).toBe(true);
     expect(['ftp://x', 'https://', ' ', 'api.anthropic.com'].some((v) => pattern.test(v))).toBe(false);
-    expect(readSettings(inspected({ baseUrl: '' }), { baseUrl: 'https://proxy.example/v1' }).config.baseUrl).toBe('https://proxy.example/v1');
+    const fromFile = readSettings(inspected({ baseUrl: '' }), file({ baseUrl: 'https://proxy.example/v1' }));
+    expect(fromFile.config.baseUrl).toBeNull();
+    expect(fromFile.ignored).toEqual([expect.objectContaining({ key: 'baseUrl', source: '.orchestration/config.json' })]);
     expect(readSettings(inspected({ baseUrl: '' })).config.baseUrl).toBeNull();
-    expect(readSettings(inspected({ baseUrl: 'https://other.example' }), { baseUrl: 'https://proxy.example/v1' }).config.baseUrl).toBe('https://other.example');
+    expect(readSettings(inspected({ baseUrl: 'https://other.example' }), file({ baseUrl: 'https://proxy.example/v1' })).config.baseUrl).toBe('https://other.example');
     expect(() => readSettings(inspected({ baseUrl: 'not a url' }))).toThrow(/orchestration\.baseUrl/);
   });
 
   it('names the file, not a setting, when the file is wrong', () => {
-    expect(() => readSettings(inspected({}), { retries: 9 })).toThrow(/Invalid \.orchestration\/config\.json:\n\s+retries/);
+    expect(() => readSettings(inspected({}), file({ retries: 9 }))).toThrow(/Invalid \.orchestration\/config\.json:\n\s+retries/);
+  });
+
+  it('obeys none of the machine-only keys a workspace\'s .vscode/settings.json sets, and says so', () => {
+    const ws = {
+      baseUrl: 'http://127.0.0.1:9/recorder', provider: 'simulated', verifyCommand: 'touch pwned', worktreesDir: '/tmp/elsewhere',
+      autoApprovePlan: true, includeIgnored: true, maxConcurrent: 64, 'tierCaps.opus': 2,
+    };
+    const s = readSettings(inspected({}, {}, ws));
+    expect(s.config.baseUrl).toBeNull();
+    expect(s.config.provider).toBe('anthropic');
+    expect(s.config.worktreesDir).toBeNull();
+    expect(s.config.includeIgnored).toBe(false);
+    expect(s.config.verifyCommand).toBeNull();
+    expect(s.autoApprovePlan).toBe(false);
+    expect(s.config.maxConcurrent).toBe(8);
+    expect(s.config.tierCaps.opus).toBe(2); // lowering a cap is the workspace's to choose
+    expect(s.workspaceCommand).toEqual({ command: 'touch pwned', source: '.vscode/settings.json (workspace settings)' });
+    expect(s.ignored.map((i) => i.key).sort()).toEqual(['autoApprovePlan', 'baseUrl', 'includeIgnored', 'maxConcurrent', 'provider', 'worktreesDir']);
+    for (const i of s.ignored) expect(i.reason).toMatch(/user settings/);
+  });
+
+  it('takes the same keys from the user\'s own settings', () => {
+    const s = readSettings(inspected({ baseUrl: 'https://gateway.example', verifyCommand: 'npm test', autoApprovePlan: true, maxConcurrent: 32 }));
+    expect(s.config.baseUrl).toBe('https://gateway.example');
+    expect(s.config.verifyCommand).toBe('npm test');
+    expect(s.autoApprovePlan).toBe(true);
+    expect(s.config.maxConcurrent).toBe(32);
+    expect(s.workspaceCommand).toBeNull();
+    expect(s.ignored).toEqual([]);
+  });
+
+  it('declares every machine-only setting with machine scope, so the Settings UI offers it only as a user setting', () => {
+    for (const key of ['provider', 'baseUrl', 'prices', 'worktreesDir', 'worktreeLinks', 'includeIgnored', 'autoApprovePlan', 'verifyCommand']) {
+      expect(props[`orchestration.${key}`]?.scope, key).toMatch(/^(machine|application)$/);
+    }
   });
 });
 
@@ -153,10 +194,10 @@ describe('what VS Code hides, the agents do not see', () => {
   });
 
   it('adds them to orchestration.exclude, unless includeIgnored is on', () => {
-    const s = readSettings(section({ exclude: ['**/fixtures', 'docs/*.pdf'] }), {}, ['**/out', '**/fixtures']);
+    const s = readSettings(section({ exclude: ['**/fixtures', 'docs/*.pdf'] }), undefined, ['**/out', '**/fixtures']);
     expect(s.config.exclude).toEqual(['**/fixtures', 'docs/*.pdf', '**/out']);
     expect(s.config.includeIgnored).toBe(false);
-    const all = readSettings(section({ includeIgnored: true, exclude: ['docs/*.pdf'] }), {}, ['**/out']);
+    const all = readSettings(section({ includeIgnored: true, exclude: ['docs/*.pdf'] }), undefined, ['**/out']);
     expect(all.config.exclude).toEqual(['docs/*.pdf']);
     expect(all.config.includeIgnored).toBe(true);
   });

@@ -8,6 +8,7 @@ import { h, section } from '../dom';
 import { tokens, usd } from '../format';
 import { renderMarkdown } from '../markdownDom';
 import { runTitle } from '../runTitle';
+import { renderNotes } from '../trustNotes';
 import { button, spinner, tag } from '../toolkit';
 
 export interface PlanActions {
@@ -191,6 +192,7 @@ export function renderPlanEditor(v: PlanEditorView, act: PlanActions): Node {
   if (v.changed) extras.push(tag('edited', 'edited'));
   head.append(...runTitle(v, v.status === 'awaiting-approval' ? 'awaiting approval' : v.status, extras));
   root.append(head);
+  if (v.notes.length) root.append(renderNotes(v.notes));
 
   const bar = h('div', undefined, 'plan-bar');
   bar.append(estimateBox(v));

@@ -162,6 +162,15 @@ export class Ledger {
    * Installs the planned agents after the records already there (the planner), once, when
    * planning succeeds, with the pattern's shape for the views.
    */
+  /** What the plan shows about trust: the repository's command it will run, the settings it ignored. */
+  setTrustNotes(notes: Pick<LedgerSnapshot, 'workspaceCommand' | 'ignoredSettings'>): void {
+    if (notes.workspaceCommand) this.state.workspaceCommand = { ...notes.workspaceCommand };
+    else delete this.state.workspaceCommand;
+    if (notes.ignoredSettings?.length) this.state.ignoredSettings = notes.ignoredSettings.map((i) => ({ ...i }));
+    else delete this.state.ignoredSettings;
+    this.scheduleSnapshot();
+  }
+
   setPlanned(agents: AgentRecord[], estimate: CostEstimate, shape: { pattern: PatternName; patternReason: string; groups: AgentGroup[] }): void {
     this.state.agents.push(...agents);
     this.state.estimate = estimate;

@@ -162,6 +162,8 @@ export interface Pattern<P = unknown> {
    * the planner's tool.
    */
   planExtras?: z.ZodRawShape;
+  /** The pattern runs the check command (`verifyCommand`) on the machine: build. Its plan shows which command. */
+  runsVerifyCommand?: boolean;
   /** Checks the workspace can run this pattern at all (build: a git repository), before any token is spent. */
   precheck?(workspace: string, config: Config): Promise<void>;
   /**

@@ -1,3 +1,4 @@
+import { trustNotes } from '../trust/notes';
 import { SENTINEL, type AgentRecord, type LedgerSnapshot } from '../types';
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\s+/g, ' ').trim();
@@ -8,13 +9,14 @@ const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\s+/g, ' ')
  * agents such as the final step last), with a box ticked for each agent that completed. The planner's
  * own record is the header, not a row: it ran before the plan existed.
  */
-export function renderPlanMarkdown(s: Pick<LedgerSnapshot, 'task' | 'pattern' | 'patternReason' | 'groups' | 'agents' | 'estimate'>): string {
+export function renderPlanMarkdown(s: Pick<LedgerSnapshot, 'task' | 'pattern' | 'patternReason' | 'groups' | 'agents' | 'estimate' | 'workspaceCommand' | 'ignoredSettings'>): string {
   const lines = [`# Plan: ${cell(s.task)}`, ''];
   lines.push(`Pattern: **${s.pattern ?? 'fan-out'}**${s.patternReason ? ` — ${s.patternReason}` : ''}`, '');
   const e = s.estimate;
   if (e) {
     lines.push(`Estimate: ${fmtTokens(e.tokensLow)}–${fmtTokens(e.tokensHigh)} tokens, $${e.costLowUsd.toFixed(2)}–$${e.costHighUsd.toFixed(2)}`, '');
   }
+  for (const note of trustNotes(s)) lines.push(`> **Note:** ${note}`, '');
   lines.push('| done | group | agent | role | task | tier → model | output |', '| --- | --- | --- | --- | --- | --- | --- |');
   const label = new Map((s.groups ?? []).map((g) => [g.id, `${g.id}: ${cell(g.label)}`]));
   const row = (a: AgentRecord): string =>

@@ -16,6 +16,8 @@ import { markExecuting, unmarkExecuting } from './executing';
 import { estimateTokens } from '../text';
 import type { ModelClient } from '../model/client';
 import { Transcripts, type TranscriptEvent } from '../transcripts/writer';
+import type { WorkspaceCommand } from '../trust/configPolicy';
+import { WorkspaceCommandError, type CommandConsent } from '../trust/consent';
 import { SETTLED_STATUSES, type AgentGroup, type AgentRecord, type Clock, type CostEstimate, type Disposable, type Gap, type Logger, type RunStatus, type RunTotals, type Usage } from '../types';
 
 /** The run's final synthesis, whatever the pattern: the file users read first. */
@@ -44,6 +46,10 @@ export interface RunDeps {
   transcripts?: Transcripts;
   /** Literal values never written to a transcript (the API key the host holds). */
   secrets?: readonly string[];
+  /** The repository's own check command (its `verifyCommand`), which runs only with `consent`. */
+  workspaceCommand?: WorkspaceCommand | null;
+  /** The user's remembered consent to repositories' commands; without it, none runs. */
+  consent?: CommandConsent;
 }
 
 /** Why an agent the user stopped ended `cancelled`. */
@@ -63,6 +69,8 @@ export class Run {
   /** Agents the user stopped during this execution (running ones, or waiting ones that must not start). */
   private readonly stopped = new Set<string>();
   private executing = false;
+  /** The repository's check command the user approved, for this execution (see consentedCommand). */
+  private approvedCommand: string | null = null;
   readonly pattern: AnyPattern;
   /** What every agent of this run does, as it does it (transcripts/<id>.jsonl). */
   readonly transcripts: Transcripts;
@@ -155,7 +163,21 @@ export class Run {
     if (mode === 'fresh' && await readPlanRevision(this.dir) !== this.ledger.planRevision) {
       throw new ConfigError(`The plan of run ${this.id} was revised after this Run was opened; execute the Run that revisePlan returned`);
     }
+    this.approvedCommand = await this.consentedCommand();
     return this.executeWith(opts.signal, () => this.prepare(mode), {});
+  }
+
+  /**
+   * The repository's check command, when this run's pattern runs checks, the user set none of
+   * their own, and the user approved that exact command for this workspace. Otherwise throws
+   * WorkspaceCommandError before anything runs. Decided from the settings and the consent store
+   * at every execution, never from the ledger (which a repository can ship).
+   */
+  private async consentedCommand(): Promise<string | null> {
+    const wc = this.deps.workspaceCommand;
+    if (!wc || !this.pattern.runsVerifyCommand || this.deps.config.verifyCommand) return null;
+    if (await this.deps.consent?.has(this.deps.workspace, wc.command)) return wc.command;
+    throw new WorkspaceCommandError(this.id, wc);
   }
 
   /**
@@ -170,6 +192,7 @@ export class Run {
       const a = this.ledger.get(id);
       if (!a || !this.roleOf(a)) throw new ConfigError(`Run ${this.id} has no agent ${id} that its ${this.pattern.name} pattern runs`);
     }
+    this.approvedCommand = await this.consentedCommand();
     return this.executeWith(opts.signal, () => this.prepareRerun(agentIds), opts.instructions ?? {});
   }
 
@@ -237,7 +260,7 @@ export class Run {
 
   /** Schedules these agents (and any they spawn) until every one has settled. */
   private async runGraph(todo: readonly AgentRecord[], instructions: Readonly<Record<string, string>>): Promise<void> {
-    const { config } = this.deps;
+    const config = this.approvedCommand ? { ...this.deps.config, verifyCommand: this.approvedCommand } : this.deps.config;
     const policy = new RequestPolicy(this.deps.model, config, this.deps.clock, {
       onTerminal: (err) => this.stopForTerminal(err),
       onRetry: (err, n, wait) => this.ledger.log('warn', `retry ${n} in ${Math.round(wait)} ms after ${err.message}`),

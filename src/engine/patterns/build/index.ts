@@ -29,6 +29,7 @@ export const build: Pattern<BuildPlan> = {
   validate: validateBuild,
   compile: (plan, ctx) => compileBuild(plan, ctx.config),
   precheck: async (workspace) => { await repoInfo(workspace); },
+  runsVerifyCommand: true,
   beforeApproval: scoutThenAssign,
   roles: {
     scout: {

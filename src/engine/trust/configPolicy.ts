@@ -1,0 +1,144 @@
+/**
+ * The trust policy for configuration (DESIGN §4c). A repository is untrusted input, so what it ships
+ * (`.orchestration/config.json`, `.vscode/settings.json`) may set only workspace-safe keys: task
+ * defaults, tiers, prompts, and bounds lowered below their defaults. Keys that choose where the key
+ * goes, what things cost, what runs on the machine, what agents may read or whether a plan runs
+ * unseen are machine-only: they come from user settings, CLI flags and the environment. Every way
+ * into a Config goes through `resolveConfig`, so no front end can skip the policy.
+ */
+import { ConfigError, mergeConfig, parseConfig, type Config } from '../config';
+import { trustNotes } from './notes';
+
+/** One source of settings, in increasing precedence. `trusted`: the user's own (user settings, flags). */
+export interface ConfigLayer {
+  /** Where it came from, as the user knows it: `.orchestration/config.json`, `.vscode/settings.json`, `flags`. */
+  source: string;
+  trusted: boolean;
+  values: Record<string, unknown>;
+}
+
+/** A key a workspace set that was not obeyed: which, from where, why, and where to set it instead. */
+export interface IgnoredSetting {
+  key: string;
+  source: string;
+  reason: string;
+}
+
+/** A check command the repository asks for: shown in the plan, run only with the user's consent. */
+export interface WorkspaceCommand {
+  command: string;
+  source: string;
+}
+
+export interface ResolvedConfig {
+  config: Config;
+  ignored: IgnoredSetting[];
+  /** The repository's `verifyCommand`, when the user set none of their own. */
+  workspaceCommand: WorkspaceCommand | null;
+  /** Run plans without waiting for approval: only ever from a trusted layer. */
+  autoApprovePlan: boolean;
+}
+
+/**
+ * Keys only the user may set. `verifyCommand` is not here: a repository may ask for its own check,
+ * which then runs only with consent (see WorkspaceCommand). `autoApprovePlan` is the extension's.
+ */
+export const MACHINE_ONLY_KEYS = [
+  'provider', 'baseUrl', 'prices', 'worktreesDir', 'worktreeLinks', 'includeIgnored', 'autoApprovePlan',
+] as const;
+
+/**
+ * Bounds a workspace may lower but never raise above the default: each one caps work, spend, time
+ * or what an agent may do. Dotted paths reach into tier maps and ranges.
+ */
+export const BOUND_KEYS = [
+  'maxConcurrent', 'tierCaps.haiku', 'tierCaps.sonnet', 'tierCaps.opus', 'retries', 'transientRetries', 'maxRetryAfterMs',
+  'agentTimeoutMs', 'requestTimeoutMs', 'streamIdleTimeoutMs', 'maxTurns', 'maxTokensPerResponse', 'maxFailedWorkers',
+  'planRetries', 'domains.min', 'domains.max', 'workersPerDomain.min', 'workersPerDomain.max', 'transcriptMaxBytes', 'verifyTimeoutMs',
+] as const;
+
+/** Where a machine-only key can be set instead, said the same way by every front end. */
+export const SET_INSTEAD = 'set it in your user settings (VS Code: Settings → User) or with a CLI flag (--set KEY=VALUE)';
+
+/**
+ * Merges layers into a Config, dropping what a workspace may not set. Validation errors name the
+ * layer whose value was wrong. A trusted layer may set anything the schema allows.
+ */
+export function resolveConfig(layers: readonly ConfigLayer[]): ResolvedConfig {
+  const defaults = parseConfig({});
+  const ignored: IgnoredSetting[] = [];
+  let workspaceCommand: WorkspaceCommand | null = null;
+  let trustedCommand = false;
+  let autoApprovePlan = false;
+  const kept: Array<Record<string, unknown>> = [];
+  for (const layer of layers) {
+    const values: Record<string, unknown> = structuredClone(layer.values);
+    const autoApprove = values.autoApprovePlan;
+    delete values.autoApprovePlan; // the extension's, not the engine's: not in the schema
+    // Schema first, so a wrong value is named as wrong (and where) rather than quietly ignored.
+    validateLayer(values, layer.source);
+    if (layer.trusted) {
+      if (values.verifyCommand !== undefined) trustedCommand = true;
+      if (autoApprove !== undefined) autoApprovePlan = autoApprove === true;
+      kept.push(values);
+      continue;
+    }
+    if (autoApprove !== undefined) values.autoApprovePlan = autoApprove;
+    for (const key of MACHINE_ONLY_KEYS) {
+      if (values[key] === undefined) continue;
+      delete values[key];
+      ignored.push({ key, source: layer.source, reason: `${key} is machine-only: a repository may not choose it; ${SET_INSTEAD}` });
+    }
+    for (const key of BOUND_KEYS) {
+      const value = getPath(values, key);
+      const limit = getPath(defaults, key);
+      if (typeof value === 'number' && typeof limit === 'number' && value > limit) {
+        deletePath(values, key);
+        ignored.push({ key, source: layer.source, reason: `${key} ${value} is above its default ${limit}: a repository may only lower it; to raise it, ${SET_INSTEAD}` });
+      }
+    }
+    if (typeof values.verifyCommand === 'string' && values.verifyCommand.trim()) {
+      workspaceCommand = { command: values.verifyCommand.trim(), source: layer.source };
+    }
+    delete values.verifyCommand;
+    kept.push(values);
+  }
+  const config = parseConfig(mergeConfig(defaults, ...kept), 'settings');
+  // The user's own check (even an empty one, which turns checks off) wins over the repository's.
+  if (trustedCommand || config.verifyCommand) workspaceCommand = null;
+  return { config, ignored, workspaceCommand, autoApprovePlan };
+}
+
+/** Validates one layer alone over the defaults, so an error names the file or flag it came from. */
+function validateLayer(values: Record<string, unknown>, source: string): void {
+  try {
+    parseConfig(mergeConfig(parseConfig({}), values), source);
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw new ConfigError(`Invalid ${source}: ${(err as Error).message}`);
+  }
+}
+
+/** One line per ignored key, for a log, the CLI's stderr or a notification. */
+export function describeIgnored(ignored: readonly IgnoredSetting[]): string[] {
+  return trustNotes({ ignoredSettings: [...ignored] });
+}
+
+function getPath(obj: Record<string, unknown>, dotted: string): unknown {
+  let cur: unknown = obj;
+  for (const k of dotted.split('.')) {
+    if (typeof cur !== 'object' || cur === null) return undefined;
+    cur = (cur as Record<string, unknown>)[k];
+  }
+  return cur;
+}
+
+function deletePath(obj: Record<string, unknown>, dotted: string): void {
+  const keys = dotted.split('.');
+  let cur: unknown = obj;
+  for (const k of keys.slice(0, -1)) {
+    if (typeof cur !== 'object' || cur === null) return;
+    cur = (cur as Record<string, unknown>)[k];
+  }
+  if (typeof cur === 'object' && cur !== null) delete (cur as Record<string, unknown>)[keys[keys.length - 1]];
+}
