@@ -14,20 +14,22 @@ import { resetStub, Uri, window, workspace } from './vscode-stub';
 const log = { info: vi.fn(), warn: vi.fn(), error: vi.fn(), event: vi.fn(), show: vi.fn() };
 const outcome = (status: RunOutcome['status']): RunOutcome => ({ status, reason: null, gaps: [], summaryPath: null, totals: snapshot().totals });
 
-function fixture(opts: { autoApprovePlan?: boolean; plan?: () => Promise<unknown> } = {}) {
+function fixture(opts: { autoApprovePlan?: boolean; plan?: () => Promise<unknown>; workspaceCommand?: { command: string; source: string }; consented?: boolean } = {}) {
   const base = fakeRun(snapshot({ status: 'awaiting-approval' }));
   const run = {
     ...base,
+    pattern: { name: 'build', runsVerifyCommand: true },
     ledger: { ...base.ledger, agents: snapshot().agents, totals: snapshot().totals, setRunStatus: vi.fn(), flush: vi.fn(async () => undefined) },
     execute: vi.fn(async (_o: unknown) => outcome('completed')),
     cancel: vi.fn(),
   };
   const provider = { model: {}, simulated: true, dispose: vi.fn(async () => undefined) };
-  const orchestrator = { plan: vi.fn(opts.plan ?? (async () => run)), open: vi.fn(async () => run) };
+  const consent = { has: vi.fn(async () => !!opts.consented), grant: vi.fn(async () => undefined) };
+  const orchestrator = { plan: vi.fn(opts.plan ?? (async () => run)), open: vi.fn(async () => run), workspaceCommand: opts.workspaceCommand ?? null, consent };
   vi.mocked(openSession).mockResolvedValue({ workspace: '/ws', provider, orchestrator, settings: { autoApprovePlan: !!opts.autoApprovePlan } } as never);
   const store = new RunStore(new RunLocation(), log);
   const controller = new RunController({ store, log, location: new RunLocation(), keys: {} as never, logger: log, promptsDir: '/p' });
-  return { run, provider, orchestrator, store, controller };
+  return { run, provider, orchestrator, store, controller, consent };
 }
 
 beforeEach(() => { resetStub(); vi.clearAllMocks(); });
@@ -64,6 +66,47 @@ describe('RunController', () => {
     await controller.orchestrate('Audit this repo');
     await controller.approve(run.id);
     expect(window.showInformationMessage).toHaveBeenCalledWith('Run completed ($0.42).', 'Open Summary');
+  });
+
+  describe('a plan that runs the repository\'s own command', () => {
+    const workspaceCommand = { command: 'npm test', source: '.orchestration/config.json' };
+
+    it('asks in a modal naming the command and where it came from; declining runs nothing', async () => {
+      const { controller, run, consent } = fixture({ workspaceCommand });
+      await controller.orchestrate('Add input validation');
+      await controller.approve(run.id);
+      expect(window.showWarningMessage).toHaveBeenCalledWith(
+        expect.stringMatching(/runs `npm test` in each builder's worktree.*\.orchestration\/config\.json/),
+        expect.objectContaining({ modal: true }), 'Run the Command',
+      );
+      expect(run.execute).not.toHaveBeenCalled();
+      expect(consent.grant).not.toHaveBeenCalled();
+      expect(controller.isActive(run.id)).toBe(true); // still awaiting approval
+    });
+
+    it('remembers a yes for that command and runs the plan', async () => {
+      const { controller, run, consent } = fixture({ workspaceCommand });
+      vi.mocked(window.showWarningMessage).mockResolvedValueOnce('Run the Command');
+      await controller.orchestrate('Add input validation');
+      await controller.approve(run.id);
+      expect(consent.grant).toHaveBeenCalledWith('/ws', 'npm test');
+      expect(run.execute).toHaveBeenCalledWith({ mode: 'fresh' });
+    });
+
+    it('does not ask again once consent is remembered, even when approved unseen', async () => {
+      const { controller, run } = fixture({ workspaceCommand, consented: true, autoApprovePlan: true });
+      await controller.orchestrate('Add input validation');
+      expect(window.showWarningMessage).not.toHaveBeenCalled();
+      expect(run.execute).toHaveBeenCalledTimes(1);
+    });
+
+    it('asks before resuming too', async () => {
+      const { controller, run } = fixture({ workspaceCommand });
+      await controller.resume(run.id);
+      expect(window.showWarningMessage).toHaveBeenCalledWith(expect.stringMatching(/npm test/), expect.objectContaining({ modal: true }), 'Run the Command');
+      expect(run.execute).not.toHaveBeenCalled();
+      expect(controller.isActive(run.id)).toBe(false);
+    });
   });
 
   it('runs at once with autoApprovePlan', async () => {

@@ -65,6 +65,19 @@ describe('host → webview messages', () => {
     expect(run.gaps).toEqual([{ agentId: 'b1', outputFile: 'workers/b1.md', written: false, reason: 'failed' }]);
   });
 
+  it('carries what the plan says about trust: the repository\'s command and the settings it ignored', () => {
+    const s = snapshot({
+      status: 'awaiting-approval', workspaceCommand: { command: 'npm test', source: '.orchestration/config.json' },
+      ignoredSettings: [{ key: 'baseUrl', source: '.vscode/settings.json (workspace settings)', reason: 'baseUrl is machine-only' }],
+    });
+    const run = HostMessageSchema.parse({ type: 'state', run: buildRunView(s, plan, null, runActions(s, false)) }).run!;
+    expect(run.notes).toEqual([
+      expect.stringMatching(/^Will run `npm test` in each builder's worktree, from \.orchestration\/config\.json: .*only once you approve this plan\.$/),
+      'Ignored "baseUrl" from .vscode/settings.json (workspace settings): baseUrl is machine-only.',
+    ]);
+    expect(buildRunView(snapshot(), plan, null, runActions(snapshot(), false)).notes).toEqual([]);
+  });
+
   it('shows a declined plan\'s agents as never run, not pending', () => {
     const s = snapshot({ status: 'declined' });
     const run = buildRunView(s, plan, null, runActions(s, false));

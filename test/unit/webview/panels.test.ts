@@ -138,6 +138,14 @@ describe('the plan editor', () => {
     models: { haiku: 'h', sonnet: 's', opus: 'o' }, note: null, ...over,
   });
 
+  it('shows the plan\'s trust notes above Approve, as text', () => {
+    const host = mount(renderPlanEditor(plan({ notes: [`Will run \`npm test\` ${NASTY}`, 'Ignored "baseUrl" from .vscode/settings.json'] }), { edit: vi.fn(), approve: vi.fn(), decline: vi.fn(), reset: vi.fn() }));
+    expectNoInjectedMarkup(host);
+    const notes = Array.from(host.querySelectorAll('#trust-notes .trust-note')).map((n) => n.textContent);
+    expect(notes).toEqual([`Will run \`npm test\` ${NASTY}`, 'Ignored "baseUrl" from .vscode/settings.json']);
+    expect(mount(renderPlanEditor(plan(), { edit: vi.fn(), approve: vi.fn(), decline: vi.fn(), reset: vi.fn() })).querySelector('#trust-notes')).toBeNull();
+  });
+
   it('edits tiers, tasks and workers through typed edits, with errors next to their row', () => {
     const act = { edit: vi.fn(), approve: vi.fn(), decline: vi.fn(), reset: vi.fn() };
     const host = mount(renderPlanEditor(plan(), act));
