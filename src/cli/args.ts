@@ -9,7 +9,7 @@ export const USAGE = `Usage:
   orchestrate run "<task>" [--pattern NAME] [--workspace DIR] [--yes] [--simulate] [--json] [--focus DIR]...
                            [--scheduling continuous|waves] [--max-concurrent N] [--retries N]
                            [--max-cost USD] [--max-tokens N] [--output-root DIR] [--set key=value]...
-  orchestrate resume <runId> [--workspace DIR] [--simulate] [--json] [--retry-failed]
+  orchestrate resume <runId> [--workspace DIR] [--simulate] [--json] [--retry-failed] [--allow-foreign-run]
   orchestrate status [runId] [--workspace DIR] [--json]
   orchestrate list [--workspace DIR] [--json]
   orchestrate demo [--pattern NAME]             the simulated example on a scratch git copy of the demo shop
@@ -27,7 +27,9 @@ Patterns (--pattern, default auto: the planner chooses and says why): ${PATTERN_
 Settings come from .orchestration/config.json in the workspace, then from flags.
 The API key comes from ANTHROPIC_API_KEY; ANTHROPIC_BASE_URL points at another endpoint.
 stop acts on a run executing in another process through its control folder; rerun, ask and add-worker
-refuse a run that another process or window is executing.
+refuse a run that another process or window is executing; so do run and resume (one owner per run).
+resume refuses a run folder not created on this machine (shipped in the repository, copied or moved)
+unless --allow-foreign-run says you read the warning and want to run its plan anyway.
 Exit codes: 0 completed, 3 partial, 1 failed or refused, 2 usage or configuration error, 130 cancelled.`;
 
 const COMMANDS = ['run', 'resume', 'status', 'list', 'demo', 'diff', 'apply', 'discard', 'transcript', 'stop', 'rerun', 'ask', 'add-worker'] as const;
@@ -57,6 +59,8 @@ export interface CliArgs {
   simulate: boolean;
   json: boolean;
   retryFailed: boolean;
+  /** resume: run a run folder not created on this machine, after its warning. */
+  allowForeignRun: boolean;
   /** `apply --file`: apply only these files of the change (repository-relative). */
   files: string[];
   /** `diff --stat`: a line per file instead of the patch. */
@@ -84,7 +88,7 @@ export function parseCli(argv: string[]): CliArgs {
       args: argv, allowPositionals: true, strict: true,
       options: {
         workspace: { type: 'string', short: 'w' }, yes: { type: 'boolean', short: 'y' },
-        simulate: { type: 'boolean' }, json: { type: 'boolean' }, 'retry-failed': { type: 'boolean' },
+        simulate: { type: 'boolean' }, json: { type: 'boolean' }, 'retry-failed': { type: 'boolean' }, 'allow-foreign-run': { type: 'boolean' },
         focus: { type: 'string', multiple: true }, scheduling: { type: 'string' }, pattern: { type: 'string' },
         'max-concurrent': { type: 'string' }, retries: { type: 'string' }, 'max-cost': { type: 'string' },
         'max-tokens': { type: 'string' }, 'output-root': { type: 'string' }, set: { type: 'string', multiple: true },
@@ -117,6 +121,7 @@ export function parseCli(argv: string[]): CliArgs {
   if (command === 'ask' && !rest[2]?.trim()) throw new UsageError('ask needs a question: orchestrate ask <runId> <agentId> "Why did you rate this file high?"');
   if (command === 'add-worker' && !arg) throw new UsageError('add-worker needs a run id (see: orchestrate list)');
   if (v.instruction !== undefined && command !== 'rerun') throw new UsageError('--instruction goes with rerun');
+  if (v['allow-foreign-run'] && command !== 'resume') throw new UsageError('--allow-foreign-run goes with resume');
   return {
     ...base(v), command, positional: arg, positionals: rest,
     instruction: v.instruction,
@@ -155,7 +160,7 @@ function base(v: Record<string, string | boolean | string[] | undefined>): Omit<
   }
   return {
     workspace: (v.workspace as string | undefined) ?? process.cwd(),
-    yes: !!v.yes, simulate: !!v.simulate, json: !!v.json, retryFailed: !!v['retry-failed'],
+    yes: !!v.yes, simulate: !!v.simulate, json: !!v.json, retryFailed: !!v['retry-failed'], allowForeignRun: !!v['allow-foreign-run'],
     files: (v.file as string[] | undefined) ?? [], stat: !!v.stat,
     focus: (v.focus as string[] | undefined) ?? [],
     pattern: patternOf(v.pattern as string | undefined),
