@@ -116,6 +116,11 @@ export class RunController extends Disposable {
 
   async approve(runId: string): Promise<void> {
     if (!requireTrust('run the plan')) return;
+    // A plan this window did not make may have come with the workspace: its plan is the repository's.
+    if (!this.active.has(runId)) {
+      const origin = await this.originOf(runId);
+      if (!origin || (!origin.local && !(await confirmForeign(origin, 'approve')))) return;
+    }
     const entry = this.active.get(runId) ?? (await this.open(runId));
     if (!entry || entry.executing) return;
     const { run } = entry;
@@ -155,7 +160,7 @@ export class RunController extends Disposable {
     try {
       return await (this.deps.originOf ?? ((id: string) => originOfRun(ws, this.deps.location.outputRoot(), id)))(runId);
     } catch (err) {
-      void vscode.window.showErrorMessage(`Cannot resume run ${runId}: ${(err as Error).message}`);
+      void vscode.window.showErrorMessage(`Cannot run ${runId}: ${(err as Error).message}`);
       return undefined;
     }
   }
@@ -332,13 +337,13 @@ export class RunController extends Disposable {
  * The modal warning before running a run folder not created on this machine: it names the
  * folder and where it came from, and says what going on means. True when the user goes on.
  */
-async function confirmForeign(origin: Extract<RunOrigin, { local: false }>, mode: Exclude<ExecuteMode, 'fresh'>): Promise<boolean> {
-  const action = mode === 'resume' ? 'Resume Anyway' : 'Retry Anyway';
+async function confirmForeign(origin: Extract<RunOrigin, { local: false }>, mode: Exclude<ExecuteMode, 'fresh'> | 'approve'): Promise<boolean> {
+  const [action, doing] = mode === 'resume' ? ['Resume Anyway', 'Resuming'] : mode === 'retry-failed' ? ['Retry Anyway', 'Retrying'] : ['Approve Anyway', 'Approving'];
   const choice = await vscode.window.showWarningMessage(
     origin.reason,
     {
       modal: true,
-      detail: `${mode === 'resume' ? 'Resuming' : 'Retrying'} it runs a plan written elsewhere, on your API key and at your cost, and writes into its folder. `
+      detail: `${doing} it runs a plan written elsewhere, on your API key and at your cost, and writes into its folder. `
         + 'Read its plan.md first. Runs you start on this machine never ask this.',
     },
     action,

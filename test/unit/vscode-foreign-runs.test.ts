@@ -70,6 +70,17 @@ describe('a run folder not created on this machine', () => {
     expect(window.showInformationMessage).toHaveBeenCalledWith(expect.stringMatching(/^Run completed/), 'Open Summary');
   });
 
+  it('waiting for approval is approved only after the same warning', async () => {
+    const { controller } = fixture();
+    writeFileSync(path.join(runDir, 'ledger.json'), JSON.stringify(snapshot({ status: 'awaiting-approval', pid: null })));
+    await controller.approve(runId);
+    const [message, options, action] = window.showWarningMessage.mock.calls[0] as [string, { modal: boolean }, string];
+    expect(options.modal).toBe(true);
+    expect(message).toMatch(/was not created on this machine/);
+    expect(action).toBe('Approve Anyway');
+    expect(openSession).not.toHaveBeenCalled();
+  });
+
   it('is marked in the tree, and a run made here is not', async () => {
     fixture();
     const [foreign] = await listRuns(ws, '.orchestration');
