@@ -55,7 +55,8 @@ export function requireFinished(run: Run, what: string): void {
  * naming the process that holds it. The Run gets the lock, so executing it does not take it again.
  */
 export async function withClaimedRun<T>(
-  host: CommandHost, runId: string, command: string, what: string, fn: (run: Run, lock: RunLock) => Promise<T>, opts: { awaitingToo?: boolean } = {},
+  host: CommandHost, runId: string, command: string, what: string, fn: (run: Run, lock: RunLock) => Promise<T>,
+  opts: { awaitingToo?: boolean; ledgerPidCounts?: boolean } = {},
 ): Promise<T> {
   const dir = await host.dirOf(runId);
   const first = await readSnapshot(dir, runId);
@@ -65,7 +66,8 @@ export async function withClaimedRun<T>(
   let run: Run | null = null;
   try {
     // A process that owns the run without its lock (planning, or an older version) shows in the ledger.
-    refuseIfOwnedElsewhere(await readSnapshot(dir, runId), dir, what, opts.awaitingToo);
+    const snap = await readSnapshot(dir, runId);
+    refuseIfOwnedElsewhere(opts.ledgerPidCounts === false ? { ...snap, pid: null } : snap, dir, what, opts.awaitingToo);
     run = await host.open(runId);
     run.holdLock(lock);
     return await fn(run, lock);

@@ -27,14 +27,13 @@ export interface ResumeOptions extends AgentCommandOptions {
 
 export async function resumeRun(host: CommandHost, runId: string, opts: ResumeOptions): Promise<RunOutcome> {
   const mode = opts.mode ?? 'resume';
-  if (!opts.allowForeign) {
-    const origin = await originOfRun(host.workspace, host.config.outputRoot, runId, host.stateDir);
-    if (!origin.local) throw new ForeignRunError(runId, origin);
-  }
+  const origin = await originOfRun(host.workspace, host.config.outputRoot, runId, host.stateDir);
+  if (!origin.local && !opts.allowForeign) throw new ForeignRunError(runId, origin);
   const what = mode === 'resume' ? 'resuming it' : 'retrying its failed agents';
-  // awaitingToo: a plan waiting for approval in another window belongs to that window.
+  // awaitingToo: a plan waiting for approval in another window belongs to that window. A foreign
+  // ledger's pid is a process of the machine it came from, so only the lock says who owns it here.
   return withClaimedRun(host, runId, mode, what, (run) => {
     opts.onRun?.(run);
     return run.execute({ mode, ...(opts.signal ? { signal: opts.signal } : {}) });
-  }, { awaitingToo: true });
+  }, { awaitingToo: true, ledgerPidCounts: origin.local });
 }
