@@ -7,7 +7,8 @@ import * as readline from 'node:readline/promises';
 import { existsSync, statSync } from 'node:fs';
 import {
   ConfigError, NotARepositoryError, loadProjectConfig, listRuns, Orchestrator, PlanError, resolveConfig, describeIgnored,
-  readLedger, effectiveStatus, CommandRefusedError, type Config, type ResolvedConfig, type Run, type RunOutcome,
+  readLedger, effectiveStatus, CommandRefusedError, ForeignRunError, checkedOutputRoot, originOfRun,
+  type Config, type ResolvedConfig, type Run, type RunOutcome,
 } from './engine';
 import { agentCommand, stop, transcript } from './cli/agentCommands';
 import { openProvider, type Provider } from './providers';
@@ -52,6 +53,13 @@ async function main(argv: string[]): Promise<number> {
   }
   const { config } = resolved;
   for (const line of describeIgnored(resolved.ignored)) err(line);
+  // Every command reads or writes under the output root: a symlink leading out of the workspace is refused first.
+  try {
+    await checkedOutputRoot(workspace, config.outputRoot);
+  } catch (e) {
+    err((e as Error).message);
+    return EXIT.usage;
+  }
   if (args.command === 'list') return list(workspace, config, args);
   if (args.command === 'status') return status(workspace, config, args);
   if (args.command === 'diff' || args.command === 'apply' || args.command === 'discard') return changesCommand(workspace, config, args, { out, err });
@@ -88,6 +96,10 @@ async function main(argv: string[]): Promise<number> {
   } catch (e) {
     if (controller.signal.aborted) { err('Cancelled.'); return EXIT.cancelled; }
     if (e instanceof ConfigError || e instanceof UsageError || e instanceof NotARepositoryError) { err(e.message); return EXIT.usage; }
+    if (e instanceof ForeignRunError) {
+      err(`Refused: ${e.message}\nRead its plan.md first. To run it anyway: orchestrate resume ${e.runId}${args.retryFailed ? ' --retry-failed' : ''} --allow-foreign-run`);
+      return EXIT.failed;
+    }
     if (e instanceof CommandRefusedError) { err(`Refused: ${e.message}`); return EXIT.failed; }
     err(e instanceof PlanError ? e.message : `Failed: ${(e as Error).message}`);
     return EXIT.failed;
@@ -127,7 +139,11 @@ async function runTask(orchestrator: Orchestrator, workspace: string, args: CliA
     // Yes to a plan that shows the repository's command is consent to that exact command here.
     if (shownCommand) await orchestrator.consent.grant(workspace, shownCommand.command);
   }
-  return execute(run, workspace, args, signal, 'fresh');
+  try {
+    return await execute(workspace, args, (onRun) => { onRun(run); return run.execute({ signal, mode: 'fresh' }); });
+  } finally {
+    await run.ledger.close();
+  }
 }
 
 /** Asks on the terminal. Ctrl-C at the prompt (which readline swallows as a key) counts as "no". */
@@ -145,39 +161,53 @@ async function ask(question: string): Promise<string> {
 }
 
 async function resume(orchestrator: Orchestrator, workspace: string, args: CliArgs, signal: AbortSignal): Promise<number> {
-  const run = await orchestrator.open(args.positional!);
+  const runId = args.positional!;
   const mode = args.retryFailed ? 'retry-failed' : 'resume';
-  err(`${mode === 'resume' ? 'Resuming' : 'Retrying failed agents of'} run ${run.id}`);
-  return execute(run, workspace, args, signal, mode);
+  if (args.allowForeignRun) {
+    const origin = await originOfRun(workspace, orchestrator.config.outputRoot, runId);
+    if (!origin.local) err(`Warning: ${origin.reason}\nGoing on because of --allow-foreign-run: its plan runs on your key and at your cost.`);
+  }
+  err(`${mode === 'resume' ? 'Resuming' : 'Retrying failed agents of'} run ${runId}`);
+  // The engine owns the run (its lock) from before it reads the ledger until the run ends.
+  return execute(workspace, args, (onRun) => orchestrator.resume(runId, { mode, signal, allowForeign: args.allowForeignRun, onRun }));
 }
 
-async function execute(run: Run, workspace: string, args: CliArgs, signal: AbortSignal, mode: 'fresh' | 'resume' | 'retry-failed'): Promise<number> {
+/** Executes a run with progress on stderr; `start` hands over the Run it executes before it starts. */
+async function execute(workspace: string, args: CliArgs, start: (onRun: (run: Run) => void) => Promise<RunOutcome>): Promise<number> {
   const started = Date.now();
   // Progress at a sane rate: on a terminal one line redrawn every second, else a line every 5 s.
   const tty = process.stderr.isTTY;
-  const simulated = run.ledger.simulated;
+  let run: Run | null = null;
   const timer = setInterval(() => {
-    const line = progressLine(run.ledger.totals, run.ledger.agents.length, Date.now() - started, simulated);
+    if (!run) return;
+    const line = progressLine(run.ledger.totals, run.ledger.agents.length, Date.now() - started, run.ledger.simulated);
     if (tty) process.stderr.write(`\r\x1b[K${line}`); else err(line);
   }, tty ? 1000 : 5000);
   let outcome: RunOutcome;
   try {
-    outcome = await run.execute({ signal, mode });
+    outcome = await start((r) => { run = r; });
   } finally {
     clearInterval(timer);
     if (tty) process.stderr.write('\r\x1b[K');
-    await run.ledger.close();
   }
-  if (args.json) out(JSON.stringify({ runId: run.id, dir: run.dir, ...outcome }, null, 2));
-  else out(finalReport(run, outcome, workspace));
+  const done = run as Run | null;
+  if (!done) throw new Error('the run ended before it started');
+  if (args.json) out(JSON.stringify({ runId: done.id, dir: done.dir, ...outcome }, null, 2));
+  else out(finalReport(done, outcome, workspace));
   return EXIT[outcome.status as keyof typeof EXIT] ?? EXIT.failed;
 }
 
+/** How list and status mark a run folder not created on this machine. */
+const FOREIGN_MARK = '  [foreign: not created on this machine]';
+
 async function list(workspace: string, config: Config, args: CliArgs): Promise<number> {
   const runs = await listRuns(workspace, config.outputRoot);
-  if (args.json) { out(JSON.stringify(runs.map((r) => ({ runId: r.runId, status: r.status, task: r.task, costUsd: r.totals.costUsd, simulated: r.simulated })), null, 2)); return 0; }
+  if (args.json) {
+    out(JSON.stringify(runs.map((r) => ({ runId: r.runId, status: r.status, task: r.task, costUsd: r.totals.costUsd, simulated: r.simulated, foreign: r.origin?.local === false })), null, 2));
+    return 0;
+  }
   if (!runs.length) { out(`No runs in ${path.join(workspace, config.outputRoot)}`); return 0; }
-  for (const r of runs) out(statusLine(r));
+  for (const r of runs) out(statusLine(r) + (r.origin?.local === false ? FOREIGN_MARK : ''));
   return 0;
 }
 
@@ -187,14 +217,17 @@ async function status(workspace: string, config: Config, args: CliArgs): Promise
   if (!id) { err('No runs yet.'); return EXIT.usage; }
   let snap;
   try { snap = await readLedger(workspace, config.outputRoot, id); } catch (e) { err((e as Error).message); return EXIT.usage; }
-  snap = { ...snap, status: effectiveStatus(snap) };
-  if (args.json) { out(JSON.stringify(snap, null, 2)); return 0; }
-  out(statusLine(snap));
+  const origin = await originOfRun(workspace, config.outputRoot, id);
+  // A foreign ledger's pid belongs to another machine: it proves nothing here.
+  snap = { ...snap, status: effectiveStatus(origin.local ? snap : { ...snap, pid: null }) };
+  if (args.json) { out(JSON.stringify({ ...snap, foreign: !origin.local, ...(origin.local ? {} : { foreignReason: origin.reason }) }, null, 2)); return 0; }
+  out(statusLine(snap) + (origin.local ? '' : FOREIGN_MARK));
   if (snap.reason) out(`  reason: ${snap.reason}`);
   for (const a of snap.agents) {
     out(`  ${a.id.padEnd(8)} ${a.status.padEnd(10)} ${a.tier.padEnd(6)} ${a.outputFile.padEnd(18)} ${a.error ?? a.returned ?? ''}`.trimEnd());
   }
-  if (snap.status === 'interrupted') out(`\nThis run was cut off. Finish it with: orchestrate resume ${snap.runId}`);
+  if (!origin.local) out(`\n${origin.reason} Resuming it needs --allow-foreign-run.`);
+  if (snap.status === 'interrupted') out(`\nThis run was cut off. Finish it with: orchestrate resume ${snap.runId}${origin.local ? '' : ' --allow-foreign-run'}`);
   if (snap.status === 'declined') out('\nThis plan was declined, so nothing ran and it cannot be resumed. Run the task again to plan anew.');
   return 0;
 }

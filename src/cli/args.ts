@@ -10,6 +10,7 @@ export const USAGE = `Usage:
                            [--scheduling continuous|waves] [--max-concurrent N] [--retries N]
                            [--max-cost USD] [--max-tokens N] [--output-root DIR] [--set key=value]...
   orchestrate resume <runId> [--workspace DIR] [--simulate] [--json] [--retry-failed] [--allow-workspace-command]
+                             [--allow-foreign-run]
   orchestrate status [runId] [--workspace DIR] [--json]
   orchestrate list [--workspace DIR] [--json]
   orchestrate demo [--pattern NAME]             the simulated example on a scratch git copy of the demo shop
@@ -30,7 +31,9 @@ autoApprovePlan, nor raise a limit above its default (those are ignored, with a 
 Its verifyCommand runs only once you approve it: at the prompt, or with --allow-workspace-command.
 The API key comes from ANTHROPIC_API_KEY; ANTHROPIC_BASE_URL points at another endpoint.
 stop acts on a run executing in another process through its control folder; rerun, ask and add-worker
-refuse a run that another process or window is executing.
+refuse a run that another process or window is executing; so do run and resume (one owner per run).
+resume refuses a run folder not created on this machine (shipped in the repository, copied or moved)
+unless --allow-foreign-run says you read the warning and want to run its plan anyway.
 Exit codes: 0 completed, 3 partial, 1 failed or refused, 2 usage or configuration error, 130 cancelled.`;
 
 const COMMANDS = ['run', 'resume', 'status', 'list', 'demo', 'diff', 'apply', 'discard', 'transcript', 'stop', 'rerun', 'ask', 'add-worker'] as const;
@@ -62,6 +65,8 @@ export interface CliArgs {
   simulate: boolean;
   json: boolean;
   retryFailed: boolean;
+  /** resume: run a run folder not created on this machine, after its warning. */
+  allowForeignRun: boolean;
   /** `apply --file`: apply only these files of the change (repository-relative). */
   files: string[];
   /** `diff --stat`: a line per file instead of the patch. */
@@ -89,7 +94,7 @@ export function parseCli(argv: string[]): CliArgs {
       args: argv, allowPositionals: true, strict: true,
       options: {
         workspace: { type: 'string', short: 'w' }, yes: { type: 'boolean', short: 'y' }, 'allow-workspace-command': { type: 'boolean' },
-        simulate: { type: 'boolean' }, json: { type: 'boolean' }, 'retry-failed': { type: 'boolean' },
+        simulate: { type: 'boolean' }, json: { type: 'boolean' }, 'retry-failed': { type: 'boolean' }, 'allow-foreign-run': { type: 'boolean' },
         focus: { type: 'string', multiple: true }, scheduling: { type: 'string' }, pattern: { type: 'string' },
         'max-concurrent': { type: 'string' }, retries: { type: 'string' }, 'max-cost': { type: 'string' },
         'max-tokens': { type: 'string' }, 'output-root': { type: 'string' }, set: { type: 'string', multiple: true },
@@ -122,6 +127,7 @@ export function parseCli(argv: string[]): CliArgs {
   if (command === 'ask' && !rest[2]?.trim()) throw new UsageError('ask needs a question: orchestrate ask <runId> <agentId> "Why did you rate this file high?"');
   if (command === 'add-worker' && !arg) throw new UsageError('add-worker needs a run id (see: orchestrate list)');
   if (v.instruction !== undefined && command !== 'rerun') throw new UsageError('--instruction goes with rerun');
+  if (v['allow-foreign-run'] && command !== 'resume') throw new UsageError('--allow-foreign-run goes with resume');
   return {
     ...base(v), command, positional: arg, positionals: rest,
     instruction: v.instruction,
@@ -160,7 +166,7 @@ function base(v: Record<string, string | boolean | string[] | undefined>): Omit<
   }
   return {
     workspace: (v.workspace as string | undefined) ?? process.cwd(),
-    yes: !!v.yes, allowWorkspaceCommand: !!v['allow-workspace-command'], simulate: !!v.simulate, json: !!v.json, retryFailed: !!v['retry-failed'],
+    yes: !!v.yes, allowWorkspaceCommand: !!v['allow-workspace-command'], simulate: !!v.simulate, json: !!v.json, retryFailed: !!v['retry-failed'], allowForeignRun: !!v['allow-foreign-run'],
     files: (v.file as string[] | undefined) ?? [], stat: !!v.stat,
     focus: (v.focus as string[] | undefined) ?? [],
     pattern: patternOf(v.pattern as string | undefined),

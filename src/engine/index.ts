@@ -20,7 +20,13 @@ export {
 export { Ledger } from './ledger/ledger';
 export { PlanError } from './plan/planner';
 export { ModelError, type ModelClient } from './model/client';
-export { listRuns, readLedger, deleteRun, effectiveStatus, runDir, RUN_ID_PATTERN } from './ledger/runs';
+export {
+  listRuns, readLedger, deleteRun, effectiveStatus, runDir, checkedOutputRoot, checkedRunDir, originOfRun, RUN_ID_PATTERN,
+  type ListedRun, type ListOptions,
+} from './ledger/runs';
+export { ORIGIN_FILE, type RunOrigin } from './ledger/origin';
+export { ForeignRunError, type ResumeOptions } from './commands/resume';
+export { LOCK_FILE, runLockHolder, type LockHolder } from './run/lock';
 export { AnthropicModelClient, type AnthropicClientOptions, type Fetch } from './model/anthropic';
 export { fmtTokens } from './plan/planMarkdown';
 export { loadProjectConfig, PROJECT_CONFIG } from './projectConfig';

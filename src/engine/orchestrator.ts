@@ -4,7 +4,8 @@ import { ConfigError, costOf, ignoreOptionsOf, type Config } from './config';
 import { writeFileAtomic } from './files';
 import { Ledger, PLANNER_ID } from './ledger/ledger';
 import { estimateRun } from './ledger/estimate';
-import { newRunId, runDir } from './ledger/runs';
+import { checkedOutputRoot, checkedRunDir, confineRunPaths, newRunId } from './ledger/runs';
+import { markCreatedHere } from './ledger/origin';
 import type { ModelClient } from './model/client';
 import { realClock, RequestPolicy } from './model/requests';
 import { agentRecord, type Compiled } from './patterns/pattern';
@@ -17,6 +18,7 @@ import { Run, type RunOutcome } from './run/run';
 import { Transcripts } from './transcripts/writer';
 import { askAgent, type AskResult } from './commands/ask';
 import { addWorker } from './commands/addWorker';
+import { resumeRun, type ResumeOptions } from './commands/resume';
 import { previewPlan, revisePlan, type PlanPreview } from './commands/planEdit';
 import { rerunAgent, stopRunAgent, type StopResult } from './commands/agent';
 import type { AgentCommandOptions, CommandHost } from './commands/host';
@@ -43,6 +45,11 @@ export interface OrchestratorDeps {
   ignoredSettings?: readonly IgnoredSetting[];
   /** The user's remembered consent to repositories' commands (default: the user state folder's consent.json). */
   consent?: CommandConsent;
+  /**
+   * The folder holding this machine's secret that marks runs created here (ledger/origin.ts);
+   * by default the user's state folder. Tests point it at a scratch folder.
+   */
+  stateDir?: string;
 }
 
 export type { AgentCommandOptions } from './commands/host';
@@ -86,10 +93,11 @@ export class Orchestrator {
     return {
       workspace: this.deps.workspace, config: this.deps.config, model: this.deps.model, prompts: this.prompts,
       clock: this.clock, logger: this.logger, secrets: this.deps.secrets ?? [],
-      dirOf: (runId) => runDir(this.deps.workspace, this.deps.config.outputRoot, runId),
+      dirOf: (runId) => checkedRunDir(this.deps.workspace, this.deps.config.outputRoot, runId),
       open: (runId) => this.open(runId),
       makeRun: (id, dir, plan, ledger) => this.makeRun(id, dir, plan, ledger),
       ledgerOptions: () => this.ledgerOptions(),
+      ...(this.deps.stateDir ? { stateDir: this.deps.stateDir } : {}),
     };
   }
 
@@ -98,8 +106,18 @@ export class Orchestrator {
    * the run's control folder when another process executes it (that process carries it out and
    * answers). The agent ends `cancelled` ("stopped by the user"); the rest of the run goes on.
    */
-  stopAgent(runId: string, agentId: string): Promise<StopResult> {
-    return stopRunAgent(runDir(this.deps.workspace, this.deps.config.outputRoot, runId), runId, agentId);
+  async stopAgent(runId: string, agentId: string): Promise<StopResult> {
+    return stopRunAgent(await checkedRunDir(this.deps.workspace, this.deps.config.outputRoot, runId), runId, agentId);
+  }
+
+  /**
+   * Resumes a run from disk (`mode: 'resume'`, re-running unfinished agents) or retries its failed
+   * agents (`'retry-failed'`), owning it meanwhile: a second owner is refused naming the process
+   * that holds it. A run folder not created on this machine is refused with a ForeignRunError
+   * saying where it came from, unless `allowForeign` says the user saw that and went on.
+   */
+  resume(runId: string, opts: ResumeOptions = {}): Promise<RunOutcome> {
+    return resumeRun(this.host, runId, opts);
   }
 
   /**
@@ -166,8 +184,12 @@ export class Orchestrator {
 
     const id = newRunId(new Date(this.clock.now()));
     await ensureOutputRoot(workspace, config);
-    const dir = runDir(workspace, config.outputRoot, id);
+    const dir = await checkedRunDir(workspace, config.outputRoot, id);
     await fs.mkdir(dir, { recursive: true });
+    // The proof this folder was made here: a run folder a repository ships has none (origin.ts).
+    if (!await markCreatedHere({ dir, runId: id, workspace, ...(this.deps.stateDir ? { stateDir: this.deps.stateDir } : {}) }).catch(() => false)) {
+      this.logger.warn(`run ${id}: could not mark it as created on this machine (the state folder is not writable); resuming it will ask for confirmation`);
+    }
     const planner = agentRecord(config, {
       id: PLANNER_ID, role: 'planner', domain: null, tier: 'sonnet', task: `Plan the task (pattern: ${choice})`,
       scope: focus, dependsOn: [], outputFile: 'plan.md',
@@ -237,10 +259,14 @@ export class Orchestrator {
     }
   }
 
-  /** Opens a run from disk (for resume or retry), re-validating its plan.json. */
+  /**
+   * Opens a run from disk, re-validating its plan.json and confining the paths its ledger names
+   * to its folder (a ledger read back is untrusted input). It does not take the run's lock:
+   * execute() takes it, and resume() holds it from before the ledger is read.
+   */
   async open(runId: string): Promise<Run> {
     const { workspace, config } = this.deps;
-    const dir = runDir(workspace, config.outputRoot, runId);
+    const dir = await checkedRunDir(workspace, config.outputRoot, runId);
     let raw: unknown;
     try {
       raw = JSON.parse(await fs.readFile(path.join(dir, 'plan.json'), 'utf8'));
@@ -251,6 +277,7 @@ export class Orchestrator {
     const check = validatePlan(raw, null);
     if (!check.ok) throw new ConfigError(`Run ${runId} has an invalid plan.json:\n  ${check.errors.join('\n  ')}`);
     const ledger = await Ledger.load(dir, this.ledgerOptions());
+    await confineRunPaths(dir, ledger.agents);
     return this.makeRun(runId, dir, check.plan, ledger);
   }
 
@@ -279,7 +306,7 @@ export class Orchestrator {
  * `.gitignore` (`*`), so runs never show in `git status` and no repository-wide rule is touched.
  */
 async function ensureOutputRoot(workspace: string, config: Config): Promise<void> {
-  const root = path.join(workspace, config.outputRoot);
+  const root = await checkedOutputRoot(workspace, config.outputRoot);
   const created = await fs.mkdir(root, { recursive: true });
   if (created !== undefined && !config.trackRunsInGit) {
     // The project's config.json lives here too and is meant to be shared: it stays visible.

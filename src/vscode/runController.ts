@@ -3,7 +3,10 @@
  * (provider + orchestrator) from planning until it settles; the store follows its ledger meanwhile.
  */
 import * as vscode from 'vscode';
-import { CommandRefusedError, ConfigError, Ledger, PlanError, type AnyPlan, type ExecuteMode, type PatternChoice, type Run, type RunOutcome } from '../engine';
+import {
+  CommandRefusedError, ConfigError, Ledger, originOfRun, patternNamed, PlanError,
+  type AnyPlan, type ExecuteMode, type PatternChoice, type Run, type RunOrigin, type RunOutcome,
+} from '../engine';
 import { Debouncer } from './debounce';
 import { Disposable, toDisposable } from './dispose';
 import { formatCost, formatSpend, truncate } from './format';
@@ -25,7 +28,11 @@ export class RunController extends Disposable {
   /** Fires with the run id when a plan is ready (the Summary view shows it for approval). */
   readonly onDidPlan = this.planned.event;
 
-  constructor(private readonly deps: SessionDeps & { store: RunStore; log: Pick<OrchestrationLog, 'error' | 'show'>; relay?: TranscriptRelay }) {
+  constructor(private readonly deps: SessionDeps & {
+    store: RunStore; log: Pick<OrchestrationLog, 'error' | 'show'>; relay?: TranscriptRelay;
+    /** Where a run came from (tests); by default the engine's check of its folder. */
+    originOf?: (runId: string) => Promise<RunOrigin>;
+  }) {
     super();
     // Deliberately no run.cancel(): a window that closes or reloads cuts its runs off, and the
     // ledger left `running` with this dead pid reads as `interrupted` next time, offering Resume.
@@ -109,10 +116,16 @@ export class RunController extends Disposable {
 
   async approve(runId: string): Promise<void> {
     if (!requireTrust('run the plan')) return;
+    // A plan this window did not make may have come with the workspace: its plan is the repository's.
+    if (!this.active.has(runId)) {
+      const origin = await this.originOf(runId);
+      if (!origin || (!origin.local && !(await confirmForeign(origin, 'approve')))) return;
+    }
     const entry = this.active.get(runId) ?? (await this.open(runId));
     if (!entry || entry.executing) return;
-    if (!(await this.consentToCommand(entry))) return;
-    await this.execute(entry, 'fresh');
+    if (!(await this.consentToCommand(entry.session, entry.run.pattern.runsVerifyCommand === true))) return;
+    const { run } = entry;
+    await this.execute(entry.session, run.id, run.plan.task, (onRun) => { onRun(run); return run.execute({ mode: 'fresh' }); });
   }
 
   /**
@@ -121,11 +134,11 @@ export class RunController extends Disposable {
    * in a modal otherwise, since a plan may be approved unseen (autoApprovePlan) or resumed later.
    * Declining leaves the run as it was.
    */
-  private async consentToCommand(entry: Active): Promise<boolean> {
-    const command = entry.session.orchestrator.workspaceCommand;
-    if (!command || !entry.run.pattern.runsVerifyCommand) return true;
-    const { consent } = entry.session.orchestrator;
-    if (await consent.has(entry.session.workspace, command.command)) return true;
+  private async consentToCommand(session: Session, runsChecks: boolean): Promise<boolean> {
+    const command = session.orchestrator.workspaceCommand;
+    if (!command || !runsChecks) return true;
+    const { consent } = session.orchestrator;
+    if (await consent.has(session.workspace, command.command)) return true;
     const allow = 'Run the Command';
     const choice = await vscode.window.showWarningMessage(
       `This plan runs \`${command.command}\` in each builder's worktree. The repository chose this command (${command.source}).`,
@@ -133,10 +146,16 @@ export class RunController extends Disposable {
       allow,
     );
     if (choice !== allow) return false;
-    await consent.grant(entry.session.workspace, command.command);
+    await consent.grant(session.workspace, command.command);
     return true;
   }
 
+  /**
+   * Resumes a run from disk, or retries its failed agents. A run folder not created on this
+   * machine (shipped in the repository, copied or moved) runs only after a modal warning naming
+   * the folder and where it came from. The engine owns the run meanwhile: another window or
+   * process executing it makes this a refusal naming that process.
+   */
   async resume(runId: string, mode: Exclude<ExecuteMode, 'fresh'> = 'resume'): Promise<void> {
     if (!requireTrust(mode === 'resume' ? 'resume the run' : 'retry failed agents')) return;
     if (this.active.has(runId)) {
@@ -147,13 +166,30 @@ export class RunController extends Disposable {
       void vscode.window.showInformationMessage(`Run ${runId} was declined at approval, so there is nothing to resume. Orchestrate Task plans again.`);
       return;
     }
-    const entry = await this.open(runId);
-    if (!entry) return;
-    if (!(await this.consentToCommand(entry))) {
-      await this.release(runId);
+    const origin = await this.originOf(runId);
+    if (!origin) return;
+    if (!origin.local && !(await confirmForeign(origin, mode))) return;
+    const session = await openSession(this.deps);
+    if (!session) return;
+    if (!(await this.consentToCommand(session, patternNamed(this.deps.store.get(runId)?.pattern ?? 'fan-out')?.runsVerifyCommand === true))) {
+      await session.provider.dispose().catch(() => undefined);
       return;
     }
-    await this.execute(entry, mode);
+    const task = this.deps.store.get(runId)?.task ?? runId;
+    await this.execute(session, runId, task, (onRun, signal) => session.orchestrator.resume(runId, { mode, signal, onRun, allowForeign: !origin.local }));
+  }
+
+  /** Where the run came from; undefined (after an error message) when its folder cannot be checked. */
+  private async originOf(runId: string): Promise<RunOrigin | undefined> {
+    const ws = this.deps.location.workspace();
+    // Without a folder there is nothing to resume: openSession says so.
+    if (!ws) return { local: true };
+    try {
+      return await (this.deps.originOf ?? ((id: string) => originOfRun(ws, this.deps.location.outputRoot(), id)))(runId);
+    } catch (err) {
+      void vscode.window.showErrorMessage(`Cannot run ${runId}: ${(err as Error).message}`);
+      return undefined;
+    }
   }
 
   /** Cancels a running run, or declines a plan that is still awaiting approval. */
@@ -213,17 +249,24 @@ export class RunController extends Disposable {
     return entry;
   }
 
-  private async execute(entry: Active, mode: ExecuteMode): Promise<void> {
-    const { run } = entry;
-    entry.executing = true;
+  /**
+   * Executes a run under a progress notification. `go` starts it and hands over the Run it
+   * executes (`onRun`) before any agent starts, so the views follow it from the first event.
+   */
+  private async execute(
+    session: Session, runId: string, task: string, go: (onRun: (run: Run) => void, signal: AbortSignal) => Promise<RunOutcome>,
+  ): Promise<void> {
     try {
       const outcome = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Orchestrating: ${truncate(run.plan.task, 50)}`, cancellable: true },
+        { location: vscode.ProgressLocation.Notification, title: `Orchestrating: ${truncate(task, 50)}`, cancellable: true },
         async (progress, token) => {
-          const cancelled = token.onCancellationRequested(() => run.cancel());
-          const simulated = entry.session.provider.simulated;
+          const abort = new AbortController();
+          let run: Run | undefined;
+          const cancelled = token.onCancellationRequested(() => { abort.abort(); run?.cancel(); });
+          const simulated = session.provider.simulated;
           let shown = 0;
           const update = new Debouncer(() => {
+            if (!run) return;
             const agents = run.ledger.agents;
             const settled = agents.filter((a) => ['completed', 'failed', 'cancelled', 'skipped'].includes(a.status)).length;
             const running = agents.filter((a) => a.status === 'running').length;
@@ -231,22 +274,38 @@ export class RunController extends Disposable {
             progress.report({ increment: pct - shown, message: `${settled}/${agents.length} agents · ${running} running · ${formatSpend(run.ledger.totals.costUsd, simulated)}` });
             shown = pct;
           }, 250);
-          const sub = run.ledger.onDidChange(() => update.schedule());
+          let sub: { dispose(): void } | undefined;
+          const onRun = (r: Run): void => {
+            run = r;
+            const entry = this.active.get(r.id);
+            if (entry && entry.run !== r) { entry.relay.dispose(); entry.run = r; entry.relay = this.deps.relay?.follow(r) ?? { dispose() {} }; this.deps.store.attach(r); }
+            (entry ?? this.track(r, session)).executing = true;
+            sub = r.ledger.onDidChange(() => update.schedule());
+          };
           try {
-            return await run.execute({ mode });
+            return await go(onRun, abort.signal);
           } finally {
-            sub.dispose();
+            sub?.dispose();
             update.dispose();
             cancelled.dispose();
           }
         },
       );
-      this.reportOutcome(run.id, outcome, entry.session.provider.simulated);
+      this.reportOutcome(runId, outcome, session.provider.simulated);
     } catch (err) {
-      this.deps.log.error(`run ${run.id}: ${(err as Error).stack ?? String(err)}`);
-      void vscode.window.showErrorMessage(`Run ${run.id} stopped: ${(err as Error).message}`, 'Show Log').then((c) => { if (c) this.deps.log.show(); });
+      if (err instanceof CommandRefusedError) {
+        // Another owner, or a run that cannot be resumed as it is: what to do is in the message.
+        void vscode.window.showWarningMessage(`Run ${runId} was not started here: ${err.message}`);
+      } else if (err instanceof ConfigError) {
+        void vscode.window.showErrorMessage(`Cannot run ${runId}: ${err.message}`);
+      } else {
+        this.deps.log.error(`run ${runId}: ${(err as Error).stack ?? String(err)}`);
+        void vscode.window.showErrorMessage(`Run ${runId} stopped: ${(err as Error).message}`, 'Show Log').then((c) => { if (c) this.deps.log.show(); });
+      }
     } finally {
-      await this.release(run.id);
+      // A run refused before it started was never tracked: its provider is still to be closed.
+      if (this.active.has(runId)) await this.release(runId);
+      else await session.provider.dispose().catch(() => undefined);
     }
   }
 
@@ -299,4 +358,22 @@ export class RunController extends Disposable {
         void vscode.window.showErrorMessage(`Run ${o.status}: ${o.reason ?? 'see the log'} (${cost}).`, 'Open Summary').then(open);
     }
   }
+}
+
+/**
+ * The modal warning before running a run folder not created on this machine: it names the
+ * folder and where it came from, and says what going on means. True when the user goes on.
+ */
+async function confirmForeign(origin: Extract<RunOrigin, { local: false }>, mode: Exclude<ExecuteMode, 'fresh'> | 'approve'): Promise<boolean> {
+  const [action, doing] = mode === 'resume' ? ['Resume Anyway', 'Resuming'] : mode === 'retry-failed' ? ['Retry Anyway', 'Retrying'] : ['Approve Anyway', 'Approving'];
+  const choice = await vscode.window.showWarningMessage(
+    origin.reason,
+    {
+      modal: true,
+      detail: `${doing} it runs a plan written elsewhere, on your API key and at your cost, and writes into its folder. `
+        + 'Read its plan.md first. Runs you start on this machine never ask this.',
+    },
+    action,
+  );
+  return choice === action;
 }

@@ -56,7 +56,7 @@ export class RunStore extends Disposable {
     let snapshots: LedgerSnapshot[] = [];
     if (ws) {
       try {
-        snapshots = await listRuns(ws, this.location.outputRoot(), new Set(this.live.keys()));
+        snapshots = await listRuns(ws, this.location.outputRoot(), { activeRunIds: new Set(this.live.keys()) });
       } catch (err) {
         this.log.warn(`Could not read runs: ${(err as Error).message}`);
       }

@@ -4,7 +4,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { AgentGroup, AgentRecord, AgentStatus, AnyPlan, LedgerSnapshot, RunStatus } from '../engine';
+import type { AgentGroup, AgentRecord, AgentStatus, AnyPlan, LedgerSnapshot, ListedRun, RunStatus } from '../engine';
 import { groupAgents, groupLabel, isInFlight, PAGE_SIZE, patternOf, plannerOf, shapeLine, shownStatus, type ShownStatus } from './runShape';
 import { agentDescription, elapsedMs, formatAge, formatDuration, formatSpend, formatTokens, totalTokens, truncate } from './format';
 
@@ -104,8 +104,10 @@ export function agentTooltip(a: AgentRecord, simulated = false): vscode.Markdown
   return md;
 }
 
-export function runDescription(s: LedgerSnapshot, now: number): string {
+export function runDescription(s: ListedRun, now: number): string {
   const parts: string[] = [s.status === 'awaiting-approval' ? 'awaiting approval' : s.status, formatAge(s.createdAt, now)];
+  // A run folder that came with the workspace says so where the user looks first.
+  if (s.origin?.local === false) parts.push('not created here');
   const ms = elapsedMs(s.startedAt, s.endedAt, now);
   if (ms !== null) parts.push(formatDuration(ms));
   if (s.simulated) parts.push('simulated');
@@ -113,7 +115,7 @@ export function runDescription(s: LedgerSnapshot, now: number): string {
   return parts.join(' · ');
 }
 
-export function runItem(s: LedgerSnapshot, now: number): vscode.TreeItem {
+export function runItem(s: ListedRun, now: number): vscode.TreeItem {
   const item = new vscode.TreeItem(truncate(s.task, 70), vscode.TreeItemCollapsibleState.Collapsed);
   item.id = s.runId;
   item.iconPath = runIcon(s.status);
@@ -128,6 +130,9 @@ export function runItem(s: LedgerSnapshot, now: number): vscode.TreeItem {
   if (s.simulated) md.appendMarkdown('\n\nSimulated: nothing was spent. The cost is what the same tokens would cost at the configured prices.');
   if (s.status === 'declined') md.appendMarkdown('\n\nThe plan was declined at approval, so nothing ran. Orchestrate Task plans again.');
   if (s.status === 'interrupted') md.appendMarkdown('\n\nThis run was cut off (window closed or process ended). Resume re-runs only unfinished agents.');
+  if (s.origin?.local === false) {
+    md.appendMarkdown('\n\n**Not created on this machine.** ').appendText(s.origin.reason).appendMarkdown(' Resume and Retry warn before running it.');
+  }
   item.tooltip = md;
   return item;
 }

@@ -25,7 +25,11 @@ function fixture(opts: { autoApprovePlan?: boolean; plan?: () => Promise<unknown
   };
   const provider = { model: {}, simulated: true, dispose: vi.fn(async () => undefined) };
   const consent = { has: vi.fn(async () => !!opts.consented), grant: vi.fn(async () => undefined) };
-  const orchestrator = { plan: vi.fn(opts.plan ?? (async () => run)), open: vi.fn(async () => run), workspaceCommand: opts.workspaceCommand ?? null, consent };
+  const orchestrator = {
+    plan: vi.fn(opts.plan ?? (async () => run)), open: vi.fn(async () => run), workspaceCommand: opts.workspaceCommand ?? null, consent,
+    // As the engine's: hands the Run over, then executes it in the mode asked for.
+    resume: vi.fn(async (_id: string, o: { mode: 'resume' | 'retry-failed'; onRun(r: unknown): void }) => { o.onRun(run); return run.execute({ mode: o.mode }); }),
+  };
   vi.mocked(openSession).mockResolvedValue({ workspace: '/ws', provider, orchestrator, settings: { autoApprovePlan: !!opts.autoApprovePlan } } as never);
   const store = new RunStore(new RunLocation(), log);
   const controller = new RunController({ store, log, location: new RunLocation(), keys: {} as never, logger: log, promptsDir: '/p' });
@@ -160,7 +164,7 @@ describe('RunController', () => {
   it('resumes and retries runs from disk with the right mode', async () => {
     const { controller, run, orchestrator } = fixture();
     await controller.resume(run.id, 'resume');
-    expect(orchestrator.open).toHaveBeenCalledWith(run.id);
+    expect(orchestrator.resume).toHaveBeenCalledWith(run.id, expect.objectContaining({ mode: 'resume', allowForeign: false }));
     expect(run.execute).toHaveBeenLastCalledWith({ mode: 'resume' });
     await controller.resume(run.id, 'retry-failed');
     expect(run.execute).toHaveBeenLastCalledWith({ mode: 'retry-failed' });

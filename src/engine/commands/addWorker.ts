@@ -32,7 +32,7 @@ export async function addWorker(host: CommandHost, runId: string, leaf: LeafRequ
     throw new ConfigError(`The worker to add is invalid:\n  ${issues.join('\n  ')}`, issues);
   }
   const request = parsed.data;
-  return withClaimedRun(host, runId, 'add-worker', 'adding a worker', async (run) => {
+  return withClaimedRun(host, runId, 'add-worker', 'adding a worker', async (run, lock) => {
     requireFinished(run, 'adding a worker');
     const pattern = run.pattern;
     if (!pattern.addLeaf) throw new CommandRefusedError(`The ${pattern.name} pattern has no worker a user can add`);
@@ -53,6 +53,7 @@ export async function addWorker(host: CommandHost, runId: string, leaf: LeafRequ
     await writeFileAtomic(path.join(run.dir, 'plan.md'), renderPlanMarkdown(run.ledger.snapshot()));
     await run.ledger.flush();
     const grown = host.makeRun(run.id, run.dir, check.plan, run.ledger);
+    grown.holdLock(lock);
     opts.onRun?.(grown);
     try {
       return await grown.rerun([agent.id], opts.signal ? { signal: opts.signal } : {});

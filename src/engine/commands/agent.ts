@@ -5,7 +5,8 @@ import { effectiveStatus } from '../ledger/runs';
 import { sendControl } from '../run/control';
 import { executingRun } from '../run/executing';
 import type { Run, RunOutcome } from '../run/run';
-import { CommandRefusedError, readSnapshot, refuseIfOwnedElsewhere, takeLock } from './claim';
+import { takeRunLock, type RunLock } from '../run/lock';
+import { CommandRefusedError, readSnapshot, refuseIfOwnedElsewhere } from './claim';
 import type { AgentCommandOptions, CommandHost } from './host';
 
 export interface StopResult {
@@ -48,20 +49,32 @@ export function requireFinished(run: Run, what: string): void {
   throw new CommandRefusedError(`Run ${run.id} is ${status === 'running' || status === 'planning' ? 'interrupted' : status}, so ${what} is refused: ${instead}`);
 }
 
-/** Opens a finished run for a command that writes its ledger, holding the run's command lock meanwhile. */
-export async function withClaimedRun<T>(host: CommandHost, runId: string, command: string, what: string, fn: (run: Run) => Promise<T>): Promise<T> {
-  const dir = host.dirOf(runId);
-  refuseIfOwnedElsewhere(await readSnapshot(dir, runId), dir, what);
-  const lock = await takeLock(dir, runId, command);
+/**
+ * Opens a run for a command that executes its agents or writes its ledger, holding the run's lock
+ * (run/lock.ts) from before the ledger is read until the command ends: a second owner is refused,
+ * naming the process that holds it. The Run gets the lock, so executing it does not take it again.
+ */
+export async function withClaimedRun<T>(
+  host: CommandHost, runId: string, command: string, what: string, fn: (run: Run, lock: RunLock) => Promise<T>,
+  opts: { awaitingToo?: boolean; ledgerPidCounts?: boolean } = {},
+): Promise<T> {
+  const dir = await host.dirOf(runId);
+  const first = await readSnapshot(dir, runId);
+  if (executingRun(dir)) refuseIfOwnedElsewhere(first, dir, what, opts.awaitingToo);
+  // The lock first: its refusal names the owner's pid and command. The ledger is read under it.
+  const lock = await takeRunLock(dir, runId, command);
   let run: Run | null = null;
   try {
-    // Read again under the lock: a command that finished meanwhile may have changed it.
-    refuseIfOwnedElsewhere(await readSnapshot(dir, runId), dir, what);
+    // A process that owns the run without its lock (planning, or an older version) shows in the ledger.
+    const snap = await readSnapshot(dir, runId);
+    refuseIfOwnedElsewhere(opts.ledgerPidCounts === false ? { ...snap, pid: null } : snap, dir, what, opts.awaitingToo);
     run = await host.open(runId);
-    return await fn(run);
+    run.holdLock(lock);
+    return await fn(run, lock);
   } finally {
     await run?.ledger.close().catch(() => undefined);
     run?.transcripts.dispose();
+    run?.holdLock(null);
     await lock.release();
   }
 }

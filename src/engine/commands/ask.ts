@@ -38,7 +38,7 @@ export async function askAgent(host: CommandHost, runId: string, agentId: string
   if (!q) throw new ConfigError('The question is empty: ask the agent something');
   if (q.length > QUESTION_CHARS) throw new ConfigError(`The question is ${q.length} characters; at most ${QUESTION_CHARS} are allowed`);
   // A run executing in this process shares its ledger: the answer is priced there, with no lock.
-  const live = executingRun(host.dirOf(runId));
+  const live = executingRun(await host.dirOf(runId));
   if (live) return ask(host, live, agentId, q, opts);
   return withClaimedRun(host, runId, 'ask', `asking ${agentId}`, (run) => ask(host, run, agentId, q, opts));
 }

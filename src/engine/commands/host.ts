@@ -16,11 +16,14 @@ export interface CommandHost {
   logger: Logger;
   /** Literal values never written to a transcript or an answer (the API key). */
   secrets: readonly string[];
-  dirOf(runId: string): string;
-  /** Opens a run from disk, its plan re-validated. */
+  /** The run's folder, once the output root and the folder are known to stay inside the workspace. */
+  dirOf(runId: string): Promise<string>;
+  /** Opens a run from disk, its plan re-validated and its paths confined to its folder. */
   open(runId: string): Promise<Run>;
   makeRun(id: string, dir: string, plan: AnyPlan, ledger: Ledger): Run;
   ledgerOptions(): LedgerOptions;
+  /** Where the machine's secret for run origins lives, when not the default (tests). */
+  stateDir?: string;
 }
 
 /** Options every agent command takes. */

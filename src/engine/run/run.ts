@@ -13,6 +13,7 @@ import { schedule, type Admission, type ScheduleNode } from './scheduler';
 import { writeSummaryGaps } from './summaryGaps';
 import { watchControl, type ControlReply, type ControlRequest } from './control';
 import { markExecuting, unmarkExecuting } from './executing';
+import { takeRunLock, type RunLock } from './lock';
 import { estimateTokens } from '../text';
 import type { ModelClient } from '../model/client';
 import { Transcripts, type TranscriptEvent } from '../transcripts/writer';
@@ -71,6 +72,8 @@ export class Run {
   private executing = false;
   /** The repository's check command the user approved, for this execution (see consentedCommand). */
   private approvedCommand: string | null = null;
+  /** The run's lock when the command that opened this Run holds it already (resume, rerun, add-worker). */
+  private heldLock: RunLock | null = null;
   readonly pattern: AnyPattern;
   /** What every agent of this run does, as it does it (transcripts/<id>.jsonl). */
   readonly transcripts: Transcripts;
@@ -99,6 +102,14 @@ export class Run {
    */
   onDidTranscript(listener: (e: TranscriptEvent) => void): Disposable {
     return this.transcripts.onDidWrite(listener);
+  }
+
+  /**
+   * Hands this Run the run's lock its caller took before reading the ledger: execute() and
+   * rerun() then run under it instead of taking it themselves, and the caller releases it.
+   */
+  holdLock(lock: RunLock | null): void {
+    this.heldLock = lock;
   }
 
   /** True while execute() or rerun() runs in this process. */
@@ -164,7 +175,7 @@ export class Run {
       throw new ConfigError(`The plan of run ${this.id} was revised after this Run was opened; execute the Run that revisePlan returned`);
     }
     this.approvedCommand = await this.consentedCommand();
-    return this.executeWith(opts.signal, () => this.prepare(mode), {});
+    return this.executeWith(mode === 'fresh' ? 'run' : mode, opts.signal, () => this.prepare(mode), {});
   }
 
   /**
@@ -193,11 +204,21 @@ export class Run {
       if (!a || !this.roleOf(a)) throw new ConfigError(`Run ${this.id} has no agent ${id} that its ${this.pattern.name} pattern runs`);
     }
     this.approvedCommand = await this.consentedCommand();
-    return this.executeWith(opts.signal, () => this.prepareRerun(agentIds), opts.instructions ?? {});
+    return this.executeWith('rerun', opts.signal, () => this.prepareRerun(agentIds), opts.instructions ?? {});
   }
 
-  private async executeWith(signal: AbortSignal | undefined, prepare: () => Promise<AgentRecord[]>, instructions: Readonly<Record<string, string>>): Promise<RunOutcome> {
-    const release = this.begin(signal);
+  private async executeWith(
+    command: string, signal: AbortSignal | undefined, prepare: () => Promise<AgentRecord[]>, instructions: Readonly<Record<string, string>>,
+  ): Promise<RunOutcome> {
+    // One owner per run: taken before anything is written, so a second process is refused, not doubled.
+    const ownLock = this.heldLock ? null : await takeRunLock(this.dir, this.id, command);
+    let release: () => Promise<void>;
+    try {
+      release = this.begin(signal);
+    } catch (err) {
+      await ownLock?.release();
+      throw err;
+    }
     this.deps.onActive?.(this.id, true);
     const started = this.deps.clock.now();
     const wallBefore = this.ledger.totals.wallMs;
@@ -213,6 +234,7 @@ export class Run {
     } finally {
       await release();
       this.deps.onActive?.(this.id, false);
+      await ownLock?.release();
     }
   }
 

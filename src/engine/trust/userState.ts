@@ -1,18 +1,22 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 
+const APP_DIR = 'scaled-agent-orchestration';
+
 /**
- * The folder where this machine's user keeps what no repository may ship: consent given to a
- * repository's commands, the proof that a run folder was created here. Outside every workspace.
- * `ORCHESTRATION_STATE_DIR` overrides it (tests, portable installs); else the platform's state
- * folder: `$XDG_STATE_HOME` or `~/.local/state` on Linux, `%LOCALAPPDATA%` on Windows,
- * `~/Library/Application Support` on macOS.
+ * The folder where this machine's user keeps what no repository may ship: the secret that marks
+ * run folders created here (ledger/origin.ts) and the consent given to repositories' commands
+ * (trust/consent.ts). Outside every workspace. `ORCHESTRATION_STATE_DIR` moves it (portable
+ * installs, tests); else `$XDG_STATE_HOME` when set (absolute, as the XDG spec asks), else the
+ * platform's own: `%LOCALAPPDATA%`, `~/Library/Application Support`, `~/.local/state`.
  */
 export function userStateDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.ORCHESTRATION_STATE_DIR?.trim()) return path.resolve(env.ORCHESTRATION_STATE_DIR);
+  const own = env.ORCHESTRATION_STATE_DIR?.trim();
+  if (own) return path.resolve(own);
+  const xdg = env.XDG_STATE_HOME;
+  if (xdg && path.isAbsolute(xdg)) return path.join(xdg, APP_DIR);
   const home = os.homedir();
-  const base = process.platform === 'win32' ? env.LOCALAPPDATA || path.join(home, 'AppData', 'Local')
-    : process.platform === 'darwin' ? path.join(home, 'Library', 'Application Support')
-      : env.XDG_STATE_HOME || path.join(home, '.local', 'state');
-  return path.join(base, 'scaled-agent-orchestration');
+  if (process.platform === 'win32') return path.join(env.LOCALAPPDATA || path.join(home, 'AppData', 'Local'), APP_DIR);
+  if (process.platform === 'darwin') return path.join(home, 'Library', 'Application Support', APP_DIR);
+  return path.join(home, '.local', 'state', APP_DIR);
 }
