@@ -104,8 +104,9 @@ describe('RunController', () => {
       expect(run.execute).toHaveBeenCalledTimes(1);
     });
 
-    it('asks before resuming too', async () => {
-      const { controller, run } = fixture({ workspaceCommand });
+    it('asks before resuming a build too', async () => {
+      const { controller, run, store } = fixture({ workspaceCommand });
+      vi.spyOn(store, 'get').mockReturnValue({ ...snapshot({ status: 'interrupted' }), pattern: 'build' });
       await controller.resume(run.id);
       expect(window.showWarningMessage).toHaveBeenCalledWith(expect.stringMatching(/npm test/), expect.objectContaining({ modal: true }), 'Run the Command');
       expect(run.execute).not.toHaveBeenCalled();
