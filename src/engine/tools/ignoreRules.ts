@@ -19,6 +19,12 @@ export interface IgnoreOptions {
   includeIgnored?: boolean;
   /** Workspace-relative globs (VS Code syntax, e.g. `**\/dist`) whose matches, and all below them, are hidden. */
   exclude?: readonly string[];
+  /**
+   * Globs of files the user also counts as secrets (the `secretFiles` setting); they add to the
+   * built-in rules of secretFiles.ts, which nothing turns off. Refused like every secret, whatever
+   * `includeIgnored` says.
+   */
+  secretFiles?: readonly string[];
 }
 
 interface Layer { ig: Ignore; source: string; text: string; tests: number }

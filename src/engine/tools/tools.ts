@@ -55,6 +55,8 @@ export interface ToolContext {
   includeIgnored?: boolean;
   /** Workspace-relative globs hidden from the tools (VS Code fills them from files.exclude and search.exclude). */
   exclude?: readonly string[];
+  /** Globs the user adds to the secret files (the `secretFiles` setting); refused like the built-in ones. */
+  secretFiles?: readonly string[];
   /**
    * Set for a builder: `workspace` is then the workspace folder inside its own git worktree, and
    * the write tools may change exactly the `owned` files (workspace-relative; an entry ending in
