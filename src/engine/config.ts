@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { globProblem } from './tools/glob';
 import type { Tier } from './types';
 
 /** Price per million tokens, USD. */
@@ -85,7 +86,12 @@ export const ConfigSchema = z.object({
    * e.g. `*.secret` or `deploy/prod/**`; a glob without "/" matches names at any depth. It only
    * adds: no value turns a built-in rule off, so no "!" negation.
    */
-  secretFiles: z.array(z.string().trim().min(1).max(500).refine((g) => !g.startsWith('!'), 'adds a secret pattern; a "!" negation cannot remove one'))
+  secretFiles: z.array(z.string().trim().min(1).max(500)
+    .refine((g) => !g.startsWith('!'), 'adds a secret pattern; a "!" negation cannot remove one')
+    .superRefine((g, c) => {
+      const problem = globProblem(g);
+      if (problem !== null) c.addIssue({ code: 'custom', message: problem });
+    }))
     .max(200).default([]),
   /**
    * Build runs: a command the engine (never the model) runs in each builder's worktree after it

@@ -13,7 +13,7 @@
  * Matching is case-insensitive (macOS and Windows file systems fold case).
  */
 import denyPatterns from 'ban-sensitive-files/git-deny-patterns.json';
-import picomatch from 'picomatch';
+import { globTester } from './glob';
 import { z } from 'zod';
 
 /** Where a rule comes from, as a refusal names it. */
@@ -148,8 +148,7 @@ const PROJECT_GLOBS: ReadonlyArray<readonly [SecretRule['on'], string, string]> 
 ];
 
 function projectRule([on, glob, what]: readonly [SecretRule['on'], string, string]): SecretRule {
-  const re = picomatch.makeRe(glob, { dot: true, nocase: true });
-  return { on, test: (s) => re.test(s), shown: glob, what, source: PROJECT_SOURCE };
+  return { on, test: globTester(glob, { source: `the project's secret glob "${glob}"`, nocase: true }), shown: glob, what, source: PROJECT_SOURCE };
 }
 
 const PROJECT_RULES: readonly SecretRule[] = PROJECT_GLOBS.map(projectRule);
@@ -179,7 +178,7 @@ function userRules(globs: readonly string[]): SecretRule[] {
   if (!rules) {
     rules = globs.map((glob) => {
       const g = glob.replace(/\\/g, '/').replace(/^(\.\/)+/, '');
-      const test = picomatch(g, { dot: true, nocase: true, basename: !g.includes('/') });
+      const test = globTester(g, { source: `the secretFiles glob "${glob}"`, nocase: true, anyDepth: true });
       return { on: 'path' as const, test, shown: glob, what: 'added by the user', source: SETTING_SOURCE };
     });
     // A handful of settings are in use at once; the cache only spares recompiling them per path.
