@@ -54,18 +54,21 @@ export function regexMatcher(pattern: string): LineMatcher {
       `regex is ${pattern.length} characters; at most ${MAX_REGEX_CHARS} are allowed. Search for a shorter, distinctive part of the text, or set regex to false for a literal search`,
     );
   }
+  // Checked first: the translation turns `\k<name>` into the letter k rather than failing.
+  const unsupported = unsupportedFeature(pattern);
+  if (unsupported !== null) throw new ToolFailure(unsupported);
   let re: RE2JS;
   try {
     re = RE2JS.compile(RE2JS.translateRegExp(pattern));
   } catch (err) {
-    throw new ToolFailure(`${unsupportedFeature(pattern) ?? `invalid regex ${JSON.stringify(pattern)}`}: ${(err as Error).message}`);
+    throw new ToolFailure(`invalid regex ${JSON.stringify(pattern)}: ${(err as Error).message}`);
   }
   return { test: (line) => re.test(line), locate: (line, pause) => locate(re, line, pause) };
 }
 
-/** What RE2 cannot do that the pattern seems to use, said so the model can rewrite it; null when none. */
+/** What RE2 cannot do that the pattern uses, said so the model can rewrite it; null when none. */
 function unsupportedFeature(pattern: string): string | null {
-  // Outside a character class only; a rough scan is enough to choose the wording of an error.
+  // Outside character classes, and not an escaped backslash followed by a digit.
   const bare = pattern.replace(/\\./g, (m) => (/^\\[1-9k]$/.test(m) ? m : '__')).replace(/\[(?:\\.|[^\]\\])*\]/g, '__');
   if (/\(\?<?[=!]/.test(bare)) {
     return `regex ${JSON.stringify(pattern)} uses lookahead or lookbehind ((?=…), (?!…), (?<=…), (?<!…)), which search does not support: it runs on RE2, a linear-time engine. Match the surrounding text instead, or search twice`;
