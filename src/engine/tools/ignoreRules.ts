@@ -5,8 +5,9 @@
  * `.git/`, `node_modules/` and the output root are refused by the path guard whatever these say.
  *
  * gitignore semantics come from the `ignore` package (what ESLint and Prettier use); the globs from
- * `globTester` (picomatch's syntax, matched in linear time). Rules of a `.gitignore` apply relative to its folder; a deeper file's verdict
- * (ignore or `!negation`) wins over a shallower one's, and `.git/info/exclude` comes last.
+ * `globTester` (picomatch's syntax, matched by RE2 in linear time: they may come from the
+ * workspace). Rules of a `.gitignore` apply relative to its folder; a deeper file's verdict (ignore
+ * or `!negation`) wins over a shallower one's, and `.git/info/exclude` comes last.
  */
 import { promises as fsp, readFileSync } from 'node:fs';
 import * as path from 'node:path';

@@ -13,6 +13,7 @@
  * Matching is case-insensitive (macOS and Windows file systems fold case).
  */
 import denyPatterns from 'ban-sensitive-files/git-deny-patterns.json';
+import picomatch from 'picomatch';
 import { globTester } from './glob';
 import { z } from 'zod';
 
@@ -56,11 +57,13 @@ export const UPSTREAM_LEFT_OUT: ReadonlyMap<string, string> = new Map([
   ['filename:private.*key', 'matches names such as privateKeyParser.ts; key files are refused by extension'],
 ]);
 
-/** A compiled rule: `test` takes a lower-cased file name, or a lower-cased workspace-relative path for `path` rules. */
+/** A compiled rule: it tests a lower-cased file name, or a lower-cased workspace-relative path for `path` rules. */
 export interface SecretRule {
   /** `name`: a file's own name; `segment`: any part of the path, folders included; `path`: the whole path. */
   on: 'name' | 'segment' | 'path';
   test: (s: string) => boolean;
+  /** A built-in rule's expression (trusted, ours or the package's), which `RuleIndex` joins with the others. */
+  re?: RegExp;
   /** The pattern as its source writes it. */
   shown: string;
   what: string;
@@ -93,7 +96,7 @@ function upstreamRule(r: UpstreamRule): SecretRule {
   } catch (err) {
     throw new Error(`ban-sensitive-files/git-deny-patterns.json: rule "${r.pattern}" (${r.caption}) does not compile: ${(err as Error).message}`, { cause: err });
   }
-  return { on: r.part === 'path' ? 'path' : 'name', test: (s) => re.test(s), shown: r.pattern, what: r.caption, source: UPSTREAM_SOURCE };
+  return { on: r.part === 'path' ? 'path' : 'name', test: (s) => re.test(s), re, shown: r.pattern, what: r.caption, source: UPSTREAM_SOURCE };
 }
 
 /** The upstream rules in force: all of `git-deny-patterns.json` but `UPSTREAM_LEFT_OUT`. */
@@ -147,13 +150,35 @@ const PROJECT_GLOBS: ReadonlyArray<readonly [SecretRule['on'], string, string]> 
   ['path', '**/.docker/config.json', 'Docker registry credentials'],
 ];
 
+/** Our own globs are constants, so V8's regex runs them: a walk tests every entry against them all. */
 function projectRule([on, glob, what]: readonly [SecretRule['on'], string, string]): SecretRule {
-  return { on, test: globTester(glob, { source: `the project's secret glob "${glob}"`, nocase: true }), shown: glob, what, source: PROJECT_SOURCE };
+  const re = picomatch.makeRe(glob, { dot: true, nocase: true });
+  return { on, test: (s) => re.test(s), re, shown: glob, what, source: PROJECT_SOURCE };
 }
 
 const PROJECT_RULES: readonly SecretRule[] = PROJECT_GLOBS.map(projectRule);
 
+/**
+ * The built-in rules of one kind behind one joined expression: nearly every name a walk meets
+ * matches none, and one test of the join costs about what one rule's does; the rule that matched
+ * is looked for only after a hit.
+ */
+class RuleIndex {
+  private readonly any: RegExp;
+
+  constructor(private readonly rules: readonly SecretRule[]) {
+    this.any = new RegExp(rules.map((r) => `(?:${r.re!.source})`).join('|') || '(?!)', 'i');
+  }
+
+  first(s: string): SecretRule | undefined {
+    return this.any.test(s) ? this.rules.find((r) => r.test(s)) : undefined;
+  }
+}
+
 const DEFAULT_RULES: readonly SecretRule[] = [...PROJECT_RULES, ...loadUpstream()];
+const BY_SEGMENT = new RuleIndex(DEFAULT_RULES.filter((r) => r.on === 'segment'));
+const BY_PATH = new RuleIndex(DEFAULT_RULES.filter((r) => r.on === 'path'));
+const BY_NAME = new RuleIndex(DEFAULT_RULES.filter((r) => r.on === 'name'));
 
 function segmentsOf(rel: string): string[] {
   return rel.split(/[\\/]+/).filter((s) => s !== '' && s !== '.');
@@ -201,15 +226,15 @@ export function secretReason(rel: string, check: SecretCheck = {}): string | nul
   if (segments.length === 0) return null;
   const last = segments.length - 1;
   for (let i = 0; i < segments.length; i++) {
-    const rule = DEFAULT_RULES.find((r) => r.on === 'segment' && r.test(segments[i]));
+    const rule = BY_SEGMENT.first(segments[i]);
     if (!rule) continue;
     if (i === last) return `looks like a secret file: ${describe(rule)}`;
     return `is inside ${segments.slice(0, i + 1).join('/')}/, which looks like a secret: ${describe(rule)}`;
   }
   const whole = segments.join('/');
-  const pathRule = DEFAULT_RULES.find((r) => r.on === 'path' && r.test(whole));
+  const pathRule = BY_PATH.first(whole);
   if (pathRule) return `looks like a secret file: ${describe(pathRule)}`;
-  const nameRule = DEFAULT_RULES.find((r) => r.on === 'name' && r.test(segments[last]));
+  const nameRule = BY_NAME.first(segments[last]);
   if (nameRule && !isFolder(check.isDir)) return `looks like a secret file: ${describe(nameRule)}`;
   if (check.secretFiles?.length) {
     const rules = userRules(check.secretFiles);
