@@ -138,3 +138,14 @@ describe('the upstream list (ban-sensitive-files)', () => {
     }
   });
 });
+
+describe('links named like secrets', () => {
+  it('are judged by where they lead: a link to a folder is listed, a link to a file by that name is not', async () => {
+    await fs.symlink(path.join(ws, 'src/history'), path.join(ws, 'history'));
+    await fs.symlink(path.join(ws, 'src/app.ts'), path.join(ws, 'staging.env'));
+    const listed = (await run('list_files', {})).content;
+    expect(listed).toContain('history/ (symlink)');
+    expect(listed).not.toContain('staging.env');
+    expect((await run('read_file', { path: 'staging.env' })).content).toMatch(/refused: staging\.env looks like a secret file: matches "\*\.env"/);
+  });
+});

@@ -112,8 +112,8 @@ async function* walkDir(walk: Walk, dirAbs: string, dirRel: string, depth: numbe
     if (state.scanned % 256 === 0) await walk.slicer.pause();
     const rel = dirRel ? `${dirRel}/${d.name}` : d.name;
     const kind = d.isSymbolicLink() ? 'link' : d.isDirectory() ? 'dir' : d.isFile() ? 'file' : null;
-    // A link is judged again by where it leads (linkEntry), so only a real folder escapes the file-name rules here.
-    if (refusalReason(rel, walk.outputRoot, { secretFiles: ctx.secretFiles, isDir: kind === 'dir' }) !== null) continue;
+    // File-name rules describe files, not folders; a link is judged whole by where it leads (linkEntry).
+    if (refusalReason(rel, walk.outputRoot, { secretFiles: ctx.secretFiles, isDir: kind === 'dir' || kind === 'link' }) !== null) continue;
     // Sockets, FIFOs and devices are skipped: reading a FIFO would block forever.
     if (kind === null) continue;
     if (focus.length && !insideFocus(focus, rel) && !(kind !== 'file' && aboveFocus(focus, rel))) continue;
