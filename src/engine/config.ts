@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { globProblem } from './tools/glob';
 import type { Tier } from './types';
 
 /** Price per million tokens, USD. */
@@ -86,6 +87,18 @@ export const ConfigSchema = z.object({
   /** Workspace-relative globs hidden from agents and the planner, e.g. `**\/dist`; VS Code adds files.exclude and search.exclude. */
   exclude: z.array(z.string().min(1).refine((g) => !g.split(/[\\/]/).includes('..'), 'must not contain ".."')).max(1000).default([]),
   /**
+   * Globs of files agents never read, added to the built-in secret rules (tools/secretFiles.ts),
+   * e.g. `*.secret` or `deploy/prod/**`; a glob without "/" matches names at any depth. It only
+   * adds: no value turns a built-in rule off, so no "!" negation.
+   */
+  secretFiles: z.array(z.string().trim().min(1).max(500)
+    .refine((g) => !g.startsWith('!'), 'adds a secret pattern; a "!" negation cannot remove one')
+    .superRefine((g, c) => {
+      const problem = globProblem(g);
+      if (problem !== null) c.addIssue({ code: 'custom', message: problem });
+    }))
+    .max(200).default([]),
+  /**
    * Build runs: a command the engine (never the model) runs in each builder's worktree after it
    * finishes, e.g. `npm test`; a failure gives the builder another attempt with the output. Empty:
    * no check. Here only the user's own (settings, flags); a repository's arrives as a
@@ -101,9 +114,9 @@ export const ConfigSchema = z.object({
     .max(20).default(['node_modules']),
 }).strict();
 
-/** The ignore options of a config, for the tools' context, the workspace overview and the scope check. */
-export function ignoreOptionsOf(config: Pick<Config, 'includeIgnored' | 'exclude'>): { includeIgnored: boolean; exclude: readonly string[] } {
-  return { includeIgnored: config.includeIgnored, exclude: config.exclude };
+/** The ignore options of a config (and the user's secret globs), for the tools' context, the workspace overview and the scope check. */
+export function ignoreOptionsOf(config: Pick<Config, 'includeIgnored' | 'exclude' | 'secretFiles'>): { includeIgnored: boolean; exclude: readonly string[]; secretFiles: readonly string[] } {
+  return { includeIgnored: config.includeIgnored, exclude: config.exclude, secretFiles: config.secretFiles };
 }
 
 export type Config = z.infer<typeof ConfigSchema>;

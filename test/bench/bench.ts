@@ -3,7 +3,7 @@
  * table of ratios measured side by side, plus the raw figures. Exits 1 when a target is missed.
  * The same bundle, started with `--engine`, is the engine process of each run.
  *
- * BENCH_ONLY=sched,scale,rate,loop,sup,build,mapreduce,views runs a subset (sched covers measures 1, 2, 3 and 6; loop is measure 7; views is 10);
+ * BENCH_ONLY=sched,scale,rate,loop,sup,build,mapreduce,views,regex runs a subset (sched covers measures 1, 2, 3 and 6; loop is measure 7; views is 10; regex is 11);
  * `npm run bench -- --readme` also writes the table into README.md's Performance section.
  * BENCH_KEEP=1 leaves the workspace in the temp folder: on ext4 without a journal, deleting its
  * thousands of files makes creating files slow for minutes, which would skew a bench run right after.
@@ -18,6 +18,7 @@ import { measureEventLoop } from './eventLoop';
 import { ENGINE_FLAG } from './harness';
 import { measureMapReduce } from './mapReduce';
 import { measureRateLimit } from './rateLimit';
+import { measureRegexSearch } from './regexSearch';
 import { renderRaw, renderTable, updateReadme } from './report';
 import type { MeasureResult } from './result';
 import { measureScale } from './scale';
@@ -48,6 +49,7 @@ async function main(): Promise<number> {
     if (want('scale')) await step('scale (250 and 1,000 workers)', () => measureScale(workspace));
     if (want('rate')) await step('rate limits', () => measureRateLimit(workspace));
     if (want('loop')) await step('event-loop blocking (20,000 and 100,000 files)', () => measureEventLoop());
+    if (want('regex')) await step('search with a catastrophic regex (20,000 files)', () => measureRegexSearch());
     if (want('sup')) await step('supervisor context growth', () => measureSupervisorContext(workspace));
     if (want('views')) await step('live views and transcripts (8 streaming agents; 1,000 workers)', () => measureViews(workspace));
     if (want('build')) await step('build phase (4 builders and 1)', () => measureBuild(workspace));

@@ -101,7 +101,7 @@ describe('path guard', () => {
     await put('id_rsa', 'KEY');
     await put('certs/x.pem', 'PEM');
     const env = await run('read_file', { path: '.env' });
-    expect(env).toEqual({ isError: true, content: 'read_file: refused: .env looks like a secret file' });
+    expect(env).toEqual({ isError: true, content: 'read_file: refused: .env looks like a secret file: matches ".env" (environment file) from the project\'s list' });
     for (const p of ['id_rsa', 'certs/x.pem']) {
       const r = await run('read_file', { path: p });
       expect(r.isError).toBe(true);

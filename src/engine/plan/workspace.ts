@@ -67,7 +67,7 @@ async function total(n: TreeNode, slicer: Slicer): Promise<void> {
  * the ones collapsed; a note says how many were.
  */
 export async function workspaceOverview(workspace: string, opts: OverviewOptions): Promise<string> {
-  const ctx: GuardContext = { workspace, outputRoot: opts.outputRoot, includeIgnored: opts.includeIgnored, exclude: opts.exclude };
+  const ctx: GuardContext = { workspace, outputRoot: opts.outputRoot, includeIgnored: opts.includeIgnored, exclude: opts.exclude, secretFiles: opts.secretFiles };
   const maxEntries = Math.max(1, Math.floor(opts.maxEntries ?? 400));
   const state = newScanState(OVERVIEW_SCAN_LIMIT);
   const notes: string[] = [];

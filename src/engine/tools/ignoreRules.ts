@@ -5,13 +5,14 @@
  * `.git/`, `node_modules/` and the output root are refused by the path guard whatever these say.
  *
  * gitignore semantics come from the `ignore` package (what ESLint and Prettier use); the globs from
- * `picomatch`. Rules of a `.gitignore` apply relative to its folder; a deeper file's verdict
- * (ignore or `!negation`) wins over a shallower one's, and `.git/info/exclude` comes last.
+ * `globTester` (picomatch's syntax, matched by RE2 in linear time: they may come from the
+ * workspace). Rules of a `.gitignore` apply relative to its folder; a deeper file's verdict (ignore
+ * or `!negation`) wins over a shallower one's, and `.git/info/exclude` comes last.
  */
 import { promises as fsp, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
-import picomatch from 'picomatch';
+import { globTester } from './glob';
 
 /** How a context chooses which ignored files the tools may see. */
 export interface IgnoreOptions {
@@ -19,6 +20,12 @@ export interface IgnoreOptions {
   includeIgnored?: boolean;
   /** Workspace-relative globs (VS Code syntax, e.g. `**\/dist`) whose matches, and all below them, are hidden. */
   exclude?: readonly string[];
+  /**
+   * Globs of files the user also counts as secrets (the `secretFiles` setting); they add to the
+   * built-in rules of secretFiles.ts, which nothing turns off. Refused like every secret, whatever
+   * `includeIgnored` says.
+   */
+  secretFiles?: readonly string[];
 }
 
 interface Layer { ig: Ignore; source: string; text: string; tests: number }
@@ -71,7 +78,7 @@ export class IgnoreRules {
     this.git = opts.includeIgnored !== true;
     this.excludeTests = (opts.exclude ?? []).map((glob) => ({
       glob,
-      test: picomatch(glob.replace(/\\/g, '/').replace(/^(\.\/)+/, ''), { dot: true, nocase: IGNORE_CASE }),
+      test: globTester(glob.replace(/\\/g, '/').replace(/^(\.\/)+/, ''), { source: `the exclude glob "${glob}"`, nocase: IGNORE_CASE }),
     }));
   }
 

@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { lstatSyncOrNull, statSyncOrNull } from '../files';
 import { relativeInside } from '../paths';
 import { ignoreRulesOf, type IgnoreOptions } from './ignoreRules';
+import { secretReason, type SecretCheck } from './secretFiles';
 
 /**
  * One realpath(3) syscall instead of an lstat per path segment. Windows keeps the JS version, whose
@@ -42,42 +43,32 @@ export class PathRefusedError extends Error {
   }
 }
 
-const SECRET_DIRS = new Set(['.aws', '.ssh', '.gnupg']);
-const SECRET_NAMES: readonly RegExp[] = [
-  /^\.env$/, /^\.env\./, /^\.envrc$/,
-  /\.(pem|key|p12|pfx|keystore|jks|kdbx)$/,
-  /^id_(rsa|dsa|ecdsa|ed25519)/,
-  /^(\.npmrc|\.netrc|_netrc|\.pgpass|\.git-credentials)$/,
-  /^credentials.*\.json$/, /^secrets\./,
-];
-
 function segmentsOf(rel: string): string[] {
   return rel.split(/[\\/]+/).filter((s) => s !== '' && s !== '.');
 }
 
-/** Why a (lower-cased) path looks secret, or null. Every segment is checked, so `.ssh/x` and `x.pem/y` both count. */
-function secretReason(lowerSegments: string[]): string | null {
-  for (const seg of lowerSegments) {
-    if (SECRET_DIRS.has(seg)) return `is inside ${seg}/, a folder of secrets`;
-    if (SECRET_NAMES.some((re) => re.test(seg))) return 'looks like a secret file';
-  }
-  return null;
+/**
+ * True for paths that look like credentials (see secretFiles.ts: gitrob's rules from
+ * ban-sensitive-files, the project's additions, and the user's `secretFiles` globs), a folder of
+ * them (`.ssh/`, `.aws/`, …) or anything below one. Case-insensitive (some file systems are).
+ */
+export function isSecretPath(rel: string, check: SecretCheck = {}): boolean {
+  return secretReason(rel, check) !== null;
 }
 
-/**
- * True for paths that look like credentials: `.env`, `.env.*`, keys and certificates, ssh keys,
- * `.npmrc`/`.netrc`/`.pgpass`, `credentials*.json`, `secrets.*`, password databases, and anything
- * under `.aws/`, `.ssh/` or `.gnupg/`. Case-insensitive (some file systems are).
- */
-export function isSecretPath(rel: string): boolean {
-  return secretReason(segmentsOf(rel).map((s) => s.toLowerCase())) !== null;
+/** What `refusalReason` may know beyond the path. */
+export interface RefusalOptions {
+  /** The user's added secret globs (the `secretFiles` setting). */
+  secretFiles?: readonly string[];
+  /** Whether the path is a folder; see `SecretCheck.isDir`. */
+  isDir?: boolean | (() => boolean);
 }
 
 /**
  * The policy half of the guard, on a workspace-relative path: why it may not be read, or null.
  * Pass `outputRoot: null` to skip the output-root rule (for an `extraReadable` file).
  */
-export function refusalReason(rel: string, outputRoot: string | null): string | null {
+export function refusalReason(rel: string, outputRoot: string | null, opts: RefusalOptions = {}): string | null {
   const segments = segmentsOf(rel);
   const lower = segments.map((s) => s.toLowerCase());
   if (lower.includes('.git')) return 'is inside .git/';
@@ -92,7 +83,7 @@ export function refusalReason(rel: string, outputRoot: string | null): string | 
       return `is inside the output root ${out}/`;
     }
   }
-  return secretReason(lower);
+  return secretReason(rel, opts);
 }
 
 export { relativeInside } from '../paths';
@@ -126,14 +117,15 @@ export function guardPathSync(ctx: GuardContext, p: string): GuardedPath {
   if (rel === null) throw new PathRefusedError(`refused: ${p} is outside the workspace`);
   const extra = extraSetOf(fixed, ctx, wsReal);
   const out = fixed.out;
-  const reason = refusalReason(rel, extra.has(rel) ? null : out);
+  const secretFiles = ctx.secretFiles;
+  const reason = refusalReason(rel, extra.has(rel) ? null : out, { secretFiles, isDir: () => statSyncOrNull(abs)?.isDirectory() === true });
   if (reason !== null) throw new PathRefusedError(`refused: ${p} ${reason}`);
 
   const real = realpathOfDeepest(abs, p);
   const relReal = relativeInside(wsReal, real);
   if (relReal === null) throw new PathRefusedError(`refused: ${p} is a symlink that leads outside the workspace`);
   if (relReal !== rel) {
-    const realReason = refusalReason(relReal, extra.has(relReal) ? null : out);
+    const realReason = refusalReason(relReal, extra.has(relReal) ? null : out, { secretFiles, isDir: () => statSyncOrNull(real)?.isDirectory() === true });
     if (realReason !== null) throw new PathRefusedError(`refused: ${p} resolves to ${relReal}, which ${realReason}`);
   }
   return { abs: real, rel };

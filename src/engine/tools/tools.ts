@@ -17,6 +17,7 @@ import { promisify } from 'node:util';
 import { z } from 'zod';
 import type { ToolDefinition } from '../model/client';
 import { compileGlob } from './glob';
+import { literalMatcher, MAX_REGEX_CHARS, regexMatcher } from './searchPattern';
 import { guardPath, relativeInside } from './pathGuard';
 import { formatBytes, newScanState, Slicer, walkAllowed, type WalkEntry } from './walk';
 import { lstatSyncOrNull, writeFileAtomicSync } from '../files';
@@ -55,6 +56,8 @@ export interface ToolContext {
   includeIgnored?: boolean;
   /** Workspace-relative globs hidden from the tools (VS Code fills them from files.exclude and search.exclude). */
   exclude?: readonly string[];
+  /** Globs the user adds to the secret files (the `secretFiles` setting); refused like the built-in ones. */
+  secretFiles?: readonly string[];
   /**
    * Set for a builder: `workspace` is then the workspace folder inside its own git worktree, and
    * the write tools may change exactly the `owned` files (workspace-relative; an entry ending in
@@ -200,26 +203,17 @@ async function readFile(input: z.output<typeof ReadInput>, ctx: ToolContext): Pr
 
 const SearchInput = z.object({
   pattern: z.string().min(1)
-    .describe('Text to find (literal and case-sensitive), or a JavaScript regular expression when regex is true'),
+    .describe(`Text to find (literal and case-sensitive), or a regular expression when regex is true: JavaScript syntax without lookahead, lookbehind or backreferences (it runs on RE2, a linear-time engine), at most ${MAX_REGEX_CHARS} characters; (?i) makes it case-insensitive`),
   glob: z.string().min(1).optional()
     .describe('Only search files matching this glob, relative to the workspace root, e.g. "src/**/*.ts"; a glob without "/" matches names at any depth'),
   regex: z.boolean().optional().describe('Treat pattern as a regular expression (default false)'),
 }).strict();
 
+/** Characters of lines matched between two looks at the clock, so no file holds the event loop for long. */
+const SEARCH_CHARS_PER_SLICE_CHECK = 32_768;
+
 async function search(input: z.output<typeof SearchInput>, ctx: ToolContext): Promise<string> {
-  let find: (line: string) => number;
-  if (input.regex === true) {
-    let re: RegExp;
-    try {
-      re = new RegExp(input.pattern);
-    } catch (err) {
-      throw new ToolFailure(`invalid regex ${JSON.stringify(input.pattern)}: ${(err as Error).message}`);
-    }
-    find = (line) => re.exec(line)?.index ?? -1; // no 'g' flag, so exec keeps no state between lines
-  } else {
-    const needle = input.pattern;
-    find = (line) => line.indexOf(needle);
-  }
+  const matcher = input.regex === true ? regexMatcher(input.pattern) : literalMatcher(input.pattern);
   const glob = input.glob === undefined ? null : compileGlob(input.glob);
   const max = ctx.maxSearchMatches ?? DEFAULT_MAX_SEARCH_MATCHES;
   const state = newScanState();
@@ -228,6 +222,8 @@ async function search(input: z.output<typeof SearchInput>, ctx: ToolContext): Pr
   let tooLarge = 0;
 
   const slicer = new Slicer();
+  const pause = (): Promise<void> => slicer.pause();
+  let sinceCheck = 0;
   const scan = async (rel: string, read: Promise<Buffer | 'large' | null>): Promise<void> => {
     const buf = await read;
     if (buf === 'large') tooLarge++;
@@ -235,14 +231,19 @@ async function search(input: z.output<typeof SearchInput>, ctx: ToolContext): Pr
     const lines = buf.toString('utf8').split('\n');
     if (lines[lines.length - 1] === '') lines.pop();
     for (let i = 0; i < lines.length; i++) {
-      // A file of many short lines is matched in slices too, so the host is never held for long.
-      if (i % 4096 === 4095) await slicer.pause();
+      // Matching runs in slices too, counted in characters: one file of long lines can take as
+      // long as many files of short ones, and a regex costs more per character than indexOf.
+      sinceCheck += lines[i].length + 16;
+      if (sinceCheck >= SEARCH_CHARS_PER_SLICE_CHECK) {
+        sinceCheck = 0;
+        await slicer.pause();
+      }
       const raw = lines[i];
       const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-      const at = find(line);
-      if (at < 0) continue;
+      if (!matcher.test(line)) continue;
       total++;
-      if (out.length < max) out.push(`${rel}:${i + 1}: ${excerpt(line, at)}`);
+      // Only a shown match needs its place in the line.
+      if (out.length < max) out.push(`${rel}:${i + 1}: ${excerpt(line, await matcher.locate(line, pause))}`);
     }
   };
   // Reads run a few files ahead of the matching, in walk order, so the output stays deterministic

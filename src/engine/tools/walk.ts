@@ -111,8 +111,9 @@ async function* walkDir(walk: Walk, dirAbs: string, dirRel: string, depth: numbe
     state.scanned++;
     if (state.scanned % 256 === 0) await walk.slicer.pause();
     const rel = dirRel ? `${dirRel}/${d.name}` : d.name;
-    if (refusalReason(rel, walk.outputRoot) !== null) continue;
     const kind = d.isSymbolicLink() ? 'link' : d.isDirectory() ? 'dir' : d.isFile() ? 'file' : null;
+    // File-name rules describe files, not folders; a link is judged whole by where it leads (linkEntry).
+    if (refusalReason(rel, walk.outputRoot, { secretFiles: ctx.secretFiles, isDir: kind === 'dir' || kind === 'link' }) !== null) continue;
     // Sockets, FIFOs and devices are skipped: reading a FIFO would block forever.
     if (kind === null) continue;
     if (focus.length && !insideFocus(focus, rel) && !(kind !== 'file' && aboveFocus(focus, rel))) continue;

@@ -40,6 +40,8 @@ export interface WriteContext {
   outputRoot: string;
   /** Workspace-relative files the builder owns; an entry ending in "/" owns everything below that folder. */
   builder?: { owned: readonly string[] };
+  /** The user's added secret globs; see `IgnoreOptions.secretFiles`. */
+  secretFiles?: readonly string[];
 }
 
 export const WriteFileInput = z.object({
@@ -106,7 +108,8 @@ function guardWrite(ctx: WriteContext, p: string): WriteTarget {
   if (rel === '') throw new PathRefusedError(`refused: ${p} is the workspace folder itself, not a file`);
   const segments = rel.split('/');
   if (segments.some(gitLike)) throw new PathRefusedError(`refused: ${p} is inside .git/`);
-  const reason = refusalReason(rel, outputRootRel(ctx));
+  // A builder writes files, never folders, so every file-name rule applies.
+  const reason = refusalReason(rel, outputRootRel(ctx), { secretFiles: ctx.secretFiles });
   if (reason !== null) throw new PathRefusedError(`refused: ${p} ${reason}`);
   const owned = ctx.builder.owned;
   if (!isOwned(owned, rel)) {

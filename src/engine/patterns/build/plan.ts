@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isSecretPath, refusalReason } from '../../tools/pathGuard';
+import { refusalReason } from '../../tools/pathGuard';
 import { TIERS } from '../../types';
 import { scopeErrors } from '../fan-out/plan';
 import { withinFocus, type BasePlan, type PlanningContext } from '../pattern';
@@ -86,7 +86,7 @@ export function validateBuilders(builders: readonly BuilderSpec[], ctx: Planning
         errors.push(`Builder "${b.id}" owns "${raw}": owned files are workspace-relative paths without ".."`);
         continue;
       }
-      const refused = refusalReason(f, ctx.config.outputRoot) ?? (isSecretPath(f) ? 'looks like a secret file' : null);
+      const refused = refusalReason(f, ctx.config.outputRoot, { secretFiles: ctx.config.secretFiles, isDir: raw.endsWith('/') });
       if (refused) { errors.push(`Builder "${b.id}" owns "${raw}", which ${refused}; builders may not write it`); continue; }
       if (!withinFocus(f, ctx.focus)) errors.push(`Builder "${b.id}" owns "${raw}", outside the focus (${ctx.focus.join(', ')})`);
       const first = owner.get(folded);

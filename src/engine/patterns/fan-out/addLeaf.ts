@@ -6,8 +6,9 @@ import type { FanOutPlan } from './plan';
 function nextWorkerId(domain: string, taken: Iterable<string>): string {
   let n = 0;
   for (const id of taken) {
-    const m = new RegExp(`^${domain}(\\d+)$`).exec(id);
-    if (m) n = Math.max(n, Number(m[1]));
+    // No regex built from the id: a domain read back from a ledger is text, not a pattern.
+    const digits = id.startsWith(domain) ? id.slice(domain.length) : '';
+    if (/^\d{1,9}$/.test(digits)) n = Math.max(n, Number(digits));
   }
   return `${domain}${n + 1}`;
 }

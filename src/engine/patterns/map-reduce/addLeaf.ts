@@ -21,7 +21,7 @@ export async function addMapper(plan: MapReducePlan, leaf: LeafRequest, ctx: Add
   const errors: string[] = [];
   if (leaf.scope.length === 0) errors.push('A mapper needs at least one file in its scope');
   if (leaf.scope.length > plan.filesPerMapper) errors.push(`A mapper answers for at most ${plan.filesPerMapper} files (filesPerMapper); got ${leaf.scope.length}`);
-  const guard = { workspace: ctx.workspace, outputRoot: ctx.config.outputRoot, includeIgnored: ctx.config.includeIgnored, exclude: ctx.config.exclude };
+  const guard = { workspace: ctx.workspace, outputRoot: ctx.config.outputRoot, includeIgnored: ctx.config.includeIgnored, exclude: ctx.config.exclude, secretFiles: ctx.config.secretFiles };
   let bytes = 0;
   let tokens = 0;
   for (const file of leaf.scope) {

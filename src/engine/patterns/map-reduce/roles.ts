@@ -30,7 +30,7 @@ const attr = (s: string): string => s.replace(/&/g, '&amp;').replace(/"/g, '&quo
  * mappers/<id>.md with the sentinel.
  */
 export async function attemptMapper(ctx: Ctx, agent: AgentRecord, previousError: string | null, signal: AbortSignal): Promise<AttemptResult> {
-  const guard = { workspace: ctx.workspace, outputRoot: ctx.config.outputRoot };
+  const guard = { workspace: ctx.workspace, outputRoot: ctx.config.outputRoot, secretFiles: ctx.config.secretFiles };
   let room = ctx.plan.mapperTokens * 4;
   const blocks: string[] = [];
   const unreadable: string[] = [];

@@ -127,7 +127,7 @@ export async function selectFiles(opts: SelectOptions): Promise<Selection> {
   if (state.stopped) {
     throw new PlanInputError([`The include globs reach more than ${thousands(SELECT_SCAN_LIMIT)} entries of the workspace; narrow them (start them with a folder) or run on a focus folder`]);
   }
-  excluded.push(...await secretsBeside(opts.workspace, dirs, matches));
+  excluded.push(...await secretsBeside(opts.workspace, dirs, matches, opts.ignore.secretFiles));
 
   const selected: SelectedFile[] = [];
   const head = Buffer.alloc(SNIFF_BYTES);
@@ -171,14 +171,16 @@ function judge(c: { rel: string; abs: string; size: number }, maxFileTokens: num
  * Secret-looking entries the walk passed over in the folders it visited: matched files (so the
  * user learns they were left out on purpose) and secret folders (`.ssh/`), never opened.
  */
-async function secretsBeside(workspace: string, dirs: readonly string[], matches: (rel: string) => boolean): Promise<ExcludedFile[]> {
+async function secretsBeside(
+  workspace: string, dirs: readonly string[], matches: (rel: string) => boolean, secretFiles?: readonly string[],
+): Promise<ExcludedFile[]> {
   const out: ExcludedFile[] = [];
   const limit = pLimit(LIST_CONCURRENCY);
   await Promise.all(dirs.map((dir) => limit(async () => {
     const entries = await fsp.readdir(path.join(workspace, dir), { withFileTypes: true }).catch(() => []);
     for (const d of entries) {
       const rel = dir ? `${dir}/${d.name}` : d.name;
-      if (!isSecretPath(rel)) continue;
+      if (!isSecretPath(rel, { secretFiles, isDir: d.isDirectory() })) continue;
       if (d.isDirectory()) out.push({ path: `${rel}/`, reason: 'secret', detail: 'a folder of secrets; nothing below it is read' });
       else if (matches(rel)) out.push({ path: rel, reason: 'secret', detail: 'looks like a secret file; never read' });
     }
