@@ -10,7 +10,7 @@ export const SECTION = 'orchestration';
 /** Settings the engine's Config knows, read one by one so a stray key in settings.json is ignored. */
 const ENGINE_KEYS = [
   'provider', 'baseUrl', 'maxConcurrent', 'scheduling', 'retries', 'agentTimeoutMs', 'streamIdleTimeoutMs', 'maxTurns',
-  'outputRoot', 'prices', 'maxCostUsd', 'maxTokens', 'includeIgnored', 'exclude', 'trackRunsInGit', 'transcriptMaxBytes',
+  'outputRoot', 'prices', 'maxCostUsd', 'maxTokens', 'includeIgnored', 'exclude', 'secretFiles', 'trackRunsInGit', 'transcriptMaxBytes',
   'verifyCommand', 'verifyTimeoutMs', 'worktreesDir', 'worktreeLinks',
 ] as const;
 const TIER_MAPS = ['models', 'tierCaps'] as const;

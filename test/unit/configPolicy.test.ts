@@ -95,3 +95,12 @@ describe('consent to a repository\'s command', () => {
     expect(await new FileCommandConsent(file).has('/w', 'npm test')).toBe(false);
   });
 });
+
+describe('lists that only hide more', () => {
+  it('join across layers: a repository\'s [] drops nothing the user added, and the user keeps the repository\'s', () => {
+    const r = resolveConfig([repo({ secretFiles: ['**/*.vault'], exclude: ['fixtures/**'] }), user({ secretFiles: ['**/prod-*.json'] }), repo({ secretFiles: [], exclude: [] })]);
+    expect(r.config.secretFiles).toEqual(['**/*.vault', '**/prod-*.json']);
+    expect(r.config.exclude).toEqual(['fixtures/**']);
+    expect(r.ignored).toEqual([]);
+  });
+});

@@ -57,6 +57,13 @@ export const BOUND_KEYS = [
   'planRetries', 'domains.min', 'domains.max', 'workersPerDomain.min', 'workersPerDomain.max', 'transcriptMaxBytes', 'verifyTimeoutMs',
 ] as const;
 
+/**
+ * Lists that only hide files from agents (`exclude`, `secretFiles`): joined across every layer, so
+ * a repository's `[]` cannot drop what the user added, and the user's list does not drop the
+ * repository's. The built-in secret rules are never in these lists, so nothing removes them.
+ */
+export const ADDITIVE_KEYS = ['exclude', 'secretFiles'] as const;
+
 /** Where a machine-only key can be set instead, said the same way by every front end. */
 export const SET_INSTEAD = 'set it in your user settings (VS Code: Settings → User) or with a CLI flag (--set KEY=VALUE)';
 
@@ -103,7 +110,10 @@ export function resolveConfig(layers: readonly ConfigLayer[]): ResolvedConfig {
     delete values.verifyCommand;
     kept.push(values);
   }
-  const config = parseConfig(mergeConfig(defaults, ...kept), 'settings');
+  const merged = mergeConfig(defaults, ...kept);
+  // Keys that only ever hide more are joined across layers, so no layer removes what another added.
+  for (const key of ADDITIVE_KEYS) merged[key] = [...new Set(kept.flatMap((values) => (Array.isArray(values[key]) ? values[key] as unknown[] : [])))];
+  const config = parseConfig(merged, 'settings');
   // The user's own check (even an empty one, which turns checks off) wins over the repository's.
   if (trustedCommand || config.verifyCommand) workspaceCommand = null;
   return { config, ignored, workspaceCommand, autoApprovePlan };
