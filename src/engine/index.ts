@@ -18,9 +18,12 @@ export {
   type TranscriptEntry, type TranscriptEntryType, type TranscriptEvent, type TranscriptRead,
 } from './transcripts';
 export { Ledger } from './ledger/ledger';
+export { asStorageError, StorageError } from './files';
 export { PlanError } from './plan/planner';
+export { MAX_TASK_CHARS, taskLength, taskTooLong } from './plan/task';
 export { ModelError, type ModelClient } from './model/client';
-export { listRuns, readLedger, deleteRun, effectiveStatus, runDir, RUN_ID_PATTERN } from './ledger/runs';
+export { listRuns, scanRuns, readLedger, deleteRun, effectiveStatus, runDir, RUN_ID_PATTERN } from './ledger/runs';
+export { describeRebuild, LedgerDamagedError, type RebuildReport } from './ledger/rebuild';
 export { AnthropicModelClient, type AnthropicClientOptions, type Fetch } from './model/anthropic';
 export { fmtTokens } from './plan/planMarkdown';
 export { loadProjectConfig } from './projectConfig';

@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { LedgerSnapshot } from '../types';
+import { LedgerDamagedError, readSnapshotFile } from './rebuild';
 
 /** YYYYMMDD-HHMMSS-xxxx, sortable by time. */
 export function newRunId(now = new Date()): string {
@@ -37,24 +38,43 @@ export function effectiveStatus(snap: LedgerSnapshot, activeRunIds: ReadonlySet<
 
 /** Every run under the output root, newest first. Unreadable ledgers are skipped, not fatal. */
 export async function listRuns(workspace: string, outputRoot: string, activeRunIds?: ReadonlySet<string>): Promise<LedgerSnapshot[]> {
-  const root = path.join(workspace, outputRoot);
-  let names: string[];
-  try { names = await fs.readdir(root); } catch { return []; }
-  const runs = await Promise.all(names.filter((n) => RUN_ID_PATTERN.test(n)).sort().reverse().map(async (n) => {
-    try {
-      const snap = JSON.parse(await fs.readFile(path.join(root, n, 'ledger.json'), 'utf8')) as LedgerSnapshot;
-      return { ...snap, status: effectiveStatus(snap, activeRunIds) };
-    } catch { return null; }
-  }));
-  return runs.filter((r): r is LedgerSnapshot => r !== null);
+  return (await scanRuns(workspace, outputRoot, activeRunIds)).runs;
 }
 
+/**
+ * Every run under the output root, newest first, and apart from them the runs whose ledger.json
+ * is damaged (each error names the file; resume rebuilds it). Folders without a ledger are skipped.
+ */
+export async function scanRuns(
+  workspace: string, outputRoot: string, activeRunIds?: ReadonlySet<string>,
+): Promise<{ runs: LedgerSnapshot[]; damaged: LedgerDamagedError[] }> {
+  const root = path.join(workspace, outputRoot);
+  let names: string[];
+  try { names = await fs.readdir(root); } catch { return { runs: [], damaged: [] }; }
+  const read = await Promise.all(names.filter((n) => RUN_ID_PATTERN.test(n)).sort().reverse().map(async (n) => {
+    try {
+      const snap = await readSnapshotFile(path.join(root, n), n);
+      return { ...snap, status: effectiveStatus(snap, activeRunIds) };
+    } catch (err) {
+      return err instanceof LedgerDamagedError ? err : null;
+    }
+  }));
+  return {
+    runs: read.filter((r): r is LedgerSnapshot => r !== null && !(r instanceof LedgerDamagedError)),
+    damaged: read.filter((r): r is LedgerDamagedError => r instanceof LedgerDamagedError),
+  };
+}
+
+/** A run's snapshot. Throws LedgerDamagedError (naming the file) when it is damaged, and says "not found" only when it is missing. */
 export async function readLedger(workspace: string, outputRoot: string, runId: string): Promise<LedgerSnapshot> {
-  const file = path.join(runDir(workspace, outputRoot, runId), 'ledger.json');
+  const dir = runDir(workspace, outputRoot, runId);
   try {
-    return JSON.parse(await fs.readFile(file, 'utf8')) as LedgerSnapshot;
-  } catch {
-    throw new Error(`Run ${runId} not found (no readable ${file})`);
+    return await readSnapshotFile(dir, runId);
+  } catch (err) {
+    if (err instanceof LedgerDamagedError) throw err;
+    const file = path.join(dir, 'ledger.json');
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new Error(code === 'ENOENT' ? `Run ${runId} not found (no ${file})` : `Run ${runId}: cannot read ${file} (${code ?? (err as Error).message})`, { cause: err });
   }
 }
 
