@@ -7,7 +7,7 @@ import * as readline from 'node:readline/promises';
 import { existsSync, statSync } from 'node:fs';
 import {
   ConfigError, NotARepositoryError, loadProjectConfig, mergeConfig, Orchestrator, parseConfig, PlanError,
-  asStorageError, readLedger, effectiveStatus, CommandRefusedError, describeRebuild, LedgerDamagedError, scanRuns, StorageError, taskTooLong,
+  asStorageError, readLedger, effectiveStatus, CommandRefusedError, describeRebuild, LedgerDamagedError, scanRuns, StorageError, taskLength, taskTooLong,
   type Config, type Run, type RunOutcome,
 } from './engine';
 import { agentCommand, stop, transcript } from './cli/agentCommands';
@@ -132,7 +132,7 @@ async function runTask(orchestrator: Orchestrator, workspace: string, args: CliA
     err('Refusing to start without confirmation: no terminal to ask on. Pass --yes to approve the plan unseen.');
     return EXIT.usage;
   }
-  err(`Planning: ${args.positional}`);
+  err(`Planning: ${headline(args.positional!)}`);
   const run = await orchestrator.plan({ task: args.positional!, focus: args.focus, pattern: args.pattern, signal });
   err(`\nRun ${run.id} — plan (${path.relative(workspace, path.join(run.dir, 'plan.md'))}):\n`);
   err(planTable(run));
@@ -146,6 +146,13 @@ async function runTask(orchestrator: Orchestrator, workspace: string, args: CliA
     }
   }
   return execute(run, workspace, args, signal, 'fresh');
+}
+
+/** A task as one line to echo: its first line, cut at 200 characters, saying how long it is when cut. */
+function headline(task: string): string {
+  const first = task.trim().split('\n', 1)[0];
+  const cut = first.length > 200 ? `${first.slice(0, 200)}…` : first;
+  return cut.length === task.trim().length ? cut : `${cut} (${taskLength(task.trim()).toLocaleString('en-US')} characters)`;
 }
 
 /** Asks on the terminal. Ctrl-C at the prompt (which readline swallows as a key) counts as "no". */

@@ -91,7 +91,7 @@ export class Ledger {
       version: 1, ...init, status: 'planning', reason: null, createdAt: t, updatedAt: t,
       startedAt: null, endedAt: null, pid: process.pid, estimate: null, gaps: [], agents, totals,
     }, opts);
-    ledger.emit({ type: 'ledger', change: { kind: 'created', ...init, createdAt: t, agents } });
+    ledger.emit({ type: 'ledger', change: { kind: 'created', ...init, createdAt: t, agents } }, false, t);
     return ledger;
   }
 
@@ -174,7 +174,7 @@ export class Ledger {
     if (SETTLED_STATUSES.has(status)) a.endedAt = t;
     if (patch.error !== undefined) a.error = patch.error;
     if (patch.attempts !== undefined) a.attempts = patch.attempts;
-    this.emit({ type: 'agent', id, status, attempt: a.attempts, error: a.error });
+    this.emit({ type: 'agent', id, status, attempt: a.attempts, error: a.error }, false, t);
   }
 
   /**
@@ -188,9 +188,10 @@ export class Ledger {
     this.state.totals.agentsByStatus[status]++;
     a.status = status;
     a.error = null;
+    const t = new Date(this.now()).toISOString();
     if (status === 'pending') { a.endedAt = null; a.attempts = 0; a.startedAt = null; }
-    else { a.endedAt ??= new Date(this.now()).toISOString(); }
-    this.emit({ type: 'agent', id, status, attempt: a.attempts, error: null });
+    else { a.endedAt ??= t; }
+    this.emit({ type: 'agent', id, status, attempt: a.attempts, error: null }, false, t);
   }
 
   /**
@@ -262,7 +263,7 @@ export class Ledger {
   recordCommand(command: AgentCommand, agentId: string | null, detail: string): void {
     const t = new Date(this.now()).toISOString();
     (this.state.commands ??= []).push({ t, command, agentId, detail });
-    this.emit({ type: 'command', command, agentId, detail }, true);
+    this.emit({ type: 'command', command, agentId, detail }, true, t);
   }
 
   /** Records one response's usage on its agent and in the run totals: every request belongs to an agent. */
@@ -312,7 +313,7 @@ export class Ledger {
       this.state.endedAt = t;
       this.state.pid = null;
     }
-    this.emit({ type: 'run', status, reason }, true);
+    this.emit({ type: 'run', status, reason }, true, t);
   }
 
   setGaps(gaps: Gap[]): void {
@@ -352,8 +353,9 @@ export class Ledger {
     this.emitter.removeAllListeners();
   }
 
-  private emit(input: EngineEventInput, immediate = false): void {
-    const event = { seq: ++this.seq, t: new Date(this.now()).toISOString(), ...input };
+  /** `t`: the time the caller stamped on the state, so a replay of the event stamps the same. */
+  private emit(input: EngineEventInput, immediate = false, t = new Date(this.now()).toISOString()): void {
+    const event = { seq: ++this.seq, t, ...input };
     this.state.updatedAt = event.t;
     this.pendingLines.push(JSON.stringify(event));
     this.emitter.emit('change', event);
