@@ -39,8 +39,6 @@ export interface LedgerOptions {
   now?: () => number;
 }
 
-export { emptyTotals };
-
 /**
  * The run's state: agent records and run status. It owns persistence (ledger.json snapshot,
  * events.jsonl append-only log) and fires change events that views subscribe to. Work per event
@@ -97,10 +95,9 @@ export class Ledger {
 
   /**
    * Reads ledger.json and continues its event numbering. A damaged ledger.json (truncated, not a
-   * snapshot) or a missing one beside an events.jsonl is rebuilt from the events (`rebuilt` says
-   * so, and the damaged file is kept as ledger.json.damaged); the rebuilt snapshot is written with
-   * the next snapshot. Throws LedgerDamagedError, naming the files,
-   * when the events cannot rebuild it.
+   * snapshot) or a missing one beside an events.jsonl is rebuilt from the events: `rebuilt` says
+   * so, the damaged file is kept as ledger.json.damaged, and the next snapshot writes the rebuilt
+   * one. Throws LedgerDamagedError, naming the files, when the events cannot rebuild it.
    */
   static async load(dir: string, opts: LedgerOptions = {}): Promise<Ledger> {
     const file = path.join(dir, LEDGER_FILE);
