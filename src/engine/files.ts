@@ -20,16 +20,23 @@ const STORAGE_ERRNOS: Readonly<Record<string, string>> = {
  * the errno in `code`. `forRun` adds the command that continues the run once the cause is fixed.
  */
 export class StorageError extends Error {
-  constructor(readonly file: string, readonly code: string, cause: unknown, readonly written = 0, readonly runId: string | null = null) {
+  /**
+   * `run`: the run the write belonged to, and whether it was planned (then `resume` continues it;
+   * a run still planning has nothing to resume, and the task is run again).
+   */
+  constructor(readonly file: string, readonly code: string, cause: unknown, readonly written = 0, readonly run: { id: string; planned: boolean } | null = null) {
     const what = `Could not write ${file}: ${STORAGE_ERRNOS[code] ?? code} (${code})`;
     const fix = code === 'ENOSPC' || code === 'EDQUOT' ? 'Free some space' : 'Make the run folder writable';
-    super(runId === null ? what : `${what}. ${fix}, then continue the run with: orchestrate resume ${runId} (in VS Code: Orchestration: Resume Run)`, { cause });
+    const next = run === null ? ''
+      : run.planned ? `. ${fix}, then continue the run with: orchestrate resume ${run.id} (in VS Code: Orchestration: Resume Run)`
+        : `. ${fix}, then run the task again: run ${run.id} stopped while planning, so nothing of it ran`;
+    super(what + next, { cause });
     this.name = 'StorageError';
   }
 
-  /** The same error with the way forward for a run: what to fix, then the command that resumes it. */
-  forRun(runId: string): StorageError {
-    return this.runId === runId ? this : new StorageError(this.file, this.code, this.cause, this.written, runId);
+  /** The same error with the way forward for a run: what to fix, then the command that continues. */
+  forRun(runId: string, planned = true): StorageError {
+    return this.run?.id === runId && this.run.planned === planned ? this : new StorageError(this.file, this.code, this.cause, this.written, { id: runId, planned });
   }
 }
 

@@ -111,6 +111,8 @@ describe('storage errors', () => {
     expect(e.message).toBe('Could not write /ws/.orchestration/r/ledger.json: no space left on the device (ENOSPC)');
     expect(e.forRun(RUN_ID).message).toBe(`${e.message}. Free some space, then continue the run with: orchestrate resume ${RUN_ID} (in VS Code: Orchestration: Resume Run)`);
     expect(new StorageError('/f', 'EROFS', null).forRun(RUN_ID).message).toMatch(/read-only \(EROFS\)\. Make the run folder writable, then continue/);
+    // A run still planning has nothing to resume.
+    expect(e.forRun(RUN_ID, false).message).toBe(`${e.message}. Free some space, then run the task again: run ${RUN_ID} stopped while planning, so nothing of it ran`);
   });
 
   it.skipIf(!existsSync('/dev/full'))('a full disk (/dev/full) refuses an append with a StorageError that counts what landed', () => {
@@ -122,6 +124,7 @@ describe('storage errors', () => {
 
   it.skipIf(!existsSync('/dev/full'))('the ledger reports the first refused write once, keeps the unwritten events, and writes them when the disk takes them again', async () => {
     const l = fresh();
+    l.setRunStatus('awaiting-approval');
     await l.flush();
     const file = path.join(dir, 'events.jsonl');
     const before = (await readEvents(file))!.events.length;

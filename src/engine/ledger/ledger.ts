@@ -437,7 +437,7 @@ export class Ledger {
   /** A storage error made run-specific (it names the resume command), reported once. */
   private storageFailed(err: unknown): unknown {
     if (!(err instanceof StorageError)) return err;
-    const e = err.forRun(this.runId);
+    const e = err.forRun(this.runId, this.state.status !== 'planning' && this.get(PLANNER_ID)?.status !== 'failed');
     if (!this.storageFailure) {
       this.storageFailure = e;
       this.emitter.emit('storage', e);
