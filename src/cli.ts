@@ -6,9 +6,9 @@ import * as path from 'node:path';
 import * as readline from 'node:readline/promises';
 import { existsSync, statSync } from 'node:fs';
 import {
-  ConfigError, NotARepositoryError, loadProjectConfig, listRuns, Orchestrator, PlanError, resolveConfig, describeIgnored,
-  readLedger, effectiveStatus, CommandRefusedError, ForeignRunError, checkedOutputRoot, originOfRun,
-  type Config, type ResolvedConfig, type Run, type RunOutcome,
+  ConfigError, NotARepositoryError, loadProjectConfig, Orchestrator, PlanError, resolveConfig, describeIgnored,
+  asStorageError, readLedger, effectiveStatus, CommandRefusedError, describeRebuild, LedgerDamagedError, scanRuns, StorageError, taskLength, taskTooLong,
+  ForeignRunError, checkedOutputRoot, originOfRun, type Config, type ResolvedConfig, type Run, type RunOutcome,
 } from './engine';
 import { agentCommand, stop, transcript } from './cli/agentCommands';
 import { openProvider, type Provider } from './providers';
@@ -17,19 +17,49 @@ import { parseCli, UsageError, USAGE, type CliArgs } from './cli/args';
 import { finalReport, planTable, progressLine, statusLine } from './cli/report';
 import { changesCommand } from './cli/changes';
 import { demoTask, demoWorkspace } from './cli/demo';
+import { readTaskFile } from './cli/taskFile';
 
 export const EXIT = { completed: 0, failed: 1, usage: 2, partial: 3, cancelled: 130 } as const;
 
 const out = (s: string): void => { process.stdout.write(s + '\n'); };
 const err = (s: string): void => { process.stderr.write(s + '\n'); };
 
+/** What a closed stdout or stderr does: end at once, or, while agents execute, cancel them cleanly. */
+let onPipeClosed = (): void => { process.exit(0); };
+
+/**
+ * The reader of our output went away (`orchestrate status | head -1`). Node ignores SIGPIPE, so
+ * the next write fails with EPIPE on the stream; unhandled, that is a stack trace. End quietly
+ * instead, as `git log | head` does: nobody is left to read what we would say.
+ */
+function endQuietlyOnClosedPipe(): void {
+  const onError = (e: NodeJS.ErrnoException): void => {
+    if (e.code !== 'EPIPE') throw e;
+    onPipeClosed();
+  };
+  process.stdout.on('error', onError);
+  process.stderr.on('error', onError);
+}
+
+/** The task of `run`: the argument or --task-file, within the maximum (the engine checks it again). */
+async function taskOf(args: CliArgs): Promise<string> {
+  if (args.taskFile !== undefined) return readTaskFile(args.taskFile);
+  const tooLong = taskTooLong(args.positional!.trim());
+  if (tooLong) throw new UsageError(tooLong);
+  return args.positional!;
+}
+
 async function main(argv: string[]): Promise<number> {
+  endQuietlyOnClosedPipe();
   let args: CliArgs;
   try {
     args = parseCli(argv);
   } catch (e) {
     err(`${(e as Error).message}\n\n${USAGE}`);
     return EXIT.usage;
+  }
+  if (args.command === 'run') {
+    try { args = { ...args, positional: await taskOf(args) }; } catch (e) { err((e as Error).message); return EXIT.usage; }
   }
   if (args.command === 'help') { out(USAGE); return 0; }
   if (args.command === 'demo') {
@@ -89,6 +119,7 @@ async function main(argv: string[]): Promise<number> {
     controller.abort();
   };
   process.on('SIGINT', onSigint);
+  onPipeClosed = () => { controller.abort(); };
   try {
     if (args.command === 'run') return await runTask(orchestrator, workspace, args, controller.signal);
     if (args.command === 'resume') return await resume(orchestrator, workspace, args, controller.signal);
@@ -101,6 +132,10 @@ async function main(argv: string[]): Promise<number> {
       return EXIT.failed;
     }
     if (e instanceof CommandRefusedError) { err(`Refused: ${e.message}`); return EXIT.failed; }
+    if (e instanceof LedgerDamagedError || e instanceof StorageError) { err(e.message); return EXIT.failed; }
+    // A write refused before any run existed (a read-only workspace): name the path, there is nothing to resume.
+    const storage = asStorageError(e, (e as NodeJS.ErrnoException).path ?? path.join(workspace, config.outputRoot));
+    if (storage instanceof StorageError) { err(storage.message); return EXIT.failed; }
     err(e instanceof PlanError ? e.message : `Failed: ${(e as Error).message}`);
     return EXIT.failed;
   } finally {
@@ -121,7 +156,7 @@ async function runTask(orchestrator: Orchestrator, workspace: string, args: CliA
       + 'Pass --allow-workspace-command beside --yes to run it, or run without --yes to see the plan and answer.');
     return EXIT.usage;
   }
-  err(`Planning: ${args.positional}`);
+  err(`Planning: ${headline(args.positional!)}`);
   const run = await orchestrator.plan({ task: args.positional!, focus: args.focus, pattern: args.pattern, signal });
   err(`\nRun ${run.id} — plan (${path.relative(workspace, path.join(run.dir, 'plan.md'))}):\n`);
   err(planTable(run));
@@ -144,6 +179,13 @@ async function runTask(orchestrator: Orchestrator, workspace: string, args: CliA
   } finally {
     await run.ledger.close();
   }
+}
+
+/** A task as one line to echo: its first line, cut at 200 characters, saying how long it is when cut. */
+function headline(task: string): string {
+  const first = task.trim().split('\n', 1)[0];
+  const cut = first.length > 200 ? `${first.slice(0, 200)}…` : first;
+  return cut.length === task.trim().length ? cut : `${cut} (${taskLength(task.trim()).toLocaleString('en-US')} characters)`;
 }
 
 /** Asks on the terminal. Ctrl-C at the prompt (which readline swallows as a key) counts as "no". */
@@ -169,7 +211,13 @@ async function resume(orchestrator: Orchestrator, workspace: string, args: CliAr
   }
   err(`${mode === 'resume' ? 'Resuming' : 'Retrying failed agents of'} run ${runId}`);
   // The engine owns the run (its lock) from before it reads the ledger until the run ends.
-  return execute(workspace, args, (onRun) => orchestrator.resume(runId, { mode, signal, allowForeign: args.allowForeignRun, onRun }));
+  return execute(workspace, args, (onRun) => orchestrator.resume(runId, {
+    mode, signal, allowForeign: args.allowForeignRun,
+    onRun: (run) => {
+      if (run.ledger.rebuilt) err(describeRebuild(run.id, run.ledger.rebuilt));
+      onRun(run);
+    },
+  }));
 }
 
 /** Executes a run with progress on stderr; `start` hands over the Run it executes before it starts. */
@@ -199,24 +247,45 @@ async function execute(workspace: string, args: CliArgs, start: (onRun: (run: Ru
 
 /** How list and status mark a run folder not created on this machine. */
 const FOREIGN_MARK = '  [foreign: not created on this machine]';
+/** A run whose ledger.json is damaged, as list and status show it: the file and the way forward. */
+const damagedJson = (d: LedgerDamagedError) => ({ runId: d.runId, status: 'damaged', file: d.file, error: d.message });
+const damagedLine = (d: LedgerDamagedError): string => `${d.runId}  damaged    ${d.file}: ${d.reason}; resume rebuilds it from events.jsonl`;
 
 async function list(workspace: string, config: Config, args: CliArgs): Promise<number> {
-  const runs = await listRuns(workspace, config.outputRoot);
+  const { runs, damaged } = await scanRuns(workspace, config.outputRoot);
   if (args.json) {
-    out(JSON.stringify(runs.map((r) => ({ runId: r.runId, status: r.status, task: r.task, costUsd: r.totals.costUsd, simulated: r.simulated, foreign: r.origin?.local === false })), null, 2));
+    const rows = [
+      ...runs.map((r) => ({ runId: r.runId, status: r.status, task: r.task, costUsd: r.totals.costUsd, simulated: r.simulated, foreign: r.origin?.local === false })),
+      ...damaged.map(damagedJson),
+    ];
+    out(JSON.stringify(rows.sort((a, b) => b.runId.localeCompare(a.runId)), null, 2));
     return 0;
   }
-  if (!runs.length) { out(`No runs in ${path.join(workspace, config.outputRoot)}`); return 0; }
-  for (const r of runs) out(statusLine(r) + (r.origin?.local === false ? FOREIGN_MARK : ''));
+  if (!runs.length && !damaged.length) { out(`No runs in ${path.join(workspace, config.outputRoot)}`); return 0; }
+  const lines = [
+    ...runs.map((r) => ({ id: r.runId, line: statusLine(r) + (r.origin?.local === false ? FOREIGN_MARK : '') })),
+    ...damaged.map((d) => ({ id: d.runId, line: damagedLine(d) })),
+  ];
+  for (const { line } of lines.sort((a, b) => b.id.localeCompare(a.id))) out(line);
   return 0;
 }
 
 async function status(workspace: string, config: Config, args: CliArgs): Promise<number> {
-  const runs = await listRuns(workspace, config.outputRoot);
-  const id = args.positional ?? runs[0]?.runId;
+  const { runs, damaged } = await scanRuns(workspace, config.outputRoot);
+  const id = args.positional ?? [...runs, ...damaged].map((r) => r.runId).sort().pop();
   if (!id) { err('No runs yet.'); return EXIT.usage; }
   let snap;
-  try { snap = await readLedger(workspace, config.outputRoot, id); } catch (e) { err((e as Error).message); return EXIT.usage; }
+  try {
+    snap = await readLedger(workspace, config.outputRoot, id);
+  } catch (e) {
+    if (e instanceof LedgerDamagedError) {
+      if (args.json) out(JSON.stringify(damagedJson(e), null, 2));
+      err(e.message);
+      return EXIT.failed;
+    }
+    err((e as Error).message);
+    return EXIT.usage;
+  }
   const origin = await originOfRun(workspace, config.outputRoot, id);
   // A foreign ledger's pid belongs to another machine: it proves nothing here.
   snap = { ...snap, status: effectiveStatus(origin.local ? snap : { ...snap, pid: null }) };

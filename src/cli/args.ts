@@ -1,12 +1,13 @@
 import { parseArgs } from 'node:util';
-import { PATTERN_CHOICES, TIERS, type PatternChoice, type Tier } from '../engine';
+import { MAX_TASK_CHARS, PATTERN_CHOICES, TIERS, type PatternChoice, type Tier } from '../engine';
 
 export class UsageError extends Error {
   constructor(message: string) { super(message); this.name = 'UsageError'; }
 }
 
 export const USAGE = `Usage:
-  orchestrate run "<task>" [--pattern NAME] [--workspace DIR] [--yes] [--allow-workspace-command] [--simulate] [--json] [--focus DIR]...
+  orchestrate run "<task>" | --task-file PATH|- [--pattern NAME] [--workspace DIR] [--yes] [--allow-workspace-command]
+                           [--simulate] [--json] [--focus DIR]...
                            [--scheduling continuous|waves] [--max-concurrent N] [--retries N]
                            [--max-cost USD] [--max-tokens N] [--output-root DIR] [--set key=value]...
   orchestrate resume <runId> [--workspace DIR] [--simulate] [--json] [--retry-failed] [--allow-workspace-command]
@@ -24,6 +25,8 @@ export const USAGE = `Usage:
   orchestrate add-worker <runId> --group ID --task TEXT --scope PATH... --tier haiku|sonnet|opus
                          [--perspective TEXT] [--workspace DIR] [--simulate] [--json]
 
+The task is at most ${MAX_TASK_CHARS.toLocaleString('en-US')} characters; --task-file reads it from a file (- for stdin), past the
+shell's argument limit. Put longer material in a workspace file and name it in the task.
 Patterns (--pattern, default auto: the planner chooses and says why): ${PATTERN_CHOICES.join(', ')}.
 Settings come from .orchestration/config.json in the workspace, then from flags. The repository's file is
 untrusted: it may not set baseUrl, provider, prices, worktreesDir, worktreeLinks, includeIgnored or
@@ -52,6 +55,8 @@ export interface CliArgs {
   command: CliCommand;
   /** The first argument after the command (the task, the run id). */
   positional: string | undefined;
+  /** run: read the task from this file instead (`-`: standard input). */
+  taskFile: string | undefined;
   /** Every argument after the command: run id, agent id, question. */
   positionals: string[];
   /** rerun: the user's extra instruction. */
@@ -100,7 +105,7 @@ export function parseCli(argv: string[]): CliArgs {
         'max-tokens': { type: 'string' }, 'output-root': { type: 'string' }, set: { type: 'string', multiple: true },
         'sim-latency': { type: 'string' }, help: { type: 'boolean', short: 'h' },
         file: { type: 'string', multiple: true }, stat: { type: 'boolean' },
-        instruction: { type: 'string' }, group: { type: 'string' }, task: { type: 'string' },
+        instruction: { type: 'string' }, group: { type: 'string' }, task: { type: 'string' }, 'task-file': { type: 'string' },
         scope: { type: 'string', multiple: true }, tier: { type: 'string' }, perspective: { type: 'string' },
       },
     });
@@ -109,7 +114,7 @@ export function parseCli(argv: string[]): CliArgs {
   }
   const { values: v, positionals } = parsed;
   const [cmd, ...rest] = positionals;
-  const none = { positional: undefined, positionals: [], instruction: undefined, worker: undefined };
+  const none = { positional: undefined, positionals: [], instruction: undefined, worker: undefined, taskFile: undefined };
   if (v.help || cmd === 'help' || cmd === undefined) return { ...base(v), command: 'help', ...none };
   const command = COMMANDS.find((c) => c === cmd);
   if (!command) throw new UsageError(`Unknown command "${cmd}"`);
@@ -121,7 +126,11 @@ export function parseCli(argv: string[]): CliArgs {
   const [most, hint] = arity[command];
   if (rest.length > most) throw new UsageError(`Unexpected argument "${rest[most]}"${hint ? ` (${hint})` : ''}`);
   const [arg] = rest;
-  if (command === 'run' && !arg?.trim()) throw new UsageError('run needs a task: orchestrate run "Audit this repo for security issues"');
+  const taskFile = v['task-file'];
+  if (taskFile !== undefined && command !== 'run') throw new UsageError('--task-file goes with run');
+  if (taskFile !== undefined && arg !== undefined) throw new UsageError('run takes the task as an argument or from --task-file, not both');
+  if (taskFile === '') throw new UsageError('--task-file needs a path (or - for standard input)');
+  if (command === 'run' && taskFile === undefined && !arg?.trim()) throw new UsageError('run needs a task: orchestrate run "Audit this repo for security issues" (or --task-file PATH)');
   if (['resume', 'diff', 'apply', 'discard'].includes(command) && !arg) throw new UsageError(`${command} needs a run id (see: orchestrate list)`);
   if (['transcript', 'stop', 'rerun', 'ask'].includes(command) && rest.length < 2) throw new UsageError(`${command} needs a run id and an agent id (see: orchestrate status <runId>)`);
   if (command === 'ask' && !rest[2]?.trim()) throw new UsageError('ask needs a question: orchestrate ask <runId> <agentId> "Why did you rate this file high?"');
@@ -129,7 +138,7 @@ export function parseCli(argv: string[]): CliArgs {
   if (v.instruction !== undefined && command !== 'rerun') throw new UsageError('--instruction goes with rerun');
   if (v['allow-foreign-run'] && command !== 'resume') throw new UsageError('--allow-foreign-run goes with resume');
   return {
-    ...base(v), command, positional: arg, positionals: rest,
+    ...base(v), command, positional: arg, positionals: rest, taskFile,
     instruction: v.instruction,
     worker: command === 'add-worker' ? workerFlags(v) : undefined,
   };
@@ -146,7 +155,7 @@ function workerFlags(v: Record<string, string | boolean | string[] | undefined>)
   };
 }
 
-function base(v: Record<string, string | boolean | string[] | undefined>): Omit<CliArgs, 'command' | 'positional' | 'positionals' | 'instruction' | 'worker'> {
+function base(v: Record<string, string | boolean | string[] | undefined>): Omit<CliArgs, 'command' | 'positional' | 'positionals' | 'instruction' | 'worker' | 'taskFile'> {
   const overrides: Record<string, unknown> = {};
   const set = (k: string, val: unknown): void => { if (val !== undefined) overrides[k] = val; };
   set('scheduling', v.scheduling);

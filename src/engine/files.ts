@@ -1,6 +1,56 @@
-import { chmodSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import {
+  chmodSync, closeSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync, type Stats,
+} from 'node:fs';
 import * as path from 'node:path';
 import { SENTINEL } from './types';
+
+/** Why a write can fail for reasons outside the engine, in words a user can act on. */
+const STORAGE_ERRNOS: Readonly<Record<string, string>> = {
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'the disk quota is used up',
+  EROFS: 'the file system is read-only',
+  EACCES: 'permission denied',
+  EPERM: 'the operation is not permitted',
+  EIO: 'an input/output error on the device',
+};
+
+/**
+ * A write the disk refused (full, read-only, no permission). Node's own errors for these say
+ * `ENOSPC: no space left on device, write` and name no file; this one names the file and keeps
+ * the errno in `code`. `forRun` adds the command that continues the run once the cause is fixed.
+ */
+export class StorageError extends Error {
+  /**
+   * `run`: the run the write belonged to, and whether it was planned (then `resume` continues it;
+   * a run still planning has nothing to resume, and the task is run again).
+   */
+  constructor(readonly file: string, readonly code: string, cause: unknown, readonly written = 0, readonly run: { id: string; planned: boolean } | null = null) {
+    const what = `Could not write ${file}: ${STORAGE_ERRNOS[code] ?? code} (${code})`;
+    const fix = code === 'ENOSPC' || code === 'EDQUOT' ? 'Free some space' : 'Make the run folder writable';
+    const next = run === null ? ''
+      : run.planned ? `. ${fix}, then continue the run with: orchestrate resume ${run.id} (in VS Code: Orchestration: Resume Run)`
+        : `. ${fix}, then run the task again: run ${run.id} stopped while planning, so nothing of it ran`;
+    super(what + next, { cause });
+    this.name = 'StorageError';
+  }
+
+  /** The same error with the way forward for a run: what to fix, then the command that continues. */
+  forRun(runId: string, planned = true): StorageError {
+    return this.run?.id === runId && this.run.planned === planned ? this : new StorageError(this.file, this.code, this.cause, this.written, { id: runId, planned });
+  }
+}
+
+/** True for errno codes a user fixes outside the product (disk space, permissions, a read-only mount). */
+export function isStorageErrno(err: unknown): err is NodeJS.ErrnoException {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return typeof code === 'string' && code in STORAGE_ERRNOS;
+}
+
+/** `err` as a StorageError naming `file` when it is one of those errnos; anything else unchanged. */
+export function asStorageError(err: unknown, file: string, written = 0): unknown {
+  if (err instanceof StorageError || !isStorageErrno(err)) return err;
+  return new StorageError(file, err.code!, err, written);
+}
 
 let tempCounter = 0;
 /** Names tried before giving up when temp names are taken (only ever by something planted there). */
@@ -35,11 +85,11 @@ export function writeFileAtomicSync(file: string, data: string | Uint8Array, opt
       if (code === 'EEXIST' && attempt < TEMP_ATTEMPTS) continue; // not ours: leave it be
       if (code !== 'EEXIST') rmSync(tmp, { force: true });       // ours, or nothing there
       if (code === 'ENOENT' && !madeFolder) {
-        mkdirSync(path.dirname(file), { recursive: true });
+        try { mkdirSync(path.dirname(file), { recursive: true }); } catch (e) { throw asStorageError(e, path.dirname(file)); }
         madeFolder = true;
         continue;
       }
-      throw err;
+      throw asStorageError(err, file);
     }
   }
 }
@@ -50,6 +100,25 @@ export function writeFileAtomicSync(file: string, data: string | Uint8Array, opt
  */
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
   writeFileAtomicSync(file, data);
+}
+
+/**
+ * Appends `data` to `file` (created when missing) and returns once all of it is written. A failed
+ * write throws a StorageError whose `written` counts the bytes that did land, so a caller can tell
+ * which of its lines are on disk and which half line it left behind. Synchronous like the writes
+ * above: the chunks appended here are a few KB of events.
+ */
+export function appendFileCountingSync(file: string, data: Uint8Array): void {
+  let written = 0;
+  let fd: number;
+  try { fd = openSync(file, 'a'); } catch (err) { throw asStorageError(err, file); }
+  try {
+    while (written < data.length) written += writeSync(fd, data, written, data.length - written);
+  } catch (err) {
+    throw asStorageError(err, file, written);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Synchronous underneath: the files read here are reports of a few KB, not worth a thread-pool round trip each. */

@@ -18,12 +18,15 @@ export {
   type TranscriptEntry, type TranscriptEntryType, type TranscriptEvent, type TranscriptRead,
 } from './transcripts';
 export { Ledger } from './ledger/ledger';
+export { asStorageError, StorageError } from './files';
 export { PlanError } from './plan/planner';
+export { MAX_TASK_CHARS, taskLength, taskTooLong } from './plan/task';
 export { ModelError, type ModelClient } from './model/client';
 export {
-  listRuns, readLedger, deleteRun, effectiveStatus, runDir, checkedOutputRoot, checkedRunDir, originOfRun, RUN_ID_PATTERN,
+  listRuns, scanRuns, readLedger, deleteRun, effectiveStatus, runDir, checkedOutputRoot, checkedRunDir, originOfRun, RUN_ID_PATTERN,
   type ListedRun, type ListOptions,
 } from './ledger/runs';
+export { describeRebuild, LedgerDamagedError, type RebuildReport } from './ledger/rebuild';
 export { ORIGIN_FILE, type RunOrigin } from './ledger/origin';
 export { ForeignRunError, type ResumeOptions } from './commands/resume';
 export { LOCK_FILE, runLockHolder, type LockHolder } from './run/lock';

@@ -12,6 +12,7 @@ import { agentRecord, type Compiled } from './patterns/pattern';
 import { PATTERNS, patternNamed, validatePlan, type AnyPlan, type PatternChoice } from './patterns/registry';
 import { renderPlanMarkdown } from './plan/planMarkdown';
 import { requestPlan } from './plan/planner';
+import { checkTask } from './plan/task';
 import { scopeExists, workspaceOverview } from './plan/workspace';
 import { Prompts, SHARED_PROMPTS } from './prompts';
 import { Run, type RunOutcome } from './run/run';
@@ -170,8 +171,7 @@ export class Orchestrator {
    * says why, then throws.
    */
   async plan(req: PlanRunRequest): Promise<Run> {
-    const task = req.task.trim();
-    if (!task) throw new ConfigError('The task is empty: describe what the agents should do');
+    const task = checkTask(req.task);
     const { workspace, config } = this.deps;
     const focus = (req.focus ?? []).map((f) => f.split(path.sep).join('/').replace(/\/+$/, '')).filter((f) => f !== '' && f !== '.');
     const exists = scopeExists(workspace, config.outputRoot, ignoreOptionsOf(config));

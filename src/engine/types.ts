@@ -175,7 +175,27 @@ export type EngineEvent =
   | { seq: number; t: string; type: 'return'; id: string; text: string; tokens: number }
   | { seq: number; t: string; type: 'changes'; id: string; files: string[]; added: number; removed: number }
   | { seq: number; t: string; type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
-  | { seq: number; t: string; type: 'command'; command: AgentCommand; agentId: string | null; detail: string };
+  | { seq: number; t: string; type: 'command'; command: AgentCommand; agentId: string | null; detail: string }
+  | { seq: number; t: string; type: 'ledger'; change: LedgerChange };
+
+/**
+ * What ledger.json holds beyond the other events, recorded so the snapshot can be rebuilt from
+ * events.jsonl alone when it is damaged: the run's header, agent records as planned or added,
+ * groups, dependencies, gaps and the totals only the engine computes. Records are as they were
+ * at that moment; later `agent`, `usage`, `tool`, `return` and `changes` events move them on.
+ */
+export type LedgerChange =
+  | { kind: 'created'; runId: string; task: string; workspace: string; simulated: boolean; createdAt: string; agents: AgentRecord[] }
+  | {
+    kind: 'planned'; agents: AgentRecord[]; estimate: CostEstimate; pattern: PatternName; patternReason: string; groups: AgentGroup[];
+    /** Set when a revised plan replaced every planned record (the planner's stays). */
+    planRevision?: number;
+  }
+  | { kind: 'added'; agents: AgentRecord[]; groups: AgentGroup[] }
+  | { kind: 'groups'; groups: AgentGroup[] }
+  | { kind: 'dependsOn'; id: string; dependsOn: string[] }
+  | { kind: 'gaps'; gaps: Gap[] }
+  | { kind: 'totals'; patch: Partial<Pick<RunTotals, 'parentContextTokens' | 'flatBaselineTokens' | 'wallMs'>> };
 
 export type EngineEventInput = EngineEvent extends infer E ? (E extends { seq: number; t: string } ? Omit<E, 'seq' | 't'> : never) : never;
 

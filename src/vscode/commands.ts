@@ -5,7 +5,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { deleteRun, discardRunChanges, relativeInside, type LedgerSnapshot } from '../engine';
+import { deleteRun, discardRunChanges, relativeInside, taskTooLong, type LedgerSnapshot } from '../engine';
 import { worktreesDirSetting } from './settings';
 import { Disposable } from './dispose';
 import { formatAge, truncate } from './format';
@@ -83,7 +83,7 @@ export class Commands extends Disposable {
       prompt: 'Describe the work; a planner splits it into domains and workers you approve before anything runs.',
       placeHolder: 'e.g. Audit this repo for security issues',
       ignoreFocusOut: true,
-      validateInput: (v) => (v.trim() ? undefined : 'Describe the task (it cannot be empty)'),
+      validateInput: (v) => (v.trim() ? taskTooLong(v.trim()) ?? undefined : 'Describe the task (it cannot be empty)'),
     });
     if (!task?.trim()) return;
     const pattern = await pickPattern(this.deps.state, focus.length ? `Orchestrate Task on ${focus[0]}: choose a pattern` : 'Orchestrate Task: choose a pattern');

@@ -29,6 +29,7 @@ export function formatEvent(runId: string, e: EngineEvent): { level: 'trace' | '
     case 'changes': return { level: 'info', line: `${p} ${e.id} changed ${e.files.length} file(s), +${e.added} −${e.removed}` };
     case 'log': return { level: e.level, line: `${p} ${e.message}` };
     case 'command': return { level: 'info', line: `${p} command ${e.command}${e.agentId ? ` ${e.agentId}` : ''}: ${e.detail}` };
+    case 'ledger': return { level: 'trace', line: `${p} ledger ${e.change.kind}` };
   }
 }
 

@@ -1,9 +1,13 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { EventEmitter } from 'node:events';
-import { writeFileAtomic } from '../files';
+import { appendFileCountingSync, StorageError, writeFileAtomicSync } from '../files';
+import { eventsTail } from './events';
 import {
-  AGENT_STATUSES, addUsage, FINISHED_RUN_STATUSES, SETTLED_STATUSES, ZERO_USAGE,
+  DAMAGED_LEDGER_FILE, describeRebuild, emptyTotals, EVENTS_FILE, LEDGER_FILE, LedgerDamagedError, readSnapshotFile, rebuildSnapshot, type RebuildReport,
+} from './rebuild';
+import {
+  addUsage, FINISHED_RUN_STATUSES, SETTLED_STATUSES,
   type AgentRecord, type AgentStatus, type CostEstimate, type Disposable, type EngineEvent, type EngineEventInput,
   type AgentChanges, type AgentCommand, type AgentGroup, type CommandRecord, type Gap, type LedgerSnapshot, type PatternName, type RunStatus, type RunTotals, type Usage,
 } from '../types';
@@ -35,14 +39,6 @@ export interface LedgerOptions {
   now?: () => number;
 }
 
-export function emptyTotals(): RunTotals {
-  return {
-    agentsByStatus: Object.fromEntries(AGENT_STATUSES.map((s) => [s, 0])) as Record<AgentStatus, number>,
-    usage: { ...ZERO_USAGE }, costUsd: 0, costByModel: {}, requests: 0, toolCalls: 0,
-    parentContextTokens: 0, flatBaselineTokens: 0, wallMs: 0,
-  };
-}
-
 /**
  * The run's state: agent records and run status. It owns persistence (ledger.json snapshot,
  * events.jsonl append-only log) and fires change events that views subscribe to. Work per event
@@ -62,6 +58,12 @@ export class Ledger {
   private writing: Promise<void> = Promise.resolve();
   private dirty = false;
   private closed = false;
+  /** events.jsonl ends in a torn line (a crash or a failed write): the next append closes it first. */
+  private eventsTorn = false;
+  /** The first write the disk refused; the run stops on it (see onStorageError). */
+  private storageFailure: StorageError | null = null;
+  /** Set when load found ledger.json damaged and rebuilt the snapshot from events.jsonl. */
+  rebuilt: RebuildReport | null = null;
   /** Bytes appended to events.jsonl plus bytes of the latest snapshot write (for the scale bench). */
   bytesWritten = 0;
   private lastSnapshotBytes = 0;
@@ -70,8 +72,8 @@ export class Ledger {
     this.state = initial;
     this.interval = opts.snapshotIntervalMs ?? 250;
     this.now = opts.now ?? Date.now;
-    this.ledgerFile = path.join(dir, 'ledger.json');
-    this.eventsFile = path.join(dir, 'events.jsonl');
+    this.ledgerFile = path.join(dir, LEDGER_FILE);
+    this.eventsFile = path.join(dir, EVENTS_FILE);
     this.emitter.setMaxListeners(100);
     this.rebuildIndex();
   }
@@ -83,18 +85,48 @@ export class Ledger {
     const t = new Date((opts.now ?? Date.now)()).toISOString();
     const totals = emptyTotals();
     for (const a of agents) totals.agentsByStatus[a.status]++;
-    return new Ledger(dir, {
+    const ledger = new Ledger(dir, {
       version: 1, ...init, status: 'planning', reason: null, createdAt: t, updatedAt: t,
       startedAt: null, endedAt: null, pid: process.pid, estimate: null, gaps: [], agents, totals,
     }, opts);
+    ledger.emit({ type: 'ledger', change: { kind: 'created', ...init, createdAt: t, agents } }, false, t);
+    return ledger;
   }
 
-  /** Reads ledger.json and continues its event numbering. */
+  /**
+   * Reads ledger.json and continues its event numbering. A damaged ledger.json (truncated, not a
+   * snapshot) or a missing one beside an events.jsonl is rebuilt from the events: `rebuilt` says
+   * so, the damaged file is kept as ledger.json.damaged, and the next snapshot writes the rebuilt
+   * one. Throws LedgerDamagedError, naming the files, when the events cannot rebuild it.
+   */
   static async load(dir: string, opts: LedgerOptions = {}): Promise<Ledger> {
-    const raw = await fs.readFile(path.join(dir, 'ledger.json'), 'utf8');
-    const snap = JSON.parse(raw) as LedgerSnapshot;
+    const file = path.join(dir, LEDGER_FILE);
+    let snap: LedgerSnapshot;
+    let rebuilt: RebuildReport | null = null;
+    try {
+      snap = await readSnapshotFile(dir);
+    } catch (err) {
+      const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+      if (!(err instanceof LedgerDamagedError) && !(missing && await exists(path.join(dir, EVENTS_FILE)))) throw err;
+      const reason = err instanceof LedgerDamagedError ? err.reason : 'it is missing';
+      const { snapshot, report } = await rebuildSnapshot(dir, reason);
+      let keptAs: string | null = null;
+      if (!missing) {
+        keptAs = path.join(dir, DAMAGED_LEDGER_FILE);
+        await fs.copyFile(file, keptAs);
+      }
+      snap = snapshot;
+      rebuilt = { ...report, keptAs };
+    }
     const ledger = new Ledger(dir, snap, opts);
-    ledger.seq = await lastSeq(path.join(dir, 'events.jsonl'));
+    const tail = await eventsTail(ledger.eventsFile);
+    ledger.seq = tail.lastSeq;
+    ledger.eventsTorn = tail.endsTorn;
+    if (rebuilt) {
+      ledger.rebuilt = rebuilt;
+      ledger.dirty = true;
+      ledger.log('warn', describeRebuild(snap.runId, rebuilt));
+    }
     return ledger;
   }
 
@@ -139,7 +171,7 @@ export class Ledger {
     if (SETTLED_STATUSES.has(status)) a.endedAt = t;
     if (patch.error !== undefined) a.error = patch.error;
     if (patch.attempts !== undefined) a.attempts = patch.attempts;
-    this.emit({ type: 'agent', id, status, attempt: a.attempts, error: a.error });
+    this.emit({ type: 'agent', id, status, attempt: a.attempts, error: a.error }, false, t);
   }
 
   /**
@@ -153,9 +185,10 @@ export class Ledger {
     this.state.totals.agentsByStatus[status]++;
     a.status = status;
     a.error = null;
+    const t = new Date(this.now()).toISOString();
     if (status === 'pending') { a.endedAt = null; a.attempts = 0; a.startedAt = null; }
-    else { a.endedAt ??= new Date(this.now()).toISOString(); }
-    this.emit({ type: 'agent', id, status, attempt: a.attempts, error: null });
+    else { a.endedAt ??= t; }
+    this.emit({ type: 'agent', id, status, attempt: a.attempts, error: null }, false, t);
   }
 
   /**
@@ -172,12 +205,16 @@ export class Ledger {
   }
 
   setPlanned(agents: AgentRecord[], estimate: CostEstimate, shape: { pattern: PatternName; patternReason: string; groups: AgentGroup[] }): void {
+    this.installPlanned(agents, estimate, shape);
+    this.emit({ type: 'ledger', change: { kind: 'planned', agents, estimate, ...shape } });
+  }
+
+  private installPlanned(agents: AgentRecord[], estimate: CostEstimate, shape: { pattern: PatternName; patternReason: string; groups: AgentGroup[] }): void {
     this.state.agents.push(...agents);
     this.state.estimate = estimate;
     Object.assign(this.state, shape);
     for (const a of agents) this.state.totals.agentsByStatus[a.status]++;
     this.rebuildIndex();
-    this.scheduleSnapshot();
   }
 
   /**
@@ -188,6 +225,7 @@ export class Ledger {
     for (const a of agents) if (this.byId.has(a.id)) throw new Error(`Agent ${a.id} already exists`);
     const known = new Set((this.state.groups ??= []).map((g) => g.id));
     for (const g of groups) if (!known.has(g.id)) { this.state.groups.push(g); known.add(g.id); }
+    this.emit({ type: 'ledger', change: { kind: 'added', agents, groups } });
     for (const a of agents) {
       this.state.agents.push(a);
       this.byId.set(a.id, a);
@@ -207,13 +245,14 @@ export class Ledger {
     this.state.agents = kept;
     this.state.planRevision = this.planRevision + 1;
     this.rebuildIndex();
-    this.setPlanned(agents, estimate, shape);
+    this.installPlanned(agents, estimate, shape);
+    this.emit({ type: 'ledger', change: { kind: 'planned', agents, estimate, ...shape, planRevision: this.state.planRevision } });
   }
 
   /** Sets what an agent waits for (a coordinator that gains a worker the user added). */
   setDependsOn(id: string, dependsOn: string[]): void {
     this.must(id).dependsOn = [...dependsOn];
-    this.scheduleSnapshot();
+    this.emit({ type: 'ledger', change: { kind: 'dependsOn', id, dependsOn } });
   }
 
   /** Replaces the labels of known groups and adds new ones, keeping their order. */
@@ -223,14 +262,14 @@ export class Ledger {
       const i = list.findIndex((x) => x.id === g.id);
       if (i >= 0) list[i] = { ...g }; else list.push({ ...g });
     }
-    this.scheduleSnapshot();
+    this.emit({ type: 'ledger', change: { kind: 'groups', groups } });
   }
 
   /** Records a user's command (stop, rerun, ask, add-worker, revise-plan) in events.jsonl and the snapshot, at once. */
   recordCommand(command: AgentCommand, agentId: string | null, detail: string): void {
     const t = new Date(this.now()).toISOString();
     (this.state.commands ??= []).push({ t, command, agentId, detail });
-    this.emit({ type: 'command', command, agentId, detail }, true);
+    this.emit({ type: 'command', command, agentId, detail }, true, t);
   }
 
   /** Records one response's usage on its agent and in the run totals: every request belongs to an agent. */
@@ -280,14 +319,27 @@ export class Ledger {
       this.state.endedAt = t;
       this.state.pid = null;
     }
-    this.emit({ type: 'run', status, reason }, true);
+    this.emit({ type: 'run', status, reason }, true, t);
   }
 
-  setGaps(gaps: Gap[]): void { this.state.gaps = gaps; this.scheduleSnapshot(); }
+  setGaps(gaps: Gap[]): void {
+    this.state.gaps = gaps;
+    this.emit({ type: 'ledger', change: { kind: 'gaps', gaps } });
+  }
 
   patchTotals(patch: Partial<Pick<RunTotals, 'parentContextTokens' | 'flatBaselineTokens' | 'wallMs'>>): void {
     Object.assign(this.state.totals, patch);
-    this.scheduleSnapshot();
+    this.emit({ type: 'ledger', change: { kind: 'totals', patch } });
+  }
+
+  /**
+   * Called once, with the first write the disk refuses (full, read-only, no permission): the
+   * error names the file and the command that resumes the run. Writing goes on being retried.
+   */
+  onStorageError(listener: (err: StorageError) => void): Disposable {
+    if (this.storageFailure) { listener(this.storageFailure); return { dispose: () => undefined }; }
+    this.emitter.once('storage', listener);
+    return { dispose: () => { this.emitter.off('storage', listener); } };
   }
 
   log(level: 'info' | 'warn' | 'error', message: string): void {
@@ -307,8 +359,9 @@ export class Ledger {
     this.emitter.removeAllListeners();
   }
 
-  private emit(input: EngineEventInput, immediate = false): void {
-    const event = { seq: ++this.seq, t: new Date(this.now()).toISOString(), ...input };
+  /** `t`: the time the caller stamped on the state, so a replay of the event stamps the same. */
+  private emit(input: EngineEventInput, immediate = false, t = new Date(this.now()).toISOString()): void {
+    const event = { seq: ++this.seq, t, ...input };
     this.state.updatedAt = event.t;
     this.pendingLines.push(JSON.stringify(event));
     this.emitter.emit('change', event);
@@ -328,26 +381,77 @@ export class Ledger {
     this.snapshotTimer.unref?.();
   }
 
-  /** Serialises writes: events are appended before the snapshot that reflects them. */
+  /**
+   * Serialises writes: events are appended before the snapshot that reflects them. A failed write
+   * rejects its callers but not the next write, which tries again with whatever was not written.
+   */
   private writeOut(): Promise<void> {
-    this.writing = this.writing.then(async () => {
+    const next = this.writing.catch(() => undefined).then(() => {
       if (!this.dirty && this.pendingLines.length === 0) return;
-      const lines = this.pendingLines;
-      this.pendingLines = [];
-      if (lines.length) {
-        const chunk = lines.join('\n') + '\n';
-        await fs.appendFile(this.eventsFile, chunk, 'utf8');
-        this.bytesWritten += Buffer.byteLength(chunk);
-      }
-      if (this.dirty) {
-        this.dirty = false;
-        const json = JSON.stringify(this.state, null, 1);
-        await writeFileAtomic(this.ledgerFile, json);
-        this.lastSnapshotBytes = Buffer.byteLength(json);
-        this.bytesWritten += this.lastSnapshotBytes;
+      try {
+        this.appendPending();
+        if (this.dirty) {
+          this.dirty = false;
+          const json = JSON.stringify(this.state, null, 1);
+          try {
+            writeFileAtomicSync(this.ledgerFile, json);
+          } catch (err) {
+            this.dirty = true;
+            throw err;
+          }
+          this.lastSnapshotBytes = Buffer.byteLength(json);
+          this.bytesWritten += this.lastSnapshotBytes;
+        }
+      } catch (err) {
+        throw this.storageFailed(err);
       }
     });
-    return this.writing;
+    this.writing = next;
+    return next;
+  }
+
+  /**
+   * Appends the pending lines to events.jsonl. A torn last line (a crash, or a write the disk cut
+   * short) is closed with a newline first: it stays alone on its line, readers skip it, and the
+   * events after it stay parseable; the log is never rewritten, so tailing readers keep their place.
+   * Lines a failed write got wholly onto disk are done; the rest stay pending for the next write.
+   */
+  private appendPending(): void {
+    if (!this.pendingLines.length) return;
+    const lines = this.pendingLines;
+    this.pendingLines = [];
+    const lead = this.eventsTorn ? '\n' : '';
+    const chunk = Buffer.from(lead + lines.join('\n') + '\n', 'utf8');
+    try {
+      appendFileCountingSync(this.eventsFile, chunk);
+      this.eventsTorn = false;
+      this.bytesWritten += chunk.length;
+    } catch (err) {
+      const written = err instanceof StorageError ? err.written : 0;
+      let end = lead.length;
+      let done = 0;
+      for (const line of lines) {
+        const next = end + Buffer.byteLength(line, 'utf8') + 1;
+        if (next > written) break;
+        end = next;
+        done++;
+      }
+      if (written >= lead.length) this.eventsTorn = written > end;
+      this.bytesWritten += written;
+      this.pendingLines = [...lines.slice(done), ...this.pendingLines];
+      throw err;
+    }
+  }
+
+  /** A storage error made run-specific (it names the resume command), reported once. */
+  private storageFailed(err: unknown): unknown {
+    if (!(err instanceof StorageError)) return err;
+    const e = err.forRun(this.runId, this.state.status !== 'planning' && this.get(PLANNER_ID)?.status !== 'failed');
+    if (!this.storageFailure) {
+      this.storageFailure = e;
+      this.emitter.emit('storage', e);
+    }
+    return e;
   }
 
   private must(id: string): AgentRecord {
@@ -362,13 +466,6 @@ export class Ledger {
   }
 }
 
-async function lastSeq(file: string): Promise<number> {
-  try {
-    const text = await fs.readFile(file, 'utf8');
-    const lines = text.trimEnd().split('\n');
-    for (let i = lines.length - 1; i >= 0; i--) {
-      try { return (JSON.parse(lines[i]) as { seq: number }).seq; } catch { /* torn last line after a crash */ }
-    }
-  } catch { /* no events yet */ }
-  return 0;
+async function exists(file: string): Promise<boolean> {
+  return fs.access(file).then(() => true, () => false);
 }

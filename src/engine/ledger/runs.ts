@@ -5,6 +5,7 @@ import { ConfigError } from '../config';
 import { isInside } from '../paths';
 import type { LedgerSnapshot } from '../types';
 import { runOrigin, type RunOrigin } from './origin';
+import { LedgerDamagedError, readSnapshotFile } from './rebuild';
 
 /** YYYYMMDD-HHMMSS-xxxx, sortable by time. */
 export function newRunId(now = new Date()): string {
@@ -122,7 +123,7 @@ export function effectiveStatus(snap: LedgerSnapshot, activeRunIds: ReadonlySet<
   return 'interrupted';
 }
 
-/** A run as listed: its ledger, its effective status, and whether it was created on this machine (always set by listRuns). */
+/** A run as listed: its ledger, its effective status, and whether it was created on this machine (always set by scanRuns). */
 export type ListedRun = LedgerSnapshot & { origin?: RunOrigin };
 
 export interface ListOptions {
@@ -132,36 +133,53 @@ export interface ListOptions {
   stateDir?: string;
 }
 
+/** Every readable run under the output root, newest first (see scanRuns). */
+export async function listRuns(workspace: string, outputRoot: string, opts: ListOptions = {}): Promise<ListedRun[]> {
+  return (await scanRuns(workspace, outputRoot, opts)).runs;
+}
+
 /**
  * Every run under the output root, newest first, each marked with its origin: a run folder not
- * created on this machine (shipped in the repository) is listed, never hidden, but says so.
- * Unreadable ledgers and symlinked run folders are skipped, not fatal. Throws when the output
- * root leaves the workspace.
+ * created on this machine (shipped in the repository) is listed, never hidden, but says so. Runs
+ * whose ledger.json is damaged come apart (each error names the file; resume rebuilds it).
+ * Folders without a ledger and symlinked run folders are skipped. Throws when the output root
+ * leaves the workspace.
  */
-export async function listRuns(workspace: string, outputRoot: string, opts: ListOptions = {}): Promise<ListedRun[]> {
+export async function scanRuns(
+  workspace: string, outputRoot: string, opts: ListOptions = {},
+): Promise<{ runs: ListedRun[]; damaged: LedgerDamagedError[] }> {
   const root = await checkedOutputRoot(workspace, outputRoot);
   let entries: Dirent[];
-  try { entries = await fs.readdir(root, { withFileTypes: true }); } catch { return []; }
+  try { entries = await fs.readdir(root, { withFileTypes: true }); } catch { return { runs: [], damaged: [] }; }
   const names = entries.filter((e) => e.isDirectory() && RUN_ID_PATTERN.test(e.name)).map((e) => e.name);
-  const runs = await Promise.all(names.sort().reverse().map(async (n): Promise<ListedRun | null> => {
+  const read = await Promise.all(names.sort().reverse().map(async (n): Promise<ListedRun | LedgerDamagedError | null> => {
     try {
       const dir = path.join(root, n);
-      const snap = JSON.parse(await fs.readFile(path.join(dir, 'ledger.json'), 'utf8')) as LedgerSnapshot;
+      const snap = await readSnapshotFile(dir, n);
       const origin = await runOrigin({ dir, runId: n, workspace, claimedWorkspace: snap.workspace, ...(opts.stateDir ? { stateDir: opts.stateDir } : {}) });
       // A foreign ledger's pid is a process of another machine: it proves nothing here.
       const status = origin.local ? effectiveStatus(snap, opts.activeRunIds) : effectiveStatus({ ...snap, pid: null }, opts.activeRunIds);
       return { ...snap, status, origin };
-    } catch { return null; }
+    } catch (err) {
+      return err instanceof LedgerDamagedError ? err : null;
+    }
   }));
-  return runs.filter((r): r is ListedRun => r !== null);
+  return {
+    runs: read.filter((r): r is ListedRun => r !== null && !(r instanceof LedgerDamagedError)),
+    damaged: read.filter((r): r is LedgerDamagedError => r instanceof LedgerDamagedError),
+  };
 }
 
+/** A run's snapshot. Throws LedgerDamagedError (naming the file) when it is damaged, and says "not found" only when it is missing. */
 export async function readLedger(workspace: string, outputRoot: string, runId: string): Promise<LedgerSnapshot> {
-  const file = path.join(await checkedRunDir(workspace, outputRoot, runId), 'ledger.json');
+  const dir = await checkedRunDir(workspace, outputRoot, runId);
   try {
-    return JSON.parse(await fs.readFile(file, 'utf8')) as LedgerSnapshot;
-  } catch {
-    throw new Error(`Run ${runId} not found (no readable ${file})`);
+    return await readSnapshotFile(dir, runId);
+  } catch (err) {
+    if (err instanceof LedgerDamagedError) throw err;
+    const file = path.join(dir, 'ledger.json');
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new Error(code === 'ENOENT' ? `Run ${runId} not found (no ${file})` : `Run ${runId}: cannot read ${file} (${code ?? (err as Error).message})`, { cause: err });
   }
 }
 

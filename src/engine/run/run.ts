@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { ConfigError, costOf, type Config } from '../config';
-import { fileEndsWithSentinel, readTextOrNull, writeFileAtomic } from '../files';
+import { fileEndsWithSentinel, readTextOrNull, StorageError, writeFileAtomic } from '../files';
 import type { Ledger } from '../ledger/ledger';
 import { ModelError } from '../model/client';
 import type { AttemptResult, RoleContext, RoleSpec } from '../patterns/pattern';
@@ -62,6 +62,8 @@ export class Run {
   private controller = new AbortController();
   private userCancelled = false;
   private terminal: ModelError | null = null;
+  /** The first write the disk refused: the run stops, failed, naming the file and how to resume. */
+  private storageFailure: StorageError | null = null;
   private budgetReason: string | null = null;
   private failedLeaves = 0;
   private readonly unpriced = new Set<string>();
@@ -229,7 +231,8 @@ export class Run {
       return await this.finish(wallBefore + this.deps.clock.now() - started);
     } catch (err) {
       this.ledger.setRunStatus('failed', err instanceof Error ? err.message : String(err));
-      await this.ledger.flush();
+      // A disk that refused the first error will likely refuse this write too: the first error is the one to report.
+      await this.ledger.flush().catch(() => undefined);
       throw err;
     } finally {
       await release();
@@ -266,6 +269,8 @@ export class Run {
     this.controller = new AbortController();
     this.userCancelled = false;
     this.terminal = null;
+    this.storageFailure = null;
+    const storage = this.ledger.onStorageError((e) => this.stopForStorage(e));
     this.budgetReason = null;
     this.failedLeaves = 0;
     const onExternalAbort = (): void => this.cancel();
@@ -274,6 +279,7 @@ export class Run {
     return async () => {
       signal?.removeEventListener('abort', onExternalAbort);
       control.dispose();
+      storage.dispose();
       this.executing = false;
       unmarkExecuting(this);
       await this.transcripts.flush(true).catch(() => undefined);
@@ -417,6 +423,14 @@ export class Run {
     this.controller.abort(err);
   }
 
+  /** A full or read-only disk: nothing more can be recorded, so nothing more is started. */
+  private stopForStorage(err: StorageError): void {
+    if (this.storageFailure) return;
+    this.storageFailure = err.forRun(this.id);
+    this.ledger.log('error', this.storageFailure.message);
+    this.controller.abort(this.storageFailure);
+  }
+
   /** One agent from queued to settled, with attempts, a per-attempt timeout and verification. */
   private async runAgent(ctx: RoleContext, agent: AgentRecord, runSignal: AbortSignal): Promise<void> {
     const stopper = new AbortController();
@@ -447,6 +461,7 @@ export class Run {
       try {
         result = await role.attempt(ctx, agent, previousError, attemptAbort.signal);
       } catch (err) {
+        if (err instanceof StorageError) this.stopForStorage(err);
         if (stop.aborted && !runSignal.aborted) { stopped(); return; }
         if (runSignal.aborted) {
           const why = this.terminal ? `stopped: ${this.terminal.message}` : 'cancelled';
@@ -479,6 +494,7 @@ export class Run {
   }
 
   private async finish(wallMs: number): Promise<RunOutcome> {
+    if (this.storageFailure) throw this.storageFailure;
     const agents = this.ledger.agents;
     const gaps: Gap[] = agents.filter((a) => a.status !== 'completed').map((a) => ({
       agentId: a.id, outputFile: a.outputFile, reason: a.error ?? a.status,
