@@ -6,7 +6,7 @@ import { sendControl } from '../run/control';
 import { executingRun } from '../run/executing';
 import type { Run, RunOutcome } from '../run/run';
 import { takeRunLock, type RunLock } from '../run/lock';
-import { CommandRefusedError, readSnapshot, refuseIfOwnedElsewhere } from './claim';
+import { CommandRefusedError, readSnapshot, readSnapshotIfSound, refuseIfOwnedElsewhere } from './claim';
 import type { AgentCommandOptions, CommandHost } from './host';
 
 export interface StopResult {
@@ -59,15 +59,16 @@ export async function withClaimedRun<T>(
   opts: { awaitingToo?: boolean; ledgerPidCounts?: boolean } = {},
 ): Promise<T> {
   const dir = await host.dirOf(runId);
-  const first = await readSnapshot(dir, runId);
-  if (executingRun(dir)) refuseIfOwnedElsewhere(first, dir, what, opts.awaitingToo);
+  // A damaged ledger (null) is rebuilt by host.open under the lock; the lock alone then says who owns the run.
+  const first = await readSnapshotIfSound(dir, runId);
+  if (first && executingRun(dir)) refuseIfOwnedElsewhere(first, dir, what, opts.awaitingToo);
   // The lock first: its refusal names the owner's pid and command. The ledger is read under it.
   const lock = await takeRunLock(dir, runId, command);
   let run: Run | null = null;
   try {
     // A process that owns the run without its lock (planning, or an older version) shows in the ledger.
-    const snap = await readSnapshot(dir, runId);
-    refuseIfOwnedElsewhere(opts.ledgerPidCounts === false ? { ...snap, pid: null } : snap, dir, what, opts.awaitingToo);
+    const snap = await readSnapshotIfSound(dir, runId);
+    if (snap) refuseIfOwnedElsewhere(opts.ledgerPidCounts === false ? { ...snap, pid: null } : snap, dir, what, opts.awaitingToo);
     run = await host.open(runId);
     run.holdLock(lock);
     return await fn(run, lock);

@@ -4,8 +4,9 @@
  * process or window, never twice at once. The ledger's `pid` says which process owns a running
  * run; the run's lock (run/lock.ts), held for the command's duration, keeps two owners apart.
  */
-import { promises as fs } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
+import { EVENTS_FILE, LedgerDamagedError, readSnapshotFile } from '../ledger/rebuild';
 import { processAlive } from '../ledger/runs';
 import { executingRun } from '../run/executing';
 import { CommandRefusedError } from '../run/lock';
@@ -14,9 +15,21 @@ import type { LedgerSnapshot } from '../types';
 export { CommandRefusedError } from '../run/lock';
 
 export async function readSnapshot(dir: string, runId: string): Promise<LedgerSnapshot> {
+  const snap = await readSnapshotIfSound(dir, runId);
+  if (!snap) throw new CommandRefusedError(`Run ${runId} has a damaged ledger.json in ${dir}; resume rebuilds it from events.jsonl`);
+  return snap;
+}
+
+/**
+ * The run's snapshot, or null when ledger.json is damaged or missing but events.jsonl can rebuild
+ * it (Ledger.load does, under the caller's lock). Throws "not found" when neither is there.
+ */
+export async function readSnapshotIfSound(dir: string, runId: string): Promise<LedgerSnapshot | null> {
   try {
-    return JSON.parse(await fs.readFile(path.join(dir, 'ledger.json'), 'utf8')) as LedgerSnapshot;
-  } catch {
+    return await readSnapshotFile(dir, runId);
+  } catch (err) {
+    if (err instanceof LedgerDamagedError) return null;
+    if (existsSync(path.join(dir, EVENTS_FILE))) return null;
     throw new CommandRefusedError(`Run ${runId} not found (no readable ledger.json in ${dir})`);
   }
 }

@@ -190,7 +190,9 @@ export async function deleteRun(workspace: string, outputRoot: string, runId: st
 /** Where a run came from (see origin.ts), its ledger's `workspace` named for a foreign one. */
 export async function originOfRun(workspace: string, outputRoot: string, runId: string, stateDir?: string): Promise<RunOrigin> {
   const dir = await checkedRunDir(workspace, outputRoot, runId);
+  // A damaged ledger names no workspace; the origin mark alone then decides.
   const claimed = await fs.readFile(path.join(dir, 'ledger.json'), 'utf8')
-    .then((t) => (JSON.parse(t) as { workspace?: unknown }).workspace, () => null);
+    .then((t) => (JSON.parse(t) as { workspace?: unknown }).workspace)
+    .catch(() => null);
   return runOrigin({ dir, runId, workspace, claimedWorkspace: typeof claimed === 'string' ? claimed : null, ...(stateDir ? { stateDir } : {}) });
 }
