@@ -47,7 +47,7 @@ function bytesTooLong(maxTokens: number): ModelError {
 }
 
 export interface GuardedBody {
-  /** The response to read instead of the one fetch gave: same bytes, through our reader. */
+  /** The response whose body to read instead of fetch's: the same bytes, through our reader. */
   readonly response: Response;
   /** Detaches from the signal (the request is over). Safe to call twice. */
   release(): void;
@@ -101,5 +101,6 @@ export function guardBody(response: Response, signal: AbortSignal, maxTokens: nu
   }, { highWaterMark: 0 });
   if (signal.aborted) onAbort();
   else signal.addEventListener('abort', onAbort, { once: true });
-  return { response: new Response(body, { status: response.status, headers: response.headers }), release };
+  // Only the body is read from it; the caller keeps the original for its headers.
+  return { response: new Response(body), release };
 }
