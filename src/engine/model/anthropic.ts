@@ -4,13 +4,16 @@
  * (maxRetries: 0): the engine owns retries so that backoff, retry-after caps and adaptive
  * concurrency see every 429, and so that mid-stream errors (which the SDK never retries) follow
  * the same policy as the rest. A stream that goes silent after its headers is aborted by its idle
- * timer and reported as a transient error, so the policy retries it in seconds.
+ * timer and reported as a transient error, so the policy retries it in seconds. Every abort
+ * (idle timer, agent timeout, cancel) closes the connection through the body's reader (see
+ * responseBody.ts), and a response longer than its `max_tokens` allows is cut and reported.
  */
 import Anthropic, { AnthropicError, APIError, APIUserAbortError, APIConnectionError, APIConnectionTimeoutError } from '@anthropic-ai/sdk';
 import { partialParse } from '@anthropic-ai/sdk/_vendor/partial-json-parser/parser';
 import { Stream } from '@anthropic-ai/sdk/core/streaming';
 import { DEFAULT_STREAM_IDLE_TIMEOUT_MS } from '../config';
 import { StreamIdleWatch } from './streamIdle';
+import { guardBody, textCap, textTooLong, type GuardedBody } from './responseBody';
 import { ModelError, type ModelClient, type ModelRequest, type ModelResponse, type RateLimitInfo } from './client';
 
 /** The request option (in `fetchOptions`) that hands leanFetch the controller a request is aborted with. */
@@ -81,6 +84,7 @@ export class AnthropicModelClient implements ModelClient {
     const leased = this.lease(req.signal);
     const { ctl } = leased;
     const idle = new StreamIdleWatch(req.idleTimeoutMs ?? DEFAULT_STREAM_IDLE_TIMEOUT_MS, () => ctl.abort());
+    let body: GuardedBody | null = null;
     try {
       // The raw server-sent events of `create({stream: true})`, accumulated here: the same request
       // and the same events as the `messages.stream()` helper, without its event emitter, snapshot
@@ -103,7 +107,9 @@ export class AnthropicModelClient implements ModelClient {
         { timeout: req.timeoutMs, fetchOptions: { [ABORTED_BY]: ctl } as Anthropic.RequestOptions['fetchOptions'] },
       ).asResponse();
       idle.start();
-      const message = await accumulate(response, ctl, idle, req.onText);
+      // From here on an abort of `ctl` reaches the connection through this reader, not through fetch.
+      body = guardBody(response, ctl.signal, req.maxTokens);
+      const message = await accumulate(body.response, ctl, idle, req.maxTokens, req.onText);
       const headers = response.headers;
       return {
         model: message.model,
@@ -124,6 +130,7 @@ export class AnthropicModelClient implements ModelClient {
       throw classify(helperError(err), req.signal);
     } finally {
       idle.stop();
+      body?.release();
       this.release(req.signal, leased);
     }
   }
@@ -187,10 +194,12 @@ type OpenBlock =
  * appended, tool input JSON parsed (partially, like the helper, if cut short) when the message is
  * done, usage overwritten by `message_delta`. Every event, `ping` included, resets the idle timer;
  * an `error` event becomes the APIError the SDK's own iterator raises. Ends with the helper's
- * errors when the stream does. Text deltas also go to `onText` as they arrive.
+ * errors when the stream does. Text deltas also go to `onText` as they arrive. More text and tool
+ * input than `textCap(maxTokens)` ends it with a non-transient error naming the cap.
  */
-async function accumulate(response: Response, ctl: AbortController, idle: StreamIdleWatch, onText?: (delta: string) => void): Promise<Accumulated> {
+async function accumulate(response: Response, ctl: AbortController, idle: StreamIdleWatch, maxTokens: number, onText?: (delta: string) => void): Promise<Accumulated> {
   let started: Anthropic.Message | null = null;
+  let room = textCap(maxTokens);
   let stopped = false;
   const blocks: OpenBlock[] = [];
   let stopReason: string | null = null;
@@ -229,6 +238,10 @@ async function accumulate(response: Response, ctl: AbortController, idle: Stream
         break;
       case 'content_block_delta': {
         const b = blocks.at(event.index);
+        if (event.delta.type === 'text_delta' || event.delta.type === 'input_json_delta') {
+          room -= event.delta.type === 'text_delta' ? event.delta.text.length : event.delta.partial_json.length;
+          if (room < 0) throw textTooLong(maxTokens);
+        }
         if (event.delta.type === 'text_delta' && b?.type === 'text') {
           b.text += event.delta.text;
           onText?.(event.delta.text);
