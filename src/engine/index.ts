@@ -26,7 +26,7 @@ export {
   listRuns, scanRuns, readLedger, deleteRun, effectiveStatus, runDir, checkedOutputRoot, checkedRunDir, originOfRun, RUN_ID_PATTERN,
   type ListedRun, type ListOptions,
 } from './ledger/runs';
-export { describeRebuild, LedgerDamagedError, type RebuildReport } from './ledger/rebuild';
+export { describeRebuild, emptyTotals, LedgerDamagedError, type RebuildReport } from './ledger/rebuild';
 export { ORIGIN_FILE, type RunOrigin } from './ledger/origin';
 export { ForeignRunError, type ResumeOptions } from './commands/resume';
 export { LOCK_FILE, runLockHolder, type LockHolder } from './run/lock';

@@ -5,7 +5,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { listRuns, validatePlan, type AgentRecord, type AnyPlan, type EngineEvent, type LedgerSnapshot, type Logger, type Run } from '../engine';
+import { emptyTotals, scanRuns, validatePlan, type LedgerDamagedError, type AgentRecord, type AnyPlan, type EngineEvent, type LedgerSnapshot, type Logger, type Run } from '../engine';
 import { Debouncer } from './debounce';
 import { Disposable, toDisposable } from './dispose';
 import type { RunLocation } from './location';
@@ -56,7 +56,8 @@ export class RunStore extends Disposable {
     let snapshots: LedgerSnapshot[] = [];
     if (ws) {
       try {
-        snapshots = await listRuns(ws, this.location.outputRoot(), { activeRunIds: new Set(this.live.keys()) });
+        const { runs, damaged } = await scanRuns(ws, this.location.outputRoot(), { activeRunIds: new Set(this.live.keys()) });
+        snapshots = [...runs, ...damaged.map(damagedRun)].sort((a, b) => b.runId.localeCompare(a.runId));
       } catch (err) {
         this.log.warn(`Could not read runs: ${(err as Error).message}`);
       }
@@ -179,4 +180,19 @@ export class RunStore extends Disposable {
     this.plans.set(runId, plan);
     return plan ?? undefined;
   }
+}
+
+/**
+ * A run whose ledger.json is damaged, as the views show it: interrupted, so Resume is offered
+ * (resume rebuilds the ledger from events.jsonl), with the error naming the file as its reason.
+ */
+export function damagedRun(d: LedgerDamagedError): LedgerSnapshot {
+  // Run ids are YYYYMMDD-HHMMSS-xxxx in local time (scanRuns lists no other name).
+  const id = d.runId;
+  const at = new Date(`${id.slice(0, 4)}-${id.slice(4, 6)}-${id.slice(6, 8)}T${id.slice(9, 11)}:${id.slice(11, 13)}:${id.slice(13, 15)}`).toISOString();
+  return {
+    version: 1, runId: d.runId, task: `(ledger.json damaged: Resume rebuilds it from events.jsonl)`, workspace: '', simulated: false,
+    status: 'interrupted', reason: d.message, createdAt: at, updatedAt: at, startedAt: null, endedAt: null, pid: null,
+    estimate: null, gaps: [], agents: [], totals: emptyTotals(),
+  };
 }
