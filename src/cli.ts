@@ -7,7 +7,7 @@ import * as readline from 'node:readline/promises';
 import { existsSync, statSync } from 'node:fs';
 import {
   ConfigError, NotARepositoryError, loadProjectConfig, listRuns, mergeConfig, Orchestrator, parseConfig, PlanError,
-  readLedger, effectiveStatus, CommandRefusedError, type Config, type Run, type RunOutcome,
+  readLedger, effectiveStatus, CommandRefusedError, addSecrets, credentialValues, redactText, type Config, type Run, type RunOutcome,
 } from './engine';
 import { agentCommand, stop, transcript } from './cli/agentCommands';
 import { openProvider, type Provider } from './providers';
@@ -19,8 +19,11 @@ import { demoTask, demoWorkspace } from './cli/demo';
 
 export const EXIT = { completed: 0, failed: 1, usage: 2, partial: 3, cancelled: 130 } as const;
 
-const out = (s: string): void => { process.stdout.write(s + '\n'); };
-const err = (s: string): void => { process.stderr.write(s + '\n'); };
+// Every line printed goes through the one redaction; the credentials this process was given
+// (ANTHROPIC_API_KEY and the like) are withheld by value from the first line on.
+addSecrets(credentialValues(process.env));
+const out = (s: string): void => { process.stdout.write(redactText(s) + '\n'); };
+const err = (s: string): void => { process.stderr.write(redactText(s) + '\n'); };
 
 async function main(argv: string[]): Promise<number> {
   let args: CliArgs;

@@ -14,10 +14,11 @@ export { ASKS_DIR } from './commands/ask';
 export type { PlanPreview } from './commands/planEdit';
 export { CONTROL_DIR } from './run/control';
 export {
-  formatTranscript, parseTranscript, readTranscript, redactText, transcriptFile, TranscriptEntrySchema, TRANSCRIPTS_DIR,
+  formatTranscript, parseTranscript, readTranscript, transcriptFile, TranscriptEntrySchema, TRANSCRIPTS_DIR,
   type TranscriptEntry, type TranscriptEntryType, type TranscriptEvent, type TranscriptRead,
 } from './transcripts';
 export { Ledger } from './ledger/ledger';
+export { addSecrets, childEnv, credentialValues, redact, redactText } from './redact';
 export { PlanError } from './plan/planner';
 export { ModelError, type ModelClient } from './model/client';
 export { listRuns, readLedger, deleteRun, effectiveStatus, runDir, RUN_ID_PATTERN } from './ledger/runs';

@@ -15,6 +15,7 @@ import { scopeExists, workspaceOverview } from './plan/workspace';
 import { Prompts, SHARED_PROMPTS } from './prompts';
 import { Run, type RunOutcome } from './run/run';
 import { Transcripts } from './transcripts/writer';
+import { addSecrets } from './redact';
 import { askAgent, type AskResult } from './commands/ask';
 import { addWorker } from './commands/addWorker';
 import { previewPlan, revisePlan, type PlanPreview } from './commands/planEdit';
@@ -33,7 +34,10 @@ export interface OrchestratorDeps {
   simulated?: boolean;
   /** Ledger snapshot coalescing interval (ms). */
   snapshotIntervalMs?: number;
-  /** Literal values never written to a transcript: the API key the host holds. */
+  /**
+   * Literal values never written, printed or sent (the API key the host holds): added to the
+   * process-wide redaction (src/engine/redact) when the Orchestrator is made.
+   */
   secrets?: readonly string[];
 }
 
@@ -61,6 +65,7 @@ export class Orchestrator {
 
   constructor(private readonly deps: OrchestratorDeps) {
     this.prompts = new Prompts(deps.promptsDir, [...SHARED_PROMPTS, ...PATTERNS.flatMap((p) => p.prompts)]);
+    addSecrets(deps.secrets ?? []);
     this.clock = deps.clock ?? realClock;
     this.logger = deps.logger ?? silentLogger;
   }
@@ -173,6 +178,7 @@ export class Orchestrator {
       const planningCtx = { config, focus, scopeExists: exists };
       const first = await requestPlan({
         workspace, config, prompts: this.prompts, policy, scopeExists: exists,
+        onRedacted: (n) => ledger.countRedactions(PLANNER_ID, n),
         onUsage: (model, usage) => {
           const cost = costOf(config.prices, model, usage) ?? 0;
           ledger.addUsage(PLANNER_ID, model, usage, cost);

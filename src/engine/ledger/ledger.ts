@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { EventEmitter } from 'node:events';
 import { writeFileAtomic } from '../files';
+import { redact, redactText } from '../redact';
 import {
   AGENT_STATUSES, addUsage, FINISHED_RUN_STATUSES, SETTLED_STATUSES, ZERO_USAGE,
   type AgentRecord, type AgentStatus, type CostEstimate, type Disposable, type EngineEvent, type EngineEventInput,
@@ -84,7 +85,7 @@ export class Ledger {
     const totals = emptyTotals();
     for (const a of agents) totals.agentsByStatus[a.status]++;
     return new Ledger(dir, {
-      version: 1, ...init, status: 'planning', reason: null, createdAt: t, updatedAt: t,
+      version: 1, ...init, task: redactText(init.task), status: 'planning', reason: null, createdAt: t, updatedAt: t,
       startedAt: null, endedAt: null, pid: process.pid, estimate: null, gaps: [], agents, totals,
     }, opts);
   }
@@ -137,9 +138,28 @@ export class Ledger {
     if (status === 'queued') a.queuedAt = t;
     if (status === 'running' && !a.startedAt) a.startedAt = t;
     if (SETTLED_STATUSES.has(status)) a.endedAt = t;
-    if (patch.error !== undefined) a.error = patch.error;
+    if (patch.error !== undefined) a.error = patch.error === null ? null : this.redactFor(id, patch.error);
     if (patch.attempts !== undefined) a.attempts = patch.attempts;
     this.emit({ type: 'agent', id, status, attempt: a.attempts, error: a.error });
+  }
+
+  /**
+   * `text` redacted (src/engine/redact), its withheld secrets counted on agent `id`. Every free
+   * text the ledger keeps comes through here or `redactText`, so neither ledger.json nor
+   * events.jsonl ever holds one; callers use it for what they send or write on the agent's behalf.
+   */
+  redactFor(id: string, text: string): string {
+    const r = redact(text);
+    this.countRedactions(id, r.count);
+    return r.text;
+  }
+
+  /** Adds `count` withheld secrets to agent `id`'s record (`redactions`), with a `redactions` event. */
+  countRedactions(id: string, count: number): void {
+    if (count <= 0) return;
+    const a = this.must(id);
+    a.redactions = (a.redactions ?? 0) + count;
+    this.emit({ type: 'redactions', id, count, total: a.redactions });
   }
 
   /**
@@ -220,6 +240,7 @@ export class Ledger {
   /** Records a user's command (stop, rerun, ask, add-worker, revise-plan) in events.jsonl and the snapshot, at once. */
   recordCommand(command: AgentCommand, agentId: string | null, detail: string): void {
     const t = new Date(this.now()).toISOString();
+    detail = agentId && this.byId.has(agentId) ? this.redactFor(agentId, detail) : redactText(detail);
     (this.state.commands ??= []).push({ t, command, agentId, detail });
     this.emit({ type: 'command', command, agentId, detail }, true);
   }
@@ -240,6 +261,7 @@ export class Ledger {
   }
 
   recordTool(id: string, name: string, ok: boolean, detail?: string): void {
+    if (detail) detail = this.redactFor(id, detail);
     this.must(id).toolCalls++;
     this.state.totals.toolCalls++;
     this.emit({ type: 'tool', id, name, ok, ...(detail ? { detail } : {}) });
@@ -247,6 +269,7 @@ export class Ledger {
 
   setReturn(id: string, text: string, tokens: number): void {
     const a = this.must(id);
+    text = this.redactFor(id, text);
     a.returned = text;
     a.returnTokens = tokens;
     this.emit({ type: 'return', id, text, tokens });
@@ -260,6 +283,7 @@ export class Ledger {
 
   setRunStatus(status: RunStatus, reason: string | null = null): void {
     const t = new Date(this.now()).toISOString();
+    if (reason !== null) reason = redactText(reason);
     this.state.status = status;
     this.state.reason = reason;
     if (status === 'running') {
@@ -274,7 +298,10 @@ export class Ledger {
     this.emit({ type: 'run', status, reason }, true);
   }
 
-  setGaps(gaps: Gap[]): void { this.state.gaps = gaps; this.scheduleSnapshot(); }
+  setGaps(gaps: Gap[]): void {
+    this.state.gaps = gaps.map((g) => ({ ...g, reason: redactText(g.reason) }));
+    this.scheduleSnapshot();
+  }
 
   patchTotals(patch: Partial<Pick<RunTotals, 'parentContextTokens' | 'flatBaselineTokens' | 'wallMs'>>): void {
     Object.assign(this.state.totals, patch);
@@ -282,7 +309,7 @@ export class Ledger {
   }
 
   log(level: 'info' | 'warn' | 'error', message: string): void {
-    this.emit({ type: 'log', level, message });
+    this.emit({ type: 'log', level, message: redactText(message) });
   }
 
   /** Writes the snapshot and pending events now. */
