@@ -15,6 +15,13 @@ import { scanSecrets, type Finding } from './rules';
 /** Literal secrets shorter than this are not redacted. */
 export const MIN_LITERAL = 8;
 
+/**
+ * No rule of the preset matches fewer characters than this (the shortest, a Slack token, needs 8;
+ * an AWS key id 20), nor is a literal secret kept shorter: shorter texts (ids, statuses, times in
+ * a transcript entry) are not scanned.
+ */
+const MIN_SCAN = 8;
+
 const literals = new Set<string>();
 /** Longest first, so a secret that contains another is replaced whole. */
 let ordered: string[] = [];
@@ -50,7 +57,7 @@ export interface Redacted {
  * first (they need not look like anything), then the preset's rules over what is left.
  */
 export function redact(text: string): Redacted {
-  if (text.length === 0) return { text, count: 0 };
+  if (text.length < MIN_SCAN) return { text, count: 0 };
   let out = text;
   let count = 0;
   for (const s of ordered) {
