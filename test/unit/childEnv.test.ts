@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runGit } from '../../src/engine/git/git';
 import { runCheck } from '../../src/engine/patterns/build/checks';
 import { childEnv, credentialValues, isCredentialVar, marker } from '../../src/engine/redact';
 import { fakeAnthropicKey, fakeGithubToken } from '../fixtures/secrets';
@@ -49,15 +50,34 @@ describe('childEnv', () => {
   });
 });
 
+/** Runs `f` with these variables set in this process's environment, then puts it back. */
+async function withEnv<T>(vars: Record<string, string>, f: () => Promise<T>): Promise<T> {
+  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, vars);
+  try {
+    return await f();
+  } finally {
+    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+  }
+}
+
+describe('git as the engine runs it', () => {
+  it('gets no credentials either', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'orch-git-env-'));
+    const out = await withEnv({ ANTHROPIC_API_KEY: fakeAnthropicKey('git'), GITHUB_TOKEN: fakeGithubToken('git') }, () => runGit(['-c', 'alias.envdump=!env', 'envdump'], { cwd: dir }));
+    const names = out.stdout.toString('utf8').split('\n').map((l) => l.split('=')[0]);
+    expect(names).toContain('LC_ALL');
+    expect(names).not.toContain('ANTHROPIC_API_KEY');
+    expect(names).not.toContain('GITHUB_TOKEN');
+  });
+});
+
 describe('a check\'s child process', () => {
   it('runs without the key in its environment, and what it prints is redacted in the log and the tail, and counted', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'orch-check-'));
     const key = fakeAnthropicKey('check');
     const token = fakeGithubToken('check');
-    const saved = { key: process.env.ANTHROPIC_API_KEY, gh: process.env.GITHUB_TOKEN };
-    process.env.ANTHROPIC_API_KEY = key;
-    process.env.GITHUB_TOKEN = token;
-    try {
+    await withEnv({ ANTHROPIC_API_KEY: key, GITHUB_TOKEN: token }, async () => {
       const script = `console.log(JSON.stringify(process.env)); console.log('found in a fixture: ' + ${JSON.stringify(token.slice(0, 10))} + ${JSON.stringify(token.slice(10))}); process.exit(3)`;
       const r = await runCheck({
         command: `node -e ${JSON.stringify(script)}`, cwd: dir, timeoutMs: 60_000,
@@ -75,9 +95,6 @@ describe('a check\'s child process', () => {
         expect(text).toContain(`found in a fixture: ${marker('github')}`);
       }
       expect(r.redactions).toBe(1);
-    } finally {
-      if (saved.key === undefined) delete process.env.ANTHROPIC_API_KEY; else process.env.ANTHROPIC_API_KEY = saved.key;
-      if (saved.gh === undefined) delete process.env.GITHUB_TOKEN; else process.env.GITHUB_TOKEN = saved.gh;
-    }
+    });
   });
 });
