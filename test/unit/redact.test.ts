@@ -73,6 +73,15 @@ describe('redact', () => {
     expect(r.count).toBe(2);
   });
 
+  it('withholds a literal added after the same text was found clean', () => {
+    const text = 'deploy token: later-known-secret-0123';
+    expect(redact(text).count).toBe(0);
+    expect(redactDeep({ a: text }).count).toBe(0);
+    addSecrets(['later-known-secret-0123']);
+    expect(redactText(text)).toBe(`deploy token: ${marker('secret')}`);
+    expect(redactDeep({ a: text }).value.a).toBe(`deploy token: ${marker('secret')}`);
+  });
+
   it('does not obey a secretlint-disable comment in the text it redacts', () => {
     const text = `// secretlint-disable\nconst token = "${fakeGithubToken('disabled')}";\n// secretlint-enable`;
     expect(redactText(text)).toContain(`const token = "${marker('github')}";`);

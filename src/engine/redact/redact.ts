@@ -23,6 +23,25 @@ export const MIN_LITERAL = 8;
 const MIN_SCAN = 8;
 
 const literals = new Set<string>();
+
+/**
+ * Short texts found clean, the oldest forgotten first: model ids, stop reasons, tool names and statuses
+ * recur thousands of times in a large run, and a scan costs some 20 microseconds however short the
+ * text. A clean text stays clean for the same rules; a new literal secret clears the memory.
+ */
+const clean = new Set<string>();
+const CLEAN_MAX_CHARS = 256;
+const CLEAN_ENTRIES = 1_000;
+
+function isKnownClean(text: string): boolean {
+  return text.length <= CLEAN_MAX_CHARS && clean.has(text);
+}
+
+function rememberClean(text: string): void {
+  if (text.length > CLEAN_MAX_CHARS) return;
+  if (clean.size >= CLEAN_ENTRIES) clean.delete(clean.values().next().value!);
+  clean.add(text);
+}
 /** Longest first, so a secret that contains another is replaced whole. */
 let ordered: string[] = [];
 
@@ -43,7 +62,10 @@ export function addSecrets(values: Iterable<string | null | undefined>): void {
     literals.add(s);
     added = true;
   }
-  if (added) ordered = [...literals].sort((a, b) => b.length - a.length);
+  if (added) {
+    ordered = [...literals].sort((a, b) => b.length - a.length);
+    clean.clear();
+  }
 }
 
 export interface Redacted {
@@ -57,7 +79,7 @@ export interface Redacted {
  * first (they need not look like anything), then the preset's rules over what is left.
  */
 export function redact(text: string): Redacted {
-  if (text.length < MIN_SCAN) return { text, count: 0 };
+  if (text.length < MIN_SCAN || isKnownClean(text)) return { text, count: 0 };
   let out = text;
   let count = 0;
   for (const s of ordered) {
@@ -67,7 +89,10 @@ export function redact(text: string): Redacted {
     out = parts.join(marker('secret'));
   }
   const found = merge(scanSecrets(out));
-  if (found.length === 0) return { text: out, count };
+  if (found.length === 0) {
+    if (count === 0) rememberClean(text);
+    return { text: out, count };
+  }
   let result = '';
   let at = 0;
   for (const f of found) {
@@ -114,7 +139,11 @@ export function redactDeep<T>(value: T): { value: T; count: number } {
   collect(value);
   if (strings.length === 0) return { value, count: 0 };
   const all = strings.join('\n');
-  if (!ordered.some((s) => all.includes(s)) && scanSecrets(all).length === 0) return { value, count: 0 };
+  if (isKnownClean(all)) return { value, count: 0 };
+  if (!ordered.some((s) => all.includes(s)) && scanSecrets(all).length === 0) {
+    rememberClean(all);
+    return { value, count: 0 };
+  }
   let count = 0;
   const walk = (v: unknown): unknown => {
     if (typeof v === 'string') {

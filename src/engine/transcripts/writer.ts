@@ -263,7 +263,8 @@ export class AgentTranscript {
     // Redacted string by string: a private key block is found by its line breaks, which JSON escapes.
     // What reaches a transcript was mostly redacted on its way in (responses, tool results); this
     // covers the rest (prompts, errors), and its count is not the agent's (that would count twice).
-    const entry = redactDeep<TranscriptEntry>({ t: this.owner.now(), attempt: this.attemptNo, ...input }).value;
+    // The stamp is the engine's own, so only the input is scanned.
+    const entry: TranscriptEntry = { t: this.owner.now(), attempt: this.attemptNo, ...redactDeep(input).value };
     const line = `${JSON.stringify(entry)}\n`;
     const size = Buffer.byteLength(line);
     // Once one entry is left out, all later ones are too: the file is a clean prefix, never gapped.
