@@ -44,6 +44,26 @@ const asciiOnly = {
   },
 };
 
+/**
+ * Leaves node-forge out of the Node bundles. secretlint's recommended preset loads it lazily, only
+ * to open a `.p12` file its GCP rule is given by path; the engine's redaction never gives a rule a
+ * path (src/engine/redact/rules.ts), so that import never runs. Stubbed, it would throw into the
+ * rule's own catch. Bundled, it was 870 kB per bundle and broke the ASCII-only check.
+ */
+const noForge = {
+  name: 'no-node-forge',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/index-[\w-]+\.js$/ }, (args) => (
+      args.kind === 'dynamic-import' && /secretlint-rule-preset-recommend[\\/]module[\\/]/.test(args.importer)
+        ? { path: args.path, namespace: 'no-node-forge' }
+        : undefined));
+    build.onLoad({ filter: /.*/, namespace: 'no-node-forge' }, () => ({
+      contents: 'throw new Error("node-forge is not bundled: the redaction never asks secretlint to open a .p12 file");',
+      loader: 'js',
+    }));
+  },
+};
+
 const node = {
   bundle: true,
   platform: 'node',
@@ -60,7 +80,7 @@ const node = {
   // zod probes `navigator` at load; VS Code 1.139's extension host logs a migration error for it.
   define: { navigator: 'undefined' },
   logLevel: 'warning',
-  plugins: watch ? [problemMatcher, asciiOnly] : [asciiOnly],
+  plugins: watch ? [problemMatcher, noForge, asciiOnly] : [noForge, asciiOnly],
 };
 
 const builds = [

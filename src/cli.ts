@@ -8,7 +8,8 @@ import { existsSync, statSync } from 'node:fs';
 import {
   ConfigError, NotARepositoryError, loadProjectConfig, Orchestrator, PlanError, resolveConfig, describeIgnored,
   asStorageError, readLedger, effectiveStatus, CommandRefusedError, describeRebuild, LedgerDamagedError, scanRuns, StorageError, taskLength, taskTooLong,
-  ForeignRunError, checkedOutputRoot, originOfRun, type Config, type ResolvedConfig, type Run, type RunOutcome,
+  ForeignRunError, checkedOutputRoot, originOfRun, addSecrets, credentialValues, redactText,
+  type Config, type ResolvedConfig, type Run, type RunOutcome,
 } from './engine';
 import { agentCommand, stop, transcript } from './cli/agentCommands';
 import { openProvider, type Provider } from './providers';
@@ -21,8 +22,11 @@ import { readTaskFile } from './cli/taskFile';
 
 export const EXIT = { completed: 0, failed: 1, usage: 2, partial: 3, cancelled: 130 } as const;
 
-const out = (s: string): void => { process.stdout.write(s + '\n'); };
-const err = (s: string): void => { process.stderr.write(s + '\n'); };
+// Every line printed goes through the one redaction; the credentials this process was given
+// (ANTHROPIC_API_KEY and the like) are withheld by value from the first line on.
+addSecrets(credentialValues(process.env));
+const out = (s: string): void => { process.stdout.write(redactText(s) + '\n'); };
+const err = (s: string): void => { process.stderr.write(redactText(s) + '\n'); };
 
 /** What a closed stdout or stderr does: end at once, or, while agents execute, cancel them cleanly. */
 let onPipeClosed = (): void => { process.exit(0); };

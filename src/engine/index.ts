@@ -14,11 +14,12 @@ export { ASKS_DIR } from './commands/ask';
 export type { PlanPreview } from './commands/planEdit';
 export { CONTROL_DIR } from './run/control';
 export {
-  formatTranscript, parseTranscript, readTranscript, redactText, transcriptFile, TranscriptEntrySchema, TRANSCRIPTS_DIR,
+  formatTranscript, parseTranscript, readTranscript, transcriptFile, TranscriptEntrySchema, TRANSCRIPTS_DIR,
   type TranscriptEntry, type TranscriptEntryType, type TranscriptEvent, type TranscriptRead,
 } from './transcripts';
 export { Ledger } from './ledger/ledger';
 export { asStorageError, StorageError } from './files';
+export { addSecrets, childEnv, credentialValues, redact, redactText } from './redact';
 export { PlanError } from './plan/planner';
 export { MAX_TASK_CHARS, taskLength, taskTooLong } from './plan/task';
 export { ModelError, type ModelClient } from './model/client';

@@ -17,6 +17,7 @@ import { scopeExists, workspaceOverview } from './plan/workspace';
 import { Prompts, SHARED_PROMPTS } from './prompts';
 import { Run, type RunOutcome } from './run/run';
 import { Transcripts } from './transcripts/writer';
+import { addSecrets } from './redact';
 import { askAgent, type AskResult } from './commands/ask';
 import { addWorker } from './commands/addWorker';
 import { resumeRun, type ResumeOptions } from './commands/resume';
@@ -38,7 +39,10 @@ export interface OrchestratorDeps {
   simulated?: boolean;
   /** Ledger snapshot coalescing interval (ms). */
   snapshotIntervalMs?: number;
-  /** Literal values never written to a transcript: the API key the host holds. */
+  /**
+   * Literal values never written, printed or sent (the API key the host holds): added to the
+   * process-wide redaction (src/engine/redact) when the Orchestrator is made.
+   */
   secrets?: readonly string[];
   /** The repository's own check command (resolveConfig's `workspaceCommand`): shown in plans, run only with consent. */
   workspaceCommand?: WorkspaceCommand | null;
@@ -79,6 +83,7 @@ export class Orchestrator {
 
   constructor(private readonly deps: OrchestratorDeps) {
     this.prompts = new Prompts(deps.promptsDir, [...SHARED_PROMPTS, ...PATTERNS.flatMap((p) => p.prompts)]);
+    addSecrets(deps.secrets ?? []);
     this.clock = deps.clock ?? realClock;
     this.logger = deps.logger ?? silentLogger;
     this.consent = deps.consent ?? new FileCommandConsent();
@@ -209,6 +214,7 @@ export class Orchestrator {
       const planningCtx = { config, focus, scopeExists: exists };
       const first = await requestPlan({
         workspace, config, prompts: this.prompts, policy, scopeExists: exists,
+        onRedacted: (n) => ledger.countRedactions(PLANNER_ID, n),
         onUsage: (model, usage) => {
           const cost = costOf(config.prices, model, usage) ?? 0;
           ledger.addUsage(PLANNER_ID, model, usage, cost);

@@ -80,6 +80,11 @@ export interface AgentRecord {
   returned: string | null;    // the trimmed return (sentence or ≤300 words)
   returnTokens: number;       // what the return costs whoever reads it
   error: string | null;
+  /**
+   * Secrets withheld on this agent's behalf (absent: none): in file contents and output it was sent,
+   * in what it answered or wrote, in its check's output and its errors. See src/engine/redact.
+   */
+  redactions?: number;
   /** Build runs: what a builder changed in its worktree, against the run's base commit. */
   changes?: AgentChanges;
 }
@@ -174,6 +179,8 @@ export type EngineEvent =
   | { seq: number; t: string; type: 'tool'; id: string; name: string; ok: boolean; detail?: string }
   | { seq: number; t: string; type: 'return'; id: string; text: string; tokens: number }
   | { seq: number; t: string; type: 'changes'; id: string; files: string[]; added: number; removed: number }
+  /** `count` secrets were just withheld on agent `id`'s behalf; `total` is its record's `redactions` now. */
+  | { seq: number; t: string; type: 'redactions'; id: string; count: number; total: number }
   | { seq: number; t: string; type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
   | { seq: number; t: string; type: 'command'; command: AgentCommand; agentId: string | null; detail: string }
   | { seq: number; t: string; type: 'ledger'; change: LedgerChange };

@@ -3,13 +3,13 @@
  * own level filter (Developer: Set Log Level) decides what shows; usage lines go to trace.
  */
 import * as vscode from 'vscode';
-import type { EngineEvent, Logger } from '../engine';
+import { redactText, type EngineEvent, type Logger } from '../engine';
 import { Disposable } from './dispose';
 import type { RunEvent } from './runStore';
 
-/** Defence in depth: a key pasted into a task or echoed in an error never reaches the log. */
+/** Defence in depth: a key pasted into a task or echoed in an error never reaches the log (the engine's one redaction). */
 export function redact(text: string): string {
-  return text.replace(/sk-ant-[A-Za-z0-9_-]{8,}/g, 'sk-ant-…redacted');
+  return redactText(text);
 }
 
 export function formatEvent(runId: string, e: EngineEvent): { level: 'trace' | 'info' | 'warn' | 'error'; line: string } {
@@ -27,6 +27,7 @@ export function formatEvent(runId: string, e: EngineEvent): { level: 'trace' | '
     case 'tool': return { level: e.ok ? 'trace' : 'warn', line: `${p} ${e.id} tool ${e.name} ${e.ok ? 'ok' : 'refused'}${e.detail ? `: ${e.detail}` : ''}` };
     case 'return': return { level: 'info', line: `${p} ${e.id} returned (${e.tokens} tok): ${e.text}` };
     case 'changes': return { level: 'info', line: `${p} ${e.id} changed ${e.files.length} file(s), +${e.added} −${e.removed}` };
+    case 'redactions': return { level: 'info', line: `${p} ${e.id} withheld ${e.count} secret(s) (${e.total} so far)` };
     case 'log': return { level: e.level, line: `${p} ${e.message}` };
     case 'command': return { level: 'info', line: `${p} command ${e.command}${e.agentId ? ` ${e.agentId}` : ''}: ${e.detail}` };
     case 'ledger': return { level: 'trace', line: `${p} ledger ${e.change.kind}` };

@@ -27,6 +27,7 @@ import { measureStall } from './stall';
 import { measureSupervisorContext } from './supervisor';
 import { measureViews } from './views';
 import { measureBuild } from './build';
+import { measureRedaction } from './redaction';
 
 async function main(): Promise<number> {
   const started = Date.now();
@@ -55,6 +56,7 @@ async function main(): Promise<number> {
     if (want('views')) await step('live views and transcripts (8 streaming agents; 1,000 workers)', () => measureViews(workspace));
     if (want('stall')) await step('a stalled stream, to its retry', () => measureStall());
     if (want('build')) await step('build phase (4 builders and 1)', () => measureBuild(workspace));
+    if (want('redact')) await step('redaction of 1 MB', () => measureRedaction());
     // Last: its 2,000 files must not show in the other measures' workspace overview.
     if (want('mapreduce')) await step('map-reduce (2,000 files)', () => measureMapReduce(workspace));
     results.sort((a, b) => a.rows[0].n.localeCompare(b.rows[0].n, 'en', { numeric: true }));

@@ -7,12 +7,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readTranscript, transcriptFile, type TranscriptEntry, type TranscriptEvent } from '../../src/engine/transcripts';
+import { fakeAnthropicKey } from '../fixtures/secrets';
 import { makeWorkspace, orchestrator, planReply, startFake, type Fake } from './harness';
 
 let fake: Fake | undefined;
 afterEach(async () => { await fake?.close(); fake = undefined; });
 
-const FAKE_KEY = 'sk-ant-api03-TESTONLYkeyTESTONLYkeyTESTONLYkey-abcdef';
+const FAKE_KEY = fakeAnthropicKey('committed');
 
 describe('transcripts of a run', () => {
   it('records every agent, the planner included, live and on disk, with retries and without secrets', async () => {
@@ -69,8 +70,8 @@ describe('transcripts of a run', () => {
     expect(env?.type === 'tool_result' && env.excerpt).toMatch(/refused: \.env looks like a secret file/);
     const a1Text = readFileSync(transcriptFile(run.dir, 'a1'), 'utf8');
     expect(a1Text).toContain('module.exports = { anthropicKey:');
-    expect(a1Text).toContain('sk-ant-[redacted]');
-    expect(a1Text).not.toContain('TESTONLYkey');
+    expect(a1Text).toContain('[redacted:anthropic]');
+    expect(a1Text).not.toContain(FAKE_KEY.slice(20, 60));
     expect(a1Text).not.toContain('this-file-must-never-be-read-by-an-agent');
 
     const retry = byAgent.get('b1')!.find((e) => e.type === 'retry');

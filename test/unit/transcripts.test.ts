@@ -3,9 +3,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  formatTranscript, parseTranscript, readTranscript, redactText, transcriptFile, TranscriptEntrySchema, Transcripts,
+  formatTranscript, parseTranscript, readTranscript, transcriptFile, TranscriptEntrySchema, Transcripts,
   type TranscriptEvent,
 } from '../../src/engine/transcripts';
+import { fakeAnthropicKey, fakeAwsKeyId, fakeGithubToken, fakePrivateKey } from '../fixtures/secrets';
 
 const runDir = (): string => mkdtempSync(path.join(os.tmpdir(), 'orch-tr-'));
 const lines = (file: string): unknown[] => readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as unknown);
@@ -147,7 +148,7 @@ describe('transcript bounds', () => {
 });
 
 describe('transcript redaction', () => {
-  const key = 'sk-ant-api03-Zx9_fakeKEYfakeKEYfakeKEY-0123456789';
+  const key = fakeAnthropicKey('transcript');
 
   it('never writes anything shaped like an Anthropic key, nor a secret the host names', async () => {
     const dir = runDir();
@@ -162,16 +163,19 @@ describe('transcript redaction', () => {
     const transcript = readFileSync(transcriptFile(dir, 'a1'), 'utf8');
     const systemHash = (lines(transcriptFile(dir, 'a1'))[0] as { systemHash: string }).systemHash;
     const all = `${transcript}\n${readFileSync(path.join(dir, 'transcripts/prompts', `${systemHash}.md`), 'utf8')}`;
-    expect(all).not.toContain('Zx9_fakeKEY');
+    expect(all).not.toContain(key.slice(20, 60));
     expect(all).not.toContain('the-host-held-secret-value');
-    expect(all).toContain('sk-ant-[redacted]');
+    expect(all).toContain('[redacted:anthropic]');
+    expect(all).toContain('[redacted:secret]');
   });
 
-  it('redacts a private key block and other credential shapes', () => {
-    const pem = '-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----';
-    expect(redactText(`a ${pem} b`)).toBe('a [redacted] b');
-    expect(redactText('AKIAABCDEFGHIJKLMNOP and ghp_abcdefghijklmnopqrstuvwxyz0123456789')).toBe('[redacted] and [redacted]');
-    expect(redactText('plain text with sk- but no key')).toBe('plain text with sk- but no key');
+  it('redacts a private key block and other credential shapes, each string as it was written', async () => {
+    const dir = runDir();
+    const t = new Transcripts(dir, { maxBytes: 1_000_000 });
+    t.agent('a1').toolResult('tu1', true, `a ${fakePrivateKey()} b ${fakeAwsKeyId()} and ${fakeGithubToken()}`);
+    await t.flush(true);
+    const entry = lines(transcriptFile(dir, 'a1'))[0] as { excerpt: string };
+    expect(entry.excerpt).toBe('a [redacted:privatekey] b [redacted:aws] and [redacted:github]');
   });
 });
 

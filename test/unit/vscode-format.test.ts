@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 vi.mock('vscode', async () => await import('./vscode-stub'));
 import { formatAge, formatCost, formatDuration, formatTokens, truncate } from '../../src/vscode/format';
 import { formatEvent, redact } from '../../src/vscode/log';
+import { fakeAnthropicKey } from '../fixtures/secrets';
 
 describe('short formats', () => {
   it.each([[0, '0'], [950, '950'], [3140, '3.1k'], [12_000, '12k'], [250_000, '250k'], [2_400_000, '2.4M']])('tokens %d → %s', (n, s) => {
@@ -26,7 +27,7 @@ describe('short formats', () => {
 
 describe('log lines', () => {
   it('never prints an API key', () => {
-    expect(redact('key sk-ant-api03-abcdefghijklmnop was rejected')).toBe('key sk-ant-…redacted was rejected');
+    expect(redact(`key ${fakeAnthropicKey()} was rejected`)).toBe('key [redacted:anthropic] was rejected');
   });
   it('formats agent events with a level by severity', () => {
     expect(formatEvent('r', { seq: 1, t: '', type: 'agent', id: 'a1', status: 'failed', attempt: 2, error: 'no sentinel' }))

@@ -14,7 +14,6 @@ import type { Run } from '../run/run';
 import { formatTranscript } from '../transcripts/format';
 import { readTranscript } from '../transcripts/read';
 import { sendRecorded } from '../transcripts/record';
-import { redactText } from '../transcripts/redact';
 import { cut } from '../transcripts/writer';
 import { SETTLED_STATUSES, SENTINEL, type AgentRecord } from '../types';
 import { withClaimedRun } from './agent';
@@ -69,11 +68,11 @@ async function ask(host: CommandHost, run: Run, agentId: string, question: strin
       system: [{ type: 'text', text: system }],
       messages: [{ role: 'user', content: [{ type: 'text', text: user }] }],
       maxTokens: config.maxTokensPerResponse, signal, timeoutMs: config.requestTimeoutMs,
-    }, config.tierCaps[agent.tier], transcript, 1);
+    }, config.tierCaps[agent.tier], transcript, 1, (n) => run.ledger.countRedactions(agentId, n));
     const cost = costOf(config.prices, res.model, res.usage) ?? costOf(config.prices, agent.modelRequested, res.usage) ?? 0;
     run.ledger.addUsage(agentId, res.model, res.usage, cost);
     transcript.usage(res.usage, cost, res.stopReason, res.model);
-    const answer = redactText(res.content.filter((b) => b.type === 'text').map((b) => b.text).join('\n').trim(), host.secrets);
+    const answer = res.content.filter((b) => b.type === 'text').map((b) => b.text).join('\n').trim();
     if (!answer) throw new CommandRefusedError(`Agent ${agentId} answered nothing (stop reason ${res.stopReason ?? 'none'})`);
     const file = await writeAnswer(run.dir, agent, question, answer, res.model);
     const rel = path.relative(run.dir, file).split(path.sep).join('/');

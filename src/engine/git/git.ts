@@ -5,13 +5,15 @@
  * Invariants: every call gets `core.quotepath=off`, `LC_ALL=C`, no terminal prompts, hooks off, a
  * timeout and a buffer big enough for a large patch; read-only calls take no optional locks, so
  * `git status` never rewrites the user's index; variables a git hook exports (`GIT_DIR`,
- * `GIT_INDEX_FILE`, …) are dropped, so a call always acts on the repository its `cwd` names.
+ * `GIT_INDEX_FILE`, …) are dropped, so a call always acts on the repository its `cwd` names; and
+ * git gets no credentials (`childEnv`): nothing the engine runs needs a remote.
  */
 import { execFile } from 'node:child_process';
 import { realpathSync } from 'node:fs';
 import * as path from 'node:path';
 import { statSyncOrNull } from '../files';
 import { relativeInside } from '../paths';
+import { childEnv } from '../redact';
 
 /** A git command failed; the message names the command and what git said. */
 export class GitError extends Error {
@@ -78,7 +80,7 @@ export interface GitOptions {
 export interface GitOutput { stdout: Buffer; stderr: string; code: number }
 
 function gitEnv(o: GitOptions): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
+  const env = childEnv();
   for (const k of REPO_ENV) delete env[k];
   env.LC_ALL = 'C';
   env.LANGUAGE = 'C';

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { EventEmitter } from 'node:events';
 import { appendFileCountingSync, StorageError, writeFileAtomicSync } from '../files';
 import { eventsTail } from './events';
+import { redact, redactText } from '../redact';
 import {
   DAMAGED_LEDGER_FILE, describeRebuild, emptyTotals, EVENTS_FILE, LEDGER_FILE, LedgerDamagedError, readSnapshotFile, rebuildSnapshot, type RebuildReport,
 } from './rebuild';
@@ -85,11 +86,12 @@ export class Ledger {
     const t = new Date((opts.now ?? Date.now)()).toISOString();
     const totals = emptyTotals();
     for (const a of agents) totals.agentsByStatus[a.status]++;
+    const safe = { ...init, task: redactText(init.task) };
     const ledger = new Ledger(dir, {
-      version: 1, ...init, status: 'planning', reason: null, createdAt: t, updatedAt: t,
+      version: 1, ...safe, status: 'planning', reason: null, createdAt: t, updatedAt: t,
       startedAt: null, endedAt: null, pid: process.pid, estimate: null, gaps: [], agents, totals,
     }, opts);
-    ledger.emit({ type: 'ledger', change: { kind: 'created', ...init, createdAt: t, agents } }, false, t);
+    ledger.emit({ type: 'ledger', change: { kind: 'created', ...safe, createdAt: t, agents } }, false, t);
     return ledger;
   }
 
@@ -169,9 +171,28 @@ export class Ledger {
     if (status === 'queued') a.queuedAt = t;
     if (status === 'running' && !a.startedAt) a.startedAt = t;
     if (SETTLED_STATUSES.has(status)) a.endedAt = t;
-    if (patch.error !== undefined) a.error = patch.error;
+    if (patch.error !== undefined) a.error = patch.error === null ? null : this.redactFor(id, patch.error);
     if (patch.attempts !== undefined) a.attempts = patch.attempts;
     this.emit({ type: 'agent', id, status, attempt: a.attempts, error: a.error }, false, t);
+  }
+
+  /**
+   * `text` redacted (src/engine/redact), its withheld secrets counted on agent `id`. Every free
+   * text the ledger keeps comes through here or `redactText`, so neither ledger.json nor
+   * events.jsonl ever holds one; callers use it for what they send or write on the agent's behalf.
+   */
+  redactFor(id: string, text: string): string {
+    const r = redact(text);
+    this.countRedactions(id, r.count);
+    return r.text;
+  }
+
+  /** Adds `count` withheld secrets to agent `id`'s record (`redactions`), with a `redactions` event. */
+  countRedactions(id: string, count: number): void {
+    if (count <= 0) return;
+    const a = this.must(id);
+    a.redactions = (a.redactions ?? 0) + count;
+    this.emit({ type: 'redactions', id, count, total: a.redactions });
   }
 
   /**
@@ -197,7 +218,8 @@ export class Ledger {
    */
   /** What the plan shows about trust: the repository's command it will run, the settings it ignored. */
   setTrustNotes(notes: Pick<LedgerSnapshot, 'workspaceCommand' | 'ignoredSettings'>): void {
-    if (notes.workspaceCommand) this.state.workspaceCommand = { ...notes.workspaceCommand };
+    // Shown as is, so redacted like every text the ledger keeps (a command line may carry a token).
+    if (notes.workspaceCommand) this.state.workspaceCommand = { command: redactText(notes.workspaceCommand.command), source: notes.workspaceCommand.source };
     else delete this.state.workspaceCommand;
     if (notes.ignoredSettings?.length) this.state.ignoredSettings = notes.ignoredSettings.map((i) => ({ ...i }));
     else delete this.state.ignoredSettings;
@@ -268,6 +290,7 @@ export class Ledger {
   /** Records a user's command (stop, rerun, ask, add-worker, revise-plan) in events.jsonl and the snapshot, at once. */
   recordCommand(command: AgentCommand, agentId: string | null, detail: string): void {
     const t = new Date(this.now()).toISOString();
+    detail = agentId && this.byId.has(agentId) ? this.redactFor(agentId, detail) : redactText(detail);
     (this.state.commands ??= []).push({ t, command, agentId, detail });
     this.emit({ type: 'command', command, agentId, detail }, true, t);
   }
@@ -288,6 +311,7 @@ export class Ledger {
   }
 
   recordTool(id: string, name: string, ok: boolean, detail?: string): void {
+    if (detail) detail = this.redactFor(id, detail);
     this.must(id).toolCalls++;
     this.state.totals.toolCalls++;
     this.emit({ type: 'tool', id, name, ok, ...(detail ? { detail } : {}) });
@@ -295,6 +319,7 @@ export class Ledger {
 
   setReturn(id: string, text: string, tokens: number): void {
     const a = this.must(id);
+    text = this.redactFor(id, text);
     a.returned = text;
     a.returnTokens = tokens;
     this.emit({ type: 'return', id, text, tokens });
@@ -308,6 +333,7 @@ export class Ledger {
 
   setRunStatus(status: RunStatus, reason: string | null = null): void {
     const t = new Date(this.now()).toISOString();
+    if (reason !== null) reason = redactText(reason);
     this.state.status = status;
     this.state.reason = reason;
     if (status === 'running') {
@@ -323,8 +349,9 @@ export class Ledger {
   }
 
   setGaps(gaps: Gap[]): void {
-    this.state.gaps = gaps;
-    this.emit({ type: 'ledger', change: { kind: 'gaps', gaps } });
+    const safe = gaps.map((g) => ({ ...g, reason: redactText(g.reason) }));
+    this.state.gaps = safe;
+    this.emit({ type: 'ledger', change: { kind: 'gaps', gaps: safe } });
   }
 
   patchTotals(patch: Partial<Pick<RunTotals, 'parentContextTokens' | 'flatBaselineTokens' | 'wallMs'>>): void {
@@ -343,7 +370,7 @@ export class Ledger {
   }
 
   log(level: 'info' | 'warn' | 'error', message: string): void {
-    this.emit({ type: 'log', level, message });
+    this.emit({ type: 'log', level, message: redactText(message) });
   }
 
   /** Writes the snapshot and pending events now. */

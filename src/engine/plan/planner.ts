@@ -25,6 +25,8 @@ export interface PlannerDeps {
   scopeExists: (p: string) => boolean;
   /** Every response's usage, so the planner's record in the ledger holds what planning cost; returns its cost. */
   onUsage(model: string, usage: Usage): number;
+  /** Secrets withheld from a response (the planner's `redactions`). */
+  onRedacted?: (count: number) => void;
   /** The planner's transcript (transcripts/planner.jsonl). */
   transcript?: AgentTranscript;
 }
@@ -108,7 +110,7 @@ export async function requestPlan(deps: PlannerDeps, req: PlanRequest, signal: A
       signal,
       timeoutMs: config.requestTimeoutMs,
     };
-    const res = await sendRecorded(deps.policy, modelReq, config.tierCaps.sonnet, deps.transcript, attempt + 1);
+    const res = await sendRecorded(deps.policy, modelReq, config.tierCaps.sonnet, deps.transcript, attempt + 1, deps.onRedacted);
     const cost = deps.onUsage(res.model, res.usage);
     deps.transcript?.usage(res.usage, cost, res.stopReason, res.model);
     const names = new Set(tools.map((t) => t.name));

@@ -63,7 +63,7 @@ export async function converse(p: ConversationParams): Promise<ConversationResul
       maxTokens: p.maxTokens,
       signal: p.signal,
       timeoutMs: p.requestTimeoutMs,
-    }, p.cap, t, turn);
+    }, p.cap, t, turn, (n) => p.ledger.countRedactions(p.agentId, n));
     const cost = p.price(res.model, res.usage);
     p.ledger.addUsage(p.agentId, res.model, res.usage, cost);
     t?.usage(res.usage, cost, res.stopReason, res.model);
@@ -78,9 +78,12 @@ export async function converse(p: ConversationParams): Promise<ConversationResul
     for (const use of toolUses) {
       p.signal.throwIfAborted();
       const r = await executeTool(use.name, use.input, p.toolCtx);
-      p.ledger.recordTool(p.agentId, use.name, !r.isError, r.isError ? r.content.slice(0, 200) : undefined);
-      t?.toolResult(use.id, !r.isError, r.content);
-      results.push({ type: 'tool_result', tool_use_id: use.id, content: r.content, ...(r.isError ? { is_error: true } : {}) });
+      // The one place tool results go back to the model: file contents, search hits and listings
+      // from an untrusted workspace are redacted here, and counted on the agent.
+      const content = p.ledger.redactFor(p.agentId, r.content);
+      p.ledger.recordTool(p.agentId, use.name, !r.isError, r.isError ? content.slice(0, 200) : undefined);
+      t?.toolResult(use.id, !r.isError, content);
+      results.push({ type: 'tool_result', tool_use_id: use.id, content, ...(r.isError ? { is_error: true } : {}) });
     }
     messages.push({ role: 'user', content: results });
   }

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { endsWithSentinel, readTextOrNull, writeFileAtomic } from '../files';
+import { redactText } from '../redact';
 import { SENTINEL, type Gap } from '../types';
 
 const HEADING = '## Gaps';
@@ -10,7 +11,8 @@ const HEADING = '## Gaps';
  * (every agent that did not complete, its reason and its file) replaces any the model wrote and
  * stands before the sentinel. When the final step never finished, a summary.md without the
  * sentinel says so and still lists the gaps, so the file users open first is never silent; it
- * does not end with the sentinel, so resume still runs the final step.
+ * does not end with the sentinel, so resume still runs the final step. What it writes is redacted
+ * (src/engine/redact) whoever wrote the body: the file is the one users share first.
  */
 export async function writeSummaryGaps(file: string, gaps: readonly Gap[], summaryCompleted: boolean, runReason: string | null): Promise<void> {
   const dir = path.dirname(file);
@@ -18,13 +20,13 @@ export async function writeSummaryGaps(file: string, gaps: readonly Gap[], summa
   const section = gapsSection(gaps, (rel) => existsSync(path.join(dir, rel)));
   if (summaryCompleted && text !== null && endsWithSentinel(text)) {
     const body = withoutGapsSection(text.trimEnd().slice(0, -SENTINEL.length).trimEnd());
-    await writeFileAtomic(file, `${body}\n\n${section}\n\n${SENTINEL}\n`);
+    await writeFileAtomic(file, redactText(`${body}\n\n${section}\n\n${SENTINEL}\n`));
     return;
   }
   if (text !== null && endsWithSentinel(text)) return;
-  await writeFileAtomic(file, `# Summary not written\n\nThe final step did not finish${runReason ? `: ${runReason}` : ''}. `
+  await writeFileAtomic(file, redactText(`# Summary not written\n\nThe final step did not finish${runReason ? `: ${runReason}` : ''}. `
     + 'What the agents that completed wrote is in their files (see ledger.json).\n\n'
-    + `${section}\n`);
+    + `${section}\n`));
 }
 
 /** The Gaps section: one line per gap, linking its file only when the file exists. */

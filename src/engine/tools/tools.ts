@@ -21,6 +21,7 @@ import { literalMatcher, MAX_REGEX_CHARS, regexMatcher } from './searchPattern';
 import { guardPath, relativeInside } from './pathGuard';
 import { formatBytes, newScanState, Slicer, walkAllowed, type WalkEntry } from './walk';
 import { lstatSyncOrNull, writeFileAtomicSync } from '../files';
+import { redactText } from '../redact';
 import { linesOfWhole, readLines } from './readLines';
 import { describeIssue, errorText, jsonSchemaOf, preview, signatureOf, ToolFailure } from './schema';
 import {
@@ -314,6 +315,7 @@ const WriteInput = z.object({
 
 async function writeOutput(input: z.output<typeof WriteInput>, ctx: ToolContext): Promise<string> {
   if (ctx.readOnly === true) throw new ToolFailure('this agent is read-only and has no output file');
+  input = { ...input, content: redactText(input.content) }; // the model's answer was redacted on arrival; a file is written only redacted
   const file = path.resolve(ctx.ownOutputFile);
   const shown = relativeInside(path.resolve(ctx.workspace), file) ?? path.basename(file);
   // Synchronous: a report is a few KB, and each async step would cost a thread-pool round trip.

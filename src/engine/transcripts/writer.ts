@@ -13,7 +13,7 @@ import type { Disposable, Usage } from '../types';
 import type { TranscriptEntry, TranscriptEntryInput } from './entry';
 import { PROMPTS_DIR, TRANSCRIPTS_DIR, transcriptFile } from './paths';
 import { parseTranscript } from './read';
-import { mayNeedRedaction, redactDeep, redactText } from './redact';
+import { addSecrets, redactDeep, redactText } from '../redact';
 
 
 /** Per-entry bounds, so one huge tool result or reply cannot take the whole file. */
@@ -64,7 +64,7 @@ export function promptHash(text: string): string {
 export interface TranscriptsOptions {
   /** Most bytes of one agent's transcript file (setting `transcriptMaxBytes`). */
   maxBytes: number;
-  /** Literal values never written (the API key the host holds). */
+  /** Literal values never written (the API key the host holds); added to the process-wide redaction. */
   secrets?: readonly string[];
   flushMs?: number;
   now?: () => number;
@@ -92,6 +92,7 @@ export class Transcripts {
   constructor(readonly runDir: string, readonly opts: TranscriptsOptions) {
     this.dir = path.join(runDir, TRANSCRIPTS_DIR);
     this.emitter.setMaxListeners(100);
+    addSecrets(opts.secrets ?? []);
   }
 
   agent(id: string): AgentTranscript {
@@ -127,7 +128,7 @@ export class Transcripts {
     const hash = promptHash(text);
     if (this.savedPrompts.has(hash)) return hash;
     const file = path.join(this.dir, PROMPTS_DIR, `${hash}.md`);
-    if (!existsSync(file)) writeFileAtomicSync(file, redactText(text, this.opts.secrets));
+    if (!existsSync(file)) writeFileAtomicSync(file, redactText(text));
     this.savedPrompts.add(hash);
     return hash;
   }
@@ -229,7 +230,7 @@ export class AgentTranscript {
   /** Live only: handed to listeners, never written (the whole text is, when the response ends). */
   delta(text: string): void {
     if (!this.owner.listening || !text) return;
-    this.owner.emit(this.agentId, { t: this.owner.now(), attempt: this.attemptNo, type: 'text_delta', text: redactText(text, this.owner.opts.secrets) });
+    this.owner.emit(this.agentId, { t: this.owner.now(), attempt: this.attemptNo, type: 'text_delta', text: redactText(text) });
   }
 
   toolCall(id: string, name: string, input: unknown): void {
@@ -259,14 +260,12 @@ export class AgentTranscript {
    */
   write(input: TranscriptEntryInput): void {
     this.load();
-    let entry: TranscriptEntry = { t: this.owner.now(), attempt: this.attemptNo, ...input };
-    let line = `${JSON.stringify(entry)}\n`;
-    // Serialised first: most entries hold nothing to redact, and one scan of the line says so.
-    const secrets = this.owner.opts.secrets;
-    if (mayNeedRedaction(line, secrets)) {
-      entry = redactDeep(entry, secrets) as TranscriptEntry;
-      line = `${JSON.stringify(entry)}\n`;
-    }
+    // Redacted string by string: a private key block is found by its line breaks, which JSON escapes.
+    // What reaches a transcript was mostly redacted on its way in (responses, tool results); this
+    // covers the rest (prompts, errors), and its count is not the agent's (that would count twice).
+    // The stamp is the engine's own, so only the input is scanned.
+    const entry: TranscriptEntry = { t: this.owner.now(), attempt: this.attemptNo, ...redactDeep(input).value };
+    const line = `${JSON.stringify(entry)}\n`;
     const size = Buffer.byteLength(line);
     // Once one entry is left out, all later ones are too: the file is a clean prefix, never gapped.
     if (this.droppedEntries > 0 || this.bytes + size > this.owner.opts.maxBytes - TRUNCATION_RESERVE) {

@@ -73,7 +73,7 @@ async function askForBuilders(ctx: ApprovalContext, plan: BuildPlan, reports: st
     };
     const t = ctx.transcript;
     if (attempt === 0) t?.begin({ model: req.model, system, shared: null, prompt: user, instruction: null });
-    const res = await sendRecorded(ctx.policy, req, config.tierCaps.sonnet, t, attempt + 1);
+    const res = await sendRecorded(ctx.policy, req, config.tierCaps.sonnet, t, attempt + 1, (n) => ctx.ledger.countRedactions(PLANNER_ID, n));
     const cost = costOf(config.prices, res.model, res.usage) ?? 0;
     ctx.ledger.addUsage(PLANNER_ID, res.model, res.usage, cost);
     t?.usage(res.usage, cost, res.stopReason, res.model);

@@ -77,6 +77,7 @@ async function settleBuilder(
       command: ctx.config.verifyCommand, cwd: wt.workspace, timeoutMs: ctx.config.verifyTimeoutMs,
       logFile: path.join(ctx.runDir, checksLog(agent.id)), signal,
     });
+    ctx.ledger.countRedactions(agent.id, check.redactions);
     signal.throwIfAborted();
     ctx.ledger.log(check.ok ? 'info' : 'warn', `${agent.id}: \`${ctx.config.verifyCommand}\` ${check.ok ? 'passed' : check.timedOut ? 'timed out' : `failed (exit ${check.code})`} in ${check.ms} ms`);
     if (!check.ok) {

@@ -135,7 +135,7 @@ async function reviewOnce(ctx: Ctx, agent: AgentRecord, builderId: string, previ
     messages: [{ role: 'user', content: [{ type: 'text', text: user }] }],
     tools: [reviewTool], toolChoice: { type: 'tool', name: REVIEW_TOOL },
     maxTokens: base.maxTokens, signal, timeoutMs: base.requestTimeoutMs,
-  }, base.cap, t, 1);
+  }, base.cap, t, 1, (n) => ctx.ledger.countRedactions(agent.id, n));
   const cost = ctx.price(res.model, res.usage);
   ctx.ledger.addUsage(agent.id, res.model, res.usage, cost);
   t?.usage(res.usage, cost, res.stopReason, res.model);

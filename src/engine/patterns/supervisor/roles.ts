@@ -64,7 +64,7 @@ export async function attemptSupervisor(ctx: Ctx, agent: AgentRecord, previousEr
     const res = await sendRecorded(ctx.policy, {
       model: agent.modelRequested, system, messages: ctx.config.promptCaching ? withRollingBreakpoint(messages) : messages,
       tools: [...SUPERVISOR_TOOLS], toolChoice: { type: 'any' }, maxTokens: base.maxTokens, signal, timeoutMs: base.requestTimeoutMs,
-    }, base.cap, t, turn);
+    }, base.cap, t, turn, (n) => ctx.ledger.countRedactions(agent.id, n));
     const cost = ctx.price(res.model, res.usage);
     ctx.ledger.addUsage(agent.id, res.model, res.usage, cost);
     t?.usage(res.usage, cost, res.stopReason, res.model);
