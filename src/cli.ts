@@ -176,7 +176,8 @@ async function runTask(orchestrator: Orchestrator, workspace: string, args: CliA
       return EXIT.cancelled;
     }
     // Yes to a plan that shows the repository's command is consent to that exact command here.
-    if (shownCommand) await orchestrator.consent.grant(workspace, shownCommand.command);
+    // (The ledger shows it redacted; consent is to the command as the settings hold it.)
+    if (shownCommand && command) await orchestrator.consent.grant(workspace, command.command);
   }
   try {
     return await execute(workspace, args, (onRun) => { onRun(run); return run.execute({ signal, mode: 'fresh' }); });
