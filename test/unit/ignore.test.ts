@@ -4,15 +4,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { executeTool, type ToolContext } from '../../src/engine/tools/tools';
 import { scopeExists, workspaceOverview } from '../../src/engine/plan/workspace';
+import { putFile } from './workspaceFiles';
 
 let ws: string;
 let ctx: ToolContext;
 
-async function put(rel: string, content: string): Promise<void> {
-  const abs = path.join(ws, rel);
-  await fs.mkdir(path.dirname(abs), { recursive: true });
-  await fs.writeFile(abs, content);
-}
+const put = (rel: string, content: string): Promise<void> => putFile(ws, rel, content);
 
 async function text(name: string, input: unknown, c: ToolContext = ctx): Promise<string> {
   const r = await executeTool(name, input, c);

@@ -6,15 +6,12 @@ import { compileGlob, GlobError, globTester } from '../../src/engine/tools/glob'
 import { MAX_REGEX_CHARS, regexMatcher } from '../../src/engine/tools/searchPattern';
 import { executeTool, type ToolContext } from '../../src/engine/tools/tools';
 import { ToolFailure } from '../../src/engine/tools/schema';
+import { putFile } from './workspaceFiles';
 
 let ws: string;
 let ctx: ToolContext;
 
-async function put(rel: string, content: string): Promise<void> {
-  const abs = path.join(ws, rel);
-  await fs.mkdir(path.dirname(abs), { recursive: true });
-  await fs.writeFile(abs, content);
-}
+const put = (rel: string, content: string): Promise<void> => putFile(ws, rel, content);
 
 async function search(input: Record<string, unknown>) {
   return executeTool('search', input, ctx);

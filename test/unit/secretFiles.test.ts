@@ -6,6 +6,7 @@ import { ConfigError, ignoreOptionsOf, mergeConfig, parseConfig } from '../../sr
 import { workspaceOverview } from '../../src/engine/plan/workspace';
 import { secretReason, UPSTREAM_LEFT_OUT, upstreamRuleKeys, UPSTREAM_SOURCE } from '../../src/engine/tools/secretFiles';
 import { executeTool, isSecretPath, type ToolContext } from '../../src/engine/tools/tools';
+import { putFile } from './workspaceFiles';
 
 /** Every file issue 16 found readable by agents, and a few the old rules already refused. */
 const NAMED_SECRETS = [
@@ -18,11 +19,7 @@ const NEEDLE = 'NEEDLE_e8a1c';
 let ws: string;
 let ctx: ToolContext;
 
-async function put(rel: string, content: string): Promise<void> {
-  const abs = path.join(ws, rel);
-  await fs.mkdir(path.dirname(abs), { recursive: true });
-  await fs.writeFile(abs, content);
-}
+const put = (rel: string, content: string): Promise<void> => putFile(ws, rel, content);
 
 async function run(name: string, input: unknown, c: ToolContext = ctx) {
   return executeTool(name, input, c);
