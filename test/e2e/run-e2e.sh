@@ -37,6 +37,7 @@ code-server --user-data-dir "$USER_DATA" --extensions-dir "$EXT_DIR" --install-e
   || { cat "$OUT/install.log"; exit 1; }
 
 # 2. User settings: no trust prompt or tips, and the offline simulated provider.
+mkdir -p "$USER_DATA/Machine"
 cat > "$USER_DATA/User/settings.json" <<'JSON'
 {
   "security.workspace.trust.enabled": false,
@@ -48,8 +49,15 @@ cat > "$USER_DATA/User/settings.json" <<'JSON'
   "update.mode": "none",
   "chat.disableAIFeatures": true,
   "workbench.enableExperiments": false,
-  "orchestration.provider": "simulated",
   "orchestration.simulatedLatencyMs": 0
+}
+JSON
+# The extension's machine-scoped settings (provider, baseUrl, …): code-server is a remote window, and
+# there VS Code applies a machine setting only from the Remote settings (Machine/settings.json),
+# never from the browser side's User/settings.json ("cannot be applied in this window").
+cat > "$USER_DATA/Machine/settings.json" <<'JSON'
+{
+  "orchestration.provider": "simulated"
 }
 JSON
 
