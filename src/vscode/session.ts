@@ -7,7 +7,7 @@ import { describeIgnored, loadProjectConfig, Orchestrator, type Config, type Log
 import { MissingApiKeyError, openProvider, type Provider } from '../providers';
 import type { RunLocation } from './location';
 import type { ApiKeyStore } from './secrets';
-import { readSettings, SettingsError, type ExtensionSettings } from './settings';
+import { machineKeysInWorkspaceFile, readSettings, SettingsError, type ExtensionSettings } from './settings';
 
 export interface Session {
   readonly workspace: string;
@@ -42,7 +42,7 @@ export async function openSession(deps: SessionDeps): Promise<Session | undefine
   }
   let settings: ExtensionSettings;
   try {
-    settings = deps.readSettings ? deps.readSettings() : readSettings(undefined, await loadProjectConfig(workspace));
+    settings = deps.readSettings ? deps.readSettings() : readSettings(undefined, await loadProjectConfig(workspace), undefined, await machineKeysInWorkspaceFile(workspace));
   } catch (err) {
     showSettingsError(err);
     return undefined;

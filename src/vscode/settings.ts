@@ -2,8 +2,14 @@
  * Reads the `orchestration.*` settings and validates them with the engine's own schema, so the
  * extension, the CLI and config.json agree on bounds and defaults. Errors name the setting key.
  */
+import { readFile } from 'node:fs/promises';
+import * as path from 'node:path';
+// The ES module build: bundled, the package's UMD main requires './impl/format' at run time and fails.
+import { parse as parseJsonc } from 'jsonc-parser/lib/esm/main.js';
 import * as vscode from 'vscode';
-import { ConfigError, parseConfig, resolveConfig, type Config, type ConfigLayer, type IgnoredSetting, type WorkspaceCommand } from '../engine';
+import {
+  ConfigError, MACHINE_ONLY_KEYS, parseConfig, resolveConfig, SET_INSTEAD, type Config, type ConfigLayer, type IgnoredSetting, type WorkspaceCommand,
+} from '../engine';
 
 export const SECTION = 'orchestration';
 
@@ -71,6 +77,24 @@ export function configInput(cfg: Section, scope: 'user' | 'workspace' = 'user'):
   return input;
 }
 
+/**
+ * The machine-only keys a folder's `.vscode/settings.json` sets. VS Code drops a `"scope":
+ * "machine"` setting from workspace settings before any extension sees it (inspect() has no
+ * workspaceValue), so the file itself is read: only to say in the plan what was not obeyed, never
+ * to use a value. An unreadable or malformed file reports nothing (VS Code applies none of it).
+ */
+export async function machineKeysInWorkspaceFile(folder: string): Promise<string[]> {
+  let text: string;
+  try {
+    text = await readFile(path.join(folder, '.vscode', 'settings.json'), 'utf8');
+  } catch {
+    return [];
+  }
+  const data: unknown = parseJsonc(text, [], { allowTrailingComma: true });
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return [];
+  return MACHINE_ONLY_KEYS.filter((k) => Object.hasOwn(data, `${SECTION}.${k}`));
+}
+
 type Getter = (section: string) => Pick<vscode.WorkspaceConfiguration, 'get'>;
 
 /**
@@ -95,10 +119,12 @@ export function editorExcludes(get: Getter = (s) => vscode.workspace.getConfigur
  * may set only workspace-safe keys; what they set beyond that is listed in `ignored`. A bad file
  * throws a ConfigError naming the file; a bad setting throws SettingsError listing each one as
  * `orchestration.<key>: <what was wrong>`. `editor` globs (files.exclude, search.exclude) are
- * added to `exclude` unless `includeIgnored` is on.
+ * added to `exclude` unless `includeIgnored` is on. `droppedByVsCode` (machineKeysInWorkspaceFile)
+ * joins `ignored` as set in the workspace settings.
  */
 export function readSettings(
   cfg: Section = vscode.workspace.getConfiguration(SECTION), project?: ConfigLayer, editor: string[] = editorExcludes(),
+  droppedByVsCode: readonly string[] = [],
 ): ExtensionSettings {
   if (project) resolveConfig([project]); // a bad file is named as the file, before any setting is looked at
   let resolved;
@@ -127,9 +153,15 @@ export function readSettings(
     const issue = `${SECTION}.simulatedLatencyMs: expected an integer from 0 to 60000, got ${JSON.stringify(latency)}`;
     throw new SettingsError([`${SECTION}.simulatedLatencyMs`], [issue]);
   }
+  // Machine-only keys VS Code itself dropped from .vscode/settings.json (machineKeysInWorkspaceFile).
+  const ignored = [...resolved.ignored];
+  for (const key of droppedByVsCode) {
+    if (ignored.some((i) => i.key === key && i.source === WORKSPACE_SETTINGS)) continue;
+    ignored.push({ key, source: WORKSPACE_SETTINGS, reason: `${key} is machine-only: a repository may not choose it; ${SET_INSTEAD}` });
+  }
   return {
     config: resolved.config, autoApprovePlan: resolved.autoApprovePlan, simulatedLatencyMs: latency,
-    ignored: resolved.ignored, workspaceCommand: resolved.workspaceCommand,
+    ignored, workspaceCommand: resolved.workspaceCommand,
   };
 }
 

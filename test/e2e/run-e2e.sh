@@ -37,6 +37,7 @@ code-server --user-data-dir "$USER_DATA" --extensions-dir "$EXT_DIR" --install-e
   || { cat "$OUT/install.log"; exit 1; }
 
 # 2. User settings: no trust prompt or tips, and the offline simulated provider.
+mkdir -p "$USER_DATA/Machine"
 cat > "$USER_DATA/User/settings.json" <<'JSON'
 {
   "security.workspace.trust.enabled": false,
@@ -48,10 +49,23 @@ cat > "$USER_DATA/User/settings.json" <<'JSON'
   "update.mode": "none",
   "chat.disableAIFeatures": true,
   "workbench.enableExperiments": false,
-  "orchestration.provider": "simulated",
   "orchestration.simulatedLatencyMs": 0
 }
 JSON
+# The extension's machine-scoped settings (provider, baseUrl, …): code-server is a remote window, and
+# there VS Code applies a machine setting only from the Remote settings (Machine/settings.json),
+# never from the browser side's User/settings.json ("cannot be applied in this window").
+cat > "$USER_DATA/Machine/settings.json" <<'JSON'
+{
+  "orchestration.provider": "simulated"
+}
+JSON
+
+# A code-server left on the port by an earlier run would answer the health check below and be
+# driven instead, with its own (older) extension: refuse.
+if curl -fs -o /dev/null "http://127.0.0.1:$PORT/healthz"; then
+  echo "port $PORT already serves a code-server (a stale run?): stop it or set PORT" >&2; exit 2
+fi
 
 # 3. code-server in its own process group (setsid), killed as a group: it forks watchers and the extension host.
 setsid code-server --bind-addr 127.0.0.1:$PORT --auth none --disable-telemetry --disable-update-check \
@@ -73,6 +87,6 @@ for _ in $(seq 1 300); do
 done
 echo "code-server up on :$PORT (pid $CS_PID)"
 
-CS_URL=http://127.0.0.1:$PORT WORKSPACE=$WS SHOTS=$OUT/shots \
+CS_URL=http://127.0.0.1:$PORT WORKSPACE=$WS SHOTS=$OUT/shots CS_LOGS=$USER_DATA/logs \
   PLAYWRIGHT_CORE=$ROOT/tools/node_modules/playwright-core \
   node --test --test-reporter=spec ${E2E_NAME_PATTERN:+--test-name-pattern="$E2E_NAME_PATTERN"} "${E2E_TEST:-$HERE/orchestration.e2e.js}"

@@ -1,10 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 vi.mock('vscode', async () => await import('./vscode-stub'));
 import { ConfigSchema, parseConfig, type ConfigLayer } from '../../src/engine';
-import { editorExcludes, outputRootSetting, readSettings, SettingsError } from '../../src/vscode/settings';
+import { editorExcludes, machineKeysInWorkspaceFile, outputRootSetting, readSettings, SettingsError } from '../../src/vscode/settings';
 
 const section = (values: Record<string, unknown>) => ({ get: <T>(key: string) => values[key] as T | undefined });
 const pkg = JSON.parse(readFileSync(path.join(__dirname, '../../package.json'), 'utf8')) as { contributes: { configuration: { properties: Record<string, Record<string, unknown>> } } };
@@ -172,6 +173,31 @@ describe('settings over .orchestration/config.json', () => {
     expect(s.config.maxConcurrent).toBe(32);
     expect(s.workspaceCommand).toBeNull();
     expect(s.ignored).toEqual([]);
+  });
+
+  it('reports the machine-only keys VS Code dropped from .vscode/settings.json, read from the file (with comments), without using a value', async () => {
+    const folder = mkdtempSync(path.join(tmpdir(), 'orch-settings-'));
+    try {
+      expect(await machineKeysInWorkspaceFile(folder)).toEqual([]);
+      mkdirSync(path.join(folder, '.vscode'));
+      writeFileSync(path.join(folder, '.vscode', 'settings.json'), [
+        '{', '  // the key goes wherever this says', '  "orchestration.baseUrl": "http://127.0.0.1:9/recorder",',
+        '  "orchestration.provider": "anthropic",', '  "orchestration.autoApprovePlan": true,', '  "orchestration.maxConcurrent": 2,', '}',
+      ].join('\n'));
+      const dropped = await machineKeysInWorkspaceFile(folder);
+      expect(dropped).toEqual(['provider', 'baseUrl', 'autoApprovePlan']);
+      // VS Code hands the extension no workspace value for them; one it did hand over is not reported twice.
+      const s = readSettings(inspected({}, {}, { autoApprovePlan: true }), undefined, [], dropped);
+      expect(s.config.baseUrl).toBeNull();
+      expect(s.config.provider).toBe('anthropic');
+      expect(s.autoApprovePlan).toBe(false);
+      expect(s.ignored.map((i) => `${i.key} from ${i.source}`)).toEqual(['autoApprovePlan', 'provider', 'baseUrl'].map((k) => `${k} from .vscode/settings.json (workspace settings)`));
+      for (const i of s.ignored) expect(i.reason).toMatch(/machine-only.*user settings/);
+      writeFileSync(path.join(folder, '.vscode', 'settings.json'), '["not", "an object"]');
+      expect(await machineKeysInWorkspaceFile(folder)).toEqual([]);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 
   it('declares every machine-only setting with machine scope, so the Settings UI offers it only as a user setting', () => {
