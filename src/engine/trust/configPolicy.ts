@@ -65,7 +65,7 @@ export const BOUND_KEYS = [
 export const ADDITIVE_KEYS = ['exclude', 'secretFiles'] as const;
 
 /** Where a machine-only key can be set instead, said the same way by every front end. */
-export const SET_INSTEAD = 'set it in your user settings (VS Code: Settings → User) or with a CLI flag (--set KEY=VALUE)';
+export const SET_INSTEAD = 'set it in your user settings (VS Code: Settings → User, or Remote in a remote window) or with a CLI flag (--set KEY=VALUE)';
 
 /**
  * Merges layers into a Config, dropping what a workspace may not set. Validation errors name the
