@@ -7,20 +7,21 @@ import * as readline from 'node:readline/promises';
 import { existsSync, statSync } from 'node:fs';
 import {
   ConfigError, NotARepositoryError, loadProjectConfig, Orchestrator, PlanError, resolveConfig, describeIgnored,
-  asStorageError, readLedger, effectiveStatus, CommandRefusedError, describeRebuild, LedgerDamagedError, scanRuns, StorageError, taskLength, taskTooLong,
+  asStorageError, CommandRefusedError, describeRebuild, LedgerDamagedError, StorageError, taskLength, taskTooLong,
   ForeignRunError, checkedOutputRoot, originOfRun, addSecrets, credentialValues, redactText,
-  type Config, type ResolvedConfig, type Run, type RunOutcome,
+  type ResolvedConfig, type Run, type RunOutcome,
 } from './engine';
 import { agentCommand, stop, transcript } from './cli/agentCommands';
 import { openProvider, type Provider } from './providers';
 import { proxyTransportFromEnv } from './cli/proxyFetch';
 import { parseCli, UsageError, USAGE, type CliArgs } from './cli/args';
-import { finalReport, planTable, progressLine, statusLine } from './cli/report';
+import { finalReport, planTable, progressLine } from './cli/report';
 import { changesCommand } from './cli/changes';
+import { listCommand, statusCommand } from './cli/runList';
+import { EXIT } from './cli/exitCodes';
 import { demoTask, demoWorkspace } from './cli/demo';
 import { readTaskFile } from './cli/taskFile';
 
-export const EXIT = { completed: 0, failed: 1, usage: 2, partial: 3, cancelled: 130 } as const;
 
 // Every line printed goes through the one redaction; the credentials this process was given
 // (ANTHROPIC_API_KEY and the like) are withheld by value from the first line on.
@@ -94,8 +95,8 @@ async function main(argv: string[]): Promise<number> {
     err((e as Error).message);
     return EXIT.usage;
   }
-  if (args.command === 'list') return list(workspace, config, args);
-  if (args.command === 'status') return status(workspace, config, args);
+  if (args.command === 'list') return listCommand(workspace, config, args, { out, err });
+  if (args.command === 'status') return statusCommand(workspace, config, args, { out, err });
   if (args.command === 'diff' || args.command === 'apply' || args.command === 'discard') return changesCommand(workspace, config, args, { out, err });
   if (args.command === 'transcript') return transcript(workspace, config, args, { out, err });
   if (args.command === 'stop') return stop(workspace, config, args, { out, err });
@@ -248,62 +249,6 @@ async function execute(workspace: string, args: CliArgs, start: (onRun: (run: Ru
   if (args.json) out(JSON.stringify({ runId: done.id, dir: done.dir, ...outcome }, null, 2));
   else out(finalReport(done, outcome, workspace));
   return EXIT[outcome.status as keyof typeof EXIT] ?? EXIT.failed;
-}
-
-/** How list and status mark a run folder not created on this machine. */
-const FOREIGN_MARK = '  [foreign: not created on this machine]';
-/** A run whose ledger.json is damaged, as list and status show it: the file and the way forward. */
-const damagedJson = (d: LedgerDamagedError) => ({ runId: d.runId, status: 'damaged', file: d.file, error: d.message });
-const damagedLine = (d: LedgerDamagedError): string => `${d.runId}  damaged    ${d.file}: ${d.reason}; resume rebuilds it from events.jsonl`;
-
-async function list(workspace: string, config: Config, args: CliArgs): Promise<number> {
-  const { runs, damaged } = await scanRuns(workspace, config.outputRoot);
-  if (args.json) {
-    const rows = [
-      ...runs.map((r) => ({ runId: r.runId, status: r.status, task: r.task, costUsd: r.totals.costUsd, simulated: r.simulated, foreign: r.origin?.local === false })),
-      ...damaged.map(damagedJson),
-    ];
-    out(JSON.stringify(rows.sort((a, b) => b.runId.localeCompare(a.runId)), null, 2));
-    return 0;
-  }
-  if (!runs.length && !damaged.length) { out(`No runs in ${path.join(workspace, config.outputRoot)}`); return 0; }
-  const lines = [
-    ...runs.map((r) => ({ id: r.runId, line: statusLine(r) + (r.origin?.local === false ? FOREIGN_MARK : '') })),
-    ...damaged.map((d) => ({ id: d.runId, line: damagedLine(d) })),
-  ];
-  for (const { line } of lines.sort((a, b) => b.id.localeCompare(a.id))) out(line);
-  return 0;
-}
-
-async function status(workspace: string, config: Config, args: CliArgs): Promise<number> {
-  const { runs, damaged } = await scanRuns(workspace, config.outputRoot);
-  const id = args.positional ?? [...runs, ...damaged].map((r) => r.runId).sort().pop();
-  if (!id) { err('No runs yet.'); return EXIT.usage; }
-  let snap;
-  try {
-    snap = await readLedger(workspace, config.outputRoot, id);
-  } catch (e) {
-    if (e instanceof LedgerDamagedError) {
-      if (args.json) out(JSON.stringify(damagedJson(e), null, 2));
-      err(e.message);
-      return EXIT.failed;
-    }
-    err((e as Error).message);
-    return EXIT.usage;
-  }
-  const origin = await originOfRun(workspace, config.outputRoot, id);
-  // A foreign ledger's pid belongs to another machine: it proves nothing here.
-  snap = { ...snap, status: effectiveStatus(origin.local ? snap : { ...snap, pid: null }) };
-  if (args.json) { out(JSON.stringify({ ...snap, foreign: !origin.local, ...(origin.local ? {} : { foreignReason: origin.reason }) }, null, 2)); return 0; }
-  out(statusLine(snap) + (origin.local ? '' : FOREIGN_MARK));
-  if (snap.reason) out(`  reason: ${snap.reason}`);
-  for (const a of snap.agents) {
-    out(`  ${a.id.padEnd(8)} ${a.status.padEnd(10)} ${a.tier.padEnd(6)} ${a.outputFile.padEnd(18)} ${a.error ?? a.returned ?? ''}`.trimEnd());
-  }
-  if (!origin.local) out(`\n${origin.reason} Resuming it needs --allow-foreign-run.`);
-  if (snap.status === 'interrupted') out(`\nThis run was cut off. Finish it with: orchestrate resume ${snap.runId}${origin.local ? '' : ' --allow-foreign-run'}`);
-  if (snap.status === 'declined') out('\nThis plan was declined, so nothing ran and it cannot be resumed. Run the task again to plan anew.');
-  return 0;
 }
 
 main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e: unknown) => { err(e instanceof Error ? e.stack ?? e.message : String(e)); process.exitCode = EXIT.failed; });

@@ -10,8 +10,8 @@ import {
 } from '../engine';
 import type { CliArgs } from './args';
 import { finalReport } from './report';
+import { EXIT } from './exitCodes';
 
-const EXIT = { completed: 0, failed: 1, usage: 2, partial: 3, cancelled: 130 } as const;
 
 interface Io { out: (s: string) => void; err: (s: string) => void }
 
