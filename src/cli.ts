@@ -87,7 +87,8 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.usage;
   }
   const { config } = resolved;
-  for (const line of describeIgnored(resolved.ignored)) err(line);
+  // `run` shows them with its plan; every other command says them up front.
+  if (args.command !== 'run') for (const line of describeIgnored(resolved.ignored)) err(line);
   // Every command reads or writes under the output root: a symlink leading out of the workspace is refused first.
   try {
     await checkedOutputRoot(workspace, config.outputRoot);

@@ -35,12 +35,12 @@ export { AnthropicModelClient, type AnthropicClientOptions, type Fetch } from '.
 export { fmtTokens } from './plan/planMarkdown';
 export { loadProjectConfig, PROJECT_CONFIG } from './projectConfig';
 export {
-  resolveConfig, describeIgnored, MACHINE_ONLY_KEYS, BOUND_KEYS, SET_INSTEAD,
+  resolveConfig, machineOnly, MACHINE_ONLY_KEYS, BOUND_KEYS, SET_INSTEAD,
   type ConfigLayer, type IgnoredSetting, type ResolvedConfig, type WorkspaceCommand,
 } from './trust/configPolicy';
 export { FileCommandConsent, WorkspaceCommandError, type CommandConsent } from './trust/consent';
 export { userStateDir } from './trust/userState';
-export { trustNotes } from './trust/notes';
+export { describeIgnored, trustNotes } from './trust/notes';
 export { climbsOut, isInside, relativeInside } from './paths';
 export {
   applyRunChanges, discardRunChanges, readChangeSet, fileAt, repoInfo, runGit, ApplyRefusedError, GitError, NotARepositoryError, CHANGES_PATCH,

@@ -156,7 +156,7 @@ export interface LedgerSnapshot {
    */
   workspaceCommand?: { command: string; source: string };
   /** Settings the workspace set that were not obeyed when the run was planned, and why. */
-  ignoredSettings?: Array<{ key: string; source: string; reason: string }>;
+  ignoredSettings?: Array<{ key: string; source: string; reason: string; kind: 'machine-only' | 'bound' }>;
 }
 
 /** Commands a user gives one agent of a run, or the run's plan (events.jsonl `command` events). */

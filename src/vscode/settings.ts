@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { parse as parseJsonc } from 'jsonc-parser/lib/esm/main.js';
 import * as vscode from 'vscode';
 import {
-  ConfigError, MACHINE_ONLY_KEYS, parseConfig, resolveConfig, SET_INSTEAD, type Config, type ConfigLayer, type IgnoredSetting, type WorkspaceCommand,
+  ConfigError, MACHINE_ONLY_KEYS, machineOnly, parseConfig, resolveConfig, type Config, type ConfigLayer, type IgnoredSetting, type WorkspaceCommand,
 } from '../engine';
 
 export const SECTION = 'orchestration';
@@ -157,7 +157,7 @@ export function readSettings(
   const ignored = [...resolved.ignored];
   for (const key of droppedByVsCode) {
     if (ignored.some((i) => i.key === key && i.source === WORKSPACE_SETTINGS)) continue;
-    ignored.push({ key, source: WORKSPACE_SETTINGS, reason: `${key} is machine-only: a repository may not choose it; ${SET_INSTEAD}` });
+    ignored.push(machineOnly(key, WORKSPACE_SETTINGS));
   }
   return {
     config: resolved.config, autoApprovePlan: resolved.autoApprovePlan, simulatedLatencyMs: latency,

@@ -990,16 +990,16 @@ test('a workspace\'s settings cannot send the key elsewhere: its baseUrl, provid
     assert.ok(ignored.some((i) => i.startsWith(`${key} from .vscode/settings.json`)), `ledger.json ignoredSettings names ${key}: ${JSON.stringify(ignored)}`);
   }
   const notes = await frame.locator('#trust-notes').innerText();
-  assert.match(notes, /Ignored "baseUrl" from \.vscode\/settings\.json/);
-  assert.match(notes, /Ignored "autoApprovePlan" from \.vscode\/settings\.json/);
+  assert.match(notes, /Ignored [^\n]*"baseUrl"[^\n]* from \.vscode\/settings\.json/);
+  assert.match(notes, /Ignored [^\n]*"autoApprovePlan"[^\n]* from \.vscode\/settings\.json/);
   assert.ok(!notes.includes(recorder.url), 'the note names the key, not the workspace\'s endpoint');
   // The plan editor, opened wide for review, says the same above its Approve.
   const planNotes = await (await panelFrame(`Plan: ${HOSTILE_TASK}`)).locator('#trust-notes').innerText();
-  assert.match(planNotes, /Ignored "baseUrl" from \.vscode\/settings\.json/);
+  assert.match(planNotes, /Ignored [^\n]*"baseUrl"[^\n]* from \.vscode\/settings\.json/);
   // And the Orchestration log, each time a session opens.
   if (process.env.CS_LOGS) {
     const logged = () => fs.readdirSync(process.env.CS_LOGS, { recursive: true }).filter((f) => String(f).endsWith('Orchestration.log'))
-      .some((f) => fs.readFileSync(path.join(process.env.CS_LOGS, String(f)), 'utf8').includes('Ignored "baseUrl" from .vscode/settings.json'));
+      .some((f) => fs.readFileSync(path.join(process.env.CS_LOGS, String(f)), 'utf8').match(/Ignored [^\n]*"baseUrl"[^\n]* from \.vscode\/settings\.json/));
     await until('the log names the ignored baseUrl', logged, 15000);
   }
   // The Summary re-renders as the ledger settles: scroll the notes into view once they hold still.

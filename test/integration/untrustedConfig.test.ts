@@ -60,8 +60,7 @@ describe('a committed .orchestration/config.json', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(recorder.requests).toEqual([]);
     expect(fake.log.length).toBeGreaterThan(0);
-    expect(r.stderr).toMatch(/Ignored "baseUrl" from \.orchestration\/config\.json: baseUrl is machine-only.*user settings.*--set/);
-    expect(r.stderr).toMatch(/Ignored "includeIgnored" from \.orchestration\/config\.json/);
+    expect(r.stderr).toMatch(/^Note: Ignored "provider", "baseUrl" and "includeIgnored" from \.orchestration\/config\.json: they are machine-only settings a repository may not choose; set them in your user settings .*--set KEY=VALUE\)\.$/m);
     const ledger = readJson<LedgerSnapshot>(path.join(runDirOf(ws), 'ledger.json'));
     expect(ledger.ignoredSettings?.map((i) => i.key).sort()).toEqual(['baseUrl', 'includeIgnored', 'provider']);
     expect(ledger.status).toBe('completed');
@@ -74,7 +73,7 @@ describe('a committed .orchestration/config.json', () => {
     commitConfig(ws, { prices: { 'claude-haiku-5-5': zero, 'claude-sonnet-5-5': zero, 'claude-opus-5-5': zero }, workersPerDomain: { min: 1, max: 1000 } });
     const r = await cliAsync(['run', 'Audit this repo for security issues', '--pattern', 'fan-out', '--yes', '--workspace', ws], userEnv());
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/Ignored "prices"/);
+    expect(r.stderr).toMatch(/Ignored "prices" from \.orchestration\/config\.json: it is a machine-only setting/);
     expect(r.stderr).toMatch(/Ignored "workersPerDomain\.max" from \.orchestration\/config\.json: workersPerDomain\.max 1000 is above its default 8/);
     const ledger = readJson<LedgerSnapshot>(path.join(runDirOf(ws), 'ledger.json'));
     expect(ledger.estimate!.costHighUsd).toBeGreaterThan(0);

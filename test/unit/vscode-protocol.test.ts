@@ -68,12 +68,18 @@ describe('host → webview messages', () => {
   it('carries what the plan says about trust: the repository\'s command and the settings it ignored', () => {
     const s = snapshot({
       status: 'awaiting-approval', workspaceCommand: { command: 'npm test', source: '.orchestration/config.json' },
-      ignoredSettings: [{ key: 'baseUrl', source: '.vscode/settings.json (workspace settings)', reason: 'baseUrl is machine-only' }],
+      ignoredSettings: [
+        { key: 'baseUrl', source: '.vscode/settings.json (workspace settings)', kind: 'machine-only', reason: 'baseUrl is machine-only' },
+        { key: 'maxConcurrent', source: '.orchestration/config.json', kind: 'bound', reason: 'maxConcurrent 64 is above its default 8' },
+        { key: 'provider', source: '.vscode/settings.json (workspace settings)', kind: 'machine-only', reason: 'provider is machine-only' },
+      ],
     });
     const run = HostMessageSchema.parse({ type: 'state', run: buildRunView(s, plan, null, runActions(s, false)) }).run!;
     expect(run.notes).toEqual([
       expect.stringMatching(/^Will run `npm test` in each builder's worktree, from \.orchestration\/config\.json: .*only once you approve this plan\.$/),
-      'Ignored "baseUrl" from .vscode/settings.json (workspace settings): baseUrl is machine-only.',
+      'Ignored "baseUrl" and "provider" from .vscode/settings.json (workspace settings): they are machine-only settings a repository may not choose; '
+        + 'set them in your user settings (VS Code: Settings → User, or Remote in a remote window) or with a CLI flag (--set KEY=VALUE).',
+      'Ignored "maxConcurrent" from .orchestration/config.json: maxConcurrent 64 is above its default 8.',
     ]);
     expect(buildRunView(snapshot(), plan, null, runActions(snapshot(), false)).notes).toEqual([]);
   });

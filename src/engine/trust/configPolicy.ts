@@ -7,7 +7,6 @@
  * into a Config goes through `resolveConfig`, so no front end can skip the policy.
  */
 import { ConfigError, mergeConfig, parseConfig, type Config } from '../config';
-import { trustNotes } from './notes';
 
 /** One source of settings, in increasing precedence. `trusted`: the user's own (user settings, flags). */
 export interface ConfigLayer {
@@ -21,6 +20,8 @@ export interface ConfigLayer {
 export interface IgnoredSetting {
   key: string;
   source: string;
+  /** machine-only: never the repository's to set; bound: raised above its default. */
+  kind: 'machine-only' | 'bound';
   reason: string;
 }
 
@@ -65,7 +66,7 @@ export const BOUND_KEYS = [
 export const ADDITIVE_KEYS = ['exclude', 'secretFiles'] as const;
 
 /** Where a machine-only key can be set instead, said the same way by every front end. */
-export const SET_INSTEAD = 'set it in your user settings (VS Code: Settings → User, or Remote in a remote window) or with a CLI flag (--set KEY=VALUE)';
+export const SET_INSTEAD = 'in your user settings (VS Code: Settings → User, or Remote in a remote window) or with a CLI flag (--set KEY=VALUE)';
 
 /**
  * Merges layers into a Config, dropping what a workspace may not set. Validation errors name the
@@ -94,14 +95,14 @@ export function resolveConfig(layers: readonly ConfigLayer[]): ResolvedConfig {
     for (const key of MACHINE_ONLY_KEYS) {
       if (values[key] === undefined) continue;
       delete values[key];
-      ignored.push({ key, source: layer.source, reason: `${key} is machine-only: a repository may not choose it; ${SET_INSTEAD}` });
+      ignored.push(machineOnly(key, layer.source));
     }
     for (const key of BOUND_KEYS) {
       const value = getPath(values, key);
       const limit = getPath(defaults, key);
       if (typeof value === 'number' && typeof limit === 'number' && value > limit) {
         deletePath(values, key);
-        ignored.push({ key, source: layer.source, reason: `${key} ${value} is above its default ${limit}: a repository may only lower it; to raise it, ${SET_INSTEAD}` });
+        ignored.push({ key, source: layer.source, kind: 'bound', reason: `${key} ${value} is above its default ${limit}: a repository may only lower it; to raise it, set it ${SET_INSTEAD}` });
       }
     }
     if (typeof values.verifyCommand === 'string' && values.verifyCommand.trim()) {
@@ -129,9 +130,9 @@ function validateLayer(values: Record<string, unknown>, source: string): void {
   }
 }
 
-/** One line per ignored key, for a log, the CLI's stderr or a notification. */
-export function describeIgnored(ignored: readonly IgnoredSetting[]): string[] {
-  return trustNotes({ ignoredSettings: [...ignored] });
+/** A machine-only key a repository set, as `ignored` records it. */
+export function machineOnly(key: string, source: string): IgnoredSetting {
+  return { key, source, kind: 'machine-only', reason: `${key} is machine-only: a repository may not choose it; set it ${SET_INSTEAD}` };
 }
 
 function getPath(obj: Record<string, unknown>, dotted: string): unknown {
