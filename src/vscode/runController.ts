@@ -13,6 +13,7 @@ import { formatCost, formatSpend, truncate } from './format';
 import type { OrchestrationLog } from './log';
 import type { RunStore } from './runStore';
 import type { PlanPreview } from './planEditorModel';
+import { patternOf } from './runShape';
 import { openSession, type Session, type SessionDeps } from './session';
 import type { TranscriptRelay } from './transcriptRelay';
 import { requireTrust } from './trust';
@@ -171,7 +172,9 @@ export class RunController extends Disposable {
     if (!origin.local && !(await confirmForeign(origin, mode))) return;
     const session = await openSession(this.deps);
     if (!session) return;
-    if (!(await this.consentToCommand(session, patternNamed(this.deps.store.get(runId)?.pattern ?? 'fan-out')?.runsVerifyCommand === true))) {
+    // A run the store does not know (yet) is asked about: consent is the safe side.
+    const snap = this.deps.store.get(runId);
+    if (!(await this.consentToCommand(session, !snap || patternNamed(patternOf(snap))?.runsVerifyCommand === true))) {
       await session.provider.dispose().catch(() => undefined);
       return;
     }

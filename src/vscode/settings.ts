@@ -7,6 +7,7 @@ import * as path from 'node:path';
 // The ES module build: bundled, the package's UMD main requires './impl/format' at run time and fails.
 import { parse as parseJsonc } from 'jsonc-parser/lib/esm/main.js';
 import * as vscode from 'vscode';
+import { z } from 'zod';
 import {
   ConfigError, MACHINE_ONLY_KEYS, machineOnly, parseConfig, resolveConfig, type Config, type ConfigLayer, type IgnoredSetting, type WorkspaceCommand,
 } from '../engine';
@@ -90,9 +91,9 @@ export async function machineKeysInWorkspaceFile(folder: string): Promise<string
   } catch {
     return [];
   }
-  const data: unknown = parseJsonc(text, [], { allowTrailingComma: true });
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) return [];
-  return MACHINE_ONLY_KEYS.filter((k) => Object.hasOwn(data, `${SECTION}.${k}`));
+  const data = z.record(z.string(), z.unknown()).safeParse(parseJsonc(text, [], { allowTrailingComma: true }));
+  if (!data.success) return [];
+  return MACHINE_ONLY_KEYS.filter((k) => Object.hasOwn(data.data, `${SECTION}.${k}`));
 }
 
 type Getter = (section: string) => Pick<vscode.WorkspaceConfiguration, 'get'>;
@@ -130,18 +131,14 @@ export function readSettings(
   let resolved;
   try {
     const user = configInput(cfg, 'user');
-    const layers: ConfigLayer[] = [
+    resolved = resolveConfig([
       ...(project ? [project] : []),
       { source: WORKSPACE_SETTINGS, trusted: false, values: configInput(cfg, 'workspace') },
       { source: 'user settings', trusted: true, values: user },
-    ];
-    const first = resolveConfig(layers);
-    if (first.config.includeIgnored || !editor.length) resolved = first;
-    else {
-      // Hiding more is always safe, so the editor's globs join the user's layer.
-      const exclude = [...new Set([...first.config.exclude, ...editor])];
-      resolved = resolveConfig([...layers.slice(0, -1), { ...layers[layers.length - 1], values: { ...user, exclude } }]);
-    }
+      // Hiding more is always safe: the editor's globs join `exclude` (an additive key), unless the
+      // user lets agents see ignored files (includeIgnored is machine-only, so only the user's counts).
+      ...(user.includeIgnored !== true && editor.length ? [{ source: 'files.exclude and search.exclude', trusted: true, values: { exclude: editor } }] : []),
+    ]);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     const issues = err.issues.length ? err.issues : [err.message];

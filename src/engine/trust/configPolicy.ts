@@ -6,7 +6,7 @@
  * unseen are machine-only: they come from user settings, CLI flags and the environment. Every way
  * into a Config goes through `resolveConfig`, so no front end can skip the policy.
  */
-import { ConfigError, mergeConfig, parseConfig, type Config } from '../config';
+import { mergeConfig, parseConfig, type Config } from '../config';
 
 /** One source of settings, in increasing precedence. `trusted`: the user's own (user settings, flags). */
 export interface ConfigLayer {
@@ -83,8 +83,9 @@ export function resolveConfig(layers: readonly ConfigLayer[]): ResolvedConfig {
     const values: Record<string, unknown> = structuredClone(layer.values);
     const autoApprove = values.autoApprovePlan;
     delete values.autoApprovePlan; // the extension's, not the engine's: not in the schema
-    // Schema first, so a wrong value is named as wrong (and where) rather than quietly ignored.
-    validateLayer(values, layer.source);
+    // Schema first, each layer alone over the defaults, so a wrong value is named as wrong and where
+    // (the file or flag) rather than quietly ignored.
+    parseConfig(mergeConfig(defaults, values), layer.source);
     if (layer.trusted) {
       if (values.verifyCommand !== undefined) trustedCommand = true;
       if (autoApprove !== undefined) autoApprovePlan = autoApprove === true;
@@ -118,16 +119,6 @@ export function resolveConfig(layers: readonly ConfigLayer[]): ResolvedConfig {
   // The user's own check (even an empty one, which turns checks off) wins over the repository's.
   if (trustedCommand || config.verifyCommand) workspaceCommand = null;
   return { config, ignored, workspaceCommand, autoApprovePlan };
-}
-
-/** Validates one layer alone over the defaults, so an error names the file or flag it came from. */
-function validateLayer(values: Record<string, unknown>, source: string): void {
-  try {
-    parseConfig(mergeConfig(parseConfig({}), values), source);
-  } catch (err) {
-    if (err instanceof ConfigError) throw err;
-    throw new ConfigError(`Invalid ${source}: ${(err as Error).message}`);
-  }
 }
 
 /** A machine-only key a repository set, as `ignored` records it. */
