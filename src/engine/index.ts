@@ -28,6 +28,7 @@ export {
   type ListedRun, type ListOptions,
 } from './ledger/runs';
 export { describeRebuild, emptyTotals, LedgerDamagedError, type RebuildReport } from './ledger/rebuild';
+export { parseEventLine } from './ledger/events';
 export { ORIGIN_FILE, type RunOrigin } from './ledger/origin';
 export { ForeignRunError, type ResumeOptions } from './commands/resume';
 export { LOCK_FILE, runLockHolder, type LockHolder } from './run/lock';

@@ -7,7 +7,7 @@
  */
 import { promises as fs } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
-import type { EngineEvent } from '../engine';
+import { parseEventLine, type EngineEvent } from '../engine';
 
 /** Bytes read per call at most: a 50 MB log of a finished 1,000-agent run arrives over a few refreshes. */
 export const TAIL_CHUNK = 4 * 1024 * 1024;
@@ -66,15 +66,9 @@ export class EventsTail {
   }
 }
 
-/** One events.jsonl line as an event, or null: only the fields the views read are checked. */
+/** One events.jsonl line as an event, or null (a blank, torn or malformed line): the engine's reading. */
 export function parseEvent(line: string): EngineEvent | null {
   if (!line.trim()) return null;
-  try {
-    const e = JSON.parse(line) as Partial<EngineEvent> | null;
-    if (!e || typeof e !== 'object' || typeof e.seq !== 'number' || typeof e.t !== 'string' || typeof e.type !== 'string') return null;
-    if (e.type === 'agent' && (typeof e.id !== 'string' || typeof e.status !== 'string')) return null;
-    return e as EngineEvent;
-  } catch {
-    return null;
-  }
+  const e = parseEventLine(line);
+  return typeof e === 'string' ? null : e;
 }

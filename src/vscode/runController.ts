@@ -178,7 +178,7 @@ export class RunController extends Disposable {
       await session.provider.dispose().catch(() => undefined);
       return;
     }
-    const task = this.deps.store.get(runId)?.task ?? runId;
+    const task = snap?.task ?? runId;
     await this.execute(session, runId, task, (onRun, signal) => session.orchestrator.resume(runId, { mode, signal, onRun, allowForeign: !origin.local }));
   }
 

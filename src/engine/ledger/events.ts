@@ -24,8 +24,11 @@ export interface EventsRead {
 /** Bytes read from the end of the log first when only its last event is wanted. */
 const TAIL_WINDOW = 64 * 1024;
 
-/** One line as an event, or why it is not one. Only the fields every event has are checked. */
-function parseLine(line: string): EngineEvent | string {
+/**
+ * One events.jsonl line as an event, or why it is not one (the rebuild and the views read the log
+ * the same way). Only the fields every event has are checked, and an agent event's id and status.
+ */
+export function parseEventLine(line: string): EngineEvent | string {
   let value: unknown;
   try {
     value = JSON.parse(line);
@@ -36,6 +39,7 @@ function parseLine(line: string): EngineEvent | string {
   if (typeof e !== 'object' || e === null || typeof e.seq !== 'number' || typeof e.type !== 'string' || typeof e.t !== 'string') {
     return 'not an event (expected an object with seq, t and type)';
   }
+  if (e.type === 'agent' && (typeof e.id !== 'string' || typeof e.status !== 'string')) return 'not an agent event (expected id and status)';
   return e as EngineEvent;
 }
 
@@ -55,7 +59,7 @@ export async function readEvents(file: string): Promise<EventsRead | null> {
   if (lines[lines.length - 1] === '') lines.pop();
   lines.forEach((line, i) => {
     if (line.trim() === '') return;
-    const parsed = parseLine(line);
+    const parsed = parseEventLine(line);
     if (typeof parsed === 'string') skipped.push({ line: i + 1, reason: parsed });
     else events.push(parsed);
   });
@@ -90,7 +94,7 @@ export async function eventsTail(file: string): Promise<{ lastSeq: number; endsT
       const first = start > 0 ? 1 : 0;
       for (let i = lines.length - 1; i >= first; i--) {
         if (lines[i].trim() === '') continue;
-        const parsed = parseLine(lines[i]);
+        const parsed = parseEventLine(lines[i]);
         if (typeof parsed !== 'string') return { lastSeq: parsed.seq, endsTorn };
       }
       if (start === 0) return { lastSeq: 0, endsTorn };
