@@ -176,7 +176,6 @@ export class Run {
     if (mode === 'fresh' && await readPlanRevision(this.dir) !== this.ledger.planRevision) {
       throw new ConfigError(`The plan of run ${this.id} was revised after this Run was opened; execute the Run that revisePlan returned`);
     }
-    this.approvedCommand = await this.consentedCommand();
     return this.executeWith(mode === 'fresh' ? 'run' : mode, opts.signal, () => this.prepare(mode), {});
   }
 
@@ -205,13 +204,14 @@ export class Run {
       const a = this.ledger.get(id);
       if (!a || !this.roleOf(a)) throw new ConfigError(`Run ${this.id} has no agent ${id} that its ${this.pattern.name} pattern runs`);
     }
-    this.approvedCommand = await this.consentedCommand();
     return this.executeWith('rerun', opts.signal, () => this.prepareRerun(agentIds), opts.instructions ?? {});
   }
 
   private async executeWith(
     command: string, signal: AbortSignal | undefined, prepare: () => Promise<AgentRecord[]>, instructions: Readonly<Record<string, string>>,
   ): Promise<RunOutcome> {
+    // Refused before anything runs or is written, so the run stays as it was (awaiting approval).
+    this.approvedCommand = await this.consentedCommand();
     // One owner per run: taken before anything is written, so a second process is refused, not doubled.
     const ownLock = this.heldLock ? null : await takeRunLock(this.dir, this.id, command);
     let release: () => Promise<void>;
