@@ -13,7 +13,19 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../files';
 import { isInside } from '../paths';
+import { z } from 'zod';
 import { userStateDir } from '../trust/userState';
+
+/**
+ * origin.json as read back (a run folder is untrusted: a repository can ship one). A field of the
+ * wrong shape counts as missing, and a mark without a valid `mac` vouches for nothing.
+ */
+const MarkSchema = z.object({
+  runId: z.string().optional().catch(undefined),
+  createdIn: z.string().refine((p) => path.isAbsolute(p)).optional().catch(undefined),
+  host: z.string().optional().catch(undefined),
+  mac: z.string().regex(/^[0-9a-f]{64}$/).optional().catch(undefined),
+});
 
 export const ORIGIN_FILE = 'origin.json';
 const KEY_FILE = 'machine.key';
@@ -120,9 +132,9 @@ export async function runOrigin(opts: OriginOptions & { claimedWorkspace?: strin
   const claimed = typeof opts.claimedWorkspace === 'string' && opts.claimedWorkspace ? opts.claimedWorkspace : null;
   const from = claimed ? `; its ledger says it was created in ${claimed}` : '';
   const foreign = (reason: string, movedFrom: string | null = null): RunOrigin => ({ local: false, reason, claimedWorkspace: movedFrom ?? claimed, movedFrom });
-  let mark: { runId?: unknown; createdIn?: unknown; host?: unknown; mac?: unknown };
+  let raw: unknown;
   try {
-    mark = JSON.parse(await fs.readFile(path.join(dir, ORIGIN_FILE), 'utf8')) as typeof mark;
+    raw = JSON.parse(await fs.readFile(path.join(dir, ORIGIN_FILE), 'utf8'));
   } catch {
     return foreign(`Run ${opts.runId} in ${dir} was not created on this machine: it has no origin mark (${ORIGIN_FILE}), so it came with the workspace (for example from the repository) or from an older version${from}.`);
   }
@@ -131,12 +143,14 @@ export async function runOrigin(opts: OriginOptions & { claimedWorkspace?: strin
   if (!key) {
     return foreign(`Run ${opts.runId} in ${dir} cannot be checked: this machine's secret (${path.join(stateDir ?? path.resolve(opts.stateDir ?? userStateDir()), KEY_FILE)}) is unreadable${stateDir ? '' : ' or lies inside the workspace'}${from}.`);
   }
-  const given = typeof mark.mac === 'string' && /^[0-9a-f]{64}$/.test(mark.mac) ? Buffer.from(mark.mac, 'hex') : null;
+  const parsed = MarkSchema.safeParse(raw);
+  const mark = parsed.success ? parsed.data : {};
+  const given = mark.mac ? Buffer.from(mark.mac, 'hex') : null;
   const matches = (place: string): boolean => given !== null && timingSafeEqual(given, macOf(key, opts.runId, place));
   if (mark.runId === opts.runId && matches(dir)) return { local: true };
-  if (mark.runId === opts.runId && typeof mark.createdIn === 'string' && path.isAbsolute(mark.createdIn) && matches(mark.createdIn)) {
+  if (mark.runId === opts.runId && mark.createdIn && matches(mark.createdIn)) {
     return foreign(`Run ${opts.runId} in ${dir} was created on this machine in ${mark.createdIn} and copied or moved here, so what it holds now is not vouched for.`, mark.createdIn);
   }
-  const host = typeof mark.host === 'string' && mark.host !== os.hostname() ? ` on host ${mark.host}` : '';
+  const host = mark.host && mark.host !== os.hostname() ? ` on host ${mark.host}` : '';
   return foreign(`Run ${opts.runId} in ${dir} was not created on this machine: its origin mark was made with another machine's secret${host} (it came with the workspace, for example from the repository)${from}.`);
 }

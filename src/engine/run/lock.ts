@@ -13,7 +13,16 @@ import { promises as fs } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { z } from 'zod';
 import { processAlive } from '../ledger/runs';
+
+/** A lock file as read back: a holder needs a pid; the rest, when missing or mis-shaped, is filled in. */
+const HolderSchema = z.object({
+  pid: z.number().int().positive(),
+  command: z.string().catch('unknown').default('unknown'),
+  host: z.string().catch(os.hostname()).default(os.hostname()),
+  since: z.string().catch('unknown').default('unknown'),
+});
 
 /** A command refused because of the run's state (not the user's input): who owns it, what it is doing. */
 export class CommandRefusedError extends Error {
@@ -119,10 +128,8 @@ async function readLock(file: string): Promise<{ text: string; holder: LockHolde
   }
   let holder: LockHolder | null = null;
   try {
-    const h = JSON.parse(text) as Partial<LockHolder>;
-    if (typeof h.pid === 'number' && Number.isInteger(h.pid) && h.pid > 0) {
-      holder = { pid: h.pid, command: String(h.command ?? 'unknown'), host: String(h.host ?? os.hostname()), since: String(h.since ?? 'unknown') };
-    }
+    const h = HolderSchema.safeParse(JSON.parse(text));
+    if (h.success) holder = h.data;
   } catch { /* torn or foreign content: judged by its age */ }
   return { text, holder, mtimeMs };
 }
