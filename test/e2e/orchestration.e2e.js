@@ -310,16 +310,21 @@ test('Orchestrate Task on Folder, from the Explorer, plans only inside that fold
   await page.keyboard.press('Control+Shift+E');
   const folder = page.locator('.explorer-folders-view .monaco-list-row', { has: page.locator('.label-name', { hasText: /^src$/ }) }).first();
   await folder.waitFor();
-  await folder.click({ button: 'right' });
   // In a git repository the git extension adds its items to this menu as it opens, and a click that
-  // lands while the menu is rebuilt is lost: click again until the menu has closed.
+  // lands while the menu is rebuilt is lost (or the menu closes under it). So: open the menu, wait for
+  // the item, click it, and count the step done only once the task box is up; otherwise start over.
   const item = page.locator('.context-view .monaco-menu .action-label', { hasText: 'Orchestrate Task on Folder' });
-  await until('folder command ran', async () => {
-    if (await item.isVisible()) await item.click({ timeout: 2000 }).catch(() => undefined);
-    return !(await item.isVisible());
-  }, 15000);
+  const prompt = page.locator('.quick-input-widget', { hasText: 'Orchestrate Task on src' });
   const box = page.locator('.quick-input-widget .quick-input-box input');
-  await page.locator('.quick-input-widget', { hasText: 'Orchestrate Task on src' }).waitFor();
+  await until('folder command ran', async () => {
+    if (await prompt.isVisible()) return true;
+    await page.keyboard.press('Escape');
+    await folder.click({ button: 'right' });
+    await item.waitFor({ timeout: 5000 });
+    await item.click({ timeout: 2000 });
+    await prompt.waitFor({ timeout: 5000 });
+    return true;
+  }, 45000);
   await box.fill('Document every module');
   await page.keyboard.press('Enter');
   await choosePattern('Fan-out');
@@ -369,8 +374,12 @@ test('the Summary view follows the run selected in the Ledger', async () => {
   const tasks = [];
   for (const i of [1, 0, 1]) {
     const label = await rows.nth(i).locator('.label-name').textContent();
-    await rows.nth(i).locator('.label-name').click();
-    await until(`webview shows "${label}"`, async () => (await frame.locator('#run-task').textContent()) === label, 10000);
+    // A click that lands while the tree re-renders a row (a run's status just changed) selects nothing:
+    // click again until the Summary shows the run.
+    await until(`webview shows "${label}"`, async () => {
+      await rows.nth(i).locator('.label-name').click();
+      return until('summary switched', async () => (await frame.locator('#run-task').textContent()) === label, 3000).catch(() => false);
+    }, 15000);
     tasks.push(label);
   }
   assert.notStrictEqual(tasks[0], tasks[1]);
