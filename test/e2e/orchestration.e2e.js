@@ -1074,6 +1074,65 @@ test('the Settings UI offers orchestration.baseUrl only as the user\'s own setti
   assert.deepStrictEqual(recorder.requests, [], 'nothing ever reached the workspace\'s baseUrl');
 });
 
+const WALKTHROUGH = 'Run many Claude agents on one task';
+const WALKTHROUGH_STEPS = ['Set an API key, or try the simulated provider', 'Describe a task', 'Review and approve the plan',
+  'Watch the run on its dashboard', 'Open an agent', 'Change code, then apply it'];
+
+/** The walkthrough's picture as the page shows it: where it came from, its alt text, whether it decoded and shows. */
+const walkthroughPicture = () => page.locator('.gettingStartedContainer .getting-started-media img').first()
+  .evaluate((img) => ({
+    src: decodeURIComponent(img.currentSrc), alt: img.alt, width: img.naturalWidth,
+    loaded: img.complete && img.naturalWidth > 0 && img.getBoundingClientRect().width > 100,
+  }))
+  .catch(() => null);
+
+test('the walkthrough opens from the Welcome page and shows its steps with pictures', async () => {
+  // Below about 950 px of editor VS Code leaves a walkthrough's pictures out; the empty Secondary
+  // Side Bar of the default layout takes that room at 1600 px.
+  if (await page.locator('.part.auxiliarybar').isVisible()) {
+    // Its command is named "Hide", "Close" or "Toggle … Visibility" depending on the VS Code release.
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget .quick-input-box input');
+    await input.fill('>Secondary Side Bar');
+    const title = await until('a command that hides the Secondary Side Bar', async () =>
+      (await pickLabels()).find((l) => /^View: (Hide|Close|Toggle) Secondary Side Bar/.test(l)));
+    await page.keyboard.press('Escape');
+    await input.waitFor({ state: 'hidden' });
+    await runCommand(title);
+    await page.locator('.part.auxiliarybar').waitFor({ state: 'hidden' });
+  }
+  await runCommand('Welcome: Open Walkthrough...');
+  const box = page.locator('.quick-input-widget .quick-input-box input');
+  await box.waitFor({ state: 'visible' });
+  await box.fill(WALKTHROUGH);
+  await page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: WALKTHROUGH }).first().waitFor();
+  await page.keyboard.press('Enter');
+  const container = page.locator('.gettingStartedContainer');
+  await container.waitFor();
+  // Every step, the build one too: the e2e workspace is a git repository (gitOpenRepositoryCount != 0).
+  const titles = await until('the walkthrough\'s steps', async () => {
+    const t = (await container.locator('.getting-started-step .step-title').allInnerTexts()).map((x) => x.trim()).filter(Boolean);
+    return t.length === WALKTHROUGH_STEPS.length ? t : null;
+  });
+  assert.deepStrictEqual(titles, WALKTHROUGH_STEPS);
+  const first = await until('the first step\'s picture', async () => {
+    const p = await walkthroughPicture();
+    return p?.loaded && p.src.includes('provider.png') ? p : null;
+  });
+  assert.match(first.alt, /Orchestrate Task button/, 'the picture carries its alt text');
+  // Another step shows its own picture, decoded from the installed extension's media/walkthrough/.
+  await until('the dashboard step open', async () => {
+    const step = container.locator('.getting-started-step', { has: page.locator('.step-title', { hasText: 'Watch the run on its dashboard' }) });
+    if (!((await step.getAttribute('class')) ?? '').includes('expanded')) await step.click({ timeout: 2000 }).catch(() => undefined);
+    const p = await walkthroughPicture();
+    return p?.loaded && p.src.includes('dashboard.png') ? p : null;
+  });
+  await shot('44-walkthrough.png');
+  stamp(`walkthrough: ${titles.length} steps, first picture ${first.width} px wide`);
+  await runCommand('View: Close All Editors');
+  await container.waitFor({ state: 'hidden' });
+});
+
 test('the Summary webview ran without a single CSP violation', () => {
   assert.deepStrictEqual(cspViolations, []);
 });

@@ -2,8 +2,9 @@
 # End-to-end: package the extension, install the .vsix into a fresh code-server profile, open a
 # copy of test/e2e/workspace, and drive it from Chromium with playwright-core (orchestration.e2e.js;
 # not *.test.js, so vitest leaves it alone).
-# Needs `bash test/e2e/setup.sh` first (same E2E_ROOT). Artifacts (screenshots, logs, the run
-# folders, the .vsix) go to $E2E_ARTIFACTS (default test-artifacts/e2e).
+# Needs `bash test/e2e/setup.sh` first (same E2E_ROOT). Screenshots and logs go to $E2E_ARTIFACTS
+# (default test-artifacts/e2e); the run folders the steps wrote too, but only when a step failed.
+# The .vsix, the profile and the workspace are removed at the end (KEEP_STATE=1 keeps the last two).
 # The simulated provider answers in ~1 ms; the cancel test slows it with the workspace setting
 # orchestration.simulatedLatencyMs.
 set -euo pipefail
@@ -22,15 +23,33 @@ export XDG_CONFIG_HOME=$STATE/config XDG_DATA_HOME=$STATE/data XDG_CACHE_HOME=$S
 USER_DATA=$STATE/user-data
 EXT_DIR=$STATE/extensions
 WS=$STATE/workspace
+CS_PID=
+VSIX=$OUT/orchestration.vsix
+# Whatever happens, keep the screenshots and logs and nothing heavier: the run folders only as the
+# evidence of a failure, never the .vsix (vsix.txt keeps its size).
+cleanup() {
+  local rc=$?
+  if [ -n "$CS_PID" ]; then
+    kill -- -$CS_PID 2>/dev/null || true
+    wait $CS_PID 2>/dev/null || true
+  fi
+  if [ "$rc" -ne 0 ] && [ -d "$WS/.orchestration" ]; then cp -r "$WS/.orchestration" "$OUT/runs" || true; fi
+  find "$USER_DATA/logs" -name '*Orchestration*' -exec cp {} "$OUT/" \; 2>/dev/null || true
+  rm -f "$VSIX"
+  [ -n "${KEEP_STATE:-}" ] || rm -rf "$STATE"
+  return $rc
+}
+trap cleanup EXIT
 rm -rf "$OUT" && mkdir -p "$OUT/shots" "$USER_DATA/User" "$EXT_DIR" "$XDG_CONFIG_HOME" "$XDG_DATA_HOME" "$XDG_CACHE_HOME"
 cp -r "$HERE/workspace" "$WS"
 # A git repository with one commit: the build pattern works on branches of it.
 git -C "$WS" init -q && git -C "$WS" add -A \
   && git -C "$WS" -c user.name=E2E -c user.email=e2e@example.invalid -c commit.gpgsign=false commit -qm "e2e workspace"
 
-# 1. Package exactly what users install.
-VSIX=$OUT/orchestration.vsix
-( cd "$REPO" && npm run build --silent && "$ROOT/tools/node_modules/.bin/vsce" package --allow-missing-repository -o "$VSIX" ) >"$OUT/vsce.log" 2>&1 \
+# 1. Package exactly what users install. The bundles carry every dependency and .vscodeignore keeps
+# node_modules out, so vsce need not ask npm for the dependency tree (which fails in a git worktree
+# whose node_modules is a link to another checkout's).
+( cd "$REPO" && npm run build --silent && "$ROOT/tools/node_modules/.bin/vsce" package --no-dependencies --allow-missing-repository -o "$VSIX" ) >"$OUT/vsce.log" 2>&1 \
   || { cat "$OUT/vsce.log"; exit 1; }
 unzip -l "$VSIX" | tail -1 | awk -v s="$(stat -c %s "$VSIX")" '{ print "vsix: " s " bytes, " $2 " files" }' | tee "$OUT/vsix.txt"
 code-server --user-data-dir "$USER_DATA" --extensions-dir "$EXT_DIR" --install-extension "$VSIX" --force >"$OUT/install.log" 2>&1 \
@@ -72,14 +91,6 @@ setsid code-server --bind-addr 127.0.0.1:$PORT --auth none --disable-telemetry -
   --disable-workspace-trust --user-data-dir "$USER_DATA" --extensions-dir "$EXT_DIR" "$WS" \
   >"$OUT/code-server.log" 2>&1 &
 CS_PID=$!
-cleanup() {
-  kill -- -$CS_PID 2>/dev/null || true
-  wait $CS_PID 2>/dev/null || true
-  [ -d "$WS/.orchestration" ] && cp -r "$WS/.orchestration" "$OUT/runs" || true
-  find "$USER_DATA/logs" -name '*Orchestration*' -exec cp {} "$OUT/" \; 2>/dev/null || true
-  [ -n "${KEEP_STATE:-}" ] || rm -rf "$STATE"
-}
-trap cleanup EXIT
 for _ in $(seq 1 300); do
   curl -fs -o /dev/null "http://127.0.0.1:$PORT/healthz" && break
   kill -0 $CS_PID 2>/dev/null || { cat "$OUT/code-server.log"; exit 1; }

@@ -1,9 +1,11 @@
 import { defineConfig } from 'vitest/config';
-import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 // Unit and integration tiers run here; e2e runs in a real VS Code (test/e2e) under E2E=1.
+// An .mts file: Vite loads it as the ES module it is (a .ts config in this CommonJS package makes
+// Vite warn that it loads ESM through the deprecated CommonJS path).
 export default defineConfig({
-  root: path.resolve(__dirname, '..'),
+  root: fileURLToPath(new URL('..', import.meta.url)),
   test: {
     include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'],
     testTimeout: 60_000,
