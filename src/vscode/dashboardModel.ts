@@ -183,7 +183,11 @@ const BOILERPLATE_CHARS = 12;
  */
 export function distinctLabels(agents: readonly Pick<AgentRecord, 'id' | 'role' | 'task' | 'scope'>[]): Map<string, string> {
   const byRole = new Map<string, (typeof agents)[number][]>();
-  for (const a of agents) byRole.set(a.role, [...(byRole.get(a.role) ?? []), a]);
+  for (const a of agents) {
+    const same = byRole.get(a.role);
+    if (same) same.push(a);
+    else byRole.set(a.role, [a]);
+  }
   const out = new Map<string, string>();
   for (const same of byRole.values()) {
     const split = same.map((a) => words(a.task));
