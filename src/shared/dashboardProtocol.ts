@@ -18,9 +18,16 @@ export type FlightState = (typeof FLIGHT_STATES)[number];
 export const SegmentSchema = z.object({ s: z.enum(FLIGHT_STATES), a: ms, b: ms }).strict();
 export type Segment = z.infer<typeof SegmentSchema>;
 
+/** How an agent ended; its bars take this colour once it has settled. */
+export const SETTLED_STATES = ['completed', 'failed', 'cancelled', 'skipped'] as const;
+export type SettledState = (typeof SETTLED_STATES)[number];
+
 export const TimelineRowSchema = z.object({
   id: AgentIdSchema,
+  /** What tells the agent from the others of its lane: its task without the words they all share (or its scope). */
   label: z.string().max(300),
+  /** The whole task, for the tooltip. */
+  task: z.string().max(2000),
   role: z.string(),
   status: z.string(),
   tier: z.string(),
@@ -32,19 +39,20 @@ export const TimelineRowSchema = z.object({
 }).strict();
 export type TimelineRow = z.infer<typeof TimelineRowSchema>;
 
+const perBin = z.array(z.number().nonnegative());
 /**
- * How many agents of a big group were in each in-flight state, averaged over each of `bins`
- * equal slices of the time axis (so a fleet of 1,000 reads as a density strip, not 1,000 rows).
+ * How many agents of a big group were in each state, averaged over each of `bins` equal slices
+ * of the time axis (so a fleet of 1,000 reads as a density strip, not 1,000 rows): the in-flight
+ * states, and from the moment each agent settled, how it ended. What is left of the group's total
+ * in a slice had not been queued yet.
  */
 export const DensitySchema = z.object({
-  queued: z.array(z.number().nonnegative()),
-  running: z.array(z.number().nonnegative()),
-  verifying: z.array(z.number().nonnegative()),
-  retrying: z.array(z.number().nonnegative()),
-  /** The most agents at work (running, verifying, retrying) in any bin: the bars' vertical scale. */
-  peak: z.number().nonnegative(),
-  /** The most agents waiting for a slot in any bin: the scale of the queue drawn behind the bars. */
-  queuedPeak: z.number().nonnegative(),
+  queued: perBin, running: perBin, verifying: perBin, retrying: perBin,
+  completed: perBin, failed: perBin, cancelled: perBin, skipped: perBin,
+  /** The most agents at work (running, verifying, retrying) at any one moment: a whole number. */
+  peak: count,
+  /** The most agents waiting for a slot at any one moment: a whole number. */
+  queuedPeak: count,
 }).strict();
 export type Density = z.infer<typeof DensitySchema>;
 
@@ -85,6 +93,8 @@ export const DashboardViewSchema = z.object({
   lanes: z.array(LaneSchema),
   /** The run's agents (the planner's record is counted in spend only). */
   agents: count,
+  /** From runProgress, like every other view: done = completed, of the plan's agents. */
+  progress: z.object({ done: count, total: count, active: count, waiting: count, failed: count, cancelled: count, skipped: count }).strict(),
   byStatus: z.record(z.string(), count),
   costUsd: usd,
   usage: UsageViewSchema,

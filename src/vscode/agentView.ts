@@ -19,7 +19,7 @@ import { resolveInsideRun } from './paths';
 import type { RunStore } from './runStore';
 import { EntryBatcher } from './transcriptBatch';
 import type { TranscriptRelay } from './transcriptRelay';
-import { OpenPanels, WebviewPanelHost, type PanelLog } from './webviewPanel';
+import { OpenPanels, registerPanelRestorer, showUnrestorable, WebviewPanelHost, type PanelLog } from './webviewPanel';
 
 export const AGENT_VIEW_TYPE = 'orchestration.agent';
 /** The transcript writer appends every 250 ms: a view opened mid-run reads the file after that. */
@@ -45,6 +45,25 @@ export class AgentPanels extends Disposable {
 
   constructor(private readonly deps: AgentViewDeps) {
     super();
+    this._register(registerPanelRestorer(AGENT_VIEW_TYPE, 'agent view', deps.log, (panel, id) => this.restore(panel, id.runId, id.agentId)));
+  }
+
+  /** Brings back an agent view VS Code kept across a window reload, live, once the runs are read. */
+  async restore(panel: vscode.WebviewPanel, runId: string, agentId: string | undefined): Promise<void> {
+    if (!agentId) {
+      showUnrestorable(panel, 'Agent', `This agent view of run ${runId} does not say which agent it showed. Open the agent again from the Orchestration view.`);
+      return;
+    }
+    await this.deps.store.refresh();
+    if (this._isDisposed) return;
+    const key = `${runId}/${agentId}`;
+    if (this.panels.has(key)) {
+      panel.dispose();
+      this.panels.reveal(key);
+      return;
+    }
+    // A run or agent that is gone still gets its panel: the view says so in place of a transcript.
+    this.panels.add(key, new AgentPanel(runId, agentId, this.deps, panel));
   }
 
   show(runId: string, agentId: string): void {
@@ -84,11 +103,11 @@ export class AgentPanel extends Disposable {
     openFile: ({ path: rel }) => this.openFile(rel),
   };
 
-  constructor(readonly runId: string, readonly agentId: string, private readonly deps: AgentViewDeps) {
+  constructor(readonly runId: string, readonly agentId: string, private readonly deps: AgentViewDeps, restored?: vscode.WebviewPanel) {
     super();
     this.host = this._register(new WebviewPanelHost(deps.extensionUri, {
       viewType: AGENT_VIEW_TYPE, title: `Agent ${agentId}`, script: 'agent.js', styles: ['panels.css'],
-      hostSchema: AgentHostMessageSchema, webviewSchema: AgentWebviewMessageSchema,
+      hostSchema: AgentHostMessageSchema, webviewSchema: AgentWebviewMessageSchema, restore: { runId, agentId }, panel: restored,
     }, this.handlers, () => void this.postReset(), deps.log));
     this.onDidClose = this.host.onDidDispose;
     this._register(this.host.onDidDispose(() => this.dispose()));

@@ -5,7 +5,10 @@
  * baseline; the gaps. Pure (no vscode), so it is unit-tested and benchmarked directly.
  */
 import type { AgentRecord, AgentStatus, AnyPlan, EngineEvent, LedgerSnapshot, Usage } from '../engine';
-import { FLIGHT_STATES, type DashboardView, type Density, type FlightState, type Lane, type Segment, type SpendRow, type TimelineRow } from '../shared/dashboardProtocol';
+import { runProgress } from '../engine/ledger/progress';
+import {
+  FLIGHT_STATES, SETTLED_STATES, type DashboardView, type Density, type FlightState, type Lane, type Segment, type SettledState, type SpendRow, type TimelineRow,
+} from '../shared/dashboardProtocol';
 import { groupAgents, groupLabel, groupsOf, isInFlight, patternOf, runLevelAgents, shownStatus } from './runShape';
 
 /** A lane with more agents than this is drawn as a density strip until the user unfolds it. */
@@ -53,7 +56,8 @@ export class TransitionLog {
 }
 
 const FLIGHT: ReadonlySet<string> = new Set(FLIGHT_STATES);
-const SETTLED: ReadonlySet<AgentStatus> = new Set(['completed', 'failed', 'cancelled', 'skipped']);
+const SETTLED: ReadonlySet<AgentStatus> = new Set(SETTLED_STATES);
+const SETTLED_OUTCOMES: ReadonlySet<string> = SETTLED;
 
 interface AbsSegment { s: FlightState; a: number; b: number }
 
@@ -117,35 +121,92 @@ function spend(agents: readonly AgentRecord[], key: (a: AgentRecord) => string):
   return [...rows.values()].sort((x, y) => y.costUsd - x.costUsd || tokensOf(y.tokens) - tokensOf(x.tokens) || x.key.localeCompare(y.key));
 }
 
-/** Time-averaged agents per in-flight state in each of `bins` slices of [0, span). */
-export function density(segments: readonly Segment[][], spanMs: number, bins: number): Density {
-  const d: Record<FlightState, number[]> = {
-    queued: new Array<number>(bins).fill(0), running: new Array<number>(bins).fill(0),
-    verifying: new Array<number>(bins).fill(0), retrying: new Array<number>(bins).fill(0),
+/** One agent of a density strip: its bars, and how and when (ms on the axis) it ended, if it has. */
+export interface DensityInput { segments: readonly Segment[]; settled: SettledState | null; settledAt: number | null }
+
+/** The most segments of `states` open at one moment (a segment ending where the next begins counts once). */
+function mostAtOnce(agents: readonly DensityInput[], states: ReadonlySet<FlightState>): number {
+  const edges: [number, number][] = [];
+  for (const { segments } of agents) for (const { s, a, b } of segments) if (states.has(s) && b > a) edges.push([a, 1], [b, -1]);
+  edges.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+  let now = 0;
+  let most = 0;
+  for (const [, d] of edges) most = Math.max(most, (now += d));
+  return most;
+}
+
+const AT_WORK: ReadonlySet<FlightState> = new Set(['running', 'verifying', 'retrying']);
+const QUEUED: ReadonlySet<FlightState> = new Set(['queued']);
+
+/**
+ * Time-averaged agents per state in each of `bins` slices of [0, span): the in-flight states from
+ * their bars, and each settled agent under its outcome from the end of its last bar on. The peaks
+ * are whole agents at one moment, not averages, so a label never says "1.9 at work".
+ */
+export function density(agents: readonly DensityInput[], spanMs: number, bins: number): Density {
+  const zeros = (): number[] => new Array<number>(bins).fill(0);
+  const d: Record<FlightState | SettledState, number[]> = {
+    queued: zeros(), running: zeros(), verifying: zeros(), retrying: zeros(),
+    completed: zeros(), failed: zeros(), cancelled: zeros(), skipped: zeros(),
   };
   const width = Math.max(spanMs, 1) / bins;
-  for (const segs of segments) {
-    for (const { s, a, b } of segs) {
-      if (b <= a) continue;
-      const first = Math.min(bins - 1, Math.floor(a / width));
-      const last = Math.min(bins - 1, Math.floor((b - 1e-9) / width));
-      for (let k = first; k <= last; k++) {
-        const overlap = Math.min(b, (k + 1) * width) - Math.max(a, k * width);
-        if (overlap > 0) d[s][k] += overlap / width;
-      }
+  const add = (into: number[], a: number, b: number): void => {
+    if (b <= a) return;
+    const first = Math.min(bins - 1, Math.max(0, Math.floor(a / width)));
+    const last = Math.min(bins - 1, Math.floor((b - 1e-9) / width));
+    for (let k = first; k <= last; k++) {
+      const overlap = Math.min(b, (k + 1) * width) - Math.max(a, k * width);
+      if (overlap > 0) into[k] += overlap / width;
+    }
+  };
+  const end = width * bins;
+  for (const agent of agents) {
+    for (const { s, a, b } of agent.segments) add(d[s], a, b);
+    if (agent.settled) {
+      const from = agent.segments.length ? Math.max(...agent.segments.map((x) => x.b)) : (agent.settledAt ?? end);
+      // Settled at the very end of the axis still shows in the last slice.
+      add(d[agent.settled], Math.min(from, end - width / 2), end);
     }
   }
-  // Work and waiting are scaled apart: 200 queued agents would otherwise flatten the 8 at work.
-  let peak = 0;
-  let queuedPeak = 0;
-  for (let k = 0; k < bins; k++) {
-    peak = Math.max(peak, d.running[k] + d.verifying[k] + d.retrying[k]);
-    queuedPeak = Math.max(queuedPeak, d.queued[k]);
+  const out = Object.fromEntries(Object.entries(d).map(([k, v]) => [k, v.map(round2)])) as Record<FlightState | SettledState, number[]>;
+  return { ...out, peak: mostAtOnce(agents, AT_WORK), queuedPeak: mostAtOnce(agents, QUEUED) };
+}
+
+const words = (s: string): string[] => s.split(/\s+/).filter(Boolean);
+/** Shared words shorter than this stay in the label: "Review …" still reads as part of each task. */
+const BOILERPLATE_CHARS = 12;
+
+/**
+ * What tells each agent from the others of its role in one group: its task without the words at
+ * the start and the end that they all share ("Inventory entry points and secrets in …"), or its
+ * scope when nothing else differs. One agent of its role keeps its whole task.
+ */
+export function distinctLabels(agents: readonly Pick<AgentRecord, 'id' | 'role' | 'task' | 'scope'>[]): Map<string, string> {
+  const byRole = new Map<string, (typeof agents)[number][]>();
+  for (const a of agents) {
+    const same = byRole.get(a.role);
+    if (same) same.push(a);
+    else byRole.set(a.role, [a]);
   }
-  return {
-    queued: d.queued.map(round2), running: d.running.map(round2), verifying: d.verifying.map(round2), retrying: d.retrying.map(round2),
-    peak: round2(peak), queuedPeak: round2(queuedPeak),
-  };
+  const out = new Map<string, string>();
+  for (const same of byRole.values()) {
+    const split = same.map((a) => words(a.task));
+    let pre = 0;
+    let suf = 0;
+    if (same.length > 1) {
+      const [first] = split;
+      const shortest = Math.min(...split.map((w) => w.length));
+      while (pre < shortest && split.every((w) => w[pre] === first[pre])) pre++;
+      while (suf < shortest - pre && split.every((w) => w[w.length - 1 - suf] === first[first.length - 1 - suf])) suf++;
+      if (first.slice(0, pre).join(' ').length < BOILERPLATE_CHARS) pre = 0;
+      if (first.slice(first.length - suf).join(' ').length < BOILERPLATE_CHARS) suf = 0;
+    }
+    same.forEach((a, i) => {
+      const rest = split[i].slice(pre, split[i].length - suf).join(' ');
+      out.set(a.id, (rest || a.scope.join(', ') || a.task).slice(0, 300));
+    });
+  }
+  return out;
 }
 
 export interface DashboardOptions {
@@ -189,11 +250,18 @@ export function buildDashboard(s: LedgerSnapshot, plan: AnyPlan | undefined, tra
   if (live) t1 = Math.max(t1, now);
   const spanMs = Math.max(1000, Math.round((Number.isFinite(t1) ? t1 : t0) - t0));
   const rel = (a: AgentRecord): Segment[] => (abs.get(a.id) ?? []).map((x) => ({ s: x.s, a: Math.round(x.a - t0), b: Math.round(x.b - t0) }));
+  const labels = new Map<string, string>();
+  for (const g of groups) for (const [id, label] of distinctLabels(g.agents)) labels.set(id, label);
   const row = (a: AgentRecord): TimelineRow => ({
-    id: a.id, label: a.task.slice(0, 300), role: a.role, status: shownStatus(a, s.status), tier: a.tier,
+    id: a.id, label: labels.get(a.id) ?? a.task.slice(0, 300), task: a.task.slice(0, 2000), role: a.role, status: shownStatus(a, s.status), tier: a.tier,
     model: a.modelReported ?? a.modelRequested, attempts: a.attempts, costUsd: a.costUsd, tokens: tokensOf(a.usage), segments: rel(a),
   });
 
+  const densityInput = (a: AgentRecord, segments: Segment[]): DensityInput => {
+    const st = shownStatus(a, s.status);
+    const ended = parse(a.endedAt);
+    return { segments, settled: SETTLED_OUTCOMES.has(st) ? st as SettledState : null, settledAt: ended === null ? null : ended - t0 };
+  };
   const lanes: Lane[] = groups.map((g) => {
     const byStatus = countBy(g.agents.map((a) => shownStatus(a, s.status)));
     const aggregated = g.agents.length > rowLimit;
@@ -204,7 +272,7 @@ export function buildDashboard(s: LedgerSnapshot, plan: AnyPlan | undefined, tra
     return {
       id: g.id, label: g.label, total: g.agents.length, byStatus, aggregated, expanded: open,
       rows: shown.map(row), first: open ? page * pageSize : 0, page, pages,
-      density: aggregated ? density(g.agents.map(rel), spanMs, bins) : null,
+      density: aggregated ? density(g.agents.map((a) => densityInput(a, rel(a))), spanMs, bins) : null,
     };
   });
 
@@ -215,6 +283,7 @@ export function buildDashboard(s: LedgerSnapshot, plan: AnyPlan | undefined, tra
     runId: s.runId, task: s.task, status: s.status, pattern, simulated: s.simulated, live,
     startedAt: started ? new Date(t0).toISOString() : null, spanMs, bins, lanes,
     agents: counted.length,
+    progress: (({ done, total, active, waiting, failed, cancelled, skipped }) => ({ done, total, active, waiting, failed, cancelled, skipped }))(runProgress(s.agents)),
     byStatus: countBy(counted.map((a) => shownStatus(a, s.status))),
     costUsd: t.costUsd, usage: { ...t.usage },
     byModel: spend(s.agents, (a) => a.modelReported ?? a.modelRequested),

@@ -16,7 +16,7 @@ import { Disposable, toDisposable } from './dispose';
 import { EventsTail } from './eventsTail';
 import { truncate } from './format';
 import type { RunStore } from './runStore';
-import { OpenPanels, WebviewPanelHost, type PanelLog } from './webviewPanel';
+import { OpenPanels, registerPanelRestorer, WebviewPanelHost, type PanelLog } from './webviewPanel';
 
 export const DASHBOARD_VIEW_TYPE = 'orchestration.dashboard';
 
@@ -35,10 +35,28 @@ export class DashboardPanels extends Disposable {
 
   constructor(private readonly deps: DashboardDeps) {
     super();
+    this._register(registerPanelRestorer(DASHBOARD_VIEW_TYPE, 'run dashboard', deps.log, (panel, { runId }) => this.restore(panel, runId)));
   }
 
   show(runId: string): void {
     if (!this.panels.reveal(runId)) this.panels.add(runId, new DashboardPanel(runId, this.deps));
+  }
+
+  /**
+   * Brings back a dashboard VS Code kept across a window reload, as live as one opened by command.
+   * The runs are read first, so a run that still exists is not reported missing for a moment; a
+   * run that is gone gets the panel's "no longer in the workspace" note.
+   */
+  async restore(panel: vscode.WebviewPanel, runId: string): Promise<void> {
+    await this.deps.store.refresh();
+    if (this._isDisposed) return;
+    if (this.panels.has(runId)) {
+      // Already open (opened by command while the reload restored): one panel per run.
+      panel.dispose();
+      this.panels.reveal(runId);
+      return;
+    }
+    this.panels.add(runId, new DashboardPanel(runId, this.deps, panel));
   }
 
   /** Open dashboards (tests and the bench look). */
@@ -72,12 +90,13 @@ export class DashboardPanel extends Disposable {
     },
   };
 
-  constructor(readonly runId: string, private readonly deps: DashboardDeps) {
+  /** `restored`: the panel VS Code brought back after a reload, adopted instead of opening a new one. */
+  constructor(readonly runId: string, private readonly deps: DashboardDeps, restored?: vscode.WebviewPanel) {
     super();
     const task = deps.store.get(runId)?.task ?? runId;
     this.host = this._register(new WebviewPanelHost(deps.extensionUri, {
       viewType: DASHBOARD_VIEW_TYPE, title: `Dashboard: ${truncate(task, 40)}`, script: 'dashboard.js', styles: ['panels.css'],
-      hostSchema: DashboardHostMessageSchema, webviewSchema: DashboardWebviewMessageSchema,
+      hostSchema: DashboardHostMessageSchema, webviewSchema: DashboardWebviewMessageSchema, restore: { runId }, panel: restored,
     }, this.handlers, () => void this.refresh(), deps.log));
     this.onDidClose = this.host.onDidDispose;
     this._register(this.host.onDidDispose(() => this.dispose()));

@@ -16,7 +16,7 @@ import { truncate } from './format';
 import { applyEdit } from './planEdit';
 import { buildPlanEditorView, modelsOf, type PlanPreview } from './planEditorModel';
 import type { RunStore } from './runStore';
-import { OpenPanels, WebviewPanelHost, type PanelLog } from './webviewPanel';
+import { OpenPanels, registerPanelRestorer, showUnrestorable, WebviewPanelHost, type PanelLog } from './webviewPanel';
 
 export const PLAN_VIEW_TYPE = 'orchestration.planReview';
 
@@ -51,6 +51,24 @@ export class PlanEditors extends Disposable {
 
   constructor(private readonly deps: PlanEditorDeps) {
     super();
+    this._register(registerPanelRestorer(PLAN_VIEW_TYPE, 'plan review', deps.log, (panel, { runId }) => this.restore(panel, runId)));
+  }
+
+  /** Brings back a plan review VS Code kept across a window reload, from the run's plan.json. */
+  async restore(panel: vscode.WebviewPanel, runId: string): Promise<void> {
+    await this.deps.store.refresh();
+    const plan = this.deps.store.get(runId) ? await this.deps.store.plan(runId) : undefined;
+    if (this._isDisposed) return;
+    if (!plan) {
+      showUnrestorable(panel, 'Plan', `Run ${runId} is no longer in the workspace, or has no readable plan.json: there is no plan to review.`);
+      return;
+    }
+    if (this.panels.has(runId)) {
+      panel.dispose();
+      this.panels.reveal(runId);
+      return;
+    }
+    this.panels.add(runId, new PlanEditorPanel(runId, plan, this.deps, true, panel));
   }
 
   /** Opens (or reveals) the review of a run's plan. */
@@ -103,14 +121,14 @@ export class PlanEditorPanel extends Disposable {
     decline: () => this.decline(),
   };
 
-  constructor(readonly runId: string, private readonly original: AnyPlan, private readonly deps: PlanEditorDeps, quiet: boolean) {
+  constructor(readonly runId: string, private readonly original: AnyPlan, private readonly deps: PlanEditorDeps, quiet: boolean, restored?: vscode.WebviewPanel) {
     super();
     this.draft = structuredClone(original);
     this.previewSoon = this._register(new Debouncer(() => void this.runPreview(), deps.previewDelayMs ?? 300, 1500));
     const task = deps.store.get(runId)?.task ?? runId;
     this.host = this._register(new WebviewPanelHost(deps.extensionUri, {
       viewType: PLAN_VIEW_TYPE, title: `Plan: ${truncate(task, 40)}`, script: 'plan.js', styles: ['panels.css'],
-      hostSchema: PlanHostMessageSchema, webviewSchema: PlanWebviewMessageSchema,
+      hostSchema: PlanHostMessageSchema, webviewSchema: PlanWebviewMessageSchema, restore: { runId }, panel: restored,
       // Opened by a plan becoming ready: in front, but the focus stays where the user was typing.
       ...(quiet ? { preserveFocus: true } : {}),
     }, this.handlers, () => void this.post(), deps.log));

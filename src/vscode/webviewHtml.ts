@@ -37,9 +37,10 @@ export function summaryHtml(o: ShellOptions): string {
 
 /**
  * The one page every webview gets: the CSP, the nonce for the toolkit, one stylesheet (or more),
- * one script. The title names the frame (e2e tests find webviews by it).
+ * one script. The title names the frame (e2e tests find webviews by it). `restore` (what a panel
+ * shows) rides on the body for the page to keep in its state, so a reload can bring the panel back.
  */
-export function webviewShell(o: ShellOptions & { title: string; extraStyleUris?: string[] }): string {
+export function webviewShell(o: ShellOptions & { title: string; extraStyleUris?: string[]; restore?: object }): string {
   const styles = [o.styleUri, ...(o.extraStyleUris ?? [])]
     .map((u) => `<link rel="stylesheet" href="${attr(u)}" nonce="${attr(o.nonce)}">`).join('\n');
   return `<!DOCTYPE html>
@@ -52,7 +53,7 @@ export function webviewShell(o: ShellOptions & { title: string; extraStyleUris?:
 ${styles}
 <title>${attr(o.title)}</title>
 </head>
-<body>
+<body${o.restore ? ` data-restore="${attr(JSON.stringify(o.restore))}"` : ''}>
 <main id="app" aria-live="polite"><p class="muted">Loading…</p></main>
 <script nonce="${attr(o.nonce)}" src="${attr(o.scriptUri)}"></script>
 </body>

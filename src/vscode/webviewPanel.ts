@@ -3,12 +3,18 @@
  * resources only from dist/ and media/, a `ready` handshake before anything is posted (again after
  * VS Code re-creates a hidden panel's page), zod validation of every message both ways, and one
  * handler per message type. The agent view, the dashboard and the plan editor are each one of these.
+ * A panel names what it shows (`restore`: a run, an agent); the page keeps that in its state, so
+ * after a window reload VS Code hands the panel back to the restorer registered for its view type.
  */
 import * as vscode from 'vscode';
-import type { z } from 'zod';
-import type { HandlerMap } from '../shared/protocol';
+import { z } from 'zod';
+import { AgentIdSchema } from '../shared/dashboardProtocol';
+import { RunIdSchema, type HandlerMap } from '../shared/protocol';
 import { Disposable, toDisposable } from './dispose';
-import { makeNonce, webviewShell } from './webviewHtml';
+import { contentSecurityPolicy, makeNonce, webviewShell } from './webviewHtml';
+
+/** What a panel shows, kept by its page so a reload can bring the same panel back. */
+export interface PanelIdentity { runId: string; agentId?: string }
 
 export interface PanelSpec<H, W> {
   viewType: string;
@@ -22,6 +28,10 @@ export interface PanelSpec<H, W> {
   /** Where the panel opens; the plan editor opens beside what the user was looking at. */
   column?: vscode.ViewColumn;
   preserveFocus?: boolean;
+  /** What the page keeps for a restore after a window reload. */
+  restore?: PanelIdentity;
+  /** A panel VS Code restored after a reload: adopted (page re-rendered, options set) instead of creating one. */
+  panel?: vscode.WebviewPanel;
 }
 
 type Ready = { type: 'ready' };
@@ -46,12 +56,17 @@ export class WebviewPanelHost<H extends { type: string }, W extends { type: stri
     super();
     const dist = vscode.Uri.joinPath(extensionUri, 'dist');
     const media = vscode.Uri.joinPath(extensionUri, 'media');
-    this.panel = vscode.window.createWebviewPanel(
+    const options = { enableScripts: true, localResourceRoots: [dist, media] };
+    this.panel = spec.panel ?? vscode.window.createWebviewPanel(
       spec.viewType, spec.title,
       { viewColumn: spec.column ?? vscode.ViewColumn.Active, preserveFocus: spec.preserveFocus ?? false },
-      { enableScripts: true, localResourceRoots: [dist, media] },
+      options,
     );
     const webview = this.panel.webview;
+    if (spec.panel) {
+      webview.options = options;
+      this.panel.title = spec.title;
+    }
     const [style, ...extra] = spec.styles.map((s) => webview.asWebviewUri(vscode.Uri.joinPath(media, s)).toString());
     webview.html = webviewShell({
       cspSource: webview.cspSource,
@@ -60,6 +75,7 @@ export class WebviewPanelHost<H extends { type: string }, W extends { type: stri
       styleUri: style,
       extraStyleUris: extra,
       title: spec.title,
+      restore: spec.restore,
     });
     this._register(webview.onDidReceiveMessage(async (raw: unknown) => {
       const parsed = spec.webviewSchema.safeParse(raw);
@@ -164,4 +180,59 @@ export class OpenPanels<P extends KeptPanel> extends Disposable {
   get keys(): string[] {
     return [...this.panels.keys()];
   }
+}
+
+/**
+ * A panel's saved page state, as VS Code hands it back after a reload. Untrusted: it may predate an
+ * extension update or have been edited on disk, so only a well-formed run (and agent) id passes.
+ */
+export const PanelStateSchema = z.object({
+  restore: z.object({ runId: RunIdSchema, agentId: AgentIdSchema.optional() }).strict(),
+});
+
+/** The identity in a restored panel's state, or why there is none. */
+export function restoredIdentity(state: unknown): { ok: true; id: PanelIdentity } | { ok: false; error: string } {
+  const parsed = PanelStateSchema.safeParse(state);
+  if (parsed.success) return { ok: true, id: parsed.data.restore };
+  return { ok: false, error: parsed.error.issues.map((i) => `${i.path.join('.') || '(state)'}: ${i.message}`).join('; ') };
+}
+
+/**
+ * Fills a restored panel that cannot be brought back with a plain page saying why and what to do
+ * (no script: nothing to run), so the user never looks at a blank editor.
+ */
+export function showUnrestorable(panel: vscode.WebviewPanel, title: string, message: string): void {
+  const esc = (t: string): string => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  panel.webview.options = { enableScripts: false, localResourceRoots: [] };
+  panel.title = title;
+  const csp = contentSecurityPolicy({ cspSource: panel.webview.cspSource, nonce: makeNonce() });
+  panel.webview.html = `<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8"><meta http-equiv="Content-Security-Policy" content="${esc(csp)}">`
+    + `<title>${esc(title)}</title></head><body style="font-family: var(--vscode-font-family); color: var(--vscode-foreground); padding: 16px 20px;">`
+    + `<p id="unrestorable">${esc(message)}</p></body></html>`;
+}
+
+/**
+ * Registers how panels of `viewType` come back after a window reload: the saved state is checked,
+ * then `restore` adopts the panel (and makes it live) or says why it cannot.
+ */
+export function registerPanelRestorer(
+  viewType: string, what: string, log: PanelLog,
+  restore: (panel: vscode.WebviewPanel, id: PanelIdentity) => Promise<void>,
+): vscode.Disposable {
+  return vscode.window.registerWebviewPanelSerializer(viewType, {
+    deserializeWebviewPanel: async (panel: vscode.WebviewPanel, state: unknown) => {
+      const id = restoredIdentity(state);
+      if (!id.ok) {
+        log.warn(`A ${what} could not be restored after the reload: its saved state is not readable (${id.error}).`);
+        showUnrestorable(panel, `${what[0].toUpperCase()}${what.slice(1)}`, `This ${what} could not be restored after the reload: its saved state is not readable. Open it again from the Orchestration view.`);
+        return;
+      }
+      try {
+        await restore(panel, id.id);
+      } catch (err) {
+        log.error(`A ${what} for run ${id.id.runId} could not be restored: ${(err as Error).message}`);
+        showUnrestorable(panel, `${what[0].toUpperCase()}${what.slice(1)}`, `This ${what} could not be restored: ${(err as Error).message}`);
+      }
+    },
+  });
 }

@@ -800,6 +800,94 @@ test('after the run, the dashboard shows the whole timeline, and the stopped age
   fs.writeFileSync(path.join(WORKSPACE, '.vscode', 'settings.json'), JSON.stringify({ 'orchestration.simulatedLatencyMs': 0 }, null, 2));
 });
 
+const MIXED_TASK = 'Audit this repo for leaked secrets and unsafe input handling';
+
+test('the dashboard after a run with one failed and one cancelled agent shows them in their colours', async () => {
+  await runCommand('View: Close All Editors');
+  await showOrchestration();
+  let runId;
+  let blocked;
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    fs.writeFileSync(path.join(WORKSPACE, '.vscode', 'settings.json'), JSON.stringify({ 'orchestration.simulatedLatencyMs': 2500 }, null, 2));
+    await page.waitForTimeout(2500);
+    const before = newestRun();
+    await orchestrate(MIXED_TASK, 'Fan-out');
+    const frame = await panelFrame('Plan: ', 90000);
+    await until('plan in the review panel', async () => newestRun() !== before && (await frame.locator('#plan-groups tr.plan-item').count()) > 0, 90000);
+    runId = newestRun();
+    const planned = JSON.parse(fs.readFileSync(path.join(RUNS, runId, 'plan.json'), 'utf8'));
+    // The last worker cannot write its report: a folder stands where its file goes, so write_output
+    // is refused, the retry fails the same way, and the engine records it failed.
+    blocked = planned.domains.at(-1).workers.at(-1).id;
+    fs.mkdirSync(path.join(RUNS, runId, 'workers', `${blocked}.md`, 'in-the-way'), { recursive: true });
+    await until('approve enabled', async () => (await frame.locator('#approve:not([disabled])').count()) === 1);
+    await frame.locator('#approve').click();
+    const state = await until('run running or finished', () => {
+      const st = readLedger(runId).status;
+      return st === 'running' ? 'running' : ['completed', 'partial', 'failed'].includes(st) ? 'finished' : null;
+    }, 60000);
+    if (state === 'running') break;
+    stamp(`attempt ${attempt}: ${runId} finished before the latency setting applied; again`);
+  }
+  assert.strictEqual(readLedger(runId).status, 'running', 'the run with a blocked worker runs slowly enough to stop an agent');
+  const target = (await until('a running worker to stop', () => readLedger(runId).agents
+    .filter((a) => a.role === 'worker' && a.id !== blocked && a.status === 'running' && a.requests <= 1)
+    .sort((a, b) => (b.startedAt ?? '').localeCompare(a.startedAt ?? ''))[0])).id;
+  const view = await openAgentFromDashboard(target);
+  await view.locator('#stop').click();
+  await until(`${target} stopped`, () => readLedger(runId).agents.find((a) => a.id === target).status === 'cancelled', 30000);
+  await until('run finished on disk', () => ['completed', 'partial', 'failed'].includes(readLedger(runId).status), 180000);
+  fs.writeFileSync(path.join(WORKSPACE, '.vscode', 'settings.json'), JSON.stringify({ 'orchestration.simulatedLatencyMs': 0 }, null, 2));
+  const l = readLedger(runId);
+  assert.strictEqual(l.agents.find((a) => a.id === blocked).status, 'failed', `${blocked} failed: ${l.agents.find((a) => a.id === blocked).error}`);
+  await runCommand('Notifications: Clear All Notifications');
+  await showTab('Dashboard: ');
+  const frame = await panelFrame('Dashboard: ');
+  await until('dashboard finished', async () => ['completed', 'partial', 'failed'].includes(await frame.locator('#run-status').textContent()), 30000);
+  await until('the outcomes drawn', async () => (await frame.locator(`.tl-agent[data-agent="${blocked}"] rect.seg-failed`).count()) > 0
+    && (await frame.locator(`.tl-agent[data-agent="${target}"] rect.seg-cancelled`).count()) > 0, 15000);
+  assert.strictEqual(await frame.locator('#timeline rect.seg-running').count(), 0, 'no bar of a finished run stays the running blue');
+  const legend = await frame.locator('#timeline-legend .tl-legend-item').allInnerTexts();
+  for (const want of ['completed', 'failed', 'cancelled']) assert.ok(legend.includes(want), `${want} in the legend ${JSON.stringify(legend)}`);
+  assert.ok(!legend.includes('running'), `nothing runs, so no running key: ${JSON.stringify(legend)}`);
+  // The same done/total as every view: completed agents of the plan (the planner left out).
+  const plan = l.agents.filter((a) => a.role !== 'planner');
+  assert.strictEqual(await frame.locator('#tile-agents .tile-value').innerText(), `${plan.filter((a) => a.status === 'completed').length}/${plan.length}`);
+  await frame.locator('#timeline-section').scrollIntoViewIfNeeded();
+  stamp(`run ${runId}: ${blocked} failed, ${target} cancelled; legend ${legend.join(', ')}`);
+  await shot('36b-dashboard-failed-and-cancelled.png');
+});
+
+test('a window reload restores the dashboard', async () => {
+  const runId = newestRun();
+  await showTab('Dashboard: ');
+  await until('dashboard in front', async () => (await (await panelFrame('Dashboard: ')).locator('.run-id').textContent()) === runId);
+  await page.evaluate(() => { window.beforeReload = true; });
+  await runCommand('Developer: Reload Window');
+  await until('the window reloaded', async () => !(await page.evaluate(() => window.beforeReload === true).catch(() => false)), 60000);
+  await page.locator('.monaco-workbench .activitybar a[aria-label="Orchestration"]').waitFor({ timeout: 120000 });
+  const frame = await panelFrame('Dashboard: ', 90000).catch(async (err) => {
+    await shot('36c-dashboard-restored-FAILED.png');
+    throw err;
+  });
+  await until('the restored dashboard shows the same run', async () => (await frame.locator('.run-id').textContent()) === runId, 30000);
+  const status = readLedger(runId).status;
+  await until('with the run\'s status and timeline', async () => (await frame.locator('#run-status').textContent()) === status
+    && (await frame.locator('#timeline .tl-agent').count()) > 0, 30000);
+  await runCommand('Notifications: Clear All Notifications');
+  await frame.locator('#timeline-section').scrollIntoViewIfNeeded();
+  await shot('36c-dashboard-restored-after-reload.png');
+  // Live, not a picture of the last state: a click on a bar reaches the extension, which opens the agent.
+  const agentId = readLedger(runId).agents.find((a) => a.role === 'worker' && a.status === 'completed').id;
+  const view = await until('the agent opened from the restored dashboard', async () => {
+    await showTab('Dashboard: ');
+    await (await panelFrame('Dashboard: ')).locator(`.tl-agent[data-agent="${agentId}"]`).click();
+    return panelFrame(`Agent ${agentId}`, 5000).catch(() => null);
+  }, 30000);
+  await until('the agent view shows its status', async () => (await view.locator('#agent-status').textContent()) === 'completed', 30000);
+  stamp(`reload restored the dashboard of ${runId} (${status}); a click opened ${agentId}`);
+});
+
 test('a finished worker\'s context menu offers Show, Rerun and Ask, not Stop; Open Run Dashboard is on the run', async () => {
   await runCommand('View: Close All Editors');
   await showOrchestration();

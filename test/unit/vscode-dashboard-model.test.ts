@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AgentRecord, AgentStatus, EngineEvent, LedgerSnapshot } from '../../src/engine';
 import { DashboardViewSchema } from '../../src/shared/dashboardProtocol';
-import { buildDashboard, density, LANE_PAGE, ROW_LIMIT, RUN_LANE, segmentsOf, TransitionLog } from '../../src/vscode/dashboardModel';
+import { buildDashboard, density, distinctLabels, LANE_PAGE, ROW_LIMIT, RUN_LANE, segmentsOf, TransitionLog } from '../../src/vscode/dashboardModel';
 import { agent, NOW, snapshot } from './vscode/fixtures';
 
 const T0 = NOW - 60_000;
@@ -194,10 +194,76 @@ describe('a fleet of 1,000 agents', () => {
 
 describe('density', () => {
   it('averages agents per state over each slice, splitting a bar across the slices it spans', () => {
-    const d = density([[{ s: 'running', a: 0, b: 1500 }], [{ s: 'queued', a: 500, b: 1000 }]], 2000, 2);
+    const d = density([
+      { segments: [{ s: 'running', a: 0, b: 1500 }], settled: null, settledAt: null },
+      { segments: [{ s: 'queued', a: 500, b: 1000 }], settled: null, settledAt: null },
+    ], 2000, 2);
     expect(d.running).toEqual([1, 0.5]);
     expect(d.queued).toEqual([0.5, 0]);
-    expect(d.peak).toBe(1);
-    expect(d.queuedPeak).toBe(0.5);
+  });
+
+  it('counts the most agents at one moment as whole agents, never an average', () => {
+    // Two agents overlap for 100 ms of a 1 s slice: the slice averages 1.1, the moment holds 2.
+    const d = density([
+      { segments: [{ s: 'running', a: 0, b: 600 }], settled: null, settledAt: null },
+      { segments: [{ s: 'queued', a: 0, b: 500 }, { s: 'running', a: 500, b: 1000 }], settled: null, settledAt: null },
+    ], 1000, 1);
+    expect(d.running).toEqual([1.1]);
+    expect(d.peak).toBe(2);
+    // Queued then running back to back is one agent at a time, not two.
+    expect(d.queuedPeak).toBe(1);
+  });
+
+  it('puts each settled agent under its outcome from the end of its last bar on', () => {
+    const d = density([
+      { segments: [{ s: 'running', a: 0, b: 1000 }], settled: 'completed', settledAt: 1000 },
+      { segments: [{ s: 'queued', a: 0, b: 2000 }], settled: 'cancelled', settledAt: 2000 },
+      { segments: [], settled: 'skipped', settledAt: 3000 },
+    ], 4000, 4);
+    expect(d.completed).toEqual([0, 1, 1, 1]);
+    expect(d.cancelled).toEqual([0, 0, 1, 1]);
+    expect(d.skipped).toEqual([0, 0, 0, 1]);
+    expect(d.failed).toEqual([0, 0, 0, 0]);
+  });
+});
+
+describe('row labels', () => {
+  it('drops the words every agent of a role in the group shares, and keeps the full task for the tooltip', () => {
+    const tasks = ['Inventory entry points and secrets in packages/pkg-001', 'Inventory entry points and secrets in packages/pkg-002'];
+    const agents = tasks.map((task, i) => agent({ id: `b${i + 1}`, task, scope: [`packages/pkg-00${i + 1}`] }));
+    const coord = agent({ id: 'coord-b', role: 'coordinator', task: 'Synthesise domain b (packages)' });
+    const labels = distinctLabels([...agents, coord]);
+    expect(labels.get('b1')).toBe('packages/pkg-001');
+    expect(labels.get('b2')).toBe('packages/pkg-002');
+    expect(labels.get('coord-b')).toBe('Synthesise domain b (packages)');
+  });
+
+  it('keeps a short shared word, and shows the scope when the tasks are the same', () => {
+    const review = distinctLabels([agent({ id: 'a1', task: 'Review auth' }), agent({ id: 'a2', task: 'Review billing' })]);
+    expect([review.get('a1'), review.get('a2')]).toEqual(['Review auth', 'Review billing']);
+    const same = distinctLabels([agent({ id: 'a1', task: 'Audit this folder', scope: ['src/a'] }), agent({ id: 'a2', task: 'Audit this folder', scope: ['src/b'] })]);
+    expect([same.get('a1'), same.get('a2')]).toEqual(['src/a', 'src/b']);
+  });
+
+  it('sends rows with the distinguishing label and the whole task', () => {
+    const { s, l } = fleet(60, 2);
+    const v = buildDashboard(s, undefined, l, { now: NOW, expanded: new Map([['a', 0]]) });
+    const row = v.lanes[0].rows[0];
+    expect(row.task).toBe(s.agents.find((a) => a.id === row.id)!.task);
+    expect(row.label.length).toBeLessThanOrEqual(row.task.length);
+  });
+});
+
+describe('counts', () => {
+  it('takes done/total from runProgress: completed of the plan\'s agents, the planner left out', () => {
+    const s = snapshot({
+      agents: [
+        agent({ id: 'planner', role: 'planner', domain: null }),
+        agent({ id: 'a1', status: 'completed' }), agent({ id: 'a2', status: 'failed' }), agent({ id: 'a3', status: 'cancelled' }),
+        agent({ id: 'a4', status: 'running', endedAt: null }),
+      ],
+    });
+    const v = buildDashboard(s, undefined, new TransitionLog(), { now: NOW });
+    expect(v.progress).toEqual({ done: 1, total: 4, active: 1, waiting: 0, failed: 1, cancelled: 1, skipped: 0 });
   });
 });

@@ -3,6 +3,9 @@ vi.mock('vscode', async () => await import('./vscode-stub'));
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { activate } from '../../src/extension';
+import { AGENT_VIEW_TYPE } from '../../src/vscode/agentView';
+import { DASHBOARD_VIEW_TYPE } from '../../src/vscode/dashboardView';
+import { PLAN_VIEW_TYPE } from '../../src/vscode/planEditorView';
 import { commands, resetStub, Uri, window, workspace } from './vscode-stub';
 
 /** The parts of the manifest these tests read. */
@@ -33,6 +36,8 @@ describe('activate', () => {
     expect(window.registerWebviewViewProvider).toHaveBeenCalledWith('orchestration.summary', expect.anything());
     expect(window.createTreeView).toHaveBeenCalledWith('orchestration.ledger', expect.anything());
     expect(window.createOutputChannel).toHaveBeenCalledWith('Orchestration', { log: true });
+    // Every panel that can be restored after a reload has its serializer from activation on.
+    expect([...window.serializers.keys()].sort()).toEqual([AGENT_VIEW_TYPE, DASHBOARD_VIEW_TYPE, PLAN_VIEW_TYPE].sort());
   });
 
   it('hands everything to context.subscriptions, each safe to dispose twice', () => {
@@ -43,8 +48,10 @@ describe('activate', () => {
     expect(commands.registered.size).toBe(0);
   });
 
-  it('contributes views, title-case commands under one category, and implicit activation only', () => {
-    expect(pkg.activationEvents).toEqual([]);
+  it('contributes views, title-case commands under one category, and implicit activation but for restoring panels', () => {
+    // VS Code derives activation from the contributions; a panel kept across a reload is the one
+    // case it cannot, so each restorable panel's view type is named, and activate registers its serializer.
+    expect(pkg.activationEvents).toEqual([DASHBOARD_VIEW_TYPE, AGENT_VIEW_TYPE, PLAN_VIEW_TYPE].map((t) => `onWebviewPanel:${t}`));
     expect(pkg.contributes.views.orchestration.map((v: { id: string }) => v.id)).toEqual(['orchestration.ledger', 'orchestration.summary']);
     for (const c of pkg.contributes.commands) {
       expect(c.category).toBe('Orchestration');

@@ -162,6 +162,12 @@ function makeWindow() {
       return p;
     }),
     registerFileDecorationProvider: vi.fn(disposable),
+    /** Panel serializers by view type, so a test can bring a panel back as VS Code does after a reload. */
+    serializers: new Map<string, { deserializeWebviewPanel(panel: PanelStub, state: unknown): Promise<void> }>(),
+    registerWebviewPanelSerializer: vi.fn((viewType: string, s: { deserializeWebviewPanel(panel: PanelStub, state: unknown): Promise<void> }) => {
+      window.serializers.set(viewType, s);
+      return new Disposable(() => { if (window.serializers.get(viewType) === s) window.serializers.delete(viewType); });
+    }),
   };
 }
 

@@ -4,6 +4,7 @@ import { barChart, statusStrip } from '../charts';
 import { clickable, h, section } from '../dom';
 import { clock, tokens, usd } from '../format';
 import { runTitle } from '../runTitle';
+import { plural } from '../../src/shared/words';
 import { tag } from '../toolkit';
 import { renderTimeline, type TimelineActions } from './timeline';
 
@@ -26,12 +27,13 @@ function header(v: DashboardView): HTMLElement {
   if (v.live) extras.push(h('span', 'live', 'live-dot'));
   head.append(...runTitle(v, v.status, extras));
 
-  const done = v.byStatus.completed ?? 0;
-  const inFlight = (v.byStatus.running ?? 0) + (v.byStatus.verifying ?? 0) + (v.byStatus.retrying ?? 0);
+  const p = v.progress;
   const tiles = h('div', undefined, 'tiles');
+  const agents = tile('Agents done', `${p.done}/${p.total}`, 'tile-agents', statusStrip(v.byStatus));
+  agents.title = Object.entries(v.byStatus).filter(([, n]) => n > 0).map(([st, n]) => `${n} ${st}`).join(' · ');
   tiles.append(
-    tile('Agents done', `${done}/${v.agents}`, 'tile-agents', statusStrip(v.byStatus)),
-    tile('In flight', String(inFlight), 'tile-flight'),
+    agents,
+    tile('At work', String(p.active), 'tile-flight'),
     tile('Tokens', tokens(sum(v.usage)), 'tile-tokens'),
     tile(v.simulated ? 'Would cost' : 'Cost', usd(v.costUsd), 'tile-cost'),
     tile(v.live ? 'Elapsed' : 'Span', v.startedAt ? clock(v.spanMs) : '—', 'tile-span'),
@@ -48,7 +50,7 @@ function spendChart(rows: SpendRow[], id: string, name: (k: string) => string): 
   return barChart(shown.map((r) => ({
     label: name(r.key),
     value: r.costUsd > 0 ? r.costUsd : sum(r.tokens),
-    text: `${usd(r.costUsd)} · ${tokens(sum(r.tokens))} tok · ${r.agents} agent${r.agents === 1 ? '' : 's'}`,
+    text: `${usd(r.costUsd)} · ${tokens(sum(r.tokens))} tok · ${plural(r.agents, 'agent')}`,
     title: `${name(r.key)}: in ${tokens(r.tokens.input)} · out ${tokens(r.tokens.output)} · cache read ${tokens(r.tokens.cacheRead)} · cache write ${tokens(r.tokens.cacheWrite)}`,
     className: 'bar-spend',
   })), id);

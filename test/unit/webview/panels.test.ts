@@ -29,16 +29,20 @@ function expectNoInjectedMarkup(host: HTMLElement): void {
 const view = (over: Partial<DashboardView> = {}): DashboardView => ({
   runId: '20250601-115500-ab12', task: `Audit ${NASTY}`, status: 'running', pattern: 'fan-out', simulated: true, live: true,
   startedAt: t, spanMs: 60_000, bins: 4, agents: 3, byStatus: { completed: 1, running: 1, pending: 1 }, costUsd: 0.42, usage,
+  progress: { done: 1, total: 3, active: 1, waiting: 1, failed: 0, cancelled: 0, skipped: 0 },
   lanes: [
     { id: 'a', label: `A · HTTP ${NASTY}`, total: 2, byStatus: { completed: 1, running: 1 }, aggregated: false, expanded: false, first: 0, page: 0, pages: 1, density: null,
       rows: [
-        { id: 'a1', label: `Find handlers ${NASTY}`, role: 'worker', status: 'completed', tier: 'haiku', model: 'claude-haiku-5-5', attempts: 1, costUsd: 0.01, tokens: 900,
+        { id: 'a1', label: `Find handlers ${NASTY}`, task: `Find handlers ${NASTY} in src/http`, role: 'worker', status: 'completed', tier: 'haiku', model: 'claude-haiku-5-5', attempts: 1, costUsd: 0.01, tokens: 900,
           segments: [{ s: 'queued', a: 0, b: 1000 }, { s: 'running', a: 1000, b: 30_000 }] },
-        { id: 'a2', label: 'Review auth', role: 'worker', status: 'running', tier: 'sonnet', model: 'claude-sonnet-5-5', attempts: 2, costUsd: 0.2, tokens: 9000,
+        { id: 'a2', label: 'Review auth', task: 'Review auth', role: 'worker', status: 'running', tier: 'sonnet', model: 'claude-sonnet-5-5', attempts: 2, costUsd: 0.2, tokens: 9000,
           segments: [{ s: 'running', a: 2000, b: 60_000 }] },
       ] },
     { id: 'b', label: 'B · Secrets', total: 300, byStatus: { completed: 200, running: 8, pending: 92 }, aggregated: true, expanded: false, first: 0, page: 0, pages: 6, rows: [],
-      density: { queued: [0, 1, 2, 0], running: [8, 8, 6, 2], verifying: [0, 0, 1, 0], retrying: [0, 1, 0, 0], peak: 9, queuedPeak: 2 } },
+      density: {
+        queued: [280, 200, 100, 0], running: [8, 8, 6, 2], verifying: [0, 0, 1, 0], retrying: [0, 1, 0, 0],
+        completed: [0, 80, 180, 200], failed: [0, 0, 0, 0], cancelled: [0, 0, 0, 0], skipped: [0, 0, 0, 0], peak: 9, queuedPeak: 292,
+      } },
   ],
   byModel: [{ key: 'claude-sonnet-5-5', costUsd: 0.4, tokens: usage, agents: 2 }, { key: 'claude-haiku-5-5', costUsd: 0.02, tokens: usage, agents: 1 }],
   byRole: [{ key: 'worker', costUsd: 0.42, tokens: usage, agents: 3 }],
@@ -54,12 +58,16 @@ describe('the dashboard', () => {
     expectNoInjectedMarkup(host);
     const a1 = host.querySelector('[data-agent="a1"]')!;
     const bars = Array.from(a1.querySelectorAll('rect.seg'));
-    expect(bars.map((r) => [r.getAttribute('class'), Number(r.getAttribute('x')).toFixed(1)])).toEqual([['seg seg-queued', '0.0'], ['seg seg-running', '16.7']]);
+    // a1 has completed: its work bar is drawn in the completed colour, its wait in the queued one.
+    expect(bars.map((r) => [r.getAttribute('class'), Number(r.getAttribute('x')).toFixed(1)])).toEqual([['seg seg-queued', '0.0'], ['seg seg-completed', '16.7']]);
+    expect(a1.querySelector('.tl-label')?.getAttribute('title')).toContain(`Find handlers ${NASTY} in src/http`);
+    expect(host.querySelector('[data-agent="a2"] rect.seg')?.getAttribute('class')).toBe('seg seg-running');
     (a1 as HTMLElement).click();
     expect(act.showAgent).toHaveBeenCalledWith('a1');
     const b = host.querySelector('[data-lane="b"]')!;
     expect(b.querySelectorAll('.tl-agent')).toHaveLength(0);
     expect(b.querySelectorAll('.tl-density-track path').length).toBeGreaterThanOrEqual(3);
+    expect(b.querySelector('.tl-density .tl-label')?.textContent).toBe('300 agents · at most 9 at work, 292 queued');
     (b.querySelector('.tl-toggle') as HTMLElement).click();
     expect(act.expand).toHaveBeenCalledWith('b', true, 0);
     expect(host.querySelector('#context-bars')?.textContent).toContain('140.0k tokens');
@@ -67,6 +75,44 @@ describe('the dashboard', () => {
     expect(host.querySelector('#tile-cost .tile-label')?.textContent).toBe('Would cost');
     (host.querySelector('#gaps .agent-link') as HTMLElement).click();
     expect(act.showAgent).toHaveBeenLastCalledWith('b7');
+  });
+
+  it('draws each settled agent in its outcome\'s colour and names every colour drawn in the legend', () => {
+    const lane = view().lanes[0];
+    const row = (id: string, status: string, segments: DashboardView['lanes'][number]['rows'][number]['segments']) => ({ ...lane.rows[0], id, status, label: id, task: id, segments });
+    const rows = [
+      row('a1', 'completed', [{ s: 'running', a: 0, b: 10_000 }]),
+      row('a2', 'failed', [{ s: 'running', a: 0, b: 5000 }, { s: 'retrying', a: 5000, b: 6000 }, { s: 'running', a: 6000, b: 9000 }]),
+      row('a3', 'cancelled', [{ s: 'running', a: 0, b: 4000 }, { s: 'verifying', a: 4000, b: 4500 }]),
+      row('a4', 'cancelled', [{ s: 'queued', a: 0, b: 3000 }]),
+      row('a5', 'running', [{ s: 'running', a: 1000, b: 60_000 }]),
+    ];
+    const host = mount(renderDashboard(view({ lanes: [{ ...lane, rows }] }), { showAgent: vi.fn(), expand: vi.fn() }));
+    const classes = (id: string) => Array.from(host.querySelectorAll(`[data-agent="${id}"] rect.seg`)).map((r) => r.getAttribute('class'));
+    expect(classes('a1')).toEqual(['seg seg-completed']);
+    expect(classes('a2')).toEqual(['seg seg-failed', 'seg seg-retrying', 'seg seg-failed']);
+    expect(classes('a3')).toEqual(['seg seg-cancelled', 'seg seg-cancelled']);
+    // Cancelled while it waited: the wait, and a mark at its end in the cancelled colour.
+    expect(classes('a4')).toEqual(['seg seg-queued', 'seg seg-cancelled']);
+    expect(classes('a5')).toEqual(['seg seg-running']);
+    const legend = Array.from(host.querySelectorAll('#timeline-legend .tl-legend-item')).map((e) => e.textContent);
+    expect(legend).toEqual(['queued', 'running', 'retrying', 'completed', 'failed', 'cancelled']);
+  });
+
+  it('draws a big group\'s strip as its status mix: a queue of 280 in the queued colour, not as work', () => {
+    const host = mount(renderDashboard(view(), { showAgent: vi.fn(), expand: vi.fn() }));
+    const paths = Array.from(host.querySelectorAll('[data-lane="b"] .tl-density-track path'));
+    const heightOf = (cls: string, k: number) => {
+      const d = paths.find((p) => p.getAttribute('class') === `seg seg-${cls}`)!.getAttribute('d')!;
+      const column = d.split('M').filter(Boolean).find((c) => c.startsWith(`${k} `))!;
+      const [, y0, y1] = /^\d+ ([\d.]+)H\d+V([\d.]+)/.exec(column)!;
+      return Number(y0) - Number(y1);
+    };
+    // Slice 0: 280 of 300 queued, 8 at work: the queue is most of the strip's height; the work a sliver that still shows.
+    expect(heightOf('queued', 0)).toBeGreaterThan(17);
+    expect(heightOf('running', 0)).toBeGreaterThanOrEqual(1);
+    expect(heightOf('running', 0)).toBeLessThan(2);
+    expect(heightOf('completed', 3)).toBeCloseTo((200 / 300) * 20, 1);
   });
 
   it('pages an unfolded group', () => {
