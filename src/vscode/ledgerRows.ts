@@ -38,18 +38,22 @@ export const statusWord = (s: ShownStatus | RunStatus): string => STATUS_WORD[s]
 /** An agent has a cost worth showing once it has started (a pending agent's $0 says nothing). */
 const NOT_STARTED: ReadonlySet<ShownStatus> = new Set(['pending', 'queued', 'skipped']);
 
-/** The label of an agent's row: its id, or its role's name for the run-level steps and coordinators. */
-export function agentRowLabel(a: AgentRecord): string {
+/**
+ * What an agent is, where its task would say less: the run-level steps and coordinators are named
+ * by their role (their ids, `final`, `coord-a`, say little on their own).
+ */
+export function agentRole(a: AgentRecord): string | null {
   // The build's last step is the engine's merge of the approved branches, not a model's summary.
-  if (a.role === 'final') return a.id === 'assemble' ? 'Assembly' : 'Final summary';
+  if (a.role === 'final') return a.id === 'assemble' ? 'Assembly: changes.patch' : 'Final summary';
   if (a.role === 'coordinator') return `Coordinator ${a.domain ?? ''}`.trim();
   if (a.role === 'consensus') return 'Consensus';
-  return a.id;
+  return null;
 }
 
 /**
  * `a1  completed · $0.004 · haiku · 3.1k tok · 12 s · Find every HTTP handler…`: status and cost
- * first, then what a wider sidebar has room for, then the task.
+ * first, then what a wider sidebar has room for, then the task (or the role of a coordinator or
+ * run-level step: `final  completed · $0.006 · sonnet · … · Final summary`).
  */
 export function agentRow(a: AgentRecord, now: number, runStatus: RunStatus = 'running', simulated = false): RowText {
   const status = shownStatus(a, runStatus);
@@ -65,8 +69,9 @@ export function agentRow(a: AgentRecord, now: number, runStatus: RunStatus = 'ru
   const ms = status === 'interrupted' ? null : elapsedMs(a.startedAt, a.endedAt, now);
   if (ms !== null) parts.push(formatDuration(ms));
   if (a.attempts > 1) parts.push(`attempt ${a.attempts}`);
-  if (a.role !== 'final' && a.role !== 'coordinator' && a.role !== 'consensus') parts.push(truncate(a.task, 120));
-  return { label: agentRowLabel(a), description: parts.join(' · ') };
+  parts.push(agentRole(a) ?? truncate(a.task, 120));
+  // The id is the label for every agent: short, so the status and cost after it stay in view.
+  return { label: a.id, description: parts.join(' · ') };
 }
 
 /**

@@ -8,7 +8,7 @@ import { plural } from '../shared/words';
 import type { AgentGroup, AgentRecord, AgentStatus, AnyPlan, LedgerSnapshot, ListedRun, RunStatus } from '../engine';
 import { groupAgents, groupLabel, isInFlight, PAGE_SIZE, patternOf, plannerOf, shapeLine, shownStatus, type ShownStatus } from './runShape';
 import { elapsedMs, formatDuration, formatSpend, formatTokens, totalTokens, truncate } from './format';
-import { agentRow, groupProgressText, runProgressLine, runRow } from './ledgerRows';
+import { agentRow, groupProgressText, rowCost, runProgressLine, runRow } from './ledgerRows';
 
 export type LedgerNode =
   | { kind: 'run'; runId: string }
@@ -137,7 +137,7 @@ export function planItem(s: LedgerSnapshot, runDir: string | undefined, plan?: A
   item.id = `${s.runId}/plan`;
   const parts = [pattern, shapeLine(s, plan)];
   if (planner && planner.status !== 'completed' && planner.status !== 'pending') parts.push(`planner ${shownStatus(planner, s.status)}`);
-  if (planner && planner.costUsd + totalTokens(planner.usage) > 0) parts.push(`planner ${formatTokens(totalTokens(planner.usage))} tok · ${formatSpend(planner.costUsd, s.simulated)}`);
+  if (planner && planner.costUsd + totalTokens(planner.usage) > 0) parts.push(`planner ${formatTokens(totalTokens(planner.usage))} tok · ${rowCost(planner.costUsd, s.simulated)}`);
   item.description = parts.join(' · ');
   const plannerShown = planner ? shownStatus(planner, s.status) : null;
   item.iconPath = plannerShown && (isInFlight(planner!, s.status) || plannerShown === 'failed' || plannerShown === 'interrupted')

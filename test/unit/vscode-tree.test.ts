@@ -51,8 +51,8 @@ describe('agent record → TreeItem', () => {
     const builder = agent({ id: 'b1', role: 'builder', task: 'Add docs', changes: { files: ['src/a.js', 'src/b.js'], added: 7, removed: 2 } });
     expect(agentItem(builder, 'r1', undefined, NOW).description).toBe('completed · $0.004 · 2 files +7 −2 · haiku · 3.1k tok · 12 s · Add docs');
     const assembly = agentItem(agent({ id: 'assemble', role: 'final', domain: null }), 'r1', undefined, NOW);
-    expect(assembly.label).toBe('Assembly');
-    expect(assembly.description).toBe('completed · $0.004 · 3.1k tok · 12 s');
+    expect(assembly.label).toBe('assemble');
+    expect(assembly.description).toBe('completed · $0.004 · 3.1k tok · 12 s · Assembly: changes.patch');
   });
 
   it('counts a running agent\'s time up to now and shows nothing it does not know yet', () => {
@@ -71,10 +71,12 @@ describe('agent record → TreeItem', () => {
     expect(md).not.toContain('<!--');
   });
 
-  it('labels coordinators and the final synthesis by role, with no task after their status', () => {
-    expect(agentItem(agent({ id: 'coord-b', role: 'coordinator', domain: 'b' }), 'r', undefined, NOW).label).toBe('Coordinator b');
+  it('labels coordinators and the final synthesis by id, and names their role where a worker\'s task goes', () => {
+    const coord = agentItem(agent({ id: 'coord-b', role: 'coordinator', domain: 'b', tier: 'sonnet' }), 'r', undefined, NOW);
+    expect([coord.label, coord.description]).toEqual(['coord-b', 'completed · $0.004 · sonnet · 3.1k tok · 12 s · Coordinator b']);
     const fin = agentItem(agent({ id: 'final', role: 'final', domain: null, status: 'failed' }), 'r', undefined, NOW);
-    expect(fin.label).toBe('Final summary');
+    expect(fin.label).toBe('final');
+    expect(fin.description).toMatch(/^failed · \$0\.004 · .* · Final summary$/);
     expect(fin.contextValue).toBe('agent.final.failed');
   });
 });
