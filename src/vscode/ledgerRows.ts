@@ -17,10 +17,10 @@ export interface RowText { label: string; description: string }
 
 /**
  * About how many characters of `label + description` a row shows at the default sidebar width
- * (~260 px): ~28 at the run level, ~24 for an agent two levels down. The id, status and cost of
+ * (~260 px): ~28 at the run level, ~22 for an agent two levels down. The id, status and cost of
  * every row must fit in this; the tests hold the rows to it.
  */
-export const NARROW_AGENT_CHARS = 24;
+export const NARROW_AGENT_CHARS = 22;
 export const NARROW_RUN_CHARS = 28;
 
 /**
@@ -32,8 +32,16 @@ export function rowCost(usd: number, simulated: boolean): string {
   return simulated ? `≈${formatCost(usd)}` : formatCost(usd);
 }
 
-const STATUS_WORD: Partial<Record<ShownStatus | RunStatus, string>> = { 'awaiting-approval': 'awaiting approval' };
-export const statusWord = (s: ShownStatus | RunStatus): string => STATUS_WORD[s] ?? s;
+const RUN_WORD: Partial<Record<RunStatus, string>> = { 'awaiting-approval': 'awaiting approval' };
+export const runStatusWord = (s: RunStatus): string => RUN_WORD[s] ?? s;
+
+/**
+ * An agent's status in its row. Two words are shortened for the narrow sidebar: `done` (what
+ * every done/total counts: completed, and only that) and `cut off` (interrupted); the tooltip
+ * and the other views keep the ledger's words.
+ */
+const AGENT_WORD: Partial<Record<ShownStatus, string>> = { completed: 'done', interrupted: 'cut off' };
+export const agentStatusWord = (s: ShownStatus): string => AGENT_WORD[s] ?? s;
 
 /** An agent has a cost worth showing once it has started (a pending agent's $0 says nothing). */
 const NOT_STARTED: ReadonlySet<ShownStatus> = new Set(['pending', 'queued', 'skipped']);
@@ -51,13 +59,13 @@ export function agentRole(a: AgentRecord): string | null {
 }
 
 /**
- * `a1  completed · $0.004 · haiku · 3.1k tok · 12 s · Find every HTTP handler…`: status and cost
+ * `a1  done · $0.004 · haiku · 3.1k tok · 12 s · Find every HTTP handler…`: status and cost
  * first, then what a wider sidebar has room for, then the task (or the role of a coordinator or
  * run-level step: `final  completed · $0.006 · sonnet · … · Final summary`).
  */
 export function agentRow(a: AgentRecord, now: number, runStatus: RunStatus = 'running', simulated = false): RowText {
   const status = shownStatus(a, runStatus);
-  const parts: string[] = [statusWord(status)];
+  const parts: string[] = [agentStatusWord(status)];
   if (!NOT_STARTED.has(status) || a.costUsd > 0) parts.push(rowCost(a.costUsd, simulated));
   // A builder's change next: it is what the user reviews.
   if (a.changes) parts.push(`${plural(a.changes.files.length, 'file')} +${a.changes.added} −${a.changes.removed}`);
@@ -92,7 +100,7 @@ export function runStartLabel(iso: string, now: number): string {
 
 /** `14:02:31  completed · ≈$0.42 · 1m 0s · simulated · Audit this repo…` */
 export function runRow(s: ListedRun, now: number): RowText {
-  const parts: string[] = [statusWord(s.status)];
+  const parts: string[] = [runStatusWord(s.status)];
   if (s.totals.costUsd > 0 || s.status === 'completed' || s.status === 'partial') parts.push(rowCost(s.totals.costUsd, s.simulated));
   const ms = elapsedMs(s.startedAt, s.endedAt, now);
   if (ms !== null) parts.push(formatDuration(ms));

@@ -65,7 +65,7 @@ export function runIcon(status: RunStatus): vscode.ThemeIcon {
 /** Statuses whose output file may not exist yet: clicking says so instead of opening nothing. */
 export const NOT_STARTED: ReadonlySet<AgentStatus> = new Set(['pending', 'queued']);
 
-export function agentItem(a: AgentRecord, runId: string, runDir: string | undefined, now: number, runStatus: RunStatus = 'running', simulated = false): vscode.TreeItem {
+export function agentItem(a: AgentRecord, runId: string, now: number, runStatus: RunStatus = 'running', simulated = false): vscode.TreeItem {
   const status = shownStatus(a, runStatus);
   const row = agentRow(a, now, runStatus, simulated);
   const item = new vscode.TreeItem(row.label, vscode.TreeItemCollapsibleState.None);
@@ -76,7 +76,8 @@ export function agentItem(a: AgentRecord, runId: string, runDir: string | undefi
   item.tooltip = agentTooltip(a, simulated);
   if (status === 'interrupted') item.tooltip.appendMarkdown('\n\nCut off when its window closed; Resume runs it again.');
   item.command = { command: OPEN_AGENT_COMMAND, title: 'Open Output', arguments: [runId, a.id] };
-  if (runDir && !NOT_STARTED.has(a.status)) item.resourceUri = vscode.Uri.file(path.join(runDir, a.outputFile));
+  // No resourceUri: its file decoration (a ✓ badge repeating the icon) would take the room the
+  // row needs for its status and cost at the default width. The Explorer still shows the badge.
   return item;
 }
 

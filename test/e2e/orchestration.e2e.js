@@ -331,7 +331,7 @@ test('the Ledger tree shows every agent completed', async () => {
     await until(`domain ${d.id} collapsed`, async () => (await row.getAttribute('aria-expanded')) === 'false');
   }
   const final = (await treeRows('.monaco-list-row[aria-level="2"]')).find((r) => r.label === 'final');
-  assert.match(final.description, /^completed · ≈\$[\d.]+ · .* · Final summary$/);
+  assert.match(final.description, /^done · ≈\$[\d.]+ · .* · Final summary$/);
   assert.match(final.icon, /codicon-pass/);
   // The planner's record is shown on the Plan node, not as a row.
   assert.strictEqual(seen + 1, agents.filter((a) => a.role !== 'planner').length, 'every agent in the ledger was shown');
@@ -347,13 +347,13 @@ test('the Ledger at the default 260 px sidebar shows every agent\'s status and c
   await expand(runRow);
   const domainA = ledger().locator('.monaco-list-row[aria-level="2"]', { has: page.locator('.label-name', { hasText: 'A · ' }) }).first();
   await expand(domainA);
-  // A worker's row: "a1 completed · ≈$0.004 …"; a coordinator's: "coord-a completed · ≈$0.01 …".
+  // A worker's row: "a1 done · ≈$0.004 …"; a coordinator's: "coord-a done · ≈$0.01 …".
   const agents = await until('agent rows', async () => {
-    const r = await rowsShowing('.monaco-list-row[aria-level="3"]', /^\S+ (completed|failed|cancelled|running|queued|pending|skipped|retrying|verifying|interrupted) · ≈?\$[\d.]+/);
+    const r = await rowsShowing('.monaco-list-row[aria-level="3"]', /^\S+ (done|failed|cancelled|running|queued|pending|skipped|retrying|verifying|cut off) · ≈?\$[\d.]+/);
     return r.length >= 2 ? r : null;
   });
   const runs = await rowsShowing('.monaco-list-row[aria-level="1"]', /^\S+ (completed|partial|failed|cancelled|running|planning|interrupted|declined|awaiting approval)/);
-  const groups = await rowsShowing('.monaco-list-row[aria-level="2"]', /^(Plan|final completed · ≈\$[\d.]+|[A-Z] · \S+)/);
+  const groups = await rowsShowing('.monaco-list-row[aria-level="2"]', /^(Plan|final done · ≈\$[\d.]+|[A-Z] · \S+)/);
   stamp(`sidebar ${width} px; agents: ${agents.map((r) => `${r.label} [${r.description.slice(0, 30)}…] ${r.right}/${r.edge}`).join(' | ')}`);
   await assertNoToasts('over the Ledger');
   await shot('04b-ledger-260px-status-and-cost.png');
@@ -367,7 +367,7 @@ test('clicking a worker opens its output file in an editor', async () => {
   const domainA = ledger().locator('.monaco-list-row[aria-level="2"]', { has: page.locator('.label-name', { hasText: 'A · ' }) }).first();
   await expand(domainA);
   const desc = await rowByLabel('a1').locator('.label-description').textContent();
-  assert.match(desc, /^completed · ≈\$[\d.]+ · (haiku|sonnet|opus) · [\d.]+k? tok · \d+ s · \S/);
+  assert.match(desc, /^done · ≈\$[\d.]+ · (haiku|sonnet|opus) · [\d.]+k? tok · \d+ s · \S/);
   await rowByLabel('a1').click();
   await page.locator('.tabs-container .tab', { hasText: 'a1.md' }).waitFor();
   const onDisk = fs.readFileSync(path.join(RUNS, runId, 'workers', 'a1.md'), 'utf8');

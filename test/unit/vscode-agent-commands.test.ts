@@ -138,7 +138,7 @@ describe('the tree\'s context menu (package.json when clauses)', () => {
       || [...(m.when ?? '').matchAll(/viewItem == ([^\s)]+)/g)].some(([, v]) => v === contextValue));
 
   it.each(AGENT_STATUSES)('a %s worker offers Show always, Stop only while it runs, Rerun and Ask once it is done', (status) => {
-    const cv = agentItem(agent({ status }), RUN, undefined, NOW).contextValue!;
+    const cv = agentItem(agent({ status }), RUN, NOW).contextValue!;
     expect(offered('orchestration.showAgent', cv)).toBe(true);
     expect(offered('orchestration.stopAgent', cv)).toBe(['running', 'verifying', 'retrying'].includes(status));
     expect(offered('orchestration.stopAgent', cv, true)).toBe(['running', 'verifying', 'retrying'].includes(status));
@@ -147,7 +147,7 @@ describe('the tree\'s context menu (package.json when clauses)', () => {
   });
 
   it('an agent cut off by an interrupted run can be rerun or asked, not stopped', () => {
-    const cv = agentItem(agent({ status: 'running' }), RUN, undefined, NOW, 'interrupted').contextValue!;
+    const cv = agentItem(agent({ status: 'running' }), RUN, NOW, 'interrupted').contextValue!;
     expect([offered('orchestration.stopAgent', cv), offered('orchestration.rerunAgent', cv), offered('orchestration.askAgent', cv)]).toEqual([false, true, true]);
   });
 
