@@ -18,6 +18,7 @@ import { RunController } from './vscode/runController';
 import { RunStore } from './vscode/runStore';
 import { RunWatcher } from './vscode/runWatcher';
 import { ApiKeyStore } from './vscode/secrets';
+import { Notices } from './vscode/notices';
 import { RunStatusBar } from './vscode/statusBar';
 import { readAutoApprove, readModels } from './vscode/settings';
 import { SummaryView } from './vscode/summaryView';
@@ -33,11 +34,13 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(eventLog);
   const watcher = new RunWatcher(store, location);
   context.subscriptions.push(watcher);
-  const keys = new ApiKeyStore(context.secrets);
+  const notices = new Notices();
+  context.subscriptions.push(notices);
+  const keys = new ApiKeyStore(context.secrets, process.env, notices);
   context.subscriptions.push(keys);
   const relay = new TranscriptRelay();
   context.subscriptions.push(relay);
-  const sessionDeps = { store, log, location, keys, logger: log, promptsDir: path.join(context.extensionPath, 'prompts'), relay };
+  const sessionDeps = { store, log, location, keys, logger: log, promptsDir: path.join(context.extensionPath, 'prompts'), relay, notices };
   const controller = new RunController(sessionDeps);
   context.subscriptions.push(controller);
   const agentController = new AgentController({ ...sessionDeps, runs: controller });
@@ -63,7 +66,7 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(statusBar);
   const decorations = new RunDecorations(store, location);
   context.subscriptions.push(decorations);
-  const commands = new Commands({ store, controller, summary, keys, location, state: context.workspaceState });
+  const commands = new Commands({ store, controller, summary, keys, location, state: context.workspaceState, notices });
   context.subscriptions.push(commands);
   const agentCommands = new AgentCommands({
     store, service: agentController,
@@ -73,7 +76,7 @@ export function activate(context: vscode.ExtensionContext): void {
   });
   context.subscriptions.push(agentCommands);
   context.subscriptions.push(new ChangeDocuments(() => location.workspace(), (runId) => store.runDir(runId)));
-  context.subscriptions.push(new ChangeCommands({ store, controller, location, changes }));
+  context.subscriptions.push(new ChangeCommands({ store, controller, location, changes, notices }));
 }
 
 export function deactivate(): void {

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import {
-  applyRunChanges, CHANGES_PATCH, discardRunChanges, effectiveStatus, readChangeSet, readLedger, runDir, type Config,
+  applyRunChanges, CHANGES_PATCH, describeDiscard, discardRunChanges, effectiveStatus, readChangeSet, readLedger, runDir, type Config,
 } from '../engine';
 import type { CliArgs } from './args';
 
@@ -31,8 +31,7 @@ export async function changesCommand(workspace: string, config: Config, args: Cl
   const rootOverride = config.worktreesDir;
   try {
     if (args.command === 'discard') {
-      await discardRunChanges({ workspace, runDir: dir, runId, rootOverride });
-      io.out(`Discarded the changes of run ${runId}: its worktrees and orchestration/${runId}/* branches are gone; your working tree was not touched.`);
+      io.out(describeDiscard(runId, await discardRunChanges({ workspace, runDir: dir, runId, rootOverride })));
       return 0;
     }
     const changes = await readChangeSet(dir);

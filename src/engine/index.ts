@@ -44,6 +44,6 @@ export { userStateDir } from './trust/userState';
 export { describeIgnored, trustNotes } from './trust/notes';
 export { climbsOut, isInside, relativeInside } from './paths';
 export {
-  applyRunChanges, discardRunChanges, readChangeSet, fileAt, repoInfo, runGit, ApplyRefusedError, GitError, NotARepositoryError, CHANGES_PATCH,
-  type ChangeSet, type FileChange, type RepoInfo,
+  applyRunChanges, describeDiscard, discardRunChanges, readChangeSet, fileAt, repoInfo, runGit, ApplyRefusedError, GitError, NotARepositoryError, CHANGES_PATCH,
+  type ChangeSet, type DiscardResult, type FileChange, type RepoInfo,
 } from './git';

@@ -16,12 +16,15 @@ import type { RunStore } from './runStore';
 import { openSession, type Session, type SessionDeps } from './session';
 import type { TranscriptRelay } from './transcriptRelay';
 import { requireTrust } from './trust';
+import type { Notices, Severity } from './notices';
+import { plural } from '../shared/words';
 
 export interface AgentControllerDeps extends SessionDeps {
   store: RunStore;
   runs: RunController;
   relay: TranscriptRelay;
   log: Pick<OrchestrationLog, 'error' | 'warn' | 'show'>;
+  notices: Notices;
   /** Opens a session for a command (tests supply a fake). */
   open?: (deps: SessionDeps) => Promise<Session | undefined>;
 }
@@ -56,8 +59,8 @@ export class AgentController extends Disposable implements AgentService {
     if (!session) return;
     try {
       const r = await session.orchestrator.stopAgent(runId, agentId);
-      if (r.ok) void vscode.window.showInformationMessage(`${r.message}.`);
-      else void vscode.window.showWarningMessage(`Could not stop ${agentId}: ${r.message}.`);
+      if (r.ok) this.deps.notices.status(`${r.message}.`);
+      else void this.deps.notices.warn(`Could not stop ${agentId}: ${r.message}.`);
     } catch (err) {
       this.report(`stop ${agentId}`, runId, err);
     } finally {
@@ -84,14 +87,14 @@ export class AgentController extends Disposable implements AgentService {
   }
 
   /**
-   * Runs one command with a cancellable notification. The run it executes is followed in the
+   * Runs one command with its progress in the status bar. The run it executes is followed in the
    * store and relayed to the agent views, unless the window already follows it (a question to an
    * agent of a run this window executes shares that run).
    */
   private async command<T>(runId: string, title: string, what: string, work: Work<T>): Promise<T | undefined> {
     if (!requireTrust(what)) return undefined;
     if (this.busy.has(runId)) {
-      void vscode.window.showInformationMessage(`Run ${runId} is busy with another command in this window; try again when it has finished.`);
+      void this.deps.notices.info(`Run ${runId} is busy with another command in this window; try again when it has finished.`);
       return undefined;
     }
     const shared = this.deps.runs.sessionOf(runId);
@@ -109,12 +112,10 @@ export class AgentController extends Disposable implements AgentService {
       }
     };
     try {
+      // In the status bar, not a toast: Stop Agent (or Cancel Run) stops what the command runs.
       return await vscode.window.withProgress<T>(
-        { location: vscode.ProgressLocation.Notification, title, cancellable: true },
-        (_progress, token) => {
-          const cancelled = token.onCancellationRequested(() => abort.abort());
-          return work(session, { signal: abort.signal, onRun }).finally(() => { cancelled.dispose(); });
-        },
+        { location: vscode.ProgressLocation.Window, title },
+        () => work(session, { signal: abort.signal, onRun }),
       );
     } catch (err) {
       this.report(what, runId, err);
@@ -130,22 +131,25 @@ export class AgentController extends Disposable implements AgentService {
 
   private report(what: string, runId: string, err: unknown): void {
     if (err instanceof CommandRefusedError) {
-      void vscode.window.showWarningMessage(`Cannot ${what}: ${err.message}`);
+      void this.deps.notices.warn(`Cannot ${what}: ${err.message}`);
     } else if (err instanceof ConfigError) {
-      void vscode.window.showErrorMessage(`Cannot ${what}: ${err.issues.length ? err.issues.join('; ') : err.message}`);
+      void this.deps.notices.error(`Cannot ${what}: ${err.issues.length ? err.issues.join('; ') : err.message}`);
     } else if ((err as Error)?.name === 'AbortError' || (err as { kind?: string })?.kind === 'aborted') {
-      void vscode.window.showInformationMessage(`Cancelled: ${what} (run ${runId}).`);
+      this.deps.notices.status(`Cancelled: ${what} (run ${runId}).`);
     } else {
       this.deps.log.error(`${what} in run ${runId}: ${(err as Error)?.stack ?? String(err)}`);
-      void vscode.window.showErrorMessage(`Could not ${what}: ${(err as Error)?.message ?? String(err)}`, 'Show Log').then((c) => { if (c) this.deps.log.show(); });
+      void this.deps.notices.error(`Could not ${what}: ${(err as Error)?.message ?? String(err)}`, 'Show Log').then((c) => { if (c) this.deps.log.show(); });
     }
   }
 
   private reportOutcome(runId: string, what: string, o: RunOutcome): void {
     const spent = formatSpend(o.totals.costUsd, this.deps.store.get(runId)?.simulated ?? false);
     const open = (c: string | undefined) => { if (c) void vscode.commands.executeCommand('orchestration.openSummary', runId); };
-    if (o.status === 'completed') void vscode.window.showInformationMessage(`${what} finished; the run is completed (${spent} in all).`, 'Open Summary').then(open);
-    else if (o.status === 'partial') void vscode.window.showWarningMessage(`${what} finished; the run has ${o.gaps.length} gap(s): ${o.gaps.map((g) => g.agentId).join(', ')} (${spent} in all).`, 'Open Summary').then(open);
-    else void vscode.window.showWarningMessage(`${what} ended with the run ${o.status}${o.reason ? `: ${o.reason}` : ''}.`, 'Open Summary').then(open);
+    // The run ends again after the command: one notice for this end, as for the run's first.
+    const key = this.deps.store.get(runId)?.endedAt ?? `${o.status}@${Date.now()}`;
+    const [severity, text]: [Severity, string] = o.status === 'completed' ? ['info', `${what} finished; the run is completed (${spent} in all).`]
+      : o.status === 'partial' ? ['warning', `${what} finished; the run has ${plural(o.gaps.length, 'gap')}: ${o.gaps.map((g) => g.agentId).join(', ')} (${spent} in all).`]
+      : ['warning', `${what} ended with the run ${o.status}${o.reason ? `: ${o.reason}` : ''}.`];
+    void this.deps.notices.runEnded(runId, { severity, text, actions: ['Open Summary'], key }).then(open);
   }
 }

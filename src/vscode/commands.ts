@@ -9,6 +9,7 @@ import { deleteRun, discardRunChanges, relativeInside, taskTooLong, type LedgerS
 import { worktreesDirSetting } from './settings';
 import { Disposable } from './dispose';
 import { formatAge, truncate } from './format';
+import type { Notices } from './notices';
 import type { RunLocation } from './location';
 import type { RunController } from './runController';
 import type { RunStore } from './runStore';
@@ -26,6 +27,7 @@ export interface CommandDeps {
   location: RunLocation;
   /** Per-workspace memory (workspaceState): the last pattern picked is the next default. */
   state: vscode.Memento;
+  notices: Notices;
 }
 
 type RunArg = LedgerNode | string | undefined;
@@ -73,7 +75,7 @@ export class Commands extends Disposable {
     if (folder && ws) {
       const rel = relativeInside(ws, folder.fsPath);
       if (rel === null) {
-        void vscode.window.showErrorMessage(`${folder.fsPath} is outside the workspace folder ${ws}; runs plan over the first workspace folder.`);
+        void this.deps.notices.error(`${folder.fsPath} is outside the workspace folder ${ws}; runs plan over the first workspace folder.`);
         return;
       }
       if (rel) focus = [rel];
@@ -97,7 +99,7 @@ export class Commands extends Disposable {
     if (arg?.runId) return arg.runId;
     const candidates = this.deps.store.runs().filter(fits);
     if (!candidates.length) {
-      void vscode.window.showInformationMessage('No run fits that command.');
+      void this.deps.notices.info('No run fits that command.');
       return undefined;
     }
     if (candidates.length === 1) return candidates[0].runId;
@@ -124,7 +126,7 @@ export class Commands extends Disposable {
       : status === 'completed' ? 'the file is missing from its folder'
       : `the final synthesis has not written it (run ${status ?? 'not found'})`;
     await this.deps.summary.show(id);
-    void vscode.window.showInformationMessage(`Run ${id} has no summary.md: ${why}. The Summary view shows what the run has.`);
+    void this.deps.notices.info(`Run ${id} has no summary.md: ${why}. The Summary view shows what the run has.`);
   }
 
   private async delete(arg: RunArg): Promise<void> {
@@ -133,7 +135,7 @@ export class Commands extends Disposable {
     const ws = location.workspace();
     if (!id || !ws) return;
     if (controller.isActive(id)) {
-      void vscode.window.showWarningMessage('Cancel the run before deleting it.');
+      void this.deps.notices.warn('Cancel the run before deleting it.');
       return;
     }
     const snap = store.get(id);
@@ -180,7 +182,7 @@ export class Commands extends Disposable {
       const when = declined ? 'never ran: the plan was declined'
         : a.status === 'pending' || a.status === 'queued' ? `is ${a.status} and has not started`
         : `has not written its file yet (${a.status})`;
-      void vscode.window.showInformationMessage(declined ? `${a.id} ${when}.` : `${a.id} ${when}; its output will be ${a.outputFile}.`);
+      void this.deps.notices.info(declined ? `${a.id} ${when}.` : `${a.id} ${when}; its output will be ${a.outputFile}.`);
       return;
     }
     await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: true });

@@ -1,5 +1,5 @@
 /** Short human formats for the tree, status bar and tooltips. Pure functions, so they are unit-tested directly. */
-import type { AgentRecord, Usage } from '../engine';
+import type { Usage } from '../engine';
 
 export function totalTokens(u: Usage): number {
   return u.input + u.output + u.cacheRead + u.cacheWrite;
@@ -58,20 +58,6 @@ export function elapsedMs(startedAt: string | null, endedAt: string | null, now:
   if (!startedAt) return null;
   const end = endedAt ? Date.parse(endedAt) : now;
   return Math.max(0, end - Date.parse(startedAt));
-}
-
-/** `haiku · 3.1k tok · $0.004 · 12 s` — only the parts that exist yet. */
-export function agentDescription(a: AgentRecord, now: number, simulated = false): string {
-  const parts: string[] = [a.tier];
-  // A builder's change first: it is what the user reviews.
-  if (a.changes) parts.push(`${a.changes.files.length} file${a.changes.files.length === 1 ? '' : 's'} +${a.changes.added} −${a.changes.removed}`);
-  const tok = totalTokens(a.usage);
-  if (tok > 0) parts.push(`${formatTokens(tok)} tok`);
-  if (a.costUsd > 0) parts.push(formatSpend(a.costUsd, simulated));
-  const ms = elapsedMs(a.startedAt, a.endedAt, now);
-  if (ms !== null) parts.push(formatDuration(ms));
-  if (a.attempts > 1) parts.push(`attempt ${a.attempts}`);
-  return parts.join(' · ');
 }
 
 /** Truncates to `max` characters on a word boundary where possible. */

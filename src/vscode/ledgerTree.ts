@@ -70,7 +70,7 @@ export class LedgerTree extends Disposable implements vscode.TreeDataProvider<Le
       }
       case 'agent': {
         const a = s.agents.find((x) => x.id === node.agentId);
-        return a ? agentItem(a, s.runId, this.store.runDir(s.runId), now, s.status, s.simulated) : new vscode.TreeItem(node.agentId);
+        return a ? agentItem(a, s.runId, now, s.status, s.simulated) : new vscode.TreeItem(node.agentId);
       }
     }
   }

@@ -17,6 +17,9 @@ import { patternOf } from './runShape';
 import { openSession, type Session, type SessionDeps } from './session';
 import type { TranscriptRelay } from './transcriptRelay';
 import { requireTrust } from './trust';
+import type { Notices, RunEnd, Severity } from './notices';
+import { runProgress } from '../engine/ledger/progress';
+import { plural } from '../shared/words';
 
 interface Active { session: Session; run: Run; executing: boolean; relay: { dispose(): void } }
 
@@ -30,7 +33,7 @@ export class RunController extends Disposable {
   readonly onDidPlan = this.planned.event;
 
   constructor(private readonly deps: SessionDeps & {
-    store: RunStore; log: Pick<OrchestrationLog, 'error' | 'show'>; relay?: TranscriptRelay;
+    store: RunStore; log: Pick<OrchestrationLog, 'error' | 'show'>; relay?: TranscriptRelay; notices: Notices;
     /** Where a run came from (tests); by default the engine's check of its folder. */
     originOf?: (runId: string) => Promise<RunOrigin>;
   }) {
@@ -160,11 +163,11 @@ export class RunController extends Disposable {
   async resume(runId: string, mode: Exclude<ExecuteMode, 'fresh'> = 'resume'): Promise<void> {
     if (!requireTrust(mode === 'resume' ? 'resume the run' : 'retry failed agents')) return;
     if (this.active.has(runId)) {
-      void vscode.window.showInformationMessage(`Run ${runId} is already active in this window.`);
+      void this.deps.notices.info(`Run ${runId} is already active in this window.`);
       return;
     }
     if (this.deps.store.get(runId)?.status === 'declined') {
-      void vscode.window.showInformationMessage(`Run ${runId} was declined at approval, so there is nothing to resume. Orchestrate Task plans again.`);
+      void this.deps.notices.info(`Run ${runId} was declined at approval, so there is nothing to resume. Orchestrate Task plans again.`);
       return;
     }
     const origin = await this.originOf(runId);
@@ -190,7 +193,7 @@ export class RunController extends Disposable {
     try {
       return await (this.deps.originOf ?? ((id: string) => originOfRun(ws, this.deps.location.outputRoot(), id)))(runId);
     } catch (err) {
-      void vscode.window.showErrorMessage(`Cannot run ${runId}: ${(err as Error).message}`);
+      void this.deps.notices.error(`Cannot run ${runId}: ${(err as Error).message}`);
       return undefined;
     }
   }
@@ -206,7 +209,7 @@ export class RunController extends Disposable {
       await this.decline(runId);
       return;
     }
-    void vscode.window.showInformationMessage(`Run ${runId} is not running in this window.`);
+    void this.deps.notices.info(`Run ${runId} is not running in this window.`);
   }
 
   /**
@@ -228,7 +231,7 @@ export class RunController extends Disposable {
       ledger.setRunStatus('declined', DECLINED_REASON);
       await ledger.close();
     } catch (err) {
-      void vscode.window.showErrorMessage(`Could not record run ${runId} as declined: ${(err as Error).message}`);
+      void this.deps.notices.error(`Could not record run ${runId} as declined: ${(err as Error).message}`);
     }
     await this.deps.store.refresh();
   }
@@ -240,7 +243,7 @@ export class RunController extends Disposable {
       return this.track(await session.orchestrator.open(runId), session);
     } catch (err) {
       await session.provider.dispose();
-      void vscode.window.showErrorMessage(`Cannot open run ${runId}: ${(err as Error).message}`);
+      void this.deps.notices.error(`Cannot open run ${runId}: ${(err as Error).message}`);
       return undefined;
     }
   }
@@ -253,29 +256,23 @@ export class RunController extends Disposable {
   }
 
   /**
-   * Executes a run under a progress notification. `go` starts it and hands over the Run it
-   * executes (`onRun`) before any agent starts, so the views follow it from the first event.
+   * Executes a run with its progress in the status bar (the window's progress and the run's own
+   * item), never in a toast over the editor: Cancel Run stops it. `go` starts it and hands over
+   * the Run it executes (`onRun`) before any agent starts, so the views follow it from the first event.
    */
   private async execute(
     session: Session, runId: string, task: string, go: (onRun: (run: Run) => void, signal: AbortSignal) => Promise<RunOutcome>,
   ): Promise<void> {
     try {
       const outcome = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Orchestrating: ${truncate(task, 50)}`, cancellable: true },
-        async (progress, token) => {
+        { location: vscode.ProgressLocation.Window, title: `Orchestrating ${truncate(task, 30)}` },
+        async (progress) => {
           const abort = new AbortController();
           let run: Run | undefined;
-          const cancelled = token.onCancellationRequested(() => { abort.abort(); run?.cancel(); });
-          const simulated = session.provider.simulated;
-          let shown = 0;
           const update = new Debouncer(() => {
             if (!run) return;
-            const agents = run.ledger.agents;
-            const settled = agents.filter((a) => ['completed', 'failed', 'cancelled', 'skipped'].includes(a.status)).length;
-            const running = agents.filter((a) => a.status === 'running').length;
-            const pct = agents.length ? (settled / agents.length) * 100 : 0;
-            progress.report({ increment: pct - shown, message: `${settled}/${agents.length} agents · ${running} running · ${formatSpend(run.ledger.totals.costUsd, simulated)}` });
-            shown = pct;
+            const p = runProgress(run.ledger.agents);
+            progress.report({ message: `${p.done}/${p.total}` });
           }, 250);
           let sub: { dispose(): void } | undefined;
           const onRun = (r: Run): void => {
@@ -290,7 +287,6 @@ export class RunController extends Disposable {
           } finally {
             sub?.dispose();
             update.dispose();
-            cancelled.dispose();
           }
         },
       );
@@ -298,12 +294,12 @@ export class RunController extends Disposable {
     } catch (err) {
       if (err instanceof CommandRefusedError) {
         // Another owner, or a run that cannot be resumed as it is: what to do is in the message.
-        void vscode.window.showWarningMessage(`Run ${runId} was not started here: ${err.message}`);
+        void this.deps.notices.warn(`Run ${runId} was not started here: ${err.message}`);
       } else if (err instanceof ConfigError) {
-        void vscode.window.showErrorMessage(`Cannot run ${runId}: ${err.message}`);
+        void this.deps.notices.error(`Cannot run ${runId}: ${err.message}`);
       } else {
         this.deps.log.error(`run ${runId}: ${(err as Error).stack ?? String(err)}`);
-        void vscode.window.showErrorMessage(`Run ${runId} stopped: ${(err as Error).message}`, 'Show Log').then((c) => { if (c) this.deps.log.show(); });
+        void this.deps.notices.error(`Run ${runId} stopped: ${(err as Error).message}`, 'Show Log').then((c) => { if (c) this.deps.log.show(); });
       }
     } finally {
       // A run refused before it started was never tracked: its provider is still to be closed.
@@ -325,40 +321,44 @@ export class RunController extends Disposable {
   private reportPlanError(err: unknown): void {
     if (err instanceof PlanError) {
       this.deps.log.error(`planning failed:\n  ${err.errors.join('\n  ')}`);
-      void vscode.window.showErrorMessage(`The plan was not usable: ${err.errors.slice(0, 3).join('; ')}`, 'Show Log')
+      void this.deps.notices.error(`The plan was not usable: ${err.errors.slice(0, 3).join('; ')}`, 'Show Log')
         .then((c) => { if (c) this.deps.log.show(); });
     } else if (err instanceof ConfigError) {
-      void vscode.window.showErrorMessage(err.message);
+      void this.deps.notices.error(err.message);
     } else if ((err as Error)?.name === 'AbortError' || (err as { kind?: string })?.kind === 'aborted') {
-      void vscode.window.showInformationMessage('Planning cancelled.');
+      this.deps.notices.status('Planning cancelled.');
     } else {
       this.deps.log.error(`planning failed: ${(err as Error)?.stack ?? String(err)}`);
-      void vscode.window.showErrorMessage(`Planning failed: ${(err as Error)?.message ?? String(err)}`, 'Show Log')
+      void this.deps.notices.error(`Planning failed: ${(err as Error)?.message ?? String(err)}`, 'Show Log')
         .then((c) => { if (c) this.deps.log.show(); });
     }
   }
 
+  /** The run's end: one notice (see Notices), naming the run, with at most two actions. */
   private reportOutcome(runId: string, o: RunOutcome, simulated: boolean): void {
     const open = (choice: string | undefined) => {
       if (choice === 'Open Summary') void vscode.commands.executeCommand('orchestration.openSummary', runId);
       if (choice === 'Retry Failed Agents') void vscode.commands.executeCommand('orchestration.retryFailed', runId);
       if (choice === 'Resume Run') void vscode.commands.executeCommand('orchestration.resumeRun', runId);
     };
+    const snap = this.deps.store.get(runId);
+    const name = `Run "${truncate(snap?.task ?? runId, 40)}"`;
     const cost = simulated ? `simulated, ${formatSpend(o.totals.costUsd, true)}` : formatCost(o.totals.costUsd);
+    const key = snap?.endedAt ?? `${o.status}@${Date.now()}`;
+    const end = (severity: Severity, text: string, actions: RunEnd['actions']) =>
+      void this.deps.notices.runEnded(runId, { severity, text, actions, key }).then(open);
     switch (o.status) {
       case 'completed':
-        void vscode.window.showInformationMessage(`Run completed (${cost}).`, 'Open Summary').then(open);
+        end('info', `${name} completed (${cost}).`, ['Open Summary']);
         break;
-      case 'partial': {
-        const names = o.gaps.map((g) => g.agentId).join(', ');
-        void vscode.window.showWarningMessage(`Run finished with ${o.gaps.length} gap(s): ${names} (${cost}).`, 'Open Summary', 'Retry Failed Agents').then(open);
+      case 'partial':
+        end('warning', `${name} finished with ${plural(o.gaps.length, 'gap')}: ${o.gaps.map((g) => g.agentId).join(', ')} (${cost}).`, ['Open Summary', 'Retry Failed Agents']);
         break;
-      }
       case 'cancelled':
-        void vscode.window.showInformationMessage(`Run cancelled; files already written are kept (${cost}).`, 'Resume Run').then(open);
+        end('info', `${name} cancelled; files already written are kept (${cost}).`, ['Resume Run']);
         break;
       default:
-        void vscode.window.showErrorMessage(`Run ${o.status}: ${o.reason ?? 'see the log'} (${cost}).`, 'Open Summary').then(open);
+        end('error', `${name} ${o.status}: ${o.reason ?? 'see the log'} (${cost}).`, ['Open Summary']);
     }
   }
 }

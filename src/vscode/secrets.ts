@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { Disposable } from './dispose';
+import type { Notices } from './notices';
 
 const SECRET_KEY = 'orchestration.anthropicApiKey';
 
@@ -17,6 +18,8 @@ export class ApiKeyStore extends Disposable {
   constructor(
     private readonly secrets: vscode.SecretStorage,
     private readonly env: NodeJS.ProcessEnv = process.env,
+    /** Where the confirmations go (a status-bar message: they need no action). */
+    private readonly notices?: Pick<Notices, 'status'>,
   ) {
     super();
     this._register(secrets.onDidChange((e) => { if (e.key === SECRET_KEY) this.changed.fire(); }));
@@ -42,13 +45,13 @@ export class ApiKeyStore extends Disposable {
     });
     if (!key?.trim()) return false;
     await this.secrets.store(SECRET_KEY, key.trim());
-    void vscode.window.showInformationMessage('Anthropic API key stored in SecretStorage.');
+    this.notices?.status('Anthropic API key stored in SecretStorage.');
     return true;
   }
 
   async clear(): Promise<void> {
     await this.secrets.delete(SECRET_KEY);
     const envNote = this.env.ANTHROPIC_API_KEY ? ' ANTHROPIC_API_KEY from the environment is still used.' : '';
-    void vscode.window.showInformationMessage(`Anthropic API key removed from SecretStorage.${envNote}`);
+    this.notices?.status(`Anthropic API key removed from SecretStorage.${envNote}`);
   }
 }

@@ -1,13 +1,13 @@
 /** A status-bar item while runs are active here: running agents, done/total and cost; click opens the summary. */
 import * as vscode from 'vscode';
 import type { LedgerSnapshot } from '../engine';
+import { runProgress } from '../engine/ledger/progress';
+import { plural } from '../shared/words';
 import { Debouncer } from './debounce';
 import { Disposable } from './dispose';
 import { formatCost } from './format';
 import type { RunStore } from './runStore';
 import { SHOW_RUN_COMMAND } from './treeItems';
-
-const SETTLED = new Set(['completed', 'failed', 'cancelled', 'skipped']);
 
 export function statusText(runs: LedgerSnapshot[]): { text: string; tooltip: string; runId: string } | undefined {
   const active = runs.filter((r) => r.status === 'running' || r.status === 'awaiting-approval' || r.status === 'planning');
@@ -16,9 +16,8 @@ export function statusText(runs: LedgerSnapshot[]): { text: string; tooltip: str
   if (!running.length) {
     return { text: '$(question) Plan awaiting approval', tooltip: 'Review and approve the plan in the Summary view', runId: active[0].runId };
   }
-  const agents = running.flatMap((r) => r.agents);
-  const busy = agents.filter((a) => a.status === 'running' || a.status === 'verifying').length;
-  const done = agents.filter((a) => SETTLED.has(a.status)).length;
+  // The one done/total every view shows: the plan's agents (no planner), completed ones done.
+  const p = runProgress(running.flatMap((r) => r.agents));
   // A simulated run spends nothing: its cost is what the same run would cost, never added to money spent.
   const sum = (rs: LedgerSnapshot[]) => rs.reduce((n, r) => n + r.totals.costUsd, 0);
   const real = running.filter((r) => !r.simulated);
@@ -27,8 +26,8 @@ export function statusText(runs: LedgerSnapshot[]): { text: string; tooltip: str
   const moneyNote = [real.length ? `${formatCost(sum(real))} spent so far` : '', sim.length ? `simulated: nothing spent, the same run would cost ${formatCost(sum(sim))}` : ''].filter(Boolean).join('; ');
   const runsNote = running.length > 1 ? ` in ${running.length} runs` : '';
   return {
-    text: `$(loading~spin) ${busy} running · ${done}/${agents.length} · ${money.join(' · ')}`,
-    tooltip: `Orchestration: ${busy} agents running${runsNote}, ${done} of ${agents.length} settled; ${moneyNote}. Click for the Summary view.`,
+    text: `$(loading~spin) ${p.active} running · ${p.done}/${p.total} · ${money.join(' · ')}`,
+    tooltip: `Orchestration: ${plural(p.active, 'agent')} running${runsNote}, ${p.done} of ${p.total} completed${p.failed ? `, ${p.failed} failed` : ''}; ${moneyNote}. Click for the Summary view.`,
     runId: running[0].runId,
   };
 }

@@ -4,9 +4,11 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { plural } from '../shared/words';
 import type { AgentGroup, AgentRecord, AgentStatus, AnyPlan, LedgerSnapshot, ListedRun, RunStatus } from '../engine';
 import { groupAgents, groupLabel, isInFlight, PAGE_SIZE, patternOf, plannerOf, shapeLine, shownStatus, type ShownStatus } from './runShape';
-import { agentDescription, elapsedMs, formatAge, formatDuration, formatSpend, formatTokens, totalTokens, truncate } from './format';
+import { elapsedMs, formatDuration, formatSpend, formatTokens, totalTokens, truncate } from './format';
+import { agentRow, groupProgressText, rowCost, runProgressLine, runRow } from './ledgerRows';
 
 export type LedgerNode =
   | { kind: 'run'; runId: string }
@@ -63,26 +65,19 @@ export function runIcon(status: RunStatus): vscode.ThemeIcon {
 /** Statuses whose output file may not exist yet: clicking says so instead of opening nothing. */
 export const NOT_STARTED: ReadonlySet<AgentStatus> = new Set(['pending', 'queued']);
 
-export function agentLabel(a: AgentRecord): string {
-  // The build's last step is the engine's merge of the approved branches, not a model's summary.
-  if (a.role === 'final') return a.id === 'assemble' ? 'Assembly: changes.patch' : 'Final summary';
-  if (a.role === 'coordinator') return `Coordinator ${a.domain ?? ''}`.trim();
-  if (a.role === 'consensus') return 'Consensus';
-  return `${a.id}: ${truncate(a.task, 60)}`;
-}
-
-export function agentItem(a: AgentRecord, runId: string, runDir: string | undefined, now: number, runStatus: RunStatus = 'running', simulated = false): vscode.TreeItem {
+export function agentItem(a: AgentRecord, runId: string, now: number, runStatus: RunStatus = 'running', simulated = false): vscode.TreeItem {
   const status = shownStatus(a, runStatus);
-  const item = new vscode.TreeItem(agentLabel(a), vscode.TreeItemCollapsibleState.None);
+  const row = agentRow(a, now, runStatus, simulated);
+  const item = new vscode.TreeItem(row.label, vscode.TreeItemCollapsibleState.None);
   item.id = `${runId}/${a.id}`;
   item.iconPath = agentIcon(status);
-  // A cut-off agent has no end time; counting its duration up to now would grow forever.
-  item.description = status === 'interrupted' ? `${agentDescription({ ...a, startedAt: null }, now, simulated)} · cut off` : agentDescription(a, now, simulated);
+  item.description = row.description;
   item.contextValue = `agent.${a.role}.${status}`;
   item.tooltip = agentTooltip(a, simulated);
   if (status === 'interrupted') item.tooltip.appendMarkdown('\n\nCut off when its window closed; Resume runs it again.');
   item.command = { command: OPEN_AGENT_COMMAND, title: 'Open Output', arguments: [runId, a.id] };
-  if (runDir && !NOT_STARTED.has(a.status)) item.resourceUri = vscode.Uri.file(path.join(runDir, a.outputFile));
+  // No resourceUri: its file decoration (a ✓ badge repeating the icon) would take the room the
+  // row needs for its status and cost at the default width. The Explorer still shows the badge.
   return item;
 }
 
@@ -104,29 +99,19 @@ export function agentTooltip(a: AgentRecord, simulated = false): vscode.Markdown
   return md;
 }
 
-export function runDescription(s: ListedRun, now: number): string {
-  const parts: string[] = [s.status === 'awaiting-approval' ? 'awaiting approval' : s.status, formatAge(s.createdAt, now)];
-  // A run folder that came with the workspace says so where the user looks first.
-  if (s.origin?.local === false) parts.push('not created here');
-  const ms = elapsedMs(s.startedAt, s.endedAt, now);
-  if (ms !== null) parts.push(formatDuration(ms));
-  if (s.simulated) parts.push('simulated');
-  if (s.totals.costUsd > 0) parts.push(formatSpend(s.totals.costUsd, s.simulated));
-  return parts.join(' · ');
-}
-
 export function runItem(s: ListedRun, now: number): vscode.TreeItem {
-  const item = new vscode.TreeItem(truncate(s.task, 70), vscode.TreeItemCollapsibleState.Collapsed);
+  const row = runRow(s, now);
+  const item = new vscode.TreeItem(row.label, vscode.TreeItemCollapsibleState.Collapsed);
   item.id = s.runId;
   item.iconPath = runIcon(s.status);
-  item.description = runDescription(s, now);
+  item.description = row.description;
   item.contextValue = `run.${s.status}`;
   const md = new vscode.MarkdownString('', false);
   md.appendMarkdown(`**Run ${s.runId}** · ${s.status}${s.simulated ? ' · simulated' : ''}\n\n`).appendText(s.task).appendMarkdown('\n\n');
   if (s.reason) md.appendMarkdown('Reason: ').appendText(s.reason).appendMarkdown('\n\n');
-  const done = s.agents.filter((a) => a.status === 'completed').length;
-  md.appendMarkdown(`${done}/${s.agents.length} agents completed · ${formatTokens(tokensOf(s))} tokens · ${formatSpend(s.totals.costUsd, s.simulated)}`);
-  if (s.gaps.length) md.appendMarkdown(` · ${s.gaps.length} gap${s.gaps.length === 1 ? '' : 's'}`);
+  md.appendMarkdown(`Started ${new Date(s.createdAt).toLocaleString()}  \n`);
+  md.appendMarkdown(`${runProgressLine(s)} · ${formatTokens(tokensOf(s))} tokens · ${formatSpend(s.totals.costUsd, s.simulated)}`);
+  if (s.gaps.length) md.appendMarkdown(` · ${plural(s.gaps.length, 'gap')}`);
   if (s.simulated) md.appendMarkdown('\n\nSimulated: nothing was spent. The cost is what the same tokens would cost at the configured prices.');
   if (s.status === 'declined') md.appendMarkdown('\n\nThe plan was declined at approval, so nothing ran. Orchestrate Task plans again.');
   if (s.status === 'interrupted') md.appendMarkdown('\n\nThis run was cut off (window closed or process ended). Resume re-runs only unfinished agents.');
@@ -153,7 +138,7 @@ export function planItem(s: LedgerSnapshot, runDir: string | undefined, plan?: A
   item.id = `${s.runId}/plan`;
   const parts = [pattern, shapeLine(s, plan)];
   if (planner && planner.status !== 'completed' && planner.status !== 'pending') parts.push(`planner ${shownStatus(planner, s.status)}`);
-  if (planner && planner.costUsd + totalTokens(planner.usage) > 0) parts.push(`planner ${formatTokens(totalTokens(planner.usage))} tok · ${formatSpend(planner.costUsd, s.simulated)}`);
+  if (planner && planner.costUsd + totalTokens(planner.usage) > 0) parts.push(`planner ${formatTokens(totalTokens(planner.usage))} tok · ${rowCost(planner.costUsd, s.simulated)}`);
   item.description = parts.join(' · ');
   const plannerShown = planner ? shownStatus(planner, s.status) : null;
   item.iconPath = plannerShown && (isInFlight(planner!, s.status) || plannerShown === 'failed' || plannerShown === 'interrupted')
@@ -180,23 +165,13 @@ export function planItem(s: LedgerSnapshot, runDir: string | undefined, plan?: A
   return item;
 }
 
-function countsOf(agents: readonly AgentRecord[], runStatus: RunStatus) {
-  const shown = agents.map((a) => shownStatus(a, runStatus));
-  return {
-    done: shown.filter((x) => x === 'completed').length,
-    failed: shown.filter((x) => x === 'failed').length,
-    skipped: shown.filter((x) => x === 'skipped').length,
-    running: agents.some((a) => isInFlight(a, runStatus)),
-  };
-}
-
 function progressItem(item: vscode.TreeItem, agents: readonly AgentRecord[], runStatus: RunStatus, idle: string): void {
-  const c = countsOf(agents, runStatus);
-  item.description = `${c.done}/${agents.length}${c.failed ? ` · ${c.failed} failed` : ''}${c.skipped ? ` · ${c.skipped} skipped` : ''}`;
-  item.iconPath = c.running ? new vscode.ThemeIcon('loading~spin')
-    : c.failed ? agentIcon('failed')
-    : c.done === agents.length && agents.length > 0 ? agentIcon('completed')
-    : c.skipped === agents.length && agents.length > 0 ? agentIcon('skipped')
+  const { text, progress: p } = groupProgressText(agents);
+  item.description = text;
+  item.iconPath = agents.some((a) => isInFlight(a, runStatus)) ? new vscode.ThemeIcon('loading~spin')
+    : p.failed ? agentIcon('failed')
+    : p.done === p.total && p.total > 0 ? agentIcon('completed')
+    : p.skipped === p.total && p.total > 0 ? agentIcon('skipped')
     : new vscode.ThemeIcon(idle);
 }
 

@@ -21,7 +21,7 @@ const t0 = Date.now();
 const stamp = (msg) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}`);
 const shot = (name) => page.screenshot({ path: path.join(SHOTS, name) });
 const ledger = () => page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Ledger' }) });
-const rowByLabel = (label) => ledger().locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: label }) }).first();
+const rowByLabel = (label) => ledger().locator('.monaco-list-row', { has: page.locator('.label-name', { hasText: typeof label === 'string' ? new RegExp(`^${label}$`) : label }) }).first();
 
 async function until(what, fn, timeout = 60000) {
   const deadline = Date.now() + timeout;
@@ -91,6 +91,80 @@ async function assertLinksExist(frame, runId) {
 async function expand(row) {
   if (await row.getAttribute('aria-expanded') === 'false') await row.click();
   await until('row expanded', async () => (await row.getAttribute('aria-expanded')) === 'true', 10000);
+}
+
+const toasts = () => page.locator('.notifications-toasts .notification-toast');
+
+async function assertNoToasts(where) {
+  const texts = await toasts().allInnerTexts();
+  assert.deepStrictEqual(texts, [], `no toast over the screen ${where}`);
+}
+
+/**
+ * A run's end is told once: exactly one toast names the run (never a stack of them). The user
+ * reads it and closes it, so the screenshots that follow show what is under it.
+ */
+async function dismissRunEnd(task, status) {
+  const head = task.slice(0, 25).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  const mine = toasts().filter({ hasText: new RegExp(`Run "${head}[^"]*" ${status}`) });
+  await mine.first().waitFor({ timeout: 30000 });
+  assert.strictEqual(await mine.count(), 1, `one notice for the end of "${task}": ${JSON.stringify(await toasts().allInnerTexts())}`);
+  await until('toasts cleared', async () => {
+    if ((await toasts().count()) === 0) return true;
+    await runCommand('Notifications: Clear All Notifications');
+    return (await toasts().count()) === 0;
+  }, 20000);
+  await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+}
+
+/** Drags the sidebar's edge until the sidebar is `width` px wide (±4). */
+async function setSidebarWidth(width) {
+  return until(`sidebar ${width} px`, async () => {
+    const box = await page.locator('.part.sidebar').boundingBox();
+    if (Math.abs(box.width - width) <= 4) {
+      // Off the sash, so the screenshot shows no drag handle.
+      await page.mouse.move(box.x + width + 300, box.y + box.height / 2);
+      return Math.round(box.width);
+    }
+    const y = box.y + box.height / 2;
+    await page.mouse.move(box.x + box.width, y);
+    await page.mouse.down();
+    await page.mouse.move(box.x + width, y, { steps: 10 });
+    await page.mouse.up();
+    return null;
+  }, 20000);
+}
+
+/**
+ * For each row matching `selector`: its text, and whether the part of it up to the end of
+ * `mustShow` (a regex over "label description") is drawn inside the row, not under its ellipsis.
+ */
+async function rowsShowing(selector, mustShow) {
+  return ledger().locator(selector).evaluateAll((els, src) => els.map((row) => {
+    const box = row.querySelector('.monaco-icon-label-container') ?? row.querySelector('.monaco-icon-label');
+    const name = row.querySelector('.label-name');
+    const desc = row.querySelector('.label-description');
+    const label = name?.textContent ?? '';
+    const description = desc?.textContent ?? '';
+    const m = new RegExp(src).exec(`${label} ${description}`);
+    if (!m || !box) return { label, description, shown: false, why: 'no match' };
+    // Where the must-show part ends: in the label, or so many characters into the description.
+    const end = m[0].length;
+    const [node, offset] = end <= label.length ? [name, end] : [desc, end - label.length - 1];
+    // The text may sit in nested spans, split in several text nodes: find the one holding `offset`.
+    const walker = document.createTreeWalker(node, NodeFilter.SHOW_TEXT);
+    let text = walker.nextNode();
+    let left = offset;
+    while (text && left > text.textContent.length) { left -= text.textContent.length; const next = walker.nextNode(); if (!next) break; text = next; }
+    if (!text) return { label, description, shown: false, why: 'no text' };
+    const range = document.createRange();
+    range.setStart(text, 0);
+    range.setEnd(text, Math.min(left, text.textContent.length));
+    const right = range.getBoundingClientRect().right;
+    const edge = box.getBoundingClientRect().right;
+    // An ellipsis takes about this much of the row's end.
+    return { label, description, shown: right <= edge - 10, right: Math.round(right), edge: Math.round(edge) };
+  }), mustShow.source);
 }
 
 const newestRun = () => (fs.existsSync(RUNS) ? fs.readdirSync(RUNS) : []).filter((n) => /^\d{8}-\d{6}-[0-9a-f]{4}$/.test(n)).sort().pop();
@@ -238,8 +312,9 @@ test('the Ledger tree shows every agent completed', async () => {
     const rows = await runRows();
     return rows[0]?.description.startsWith('completed') ? rows : null;
   });
-  assert.match(first.label, /^Audit this repo for security issues/);
-  assert.match(first.description, /^completed · just now · \d+ s · simulated · would cost \$\d/);
+  // The label is when the run started; status and cost lead the description, the task comes last.
+  assert.match(first.label, /^\d\d:\d\d:\d\d$/);
+  assert.match(first.description, /^completed · ≈\$[\d.]+ · \d+ s · simulated · Audit this repo for security issues$/);
   const { agents } = readLedger(runId);
   const planned = JSON.parse(fs.readFileSync(path.join(RUNS, runId, 'plan.json'), 'utf8'));
   await expand(ledger().locator('.monaco-list-row[aria-level="1"]').first());
@@ -259,22 +334,45 @@ test('the Ledger tree shows every agent completed', async () => {
     await row.click();
     await until(`domain ${d.id} collapsed`, async () => (await row.getAttribute('aria-expanded')) === 'false');
   }
-  const final = (await treeRows('.monaco-list-row[aria-level="2"]')).find((r) => r.label === 'Final summary');
+  const final = (await treeRows('.monaco-list-row[aria-level="2"]')).find((r) => r.label === 'final');
+  assert.match(final.description, /^done · ≈\$[\d.]+ · .* · Final summary$/);
   assert.match(final.icon, /codicon-pass/);
   // The planner's record is shown on the Plan node, not as a row.
   assert.strictEqual(seen + 1, agents.filter((a) => a.role !== 'planner').length, 'every agent in the ledger was shown');
   await expand(ledger().locator('.monaco-list-row[aria-level="2"]', { has: page.locator('.label-name', { hasText: 'A · ' }) }).first());
   stamp(`tree: ${agents.length} agents completed`);
+  await dismissRunEnd('Audit this repo for security issues', 'completed');
   await shot('04-ledger-all-completed.png');
+});
+
+test('the Ledger at the default 260 px sidebar shows every agent\'s status and cost', async () => {
+  const width = await setSidebarWidth(260);
+  const runRow = ledger().locator('.monaco-list-row[aria-level="1"]').first();
+  await expand(runRow);
+  const domainA = ledger().locator('.monaco-list-row[aria-level="2"]', { has: page.locator('.label-name', { hasText: 'A · ' }) }).first();
+  await expand(domainA);
+  // A worker's row: "a1 done · ≈$0.004 …"; a coordinator's: "coord-a done · ≈$0.01 …".
+  const agents = await until('agent rows', async () => {
+    const r = await rowsShowing('.monaco-list-row[aria-level="3"]', /^\S+ (done|failed|cancelled|running|queued|pending|skipped|retrying|verifying|cut off) · ≈?\$[\d.]+/);
+    return r.length >= 2 ? r : null;
+  });
+  const runs = await rowsShowing('.monaco-list-row[aria-level="1"]', /^\S+ (completed|partial|failed|cancelled|running|planning|interrupted|declined|awaiting approval)/);
+  const groups = await rowsShowing('.monaco-list-row[aria-level="2"]', /^(Plan|final done · ≈\$[\d.]+|[A-Z] · \S+)/);
+  stamp(`sidebar ${width} px; agents: ${agents.map((r) => `${r.label} [${r.description.slice(0, 30)}…] ${r.right}/${r.edge}`).join(' | ')}`);
+  await assertNoToasts('over the Ledger');
+  await shot('04b-ledger-260px-status-and-cost.png');
+  for (const r of agents) assert.ok(r.shown, `agent row "${r.label} ${r.description}" shows its id, status and cost at ${width} px (${r.right} > ${r.edge}: ${r.why ?? 'cut'})`);
+  for (const r of runs) assert.ok(r.shown, `run row "${r.label} ${r.description}" shows its start and status at ${width} px`);
+  for (const r of groups) assert.ok(r.shown, `row "${r.label}" shows its name at ${width} px`);
 });
 
 test('clicking a worker opens its output file in an editor', async () => {
   const runId = newestRun();
   const domainA = ledger().locator('.monaco-list-row[aria-level="2"]', { has: page.locator('.label-name', { hasText: 'A · ' }) }).first();
   await expand(domainA);
-  const desc = await rowByLabel('a1:').locator('.label-description').textContent();
-  assert.match(desc, /^(haiku|sonnet|opus) · [\d.]+k? tok · would cost \$[\d.]+ · \d+ s$/);
-  await rowByLabel('a1:').click();
+  const desc = await rowByLabel('a1').locator('.label-description').textContent();
+  assert.match(desc, /^done · ≈\$[\d.]+ · (haiku|sonnet|opus) · [\d.]+k? tok · \d+ s · \S/);
+  await rowByLabel('a1').click();
   await page.locator('.tabs-container .tab', { hasText: 'a1.md' }).waitFor();
   const onDisk = fs.readFileSync(path.join(RUNS, runId, 'workers', 'a1.md'), 'utf8');
   const firstLine = onDisk.split('\n').find((l) => l.trim());
@@ -373,7 +471,9 @@ test('the Summary view follows the run selected in the Ledger', async () => {
   const rows = ledger().locator('.monaco-list-row[aria-level="1"]');
   const tasks = [];
   for (const i of [1, 0, 1]) {
-    const label = await rows.nth(i).locator('.label-name').textContent();
+    // A run row ends with its task (its label is when it started).
+    const description = await rows.nth(i).locator('.label-description').textContent();
+    const label = ['Audit this repo for security issues', 'Document every module'].find((t) => description.endsWith(t));
     // A click that lands while the tree re-renders a row (a run's status just changed) selects nothing:
     // click again until the Summary shows the run.
     await until(`webview shows "${label}"`, async () => {
@@ -394,6 +494,7 @@ test('a second run can be cancelled while it runs, and shows as cancelled', asyn
   await runCommand('Orchestration: Cancel Run');
   await until('run cancelled on disk', () => readLedger(runId).status === 'cancelled', 30000);
   await until('run row cancelled', async () => (await runRows())[0]?.description.startsWith('cancelled'));
+  await dismissRunEnd('Document every module in src/', 'cancelled');
   await until('webview cancelled', async () => (await frame.locator('#run-status').textContent()) === 'cancelled');
   const l = readLedger(runId);
   assert.ok(l.agents.some((a) => a.status === 'cancelled'), 'in-flight agents end cancelled');
@@ -421,7 +522,7 @@ test('a run cut off by a window reload shows as interrupted and resumes to compl
     await shot('12-interrupted-after-reload-FAILED.png');
     throw new Error(`${err.message}; rows: ${JSON.stringify(seen)}; ledger: ${readLedger(runId).status}`);
   });
-  assert.match(first.label, /^Review lib\//);
+  assert.match(first.description, /· Review lib\/ for code quality$/);
   const done = readLedger(runId).agents.filter((a) => a.status === 'completed').length;
   const summary = await webviewFrame('Summary');
   await until('webview interrupted', async () => (await summary.locator('#run-status').textContent()) === 'interrupted', 30000);
@@ -436,6 +537,7 @@ test('a run cut off by a window reload shows as interrupted and resumes to compl
   await until('run row completed', async () => (await runRows())[0]?.description.startsWith('completed'));
   const l = readLedger(runId);
   assert.ok(l.agents.every((a) => a.status === 'completed'));
+  await dismissRunEnd('Review lib/ for code quality', 'completed');
   stamp(`run ${runId} interrupted with ${done} agents done, resumed to completed`);
   await shot('13-resumed-to-completed.png');
 });
@@ -488,16 +590,17 @@ test('the Ledger shows the pipeline\'s stages in order and the planner on the Pl
   await until('pipeline row completed', async () => (await runRows())[0]?.description.startsWith('completed'));
   const runRow = ledger().locator('.monaco-list-row[aria-level="1"]').first();
   await expand(runRow);
-  const expected = ['Plan', ...planned.stages.map((st, i) => `${i + 1}. ${st.name}`), 'Final summary'];
+  const expected = ['Plan', ...planned.stages.map((st, i) => `${i + 1}. ${st.name}`), 'final'];
   const children = await until('stage rows', async () => {
     const r = await treeRows('.monaco-list-row[aria-level="2"]');
     return r.length === expected.length ? r : null;
   });
   assert.deepStrictEqual(children.map((c) => c.label), expected, 'the stages in plan order between the plan and the final step');
-  assert.match(children[0].description, /^pipeline · \d+ stages · planner [\d.]+k? tok · would cost \$[\d.]+$/);
+  assert.match(children[0].description, /^pipeline · \d+ stages · planner [\d.]+k? tok · ≈\$[\d.]+$/);
   for (const c of children.slice(1, -1)) assert.strictEqual(c.description, '1/1', `${c.label} is done`);
   await expand(ledger().locator('.monaco-list-row[aria-level="2"]', { has: page.locator('.label-name', { hasText: /^1\. / }) }).first());
   stamp(`pipeline tree: ${children.map((c) => `${c.label} [${c.description}]`).join(' | ')}`);
+  await dismissRunEnd(PIPELINE_TASK, 'completed');
   await shot('15-pipeline-tree.png');
 });
 
@@ -543,12 +646,13 @@ test('a panel chosen in the quick pick shows its experts, the consensus and the 
   await expand(ledger().locator('.monaco-list-row[aria-level="1"]').first());
   const children = await until('panel rows', async () => {
     const r = await treeRows('.monaco-list-row[aria-level="2"]');
-    return r.some((c) => c.label === 'Consensus') ? r : null;
+    return r.some((c) => c.label === 'consensus') ? r : null;
   });
   assert.strictEqual(children[0].label, 'Plan');
   assert.match(children[0].description, /^panel · \d+ experts/);
   const group = children.find((c) => /^Experts/.test(c.label));
   assert.ok(group, `an experts group: ${JSON.stringify(children)}`);
+  await dismissRunEnd('Should this project adopt strict TypeScript', '(completed|finished)');
   await shot('18-panel-tree.png');
   await until('verdict table', async () => (await frame.locator('#verdict-table tr').count()) === experts.length + 1, 30000);
   const tally = JSON.parse(fs.readFileSync(path.join(RUNS, runId, 'panel', 'tally.json'), 'utf8'));
@@ -605,12 +709,16 @@ test('the Ledger shows the build\'s Changes; a file opens in VS Code\'s diff edi
   await until('proposed side shows the comment', async () => (await side('modified')).includes('Simulated doc comment'));
   assert.ok(!(await side('original')).includes('Simulated doc comment'), 'the base side is the file before the change');
   stamp(`diff of ${target} open; ${label}`);
+  await dismissRunEnd(BUILD_TASK, 'completed');
   await shot('21-build-diff.png');
   await runCommand('Orchestration: Apply Changes');
   await until('file changed on disk', () => fs.readFileSync(path.join(WORKSPACE, target), 'utf8').includes('Simulated doc comment'), 30000);
   await until('Changes applied', async () => ((await changesRow.locator('.label-name').textContent()) ?? '').startsWith('Changes applied'), 30000);
   assert.strictEqual(JSON.parse(fs.readFileSync(path.join(RUNS, runId, 'changes.json'), 'utf8')).state, 'applied');
   stamp(`applied ${changes.files.length} files of ${runId}`);
+  // The confirmation is a status-bar message that goes by itself, not a toast over the diff.
+  await page.locator('.statusbar', { hasText: /Applied \d+ files? to your working tree/ }).waitFor();
+  await assertNoToasts('after Apply');
   await shot('22-build-applied.png');
 });
 
@@ -794,6 +902,7 @@ test('after the run, the dashboard shows the whole timeline, and the stopped age
   for (const g of l.gaps) assert.ok(gaps.some((t) => t.startsWith(g.agentId)), `gap ${g.agentId} shown`);
   await frame.locator('#timeline-section').scrollIntoViewIfNeeded();
   stamp(`dashboard after: ${l.status}, gaps ${JSON.stringify(gaps)}`);
+  await dismissRunEnd(REVIEW_TASK, '(completed|finished)');
   await shot('36-dashboard-finished.png');
   await frame.locator('#by-model').scrollIntoViewIfNeeded();
   await shot('37-dashboard-spend-and-gaps.png');
@@ -1052,7 +1161,7 @@ test('a workspace\'s settings cannot send the key elsewhere: its baseUrl, provid
   assert.strictEqual(await box.getAttribute('type'), 'password', 'the key is typed into a password box');
   await box.fill('sk-ant-e2e-0000-not-a-real-key');
   await page.keyboard.press('Enter');
-  await page.locator('.notifications-toasts .notification-toast', { hasText: 'Anthropic API key stored' }).waitFor();
+  await page.locator('.statusbar', { hasText: 'Anthropic API key stored' }).waitFor();
   await showOrchestration();
   // VS Code applies a settings.json edit asynchronously: a plan without the notes was made before
   // it had; decline it and plan again.
@@ -1155,7 +1264,7 @@ test('the Settings UI offers orchestration.baseUrl only as the user\'s own setti
       return false;
     }, 15000);
     await runCommand('Orchestration: Clear API Key');
-    await page.locator('.notifications-toasts .notification-toast', { hasText: 'Anthropic API key removed' }).waitFor();
+    await page.locator('.statusbar', { hasText: 'Anthropic API key removed' }).waitFor();
     await runCommand('Notifications: Clear All Notifications');
     await recorder?.close();
   }

@@ -53,6 +53,10 @@ describe('orchestrate diff | apply | discard', () => {
     const again = await cli(['apply', id, '--workspace', ws]);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/already applied/);
+    // Discard after a full apply discards nothing, and says so.
+    const late = await cli(['discard', id, '--workspace', ws, '--set', `worktreesDir=${wt}`]);
+    expect(late.code, late.stderr).toBe(0);
+    expect(late.stdout.trim()).toMatch(/^Nothing to discard: all \d+ files of run \S+ were already applied\.$/);
   });
 
   it('discards: worktrees and branches as before, files untouched; diff of a run without changes says why', async () => {
@@ -64,6 +68,7 @@ describe('orchestrate diff | apply | discard', () => {
     const id = runIdOf(ws);
     const d = await cli(['discard', id, '--workspace', ws, '--set', `worktreesDir=${wt}`]);
     expect(d.code, d.stderr).toBe(0);
+    expect(d.stdout).toMatch(/^Discarded \d+ proposed file changes? of run \S+ and its \d+ worktrees? and \d+ branch(es)?; your working tree was not touched\./);
     expect(repoState(ws)).toEqual(before);
 
     const plain = makeWorkspace();

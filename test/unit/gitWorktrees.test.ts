@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   ApplyRefusedError, applyPatch, applyRunChanges, assemble, branchName, commitWorktree, defaultWorktreesRoot, diffFiles,
-  discardRun, discardRunChanges, ensureWorktree, fileAt, NotARepositoryError, patchBetween, readChangeSet, recordChanges,
+  describeDiscard, discardRun, discardRunChanges, ensureWorktree, fileAt, NotARepositoryError, patchBetween, readChangeSet, recordChanges,
   repoInfo, worktreePath, writePatch, type RepoInfo,
 } from '../../src/engine/git';
 
@@ -504,19 +504,39 @@ describe('the run change set', () => {
     expect(git(repoDir, 'branch', '--list')).toBe(brBefore);
     expect(git(repoDir, 'worktree', 'list', '--porcelain').split('\n\n').filter((s) => s.trim()).length).toBe(1);
     await expect(applyRunChanges({ workspace: ws, runDir, runId: RUN, rootOverride: wtRoot })).rejects.toThrow(/already applied/);
+    // A discard after everything was applied says so instead of claiming it discarded something.
+    const after = await discardRunChanges({ workspace: ws, runDir, runId: RUN, rootOverride: wtRoot });
+    expect(after).toEqual({ before: 'applied', discarded: [], applied: ['app/a.ts', 'app/b.ts'], worktrees: 0, branches: 0 });
+    expect(describeDiscard(RUN, after)).toBe(`Nothing to discard: all 2 files of run ${RUN} were already applied.`);
+    expect((await readChangeSet(runDir))?.state).toBe('applied');
+  });
+
+  it('discards only what is still proposed after a partial apply, and says which files stay', async () => {
+    const runDir = path.join(ws, '.orchestration', RUN);
+    await proposed(runDir);
+    await applyRunChanges({ workspace: ws, runDir, runId: RUN, rootOverride: wtRoot, files: ['app/b.ts'] });
+    const r = await discardRunChanges({ workspace: ws, runDir, runId: RUN, rootOverride: wtRoot });
+    expect(r).toMatchObject({ before: 'proposed', discarded: ['app/a.ts'], applied: ['app/b.ts'] });
+    expect(r.worktrees).toBeGreaterThan(0);
+    expect(describeDiscard(RUN, r)).toMatch(new RegExp(`^Discarded 1 proposed file change of run ${RUN} and its \\d+ worktrees? and \\d+ branch(es)?; your working tree was not touched \\(1 file applied earlier stays\\)\\.$`));
+    const again = await discardRunChanges({ workspace: ws, runDir, runId: RUN, rootOverride: wtRoot });
+    expect(describeDiscard(RUN, again)).toBe(`Nothing to discard: the changes of run ${RUN} were already discarded.`);
   });
 
   it('discards: state discarded, nothing applied, worktrees gone; also with no changes.json', async () => {
     const runDir = path.join(ws, '.orchestration', RUN);
     await proposed(runDir);
-    await discardRunChanges({ workspace: ws, runDir, runId: RUN, rootOverride: wtRoot });
+    const r = await discardRunChanges({ workspace: ws, runDir, runId: RUN, rootOverride: wtRoot });
+    expect(r).toMatchObject({ before: 'proposed', discarded: ['app/a.ts', 'app/b.ts'], applied: [] });
     expect((await readChangeSet(runDir))?.state).toBe('discarded');
     expect(read(ws, 'a.ts')).toBe(lines(10, 'a'));
     expect(git(repoDir, 'branch', '--list')).not.toContain('orchestration/');
 
     await builder('b1', (w) => put(w, 'a.ts', 'x\n'));
     const crashed = path.join(ws, '.orchestration', 'none');
-    await discardRunChanges({ workspace: ws, runDir: crashed, runId: RUN, rootOverride: wtRoot });
+    const leftovers = await discardRunChanges({ workspace: ws, runDir: crashed, runId: RUN, rootOverride: wtRoot });
+    expect(leftovers).toMatchObject({ before: null, discarded: [], branches: 1 });
+    expect(describeDiscard(RUN, leftovers)).toMatch(/^Run .+ had no proposed change; removed the 1 worktree and 1 branch it left behind\.$/);
     expect(git(repoDir, 'branch', '--list')).not.toContain('orchestration/');
     expect(await readChangeSet(crashed)).toBeNull();
   });

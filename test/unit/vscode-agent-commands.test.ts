@@ -10,9 +10,10 @@ import { RunLocation } from '../../src/vscode/location';
 import { RunStore, type LiveRun } from '../../src/vscode/runStore';
 import { TranscriptRelay } from '../../src/vscode/transcriptRelay';
 import { agentItem, groupItem, runItem } from '../../src/vscode/treeItems';
+import { Notices } from '../../src/vscode/notices';
 import { AGENT_STATUSES, RUN_STATUSES } from '../../src/engine';
 import { agent, fakeRun, NOW, snapshot } from './vscode/fixtures';
-import { commands, resetStub, window } from './vscode-stub';
+import { commands, ProgressLocation, resetStub, window } from './vscode-stub';
 
 const silent = { info() {}, warn() {}, error() {} };
 const RUN = snapshot().runId;
@@ -137,7 +138,7 @@ describe('the tree\'s context menu (package.json when clauses)', () => {
       || [...(m.when ?? '').matchAll(/viewItem == ([^\s)]+)/g)].some(([, v]) => v === contextValue));
 
   it.each(AGENT_STATUSES)('a %s worker offers Show always, Stop only while it runs, Rerun and Ask once it is done', (status) => {
-    const cv = agentItem(agent({ status }), RUN, undefined, NOW).contextValue!;
+    const cv = agentItem(agent({ status }), RUN, NOW).contextValue!;
     expect(offered('orchestration.showAgent', cv)).toBe(true);
     expect(offered('orchestration.stopAgent', cv)).toBe(['running', 'verifying', 'retrying'].includes(status));
     expect(offered('orchestration.stopAgent', cv, true)).toBe(['running', 'verifying', 'retrying'].includes(status));
@@ -146,7 +147,7 @@ describe('the tree\'s context menu (package.json when clauses)', () => {
   });
 
   it('an agent cut off by an interrupted run can be rerun or asked, not stopped', () => {
-    const cv = agentItem(agent({ status: 'running' }), RUN, undefined, NOW, 'interrupted').contextValue!;
+    const cv = agentItem(agent({ status: 'running' }), RUN, NOW, 'interrupted').contextValue!;
     expect([offered('orchestration.stopAgent', cv), offered('orchestration.rerunAgent', cv), offered('orchestration.askAgent', cv)]).toEqual([false, true, true]);
   });
 
@@ -181,7 +182,7 @@ describe('AgentController', () => {
     const runs = { isActive: vi.fn(() => false), isExecuting: vi.fn(() => false), sessionOf: vi.fn(() => shared as never) };
     const log = { error: vi.fn(), warn: vi.fn(), show: vi.fn() };
     const relay = new TranscriptRelay();
-    const c = new AgentController({ store, runs: runs as never, relay, log, open, location: new RunLocation(), keys: {} as never, logger: silent, promptsDir: '/p' });
+    const c = new AgentController({ store, runs: runs as never, relay, log, open, location: new RunLocation(), keys: {} as never, logger: silent, promptsDir: '/p', notices: new Notices() });
     return { c, store, provider, open, log };
   }
 
@@ -201,7 +202,7 @@ describe('AgentController', () => {
     expect(x.store.isLive(RUN)).toBe(false);
     expect(x.c.isExecuting(RUN)).toBe(false);
     expect(x.provider.dispose).toHaveBeenCalled();
-    expect(window.withProgress).toHaveBeenCalledWith(expect.objectContaining({ title: 'Rerunning a1', cancellable: true }), expect.any(Function));
+    expect(window.withProgress).toHaveBeenCalledWith(expect.objectContaining({ title: 'Rerunning a1', location: ProgressLocation.Window }), expect.any(Function));
     expect(window.showInformationMessage).toHaveBeenCalledWith(expect.stringMatching(/^Rerun of a1 finished; the run is completed/), 'Open Summary');
     x.c.dispose(); x.store.dispose();
   });
@@ -226,7 +227,8 @@ describe('AgentController', () => {
     expect(x.open).not.toHaveBeenCalled();
     expect(stopAgent).toHaveBeenCalledWith(RUN, 'a2');
     expect(sharedProvider.dispose).not.toHaveBeenCalled();
-    expect(window.showInformationMessage).toHaveBeenCalledWith('Stopped a2; the rest of the run goes on.');
+    expect(window.setStatusBarMessage).toHaveBeenCalledWith('Stopped a2; the rest of the run goes on.', expect.any(Number));
+    expect(window.showInformationMessage).not.toHaveBeenCalled();
     x.c.dispose(); x.store.dispose();
   });
 });

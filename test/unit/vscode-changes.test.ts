@@ -14,6 +14,7 @@ import { LedgerTree } from '../../src/vscode/ledgerTree';
 import { RunLocation } from '../../src/vscode/location';
 import { RunStore } from '../../src/vscode/runStore';
 import type { LedgerNode } from '../../src/vscode/treeItems';
+import { Notices } from '../../src/vscode/notices';
 import { agent, snapshot } from './vscode/fixtures';
 import { commands, resetStub, Uri, window, workspace } from './vscode-stub';
 
@@ -109,7 +110,7 @@ describe('Apply and Discard', () => {
     const store = new RunStore(new RunLocation(), silent);
     const changes = new ChangeSets(store);
     const controller = { isActive: vi.fn(() => false) };
-    const cmds = new ChangeCommands({ store, controller, location: new RunLocation(), changes });
+    const cmds = new ChangeCommands({ store, controller, location: new RunLocation(), changes, notices: new Notices() });
     return { store, changes, controller, cmds, run: (id: string, ...args: unknown[]) => commands.registered.get(id)!(...args) };
   }
 
@@ -130,12 +131,20 @@ describe('Apply and Discard', () => {
     const head = git(ws, 'rev-parse', 'HEAD');
     await run('orchestration.applyChanges', { kind: 'changeFile', runId: RUN, path: 'src/orders.js' } satisfies LedgerNode);
     expect(readFileSync(path.join(ws, 'src/orders.js'), 'utf8')).toMatch(/Orders/);
-    expect(window.showInformationMessage).toHaveBeenCalledWith('Applied 1 file to your working tree (not committed); 1 still proposed.');
+    // A confirmation sits in the status bar for a while, not over the editor.
+    expect(window.setStatusBarMessage).toHaveBeenCalledWith('Applied 1 file to your working tree (not committed); 1 still proposed.', expect.any(Number));
+    expect(window.showInformationMessage).not.toHaveBeenCalled();
     await run('orchestration.applyChanges', { kind: 'changes', runId: RUN } satisfies LedgerNode);
     expect(readFileSync(path.join(ws, 'notes.md'), 'utf8')).toBe('# Notes\n');
     expect((await readChangeSet(runDir))!.state).toBe('applied');
     expect(git(ws, 'rev-parse', 'HEAD')).toBe(head);
     expect(git(ws, 'branch', '--list')).toBe('* main\n');
+    // Discard after everything was applied asks nothing and says there was nothing to discard.
+    window.showWarningMessage.mockClear();
+    await run('orchestration.discardChanges', RUN);
+    expect(window.showWarningMessage).not.toHaveBeenCalled();
+    expect(window.setStatusBarMessage).toHaveBeenLastCalledWith(`Nothing to discard: all 2 files of run ${RUN} were already applied.`, expect.any(Number));
+    expect((await readChangeSet(runDir))!.state).toBe('applied');
     cmds.dispose(); changes.dispose(); store.dispose();
   });
 
@@ -165,6 +174,7 @@ describe('Apply and Discard', () => {
     window.showWarningMessage.mockResolvedValueOnce('Discard');
     await run('orchestration.discardChanges', RUN);
     expect(window.showWarningMessage).toHaveBeenCalledWith(`Discard the changes of run ${RUN}?`, expect.objectContaining({ modal: true }), 'Discard');
+    expect(window.setStatusBarMessage).toHaveBeenLastCalledWith(expect.stringMatching(new RegExp(`^Discarded 2 proposed file changes of run ${RUN} and its \\d+ worktrees? and \\d+ branch(es)?; your working tree was not touched\\.$`)), expect.any(Number));
     expect(git(ws, 'branch', '--list')).toBe('* main\n');
     expect(git(ws, 'worktree', 'list').trim().split('\n')).toHaveLength(1);
     expect(readFileSync(path.join(ws, 'src/orders.js'), 'utf8')).toBe('export function list() {}\n');

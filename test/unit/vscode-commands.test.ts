@@ -5,6 +5,7 @@ vi.mock('vscode', async () => await import('./vscode-stub'));
 import { Commands } from '../../src/vscode/commands';
 import { RunLocation } from '../../src/vscode/location';
 import { RunStore, type LiveRun } from '../../src/vscode/runStore';
+import { Notices } from '../../src/vscode/notices';
 import { agent, fakeRun, snapshot, tempRunFolder } from './vscode/fixtures';
 import { commands, memento, resetStub, Uri, window, workspace, type QuickPickStub } from './vscode-stub';
 
@@ -23,7 +24,7 @@ function setup(state = memento()) {
   store.attach(live as unknown as LiveRun);
   const summary = { show: vi.fn() };
   const keys = { prompt: vi.fn(), clear: vi.fn() };
-  const cmds = new Commands({ store, controller: controller as never, summary: summary as never, keys: keys as never, location, state: state });
+  const cmds = new Commands({ store, controller: controller as never, summary: summary as never, keys: keys as never, location, state: state, notices: new Notices() });
   return { store, cmds, summary, state, run: (id: string, ...args: unknown[]) => commands.registered.get(id)!(...args) };
 }
 

@@ -8,8 +8,9 @@ import { RunLocation } from '../../src/vscode/location';
 import { RunController } from '../../src/vscode/runController';
 import { RunStore } from '../../src/vscode/runStore';
 import { openSession } from '../../src/vscode/session';
+import { Notices } from '../../src/vscode/notices';
 import { fakeRun, snapshot, tempRunFolder } from './vscode/fixtures';
-import { resetStub, Uri, window, workspace } from './vscode-stub';
+import { ProgressLocation, resetStub, Uri, window, workspace } from './vscode-stub';
 
 const log = { info: vi.fn(), warn: vi.fn(), error: vi.fn(), event: vi.fn(), show: vi.fn() };
 const outcome = (status: RunOutcome['status']): RunOutcome => ({ status, reason: null, gaps: [], summaryPath: null, totals: snapshot().totals });
@@ -32,7 +33,7 @@ function fixture(opts: { autoApprovePlan?: boolean; plan?: () => Promise<unknown
   };
   vi.mocked(openSession).mockResolvedValue({ workspace: '/ws', provider, orchestrator, settings: { autoApprovePlan: !!opts.autoApprovePlan } } as never);
   const store = new RunStore(new RunLocation(), log);
-  const controller = new RunController({ store, log, location: new RunLocation(), keys: {} as never, logger: log, promptsDir: '/p' });
+  const controller = new RunController({ store, log, location: new RunLocation(), keys: {} as never, logger: log, promptsDir: '/p', notices: new Notices() });
   return { run, provider, orchestrator, store, controller, consent };
 }
 
@@ -61,7 +62,9 @@ describe('RunController', () => {
     expect(provider.dispose).toHaveBeenCalled();
     expect(store.isLive(run.id)).toBe(false);
     expect(controller.isActive(run.id)).toBe(false);
-    expect(window.showInformationMessage).toHaveBeenCalledWith('Run completed (simulated, would cost $0.42).', 'Open Summary');
+    expect(window.showInformationMessage).toHaveBeenCalledWith('Run "Audit this repo for security issues" completed (simulated, would cost $0.42).', 'Open Summary');
+    // Its progress went to the status bar, never into a toast.
+    expect(window.withProgress).toHaveBeenCalledWith(expect.objectContaining({ location: ProgressLocation.Window }), expect.any(Function));
   });
 
   it('reports a real run\'s cost as spent', async () => {
@@ -69,7 +72,7 @@ describe('RunController', () => {
     provider.simulated = false;
     await controller.orchestrate('Audit this repo');
     await controller.approve(run.id);
-    expect(window.showInformationMessage).toHaveBeenCalledWith('Run completed ($0.42).', 'Open Summary');
+    expect(window.showInformationMessage).toHaveBeenCalledWith('Run "Audit this repo for security issues" completed ($0.42).', 'Open Summary');
   });
 
   describe('a plan that runs the repository\'s own command', () => {
@@ -159,7 +162,7 @@ describe('RunController', () => {
     expect(run.cancel).toHaveBeenCalled();
     finish(outcome('cancelled'));
     await executing;
-    expect(window.showInformationMessage).toHaveBeenCalledWith(expect.stringMatching(/^Run cancelled; files already written are kept/), 'Resume Run');
+    expect(window.showInformationMessage).toHaveBeenCalledWith(expect.stringMatching(/^Run ".+" cancelled; files already written are kept/), 'Resume Run');
   });
 
   it('resumes and retries runs from disk with the right mode', async () => {

@@ -15,6 +15,7 @@ import { RunController } from '../../src/vscode/runController';
 import { RunStore } from '../../src/vscode/runStore';
 import { openSession } from '../../src/vscode/session';
 import { runItem } from '../../src/vscode/treeItems';
+import { Notices } from '../../src/vscode/notices';
 import { fakeRun, NOW, snapshot, tempRunFolder } from './vscode/fixtures';
 import { resetStub, Uri, window, workspace } from './vscode-stub';
 
@@ -38,7 +39,7 @@ function fixture() {
   vi.mocked(openSession).mockResolvedValue({ workspace: ws, provider, orchestrator, settings: { autoApprovePlan: false } } as never);
   const location = new RunLocation();
   const store = new RunStore(location, log);
-  const controller = new RunController({ store, log, location, keys: {} as never, logger: log, promptsDir: '/p' });
+  const controller = new RunController({ store, log, location, keys: {} as never, logger: log, promptsDir: '/p', notices: new Notices() });
   return { controller, orchestrator, provider, store };
 }
 
@@ -67,7 +68,7 @@ describe('a run folder not created on this machine', () => {
     await controller.resume(runId, 'retry-failed');
     expect(window.showWarningMessage.mock.calls[0]?.[2]).toBe('Retry Anyway');
     expect(orchestrator.resume).toHaveBeenCalledWith(runId, expect.objectContaining({ mode: 'retry-failed', allowForeign: true }));
-    expect(window.showInformationMessage).toHaveBeenCalledWith(expect.stringMatching(/^Run completed/), 'Open Summary');
+    expect(window.showInformationMessage).toHaveBeenCalledWith(expect.stringMatching(/^Run ".+" completed/), 'Open Summary');
   });
 
   it('waiting for approval is approved only after the same warning', async () => {

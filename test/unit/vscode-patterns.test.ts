@@ -36,7 +36,7 @@ describe('the Ledger tree per pattern', () => {
     const { t, dispose } = tree(pipelineSnapshot());
     const [run] = await t.getChildren();
     const children = await t.getChildren(run);
-    expect(children.map((c) => labelOf(t, c))).toEqual(['Plan', '1. Research', '2. Outline', '3. Draft', '4. Review', 'Final summary']);
+    expect(children.map((c) => labelOf(t, c))).toEqual(['Plan', '1. Research', '2. Outline', '3. Draft', '4. Review', 'final']);
     expect(children.some((c) => c.kind === 'agent' && c.agentId === 'planner')).toBe(false);
     const draft = t.getTreeItem(children[3]);
     expect(draft.description).toBe('0/1 · 1 failed');
@@ -48,7 +48,7 @@ describe('the Ledger tree per pattern', () => {
   it('puts the planner\'s record on the Plan node: pattern, shape, tokens and cost, and the reason in the tooltip', () => {
     const s = pipelineSnapshot();
     const item = planItem(s, '/ws/.orchestration/r');
-    expect(item.description).toBe('pipeline · 4 stages · planner 2.1k tok · would cost $0.010');
+    expect(item.description).toBe('pipeline · 4 stages · planner 2.1k tok · ≈$0.010');
     const tip = (item.tooltip as unknown as MarkdownString).value;
     expect(tip).toContain('pattern `pipeline`');
     expect(tip).toContain('Each step needs the previous one\\.');
@@ -65,7 +65,7 @@ describe('the Ledger tree per pattern', () => {
     const { t, dispose } = tree(mapReduceSnapshot(250));
     const [run] = await t.getChildren();
     const children = await t.getChildren(run);
-    expect(children.map((c) => labelOf(t, c))).toEqual(['Plan', 'Map: 250 partitions', 'Reduce level 1: 16 reducers', 'Reduce level 2: 1 reducer', 'Final summary']);
+    expect(children.map((c) => labelOf(t, c))).toEqual(['Plan', 'Map: 250 partitions', 'Reduce level 1: 16 reducers', 'Reduce level 2: 1 reducer', 'final']);
     expect(t.getTreeItem(children[0]).description).toMatch(/^map-reduce · 250 mappers · 2 reduce levels · /);
     const map = children[1];
     expect(t.getTreeItem(map).description).toBe('240/250');
@@ -94,7 +94,7 @@ describe('the Ledger tree per pattern', () => {
     const panel = tree(panelSnapshot());
     const [r2] = await panel.t.getChildren();
     const children = await panel.t.getChildren(r2);
-    expect(children.map((c) => labelOf(panel.t, c))).toEqual(['Plan', 'Experts (3)', 'Consensus']);
+    expect(children.map((c) => labelOf(panel.t, c))).toEqual(['Plan', 'Experts (3)', 'consensus']);
     panel.dispose();
   });
 

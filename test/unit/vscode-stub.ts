@@ -152,6 +152,8 @@ function makeWindow() {
       const selection = new EventEmitter<{ selection: unknown[] }>();
       return { visible: false, reveal: vi.fn(async () => undefined), dispose: vi.fn(), onDidChangeSelection: selection.event, select: (...nodes: unknown[]) => selection.fire({ selection: nodes }) };
     }),
+    /** Transient status-bar messages: the text and how long, newest last. */
+    setStatusBarMessage: vi.fn((_text: string, _ms?: number) => ({ dispose: vi.fn() })),
     createStatusBarItem: vi.fn(() => ({ text: '', tooltip: '', name: '', command: undefined, show: vi.fn(), hide: vi.fn(), dispose: vi.fn() })),
     registerWebviewViewProvider: vi.fn(disposable),
     /** Every panel created, in order. */

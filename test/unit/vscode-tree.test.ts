@@ -7,6 +7,7 @@ import { LedgerTree } from '../../src/vscode/ledgerTree';
 import { RunLocation } from '../../src/vscode/location';
 import { RunStore, type LiveRun } from '../../src/vscode/runStore';
 import { agentItem, groupItem, planItem, runItem } from '../../src/vscode/treeItems';
+import { NARROW_AGENT_CHARS, NARROW_RUN_CHARS, runStartLabel } from '../../src/vscode/ledgerRows';
 import { agent, fakeRun, NOW, plan, snapshot } from './vscode/fixtures';
 import { MarkdownString, resetStub, ThemeIcon, TreeItemCollapsibleState, window } from './vscode-stub';
 
@@ -26,50 +27,56 @@ describe('agent record → TreeItem', () => {
   it.each(AGENT_STATUSES)('maps a %s worker to its codicon, contextValue, description, tooltip and click command', (status) => {
     const running = status === 'running' || status === 'verifying' || status === 'retrying';
     const a = agent({ status, endedAt: running ? null : agent().endedAt });
-    const item = agentItem(a, 'r1', '/ws/.orchestration/r1', NOW);
+    const item = agentItem(a, 'r1', NOW);
     expect((item.iconPath as unknown as ThemeIcon).id).toBe(AGENT_ICON[status]);
     expect(item.contextValue).toBe(`agent.worker.${status}`);
     expect(item.id).toBe('r1/a1');
-    expect(item.label).toBe('a1: Find every HTTP handler in src/server and list its routes');
+    expect(item.label).toBe('a1');
     expect(item.collapsibleState).toBe(TreeItemCollapsibleState.None);
-    expect(item.description).toMatch(/^haiku · 3\.1k tok · \$0\.004 · \d+ s$/);
+    // The fixture has a cost, so even a not-started agent shows it.
+    const cost = ' · $0.004';
+    expect(item.description).toMatch(new RegExp(`^${status === 'completed' ? 'done' : status}${cost.replace(/[$.]/g, '\\$&')} · haiku · 3\\.1k tok · \\d+ s · Find every HTTP handler in src/server and list its routes$`));
     expect(item.tooltip).toBeInstanceOf(MarkdownString);
     expect((item.tooltip as unknown as MarkdownString).value).toContain('Find every HTTP handler in src/server');
     expect(item.command).toEqual({ command: 'orchestration.openAgentOutput', title: 'Open Output', arguments: ['r1', 'a1'] });
-    // Not-started agents get no resource (no file decoration, nothing to open).
-    expect(Boolean(item.resourceUri)).toBe(status !== 'pending' && status !== 'queued');
+    // No resource: a file decoration's badge would repeat the icon in the room status and cost need.
+    expect(item.resourceUri).toBeUndefined();
   });
 
   it('describes a finished haiku worker exactly like the design says', () => {
-    expect(agentItem(agent(), 'r1', undefined, NOW).description).toBe('haiku · 3.1k tok · $0.004 · 12 s');
+    expect(agentItem(agent(), 'r1', NOW).description).toBe('done · $0.004 · haiku · 3.1k tok · 12 s · Find every HTTP handler in src/server and list its routes');
   });
 
-  it('puts a builder\'s change first, and names the build\'s last step for what it does', () => {
-    const builder = agent({ id: 'b1', role: 'builder', changes: { files: ['src/a.js', 'src/b.js'], added: 7, removed: 2 } });
-    expect(agentItem(builder, 'r1', undefined, NOW).description).toBe('haiku · 2 files +7 −2 · 3.1k tok · $0.004 · 12 s');
-    expect(agentItem(agent({ id: 'assemble', role: 'final', domain: null }), 'r1', undefined, NOW).label).toBe('Assembly: changes.patch');
+  it('puts a builder\'s change right after its status and cost, and names the build\'s last step for what it does, without a model', () => {
+    const builder = agent({ id: 'b1', role: 'builder', task: 'Add docs', changes: { files: ['src/a.js', 'src/b.js'], added: 7, removed: 2 } });
+    expect(agentItem(builder, 'r1', NOW).description).toBe('done · $0.004 · 2 files +7 −2 · haiku · 3.1k tok · 12 s · Add docs');
+    const assembly = agentItem(agent({ id: 'assemble', role: 'final', domain: null }), 'r1', NOW);
+    expect(assembly.label).toBe('assemble');
+    expect(assembly.description).toBe('done · $0.004 · 3.1k tok · 12 s · Assembly: changes.patch');
   });
 
   it('counts a running agent\'s time up to now and shows nothing it does not know yet', () => {
     const fresh = agent({ status: 'pending', startedAt: null, endedAt: null, usage: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 }, costUsd: 0 });
-    expect(agentItem(fresh, 'r1', undefined, NOW).description).toBe('haiku');
+    expect(agentItem(fresh, 'r1', NOW).description).toBe('pending · haiku · Find every HTTP handler in src/server and list its routes');
     const live = agent({ status: 'running', endedAt: null });
-    expect(agentItem(live, 'r1', undefined, NOW).description).toContain('20 s');
+    expect(agentItem(live, 'r1', NOW).description).toContain('20 s');
   });
 
   it('escapes model text in the tooltip and lists model requested vs reported, attempts and error', () => {
     const a = agent({ status: 'failed', attempts: 2, modelReported: 'claude-haiku-5-5-20250101', error: 'no <!-- DONE --> [x](javascript:alert(1))', returned: null });
-    const md = (agentItem(a, 'r1', undefined, NOW).tooltip as unknown as MarkdownString).value;
+    const md = (agentItem(a, 'r1', NOW).tooltip as unknown as MarkdownString).value;
     expect(md).toContain('claude\\-haiku\\-5\\-5\\-20250101 reported');
     expect(md).toContain('Attempts: 2');
     expect(md).toContain('\\[x\\]\\(javascript:alert\\(1\\)\\)');
     expect(md).not.toContain('<!--');
   });
 
-  it('labels coordinators and the final synthesis by role', () => {
-    expect(agentItem(agent({ id: 'coord-b', role: 'coordinator', domain: 'b' }), 'r', undefined, NOW).label).toBe('Coordinator b');
-    const fin = agentItem(agent({ id: 'final', role: 'final', domain: null, status: 'failed' }), 'r', undefined, NOW);
-    expect(fin.label).toBe('Final summary');
+  it('labels coordinators and the final synthesis by id, and names their role where a worker\'s task goes', () => {
+    const coord = agentItem(agent({ id: 'coord-b', role: 'coordinator', domain: 'b', tier: 'sonnet' }), 'r', NOW);
+    expect([coord.label, coord.description]).toEqual(['coord-b', 'done · $0.004 · sonnet · 3.1k tok · 12 s · Coordinator b']);
+    const fin = agentItem(agent({ id: 'final', role: 'final', domain: null, status: 'failed' }), 'r', NOW);
+    expect(fin.label).toBe('final');
+    expect(fin.description).toMatch(/^failed · \$0\.004 · .* · Final summary$/);
     expect(fin.contextValue).toBe('agent.final.failed');
   });
 });
@@ -80,12 +87,16 @@ describe('run and domain items', () => {
     expect((item.iconPath as unknown as ThemeIcon).id).toBe(RUN_ICON[status]);
     expect(item.contextValue).toBe(`run.${status}`);
     expect(item.collapsibleState).toBe(TreeItemCollapsibleState.Collapsed);
-    expect(item.description).toContain('5 min ago');
+    expect(item.label).toBe(runStartLabel(snapshot().createdAt, NOW));
+    expect(item.description).toMatch(new RegExp(`^${status === 'awaiting-approval' ? 'awaiting approval' : status} · `));
   });
 
-  it('describes a run with status, age, duration, cost and the simulated label', () => {
-    expect(runItem(snapshot(), NOW).description).toBe('running · 5 min ago · 1m 0s · simulated · would cost $0.42');
-    expect(runItem(snapshot({ simulated: false }), NOW).description).toBe('running · 5 min ago · 1m 0s · $0.42');
+  it('labels a run with when it started, and describes it with status, cost, duration, the simulated label, then the task', () => {
+    const item = runItem(snapshot(), NOW);
+    expect(item.label).toMatch(/^\d\d:\d\d:\d\d$/);
+    expect(item.description).toBe('running · ≈$0.42 · 1m 0s · simulated · Audit this repo for security issues');
+    expect(runItem(snapshot({ simulated: false }), NOW).description).toBe('running · $0.42 · 1m 0s · Audit this repo for security issues');
+    expect((item.tooltip as unknown as MarkdownString).value).toContain('2/6 agents completed');
     const md = (runItem(snapshot({ status: 'interrupted' }), NOW).tooltip as unknown as MarkdownString).value;
     expect(md).toContain('Resume');
   });
@@ -169,8 +180,8 @@ describe('LedgerTree', () => {
 
 describe('money of a simulated run', () => {
   it('is what the run would cost, never shown as spent, in the description and the tooltips', () => {
-    const item = agentItem(agent(), 'r', undefined, NOW, 'completed', true);
-    expect(item.description).toMatch(/^haiku · 3\.1k tok · would cost \$0\.004 · \d+ s$/);
+    const item = agentItem(agent(), 'r', NOW, 'completed', true);
+    expect(item.description).toMatch(/^done · ≈\$0\.004 · haiku · 3\.1k tok · \d+ s · /);
     expect((item.tooltip as unknown as MarkdownString).value).toContain('would cost $0.004 (simulated: nothing was spent)');
     const run = (runItem(snapshot(), NOW).tooltip as unknown as MarkdownString).value;
     expect(run).toContain('would cost $0.42');
@@ -187,7 +198,7 @@ describe('a declined run', () => {
     expect(item.contextValue).toBe('run.declined');
     expect(item.description).toMatch(/^declined · /);
     expect((item.tooltip as unknown as MarkdownString).value).toContain('nothing ran');
-    const pending = agentItem(agent({ status: 'pending', startedAt: null, endedAt: null }), s.runId, undefined, NOW, 'declined');
+    const pending = agentItem(agent({ status: 'pending', startedAt: null, endedAt: null }), s.runId, NOW, 'declined');
     expect((pending.iconPath as unknown as ThemeIcon).id).toBe('debug-step-over');
   });
 });
@@ -212,14 +223,48 @@ describe('the run context menu (package.json when clauses)', () => {
 describe('an interrupted run', () => {
   it('shows agents that were in flight as cut off, not spinning', () => {
     for (const status of ['queued', 'running', 'verifying', 'retrying'] as const) {
-      const item = agentItem(agent({ status, endedAt: null }), 'r', undefined, NOW, 'interrupted');
+      const item = agentItem(agent({ status, endedAt: null }), 'r', NOW, 'interrupted');
       expect((item.iconPath as unknown as ThemeIcon).id).toBe('debug-disconnect');
       expect(item.contextValue).toBe('agent.worker.interrupted');
-      expect(item.description).toBe('haiku · 3.1k tok · $0.004 · cut off');
+      expect(item.description).toBe('cut off · $0.004 · haiku · 3.1k tok · Find every HTTP handler in src/server and list its routes');
     }
-    const done = agentItem(agent(), 'r', undefined, NOW, 'interrupted');
+    const done = agentItem(agent(), 'r', NOW, 'interrupted');
     expect((done.iconPath as unknown as ThemeIcon).id).toBe('pass');
     const s = snapshot({ status: 'interrupted' });
     expect((groupItem(s, { id: 'a', label: 'a' }, 0).iconPath as unknown as ThemeIcon).id).not.toBe('loading~spin');
+  });
+});
+
+describe('at the default sidebar width (about 260 px)', () => {
+  // What a narrow sidebar keeps of a row: the label whole, then the start of the description.
+  const visible = (item: { label?: unknown; description?: unknown }, chars: number) => `${String(item.label)} ${String(item.description)}`.slice(0, chars);
+
+  it.each(AGENT_STATUSES.filter((s) => !['pending', 'queued', 'skipped'].includes(s)))('a %s agent row shows its id, status and cost', (status) => {
+    for (const simulated of [false, true]) {
+      const a = agent({ status, id: 'a12', costUsd: 0.0123, endedAt: ['running', 'verifying', 'retrying'].includes(status) ? null : agent().endedAt });
+      const seen = visible(agentItem(a, 'r', NOW, 'running', simulated), NARROW_AGENT_CHARS);
+      expect(seen).toMatch(new RegExp(`^a12 ${status === 'completed' ? 'done' : status} · ${simulated ? '≈' : ''}\\$0\\.01`));
+    }
+  });
+
+  it.each(RUN_STATUSES)('a %s run row shows its status and when it started', (status) => {
+    const s = snapshot({ status });
+    const seen = visible(runItem(s, NOW), NARROW_RUN_CHARS);
+    expect(seen.startsWith(`${runStartLabel(s.createdAt, NOW)} ${status === 'awaiting-approval' ? 'awaiting approval' : status}`)).toBe(true);
+  });
+
+  it('tells two runs of the same task apart by their start', () => {
+    const first = runItem(snapshot({ runId: '20250601-115500-ab12', createdAt: '2025-06-01T11:55:00.000Z' }), NOW);
+    const second = runItem(snapshot({ runId: '20250601-115531-cd34', createdAt: '2025-06-01T11:55:31.000Z' }), NOW);
+    expect(first.label).not.toBe(second.label);
+    expect(runStartLabel('2025-05-30T09:05:07.000Z', NOW)).toMatch(/^May (29|30|31) \d\d:\d\d:07$/);
+    expect(runStartLabel('2024-05-30T09:05:07.000Z', NOW)).toMatch(/^2024-05-(29|30|31) \d\d:\d\d$/);
+  });
+
+  it('counts a group\'s done/total as every view does: completed of the plan\'s agents, the rest named', () => {
+    const s = snapshot({ agents: [
+      agent({ id: 'a1' }), agent({ id: 'a2', status: 'cancelled' }), agent({ id: 'a3', status: 'skipped' }), agent({ id: 'a4', status: 'failed' }),
+    ] });
+    expect(groupItem(s, { id: 'a', label: 'a' }, 0).description).toBe('1/4 · 1 failed · 1 cancelled · 1 skipped');
   });
 });

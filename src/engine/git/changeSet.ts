@@ -15,6 +15,7 @@ import type { AssembleResult } from './assemble';
 import { diffFiles, writePatch, type FileChange } from './diff';
 import { commitExists, GitError, repoInfo, type RepoInfo } from './git';
 import { discardRun } from './worktrees';
+import { plural } from '../../shared/words';
 
 export const CHANGES_FILE = 'changes.json';
 export const CHANGES_PATCH = 'changes.patch';
@@ -169,14 +170,55 @@ export async function applyRunChanges(o: RunChangesOptions & { files?: readonly 
 }
 
 /**
+ * What a discard did, for the front ends to say truthfully: a change already applied or discarded
+ * has nothing left to discard, and a partly applied one loses only the files still proposed.
+ */
+export interface DiscardResult {
+  /** The change set's state before the discard; null when the run never wrote one. */
+  before: ChangeSet['state'] | null;
+  /** Files of the proposed change that were dropped (none when it was already settled). */
+  discarded: string[];
+  /** Files applied earlier, which stay in the working tree. */
+  applied: string[];
+  /** Leftovers of the run that were removed. */
+  worktrees: number;
+  branches: number;
+}
+
+/**
  * Discards the run's change: its worktrees and branches go and the state becomes 'discarded' (an
  * applied change stays 'applied'). Works without `changes.json` too, for a run that crashed before
- * writing one.
+ * writing one. Returns what it actually did.
  */
-export async function discardRunChanges(o: RunChangesOptions): Promise<void> {
-  await discardRun({ repo: o.workspace, runId: o.runId, rootOverride: o.rootOverride });
+export async function discardRunChanges(o: RunChangesOptions): Promise<DiscardResult> {
+  const removed = await discardRun({ repo: o.workspace, runId: o.runId, rootOverride: o.rootOverride });
   const cs = await readChangeSet(o.runDir);
+  const all = cs?.files.map((f) => f.path) ?? [];
+  const done = new Set(cs?.state === 'applied' ? all : cs?.appliedFiles ?? []);
   if (cs !== null && cs.state === 'proposed') {
     await writeChangeSet(o.runDir, { ...cs, state: 'discarded', updatedAt: new Date().toISOString() });
   }
+  return {
+    before: cs?.state ?? null,
+    discarded: cs?.state === 'proposed' ? all.filter((p) => !done.has(p)) : [],
+    applied: all.filter((p) => done.has(p)),
+    ...removed,
+  };
+}
+
+/**
+ * One sentence for what a discard did, the same in VS Code and the CLI: "Nothing to discard: all 3
+ * files of run … were already applied" rather than a "Discarded" that did nothing.
+ */
+export function describeDiscard(runId: string, r: DiscardResult): string {
+  const removed = r.worktrees + r.branches > 0 ? `${plural(r.worktrees, 'worktree')} and ${plural(r.branches, 'branch', 'branches')}` : '';
+  const cleaned = removed ? `; removed the ${removed} it left behind.` : '.';
+  if (r.before === 'applied') {
+    const n = r.applied.length;
+    return `Nothing to discard: ${n === 1 ? 'the 1 file' : `all ${plural(n, 'file')}`} of run ${runId} ${n === 1 ? 'was' : 'were'} already applied${cleaned}`;
+  }
+  if (r.before === 'discarded') return `Nothing to discard: the changes of run ${runId} were already discarded${cleaned}`;
+  if (r.before === null) return removed ? `Run ${runId} had no proposed change${cleaned}` : `Nothing to discard: run ${runId} has no proposed change.`;
+  const kept = r.applied.length ? ` (${plural(r.applied.length, 'file')} applied earlier ${r.applied.length === 1 ? 'stays' : 'stay'})` : '';
+  return `Discarded ${plural(r.discarded.length, 'proposed file change')} of run ${runId}${removed ? ` and its ${removed}` : ''}; your working tree was not touched${kept}.`;
 }

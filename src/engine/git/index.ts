@@ -16,6 +16,6 @@ export { diffFiles, fileAt, patchBetween, patchBytesBetween, writePatch, type Fi
 export { assemble, type AssembleOptions, type AssembleResult } from './assemble';
 export { ApplyRefusedError, applyPatch, patchFilesOf, type ApplyPatchOptions } from './apply';
 export {
-  CHANGES_DIR, CHANGES_FILE, CHANGES_PATCH, ChangeSetSchema, applyRunChanges, discardRunChanges, readChangeSet, recordChanges, writeChangeSet,
-  type ChangeSet, type RecordChangesOptions, type RunChangesOptions,
+  CHANGES_DIR, CHANGES_FILE, CHANGES_PATCH, ChangeSetSchema, applyRunChanges, describeDiscard, discardRunChanges, readChangeSet, recordChanges, writeChangeSet,
+  type ChangeSet, type DiscardResult, type RecordChangesOptions, type RunChangesOptions,
 } from './changeSet';

@@ -359,17 +359,18 @@ export interface DiscardRunOptions {
  * too), stale ones of a crashed process included, and the run's worktrees folder. What the run
  * added is all that goes, so `git worktree list` and `git branch` read as before it. Safe to call
  * twice. A branch that cannot go (checked out in a worktree of the user's) is named in the error,
- * after everything else is removed.
+ * after everything else is removed. Returns how many worktrees and branches it removed.
  */
-export async function discardRun(o: DiscardRunOptions): Promise<void> {
+export async function discardRun(o: DiscardRunOptions): Promise<{ worktrees: number; branches: number }> {
   const root = typeof o.repo === 'string' ? await repoRootOf(o.repo) : o.repo.root;
   const prefix = runRefPrefix(o.runId);
   const runDir = runWorktreesDir(root, o.runId, o.rootOverride);
   const failures: string[] = [];
+  const removed = { worktrees: 0, branches: 0 };
   await withRepoLock(root, async () => {
     const list = await listWorktrees(root);
     for (const w of list.slice(1)) {
-      if (isEnginesWorktree(w, o.runId, runDir)) await removeWorktree(root, w.path);
+      if (isEnginesWorktree(w, o.runId, runDir)) { await removeWorktree(root, w.path); removed.worktrees++; }
     }
     const refs = (await gitText(['for-each-ref', '--format=%(refname)', prefix], { cwd: root, readOnly: true }))
       .split('\n').filter((r) => r.startsWith(prefix));
@@ -377,10 +378,12 @@ export async function discardRun(o: DiscardRunOptions): Promise<void> {
       // `git branch -D` refuses a branch checked out in some worktree: never orphan a HEAD.
       const r = await runGit(['branch', '-D', ref.slice('refs/heads/'.length)], { cwd: root, okCodes: [1] });
       if (r.code !== 0) failures.push(r.stderr.replace(/^error:\s*/i, ''));
+      else removed.branches++;
     }
   });
   if (lstatSyncOrNull(runDir)) await fsp.rm(runDir, { recursive: true, force: true });
   // The repository's folder under the root goes when its last run does.
   await fsp.rmdir(path.dirname(runDir)).catch(() => undefined);
   if (failures.length > 0) throw new GitError(`Removed the run's worktrees, but not every branch: ${failures.join('; ')}`);
+  return removed;
 }

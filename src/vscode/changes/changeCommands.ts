@@ -5,7 +5,9 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { applyRunChanges, discardRunChanges, repoInfo, type ChangeSet } from '../../engine';
+import { applyRunChanges, describeDiscard, discardRunChanges, repoInfo, type ChangeSet } from '../../engine';
+import { plural } from '../../shared/words';
+import type { Notices } from '../notices';
 import { Disposable } from '../dispose';
 import type { RunLocation } from '../location';
 import type { RunController } from '../runController';
@@ -27,6 +29,7 @@ export interface ChangeCommandDeps {
   controller: Pick<RunController, 'isActive'>;
   location: RunLocation;
   changes: ChangeSets;
+  notices: Notices;
 }
 
 export class ChangeCommands extends Disposable {
@@ -52,17 +55,17 @@ export class ChangeCommands extends Disposable {
       for (const r of this.deps.store.runs().filter((s) => s.pattern === 'build')) {
         if ((await this.deps.changes.load(r.runId))?.state === 'proposed') proposed.push(r);
       }
-      if (!proposed.length) { void vscode.window.showInformationMessage('No build run has a proposed change.'); return undefined; }
+      if (!proposed.length) { void this.deps.notices.info('No build run has a proposed change.'); return undefined; }
       runId = proposed.length === 1 ? proposed[0].runId
         : (await vscode.window.showQuickPick(proposed.map((r) => ({ label: r.task, detail: r.runId, runId: r.runId })), { title: `${verb} the changes of which run?` }))?.runId;
       if (!runId) return undefined;
     }
     if (this.deps.controller.isActive(runId)) {
-      void vscode.window.showWarningMessage(`Run ${runId} is still running; ${verb.toLowerCase()} its changes when it has finished.`);
+      void this.deps.notices.warn(`Run ${runId} is still running; ${verb.toLowerCase()} its changes when it has finished.`);
       return undefined;
     }
     const cs = await this.deps.changes.load(runId);
-    if (!cs) { void vscode.window.showInformationMessage(`Run ${runId} has no proposed change.`); return undefined; }
+    if (!cs) { void this.deps.notices.info(`Run ${runId} has no proposed change.`); return undefined; }
     return { runId, cs, ...(file ? { file } : {}) };
   }
 
@@ -72,18 +75,19 @@ export class ChangeCommands extends Disposable {
     const ws = this.deps.location.workspace();
     const dir = t && this.deps.store.runDir(t.runId);
     if (!t || !ws || !dir) return;
-    if (t.cs.state !== 'proposed') { void vscode.window.showInformationMessage(`The changes of run ${t.runId} were already ${t.cs.state}.`); return; }
+    if (t.cs.state !== 'proposed') { void this.deps.notices.info(`The changes of run ${t.runId} were already ${t.cs.state}.`); return; }
     try {
       const { applied, remaining } = await applyRunChanges({
         workspace: ws, runDir: dir, runId: t.runId, rootOverride: worktreesDirSetting(), ...(t.file ? { files: [t.file] } : {}),
       });
-      void vscode.window.showInformationMessage(`Applied ${applied.length} file${applied.length === 1 ? '' : 's'} to your working tree (not committed)${remaining.length ? `; ${remaining.length} still proposed` : ''}.`);
+      // A confirmation: the diff and the tree show the result, so nothing needs to sit over the editor.
+      this.deps.notices.status(`Applied ${plural(applied.length, 'file')} to your working tree (not committed)${remaining.length ? `; ${remaining.length} still proposed` : ''}.`);
       if (applied.length === 1) {
         const repo = await repoInfo(ws);
         await vscode.window.showTextDocument(vscode.Uri.file(path.join(repo.root, applied[0])), { preview: true });
       }
     } catch (err) {
-      void vscode.window.showErrorMessage(`Apply refused: ${(err as Error).message}`);
+      void this.deps.notices.error(`Apply refused: ${(err as Error).message}`);
     } finally {
       await this.deps.changes.load(t.runId);
     }
@@ -95,18 +99,24 @@ export class ChangeCommands extends Disposable {
     const ws = this.deps.location.workspace();
     const dir = t && this.deps.store.runDir(t.runId);
     if (!t || !ws || !dir) return;
-    const n = t.cs.files.length;
-    const answer = await vscode.window.showWarningMessage(
-      `Discard the changes of run ${t.runId}?`,
-      { modal: true, detail: `${n} proposed file change${n === 1 ? '' : 's'} and the builders' worktrees and branches are removed. Your working tree is not touched.` },
-      'Discard',
-    );
-    if (answer !== 'Discard') return;
+    // Only a change still proposed has anything to lose: a settled one is cleaned up without asking,
+    // and the result says there was nothing to discard.
+    if (t.cs.state === 'proposed') {
+      const applied = new Set(t.cs.appliedFiles ?? []);
+      const n = t.cs.files.filter((f) => !applied.has(f.path)).length;
+      const kept = applied.size ? ` The ${plural(applied.size, 'file')} applied earlier ${applied.size === 1 ? 'stays' : 'stay'}.` : '';
+      const answer = await vscode.window.showWarningMessage(
+        `Discard the changes of run ${t.runId}?`,
+        { modal: true, detail: `${plural(n, 'proposed file change')} and the builders' worktrees and branches are removed. Your working tree is not touched.${kept}` },
+        'Discard',
+      );
+      if (answer !== 'Discard') return;
+    }
     try {
-      await discardRunChanges({ workspace: ws, runDir: dir, runId: t.runId, rootOverride: worktreesDirSetting() });
-      void vscode.window.showInformationMessage(`Discarded the changes of run ${t.runId}.`);
+      const result = await discardRunChanges({ workspace: ws, runDir: dir, runId: t.runId, rootOverride: worktreesDirSetting() });
+      this.deps.notices.status(describeDiscard(t.runId, result));
     } catch (err) {
-      void vscode.window.showErrorMessage(`Discard failed: ${(err as Error).message}`);
+      void this.deps.notices.error(`Discard failed: ${(err as Error).message}`);
     } finally {
       await this.deps.changes.load(t.runId);
     }

@@ -5,6 +5,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ChangeSet, FileChange } from '../../engine';
+import { plural } from '../../shared/words';
 
 export const OPEN_CHANGE_DIFF_COMMAND = 'orchestration.openChangeDiff';
 
@@ -12,7 +13,7 @@ const sum = (files: readonly FileChange[], k: 'added' | 'removed'): number => fi
 
 export function changesLabel(cs: ChangeSet): string {
   const n = cs.files.length;
-  const what = `${n} file${n === 1 ? '' : 's'}, +${sum(cs.files, 'added')} −${sum(cs.files, 'removed')}`;
+  const what = `${plural(n, 'file')}, +${sum(cs.files, 'added')} −${sum(cs.files, 'removed')}`;
   if (cs.state === 'applied') return `Changes applied (${what})`;
   if (cs.state === 'discarded') return `Changes discarded (${what})`;
   return `Changes (${what})`;
@@ -29,7 +30,7 @@ export function changesItem(runId: string, cs: ChangeSet): vscode.TreeItem {
   if (cs.state === 'proposed') md.appendMarkdown('Nothing has been written to your working tree. Click a file to see its diff; **Apply Changes** writes them (never commits), **Discard Changes** drops them.');
   if (cs.state === 'applied') md.appendMarkdown('Written to your working tree (not committed). The builders\' worktrees and branches are gone.');
   if (cs.state === 'discarded') md.appendMarkdown('Dropped: nothing was written to your working tree, and the worktrees and branches are gone.');
-  if (cs.conflicts.length) md.appendMarkdown(`\n\n${cs.conflicts.length} builder(s) left out after a merge conflict: ${cs.conflicts.map((c) => c.agentId).join(', ')}.`);
+  if (cs.conflicts.length) md.appendMarkdown(`\n\n${plural(cs.conflicts.length, 'builder')} left out after a merge conflict: ${cs.conflicts.map((c) => c.agentId).join(', ')}.`);
   item.tooltip = md;
   return item;
 }
