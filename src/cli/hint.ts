@@ -55,13 +55,13 @@ export function commandLine(args: readonly string[], workspace: string, cwd = pr
   return [program(cwd, packageRoot), ...words.map(quote)].join(' ');
 }
 
-const ENGINE_COMMAND = /(?<![\w/-])orchestrate (resume|status|diff|apply|discard) ([\w.-]+)((?: --[\w-]+)*)/g;
+const ENGINE_COMMAND = /(?<![\w/-]|npx )orchestrate (resume|status|diff|apply|discard) ([\w.-]+)((?: --[\w-]+)*)/g;
 
 /**
  * The engine's own messages name commands as `orchestrate resume <runId>` (the same text reaches
  * VS Code); the CLI prints them in the form that runs from where the user stands.
  */
-export function runnableCommands(text: string, workspace: string, cwd = process.cwd()): string {
+export function runnableCommands(text: string, workspace: string, cwd = process.cwd(), packageRoot = PACKAGE_ROOT): string {
   return text.replace(ENGINE_COMMAND, (_m, command: string, runId: string, flags: string) =>
-    commandLine([command, runId, ...flags.trim().split(' ').filter(Boolean)], workspace, cwd));
+    commandLine([command, runId, ...flags.trim().split(' ').filter(Boolean)], workspace, cwd, packageRoot));
 }
