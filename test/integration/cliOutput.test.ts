@@ -19,7 +19,7 @@ const TASK = 'Audit this repo for security issues';
 
 /** No key, no endpoint; worktrees under a scratch cache folder, so a printed command needs no extra setting. */
 function env(): NodeJS.ProcessEnv {
-  const e = { ...process.env, XDG_CACHE_HOME: mkdtempSync(path.join(os.tmpdir(), 'orch-cache-')) };
+  const e: NodeJS.ProcessEnv = { ...process.env, XDG_CACHE_HOME: mkdtempSync(path.join(os.tmpdir(), 'orch-cache-')) };
   delete e.ANTHROPIC_API_KEY;
   delete e.ANTHROPIC_BASE_URL;
   return e;
