@@ -4,7 +4,8 @@ import { runProgress } from '../engine/ledger/progress';
 import { plural } from '../shared/words';
 import { commandLine, shownPath } from './hint';
 
-const pad = (s: string, n: number): string => (s.length > n ? s.slice(0, n - 1) + '…' : s.padEnd(n));
+/** A table cell: the text cut on a word boundary to fit, padded to the width. */
+const pad = (s: string, n: number): string => cutWords(oneLine(s), n).padEnd(n);
 
 /**
  * Money as spent, or for a simulated run what the same tokens would cost: a simulated run spends
