@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { fmtTokens, trustNotes, type AgentRecord, type LedgerSnapshot, type Run, type RunOutcome } from '../engine';
+import { fmtTokens, redactText, trustNotes, type AgentRecord, type LedgerSnapshot, type Run, type RunOutcome } from '../engine';
 import { runProgress } from '../engine/ledger/progress';
 import { plural } from '../shared/words';
 import { commandLine, shownPath } from './hint';
@@ -101,8 +101,13 @@ export function oneLine(text: string): string {
   return text.replace(/\s+/g, ' ').trim();
 }
 
-/** Text cut to `width` characters on a word boundary, with an ellipsis when cut. */
-export function cutWords(text: string, width: number): string {
+/**
+ * Text cut to `width` characters on a word boundary, with an ellipsis when cut. It is redacted
+ * first: half a secret is no longer recognisable as one once cut, so the print-time redaction
+ * would let its start through.
+ */
+export function cutWords(raw: string, width: number): string {
+  const text = redactText(raw);
   if (text.length <= width) return text;
   const room = text.slice(0, Math.max(1, width - 1));
   const space = room.lastIndexOf(' ');
