@@ -193,9 +193,11 @@ async function runTask(orchestrator: Orchestrator, workspace: string, args: CliA
 /** A task as one line to echo: its first line, cut at 200 characters, saying how long it is when cut. */
 function headline(task: string): string {
   // Redacted before the cut: a secret cut in half would no longer be recognised when printed.
-  const first = redactText(task.trim().split('\n', 1)[0]);
+  const whole = task.trim();
+  const line = whole.split('\n', 1)[0];
+  const first = redactText(line);
   const cut = first.length > 200 ? `${first.slice(0, 200)}…` : first;
-  return cut.length === task.trim().length ? cut : `${cut} (${taskLength(task.trim()).toLocaleString('en-US')} characters)`;
+  return line === whole && cut === first ? cut : `${cut} (${taskLength(whole).toLocaleString('en-US')} characters)`;
 }
 
 /** Asks on the terminal. Ctrl-C at the prompt (which readline swallows as a key) counts as "no". */
