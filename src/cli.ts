@@ -21,6 +21,7 @@ import { listCommand, statusCommand } from './cli/runList';
 import { EXIT } from './cli/exitCodes';
 import { demoTask, demoWorkspace } from './cli/demo';
 import { readTaskFile } from './cli/taskFile';
+import { commandLine, runnableCommands, shownPath } from './cli/hint';
 
 
 // Every line printed goes through the one redaction; the credentials this process was given
@@ -134,14 +135,15 @@ async function main(argv: string[]): Promise<number> {
     if (controller.signal.aborted) { err('Cancelled.'); return EXIT.cancelled; }
     if (e instanceof ConfigError || e instanceof UsageError || e instanceof NotARepositoryError) { err(e.message); return EXIT.usage; }
     if (e instanceof ForeignRunError) {
-      err(`Refused: ${e.message}\nRead its plan.md first. To run it anyway: orchestrate resume ${e.runId}${args.retryFailed ? ' --retry-failed' : ''} --allow-foreign-run`);
+      const again = ['resume', e.runId, ...(args.retryFailed ? ['--retry-failed'] : []), '--allow-foreign-run'];
+      err(`Refused: ${e.message}\nRead its plan.md first. To run it anyway: ${commandLine(again, workspace)}`);
       return EXIT.failed;
     }
     if (e instanceof CommandRefusedError) { err(`Refused: ${e.message}`); return EXIT.failed; }
-    if (e instanceof LedgerDamagedError || e instanceof StorageError) { err(e.message); return EXIT.failed; }
+    if (e instanceof LedgerDamagedError || e instanceof StorageError) { err(runnableCommands(e.message, workspace)); return EXIT.failed; }
     // A write refused before any run existed (a read-only workspace): name the path, there is nothing to resume.
     const storage = asStorageError(e, (e as NodeJS.ErrnoException).path ?? path.join(workspace, config.outputRoot));
-    if (storage instanceof StorageError) { err(storage.message); return EXIT.failed; }
+    if (storage instanceof StorageError) { err(runnableCommands(storage.message, workspace)); return EXIT.failed; }
     err(e instanceof PlanError ? e.message : `Failed: ${(e as Error).message}`);
     return EXIT.failed;
   } finally {
@@ -164,7 +166,7 @@ async function runTask(orchestrator: Orchestrator, workspace: string, args: CliA
   }
   err(`Planning: ${headline(args.positional!)}`);
   const run = await orchestrator.plan({ task: args.positional!, focus: args.focus, pattern: args.pattern, signal });
-  err(`\nRun ${run.id} — plan (${path.relative(workspace, path.join(run.dir, 'plan.md'))}):\n`);
+  err(`\nRun ${run.id} — plan (${shownPath(path.join(run.dir, 'plan.md'))}):\n`);
   err(planTable(run));
   const shownCommand = run.ledger.snapshot().workspaceCommand;
   if (!args.yes) {
@@ -174,7 +176,7 @@ async function runTask(orchestrator: Orchestrator, workspace: string, args: CliA
     if (!/^y(es)?$/i.test(answer.trim())) {
       run.ledger.setRunStatus('declined', 'the plan was declined at the prompt; nothing ran');
       await run.ledger.close();
-      err(`Declined: nothing ran. The plan stays in ${path.relative(workspace, run.dir)}; run the task again to plan anew.`);
+      err(`Declined: nothing ran. The plan stays in ${shownPath(run.dir)}; run the task again to plan anew.`);
       return EXIT.cancelled;
     }
     // Yes to a plan that shows the repository's command is consent to that exact command here.
@@ -190,9 +192,12 @@ async function runTask(orchestrator: Orchestrator, workspace: string, args: CliA
 
 /** A task as one line to echo: its first line, cut at 200 characters, saying how long it is when cut. */
 function headline(task: string): string {
-  const first = task.trim().split('\n', 1)[0];
+  // Redacted before the cut: a secret cut in half would no longer be recognised when printed.
+  const whole = task.trim();
+  const line = whole.split('\n', 1)[0];
+  const first = redactText(line);
   const cut = first.length > 200 ? `${first.slice(0, 200)}…` : first;
-  return cut.length === task.trim().length ? cut : `${cut} (${taskLength(task.trim()).toLocaleString('en-US')} characters)`;
+  return line === whole && cut === first ? cut : `${cut} (${taskLength(whole).toLocaleString('en-US')} characters)`;
 }
 
 /** Asks on the terminal. Ctrl-C at the prompt (which readline swallows as a key) counts as "no". */
@@ -235,7 +240,7 @@ async function execute(workspace: string, args: CliArgs, start: (onRun: (run: Ru
   let run: Run | null = null;
   const timer = setInterval(() => {
     if (!run) return;
-    const line = progressLine(run.ledger.totals, run.ledger.agents.length, Date.now() - started, run.ledger.simulated);
+    const line = progressLine(run.ledger, Date.now() - started, run.ledger.simulated);
     if (tty) process.stderr.write(`\r\x1b[K${line}`); else err(line);
   }, tty ? 1000 : 5000);
   let outcome: RunOutcome;

@@ -3,7 +3,6 @@
  * agent of a run. Exit codes as the other commands: rerun and add-worker end with the run's
  * status; ask and stop exit 0 when done, 1 when refused.
  */
-import * as path from 'node:path';
 import {
   formatTranscript, readLedger, readTranscript, runDir, stopRunAgent,
   type Config, type Orchestrator, type Run, type RunOutcome,
@@ -11,6 +10,7 @@ import {
 import type { CliArgs } from './args';
 import { finalReport } from './report';
 import { EXIT } from './exitCodes';
+import { shownPath } from './hint';
 
 
 interface Io { out: (s: string) => void; err: (s: string) => void }
@@ -60,7 +60,7 @@ export async function agentCommand(orchestrator: Orchestrator, workspace: string
     io.err(`Asking ${agentId} of run ${runId}…`);
     const { answer, file } = await orchestrator.askAgent(runId, agentId, question, { signal });
     if (args.json) io.out(JSON.stringify({ runId, agentId, answer, file }, null, 2));
-    else io.out(`${answer}\n\nAnswer: ${path.relative(process.cwd(), file).startsWith('..') ? file : path.relative(process.cwd(), file)}`);
+    else io.out(`${answer}\n\nAnswer: ${shownPath(file)}`);
     return 0;
   }
   if (args.command === 'rerun') {

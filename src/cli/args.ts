@@ -15,9 +15,9 @@ export const USAGE = `Usage:
   orchestrate status [runId] [--workspace DIR] [--json]
   orchestrate list [--workspace DIR] [--json]
   orchestrate demo [--pattern NAME]             the simulated example on a scratch git copy of the demo shop
-  orchestrate diff <runId> [--stat]             a build run's proposed change (changes.patch)
-  orchestrate apply <runId> [--file PATH]...    writes it to your working tree (never commits)
-  orchestrate discard <runId>                   drops it: worktrees and branches removed
+  orchestrate diff <runId> [--workspace DIR] [--stat]            a build run's proposed change (changes.patch)
+  orchestrate apply <runId> [--workspace DIR] [--file PATH]...   writes it to your working tree (never commits)
+  orchestrate discard <runId> [--workspace DIR]                  drops it: worktrees and branches removed
   orchestrate transcript <runId> <agentId> [--workspace DIR] [--json]
   orchestrate stop <runId> <agentId> [--workspace DIR]
   orchestrate rerun <runId> <agentId> [--instruction TEXT] [--workspace DIR] [--simulate] [--json]
@@ -25,6 +25,8 @@ export const USAGE = `Usage:
   orchestrate add-worker <runId> --group ID --task TEXT --scope PATH... --tier haiku|sonnet|opus
                          [--perspective TEXT] [--workspace DIR] [--simulate] [--json]
 
+From a clone (after npm ci and npm run build), run it as npx orchestrate; --workspace defaults to the
+current folder.
 The task is at most ${MAX_TASK_CHARS.toLocaleString('en-US')} characters; --task-file reads it from a file (- for stdin), past the
 shell's argument limit. Put longer material in a workspace file and name it in the task.
 Patterns (--pattern, default auto: the planner chooses and says why): ${PATTERN_CHOICES.join(', ')}.

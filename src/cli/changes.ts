@@ -9,6 +9,8 @@ import {
   applyRunChanges, CHANGES_PATCH, describeDiscard, discardRunChanges, effectiveStatus, readChangeSet, readLedger, runDir, type Config,
 } from '../engine';
 import type { CliArgs } from './args';
+import { plural } from '../shared/words';
+import { commandLine } from './hint';
 
 export interface Io { out(s: string): void; err(s: string): void }
 
@@ -36,14 +38,14 @@ export async function changesCommand(workspace: string, config: Config, args: Cl
     }
     const changes = await readChangeSet(dir);
     if (!changes) {
-      io.err(`Run ${runId} has no proposed change: it is not a build run, or it has not assembled its builders' work yet (see: orchestrate status ${runId}).`);
+      io.err(`Run ${runId} has no proposed change: it is not a build run, or it has not assembled its builders' work yet (see: ${commandLine(['status', runId], workspace)}).`);
       return 1;
     }
     if (args.command === 'diff') {
       if (changes.state !== 'proposed') io.err(`(These changes were ${changes.state}.)`);
       if (args.stat) {
         for (const f of changes.files) io.out(`${f.status.padEnd(9)} +${String(f.added).padEnd(5)} -${String(f.removed).padEnd(5)} ${f.path}`);
-        io.out(`${changes.files.length} files, +${changes.files.reduce((n, f) => n + f.added, 0)} -${changes.files.reduce((n, f) => n + f.removed, 0)}`);
+        io.out(`${plural(changes.files.length, 'file')}, +${changes.files.reduce((n, f) => n + f.added, 0)} -${changes.files.reduce((n, f) => n + f.removed, 0)}`);
       } else {
         process.stdout.write(await readFile(path.join(dir, CHANGES_PATCH), 'utf8'));
       }
@@ -54,9 +56,9 @@ export async function changesCommand(workspace: string, config: Config, args: Cl
       return 1;
     }
     const { applied, remaining } = await applyRunChanges({ workspace, runDir: dir, runId, rootOverride, ...(args.files.length ? { files: args.files } : {}) });
-    io.out(`Applied ${applied.length} file${applied.length === 1 ? '' : 's'} to your working tree (not committed):`);
+    io.out(`Applied ${plural(applied.length, 'file')} to your working tree (not committed):`);
     for (const f of applied) io.out(`  ${f}`);
-    if (remaining.length) io.out(`Still proposed: ${remaining.join(', ')} (apply them, or discard the rest with: orchestrate discard ${runId}).`);
+    if (remaining.length) io.out(`Still proposed: ${remaining.join(', ')} (apply them, or discard the rest with: ${commandLine(['discard', runId], workspace)}).`);
     return 0;
   } catch (e) {
     io.err((e as Error).message);

@@ -1,7 +1,11 @@
 import * as path from 'node:path';
-import { fmtTokens, relativeInside, trustNotes, type LedgerSnapshot, type Run, type RunOutcome, type RunTotals } from '../engine';
+import { fmtTokens, redactText, trustNotes, type AgentRecord, type LedgerSnapshot, type Run, type RunOutcome } from '../engine';
+import { runProgress } from '../engine/ledger/progress';
+import { plural } from '../shared/words';
+import { commandLine, shownPath } from './hint';
 
-const pad = (s: string, n: number): string => (s.length > n ? s.slice(0, n - 1) + '…' : s.padEnd(n));
+/** A table cell: the text cut on a word boundary to fit, padded to the width. */
+const pad = (s: string, n: number): string => cutWords(oneLine(s), n).padEnd(n);
 
 /**
  * Money as spent, or for a simulated run what the same tokens would cost: a simulated run spends
@@ -28,7 +32,6 @@ export function planTable(run: Run): string {
   const byRole = new Map<string, number>();
   for (const a of agents) byRole.set(a.role, (byRole.get(a.role) ?? 0) + 1);
   const e = ledger.estimate;
-  const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
   rows.push('', `${plural(run.groups.length, 'group')}; ${[...byRole].map(([role, n]) => plural(n, role)).join(', ')}.`);
   const range = e ? `$${e.costLowUsd.toFixed(2)}–$${e.costHighUsd.toFixed(2)}` : '';
   if (e && ledger.simulated) rows.push(`Estimate: ${fmtTokens(e.tokensLow)}–${fmtTokens(e.tokensHigh)} tokens; ${range} if run for real (simulated: nothing is spent).`);
@@ -38,25 +41,22 @@ export function planTable(run: Run): string {
 }
 
 /**
- * One progress line: agents done/total, running, failed, tokens, cost. It reads the live totals,
- * not a snapshot: it is drawn every second, and a snapshot copies every agent.
+ * One progress line: agents done/total (runProgress: the planner is not counted, failed ones are
+ * not done), running, failed, tokens, cost. It reads the live records and totals, not a snapshot:
+ * it is drawn every second, and a snapshot copies every agent.
  */
-export function progressLine(totals: Readonly<RunTotals>, agentCount: number, elapsedMs: number, simulated = false): string {
-  const s = totals.agentsByStatus;
-  const done = s.completed + s.failed + s.cancelled + s.skipped;
-  const u = totals.usage;
+export function progressLine(run: { agents: readonly Pick<AgentRecord, 'id' | 'status'>[]; totals: Readonly<LedgerSnapshot['totals']> }, elapsedMs: number, simulated = false): string {
+  const p = runProgress(run.agents);
+  const u = run.totals.usage;
   const tokens = u.input + u.output + u.cacheRead + u.cacheWrite;
-  return `[${(elapsedMs / 1000).toFixed(0)}s] ${done}/${agentCount} done · ${s.running + s.verifying} running · ${s.failed} failed · `
-    + `${fmtTokens(tokens)} tok · ${money(totals.costUsd, simulated)}`;
+  const apart = [p.failed && `${p.failed} failed`, p.cancelled && `${p.cancelled} cancelled`, p.skipped && `${p.skipped} skipped`].filter(Boolean);
+  return `[${(elapsedMs / 1000).toFixed(0)}s] ${p.done}/${p.total} done · ${p.active} running · ${apart.length ? apart.join(' · ') : '0 failed'} · `
+    + `${fmtTokens(tokens)} tok · ${money(run.totals.costUsd, simulated)}`;
 }
 
 export function finalReport(run: Run, outcome: RunOutcome, workspace: string): string {
-  // Paths the user can paste from where they stand: relative to the current folder when inside
-  // it (npm run demo is started from the repo root), absolute otherwise.
-  const rel = (p: string): string => {
-    const r = relativeInside(process.cwd(), p);
-    return r ? r.split('/').join(path.sep) : path.resolve(workspace, p);
-  };
+  // Paths the user can paste from where they stand (npm run demo is started from the repo root).
+  const rel = (p: string): string => shownPath(path.resolve(workspace, p));
   const t = outcome.totals;
   const simulated = run.ledger.simulated;
   const lines = [`Run ${run.id}: ${outcome.status}${outcome.reason ? ` — ${outcome.reason}` : ''}`];
@@ -65,10 +65,11 @@ export function finalReport(run: Run, outcome: RunOutcome, workspace: string): s
   if (synth.length) lines.push(`Synthesis: ${synth.map((a) => rel(path.join(run.dir, a.outputFile))).join(', ')}`);
   const assembled = run.pattern.name === 'build' ? run.ledger.agents.find((a) => a.role === 'final' && a.status === 'completed') : undefined;
   if (assembled) {
-    const where = path.resolve(workspace) === process.cwd() ? '' : ` --workspace ${workspace}`;
     lines.push(`Changes: ${assembled.returned ?? ''} Nothing was written to your working tree.`,
-      `  review:  orchestrate diff ${run.id}${where} [--stat]`, `  apply:   orchestrate apply ${run.id}${where} [--file PATH]`,
-      `  discard: orchestrate discard ${run.id}${where}`);
+      `  review:  ${commandLine(['diff', run.id], workspace)}`,
+      `  apply:   ${commandLine(['apply', run.id], workspace)}`,
+      `  discard: ${commandLine(['discard', run.id], workspace)}`,
+      '  (diff --stat lists the files; apply --file PATH applies one of them)');
   }
   if (outcome.gaps.length) {
     lines.push(`Gaps (${outcome.gaps.length}):`);
@@ -87,7 +88,28 @@ export function finalReport(run: Run, outcome: RunOutcome, workspace: string): s
   return lines.join('\n');
 }
 
+/** A run as one line: id, status, done/total (runProgress), failed apart, cost, task. */
 export function statusLine(s: LedgerSnapshot): string {
-  const done = s.totals.agentsByStatus.completed;
-  return `${s.runId}  ${pad(s.status, 18)} ${String(done).padStart(3)}/${String(s.agents.length).padEnd(3)} ${money(s.totals.costUsd, s.simulated).padEnd(20)} ${s.task}`;
+  const p = runProgress(s.agents);
+  const count = `${String(p.done).padStart(3)}/${String(p.total).padEnd(3)}`;
+  const failed = p.failed ? `${p.failed} failed` : '';
+  return `${s.runId}  ${pad(s.status, 18)} ${count} ${failed.padEnd(9)} ${money(s.totals.costUsd, s.simulated).padEnd(20)} ${oneLine(s.task)}`;
+}
+
+/** Text as one line: whitespace runs (newlines too) become one space. */
+export function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * Text cut to `width` characters on a word boundary, with an ellipsis when cut. It is redacted
+ * first: half a secret is no longer recognisable as one once cut, so the print-time redaction
+ * would let its start through.
+ */
+export function cutWords(raw: string, width: number): string {
+  const text = redactText(raw);
+  if (text.length <= width) return text;
+  const room = text.slice(0, Math.max(1, width - 1));
+  const space = room.lastIndexOf(' ');
+  return `${(space > width / 2 ? room.slice(0, space) : room).trimEnd()}…`;
 }

@@ -106,6 +106,14 @@ export function truncateWords(s: string, maxWords: number): string {
   return words.length <= maxWords ? words.join(' ') : `${words.slice(0, maxWords).join(' ')}…`;
 }
 
+/**
+ * `s` in at most `max` characters, cut on a word boundary with an ellipsis when cut ("…for
+ * security issues" never becomes "…for securit…"); a single word longer than half the room is cut
+ * where it must be.
+ */
 export function truncate(s: string, max: number): string {
-  return s.length <= max ? s : `${s.slice(0, max - 1).trimEnd()}…`;
+  if (s.length <= max) return s;
+  const room = s.slice(0, max - 1);
+  const space = room.search(/\s\S*$/);
+  return `${(space > max / 2 ? room.slice(0, space) : room).trimEnd().replace(/[\s,;:(]+$/, '')}…`;
 }

@@ -111,7 +111,7 @@ describe('ledger.json rebuilt from events.jsonl', () => {
     const resumed = await cliAsync(['resume', id, '--workspace', ws], fakeEnv(fake));
     expect(resumed.code, resumed.stderr).toBe(0);
     const tornLine = lines(eventsFile).indexOf(torn) + 1;
-    expect(resumed.stderr).toContain(`1 torn line(s) skipped (line ${tornLine})`);
+    expect(resumed.stderr).toContain(`1 torn line skipped (line ${tornLine})`);
     const all = lines(eventsFile);
     expect(all[tornLine - 1]).toBe(torn);
     const next = JSON.parse(all[tornLine]) as EngineEvent;
@@ -137,7 +137,7 @@ describe('a disk that fills up or turns read-only mid-run', () => {
     const id = runIdOf(ws);
     const dir = path.join(ws, '.orchestration', id);
     expect(r.code, r.stderr).toBe(1);
-    expect(r.stderr).toMatch(new RegExp(`Could not write ${dir.replace(/[.]/g, '\\.')}/\\S+: ${reason} \\(${code}\\)\\. ${fix}, then continue the run with: orchestrate resume ${id} \\(in VS Code: Orchestration: Resume Run\\)`));
+    expect(r.stderr).toMatch(new RegExp(`Could not write ${dir.replace(/[.]/g, '\\.')}/\\S+: ${reason} \\(${code}\\)\\. ${fix}, then continue the run with: npx orchestrate resume ${id} --workspace ${ws.replace(/[.]/g, '\\.')} \\(in VS Code: Orchestration: Resume Run\\)`));
     expect(r.stderr).not.toMatch(STACK);
     expect(r.stderr).not.toMatch(new RegExp(`^${code}:`, 'm'));
     const sent = fake.log.length;

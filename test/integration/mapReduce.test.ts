@@ -69,7 +69,12 @@ describe('map-reduce over 2,000+ files', () => {
     try {
       const orch = orchestrator(fake, { maxConcurrent: 32, tierCaps: { haiku: 32, sonnet: 16, opus: 4 } });
       const run = await orch.plan({ task: 'Rate the comments in every .ts file', pattern: 'map-reduce' });
-      const outcome = await run.execute();
+      // 32 agents at once, each attempt aborted by the run's signal: never a listener each on it.
+      const warnings: string[] = [];
+      const onWarning = (w: Error): void => { warnings.push(`${w.name}: ${w.message}`); };
+      process.on('warning', onWarning);
+      const outcome = await run.execute().finally(() => new Promise((r) => setImmediate(r)).then(() => process.off('warning', onWarning)));
+      expect(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning'))).toEqual([]);
       expect(outcome.reason).toBeNull();
       expect(outcome.status).toBe('completed');
 

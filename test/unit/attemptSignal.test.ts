@@ -52,4 +52,27 @@ describe("an attempt's signal", () => {
     expect(a.signal.aborted).toBe(false);
     expect(a.timedOut).toBe(false);
   });
+
+  it('puts one listener on the run\'s signal however many attempts run at once, and none once they end', () => {
+    const run = new AbortController();
+    const attempts = Array.from({ length: 50 }, () => attemptSignal([run.signal, new AbortController().signal], 60_000));
+    expect(getEventListeners(run.signal, 'abort')).toHaveLength(1);
+    for (const a of attempts.slice(0, 49)) a.dispose();
+    expect(getEventListeners(run.signal, 'abort')).toHaveLength(1);
+    attempts[49].dispose();
+    expect(getEventListeners(run.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('aborts every attempt on the run\'s signal through that one listener, each with the run\'s reason', () => {
+    const run = new AbortController();
+    const attempts = Array.from({ length: 20 }, () => attemptSignal([run.signal], 60_000));
+    const late = attemptSignal([run.signal], 60_000);
+    late.dispose();
+    run.abort('cancelled');
+    expect(attempts.every((a) => a.signal.aborted && a.signal.reason === 'cancelled')).toBe(true);
+    expect(late.signal.aborted).toBe(false);
+    expect(getEventListeners(run.signal, 'abort')).toHaveLength(0);
+    // A new attempt after the abort starts aborted, as with any aborted parent.
+    expect(attemptSignal([run.signal], 60_000).signal.aborted).toBe(true);
+  });
 });

@@ -115,7 +115,7 @@ describe('write_file', () => {
 describe('edit_file', () => {
   it('replaces the one occurrence of old_text', async () => {
     const r = await run('edit_file', { path: 'src/a.ts', old_text: 'export const b = 2;', new_text: 'export const b = 20;\nexport const c = "$&";' });
-    expect(r).toEqual({ isError: false, content: 'Edited src/a.ts at line 2: 1 line(s) replaced by 2.' });
+    expect(r).toEqual({ isError: false, content: 'Edited src/a.ts at line 2: 1 line replaced by 2.' });
     expect(read('src/a.ts')).toBe('export const a = 1;\nexport const b = 20;\nexport const c = "$&";\n');
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { field, roleOf, section, toolCalls, withoutLineNumbers } from '../../src/simulator/conversation';
-import { factsOf, findingsOf } from '../../src/simulator/facts';
+import { field, roleOf, section, toolCalls, truncate, withoutLineNumbers } from '../../src/simulator/conversation';
+import { factsOf, findingsOf, severityOf } from '../../src/simulator/facts';
 import { parseOverview } from '../../src/simulator/overview';
 import { listedWorkers } from '../../src/simulator/roles/coordinator';
 import { taskKind } from '../../src/simulator/roles/planner';
@@ -104,5 +104,22 @@ describe('planning and facts', () => {
     ].join('\n'));
     expect(f.risks.map((r) => r.line)).toEqual([1, 2, 3, 4]);
     expect(findingsOf(f)[0]).toBe('`x.js` line 1: query built from interpolated values (possible SQL injection)');
+  });
+});
+
+describe('simulated text', () => {
+  it('cuts on a word boundary, never mid-word', () => {
+    const task = 'Security-audit src/auth/session.js (run task: Audit this repo for security issues)';
+    expect(truncate(task, 60)).toBe('Security-audit src/auth/session.js (run task: Audit this…');
+    expect(truncate(task, 200)).toBe(task);
+    expect(truncate('a-very-long-single-word-without-spaces', 10)).toBe('a-very-lo…');
+  });
+
+  it('ranks what a worker found by severity: secrets and injection, then weaknesses, then markers, then sizes', () => {
+    expect(severityOf('`s.js` line 2: hard-coded secret or credential default')).toBe('critical');
+    expect(severityOf('`o.js` line 6: query built from interpolated values (possible SQL injection)')).toBe('critical');
+    expect(severityOf('`s.js` line 12: secret compared with ===, timing-unsafe')).toBe('high');
+    expect(severityOf('`m.js`: 1 TODO/FIXME marker (line 1)')).toBe('medium');
+    expect(severityOf('`f.js`: 2 function-like declarations, 1 export')).toBe('low');
   });
 });

@@ -11,6 +11,7 @@ import {
   type AgentRecord, type EngineEvent, type LedgerSnapshot, type RunTotals,
 } from '../types';
 import { readEvents, type SkippedLine } from './events';
+import { noun, plural } from '../../shared/words';
 
 export const LEDGER_FILE = 'ledger.json';
 export const EVENTS_FILE = 'events.jsonl';
@@ -72,7 +73,7 @@ export interface RebuildReport {
 
 /** One line for the user: what was rebuilt from what. */
 export function describeRebuild(runId: string, r: RebuildReport): string {
-  const torn = r.skipped.length ? `; ${r.skipped.length} torn line(s) skipped (line ${r.skipped.map((s) => s.line).join(', ')})` : '';
+  const torn = r.skipped.length ? `; ${plural(r.skipped.length, 'torn line')} skipped (${noun(r.skipped.length, 'line')} ${r.skipped.map((s) => s.line).join(', ')})` : '';
   const kept = r.keptAs ? `; the damaged file is kept as ${path.basename(r.keptAs)}` : '';
   return `Run ${runId}: ledger.json was damaged (${r.reason}); rebuilt it from events.jsonl (${r.events} events${torn})${kept}.`;
 }

@@ -53,31 +53,19 @@ export class AnthropicModelClient implements ModelClient {
   }
 
   /**
-   * Our own controllers, so a stall can abort one request alone; the caller's signal is forwarded
-   * to them (not combined with AbortSignal.any, whose dependants outlive long-lived parent signals
-   * on Node 20). One that ended without aborting waits here for the caller's next request: fetch
-   * keeps the signal of every request until a full GC, and an agent's turns then share one.
+   * Our own controller for each request, so a stall can abort one request alone; the caller's
+   * signal is forwarded to it (not combined with AbortSignal.any, whose dependants outlive
+   * long-lived parent signals on Node 20) and the forward is removed when the request ends.
+   * A controller is never lent to a second request: fetch adds a listener to the signal of every
+   * request and drops it only when a full GC collects the request, so one signal shared by an
+   * agent's turns gathered a listener a turn (200 turns, 200 listeners).
    */
-  private readonly idleControllers = new WeakMap<AbortSignal, Leased>();
-
   private lease(signal: AbortSignal): Leased {
-    const idle = this.idleControllers.get(signal);
-    if (idle) {
-      this.idleControllers.delete(signal);
-      if (!idle.ctl.signal.aborted) return idle;
-      signal.removeEventListener('abort', idle.forward);
-    }
     const ctl = new AbortController();
     const forward = (): void => ctl.abort(signal.reason);
     if (signal.aborted) forward();
     else signal.addEventListener('abort', forward, { once: true });
     return { ctl, forward };
-  }
-
-  /** Keeps a controller that never aborted for the caller's next request; lets go of any other. */
-  private release(signal: AbortSignal, leased: Leased): void {
-    if (!leased.ctl.signal.aborted && !this.idleControllers.has(signal)) this.idleControllers.set(signal, leased);
-    else signal.removeEventListener('abort', leased.forward);
   }
 
   async create(req: ModelRequest): Promise<ModelResponse> {
@@ -131,12 +119,12 @@ export class AnthropicModelClient implements ModelClient {
     } finally {
       idle.stop();
       body?.release();
-      this.release(req.signal, leased);
+      req.signal.removeEventListener('abort', leased.forward);
     }
   }
 }
 
-/** A controller lent to one request at a time, with its listener on the caller's signal. */
+/** A request's own controller, with its listener on the caller's signal. */
 interface Leased {
   ctl: AbortController;
   forward: () => void;

@@ -6,6 +6,7 @@
  * `touch()` runs once per stream event, so it only stores a timestamp: the timer is re-armed lazily
  * for the remaining time when it fires early, instead of being reset on every event.
  */
+import { plural } from '../../shared/words';
 export class StreamIdleWatch {
   private last = 0;
   private timer: NodeJS.Timeout | null = null;
@@ -34,7 +35,7 @@ export class StreamIdleWatch {
 
   /** What the stall looked like, for the error and the run's log. */
   describe(): string {
-    const where = this.events === 0 ? 'after the response headers' : `after ${this.events} event${this.events === 1 ? '' : 's'}`;
+    const where = this.events === 0 ? 'after the response headers' : `after ${plural(this.events, 'event')}`;
     return `stream stalled: no event for ${this.idleMs} ms ${where} (streamIdleTimeoutMs); aborted as a transient error`;
   }
 

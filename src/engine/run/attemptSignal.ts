@@ -1,8 +1,13 @@
 /**
  * The signal one attempt of an agent runs under: aborted when the run or the agent's stopper is
  * (with that signal's reason), or when the attempt's time is up (with the TimeoutError reason
- * `AbortSignal.timeout` gives). One controller, one timer and a listener per parent, all released
- * by `dispose()` when the attempt ends.
+ * `AbortSignal.timeout` gives). One controller and one timer per attempt, released by `dispose()`
+ * when the attempt ends.
+ *
+ * Every running agent's attempt hangs off the same run signal. A listener each would put as many
+ * listeners on it as agents run at once (Node warns past 10: "MaxListenersExceededWarning: 11 abort
+ * listeners added to [AbortSignal]" at `maxConcurrent` 32), so a shared parent gets one listener
+ * that fans out to the attempts subscribed to it, and loses it when the last one detaches.
  *
  * Why not `AbortSignal.any([run, AbortSignal.timeout(ms), stop])`: on Node 20 that leaves, per
  * attempt, a timer pending for the whole time limit, a weak reference on the run's signal and
@@ -31,11 +36,7 @@ export function attemptSignal(parents: readonly AbortSignal[], timeoutMs: number
   if (already) {
     ctl.abort(already.reason);
   } else {
-    for (const p of parents) {
-      const onAbort = (): void => { dispose(); ctl.abort(p.reason); };
-      p.addEventListener('abort', onAbort, { once: true });
-      detach.push(() => p.removeEventListener('abort', onAbort));
-    }
+    for (const p of parents) detach.push(subscribe(p, () => { dispose(); ctl.abort(p.reason); }));
     timer = setTimeout(() => {
       timedOut = true;
       dispose();
@@ -49,4 +50,36 @@ export function attemptSignal(parents: readonly AbortSignal[], timeoutMs: number
     get timedOut() { return timedOut; },
     dispose,
   };
+}
+
+/** A parent signal's one listener, and the attempts it calls when the parent aborts. */
+class Fanout {
+  private readonly subscribers = new Set<() => void>();
+  constructor(private readonly signal: AbortSignal) {
+    signal.addEventListener('abort', this.fire, { once: true });
+  }
+  private readonly fire = (): void => {
+    fanouts.delete(this.signal);
+    const called = [...this.subscribers];
+    this.subscribers.clear();
+    for (const f of called) f();
+  };
+  add(onAbort: () => void): () => void {
+    this.subscribers.add(onAbort);
+    return () => {
+      if (!this.subscribers.delete(onAbort) || this.subscribers.size > 0) return;
+      // The last attempt to leave takes the listener with it: an idle signal holds none.
+      this.signal.removeEventListener('abort', this.fire);
+      if (fanouts.get(this.signal) === this) fanouts.delete(this.signal);
+    };
+  }
+}
+
+const fanouts = new WeakMap<AbortSignal, Fanout>();
+
+/** Calls `onAbort` once when `signal` (not aborted yet) aborts; returns the detach. */
+function subscribe(signal: AbortSignal, onAbort: () => void): () => void {
+  let fanout = fanouts.get(signal);
+  if (!fanout) { fanout = new Fanout(signal); fanouts.set(signal, fanout); }
+  return fanout.add(onAbort);
 }

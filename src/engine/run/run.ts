@@ -20,6 +20,7 @@ import { Transcripts, type TranscriptEvent } from '../transcripts/writer';
 import type { WorkspaceCommand } from '../trust/configPolicy';
 import { WorkspaceCommandError, type CommandConsent } from '../trust/consent';
 import { SETTLED_STATUSES, type AgentGroup, type AgentRecord, type Clock, type CostEstimate, type Disposable, type Gap, type Logger, type RunStatus, type RunTotals, type Usage } from '../types';
+import { plural } from '../../shared/words';
 
 /** The run's final synthesis, whatever the pattern: the file users read first. */
 export const SUMMARY_FILE = 'summary.md';
@@ -512,7 +513,7 @@ export class Run {
       status = 'partial';
       reason = this.budgetReason ?? (this.failedLeaves >= this.deps.config.maxFailedWorkers
         ? `${this.failedLeaves} agents failed; no new ones were started after that`
-        : `${gaps.length} agent(s) did not complete`);
+        : `${plural(gaps.length, 'agent')} did not complete`);
     } else { status = 'failed'; reason = `no agent completed (${gaps[0]?.reason ?? 'unknown'})`; }
     this.ledger.setGaps(gaps);
     this.ledger.patchTotals({ wallMs });

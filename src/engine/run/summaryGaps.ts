@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { endsWithSentinel, readTextOrNull, writeFileAtomic } from '../files';
 import { redactText } from '../redact';
 import { SENTINEL, type Gap } from '../types';
+import { plural } from '../../shared/words';
 
 const HEADING = '## Gaps';
 
@@ -36,7 +37,7 @@ export function gapsSection(gaps: readonly Gap[], exists: (rel: string) => boole
     const file = exists(g.outputFile) ? `[${g.outputFile}](${g.outputFile})` : `${g.outputFile} (not written)`;
     return `- **${g.agentId}** — ${oneLine(g.reason)} — ${file}`;
   });
-  return `${HEADING}\n\n${gaps.length} agent(s) did not complete:\n\n${lines.join('\n')}`;
+  return `${HEADING}\n\n${plural(gaps.length, 'agent')} did not complete:\n\n${lines.join('\n')}`;
 }
 
 /** The text without a `Gaps` heading's section (any level 1–3), which the engine's own replaces. */

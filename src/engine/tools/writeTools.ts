@@ -23,6 +23,7 @@ import { relativeInside } from '../paths';
 import { IgnoreRules } from './ignoreRules';
 import { outputRootRel, PathRefusedError, refusalReason } from './pathGuard';
 import { ToolFailure } from './schema';
+import { plural } from '../../shared/words';
 
 /** The write tools, in the order `toolDefinitions({ builder: true })` lists them. */
 export const WRITE_TOOL_NAMES = ['write_file', 'edit_file', 'delete_file'] as const;
@@ -223,7 +224,7 @@ export function editFile(input: z.output<typeof EditFileInput>, ctx: WriteContex
   checkSize(Buffer.byteLength(next), `${input.path} after the edit`);
   writeFileAtomicSync(t.abs, next, { mode: modeOf(t.stat) });
   const count = (s: string): number => (s === '' ? 0 : s.split('\n').length - (s.endsWith('\n') ? 1 : 0));
-  return `Edited ${t.rel} at line ${lineAt(text, at[0])}: ${count(oldText)} line(s) replaced by ${count(newText)}.`;
+  return `Edited ${t.rel} at line ${lineAt(text, at[0])}: ${plural(count(oldText), 'line')} replaced by ${count(newText)}.`;
 }
 
 export function deleteFile(input: z.output<typeof DeleteFileInput>, ctx: WriteContext): string {

@@ -1,4 +1,5 @@
 import type { TranscriptEntry } from './entry';
+import { plural } from '../../shared/words';
 
 const kb = (n: number): string => (n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} kB` : `${(n / 1024 / 1024).toFixed(1)} MB`);
 const indent = (text: string, pad: string): string => text.split('\n').map((l) => `${pad}${l}`).join('\n');
@@ -33,7 +34,7 @@ function formatEntry(e: TranscriptEntry): string {
     case 'retry': return `  ↻ retry ${e.n} in ${e.waitMs} ms: ${e.reason}`;
     case 'ask': return `  ? question: ${e.question}`;
     case 'answer': return `  ! answer (${e.file}):\n${indent(e.text, '    ')}`;
-    case 'truncated': return `  … ${e.droppedEntries} entr${e.droppedEntries === 1 ? 'y' : 'ies'} (${kb(e.droppedBytes)}) left out: the transcript reached transcriptMaxBytes`;
+    case 'truncated': return `  … ${plural(e.droppedEntries, 'entry', 'entries')} (${kb(e.droppedBytes)}) left out: the transcript reached transcriptMaxBytes`;
   }
 }
 

@@ -6,6 +6,7 @@
 import { promises as fs } from 'node:fs';
 import { TranscriptEntrySchema, type TranscriptEntry } from './entry';
 import { transcriptFile } from './paths';
+import { plural } from '../../shared/words';
 
 export interface TranscriptRead {
   entries: TranscriptEntry[];
@@ -42,7 +43,7 @@ export function parseTranscript(text: string): TranscriptRead {
   }
   if (!bad.length) return { entries, problem: null };
   const shown = bad.slice(0, 5).join('; ');
-  return { entries, problem: `${bad.length} unreadable line${bad.length === 1 ? '' : 's'} skipped: ${shown}${bad.length > 5 ? `; and ${bad.length - 5} more` : ''}` };
+  return { entries, problem: `${plural(bad.length, 'unreadable line')} skipped: ${shown}${bad.length > 5 ? `; and ${bad.length - 5} more` : ''}` };
 }
 
 /**

@@ -9,6 +9,7 @@ import {
 } from '../conversation';
 import type { ParsedRequest, Reply, ReplyBlock } from '../types';
 import { Disk } from './worker';
+import { plural } from '../../shared/words';
 
 const SENTINEL = '<!-- DONE -->';
 /** The mark of the simulated builders' comment: its presence makes a second edit a no-op. */
@@ -56,7 +57,7 @@ export function scoutReply(req: ParsedRequest, workspaceRoot: string): Reply {
   const scope = (field(text, 'Scope') ?? '.').split(',').map((s) => s.trim().replace(/\/+$/, '')).filter(Boolean);
   const calls = toolCalls(req);
   if (calls.some((c) => c.name === 'write_output' && c.result && !c.result.isError)) {
-    return say(`Done. Found ${filesOf(workspaceRoot, scope).length} files the change touches in ${scope.join(', ')}.`);
+    return say(`Done. Found ${plural(filesOf(workspaceRoot, scope).length, 'file')} the change touches in ${scope.join(', ')}.`);
   }
   if (assistantTurns(req) === 0) {
     return { kind: 'message', content: scope.slice(0, 3).map((p) => ({ type: 'tool_use', name: 'list_files', input: { path: p } })) };
@@ -87,7 +88,7 @@ export function builderReply(req: ParsedRequest): Reply {
   if (writes.length) {
     const refused = writes.find((c) => c.result!.isError);
     if (refused) return say(`Failed. ${stringInput(refused, 'path') ?? 'a file'} could not be changed: ${refused.result!.text.split('\n')[0]}`);
-    return say(`Done. Added a doc comment to ${writes.length} file${writes.length === 1 ? '' : 's'}.`);
+    return say(`Done. Added a doc comment to ${plural(writes.length, 'file')}.`);
   }
   if (assistantTurns(req) === 0) {
     return { kind: 'message', content: owns.map((p) => ({ type: 'tool_use', name: 'read_file', input: { path: p } })) };
@@ -124,6 +125,6 @@ export function reviewerReply(req: ParsedRequest): Reply {
   const files = new Set([...diff.matchAll(/^\+\+\+ b\/(.+)$/gm)].map((m) => m[1])).size;
   const input = removed > added
     ? { verdict: 'changes_requested', summary: `The diff removes ${removed} lines but adds only ${added}.`, reasons: ['Restore the removed code; the task only adds comments.'] }
-    : { verdict: 'approve', summary: `The diff adds ${added} line${added === 1 ? '' : 's'} of doc comments in ${files} file${files === 1 ? '' : 's'} and changes nothing else.`, reasons: [] };
+    : { verdict: 'approve', summary: `The diff adds ${plural(added, 'line')} of doc comments in ${plural(files, 'file')} and changes nothing else.`, reasons: [] };
   return { kind: 'message', content: [{ type: 'tool_use', name: 'submit_review', input }] };
 }

@@ -1,5 +1,6 @@
 import { SIMULATED_LABEL, field, promptText, section, stringInput, toolCalls, truncate, withoutLineNumbers } from '../conversation';
 import type { ParsedRequest, Reply } from '../types';
+import { plural } from '../../shared/words';
 
 const SENTINEL = '<!-- DONE -->';
 
@@ -55,7 +56,7 @@ export function consensusReply(req: ParsedRequest): Reply {
   const headline = quorumMissed ? `no verdict (quorum not met; provisional lean: ${majority ?? 'none'})` : majority ?? 'no majority (the panel is split)';
 
   if (writes.some((c) => c.result && !c.result.isError)) {
-    return { kind: 'message', content: [{ type: 'text', text: `The panel's answer is ${headline}, from ${opinions.length} expert verdict${opinions.length === 1 ? '' : 's'}.` }] };
+    return { kind: 'message', content: [{ type: 'text', text: `The panel's answer is ${headline}, from ${plural(opinions.length, 'expert verdict')}.` }] };
   }
   if (writes.length >= 2) return { kind: 'message', content: [{ type: 'text', text: `Failed. write_output was refused for ${field(text, 'Output file') ?? 'summary.md'}.` }] };
   const toRead = listed.filter((l) => l.path && !reads.some((c) => stringInput(c, 'path') === l.path));
@@ -94,8 +95,8 @@ function summary(question: string, headline: string, quorumMissed: boolean, opin
   return [
     SIMULATED_LABEL, '', '# Panel answer', '', `Question: ${truncate(question.replace(/\s+/g, ' '), 300)}`, '', '## Verdict', '',
     quorumMissed
-      ? `No verdict: quorum not met. ${opinions.length} expert${opinions.length === 1 ? '' : 's'} answered; the provisional lean is ${headline.replace(/^.*lean: /, '').replace(/\)$/, '')}.`
-      : `The panel answers **${headline}**, from ${opinions.length} expert verdict${opinions.length === 1 ? '' : 's'} read from their files.`,
+      ? `No verdict: quorum not met. ${plural(opinions.length, 'expert')} answered; the provisional lean is ${headline.replace(/^.*lean: /, '').replace(/\)$/, '')}.`
+      : `The panel answers **${headline}**, from ${plural(opinions.length, 'expert verdict')} read from their files.`,
     ...(gaps.length ? ['', `Not heard: ${gaps.map((g) => `${who(g)} — ${truncate(g.gap ?? '', 160)}`).join('; ')}.`] : []),
     '', '## Where experts agree', '', ...(agree.length ? agree : ['- No two experts gave the same verdict or concern.']),
     '', '## Where experts disagree', '', ...disagree, ...own,

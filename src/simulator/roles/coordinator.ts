@@ -2,6 +2,8 @@ import {
   SIMULATED_LABEL, field, promptText, section, stringInput, toolCalls, truncate, truncateWords, withoutLineNumbers, type ToolCall,
 } from '../conversation';
 import type { ParsedRequest, Reply } from '../types';
+import { SEVERITIES, severityOf, type Severity } from '../facts';
+import { plural } from '../../shared/words';
 
 const SENTINEL = '<!-- DONE -->';
 
@@ -12,7 +14,7 @@ interface WorkerView extends ListedWorker {
   findings: string[];
 }
 
-interface Finding { text: string; workers: string[]; severity: number; score: number }
+interface Finding { text: string; workers: string[]; severity: Severity; score: number }
 
 /**
  * Lines `- <path> (<id>: <status>)` of the `# Worker files` section; the status may carry a detail
@@ -30,7 +32,7 @@ export function listedWorkers(text: string): ListedWorker[] {
 
 /**
  * A coordinator: read every listed worker file, write the synthesis (summary, failed workers, ranked
- * top findings, per-worker details, sentinel), then return the top 3 items in under 300 words.
+ * top findings, per-worker details, sentinel), then return its security findings and top actions in under 300 words.
  */
 export function coordinatorReply(req: ParsedRequest): Reply {
   const text = promptText(req);
@@ -42,7 +44,7 @@ export function coordinatorReply(req: ParsedRequest): Reply {
   const views = listed.map((w) => view(w, calls));
   const findings = ranked(views);
 
-  if (writes.some((c) => c.result && !c.result.isError)) return { kind: 'message', content: [{ type: 'text', text: topThree(domainLabel, findings, views) }] };
+  if (writes.some((c) => c.result && !c.result.isError)) return { kind: 'message', content: [{ type: 'text', text: topActions(domainLabel, findings, views) }] };
   if (writes.length >= 2) {
     return { kind: 'message', content: [{ type: 'text', text: `Failed. write_output was refused for ${field(text, 'Output file') ?? 'the synthesis'}.` }] };
   }
@@ -86,8 +88,9 @@ function findingLines(content: string): string[] {
 }
 
 /**
- * Findings ranked by severity × impact (impact grows with the count a finding reports); the same
- * finding from several workers is one entry naming all of them.
+ * Findings ranked by severity, then impact (impact grows with the count a finding reports, and
+ * never lifts a finding past a more severe one); the same finding from several workers is one
+ * entry naming all of them.
  */
 function ranked(views: WorkerView[]): Finding[] {
   const byText = new Map<string, Finding>();
@@ -98,29 +101,32 @@ function ranked(views: WorkerView[]): Finding[] {
         if (!seen.workers.includes(v.id)) seen.workers.push(v.id);
         continue;
       }
-      const severity = /secur|vulnerab|secret|credential|inject|travers|unsafe|insecure|weak|xss|critical/i.test(text) ? 3
-        : /TODO|FIXME|HACK|bug|error|fail|large enough/i.test(text) ? 2 : 1;
+      const severity = severityOf(text);
       const n = Number(/\b(\d+)\b/.exec(text.replace(/`[^`]*`/g, '').replace(/\bline \d+/g, ''))?.[1] ?? 0);
-      // Impact stays within 1–2 so a higher severity always outranks a lower one.
-      byText.set(text, { text, workers: [v.id], severity, score: severity * (1 + Math.min(n, 20) / 20) });
+      const rank = SEVERITIES.length - SEVERITIES.indexOf(severity);
+      byText.set(text, { text, workers: [v.id], severity, score: rank * 100 + Math.min(n, 20) });
     }
   }
   return [...byText.values()].map((f, i) => ({ f, i })).sort((a, b) => b.f.score - a.f.score || a.i - b.i).map(({ f }) => f);
 }
 
-const SEVERITY = ['', 'low', 'medium', 'high'];
+/** Security findings: every one of them reaches the final summary, however many there are. */
+const isSecurity = (f: Finding): boolean => f.severity === 'critical' || f.severity === 'high';
+/** Sizes and declaration counts describe the code; they are not something to do. */
+const isActionable = (f: Finding): boolean => f.severity !== 'low';
 
 function synthesis(domainLabel: string, views: WorkerView[], findings: Finding[]): string {
   const failed = views.filter((v) => v.failure);
   const pathOf = new Map(views.map((v) => [v.id, v.path]));
   const out = [
     SIMULATED_LABEL, '', `# Synthesis — ${domainLabel}`, '', '## Summary',
-    `${views.length - failed.length} of ${views.length} workers finished with usable reports; ${findings.length} findings were collected and ranked by severity × impact.`,
+    `${views.length - failed.length} of ${plural(views.length, 'worker')} finished with usable reports; ${plural(findings.length, 'finding')} collected and ranked by severity, then impact`
+      + ` (${SEVERITIES.map((s) => `${findings.filter((f) => f.severity === s).length} ${s}`).join(', ')}).`,
     '', '## Failed workers',
     ...(failed.length ? failed.map((v) => `- ${v.id} (\`${v.path}\`): ${v.failure}`) : ['- None.']),
     '', '## Top findings',
     ...(findings.length
-      ? findings.slice(0, 10).map((f, i) => `${i + 1}. [${SEVERITY[f.severity]}] ${f.text} — ${f.workers.map((w) => `${w} (\`${pathOf.get(w)}\`)`).join(', ')}`)
+      ? [...findings.filter(isSecurity), ...findings.filter((f) => !isSecurity(f)).slice(0, 10)].map((f, i) => `${i + 1}. [${f.severity}] ${f.text} — ${f.workers.map((w) => `${w} (\`${pathOf.get(w)}\`)`).join(', ')}`)
       : ['- No findings were reported.']),
     '', '## Per-worker details',
   ];
@@ -132,10 +138,16 @@ function synthesis(domainLabel: string, views: WorkerView[], findings: Finding[]
   return out.join('\n');
 }
 
-function topThree(domainLabel: string, findings: Finding[], views: WorkerView[]): string {
+/**
+ * The return: every security finding, then the next most severe actionable ones up to three in
+ * all, each tagged with its severity so the final step can rank across domains. Under 300 words.
+ */
+function topActions(domainLabel: string, findings: Finding[], views: WorkerView[]): string {
   const failed = views.filter((v) => v.failure).map((v) => v.id);
-  const items = findings.slice(0, 3).map((f, i) => `${i + 1}. ${truncateWords(f.text, 50)} (${f.workers.join(', ')})`);
-  if (!items.length) items.push('1. No actionable findings were reported.');
+  const security = findings.filter(isSecurity);
+  const chosen = [...security, ...findings.filter((f) => isActionable(f) && !isSecurity(f)).slice(0, Math.max(0, 3 - security.length))].slice(0, 10);
+  const items = chosen.map((f, i) => `${i + 1}. [${f.severity}] ${truncateWords(f.text, 30)} (${f.workers.join(', ')})`);
+  if (!items.length) items.push('- No actionable findings were reported.');
   const gaps = failed.length ? `\nFailed workers: ${failed.join(', ')}.` : '';
   return `${domainLabel} — top actions:\n${items.join('\n')}${gaps}`;
 }

@@ -3,6 +3,7 @@ import {
 } from '../conversation';
 import { factsOf, findingsOf, type FileFacts } from '../facts';
 import type { ParsedRequest, Reply, ReplyBlock } from '../types';
+import { plural } from '../../shared/words';
 
 const SENTINEL = '<!-- DONE -->';
 const MAX_READS = 3;
@@ -38,7 +39,7 @@ export function expertReply(req: ParsedRequest): Reply {
   const verdict = judge(perspective, files);
 
   if (writes.some((c) => c.result && !c.result.isError)) {
-    return say(`Done. Verdict ${verdict.verdict} from the ${perspective} perspective after reading ${files.length} file${files.length === 1 ? '' : 's'}.`);
+    return say(`Done. Verdict ${verdict.verdict} from the ${perspective} perspective after reading ${plural(files.length, 'file')}.`);
   }
   if (writes.length >= 2) return say(`Failed. write_output was refused: ${truncate(writes.at(-1)!.result!.text.split('\n')[0] ?? '', 140)}`);
 

@@ -1,5 +1,6 @@
 import { SIMULATED_LABEL, field, promptText, section, truncate } from '../conversation';
 import type { ParsedRequest, Reply } from '../types';
+import { plural } from '../../shared/words';
 
 /**
  * A follow-up question to a finished agent (Ask Agent): answered from the record the engine sent,
@@ -40,7 +41,7 @@ export function followUpReply(req: ParsedRequest): Reply {
     `As ${id} (${role}, ${status}), my task was: ${truncate(task, 300)}`,
     `I returned: “${truncate(returned, 300)}”`, '',
     '## What my record shows', '',
-    requests ? `My transcript holds ${requests} request${requests === 1 ? '' : 's'}.` : 'My transcript holds no requests.',
+    requests ? `My transcript holds ${plural(requests, 'request')}.` : 'My transcript holds no requests.',
     ...(toolLines.length ? ['', 'Tools I called:', ...toolLines] : ['', 'I called no tools.']),
     ...(headings.length ? ['', `Sections of ${outputFile}:`, ...headings] : []),
     '', 'The simulator answers from this record only; it does not reason about the question beyond it. Run with a real model for an answer in its own words.',

@@ -11,6 +11,7 @@ import {
 import { factsOf, findingsOf } from '../facts';
 import { parseOverview } from '../overview';
 import type { ParsedRequest, Reply, ReplyBlock } from '../types';
+import { plural } from '../../shared/words';
 
 const SENTINEL = '<!-- DONE -->';
 const TOOL = 'plan_pipeline';
@@ -77,7 +78,7 @@ export function stageReply(req: ParsedRequest, workspaceRoot: string): Reply {
   const scope = scopeLine.startsWith('(') ? [] : scopeLine.split(',').map((s) => s.trim()).filter(Boolean);
   const calls = toolCalls(req);
   const writes = calls.filter((c) => c.name === 'write_output' && c.result);
-  if (writes.some((c) => !c.result!.isError)) return say(`Done. ${name} (${id}) handed off ${readsOf(calls).length ? `what it found in ${readsOf(calls).length} file(s)` : 'its work'} to the next stage.`);
+  if (writes.some((c) => !c.result!.isError)) return say(`Done. ${name} (${id}) handed off ${readsOf(calls).length ? `what it found in ${plural(readsOf(calls).length, 'file')}` : 'its work'} to the next stage.`);
   if (writes.length >= 2) return say(`Failed. write_output was refused: ${truncate(writes.at(-1)!.result!.text, 140)}`);
   if (assistantTurns(req) === 0 && scope.length) {
     const reads = scope.flatMap((p) => filesUnder(workspaceRoot, p)).slice(0, 4);
@@ -138,7 +139,7 @@ function stageFile(text: string, s: StageInfo, reads: Array<{ path: string; text
     '', `## ${s.name}`,
     ...(points.length ? points.map((p, i) => `${i + 1}. ${p}`) : ['Nothing notable to carry forward.']), '',
     '## Handoff', '### Summary',
-    `${s.name} (${s.id}) ${reads.length ? `read ${reads.length} file(s)` : `worked from the handoff of ${from}`} and carries ${points.length} point(s) forward. `
+    `${s.name} (${s.id}) ${reads.length ? `read ${plural(reads.length, 'file')}` : `worked from the handoff of ${from}`} and carries ${plural(points.length, 'point')} forward. `
       + 'This is simulated output built from the files and the handoff alone.', '',
     '### State', ...(points.length ? points.map((p) => `- ${truncateWords(p, 40)}`) : ['- Nothing notable was found.']), '',
     '### Next action', next ? `${next}: continue from the state above.` : 'None left in the pipeline: the final summary reports the state above.', '',
@@ -168,7 +169,7 @@ export function pipelineFinalReply(req: ParsedRequest): Reply {
   const part = (h: string): string => (new RegExp(`## ${h}\\n([\\s\\S]*?)(?:\\n## |$)`).exec(handoff)?.[1] ?? '').trim();
   const body = [
     SIMULATED_LABEL, '', '# Summary', '',
-    `For “${truncate(task, 200)}”, ${stages.length} stage${stages.length === 1 ? '' : 's'} ran in order; `
+    `For “${truncate(task, 200)}”, ${plural(stages.length, 'stage')} ran in order; `
       + 'this summary was produced offline by the simulator from the last stage’s handoff alone.', '',
     '## Result', part('State') || '- The last handoff stated no result.', '',
     '## Next steps', part('Next action') || '- None stated.', '',

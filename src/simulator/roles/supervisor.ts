@@ -1,5 +1,6 @@
 import { SIMULATED_LABEL, promptText, section, toolCalls, truncate, type ToolCall } from '../conversation';
 import type { ParsedRequest, Reply } from '../types';
+import { plural } from '../../shared/words';
 
 interface Limits { rounds: number; perRound: number; workers: number }
 interface Return { id: string; text: string; leads: number }
@@ -69,7 +70,7 @@ function finish(task: string, returns: Return[], why: string): Reply {
   const leads = returns.reduce((n, r) => n + r.leads, 0);
   const summary = [
     SIMULATED_LABEL, '', '# Summary', '',
-    `For “${truncate(task.replace(/\s+/g, ' '), 200)}”, ${returns.length} worker${returns.length === 1 ? '' : 's'} reported ${leads} lead${leads === 1 ? '' : 's'} `
+    `For “${truncate(task.replace(/\s+/g, ' '), 200)}”, ${plural(returns.length, 'worker')} reported ${plural(leads, 'lead')} `
       + '(risky patterns and TODO/FIXME markers). This summary was produced offline by the simulator from the workers’ one-sentence returns alone; '
       + 'open each worker’s file for detail.',
     '', '## What the workers returned', ...(found.length ? found : ['- No worker was spawned.']),

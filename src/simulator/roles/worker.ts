@@ -6,6 +6,7 @@ import {
 } from '../conversation';
 import { factsOf, findingsOf, type FileFacts } from '../facts';
 import type { ParsedRequest, Reply, ReplyBlock } from '../types';
+import { plural } from '../../shared/words';
 
 const MAX_READS = 3;
 const SENTINEL = '<!-- DONE -->';
@@ -112,15 +113,18 @@ function examined(calls: ToolCall[], fs: Disk): { files: Examined[]; problems: s
 function report(agentId: string, task: string, scope: string[], calls: ToolCall[], fs: Disk): string {
   const { files, problems } = examined(calls, fs);
   const lists = calls.filter((c) => c.name === 'list_files' && c.result && !c.result.isError);
-  const out: string[] = [SIMULATED_LABEL, '', `# ${agentId}: ${truncate(task, 120)}`, '', `Scope: ${scope.join(', ')}`, '', '## Examined'];
+  // The heading names the assignment; the run task it ends with ("(run task: …)") is the same for
+  // every worker and stays in the prompt.
+  const assignment = task.replace(/\s*\(run task:[\s\S]*\)\s*$/, '') || task;
+  const out: string[] = [SIMULATED_LABEL, '', `# ${agentId}: ${truncate(assignment, 120)}`, '', `Scope: ${scope.join(', ')}`, '', '## Examined'];
   for (const c of lists) out.push(`- listed \`${stringInput(c, 'path') ?? '.'}\` (${c.result!.text.split('\n').filter((l) => l.trim()).length} entries)`);
   for (const f of files) out.push(`- \`${f.path}\` — ${f.facts.lines} lines`);
   if (!lists.length && !files.length) out.push('- nothing could be read');
   const largest = [...files].sort((a, b) => b.facts.lines - a.facts.lines)[0];
   const markers = files.reduce((n, f) => n + f.facts.markers.length, 0);
   const risks = files.reduce((n, f) => n + f.facts.risks.length, 0);
-  out.push('', '## Summary', `${files.length} file${files.length === 1 ? '' : 's'} read: ${risks} risky pattern${risks === 1 ? '' : 's'}, `
-    + `${markers} TODO/FIXME marker${markers === 1 ? '' : 's'}${largest ? `; the largest is \`${largest.path}\` (${largest.facts.lines} lines)` : ''}.`);
+  out.push('', '## Summary', `${plural(files.length, 'file')} read: ${plural(risks, 'risky pattern')}, `
+    + `${plural(markers, 'TODO/FIXME marker')}${largest ? `; the largest is \`${largest.path}\` (${largest.facts.lines} lines)` : ''}.`);
   out.push('', '## Findings');
   const findings = files.flatMap((f) => findingsOf(f.facts));
   out.push(...(findings.length ? findings.map((f) => `- ${f}`) : ['- Nothing notable in the files read.']));
@@ -135,7 +139,7 @@ function summarySentence(calls: ToolCall[], fs: Disk, scope: string[]): string {
   const { files } = examined(calls, fs);
   const markers = files.reduce((n, f) => n + f.facts.markers.length, 0);
   const risks = files.reduce((n, f) => n + f.facts.risks.length, 0);
-  return `Examined ${files.length} file${files.length === 1 ? '' : 's'} in ${truncate(scope.join(', '), 60)} and found ${risks} risky pattern${risks === 1 ? '' : 's'} and ${markers} TODO/FIXME marker${markers === 1 ? '' : 's'}.`;
+  return `Examined ${plural(files.length, 'file')} in ${truncate(scope.join(', '), 60)} and found ${plural(risks, 'risky pattern')} and ${plural(markers, 'TODO/FIXME marker')}.`;
 }
 
 function firstLine(s: string): string {

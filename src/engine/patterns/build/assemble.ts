@@ -6,11 +6,12 @@ import type { AttemptResult, RoleContext } from '../pattern';
 import { reviewerId } from './compile';
 import type { BuildPlan } from './plan';
 import { readReview, rejectBuilder } from './review';
+import { plural } from '../../../shared/words';
 
 type Ctx = RoleContext<BuildPlan>;
 
 const stat = (files: readonly FileChange[]): string =>
-  `${files.length} file${files.length === 1 ? '' : 's'}, +${files.reduce((n, f) => n + f.added, 0)} −${files.reduce((n, f) => n + f.removed, 0)}`;
+  `${plural(files.length, 'file')}, +${files.reduce((n, f) => n + f.added, 0)} −${files.reduce((n, f) => n + f.removed, 0)}`;
 
 /**
  * The engine's last step of a build (no model call): merges the approved builders' branches, in
@@ -45,7 +46,7 @@ export async function attemptAssemble(ctx: Ctx, agent: AgentRecord): Promise<Att
   return {
     ok: true,
     returned: result.merged.length
-      ? `${stat(files)} from ${result.merged.length} builder${result.merged.length === 1 ? '' : 's'}, ready to review and apply.`
+      ? `${stat(files)} from ${plural(result.merged.length, 'builder')}, ready to review and apply.`
       : 'No builder\'s change was approved, so there is nothing to apply.',
   };
 }

@@ -11,6 +11,7 @@ import { builderPatch, checksLog } from './compile';
 import { runCheck, type CheckResult } from './checks';
 import { scoutFindings } from './findings';
 import type { BuildPlan, BuilderSpec } from './plan';
+import { plural } from '../../../shared/words';
 
 type Ctx = RoleContext<BuildPlan>;
 
@@ -94,7 +95,7 @@ async function settleBuilder(
   const removed = files.reduce((n, f) => n + f.removed, 0);
   ctx.ledger.setChanges(agent.id, { files: files.map((f) => f.path), added, removed });
   await writeFileAtomic(path.join(ctx.runDir, agent.outputFile), builderReport(ctx, agent, wt, files, check, sentence));
-  return { ok: true, returned: `Changed ${files.length} file${files.length === 1 ? '' : 's'} (+${added} −${removed}). ${sentence.replace(/^done\.\s*/i, '')}`.trim() };
+  return { ok: true, returned: `Changed ${plural(files.length, 'file')} (+${added} −${removed}). ${sentence.replace(/^done\.\s*/i, '')}`.trim() };
 }
 
 function builderReport(ctx: Ctx, agent: AgentRecord, wt: { branch: string; root: string }, files: FileChange[], check: CheckResult | null, sentence: string): string {

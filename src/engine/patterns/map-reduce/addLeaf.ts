@@ -8,6 +8,7 @@ import { agentRecord, withinFocus, type AddedLeaf, type AddLeafContext, type Lea
 import { MAP_GROUP, mapperId, reduceGroup, SELECTION_FILE, type SelectionFile } from './compile';
 import type { MapReducePlan } from './plan';
 import { FILE_WRAPPER_TOKENS } from './select';
+import { plural } from '../../../shared/words';
 
 /**
  * A mapper added to a map-reduce run over files the user names: each must be a file the tools
@@ -55,7 +56,7 @@ export async function addMapper(plan: MapReducePlan, leaf: LeafRequest, ctx: Add
   const span = leaf.scope.length === 1 ? leaf.scope[0] : `${leaf.scope[0]} … ${leaf.scope[leaf.scope.length - 1]}`;
   const agent = agentRecord(ctx.config, {
     id, role: 'mapper', domain: MAP_GROUP, tier: leaf.tier,
-    task: `${leaf.task} (${leaf.scope.length} file${leaf.scope.length === 1 ? '' : 's'}, ${formatBytes(bytes)}, ~${fmtTokens(tokens)} tokens: ${span})`,
+    task: `${leaf.task} (${plural(leaf.scope.length, 'file')}, ${formatBytes(bytes)}, ~${fmtTokens(tokens)} tokens: ${span})`,
     scope: leaf.scope, dependsOn: [], outputFile: `mappers/${id}.md`,
   });
   const artifacts: Record<string, string> = {};

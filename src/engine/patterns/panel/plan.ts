@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { TIERS } from '../../types';
 import { scopeErrors } from '../fan-out/plan';
 import type { BasePlan, PlanningContext } from '../pattern';
+import { plural } from '../../../shared/words';
 
 /** A panel compares perspectives: fewer than three is not a panel, more than seven stops being read. */
 export const PANEL_EXPERTS = { min: 3, max: 7 } as const;
@@ -49,7 +50,7 @@ export function validatePanel(plan: PanelPlan, ctx: PlanningContext): string[] {
   const errors: string[] = [];
   const n = plan.experts.length;
   if (n < PANEL_EXPERTS.min || n > PANEL_EXPERTS.max) {
-    errors.push(`Panel has ${n} expert${n === 1 ? '' : 's'}; between ${PANEL_EXPERTS.min} and ${PANEL_EXPERTS.max} are allowed, each with a distinct perspective`);
+    errors.push(`Panel has ${plural(n, 'expert')}; between ${PANEL_EXPERTS.min} and ${PANEL_EXPERTS.max} are allowed, each with a distinct perspective`);
   }
   const ids = new Set<string>();
   const byPerspective = new Map<string, string>();
@@ -64,7 +65,7 @@ export function validatePanel(plan: PanelPlan, ctx: PlanningContext): string[] {
     errors.push(...scopeErrors(`Expert "${e.id}"`, e.scope, ctx));
   }
   if (plan.quorum !== undefined && plan.quorum > n) {
-    errors.push(`Quorum is ${plan.quorum} but the panel has ${n} expert${n === 1 ? '' : 's'}; the quorum must be at most the number of experts`);
+    errors.push(`Quorum is ${plan.quorum} but the panel has ${plural(n, 'expert')}; the quorum must be at most the number of experts`);
   }
   return errors;
 }

@@ -10,6 +10,7 @@ import { TALLY_FILE } from './compile';
 import { quorumOf, type PanelPlan } from './plan';
 import { renderTally, tallyPanel, type ExpertOutcome, type Tally } from './tally';
 import { extractVerdict, missingSections } from './verdict';
+import { noun } from '../../../shared/words';
 
 type Ctx = RoleContext<PanelPlan>;
 
@@ -113,7 +114,7 @@ export async function attemptConsensus(ctx: Ctx, agent: AgentRecord, previousErr
   if (problem) return { ok: false, error: problem };
   const text = (await readTextOrNull(out)) ?? '';
   const missing = missingSections(text, SUMMARY_SECTIONS);
-  if (missing.length) return { ok: false, error: `${rel} lacks the section${missing.length === 1 ? '' : 's'} ${missing.map((m) => `"## ${m}"`).join(', ')}` };
+  if (missing.length) return { ok: false, error: `${rel} lacks the ${noun(missing.length, 'section')} ${missing.map((m) => `"## ${m}"`).join(', ')}` };
   await writeFileAtomic(out, withTally(text, tally));
   const sentence = trimToSentence(result.text.replace(/^#.*$/gm, ''), 200);
   return { ok: true, returned: cut(`${sentence ? `${sentence} ` : ''}(${tally.line})`, 400) };

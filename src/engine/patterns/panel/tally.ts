@@ -4,6 +4,7 @@
  * invented; the consensus reads them, and so do tally.json, summary.md and the UI.
  */
 import { VERDICTS, type Verdict, type VerdictValue } from './verdict';
+import { noun } from '../../../shared/words';
 
 /** One expert as the tally sees it: a verdict, or the reason there is none (a named gap). */
 export interface ExpertOutcome {
@@ -81,7 +82,7 @@ function tallyLine(t: Omit<Tally, 'line'>): string {
     parts.push(`${t.unanimous ? 'unanimous' : 'majority'} ${t.majority} (${t.counts[t.majority]} of ${t.answered}, ${pct(t.agreement)})`);
     if (t.dissenters.length) parts.push(`dissent: ${t.dissenters.map((d) => `${d.id} ${d.verdict}`).join(', ')}`);
   }
-  if (t.gaps.length) parts.push(`gap${t.gaps.length === 1 ? '' : 's'}: ${t.gaps.map((g) => g.id).join(', ')}`);
+  if (t.gaps.length) parts.push(`${noun(t.gaps.length, 'gap')}: ${t.gaps.map((g) => g.id).join(', ')}`);
   return parts.join('; ');
 }
 

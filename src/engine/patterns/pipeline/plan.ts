@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { TIERS } from '../../types';
 import { scopeErrors } from '../fan-out/plan';
 import type { BasePlan, PlanningContext } from '../pattern';
+import { plural } from '../../../shared/words';
 
 /**
  * Bounds on the number of stages. One stage is not a pipeline (plan it as something else); past
@@ -36,7 +37,7 @@ export function validatePipeline(plan: PipelinePlan, ctx: PlanningContext): stri
   const errors: string[] = [];
   const n = plan.stages.length;
   if (n < STAGES.min) {
-    errors.push(`Pipeline has ${n} stage${n === 1 ? '' : 's'}; at least ${STAGES.min} are needed (a single step is not a pipeline: plan it as one stage of a longer chain, or use another pattern)`);
+    errors.push(`Pipeline has ${plural(n, 'stage')}; at least ${STAGES.min} are needed (a single step is not a pipeline: plan it as one stage of a longer chain, or use another pattern)`);
   } else if (n > STAGES.max) {
     errors.push(`Pipeline has ${n} stages; at most ${STAGES.max} are allowed (merge neighbouring steps)`);
   }
