@@ -24,6 +24,10 @@ const actions: Actions = {
   resume: (runId) => vscode.postMessage({ type: 'resume', runId }),
   retryFailed: (runId) => vscode.postMessage({ type: 'retryFailed', runId }),
   openFile: (runId, path) => vscode.postMessage({ type: 'openFile', runId, path }),
+  reviewPlan: (runId) => vscode.postMessage({ type: 'reviewPlan', runId }),
+  openDiff: (runId, path) => vscode.postMessage({ type: 'openDiff', runId, path }),
+  applyChanges: (runId) => vscode.postMessage({ type: 'applyChanges', runId }),
+  discardChanges: (runId) => vscode.postMessage({ type: 'discardChanges', runId }),
 };
 
 function render(run: RunView | null): void {

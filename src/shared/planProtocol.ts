@@ -48,6 +48,8 @@ export const PlanGroupSchema = z.object({
   canAdd: z.boolean(),
   addLabel: z.string().nullable(),
   items: z.array(PlanItemSchema),
+  /** Validation errors about the group as a whole (too few workers, its brief), shown beside it. */
+  errors: z.array(z.string()),
 }).strict();
 export type PlanGroup = z.infer<typeof PlanGroupSchema>;
 

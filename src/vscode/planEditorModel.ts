@@ -43,11 +43,11 @@ export function buildPlanEditorView(i: PlanEditorInput): PlanEditorView {
   const changed = JSON.stringify(i.original) !== JSON.stringify(i.draft);
   const before = new Map(editableGroups(i.original).flatMap((g) => g.items.map((it) => [it.id, it] as const)));
   const errors = i.preview && !i.preview.ok ? i.preview.errors : [];
-  const { byItem, general } = errorsByItem(i.draft, errors);
+  const { byItem, byGroup, general } = errorsByItem(i.draft, errors);
   const compiled = i.preview?.ok ? i.preview.agents : i.snapshot.agents;
   const byId = new Map(compiled.map((a) => [a.id, a]));
   const groups: PlanGroup[] = editableGroups(i.draft).map((g) => ({
-    id: g.id, name: g.name, brief: g.brief, canAdd: g.canAdd, addLabel: g.addLabel,
+    id: g.id, name: g.name, brief: g.brief, canAdd: g.canAdd, addLabel: g.addLabel, errors: byGroup.get(g.id) ?? [],
     items: g.items.map((it) => ({
       ...it,
       model: modelOf(byId.get(it.id), it, i.models),

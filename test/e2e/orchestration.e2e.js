@@ -297,7 +297,8 @@ test('the Summary view shows domain cards, the final summary and the totals', as
   assert.strictEqual(cards, JSON.parse(fs.readFileSync(path.join(RUNS, runId, 'plan.json'), 'utf8')).domains.length);
   const totals = await frame.locator('#totals').innerText();
   assert.match(totals, /Parent context[\s\S]*tokens vs [\d.]+k? in a flat fan-out/);
-  assert.match(totals, /Would cost\s+would cost \$[\d.]+ .*simulated, nothing was spent/);
+  assert.match(totals, /Would cost\s+\$[\d.]+ .*simulated, nothing was spent/);
+  assert.doesNotMatch(totals, /would cost\s+would cost/i, 'the label says "would cost" once');
   assert.doesNotMatch(totals, /^Cost\b/m, 'a simulated run shows no money as spent');
   await assertLinksExist(frame, runId);
   await frame.locator('#final-summary').scrollIntoViewIfNeeded();
