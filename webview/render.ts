@@ -121,7 +121,7 @@ function renderChanges(run: RunView, c: ChangesView, act: Actions): Node {
     for (const f of c.files) {
       const li = h('li', undefined, `change-file change-${f.status}`);
       const name = link(f.path, () => act.openDiff(run.runId, f.path), `${f.path}: ${f.status}; open the diff`);
-      name.dataset.file = f.path;
+      name.dataset.diff = f.path;
       li.append(h('span', CHANGE_MARK[f.status], 'change-mark'), name, h('span', f.binary ? 'binary' : `+${f.added} −${f.removed}`, 'muted change-lines'));
       list.append(li);
     }
@@ -152,22 +152,37 @@ function renderPlan(run: RunView, open: (p: string) => void): Node {
   if (run.estimate) {
     const e = run.estimate;
     const range = `${usd(e.costLowUsd)}–${usd(e.costHighUsd)}`;
-    const est = h('p', `Estimate: ${tokens(e.tokensLow)}–${tokens(e.tokensHigh)} tokens, ${run.simulated ? `${range} if run for real` : range}`, 'estimate');
+    // With an edited draft in the plan editor, this is the planned plan's estimate; the editor shows the draft's.
+    const label = run.actions.reviewDraft ? 'Estimate as planned, before your edits' : 'Estimate';
+    const est = h('p', `${label}: ${tokens(e.tokensLow)}–${tokens(e.tokensHigh)} tokens, ${run.simulated ? `${range} if run for real` : range}`, 'estimate');
     est.id = 'estimate';
     parts.push(est);
     if (run.simulated) parts.push(h('p', 'Simulated provider: nothing is spent. The range is what the same run would cost on the API at the configured prices.', 'muted simulated-note'));
   }
   if (run.planner) parts.push(h('p', `Planned by ${run.planner.model}: ${tokens(run.planner.tokens)} tokens, ${spend(usd(run.planner.costUsd), run.simulated)}.`, 'muted planner-line'));
   if (run.card?.kind === 'map-reduce') parts.push(renderCard(run.card, open));
+  // Three columns, so the plan reads in the sidebar without scrolling sideways: who (and in which
+  // group), what, and on which model. The agent's id links to its file once it exists.
   const rows: Array<Array<Node | string>> = [];
-  const row = (group: string, a: AgentView) => rows.push([group, a.id, a.task, a.byEngine ? 'the engine (no model)' : `${a.tier} → ${a.model}`, fileLink(a.outputFile, a.outputFile, a.written, open)]);
+  const who = (group: string, id: Node | string) => {
+    const cell = h('div', undefined, 'plan-who');
+    cell.append(id, h('div', group, 'muted plan-group'));
+    return cell;
+  };
+  const model = (a: AgentView) => {
+    const cell = h('div', undefined, 'plan-model');
+    if (a.byEngine) cell.append(h('div', 'engine'), h('div', 'no model', 'muted'));
+    else cell.append(h('div', a.tier), h('div', a.model, 'muted'));
+    return cell;
+  };
+  const row = (group: string, a: AgentView) => rows.push([who(group, fileLink(a.id, a.outputFile, a.written, open, a.outputFile)), a.task, model(a)]);
   for (const g of run.groups) {
     for (const a of [...g.agents, ...(g.coordinator ? [g.coordinator] : [])]) row(g.name, a);
-    if (g.more) rows.push([g.name, '…', `${plural(g.more, 'more agent')} of this group, listed in plan.md`, '', '']);
+    if (g.more) rows.push([who(g.name, '…'), `${plural(g.more, 'more agent')} of this group, listed in plan.md`, '']);
   }
-  for (const a of run.others) row('—', a);
-  if (run.final) row('—', run.final);
-  const table = grid([GROUP_COLUMN[run.pattern] ?? 'Group', 'Agent', 'Task', 'Tier → model', 'Output file'], rows, '130px 84px minmax(220px, 3fr) 190px 130px');
+  for (const a of run.others) row('run', a);
+  if (run.final) row('run', run.final);
+  const table = grid(['Agent', 'Task', 'Model'], rows, 'minmax(72px, 1fr) minmax(150px, 3fr) minmax(96px, 1.3fr)');
   table.id = 'plan-table';
   const declined = run.status === 'declined';
   parts.push(table, h('p', declined
@@ -185,9 +200,6 @@ function agentLine(a: AgentView, open: (p: string) => void): HTMLElement {
 
 const GROUPS_TITLE: Record<string, string> = {
   'fan-out': 'Domains', pipeline: 'Stages', 'map-reduce': 'Map and reduce', supervisor: 'Rounds', panel: 'Experts',
-};
-const GROUP_COLUMN: Record<string, string> = {
-  'fan-out': 'Domain', pipeline: 'Stage', 'map-reduce': 'Step', supervisor: 'Round', panel: 'Panel',
 };
 
 /** The pattern and, when the planner gave one, why it chose it. */

@@ -246,7 +246,7 @@ export function renderPlanEditor(v: PlanEditorView, act: PlanActions): Node {
     const list = h('ul', undefined, 'derived');
     for (const d of v.derived) {
       const li = h('li');
-      li.append(h('code', d.id), h('span', ` ${d.role} · ${d.tier} → ${d.model}`, 'muted'), h('div', d.task, 'derived-task'));
+      li.append(h('code', d.id), h('span', ` ${d.role} · ${d.tier}`, 'muted'), h('span', ` · ${d.model}`, 'muted derived-model'), h('div', d.task, 'derived-task'));
       list.append(li);
     }
     const more = Object.entries(v.derivedMore).map(([role, n]) => `${n} more ${noun(n, role)}`).join(', ');

@@ -51,7 +51,7 @@ describe('the Summary view', () => {
     const groups = host.querySelector('[data-group="scouts"]')!;
     expect(changes.compareDocumentPosition(groups) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
     expect(changes.textContent).toContain('2 files · +4 −1');
-    (changes.querySelector('[data-file="src/a.ts"]') as HTMLElement).click();
+    (changes.querySelector('[data-diff="src/a.ts"]') as HTMLElement).click();
     (host.querySelector('#apply-changes') as HTMLElement).click();
     (host.querySelector('#discard-changes') as HTMLElement).click();
     expect(act.openDiff).toHaveBeenCalledWith(RUN, 'src/a.ts');
@@ -71,9 +71,9 @@ describe('the Summary view', () => {
   it('names no model for a step the engine does, in the plan table', () => {
     const host = mount(renderRun(run({ status: 'awaiting-approval' }), actions()));
     const rows = Array.from(host.querySelectorAll('#plan-table vscode-data-grid-row')).map((r) => r.textContent ?? '');
-    expect(rows.find((r) => r.includes('assemble'))).toContain('the engine (no model)');
+    expect(rows.find((r) => r.includes('assemble'))).toContain('engineno model');
     expect(rows.find((r) => r.includes('assemble'))).not.toContain('claude-haiku');
-    expect(rows.find((r) => r.includes('s1'))).toContain('haiku → claude-haiku-5-5');
+    expect(rows.find((r) => r.includes('s1'))).toContain('haikuclaude-haiku-5-5');
   });
 
   it('points to the plan editor instead of approving while it holds an edited draft', () => {
