@@ -30,9 +30,14 @@ const actions: Actions = {
   discardChanges: (runId) => vscode.postMessage({ type: 'discardChanges', runId }),
 };
 
+let shown: string | undefined;
+
 function render(run: RunView | null): void {
   app.replaceChildren(run ? renderRun(run, actions) : renderEmpty());
   app.dataset.status = run?.status ?? 'none';
+  // Another run opens at its top (its title, buttons and Changes), not at the scroll offset of the last one.
+  if (run?.runId !== shown) window.scrollTo(0, 0);
+  shown = run?.runId;
 }
 
 const handlers: HandlerMap<HostMessage> = {

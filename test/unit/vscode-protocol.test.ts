@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { dispatch, HostMessageSchema, WebviewMessageSchema, type HandlerMap, type WebviewMessage } from '../../src/shared/protocol';
-import { buildRunView, runActions } from '../../src/vscode/summaryModel';
+import { buildRunView, byEngine, runActions } from '../../src/vscode/summaryModel';
 import { plan, snapshot } from './vscode/fixtures';
 
 const RUN = '20250601-115500-ab12';
@@ -123,5 +123,14 @@ describe('summary actions', () => {
     expect(runActions(s, false, true)).toMatchObject({ approve: false, reviewDraft: true, decline: true });
     expect(runActions(s, false, false)).toMatchObject({ approve: true, reviewDraft: false });
     expect(runActions(snapshot({ status: 'completed' }), false, true)).toMatchObject({ approve: false, reviewDraft: false });
+  });
+});
+
+describe('steps the engine does itself', () => {
+  it('are the roles a pattern declares with no tokens: a build\'s assembly, not a fan-out\'s final synthesis', () => {
+    expect(byEngine('build', { role: 'final' })).toBe(true);
+    expect(byEngine('build', { role: 'builder' })).toBe(false);
+    expect(byEngine('fan-out', { role: 'final' })).toBe(false);
+    expect(byEngine('no-such-pattern', { role: 'final' })).toBe(false);
   });
 });

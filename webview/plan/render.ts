@@ -241,12 +241,15 @@ export function renderPlanEditor(v: PlanEditorView, act: PlanActions): Node {
   const groups = h('div', undefined, 'plan-groups');
   groups.id = 'plan-groups';
   groups.append(...v.groups.map((g) => groupCard(v, g, act)));
-  root.append(section(v.editable ? 'Agents (edit before approving)' : 'Agents', 'agents', groups));
+  // A plan whose agents the engine makes from it (a build's builders come after its scouts) has no rows to edit.
+  if (v.groups.length) root.append(section(v.editable ? 'Agents (edit before approving)' : 'Agents', 'agents', groups));
   if (v.derived.length) {
     const list = h('ul', undefined, 'derived');
     for (const d of v.derived) {
       const li = h('li');
-      li.append(h('code', d.id), h('span', ` ${d.role} · ${d.tier}`, 'muted'), h('span', ` · ${d.model}`, 'muted derived-model'), h('div', d.task, 'derived-task'));
+      li.append(h('code', d.id), h('span', ` ${d.role} · ${d.byEngine ? 'done by the engine' : d.tier}`, 'muted'));
+      if (!d.byEngine) li.append(h('span', ` · ${d.model}`, 'muted derived-model'));
+      li.append(h('div', d.task, 'derived-task'));
       list.append(li);
     }
     const more = Object.entries(v.derivedMore).map(([role, n]) => `${n} more ${noun(n, role)}`).join(', ');

@@ -133,7 +133,7 @@ describe('the plan editor', () => {
       { id: 'a1', label: null, task: `Find handlers ${NASTY}`, scope: ['src'], tier: 'haiku', model: 'h', canRemove: true, canEditTask: true, changed: false, errors: [] },
       { id: 'a2', label: null, task: 'tiny', scope: [], tier: 'opus', model: 'o', canRemove: true, canEditTask: true, changed: true, errors: ['Worker "a2" task is too short'] },
     ], errors: [] }],
-    derived: [{ id: 'coord-a', role: 'coordinator', tier: 'sonnet', model: 's', task: 'Synthesise A' }], derivedMore: {}, agents: 4,
+    derived: [{ id: 'coord-a', role: 'coordinator', tier: 'sonnet', model: 's', task: 'Synthesise A', byEngine: false }], derivedMore: {}, agents: 4,
     estimate: null, planned: { tokensLow: 1000, tokensHigh: 2000, costLowUsd: 0.1, costHighUsd: 0.2 }, errors: [], checking: false, changed: true, canApprove: false,
     models: { haiku: 'h', sonnet: 's', opus: 'o' }, note: null, ...over,
   });
