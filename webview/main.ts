@@ -31,8 +31,14 @@ const actions: Actions = {
 };
 
 let shown: string | undefined;
+let last = '';
 
 function render(run: RunView | null): void {
+  // The host re-posts on every ledger or change-set event; an identical state leaves the page alone,
+  // so an opened fold or a text selection is not reset by an update that changed nothing here.
+  const key = JSON.stringify(run);
+  if (key === last) return;
+  last = key;
   app.replaceChildren(run ? renderRun(run, actions) : renderEmpty());
   app.dataset.status = run?.status ?? 'none';
   // Another run opens at its top (its title, buttons and Changes), not at the scroll offset of the last one.

@@ -555,7 +555,8 @@ test('a panel chosen in the quick pick shows its experts, the consensus and the 
   const tally = JSON.parse(fs.readFileSync(path.join(RUNS, runId, 'panel', 'tally.json'), 'utf8'));
   assert.strictEqual(await frame.locator('#panel .tally-line').innerText(), tally.line);
   await assertLinksExist(frame, runId);
-  await frame.locator('#panel').scrollIntoViewIfNeeded();
+  // The view re-renders as the run settles: retry a scroll that lands on a replaced element.
+  await until('verdicts in view', async () => frame.locator('#panel').scrollIntoViewIfNeeded({ timeout: 2000 }).then(() => true, () => false));
   stamp(`panel ${runId}: ${tally.line}`);
   await shot('19-panel-verdicts.png');
 });
