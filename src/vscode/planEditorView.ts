@@ -152,7 +152,7 @@ export class PlanEditorPanel extends Disposable {
     const s = this.deps.store.get(this.runId);
     if (!s) return 'The run is no longer in the workspace.';
     if (this.deps.service.isExecuting(this.runId) || s.status === 'running') return 'The plan was approved and is running; edits no longer apply.';
-    if (s.status !== 'awaiting-approval') return `The run is ${s.status}; only a plan awaiting approval can be edited.`;
+    if (s.status !== 'awaiting-approval') return `The run is ${s.status}, so its plan is shown read-only: only a plan awaiting approval can be edited.`;
     return null;
   }
 
