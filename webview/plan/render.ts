@@ -84,7 +84,8 @@ function itemRow(v: PlanEditorView, item: PlanItem, act: PlanActions): HTMLEleme
   if (item.canEditTask && v.editable) {
     const area = h('textarea', undefined, 'task-editor');
     area.value = item.task;
-    area.rows = Math.min(8, Math.max(2, Math.ceil(item.task.length / 45)));
+    // Sized for a narrow editor column (about 30 characters a line), so a long task is not cut at three lines.
+    area.rows = Math.min(10, Math.max(2, Math.ceil(item.task.length / 30)));
     // Grows with what is typed, so a long task never hides behind a scrollbar.
     area.addEventListener('input', () => {
       area.style.height = 'auto';
