@@ -4,8 +4,9 @@ import type * as vscode from 'vscode';
 import { AgentCommands } from './vscode/agentCommands';
 import { AgentController } from './vscode/agentController';
 import { AgentPanels } from './vscode/agentView';
-import { ChangeCommands } from './vscode/changes/changeCommands';
+import { APPLY_CHANGES_COMMAND, ChangeCommands, DISCARD_CHANGES_COMMAND } from './vscode/changes/changeCommands';
 import { ChangeDocuments } from './vscode/changes/changeDocuments';
+import { OPEN_CHANGE_DIFF_COMMAND } from './vscode/changes/changeItems';
 import { ChangeSets } from './vscode/changes/changeSets';
 import { Commands } from './vscode/commands';
 import { DashboardPanels } from './vscode/dashboardView';
@@ -55,10 +56,13 @@ export function activate(context: vscode.ExtensionContext): void {
   });
   context.subscriptions.push(planEditors);
   context.subscriptions.push(controller.onDidPlan((runId) => void planEditors.planned(runId)));
-  const summary = new SummaryView(context.extensionUri, store, controller, log);
-  context.subscriptions.push(summary);
   const changes = new ChangeSets(store);
   context.subscriptions.push(changes);
+  const summary = new SummaryView(context.extensionUri, store, controller, log, {
+    changes, drafts: planEditors,
+    changeCommands: { apply: APPLY_CHANGES_COMMAND, discard: DISCARD_CHANGES_COMMAND, openDiff: OPEN_CHANGE_DIFF_COMMAND },
+  });
+  context.subscriptions.push(summary);
   const tree = new LedgerTree(store, controller.onDidPlan, Date.now, changes);
   context.subscriptions.push(tree);
   context.subscriptions.push(tree.onDidSelectRun((runId) => summary.select(runId)));

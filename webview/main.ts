@@ -24,11 +24,26 @@ const actions: Actions = {
   resume: (runId) => vscode.postMessage({ type: 'resume', runId }),
   retryFailed: (runId) => vscode.postMessage({ type: 'retryFailed', runId }),
   openFile: (runId, path) => vscode.postMessage({ type: 'openFile', runId, path }),
+  reviewPlan: (runId) => vscode.postMessage({ type: 'reviewPlan', runId }),
+  openDiff: (runId, path) => vscode.postMessage({ type: 'openDiff', runId, path }),
+  applyChanges: (runId) => vscode.postMessage({ type: 'applyChanges', runId }),
+  discardChanges: (runId) => vscode.postMessage({ type: 'discardChanges', runId }),
 };
 
+let shown: string | undefined;
+let last = '';
+
 function render(run: RunView | null): void {
+  // The host re-posts on every ledger or change-set event; an identical state leaves the page alone,
+  // so an opened fold or a text selection is not reset by an update that changed nothing here.
+  const key = JSON.stringify(run);
+  if (key === last) return;
+  last = key;
   app.replaceChildren(run ? renderRun(run, actions) : renderEmpty());
   app.dataset.status = run?.status ?? 'none';
+  // Another run opens at its top (its title, buttons and Changes), not at the scroll offset of the last one.
+  if (run?.runId !== shown) window.scrollTo(0, 0);
+  shown = run?.runId;
 }
 
 const handlers: HandlerMap<HostMessage> = {

@@ -1,5 +1,6 @@
 /** Renders one run's RunView as DOM. Every string from the host goes in as text or sanitised markdown. */
-import type { AgentView, GroupView, MapReduceCard, PanelCard, PatternCard, PipelineCard, RunView, SupervisorCard, TotalsView } from '../src/shared/protocol';
+import type { AgentView, ChangesView, GroupView, MapReduceCard, PanelCard, PatternCard, PipelineCard, ProgressView, RunView, SupervisorCard, TotalsView } from '../src/shared/protocol';
+import { plural } from '../src/shared/words';
 import { h, section } from './dom';
 import { renderMarkdown } from './markdownDom';
 import { runTitle } from './runTitle';
@@ -13,6 +14,10 @@ export interface Actions {
   resume(runId: string): void;
   retryFailed(runId: string): void;
   openFile(runId: string, path: string): void;
+  reviewPlan(runId: string): void;
+  openDiff(runId: string, path: string): void;
+  applyChanges(runId: string): void;
+  discardChanges(runId: string): void;
 }
 
 const GLYPH: Record<string, string> = {
@@ -58,6 +63,13 @@ export function renderRun(run: RunView, act: Actions): Node {
   if (run.notes.length) header.append(renderNotes(run.notes));
   if (run.reason) header.append(h('p', run.reason, 'reason'));
   const buttons = h('div', undefined, 'actions');
+  if (run.actions.reviewDraft) {
+    // One draft, one Approve: the edits live in the plan editor, so approval happens there.
+    const note = h('p', 'Edited in the plan editor — review and approve the edited plan there.', 'draft-note');
+    note.id = 'draft-note';
+    header.append(note);
+    buttons.append(button('Review Edited Plan', () => act.reviewPlan(run.runId), 'primary', 'review-draft'));
+  }
   if (run.actions.approve) buttons.append(button('Approve', () => act.approve(run.runId), 'primary', 'approve'));
   if (run.actions.decline) buttons.append(button('Decline', () => act.decline(run.runId), 'secondary', 'decline'));
   if (run.actions.cancel) buttons.append(button('Cancel Run', () => act.cancel(run.runId), 'secondary', 'cancel'));
@@ -65,6 +77,8 @@ export function renderRun(run: RunView, act: Actions): Node {
   if (run.actions.retry) buttons.append(button('Retry Failed Agents', () => act.retryFailed(run.runId), 'secondary', 'retry'));
   if (buttons.childElementCount) header.append(buttons);
   root.append(header);
+  // What a build proposes is what the user acts on next: right under the title, above the fold.
+  if (run.changes) root.append(renderChanges(run, run.changes, act));
 
   // A declined plan shows what was turned down and nothing else: none of its agents ever ran.
   if (run.status === 'awaiting-approval' || run.status === 'declined') {
@@ -83,8 +97,49 @@ export function renderRun(run: RunView, act: Actions): Node {
     if (run.final) root.append(renderFinal(run, run.final, open));
   }
   if (run.gaps.length) root.append(renderGaps(run, open));
-  root.append(divider(), renderTotals(run.totals, run.simulated));
+  root.append(divider(), renderTotals(run.totals, run.progress, run.simulated));
   return root;
+}
+
+const CHANGE_MARK: Record<ChangesView['files'][number]['status'], string> = { added: 'A', modified: 'M', deleted: 'D', renamed: 'R' };
+
+/** A build's proposed change: its files (each opens VS Code's diff editor), the line counts, Apply and Discard. */
+function renderChanges(run: RunView, c: ChangesView, act: Actions): Node {
+  const card = h('article', undefined, `card changes-card changes-${c.state}`);
+  card.id = 'changes';
+  const head = h('div', undefined, 'card-head');
+  const title = c.state === 'applied' ? 'Changes applied' : c.state === 'discarded' ? 'Changes discarded' : 'Proposed changes';
+  head.append(h('h4', title), h('span', `${plural(c.fileCount, 'file')} · +${c.added} −${c.removed}`, 'change-count'));
+  card.append(head);
+  const note = c.state === 'applied' ? 'Written to your working tree (not committed).'
+    : c.state === 'discarded' ? 'Dropped: nothing was written to your working tree.'
+    : c.fileCount === 0 ? 'No builder\'s change was approved, so there is nothing to apply.'
+    : 'Nothing is written to your working tree until you apply. Click a file to see its diff.';
+  card.append(h('p', note, 'muted change-note'));
+  if (c.files.length) {
+    const list = h('ul', undefined, 'change-files');
+    for (const f of c.files) {
+      const li = h('li', undefined, `change-file change-${f.status}`);
+      const name = link(f.path, () => act.openDiff(run.runId, f.path), `${f.path}: ${f.status}; open the diff`);
+      name.dataset.diff = f.path;
+      li.append(h('span', CHANGE_MARK[f.status], 'change-mark'), name, h('span', f.binary ? 'binary' : `+${f.added} −${f.removed}`, 'muted change-lines'));
+      list.append(li);
+    }
+    if (c.more) list.append(h('li', `… and ${plural(c.more, 'more file')} (the Ledger lists them all)`, 'muted'));
+    card.append(list);
+  }
+  if (c.conflicts.length) {
+    card.append(h('p', `Left out after a merge conflict: ${c.conflicts.map((x) => x.agentId).join(', ')}.`, 'reason'));
+  }
+  if (c.canAct) {
+    const buttons = h('div', undefined, 'actions');
+    buttons.append(
+      button('Apply Changes', () => act.applyChanges(run.runId), 'primary', 'apply-changes'),
+      button('Discard', () => act.discardChanges(run.runId), 'secondary', 'discard-changes'),
+    );
+    card.append(buttons);
+  }
+  return card;
 }
 
 function renderPlan(run: RunView, open: (p: string) => void): Node {
@@ -97,22 +152,37 @@ function renderPlan(run: RunView, open: (p: string) => void): Node {
   if (run.estimate) {
     const e = run.estimate;
     const range = `${usd(e.costLowUsd)}–${usd(e.costHighUsd)}`;
-    const est = h('p', `Estimate: ${tokens(e.tokensLow)}–${tokens(e.tokensHigh)} tokens, ${run.simulated ? `${range} if run for real` : range}`, 'estimate');
+    // With an edited draft in the plan editor, this is the planned plan's estimate; the editor shows the draft's.
+    const label = run.actions.reviewDraft ? 'Estimate as planned, before your edits' : 'Estimate';
+    const est = h('p', `${label}: ${tokens(e.tokensLow)}–${tokens(e.tokensHigh)} tokens, ${run.simulated ? `${range} if run for real` : range}`, 'estimate');
     est.id = 'estimate';
     parts.push(est);
     if (run.simulated) parts.push(h('p', 'Simulated provider: nothing is spent. The range is what the same run would cost on the API at the configured prices.', 'muted simulated-note'));
   }
   if (run.planner) parts.push(h('p', `Planned by ${run.planner.model}: ${tokens(run.planner.tokens)} tokens, ${spend(usd(run.planner.costUsd), run.simulated)}.`, 'muted planner-line'));
   if (run.card?.kind === 'map-reduce') parts.push(renderCard(run.card, open));
+  // Three columns, so the plan reads in the sidebar without scrolling sideways: who (and in which
+  // group), what, and on which model. The agent's id links to its file once it exists.
   const rows: Array<Array<Node | string>> = [];
-  const row = (group: string, a: AgentView) => rows.push([group, a.id, a.task, `${a.tier} → ${a.model}`, fileLink(a.outputFile, a.outputFile, a.written, open)]);
+  const who = (group: string, id: Node | string) => {
+    const cell = h('div', undefined, 'plan-who');
+    cell.append(id, h('div', group, 'muted plan-group'));
+    return cell;
+  };
+  const model = (a: AgentView) => {
+    const cell = h('div', undefined, 'plan-model');
+    if (a.byEngine) cell.append(h('div', 'engine'), h('div', 'no model', 'muted'));
+    else cell.append(h('div', a.tier), h('div', a.model, 'muted'));
+    return cell;
+  };
+  const row = (group: string, a: AgentView) => rows.push([who(group, fileLink(a.id, a.outputFile, a.written, open, a.outputFile)), a.task, model(a)]);
   for (const g of run.groups) {
     for (const a of [...g.agents, ...(g.coordinator ? [g.coordinator] : [])]) row(g.name, a);
-    if (g.more) rows.push([g.name, '…', `${g.more} more agents of this group, listed in plan.md`, '', '']);
+    if (g.more) rows.push([who(g.name, '…'), `${plural(g.more, 'more agent')} of this group, listed in plan.md`, '']);
   }
-  for (const a of run.others) row('—', a);
-  if (run.final) row('—', run.final);
-  const table = grid([GROUP_COLUMN[run.pattern] ?? 'Group', 'Agent', 'Task', 'Tier → model', 'Output file'], rows, '130px 84px minmax(220px, 3fr) 190px 130px');
+  for (const a of run.others) row('run', a);
+  if (run.final) row('run', run.final);
+  const table = grid(['Agent', 'Task', 'Model'], rows, 'minmax(72px, 1fr) minmax(150px, 3fr) minmax(96px, 1.3fr)');
   table.id = 'plan-table';
   const declined = run.status === 'declined';
   parts.push(table, h('p', declined
@@ -130,9 +200,6 @@ function agentLine(a: AgentView, open: (p: string) => void): HTMLElement {
 
 const GROUPS_TITLE: Record<string, string> = {
   'fan-out': 'Domains', pipeline: 'Stages', 'map-reduce': 'Map and reduce', supervisor: 'Rounds', panel: 'Experts',
-};
-const GROUP_COLUMN: Record<string, string> = {
-  'fan-out': 'Domain', pipeline: 'Stage', 'map-reduce': 'Step', supervisor: 'Round', panel: 'Panel',
 };
 
 /** The pattern and, when the planner gave one, why it chose it. */
@@ -164,7 +231,7 @@ function renderGroup(g: GroupView, open: (p: string) => void): Node {
   if (g.more) list.append(h('li', `… and ${g.more} more (the Ledger lists them ${g.agents.length} at a time)`, 'muted'));
   if (g.agents.length + g.more > 12) {
     const fold = document.createElement('details');
-    fold.append(h('summary', `${g.agents.length + g.more} agents`), list);
+    fold.append(h('summary', plural(g.agents.length + g.more, 'agent')), list);
     card.append(fold);
   } else {
     card.append(list);
@@ -230,7 +297,7 @@ function renderMapReduce(card: MapReduceCard): Node {
   const parts: Node[] = [dl];
   if (card.selectedFiles !== null) {
     const reasons = card.excludedByReason.map((r) => `${r.count} ${r.reason}`).join(', ');
-    parts.push(h('p', `${card.selectedFiles} files selected; ${card.excluded ? `${card.excluded} excluded (${reasons})` : 'none excluded'}.`, 'selection-line'));
+    parts.push(h('p', `${plural(card.selectedFiles, 'file')} selected; ${card.excluded ? `${card.excluded} excluded (${reasons})` : 'none excluded'}.`, 'selection-line'));
     if (card.excludedSample.length) {
       const list = h('ul', undefined, 'excluded');
       for (const e of card.excludedSample) {
@@ -275,7 +342,7 @@ function renderSupervisor(card: SupervisorCard): Node {
 
 function renderPanel(card: PanelCard, open: (p: string) => void): Node {
   const t = card.tally;
-  if (!t) return section('Panel verdicts', 'panel', h('p', `${card.experts.done}/${card.experts.total} experts have answered; the engine's tally appears here once they all have.`, 'muted'));
+  if (!t) return section('Panel verdicts', 'panel', h('p', `${card.experts.done} of ${plural(card.experts.total, 'expert')} answered; the engine's tally appears here once they all have.`, 'muted'));
   const head = h('p', t.line, t.quorumMet ? 'tally-line' : 'tally-line reason');
   const counts = h('p', Object.entries(t.counts).map(([v, n]) => `${v}: ${n}`).join(' · '), 'muted');
   // Three columns, so the table stays readable in a narrow sidebar: who, what they said, why.
@@ -283,9 +350,17 @@ function renderPanel(card: PanelCard, open: (p: string) => void): Node {
     const who = h('span');
     who.append(fileLink(e.id, e.file, e.written, open, e.file), h('div', e.perspective, 'muted'));
     const verdict = e.verdict === null ? 'gap' : `${e.verdict}${e.confidence === null ? '' : ` · ${e.confidence.toFixed(2)}`}${e.dissent ? ' · dissent' : ''}`;
-    return [who, verdict, e.verdict === null ? (e.gap ?? 'no verdict') : e.concerns.join('; ') || '—'];
+    return [who, verdict, e.verdict === null ? (e.gap ?? 'no verdict') : concernList(e.concerns, open)];
   });
   return section('Panel verdicts', 'panel', head, counts, table(['Expert', 'Verdict · confidence', 'Top concerns'], rows, 'verdict-table'));
+}
+
+/** An expert's concerns as the markdown list they are (each may hold `code` and links), not a joined blob. */
+function concernList(concerns: readonly string[], open: (p: string) => void): Node {
+  if (!concerns.length) return document.createTextNode('—');
+  const body = h('div', undefined, 'markdown concerns');
+  body.append(renderMarkdown(concerns.map((c) => `- ${c.replace(/\s*\n\s*/g, ' ')}`).join('\n'), open));
+  return body;
 }
 
 function renderFinal(run: RunView, final: AgentView, open: (p: string) => void): Node {
@@ -307,14 +382,15 @@ function renderGaps(run: RunView, open: (p: string) => void): Node {
   return section(`Gaps and failures (${run.gaps.length})`, 'gaps', list);
 }
 
-function renderTotals(t: TotalsView, simulated: boolean): Node {
+function renderTotals(t: TotalsView, p: ProgressView, simulated: boolean): Node {
   const dl = h('dl', undefined, 'totals');
   const row = (k: string, v: string) => dl.append(h('dt', k), h('dd', v));
-  const byStatus = Object.entries(t.agentsByStatus).filter(([, n]) => n > 0).map(([s, n]) => `${n} ${s}`).join(' · ');
-  row('Agents', byStatus || 'none');
+  const rest = Object.entries(t.agentsByStatus).filter(([s, n]) => n > 0 && s !== 'completed').map(([s, n]) => `${n} ${s}`);
+  row('Agents', p.total ? [`${p.done}/${p.total} done`, ...rest].join(' · ') : 'none');
   row('Tokens', `in ${tokens(t.usage.input)} · out ${tokens(t.usage.output)} · cache read ${tokens(t.usage.cacheRead)} · cache write ${tokens(t.usage.cacheWrite)}`);
   const byModel = Object.keys(t.costByModel).length ? ` (${Object.entries(t.costByModel).map(([m, c]) => `${m} ${usd(c)}`).join(', ')})` : '';
-  row(simulated ? 'Would cost' : 'Cost', `${spend(usd(t.costUsd), simulated)}${byModel}${simulated ? ' — simulated, nothing was spent' : ''}`);
+  // The label already says "would cost" for a simulated run; the value does not say it again.
+  row(simulated ? 'Would cost' : 'Cost', `${usd(t.costUsd)}${byModel}${simulated ? ' — simulated, nothing was spent' : ''}`);
   const ratio = t.parentContextTokens > 0 && t.flatBaselineTokens > 0 ? ` — ${(t.flatBaselineTokens / t.parentContextTokens).toFixed(1)}× less` : '';
   row('Parent context', `${tokens(t.parentContextTokens)} tokens vs ${tokens(t.flatBaselineTokens)} in a flat fan-out${ratio}`);
   row('Wall time', t.wallMs ? duration(t.wallMs) : '—');

@@ -48,6 +48,8 @@ export const PlanGroupSchema = z.object({
   canAdd: z.boolean(),
   addLabel: z.string().nullable(),
   items: z.array(PlanItemSchema),
+  /** Validation errors about the group as a whole (too few workers, its brief), shown beside it. */
+  errors: z.array(z.string()),
 }).strict();
 export type PlanGroup = z.infer<typeof PlanGroupSchema>;
 
@@ -66,7 +68,7 @@ export const PlanEditorViewSchema = z.object({
   notes: z.array(z.string()),
   groups: z.array(PlanGroupSchema),
   /** The agents the engine adds from the plan (coordinators, reducers, the final synthesis), from the last preview. */
-  derived: z.array(z.object({ id: AgentIdSchema, role: z.string(), tier: z.string(), model: z.string(), task: z.string() }).strict()),
+  derived: z.array(z.object({ id: AgentIdSchema, role: z.string(), tier: z.string(), model: z.string(), task: z.string(), byEngine: z.boolean() }).strict()),
   /** Derived agents past the listed ones (a map of hundreds of partitions), counted by role. */
   derivedMore: z.record(z.string(), count),
   agents: count,

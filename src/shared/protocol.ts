@@ -23,6 +23,8 @@ export const AgentViewSchema = z.object({
   written: z.boolean(),
   returned: z.string().nullable(),
   error: z.string().nullable(),
+  /** A step the engine does itself (a build's assembly): no model, so none is shown. */
+  byEngine: z.boolean(),
 });
 export type AgentView = z.infer<typeof AgentViewSchema>;
 
@@ -97,6 +99,30 @@ export type MapReduceCard = z.infer<typeof MapReduceCardSchema>;
 export type SupervisorCard = z.infer<typeof SupervisorCardSchema>;
 export type PanelCard = z.infer<typeof PanelCardSchema>;
 
+/** A build run's proposed change (changes.json): what Apply would write, file by file. */
+export const ChangesViewSchema = z.object({
+  state: z.enum(['proposed', 'applied', 'discarded']),
+  files: z.array(z.object({
+    path: z.string(), status: z.enum(['added', 'modified', 'deleted', 'renamed']), added: count, removed: count, binary: z.boolean(),
+  })),
+  /** Files past the listed ones (a change of hundreds of files lists a page). */
+  more: count,
+  fileCount: count,
+  added: count,
+  removed: count,
+  /** Builders left out of the assembly after a merge conflict. */
+  conflicts: z.array(z.object({ agentId: z.string(), message: z.string() })),
+  /** Apply and Discard make sense: the change is proposed and no window is running the run. */
+  canAct: z.boolean(),
+});
+export type ChangesView = z.infer<typeof ChangesViewSchema>;
+
+/** How far the run is: the engine's runProgress, the one done/total every view shows. */
+export const ProgressViewSchema = z.object({
+  done: count, total: count, active: count, waiting: count, failed: count, cancelled: count, skipped: count,
+});
+export type ProgressView = z.infer<typeof ProgressViewSchema>;
+
 export const UsageViewSchema = z.object({ input: count, output: count, cacheRead: count, cacheWrite: count });
 
 export const TotalsViewSchema = z.object({
@@ -128,7 +154,14 @@ export const RunViewSchema = z.object({
   estimate: z.object({
     tokensLow: count, tokensHigh: count, costLowUsd: z.number().nonnegative(), costHighUsd: z.number().nonnegative(),
   }).nullable(),
-  actions: z.object({ approve: z.boolean(), decline: z.boolean(), cancel: z.boolean(), resume: z.boolean(), retry: z.boolean() }),
+  actions: z.object({
+    approve: z.boolean(), decline: z.boolean(), cancel: z.boolean(), resume: z.boolean(), retry: z.boolean(),
+    /** The plan editor holds an edited draft: it is the one place to approve, so the Summary points there. */
+    reviewDraft: z.boolean(),
+  }),
+  progress: ProgressViewSchema,
+  /** Build runs: the proposed change, once the engine assembled it. */
+  changes: ChangesViewSchema.nullable(),
   groups: z.array(GroupViewSchema),
   /** Agents outside any group besides the final one (none in today's patterns; shown so none is lost). */
   others: z.array(AgentViewSchema),
@@ -157,6 +190,10 @@ export const WebviewMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('resume'), runId }).strict(),
   z.object({ type: z.literal('retryFailed'), runId }).strict(),
   z.object({ type: z.literal('openFile'), runId, path: runPath }).strict(),
+  z.object({ type: z.literal('reviewPlan'), runId }).strict(),
+  z.object({ type: z.literal('openDiff'), runId, path: runPath }).strict(),
+  z.object({ type: z.literal('applyChanges'), runId }).strict(),
+  z.object({ type: z.literal('discardChanges'), runId }).strict(),
 ]);
 export type WebviewMessage = z.infer<typeof WebviewMessageSchema>;
 

@@ -152,24 +152,32 @@ function editSingle(plan: AnyPlan, edit: PlanEdit, id: string, tierKey: string, 
 
 /**
  * Sorts the engine's validation errors onto the agents they name (by id in quotes, or by the
- * schema path `domains.0.workers.1…`), so each shows next to its row; the rest stay general.
+ * schema path `domains.0.workers.1…`), so each shows next to its row. An error about a group as a
+ * whole (`Domain "a" has 2 workers…`, `plan.domains.1.brief…`, `plan.stages: …`) shows beside that
+ * group and also stays in `general`, at the top, where the user looks first.
  */
-export function errorsByItem(plan: AnyPlan, errors: readonly string[]): { byItem: Map<string, string[]>; general: string[] } {
+export function errorsByItem(plan: AnyPlan, errors: readonly string[]): { byItem: Map<string, string[]>; byGroup: Map<string, string[]>; general: string[] } {
   const byItem = new Map<string, string[]>();
+  const byGroup = new Map<string, string[]>();
   const general: string[] = [];
   const groups = editableGroups(plan);
   const ids = groups.flatMap((g) => g.items.map((i) => i.id));
   const ds = domains(plan);
   const listKey = plan.pattern === 'pipeline' ? 'stages' : plan.pattern === 'panel' ? 'experts' : null;
   const list = listKey ? specs(plan, listKey) : null;
-  const add = (id: string, e: string) => byItem.set(id, [...(byItem.get(id) ?? []), e]);
+  const add = (to: Map<string, string[]>, id: string, e: string) => to.set(id, [...(to.get(id) ?? []), e]);
   for (const e of errors) {
     const byPath = /^plan\.domains\.(\d+)\.workers\.(\d+)\./.exec(e);
     const byList = listKey ? new RegExp(`^plan\\.${listKey}\\.(\\d+)\\.`).exec(e) : null;
     const pathId = byPath && ds ? ds[Number(byPath[1])]?.workers[Number(byPath[2])]?.id : byList && list ? list[Number(byList[1])]?.id : undefined;
     const named = pathId ?? ids.find((id) => e.includes(`"${id}"`));
-    if (named) add(named, e);
-    else general.push(e);
+    if (named) { add(byItem, named, e); continue; }
+    general.push(e);
+    const domainPath = /^plan\.domains\.(\d+)(\.|:)/.exec(e);
+    const group = domainPath && ds ? ds[Number(domainPath[1])]?.id
+      : listKey && new RegExp(`^plan\\.${listKey}\\b`).test(e) ? groups[0]?.id
+      : groups.find((g) => e.toLowerCase().includes(`domain "${g.id.toLowerCase()}"`))?.id;
+    if (group) add(byGroup, group, e);
   }
-  return { byItem, general };
+  return { byItem, byGroup, general };
 }

@@ -2,6 +2,7 @@
 import { trustNotes, type AgentRecord, type AnyPlan, type CostEstimate, type LedgerSnapshot, type Tier } from '../engine';
 import type { PlanEditorView, PlanGroup } from '../shared/planProtocol';
 import { editableGroups, errorsByItem, type EditableItem } from './planEdit';
+import { byEngine } from './summaryModel';
 
 /** What the engine says of a draft: its estimate and compiled agents, or why it is not a valid plan. */
 /** Agents the engine derives from the plan that are listed one by one; the rest are counted. */
@@ -43,11 +44,11 @@ export function buildPlanEditorView(i: PlanEditorInput): PlanEditorView {
   const changed = JSON.stringify(i.original) !== JSON.stringify(i.draft);
   const before = new Map(editableGroups(i.original).flatMap((g) => g.items.map((it) => [it.id, it] as const)));
   const errors = i.preview && !i.preview.ok ? i.preview.errors : [];
-  const { byItem, general } = errorsByItem(i.draft, errors);
+  const { byItem, byGroup, general } = errorsByItem(i.draft, errors);
   const compiled = i.preview?.ok ? i.preview.agents : i.snapshot.agents;
   const byId = new Map(compiled.map((a) => [a.id, a]));
   const groups: PlanGroup[] = editableGroups(i.draft).map((g) => ({
-    id: g.id, name: g.name, brief: g.brief, canAdd: g.canAdd, addLabel: g.addLabel,
+    id: g.id, name: g.name, brief: g.brief, canAdd: g.canAdd, addLabel: g.addLabel, errors: byGroup.get(g.id) ?? [],
     items: g.items.map((it) => ({
       ...it,
       model: modelOf(byId.get(it.id), it, i.models),
@@ -57,7 +58,9 @@ export function buildPlanEditorView(i: PlanEditorInput): PlanEditorView {
   }));
   const listed = new Set(groups.flatMap((g) => g.items.map((it) => it.id)));
   const extra = i.preview?.ok || !changed ? compiled.filter((a) => a.role !== 'planner' && !listed.has(a.id)) : [];
-  const derived = extra.slice(0, DERIVED_LIMIT).map((a) => ({ id: a.id, role: a.role, tier: a.tier, model: a.modelRequested, task: a.task.slice(0, 600) }));
+  const derived = extra.slice(0, DERIVED_LIMIT).map((a) => ({
+    id: a.id, role: a.role, tier: a.tier, model: a.modelRequested, task: a.task.slice(0, 600), byEngine: byEngine(i.draft.pattern, a),
+  }));
   const derivedMore: Record<string, number> = {};
   for (const a of extra.slice(DERIVED_LIMIT)) derivedMore[a.role] = (derivedMore[a.role] ?? 0) + 1;
   const estimate = i.preview?.ok ? i.preview.estimate : changed ? null : i.snapshot.estimate;

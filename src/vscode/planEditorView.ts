@@ -48,6 +48,10 @@ export interface PlanEditorDeps {
 
 export class PlanEditors extends Disposable {
   private readonly panels = this._register(new OpenPanels<PlanEditorPanel>());
+  private readonly edits = new Map<string, PlanEditorPanel>();
+  private readonly draftChanged = this._register(new vscode.EventEmitter<string>());
+  /** A run's draft became edited or stopped being so (edited, undone, approved, closed). */
+  readonly onDidChangeDraft = this.draftChanged.event;
 
   constructor(private readonly deps: PlanEditorDeps) {
     super();
@@ -89,7 +93,24 @@ export class PlanEditors extends Disposable {
       return;
     }
     if (this.panels.has(runId) || this._isDisposed) return;
-    this.panels.add(runId, new PlanEditorPanel(runId, plan, this.deps, quiet));
+    this.panels.add(runId, this.track(new PlanEditorPanel(runId, plan, this.deps, quiet)));
+  }
+
+  /** Whether an open plan editor holds edits to the run's plan that are not saved: then its Approve is the only one. */
+  edited(runId: string): boolean {
+    return this.edits.get(runId)?.edited ?? false;
+  }
+
+  /** Follows a panel's draft, so the Summary can tell when its own Approve would bypass the edits. */
+  private track(panel: PlanEditorPanel): PlanEditorPanel {
+    this.edits.set(panel.runId, panel);
+    panel.onDidChangeDraft(() => this.draftChanged.fire(panel.runId));
+    panel.onDidClose(() => {
+      if (this.edits.get(panel.runId) !== panel) return;
+      this.edits.delete(panel.runId);
+      if (!this._isDisposed) this.draftChanged.fire(panel.runId);
+    });
+    return panel;
   }
 
   get openRuns(): string[] {
@@ -108,6 +129,9 @@ export class PlanEditorPanel extends Disposable {
   private generation = 0;
   private readonly previewSoon: Debouncer;
   private readonly postSoon = this._register(new Debouncer(() => void this.post(), 50, 200));
+  private readonly draftChanged = this._register(new vscode.EventEmitter<void>());
+  /** The draft changed (edit, undo, or the saved plan replacing it). */
+  readonly onDidChangeDraft = this.draftChanged.event;
   readonly onDidClose: vscode.Event<void>;
 
   private readonly handlers: HandlerMap<Exclude<PlanWebviewMessage, { type: 'ready' }>> = {
@@ -146,7 +170,7 @@ export class PlanEditorPanel extends Disposable {
     const s = this.deps.store.get(this.runId);
     if (!s) return 'The run is no longer in the workspace.';
     if (this.deps.service.isExecuting(this.runId) || s.status === 'running') return 'The plan was approved and is running; edits no longer apply.';
-    if (s.status !== 'awaiting-approval') return `The run is ${s.status}; only a plan awaiting approval can be edited.`;
+    if (s.status !== 'awaiting-approval') return `The run is ${s.status}, so its plan is shown read-only: only a plan awaiting approval can be edited.`;
     return null;
   }
 
@@ -168,7 +192,13 @@ export class PlanEditorPanel extends Disposable {
     this.changedDraft();
   }
 
+  /** The draft differs from the plan as the planner made it. */
+  get edited(): boolean {
+    return JSON.stringify(this.draft) !== JSON.stringify(this.original);
+  }
+
   private changedDraft(): void {
+    this.draftChanged.fire();
     this.generation++;
     this.preview = null;
     this.checking = true;

@@ -1,6 +1,7 @@
 /** Builds the Summary webview's state from a ledger snapshot, its plan and the pattern's files. Pure, so it is unit-tested. */
-import { trustNotes, type AgentRecord, type AnyPlan, type LedgerSnapshot, type RunStatus } from '../engine';
-import type { AgentView, GroupView, MapReduceCard, PanelCard, PatternCard, PipelineCard, RunView, SupervisorCard } from '../shared/protocol';
+import { patternNamed, trustNotes, type AgentRecord, type AnyPlan, type ChangeSet, type LedgerSnapshot, type RunStatus } from '../engine';
+import { runProgress } from '../engine/ledger/progress';
+import type { AgentView, ChangesView, GroupView, MapReduceCard, PanelCard, PatternCard, PipelineCard, ProgressView, RunView, SupervisorCard } from '../shared/protocol';
 import { NO_ARTIFACTS, type PatternArtifacts } from './patternArtifacts';
 import { finalAgentOf, groupAgents, groupLabel, groupsOf, PAGE_SIZE, patternOf, plannerOf, runLevelAgents, shownStatus } from './runShape';
 
@@ -8,17 +9,24 @@ import { finalAgentOf, groupAgents, groupLabel, groupsOf, PAGE_SIZE, patternOf, 
 export const SUMMARY_LIMIT = 200_000;
 /** Excluded files a map-reduce card names one by one; selection.json holds them all. */
 export const EXCLUDED_SAMPLE = 8;
+/** Changed files the Changes card lists; the Ledger and changes.json hold them all. */
+export const CHANGED_FILES_SHOWN = 50;
 
-export interface RunActions { approve: boolean; decline: boolean; cancel: boolean; resume: boolean; retry: boolean }
+export interface RunActions { approve: boolean; decline: boolean; cancel: boolean; resume: boolean; retry: boolean; reviewDraft: boolean }
 
-/** Which buttons make sense, given the run's status and whether this window is executing it. */
-export function runActions(s: LedgerSnapshot, executingHere: boolean): RunActions {
+/**
+ * Which buttons make sense, given the run's status, whether this window is executing it, and
+ * whether the plan editor holds an edited draft of its plan. With a draft there is one Approve,
+ * the editor's: approving here would run the plan without the edits the user can see there.
+ */
+export function runActions(s: LedgerSnapshot, executingHere: boolean, draftEdited = false): RunActions {
   const failed = s.agents.some((a) => a.status === 'failed');
   // Not `declined`: the user turned that plan down, and resuming it would run it anyway.
   const finished = !executingHere && ['partial', 'failed', 'cancelled', 'interrupted'].includes(s.status);
   const awaiting = s.status === 'awaiting-approval' && !executingHere;
   return {
-    approve: awaiting,
+    approve: awaiting && !draftEdited,
+    reviewDraft: awaiting && draftEdited,
     decline: awaiting,
     cancel: s.status === 'running' && executingHere,
     resume: finished && s.agents.length > 0,
@@ -26,10 +34,39 @@ export function runActions(s: LedgerSnapshot, executingHere: boolean): RunAction
   };
 }
 
-function agentView(a: AgentRecord, runStatus: RunStatus, written: ReadonlySet<string>): AgentView {
+/**
+ * A step the engine does itself, not a model (a build's assembly): its pattern declares the role
+ * with no tokens at all, so the views show no model for it.
+ */
+export function byEngine(pattern: string, a: Pick<AgentRecord, 'role'>): boolean {
+  const t = patternNamed(pattern)?.roles[a.role]?.tokens;
+  return !!t && t.input[1] === 0 && t.output[1] === 0;
+}
+
+function agentView(a: AgentRecord, runStatus: RunStatus, written: ReadonlySet<string>, pattern: string): AgentView {
   return {
     id: a.id, task: a.task, tier: a.tier, model: a.modelReported ?? a.modelRequested, status: shownStatus(a, runStatus),
-    outputFile: a.outputFile, written: written.has(a.outputFile), returned: a.returned, error: a.error,
+    outputFile: a.outputFile, written: written.has(a.outputFile), returned: a.returned, error: a.error, byEngine: byEngine(pattern, a),
+  };
+}
+
+function progressView(agents: readonly AgentRecord[]): ProgressView {
+  const p = runProgress(agents);
+  return { done: p.done, total: p.total, active: p.active, waiting: p.waiting, failed: p.failed, cancelled: p.cancelled, skipped: p.skipped };
+}
+
+/** The Changes card of a build run: what Apply would write. `busy`: a window is running the run, so nothing applies yet. */
+export function changesView(cs: ChangeSet, busy: boolean): ChangesView {
+  const sum = (k: 'added' | 'removed') => cs.files.reduce((n, f) => n + f[k], 0);
+  return {
+    state: cs.state,
+    files: cs.files.slice(0, CHANGED_FILES_SHOWN).map((f) => ({ path: f.path, status: f.status, added: f.added, removed: f.removed, binary: f.binary })),
+    more: Math.max(0, cs.files.length - CHANGED_FILES_SHOWN),
+    fileCount: cs.files.length,
+    added: sum('added'),
+    removed: sum('removed'),
+    conflicts: cs.conflicts.map((c) => ({ agentId: c.agentId, message: c.message })),
+    canAct: cs.state === 'proposed' && cs.files.length > 0 && !busy,
   };
 }
 
@@ -43,8 +80,9 @@ function planText(plan: AnyPlan | undefined): string {
   return '';
 }
 
-const done = (agents: readonly AgentRecord[], runStatus: RunStatus) => agents.filter((a) => shownStatus(a, runStatus) === 'completed').length;
-const failed = (agents: readonly AgentRecord[]) => agents.filter((a) => a.status === 'failed').length;
+// Every count of done and failed agents is runProgress's, so the Summary agrees with every other view.
+const done = (agents: readonly AgentRecord[]) => runProgress(agents).done;
+const failed = (agents: readonly AgentRecord[]) => runProgress(agents).failed;
 
 function pipelineCard(s: LedgerSnapshot, art: PatternArtifacts, written: ReadonlySet<string>, names: ReadonlyMap<string, string>): PipelineCard {
   const stages = s.agents.filter((a) => a.role === 'stage');
@@ -74,8 +112,8 @@ function mapReduceCard(s: LedgerSnapshot, art: PatternArtifacts): MapReduceCard 
   for (const e of sel?.excluded ?? []) byReason.set(e.reason, (byReason.get(e.reason) ?? 0) + 1);
   return {
     kind: 'map-reduce',
-    mappers: { done: done(mappers, s.status), failed: failed(mappers), total: mappers.length },
-    levels: [...levels.entries()].sort(([a], [b]) => a - b).map(([level, rs]) => ({ level, done: done(rs, s.status), failed: failed(rs), total: rs.length })),
+    mappers: { done: done(mappers), failed: failed(mappers), total: mappers.length },
+    levels: [...levels.entries()].sort(([a], [b]) => a - b).map(([level, rs]) => ({ level, done: done(rs), failed: failed(rs), total: rs.length })),
     selectedFiles: sel?.selectedFiles ?? null,
     excluded: sel ? sel.excluded.length : null,
     excludedByReason: [...byReason.entries()].sort((a, b) => b[1] - a[1]).map(([reason, count]) => ({ reason, count })),
@@ -90,7 +128,7 @@ function supervisorCard(s: LedgerSnapshot, art: PatternArtifacts): SupervisorCar
     const workers = s.agents.filter((w) => w.role === 'worker' && w.domain === a.domain);
     const r = saved.get(round);
     return {
-      round, status: shownStatus(a, s.status), spawned: r?.spawned ?? workers.length, workersDone: done(workers, s.status),
+      round, status: shownStatus(a, s.status), spawned: r?.spawned ?? workers.length, workersDone: done(workers),
       promptTokens: r?.promptTokens ?? null, returnTokens: r?.returnTokens ?? null, outcome: r?.outcome ?? null,
     };
   });
@@ -102,7 +140,7 @@ function panelCard(s: LedgerSnapshot, art: PatternArtifacts, written: ReadonlySe
   const t = art.tally;
   return {
     kind: 'panel',
-    experts: { done: done(experts, s.status), total: experts.length },
+    experts: { done: done(experts), total: experts.length },
     tally: t && {
       line: t.line, planned: t.planned, answered: t.answered, quorum: t.quorum, quorumMet: t.quorumMet,
       majority: t.majority, unanimous: t.unanimous, counts: t.counts,
@@ -139,19 +177,20 @@ export function linkableFiles(s: LedgerSnapshot, art: PatternArtifacts = NO_ARTI
  */
 export function buildRunView(
   s: LedgerSnapshot, plan: AnyPlan | undefined, finalSummary: string | null, actions: RunActions,
-  written: ReadonlySet<string> = new Set(), artifacts: PatternArtifacts = NO_ARTIFACTS,
+  written: ReadonlySet<string> = new Set(), artifacts: PatternArtifacts = NO_ARTIFACTS, changes: ChangeSet | null = null,
 ): RunView {
-  const view = (a: AgentRecord) => agentView(a, s.status, written);
   const pattern = patternOf(s, plan);
+  const view = (a: AgentRecord) => agentView(a, s.status, written, pattern);
   const groups: GroupView[] = groupsOf(s, plan).map((g, i) => {
     const mine = groupAgents(s, g.id);
     const coordinator = mine.find((a) => a.role === 'coordinator');
     const listed = mine.filter((a) => a !== coordinator);
+    const p = runProgress(mine);
     return {
       id: g.id,
       name: groupLabel(pattern, g, i),
-      done: done(mine, s.status),
-      total: mine.length,
+      done: p.done,
+      total: p.total,
       agents: listed.slice(0, PAGE_SIZE).map(view),
       more: Math.max(0, listed.length - PAGE_SIZE),
       coordinator: coordinator ? view(coordinator) : null,
@@ -176,13 +215,16 @@ export function buildRunView(
     planSummary: planText(plan),
     estimate: s.estimate,
     actions,
+    progress: progressView(s.agents),
+    changes: changes ? changesView(changes, actions.cancel || s.status === 'running') : null,
     groups,
     others: runLevelAgents(s).filter((a) => a !== final).map(view),
     final: final ? view(final) : null,
     card: patternCard(s, plan, artifacts, written),
     finalSummary: finalSummary === null ? null : finalSummary.slice(0, SUMMARY_LIMIT),
     totals: {
-      agentsByStatus: { ...t.agentsByStatus },
+      // runProgress's count (the planner left out), so the totals agree with the cards and every other view.
+      agentsByStatus: { ...runProgress(s.agents).byStatus },
       usage: { ...t.usage },
       costUsd: t.costUsd,
       costByModel: { ...t.costByModel },

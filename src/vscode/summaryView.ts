@@ -6,6 +6,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { ChangeSet } from '../engine';
 import { dispatch, HostMessageSchema, WebviewMessageSchema, type HandlerMap, type HostMessage, type WebviewMessage } from '../shared/protocol';
 import { Debouncer } from './debounce';
 import { Disposable, toDisposable } from './dispose';
@@ -19,6 +20,28 @@ import { buildRunView, linkableFiles, runActions, SUMMARY_LIMIT } from './summar
 import { makeNonce, summaryHtml } from './webviewHtml';
 
 export const SUMMARY_VIEW = 'orchestration.summary';
+
+/** The build runs' change sets, as the Ledger reads them (ChangeSets). */
+export interface ChangeSource {
+  peek(runId: string): ChangeSet | null | undefined;
+  readonly onDidChange: vscode.Event<string>;
+}
+
+/** The plan editors' drafts (PlanEditors): whether one holds edits, and how to bring it forward. */
+export interface PlanDrafts {
+  edited(runId: string): boolean;
+  show(runId: string): Promise<void>;
+  readonly onDidChangeDraft: vscode.Event<string>;
+}
+
+/** Commands the Changes card runs: the same ones as the Ledger's Changes node. */
+export interface ChangeCommandIds { apply: string; discard: string; openDiff: string }
+
+export interface SummaryExtras {
+  changes?: ChangeSource;
+  drafts?: PlanDrafts;
+  changeCommands?: ChangeCommandIds;
+}
 
 export class SummaryView extends Disposable implements vscode.WebviewViewProvider {
   private view: vscode.WebviewView | undefined;
@@ -34,7 +57,11 @@ export class SummaryView extends Disposable implements vscode.WebviewViewProvide
 
   private readonly handlers: HandlerMap<WebviewMessage> = {
     ready: () => { this.ready = true; void this.postState(); },
-    approve: ({ runId }) => this.controller.approve(runId),
+    approve: ({ runId }) => this.approve(runId),
+    reviewPlan: ({ runId }) => this.extras.drafts?.show(runId),
+    applyChanges: ({ runId }) => this.changeCommand('apply', runId),
+    discardChanges: ({ runId }) => this.changeCommand('discard', runId),
+    openDiff: ({ runId, path: file }) => this.changeCommand('openDiff', runId, file),
     decline: ({ runId }) => this.controller.decline(runId),
     cancel: ({ runId }) => this.controller.cancel(runId),
     resume: ({ runId }) => this.controller.resume(runId, 'resume'),
@@ -47,12 +74,35 @@ export class SummaryView extends Disposable implements vscode.WebviewViewProvide
     private readonly store: RunStore,
     private readonly controller: RunController,
     private readonly log: OrchestrationLog,
+    private readonly extras: SummaryExtras = {},
   ) {
     super();
     this._register(toDisposable(() => this.disposeView()));
     this._register(vscode.window.registerWebviewViewProvider(SUMMARY_VIEW, this));
     this._register(store.onDidChange(() => this.post.schedule()));
     this._register(controller.onDidPlan((runId) => void this.show(runId)));
+    if (extras.changes) this._register(extras.changes.onDidChange(() => this.post.schedule()));
+    if (extras.drafts) this._register(extras.drafts.onDidChangeDraft(() => this.post.schedule()));
+  }
+
+  /**
+   * The sidebar's Approve approves plan.json as planned. While the plan editor holds an edited
+   * draft, that would run a plan other than the one the user is looking at, so the editor (where
+   * the draft, its errors and its estimate are) comes forward instead. The webview hides the
+   * button then; this covers a click that raced the state.
+   */
+  private async approve(runId: string): Promise<void> {
+    if (this.extras.drafts?.edited(runId)) {
+      await this.extras.drafts.show(runId);
+      return;
+    }
+    await this.controller.approve(runId);
+  }
+
+  private async changeCommand(which: keyof ChangeCommandIds, runId: string, file?: string): Promise<void> {
+    const id = this.extras.changeCommands?.[which];
+    if (!id) return;
+    await vscode.commands.executeCommand(id, ...(file === undefined ? [runId] : [runId, file]));
   }
 
   resolveWebviewView(view: vscode.WebviewView): void {
@@ -112,7 +162,9 @@ export class SummaryView extends Disposable implements vscode.WebviewViewProvide
       const dir = this.store.runDir(runId);
       const artifacts = dir ? await this.artifacts.read(dir, snapshot, patternOf(snapshot, plan)) : undefined;
       const written = await this.writtenFiles(runId, linkableFiles(snapshot, artifacts));
-      message = { type: 'state', run: buildRunView(snapshot, plan, summary, runActions(snapshot, this.controller.isExecuting(runId)), written, artifacts) };
+      const actions = runActions(snapshot, this.controller.isExecuting(runId), this.extras.drafts?.edited(runId) ?? false);
+      const changes = this.extras.changes?.peek(runId) ?? null;
+      message = { type: 'state', run: buildRunView(snapshot, plan, summary, actions, written, artifacts, changes) };
     }
     // Validated on the way out too: a malformed ledger should fail here, visibly, not in the DOM.
     const checked = HostMessageSchema.safeParse(message);

@@ -84,7 +84,7 @@ describe('plan edits', () => {
 
 describe('validation errors next to the rows they name', () => {
   it('sorts errors by quoted id and by schema path; the rest stay general', () => {
-    const { byItem, general } = errorsByItem(fanOut, [
+    const { byItem, byGroup, general } = errorsByItem(fanOut, [
       'Worker "a2" has scope "nope", which does not exist in the workspace',
       'plan.domains.1.workers.0.task: task must say what to do (8+ characters)',
       'Domain "a" (HTTP surface) has 2 workers; between 3 and 8 are allowed',
@@ -92,6 +92,10 @@ describe('validation errors next to the rows they name', () => {
     expect(byItem.get('a2')).toHaveLength(1);
     expect(byItem.get('b1')?.[0]).toMatch(/task must say/);
     expect(general).toEqual(['Domain "a" (HTTP surface) has 2 workers; between 3 and 8 are allowed']);
+    // A domain-level error also shows beside its domain, as the README says.
+    expect(byGroup.get('a')).toEqual(['Domain "a" (HTTP surface) has 2 workers; between 3 and 8 are allowed']);
+    expect(errorsByItem(fanOut, ['plan.domains.1.brief: too short']).byGroup.get('b')).toEqual(['plan.domains.1.brief: too short']);
+    expect(errorsByItem(pipeline, ['plan.stages: at most 6 stages']).byGroup.get('stages')).toEqual(['plan.stages: at most 6 stages']);
     expect(errorsByItem(pipeline, ['plan.stages.2.task: too short']).byItem.get('s3')).toEqual(['plan.stages.2.task: too short']);
   });
 });

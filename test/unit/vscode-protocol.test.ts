@@ -1,12 +1,13 @@
 import { describe, expect, it, vi } from 'vitest';
 import { dispatch, HostMessageSchema, WebviewMessageSchema, type HandlerMap, type WebviewMessage } from '../../src/shared/protocol';
-import { buildRunView, runActions } from '../../src/vscode/summaryModel';
+import { buildRunView, byEngine, runActions } from '../../src/vscode/summaryModel';
 import { plan, snapshot } from './vscode/fixtures';
 
 const RUN = '20250601-115500-ab12';
 
 function handlers(): HandlerMap<WebviewMessage> & Record<string, ReturnType<typeof vi.fn>> {
-  return { ready: vi.fn(), approve: vi.fn(), decline: vi.fn(), cancel: vi.fn(), resume: vi.fn(), retryFailed: vi.fn(), openFile: vi.fn() };
+  return { ready: vi.fn(), approve: vi.fn(), decline: vi.fn(), cancel: vi.fn(), resume: vi.fn(), retryFailed: vi.fn(), openFile: vi.fn(),
+    reviewPlan: vi.fn(), openDiff: vi.fn(), applyChanges: vi.fn(), discardChanges: vi.fn() };
 }
 
 describe('webview → host messages', () => {
@@ -18,6 +19,10 @@ describe('webview → host messages', () => {
     { type: 'resume', runId: RUN },
     { type: 'retryFailed', runId: RUN },
     { type: 'openFile', runId: RUN, path: 'workers/a1.md' },
+    { type: 'reviewPlan', runId: RUN },
+    { type: 'openDiff', runId: RUN, path: 'src/a.ts' },
+    { type: 'applyChanges', runId: RUN },
+    { type: 'discardChanges', runId: RUN },
   ])('accepts $type and calls only its handler', async (msg) => {
     const h = handlers();
     expect(await dispatch(WebviewMessageSchema, h, msg)).toEqual({ ok: true });
@@ -53,7 +58,7 @@ describe('host → webview messages', () => {
     expect(parsed.run?.card).toBeNull();
     expect(parsed.run?.groups[1]?.coordinator?.returned).toContain('**Fix**');
     expect(parsed.run?.totals.parentContextTokens).toBe(1900);
-    expect(parsed.run?.actions).toEqual({ approve: false, decline: false, cancel: true, resume: false, retry: false });
+    expect(parsed.run?.actions).toEqual({ approve: false, decline: false, cancel: true, resume: false, retry: false, reviewDraft: false });
   });
 
   it('marks only the files that exist as written, so the view never links to a missing one', () => {
@@ -100,16 +105,32 @@ describe('host → webview messages', () => {
 
 describe('summary actions', () => {
   it.each([
-    ['awaiting-approval', false, { approve: true, decline: true, cancel: false, resume: false, retry: false }],
-    ['running', true, { approve: false, decline: false, cancel: true, resume: false, retry: false }],
-    ['running', false, { approve: false, decline: false, cancel: false, resume: false, retry: false }],
-    ['interrupted', false, { approve: false, decline: false, cancel: false, resume: true, retry: true }],
-    ['cancelled', false, { approve: false, decline: false, cancel: false, resume: true, retry: true }],
-    ['partial', false, { approve: false, decline: false, cancel: false, resume: true, retry: true }],
-    ['completed', false, { approve: false, decline: false, cancel: false, resume: false, retry: false }],
+    ['awaiting-approval', false, { approve: true, decline: true, cancel: false, resume: false, retry: false, reviewDraft: false }],
+    ['running', true, { approve: false, decline: false, cancel: true, resume: false, retry: false, reviewDraft: false }],
+    ['running', false, { approve: false, decline: false, cancel: false, resume: false, retry: false, reviewDraft: false }],
+    ['interrupted', false, { approve: false, decline: false, cancel: false, resume: true, retry: true, reviewDraft: false }],
+    ['cancelled', false, { approve: false, decline: false, cancel: false, resume: true, retry: true, reviewDraft: false }],
+    ['partial', false, { approve: false, decline: false, cancel: false, resume: true, retry: true, reviewDraft: false }],
+    ['completed', false, { approve: false, decline: false, cancel: false, resume: false, retry: false, reviewDraft: false }],
     // The user turned this plan down: resuming it would run exactly what they rejected.
-    ['declined', false, { approve: false, decline: false, cancel: false, resume: false, retry: false }],
+    ['declined', false, { approve: false, decline: false, cancel: false, resume: false, retry: false, reviewDraft: false }],
   ] as const)('a %s run (executing here: %s) offers %o', (status, here, expected) => {
     expect(runActions(snapshot({ status }), here)).toEqual(expected);
+  });
+
+  it('offers no Approve for the planned plan while the plan editor holds an edited draft: one draft, one Approve', () => {
+    const s = snapshot({ status: 'awaiting-approval' });
+    expect(runActions(s, false, true)).toMatchObject({ approve: false, reviewDraft: true, decline: true });
+    expect(runActions(s, false, false)).toMatchObject({ approve: true, reviewDraft: false });
+    expect(runActions(snapshot({ status: 'completed' }), false, true)).toMatchObject({ approve: false, reviewDraft: false });
+  });
+});
+
+describe('steps the engine does itself', () => {
+  it('are the roles a pattern declares with no tokens: a build\'s assembly, not a fan-out\'s final synthesis', () => {
+    expect(byEngine('build', { role: 'final' })).toBe(true);
+    expect(byEngine('build', { role: 'builder' })).toBe(false);
+    expect(byEngine('fan-out', { role: 'final' })).toBe(false);
+    expect(byEngine('no-such-pattern', { role: 'final' })).toBe(false);
   });
 });

@@ -4,8 +4,9 @@ import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 vi.mock('vscode', async () => await import('./vscode-stub'));
 import { RunLocation } from '../../src/vscode/location';
 import { RunStore, type LiveRun } from '../../src/vscode/runStore';
-import { SummaryView } from '../../src/vscode/summaryView';
-import { fakeRun, snapshot, tempRunFolder } from './vscode/fixtures';
+import { PlanEditors, type PlanService } from '../../src/vscode/planEditorView';
+import { SummaryView, type SummaryExtras } from '../../src/vscode/summaryView';
+import { agent, fakeRun, snapshot, tempRunFolder } from './vscode/fixtures';
 import { commands, EventEmitter, resetStub, Uri, window, workspace } from './vscode-stub';
 import type { RunView } from '../../src/shared/protocol';
 
@@ -16,11 +17,11 @@ afterAll(() => rmSync(ws, { recursive: true, force: true }));
 const log = { info: vi.fn(), warn: vi.fn(), error: vi.fn(), event: vi.fn(), show: vi.fn() };
 const controller = { approve: vi.fn(), decline: vi.fn(), cancel: vi.fn(), resume: vi.fn(), isExecuting: vi.fn(() => true), onDidPlan: new EventEmitter<string>().event };
 
-function setup() {
+function setup(s = snapshot(), extras: (store: RunStore) => SummaryExtras = () => ({})) {
   workspace.workspaceFolders = [{ uri: Uri.file(ws) }];
   const store = new RunStore(new RunLocation(), log);
-  store.attach(fakeRun(snapshot(), runDir) as unknown as LiveRun);
-  const view = new SummaryView(Uri.file('/ext') as never, store, controller as never, log as never);
+  store.attach(fakeRun(s, runDir) as unknown as LiveRun);
+  const view = new SummaryView(Uri.file('/ext') as never, store, controller as never, log as never, extras(store));
   const received = new EventEmitter<unknown>();
   const posted: unknown[] = [];
   const webview = {
@@ -32,7 +33,7 @@ function setup() {
   return { store, view, webview, posted, send };
 }
 
-beforeEach(() => { resetStub(); vi.clearAllMocks(); });
+beforeEach(() => { resetStub(); vi.clearAllMocks(); controller.isExecuting.mockReturnValue(true); });
 
 describe('SummaryView', () => {
   it('limits resources to dist and media and renders a CSP page with a nonce', () => {
@@ -102,4 +103,64 @@ describe('SummaryView', () => {
     expect(String(window.showWarningMessage.mock.calls[0]?.[0])).toMatch(/Refused to open/);
     view.dispose(); store.dispose();
   });
+
+  it('offers one Approve per draft: while the plan editor holds edits, the Summary points to it instead of approving the planned plan', async () => {
+    controller.isExecuting.mockReturnValue(false);
+    const svc: PlanService = {
+      previewPlan: vi.fn(async () => ({ ok: true as const, estimate: { tokensLow: 1, tokensHigh: 2, costLowUsd: 0, costHighUsd: 0 }, agents: [] })),
+      revisePlan: vi.fn(async () => ({ ok: true as const })), approve: vi.fn(async () => undefined), decline: vi.fn(async () => undefined), isExecuting: () => false,
+    };
+    let editors!: PlanEditors;
+    const { store, view, posted, send } = setup(snapshot({ status: 'awaiting-approval' }), (st) => {
+      editors = new PlanEditors({ extensionUri: Uri.file('/ext') as never, store: st, service: svc, log, models: () => ({ haiku: 'h', sonnet: 's', opus: 'o' }), previewDelayMs: 5 });
+      return { drafts: editors };
+    });
+    const actions = () => (posted.at(-1) as { run: RunView }).run.actions;
+    await send({ type: 'ready' });
+    await vi.waitFor(() => expect(actions()).toMatchObject({ approve: true, reviewDraft: false }));
+
+    await editors.show(runId);
+    const panel = window.panels.at(-1)!;
+    await panel.receive({ type: 'ready' });
+    await panel.receive({ type: 'edit', edit: { kind: 'tier', agentId: 'a1', tier: 'opus' } });
+    expect(editors.edited(runId)).toBe(true);
+    await vi.waitFor(() => expect(actions()).toMatchObject({ approve: false, reviewDraft: true, decline: true }));
+
+    // A click on a stale Approve (the state raced it) brings the editor forward and approves nothing.
+    await send({ type: 'approve', runId });
+    expect(controller.approve).not.toHaveBeenCalled();
+    expect(panel.reveal).toHaveBeenCalled();
+    await send({ type: 'reviewPlan', runId });
+    expect(panel.reveal).toHaveBeenCalledTimes(2);
+
+    // Undoing the edits makes the planned plan the draft again: the sidebar's Approve is back.
+    await panel.receive({ type: 'reset' });
+    await vi.waitFor(() => expect(actions()).toMatchObject({ approve: true, reviewDraft: false }));
+    await send({ type: 'approve', runId });
+    expect(controller.approve).toHaveBeenCalledWith(runId);
+    editors.dispose(); view.dispose(); store.dispose();
+  });
+
+  it('shows a build run\'s proposed change and routes Apply, Discard and a file\'s diff to the Changes commands', async () => {
+    controller.isExecuting.mockReturnValue(false);
+    const s = snapshot({ status: 'completed', pattern: 'build', agents: [agent({ id: 'assemble', role: 'final', domain: null, status: 'completed', outputFile: 'summary.md' })] });
+    const cs = {
+      version: 1 as const, base: 'abc', ref: 'def', state: 'proposed' as const, perAgent: {}, conflicts: [], updatedAt: '',
+      files: [{ path: 'src/a.ts', status: 'modified' as const, added: 3, removed: 1, binary: false }, { path: 'README.md', status: 'added' as const, added: 1, removed: 0, binary: false }],
+    };
+    const changes = { peek: vi.fn(() => cs), onDidChange: new EventEmitter<string>().event };
+    const { view, store, posted, send } = setup(s, () => ({ changes, changeCommands: { apply: 'x.apply', discard: 'x.discard', openDiff: 'x.diff' } }));
+    await send({ type: 'ready' });
+    await vi.waitFor(() => expect(posted).toHaveLength(1));
+    const run = (posted[0] as { run: RunView }).run;
+    expect(run.changes).toMatchObject({ state: 'proposed', fileCount: 2, added: 4, removed: 1, canAct: true });
+    // The assembly is the engine's step: no model is named for it.
+    expect(run.final).toMatchObject({ id: 'assemble', byEngine: true });
+    await send({ type: 'applyChanges', runId });
+    await send({ type: 'discardChanges', runId });
+    await send({ type: 'openDiff', runId, path: 'src/a.ts' });
+    expect(commands.executeCommand.mock.calls).toEqual([['x.apply', runId], ['x.discard', runId], ['x.diff', runId, 'src/a.ts']]);
+    view.dispose(); store.dispose();
+  });
 });
+

@@ -4,6 +4,7 @@
  * and the validation errors next to the rows they name. Host text goes in as text only.
  */
 import type { EstimateView, PlanEdit, PlanEditorView, PlanGroup, PlanItem } from '../../src/shared/planProtocol';
+import { noun, plural } from '../../src/shared/words';
 import { h, section } from '../dom';
 import { tokens, usd } from '../format';
 import { renderMarkdown } from '../markdownDom';
@@ -30,7 +31,8 @@ function tierPicker(value: string, models: Record<string, string>, key: string, 
   sel.dataset.key = key;
   sel.disabled = disabled;
   for (const t of TIERS) {
-    const o = h('option', `${t} → ${models[t] ?? t}`);
+    const o = h('option', t);
+    o.title = models[t] ?? t;
     o.value = t;
     o.selected = t === value;
     sel.append(o);
@@ -62,7 +64,7 @@ function estimateBox(v: PlanEditorView): HTMLElement {
     const sign = delta > 0 ? '+' : delta < 0 ? '−' : '±';
     box.append(h('div', `As planned: ${estimateLine(v.planned, v.simulated)} (${sign}${usd(Math.abs(delta))} mid-range)`, 'muted estimate-planned'));
   }
-  box.append(h('div', `${v.agents} agents`, 'muted'));
+  box.append(h('div', plural(v.agents, 'agent'), 'muted'));
   return box;
 }
 
@@ -74,12 +76,16 @@ function itemRow(v: PlanEditorView, item: PlanItem, act: PlanActions): HTMLEleme
   if (item.label) who.append(h('div', item.label, 'item-label'));
   if (item.changed) who.append(h('div', 'edited', 'edited-mark'));
   const tier = h('td', undefined, 'col-tier');
-  tier.append(tierPicker(item.tier, v.models, `tier:${item.id}`, (t) => act.edit({ kind: 'tier', agentId: item.id, tier: t }), !v.editable));
+  // Read-only once the plan is past approval: the tier as text, not a picker that does nothing.
+  if (v.editable) tier.append(tierPicker(item.tier, v.models, `tier:${item.id}`, (t) => act.edit({ kind: 'tier', agentId: item.id, tier: t }), false));
+  else tier.append(h('div', item.tier, 'tier-text'));
+  tier.append(h('div', item.model, 'muted item-model'));
   const task = h('td', undefined, 'col-task');
   if (item.canEditTask && v.editable) {
     const area = h('textarea', undefined, 'task-editor');
     area.value = item.task;
-    area.rows = Math.min(8, Math.max(2, Math.ceil(item.task.length / 45)));
+    // Sized for a narrow editor column (about 30 characters a line), so a long task is not cut at three lines.
+    area.rows = Math.min(10, Math.max(2, Math.ceil(item.task.length / 30)));
     // Grows with what is typed, so a long task never hides behind a scrollbar.
     area.addEventListener('input', () => {
       area.style.height = 'auto';
@@ -96,20 +102,24 @@ function itemRow(v: PlanEditorView, item: PlanItem, act: PlanActions): HTMLEleme
   } else {
     task.append(h('div', item.task, 'task-text'));
   }
-  const scope = h('td', item.scope.join(', ') || '(whole workspace)', 'col-scope');
-  const actions = h('td', undefined, 'col-actions');
-  if (item.canRemove && v.editable) {
-    const b = h('button', 'Remove', 'remove');
-    b.dataset.key = `remove:${item.id}`;
-    b.title = `Remove ${item.id} from the plan`;
-    b.addEventListener('click', () => act.edit({ kind: 'remove', agentId: item.id }));
-    actions.append(b);
+  // The scope sits under the task, so the task keeps the width (a fourth column squeezed it to a word a line).
+  task.append(h('div', item.scope.length ? `Scope: ${item.scope.join(', ')}` : 'Scope: the whole workspace', 'muted item-scope'));
+  tr.append(who, tier, task);
+  if (v.editable) {
+    const actions = h('td', undefined, 'col-actions');
+    if (item.canRemove) {
+      const b = h('button', 'Remove', 'remove');
+      b.dataset.key = `remove:${item.id}`;
+      b.title = `Remove ${item.id} from the plan`;
+      b.addEventListener('click', () => act.edit({ kind: 'remove', agentId: item.id }));
+      actions.append(b);
+    }
+    tr.append(actions);
   }
-  tr.append(who, tier, task, scope, actions);
   if (!item.errors.length) return [tr];
   const err = h('tr', undefined, 'item-errors');
   const cell = h('td');
-  cell.colSpan = 5;
+  cell.colSpan = v.editable ? 4 : 3;
   const list = h('ul', undefined, 'errors');
   list.setAttribute('role', 'alert');
   for (const e of item.errors) list.append(h('li', e));
@@ -174,9 +184,15 @@ function groupCard(v: PlanEditorView, g: PlanGroup, act: PlanActions): HTMLEleme
   head.append(h('h4', g.name), tag(`${g.items.length}`));
   card.append(head);
   if (g.brief) card.append(h('p', g.brief, 'muted brief'));
-  const table = h('table', undefined, 'plan-items');
+  if (g.errors.length) {
+    const list = h('ul', undefined, 'errors group-errors');
+    list.setAttribute('role', 'alert');
+    for (const e of g.errors) list.append(h('li', e));
+    card.append(list);
+  }
+  const table = h('table', undefined, `plan-items${v.editable ? ' editable' : ' read-only'}`);
   const header = h('tr');
-  for (const c of ['Agent', 'Tier → model', 'Task', 'Scope', '']) header.append(h('th', c));
+  for (const c of ['Agent', 'Tier', 'Task', ...(v.editable ? [''] : [])]) header.append(h('th', c));
   table.append(header);
   for (const item of g.items) table.append(...itemRow(v, item, act));
   card.append(table);
@@ -226,15 +242,18 @@ export function renderPlanEditor(v: PlanEditorView, act: PlanActions): Node {
   const groups = h('div', undefined, 'plan-groups');
   groups.id = 'plan-groups';
   groups.append(...v.groups.map((g) => groupCard(v, g, act)));
-  root.append(section(v.editable ? 'Agents (edit before approving)' : 'Agents', 'agents', groups));
+  // A plan whose agents the engine makes from it (a build's builders come after its scouts) has no rows to edit.
+  if (v.groups.length) root.append(section(v.editable ? 'Agents (edit before approving)' : 'Agents', 'agents', groups));
   if (v.derived.length) {
     const list = h('ul', undefined, 'derived');
     for (const d of v.derived) {
       const li = h('li');
-      li.append(h('code', d.id), h('span', ` ${d.role} · ${d.tier} → ${d.model}`, 'muted'), h('div', d.task, 'derived-task'));
+      li.append(h('code', d.id), h('span', ` ${d.role} · ${d.byEngine ? 'done by the engine' : d.tier}`, 'muted'));
+      if (!d.byEngine) li.append(h('span', ` · ${d.model}`, 'muted derived-model'));
+      li.append(h('div', d.task, 'derived-task'));
       list.append(li);
     }
-    const more = Object.entries(v.derivedMore).map(([role, n]) => `${n} more ${role}${n === 1 ? '' : 's'}`).join(', ');
+    const more = Object.entries(v.derivedMore).map(([role, n]) => `${n} more ${noun(n, role)}`).join(', ');
     if (more) list.append(h('li', `… and ${more}`, 'muted'));
     root.append(section('Also runs (derived from the plan)', 'derived-section', list));
   }

@@ -178,8 +178,8 @@ describe('the plan editor', () => {
     groups: [{ id: 'a', name: 'A · HTTP', brief: 'Routes', canAdd: true, addLabel: null, items: [
       { id: 'a1', label: null, task: `Find handlers ${NASTY}`, scope: ['src'], tier: 'haiku', model: 'h', canRemove: true, canEditTask: true, changed: false, errors: [] },
       { id: 'a2', label: null, task: 'tiny', scope: [], tier: 'opus', model: 'o', canRemove: true, canEditTask: true, changed: true, errors: ['Worker "a2" task is too short'] },
-    ] }],
-    derived: [{ id: 'coord-a', role: 'coordinator', tier: 'sonnet', model: 's', task: 'Synthesise A' }], derivedMore: {}, agents: 4,
+    ], errors: [] }],
+    derived: [{ id: 'coord-a', role: 'coordinator', tier: 'sonnet', model: 's', task: 'Synthesise A', byEngine: false }], derivedMore: {}, agents: 4,
     estimate: null, planned: { tokensLow: 1000, tokensHigh: 2000, costLowUsd: 0.1, costHighUsd: 0.2 }, errors: [], checking: false, changed: true, canApprove: false,
     models: { haiku: 'h', sonnet: 's', opus: 'o' }, note: null, ...over,
   });
@@ -231,9 +231,22 @@ describe('the plan editor', () => {
     expect(host.querySelector<HTMLTextAreaElement>('[data-key="add:a:task"]')?.value).toBe('');
   });
 
-  it('shows a locked plan read-only', () => {
-    const host = mount(renderPlanEditor(plan({ editable: false, locked: 'The run is running.' }), { edit: vi.fn(), approve: vi.fn(), decline: vi.fn(), reset: vi.fn() }));
-    expect(host.querySelectorAll('textarea, #approve, .remove, .add-form')).toHaveLength(0);
-    expect(host.querySelector('.locked')?.textContent).toBe('The run is running.');
+  it('shows a locked plan read-only: tiers as text with their model, no pickers, no remove column', () => {
+    const host = mount(renderPlanEditor(plan({ status: 'completed', editable: false, locked: 'The run is completed; only a plan awaiting approval can be edited.' }),
+      { edit: vi.fn(), approve: vi.fn(), decline: vi.fn(), reset: vi.fn() }));
+    expect(host.querySelectorAll('textarea, select, button, #approve, .remove, .add-form')).toHaveLength(0);
+    expect(host.querySelector('.locked')?.textContent).toMatch(/^The run is completed/);
+    expect(Array.from(host.querySelectorAll('table.plan-items th')).map((th) => th.textContent)).toEqual(['Agent', 'Tier', 'Task']);
+    expect(host.querySelector('tr[data-agent="a1"] .col-tier')?.textContent).toBe('haikuh');
+    expect(host.querySelector('tr[data-agent="a1"] .item-scope')?.textContent).toBe('Scope: src');
+  });
+
+  it('shows an error about a whole domain beside that domain, and at the top', () => {
+    const e = 'Domain "a" (HTTP) has 2 workers; between 3 and 8 are allowed';
+    const v = plan({ errors: [e] });
+    v.groups[0].errors = [e];
+    const host = mount(renderPlanEditor(v, { edit: vi.fn(), approve: vi.fn(), decline: vi.fn(), reset: vi.fn() }));
+    expect(host.querySelector('#plan-errors')?.textContent).toBe(e);
+    expect(host.querySelector('[data-group="a"] .group-errors')?.textContent).toBe(e);
   });
 });

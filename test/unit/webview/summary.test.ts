@@ -1,0 +1,111 @@
+// @vitest-environment happy-dom
+/** The Summary view's DOM: what a build proposes comes first, a draft has one Approve, and words are counted once. */
+import { describe, expect, it, vi } from 'vitest';
+import type { AgentView, RunView } from '../../../src/shared/protocol';
+import { renderRun, type Actions } from '../../../webview/render';
+
+const RUN = '20250601-115500-ab12';
+const agentView = (over: Partial<AgentView> = {}): AgentView => ({
+  id: 'a1', task: 'Find handlers', tier: 'haiku', model: 'claude-haiku-5-5', status: 'completed', outputFile: 'workers/a1.md',
+  written: true, returned: null, error: null, byEngine: false, ...over,
+});
+
+const run = (over: Partial<RunView> = {}): RunView => ({
+  runId: RUN, task: 'Add a doc comment', status: 'completed', reason: null, pattern: 'build', patternReason: null, notes: [], planner: null,
+  simulated: true, planSummary: '', estimate: null,
+  actions: { approve: false, decline: false, cancel: false, resume: false, retry: false, reviewDraft: false },
+  progress: { done: 3, total: 4, active: 0, waiting: 0, failed: 1, cancelled: 0, skipped: 0 },
+  changes: null,
+  groups: [{ id: 'scouts', name: 'Scouts (1)', done: 1, total: 1, agents: [agentView({ id: 's1' })], more: 0, coordinator: null }],
+  others: [], final: agentView({ id: 'assemble', tier: 'haiku', outputFile: 'summary.md', byEngine: true }), card: null, finalSummary: null,
+  totals: {
+    agentsByStatus: { completed: 3, failed: 1, pending: 0 }, usage: { input: 1000, output: 200, cacheRead: 0, cacheWrite: 0 },
+    costUsd: 0.0024, costByModel: {}, parentContextTokens: 0, flatBaselineTokens: 0, wallMs: 0,
+  },
+  gaps: [],
+  ...over,
+});
+
+function mount(node: Node): HTMLElement {
+  const host = document.createElement('div');
+  host.append(node);
+  document.body.replaceChildren(host);
+  return host;
+}
+
+const actions = (): Record<keyof Actions, ReturnType<typeof vi.fn<(...args: string[]) => void>>> => ({
+  approve: vi.fn(), decline: vi.fn(), cancel: vi.fn(), resume: vi.fn(), retryFailed: vi.fn(), openFile: vi.fn(),
+  reviewPlan: vi.fn(), openDiff: vi.fn(), applyChanges: vi.fn(), discardChanges: vi.fn(),
+});
+
+describe('the Summary view', () => {
+  it('puts a build\'s proposed change right under the title, before the Scouts and Builders cards, with Apply and Discard', () => {
+    const act = actions();
+    const host = mount(renderRun(run({
+      changes: {
+        state: 'proposed', fileCount: 2, more: 0, added: 4, removed: 1, conflicts: [], canAct: true,
+        files: [{ path: 'src/a.ts', status: 'modified', added: 3, removed: 1, binary: false }, { path: 'README.md', status: 'added', added: 1, removed: 0, binary: false }],
+      },
+    }), act));
+    const changes = host.querySelector('#changes')!;
+    const groups = host.querySelector('[data-group="scouts"]')!;
+    expect(changes.compareDocumentPosition(groups) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+    expect(changes.textContent).toContain('2 files · +4 −1');
+    (changes.querySelector('[data-diff="src/a.ts"]') as HTMLElement).click();
+    (host.querySelector('#apply-changes') as HTMLElement).click();
+    (host.querySelector('#discard-changes') as HTMLElement).click();
+    expect(act.openDiff).toHaveBeenCalledWith(RUN, 'src/a.ts');
+    expect(act.applyChanges).toHaveBeenCalledWith(RUN);
+    expect(act.discardChanges).toHaveBeenCalledWith(RUN);
+  });
+
+  it('shows an applied change without buttons, and one file as "1 file"', () => {
+    const host = mount(renderRun(run({
+      changes: { state: 'applied', fileCount: 1, more: 0, added: 1, removed: 0, conflicts: [], canAct: false, files: [{ path: 'a.ts', status: 'modified', added: 1, removed: 0, binary: false }] },
+    }), actions()));
+    expect(host.querySelector('#changes h4')?.textContent).toBe('Changes applied');
+    expect(host.querySelector('#changes')?.textContent).toContain('1 file · +1 −0');
+    expect(host.querySelectorAll('#apply-changes, #discard-changes')).toHaveLength(0);
+  });
+
+  it('names no model for a step the engine does, in the plan table', () => {
+    const host = mount(renderRun(run({ status: 'awaiting-approval' }), actions()));
+    const rows = Array.from(host.querySelectorAll('#plan-table vscode-data-grid-row')).map((r) => r.textContent ?? '');
+    expect(rows.find((r) => r.includes('assemble'))).toContain('engineno model');
+    expect(rows.find((r) => r.includes('assemble'))).not.toContain('claude-haiku');
+    expect(rows.find((r) => r.includes('s1'))).toContain('haikuclaude-haiku-5-5');
+  });
+
+  it('points to the plan editor instead of approving while it holds an edited draft', () => {
+    const act = actions();
+    const host = mount(renderRun(run({ status: 'awaiting-approval', actions: { approve: false, decline: true, cancel: false, resume: false, retry: false, reviewDraft: true } }), act));
+    expect(host.querySelector('#approve')).toBeNull();
+    expect(host.querySelector('#draft-note')?.textContent).toMatch(/Edited in the plan editor/);
+    (host.querySelector('#review-draft') as HTMLElement).click();
+    expect(act.reviewPlan).toHaveBeenCalledWith(RUN);
+  });
+
+  it('says "would cost" once, and counts agents as runProgress does', () => {
+    const host = mount(renderRun(run(), actions()));
+    const totals = host.querySelector('#totals')?.textContent ?? '';
+    expect(totals).toMatch(/Would cost\$0\.0024/);
+    expect(totals).not.toMatch(/would cost\s*would cost/i);
+    expect(totals).toContain('3/4 done · 1 failed');
+  });
+
+  it('renders a panel expert\'s concerns as a list, not a semicolon blob', () => {
+    const host = mount(renderRun(run({
+      pattern: 'panel', changes: null,
+      card: {
+        kind: 'panel', experts: { done: 1, total: 1 },
+        tally: {
+          line: 'answered 1 of 1', planned: 1, answered: 1, quorum: 1, quorumMet: true, majority: 'no', unanimous: true, counts: { no: 1 },
+          experts: [{ id: 'e1', perspective: 'security', verdict: 'no', confidence: 0.85, concerns: ['`src/auth.ts` line 5: weak hash', 'hard-coded secret'], gap: null, dissent: false, file: 'experts/e1.md', written: true }],
+        },
+      },
+    }), actions()));
+    const items = Array.from(host.querySelectorAll('#verdict-table .concerns li')).map((li) => li.textContent);
+    expect(items).toEqual(['src/auth.ts line 5: weak hash', 'hard-coded secret']);
+    expect(host.querySelector('#verdict-table')?.textContent).not.toContain(';');
+  });
+});
