@@ -72,7 +72,7 @@ export class PlanEditors extends Disposable {
       this.panels.reveal(runId);
       return;
     }
-    this.panels.add(runId, new PlanEditorPanel(runId, plan, this.deps, true, panel));
+    this.panels.add(runId, this.track(new PlanEditorPanel(runId, plan, this.deps, true, panel)));
   }
 
   /** Opens (or reveals) the review of a run's plan. */
