@@ -35,10 +35,15 @@ async function until(what, fn, timeout = 60000) {
 
 /** Opens the palette, runs a command by its full title; resolves once the palette row was accepted. */
 async function runCommand(title) {
-  await page.keyboard.press('F1');
   const input = page.locator('.quick-input-widget .quick-input-box input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill('>' + title);
+  // F1 pressed while an earlier quick input is still closing (or a modal is) can open a palette
+  // that closes again at once, or one that is inert for a moment: open it again until typing lands.
+  await until(`palette with "${title}"`, async () => {
+    if (!(await input.isVisible())) await page.keyboard.press('F1');
+    await input.waitFor({ state: 'visible', timeout: 5000 });
+    await input.fill('>' + title, { timeout: 5000 });
+    return true;
+  }, 45000);
   await page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
   await page.keyboard.press('Enter');
 }
