@@ -21,6 +21,7 @@ import { listCommand, statusCommand } from './cli/runList';
 import { EXIT } from './cli/exitCodes';
 import { demoTask, demoWorkspace } from './cli/demo';
 import { readTaskFile } from './cli/taskFile';
+import { serveMcp } from './mcp/serve';
 
 
 // Every line printed goes through the one redaction; the credentials this process was given
@@ -117,6 +118,11 @@ async function main(argv: string[]): Promise<number> {
   });
   // --allow-workspace-command is the user's consent to the repository's own check command, as shown.
   if (args.allowWorkspaceCommand && resolved.workspaceCommand) await orchestrator.consent.grant(workspace, resolved.workspaceCommand.command);
+  if (args.command === 'mcp') {
+    // stdout is the protocol: a reader gone means the client left, and the runs it started go on.
+    onPipeClosed = () => undefined;
+    try { return await serveMcp({ orchestrator, workspace, config, allowAgentApproval: args.allowAgentApproval, simulated: provider.simulated, err }); } finally { await provider.dispose(); }
+  }
   const controller = new AbortController();
   let interrupts = 0;
   const onSigint = (): void => {

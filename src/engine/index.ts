@@ -29,6 +29,8 @@ export {
 } from './ledger/runs';
 export { describeRebuild, emptyTotals, LedgerDamagedError, type RebuildReport } from './ledger/rebuild';
 export { parseEventLine } from './ledger/events';
+export { runProgress, type Progress } from './ledger/progress';
+export { estimateTokens } from './text';
 export { ORIGIN_FILE, type RunOrigin } from './ledger/origin';
 export { ForeignRunError, type ResumeOptions } from './commands/resume';
 export { LOCK_FILE, runLockHolder, type LockHolder } from './run/lock';
