@@ -6,8 +6,8 @@
  * executing read back as `interrupted` (their owner is gone) and resume where they stopped.
  */
 import {
-  CommandRefusedError, effectiveStatus, readLedger, RUN_ID_PATTERN, WorkspaceCommandError,
-  type LedgerSnapshot, type Orchestrator, type PlanRunRequest, type Run, type RunOutcome,
+  checkedRunDir, effectiveStatus, readLedger, RUN_ID_PATTERN, takeRunLock, WorkspaceCommandError,
+  type LedgerSnapshot, type Orchestrator, type PlanRunRequest, type Run, type RunLock, type RunOutcome,
 } from '../engine';
 import { ToolError } from './errors';
 
@@ -20,27 +20,29 @@ interface Execution {
 }
 
 export class RunRegistry {
-  /** Runs planned here and not yet approved or declined: approve executes this very Run. */
-  private readonly planned = new Map<string, Run>();
   private readonly executions = new Map<string, Execution>();
   /** Runs whose approval is being decided here right now: a second approver is refused, not doubled. */
   private readonly claims = new Set<string>();
 
   constructor(private readonly orchestrator: Orchestrator, private readonly workspace: string) {}
 
-  async plan(req: PlanRunRequest): Promise<Run> {
+  /**
+   * Plans a run and leaves it on disk awaiting approval. Its ledger is closed here: approval may
+   * come from this server, another one or VS Code, and each reads the run afresh under its lock.
+   */
+  async plan(req: PlanRunRequest): Promise<LedgerSnapshot> {
     const run = await this.orchestrator.plan(req);
-    this.planned.set(run.id, run);
-    return run;
+    await run.ledger.close();
+    return run.ledger.snapshot();
   }
 
-  /** The run's id, checked: a malformed or unknown one is a tool error that says where to look. */
+  /** The run's id, checked: a malformed one is a tool error that says where to look. */
   checkId(runId: string): string {
     if (!RUN_ID_PATTERN.test(runId)) throw new ToolError(`"${runId}" is not a run id (expected YYYYMMDD-HHMMSS-xxxx). Call list_runs to see the runs.`);
     return runId;
   }
 
-  /** The run's ledger: live when this process holds it, else from disk with its effective status. */
+  /** The run's ledger: live when this process executes it, else from disk with its effective status. */
   async snapshot(runId: string): Promise<LedgerSnapshot> {
     const live = this.live(this.checkId(runId));
     if (live) return live.ledger.snapshot();
@@ -55,9 +57,9 @@ export class RunRegistry {
     return { ...snap, status: effectiveStatus(snap, this.orchestrator.active) };
   }
 
-  /** The Run this process holds for the id: executing here, or planned here awaiting approval. */
+  /** The Run this process executes (or executed) for the id. */
   live(runId: string): Run | undefined {
-    return this.executions.get(runId)?.run ?? this.planned.get(runId);
+    return this.executions.get(runId)?.run;
   }
 
   execution(runId: string): Execution | undefined {
@@ -65,8 +67,9 @@ export class RunRegistry {
   }
 
   /**
-   * Takes the right to decide this run's approval in this process; of two clients (or two calls)
-   * one gets it, the other is told the run is being decided. Returns the release.
+   * Takes the right to decide this run's approval in this process, for as long as the user is
+   * asked; a second caller is told the run is being decided. Returns the release. Across
+   * processes the run's lock decides (start, decline).
    */
   claim(runId: string): () => void {
     if (this.claims.has(runId) || this.executions.has(runId)) {
@@ -92,55 +95,71 @@ export class RunRegistry {
   }
 
   /**
-   * Executes an approved run in this process and returns once it owns the run (its lock taken,
-   * status `running`), so an approval another process beat is refused here, by name, rather than
-   * reported as started. The run then goes on without the caller.
+   * Opens a run awaiting approval under its lock, so of two processes approving (or declining)
+   * it one wins and the other is refused by name; the ledger is read only once the lock is held,
+   * so nobody acts on a stale copy.
+   */
+  private async openLocked(runId: string, command: string): Promise<{ run: Run; lock: RunLock }> {
+    const dir = await checkedRunDir(this.workspace, this.orchestrator.config.outputRoot, runId);
+    let lock: RunLock;
+    try {
+      lock = await takeRunLock(dir, runId, command);
+    } catch (e) {
+      throw new ToolError(`Refused: ${(e as Error).message}`);
+    }
+    try {
+      const run = await this.orchestrator.open(runId);
+      this.refuseUnapprovable(run.ledger.snapshot());
+      return { run, lock };
+    } catch (e) {
+      await lock.release();
+      throw e instanceof ToolError ? e : new ToolError((e as Error).message);
+    }
+  }
+
+  /**
+   * Executes an approved run in this process and returns once it is under way. The run then goes
+   * on without the caller: a client that leaves does not stop it.
    */
   async start(runId: string): Promise<Run> {
-    const run = this.planned.get(runId) ?? await this.open(runId);
+    const { run, lock } = await this.openLocked(runId, 'run');
+    run.holdLock(lock);
     const exec: Execution = { run, outcome: null, error: null, done: Promise.resolve() };
-    let started!: () => void;
-    const running = new Promise<void>((resolve) => { started = resolve; });
-    const sub = run.ledger.onDidChange((e) => { if (e.type === 'run' && e.status === 'running') started(); });
     const finished = run.execute({ mode: 'fresh' });
     exec.done = finished.then(
       (o) => { exec.outcome = o; },
       (e: unknown) => { exec.error = e instanceof Error ? e.message : String(e); },
-    ).finally(() => {
-      sub.dispose();
-      started();
-      this.planned.delete(runId);
-      return run.ledger.close().catch(() => undefined);
+    ).finally(async () => {
+      await lock.release();
+      await run.ledger.close().catch(() => undefined);
     });
     this.executions.set(runId, exec);
-    await Promise.race([running, exec.done]);
-    if (exec.error !== null && run.ledger.status !== 'running') {
+    // Refusals come before anything runs (the repository's command without consent): report them, not a start.
+    let sub: { dispose(): void } | undefined;
+    const running = new Promise<null>((resolve) => {
+      sub = run.ledger.onDidChange((e) => { if (e.type === 'run' && e.status === 'running') resolve(null); });
+    });
+    const first = await Promise.race([running, finished.then(() => null, (e: unknown) => e)]);
+    sub?.dispose();
+    if (first !== null && run.ledger.status === 'awaiting-approval') {
       this.executions.delete(runId);
-      const failure = exec.error;
-      await finished.catch((e: unknown) => {
-        if (e instanceof WorkspaceCommandError) {
-          throw new ToolError(`${failure} The user must approve that command: through a client that asks the user (MCP elicitation), in VS Code's plan review, or by starting the server with --allow-workspace-command.`);
-        }
-        if (e instanceof CommandRefusedError) throw new ToolError(`Refused: ${failure}`);
-      });
-      throw new ToolError(failure);
+      await exec.done;
+      if (first instanceof WorkspaceCommandError) {
+        throw new ToolError(`${first.message} The user must approve that command: through a client that asks the user (MCP elicitation), in VS Code's plan review, or by starting the server with --allow-workspace-command.`);
+      }
+      throw new ToolError((first as Error).message);
     }
     return run;
   }
 
-  /** Declines a run awaiting approval: nothing of it runs, ever. */
-  async decline(snap: LedgerSnapshot, reason: string): Promise<void> {
-    const run = this.planned.get(snap.runId) ?? await this.open(snap.runId);
-    run.ledger.setRunStatus('declined', reason);
-    await run.ledger.close();
-    this.planned.delete(snap.runId);
-  }
-
-  private async open(runId: string): Promise<Run> {
+  /** Declines a run awaiting approval, under its lock: nothing of it runs, ever. */
+  async decline(runId: string, reason: string): Promise<void> {
+    const { run, lock } = await this.openLocked(runId, 'decline');
     try {
-      return await this.orchestrator.open(runId);
-    } catch (e) {
-      throw new ToolError((e as Error).message);
+      run.ledger.setRunStatus('declined', reason);
+      await run.ledger.close();
+    } finally {
+      await lock.release();
     }
   }
 
@@ -171,7 +190,7 @@ export class RunRegistry {
   }
 
   /** True while any run executes here. */
-  get busy(): boolean { return this.executions.size > 0 && [...this.executions.values()].some((e) => e.outcome === null && e.error === null); }
+  get busy(): boolean { return [...this.executions.values()].some((e) => e.outcome === null && e.error === null); }
 
   /** Settles when every run executing here has ended. */
   async idle(): Promise<void> {

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { Config, Orchestrator } from '../engine';
+import type { Provider } from '../providers';
 import { createMcpServer } from './server';
 
 export interface ServeOptions {
@@ -18,7 +19,14 @@ export interface ServeOptions {
   config: Config;
   allowAgentApproval: boolean;
   simulated: boolean;
+  /** Why no run can be planned or started (no API key): plan_task and approve_run answer it. */
+  unavailable?: string | undefined;
   err(s: string): void;
+}
+
+/** A provider with no key: every request fails with why, and the server says so before any request. */
+export function keylessProvider(e: Error): Provider & { unavailable: string } {
+  return { model: { create: () => Promise.reject(e) }, simulated: false, unavailable: e.message, dispose: () => Promise.resolve() };
 }
 
 /** The package's version (dist/cli.js sits beside package.json's folder), for the server's name card. */

@@ -16,6 +16,8 @@ export interface McpServerOptions {
   /** Let the agent approve runs and apply changes when its client cannot ask the user. */
   allowAgentApproval: boolean;
   version: string;
+  /** Why no run can be planned or started (no API key). */
+  unavailable?: string | undefined;
 }
 
 export const SERVER_NAME = 'scaled-agent-orchestration';
@@ -28,7 +30,7 @@ export function createMcpServer(o: McpServerOptions): { server: McpServer; regis
   const registry = new RunRegistry(o.orchestrator, o.workspace);
   const gate = approvalGate(server.server, o.allowAgentApproval);
   const startedBy = (): string => `mcp:${server.server.getClientVersion()?.name ?? 'unknown client'}`;
-  registerTools(server, { orchestrator: o.orchestrator, registry, gate, workspace: o.workspace, config: o.config, startedBy });
+  registerTools(server, { orchestrator: o.orchestrator, registry, gate, workspace: o.workspace, config: o.config, startedBy, unavailable: o.unavailable ?? null });
   registerResources(server, { workspace: o.workspace, config: o.config, registry });
   return { server, registry };
 }

@@ -30,6 +30,8 @@ export interface ToolDeps {
   gate: ApprovalGate;
   workspace: string;
   config: Config;
+  /** Why no run can be planned or started (no API key), or null. */
+  unavailable: string | null;
   /** Who is calling, for the ledger (`mcp:<client name>`). */
   startedBy(): string;
 }
@@ -45,13 +47,16 @@ async function answer(fn: () => Promise<string>): Promise<CallToolResult> {
     return text(await fn());
   } catch (e) {
     const known = e instanceof ToolError || e instanceof ConfigError || e instanceof PlanError;
-    const message = known ? (e).message : `Failed: ${(e as Error).message}`;
+    const message = known ? e.message : `Failed: ${(e as Error).message}`;
     return { content: [{ type: 'text', text: redactText(message) }], isError: true };
   }
 }
 
 export function registerTools(server: McpServer, d: ToolDeps): void {
   const { registry, orchestrator, gate, workspace, config } = d;
+  const available = (): void => {
+    if (d.unavailable) throw new ToolError(`${d.unavailable}. This server started without one; once it is set, restart the server. Past runs can still be read.`);
+  };
   const dirOf = (id: string): Promise<string> => checkedRunDir(workspace, config.outputRoot, registry.checkId(id));
 
   server.registerTool('plan_task', {
@@ -68,10 +73,10 @@ export function registerTools(server: McpServer, d: ToolDeps): void {
     if (args.workflow !== undefined || args.params !== undefined) {
       throw new ToolError('Workflows are not supported yet, so workflow and params cannot be used. Describe the work in task (and choose a pattern) instead.');
     }
+    available();
     const tooLong = taskTooLong(args.task.trim());
     if (tooLong) throw new ToolError(tooLong);
-    const run = await registry.plan({ task: args.task, pattern: args.pattern ?? 'auto', focus: args.focus ?? [], startedBy: d.startedBy() });
-    return plannedText(run.ledger.snapshot());
+    return plannedText(await registry.plan({ task: args.task, pattern: args.pattern ?? 'auto', focus: args.focus ?? [], startedBy: d.startedBy() }));
   }));
 
   server.registerTool('approve_run', {
@@ -80,6 +85,7 @@ export function registerTools(server: McpServer, d: ToolDeps): void {
   }, (args) => answer(async () => {
     const first = await registry.snapshot(args.runId);
     registry.refuseUnapprovable(first);
+    available();
     const release = registry.claim(first.runId);
     try {
       const snap = await registry.snapshot(first.runId);
@@ -91,7 +97,7 @@ export function registerTools(server: McpServer, d: ToolDeps): void {
       const { answer: said, byUser } = await gate.confirm('approve_run', question, `Task: ${snap.task.split('\n', 1)[0]}\n${planText(snap)}`);
       if (said === 'dismissed') throw new ToolError(`The user closed the question without answering; run ${snap.runId} still awaits approval. Call approve_run again when the user is ready, or decline_run.`);
       if (said === 'no') {
-        await registry.decline(snap, 'the user declined the plan when asked through MCP; nothing ran');
+        await registry.decline(snap.runId, 'the user declined the plan when asked through MCP; nothing ran');
         return `The user declined run ${snap.runId}: nothing ran, and it cannot be started. Plan again with plan_task if the user wants a different plan.`;
       }
       // Yes from the user to a plan that shows the repository's command is consent to that exact
@@ -115,7 +121,7 @@ export function registerTools(server: McpServer, d: ToolDeps): void {
     if (snap.status !== 'awaiting-approval') throw new ToolError(`Run ${snap.runId} is ${snap.status}, not awaiting approval, so there is nothing to decline.${snap.status === 'running' ? ' To stop it, call cancel_run.' : ''}`);
     const release = registry.claim(snap.runId);
     try {
-      await registry.decline(snap, 'declined through MCP; nothing ran');
+      await registry.decline(snap.runId, 'declined through MCP; nothing ran');
     } finally {
       release();
     }
@@ -195,7 +201,7 @@ export function registerTools(server: McpServer, d: ToolDeps): void {
     }
     if (snap.status === 'awaiting-approval') {
       const release = registry.claim(snap.runId);
-      try { await registry.decline(snap, 'cancelled through MCP before approval; nothing ran'); } finally { release(); }
+      try { await registry.decline(snap.runId, 'cancelled through MCP before approval; nothing ran'); } finally { release(); }
       return `Run ${snap.runId} was awaiting approval; it is declined now and nothing ran.`;
     }
     if (snap.status === 'running' || snap.status === 'planning') {
