@@ -1074,6 +1074,36 @@ test('the Settings UI offers orchestration.baseUrl only as the user\'s own setti
   assert.deepStrictEqual(recorder.requests, [], 'nothing ever reached the workspace\'s baseUrl');
 });
 
+test('agent mode finds the MCP server: VS Code lists it, and the server it describes starts and lists its tools', async () => {
+  // The provider is registered: VS Code's own list of MCP servers names it.
+  await runCommand('MCP: List Servers');
+  const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'Scaled Agent Orchestration' }).first();
+  await row.waitFor({ timeout: 30000 });
+  await shot('44-mcp-server-listed.png');
+  await page.keyboard.press('Escape');
+  // Start it as VS Code would (agent mode needs a signed-in model): the installed extension's
+  // bundled CLI under Node, on the workspace, with the simulated provider the settings choose.
+  const extensions = path.join(path.dirname(WORKSPACE), 'extensions');
+  const installed = fs.readdirSync(extensions).find((d) => d.includes('scaled-agent-orchestration'));
+  assert.ok(installed, `the extension is installed in ${extensions}`);
+  const cli = path.join(extensions, installed, 'dist', 'cli.js');
+  const { Client } = require('@modelcontextprotocol/sdk/client/index.js');
+  const { StdioClientTransport } = require('@modelcontextprotocol/sdk/client/stdio.js');
+  const client = new Client({ name: 'e2e', version: '1' });
+  await client.connect(new StdioClientTransport({
+    command: process.execPath, args: [cli, 'mcp', '--workspace', WORKSPACE, '--set', 'provider="simulated"'], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, stderr: 'ignore',
+  }));
+  try {
+    const tools = (await client.listTools()).tools.map((t) => t.name).sort();
+    assert.deepStrictEqual(tools, ['agent_output', 'apply_changes', 'approve_run', 'cancel_run', 'decline_run', 'discard_changes', 'list_runs', 'plan_task', 'run_result', 'run_status']);
+    const list = await client.callTool({ name: 'list_runs', arguments: {} });
+    assert.match(list.content[0].text, /^\d{8}-\d{6}-[0-9a-f]{4} /m, 'it reads the runs this window made');
+    stamp(`MCP server from ${installed}: ${tools.length} tools`);
+  } finally {
+    await client.close();
+  }
+});
+
 test('the Summary webview ran without a single CSP violation', () => {
   assert.deepStrictEqual(cspViolations, []);
 });

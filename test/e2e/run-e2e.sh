@@ -30,7 +30,7 @@ git -C "$WS" init -q && git -C "$WS" add -A \
 
 # 1. Package exactly what users install.
 VSIX=$OUT/orchestration.vsix
-( cd "$REPO" && npm run build --silent && "$ROOT/tools/node_modules/.bin/vsce" package --allow-missing-repository -o "$VSIX" ) >"$OUT/vsce.log" 2>&1 \
+( cd "$REPO" && npm run build --silent && "$ROOT/tools/node_modules/.bin/vsce" package --no-dependencies --allow-missing-repository -o "$VSIX" ) >"$OUT/vsce.log" 2>&1 \
   || { cat "$OUT/vsce.log"; exit 1; }
 unzip -l "$VSIX" | tail -1 | awk -v s="$(stat -c %s "$VSIX")" '{ print "vsix: " s " bytes, " $2 " files" }' | tee "$OUT/vsix.txt"
 code-server --user-data-dir "$USER_DATA" --extensions-dir "$EXT_DIR" --install-extension "$VSIX" --force >"$OUT/install.log" 2>&1 \

@@ -14,7 +14,7 @@ const ALLOWED = /^(dist\/(extension|cli|webview|agent|dashboard|plan)\.js|media\
 describe.skipIf(!existsSync(vsce))('packaged extension', () => {
   it('lists only the bundles, media, prompts, docs and the manifest', () => {
     expect(existsSync(path.join(root, 'dist', 'extension.js')), 'run `npm run build` first').toBe(true);
-    const files = execFileSync(vsce, ['ls'], { cwd: root, encoding: 'utf8', env: { ...process.env, npm_config_nodedir: '' } })
+    const files = execFileSync(vsce, ['ls', '--no-dependencies'], { cwd: root, encoding: 'utf8', env: { ...process.env, npm_config_nodedir: '' } })
       .split('\n').map((l) => l.trim()).filter(Boolean).sort();
     const unexpected = files.filter((f) => !ALLOWED.test(f));
     expect(unexpected).toEqual([]);
