@@ -90,12 +90,12 @@ function nextStep(s: LedgerSnapshot): string {
 }
 
 /** The answer of list_runs: one line a run, newest first. */
-export function listText(runs: readonly LedgerSnapshot[], more: number): string {
+export function listText(runs: ReadonlyArray<LedgerSnapshot & { foreign?: boolean }>, more: number): string {
   if (!runs.length) return 'No runs in this workspace yet. Start one with plan_task.';
   const lines = runs.map((s) => {
     const p = runProgress(s.agents);
     const task = s.task.split('\n', 1)[0];
-    return `${s.runId} ${s.status} ${p.done}/${p.total} ${money(s.totals.costUsd, s.simulated, 2)}${s.startedBy ? ` [${s.startedBy}]` : ''} ${task.length > 80 ? `${task.slice(0, 79)}…` : task}`;
+    return `${s.runId} ${s.status} ${p.done}/${p.total} ${money(s.totals.costUsd, s.simulated, 2)}${s.startedBy ? ` [${s.startedBy}]` : ''}${s.foreign ? ' [foreign: not created on this machine]' : ''} ${task.length > 80 ? `${task.slice(0, 79)}…` : task}`;
   });
   if (more > 0) lines.push(`(${plural(more, 'older run')} not shown)`);
   return lines.join('\n');

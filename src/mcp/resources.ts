@@ -2,12 +2,11 @@
  * Each run's summary.md, plan.md and ledger as MCP resources: `orchestration://<runId>/summary.md`,
  * `…/plan.md`, `…/ledger`. A client (or its user) attaches them by choice; the tools' answers stay short.
  */
-import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
 import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { checkedRunDir, redactText, scanRuns, SUMMARY_FILE, type Config } from '../engine';
 import { ToolError } from './errors';
 import type { RunRegistry } from './registry';
+import { readInside } from './tools';
 
 /** Newest runs listed as resources (older ones can still be read by URI). */
 const LISTED_RUNS = 20;
@@ -34,7 +33,7 @@ export function registerResources(server: McpServer, d: { workspace: string; con
       const id = d.registry.checkId(String(vars.runId));
       const dir = await checkedRunDir(d.workspace, d.config.outputRoot, id);
       const live = f.name === 'ledger' ? d.registry.live(id) : undefined;
-      const text = live ? JSON.stringify(live.ledger.snapshot(), null, 2) : await fs.readFile(path.join(dir, f.file), 'utf8').catch(() => null);
+      const text = live ? JSON.stringify(live.ledger.snapshot(), null, 2) : await readInside(dir, f.file);
       if (text === null) throw new ToolError(`Run ${id} has no ${f.file} (yet). Call run_status to see where it stands.`);
       return { contents: [{ uri: uri.href, mimeType: f.mimeType, text: redactText(text) }] };
     });

@@ -10,7 +10,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import {
   applyRunChanges, checkedRunDir, ConfigError, discardRunChanges, isInside, MAX_TASK_CHARS, PATTERN_CHOICES, PlanError,
-  readChangeSet, redactText, scanRuns, SUMMARY_FILE, taskTooLong, type Config, type LedgerSnapshot, type Orchestrator, type PatternChoice,
+  readChangeSet, redactText, scanRuns, SUMMARY_FILE, taskTooLong, type Config, type Orchestrator, type PatternChoice,
 } from '../engine';
 import { capped, changesText, listText, planText, plannedText, shown, statusLine, statusText } from './answers';
 import type { ApprovalGate } from './approval';
@@ -50,6 +50,20 @@ async function answer(fn: () => Promise<string>): Promise<CallToolResult> {
     const message = known ? e.message : `Failed: ${(e as Error).message}`;
     return { content: [{ type: 'text', text: redactText(message) }], isError: true };
   }
+}
+
+/**
+ * A file of a run folder, or null when it does not exist. A run folder is untrusted (a repository
+ * can ship one): a path or symlink leading out of it is refused, never read and sent to a model.
+ */
+export async function readInside(dir: string, rel: string): Promise<string | null> {
+  const file = path.resolve(dir, rel);
+  const real = await fs.realpath(file).catch(() => null);
+  if (real === null) return null;
+  if (!isInside(dir, file, { strict: true }) || !isInside(await fs.realpath(dir), real, { strict: true })) {
+    throw new ToolError(`${rel} leads outside its run folder ${dir}; it is not read.`);
+  }
+  return fs.readFile(real, 'utf8').catch(() => null);
 }
 
 export function registerTools(server: McpServer, d: ToolDeps): void {
@@ -156,7 +170,7 @@ export function registerTools(server: McpServer, d: ToolDeps): void {
     const dir = await dirOf(snap.runId);
     const lines = [statusLine(snap)];
     if (snap.reason) lines.push(`Reason: ${snap.reason}`);
-    const summary = await fs.readFile(path.join(dir, SUMMARY_FILE), 'utf8').catch(() => null);
+    const summary = await readInside(dir, SUMMARY_FILE);
     const summaryPath = shown(workspace, path.join(dir, SUMMARY_FILE));
     if (summary !== null) lines.push(`--- ${summaryPath} ---`, capped(summary.trim(), args.maxTokens ?? DEFAULT_RESULT_TOKENS, summaryPath), '---');
     else lines.push('No summary.md was written.');
@@ -181,8 +195,7 @@ export function registerTools(server: McpServer, d: ToolDeps): void {
     }
     const dir = await dirOf(snap.runId);
     const file = path.resolve(dir, agent.outputFile);
-    if (!isInside(dir, file, { strict: true })) throw new ToolError(`Agent ${agent.id}'s output file ${agent.outputFile} lies outside its run folder; it is not read.`);
-    const content = await fs.readFile(file, 'utf8').catch(() => null);
+    const content = await readInside(dir, agent.outputFile);
     if (content === null) return `Agent ${agent.id} (${agent.status}) has written nothing yet${agent.error ? `: ${agent.error}` : ''}.`;
     const where = shown(workspace, file);
     return `${agent.id} ${agent.role} ${agent.status} — ${where}\n${capped(content.trim(), args.maxTokens ?? DEFAULT_OUTPUT_TOKENS, where)}`;
@@ -215,7 +228,7 @@ export function registerTools(server: McpServer, d: ToolDeps): void {
     inputSchema: {},
   }, () => answer(async () => {
     const { runs } = await scanRuns(workspace, config.outputRoot, { activeRunIds: orchestrator.active });
-    const rows: LedgerSnapshot[] = runs.slice(0, LIST_LIMIT).map((r) => registry.live(r.runId)?.ledger.snapshot() ?? r);
+    const rows = runs.slice(0, LIST_LIMIT).map((r) => ({ ...(registry.live(r.runId)?.ledger.snapshot() ?? r), foreign: r.origin?.local === false }));
     return listText(rows, Math.max(0, runs.length - LIST_LIMIT));
   }));
 

@@ -1,5 +1,5 @@
 /** `orchestrate mcp` driven by the official MCP SDK client over stdio, as Claude Code or VS Code drive it. */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { LedgerSnapshot } from '../../src/engine/types';
@@ -116,6 +116,16 @@ describe('orchestrate mcp', () => {
     expect(again.isError).toBe(true);
     expect(again.text).toMatch(/was declined, so nothing of it ran and it cannot be approved\. Call plan_task/);
     expect((await s.call('run_result', { runId: id })).text).toMatch(/No summary\.md was written|declined/);
+    // A run folder is untrusted: a file in it that is a symlink leading out is never read and sent.
+    const outside = path.join(path.dirname(ws), `outside-${path.basename(ws)}.txt`);
+    writeFileSync(outside, 'private notes');
+    const planFile = path.join(ws, '.orchestration', id, 'plan.md');
+    rmSync(planFile);
+    symlinkSync(outside, planFile);
+    const leaked = await s.call('agent_output', { runId: id, agentId: 'planner' });
+    expect(leaked).toEqual({ isError: true, text: expect.stringMatching(/plan\.md leads outside its run folder/) as string });
+    await expect(s.readResource(`orchestration://${id}/plan.md`)).rejects.toThrow(/leads outside its run folder/);
+    expect(s.seen.join('\n')).not.toContain('private notes');
   }, 120_000);
 
   it('lets one of two clients approving the same run win; the other is refused', async () => {
