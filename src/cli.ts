@@ -12,7 +12,7 @@ import {
   type ResolvedConfig, type Run, type RunOutcome,
 } from './engine';
 import { agentCommand, stop, transcript } from './cli/agentCommands';
-import { openProvider, type Provider } from './providers';
+import { MissingApiKeyError, openProvider, type Provider } from './providers';
 import { proxyTransportFromEnv } from './cli/proxyFetch';
 import { parseCli, UsageError, USAGE, type CliArgs } from './cli/args';
 import { finalReport, planTable, progressLine } from './cli/report';
@@ -22,6 +22,7 @@ import { EXIT } from './cli/exitCodes';
 import { demoTask, demoWorkspace } from './cli/demo';
 import { readTaskFile } from './cli/taskFile';
 import { commandLine, runnableCommands, shownPath } from './cli/hint';
+import { keylessProvider, serveMcp } from './mcp/serve';
 
 
 // Every line printed goes through the one redaction; the credentials this process was given
@@ -103,12 +104,13 @@ async function main(argv: string[]): Promise<number> {
   if (args.command === 'transcript') return transcript(workspace, config, args, { out, err });
   if (args.command === 'stop') return stop(workspace, config, args, { out, err });
 
-  let provider: Provider;
+  let provider: Provider & { unavailable?: string };
   try {
     provider = await openProvider(config, { apiKey: process.env.ANTHROPIC_API_KEY, workspace, transport: config.provider === 'simulated' ? null : proxyTransportFromEnv(), ...(args.simLatencyMs ? { simulatedLatencyMs: args.simLatencyMs } : {}) });
   } catch (e) {
-    err((e as Error).message);
-    return EXIT.usage;
+    // A server without a key still starts, so the agent reads why nothing can be planned.
+    if (args.command === 'mcp' && e instanceof MissingApiKeyError) provider = keylessProvider(e);
+    else { err((e as Error).message); return EXIT.usage; }
   }
   const orchestrator = new Orchestrator({
     workspace, config, model: provider.model, simulated: provider.simulated,
@@ -118,6 +120,11 @@ async function main(argv: string[]): Promise<number> {
   });
   // --allow-workspace-command is the user's consent to the repository's own check command, as shown.
   if (args.allowWorkspaceCommand && resolved.workspaceCommand) await orchestrator.consent.grant(workspace, resolved.workspaceCommand.command);
+  if (args.command === 'mcp') {
+    // stdout is the protocol: a reader gone means the client left, and the runs it started go on.
+    onPipeClosed = () => undefined;
+    try { return await serveMcp({ orchestrator, workspace, config, allowAgentApproval: args.allowAgentApproval, simulated: provider.simulated, unavailable: provider.unavailable, err }); } finally { await provider.dispose(); }
+  }
   const controller = new AbortController();
   let interrupts = 0;
   const onSigint = (): void => {

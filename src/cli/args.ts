@@ -22,6 +22,8 @@ export const USAGE = `Usage:
   orchestrate stop <runId> <agentId> [--workspace DIR]
   orchestrate rerun <runId> <agentId> [--instruction TEXT] [--workspace DIR] [--simulate] [--json]
   orchestrate ask <runId> <agentId> "<question>" [--workspace DIR] [--simulate] [--json]
+  orchestrate mcp [--workspace DIR] [--simulate] [--allow-agent-approval] [--allow-workspace-command]
+                                                an MCP server on stdio: other agents plan, run and read runs
   orchestrate add-worker <runId> --group ID --task TEXT --scope PATH... --tier haiku|sonnet|opus
                          [--perspective TEXT] [--workspace DIR] [--simulate] [--json]
 
@@ -41,7 +43,7 @@ resume refuses a run folder not created on this machine (shipped in the reposito
 unless --allow-foreign-run says you read the warning and want to run its plan anyway.
 Exit codes: 0 completed, 3 partial, 1 failed or refused, 2 usage or configuration error, 130 cancelled.`;
 
-const COMMANDS = ['run', 'resume', 'status', 'list', 'demo', 'diff', 'apply', 'discard', 'transcript', 'stop', 'rerun', 'ask', 'add-worker'] as const;
+const COMMANDS = ['run', 'resume', 'status', 'list', 'demo', 'diff', 'apply', 'discard', 'transcript', 'stop', 'rerun', 'ask', 'add-worker', 'mcp'] as const;
 export type CliCommand = (typeof COMMANDS)[number] | 'help';
 
 /** A worker to add (add-worker), from flags. */
@@ -74,6 +76,8 @@ export interface CliArgs {
   retryFailed: boolean;
   /** resume: run a run folder not created on this machine, after its warning. */
   allowForeignRun: boolean;
+  /** mcp: an agent may approve runs and apply changes when its client cannot ask the user (no MCP elicitation). */
+  allowAgentApproval: boolean;
   /** `apply --file`: apply only these files of the change (repository-relative). */
   files: string[];
   /** `diff --stat`: a line per file instead of the patch. */
@@ -102,6 +106,7 @@ export function parseCli(argv: string[]): CliArgs {
       options: {
         workspace: { type: 'string', short: 'w' }, yes: { type: 'boolean', short: 'y' }, 'allow-workspace-command': { type: 'boolean' },
         simulate: { type: 'boolean' }, json: { type: 'boolean' }, 'retry-failed': { type: 'boolean' }, 'allow-foreign-run': { type: 'boolean' },
+        'allow-agent-approval': { type: 'boolean' },
         focus: { type: 'string', multiple: true }, scheduling: { type: 'string' }, pattern: { type: 'string' },
         'max-concurrent': { type: 'string' }, retries: { type: 'string' }, 'max-cost': { type: 'string' },
         'max-tokens': { type: 'string' }, 'output-root': { type: 'string' }, set: { type: 'string', multiple: true },
@@ -123,7 +128,7 @@ export function parseCli(argv: string[]): CliArgs {
   const arity: Record<(typeof COMMANDS)[number], [number, string]> = {
     run: [1, 'quote the task'], resume: [1, ''], status: [1, ''], list: [1, ''], demo: [0, 'choose the demo with --pattern'],
     diff: [1, ''], apply: [1, 'name files with --file'], discard: [1, ''],
-    transcript: [2, ''], stop: [2, ''], rerun: [2, 'use --instruction "…" for an instruction'], ask: [3, 'quote the question'], 'add-worker': [1, 'the worker comes in flags: --group, --task, --scope, --tier'],
+    transcript: [2, ''], stop: [2, ''], rerun: [2, 'use --instruction "…" for an instruction'], ask: [3, 'quote the question'], mcp: [0, 'the task comes from the agent, through plan_task'], 'add-worker': [1, 'the worker comes in flags: --group, --task, --scope, --tier'],
   };
   const [most, hint] = arity[command];
   if (rest.length > most) throw new UsageError(`Unexpected argument "${rest[most]}"${hint ? ` (${hint})` : ''}`);
@@ -138,6 +143,7 @@ export function parseCli(argv: string[]): CliArgs {
   if (command === 'ask' && !rest[2]?.trim()) throw new UsageError('ask needs a question: orchestrate ask <runId> <agentId> "Why did you rate this file high?"');
   if (command === 'add-worker' && !arg) throw new UsageError('add-worker needs a run id (see: orchestrate list)');
   if (v.instruction !== undefined && command !== 'rerun') throw new UsageError('--instruction goes with rerun');
+  if (v['allow-agent-approval'] && command !== 'mcp') throw new UsageError('--allow-agent-approval goes with mcp');
   if (v['allow-foreign-run'] && command !== 'resume') throw new UsageError('--allow-foreign-run goes with resume');
   return {
     ...base(v), command, positional: arg, positionals: rest, taskFile,
@@ -177,7 +183,7 @@ function base(v: Record<string, string | boolean | string[] | undefined>): Omit<
   }
   return {
     workspace: (v.workspace as string | undefined) ?? process.cwd(),
-    yes: !!v.yes, allowWorkspaceCommand: !!v['allow-workspace-command'], simulate: !!v.simulate, json: !!v.json, retryFailed: !!v['retry-failed'], allowForeignRun: !!v['allow-foreign-run'],
+    yes: !!v.yes, allowWorkspaceCommand: !!v['allow-workspace-command'], simulate: !!v.simulate, json: !!v.json, retryFailed: !!v['retry-failed'], allowForeignRun: !!v['allow-foreign-run'], allowAgentApproval: !!v['allow-agent-approval'],
     files: (v.file as string[] | undefined) ?? [], stat: !!v.stat,
     focus: (v.focus as string[] | undefined) ?? [],
     pattern: patternOf(v.pattern as string | undefined),

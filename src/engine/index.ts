@@ -29,9 +29,11 @@ export {
 } from './ledger/runs';
 export { describeRebuild, emptyTotals, LedgerDamagedError, type RebuildReport } from './ledger/rebuild';
 export { parseEventLine } from './ledger/events';
+export { runProgress, type Progress } from './ledger/progress';
+export { estimateTokens } from './text';
 export { ORIGIN_FILE, type RunOrigin } from './ledger/origin';
 export { ForeignRunError, type ResumeOptions } from './commands/resume';
-export { LOCK_FILE, runLockHolder, type LockHolder } from './run/lock';
+export { LOCK_FILE, runLockHolder, takeRunLock, type LockHolder, type RunLock } from './run/lock';
 export { AnthropicModelClient, type AnthropicClientOptions, type Fetch } from './model/anthropic';
 export { fmtTokens } from './plan/planMarkdown';
 export { loadProjectConfig, PROJECT_CONFIG } from './projectConfig';

@@ -66,6 +66,8 @@ export interface PlanRunRequest {
   /** A pattern by name, or `auto` (the default) to let the planner choose. */
   pattern?: PatternChoice;
   signal?: AbortSignal;
+  /** Who asks, when not a person at this front end (`mcp:<client name>`): recorded in the ledger and shown with the run. */
+  startedBy?: string;
 }
 
 /**
@@ -199,7 +201,7 @@ export class Orchestrator {
       id: PLANNER_ID, role: 'planner', domain: null, tier: 'sonnet', task: `Plan the task (pattern: ${choice})`,
       scope: focus, dependsOn: [], outputFile: 'plan.md',
     });
-    const ledger = Ledger.create(dir, { runId: id, task, workspace, simulated: !!this.deps.simulated }, [planner], this.ledgerOptions());
+    const ledger = Ledger.create(dir, { runId: id, task, workspace, simulated: !!this.deps.simulated, ...(req.startedBy ? { startedBy: req.startedBy } : {}) }, [planner], this.ledgerOptions());
     ledger.transition(PLANNER_ID, 'running', { attempts: 1 });
     await ledger.flush();
     this.logger.info(`run ${id}: planning "${task}"`);

@@ -136,6 +136,8 @@ export interface LedgerSnapshot {
   startedAt: string | null;
   endedAt: string | null;
   pid: number | null;          // process that owns a running run; used to detect an interrupted one
+  /** Who started the run when not a person at a front end: `mcp:<client name>` for an agent over MCP (absent: a person). */
+  startedBy?: string;
   estimate: CostEstimate | null;
   /** The plan's pattern, once planned (absent in ledgers written before patterns existed: fan-out). */
   pattern?: PatternName;
@@ -192,7 +194,7 @@ export type EngineEvent =
  * at that moment; later `agent`, `usage`, `tool`, `return` and `changes` events move them on.
  */
 export type LedgerChange =
-  | { kind: 'created'; runId: string; task: string; workspace: string; simulated: boolean; createdAt: string; agents: AgentRecord[] }
+  | { kind: 'created'; runId: string; task: string; workspace: string; simulated: boolean; createdAt: string; agents: AgentRecord[]; startedBy?: string }
   | {
     kind: 'planned'; agents: AgentRecord[]; estimate: CostEstimate; pattern: PatternName; patternReason: string; groups: AgentGroup[];
     /** Set when a revised plan replaced every planned record (the planner's stays). */

@@ -1367,6 +1367,74 @@ test('the walkthrough opens from the Welcome page and shows its steps with pictu
   await container.waitFor({ state: 'hidden' });
 });
 
+test('agent mode finds the MCP server: VS Code lists it, and the server it describes starts and lists its tools', async () => {
+  // The provider is registered: VS Code's own list of MCP servers names it. The MCP commands come
+  // with the AI features, which the other steps keep off (run-e2e.sh's settings): on for this one.
+  const settingsFile = path.join(path.dirname(process.env.CS_LOGS), 'User', 'settings.json');
+  const settings = JSON.parse(fs.readFileSync(settingsFile, 'utf8'));
+  const workspaceSettings = path.join(WORKSPACE, '.vscode', 'settings.json');
+  const workspaceBefore = fs.existsSync(workspaceSettings) ? JSON.parse(fs.readFileSync(workspaceSettings, 'utf8')) : null;
+  fs.mkdirSync(path.dirname(workspaceSettings), { recursive: true });
+  let tries = 0;
+  await until('MCP: List Servers in the palette', async () => {
+    // Written again now and then: a settings file written while the workbench was busy has been missed.
+    if (tries++ % 20 === 0) {
+      fs.writeFileSync(settingsFile, JSON.stringify({ ...settings, 'chat.disableAIFeatures': false }, null, 2) + ' '.repeat(tries % 2));
+      fs.writeFileSync(workspaceSettings, JSON.stringify({ ...workspaceBefore, 'chat.disableAIFeatures': false }, null, 2));
+    }
+    // Turning the AI features on can open a modal (a welcome dialog or editor) that makes the rest inert: close it.
+    const dialog = page.locator('.monaco-dialog-box .dialog-buttons-row a.monaco-button, .monaco-dialog-box .dialog-close, .modal-editor-action-container .codicon-close').last();
+    if (await dialog.isVisible().catch(() => false)) await dialog.click({ timeout: 2000 }).catch(() => undefined);
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget .quick-input-box input');
+    await input.fill('>MCP: List Servers', { timeout: 3000 });
+    const found = await page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'MCP: List Servers' }).count();
+    return found > 0;
+  }, 90000).catch(async (e) => { await shot('44-mcp-palette-unavailable.png'); throw e; });
+  await page.keyboard.press('Enter');
+  const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'Scaled Agent Orchestration' }).first();
+  await row.waitFor({ timeout: 30000 });
+  await shot('44-mcp-server-listed.png');
+  // VS Code starts it from its own definition (the provider's, resolved with the key): it runs.
+  await row.click();
+  await page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'Start Server' }).first().click();
+  await until('the MCP server running', async () => {
+    await page.keyboard.press('Escape');
+    await runCommand('MCP: List Servers');
+    return page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'Scaled Agent Orchestration' }).first().textContent()
+      .then((t) => /Running/.test(t ?? ''));
+  }, 60000);
+  // Its output channel (VS Code opens it on start) says what VS Code found there.
+  await page.locator('.view-lines', { hasText: 'Discovered 10 tools' }).first().waitFor();
+  await shot('45-mcp-server-running.png');
+  await page.keyboard.press('Escape');
+  fs.writeFileSync(settingsFile, JSON.stringify(settings, null, 2));
+  if (workspaceBefore) fs.writeFileSync(workspaceSettings, JSON.stringify(workspaceBefore, null, 2));
+  else fs.rmSync(workspaceSettings, { force: true });
+  // Start it as VS Code would (agent mode needs a signed-in model): the installed extension's
+  // bundled CLI under Node, on the workspace, with the simulated provider the settings choose.
+  const extensions = path.join(path.dirname(WORKSPACE), 'extensions');
+  const installed = fs.readdirSync(extensions).find((d) => d.includes('scaled-agent-orchestration'));
+  assert.ok(installed, `the extension is installed in ${extensions}`);
+  const cli = path.join(extensions, installed, 'dist', 'cli.js');
+  const { Client } = require('@modelcontextprotocol/sdk/client/index.js');
+  const { StdioClientTransport } = require('@modelcontextprotocol/sdk/client/stdio.js');
+  const client = new Client({ name: 'e2e', version: '1' });
+  await client.connect(new StdioClientTransport({
+    command: process.execPath, args: [cli, 'mcp', '--workspace', WORKSPACE, '--set', 'provider="simulated"'], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' }, stderr: 'ignore',
+  }));
+  try {
+    const tools = (await client.listTools()).tools.map((t) => t.name).sort();
+    assert.deepStrictEqual(tools, ['agent_output', 'apply_changes', 'approve_run', 'cancel_run', 'decline_run', 'discard_changes', 'list_runs', 'plan_task', 'run_result', 'run_status']);
+    const list = await client.callTool({ name: 'list_runs', arguments: {} });
+    assert.match(list.content[0].text, /^\d{8}-\d{6}-[0-9a-f]{4} |^No runs in this workspace yet/m, 'it reads the runs of the workspace');
+    stamp(`MCP server from ${installed}: ${tools.length} tools`);
+  } finally {
+    await client.close();
+  }
+});
+
 test('the Summary webview ran without a single CSP violation', () => {
   assert.deepStrictEqual(cspViolations, []);
 });

@@ -101,7 +101,7 @@ describe('contributed settings match the engine schema', () => {
 
   it('lists only settings the extension reads', () => {
     const extensionOnly = Object.keys(props).filter((k) => !engineProps.includes(k)).sort();
-    expect(extensionOnly).toEqual(['orchestration.autoApprovePlan', 'orchestration.simulatedLatencyMs']);
+    expect(extensionOnly).toEqual(['orchestration.autoApprovePlan', 'orchestration.mcp.allowAgentApproval', 'orchestration.simulatedLatencyMs']);
   });
 });
 

@@ -203,6 +203,25 @@ function makeCommands() {
   };
 }
 
+/** What McpStdioServerDefinition holds, for tests to read. */
+export class McpStdioServerDefinition {
+  constructor(
+    readonly label: string, public command: string, public args: string[] = [],
+    public env: Record<string, string | number | null> = {}, public version?: string,
+  ) {}
+}
+
+function makeLm() {
+  return {
+    mcpProviders: new Map<string, unknown>(),
+    registerMcpServerDefinitionProvider: vi.fn((id: string, provider: unknown) => {
+      lm.mcpProviders.set(id, provider);
+      return new Disposable(() => lm.mcpProviders.delete(id));
+    }),
+  };
+}
+
+export const lm = makeLm();
 export const window = makeWindow();
 export const workspace = makeWorkspace();
 export const commands = makeCommands();
@@ -211,6 +230,8 @@ export const commands = makeCommands();
 export function resetStub(): void {
   Object.assign(window, makeWindow());
   Object.assign(workspace, makeWorkspace());
+  lm.mcpProviders.clear();
+  lm.registerMcpServerDefinitionProvider = makeLm().registerMcpServerDefinitionProvider;
   const fresh = makeCommands();
   commands.registered.clear();
   commands.registerCommand = fresh.registerCommand;

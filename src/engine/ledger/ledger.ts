@@ -81,7 +81,7 @@ export class Ledger {
 
   /** A fresh ledger for a run that is about to be planned; `agents` holds its planner record. */
   static create(
-    dir: string, init: { runId: string; task: string; workspace: string; simulated: boolean }, agents: AgentRecord[], opts: LedgerOptions = {},
+    dir: string, init: { runId: string; task: string; workspace: string; simulated: boolean; startedBy?: string }, agents: AgentRecord[], opts: LedgerOptions = {},
   ): Ledger {
     const t = new Date((opts.now ?? Date.now)()).toISOString();
     const totals = emptyTotals();

@@ -118,7 +118,7 @@ export function replayEvents(events: readonly EngineEvent[]): LedgerSnapshot | n
       s = {
         version: 1, runId: c.runId, task: c.task, workspace: c.workspace, simulated: c.simulated, status: 'planning', reason: null,
         createdAt: c.createdAt, updatedAt: e.t, startedAt: null, endedAt: null, pid: null, estimate: null, gaps: [],
-        agents: structuredClone(c.agents), totals: emptyTotals(),
+        agents: structuredClone(c.agents), totals: emptyTotals(), ...(c.startedBy ? { startedBy: c.startedBy } : {}),
       };
       index();
       continue;
