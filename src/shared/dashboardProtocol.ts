@@ -84,6 +84,8 @@ export const DashboardViewSchema = z.object({
   status: z.string(),
   pattern: z.string(),
   simulated: z.boolean(),
+  /** Who started the run when it was not a person here (`mcp:<client>`), else null. */
+  startedBy: z.string().max(200).nullable(),
   /** Agents are in flight: open bars end at "now" and the host re-posts as time passes. */
   live: z.boolean(),
   /** Wall-clock time of the axis' 0 (ISO), null before any agent started. */

@@ -150,6 +150,8 @@ export const RunViewSchema = z.object({
   planner: z.object({ status: z.string(), model: z.string(), tokens: count, costUsd: z.number().nonnegative() }).nullable(),
   /** A simulated run spent nothing: its costs are what the same tokens would cost, and say so. */
   simulated: z.boolean(),
+  /** Who started the run when it was not a person here (`mcp:<client>`), else null. */
+  startedBy: z.string().max(200).nullable(),
   planSummary: z.string(),
   estimate: z.object({
     tokensLow: count, tokensHigh: count, costLowUsd: z.number().nonnegative(), costHighUsd: z.number().nonnegative(),

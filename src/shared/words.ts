@@ -16,3 +16,14 @@ export function plural(n: number, one: string, many = `${one}s`): string {
 export function noun(n: number, one: string, many = `${one}s`): string {
   return rules.select(n) === 'one' ? one : many;
 }
+
+/**
+ * Who started a run, from the ledger's `startedBy` ("mcp:claude-code"), as the views mark it:
+ * "via claude-code (MCP)". The client names itself, so the name is cut to a sane length.
+ */
+export function startedVia(startedBy: string): string {
+  const m = /^mcp:(.*)$/s.exec(startedBy);
+  const who = (m ? m[1] : startedBy).replace(/\s+/g, ' ').trim() || 'an unnamed client';
+  const short = who.length > 40 ? `${who.slice(0, 39)}…` : who;
+  return m ? `via ${short} (MCP)` : `via ${short}`;
+}

@@ -280,7 +280,7 @@ export function buildDashboard(s: LedgerSnapshot, plan: AnyPlan | undefined, tra
   // The planner's record counts in spend (role planner), not among the agents the run runs.
   const counted = s.agents.filter((a) => a.role !== 'planner');
   return {
-    runId: s.runId, task: s.task, status: s.status, pattern, simulated: s.simulated, live,
+    runId: s.runId, task: s.task, status: s.status, pattern, simulated: s.simulated, startedBy: s.startedBy ?? null, live,
     startedAt: started ? new Date(t0).toISOString() : null, spanMs, bins, lanes,
     agents: counted.length,
     progress: (({ done, total, active, waiting, failed, cancelled, skipped }) => ({ done, total, active, waiting, failed, cancelled, skipped }))(runProgress(s.agents)),

@@ -9,7 +9,7 @@
  */
 import { runProgress, type Progress } from '../engine/ledger/progress';
 import type { AgentRecord, LedgerSnapshot, ListedRun, RunStatus } from '../engine';
-import { plural } from '../shared/words';
+import { plural, startedVia } from '../shared/words';
 import { shownStatus, type ShownStatus } from './runShape';
 import { elapsedMs, formatCost, formatDuration, formatTokens, totalTokens, truncate } from './format';
 
@@ -107,6 +107,7 @@ export function runRow(s: ListedRun, now: number): RowText {
   if (s.simulated) parts.push('simulated');
   // A run folder that came with the workspace says so where the user looks first.
   if (s.origin?.local === false) parts.push('not created here');
+  if (s.startedBy) parts.push(startedVia(s.startedBy));
   parts.push(truncate(s.task, 120));
   return { label: runStartLabel(s.createdAt, now), description: parts.join(' · ') };
 }

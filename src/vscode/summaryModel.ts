@@ -212,6 +212,7 @@ export function buildRunView(
       tokens: planner.usage.input + planner.usage.output + planner.usage.cacheRead + planner.usage.cacheWrite, costUsd: planner.costUsd,
     } : null,
     simulated: s.simulated,
+    startedBy: s.startedBy ?? null,
     planSummary: planText(plan),
     estimate: s.estimate,
     actions,

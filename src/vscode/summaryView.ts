@@ -54,6 +54,8 @@ export class SummaryView extends Disposable implements vscode.WebviewViewProvide
   private readonly seenFiles = new Set<string>();
   private readonly artifacts = new ArtifactReader();
   private readonly post = this._register(new Debouncer(() => void this.postState(), 150, 500));
+  /** Counts postState calls, so an older one that finishes late is dropped. */
+  private posts = 0;
 
   private readonly handlers: HandlerMap<WebviewMessage> = {
     ready: () => { this.ready = true; void this.postState(); },
@@ -152,6 +154,9 @@ export class SummaryView extends Disposable implements vscode.WebviewViewProvide
 
   private async postState(): Promise<void> {
     if (!this.view || !this.ready) return;
+    // Posts overlap (a selection while a store change is being read): only the newest may land, or
+    // a slower post for the run shown before would replace the one just selected, and stay.
+    const ticket = ++this.posts;
     const runId = this.currentRunId();
     const snapshot = runId ? this.store.get(runId) : undefined;
     let message: HostMessage = { type: 'state', run: null };
@@ -167,6 +172,7 @@ export class SummaryView extends Disposable implements vscode.WebviewViewProvide
       message = { type: 'state', run: buildRunView(snapshot, plan, summary, actions, written, artifacts, changes) };
     }
     // Validated on the way out too: a malformed ledger should fail here, visibly, not in the DOM.
+    if (ticket !== this.posts) return;
     const checked = HostMessageSchema.safeParse(message);
     if (!checked.success) {
       this.log.warn(`Summary view: state for ${runId} did not validate: ${checked.error.message}`);

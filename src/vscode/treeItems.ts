@@ -4,7 +4,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { plural } from '../shared/words';
+import { plural, startedVia } from '../shared/words';
 import type { AgentGroup, AgentRecord, AgentStatus, AnyPlan, LedgerSnapshot, ListedRun, RunStatus } from '../engine';
 import { groupAgents, groupLabel, isInFlight, PAGE_SIZE, patternOf, plannerOf, shapeLine, shownStatus, type ShownStatus } from './runShape';
 import { elapsedMs, formatDuration, formatSpend, formatTokens, totalTokens, truncate } from './format';
@@ -109,7 +109,9 @@ export function runItem(s: ListedRun, now: number): vscode.TreeItem {
   const md = new vscode.MarkdownString('', false);
   md.appendMarkdown(`**Run ${s.runId}** · ${s.status}${s.simulated ? ' · simulated' : ''}\n\n`).appendText(s.task).appendMarkdown('\n\n');
   if (s.reason) md.appendMarkdown('Reason: ').appendText(s.reason).appendMarkdown('\n\n');
-  md.appendMarkdown(`Started ${new Date(s.createdAt).toLocaleString()}  \n`);
+  md.appendMarkdown(`Started ${new Date(s.createdAt).toLocaleString()}`);
+  if (s.startedBy) md.appendMarkdown(' ').appendText(startedVia(s.startedBy));
+  md.appendMarkdown('  \n');
   md.appendMarkdown(`${runProgressLine(s)} · ${formatTokens(tokensOf(s))} tokens · ${formatSpend(s.totals.costUsd, s.simulated)}`);
   if (s.gaps.length) md.appendMarkdown(` · ${plural(s.gaps.length, 'gap')}`);
   if (s.simulated) md.appendMarkdown('\n\nSimulated: nothing was spent. The cost is what the same tokens would cost at the configured prices.');

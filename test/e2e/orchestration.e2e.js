@@ -482,10 +482,13 @@ test('the Summary view follows the run selected in the Ledger', async () => {
     const label = ['Audit this repo for security issues', 'Document every module'].find((t) => description.endsWith(t));
     // A click that lands while the tree re-renders a row (a run's status just changed) selects nothing:
     // click again until the Summary shows the run.
+    let why = '';
     await until(`webview shows "${label}"`, async () => {
       await rows.nth(i).locator('.label-name').click();
-      return until('summary switched', async () => (await frame.locator('#run-task').textContent()) === label, 3000).catch(() => false);
-    }, 15000);
+      const ok = await until('summary switched', async () => (await frame.locator('#run-task').textContent()) === label, 3000).catch(() => false);
+      if (!ok) why = `Summary shows "${await frame.locator('#run-task').textContent().catch((e) => e.message)}", row selected: ${await rows.nth(i).getAttribute('aria-selected')}`;
+      return ok;
+    }, 15000).catch((e) => { throw new Error(`${e.message}: ${why}`); });
     tasks.push(label);
   }
   assert.notStrictEqual(tasks[0], tasks[1]);

@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { LedgerSnapshot } from '../../src/engine/types';
-import { CLI, cliAsync, makeWorkspace, planReply, readJson, startFake, type Fake } from './harness';
+import { CLI, cliAsync, makeWorkspace, orchestrator, planReply, readJson, startFake, type Fake } from './harness';
 
 let fake: Fake | undefined;
 afterEach(async () => { await fake?.close(); fake = undefined; });
@@ -164,6 +164,27 @@ describe('one owner per run', () => {
     for (let i = 1; i < seqs.length; i++) expect(seqs[i]).toBeGreaterThan(seqs[i - 1]);
     expect(seqs.length).toBeGreaterThan(seqBefore);
     expect(existsSync(path.join(dir, 'run.lock'))).toBe(false);
+  });
+});
+
+describe('a plan approved elsewhere', () => {
+  it('is not run a second time by the copy a window still holds: that Approve is refused, and no request is sent', async () => {
+    const ws = makeWorkspace();
+    fake = await startFake(ws, (_r, _c, agent) => (agent === 'planner' ? planReply(3, 3) : undefined));
+    // The window's copy: planned here, awaiting approval, kept in memory.
+    const held = await orchestrator(fake).plan({ task: 'Audit the shop' });
+    await held.ledger.flush();
+    // Another process (an MCP client's approve_run) opens the same run from disk and runs it.
+    const elsewhere = await orchestrator(fake).open(held.id);
+    expect((await elsewhere.execute()).status).toBe('completed');
+    const requests = fake.log.length;
+    const seqs = readFileSync(path.join(held.dir, 'events.jsonl'), 'utf8').trimEnd().split('\n').length;
+
+    await expect(held.execute()).rejects.toThrow(`Run ${held.id} was approved elsewhere and is now completed`);
+    expect(fake.log.length).toBe(requests);
+    expect(readFileSync(path.join(held.dir, 'events.jsonl'), 'utf8').trimEnd().split('\n')).toHaveLength(seqs);
+    expect(ledgerOf(held.dir).status).toBe('completed');
+    expect(existsSync(path.join(held.dir, 'run.lock'))).toBe(false);
   });
 });
 

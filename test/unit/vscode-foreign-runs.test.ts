@@ -3,7 +3,7 @@
  * marked in the tree and resumed or retried only after a modal warning naming the folder and
  * where it came from; a second owner's refusal names the process that owns the run.
  */
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 vi.mock('vscode', async () => await import('./vscode-stub'));
@@ -94,6 +94,19 @@ describe('a run folder not created on this machine', () => {
     const [local] = await listRuns(ws, '.orchestration');
     expect(local.origin).toEqual({ local: true });
     expect(String(runItem(local, NOW).description)).not.toContain('not created here');
+  });
+
+  it('marks a run an agent started over MCP in its row and tooltip, read back from ledger.json', async () => {
+    fixture();
+    await markCreatedHere({ dir: runDir, runId, workspace: ws });
+    const [plain] = await listRuns(ws, '.orchestration');
+    expect(String(runItem(plain, NOW).description)).not.toContain('via');
+    const file = path.join(runDir, 'ledger.json');
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), startedBy: 'mcp:claude-code' }));
+    const [viaMcp] = await listRuns(ws, '.orchestration');
+    const item = runItem(viaMcp, NOW);
+    expect(String(item.description)).toContain('via claude-code (MCP)');
+    expect((item.tooltip as { value: string }).value.replace(/\\/g, '')).toMatch(/Started .* via claude-code \(MCP\)/);
   });
 });
 

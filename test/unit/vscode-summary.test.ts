@@ -82,6 +82,28 @@ describe('SummaryView', () => {
     view.dispose(); store.dispose();
   });
 
+  it('shows the run selected last even when the state of the one before is slower to read', async () => {
+    const { posted, send, view, store } = setup();
+    const other = snapshot({ runId: '20250601-120000-cd34', task: 'Document every module' });
+    store.attach(fakeRun(other, path.join(ws, '.orchestration', other.runId)) as unknown as LiveRun);
+    await send({ type: 'ready' });
+    await vi.waitFor(() => expect(posted.at(-1)).toMatchObject({ run: { runId: other.runId } }));
+    const plan = store.plan.bind(store);
+    let slow!: () => void;
+    const held = new Promise<void>((r) => { slow = r; });
+    vi.spyOn(store, 'plan').mockImplementation(async (id: string) => { if (id === runId) await held; return plan(id); });
+    const before = posted.length;
+    view.select(runId);
+    view.select(other.runId);
+    await vi.waitFor(() => { expect(posted.length).toBeGreaterThan(before); expect(posted.at(-1)).toMatchObject({ run: { runId: other.runId } }); });
+    const count = posted.length;
+    slow();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(posted.slice(count)).toEqual([]);
+    expect(posted.at(-1)).toMatchObject({ run: { runId: other.runId } });
+    view.dispose(); store.dispose();
+  });
+
   it('links only files that exist: a1 was written, the pending coordinator and summary.md were not', async () => {
     const { posted, send, view, store } = setup();
     await send({ type: 'ready' });

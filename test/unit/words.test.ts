@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { noun, plural } from '../../src/shared/words';
+import { noun, plural, startedVia } from '../../src/shared/words';
+
+describe('startedVia', () => {
+  it('names the MCP client that started a run, cut to a sane length', () => {
+    expect(startedVia('mcp:claude-code')).toBe('via claude-code (MCP)');
+    expect(startedVia('mcp:')).toBe('via an unnamed client (MCP)');
+    expect(startedVia(`mcp:${'x'.repeat(100)}`)).toBe(`via ${'x'.repeat(39)}… (MCP)`);
+    expect(startedVia('cron')).toBe('via cron');
+  });
+});
 
 describe('plural', () => {
   it('picks the form English uses for the count', () => {

@@ -146,6 +146,7 @@ export class Ledger {
   get commands(): readonly CommandRecord[] { return this.state.commands ?? []; }
   get pid(): number | null { return this.state.pid; }
   get planRevision(): number { return this.state.planRevision ?? 0; }
+  get updatedAt(): string { return this.state.updatedAt; }
   get simulated(): boolean { return this.state.simulated; }
 
   get(id: string): AgentRecord | undefined {

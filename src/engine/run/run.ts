@@ -14,6 +14,7 @@ import { writeSummaryGaps } from './summaryGaps';
 import { watchControl, type ControlReply, type ControlRequest } from './control';
 import { markExecuting, unmarkExecuting } from './executing';
 import { takeRunLock, type RunLock } from './lock';
+import { readSnapshotFile } from '../ledger/rebuild';
 import { estimateTokens } from '../text';
 import type { ModelClient } from '../model/client';
 import { Transcripts, type TranscriptEvent } from '../transcripts/writer';
@@ -194,6 +195,18 @@ export class Run {
   }
 
   /**
+   * Another process may have approved and run this plan since this Run was read (an MCP client's
+   * approve_run while a window still shows the plan): its ledger on disk is then newer than this
+   * copy, and executing the copy would run every agent a second time. Checked under the run's
+   * lock, so the other process has finished writing.
+   */
+  private async refuseIfRunElsewhere(): Promise<void> {
+    const onDisk = await readSnapshotFile(this.dir, this.id).catch(() => null);
+    if (!onDisk || onDisk.updatedAt <= this.ledger.updatedAt) return;
+    throw new ConfigError(`Run ${this.id} was approved elsewhere and is now ${onDisk.status}; this copy of its plan is out of date, so it is not run again. Refresh to see the run as it is.`);
+  }
+
+  /**
    * Runs the given agents again (a new attempt each, with the user's instruction added to its
    * prompt when one is given), then every agent downstream that summarises them (a coordinator,
    * a reducer, a consensus, the final step), so the summaries include the new results. Nothing
@@ -217,6 +230,7 @@ export class Run {
     const ownLock = this.heldLock ? null : await takeRunLock(this.dir, this.id, command);
     let release: () => Promise<void>;
     try {
+      if (command === 'run') await this.refuseIfRunElsewhere();
       release = this.begin(signal);
     } catch (err) {
       await ownLock?.release();

@@ -27,7 +27,7 @@ function expectNoInjectedMarkup(host: HTMLElement): void {
 }
 
 const view = (over: Partial<DashboardView> = {}): DashboardView => ({
-  runId: '20250601-115500-ab12', task: `Audit ${NASTY}`, status: 'running', pattern: 'fan-out', simulated: true, live: true,
+  runId: '20250601-115500-ab12', task: `Audit ${NASTY}`, status: 'running', pattern: 'fan-out', simulated: true, startedBy: null, live: true,
   startedAt: t, spanMs: 60_000, bins: 4, agents: 3, byStatus: { completed: 1, running: 1, pending: 1 }, costUsd: 0.42, usage,
   progress: { done: 1, total: 3, active: 1, waiting: 1, failed: 0, cancelled: 0, skipped: 0 },
   lanes: [
@@ -113,6 +113,13 @@ describe('the dashboard', () => {
     expect(heightOf('running', 0)).toBeGreaterThanOrEqual(1);
     expect(heightOf('running', 0)).toBeLessThan(2);
     expect(heightOf('completed', 3)).toBeCloseTo((200 / 300) * 20, 1);
+  });
+
+  it('marks a run an agent started over MCP, with the client\'s name as text', () => {
+    expect(mount(renderDashboard(view(), { showAgent: vi.fn(), expand: vi.fn() })).querySelector('.started-by')).toBeNull();
+    const host = mount(renderDashboard(view({ startedBy: `mcp:claude-code ${NASTY}` }), { showAgent: vi.fn(), expand: vi.fn() }));
+    expect(host.querySelector('.started-by')?.textContent).toMatch(/^via claude-code .*\(MCP\)$/);
+    expectNoInjectedMarkup(host);
   });
 
   it('pages an unfolded group', () => {
