@@ -19,9 +19,9 @@ const MAX_WIDTH = 1300;
 const PICTURES = [
   { out: 'provider.png', shot: '01-empty-ledger-and-summary.png', clip: { x: 0, y: 30, width: 350, height: 250 }, scale: 1.5 },
   { out: 'orchestrate.png', shot: '02b-pattern-quick-pick.png', clip: { x: 500, y: 5, width: 602, height: 358 }, scale: 1.5 },
-  { out: 'approve.png', shot: '32-plan-review-edited.png', clip: { x: 574, y: 35, width: 1026, height: 610 } },
-  { out: 'dashboard.png', shot: '36-dashboard-finished.png', clip: { x: 574, y: 35, width: 1026, height: 525 } },
-  { out: 'agent.png', shot: '34-agent-view-live.png', clip: { x: 574, y: 35, width: 1026, height: 525 } },
+  { out: 'approve.png', shot: '32-plan-review-edited.png', clip: { x: 532, y: 35, width: 1068, height: 610 } },
+  { out: 'dashboard.png', shot: '36-dashboard-finished.png', clip: { x: 532, y: 35, width: 1068, height: 525 } },
+  { out: 'agent.png', shot: '34-agent-view-live.png', clip: { x: 532, y: 35, width: 1068, height: 525 } },
   { out: 'build.png', shot: '21-build-diff.png', clip: { x: 50, y: 35, width: 1250, height: 310 } },
 ];
 

@@ -1,7 +1,7 @@
 /** The agent view's header: who the agent is, where it stands, what it cost, and the commands that apply. */
 import type { AgentHeader } from '../../src/shared/agentProtocol';
 import { h } from '../dom';
-import { duration, GLYPH, spend, tokens } from '../format';
+import { duration, GLYPH, tokens, usd } from '../format';
 import { button, tag } from '../toolkit';
 
 export interface HeaderActions {
@@ -43,7 +43,8 @@ export function renderHeader(a: AgentHeader, act: HeaderActions, now = Date.now(
   fact('Attempts', `${a.attempts} · ${a.requests} requests · ${a.toolCalls} tool calls`, 'agent-attempts');
   const u = a.usage;
   fact('Tokens', `in ${tokens(u.input)} · out ${tokens(u.output)} · cache read ${tokens(u.cacheRead)} · cache write ${tokens(u.cacheWrite)}`);
-  fact(a.simulated ? 'Would cost' : 'Cost', spend(a.costUsd, a.simulated));
+  // The label says "would"; the value need not say it again.
+  fact(a.simulated ? 'Would cost' : 'Cost', usd(a.costUsd));
   fact('Time', elapsed(a, now), 'agent-time');
   fact('Scope', a.scope.join(', ') || '(the whole workspace)');
   fact('Output', a.outputFile);

@@ -176,6 +176,11 @@ describe('the agent view', () => {
     expect(host.querySelector('#agent-time')?.textContent).toBe('1m 5s');
     (host.querySelector('#stop') as HTMLElement).click();
     expect(act.stop).toHaveBeenCalled();
+    expect(host.textContent).toContain('Cost$0.01');
+    // A simulated agent's cost is labelled "Would cost", and the value does not say it again.
+    const simulated = mount(renderHeader({ ...header, simulated: true }, act, Date.parse(t) + 65_000));
+    expect(simulated.textContent).toContain('Would cost$0.01');
+    expect(simulated.textContent).not.toMatch(/would cost \$/);
   });
 });
 
