@@ -4,18 +4,13 @@ import * as path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { endsWithSentinel } from '../../src/engine/files';
 import type { LedgerSnapshot } from '../../src/engine/types';
-import { CLI, cliAsync, forgetfulWorker, makeWorkspace, planReply, readJson, startFake, type Fake } from './harness';
+import { CLI, cliAsync, forgetfulWorker, keylessEnv, makeWorkspace, planReply, readJson, startFake, type Fake } from './harness';
 
 let fake: Fake | undefined;
 afterEach(async () => { await fake?.close(); fake = undefined; });
 beforeAll(() => { if (!existsSync(CLI)) throw new Error('dist/cli.js is missing: run npm run build (npm test does)'); });
 
-const baseEnv = (): NodeJS.ProcessEnv => {
-  const env = { ...process.env };
-  delete env.ANTHROPIC_API_KEY;
-  delete env.ANTHROPIC_BASE_URL;
-  return env;
-};
+const baseEnv = keylessEnv;
 
 function cli(args: string[], env: NodeJS.ProcessEnv = baseEnv()) {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LedgerSnapshot } from '../../src/engine/types';
 import { git } from './buildHarness';
-import { CLI, ROOT, makeWorkspace, readJson, workspacesOfThisTest } from './harness';
+import { CLI, ROOT, makeWorkspace, padLedger, readJson, workspacesOfThisTest } from './harness';
 
 beforeAll(() => { if (!existsSync(CLI)) throw new Error('dist/cli.js is missing: run npm run build (npm test does)'); });
 
@@ -174,10 +174,8 @@ describe('a reader that goes away', () => {
     const id = runIdOf(ws);
     // Far more than a pipe holds (64 KB), so the writer meets the closed pipe: status rows and list lines.
     const file = path.join(ws, '.orchestration', id, 'ledger.json');
+    padLedger(file, 3000);
     const snap = readJson<LedgerSnapshot>(file);
-    const idle = { ...snap.agents[1], usage: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 }, costUsd: 0, requests: 0, toolCalls: 0 };
-    snap.agents.push(...Array.from({ length: 3000 }, (_, i) => ({ ...idle, id: `z${i}`, outputFile: `workers/z${i}.md` })));
-    writeFileSync(file, JSON.stringify(snap));
     workspacesOfThisTest.delete(ws);
     for (let i = 0; i < 800; i++) {
       const other = `20200101-000000-${String(i).padStart(4, '0')}`;

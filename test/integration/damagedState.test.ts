@@ -14,7 +14,7 @@ import { rebuildSnapshot } from '../../src/engine/ledger/rebuild';
 import { MAX_TASK_CHARS } from '../../src/engine/plan/task';
 import type { PatternName } from '../../src/engine/types';
 import type { EngineEvent, LedgerSnapshot } from '../../src/engine/types';
-import { CLI, cliAsync, forgetfulWorker, makeWorkspace, orchestrator, planReply, readJson, startFake, type Fake, type Fault } from './harness';
+import { CLI, cliAsync, forgetfulWorker, keylessEnv, makeWorkspace, orchestrator, padLedger, planReply, readJson, startFake, type Fake, type Fault } from './harness';
 
 let fake: Fake | undefined;
 afterEach(async () => { await fake?.close(); fake = undefined; });
@@ -23,13 +23,8 @@ beforeAll(() => { if (!existsSync(CLI)) throw new Error('dist/cli.js is missing:
 const FS_FAULT = path.join(__dirname, 'fixtures', 'fsFault.cjs');
 const TASK = 'Audit this repo for security issues';
 
-const baseEnv = (): NodeJS.ProcessEnv => {
-  const env = { ...process.env };
-  delete env.ANTHROPIC_API_KEY;
-  delete env.ANTHROPIC_BASE_URL;
-  delete env.NODE_OPTIONS;
-  return env;
-};
+const baseEnv = keylessEnv;
+
 const fakeEnv = (f: Fake, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({ ...baseEnv(), ANTHROPIC_API_KEY: 'test-key', ANTHROPIC_BASE_URL: f.server.url, ...extra });
 const runIdOf = (ws: string): string => readdirSync(path.join(ws, '.orchestration')).find((n) => /^\d{8}-/.test(n))!;
 const lines = (file: string): string[] => readFileSync(file, 'utf8').split('\n').filter((l) => l !== '');
@@ -166,10 +161,7 @@ describe('a reader that closes the pipe', () => {
     const id = runIdOf(ws);
     // Enough agents that status writes far more than a pipe holds (64 KB), so the writer meets the closed pipe.
     const file = path.join(ws, '.orchestration', id, 'ledger.json');
-    const snap = readJson<LedgerSnapshot>(file);
-    const idle = { ...snap.agents[1], usage: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 }, costUsd: 0, requests: 0, toolCalls: 0 };
-    snap.agents.push(...Array.from({ length: 3000 }, (_, i) => ({ ...idle, id: `z${i}`, outputFile: `workers/z${i}.md` })));
-    writeFileSync(file, JSON.stringify(snap));
+    padLedger(file, 3000);
     const errFile = path.join(os.tmpdir(), `epipe-${process.pid}-${Date.now()}.txt`);
     const sh = spawnSync('bash', ['-c', `"$0" "$1" status "$2" --workspace "$3" 2>"$4" | head -1; echo "exit=\${PIPESTATUS[0]}"`, process.execPath, CLI, id, ws, errFile], { encoding: 'utf8', env: baseEnv() });
     expect(sh.stdout.split('\n')[0]).toMatch(new RegExp(`^${id}  completed`));

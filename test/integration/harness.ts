@@ -3,7 +3,7 @@
  * server on 127.0.0.1, answered by the simulated model unless a test's fault says otherwise.
  */
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { AnthropicModelClient } from '../../src/engine/model/anthropic';
@@ -160,3 +160,23 @@ export function cliAsync(args: string[], env: NodeJS.ProcessEnv): Promise<{ code
 }
 
 export const readJson = <T = Record<string, unknown>>(file: string): T => JSON.parse(readFileSync(file, 'utf8')) as T;
+
+/** The environment without a key, an endpoint or the test runner's loader flags: a CLI child that must find its own. */
+export function keylessEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.ANTHROPIC_API_KEY;
+  delete env.ANTHROPIC_BASE_URL;
+  delete env.NODE_OPTIONS;
+  return env;
+}
+
+/**
+ * Adds `count` idle agents to a run's ledger.json, so `status` and `list` print far more than a
+ * pipe holds (64 KB) and a writer meets a reader that closed early.
+ */
+export function padLedger(file: string, count: number): void {
+  const snap = readJson<LedgerSnapshot>(file);
+  const idle = { ...snap.agents[1], usage: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 }, costUsd: 0, requests: 0, toolCalls: 0 };
+  snap.agents.push(...Array.from({ length: count }, (_, i) => ({ ...idle, id: `z${i}`, outputFile: `workers/z${i}.md` })));
+  writeFileSync(file, JSON.stringify(snap));
+}

@@ -5,7 +5,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { LedgerSnapshot } from '../../src/engine/types';
 import { MAX_TASK_CHARS } from '../../src/engine/plan/task';
 import { gitWorkspace, repoState, worktreesDir } from './buildHarness';
-import { CLI, cliAsync, makeWorkspace, readJson, startFake, type Fake } from './harness';
+import { CLI, cliAsync, keylessEnv, makeWorkspace, readJson, startFake, type Fake } from './harness';
 import { mcpSession, no, runIdIn, waitForEnd, yes, type McpSession } from './mcpHarness';
 
 const sessions: McpSession[] = [];
@@ -17,12 +17,7 @@ afterEach(async () => {
 });
 beforeAll(() => { if (!existsSync(CLI)) throw new Error('dist/cli.js is missing: run npm run build (npm test does)'); });
 
-const baseEnv = (): NodeJS.ProcessEnv => {
-  const env = { ...process.env };
-  delete env.ANTHROPIC_API_KEY;
-  delete env.ANTHROPIC_BASE_URL;
-  return env;
-};
+const baseEnv = keylessEnv;
 
 async function open(ws: string, o: Parameters<typeof mcpSession>[1] = {}): Promise<McpSession> {
   const s = await mcpSession(ws, { env: baseEnv(), ...o });

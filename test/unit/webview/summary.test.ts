@@ -12,7 +12,7 @@ const agentView = (over: Partial<AgentView> = {}): AgentView => ({
 
 const run = (over: Partial<RunView> = {}): RunView => ({
   runId: RUN, task: 'Add a doc comment', status: 'completed', reason: null, pattern: 'build', patternReason: null, notes: [], planner: null,
-  simulated: true, planSummary: '', estimate: null,
+  simulated: true, startedBy: null, planSummary: '', estimate: null,
   actions: { approve: false, decline: false, cancel: false, resume: false, retry: false, reviewDraft: false },
   progress: { done: 3, total: 4, active: 0, waiting: 0, failed: 1, cancelled: 0, skipped: 0 },
   changes: null,
