@@ -142,7 +142,7 @@ async function main(argv: string[]): Promise<number> {
     if (controller.signal.aborted) { err('Cancelled.'); return EXIT.cancelled; }
     if (e instanceof ConfigError || e instanceof UsageError || e instanceof NotARepositoryError) { err(e.message); return EXIT.usage; }
     if (e instanceof ForeignRunError) {
-      const again = ['resume', e.runId, ...(args.retryFailed ? ['--retry-failed'] : []), '--allow-foreign-run'];
+      const again = [...withoutWorkspace(process.argv.slice(2)), '--allow-foreign-run'];
       err(`Refused: ${e.message}\nRead its plan.md first. To run it anyway: ${commandLine(again, workspace)}`);
       return EXIT.failed;
     }
@@ -265,3 +265,14 @@ async function execute(workspace: string, args: CliArgs, start: (onRun: (run: Ru
 }
 
 main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e: unknown) => { err(e instanceof Error ? e.stack ?? e.message : String(e)); process.exitCode = EXIT.failed; });
+
+/** The arguments as given, less --workspace (commandLine adds it where it is needed). */
+function withoutWorkspace(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--workspace') { i++; continue; }
+    if (argv[i].startsWith('--workspace=')) continue;
+    out.push(argv[i]);
+  }
+  return out;
+}

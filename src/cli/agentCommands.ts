@@ -58,18 +58,18 @@ export async function agentCommand(orchestrator: Orchestrator, workspace: string
   let outcome: RunOutcome;
   if (args.command === 'ask') {
     io.err(`Asking ${agentId} of run ${runId}…`);
-    const { answer, file } = await orchestrator.askAgent(runId, agentId, question, { signal });
+    const { answer, file } = await orchestrator.askAgent(runId, agentId, question, { signal, allowForeign: args.allowForeignRun });
     if (args.json) io.out(JSON.stringify({ runId, agentId, answer, file }, null, 2));
     else io.out(`${answer}\n\nAnswer: ${shownPath(file)}`);
     return 0;
   }
   if (args.command === 'rerun') {
     io.err(`Rerunning ${agentId} of run ${runId}${args.instruction ? ' with your instruction' : ''}, then what summarises it…`);
-    outcome = await orchestrator.rerunAgent(runId, agentId, { signal, onRun, ...(args.instruction ? { instruction: args.instruction } : {}) });
+    outcome = await orchestrator.rerunAgent(runId, agentId, { signal, onRun, allowForeign: args.allowForeignRun, ...(args.instruction ? { instruction: args.instruction } : {}) });
   } else {
     const w = args.worker!;
     io.err(`Adding a worker to ${w.group} of run ${runId}, then re-running what summarises it…`);
-    outcome = await orchestrator.addWorker(runId, w, { signal, onRun });
+    outcome = await orchestrator.addWorker(runId, w, { signal, onRun, allowForeign: args.allowForeignRun });
   }
   const done = run as Run | null;
   if (args.json) io.out(JSON.stringify({ runId, dir: done?.dir, ...outcome }, null, 2));

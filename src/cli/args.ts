@@ -20,12 +20,12 @@ export const USAGE = `Usage:
   orchestrate discard <runId> [--workspace DIR]                  drops it: worktrees and branches removed
   orchestrate transcript <runId> <agentId> [--workspace DIR] [--json]
   orchestrate stop <runId> <agentId> [--workspace DIR]
-  orchestrate rerun <runId> <agentId> [--instruction TEXT] [--workspace DIR] [--simulate] [--json]
-  orchestrate ask <runId> <agentId> "<question>" [--workspace DIR] [--simulate] [--json]
+  orchestrate rerun <runId> <agentId> [--instruction TEXT] [--workspace DIR] [--simulate] [--json] [--allow-foreign-run]
+  orchestrate ask <runId> <agentId> "<question>" [--workspace DIR] [--simulate] [--json] [--allow-foreign-run]
   orchestrate mcp [--workspace DIR] [--simulate] [--allow-agent-approval] [--allow-workspace-command]
                                                 an MCP server on stdio: other agents plan, run and read runs
   orchestrate add-worker <runId> --group ID --task TEXT --scope PATH... --tier haiku|sonnet|opus
-                         [--perspective TEXT] [--workspace DIR] [--simulate] [--json]
+                         [--perspective TEXT] [--workspace DIR] [--simulate] [--json] [--allow-foreign-run]
 
 From a clone (after npm ci and npm run build), run it as npx orchestrate; --workspace defaults to the
 current folder.
@@ -39,9 +39,13 @@ Its verifyCommand runs only once you approve it: at the prompt, or with --allow-
 The API key comes from ANTHROPIC_API_KEY; ANTHROPIC_BASE_URL points at another endpoint.
 stop acts on a run executing in another process through its control folder; rerun, ask and add-worker
 refuse a run that another process or window is executing; so do run and resume (one owner per run).
-resume refuses a run folder not created on this machine (shipped in the repository, copied or moved)
-unless --allow-foreign-run says you read the warning and want to run its plan anyway.
+resume, rerun, ask and add-worker refuse a run folder not created on this machine (shipped in the
+repository, copied or moved) unless --allow-foreign-run says you read the warning and want to run
+its plan anyway.
 Exit codes: 0 completed, 3 partial, 1 failed or refused, 2 usage or configuration error, 130 cancelled.`;
+
+/** The commands that run agents of an existing run, and so refuse one not created on this machine. */
+const FOREIGN_RUN_COMMANDS = new Set(['resume', 'rerun', 'ask', 'add-worker']);
 
 const COMMANDS = ['run', 'resume', 'status', 'list', 'demo', 'diff', 'apply', 'discard', 'transcript', 'stop', 'rerun', 'ask', 'add-worker', 'mcp'] as const;
 export type CliCommand = (typeof COMMANDS)[number] | 'help';
@@ -144,7 +148,7 @@ export function parseCli(argv: string[]): CliArgs {
   if (command === 'add-worker' && !arg) throw new UsageError('add-worker needs a run id (see: orchestrate list)');
   if (v.instruction !== undefined && command !== 'rerun') throw new UsageError('--instruction goes with rerun');
   if (v['allow-agent-approval'] && command !== 'mcp') throw new UsageError('--allow-agent-approval goes with mcp');
-  if (v['allow-foreign-run'] && command !== 'resume') throw new UsageError('--allow-foreign-run goes with resume');
+  if (v['allow-foreign-run'] && !FOREIGN_RUN_COMMANDS.has(command)) throw new UsageError('--allow-foreign-run goes with resume, rerun, ask or add-worker');
   return {
     ...base(v), command, positional: arg, positionals: rest, taskFile,
     instruction: v.instruction,

@@ -124,6 +124,37 @@ describe('a symlinked output root', () => {
   });
 });
 
+describe('a symlinked run folder', () => {
+  it('is refused by every command that names the run, diff, apply and discard included, and nothing changes where it points', async () => {
+    const ws = makeWorkspace();
+    fake = await startFake(ws, (_r, _c, agent) => (agent === 'planner' ? planReply(3, 3) : undefined));
+    const made = await cliAsync(['run', 'Audit the shop', '--yes', '--workspace', ws], envFor(fake));
+    expect(made.code, made.stderr).toBe(0);
+    const dir = runDirOf(ws);
+    const id = path.basename(dir);
+    // As a repository would ship it: the run folder is a link to a folder elsewhere.
+    const outside = path.join(mkdtempSync(path.join(os.tmpdir(), 'orch-outside-')), id);
+    cpSync(dir, outside, { recursive: true });
+    rmSync(dir, { recursive: true, force: true });
+    symlinkSync(outside, dir, 'dir');
+    const before = readdirSync(outside, { recursive: true }).sort();
+    const ledgerBefore = readFileSync(path.join(outside, 'ledger.json'), 'utf8');
+
+    fake.log.length = 0;
+    for (const args of [['diff', id], ['apply', id], ['discard', id], ['status', id], ['resume', id], ['rerun', id, 'a1'], ['transcript', id, 'a1']]) {
+      const r = await cliAsync([...args, '--workspace', ws], envFor(fake));
+      expect(r.code, `${args[0]}: ${r.stderr}`).toBe(2);
+      expect(r.stderr, args[0]).toContain('a symlinked run folder is not followed');
+    }
+    // Not listed either: nothing offers to act on it.
+    const list = await cliAsync(['list', '--workspace', ws], envFor(fake));
+    expect(list.stdout).not.toContain(id);
+    expect(readdirSync(outside, { recursive: true }).sort()).toEqual(before);
+    expect(readFileSync(path.join(outside, 'ledger.json'), 'utf8')).toBe(ledgerBefore);
+    expect(fake.log).toHaveLength(0);
+  });
+});
+
 describe('one owner per run', () => {
   it('of two concurrent resumes exactly one runs; the other is refused naming its pid and command, and the ledger counts every request sent', async () => {
     const ws = makeWorkspace();
@@ -219,6 +250,39 @@ describe('a run folder not created on this machine', () => {
     expect(allowed.code, allowed.stderr).toBe(0);
     expect(allowed.stderr).toMatch(/Warning: Run .* was created on this machine in .* and copied or moved here/);
     expect(ledgerOf(dir).status).toBe('completed');
+    expect(fake.log.length).toBeGreaterThan(0);
+  });
+
+  it('is refused for rerun, ask and add-worker too, each naming the command to repeat, and rerun goes on with --allow-foreign-run', async () => {
+    const home = makeWorkspace();
+    fake = await startFake(home, (_r, _c, agent) => (agent === 'planner' ? planReply(3, 3) : undefined));
+    const made = await cliAsync(['run', 'Audit the shop', '--yes', '--workspace', home], envFor(fake));
+    expect(made.code, made.stderr).toBe(0);
+    const original = runDirOf(home);
+    const id = path.basename(original);
+    const ws = makeWorkspace();
+    const dir = path.join(ws, '.orchestration', id);
+    cpSync(original, dir, { recursive: true });
+    const before = readFileSync(path.join(dir, 'ledger.json'), 'utf8');
+
+    fake.log.length = 0;
+    const commands: Array<[string[], string]> = [
+      [['rerun', id, 'a1'], 'Rerunning a1'],
+      [['ask', id, 'a1', 'Why this rating?'], 'Asking a1'],
+      [['add-worker', id, '--group', 'a', '--task', 'Review the retry helper', '--scope', 'src', '--tier', 'haiku'], 'Adding a worker'],
+    ];
+    for (const [args, what] of commands) {
+      const r = await cliAsync([...args, '--workspace', ws], envFor(fake));
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toContain(`Refused: Run ${id} in ${dir} was created on this machine in ${original} and copied or moved here`);
+      expect(r.stderr).toContain(`${what} would run a plan written elsewhere, on your key and at your cost.`);
+      expect(r.stderr).toContain(`orchestrate ${args.map((a) => (a.includes(' ') ? `'${a}'` : a)).join(' ')} --allow-foreign-run`);
+    }
+    expect(fake.log).toHaveLength(0);
+    expect(readFileSync(path.join(dir, 'ledger.json'), 'utf8')).toBe(before);
+
+    const allowed = await cliAsync(['rerun', id, 'a1', '--allow-foreign-run', '--workspace', ws], envFor(fake));
+    expect(allowed.code, allowed.stderr).toBe(0);
     expect(fake.log.length).toBeGreaterThan(0);
   });
 

@@ -60,5 +60,5 @@ export async function addWorker(host: CommandHost, runId: string, leaf: LeafRequ
     } finally {
       grown.transcripts.dispose();
     }
-  });
+  }, { allowForeign: opts.allowForeign });
 }

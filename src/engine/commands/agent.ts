@@ -1,12 +1,12 @@
 /** Stop and Rerun: commands on one agent of a run. */
 import { ConfigError } from '../config';
 import { PLANNER_ID } from '../ledger/ledger';
-import { effectiveStatus } from '../ledger/runs';
+import { effectiveStatus, originOfRun } from '../ledger/runs';
 import { sendControl } from '../run/control';
 import { executingRun } from '../run/executing';
 import type { Run, RunOutcome } from '../run/run';
 import { takeRunLock, type RunLock } from '../run/lock';
-import { CommandRefusedError, readSnapshot, readSnapshotIfSound, refuseIfOwnedElsewhere } from './claim';
+import { CommandRefusedError, ForeignRunError, readSnapshot, readSnapshotIfSound, refuseIfOwnedElsewhere } from './claim';
 import type { AgentCommandOptions, CommandHost } from './host';
 
 export interface StopResult {
@@ -56,9 +56,13 @@ export function requireFinished(run: Run, what: string): void {
  */
 export async function withClaimedRun<T>(
   host: CommandHost, runId: string, command: string, what: string, fn: (run: Run, lock: RunLock) => Promise<T>,
-  opts: { awaitingToo?: boolean; ledgerPidCounts?: boolean } = {},
+  opts: { awaitingToo?: boolean; allowForeign?: boolean | undefined } = {},
 ): Promise<T> {
   const dir = await host.dirOf(runId);
+  const origin = await originOfRun(host.workspace, host.config.outputRoot, runId, host.stateDir);
+  if (!origin.local && !opts.allowForeign) throw new ForeignRunError(runId, origin, what);
+  // A foreign ledger's pid is a process of the machine it came from: only the lock says who owns it here.
+  const ledgerPidCounts = origin.local;
   // A damaged ledger (null) is rebuilt by host.open under the lock; the lock alone then says who owns the run.
   const first = await readSnapshotIfSound(dir, runId);
   if (first && executingRun(dir)) refuseIfOwnedElsewhere(first, dir, what, opts.awaitingToo);
@@ -68,7 +72,7 @@ export async function withClaimedRun<T>(
   try {
     // A process that owns the run without its lock (planning, or an older version) shows in the ledger.
     const snap = await readSnapshotIfSound(dir, runId);
-    if (snap) refuseIfOwnedElsewhere(opts.ledgerPidCounts === false ? { ...snap, pid: null } : snap, dir, what, opts.awaitingToo);
+    if (snap) refuseIfOwnedElsewhere(ledgerPidCounts ? snap : { ...snap, pid: null }, dir, what, opts.awaitingToo);
     run = await host.open(runId);
     run.holdLock(lock);
     return await fn(run, lock);
@@ -96,5 +100,5 @@ export async function rerunAgent(
     run.ledger.recordCommand('rerun', agentId, instruction ? `rerun with the instruction: ${instruction}` : 'rerun');
     opts.onRun?.(run);
     return run.rerun([agentId], { ...(opts.signal ? { signal: opts.signal } : {}), ...(instruction ? { instructions: { [agentId]: instruction } } : {}) });
-  });
+  }, { allowForeign: opts.allowForeign });
 }

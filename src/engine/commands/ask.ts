@@ -39,7 +39,7 @@ export async function askAgent(host: CommandHost, runId: string, agentId: string
   // A run executing in this process shares its ledger: the answer is priced there, with no lock.
   const live = executingRun(await host.dirOf(runId));
   if (live) return ask(host, live, agentId, q, opts);
-  return withClaimedRun(host, runId, 'ask', `asking ${agentId}`, (run) => ask(host, run, agentId, q, opts));
+  return withClaimedRun(host, runId, 'ask', `asking ${agentId}`, (run) => ask(host, run, agentId, q, opts), { allowForeign: opts.allowForeign });
 }
 
 async function ask(host: CommandHost, run: Run, agentId: string, question: string, opts: AgentCommandOptions): Promise<AskResult> {

@@ -10,9 +10,22 @@ import { EVENTS_FILE, LedgerDamagedError, readSnapshotFile } from '../ledger/reb
 import { processAlive } from '../ledger/runs';
 import { executingRun } from '../run/executing';
 import { CommandRefusedError } from '../run/lock';
+import type { RunOrigin } from '../ledger/origin';
 import type { LedgerSnapshot } from '../types';
 
 export { CommandRefusedError } from '../run/lock';
+
+/**
+ * A command refused because the run folder was not created on this machine: resuming, retrying,
+ * rerunning, asking or adding a worker would run agents of a plan written elsewhere on the user's
+ * key. `origin.reason` says where it came from.
+ */
+export class ForeignRunError extends CommandRefusedError {
+  constructor(readonly runId: string, readonly origin: Extract<RunOrigin, { local: false }>, what: string) {
+    super(`${origin.reason} ${what.charAt(0).toUpperCase()}${what.slice(1)} would run a plan written elsewhere, on your key and at your cost.`);
+    this.name = 'ForeignRunError';
+  }
+}
 
 export async function readSnapshot(dir: string, runId: string): Promise<LedgerSnapshot> {
   const snap = await readSnapshotIfSound(dir, runId);

@@ -34,4 +34,9 @@ export interface AgentCommandOptions {
    * and transcripts (`run.ledger.onDidChange`, `run.onDidTranscript`) as it goes.
    */
   onRun?(run: Run): void;
+  /**
+   * The user saw the warning about a run folder not created on this machine and chose to go on.
+   * Without it such a run is refused (ForeignRunError): its plan would run on the user's key.
+   */
+  allowForeign?: boolean;
 }

@@ -81,7 +81,8 @@ export async function revisePlan(host: CommandHost, runId: string, plan: unknown
     run.ledger.recordCommand('revise-plan', null, `plan revised (revision ${run.ledger.planRevision}): ${before} → ${compiled.agents.length} agents`);
     await writeFileAtomic(path.join(run.dir, 'plan.md'), renderPlanMarkdown(run.ledger.snapshot()));
     await run.ledger.flush();
-  });
+    // Revising runs nothing; approving the result is where a foreign plan is warned about.
+  }, { allowForeign: true });
   // The command's Run closed its ledger with the lock; the revised Run reads it back from disk.
   return host.open(runId);
 }
