@@ -71,7 +71,11 @@ describe('a build run', () => {
     expect(changes.state).toBe('proposed');
     expect(changes.files.map((f) => f.path).sort()).toEqual([...owned].sort());
     git(ws, ['apply', '--check', path.join(run.dir, 'changes.patch')]);
-    expect(readFileSync(path.join(run.dir, 'summary.md'), 'utf8')).toMatch(/Proposed change: \d+ files?, \+\d+ −0/);
+    const summary = readFileSync(path.join(run.dir, 'summary.md'), 'utf8');
+    expect(summary).toMatch(/Proposed change: \d+ files?, \+\d+ −0/);
+    // No command line that may not run where the reader stands (orchestrate is not on PATH after npm ci).
+    expect(summary).not.toMatch(/`orchestrate /);
+    expect(summary).toContain(`commands take this run's id, \`${run.id}\``);
 
     // The user's gate: apply writes the working tree only, then the worktrees and branches are gone.
     const { applied } = await applyRunChanges({ workspace: ws, runDir: run.dir, runId: run.id, rootOverride: wt });

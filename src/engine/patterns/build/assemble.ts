@@ -70,7 +70,7 @@ function summary(ctx: Ctx, files: readonly FileChange[], merged: readonly string
   if (left.length) lines.push('', '## Left out', '', ...left);
   if (merged.length) {
     lines.push('', '## Apply or discard', '',
-      `The whole change is in [${CHANGES_PATCH}](${CHANGES_PATCH}). In VS Code, open a file under **Changes** in the Ledger to see its diff, then **Apply Changes** or **Discard Changes**. From a terminal: \`orchestrate diff ${ctx.runId}\`, \`orchestrate apply ${ctx.runId}\` or \`orchestrate discard ${ctx.runId}\`.`);
+      `The whole change is in [${CHANGES_PATCH}](${CHANGES_PATCH}). In VS Code, open a file under **Changes** in the Ledger to see its diff, then **Apply Changes** or **Discard Changes**. From a terminal, the CLI's \`diff\`, \`apply\` and \`discard\` commands take this run's id, \`${ctx.runId}\`, with \`--workspace\` naming this workspace (see the README's CLI section for how to start the CLI where you are).`);
   }
   lines.push('', SENTINEL, '');
   return lines.join('\n');
