@@ -9,7 +9,7 @@ import { runProgress } from '../engine/ledger/progress';
 import {
   FLIGHT_STATES, SETTLED_STATES, type DashboardView, type Density, type FlightState, type Lane, type Segment, type SettledState, type SpendRow, type TimelineRow,
 } from '../shared/dashboardProtocol';
-import { groupAgents, groupLabel, groupsOf, isInFlight, patternOf, runLevelAgents, shownStatus } from './runShape';
+import { groupAgents, groupLabel, groupsOf, isInFlight, patternOf, runLevelAgents, shownStatus, startedByOf } from './runShape';
 
 /** A lane with more agents than this is drawn as a density strip until the user unfolds it. */
 export const ROW_LIMIT = 24;
@@ -280,7 +280,7 @@ export function buildDashboard(s: LedgerSnapshot, plan: AnyPlan | undefined, tra
   // The planner's record counts in spend (role planner), not among the agents the run runs.
   const counted = s.agents.filter((a) => a.role !== 'planner');
   return {
-    runId: s.runId, task: s.task, status: s.status, pattern, simulated: s.simulated, startedBy: s.startedBy ?? null, live,
+    runId: s.runId, task: s.task, status: s.status, pattern, simulated: s.simulated, startedBy: startedByOf(s), live,
     startedAt: started ? new Date(t0).toISOString() : null, spanMs, bins, lanes,
     agents: counted.length,
     progress: (({ done, total, active, waiting, failed, cancelled, skipped }) => ({ done, total, active, waiting, failed, cancelled, skipped }))(runProgress(s.agents)),

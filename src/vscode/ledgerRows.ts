@@ -10,7 +10,7 @@
 import { runProgress, type Progress } from '../engine/ledger/progress';
 import type { AgentRecord, LedgerSnapshot, ListedRun, RunStatus } from '../engine';
 import { plural, startedVia } from '../shared/words';
-import { shownStatus, type ShownStatus } from './runShape';
+import { byEngine, roleLabel, shownStatus, startedByOf, type ShownStatus } from './runShape';
 import { elapsedMs, formatCost, formatDuration, formatTokens, totalTokens, truncate } from './format';
 
 export interface RowText { label: string; description: string }
@@ -47,37 +47,25 @@ export const agentStatusWord = (s: ShownStatus): string => AGENT_WORD[s] ?? s;
 const NOT_STARTED: ReadonlySet<ShownStatus> = new Set(['pending', 'queued', 'skipped']);
 
 /**
- * What an agent is, where its task would say less: the run-level steps and coordinators are named
- * by their role (their ids, `final`, `coord-a`, say little on their own).
- */
-export function agentRole(a: AgentRecord): string | null {
-  // The build's last step is the engine's merge of the approved branches, not a model's summary.
-  if (a.role === 'final') return a.id === 'assemble' ? 'Assembly: changes.patch' : 'Final summary';
-  if (a.role === 'coordinator') return `Coordinator ${a.domain ?? ''}`.trim();
-  if (a.role === 'consensus') return 'Consensus';
-  return null;
-}
-
-/**
  * `a1  done · $0.004 · haiku · 3.1k tok · 12 s · Find every HTTP handler…`: status and cost
  * first, then what a wider sidebar has room for, then the task (or the role of a coordinator or
  * run-level step: `final  completed · $0.006 · sonnet · … · Final summary`).
  */
-export function agentRow(a: AgentRecord, now: number, runStatus: RunStatus = 'running', simulated = false): RowText {
+export function agentRow(a: AgentRecord, now: number, runStatus: RunStatus = 'running', simulated = false, pattern = 'fan-out'): RowText {
   const status = shownStatus(a, runStatus);
   const parts: string[] = [agentStatusWord(status)];
   if (!NOT_STARTED.has(status) || a.costUsd > 0) parts.push(rowCost(a.costUsd, simulated));
   // A builder's change next: it is what the user reviews.
   if (a.changes) parts.push(`${plural(a.changes.files.length, 'file')} +${a.changes.added} −${a.changes.removed}`);
-  // The assembly is a step of the engine's: no model runs it.
-  if (a.id !== 'assemble') parts.push(a.tier);
+  // A step the engine does itself (the build's assembly) has no model.
+  if (!byEngine(pattern, a)) parts.push(a.tier);
   const tok = totalTokens(a.usage);
   if (tok > 0) parts.push(`${formatTokens(tok)} tok`);
   // A cut-off agent has no end time; counting its duration up to now would grow forever.
   const ms = status === 'interrupted' ? null : elapsedMs(a.startedAt, a.endedAt, now);
   if (ms !== null) parts.push(formatDuration(ms));
   if (a.attempts > 1) parts.push(`attempt ${a.attempts}`);
-  parts.push(agentRole(a) ?? truncate(a.task, 120));
+  parts.push(roleLabel(pattern, a) ?? truncate(a.task, 120));
   // The id is the label for every agent: short, so the status and cost after it stay in view.
   return { label: a.id, description: parts.join(' · ') };
 }
@@ -107,7 +95,8 @@ export function runRow(s: ListedRun, now: number): RowText {
   if (s.simulated) parts.push('simulated');
   // A run folder that came with the workspace says so where the user looks first.
   if (s.origin?.local === false) parts.push('not created here');
-  if (s.startedBy) parts.push(startedVia(s.startedBy));
+  const by = startedByOf(s);
+  if (by) parts.push(startedVia(by));
   parts.push(truncate(s.task, 120));
   return { label: runStartLabel(s.createdAt, now), description: parts.join(' · ') };
 }

@@ -10,7 +10,7 @@ import { Debouncer } from './debounce';
 import { Disposable, toDisposable } from './dispose';
 import type { RunStore } from './runStore';
 import { isFanOutPlan } from '../engine';
-import { groupAgents, groupsOf, PAGE_SIZE, runLevelAgents } from './runShape';
+import { groupAgents, groupsOf, PAGE_SIZE, patternOf, runLevelAgents } from './runShape';
 import { agentItem, groupItem, pageItem, planItem, runItem, type LedgerNode } from './treeItems';
 import { changeFileItem, changesItem } from './changes/changeItems';
 import type { ChangeSets } from './changes/changeSets';
@@ -70,7 +70,7 @@ export class LedgerTree extends Disposable implements vscode.TreeDataProvider<Le
       }
       case 'agent': {
         const a = s.agents.find((x) => x.id === node.agentId);
-        return a ? agentItem(a, s.runId, now, s.status, s.simulated) : new vscode.TreeItem(node.agentId);
+        return a ? agentItem(a, s.runId, now, s.status, s.simulated, patternOf(s, this.store.cachedPlan(s.runId))) : new vscode.TreeItem(node.agentId);
       }
     }
   }

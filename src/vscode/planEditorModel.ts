@@ -2,7 +2,7 @@
 import { trustNotes, type AgentRecord, type AnyPlan, type CostEstimate, type LedgerSnapshot, type Tier } from '../engine';
 import type { PlanEditorView, PlanGroup } from '../shared/planProtocol';
 import { editableGroups, errorsByItem, type EditableItem } from './planEdit';
-import { byEngine } from './summaryModel';
+import { byEngine } from './runShape';
 
 /** What the engine says of a draft: its estimate and compiled agents, or why it is not a valid plan. */
 /** Agents the engine derives from the plan that are listed one by one; the rest are counted. */

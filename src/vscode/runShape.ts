@@ -3,7 +3,33 @@
  * so the Summary's pure model can use it. The engine puts the groups in the ledger; the views only
  * fall back to the plan or to the agents' `domain` ids for ledgers written before it did.
  */
-import { isFanOutPlan, SUMMARY_FILE, type AgentGroup, type AgentRecord, type AgentStatus, type AnyPlan, type LedgerSnapshot, type PatternName, type RunStatus } from '../engine';
+import { isFanOutPlan, patternNamed, SUMMARY_FILE, type AgentGroup, type AgentRecord, type AgentStatus, type AnyPlan, type LedgerSnapshot, type PatternName, type RunStatus } from '../engine';
+
+/**
+ * A step the engine does itself, not a model (a build's assembly): its pattern declares the role
+ * with no tokens at all, so the views show no model for it.
+ */
+export function byEngine(pattern: string, a: Pick<AgentRecord, 'role'>): boolean {
+  const t = patternNamed(pattern)?.roles[a.role]?.tokens;
+  return !!t && t.input[1] === 0 && t.output[1] === 0;
+}
+
+/**
+ * What the views call an agent whose id and task say little (a run-level step, a coordinator), as
+ * its pattern declares it: "Final summary", "Coordinator a", "Assembly: changes.patch"; else null.
+ */
+export function roleLabel(pattern: string, a: Pick<AgentRecord, 'role' | 'domain'>): string | null {
+  return patternNamed(pattern)?.roles[a.role]?.label?.(a) ?? null;
+}
+
+/**
+ * Who started the run, for the views' protocols: the ledger is read back from the workspace, so a
+ * value that is not a short string is dropped rather than failing the whole view's state.
+ */
+export function startedByOf(s: LedgerSnapshot): string | null {
+  const v: unknown = s.startedBy;
+  return typeof v === 'string' && v.length <= 200 ? v : null;
+}
 
 /** A group with more agents than this is shown in pages of this many (a map of 250 partitions never renders 250 rows). */
 export const PAGE_SIZE = 50;

@@ -1,9 +1,9 @@
 /** Builds the Summary webview's state from a ledger snapshot, its plan and the pattern's files. Pure, so it is unit-tested. */
-import { patternNamed, trustNotes, type AgentRecord, type AnyPlan, type ChangeSet, type LedgerSnapshot, type RunStatus } from '../engine';
+import { trustNotes, type AgentRecord, type AnyPlan, type ChangeSet, type LedgerSnapshot, type RunStatus } from '../engine';
 import { runProgress } from '../engine/ledger/progress';
 import type { AgentView, ChangesView, GroupView, MapReduceCard, PanelCard, PatternCard, PipelineCard, ProgressView, RunView, SupervisorCard } from '../shared/protocol';
 import { NO_ARTIFACTS, type PatternArtifacts } from './patternArtifacts';
-import { finalAgentOf, groupAgents, groupLabel, groupsOf, PAGE_SIZE, patternOf, plannerOf, runLevelAgents, shownStatus } from './runShape';
+import { byEngine, finalAgentOf, startedByOf, groupAgents, groupLabel, groupsOf, PAGE_SIZE, patternOf, plannerOf, runLevelAgents, shownStatus } from './runShape';
 
 /** The webview gets at most this much of summary.md; the rest is one click away in the editor. */
 export const SUMMARY_LIMIT = 200_000;
@@ -32,15 +32,6 @@ export function runActions(s: LedgerSnapshot, executingHere: boolean, draftEdite
     resume: finished && s.agents.length > 0,
     retry: finished && failed,
   };
-}
-
-/**
- * A step the engine does itself, not a model (a build's assembly): its pattern declares the role
- * with no tokens at all, so the views show no model for it.
- */
-export function byEngine(pattern: string, a: Pick<AgentRecord, 'role'>): boolean {
-  const t = patternNamed(pattern)?.roles[a.role]?.tokens;
-  return !!t && t.input[1] === 0 && t.output[1] === 0;
 }
 
 function agentView(a: AgentRecord, runStatus: RunStatus, written: ReadonlySet<string>, pattern: string): AgentView {
@@ -212,7 +203,7 @@ export function buildRunView(
       tokens: planner.usage.input + planner.usage.output + planner.usage.cacheRead + planner.usage.cacheWrite, costUsd: planner.costUsd,
     } : null,
     simulated: s.simulated,
-    startedBy: s.startedBy ?? null,
+    startedBy: startedByOf(s),
     planSummary: planText(plan),
     estimate: s.estimate,
     actions,

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { plural, startedVia } from '../shared/words';
 import type { AgentGroup, AgentRecord, AgentStatus, AnyPlan, LedgerSnapshot, ListedRun, RunStatus } from '../engine';
-import { groupAgents, groupLabel, isInFlight, PAGE_SIZE, patternOf, plannerOf, shapeLine, shownStatus, type ShownStatus } from './runShape';
+import { groupAgents, groupLabel, isInFlight, PAGE_SIZE, patternOf, plannerOf, shapeLine, shownStatus, startedByOf, type ShownStatus } from './runShape';
 import { elapsedMs, formatDuration, formatSpend, formatTokens, totalTokens, truncate } from './format';
 import { agentRow, groupProgressText, rowCost, runProgressLine, runRow } from './ledgerRows';
 
@@ -65,9 +65,9 @@ export function runIcon(status: RunStatus): vscode.ThemeIcon {
 /** Statuses whose output file may not exist yet: clicking says so instead of opening nothing. */
 export const NOT_STARTED: ReadonlySet<AgentStatus> = new Set(['pending', 'queued']);
 
-export function agentItem(a: AgentRecord, runId: string, now: number, runStatus: RunStatus = 'running', simulated = false): vscode.TreeItem {
+export function agentItem(a: AgentRecord, runId: string, now: number, runStatus: RunStatus = 'running', simulated = false, pattern = 'fan-out'): vscode.TreeItem {
   const status = shownStatus(a, runStatus);
-  const row = agentRow(a, now, runStatus, simulated);
+  const row = agentRow(a, now, runStatus, simulated, pattern);
   const item = new vscode.TreeItem(row.label, vscode.TreeItemCollapsibleState.None);
   item.id = `${runId}/${a.id}`;
   item.iconPath = agentIcon(status);
@@ -110,7 +110,8 @@ export function runItem(s: ListedRun, now: number): vscode.TreeItem {
   md.appendMarkdown(`**Run ${s.runId}** · ${s.status}${s.simulated ? ' · simulated' : ''}\n\n`).appendText(s.task).appendMarkdown('\n\n');
   if (s.reason) md.appendMarkdown('Reason: ').appendText(s.reason).appendMarkdown('\n\n');
   md.appendMarkdown(`Started ${new Date(s.createdAt).toLocaleString()}`);
-  if (s.startedBy) md.appendMarkdown(' ').appendText(startedVia(s.startedBy));
+  const by = startedByOf(s);
+  if (by) md.appendMarkdown(' ').appendText(startedVia(by));
   md.appendMarkdown('  \n');
   md.appendMarkdown(`${runProgressLine(s)} · ${formatTokens(tokensOf(s))} tokens · ${formatSpend(s.totals.costUsd, s.simulated)}`);
   if (s.gaps.length) md.appendMarkdown(` · ${plural(s.gaps.length, 'gap')}`);

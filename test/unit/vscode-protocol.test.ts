@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { dispatch, HostMessageSchema, WebviewMessageSchema, type HandlerMap, type WebviewMessage } from '../../src/shared/protocol';
-import { buildRunView, byEngine, runActions } from '../../src/vscode/summaryModel';
+import { buildRunView, runActions } from '../../src/vscode/summaryModel';
+import { byEngine } from '../../src/vscode/runShape';
 import { plan, snapshot } from './vscode/fixtures';
 
 const RUN = '20250601-115500-ab12';
@@ -59,6 +60,14 @@ describe('host → webview messages', () => {
     expect(parsed.run?.groups[1]?.coordinator?.returned).toContain('**Fix**');
     expect(parsed.run?.totals.parentContextTokens).toBe(1900);
     expect(parsed.run?.actions).toEqual({ approve: false, decline: false, cancel: true, resume: false, retry: false, reviewDraft: false });
+  });
+
+  it('carries who started a run, and drops a startedBy a tampered ledger made too long or not a string instead of failing the state', () => {
+    const state = (startedBy: unknown) => HostMessageSchema.parse({ type: 'state', run: buildRunView(snapshot({ startedBy } as never), plan, null, runActions(snapshot(), true)) }).run!;
+    expect(state('mcp:claude-code').startedBy).toBe('mcp:claude-code');
+    expect(state(undefined).startedBy).toBeNull();
+    expect(state('x'.repeat(201)).startedBy).toBeNull();
+    expect(state(42).startedBy).toBeNull();
   });
 
   it('marks only the files that exist as written, so the view never links to a missing one', () => {

@@ -49,8 +49,8 @@ describe('agent record → TreeItem', () => {
 
   it('puts a builder\'s change right after its status and cost, and names the build\'s last step for what it does, without a model', () => {
     const builder = agent({ id: 'b1', role: 'builder', task: 'Add docs', changes: { files: ['src/a.js', 'src/b.js'], added: 7, removed: 2 } });
-    expect(agentItem(builder, 'r1', NOW).description).toBe('done · $0.004 · 2 files +7 −2 · haiku · 3.1k tok · 12 s · Add docs');
-    const assembly = agentItem(agent({ id: 'assemble', role: 'final', domain: null }), 'r1', NOW);
+    expect(agentItem(builder, 'r1', NOW, 'completed', false, 'build').description).toBe('done · $0.004 · 2 files +7 −2 · haiku · 3.1k tok · 12 s · Add docs');
+    const assembly = agentItem(agent({ id: 'assemble', role: 'final', domain: null }), 'r1', NOW, 'completed', false, 'build');
     expect(assembly.label).toBe('assemble');
     expect(assembly.description).toBe('done · $0.004 · 3.1k tok · 12 s · Assembly: changes.patch');
   });

@@ -137,6 +137,11 @@ export interface RoleSpec<P = unknown> {
    */
   needsDependenciesCompleted?: boolean;
   tokens: RoleTokens;
+  /**
+   * What views call an agent of this role where its id and task say little (`final`, `coord-a`):
+   * "Final summary", "Coordinator a". Unset, views show the agent's task.
+   */
+  label?(agent: Pick<AgentRecord, 'domain'>): string;
   attempt(ctx: RoleContext<P>, agent: AgentRecord, previousError: string | null, signal: AbortSignal): Promise<AttemptResult>;
 }
 

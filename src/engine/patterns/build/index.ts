@@ -57,6 +57,7 @@ export const build: Pattern<BuildPlan> = {
       // The engine's merge: no model call, so no tokens.
       priority: 3, depth: 3, leaf: false, fileProvesDone: true, summarisesDependencies: true, cached: false,
       tokens: { input: [0, 0], output: [0, 0], inputPerDependency: [0, 0] },
+      label: () => 'Assembly: changes.patch',
       attempt: (ctx, agent) => attemptAssemble(ctx, agent),
     },
   },

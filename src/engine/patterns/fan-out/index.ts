@@ -29,11 +29,13 @@ export const fanOut: Pattern<FanOutPlan> = {
     coordinator: {
       priority: 1, depth: 1, leaf: false, fileProvesDone: false, cached: true, summarisesDependencies: true,
       tokens: { input: [3_000, 8_000], output: [1_500, 5_000], inputPerDependency: [4_000, 15_000] },
+      label: (a) => `Coordinator ${a.domain ?? ''}`.trim(),
       attempt: attemptCoordinator,
     },
     final: {
       priority: 2, depth: 2, leaf: false, fileProvesDone: false, cached: false, summarisesDependencies: true,
       tokens: { input: [500, 2_000], output: [500, 2_000], inputPerDependency: [100, 600] },
+      label: () => 'Final summary',
       attempt: attemptFinal,
     },
   },

@@ -42,6 +42,7 @@ export const mapReduce: Pattern<MapReducePlan> = {
     final: {
       priority: 2, depth: 2, leaf: false, fileProvesDone: false, cached: false, summarisesDependencies: true,
       tokens: { input: [1_000, 2_500], output: [500, 2_000], inputPerDependency: [800, 4_000] },
+      label: () => 'Final summary',
       attempt: attemptFinal,
     },
   },

@@ -33,6 +33,7 @@ export const panel: Pattern<PanelPlan> = {
     consensus: {
       priority: 1, depth: 1, leaf: false, fileProvesDone: false, summarisesDependencies: true, cached: true,
       tokens: { input: [4_000, 10_000], output: [1_500, 5_000], inputPerDependency: [2_000, 8_000] },
+      label: () => 'Consensus',
       attempt: attemptConsensus,
     },
   },

@@ -37,6 +37,7 @@ export const pipeline: Pattern<PipelinePlan> = {
     final: {
       priority: 1, depth: 1, leaf: false, fileProvesDone: false, cached: false, needsDependenciesCompleted: true, summarisesDependencies: true,
       tokens: { input: [500, 2_000], output: [500, 2_000], inputPerDependency: [300, 1_500] },
+      label: () => 'Final summary',
       attempt: attemptFinal,
     },
   },
