@@ -13,6 +13,9 @@ export type Tier = (typeof TIERS)[number];
 export const AGENT_ROLES = [
   'planner', 'worker', 'coordinator', 'final', 'stage', 'expert', 'consensus', 'mapper', 'reducer',
   'supervisor', 'scout', 'builder', 'reviewer',
+  // The build pipeline (DESIGN §4d): the design and skeleton of new work, the check of the assembled
+  // tree (an engine step, no model cost), its repair, and the audit of the combined change.
+  'architect', 'scaffolder', 'integration', 'fixer', 'hardener',
 ] as const;
 export type AgentRole = (typeof AGENT_ROLES)[number];
 
