@@ -106,6 +106,11 @@ export const ConfigSchema = z.object({
    */
   verifyCommand: z.string().trim().max(2_000).transform((c) => c || null).nullable().default(null),
   verifyTimeoutMs: z.number().int().min(1_000).max(3_600_000).default(600_000),
+  /**
+   * Most tokens of `<outputRoot>/memory.md` (the lessons the user accepted) a planner or builder is
+   * sent; past it the oldest entries are left out, and the run says so. 0: no memory in prompts.
+   */
+  memoryTokens: z.number().int().min(0).max(50_000).default(2_000),
   /** Build runs: where builders' worktrees live (absolute); empty: the user cache folder. Never inside the workspace. */
   worktreesDir: z.string().trim().transform((c) => c || null).nullable().default(null)
     .refine((d) => d === null || /^([a-zA-Z]:)?[\\/]/.test(d), 'must be an absolute path'),

@@ -18,6 +18,7 @@ import { Prompts, SHARED_PROMPTS } from './prompts';
 import { Run, type RunOutcome } from './run/run';
 import { Transcripts } from './transcripts/writer';
 import { addSecrets } from './redact';
+import { loadMemoryBlock, proposeAtRunEnd } from './memory';
 import { askAgent, type AskResult } from './commands/ask';
 import { addWorker } from './commands/addWorker';
 import { resumeRun, type ResumeOptions } from './commands/resume';
@@ -213,9 +214,12 @@ export class Orchestrator {
       });
       const overview = await workspaceOverview(workspace, { outputRoot: config.outputRoot, ...ignoreOptionsOf(config), ...(focus.length ? { focus } : {}) });
       const signal = req.signal ?? new AbortController().signal;
+      // memory.md: read once per plan; what was left out of it (budget, size, a symlink) is the run's to say.
+      const memory = await loadMemoryBlock(workspace, config);
+      for (const note of memory.notes) ledger.log('warn', `memory: ${note}`);
       const planningCtx = { config, focus, scopeExists: exists };
       const first = await requestPlan({
-        workspace, config, prompts: this.prompts, policy, scopeExists: exists,
+        workspace, config, prompts: this.prompts, policy, scopeExists: exists, memory: memory.block,
         onRedacted: (n) => ledger.countRedactions(PLANNER_ID, n),
         onUsage: (model, usage) => {
           const cost = costOf(config.prices, model, usage) ?? 0;
@@ -295,6 +299,7 @@ export class Orchestrator {
       logger: this.logger, clock: this.clock, transcripts: transcripts ?? this.transcriptsFor(dir),
       onActive: (runId, on) => { if (on) this.active.add(runId); else this.active.delete(runId); },
       workspaceCommand: this.deps.workspaceCommand ?? null, consent: this.consent,
+      afterAgents: (r) => proposeAtRunEnd({ ...r, workspace: this.deps.workspace, outputRoot: this.deps.config.outputRoot }),
     }, id, dir, plan, ledger);
   }
 

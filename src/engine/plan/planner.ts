@@ -29,6 +29,8 @@ export interface PlannerDeps {
   onRedacted?: (count: number) => void;
   /** The planner's transcript (transcripts/planner.jsonl). */
   transcript?: AgentTranscript;
+  /** Lessons from memory.md within their budget (memory/budget.ts), or '' for none. */
+  memory?: string;
 }
 
 export interface PlanRequest {
@@ -86,6 +88,8 @@ export async function requestPlan(deps: PlannerDeps, req: PlanRequest, signal: A
   const system = prompts.render('planner', {
     patternGuide: patternGuide(candidates, config),
     submitHow: fixed ? `the \`${planToolName(fixed)}\` tool` : 'exactly one of the plan tools',
+    // In the system prompt, the part every attempt repeats, so re-asks read it from the cache's prefix.
+    memory: deps.memory ? `\n${deps.memory}` : '',
   });
   const ctx: PlanningContext = { config, focus: req.focus, scopeExists: deps.scopeExists };
   let errors: string[] = [];

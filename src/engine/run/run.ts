@@ -53,6 +53,8 @@ export interface RunDeps {
   workspaceCommand?: WorkspaceCommand | null;
   /** The user's remembered consent to repositories' commands; without it, none runs. */
   consent?: CommandConsent;
+  /** Called once the agents are done, before the run's status is set (memory proposes lessons here); must not throw. */
+  afterAgents?(run: { runDir: string; runId: string; log(level: 'info' | 'warn', message: string): void }): Promise<void>;
 }
 
 /** Why an agent the user stopped ended `cancelled`. */
@@ -529,6 +531,7 @@ export class Run {
         ? `${this.failedLeaves} agents failed; no new ones were started after that`
         : `${plural(gaps.length, 'agent')} did not complete`);
     } else { status = 'failed'; reason = `no agent completed (${gaps[0]?.reason ?? 'unknown'})`; }
+    await this.deps.afterAgents?.({ runDir: this.dir, runId: this.id, log: (level, message) => this.ledger.log(level, message) });
     this.ledger.setGaps(gaps);
     this.ledger.patchTotals({ wallMs });
     this.ledger.setRunStatus(status, reason);

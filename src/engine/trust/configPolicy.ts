@@ -55,7 +55,7 @@ export const MACHINE_ONLY_KEYS = [
 export const BOUND_KEYS = [
   'maxConcurrent', 'tierCaps.haiku', 'tierCaps.sonnet', 'tierCaps.opus', 'retries', 'transientRetries', 'maxRetryAfterMs',
   'agentTimeoutMs', 'requestTimeoutMs', 'streamIdleTimeoutMs', 'maxTurns', 'maxTokensPerResponse', 'maxFailedWorkers',
-  'planRetries', 'domains.min', 'domains.max', 'workersPerDomain.min', 'workersPerDomain.max', 'transcriptMaxBytes', 'verifyTimeoutMs',
+  'planRetries', 'domains.min', 'domains.max', 'workersPerDomain.min', 'workersPerDomain.max', 'transcriptMaxBytes', 'verifyTimeoutMs', 'memoryTokens',
 ] as const;
 
 /**

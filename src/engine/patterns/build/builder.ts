@@ -10,6 +10,7 @@ import type { AttemptResult, RoleContext } from '../pattern';
 import { builderPatch, checksLog } from './compile';
 import { runCheck, type CheckResult } from './checks';
 import { scoutFindings } from './findings';
+import { loadMemoryBlock } from '../../memory/budget';
 import type { BuildPlan, BuilderSpec } from './plan';
 import { plural } from '../../../shared/words';
 
@@ -55,6 +56,7 @@ async function buildOnce(ctx: Ctx, agent: AgentRecord, note: string, signal: Abo
     system: ctx.prompts.render('build/builder', {}),
     sharedBlock: ctx.prompts.render('build/builder-shared', {
       task: ctx.plan.task, brief: ctx.plan.brief || '(none)', findings: await scoutFindings(ctx.runDir, ctx.ledger, ctx.plan),
+      memory: (await loadMemoryBlock(ctx.workspace, ctx.config)).block,
     }),
     userBlock: ctx.prompts.render('build/builder-user', {
       agentId: agent.id, agentTask: spec.task, owns: spec.owns.map((f) => `- ${f}`).join('\n'), retryNote: note,
