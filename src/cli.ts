@@ -1,5 +1,5 @@
 /**
- * The headless front end: `orchestrate run|resume|status|list|demo|diff|apply|discard|transcript|stop|rerun|ask|add-worker`. It drives the same engine as the
+ * The headless front end: `orchestrate run|resume|status|list|demo|diff|apply|discard|transcript|stop|rerun|ask|add-worker|memory`. It drives the same engine as the
  * extension; tests, benchmarks and CI users run it.
  */
 import * as path from 'node:path';
@@ -8,7 +8,7 @@ import { existsSync, statSync } from 'node:fs';
 import {
   ConfigError, NotARepositoryError, loadProjectConfig, Orchestrator, PlanError, resolveConfig, describeIgnored,
   asStorageError, CommandRefusedError, describeRebuild, LedgerDamagedError, StorageError, taskLength, taskTooLong,
-  ForeignRunError, checkedOutputRoot, originOfRun, addSecrets, credentialValues, redactText,
+  ForeignRunError, checkedOutputRoot, originOfRun, addSecrets, credentialValues, redactText, loadMemoryBlock,
   type ResolvedConfig, type Run, type RunOutcome,
 } from './engine';
 import { agentCommand, stop, transcript } from './cli/agentCommands';
@@ -23,6 +23,7 @@ import { demoTask, demoWorkspace } from './cli/demo';
 import { readTaskFile } from './cli/taskFile';
 import { commandLine, runnableCommands, shownPath } from './cli/hint';
 import { keylessProvider, serveMcp } from './mcp/serve';
+import { memoryCommand, offerLessons } from './cli/memory';
 
 
 // Every line printed goes through the one redaction; the credentials this process was given
@@ -103,6 +104,7 @@ async function main(argv: string[]): Promise<number> {
   if (args.command === 'diff' || args.command === 'apply' || args.command === 'discard') return changesCommand(workspace, config, args, { out, err });
   if (args.command === 'transcript') return transcript(workspace, config, args, { out, err });
   if (args.command === 'stop') return stop(workspace, config, args, { out, err });
+  if (args.command === 'memory') return memoryCommand(workspace, config, args, ask, { out, err });
 
   let provider: Provider & { unavailable?: string };
   try {
@@ -175,6 +177,7 @@ async function runTask(orchestrator: Orchestrator, workspace: string, args: CliA
   const run = await orchestrator.plan({ task: args.positional!, focus: args.focus, pattern: args.pattern, signal });
   err(`\nRun ${run.id} — plan (${shownPath(path.join(run.dir, 'plan.md'))}):\n`);
   err(planTable(run));
+  for (const note of (await loadMemoryBlock(workspace, orchestrator.config)).notes) err(`Memory: ${note}`);
   const shownCommand = run.ledger.snapshot().workspaceCommand;
   if (!args.yes) {
     const answer = await ask(shownCommand
@@ -191,7 +194,7 @@ async function runTask(orchestrator: Orchestrator, workspace: string, args: CliA
     if (shownCommand && command) await orchestrator.consent.grant(workspace, command.command);
   }
   try {
-    return await execute(workspace, args, (onRun) => { onRun(run); return run.execute({ signal, mode: 'fresh' }); });
+    return await execute(workspace, orchestrator.config.outputRoot, args, (onRun) => { onRun(run); return run.execute({ signal, mode: 'fresh' }); });
   } finally {
     await run.ledger.close();
   }
@@ -230,7 +233,7 @@ async function resume(orchestrator: Orchestrator, workspace: string, args: CliAr
   }
   err(`${mode === 'resume' ? 'Resuming' : 'Retrying failed agents of'} run ${runId}`);
   // The engine owns the run (its lock) from before it reads the ledger until the run ends.
-  return execute(workspace, args, (onRun) => orchestrator.resume(runId, {
+  return execute(workspace, orchestrator.config.outputRoot, args, (onRun) => orchestrator.resume(runId, {
     mode, signal, allowForeign: args.allowForeignRun,
     onRun: (run) => {
       if (run.ledger.rebuilt) err(describeRebuild(run.id, run.ledger.rebuilt));
@@ -240,7 +243,7 @@ async function resume(orchestrator: Orchestrator, workspace: string, args: CliAr
 }
 
 /** Executes a run with progress on stderr; `start` hands over the Run it executes before it starts. */
-async function execute(workspace: string, args: CliArgs, start: (onRun: (run: Run) => void) => Promise<RunOutcome>): Promise<number> {
+async function execute(workspace: string, outputRoot: string, args: CliArgs, start: (onRun: (run: Run) => void) => Promise<RunOutcome>): Promise<number> {
   const started = Date.now();
   // Progress at a sane rate: on a terminal one line redrawn every second, else a line every 5 s.
   const tty = process.stderr.isTTY;
@@ -261,6 +264,7 @@ async function execute(workspace: string, args: CliArgs, start: (onRun: (run: Ru
   if (!done) throw new Error('the run ended before it started');
   if (args.json) out(JSON.stringify({ runId: done.id, dir: done.dir, ...outcome }, null, 2));
   else out(finalReport(done, outcome, workspace));
+  await offerLessons({ runDir: done.dir, runId: done.id, workspace, outputRoot }, args, ask, { out, err });
   return EXIT[outcome.status as keyof typeof EXIT] ?? EXIT.failed;
 }
 

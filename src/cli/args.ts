@@ -24,6 +24,9 @@ export const USAGE = `Usage:
   orchestrate ask <runId> <agentId> "<question>" [--workspace DIR] [--simulate] [--json] [--allow-foreign-run]
   orchestrate mcp [--workspace DIR] [--simulate] [--allow-agent-approval] [--allow-workspace-command]
                                                 an MCP server on stdio: other agents plan, run and read runs
+  orchestrate memory <runId> [--accept all|ID,...] [--workspace DIR]
+                                                the lessons a build proposed for .orchestration/memory.md: asks about
+                                                each on a terminal; --accept adds them without asking
   orchestrate add-worker <runId> --group ID --task TEXT --scope PATH... --tier haiku|sonnet|opus
                          [--perspective TEXT] [--workspace DIR] [--simulate] [--json] [--allow-foreign-run]
 
@@ -47,7 +50,7 @@ Exit codes: 0 completed, 3 partial, 1 failed or refused, 2 usage or configuratio
 /** The commands that run agents of an existing run, and so refuse one not created on this machine. */
 const FOREIGN_RUN_COMMANDS = new Set(['resume', 'rerun', 'ask', 'add-worker']);
 
-const COMMANDS = ['run', 'resume', 'status', 'list', 'demo', 'diff', 'apply', 'discard', 'transcript', 'stop', 'rerun', 'ask', 'add-worker', 'mcp'] as const;
+const COMMANDS = ['run', 'resume', 'status', 'list', 'demo', 'diff', 'apply', 'discard', 'transcript', 'stop', 'rerun', 'ask', 'add-worker', 'mcp', 'memory'] as const;
 export type CliCommand = (typeof COMMANDS)[number] | 'help';
 
 /** A worker to add (add-worker), from flags. */
@@ -86,6 +89,8 @@ export interface CliArgs {
   files: string[];
   /** `diff --stat`: a line per file instead of the patch. */
   stat: boolean;
+  /** `memory --accept`: lesson ids (or `all`) to add to memory.md without asking. */
+  accept: string[];
   focus: string[];
   /** The orchestration pattern, or auto to let the planner choose. */
   pattern: PatternChoice;
@@ -115,7 +120,7 @@ export function parseCli(argv: string[]): CliArgs {
         'max-concurrent': { type: 'string' }, retries: { type: 'string' }, 'max-cost': { type: 'string' },
         'max-tokens': { type: 'string' }, 'output-root': { type: 'string' }, set: { type: 'string', multiple: true },
         'sim-latency': { type: 'string' }, help: { type: 'boolean', short: 'h' },
-        file: { type: 'string', multiple: true }, stat: { type: 'boolean' },
+        file: { type: 'string', multiple: true }, stat: { type: 'boolean' }, accept: { type: 'string', multiple: true },
         instruction: { type: 'string' }, group: { type: 'string' }, task: { type: 'string' }, 'task-file': { type: 'string' },
         scope: { type: 'string', multiple: true }, tier: { type: 'string' }, perspective: { type: 'string' },
       },
@@ -132,7 +137,7 @@ export function parseCli(argv: string[]): CliArgs {
   const arity: Record<(typeof COMMANDS)[number], [number, string]> = {
     run: [1, 'quote the task'], resume: [1, ''], status: [1, ''], list: [1, ''], demo: [0, 'choose the demo with --pattern'],
     diff: [1, ''], apply: [1, 'name files with --file'], discard: [1, ''],
-    transcript: [2, ''], stop: [2, ''], rerun: [2, 'use --instruction "…" for an instruction'], ask: [3, 'quote the question'], mcp: [0, 'the task comes from the agent, through plan_task'], 'add-worker': [1, 'the worker comes in flags: --group, --task, --scope, --tier'],
+    transcript: [2, ''], stop: [2, ''], rerun: [2, 'use --instruction "…" for an instruction'], ask: [3, 'quote the question'], mcp: [0, 'the task comes from the agent, through plan_task'], 'add-worker': [1, 'the worker comes in flags: --group, --task, --scope, --tier'], memory: [1, 'name lessons with --accept'],
   };
   const [most, hint] = arity[command];
   if (rest.length > most) throw new UsageError(`Unexpected argument "${rest[most]}"${hint ? ` (${hint})` : ''}`);
@@ -142,10 +147,11 @@ export function parseCli(argv: string[]): CliArgs {
   if (taskFile !== undefined && arg !== undefined) throw new UsageError('run takes the task as an argument or from --task-file, not both');
   if (taskFile === '') throw new UsageError('--task-file needs a path (or - for standard input)');
   if (command === 'run' && taskFile === undefined && !arg?.trim()) throw new UsageError('run needs a task: orchestrate run "Audit this repo for security issues" (or --task-file PATH)');
-  if (['resume', 'diff', 'apply', 'discard'].includes(command) && !arg) throw new UsageError(`${command} needs a run id (see: orchestrate list)`);
+  if (['resume', 'diff', 'apply', 'discard', 'memory'].includes(command) && !arg) throw new UsageError(`${command} needs a run id (see: orchestrate list)`);
   if (['transcript', 'stop', 'rerun', 'ask'].includes(command) && rest.length < 2) throw new UsageError(`${command} needs a run id and an agent id (see: orchestrate status <runId>)`);
   if (command === 'ask' && !rest[2]?.trim()) throw new UsageError('ask needs a question: orchestrate ask <runId> <agentId> "Why did you rate this file high?"');
   if (command === 'add-worker' && !arg) throw new UsageError('add-worker needs a run id (see: orchestrate list)');
+  if (v.accept !== undefined && command !== 'memory') throw new UsageError('--accept goes with memory');
   if (v.instruction !== undefined && command !== 'rerun') throw new UsageError('--instruction goes with rerun');
   if (v['allow-agent-approval'] && command !== 'mcp') throw new UsageError('--allow-agent-approval goes with mcp');
   if (v['allow-foreign-run'] && !FOREIGN_RUN_COMMANDS.has(command)) throw new UsageError('--allow-foreign-run goes with resume, rerun, ask or add-worker');
@@ -188,7 +194,7 @@ function base(v: Record<string, string | boolean | string[] | undefined>): Omit<
   return {
     workspace: (v.workspace as string | undefined) ?? process.cwd(),
     yes: !!v.yes, allowWorkspaceCommand: !!v['allow-workspace-command'], simulate: !!v.simulate, json: !!v.json, retryFailed: !!v['retry-failed'], allowForeignRun: !!v['allow-foreign-run'], allowAgentApproval: !!v['allow-agent-approval'],
-    files: (v.file as string[] | undefined) ?? [], stat: !!v.stat,
+    files: (v.file as string[] | undefined) ?? [], stat: !!v.stat, accept: (v.accept as string[] | undefined) ?? [],
     focus: (v.focus as string[] | undefined) ?? [],
     pattern: patternOf(v.pattern as string | undefined),
     simLatencyMs: num('--sim-latency', v['sim-latency'] as string | undefined),

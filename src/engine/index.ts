@@ -50,3 +50,7 @@ export {
   applyRunChanges, describeDiscard, discardRunChanges, readChangeSet, fileAt, repoInfo, runGit, ApplyRefusedError, GitError, NotARepositoryError, CHANGES_PATCH,
   type ChangeSet, type DiscardResult, type FileChange, type RepoInfo,
 } from './git';
+export {
+  decideLessons, loadMemoryBlock, memoryPath, readMemory, readProposals, MEMORY_FILE, PROPOSALS_FILE,
+  type DecisionResult, type LessonDecision, type LessonProposal, type LessonProposals, type MemoryBlock,
+} from './memory';
