@@ -179,7 +179,9 @@ async function builderCheckLessons(runDir: string): Promise<Lesson[]> {
     if (!m) continue;
     const tail = m[2].slice(-TAIL_CHARS);
     const key = `${m[1]}\n${lessonKey(tail)}`;
-    const g = groups.get(key) ?? { command: m[1], cause: causeOf(tail), agents: new Set<string>(), count: 0 };
+    const g = groups.get(key) ?? { command: m[1], cause: '', agents: new Set<string>(), count: 0 };
+    // The latest output is quoted: it is what the last attempt still saw.
+    g.cause = causeOf(tail);
     g.count++;
     g.agents.add(String(e.id));
     groups.set(key, g);
