@@ -159,7 +159,7 @@ async function reviewLessons(runDir: string): Promise<Lesson[]> {
 
 /** The last lines of a check's output, as a lesson quotes them. */
 function causeOf(tail: string): string {
-  const lines = tail.split('\n').map((l) => l.trim()).filter((l) => l && !/^…$/.test(l));
+  const lines = tail.split('\n').map((l) => l.trim()).filter((l) => l && !/^\u2026$/.test(l));
   let cause = '';
   for (let i = lines.length - 1; i >= 0 && cause.length < CAUSE_CHARS; i--) cause = cause ? `${lines[i]} / ${cause}` : lines[i];
   return cause.length > CAUSE_CHARS ? `…${cause.slice(-CAUSE_CHARS)}` : cause;
