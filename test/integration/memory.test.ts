@@ -131,6 +131,14 @@ describe('memory from the CLI', () => {
     expect(next.code, next.stderr).toBe(0);
     expect(planners[0]).toContain(LESSON);
     expect(next.stderr).not.toMatch(/lessons? proposed/);
+    expect(next.stderr).not.toMatch(/Memory:/);
+
+    // A budget the entry does not fit: left out of the planner's prompt, and the CLI says so under the plan.
+    planners.length = 0;
+    const tight = await cliAsync(['run', TASK, '--pattern', 'build', '--yes', '--workspace', ws, '--set', `worktreesDir=${wt}`, '--set', 'memoryTokens=50'], env());
+    expect(tight.code, tight.stderr).toBe(0);
+    expect(planners[0]).not.toContain(LESSON);
+    expect(tight.stderr).toContain('Memory: .orchestration/memory.md: the 1 oldest entry of 1 left out of prompts');
   });
 
   it('refuses --accept on another command', async () => {

@@ -53,8 +53,9 @@ function inMemory(entries: readonly string[]): (text: string) => boolean {
  */
 export async function proposeLessons(o: { runDir: string; runId: string; workspace: string; outputRoot: string }): Promise<LessonProposal[]> {
   const lessons = await extractLessons(o.runDir);
-  const known = await readMemory(o.workspace, o.outputRoot).then((m) => inMemory(m.entries), () => () => false);
   const earlier = await readProposals(o.runDir);
+  if (lessons.length === 0 && !earlier) return [];
+  const known = await readMemory(o.workspace, o.outputRoot).then((m) => inMemory(m.entries), () => () => false);
   const byKey = new Map((earlier?.proposals ?? []).map((p) => [`${p.kind}:${lessonKey(p.text)}`, p]));
   const proposals = [...(earlier?.proposals ?? [])];
   let next = proposals.reduce((n, p) => Math.max(n, Number(p.id.slice(1))), 0);
