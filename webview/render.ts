@@ -4,6 +4,7 @@ import { plural } from '../src/shared/words';
 import { h, section } from './dom';
 import { renderMarkdown } from './markdownDom';
 import { runTitle } from './runTitle';
+import { renderPipelineStatus } from './pipeline';
 import { renderNotes } from './trustNotes';
 import { button, divider, grid, link, spinner, tag } from './toolkit';
 
@@ -79,6 +80,8 @@ export function renderRun(run: RunView, act: Actions): Node {
   root.append(header);
   // What a build proposes is what the user acts on next: right under the title, above the fold.
   if (run.changes) root.append(renderChanges(run, run.changes, act));
+  // Whether the change is tested, hardened and shippable belongs next to it; a plan has none of it yet.
+  if (run.pipeline && run.status !== 'awaiting-approval' && run.status !== 'declined') root.append(renderPipelineStatus(run.pipeline, open));
 
   // A declined plan shows what was turned down and nothing else: none of its agents ever ran.
   if (run.status === 'awaiting-approval' || run.status === 'declined') {

@@ -48,12 +48,15 @@ const view = (over: Partial<DashboardView> = {}): DashboardView => ({
   byRole: [{ key: 'worker', costUsd: 0.42, tokens: usage, agents: 3 }],
   context: { parent: 1900, flat: 140_000 }, estimate: null,
   gaps: [{ agentId: 'b7', reason: `no sentinel ${NASTY}` }],
+  board: null, pipeline: null, actions: { showSummary: true },
   ...over,
 });
 
+const acts = () => ({ showAgent: vi.fn(), expand: vi.fn(), openFile: vi.fn(), showSummary: vi.fn(), showTab: vi.fn() });
+
 describe('the dashboard', () => {
   it('draws a bar per state on the time axis, a density strip for a big group, and routes clicks to the agent', () => {
-    const act = { showAgent: vi.fn(), expand: vi.fn() };
+    const act = acts();
     const host = mount(renderDashboard(view(), act));
     expectNoInjectedMarkup(host);
     const a1 = host.querySelector('[data-agent="a1"]')!;
@@ -87,7 +90,7 @@ describe('the dashboard', () => {
       row('a4', 'cancelled', [{ s: 'queued', a: 0, b: 3000 }]),
       row('a5', 'running', [{ s: 'running', a: 1000, b: 60_000 }]),
     ];
-    const host = mount(renderDashboard(view({ lanes: [{ ...lane, rows }] }), { showAgent: vi.fn(), expand: vi.fn() }));
+    const host = mount(renderDashboard(view({ lanes: [{ ...lane, rows }] }), acts()));
     const classes = (id: string) => Array.from(host.querySelectorAll(`[data-agent="${id}"] rect.seg`)).map((r) => r.getAttribute('class'));
     expect(classes('a1')).toEqual(['seg seg-completed']);
     expect(classes('a2')).toEqual(['seg seg-failed', 'seg seg-retrying', 'seg seg-failed']);
@@ -100,7 +103,7 @@ describe('the dashboard', () => {
   });
 
   it('draws a big group\'s strip as its status mix: a queue of 280 in the queued colour, not as work', () => {
-    const host = mount(renderDashboard(view(), { showAgent: vi.fn(), expand: vi.fn() }));
+    const host = mount(renderDashboard(view(), acts()));
     const paths = Array.from(host.querySelectorAll('[data-lane="b"] .tl-density-track path'));
     const heightOf = (cls: string, k: number) => {
       const d = paths.find((p) => p.getAttribute('class') === `seg seg-${cls}`)!.getAttribute('d')!;
@@ -116,14 +119,14 @@ describe('the dashboard', () => {
   });
 
   it('marks a run an agent started over MCP, with the client\'s name as text', () => {
-    expect(mount(renderDashboard(view(), { showAgent: vi.fn(), expand: vi.fn() })).querySelector('.started-by')).toBeNull();
-    const host = mount(renderDashboard(view({ startedBy: `mcp:claude-code ${NASTY}` }), { showAgent: vi.fn(), expand: vi.fn() }));
+    expect(mount(renderDashboard(view(), acts())).querySelector('.started-by')).toBeNull();
+    const host = mount(renderDashboard(view({ startedBy: `mcp:claude-code ${NASTY}` }), acts()));
     expect(host.querySelector('.started-by')?.textContent).toMatch(/^via claude-code .*\(MCP\)$/);
     expectNoInjectedMarkup(host);
   });
 
   it('pages an unfolded group', () => {
-    const act = { showAgent: vi.fn(), expand: vi.fn() };
+    const act = acts();
     const lanes = view().lanes;
     const b = { ...lanes[1], expanded: true, page: 1, first: 50, rows: [lanes[0].rows[0]] };
     const host = mount(renderDashboard(view({ lanes: [b] }), act));

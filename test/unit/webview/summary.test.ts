@@ -15,7 +15,7 @@ const run = (over: Partial<RunView> = {}): RunView => ({
   simulated: true, startedBy: null, planSummary: '', estimate: null,
   actions: { approve: false, decline: false, cancel: false, resume: false, retry: false, reviewDraft: false },
   progress: { done: 3, total: 4, active: 0, waiting: 0, failed: 1, cancelled: 0, skipped: 0 },
-  changes: null,
+  changes: null, pipeline: null,
   groups: [{ id: 'scouts', name: 'Scouts (1)', done: 1, total: 1, agents: [agentView({ id: 's1' })], more: 0, coordinator: null }],
   others: [], final: agentView({ id: 'assemble', tier: 'haiku', outputFile: 'summary.md', byEngine: true }), card: null, finalSummary: null,
   totals: {
