@@ -71,7 +71,7 @@ function findingList(items: readonly PipelineFinding[], className: string): HTML
 }
 
 /** The three stages after the builders, as a definition list, with the criticals spelled out. */
-export function renderPipelineStatus(p: PipelineView, open: (path: string) => void, title = 'Integration, hardening and ship'): HTMLElement {
+export function renderPipelineStatus(p: PipelineView, open: (path: string) => void): HTMLElement {
   const dl = h('dl', undefined, 'pipeline-status');
   const row = (label: string, id: string, state: string, ...value: Node[]) => {
     // Criticals make a finished hardening as red as a failed check: both stop Ship.
@@ -101,5 +101,5 @@ export function renderPipelineStatus(p: PipelineView, open: (path: string) => vo
       parts.push(fold);
     }
   }
-  return section(title, 'build-pipeline', ...parts);
+  return section('Integration, hardening and ship', 'build-pipeline', ...parts);
 }

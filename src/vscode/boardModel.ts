@@ -254,7 +254,12 @@ function placeCard(s: LedgerSnapshot, st: Stages, b: AgentRecord, files: Pipelin
   const bs = shownStatus(b, s.status);
   const reviewer = st.reviewers.get(b.id);
   switch (bs) {
-    case 'pending': return place('plan', 'waiting', s.status === 'awaiting-approval' ? 'planned; awaiting your approval' : 'planned');
+    case 'pending': {
+      if (s.status === 'awaiting-approval') return place('plan', 'waiting', 'planned; awaiting your approval');
+      // A greenfield builder waits for the scaffold it branches from.
+      const before = b.dependsOn.filter((id) => s.agents.find((a) => a.id === id)?.status !== 'completed');
+      return place('plan', 'waiting', before.length ? `waiting for ${before.join(', ')}` : 'planned');
+    }
     case 'queued': return place('plan', 'waiting', 'queued for a slot');
     case 'skipped': return place('plan', 'stopped', s.status === 'declined' ? 'plan declined' : (b.error ?? 'skipped'));
     case 'cancelled': case 'interrupted': return place('build', 'stopped', bs);

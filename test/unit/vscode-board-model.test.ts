@@ -5,7 +5,7 @@ import { BOARD_COLUMNS, BoardSchema, type BoardCard } from '../../src/shared/das
 import { PipelineViewSchema } from '../../src/shared/protocol';
 import { buildBoard, NO_PIPELINE_FILES, pipelineView, shipBlockers, type PipelineFiles, type StatusHistory } from '../../src/vscode/boardModel';
 import { buildLedger, doneThrough, finding, HARDENERS, integrationFile, shipFile, tallyFile } from './vscode/buildFixtures';
-import { snapshot } from './vscode/fixtures';
+import { agent, snapshot } from './vscode/fixtures';
 
 const running = { status: 'running', endedAt: null } as const;
 const files = (over: Partial<PipelineFiles> = {}): PipelineFiles => ({ ...NO_PIPELINE_FILES, ...over });
@@ -37,6 +37,9 @@ describe('the board\'s columns', () => {
   it('plan: a pending builder waits for approval, a queued one for a slot', () => {
     expect(cardOf(buildLedger({}, { status: 'awaiting-approval' }), 'b1')).toMatchObject({ column: 'plan', state: 'waiting', note: 'planned; awaiting your approval' });
     expect(cardOf(buildLedger({ b1: { status: 'queued' } }), 'b1')).toMatchObject({ column: 'plan', state: 'waiting', note: 'queued for a slot' });
+    const greenfield = buildLedger({ b1: { dependsOn: ['scaffold'] } });
+    greenfield.agents.unshift(agent({ id: 'scaffold', role: 'scaffolder', domain: null, status: 'running', endedAt: null, outputFile: 'scaffold.md' }));
+    expect(cardOf(greenfield, 'b1')).toMatchObject({ column: 'plan', state: 'waiting', note: 'waiting for scaffold' });
     const board = buildBoard(buildLedger({}, { status: 'awaiting-approval' }), NO_PIPELINE_FILES);
     expect(board?.columns[0].note).toBe('awaiting approval');
   });

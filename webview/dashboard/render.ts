@@ -151,7 +151,7 @@ export function renderDashboard(v: DashboardView, act: DashboardActions, ui: Das
   const root = document.createDocumentFragment();
   root.append(header(v, act));
   root.append(progressViews(v, act, ui));
-  if (v.pipeline) root.append(renderPipelineStatus(v.pipeline, (p) => act.openFile(p), 'Build pipeline'));
+  if (v.pipeline) root.append(renderPipelineStatus(v.pipeline, (p) => act.openFile(p)));
   const cards = h('div', undefined, 'cards');
   const roleName = (r: string) => r.charAt(0).toUpperCase() + r.slice(1);
   cards.append(
