@@ -81,6 +81,8 @@ function findingsOf(b: AgentRecord, tally: HardenTally | null): HardenFinding[] 
 
 /** The run has finished, or its last step has: nothing more will happen without the user. */
 function settledRun(s: LedgerSnapshot, st: Stages): boolean {
+  // A declined plan never ran: there is no change for Ship to refuse.
+  if (s.status === 'declined') return false;
   return !['planning', 'awaiting-approval', 'running'].includes(s.status) || (st.final !== undefined && SETTLED.has(shownStatus(st.final, s.status)));
 }
 

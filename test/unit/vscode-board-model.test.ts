@@ -222,6 +222,7 @@ describe('the pipeline\'s outcome', () => {
 
   it('ship: waiting while the run works, ready when nothing blocks it, shipped with its branch', () => {
     expect(pipelineView(buildLedger(doneThrough('reviews')), NO_PIPELINE_FILES)?.ship.state).toBe('waiting');
+    expect(pipelineView(buildLedger({}, { status: 'declined' }), NO_PIPELINE_FILES)?.ship).toMatchObject({ state: 'waiting', blockers: [] });
     const ok = files({ integration: integrationFile('passed'), tally: tallyFile([]) });
     expect(pipelineView(finished, ok)?.ship).toEqual({ state: 'ready', blockers: [], branch: null, commit: null, pushedTo: null, headMoved: false });
     const shipped = pipelineView(finished, { ...ok, ship: shipFile({ pushedTo: 'origin', headMoved: true }) });

@@ -108,7 +108,7 @@ describe('the Summary view', () => {
     expect(items).toEqual(['src/auth.ts line 5: weak hash', 'hard-coded secret']);
     expect(host.querySelector('#verdict-table')?.textContent).not.toContain(';');
   });
-  it('shows the build pipeline under the proposed change: no check set, hardening off, the shipped branch; nothing of it for a plan', () => {
+  it('shows the build pipeline under the proposed change: no check set, hardening off, the shipped branch; nothing of it before the integration starts', () => {
     const act = actions();
     const pipeline: PipelineView = {
       integration: { state: 'no-check', command: null, rounds: 0, timedOut: false, log: null, agentId: 'integration' },
@@ -126,7 +126,13 @@ describe('the Summary view', () => {
     expect(section.querySelector('#ship-status')?.textContent).toBe(
       'Shipped as one commit on orchestration/20250601-115500-ab12 (commit 0123456789), not pushed. Made from the run\'s base: your HEAD had moved since the run started.');
     expect(section.querySelector('.findings')).toBeNull();
-    expect(mount(renderRun(run({ pipeline, status: 'awaiting-approval' }), act)).querySelector('#build-pipeline')).toBeNull();
+    const before: PipelineView = {
+      integration: { state: 'waiting', command: null, rounds: 0, timedOut: false, log: null, agentId: 'integration' },
+      harden: { state: 'waiting', critical: 0, major: 0, minor: 0, findings: [], more: 0 },
+      ship: { state: 'waiting', blockers: [], branch: null, commit: null, pushedTo: null, headMoved: false },
+    };
+    expect(mount(renderRun(run({ pipeline: before, status: 'running' }), act)).querySelector('#build-pipeline')).toBeNull();
+    expect(mount(renderRun(run({ pipeline: { ...before, integration: { ...before.integration!, state: 'running' } }, status: 'running' }), act)).querySelector('#build-pipeline')).not.toBeNull();
   });
 
   it('lists a passed check with its fix rounds and log, and the tally\'s criticals as blocking Ship', () => {
