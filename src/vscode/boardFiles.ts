@@ -7,7 +7,7 @@ import {
   INTEGRATION_FILE, IntegrationResultSchema, readRunJson, SHIP_FILE, ShipRecordSchema, TALLY_FILE, HardenTallySchema,
 } from '../engine/patterns/build/pipelineFiles';
 import type { LedgerSnapshot } from '../engine';
-import { NO_PIPELINE_FILES, type PipelineFiles } from './boardModel';
+import { NO_PIPELINE_FILES, type PipelineFiles } from './boardPipeline';
 import { resolveInsideRun } from './paths';
 
 /** Only runs with builders have these files; any other run costs no read at all. */

@@ -9,7 +9,8 @@ import { runProgress } from '../engine/ledger/progress';
 import {
   FLIGHT_STATES, SETTLED_STATES, type DashboardView, type Density, type FlightState, type Lane, type Segment, type SettledState, type SpendRow, type TimelineRow,
 } from '../shared/dashboardProtocol';
-import { buildBoard, NO_PIPELINE_FILES, pipelineView, type PipelineFiles } from './boardModel';
+import { buildBoard } from './boardModel';
+import { NO_PIPELINE_FILES, pipelineView, type PipelineFiles } from './boardPipeline';
 import { groupAgents, groupLabel, groupsOf, isInFlight, patternOf, runLevelAgents, shownStatus, startedByOf } from './runShape';
 
 /** A lane with more agents than this is drawn as a density strip until the user unfolds it. */

@@ -2,7 +2,7 @@
 import { trustNotes, type AgentRecord, type AnyPlan, type ChangeSet, type LedgerSnapshot, type RunStatus } from '../engine';
 import { runProgress } from '../engine/ledger/progress';
 import type { AgentView, ChangesView, GroupView, MapReduceCard, PanelCard, PatternCard, PipelineCard, ProgressView, RunView, SupervisorCard } from '../shared/protocol';
-import { NO_PIPELINE_FILES, pipelineView, type PipelineFiles } from './boardModel';
+import { NO_PIPELINE_FILES, pipelineView, type PipelineFiles } from './boardPipeline';
 import { NO_ARTIFACTS, type PatternArtifacts } from './patternArtifacts';
 import { byEngine, finalAgentOf, startedByOf, groupAgents, groupLabel, groupsOf, PAGE_SIZE, patternOf, plannerOf, runLevelAgents, shownStatus } from './runShape';
 

@@ -15,7 +15,7 @@ import { resolveInsideRun } from './paths';
 import type { RunController } from './runController';
 import type { RunStore } from './runStore';
 import { readPipelineFiles } from './boardFiles';
-import { NO_PIPELINE_FILES } from './boardModel';
+import { NO_PIPELINE_FILES } from './boardPipeline';
 import { ArtifactReader } from './patternArtifacts';
 import { finalAgentOf, patternOf } from './runShape';
 import { buildRunView, linkableFiles, runActions, SUMMARY_LIMIT } from './summaryModel';
