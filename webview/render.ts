@@ -4,6 +4,7 @@ import { plural } from '../src/shared/words';
 import { h, section } from './dom';
 import { renderMarkdown } from './markdownDom';
 import { runTitle } from './runTitle';
+import { renderPipelineStatus } from './pipeline';
 import { renderNotes } from './trustNotes';
 import { button, divider, grid, link, spinner, tag } from './toolkit';
 
@@ -50,6 +51,10 @@ export function renderEmpty(): Node {
   return d;
 }
 
+function pipelineUnderway(p: NonNullable<RunView['pipeline']>): boolean {
+  return (!!p.integration && p.integration.state !== 'waiting') || p.harden?.state === 'running' || p.harden?.state === 'done' || p.ship.state !== 'waiting';
+}
+
 export function renderRun(run: RunView, act: Actions): Node {
   const root = document.createDocumentFragment();
   const open = (p: string) => act.openFile(run.runId, p);
@@ -79,6 +84,9 @@ export function renderRun(run: RunView, act: Actions): Node {
   root.append(header);
   // What a build proposes is what the user acts on next: right under the title, above the fold.
   if (run.changes) root.append(renderChanges(run, run.changes, act));
+  // Whether the change is tested, hardened and shippable belongs next to it, once there is
+  // something to say: the sidebar is narrow, and "runs later" three times is noise (the dashboard says it).
+  if (run.pipeline && run.status !== 'awaiting-approval' && run.status !== 'declined' && pipelineUnderway(run.pipeline)) root.append(renderPipelineStatus(run.pipeline, open));
 
   // A declined plan shows what was turned down and nothing else: none of its agents ever ran.
   if (run.status === 'awaiting-approval' || run.status === 'declined') {

@@ -3,7 +3,7 @@
  * shows one run, so no message carries a run id; agent ids are checked before the host acts on them.
  */
 import { z } from 'zod';
-import { RunIdSchema, UsageViewSchema } from './protocol';
+import { PipelineViewSchema, RunIdSchema, UsageViewSchema } from './protocol';
 
 const count = z.number().int().nonnegative();
 const ms = z.number().nonnegative();
@@ -78,6 +78,61 @@ export type Lane = z.infer<typeof LaneSchema>;
 export const SpendRowSchema = z.object({ key: z.string().max(120), costUsd: usd, tokens: UsageViewSchema, agents: count }).strict();
 export type SpendRow = z.infer<typeof SpendRowSchema>;
 
+/** The task board's columns, in the order a builder's change moves through them. */
+export const BOARD_COLUMNS = ['plan', 'build', 'check', 'review', 'integrate', 'harden', 'ship'] as const;
+export type BoardColumn = (typeof BOARD_COLUMNS)[number];
+
+/** Why a card cannot move on. */
+export const BLOCK_KINDS = [
+  'builder-failed', 'check-failed', 'rejected', 'not-approved', 'conflict', 'integration-failed', 'critical', 'assembly-failed', 'ship-refused',
+] as const;
+export type BlockKind = (typeof BLOCK_KINDS)[number];
+
+/** waiting: for a slot or for other cards; active: an agent works on it now; stopped: cancelled, interrupted or never run. */
+export const CARD_STATES = ['waiting', 'active', 'done', 'blocked', 'stopped'] as const;
+export type CardState = (typeof CARD_STATES)[number];
+
+/** One builder's change on the board. */
+export const BoardCardSchema = z.object({
+  id: AgentIdSchema,
+  label: z.string().max(300),
+  task: z.string().max(2000),
+  /** The first few files it owns; `moreFiles` counts the rest. */
+  files: z.array(z.string().max(500)).max(5),
+  moreFiles: count,
+  column: z.enum(BOARD_COLUMNS),
+  state: z.enum(CARD_STATES),
+  /** What is happening to it, in a few words ("building, attempt 2", "approved; waiting for the other reviews"). */
+  note: z.string().max(300),
+  blocked: z.object({ kind: z.enum(BLOCK_KINDS), reason: z.string().max(2000) }).strict().nullable(),
+  /** Hardening findings in the files it owns. */
+  findings: z.object({ critical: count, major: count, minor: count }).strict(),
+}).strict();
+export type BoardCard = z.infer<typeof BoardCardSchema>;
+
+export const BoardColumnSchema = z.object({
+  id: z.enum(BOARD_COLUMNS),
+  label: z.string().max(40),
+  /** The stage's own outcome where it has one ("check passed", "1 critical", the shipped branch). */
+  note: z.string().max(300).nullable(),
+  /** The note says the stage failed or blocks Ship. */
+  alert: z.boolean(),
+}).strict();
+export type BoardColumnView = z.infer<typeof BoardColumnSchema>;
+
+export const BoardSchema = z.object({ columns: z.array(BoardColumnSchema), cards: z.array(BoardCardSchema) }).strict();
+export type Board = z.infer<typeof BoardSchema>;
+
+/**
+ * The run-level buttons of the dashboard's header, each true when it applies (one message each
+ * below). A new run-level action is a field here, a message, a handler and a button in render.ts.
+ */
+export const DashboardActionsSchema = z.object({
+  /** The Summary view holds the plan, the findings and Apply/Discard of this run. */
+  showSummary: z.boolean(),
+}).strict();
+export type DashboardActions = z.infer<typeof DashboardActionsSchema>;
+
 export const DashboardViewSchema = z.object({
   runId: RunIdSchema,
   task: z.string(),
@@ -106,6 +161,11 @@ export const DashboardViewSchema = z.object({
   context: z.object({ parent: count, flat: count }).strict().nullable(),
   estimate: z.object({ tokensLow: count, tokensHigh: count, costLowUsd: usd, costHighUsd: usd }).nullable(),
   gaps: z.array(z.object({ agentId: AgentIdSchema, reason: z.string().max(2000) }).strict()),
+  /** A card per builder moving plan → … → ship; null for runs without builders. */
+  board: BoardSchema.nullable(),
+  /** The integration check, the hardening tally and Ship; null for runs without builders. */
+  pipeline: PipelineViewSchema.nullable(),
+  actions: DashboardActionsSchema,
 }).strict();
 export type DashboardView = z.infer<typeof DashboardViewSchema>;
 
@@ -119,6 +179,9 @@ export type DashboardHostMessage = z.infer<typeof DashboardHostMessageSchema>;
 export const DashboardWebviewMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready') }).strict(),
   z.object({ type: z.literal('showAgent'), agentId: AgentIdSchema }).strict(),
+  /** Opens a file of the run (an integration log); the host checks it stays inside the run. */
+  z.object({ type: z.literal('openFile'), path: z.string().min(1).max(500) }).strict(),
+  z.object({ type: z.literal('showSummary') }).strict(),
   /** Unfolds (or folds) a big lane into rows, a page at a time. */
   z.object({ type: z.literal('expand'), laneId: z.string().min(1).max(100), expanded: z.boolean(), page: count.max(10_000) }).strict(),
 ]);

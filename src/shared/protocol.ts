@@ -117,6 +117,57 @@ export const ChangesViewSchema = z.object({
 });
 export type ChangesView = z.infer<typeof ChangesViewSchema>;
 
+/** A hardening finding as the views list it (from harden/tally.json). */
+export const PipelineFindingSchema = z.object({
+  id: z.string().max(100),
+  severity: z.enum(['critical', 'major', 'minor']),
+  concern: z.string().max(40),
+  file: z.string().max(500).nullable(),
+  line: count.nullable(),
+  text: z.string().max(2000),
+  owner: z.string().max(80).nullable(),
+  /** open (minor: listed; critical: blocking), sent to its owner's fix round, fixed, not-fixed. */
+  status: z.string().max(20),
+}).strict();
+export type PipelineFinding = z.infer<typeof PipelineFindingSchema>;
+
+/**
+ * What a build did after its builders (integration.json, harden/tally.json, ship.json, read by the
+ * host): the check on the assembled tree, the hardening tally, and Ship. Each part is null when the
+ * run has no such stage (a build from before the pipeline).
+ */
+export const PipelineViewSchema = z.object({
+  integration: z.object({
+    /** waiting/running: no integration.json yet, from the integration step's record. */
+    state: z.enum(['waiting', 'running', 'passed', 'failed', 'no-check', 'nothing-merged']),
+    command: z.string().max(2000).nullable(),
+    /** Rounds of the check that ran (round 0, then one after each fixer round). */
+    rounds: count,
+    timedOut: z.boolean(),
+    /** The last round's log (run-relative), once it exists. */
+    log: runPath.nullable(),
+    agentId: z.string().max(80).nullable(),
+  }).strict().nullable(),
+  harden: z.object({
+    /** off: the setting turned hardening off; waiting/running: no tally yet. */
+    state: z.enum(['waiting', 'running', 'done', 'off']),
+    critical: count, major: count, minor: count,
+    /** Criticals first, then majors, then minors; at most a page of them. */
+    findings: z.array(PipelineFindingSchema),
+    more: count,
+  }).strict().nullable(),
+  ship: z.object({
+    /** waiting: the change is not assembled yet; refused: `blockers` say why Ship would refuse. */
+    state: z.enum(['waiting', 'ready', 'refused', 'shipped']),
+    blockers: z.array(z.string().max(500)),
+    branch: z.string().max(300).nullable(),
+    commit: z.string().max(80).nullable(),
+    pushedTo: z.string().max(300).nullable(),
+    headMoved: z.boolean(),
+  }).strict(),
+}).strict();
+export type PipelineView = z.infer<typeof PipelineViewSchema>;
+
 /** How far the run is: the engine's runProgress, the one done/total every view shows. */
 export const ProgressViewSchema = z.object({
   done: count, total: count, active: count, waiting: count, failed: count, cancelled: count, skipped: count,
@@ -164,6 +215,8 @@ export const RunViewSchema = z.object({
   progress: ProgressViewSchema,
   /** Build runs: the proposed change, once the engine assembled it. */
   changes: ChangesViewSchema.nullable(),
+  /** Build runs: the integration check, the hardening tally and Ship. */
+  pipeline: PipelineViewSchema.nullable(),
   groups: z.array(GroupViewSchema),
   /** Agents outside any group besides the final one (none in today's patterns; shown so none is lost). */
   others: z.array(AgentViewSchema),

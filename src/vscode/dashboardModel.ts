@@ -9,6 +9,8 @@ import { runProgress } from '../engine/ledger/progress';
 import {
   FLIGHT_STATES, SETTLED_STATES, type DashboardView, type Density, type FlightState, type Lane, type Segment, type SettledState, type SpendRow, type TimelineRow,
 } from '../shared/dashboardProtocol';
+import { buildBoard } from './boardModel';
+import { NO_PIPELINE_FILES, pipelineView, type PipelineFiles } from './boardPipeline';
 import { groupAgents, groupLabel, groupsOf, isInFlight, patternOf, runLevelAgents, shownStatus, startedByOf } from './runShape';
 
 /** A lane with more agents than this is drawn as a density strip until the user unfolds it. */
@@ -216,6 +218,10 @@ export interface DashboardOptions {
   bins?: number;
   rowLimit?: number;
   pageSize?: number;
+  /** A build's integration.json, harden/tally.json and ship.json, as the host read them. */
+  files?: PipelineFiles;
+  /** Run-relative files known to exist (the integration log is linked only then). */
+  written?: ReadonlySet<string>;
 }
 
 /** The dashboard's state for one run. `transitions` holds what events.jsonl and the live stream said. */
@@ -276,6 +282,10 @@ export function buildDashboard(s: LedgerSnapshot, plan: AnyPlan | undefined, tra
     };
   });
 
+  const files = opts.files ?? NO_PIPELINE_FILES;
+  const pipeline = pipelineView(s, files, opts.written);
+  const board = buildBoard(s, files, { history: transitions, labels, pipeline });
+
   const t = s.totals;
   // The planner's record counts in spend (role planner), not among the agents the run runs.
   const counted = s.agents.filter((a) => a.role !== 'planner');
@@ -292,5 +302,7 @@ export function buildDashboard(s: LedgerSnapshot, plan: AnyPlan | undefined, tra
     context: t.flatBaselineTokens > 0 || pattern === 'fan-out' ? { parent: t.parentContextTokens, flat: t.flatBaselineTokens } : null,
     estimate: s.estimate,
     gaps: s.gaps.map((g) => ({ agentId: g.agentId, reason: g.reason.slice(0, 2000) })),
+    board, pipeline,
+    actions: { showSummary: true },
   };
 }

@@ -10,11 +10,14 @@ import {
   DashboardHostMessageSchema, DashboardWebviewMessageSchema, type DashboardHostMessage, type DashboardWebviewMessage,
 } from '../shared/dashboardProtocol';
 import type { HandlerMap } from '../shared/protocol';
+import { existingFiles, integrationLog, readPipelineFiles } from './boardFiles';
 import { buildDashboard, TransitionLog } from './dashboardModel';
 import { Debouncer } from './debounce';
 import { Disposable, toDisposable } from './dispose';
 import { EventsTail } from './eventsTail';
 import { truncate } from './format';
+import { SHOW_RUN_COMMAND } from './treeItems';
+import { resolveInsideRun } from './paths';
 import type { RunStore } from './runStore';
 import { OpenPanels, registerPanelRestorer, WebviewPanelHost, type PanelLog } from './webviewPanel';
 
@@ -24,8 +27,10 @@ export interface DashboardDeps {
   extensionUri: vscode.Uri;
   store: RunStore;
   log: PanelLog;
-  /** Opens one agent's live view (a click on its bar). */
+  /** Opens one agent's live view (a click on its bar or its card). */
   showAgent(runId: string, agentId: string): void | Promise<void>;
+  /** Shows the run in the Summary view (default: the Show Run in Summary View command). */
+  showSummary?(runId: string): void | Promise<void>;
   now?: () => number;
 }
 
@@ -83,6 +88,11 @@ export class DashboardPanel extends Disposable {
 
   private readonly handlers: HandlerMap<Exclude<DashboardWebviewMessage, { type: 'ready' }>> = {
     showAgent: ({ agentId }) => this.deps.showAgent(this.runId, agentId),
+    openFile: ({ path: rel }) => this.openFile(rel),
+    showSummary: async () => {
+      if (this.deps.showSummary) await this.deps.showSummary(this.runId);
+      else await vscode.commands.executeCommand(SHOW_RUN_COMMAND, this.runId);
+    },
     expand: ({ laneId, expanded, page }) => {
       if (expanded) this.expanded.set(laneId, page);
       else this.expanded.delete(laneId);
@@ -140,10 +150,27 @@ export class DashboardPanel extends Disposable {
     }
     await this.readEvents(dir);
     const plan = await store.plan(this.runId);
-    const view = buildDashboard(snapshot, plan, this.transitions, { now: (this.deps.now ?? Date.now)(), expanded: this.expanded });
+    const files = await readPipelineFiles(dir, snapshot);
+    const written = await existingFiles(dir, [integrationLog(files)]);
+    const view = buildDashboard(snapshot, plan, this.transitions, { now: (this.deps.now ?? Date.now)(), expanded: this.expanded, files, written });
     this.live = view.live;
     this.host.title = `Dashboard: ${truncate(snapshot.task, 40)}`;
     await this.host.post({ type: 'state', view, note: null });
+  }
+
+  /** Opens a file the dashboard linked to (an integration log), only if it resolves inside the run. */
+  private async openFile(rel: string): Promise<void> {
+    const dir = this.deps.store.runDir(this.runId);
+    const target = dir ? await resolveInsideRun(dir, rel) : null;
+    if (!target) {
+      this.deps.log.warn(`Dashboard asked to open "${rel}" outside run ${this.runId}; refused.`);
+      return;
+    }
+    try {
+      await vscode.window.showTextDocument(vscode.Uri.file(target), { preview: true });
+    } catch {
+      void vscode.window.showInformationMessage(`${rel} does not exist yet.`);
+    }
   }
 
   private async readEvents(dir: string): Promise<void> {

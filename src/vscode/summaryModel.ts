@@ -2,6 +2,7 @@
 import { trustNotes, type AgentRecord, type AnyPlan, type ChangeSet, type LedgerSnapshot, type RunStatus } from '../engine';
 import { runProgress } from '../engine/ledger/progress';
 import type { AgentView, ChangesView, GroupView, MapReduceCard, PanelCard, PatternCard, PipelineCard, ProgressView, RunView, SupervisorCard } from '../shared/protocol';
+import { NO_PIPELINE_FILES, pipelineView, type PipelineFiles } from './boardPipeline';
 import { NO_ARTIFACTS, type PatternArtifacts } from './patternArtifacts';
 import { byEngine, finalAgentOf, startedByOf, groupAgents, groupLabel, groupsOf, PAGE_SIZE, patternOf, plannerOf, runLevelAgents, shownStatus } from './runShape';
 
@@ -155,8 +156,10 @@ export function patternCard(s: LedgerSnapshot, plan: AnyPlan | undefined, art: P
 }
 
 /** The files the view may link to, besides agents' outputs and gaps: the host checks which exist. */
-export function linkableFiles(s: LedgerSnapshot, art: PatternArtifacts = NO_ARTIFACTS): string[] {
+export function linkableFiles(s: LedgerSnapshot, art: PatternArtifacts = NO_ARTIFACTS, pipeline: PipelineFiles = NO_PIPELINE_FILES): string[] {
   const files = [...s.agents.map((a) => a.outputFile), ...s.gaps.map((g) => g.outputFile)];
+  const log = pipeline.integration?.rounds.at(-1)?.log;
+  if (log) files.push(log);
   for (const a of s.agents) if (a.role === 'stage') files.push(`handoffs/${a.id}.md`);
   for (const e of art.tally?.experts ?? []) files.push(e.file);
   return files;
@@ -169,6 +172,7 @@ export function linkableFiles(s: LedgerSnapshot, art: PatternArtifacts = NO_ARTI
 export function buildRunView(
   s: LedgerSnapshot, plan: AnyPlan | undefined, finalSummary: string | null, actions: RunActions,
   written: ReadonlySet<string> = new Set(), artifacts: PatternArtifacts = NO_ARTIFACTS, changes: ChangeSet | null = null,
+  pipelineFiles: PipelineFiles = NO_PIPELINE_FILES,
 ): RunView {
   const pattern = patternOf(s, plan);
   const view = (a: AgentRecord) => agentView(a, s.status, written, pattern);
@@ -209,6 +213,7 @@ export function buildRunView(
     actions,
     progress: progressView(s.agents),
     changes: changes ? changesView(changes, actions.cancel || s.status === 'running') : null,
+    pipeline: pipelineView(s, pipelineFiles, written),
     groups,
     others: runLevelAgents(s).filter((a) => a !== final).map(view),
     final: final ? view(final) : null,

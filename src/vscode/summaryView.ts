@@ -14,6 +14,8 @@ import type { OrchestrationLog } from './log';
 import { resolveInsideRun } from './paths';
 import type { RunController } from './runController';
 import type { RunStore } from './runStore';
+import { readPipelineFiles } from './boardFiles';
+import { NO_PIPELINE_FILES } from './boardPipeline';
 import { ArtifactReader } from './patternArtifacts';
 import { finalAgentOf, patternOf } from './runShape';
 import { buildRunView, linkableFiles, runActions, SUMMARY_LIMIT } from './summaryModel';
@@ -166,10 +168,11 @@ export class SummaryView extends Disposable implements vscode.WebviewViewProvide
       const summary = final?.status === 'completed' ? await this.summaryOf(runId, final.endedAt ?? '') : null;
       const dir = this.store.runDir(runId);
       const artifacts = dir ? await this.artifacts.read(dir, snapshot, patternOf(snapshot, plan)) : undefined;
-      const written = await this.writtenFiles(runId, linkableFiles(snapshot, artifacts));
+      const pipeline = dir ? await readPipelineFiles(dir, snapshot) : NO_PIPELINE_FILES;
+      const written = await this.writtenFiles(runId, linkableFiles(snapshot, artifacts, pipeline));
       const actions = runActions(snapshot, this.controller.isExecuting(runId), this.extras.drafts?.edited(runId) ?? false);
       const changes = this.extras.changes?.peek(runId) ?? null;
-      message = { type: 'state', run: buildRunView(snapshot, plan, summary, actions, written, artifacts, changes) };
+      message = { type: 'state', run: buildRunView(snapshot, plan, summary, actions, written, artifacts, changes, pipeline) };
     }
     // Validated on the way out too: a malformed ledger should fail here, visibly, not in the DOM.
     if (ticket !== this.posts) return;

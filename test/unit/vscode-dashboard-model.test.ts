@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AgentRecord, AgentStatus, EngineEvent, LedgerSnapshot } from '../../src/engine';
 import { DashboardViewSchema } from '../../src/shared/dashboardProtocol';
 import { buildDashboard, density, distinctLabels, LANE_PAGE, ROW_LIMIT, RUN_LANE, segmentsOf, TransitionLog } from '../../src/vscode/dashboardModel';
+import { buildLedger, doneThrough, finding, integrationFile, shipFile, tallyFile } from './vscode/buildFixtures';
 import { agent, NOW, snapshot } from './vscode/fixtures';
 
 const T0 = NOW - 60_000;
@@ -265,5 +266,40 @@ describe('counts', () => {
     });
     const v = buildDashboard(s, undefined, new TransitionLog(), { now: NOW });
     expect(v.progress).toEqual({ done: 1, total: 4, active: 1, waiting: 0, failed: 1, cancelled: 1, skipped: 0 });
+  });
+});
+
+describe('the board and the pipeline in the dashboard', () => {
+  it('gives a build run a board that moves as the ledger changes, and the pipeline\'s outcome from its files', () => {
+    const planned = buildDashboard(buildLedger({}, { status: 'awaiting-approval' }), undefined, new TransitionLog(), { now: NOW });
+    expect(DashboardViewSchema.parse(planned)).toEqual(planned);
+    expect(planned.board?.cards.map((c) => [c.id, c.column])).toEqual([['b1', 'plan'], ['b2', 'plan']]);
+    expect(planned.actions).toEqual({ showSummary: true });
+
+    const working = buildDashboard(buildLedger({ b1: { status: 'running', endedAt: null }, b2: { status: 'verifying', endedAt: null } }), undefined, new TransitionLog(), { now: NOW });
+    expect(working.board?.cards.map((c) => [c.id, c.column, c.state])).toEqual([['b1', 'build', 'active'], ['b2', 'check', 'active']]);
+
+    const files = { integration: integrationFile('passed'), tally: tallyFile([finding({ severity: 'major', status: 'fixed' })]), ship: shipFile() };
+    const done = buildDashboard(buildLedger(doneThrough('assemble'), { status: 'completed' }), undefined, new TransitionLog(), {
+      now: NOW, files, written: new Set(['checks/integration-0.log']),
+    });
+    expect(DashboardViewSchema.parse(done)).toEqual(done);
+    expect(done.board?.cards.map((c) => [c.id, c.column, c.state])).toEqual([['b1', 'ship', 'done'], ['b2', 'ship', 'done']]);
+    expect(done.board?.cards[1].findings).toEqual({ critical: 0, major: 1, minor: 0 });
+    expect(done.pipeline?.integration).toMatchObject({ state: 'passed', log: 'checks/integration-0.log' });
+    expect(done.pipeline?.harden).toMatchObject({ state: 'done', major: 1 });
+    expect(done.pipeline?.ship).toMatchObject({ state: 'shipped', branch: 'orchestration/20250601-115500-ab12' });
+  });
+
+  it('stops a builder that failed its check in Check, from its transitions', () => {
+    const l = log(ev('b1', 'queued', 0), ev('b1', 'running', 1), ev('b1', 'verifying', 20), ev('b1', 'failed', 25));
+    const v = buildDashboard(buildLedger({ b1: { status: 'failed', error: 'exit 1' } }), undefined, l, { now: NOW });
+    expect(v.board?.cards[0]).toMatchObject({ column: 'check', state: 'blocked', blocked: { kind: 'check-failed', reason: 'The check failed: exit 1' } });
+  });
+
+  it('has neither a board nor a pipeline for a run without builders', () => {
+    const v = buildDashboard(snapshot(), undefined, new TransitionLog(), { now: NOW });
+    expect(v.board).toBeNull();
+    expect(v.pipeline).toBeNull();
   });
 });

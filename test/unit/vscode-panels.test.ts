@@ -13,6 +13,7 @@ import { RunLocation } from '../../src/vscode/location';
 import { PlanEditors, type PlanService } from '../../src/vscode/planEditorView';
 import { RunStore, type LiveRun } from '../../src/vscode/runStore';
 import { TranscriptRelay } from '../../src/vscode/transcriptRelay';
+import { buildLedger, doneThrough, integrationFile, shipFile, tallyFile } from './vscode/buildFixtures';
 import { agent, fakeRun, NOW, plan, snapshot, tempRunFolder } from './vscode/fixtures';
 import { commands, EventEmitter, resetStub, Uri, window, workspace, type PanelStub } from './vscode-stub';
 
@@ -107,6 +108,39 @@ describe('the run dashboard panel', () => {
     p.close();
     expect(dashboards.openRuns).toEqual([]);
     dashboards.dispose(); store.dispose();
+  });
+});
+
+describe('the dashboard of a build run', () => {
+  it('posts the board and the pipeline read from the run folder, opens the integration log, refuses paths out of the run, and shows the run in the Summary', async () => {
+    const written = ['integration.json', 'ship.json', 'harden', 'checks'].map((f) => path.join(runDir, f));
+    mkdirSync(path.join(runDir, 'harden'), { recursive: true });
+    mkdirSync(path.join(runDir, 'checks'), { recursive: true });
+    writeFileSync(path.join(runDir, 'integration.json'), JSON.stringify(integrationFile('passed')));
+    writeFileSync(path.join(runDir, 'harden', 'tally.json'), JSON.stringify(tallyFile([], false)));
+    writeFileSync(path.join(runDir, 'ship.json'), JSON.stringify(shipFile()));
+    writeFileSync(path.join(runDir, 'checks', 'integration-0.log'), 'ok\n');
+    try {
+      const { store } = storeWith(buildLedger(doneThrough('assemble'), { status: 'completed' }));
+      const dashboards = new DashboardPanels({ extensionUri: ext, store, log, showAgent: vi.fn(), now: () => NOW });
+      dashboards.show(runId);
+      const p = lastPanel();
+      await p.receive({ type: 'ready' });
+      await vi.waitFor(() => expect(p.posted).toHaveLength(1));
+      const view = DashboardHostMessageSchema.parse(p.posted[0]).view;
+      expect(view?.board?.cards.map((c) => [c.id, c.column, c.state])).toEqual([['b1', 'ship', 'done'], ['b2', 'ship', 'done']]);
+      expect(view?.pipeline).toMatchObject({ integration: { state: 'passed', log: 'checks/integration-0.log' }, harden: { state: 'off' }, ship: { state: 'shipped' } });
+      await p.receive({ type: 'openFile', path: 'checks/integration-0.log' });
+      expect(window.showTextDocument).toHaveBeenCalledTimes(1);
+      await p.receive({ type: 'openFile', path: '../../secret.txt' });
+      expect(window.showTextDocument).toHaveBeenCalledTimes(1);
+      expect(log.warn).toHaveBeenCalledWith(expect.stringContaining('outside run'));
+      await p.receive({ type: 'showSummary' });
+      expect(commands.executeCommand).toHaveBeenCalledWith('orchestration.showRun', runId);
+      dashboards.dispose(); store.dispose();
+    } finally {
+      for (const f of written) rmSync(f, { recursive: true, force: true });
+    }
   });
 });
 

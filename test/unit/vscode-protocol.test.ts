@@ -1,7 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { dispatch, HostMessageSchema, WebviewMessageSchema, type HandlerMap, type WebviewMessage } from '../../src/shared/protocol';
-import { buildRunView, runActions } from '../../src/vscode/summaryModel';
+import { buildRunView, linkableFiles, runActions } from '../../src/vscode/summaryModel';
 import { byEngine } from '../../src/vscode/runShape';
+import { buildLedger, doneThrough, finding, integrationFile, shipFile, tallyFile } from './vscode/buildFixtures';
 import { plan, snapshot } from './vscode/fixtures';
 
 const RUN = '20250601-115500-ab12';
@@ -141,5 +142,34 @@ describe('steps the engine does itself', () => {
     expect(byEngine('build', { role: 'builder' })).toBe(false);
     expect(byEngine('fan-out', { role: 'final' })).toBe(false);
     expect(byEngine('no-such-pattern', { role: 'final' })).toBe(false);
+  });
+});
+
+describe('the Summary\'s build pipeline', () => {
+  const finished = buildLedger(doneThrough('assemble'), { status: 'completed' });
+  const actions = runActions(finished, false);
+
+  it('carries the integration result, the tally and Ship from the pipeline\'s files, valid as a state message', () => {
+    const files = { integration: integrationFile('passed', 2), tally: tallyFile([finding({ severity: 'minor', concern: 'style' })]), ship: null };
+    const log = 'checks/integration-1.log';
+    expect(linkableFiles(finished, undefined, files)).toContain(log);
+    const run = buildRunView(finished, undefined, null, actions, new Set([log]), undefined, null, files);
+    expect(HostMessageSchema.safeParse({ type: 'state', run }).success).toBe(true);
+    expect(run.pipeline).toEqual({
+      integration: { state: 'passed', command: 'npm test', rounds: 2, timedOut: false, log, agentId: 'integration' },
+      harden: { state: 'done', critical: 0, major: 0, minor: 1, more: 0, findings: [expect.objectContaining({ id: 'h-security-1', severity: 'minor' })] },
+      ship: { state: 'ready', blockers: [], branch: null, commit: null, pushedTo: null, headMoved: false },
+    });
+  });
+
+  it('lists criticals as blocking Ship, and says when hardening is off or the change shipped', () => {
+    const critical = buildRunView(finished, undefined, null, actions, new Set(), undefined, null, { integration: integrationFile('passed'), tally: tallyFile([finding()]), ship: null });
+    expect(critical.pipeline?.ship).toMatchObject({ state: 'refused', blockers: ['1 critical finding (in b2\'s files)'] });
+    const off = buildRunView(finished, undefined, null, actions, new Set(), undefined, null, { integration: integrationFile('no-check'), tally: tallyFile([], false), ship: shipFile() });
+    expect(off.pipeline).toMatchObject({ integration: { state: 'no-check' }, harden: { state: 'off' }, ship: { state: 'shipped', branch: 'orchestration/20250601-115500-ab12' } });
+  });
+
+  it('has no pipeline for a run without builders', () => {
+    expect(buildRunView(snapshot(), plan, null, runActions(snapshot(), true)).pipeline).toBeNull();
   });
 });

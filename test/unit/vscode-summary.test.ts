@@ -1,4 +1,4 @@
-import { rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 vi.mock('vscode', async () => await import('./vscode-stub'));
@@ -6,6 +6,7 @@ import { RunLocation } from '../../src/vscode/location';
 import { RunStore, type LiveRun } from '../../src/vscode/runStore';
 import { PlanEditors, type PlanService } from '../../src/vscode/planEditorView';
 import { SummaryView, type SummaryExtras } from '../../src/vscode/summaryView';
+import { buildLedger, doneThrough, finding, integrationFile, tallyFile } from './vscode/buildFixtures';
 import { agent, fakeRun, snapshot, tempRunFolder } from './vscode/fixtures';
 import { commands, EventEmitter, resetStub, Uri, window, workspace } from './vscode-stub';
 import type { RunView } from '../../src/shared/protocol';
@@ -183,6 +184,33 @@ describe('SummaryView', () => {
     await send({ type: 'openDiff', runId, path: 'src/a.ts' });
     expect(commands.executeCommand.mock.calls).toEqual([['x.apply', runId], ['x.discard', runId], ['x.diff', runId, 'src/a.ts']]);
     view.dispose(); store.dispose();
+  });
+  it('shows a build\'s integration check and hardening tally from integration.json and harden/tally.json, linking the log once it exists', async () => {
+    controller.isExecuting.mockReturnValue(false);
+    const files = ['integration.json', 'harden', 'checks'].map((f) => path.join(runDir, f));
+    mkdirSync(path.join(runDir, 'harden'), { recursive: true });
+    mkdirSync(path.join(runDir, 'checks'), { recursive: true });
+    writeFileSync(path.join(runDir, 'integration.json'), JSON.stringify(integrationFile('failed', 2)));
+    writeFileSync(path.join(runDir, 'harden', 'tally.json'), JSON.stringify(tallyFile([finding()])));
+    writeFileSync(path.join(runDir, 'checks', 'integration-1.log'), 'FAIL src/b1.test.ts\n');
+    try {
+      const { view, store, posted, send } = setup(buildLedger(doneThrough('assemble'), { status: 'partial' }));
+      await send({ type: 'ready' });
+      await vi.waitFor(() => expect(posted).toHaveLength(1));
+      const run = (posted[0] as { run: RunView }).run;
+      expect(run.pipeline?.integration).toMatchObject({ state: 'failed', rounds: 2, log: 'checks/integration-1.log' });
+      expect(run.pipeline?.harden).toMatchObject({ state: 'done', critical: 1, findings: [{ id: 'h-security-1', severity: 'critical' }] });
+      expect(run.pipeline?.ship).toMatchObject({ state: 'refused', blockers: ['1 critical finding (in b2\'s files)', 'the integration check failed on the assembled change'] });
+      await send({ type: 'openFile', runId, path: 'checks/integration-1.log' });
+      expect(window.showTextDocument).toHaveBeenCalledTimes(1);
+      // A torn tally counts as missing, never as a pass: the hardeners' records say it ran, nothing more.
+      writeFileSync(path.join(runDir, 'harden', 'tally.json'), '{"enabled": true, "critical": ');
+      await view.show(runId);
+      await vi.waitFor(() => expect((posted.at(-1) as { run: RunView }).run.pipeline?.harden).toMatchObject({ state: 'waiting', critical: 0 }));
+      view.dispose(); store.dispose();
+    } finally {
+      for (const f of files) rmSync(f, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,14 +1,34 @@
-/** Renders the run dashboard: header tiles, the timeline, spend by model and by role, context, gaps. */
+/**
+ * Renders the run dashboard: header tiles and run-level buttons, the board (runs with builders) or
+ * the timeline, the build pipeline's outcome, spend by model and by role, context, gaps.
+ */
 import type { DashboardView, SpendRow } from '../../src/shared/dashboardProtocol';
 import { barChart, statusStrip } from '../charts';
 import { clickable, h, section } from '../dom';
 import { clock, tokens, usd } from '../format';
 import { runTitle } from '../runTitle';
 import { plural } from '../../src/shared/words';
-import { tag } from '../toolkit';
+import { button, tag } from '../toolkit';
+import { renderPipelineStatus } from '../pipeline';
+import { renderBoard } from './board';
 import { renderTimeline, type TimelineActions } from './timeline';
 
-export type DashboardActions = TimelineActions;
+export interface DashboardActions extends TimelineActions {
+  openFile(path: string): void;
+  showSummary(): void;
+  /** Switches between the board and the timeline (the page keeps which one is shown). */
+  showTab(tab: DashboardTab): void;
+}
+
+export type DashboardTab = 'board' | 'timeline';
+
+/** What the page itself remembers between states: the tab shown, and the cards that just changed column. */
+export interface DashboardUi {
+  tab: DashboardTab;
+  moved: ReadonlySet<string>;
+}
+
+const DEFAULT_UI: DashboardUi = { tab: 'board', moved: new Set() };
 
 const sum = (u: SpendRow['tokens']): number => u.input + u.output + u.cacheRead + u.cacheWrite;
 
@@ -20,7 +40,18 @@ function tile(label: string, value: string, id: string, detail?: Node): HTMLElem
   return t;
 }
 
-function header(v: DashboardView): HTMLElement {
+/**
+ * The run-level buttons, one per field of `v.actions` that is true. A new one (Fix Findings, Ship
+ * to Branch) is a field in DashboardActionsSchema, a message, and a line here.
+ */
+function runActions(v: DashboardView, act: DashboardActions): HTMLElement | null {
+  const bar = h('div', undefined, 'actions run-actions');
+  bar.id = 'run-actions';
+  if (v.actions.showSummary) bar.append(button('Show in Summary', () => act.showSummary(), 'secondary', 'show-summary'));
+  return bar.childElementCount ? bar : null;
+}
+
+function header(v: DashboardView, act: DashboardActions): HTMLElement {
   const head = h('header', undefined, 'panel-header');
   const extras: Node[] = [tag(v.pattern, 'pattern-tag')];
   if (v.simulated) extras.push(tag('simulated', 'simulated'));
@@ -40,6 +71,8 @@ function header(v: DashboardView): HTMLElement {
     tile('Gaps', String(v.gaps.length), 'tile-gaps'),
   );
   head.append(tiles);
+  const buttons = runActions(v, act);
+  if (buttons) head.append(buttons);
   if (v.simulated) head.append(h('p', 'Simulated run: nothing was spent. Costs are what the same tokens would cost at the configured prices.', 'muted'));
   return head;
 }
@@ -83,10 +116,42 @@ function gaps(v: DashboardView, act: DashboardActions): Node {
   return list;
 }
 
-export function renderDashboard(v: DashboardView, act: DashboardActions): Node {
+/** Board and Timeline as two tabs of one section: each gets the panel's whole width. */
+function progressViews(v: DashboardView, act: DashboardActions, ui: DashboardUi): HTMLElement {
+  if (!v.board) return section('Timeline', 'timeline-section', renderTimeline(v, act));
+  const tabs = h('div', undefined, 'view-tabs');
+  tabs.setAttribute('role', 'tablist');
+  tabs.setAttribute('aria-label', 'Show the run as');
+  const tab = (id: DashboardTab, label: string, hint: string) => {
+    const b = h('button', label, 'view-tab');
+    b.id = `tab-${id}`;
+    b.dataset.key = `tab:${id}`;
+    b.title = hint;
+    b.setAttribute('role', 'tab');
+    b.setAttribute('aria-selected', String(ui.tab === id));
+    b.setAttribute('aria-controls', `${id}-panel`);
+    b.addEventListener('click', () => act.showTab(id));
+    return b;
+  };
+  tabs.append(
+    tab('board', 'Board', 'A card per builder, in the stage its change has reached'),
+    tab('timeline', 'Timeline', 'Every agent\'s time on one axis'),
+  );
+  const panel = h('div', undefined, 'tab-panel');
+  panel.id = `${ui.tab}-panel`;
+  panel.setAttribute('role', 'tabpanel');
+  panel.append(ui.tab === 'board' ? renderBoard(v.board, act, ui.moved) : renderTimeline(v, act));
+  const s = h('section', undefined, 'section progress-views');
+  s.id = 'progress-views';
+  s.append(tabs, panel);
+  return s;
+}
+
+export function renderDashboard(v: DashboardView, act: DashboardActions, ui: DashboardUi = DEFAULT_UI): Node {
   const root = document.createDocumentFragment();
-  root.append(header(v));
-  root.append(section('Timeline', 'timeline-section', renderTimeline(v, act)));
+  root.append(header(v, act));
+  root.append(progressViews(v, act, ui));
+  if (v.pipeline) root.append(renderPipelineStatus(v.pipeline, (p) => act.openFile(p)));
   const cards = h('div', undefined, 'cards');
   const roleName = (r: string) => r.charAt(0).toUpperCase() + r.slice(1);
   cards.append(

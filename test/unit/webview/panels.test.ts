@@ -1,7 +1,8 @@
 // @vitest-environment happy-dom
 import { describe, expect, it, vi } from 'vitest';
 import type { AgentHeader, EntryView } from '../../../src/shared/agentProtocol';
-import type { DashboardView } from '../../../src/shared/dashboardProtocol';
+import { BOARD_COLUMNS, type BoardCard, type DashboardView } from '../../../src/shared/dashboardProtocol';
+import type { PipelineView } from '../../../src/shared/protocol';
 import type { PlanEditorView } from '../../../src/shared/planProtocol';
 import { Conversation } from '../../../webview/agent/conversation';
 import { renderHeader } from '../../../webview/agent/render';
@@ -48,12 +49,15 @@ const view = (over: Partial<DashboardView> = {}): DashboardView => ({
   byRole: [{ key: 'worker', costUsd: 0.42, tokens: usage, agents: 3 }],
   context: { parent: 1900, flat: 140_000 }, estimate: null,
   gaps: [{ agentId: 'b7', reason: `no sentinel ${NASTY}` }],
+  board: null, pipeline: null, actions: { showSummary: true },
   ...over,
 });
 
+const acts = () => ({ showAgent: vi.fn(), expand: vi.fn(), openFile: vi.fn(), showSummary: vi.fn(), showTab: vi.fn() });
+
 describe('the dashboard', () => {
   it('draws a bar per state on the time axis, a density strip for a big group, and routes clicks to the agent', () => {
-    const act = { showAgent: vi.fn(), expand: vi.fn() };
+    const act = acts();
     const host = mount(renderDashboard(view(), act));
     expectNoInjectedMarkup(host);
     const a1 = host.querySelector('[data-agent="a1"]')!;
@@ -87,7 +91,7 @@ describe('the dashboard', () => {
       row('a4', 'cancelled', [{ s: 'queued', a: 0, b: 3000 }]),
       row('a5', 'running', [{ s: 'running', a: 1000, b: 60_000 }]),
     ];
-    const host = mount(renderDashboard(view({ lanes: [{ ...lane, rows }] }), { showAgent: vi.fn(), expand: vi.fn() }));
+    const host = mount(renderDashboard(view({ lanes: [{ ...lane, rows }] }), acts()));
     const classes = (id: string) => Array.from(host.querySelectorAll(`[data-agent="${id}"] rect.seg`)).map((r) => r.getAttribute('class'));
     expect(classes('a1')).toEqual(['seg seg-completed']);
     expect(classes('a2')).toEqual(['seg seg-failed', 'seg seg-retrying', 'seg seg-failed']);
@@ -100,7 +104,7 @@ describe('the dashboard', () => {
   });
 
   it('draws a big group\'s strip as its status mix: a queue of 280 in the queued colour, not as work', () => {
-    const host = mount(renderDashboard(view(), { showAgent: vi.fn(), expand: vi.fn() }));
+    const host = mount(renderDashboard(view(), acts()));
     const paths = Array.from(host.querySelectorAll('[data-lane="b"] .tl-density-track path'));
     const heightOf = (cls: string, k: number) => {
       const d = paths.find((p) => p.getAttribute('class') === `seg seg-${cls}`)!.getAttribute('d')!;
@@ -116,14 +120,14 @@ describe('the dashboard', () => {
   });
 
   it('marks a run an agent started over MCP, with the client\'s name as text', () => {
-    expect(mount(renderDashboard(view(), { showAgent: vi.fn(), expand: vi.fn() })).querySelector('.started-by')).toBeNull();
-    const host = mount(renderDashboard(view({ startedBy: `mcp:claude-code ${NASTY}` }), { showAgent: vi.fn(), expand: vi.fn() }));
+    expect(mount(renderDashboard(view(), acts())).querySelector('.started-by')).toBeNull();
+    const host = mount(renderDashboard(view({ startedBy: `mcp:claude-code ${NASTY}` }), acts()));
     expect(host.querySelector('.started-by')?.textContent).toMatch(/^via claude-code .*\(MCP\)$/);
     expectNoInjectedMarkup(host);
   });
 
   it('pages an unfolded group', () => {
-    const act = { showAgent: vi.fn(), expand: vi.fn() };
+    const act = acts();
     const lanes = view().lanes;
     const b = { ...lanes[1], expanded: true, page: 1, first: 50, rows: [lanes[0].rows[0]] };
     const host = mount(renderDashboard(view({ lanes: [b] }), act));
@@ -132,6 +136,79 @@ describe('the dashboard', () => {
     prev.click();
     next.click();
     expect(act.expand.mock.calls).toEqual([['b', true, 0], ['b', true, 2]]);
+  });
+
+  it('shows a build run as a board: seven columns, a card per builder in its column, a blocked card saying why, a click opening the agent', () => {
+    const act = acts();
+    const columns = BOARD_COLUMNS.map((id) => ({ id, label: id[0].toUpperCase() + id.slice(1), note: null as string | null, alert: false }));
+    columns[6] = { ...columns[6], note: 'Ship refused', alert: true };
+    const card = (id: string, column: BoardCard['column'], state: BoardCard['state'], blocked: BoardCard['blocked'] = null): BoardCard => ({
+      id, label: `Validate ${id} ${NASTY}`, task: `Validate the input of ${id} ${NASTY}`, files: [`src/${id}.ts`], moreFiles: 2, column, state, note: `${state} ${NASTY}`, blocked,
+      findings: { critical: blocked?.kind === 'critical' ? 1 : 0, major: 0, minor: 0 },
+    });
+    const board = { columns, cards: [
+      card('b1', 'build', 'active'),
+      card('b2', 'harden', 'blocked', { kind: 'critical', reason: `Critical finding h-security-1 in src/b2.ts:4: ${NASTY}` }),
+      card('b3', 'review', 'blocked', { kind: 'rejected', reason: 'Rejected by review: changes requested by r-b3' }),
+    ] };
+    const host = mount(renderDashboard(view({ pattern: 'build', board }), act, { tab: 'board', moved: new Set(['b1']) }));
+    expectNoInjectedMarkup(host);
+    expect(Array.from(host.querySelectorAll('#board .board-col')).map((c) => (c as HTMLElement).dataset.column)).toEqual([...BOARD_COLUMNS]);
+    expect(host.querySelector('[data-column="build"] [data-card="b1"]')?.classList.contains('moved')).toBe(true);
+    expect(host.querySelector('[data-column="review"] .board-count')?.textContent).toBe('1');
+    expect(host.querySelector('[data-column="plan"] .board-count')).toBeNull();
+    const b2 = host.querySelector<HTMLElement>('[data-column="harden"] [data-card="b2"]')!;
+    expect(b2.dataset.state).toBe('blocked');
+    expect(b2.querySelector('.board-card-blocked')?.textContent).toBe(`Critical finding h-security-1 in src/b2.ts:4: ${NASTY}`);
+    expect((b2.querySelector('.board-card-blocked') as HTMLElement).dataset.kind).toBe('critical');
+    expect(b2.querySelector('.board-chip.severity-critical')?.textContent).toBe('1 critical');
+    expect(b2.querySelector('.board-card-files')?.textContent).toBe('src/b2.ts +2');
+    expect(host.querySelector('[data-column="ship"] .board-col-note.alert')?.textContent).toBe('Ship refused');
+    b2.click();
+    b2.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter' }));
+    expect(act.showAgent.mock.calls).toEqual([['b2'], ['b2']]);
+    // The board is the build's first view; the timeline is one tab away.
+    expect(host.querySelector('#tab-board')?.getAttribute('aria-selected')).toBe('true');
+    expect(host.querySelector('#timeline')).toBeNull();
+    (host.querySelector('#tab-timeline') as HTMLElement).click();
+    expect(act.showTab).toHaveBeenCalledWith('timeline');
+    const timeline = mount(renderDashboard(view({ pattern: 'build', board }), act, { tab: 'timeline', moved: new Set() }));
+    expect(timeline.querySelector('#board')).toBeNull();
+    expect(timeline.querySelector('#timeline .tl-agent')).not.toBeNull();
+    expect(timeline.querySelector('#tab-timeline')?.getAttribute('aria-selected')).toBe('true');
+  });
+
+  it('keeps the timeline alone, without tabs, for a run without builders; the run-level buttons route to the host', () => {
+    const act = acts();
+    const host = mount(renderDashboard(view(), act));
+    expect(host.querySelector('.view-tabs')).toBeNull();
+    expect(host.querySelector('#timeline-section #timeline')).not.toBeNull();
+    expect(host.querySelector('#build-pipeline')).toBeNull();
+    (host.querySelector('#run-actions #show-summary') as HTMLElement).click();
+    expect(act.showSummary).toHaveBeenCalledTimes(1);
+    expect(mount(renderDashboard(view({ actions: { showSummary: false } }), act)).querySelector('#run-actions')).toBeNull();
+  });
+
+  it('shows the build pipeline under the board: the check with its log, the tally with criticals as what blocks Ship, Ship', () => {
+    const act = acts();
+    const pipeline: PipelineView = {
+      integration: { state: 'failed', command: 'npm test', rounds: 3, timedOut: false, log: 'checks/integration-2.log', agentId: 'integration' },
+      harden: { state: 'done', critical: 1, major: 0, minor: 1, more: 0, findings: [
+        { id: 'h-security-1', severity: 'critical', concern: 'security', file: 'src/b2.ts', line: 4, text: `Token logged ${NASTY}`, owner: 'b2', status: 'open' },
+        { id: 'h-style-1', severity: 'minor', concern: 'style', file: null, line: null, text: 'Unused import', owner: null, status: 'open' },
+      ] },
+      ship: { state: 'refused', blockers: ['1 critical finding (in b2\'s files)', 'the integration check failed on the assembled change'], branch: null, commit: null, pushedTo: null, headMoved: false },
+    };
+    const host = mount(renderDashboard(view({ pattern: 'build', pipeline }), act));
+    expectNoInjectedMarkup(host);
+    expect(host.querySelector('#integration-status')?.textContent).toContain('Failed on the assembled change (`npm test`) after 3 rounds');
+    (host.querySelector('#integration-log') as HTMLElement).click();
+    expect(act.openFile).toHaveBeenCalledWith('checks/integration-2.log');
+    expect(host.querySelector('#harden-status')?.classList.contains('stage-blocking')).toBe(true);
+    expect(host.querySelector('.critical-findings [data-finding="h-security-1"]')?.textContent).toContain(`src/b2.ts:4 — Token logged ${NASTY}`);
+    expect(host.querySelector('.blocking-title')?.textContent).toBe('Blocking Ship (1 critical finding):');
+    expect(host.querySelector('.listed-findings [data-finding="h-style-1"]')).not.toBeNull();
+    expect(host.querySelector('#ship-status')?.textContent).toBe('Ship is refused: 1 critical finding (in b2\'s files); the integration check failed on the assembled change.');
   });
 
   it('puts round ticks on the axis', () => {

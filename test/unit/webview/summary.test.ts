@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 /** The Summary view's DOM: what a build proposes comes first, a draft has one Approve, and words are counted once. */
 import { describe, expect, it, vi } from 'vitest';
-import type { AgentView, RunView } from '../../../src/shared/protocol';
+import type { AgentView, PipelineView, RunView } from '../../../src/shared/protocol';
 import { renderRun, type Actions } from '../../../webview/render';
 
 const RUN = '20250601-115500-ab12';
@@ -15,7 +15,7 @@ const run = (over: Partial<RunView> = {}): RunView => ({
   simulated: true, startedBy: null, planSummary: '', estimate: null,
   actions: { approve: false, decline: false, cancel: false, resume: false, retry: false, reviewDraft: false },
   progress: { done: 3, total: 4, active: 0, waiting: 0, failed: 1, cancelled: 0, skipped: 0 },
-  changes: null,
+  changes: null, pipeline: null,
   groups: [{ id: 'scouts', name: 'Scouts (1)', done: 1, total: 1, agents: [agentView({ id: 's1' })], more: 0, coordinator: null }],
   others: [], final: agentView({ id: 'assemble', tier: 'haiku', outputFile: 'summary.md', byEngine: true }), card: null, finalSummary: null,
   totals: {
@@ -107,5 +107,51 @@ describe('the Summary view', () => {
     const items = Array.from(host.querySelectorAll('#verdict-table .concerns li')).map((li) => li.textContent);
     expect(items).toEqual(['src/auth.ts line 5: weak hash', 'hard-coded secret']);
     expect(host.querySelector('#verdict-table')?.textContent).not.toContain(';');
+  });
+  it('shows the build pipeline under the proposed change: no check set, hardening off, the shipped branch; nothing of it before the integration starts', () => {
+    const act = actions();
+    const pipeline: PipelineView = {
+      integration: { state: 'no-check', command: null, rounds: 0, timedOut: false, log: null, agentId: 'integration' },
+      harden: { state: 'off', critical: 0, major: 0, minor: 0, findings: [], more: 0 },
+      ship: { state: 'shipped', blockers: [], branch: 'orchestration/20250601-115500-ab12', commit: '0123456789abcdef', pushedTo: null, headMoved: true },
+    };
+    const changes = { state: 'proposed' as const, fileCount: 1, more: 0, added: 1, removed: 0, conflicts: [], canAct: true, files: [{ path: 'a.ts', status: 'added' as const, added: 1, removed: 0, binary: false }] };
+    const host = mount(renderRun(run({ pipeline, changes }), act));
+    const section = host.querySelector('#build-pipeline')!;
+    expect(host.querySelector('#changes')!.compareDocumentPosition(section) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+    expect(section.querySelector('#integration-status')?.textContent).toBe('No check command is set, so nothing was run on the assembled change.');
+    expect((section.querySelector('#integration-status') as HTMLElement).dataset.state).toBe('no-check');
+    expect(section.querySelector('#integration-log')).toBeNull();
+    expect(section.querySelector('#harden-status')?.textContent).toMatch(/^Off: hardening is turned off/);
+    expect(section.querySelector('#ship-status')?.textContent).toBe(
+      'Shipped as one commit on orchestration/20250601-115500-ab12 (commit 0123456789), not pushed. Made from the run\'s base: your HEAD had moved since the run started.');
+    expect(section.querySelector('.findings')).toBeNull();
+    const before: PipelineView = {
+      integration: { state: 'waiting', command: null, rounds: 0, timedOut: false, log: null, agentId: 'integration' },
+      harden: { state: 'waiting', critical: 0, major: 0, minor: 0, findings: [], more: 0 },
+      ship: { state: 'waiting', blockers: [], branch: null, commit: null, pushedTo: null, headMoved: false },
+    };
+    expect(mount(renderRun(run({ pipeline: before, status: 'running' }), act)).querySelector('#build-pipeline')).toBeNull();
+    expect(mount(renderRun(run({ pipeline: { ...before, integration: { ...before.integration!, state: 'running' } }, status: 'running' }), act)).querySelector('#build-pipeline')).not.toBeNull();
+  });
+
+  it('lists a passed check with its fix rounds and log, and the tally\'s criticals as blocking Ship', () => {
+    const act = actions();
+    const pipeline: PipelineView = {
+      integration: { state: 'passed', command: 'npm test', rounds: 2, timedOut: false, log: 'checks/integration-1.log', agentId: 'integration' },
+      harden: { state: 'done', critical: 1, major: 1, minor: 0, more: 0, findings: [
+        { id: 'h-security-1', severity: 'critical', concern: 'security', file: 'src/x.ts', line: 3, text: 'SQL built from input', owner: 'b1', status: 'open' },
+        { id: 'h-correctness-1', severity: 'major', concern: 'correctness', file: 'src/y.ts', line: null, text: 'Wrong default', owner: 'b2', status: 'fixed' },
+      ] },
+      ship: { state: 'refused', blockers: ['1 critical finding (in b1\'s files)'], branch: null, commit: null, pushedTo: null, headMoved: false },
+    };
+    const host = mount(renderRun(run({ pipeline }), act));
+    expect(host.querySelector('#integration-status')?.textContent).toBe('Passed on the assembled change (`npm test`), after 1 fix round. Open the log');
+    (host.querySelector('#integration-log') as HTMLElement).click();
+    expect(act.openFile).toHaveBeenCalledWith(RUN, 'checks/integration-1.log');
+    expect(host.querySelector('#harden-status')?.textContent).toBe('1 critical · 1 major · 0 minor — critical findings block Ship.');
+    expect(host.querySelectorAll('.critical-findings li')).toHaveLength(1);
+    expect(host.querySelector('.other-findings summary')?.textContent).toBe('1 major finding (sent to their builder\'s fix round), 0 minor findings');
+    expect(host.querySelector('.listed-findings li')?.textContent).toContain('(owner b2 · fixed)');
   });
 });
