@@ -106,6 +106,17 @@ export const ConfigSchema = z.object({
    */
   verifyCommand: z.string().trim().max(2_000).transform((c) => c || null).nullable().default(null),
   verifyTimeoutMs: z.number().int().min(1_000).max(3_600_000).default(600_000),
+  /**
+   * Build runs: rounds a fixer gets when the check fails on the assembled tree (each round: the
+   * fixer edits files the change touched, then the check runs again). 0: no fixer; a still-failing
+   * check marks the change "integration failed".
+   */
+  fixRounds: z.number().int().min(0).max(5).default(2),
+  /**
+   * Build runs: auditors (security, correctness, tests, style) read the combined change after the
+   * integration check; critical findings block Ship, major ones go back to the owning builder once.
+   */
+  harden: z.boolean().default(true),
   /** Build runs: where builders' worktrees live (absolute); empty: the user cache folder. Never inside the workspace. */
   worktreesDir: z.string().trim().transform((c) => c || null).nullable().default(null)
     .refine((d) => d === null || /^([a-zA-Z]:)?[\\/]/.test(d), 'must be an absolute path'),
