@@ -101,7 +101,8 @@ describe('the integration check on the assembled tree', () => {
     expect(i.merged).toEqual(['b1', 'b2']);
     expect(i.rounds.map((r) => [r.round, r.ok])).toEqual([[0, false], [1, true]]);
     expect(readFileSync(path.join(run.dir, 'checks/integration-0.log'), 'utf8')).toContain('app.js:2: \'total\' should be \'sum\'');
-    expect(i.fixes).toEqual([{ round: 1, note: expect.stringMatching(/^Done\./) as unknown as string, files: ['app.js'] }]);
+    expect(i.fixes!.map((f) => [f.round, f.files])).toEqual([[1, ['app.js']]]);
+    expect(i.fixes![0].note).toMatch(/^Done\. Repaired 1 line the check reported in 1 file\./);
     // The fixer's commit is on the integration branch, by the engine, and in changes.patch.
     const log = git(ws, ['log', '--format=%an|%s', branchName(run.id, INTEGRATION_ID), '-1']);
     expect(log).toMatch(/^Scaled Agent Orchestration\|fix: round 1/);
