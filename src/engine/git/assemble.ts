@@ -20,6 +20,8 @@ export interface AssembleResult {
   merged: string[];
   /** Branches left out, each with the files that conflicted (empty when the merge failed otherwise) and why. */
   conflicts: Array<{ agentId: string; files: string[]; message: string }>;
+  /** The integration worktree's root, where a check on the result runs. */
+  worktree?: string;
 }
 
 export interface AssembleOptions {
@@ -48,7 +50,7 @@ export async function assemble(o: AssembleOptions): Promise<AssembleResult> {
   const base = await resolveCommit(o.repo.root, o.base);
   const ensure = () => ensureWorktree({ repo: o.repo, runId: o.runId, agentId: INTEGRATION_ID, base, rootOverride: o.rootOverride, linkDirs: o.linkDirs ?? [] });
   const cwd = (await ensure()).root;
-  await startOver(cwd, base);
+  await startOver(cwd, base, o.linkDirs);
   const merged: string[] = [];
   const conflicts: AssembleResult['conflicts'] = [];
   for (const { agentId, branch } of o.branches) {
@@ -56,11 +58,11 @@ export async function assemble(o: AssembleOptions): Promise<AssembleResult> {
     if (c) conflicts.push(c);
     else merged.push(agentId);
   }
-  // `git clean -x` (starting over, or after a conflict) removed the links with everything else
-  // untracked: made again, so the check can run in the worktree.
-  if (o.linkDirs?.length) await ensure();
+  // A conflict's `git clean -x` removes the links with everything else untracked, and a link below
+  // a folder may not match its `-e` pattern: then they are made again, so the check can run.
+  if (o.linkDirs?.length && (conflicts.length || o.linkDirs.some((d) => /[\\/]/.test(d)))) await ensure();
   const ref = await gitText(['rev-parse', '--verify', 'HEAD'], { cwd, readOnly: true });
-  return { ref, merged, conflicts };
+  return { ref, merged, conflicts, worktree: cwd };
 }
 
 /**
@@ -114,9 +116,10 @@ async function mergeOne(cwd: string, agentId: string, branch: string): Promise<A
  * Resets the integration worktree to `rev` with nothing else in it: an interrupted merge (kill -9
  * mid-merge leaves MERGE_HEAD and maybe a lock) or an earlier assembly are both wiped.
  */
-async function startOver(cwd: string, rev: string): Promise<void> {
+async function startOver(cwd: string, rev: string, keep: readonly string[] = []): Promise<void> {
   const admin = await gitText(['rev-parse', '--absolute-git-dir'], { cwd, readOnly: true });
   if (lstatSyncOrNull(path.join(admin, 'index.lock'))) rmSync(path.join(admin, 'index.lock'), { force: true });
   await runGit(['reset', '--hard', '--quiet', rev], { cwd });
-  await runGit(['clean', '-ffdxq'], { cwd });
+  // `keep`: the engine's links (node_modules) survive, as `-e` patterns hold even under -x.
+  await runGit(['clean', '-ffdxq', ...keep.flatMap((k) => ['-e', k])], { cwd });
 }

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { formatIssues } from '../../config';
 import { writeFileAtomic } from '../../files';
-import { diffFiles, patchBetween, repoInfo } from '../../git';
+import { diffFiles, patchBetween, repoInfo, type FileChange } from '../../git';
 import type { ToolDefinition } from '../../model/client';
 import { sendRecorded } from '../../transcripts/record';
 import { SENTINEL, type AgentRecord } from '../../types';
@@ -84,6 +84,26 @@ async function warmedSend<T>(key: string | null, send: () => Promise<T>): Promis
   }
 }
 
+/** The combined change of a run at a commit, computed once for the four auditors that read it at once. */
+const changes = new Map<string, Promise<{ files: FileChange[]; patch: string }>>();
+
+function combinedChange(ctx: Ctx, ref: string): Promise<{ files: FileChange[]; patch: string }> {
+  const key = `${ctx.runDir}\n${ctx.plan.base}\n${ref}`;
+  let p = changes.get(key);
+  if (!p) {
+    p = (async () => {
+      const repo = await repoInfo(ctx.workspace);
+      const [files, patch] = await Promise.all([diffFiles(repo.root, ctx.plan.base, ref), patchBetween(repo.root, ctx.plan.base, ref)]);
+      return { files, patch };
+    })();
+    // A failed read is not kept: the next auditor (or a retry) reads again.
+    p.catch(() => changes.delete(key));
+    changes.set(key, p);
+    if (changes.size > 16) changes.delete(changes.keys().next().value!);
+  }
+  return p;
+}
+
 /**
  * A hardener: reads the combined change (base → the integration branch as the check left it) and
  * submits findings for its concern. Writes `harden/<id>.json` (the tally's input) and
@@ -96,9 +116,7 @@ export async function attemptHardener(ctx: Ctx, agent: AgentRecord, previousErro
     await store(ctx, agent, concern, { summary: 'Nothing was merged, so there is no change to audit.', findings: [] });
     return { ok: true, returned: 'Nothing to audit: no change was merged.' };
   }
-  const repo = await repoInfo(ctx.workspace);
-  const files = await diffFiles(repo.root, ctx.plan.base, state.ref);
-  const patch = await patchBetween(repo.root, ctx.plan.base, state.ref);
+  const { files, patch } = await combinedChange(ctx, state.ref);
   const added = files.reduce((n, f) => n + f.added, 0);
   const removed = files.reduce((n, f) => n + f.removed, 0);
   const system = ctx.prompts.render('build/hardener', {});

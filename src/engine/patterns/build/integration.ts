@@ -108,8 +108,8 @@ export async function attemptIntegration(ctx: Ctx, agent: AgentRecord, _previous
     state = { ...base, status: 'no-check', rounds: [] };
     returned = `Merged ${plural(result.merged.length, 'builder')}; no check command is set (setting verifyCommand), so the assembled tree was not checked.`;
   } else {
-    const wt = await integrationTree(ctx);
-    const { check, round } = await checkIntegration(ctx, agent.id, wt.workspace, 0, signal);
+    const cwd = result.worktree ? path.join(result.worktree, repo.workspaceInRepo) : (await integrationTree(ctx)).workspace;
+    const { check, round } = await checkIntegration(ctx, agent.id, cwd, 0, signal);
     state = { ...base, status: check.ok ? 'passed' : 'failed', rounds: [round] };
     returned = check.ok
       ? `Merged ${plural(result.merged.length, 'builder')}; \`${command}\` passed on the assembled tree.`
