@@ -47,9 +47,10 @@ export async function attemptAssemble(ctx: Ctx, agent: AgentRecord, signal: Abor
   };
 }
 
-/** Every hardener's findings, counted; `enabled: false` when hardening is off. */
+/** Every hardener's findings, counted; `enabled: false` when the approved plan has no hardeners (hardening was off). */
 async function collectTally(ctx: Ctx): Promise<HardenTally> {
-  if (!ctx.config.harden || !ctx.ledger.get(HARDENER_IDS[0])) return { enabled: false, critical: 0, major: 0, minor: 0, findings: [] };
+  // The plan as approved decides, not the setting now: it may have changed since.
+  if (!HARDENER_IDS.some((id) => ctx.ledger.get(id))) return { enabled: false, critical: 0, major: 0, minor: 0, findings: [] };
   const findings: HardenFinding[] = [];
   for (const id of HARDENER_IDS) findings.push(...((await readHardener(ctx.runDir, id))?.findings ?? []));
   const count = (s: HardenFinding['severity']): number => findings.filter((f) => f.severity === s).length;
