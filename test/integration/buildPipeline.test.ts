@@ -199,7 +199,7 @@ describe('hardening the combined change', () => {
     const summary = readFileSync(path.join(run.dir, 'summary.md'), 'utf8');
     expect(summary).toMatch(/\*\*Ship blocked:\*\* 1 critical finding/);
     expect(summary).toMatch(/## Hardening[\s\S]*\*\*critical\*\* \(security\) `lib\.js:2`/);
-    expect(run.ledger.get('assemble')!.returned).toMatch(/1 critical finding block Ship/);
+    expect(run.ledger.get('assemble')!.returned).toMatch(/; 1 critical finding blocks Ship\.$/);
   });
 
   it('sends a major finding to the builder that owns the file for one fix round, merges it again and re-runs the check', async () => {

@@ -40,7 +40,7 @@ export async function attemptAssemble(ctx: Ctx, agent: AgentRecord, signal: Abor
     task: ctx.plan.task, runId: ctx.runId, base: ctx.plan.base, files: cs.files, merged, left: leftOut(ctx, merged), builderLines, integration, tally,
   }));
   if (!merged.length) return { ok: true, returned: 'No builder\'s change was approved, so there is nothing to apply.' };
-  const blocked = [integrationFailed(integration) && 'integration failed', tally.critical > 0 && `${plural(tally.critical, 'critical finding')} block Ship`].filter(Boolean);
+  const blocked = [integrationFailed(integration) && 'integration failed', tally.critical > 0 && `${plural(tally.critical, 'critical finding')} ${tally.critical === 1 ? 'blocks' : 'block'} Ship`].filter(Boolean);
   return {
     ok: true,
     returned: `${changeStat(cs.files)} from ${plural(merged.length, 'builder')}${blocked.length ? `; ${blocked.join(', ')}` : ', ready to review and apply'}.`,
