@@ -32,6 +32,9 @@ export const INTEGRATION_FAILED = 'Integration failed';
 const DIFF_CHARS = 60_000;
 const TAIL_CHARS = 4_000;
 
+/** A command as a one-sentence return quotes it: a long one is cut (the log has it whole). */
+export const shortCommand = (command: string): string => (command.length > 60 ? `${command.slice(0, 59)}…` : command);
+
 /** The run's integration worktree, with the workspace's links (node_modules) so the check can run there. */
 export async function integrationTree(ctx: Ctx): Promise<{ repo: RepoInfo; root: string; workspace: string; branch: string }> {
   const repo = await repoInfo(ctx.workspace);
@@ -112,12 +115,12 @@ export async function attemptIntegration(ctx: Ctx, agent: AgentRecord, _previous
     const { check, round } = await checkIntegration(ctx, agent.id, cwd, 0, signal);
     state = { ...base, status: check.ok ? 'passed' : 'failed', rounds: [round] };
     returned = check.ok
-      ? `Merged ${plural(result.merged.length, 'builder')}; \`${command}\` passed on the assembled tree.`
-      : `Merged ${plural(result.merged.length, 'builder')}; \`${command}\` ${verdictOf(ctx, check)} on the assembled tree (${round.log}), so the fixer takes it.`;
+      ? `Merged ${plural(result.merged.length, 'builder')}; \`${shortCommand(command)}\` passed on the assembled tree.`
+      : `Merged ${plural(result.merged.length, 'builder')}; \`${shortCommand(command)}\` ${verdictOf(ctx, check)} on the assembled tree (${round.log}), so the fixer takes it.`;
   }
   await writeIntegration(ctx.runDir, state);
   await writeFileAtomic(path.join(ctx.runDir, agent.outputFile), integrationReport(ctx, state, returned));
-  return { ok: true, returned };
+  return { ok: true, returned: returned.slice(0, 200) };
 }
 
 function integrationReport(ctx: Ctx, s: IntegrationResult, sentence: string): string {
@@ -149,7 +152,7 @@ export async function attemptFix(ctx: Ctx, agent: AgentRecord, previousError: st
   const state = await readIntegration(ctx.runDir);
   if (!state) return { ok: false, error: `${INTEGRATION_FILE} is missing or unreadable: the integration step did not finish` };
   if (state.status !== 'failed') {
-    const why = state.status === 'passed' ? `\`${state.command}\` passed on the assembled tree`
+    const why = state.status === 'passed' ? `\`${shortCommand(state.command ?? '')}\` passed on the assembled tree`
       : state.status === 'no-check' ? 'no check command is set' : 'no builder\'s change was merged';
     const returned = `Nothing to fix: ${why}.`;
     await writeFileAtomic(path.join(ctx.runDir, agent.outputFile), `# Fixer\n\n${returned}\n\n${SENTINEL}\n`);
