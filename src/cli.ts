@@ -19,7 +19,7 @@ import { finalReport, planTable, progressLine } from './cli/report';
 import { changesCommand } from './cli/changes';
 import { listCommand, statusCommand } from './cli/runList';
 import { EXIT } from './cli/exitCodes';
-import { demoTask, demoWorkspace } from './cli/demo';
+import { demoSettings, demoTask, demoWorkspace } from './cli/demo';
 import { readTaskFile } from './cli/taskFile';
 import { commandLine, runnableCommands, shownPath } from './cli/hint';
 import { keylessProvider, serveMcp } from './mcp/serve';
@@ -73,7 +73,7 @@ async function main(argv: string[]): Promise<number> {
   if (args.command === 'demo') {
     const ws = await demoWorkspace(path.join(__dirname, '..', 'examples'));
     err(`Demo workspace (a scratch git copy of examples/demo-shop): ${ws}`);
-    args = { ...args, command: 'run', positional: demoTask(args.pattern), workspace: ws, simulate: true, yes: true };
+    args = { ...args, command: 'run', positional: demoTask(args.pattern), workspace: ws, simulate: true, yes: true, overrides: { ...demoSettings(args.pattern), ...args.overrides } };
   }
   const workspace = path.resolve(args.workspace);
   if (!existsSync(workspace) || !statSync(workspace).isDirectory()) {

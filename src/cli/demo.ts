@@ -16,6 +16,19 @@ const DEMO_TASKS: Partial<Record<PatternChoice, string>> = {
   'map-reduce': 'Rate the comments in every .js file',
   supervisor: 'Investigate why checkout fails',
 };
+/**
+ * Settings a pattern's demo runs with unless the user's flags say otherwise: the build demo checks
+ * each builder's worktree and the assembled tree with the shop's own test, so the whole pipeline
+ * (integration check, fixer, hardening) shows.
+ */
+const DEMO_SETTINGS: Partial<Record<PatternChoice, Record<string, unknown>>> = {
+  build: { verifyCommand: 'node test/orders.test.js' },
+};
+
+export function demoSettings(pattern: PatternChoice): Record<string, unknown> {
+  return DEMO_SETTINGS[pattern] ?? {};
+}
+
 export const DEFAULT_DEMO_TASK = 'Audit this repo for security issues';
 
 export function demoTask(pattern: PatternChoice): string {

@@ -111,6 +111,17 @@ export const ConfigSchema = z.object({
    * sent; past it the oldest entries are left out, and the run says so. 0: no memory in prompts.
    */
   memoryTokens: z.number().int().min(0).max(50_000).default(2_000),
+  /**
+   * Build runs: rounds a fixer gets when the check fails on the assembled tree (each round: the
+   * fixer edits files the change touched, then the check runs again). 0: no fixer; a still-failing
+   * check marks the change "integration failed".
+   */
+  fixRounds: z.number().int().min(0).max(5).default(2),
+  /**
+   * Build runs: auditors (security, correctness, tests, style) read the combined change after the
+   * integration check; critical findings block Ship, major ones go back to the owning builder once.
+   */
+  harden: z.boolean().default(true),
   /** Build runs: where builders' worktrees live (absolute); empty: the user cache folder. Never inside the workspace. */
   worktreesDir: z.string().trim().transform((c) => c || null).nullable().default(null)
     .refine((d) => d === null || /^([a-zA-Z]:)?[\\/]/.test(d), 'must be an absolute path'),

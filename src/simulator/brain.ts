@@ -11,6 +11,8 @@ import { supervisorReply } from './roles/supervisor';
 import { isPipelineFinal, pipelineFinalReply, stageReply } from './roles/pipeline';
 import { workerReply } from './roles/worker';
 import { builderReply, reviewerReply, scoutReply } from './roles/build';
+import { fixerReply } from './roles/fixer';
+import { hardenerReply } from './roles/hardener';
 import type { Handler, ParsedRequest, Reply } from './types';
 
 /**
@@ -52,6 +54,10 @@ export function simulate(req: ParsedRequest, workspaceRoot: string): Reply {
       return builderReply(req);
     case 'reviewer':
       return reviewerReply(req);
+    case 'fixer':
+      return fixerReply(req);
+    case 'hardener':
+      return hardenerReply(req);
     case 'follow-up':
       return followUpReply(req);
     default:

@@ -272,6 +272,10 @@ describe('checks and reviews', () => {
     expect(outcome.gaps[0].reason).toMatch(/conflicts[\s\S]*src\/api\/orders\.js/);
     const changes = (await readChangeSet(run.dir))!;
     expect(changes.conflicts.map((c) => c.agentId)).toEqual(['b2']);
+    // The integration step merged what it could and names the conflict; the last step wrote the patch from its branch.
+    expect(readJson<{ merged: string[]; conflicts: Array<{ agentId: string; files: string[] }> }>(path.join(run.dir, 'integration.json'))).toMatchObject({
+      merged: ['b1'], conflicts: [{ agentId: 'b2', files: ['src/api/orders.js'] }],
+    });
     expect(changes.files.map((f) => f.path)).toEqual(['src/api/orders.js']);
     expect(readFileSync(path.join(run.dir, 'changes.patch'), 'utf8')).toMatch(/Simulated doc comment/);
     expect(readFileSync(path.join(run.dir, 'changes.patch'), 'utf8')).not.toContain('clash');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/engine/config';
-import { ASSEMBLE_ID, compileBuild, reviewerId } from '../../src/engine/patterns/build/compile';
+import { ASSEMBLE_ID, compileBuild, FIX_ID, INTEGRATION_AGENT_ID, reviewerId } from '../../src/engine/patterns/build/compile';
 import { validateBuilders, type BuildPlan, type BuilderSpec } from '../../src/engine/patterns/build/plan';
 import { planSchemaOf, patternNamed, validatePlan } from '../../src/engine/patterns/registry';
 
@@ -66,17 +66,38 @@ describe('build plan validation', () => {
 });
 
 describe('build compile', () => {
-  it('lays out scouts, builders, a reviewer per builder and the assembly that waits for all of them', () => {
+  it('lays out scouts, builders, a reviewer per builder, then integration → fix → hardeners → assembly', () => {
     const plan: BuildPlan = {
       pattern: 'build', task: 't', reason: '', focus: [], brief: '', base: 'a'.repeat(40),
       scouts: [{ id: 's1', task: 'find', scope: ['src'] }],
       builders: [builder('b1', ['src/a.js']), builder('b2', ['src/b.js'], { tier: 'opus' })],
     };
     const { agents, groups } = compileBuild(plan, config);
-    expect(agents.map((a) => `${a.id}:${a.role}:${a.tier}`)).toEqual(['s1:scout:haiku', 'b1:builder:haiku', 'b2:builder:opus', 'r-b1:reviewer:sonnet', 'r-b2:reviewer:sonnet', 'assemble:final:haiku']);
+    expect(agents.map((a) => `${a.id}:${a.role}:${a.tier}`)).toEqual([
+      's1:scout:haiku', 'b1:builder:haiku', 'b2:builder:opus', 'r-b1:reviewer:sonnet', 'r-b2:reviewer:sonnet',
+      'integration:integration:haiku', 'fix:fixer:sonnet', 'h-security:hardener:sonnet', 'h-correctness:hardener:sonnet',
+      'h-tests:hardener:sonnet', 'h-style:hardener:sonnet', 'assemble:final:haiku',
+    ]);
     expect(agents.find((a) => a.id === reviewerId('b2'))!.dependsOn).toEqual(['b2']);
-    expect(agents.find((a) => a.id === ASSEMBLE_ID)!).toMatchObject({ dependsOn: ['b1', 'r-b1', 'b2', 'r-b2'], outputFile: 'summary.md' });
+    expect(agents.find((a) => a.id === INTEGRATION_AGENT_ID)!).toMatchObject({ dependsOn: ['b1', 'r-b1', 'b2', 'r-b2'], outputFile: 'integration.md' });
+    expect(agents.find((a) => a.id === FIX_ID)!.dependsOn).toEqual([INTEGRATION_AGENT_ID]);
+    expect(agents.filter((a) => a.role === 'hardener').every((a) => a.dependsOn.join() === FIX_ID && a.outputFile === `harden/${a.id}.md`)).toBe(true);
+    expect(agents.find((a) => a.id === ASSEMBLE_ID)!).toMatchObject({
+      dependsOn: [INTEGRATION_AGENT_ID, FIX_ID, 'h-security', 'h-correctness', 'h-tests', 'h-style'], outputFile: 'summary.md',
+    });
+    expect(agents.find((a) => a.id === ASSEMBLE_ID)!.task).toMatch(/^Hardening on/);
     expect(agents.filter((a) => a.role === 'builder').every((a) => a.dependsOn.length === 0)).toBe(true);
-    expect(groups.map((g) => g.label)).toEqual(['Scouts (1)', 'Builders (2)', 'Reviews (2)']);
+    expect(groups.map((g) => g.label)).toEqual(['Scouts (1)', 'Builders (2)', 'Reviews (2)', 'Harden (4)']);
+  });
+
+  it('compiles no hardeners with hardening off, and the plan says it is off', () => {
+    const plan: BuildPlan = {
+      pattern: 'build', task: 't', reason: '', focus: [], brief: '', base: 'a'.repeat(40), scouts: [], builders: [builder('b1', ['src/a.js'])],
+    };
+    const { agents, groups } = compileBuild(plan, { ...config, harden: false });
+    expect(agents.some((a) => a.role === 'hardener')).toBe(false);
+    expect(agents.find((a) => a.id === ASSEMBLE_ID)!).toMatchObject({ dependsOn: [INTEGRATION_AGENT_ID, FIX_ID] });
+    expect(agents.find((a) => a.id === ASSEMBLE_ID)!.task).toMatch(/^Hardening off \(setting harden\)/);
+    expect(groups.map((g) => g.id)).not.toContain('harden');
   });
 });

@@ -62,6 +62,18 @@ describe('the configuration trust policy', () => {
     expect(() => resolveConfig([repo({ baseUrl: 42 })])).toThrow(ConfigError);
   });
 
+  it('lets the repository turn hardening on but not off, and lower the fixer\'s rounds but not raise them', () => {
+    const off = resolveConfig([repo({ harden: false, fixRounds: 5 })]);
+    expect(off.config.harden).toBe(true);
+    expect(off.config.fixRounds).toBe(defaults.fixRounds);
+    expect(off.ignored.map((i) => [i.key, i.kind])).toEqual([['fixRounds', 'bound'], ['harden', 'bound']]);
+    expect(off.ignored.find((i) => i.key === 'harden')?.reason).toMatch(/quality gate: a repository may turn it on but not off; to turn it off, set it in your user settings/);
+    const lowered = resolveConfig([repo({ harden: true, fixRounds: 0 })]);
+    expect(lowered.config).toMatchObject({ harden: true, fixRounds: 0 });
+    expect(lowered.ignored).toEqual([]);
+    expect(resolveConfig([repo({ harden: false }), user({ harden: false, fixRounds: 5 })]).config).toMatchObject({ harden: false, fixRounds: 5 });
+  });
+
   it('has a maximum on every count and limit of the schema', () => {
     const huge = 1e15;
     for (const key of [...BOUND_KEYS, 'maxCostUsd', 'maxTokens']) {

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import {
   ApplyRefusedError, applyPatch, applyRunChanges, assemble, branchName, commitWorktree, defaultWorktreesRoot, diffFiles,
   describeDiscard, discardRun, discardRunChanges, ensureWorktree, fileAt, NotARepositoryError, patchBetween, readChangeSet, recordChanges,
-  repoInfo, worktreePath, writePatch, type RepoInfo,
+  INTEGRATION_ID, mergeIntoIntegration, repoInfo, worktreePath, writePatch, type RepoInfo,
 } from '../../src/engine/git';
 
 /**
@@ -293,6 +293,29 @@ describe('assemble', () => {
     expect(await fileAt(repoDir, again.ref, 'app/a.ts')).toBe(lines(10, 'a'));
     expect(userState()).toEqual(before);
     expect(existsSync(path.join(tmp, 'hooks-ran'))).toBe(false);
+  });
+
+  it('merges one more branch onto the integration branch as it stands (a fixer\'s commit kept), and names a conflict, leaving HEAD as it was', async () => {
+    const b1 = await builder('b1', (w) => put(w, 'a.ts', lines(10, 'a').replace('a 5', 'b1 was here')));
+    const r = await assemble({ repo, runId: RUN, base: repo.head, rootOverride: wtRoot, linkDirs: ['node_modules'], branches: [{ agentId: 'b1', branch: b1.branch }] });
+    const integration = worktreePath(repoDir, RUN, INTEGRATION_ID, wtRoot);
+    // The check's node_modules link survives starting over, and is never committed.
+    expect(lstatSync(path.join(integration, 'app/node_modules')).isSymbolicLink()).toBe(true);
+    put(path.join(integration, 'app'), 'b.ts', lines(10, 'b').replace('b 1', 'fixed'));
+    const fix = await commitWorktree(integration, 'fix: round 1');
+    expect(await fileAt(repoDir, fix!, 'app/node_modules/dep/index.js')).toBeNull();
+    const b2 = await builder('b2', (w) => put(w, 'c.ts', 'from b2\n'));
+    const m = await mergeIntoIntegration({ repo, runId: RUN, base: repo.head, rootOverride: wtRoot, linkDirs: ['node_modules'], agentId: 'b2', branch: b2.branch });
+    if (!m.ok) throw new Error(m.conflict.message);
+    expect(await fileAt(repoDir, m.ref, 'app/b.ts')).toContain('fixed');
+    expect(await fileAt(repoDir, m.ref, 'app/a.ts')).toContain('b1 was here');
+    expect(await fileAt(repoDir, m.ref, 'app/c.ts')).toBe('from b2\n');
+    const b3 = await builder('b3', (w) => put(w, 'a.ts', lines(10, 'a').replace('a 5', 'b3 disagrees')));
+    const c = await mergeIntoIntegration({ repo, runId: RUN, base: repo.head, rootOverride: wtRoot, linkDirs: ['node_modules'], agentId: 'b3', branch: b3.branch });
+    expect(c).toMatchObject({ ok: false, conflict: { agentId: 'b3', files: ['app/a.ts'] } });
+    expect(git(repoDir, 'rev-parse', branchName(RUN, INTEGRATION_ID)).trim()).toBe(m.ref);
+    expect(lstatSync(path.join(integration, 'app/node_modules')).isSymbolicLink()).toBe(true);
+    expect(r.ref).not.toBe(m.ref);
   });
 
   it('names a branch that does not exist as a gap and goes on', async () => {

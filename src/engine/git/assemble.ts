@@ -9,7 +9,7 @@
  */
 import { lstatSyncOrNull } from '../files';
 import { GitError, gitText, resolveCommit, runGit, splitZ, type RepoInfo } from './git';
-import { ensureWorktree, INTEGRATION_ID } from './worktrees';
+import { ensureWorktree, INTEGRATION_ID, worktreePath } from './worktrees';
 import * as path from 'node:path';
 import { rmSync } from 'node:fs';
 
@@ -20,6 +20,8 @@ export interface AssembleResult {
   merged: string[];
   /** Branches left out, each with the files that conflicted (empty when the merge failed otherwise) and why. */
   conflicts: Array<{ agentId: string; files: string[]; message: string }>;
+  /** The integration worktree's root, where a check on the result runs. */
+  worktree?: string;
 }
 
 export interface AssembleOptions {
@@ -30,6 +32,8 @@ export interface AssembleOptions {
   /** The approved branches, in the order to merge them. */
   branches: ReadonlyArray<{ agentId: string; branch: string }>;
   rootOverride?: string | null;
+  /** Folders linked into the integration worktree (worktreeLinks), so the check can run there. */
+  linkDirs?: readonly string[];
 }
 
 function list(files: readonly string[]): string {
@@ -44,55 +48,78 @@ function list(files: readonly string[]): string {
  */
 export async function assemble(o: AssembleOptions): Promise<AssembleResult> {
   const base = await resolveCommit(o.repo.root, o.base);
-  const wt = await ensureWorktree({ repo: o.repo, runId: o.runId, agentId: INTEGRATION_ID, base, rootOverride: o.rootOverride, linkDirs: [] });
-  const cwd = wt.root;
-  await startOver(cwd, base);
+  const ensure = () => ensureWorktree({ repo: o.repo, runId: o.runId, agentId: INTEGRATION_ID, base, rootOverride: o.rootOverride, linkDirs: o.linkDirs ?? [] });
+  const cwd = (await ensure()).root;
+  await startOver(cwd, base, o.linkDirs);
   const merged: string[] = [];
   const conflicts: AssembleResult['conflicts'] = [];
   for (const { agentId, branch } of o.branches) {
-    if (branch.startsWith('-') || branch.trim() === '') {
-      conflicts.push({ agentId, files: [], message: `${agentId}: ${JSON.stringify(branch)} is not a branch name; left out` });
-      continue;
-    }
-    let r;
-    try {
-      r = await runGit(
-        ['merge', '--no-ff', '--no-edit', '--no-verify-signatures', '--no-gpg-sign', '-m', `Merge ${agentId} (${branch})`, branch],
-        { cwd, engineIdentity: true, okCodes: [1] },
-      );
-    } catch (err) {
-      await startOver(cwd, 'HEAD');
-      const why = err instanceof GitError ? err.stderr || err.message : String(err);
-      conflicts.push({ agentId, files: [], message: `${agentId}'s branch ${branch} could not be merged, so it was left out: ${why}` });
-      continue;
-    }
-    if (r.code === 0) {
-      merged.push(agentId);
-      continue;
-    }
-    const unmerged = await runGit(['diff', '--name-only', '--diff-filter=U', '-z'], { cwd, readOnly: true });
-    const files = [...new Set(splitZ(unmerged.stdout))].sort();
-    await runGit(['merge', '--abort'], { cwd, okCodes: [128] });
-    await startOver(cwd, 'HEAD');
-    const what = r.stdout.toString('utf8').split('\n').filter((l) => l.startsWith('CONFLICT')).slice(0, 5).join(' ');
-    conflicts.push({
-      agentId, files,
-      message: files.length > 0
-        ? `${agentId}'s changes conflict with changes merged before it in ${list(files)}; its branch ${branch} was left out`
-        : `${agentId}'s branch ${branch} could not be merged, so it was left out: ${what || r.stderr || 'git merge failed'}`,
-    });
+    const c = await mergeOne(cwd, agentId, branch);
+    if (c) conflicts.push(c);
+    else merged.push(agentId);
   }
+  // A conflict's `git clean -x` removes the links with everything else untracked, and a link below
+  // a folder may not match its `-e` pattern: then they are made again, so the check can run.
+  if (o.linkDirs?.length && (conflicts.length || o.linkDirs.some((d) => /[\\/]/.test(d)))) await ensure();
   const ref = await gitText(['rev-parse', '--verify', 'HEAD'], { cwd, readOnly: true });
-  return { ref, merged, conflicts };
+  return { ref, merged, conflicts, worktree: cwd };
+}
+
+/**
+ * Merges one more branch into the integration worktree as it stands (after a fixer's commits, say),
+ * with the same rules as `assemble`: a conflict is aborted and returned, never resolved. Returns the
+ * new HEAD, or the conflict.
+ */
+export async function mergeIntoIntegration(o: {
+  repo: RepoInfo; runId: string; base: string; rootOverride?: string | null; linkDirs?: readonly string[]; agentId: string; branch: string;
+}): Promise<{ ok: true; ref: string } | { ok: false; conflict: AssembleResult['conflicts'][number] }> {
+  const cwd = worktreePath(o.repo.root, o.runId, INTEGRATION_ID, o.rootOverride);
+  const c = await mergeOne(cwd, o.agentId, o.branch);
+  if (c) {
+    if (o.linkDirs?.length) await ensureWorktree({ repo: o.repo, runId: o.runId, agentId: INTEGRATION_ID, base: o.base, rootOverride: o.rootOverride, linkDirs: o.linkDirs });
+    return { ok: false, conflict: c };
+  }
+  return { ok: true, ref: await gitText(['rev-parse', '--verify', 'HEAD'], { cwd, readOnly: true }) };
+}
+
+/** One `git merge --no-ff` into `cwd`; the conflict (aborted, tree back at HEAD) or null when it merged. */
+async function mergeOne(cwd: string, agentId: string, branch: string): Promise<AssembleResult['conflicts'][number] | null> {
+  if (branch.startsWith('-') || branch.trim() === '') {
+    return { agentId, files: [], message: `${agentId}: ${JSON.stringify(branch)} is not a branch name; left out` };
+  }
+  let r;
+  try {
+    r = await runGit(
+      ['merge', '--no-ff', '--no-edit', '--no-verify-signatures', '--no-gpg-sign', '-m', `Merge ${agentId} (${branch})`, branch],
+      { cwd, engineIdentity: true, okCodes: [1] },
+    );
+  } catch (err) {
+    await startOver(cwd, 'HEAD');
+    const why = err instanceof GitError ? err.stderr || err.message : String(err);
+    return { agentId, files: [], message: `${agentId}'s branch ${branch} could not be merged, so it was left out: ${why}` };
+  }
+  if (r.code === 0) return null;
+  const unmerged = await runGit(['diff', '--name-only', '--diff-filter=U', '-z'], { cwd, readOnly: true });
+  const files = [...new Set(splitZ(unmerged.stdout))].sort();
+  await runGit(['merge', '--abort'], { cwd, okCodes: [128] });
+  await startOver(cwd, 'HEAD');
+  const what = r.stdout.toString('utf8').split('\n').filter((l) => l.startsWith('CONFLICT')).slice(0, 5).join(' ');
+  return {
+    agentId, files,
+    message: files.length > 0
+      ? `${agentId}'s changes conflict with changes merged before it in ${list(files)}; its branch ${branch} was left out`
+      : `${agentId}'s branch ${branch} could not be merged, so it was left out: ${what || r.stderr || 'git merge failed'}`,
+  };
 }
 
 /**
  * Resets the integration worktree to `rev` with nothing else in it: an interrupted merge (kill -9
  * mid-merge leaves MERGE_HEAD and maybe a lock) or an earlier assembly are both wiped.
  */
-async function startOver(cwd: string, rev: string): Promise<void> {
+async function startOver(cwd: string, rev: string, keep: readonly string[] = []): Promise<void> {
   const admin = await gitText(['rev-parse', '--absolute-git-dir'], { cwd, readOnly: true });
   if (lstatSyncOrNull(path.join(admin, 'index.lock'))) rmSync(path.join(admin, 'index.lock'), { force: true });
   await runGit(['reset', '--hard', '--quiet', rev], { cwd });
-  await runGit(['clean', '-ffdxq'], { cwd });
+  // `keep`: the engine's links (node_modules) survive, as `-e` patterns hold even under -x.
+  await runGit(['clean', '-ffdxq', ...keep.flatMap((k) => ['-e', k])], { cwd });
 }

@@ -102,18 +102,24 @@ export async function recordChanges(o: RecordChangesOptions): Promise<ChangeSet>
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(b.agentId) || b.agentId.includes('..')) {
       throw new GitError(`agent id ${JSON.stringify(b.agentId)} cannot name a patch file`);
     }
-    if (!(await commitExists(root, b.branch))) continue;
-    const rel = `${CHANGES_DIR}/${b.agentId}.patch`;
-    await writePatch(root, o.base, b.branch, path.join(o.runDir, rel));
-    perAgent[b.agentId] = { files: await diffFiles(root, o.base, b.branch), patch: rel };
   }
+  // Read-only git calls on distinct refs and writes of distinct files: in parallel, in plan order.
+  const recorded = await Promise.all(o.builders.map(async (b) => {
+    if (!(await commitExists(root, b.branch))) return null;
+    const rel = `${CHANGES_DIR}/${b.agentId}.patch`;
+    const [, files] = await Promise.all([writePatch(root, o.base, b.branch, path.join(o.runDir, rel)), diffFiles(root, o.base, b.branch)]);
+    return [b.agentId, { files, patch: rel }] as const;
+  }));
+  for (const r of recorded) if (r) perAgent[r[0]] = r[1];
   const ref = o.assembled?.ref ?? null;
   const patchFile = path.join(o.runDir, CHANGES_PATCH);
-  if (ref !== null) await writePatch(root, o.base, ref, patchFile);
-  else await writeFileAtomic(patchFile, '');
+  const [, files] = await Promise.all([
+    ref !== null ? writePatch(root, o.base, ref, patchFile) : writeFileAtomic(patchFile, ''),
+    ref === null ? [] : diffFiles(root, o.base, ref),
+  ]);
   const cs: ChangeSet = {
     version: 1, base: o.base, ref, state: 'proposed',
-    files: ref === null ? [] : await diffFiles(root, o.base, ref),
+    files,
     perAgent, conflicts: o.assembled?.conflicts ?? [], updatedAt: new Date().toISOString(),
   };
   await writeChangeSet(o.runDir, cs);

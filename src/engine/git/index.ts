@@ -13,7 +13,7 @@ export {
   type DiscardRunOptions, type EnsureWorktreeOptions, type EnsuredWorktree, type WorktreeEntry,
 } from './worktrees';
 export { diffFiles, fileAt, patchBetween, patchBytesBetween, writePatch, type FileChange } from './diff';
-export { assemble, type AssembleOptions, type AssembleResult } from './assemble';
+export { assemble, mergeIntoIntegration, type AssembleOptions, type AssembleResult } from './assemble';
 export { ApplyRefusedError, applyPatch, patchFilesOf, type ApplyPatchOptions } from './apply';
 export {
   CHANGES_DIR, CHANGES_FILE, CHANGES_PATCH, ChangeSetSchema, applyRunChanges, describeDiscard, discardRunChanges, readChangeSet, recordChanges, writeChangeSet,

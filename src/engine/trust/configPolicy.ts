@@ -55,8 +55,14 @@ export const MACHINE_ONLY_KEYS = [
 export const BOUND_KEYS = [
   'maxConcurrent', 'tierCaps.haiku', 'tierCaps.sonnet', 'tierCaps.opus', 'retries', 'transientRetries', 'maxRetryAfterMs',
   'agentTimeoutMs', 'requestTimeoutMs', 'streamIdleTimeoutMs', 'maxTurns', 'maxTokensPerResponse', 'maxFailedWorkers',
-  'planRetries', 'domains.min', 'domains.max', 'workersPerDomain.min', 'workersPerDomain.max', 'transcriptMaxBytes', 'verifyTimeoutMs', 'memoryTokens',
+  'planRetries', 'domains.min', 'domains.max', 'workersPerDomain.min', 'workersPerDomain.max', 'transcriptMaxBytes', 'verifyTimeoutMs', 'memoryTokens', 'fixRounds',
 ] as const;
+
+/**
+ * Quality gates a workspace may turn on but never off: a repository that ships `harden: false`
+ * would let its own change skip the audit that blocks Ship.
+ */
+export const GATE_KEYS = ['harden'] as const;
 
 /**
  * Lists that only hide files from agents (`exclude`, `secretFiles`): joined across every layer, so
@@ -105,6 +111,11 @@ export function resolveConfig(layers: readonly ConfigLayer[]): ResolvedConfig {
         deletePath(values, key);
         ignored.push({ key, source: layer.source, kind: 'bound', reason: `${key} ${value} is above its default ${limit}: a repository may only lower it; to raise it, set it ${SET_INSTEAD}` });
       }
+    }
+    for (const key of GATE_KEYS) {
+      if (values[key] !== false) continue;
+      delete values[key];
+      ignored.push({ key, source: layer.source, kind: 'bound', reason: `${key} is a quality gate: a repository may turn it on but not off; to turn it off, set it ${SET_INSTEAD}` });
     }
     if (typeof values.verifyCommand === 'string' && values.verifyCommand.trim()) {
       workspaceCommand = { command: values.verifyCommand.trim(), source: layer.source };

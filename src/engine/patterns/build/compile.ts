@@ -2,12 +2,19 @@ import type { Config } from '../../config';
 import { CHANGES_PATCH } from '../../git';
 import type { AgentGroup, AgentRecord } from '../../types';
 import { agentRecord, type Compiled } from '../pattern';
+import { HARDEN_CONCERNS, type HardenConcern } from './pipelineFiles';
 import type { BuildPlan } from './plan';
 
 export const SCOUTS_GROUP = 'scouts';
 export const BUILDERS_GROUP = 'builders';
 export const REVIEWS_GROUP = 'reviews';
 export const ASSEMBLE_ID = 'assemble';
+/** The engine's check on the assembled tree (role `integration`). */
+export const INTEGRATION_AGENT_ID = 'integration';
+/** The fixer's step after it (role `fixer`); it fails when the check still fails ("integration failed"). */
+export const FIX_ID = 'fix';
+export const HARDENERS_GROUP = 'harden';
+export const hardenerId = (concern: HardenConcern): string => `h-${concern}`;
 
 export const reviewerId = (builderId: string): string => `r-${builderId}`;
 export const builderOfReviewer = (reviewerIdValue: string): string => reviewerIdValue.replace(/^r-/, '');
@@ -27,8 +34,10 @@ const scoutsGroup = (plan: BuildPlan): AgentGroup => ({ id: SCOUTS_GROUP, label:
 
 /**
  * The whole build: the scouts (already run when the plan is shown), one builder per owned file
- * set, a reviewer per builder, and the engine's assembly of approved branches into changes.patch
- * and summary.md. Builders depend on nothing that is still to run, so they all start at once.
+ * set, a reviewer per builder, then the pipeline on the combined change: the integration check
+ * on the assembled tree, the fixer's rounds, the hardeners (when `harden` is on, in parallel) and
+ * the engine's last step (changes.patch, harden/tally.json, summary.md). Builders depend on
+ * nothing that is still to run, so they all start at once.
  */
 export function compileBuild(plan: BuildPlan, config: Config): Compiled {
   const agents: AgentRecord[] = [...compileScouts(plan, config).agents];
@@ -45,13 +54,35 @@ export function compileBuild(plan: BuildPlan, config: Config): Compiled {
     }));
   }
   agents.push(agentRecord(config, {
+    id: INTEGRATION_AGENT_ID, role: 'integration', domain: null, tier: 'haiku',
+    task: config.verifyCommand
+      ? `Merge the approved builders' branches into the integration branch and run \`${config.verifyCommand}\` on the assembled tree`
+      : 'Merge the approved builders\' branches into the integration branch and run the check command (verifyCommand) on the assembled tree, when one is set',
+    scope: [], dependsOn: plan.builders.flatMap((b) => [b.id, reviewerId(b.id)]), outputFile: 'integration.md',
+  }));
+  agents.push(agentRecord(config, {
+    id: FIX_ID, role: 'fixer', domain: null, tier: 'sonnet',
+    task: `If the check fails on the assembled tree, repair it by editing only the files the change touched (at most ${config.fixRounds} rounds)`,
+    scope: [], dependsOn: [INTEGRATION_AGENT_ID], outputFile: 'fix.md',
+  }));
+  const hardeners = config.harden ? HARDEN_CONCERNS.map(hardenerId) : [];
+  for (const concern of config.harden ? HARDEN_CONCERNS : []) {
+    agents.push(agentRecord(config, {
+      id: hardenerId(concern), role: 'hardener', domain: HARDENERS_GROUP, tier: 'sonnet',
+      task: `Audit the combined change for ${concern}: findings with severity critical, major or minor`,
+      scope: [], dependsOn: [FIX_ID], outputFile: `harden/${hardenerId(concern)}.md`,
+    }));
+  }
+  agents.push(agentRecord(config, {
     id: ASSEMBLE_ID, role: 'final', domain: null, tier: 'haiku',
-    task: `Merge the approved builders' branches into ${CHANGES_PATCH} for you to apply`,
-    scope: [], dependsOn: plan.builders.flatMap((b) => [b.id, reviewerId(b.id)]), outputFile: 'summary.md',
+    task: `${config.harden ? 'Hardening on: major findings go back to their builder once; ' : 'Hardening off (setting harden); '}`
+      + `write ${CHANGES_PATCH} from the integration branch for you to apply`,
+    scope: [], dependsOn: [INTEGRATION_AGENT_ID, FIX_ID, ...hardeners], outputFile: 'summary.md',
   }));
   const groups: AgentGroup[] = [scoutsGroup(plan)];
   if (plan.builders.length) {
     groups.push({ id: BUILDERS_GROUP, label: `Builders (${plan.builders.length})` }, { id: REVIEWS_GROUP, label: `Reviews (${plan.builders.length})` });
   }
+  if (hardeners.length) groups.push({ id: HARDENERS_GROUP, label: `Harden (${hardeners.length})` });
   return { agents, groups };
 }

@@ -4,6 +4,8 @@ import type { Pattern } from '../pattern';
 import { scoutThenAssign } from './assign';
 import { attemptAssemble } from './assemble';
 import { attemptBuilder } from './builder';
+import { attemptHardener } from './harden';
+import { attemptFix, attemptIntegration } from './integration';
 import { compileBuild } from './compile';
 import { BUILD_EXTRAS, BUILD_SCOUTS, BuildSubmitSchema, validateBuild, type BuildPlan } from './plan';
 import { attemptReviewer } from './review';
@@ -11,8 +13,9 @@ import { attemptReviewer } from './review';
 /**
  * Build: scouts find where a change lands → the planner gives each builder a disjoint set of files
  * → builders change them in parallel, each in its own git worktree and branch → the user's check
- * command → reviewers → the engine assembles approved branches into changes.patch, which the user
- * applies or discards. Nothing reaches the user's working tree before Apply.
+ * command → reviewers → the integration check on the assembled tree (a fixer repairs it, bounded)
+ * → hardeners audit the combined change → the engine writes changes.patch, which the user applies
+ * or discards. Nothing reaches the user's working tree before Apply.
  */
 export const build: Pattern<BuildPlan> = {
   name: 'build',
@@ -53,13 +56,36 @@ export const build: Pattern<BuildPlan> = {
       tokens: { input: [3_000, 25_000], output: [300, 1_500], inputPerDependency: [0, 0] },
       attempt: attemptReviewer,
     },
-    final: {
-      // The engine's merge: no model call, so no tokens.
+    integration: {
+      // The engine's merge and the check on the assembled tree: no model call, so no tokens.
       priority: 3, depth: 3, leaf: false, fileProvesDone: true, summarisesDependencies: true, cached: false,
       tokens: { input: [0, 0], output: [0, 0], inputPerDependency: [0, 0] },
+      label: () => 'Integration check',
+      attempt: attemptIntegration,
+    },
+    fixer: {
+      // Nothing to fix costs nothing; a failing check costs up to fixRounds conversations over the combined diff.
+      priority: 3, depth: 4, leaf: false, fileProvesDone: true, summarisesDependencies: true, cached: true,
+      tokens: { input: [0, 150_000], output: [0, 12_000], inputPerDependency: [0, 0] },
+      label: () => 'Fixer',
+      attempt: attemptFix,
+    },
+    hardener: {
+      // One forced call each over the combined diff, which three of the four read from the cache.
+      priority: 3, depth: 5, leaf: false, fileProvesDone: true, summarisesDependencies: true, cached: true,
+      tokens: { input: [3_000, 40_000], output: [200, 2_500], inputPerDependency: [0, 0] },
+      attempt: attemptHardener,
+    },
+    final: {
+      // The engine's last step; a major finding's fix round is the builder's own (counted on it).
+      priority: 3, depth: 6, leaf: false, fileProvesDone: true, summarisesDependencies: true, cached: false,
+      tokens: { input: [0, 0], output: [0, 0], inputPerDependency: [0, 0] },
       label: () => 'Assembly: changes.patch',
-      attempt: (ctx, agent) => attemptAssemble(ctx, agent),
+      attempt: (ctx, agent, _previousError, signal) => attemptAssemble(ctx, agent, signal),
     },
   },
-  prompts: ['build/scout', 'build/scout-user', 'build/assign', 'build/assign-user', 'build/builder', 'build/builder-shared', 'build/builder-user', 'build/reviewer', 'build/reviewer-user'],
+  prompts: [
+    'build/scout', 'build/scout-user', 'build/assign', 'build/assign-user', 'build/builder', 'build/builder-shared', 'build/builder-user',
+    'build/reviewer', 'build/reviewer-user', 'build/fixer', 'build/fixer-user', 'build/hardener', 'build/hardener-shared', 'build/hardener-user',
+  ],
 };

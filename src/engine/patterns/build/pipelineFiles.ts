@@ -39,6 +39,12 @@ export const IntegrationResultSchema = z.object({
   /** The commit of the integration branch the last round checked. */
   ref: z.string(),
   rounds: z.array(IntegrationRoundSchema),
+  /** Builders whose branches were merged into the integration branch, in order (optional: added by the pipeline step). */
+  merged: z.array(z.string()).optional(),
+  /** Approved branches left out because they conflicted, each with its files and why. */
+  conflicts: z.array(z.object({ agentId: z.string(), files: z.array(z.string()), message: z.string() })).optional(),
+  /** The fixer's rounds' sentences and the files it changed; empty when it had nothing to fix. */
+  fixes: z.array(z.object({ round: z.number().int().min(1), note: z.string(), files: z.array(z.string()) })).optional(),
 });
 export type IntegrationResult = z.infer<typeof IntegrationResultSchema>;
 
