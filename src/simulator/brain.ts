@@ -11,6 +11,7 @@ import { supervisorReply } from './roles/supervisor';
 import { isPipelineFinal, pipelineFinalReply, stageReply } from './roles/pipeline';
 import { workerReply } from './roles/worker';
 import { builderReply, reviewerReply, scoutReply } from './roles/build';
+import { architectReply, greenfieldBuilderReply, ownedFolders, scaffoldReply } from './roles/greenfield';
 import type { Handler, ParsedRequest, Reply } from './types';
 
 /**
@@ -49,7 +50,11 @@ export function simulate(req: ParsedRequest, workspaceRoot: string): Reply {
     case 'scout':
       return scoutReply(req, workspaceRoot);
     case 'builder':
-      return builderReply(req);
+      return ownedFolders(req).length ? greenfieldBuilderReply(req) : builderReply(req);
+    case 'architect':
+      return architectReply(req);
+    case 'scaffolder':
+      return scaffoldReply(req);
     case 'reviewer':
       return reviewerReply(req);
     case 'follow-up':

@@ -2,7 +2,9 @@ import type { Config } from '../../config';
 import { CHANGES_PATCH } from '../../git';
 import type { AgentGroup, AgentRecord } from '../../types';
 import { agentRecord, type Compiled } from '../pattern';
+import { architectAgent, designGroup } from './architect';
 import type { BuildPlan } from './plan';
+import { SCAFFOLD_ID, scaffoldAgent } from './scaffold';
 
 export const SCOUTS_GROUP = 'scouts';
 export const BUILDERS_GROUP = 'builders';
@@ -31,10 +33,11 @@ const scoutsGroup = (plan: BuildPlan): AgentGroup => ({ id: SCOUTS_GROUP, label:
  * and summary.md. Builders depend on nothing that is still to run, so they all start at once.
  */
 export function compileBuild(plan: BuildPlan, config: Config): Compiled {
-  const agents: AgentRecord[] = [...compileScouts(plan, config).agents];
+  const green = greenfieldStage(plan, config);
+  const agents: AgentRecord[] = [...compileScouts(plan, config).agents, ...green.agents];
   for (const b of plan.builders) {
     agents.push(agentRecord(config, {
-      id: b.id, role: 'builder', domain: BUILDERS_GROUP, tier: b.tier, task: b.task, scope: b.owns, dependsOn: [],
+      id: b.id, role: 'builder', domain: BUILDERS_GROUP, tier: b.tier, task: b.task, scope: b.owns, dependsOn: green.builderDeps,
       outputFile: `builders/${b.id}.md`,
     }));
   }
@@ -49,9 +52,20 @@ export function compileBuild(plan: BuildPlan, config: Config): Compiled {
     task: `Merge the approved builders' branches into ${CHANGES_PATCH} for you to apply`,
     scope: [], dependsOn: plan.builders.flatMap((b) => [b.id, reviewerId(b.id)]), outputFile: 'summary.md',
   }));
-  const groups: AgentGroup[] = [scoutsGroup(plan)];
+  const groups: AgentGroup[] = [scoutsGroup(plan), ...green.groups];
   if (plan.builders.length) {
     groups.push({ id: BUILDERS_GROUP, label: `Builders (${plan.builders.length})` }, { id: REVIEWS_GROUP, label: `Reviews (${plan.builders.length})` });
   }
   return { agents, groups };
+}
+
+/**
+ * Greenfield's nodes (issue 17 item 5): the architect (already run before approval, like the
+ * scouts) and the scaffold, which every builder depends on and branches from. Empty otherwise.
+ */
+function greenfieldStage(plan: BuildPlan, config: Config): { agents: AgentRecord[]; groups: AgentGroup[]; builderDeps: string[] } {
+  if (!plan.greenfield) return { agents: [], groups: [], builderDeps: [] };
+  const agents = [architectAgent(plan, config)];
+  if (plan.builders.length) agents.push(scaffoldAgent(plan, config));
+  return { agents, groups: [designGroup()], builderDeps: plan.builders.length ? [SCAFFOLD_ID] : [] };
 }

@@ -1,12 +1,16 @@
 import { repoInfo } from '../../git';
 import { attemptReportingAgent } from '../kit';
 import type { Pattern } from '../pattern';
+import { attemptArchitect } from './architect';
 import { scoutThenAssign } from './assign';
 import { attemptAssemble } from './assemble';
 import { attemptBuilder } from './builder';
 import { compileBuild } from './compile';
 import { BUILD_EXTRAS, BUILD_SCOUTS, BuildSubmitSchema, validateBuild, type BuildPlan } from './plan';
 import { attemptReviewer } from './review';
+import { attemptScaffold } from './scaffold';
+
+const GREENFIELD_PROMPTS = ['build/architect', 'build/architect-user', 'build/scaffold', 'build/scaffold-user'] as const;
 
 /**
  * Build: scouts find where a change lands → the planner gives each builder a disjoint set of files
@@ -46,8 +50,11 @@ export const build: Pattern<BuildPlan> = {
     builder: {
       priority: 1, depth: 1, leaf: true, fileProvesDone: true, cached: true,
       tokens: { input: [20_000, 120_000], output: [2_000, 16_000], inputPerDependency: [0, 0] },
+      // A greenfield builder waits for the scaffold and never builds on a skeleton that failed.
+      needsDependenciesCompleted: true,
       attempt: attemptBuilder,
     },
+    ...greenfieldRoles(),
     reviewer: {
       priority: 2, depth: 2, leaf: false, fileProvesDone: true, summarisesDependencies: true, needsDependenciesCompleted: true, cached: false,
       tokens: { input: [3_000, 25_000], output: [300, 1_500], inputPerDependency: [0, 0] },
@@ -61,5 +68,24 @@ export const build: Pattern<BuildPlan> = {
       attempt: (ctx, agent) => attemptAssemble(ctx, agent),
     },
   },
-  prompts: ['build/scout', 'build/scout-user', 'build/assign', 'build/assign-user', 'build/builder', 'build/builder-shared', 'build/builder-user', 'build/reviewer', 'build/reviewer-user'],
+  prompts: ['build/scout', 'build/scout-user', 'build/assign', 'build/assign-user', 'build/builder', 'build/builder-shared', 'build/builder-user', 'build/reviewer', 'build/reviewer-user', ...GREENFIELD_PROMPTS],
 };
+
+/** Greenfield's roles (issue 17 item 5): the architect runs before approval, the scaffold first after it. */
+function greenfieldRoles(): Pick<Pattern<BuildPlan>['roles'], 'architect' | 'scaffolder'> {
+  return {
+    architect: {
+      priority: 0, depth: 0, leaf: false, fileProvesDone: true, cached: true,
+      tokens: { input: [6_000, 30_000], output: [1_500, 6_000], inputPerDependency: [0, 0] },
+      label: () => 'Architect: architecture.md',
+      attempt: attemptArchitect,
+    },
+    scaffolder: {
+      // Every builder waits for it: first among ready agents.
+      priority: 5, depth: 0, leaf: false, fileProvesDone: true, cached: true,
+      tokens: { input: [10_000, 60_000], output: [2_000, 10_000], inputPerDependency: [0, 0] },
+      label: () => 'Scaffold: the shared skeleton',
+      attempt: attemptScaffold,
+    },
+  };
+}
