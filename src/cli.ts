@@ -19,7 +19,8 @@ import { finalReport, planTable, progressLine } from './cli/report';
 import { changesCommand } from './cli/changes';
 import { listCommand, statusCommand } from './cli/runList';
 import { EXIT } from './cli/exitCodes';
-import { demoTask, demoWorkspace } from './cli/demo';
+import { architectureLines } from './cli/architecture';
+import { demoTask, demoWorkspace, GREENFIELD_DEMO_TASK, greenfieldWorkspace } from './cli/demo';
 import { readTaskFile } from './cli/taskFile';
 import { commandLine, runnableCommands, shownPath } from './cli/hint';
 import { keylessProvider, serveMcp } from './mcp/serve';
@@ -69,6 +70,11 @@ async function main(argv: string[]): Promise<number> {
     try { args = { ...args, positional: await taskOf(args) }; } catch (e) { err((e as Error).message); return EXIT.usage; }
   }
   if (args.command === 'help') { out(USAGE); return 0; }
+  if (args.command === 'demo' && args.greenfield) {
+    const ws = await greenfieldWorkspace();
+    err(`Demo workspace (a new, empty git repository): ${ws}`);
+    args = { ...args, command: 'run', positional: GREENFIELD_DEMO_TASK, pattern: 'build', workspace: ws, simulate: true, yes: true };
+  }
   if (args.command === 'demo') {
     const ws = await demoWorkspace(path.join(__dirname, '..', 'examples'));
     err(`Demo workspace (a scratch git copy of examples/demo-shop): ${ws}`);
@@ -175,6 +181,7 @@ async function runTask(orchestrator: Orchestrator, workspace: string, args: CliA
   const run = await orchestrator.plan({ task: args.positional!, focus: args.focus, pattern: args.pattern, signal });
   err(`\nRun ${run.id} — plan (${shownPath(path.join(run.dir, 'plan.md'))}):\n`);
   err(planTable(run));
+  for (const line of await architectureLines(run)) err(line);
   const shownCommand = run.ledger.snapshot().workspaceCommand;
   if (!args.yes) {
     const answer = await ask(shownCommand

@@ -3,11 +3,11 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { branchName, readChangeSet } from '../../src/engine/git';
 import { promptText, roleOf } from '../../src/simulator/conversation';
 import { git, repoState, worktreesDir } from './buildHarness';
-import { orchestrator, startFake, workspacesOfThisTest, type Fake, type Fault } from './harness';
+import { CLI, cliAsync, keylessEnv, orchestrator, startFake, workspacesOfThisTest, type Fake, type Fault } from './harness';
 
 let fake: Fake | undefined;
 afterEach(async () => { await fake?.close(); fake = undefined; });
@@ -147,5 +147,22 @@ describe('a greenfield build', () => {
     });
     expect(run.plan.greenfield).toBe(true);
     expect(run.ledger.get('architect')!.status).toBe('completed');
+  });
+});
+
+describe('orchestrate demo --greenfield', () => {
+  beforeAll(() => { if (!existsSync(CLI)) throw new Error('dist/cli.js is missing: run npm run build (npm test does)'); });
+
+  it('builds the billing service offline in a new, empty repository, showing the architecture with the plan', async () => {
+    const r = await cliAsync(['demo', '--greenfield'], keylessEnv());
+    expect(r.code).toBe(0);
+    const ws = /Demo workspace \(a new, empty git repository\): (\S+)/.exec(r.stderr)![1];
+    workspacesOfThisTest.add(ws);
+    expect(r.stderr).toMatch(/Planning: Build a small billing service with auth, API and a CLI/);
+    expect(r.stderr).toMatch(/Greenfield: the architect's design is in \S+architecture\.md\. Edit it before you approve/);
+    expect(r.stderr).toMatch(/^ {6}billing\n {6}auth\n {6}api\n {6}cli$/m);
+    expect(r.stdout + r.stderr).toMatch(/: completed[\s\S]*Changes: 10 files, \+\d+ −0 from 4 builders/);
+    // The user's repository is still empty: the change waits in changes.patch for apply.
+    expect(git(ws, ['ls-files']).trim()).toBe('');
   });
 });

@@ -31,11 +31,16 @@ const editable = (p: string): boolean => extname(p).toLowerCase() in COMMENT;
 /** The first planning call: one scout per top-level area of the overview (at most three). */
 export function buildPlanInput(task: string, roots: string[]): Record<string, unknown> {
   const areas = roots.length ? roots.slice(0, 3).map((r) => r.replace(/\/+$/, '')) : ['.'];
+  const greenfield = isGreenfieldTask(task);
   return {
-    reason: 'The task changes code across files, so builders make it in isolated worktrees for you to review and apply.',
-    brief: truncate(`${task}. Simulated: each file the change touches gets a short doc comment at its top; nothing else changes.`, 1500),
+    reason: greenfield
+      ? 'The task creates new software, so an architect designs it, a scaffold commits its skeleton, and builders write the modules in isolated worktrees for you to review and apply.'
+      : 'The task changes code across files, so builders make it in isolated worktrees for you to review and apply.',
+    brief: truncate(greenfield
+      ? `${task}. Simulated: plain JavaScript modules with the interfaces the architecture names, each with a test.`
+      : `${task}. Simulated: each file the change touches gets a short doc comment at its top; nothing else changes.`, 1500),
     scouts: areas.map((scope, i) => ({ id: `s${i + 1}`, task: `Find the files and lines in ${scope} that the change touches`, scope: [scope] })),
-    greenfield: isGreenfieldTask(task),
+    greenfield,
   };
 }
 
