@@ -16,10 +16,10 @@ import { MissingApiKeyError, openProvider, type Provider } from './providers';
 import { proxyTransportFromEnv } from './cli/proxyFetch';
 import { parseCli, UsageError, USAGE, type CliArgs } from './cli/args';
 import { finalReport, planTable, progressLine } from './cli/report';
+import { reviewDocumentLines } from './cli/reviewDocuments';
 import { changesCommand } from './cli/changes';
 import { listCommand, statusCommand } from './cli/runList';
 import { EXIT } from './cli/exitCodes';
-import { architectureLines } from './cli/architecture';
 import { demoTask, demoWorkspace, GREENFIELD_DEMO_TASK, greenfieldWorkspace } from './cli/demo';
 import { readTaskFile } from './cli/taskFile';
 import { commandLine, runnableCommands, shownPath } from './cli/hint';
@@ -181,7 +181,7 @@ async function runTask(orchestrator: Orchestrator, workspace: string, args: CliA
   const run = await orchestrator.plan({ task: args.positional!, focus: args.focus, pattern: args.pattern, signal });
   err(`\nRun ${run.id} — plan (${shownPath(path.join(run.dir, 'plan.md'))}):\n`);
   err(planTable(run));
-  for (const line of await architectureLines(run)) err(line);
+  for (const line of await reviewDocumentLines(run)) err(line);
   const shownCommand = run.ledger.snapshot().workspaceCommand;
   if (!args.yes) {
     const answer = await ask(shownCommand

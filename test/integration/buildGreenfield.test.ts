@@ -159,8 +159,8 @@ describe('orchestrate demo --greenfield', () => {
     const ws = /Demo workspace \(a new, empty git repository\): (\S+)/.exec(r.stderr)![1];
     workspacesOfThisTest.add(ws);
     expect(r.stderr).toMatch(/Planning: Build a small billing service with auth, API and a CLI/);
-    expect(r.stderr).toMatch(/Greenfield: the architect's design is in \S+architecture\.md\. Edit it before you approve/);
-    expect(r.stderr).toMatch(/^ {6}billing\n {6}auth\n {6}api\n {6}cli$/m);
+    expect(r.stderr).toMatch(/Architecture: \S+architecture\.md\n {2}The architect's design[^\n]*Edit it before you approve/);
+    expect(r.stderr).toMatch(/^ {8}billing\n {8}auth\n {8}api\n {8}cli$/m);
     expect(r.stdout + r.stderr).toMatch(/: completed[\s\S]*Changes: 10 files, \+\d+ −0 from 4 builders/);
     // The user's repository is still empty: the change waits in changes.patch for apply.
     expect(git(ws, ['ls-files']).trim()).toBe('');

@@ -11,7 +11,7 @@ import { runGit, splitZ } from '../../git/git';
 import { PlanError } from '../../plan/planner';
 import { SENTINEL, type AgentGroup, type AgentRecord } from '../../types';
 import { attemptReportingAgent } from '../kit';
-import { agentRecord, withinFocus, type ApprovalContext, type AttemptResult, type RoleContext } from '../pattern';
+import { agentRecord, withinFocus, type ApprovalContext, type AttemptResult, type ReviewDocument, type RoleContext } from '../pattern';
 import { ARCHITECTURE_FILE } from './pipelineFiles';
 import type { BuildPlan } from './plan';
 
@@ -106,4 +106,15 @@ export function attemptArchitect(ctx: RoleContext<BuildPlan>, agent: AgentRecord
       outputFile, retryNote: retry, sentinel: SENTINEL,
     }),
   });
+}
+
+/** A greenfield plan's architecture.md as a document the user approves with the plan (Pattern.reviewDocuments). */
+export async function architectureDocuments(plan: BuildPlan, runDir: string): Promise<ReviewDocument[]> {
+  if (!plan.greenfield) return [];
+  const text = await readArchitecture(runDir);
+  if (text === null) return [];
+  return [{
+    id: 'architecture', title: 'Architecture', file: ARCHITECTURE_FILE, outline: architectureOutline(text), editLabel: `Edit ${ARCHITECTURE_FILE}`,
+    note: `The architect's design: the modules, their public interfaces and the folders each builder owns. Edit it before you approve: the scaffold and every builder read ${ARCHITECTURE_FILE} as it is when the run starts.`,
+  }];
 }

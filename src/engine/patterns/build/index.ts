@@ -1,7 +1,7 @@
 import { repoInfo } from '../../git';
 import { attemptReportingAgent } from '../kit';
 import type { Pattern } from '../pattern';
-import { attemptArchitect } from './architect';
+import { architectureDocuments, attemptArchitect } from './architect';
 import { scoutThenAssign } from './assign';
 import { attemptAssemble } from './assemble';
 import { attemptBuilder } from './builder';
@@ -35,6 +35,7 @@ export const build: Pattern<BuildPlan> = {
   precheck: async (workspace) => { await repoInfo(workspace); },
   runsVerifyCommand: true,
   beforeApproval: scoutThenAssign,
+  reviewDocuments: architectureDocuments,
   roles: {
     scout: {
       priority: 0, depth: 0, leaf: true, fileProvesDone: true, cached: true,
