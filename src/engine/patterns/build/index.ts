@@ -10,6 +10,9 @@ import { BUILD_EXTRAS, BUILD_SCOUTS, BuildSubmitSchema, validateBuild, type Buil
 import { attemptReviewer } from './review';
 import { attemptScaffold } from './scaffold';
 
+/** How the planner signals greenfield (the engine also decides it alone for a near-empty repository: isGreenfieldRepo). */
+const GREENFIELD_INSTRUCTION = 'Set `greenfield: true` when the task creates new software rather than changing what exists ("Build a small billing '
+  + 'service …"): an architect then designs its modules and interfaces for the user to approve, and a scaffold commits the shared skeleton before the builders start.';
 const GREENFIELD_PROMPTS = ['build/architect', 'build/architect-user', 'build/scaffold', 'build/scaffold-user'] as const;
 
 /**
@@ -29,6 +32,7 @@ export const build: Pattern<BuildPlan> = {
     `Choose ${BUILD_SCOUTS.min}–${BUILD_SCOUTS.max} scouts, ids \`s1\`, \`s2\` …; each searches one \`scope\` (folders or files`,
     'from the overview) for the exact files and lines the change touches. Scouts only read. Do not assign builders',
     'now: once the scouts have reported you will be asked to give each builder the files it owns.',
+    GREENFIELD_INSTRUCTION,
   ].join('\n'),
   validate: validateBuild,
   compile: (plan, ctx) => compileBuild(plan, ctx.config),
