@@ -4,6 +4,7 @@ import { architectureOutline } from '../../src/engine/patterns/build/architect';
 import { compileBuild } from '../../src/engine/patterns/build/compile';
 import { ownedEntry, ownsFile, sharedErrors, validateBuilders, type BuildPlan, type BuilderSpec } from '../../src/engine/patterns/build/plan';
 import { scaffoldPaths } from '../../src/engine/patterns/build/scaffold';
+import { validatePlan } from '../../src/engine/patterns/registry';
 import { designFromTask, parseArchitecture, renderArchitecture } from '../../src/simulator/roles/greenfield';
 
 const config = parseConfig({});
@@ -22,13 +23,27 @@ describe('greenfield ownership', () => {
   it('refuses a folder and a file inside it owned by two builders, and a shared file a builder owns', () => {
     const builders = [builder('b1', ['src/auth/']), builder('b2', ['src/auth/login.js']), builder('b3', ['src/api/'])];
     expect(validateBuilders(builders, ctx)).toEqual([
-      '"src/auth" (owned by "b1") is a folder of "src/auth/login.js" (owned by "b2"); an owned path is a file',
+      '"src/auth/" (owned by "b1") already holds "src/auth/login.js" (owned by "b2"); every file has exactly one owner',
     ]);
     expect(sharedErrors(['package.json', 'src/api/types.js', '.env', '../x.js'], builders, ctx)).toEqual([
       'Shared file "src/api/types.js" is also owned by "b3"; a shared file belongs to the scaffold alone',
       expect.stringMatching(/^Shared file "\.env" .*; the scaffold may not write it$/),
       'Shared file "../x.js": shared files are workspace-relative file paths without ".."',
     ]);
+  });
+});
+
+describe('a saved plan', () => {
+  it('lets only a greenfield build own folders', () => {
+    const plan = (greenfield: boolean) => ({
+      pattern: 'build', task: 'Build a billing service', greenfield, base: 'a'.repeat(40),
+      scouts: [{ id: 's1', task: 'Find what exists already', scope: ['src'] }],
+      builders: [builder('b1', ['src/billing/'])], shared: ['package.json'],
+    });
+    expect(validatePlan(plan(true), { ...ctx, scopeExists: () => true })).toMatchObject({ ok: true });
+    expect(validatePlan(plan(false), { ...ctx, scopeExists: () => true })).toMatchObject({
+      ok: false, errors: ['Builder "b1" owns "src/billing/", a folder; only a greenfield build\'s builders own folders, so list the files instead'],
+    });
   });
 });
 

@@ -66,7 +66,8 @@ const KNOWN: Record<string, { purpose: string; fns: Fn[]; dependsOn: string[] }>
 export function designFromTask(task: string): Design {
   const t = task.replace(/[."]+$/, '').trim();
   const [head, tail = ''] = t.split(/\bwith\b/i, 2);
-  const subject = head.replace(/^\s*\w+\s+(a|an|the|my|our|new)\s+/i, '').replace(/\b(small|simple|tiny|new|service|app|application|tool|system)\b/gi, '').trim();
+  const named = head.replace(/^\s*\w+\s+(a|an|the|my|our|new)\s+/i, '').replace(/\b(small|simple|tiny|new)\b/gi, '').replace(/\s+/g, ' ').trim();
+  const subject = named.replace(/\b(service|app|application|tool|system)\b/gi, '').trim();
   const names = [subject.split(/\s+/).pop() ?? '', ...tail.split(/,|\band\b|\+/)]
     .map((s) => s.trim().replace(/^(a|an|the)\s+/i, '').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, ''))
     .filter(Boolean);
@@ -82,7 +83,7 @@ export function designFromTask(task: string): Design {
     };
   });
   return {
-    title: truncate(subject || 'the project', 60),
+    title: truncate(named || 'the project', 60),
     shared: [{ path: 'package.json', doc: 'the package manifest (ES modules, `npm test` runs node --test)' },
       { path: 'src/types.js', doc: 'the shared types every module builds against (JSDoc typedefs)' }],
     modules,

@@ -89,6 +89,7 @@ export function validateBuild(plan: BuildPlan, ctx: PlanningContext): string[] {
   }
   if (plan.builders.length) errors.push(...validateBuilders(plan.builders, ctx));
   if (plan.greenfield) errors.push(...sharedErrors(plan.shared ?? [], plan.builders, ctx));
+  else errors.push(...plan.builders.flatMap((b) => b.owns.filter((o) => isOwnedFolder(o.trim())).map((o) => `Builder "${b.id}" owns "${o}", a folder; only a greenfield build's builders own folders, so list the files instead`)));
   return errors;
 }
 
@@ -110,6 +111,7 @@ export function validateBuilders(builders: readonly BuilderSpec[], ctx: Planning
   }
   const ids = new Set<string>();
   const owner = new Map<string, string>();
+  const folders = new Set<string>();
   for (const b of builders) {
     if (ids.has(b.id)) errors.push(`Builder id "${b.id}" is used twice`);
     ids.add(b.id);
@@ -127,6 +129,7 @@ export function validateBuilders(builders: readonly BuilderSpec[], ctx: Planning
       if (first !== undefined && first !== b.id) errors.push(`"${raw}" is owned by both "${first}" and "${b.id}"; every file has exactly one owner`);
       else if (first === b.id) errors.push(`Builder "${b.id}" lists "${raw}" twice`);
       else owner.set(folded, b.id);
+      if (isOwnedFolder(raw.trim())) folders.add(folded);
     }
   }
   // A file owned as `lib` and another as `lib/x.js` cannot both exist: the merge would conflict.
@@ -135,7 +138,10 @@ export function validateBuilders(builders: readonly BuilderSpec[], ctx: Planning
     for (let i = 1; i < parts.length; i++) {
       const parent = parts.slice(0, i).join('/');
       const other = owner.get(parent);
-      if (other !== undefined) errors.push(`"${parent}" (owned by "${other}") is a folder of "${f}" (owned by "${id}"); an owned path is a file`);
+      if (other === undefined) continue;
+      errors.push(folders.has(parent)
+        ? `"${parent}/" (owned by "${other}") already holds "${f}" (owned by "${id}"); every file has exactly one owner`
+        : `"${parent}" (owned by "${other}") is a folder of "${f}" (owned by "${id}"); an owned path is a file`);
     }
   }
   return errors;
