@@ -1,23 +1,27 @@
 /** Greenfield builds (issue 17 item 5) through the real engine, the real SDK over HTTP and real git. */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { branchName, readChangeSet } from '../../src/engine/git';
 import { promptText, roleOf } from '../../src/simulator/conversation';
-import { git, repoState, worktreesDir } from './buildHarness';
-import { CLI, cliAsync, keylessEnv, orchestrator, startFake, workspacesOfThisTest, type Fake, type Fault } from './harness';
+import { git, repoState, worktreesDir as scratchWorktrees } from './buildHarness';
+import { CLI, cliAsync, keylessEnv, orchestrator, startFake, type Fake, type Fault } from './harness';
 
 let fake: Fake | undefined;
 afterEach(async () => { await fake?.close(); fake = undefined; });
+/** Every folder these tests make (repositories, worktree roots, a scratch tree), removed at the end. */
+const made: string[] = [];
+afterAll(() => { for (const d of made) rmSync(d, { recursive: true, force: true }); });
+const keep = (d: string): string => { made.push(d); return d; };
+const worktreesDir = (): string => keep(scratchWorktrees());
 
 const TASK = 'Build a small billing service with auth, API and a CLI';
 
 /** An empty repository: one empty commit (builders branch from a commit), no files at all. */
 function emptyRepo(): string {
-  const ws = mkdtempSync(path.join(os.tmpdir(), 'orch-green-'));
-  workspacesOfThisTest.add(ws);
+  const ws = keep(mkdtempSync(path.join(os.tmpdir(), 'orch-green-')));
   git(ws, ['init', '-q', '-b', 'main']);
   git(ws, ['commit', '-q', '--allow-empty', '-m', 'Empty repository']);
   return ws;
@@ -76,7 +80,7 @@ describe('a greenfield build', () => {
     const changes = (await readChangeSet(run.dir))!;
     expect(changes.files.every((f) => f.status === 'added')).toBe(true);
     // The assembled program runs: the CLI goes through the API to auth and billing.
-    const tree = mkdtempSync(path.join(os.tmpdir(), 'orch-green-tree-'));
+    const tree = keep(mkdtempSync(path.join(os.tmpdir(), 'orch-green-tree-')));
     git(tree, ['init', '-q']);
     git(tree, ['apply', path.join(run.dir, 'changes.patch')]);
     const script = "import('./src/cli/index.js').then(({ run }) => { run(['register', 'ann', 'pw']); run(['login', 'ann', 'pw']); console.log(run(['invoice', 'hosting', '12'])); })";
@@ -154,10 +158,11 @@ describe('orchestrate demo --greenfield', () => {
   beforeAll(() => { if (!existsSync(CLI)) throw new Error('dist/cli.js is missing: run npm run build (npm test does)'); });
 
   it('builds the billing service offline in a new, empty repository, showing the architecture with the plan', async () => {
-    const r = await cliAsync(['demo', '--greenfield'], keylessEnv());
+    // Its worktrees go to a scratch folder, not the user's cache (worktreesDir is a machine setting; flags may set it).
+    const r = await cliAsync(['demo', '--greenfield', '--set', `worktreesDir=${worktreesDir()}`], keylessEnv());
     expect(r.code).toBe(0);
     const ws = /Demo workspace \(a new, empty git repository\): (\S+)/.exec(r.stderr)![1];
-    workspacesOfThisTest.add(ws);
+    keep(ws);
     expect(r.stderr).toMatch(/Planning: Build a small billing service with auth, API and a CLI/);
     expect(r.stderr).toMatch(/Architecture: \S+architecture\.md\n {2}The architect's design[^\n]*Edit it before you approve/);
     expect(r.stderr).toMatch(/^ {8}billing\n {8}auth\n {8}api\n {8}cli$/m);
