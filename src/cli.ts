@@ -16,10 +16,11 @@ import { MissingApiKeyError, openProvider, type Provider } from './providers';
 import { proxyTransportFromEnv } from './cli/proxyFetch';
 import { parseCli, UsageError, USAGE, type CliArgs } from './cli/args';
 import { finalReport, planTable, progressLine } from './cli/report';
+import { reviewDocumentLines } from './cli/reviewDocuments';
 import { changesCommand } from './cli/changes';
 import { listCommand, statusCommand } from './cli/runList';
 import { EXIT } from './cli/exitCodes';
-import { demoSettings, demoTask, demoWorkspace } from './cli/demo';
+import { demoSettings, demoTask, demoWorkspace, GREENFIELD_DEMO_TASK, greenfieldWorkspace } from './cli/demo';
 import { readTaskFile } from './cli/taskFile';
 import { commandLine, runnableCommands, shownPath } from './cli/hint';
 import { keylessProvider, serveMcp } from './mcp/serve';
@@ -70,6 +71,11 @@ async function main(argv: string[]): Promise<number> {
     try { args = { ...args, positional: await taskOf(args) }; } catch (e) { err((e as Error).message); return EXIT.usage; }
   }
   if (args.command === 'help') { out(USAGE); return 0; }
+  if (args.command === 'demo' && args.greenfield) {
+    const ws = await greenfieldWorkspace();
+    err(`Demo workspace (a new, empty git repository): ${ws}`);
+    args = { ...args, command: 'run', positional: GREENFIELD_DEMO_TASK, pattern: 'build', workspace: ws, simulate: true, yes: true };
+  }
   if (args.command === 'demo') {
     const ws = await demoWorkspace(path.join(__dirname, '..', 'examples'));
     err(`Demo workspace (a scratch git copy of examples/demo-shop): ${ws}`);
@@ -178,6 +184,7 @@ async function runTask(orchestrator: Orchestrator, workspace: string, args: CliA
   err(`\nRun ${run.id} — plan (${shownPath(path.join(run.dir, 'plan.md'))}):\n`);
   err(planTable(run));
   for (const note of (await loadMemoryBlock(workspace, orchestrator.config)).notes) err(`Memory: ${note}`);
+  for (const line of await reviewDocumentLines(run)) err(line);
   const shownCommand = run.ledger.snapshot().workspaceCommand;
   if (!args.yes) {
     const answer = await ask(shownCommand

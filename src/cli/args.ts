@@ -15,6 +15,7 @@ export const USAGE = `Usage:
   orchestrate status [runId] [--workspace DIR] [--json]
   orchestrate list [--workspace DIR] [--json]
   orchestrate demo [--pattern NAME]             the simulated example on a scratch git copy of the demo shop
+  orchestrate demo --greenfield                 a simulated greenfield build in a new, empty git repository
   orchestrate diff <runId> [--workspace DIR] [--stat]            a build run's proposed change (changes.patch)
   orchestrate apply <runId> [--workspace DIR] [--file PATH]...   writes it to your working tree (never commits)
   orchestrate discard <runId> [--workspace DIR]                  drops it: worktrees and branches removed
@@ -95,6 +96,8 @@ export interface CliArgs {
   /** The orchestration pattern, or auto to let the planner choose. */
   pattern: PatternChoice;
   simLatencyMs: number | undefined;
+  /** demo: the greenfield build (an empty repository, an architect and a scaffold) instead of the demo shop. */
+  greenfield: boolean;
   /** Config overrides from flags, validated later with the project file by parseConfig. */
   overrides: Record<string, unknown>;
 }
@@ -115,7 +118,7 @@ export function parseCli(argv: string[]): CliArgs {
       options: {
         workspace: { type: 'string', short: 'w' }, yes: { type: 'boolean', short: 'y' }, 'allow-workspace-command': { type: 'boolean' },
         simulate: { type: 'boolean' }, json: { type: 'boolean' }, 'retry-failed': { type: 'boolean' }, 'allow-foreign-run': { type: 'boolean' },
-        'allow-agent-approval': { type: 'boolean' },
+        'allow-agent-approval': { type: 'boolean' }, greenfield: { type: 'boolean' },
         focus: { type: 'string', multiple: true }, scheduling: { type: 'string' }, pattern: { type: 'string' },
         'max-concurrent': { type: 'string' }, retries: { type: 'string' }, 'max-cost': { type: 'string' },
         'max-tokens': { type: 'string' }, 'output-root': { type: 'string' }, set: { type: 'string', multiple: true },
@@ -153,6 +156,8 @@ export function parseCli(argv: string[]): CliArgs {
   if (command === 'add-worker' && !arg) throw new UsageError('add-worker needs a run id (see: orchestrate list)');
   if (v.accept !== undefined && command !== 'memory') throw new UsageError('--accept goes with memory');
   if (v.instruction !== undefined && command !== 'rerun') throw new UsageError('--instruction goes with rerun');
+  if (v.greenfield && command !== 'demo') throw new UsageError('--greenfield goes with demo');
+  if (v.greenfield && v.pattern !== undefined && v.pattern !== 'build') throw new UsageError('demo --greenfield is a build; leave out --pattern or use --pattern build');
   if (v['allow-agent-approval'] && command !== 'mcp') throw new UsageError('--allow-agent-approval goes with mcp');
   if (v['allow-foreign-run'] && !FOREIGN_RUN_COMMANDS.has(command)) throw new UsageError('--allow-foreign-run goes with resume, rerun, ask or add-worker');
   return {
@@ -198,6 +203,7 @@ function base(v: Record<string, string | boolean | string[] | undefined>): Omit<
     focus: (v.focus as string[] | undefined) ?? [],
     pattern: patternOf(v.pattern as string | undefined),
     simLatencyMs: num('--sim-latency', v['sim-latency'] as string | undefined),
+    greenfield: !!v.greenfield,
     overrides,
   };
 }

@@ -8,6 +8,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { runGit, type PatternChoice } from '../engine';
 
+/** `demo --greenfield`'s task: new software in an empty repository (issue 17's example). */
+export const GREENFIELD_DEMO_TASK = 'Build a small billing service with auth, API and a CLI';
+
 /** What each pattern's demo asks: a task its planner would route to that pattern. */
 const DEMO_TASKS: Partial<Record<PatternChoice, string>> = {
   build: 'Add a doc comment to every source file',
@@ -42,5 +45,16 @@ export async function demoWorkspace(examplesDir: string): Promise<string> {
   await runGit(['init', '-q'], { cwd: dir });
   await runGit(['add', '-A'], { cwd: dir });
   await runGit(['commit', '-q', '-m', 'The demo shop'], { cwd: dir, engineIdentity: true });
+  return dir;
+}
+
+/**
+ * A new, empty git repository in the temp folder for `demo --greenfield`: one empty commit (builders
+ * branch from a commit) and no files, so the build starts from nothing but the task.
+ */
+export async function greenfieldWorkspace(): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'orchestration-greenfield-'));
+  await runGit(['init', '-q'], { cwd: dir });
+  await runGit(['commit', '-q', '--allow-empty', '-m', 'An empty repository'], { cwd: dir, engineIdentity: true });
   return dir;
 }

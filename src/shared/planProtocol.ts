@@ -53,6 +53,19 @@ export const PlanGroupSchema = z.object({
 }).strict();
 export type PlanGroup = z.infer<typeof PlanGroupSchema>;
 
+/** A file the user approves with the plan and may edit (a greenfield build's architecture.md). */
+export const PlanDocumentSchema = z.object({
+  id: z.string().min(1).max(40),
+  title: z.string().max(200),
+  /** Where it is, as shown to the user. */
+  path: z.string().max(4000),
+  note: z.string().max(2000),
+  outline: z.array(z.string().max(300)).max(60),
+  /** The edit button's label (`Edit architecture.md`). */
+  editLabel: z.string().max(80),
+}).strict();
+export type PlanDocument = z.infer<typeof PlanDocumentSchema>;
+
 export const PlanEditorViewSchema = z.object({
   runId: RunIdSchema,
   task: z.string(),
@@ -67,6 +80,8 @@ export const PlanEditorViewSchema = z.object({
   /** What the plan says about trust: the repository's command it will run, settings it ignored. */
   notes: z.array(z.string()),
   groups: z.array(PlanGroupSchema),
+  /** Files approved with the plan, each with an edit action. */
+  documents: z.array(PlanDocumentSchema),
   /** The agents the engine adds from the plan (coordinators, reducers, the final synthesis), from the last preview. */
   derived: z.array(z.object({ id: AgentIdSchema, role: z.string(), tier: z.string(), model: z.string(), task: z.string(), byEngine: z.boolean() }).strict()),
   /** Derived agents past the listed ones (a map of hundreds of partitions), counted by role. */
@@ -100,5 +115,7 @@ export const PlanWebviewMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('reset') }).strict(),
   z.object({ type: z.literal('approve') }).strict(),
   z.object({ type: z.literal('decline') }).strict(),
+  /** Opens one of the view's documents in an editor, by its id (never a path from the webview). */
+  z.object({ type: z.literal('openDocument'), id: z.string().min(1).max(40) }).strict(),
 ]);
 export type PlanWebviewMessage = z.infer<typeof PlanWebviewMessageSchema>;

@@ -13,6 +13,7 @@ import { workerReply } from './roles/worker';
 import { builderReply, reviewerReply, scoutReply } from './roles/build';
 import { fixerReply } from './roles/fixer';
 import { hardenerReply } from './roles/hardener';
+import { architectReply, greenfieldBuilderReply, ownedFolders, scaffoldReply } from './roles/greenfield';
 import type { Handler, ParsedRequest, Reply } from './types';
 
 /**
@@ -51,7 +52,11 @@ export function simulate(req: ParsedRequest, workspaceRoot: string): Reply {
     case 'scout':
       return scoutReply(req, workspaceRoot);
     case 'builder':
-      return builderReply(req);
+      return ownedFolders(req).length ? greenfieldBuilderReply(req) : builderReply(req);
+    case 'architect':
+      return architectReply(req);
+    case 'scaffolder':
+      return scaffoldReply(req);
     case 'reviewer':
       return reviewerReply(req);
     case 'fixer':

@@ -1,6 +1,6 @@
 /** Builds the plan review panel's state from the draft plan and the engine's last preview of it. Pure. */
 import { trustNotes, type AgentRecord, type AnyPlan, type CostEstimate, type LedgerSnapshot, type Tier } from '../engine';
-import type { PlanEditorView, PlanGroup } from '../shared/planProtocol';
+import type { PlanDocument, PlanEditorView, PlanGroup } from '../shared/planProtocol';
 import { editableGroups, errorsByItem, type EditableItem } from './planEdit';
 import { byEngine } from './runShape';
 
@@ -21,6 +21,8 @@ export interface PlanEditorInput {
   locked: string | null;
   note: string | null;
   models: Record<Tier, string>;
+  /** Files approved with the plan (planReviewDocuments), shown with an edit action. */
+  documents?: readonly PlanDocument[];
 }
 
 const same = (a: EditableItem | undefined, b: EditableItem): boolean =>
@@ -75,6 +77,7 @@ export function buildPlanEditorView(i: PlanEditorInput): PlanEditorView {
     summary: planText(i.draft),
     notes: trustNotes(i.snapshot),
     groups,
+    documents: (i.documents ?? []).map((d) => ({ ...d, outline: [...d.outline] })),
     derived,
     derivedMore,
     agents: i.preview?.ok ? i.preview.agents.filter((a) => a.role !== 'planner').length : i.snapshot.agents.filter((a) => a.role !== 'planner').length,

@@ -7,7 +7,7 @@
  * controller's usual approve path.
  */
 import * as vscode from 'vscode';
-import type { AnyPlan, Tier } from '../engine';
+import { planReviewDocuments, type AnyPlan, type Tier } from '../engine';
 import type { HandlerMap } from '../shared/protocol';
 import { PlanHostMessageSchema, PlanWebviewMessageSchema, type PlanEdit, type PlanHostMessage, type PlanWebviewMessage } from '../shared/planProtocol';
 import { Debouncer } from './debounce';
@@ -143,6 +143,7 @@ export class PlanEditorPanel extends Disposable {
     },
     approve: () => this.approve(),
     decline: () => this.decline(),
+    openDocument: ({ id }) => this.openDocument(id),
   };
 
   constructor(readonly runId: string, private readonly original: AnyPlan, private readonly deps: PlanEditorDeps, quiet: boolean, restored?: vscode.WebviewPanel) {
@@ -159,6 +160,11 @@ export class PlanEditorPanel extends Disposable {
     this.onDidClose = this.host.onDidDispose;
     this._register(this.host.onDidDispose(() => this.dispose()));
     this._register(deps.store.onDidChange(() => this.postSoon.schedule()));
+    // An approved document edited and saved (architecture.md): its outline in the review follows.
+    this._register(vscode.workspace.onDidSaveTextDocument((doc) => {
+      const dir = deps.store.runDir(runId);
+      if (dir && doc.uri.scheme === 'file' && doc.uri.fsPath.startsWith(dir)) this.postSoon.schedule();
+    }));
   }
 
   reveal(): void {
@@ -254,6 +260,30 @@ export class PlanEditorPanel extends Disposable {
     }
   }
 
+  /** The documents of the draft plan (architecture.md), with their absolute paths; none without a run folder. */
+  private async documents(): Promise<Awaited<ReturnType<typeof planReviewDocuments>>> {
+    const dir = this.deps.store.runDir(this.runId);
+    return dir ? planReviewDocuments(this.draft, dir).catch(() => []) : [];
+  }
+
+  /**
+   * Opens a document for editing, looked up by id among the plan's own (a webview never names a
+   * path). Edits count once saved: the engine reads the file when the run starts.
+   */
+  private async openDocument(id: string): Promise<void> {
+    const doc = (await this.documents()).find((d) => d.id === id);
+    if (!doc) {
+      this.note = `The plan has no document "${id}" to open.`;
+      void this.post();
+      return;
+    }
+    await vscode.window.showTextDocument(vscode.Uri.file(doc.path), { preview: false, viewColumn: vscode.ViewColumn.Beside });
+    if (!this.locked()) {
+      this.note = `${doc.title}: save your edits before you approve; the run reads the saved file.`;
+      void this.post();
+    }
+  }
+
   private async decline(): Promise<void> {
     const locked = this.locked();
     if (locked) {
@@ -272,9 +302,11 @@ export class PlanEditorPanel extends Disposable {
       await this.host.post({ type: 'state', view: null, note: `Run ${this.runId} is no longer in the workspace.` });
       return;
     }
+    const documents = (await this.documents()).map(({ id, title, path, note, outline, editLabel }) => ({ id, title, path, note, outline, editLabel }));
+    if (this._isDisposed || !this.host.isReady) return;
     const view = buildPlanEditorView({
       snapshot, original: this.original, draft: this.draft, preview: this.preview, checking: this.checking,
-      locked: this.locked(), note: this.note, models: modelsOf(snapshot, this.deps.models()),
+      locked: this.locked(), note: this.note, models: modelsOf(snapshot, this.deps.models()), documents,
     });
     await this.host.post({ type: 'state', view, note: null });
   }

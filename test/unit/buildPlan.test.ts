@@ -18,7 +18,7 @@ describe('build plan validation', () => {
 
   it('keeps the engine-filled fields out of the planner\'s tool but in plan.json\'s schema', () => {
     const build = patternNamed('build')!;
-    expect(Object.keys(build.submitSchema.shape)).toEqual(['brief', 'scouts']);
+    expect(Object.keys(build.submitSchema.shape)).toEqual(['brief', 'scouts', 'greenfield']);
     expect(Object.keys(planSchemaOf(build).shape)).toEqual(expect.arrayContaining(['builders', 'base', 'scouts', 'task']));
   });
 

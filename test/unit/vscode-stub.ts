@@ -182,6 +182,7 @@ function makeWorkspace() {
     getConfiguration: vi.fn((_section?: string) => ({ get: <T>(key: string): T | undefined => workspace.settings[key] as T | undefined })),
     onDidChangeConfiguration: vi.fn(disposable),
     onDidChangeWorkspaceFolders: vi.fn(disposable),
+    onDidSaveTextDocument: vi.fn(disposable),
     createFileSystemWatcher: vi.fn(() => ({ onDidCreate: disposable, onDidChange: disposable, onDidDelete: disposable, dispose: vi.fn() })),
     /** Content providers by scheme, so a test can ask one for a document. */
     providers: new Map<string, { provideTextDocumentContent(uri: Uri): unknown }>(),

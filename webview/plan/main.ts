@@ -13,6 +13,7 @@ const actions: PlanActions = {
   approve: () => channel.post({ type: 'approve' }),
   decline: () => channel.post({ type: 'decline' }),
   reset: () => channel.post({ type: 'reset' }),
+  openDocument: (id) => channel.post({ type: 'openDocument', id }),
 };
 
 /**

@@ -3,7 +3,7 @@
  * button, an add form per group, the agents the engine derives, the estimate against the planner's,
  * and the validation errors next to the rows they name. Host text goes in as text only.
  */
-import type { EstimateView, PlanEdit, PlanEditorView, PlanGroup, PlanItem } from '../../src/shared/planProtocol';
+import type { EstimateView, PlanDocument, PlanEdit, PlanEditorView, PlanGroup, PlanItem } from '../../src/shared/planProtocol';
 import { noun, plural } from '../../src/shared/words';
 import { h, section } from '../dom';
 import { tokens, usd } from '../format';
@@ -17,6 +17,7 @@ export interface PlanActions {
   approve(): void;
   decline(): void;
   reset(): void;
+  openDocument(id: string): void;
 }
 
 const TIERS = ['haiku', 'sonnet', 'opus'] as const;
@@ -200,6 +201,26 @@ function groupCard(v: PlanEditorView, g: PlanGroup, act: PlanActions): HTMLEleme
   return card;
 }
 
+/** A file approved with the plan (architecture.md): what it is, where, its outline, and the button that opens it. */
+function documentCard(v: PlanEditorView, d: PlanDocument, act: PlanActions): HTMLElement {
+  const card = h('article', undefined, 'card plan-document');
+  card.dataset.document = d.id;
+  const head = h('div', undefined, 'card-head');
+  head.append(h('h4', d.title), button(v.editable ? d.editLabel : `Open ${d.path.split(/[\\/]/).pop() ?? d.title}`, () => act.openDocument(d.id), 'secondary', `edit-document-${d.id}`));
+  card.append(head, h('p', d.note, 'muted brief'), h('div', d.path, 'muted document-path'));
+  if (d.outline.length) {
+    const list = h('ul', undefined, 'document-outline');
+    for (const line of d.outline) {
+      const depth = /^ */.exec(line)![0].length / 2;
+      const li = h('li', line.trim());
+      li.style.marginLeft = `${depth}em`;
+      list.append(li);
+    }
+    card.append(list);
+  }
+  return card;
+}
+
 export function renderPlanEditor(v: PlanEditorView, act: PlanActions): Node {
   const root = document.createDocumentFragment();
   const head = h('header', undefined, 'panel-header');
@@ -238,6 +259,11 @@ export function renderPlanEditor(v: PlanEditorView, act: PlanActions): Node {
     const md = h('div', undefined, 'markdown plan-summary');
     md.append(renderMarkdown(v.summary, () => undefined));
     root.append(md);
+  }
+  if (v.documents.length) {
+    const docs = h('div', undefined, 'plan-documents');
+    docs.append(...v.documents.map((d) => documentCard(v, d, act)));
+    root.append(section(v.editable ? 'Approve with the plan (edit before approving)' : 'Approved with the plan', 'documents', docs));
   }
   const groups = h('div', undefined, 'plan-groups');
   groups.id = 'plan-groups';

@@ -177,6 +177,12 @@ export interface Pattern<P = unknown> {
    * agents it ran stay in the ledger, completed, and do not run again.
    */
   beforeApproval?(plan: P & BasePlan, ctx: ApprovalContext): Promise<{ plan: P & BasePlan; compiled: Compiled }>;
+  /**
+   * Files written before approval that the user approves with the plan and may edit (build's
+   * architecture.md). Views list them with their outline and an edit action; the engine reads
+   * each file as it is when the run executes, so an edit before approval is what runs.
+   */
+  reviewDocuments?(plan: P & BasePlan, runDir: string): Promise<ReviewDocument[]>;
   roles: Partial<Record<AgentRole, RoleSpec<P>>>;
   /** Prompt templates (under prompts/) its roles render; checked at start-up. */
   prompts: readonly string[];
@@ -187,6 +193,21 @@ export interface Pattern<P = unknown> {
    * A pattern without the hook has no leaf a user can add.
    */
   addLeaf?(plan: P & BasePlan, leaf: LeafRequest, ctx: AddLeafContext): AddedLeaf<P> | Promise<AddedLeaf<P>>;
+}
+
+/** A run-folder file the user approves with the plan and may edit (see Pattern.reviewDocuments). */
+export interface ReviewDocument {
+  /** Stable id for views and messages (`architecture`). */
+  id: string;
+  title: string;
+  /** Run-folder-relative path. */
+  file: string;
+  /** Its headings, indented by level. */
+  outline: string[];
+  /** What it is for and what editing it does, in a sentence or two. */
+  note: string;
+  /** The label of the edit action (`Edit architecture.md`). */
+  editLabel: string;
 }
 
 /** A leaf the user asks to add to a run (Add Worker): its group, task, scope and tier. */

@@ -9,6 +9,7 @@ import {
 } from '../conversation';
 import type { ParsedRequest, Reply, ReplyBlock } from '../types';
 import { Disk } from './worker';
+import { greenfieldBuildersReply, isGreenfieldTask } from './greenfield';
 import { plural } from '../../shared/words';
 
 const SENTINEL = '<!-- DONE -->';
@@ -30,15 +31,23 @@ const editable = (p: string): boolean => extname(p).toLowerCase() in COMMENT;
 /** The first planning call: one scout per top-level area of the overview (at most three). */
 export function buildPlanInput(task: string, roots: string[]): Record<string, unknown> {
   const areas = roots.length ? roots.slice(0, 3).map((r) => r.replace(/\/+$/, '')) : ['.'];
+  const greenfield = isGreenfieldTask(task);
   return {
-    reason: 'The task changes code across files, so builders make it in isolated worktrees for you to review and apply.',
-    brief: truncate(`${task}. Simulated: each file the change touches gets a short doc comment at its top; nothing else changes.`, 1500),
+    reason: greenfield
+      ? 'The task creates new software, so an architect designs it, a scaffold commits its skeleton, and builders write the modules in isolated worktrees for you to review and apply.'
+      : 'The task changes code across files, so builders make it in isolated worktrees for you to review and apply.',
+    brief: truncate(greenfield
+      ? `${task}. Simulated: plain JavaScript modules with the interfaces the architecture names, each with a test.`
+      : `${task}. Simulated: each file the change touches gets a short doc comment at its top; nothing else changes.`, 1500),
     scouts: areas.map((scope, i) => ({ id: `s${i + 1}`, task: `Find the files and lines in ${scope} that the change touches`, scope: [scope] })),
+    greenfield,
   };
 }
 
 /** The second planning call: the files the scouts listed, split into up to four builders with disjoint files. */
 export function buildersReply(req: ParsedRequest): Reply {
+  const greenfield = greenfieldBuildersReply(req);
+  if (greenfield) return greenfield;
   const reports = section(promptText(req), 'Scout reports') ?? '';
   const files: string[] = [];
   for (const m of reports.matchAll(/^- `([^`]+)`/gm)) if (!files.includes(m[1])) files.push(m[1]);

@@ -268,21 +268,39 @@ describe('the plan editor', () => {
       { id: 'a1', label: null, task: `Find handlers ${NASTY}`, scope: ['src'], tier: 'haiku', model: 'h', canRemove: true, canEditTask: true, changed: false, errors: [] },
       { id: 'a2', label: null, task: 'tiny', scope: [], tier: 'opus', model: 'o', canRemove: true, canEditTask: true, changed: true, errors: ['Worker "a2" task is too short'] },
     ], errors: [] }],
+    documents: [],
     derived: [{ id: 'coord-a', role: 'coordinator', tier: 'sonnet', model: 's', task: 'Synthesise A', byEngine: false }], derivedMore: {}, agents: 4,
     estimate: null, planned: { tokensLow: 1000, tokensHigh: 2000, costLowUsd: 0.1, costHighUsd: 0.2 }, errors: [], checking: false, changed: true, canApprove: false,
     models: { haiku: 'h', sonnet: 's', opus: 'o' }, note: null, ...over,
   });
 
+  it('lists a document approved with the plan, its outline as text, and opens it by id from its Edit button', () => {
+    const act = { edit: vi.fn(), approve: vi.fn(), decline: vi.fn(), reset: vi.fn(), openDocument: vi.fn() };
+    const doc = { id: 'architecture', title: 'Architecture', path: '/ws/.orchestration/r/architecture.md', note: `The design ${NASTY}`, outline: ['Architecture: billing', `  Modules ${NASTY}`], editLabel: 'Edit architecture.md' };
+    const host = mount(renderPlanEditor(plan({ documents: [doc] }), act));
+    const card = host.querySelector<HTMLElement>('#documents [data-document="architecture"]')!;
+    expect(card.textContent).toContain(`The design ${NASTY}`);
+    expect([...card.querySelectorAll('.document-outline li')].map((li) => li.textContent)).toEqual(['Architecture: billing', `Modules ${NASTY}`]);
+    expect(card.querySelector('img, script')).toBeNull();
+    const edit = host.querySelector<HTMLElement>('#edit-document-architecture')!;
+    expect(edit.textContent).toBe('Edit architecture.md');
+    edit.click();
+    expect(act.openDocument).toHaveBeenCalledWith('architecture');
+    // A plan past approval still opens the file, to read it, under a label that does not promise an edit that counts.
+    const locked = mount(renderPlanEditor(plan({ documents: [doc], editable: false, locked: 'running' }), act));
+    expect(locked.querySelector('#edit-document-architecture')!.textContent).toBe('Open architecture.md');
+  });
+
   it('shows the plan\'s trust notes above Approve, as text', () => {
-    const host = mount(renderPlanEditor(plan({ notes: [`Will run \`npm test\` ${NASTY}`, 'Ignored "baseUrl" from .vscode/settings.json'] }), { edit: vi.fn(), approve: vi.fn(), decline: vi.fn(), reset: vi.fn() }));
+    const host = mount(renderPlanEditor(plan({ notes: [`Will run \`npm test\` ${NASTY}`, 'Ignored "baseUrl" from .vscode/settings.json'] }), { edit: vi.fn(), approve: vi.fn(), decline: vi.fn(), reset: vi.fn(), openDocument: vi.fn() }));
     expectNoInjectedMarkup(host);
     const notes = Array.from(host.querySelectorAll('#trust-notes .trust-note')).map((n) => n.textContent);
     expect(notes).toEqual([`Will run \`npm test\` ${NASTY}`, 'Ignored "baseUrl" from .vscode/settings.json']);
-    expect(mount(renderPlanEditor(plan(), { edit: vi.fn(), approve: vi.fn(), decline: vi.fn(), reset: vi.fn() })).querySelector('#trust-notes')).toBeNull();
+    expect(mount(renderPlanEditor(plan(), { edit: vi.fn(), approve: vi.fn(), decline: vi.fn(), reset: vi.fn(), openDocument: vi.fn() })).querySelector('#trust-notes')).toBeNull();
   });
 
   it('edits tiers, tasks and workers through typed edits, with errors next to their row', () => {
-    const act = { edit: vi.fn(), approve: vi.fn(), decline: vi.fn(), reset: vi.fn() };
+    const act = { edit: vi.fn(), approve: vi.fn(), decline: vi.fn(), reset: vi.fn(), openDocument: vi.fn() };
     const host = mount(renderPlanEditor(plan(), act));
     expectNoInjectedMarkup(host);
     const tier = host.querySelector<HTMLSelectElement>('[data-key="tier:a1"]')!;
@@ -303,7 +321,7 @@ describe('the plan editor', () => {
   });
 
   it('adds a worker from the add form, keeping what was typed across re-renders until it is added', () => {
-    const act = { edit: vi.fn(), approve: vi.fn(), decline: vi.fn(), reset: vi.fn() };
+    const act = { edit: vi.fn(), approve: vi.fn(), decline: vi.fn(), reset: vi.fn(), openDocument: vi.fn() };
     let host = mount(renderPlanEditor(plan(), act));
     const type = (key: string, value: string) => {
       const el = host.querySelector<HTMLInputElement | HTMLTextAreaElement>(`[data-key="${key}"]`)!;
@@ -322,7 +340,7 @@ describe('the plan editor', () => {
 
   it('shows a locked plan read-only: tiers as text with their model, no pickers, no remove column', () => {
     const host = mount(renderPlanEditor(plan({ status: 'completed', editable: false, locked: 'The run is completed; only a plan awaiting approval can be edited.' }),
-      { edit: vi.fn(), approve: vi.fn(), decline: vi.fn(), reset: vi.fn() }));
+      { edit: vi.fn(), approve: vi.fn(), decline: vi.fn(), reset: vi.fn(), openDocument: vi.fn() }));
     expect(host.querySelectorAll('textarea, select, button, #approve, .remove, .add-form')).toHaveLength(0);
     expect(host.querySelector('.locked')?.textContent).toMatch(/^The run is completed/);
     expect(Array.from(host.querySelectorAll('table.plan-items th')).map((th) => th.textContent)).toEqual(['Agent', 'Tier', 'Task']);
@@ -334,7 +352,7 @@ describe('the plan editor', () => {
     const e = 'Domain "a" (HTTP) has 2 workers; between 3 and 8 are allowed';
     const v = plan({ errors: [e] });
     v.groups[0].errors = [e];
-    const host = mount(renderPlanEditor(v, { edit: vi.fn(), approve: vi.fn(), decline: vi.fn(), reset: vi.fn() }));
+    const host = mount(renderPlanEditor(v, { edit: vi.fn(), approve: vi.fn(), decline: vi.fn(), reset: vi.fn(), openDocument: vi.fn() }));
     expect(host.querySelector('#plan-errors')?.textContent).toBe(e);
     expect(host.querySelector('[data-group="a"] .group-errors')?.textContent).toBe(e);
   });

@@ -10,10 +10,18 @@ import { sendRecorded } from '../../transcripts/record';
 import type { ApprovalContext, Compiled } from '../pattern';
 import { compileBuild, compileScouts } from './compile';
 import { scoutFindings } from './findings';
-import { BuilderSpecSchema, ownedKey, validateBuilders, type BuildPlan, type BuilderSpec } from './plan';
+import { isGreenfieldRepo, runArchitect } from './architect';
+import {
+  BuilderSpecSchema, isOwnedFolder, MAX_OWNED, ownedEntry, ownedKey, sharedErrors, validateBuilders, type BuildPlan, type BuilderSpec,
+} from './plan';
 
 export const ASSIGN_TOOL = 'plan_builders';
-const AssignSchema = z.object({ builders: z.array(BuilderSpecSchema) });
+const AssignSchema = z.object({
+  builders: z.array(BuilderSpecSchema),
+  /** Greenfield: the files the scaffold writes alone (manifest, shared types); empty otherwise. */
+  shared: z.array(z.string().trim().min(1)).max(MAX_OWNED).default([]),
+});
+type Assigned = { builders: BuilderSpec[]; shared: string[] };
 let assignTool: ToolDefinition | null = null;
 function toolOf(): ToolDefinition {
   if (!assignTool) {
@@ -28,22 +36,31 @@ function toolOf(): ToolDefinition {
  * Build's work before approval: the scouts run (cheap, read-only, in parallel), then the planner
  * reads only their reports and assigns builders disjoint sets of files. The builders start from
  * the workspace's HEAD as it is now, recorded in the plan as `base`.
+ *
+ * Greenfield (the planner said `greenfield`, or the repository holds next to nothing to change:
+ * `isGreenfieldRepo`): after the scouts, the architect writes architecture.md and the planner
+ * assigns each builder a module's folder from it, plus the shared files the scaffold writes.
  */
 export async function scoutThenAssign(plan: BuildPlan, ctx: ApprovalContext): Promise<{ plan: BuildPlan; compiled: Compiled }> {
   const repo = await repoInfo(ctx.workspace);
   const scouts = compileScouts(plan, ctx.config);
   await ctx.runAgents(plan, scouts.agents, scouts.groups);
   const reports = await scoutFindings(ctx.runDir, ctx.ledger, plan);
-  const builders = await askForBuilders(ctx, plan, reports);
-  const final: BuildPlan = { ...plan, builders, base: repo.head };
+  const greenfield = plan.greenfield || await isGreenfieldRepo(ctx.workspace, plan.focus);
+  if (greenfield && !plan.greenfield) ctx.ledger.log('info', 'greenfield: the repository has next to nothing to change, so an architect designs the new code first');
+  const staged: BuildPlan = { ...plan, greenfield, shared: [] };
+  const architecture = greenfield ? await runArchitect(ctx, staged) : null;
+  const { builders, shared } = await askForBuilders(ctx, staged, reports, architecture);
+  const final: BuildPlan = { ...staged, builders, shared, base: repo.head };
   return { plan: final, compiled: compileBuild(final, ctx.config) };
 }
 
-/** Owned paths that exist as folders: a builder owns files. */
-function folderErrors(ctx: ApprovalContext, builders: readonly BuilderSpec[]): string[] {
+/** Owned paths that exist as folders: a builder owns files (a greenfield builder may own a folder as "dir/"). */
+function folderErrors(ctx: ApprovalContext, builders: readonly BuilderSpec[], greenfield: boolean): string[] {
   const errors: string[] = [];
   for (const b of builders) {
     for (const f of b.owns) {
+      if (greenfield && isOwnedFolder(f.trim())) continue;
       try {
         if (statSync(path.join(ctx.workspace, ownedKey(f))).isDirectory()) errors.push(`Builder "${b.id}" owns "${f}", which is a folder; list the files in it instead`);
       } catch { /* a file to create */ }
@@ -53,7 +70,7 @@ function folderErrors(ctx: ApprovalContext, builders: readonly BuilderSpec[]): s
 }
 
 /** Asks the planner for the builders through a forced tool, re-asking with the validation errors like the first plan. */
-async function askForBuilders(ctx: ApprovalContext, plan: BuildPlan, reports: string): Promise<BuilderSpec[]> {
+async function askForBuilders(ctx: ApprovalContext, plan: BuildPlan, reports: string, architecture: string | null): Promise<Assigned> {
   const { config, prompts } = ctx;
   const system = prompts.render('build/assign', {});
   let errors: string[] = [];
@@ -62,6 +79,7 @@ async function askForBuilders(ctx: ApprovalContext, plan: BuildPlan, reports: st
       task: plan.task, brief: plan.brief || '(none)',
       focus: plan.focus.length ? `Focus: builders may own files only inside ${plan.focus.join(', ')}.\n` : '',
       reports,
+      architecture: architecture === null ? '' : `\n# The approved architecture (architecture.md)\n${architecture.replace(/^(#+ )/gm, '##$1')}\n`,
       feedback: errors.length ? `\n# Validation errors\nYour previous answer was rejected. Fix every one of these:\n${errors.map((e) => `- ${e}`).join('\n')}\n` : '',
     });
     const req: ModelRequest = {
@@ -81,8 +99,11 @@ async function askForBuilders(ctx: ApprovalContext, plan: BuildPlan, reports: st
     if (!call || call.type !== 'tool_use') { errors = [`Expected a call to ${ASSIGN_TOOL}`]; continue; }
     const parsed = AssignSchema.safeParse(call.input);
     if (!parsed.success) { errors = formatIssues(parsed.error); continue; }
-    errors = [...validateBuilders(parsed.data.builders, ctx.planning), ...folderErrors(ctx, parsed.data.builders)];
-    if (errors.length === 0) return parsed.data.builders.map((b) => ({ ...b, owns: b.owns.map(ownedKey) }));
+    const folders = architecture !== null;
+    const builders = parsed.data.builders.map((b) => ({ ...b, owns: b.owns.map((f) => ownedEntry(f.trim(), folders)) }));
+    const shared = folders ? parsed.data.shared.map(ownedKey) : [];
+    errors = [...validateBuilders(builders, ctx.planning), ...folderErrors(ctx, builders, folders), ...(folders ? sharedErrors(shared, builders, ctx.planning) : [])];
+    if (errors.length === 0) return { builders, shared };
   }
   throw new PlanError(`The planner did not assign valid builders after ${config.planRetries + 1} attempts:\n  ${errors.join('\n  ')}`, errors);
 }

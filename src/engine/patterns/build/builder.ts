@@ -9,8 +9,10 @@ import { conversationBase, toolContext } from '../kit';
 import type { AttemptResult, RoleContext } from '../pattern';
 import { builderPatch, checksLog } from './compile';
 import { runCheck, type CheckResult } from './checks';
+import { architectureSection } from './architect';
 import { scoutFindings } from './findings';
 import { loadMemoryBlock } from '../../memory/budget';
+import { buildBase } from './scaffold';
 import type { BuildPlan, BuilderSpec } from './plan';
 import { plural } from '../../../shared/words';
 
@@ -22,13 +24,17 @@ export function builderSpec(ctx: Ctx, id: string): BuilderSpec {
   return spec;
 }
 
-/** The builder's worktree (created from the plan's base on first use, reused as it is after that: resume continues there). */
-export async function worktreeOf(ctx: Ctx, agentId: string): Promise<{ repo: RepoInfo; root: string; workspace: string; branch: string }> {
+/**
+ * The builder's worktree, created on first use from `buildBase` (the plan's base, or a greenfield
+ * build's scaffold commit) and reused as it is after that: resume continues there.
+ */
+export async function worktreeOf(ctx: Ctx, agentId: string): Promise<{ repo: RepoInfo; root: string; workspace: string; branch: string; base: string }> {
   const repo = await repoInfo(ctx.workspace);
+  const base = await buildBase(ctx);
   const wt = await ensureWorktree({
-    repo, runId: ctx.runId, agentId, base: ctx.plan.base, rootOverride: ctx.config.worktreesDir, linkDirs: ctx.config.worktreeLinks,
+    repo, runId: ctx.runId, agentId, base, rootOverride: ctx.config.worktreesDir, linkDirs: ctx.config.worktreeLinks,
   });
-  return { repo, ...wt };
+  return { repo, base, ...wt };
 }
 
 /**
@@ -55,7 +61,8 @@ async function buildOnce(ctx: Ctx, agent: AgentRecord, note: string, signal: Abo
     ...conversationBase(ctx, agent, signal),
     system: ctx.prompts.render('build/builder', {}),
     sharedBlock: ctx.prompts.render('build/builder-shared', {
-      task: ctx.plan.task, brief: ctx.plan.brief || '(none)', findings: await scoutFindings(ctx.runDir, ctx.ledger, ctx.plan),
+      task: ctx.plan.task, brief: ctx.plan.brief || '(none)',
+      findings: `${await scoutFindings(ctx.runDir, ctx.ledger, ctx.plan)}${await architectureSection(ctx)}`,
       memory: (await loadMemoryBlock(ctx.workspace, ctx.config)).block,
     }),
     userBlock: ctx.prompts.render('build/builder-user', {
@@ -88,11 +95,12 @@ async function settleBuilder(
     }
   }
   await commitWorktree(wt.root, `${agent.id}: ${builderSpec(ctx, agent.id).task}`.slice(0, 200));
-  const files = await diffFiles(wt.repo.root, ctx.plan.base, wt.branch);
+  // The builder's own change: from its branch point, so a greenfield builder's diff leaves out the scaffold.
+  const files = await diffFiles(wt.repo.root, wt.base, wt.branch);
   if (files.length === 0) {
     return { ok: false, error: 'no file was changed; make the change with write_file, edit_file or delete_file, or reply "Failed." with why it cannot be made' };
   }
-  await writePatch(wt.repo.root, ctx.plan.base, wt.branch, path.join(ctx.runDir, builderPatch(agent.id)));
+  await writePatch(wt.repo.root, wt.base, wt.branch, path.join(ctx.runDir, builderPatch(agent.id)));
   const added = files.reduce((n, f) => n + f.added, 0);
   const removed = files.reduce((n, f) => n + f.removed, 0);
   ctx.ledger.setChanges(agent.id, { files: files.map((f) => f.path), added, removed });

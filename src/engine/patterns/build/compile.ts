@@ -3,7 +3,9 @@ import { CHANGES_PATCH } from '../../git';
 import type { AgentGroup, AgentRecord } from '../../types';
 import { agentRecord, type Compiled } from '../pattern';
 import { HARDEN_CONCERNS, type HardenConcern } from './pipelineFiles';
+import { architectAgent, designGroup } from './architect';
 import type { BuildPlan } from './plan';
+import { SCAFFOLD_ID, scaffoldAgent } from './scaffold';
 
 export const SCOUTS_GROUP = 'scouts';
 export const BUILDERS_GROUP = 'builders';
@@ -40,10 +42,11 @@ const scoutsGroup = (plan: BuildPlan): AgentGroup => ({ id: SCOUTS_GROUP, label:
  * nothing that is still to run, so they all start at once.
  */
 export function compileBuild(plan: BuildPlan, config: Config): Compiled {
-  const agents: AgentRecord[] = [...compileScouts(plan, config).agents];
+  const green = greenfieldStage(plan, config);
+  const agents: AgentRecord[] = [...compileScouts(plan, config).agents, ...green.agents];
   for (const b of plan.builders) {
     agents.push(agentRecord(config, {
-      id: b.id, role: 'builder', domain: BUILDERS_GROUP, tier: b.tier, task: b.task, scope: b.owns, dependsOn: [],
+      id: b.id, role: 'builder', domain: BUILDERS_GROUP, tier: b.tier, task: b.task, scope: b.owns, dependsOn: green.builderDeps,
       outputFile: `builders/${b.id}.md`,
     }));
   }
@@ -79,10 +82,21 @@ export function compileBuild(plan: BuildPlan, config: Config): Compiled {
       + `write ${CHANGES_PATCH} from the integration branch for you to apply`,
     scope: [], dependsOn: [INTEGRATION_AGENT_ID, FIX_ID, ...hardeners], outputFile: 'summary.md',
   }));
-  const groups: AgentGroup[] = [scoutsGroup(plan)];
+  const groups: AgentGroup[] = [scoutsGroup(plan), ...green.groups];
   if (plan.builders.length) {
     groups.push({ id: BUILDERS_GROUP, label: `Builders (${plan.builders.length})` }, { id: REVIEWS_GROUP, label: `Reviews (${plan.builders.length})` });
   }
   if (hardeners.length) groups.push({ id: HARDENERS_GROUP, label: `Harden (${hardeners.length})` });
   return { agents, groups };
+}
+
+/**
+ * Greenfield's nodes (issue 17 item 5): the architect (already run before approval, like the
+ * scouts) and the scaffold, which every builder depends on and branches from. Empty otherwise.
+ */
+function greenfieldStage(plan: BuildPlan, config: Config): { agents: AgentRecord[]; groups: AgentGroup[]; builderDeps: string[] } {
+  if (!plan.greenfield) return { agents: [], groups: [], builderDeps: [] };
+  const agents = [architectAgent(plan, config)];
+  if (plan.builders.length) agents.push(scaffoldAgent(plan, config));
+  return { agents, groups: [designGroup()], builderDeps: plan.builders.length ? [SCAFFOLD_ID] : [] };
 }

@@ -17,7 +17,7 @@ import type { AttemptResult, RoleContext } from '../pattern';
 import { hardenerId } from './compile';
 import { readIntegration } from './integration';
 import { HARDEN_CONCERNS, HardenFindingSchema, readRunJson, SEVERITIES, type HardenConcern, type HardenFinding } from './pipelineFiles';
-import type { BuildPlan } from './plan';
+import { ownsFile, type BuildPlan } from './plan';
 import { plural } from '../../../shared/words';
 
 type Ctx = RoleContext<BuildPlan>;
@@ -58,7 +58,7 @@ export const concernOf = (agentId: string): HardenConcern => {
 
 /** The builder that owns a file, by the plan. */
 export const ownerOf = (plan: BuildPlan, file: string | null): string | null =>
-  file === null ? null : plan.builders.find((b) => b.owns.includes(file))?.id ?? null;
+  file === null ? null : plan.builders.find((b) => ownsFile(b.owns, file))?.id ?? null;
 
 /**
  * The prompt cache is written when the first response arrives, so four requests sent at once

@@ -1,6 +1,7 @@
 import { repoInfo } from '../../git';
 import { attemptReportingAgent } from '../kit';
 import type { Pattern } from '../pattern';
+import { architectureDocuments, attemptArchitect } from './architect';
 import { scoutThenAssign } from './assign';
 import { attemptAssemble } from './assemble';
 import { attemptBuilder } from './builder';
@@ -9,6 +10,12 @@ import { attemptFix, attemptIntegration } from './integration';
 import { compileBuild } from './compile';
 import { BUILD_EXTRAS, BUILD_SCOUTS, BuildSubmitSchema, validateBuild, type BuildPlan } from './plan';
 import { attemptReviewer } from './review';
+import { attemptScaffold } from './scaffold';
+
+/** How the planner signals greenfield (the engine also decides it alone for a near-empty repository: isGreenfieldRepo). */
+const GREENFIELD_INSTRUCTION = 'Set `greenfield: true` when the task creates new software rather than changing what exists ("Build a small billing '
+  + 'service …"): an architect then designs its modules and interfaces for the user to approve, and a scaffold commits the shared skeleton before the builders start.';
+const GREENFIELD_PROMPTS = ['build/architect', 'build/architect-user', 'build/scaffold', 'build/scaffold-user'] as const;
 
 /**
  * Build: scouts find where a change lands → the planner gives each builder a disjoint set of files
@@ -28,12 +35,14 @@ export const build: Pattern<BuildPlan> = {
     `Choose ${BUILD_SCOUTS.min}–${BUILD_SCOUTS.max} scouts, ids \`s1\`, \`s2\` …; each searches one \`scope\` (folders or files`,
     'from the overview) for the exact files and lines the change touches. Scouts only read. Do not assign builders',
     'now: once the scouts have reported you will be asked to give each builder the files it owns.',
+    GREENFIELD_INSTRUCTION,
   ].join('\n'),
   validate: validateBuild,
   compile: (plan, ctx) => compileBuild(plan, ctx.config),
   precheck: async (workspace) => { await repoInfo(workspace); },
   runsVerifyCommand: true,
   beforeApproval: scoutThenAssign,
+  reviewDocuments: architectureDocuments,
   roles: {
     scout: {
       priority: 0, depth: 0, leaf: true, fileProvesDone: true, cached: true,
@@ -49,8 +58,11 @@ export const build: Pattern<BuildPlan> = {
     builder: {
       priority: 1, depth: 1, leaf: true, fileProvesDone: true, cached: true,
       tokens: { input: [20_000, 120_000], output: [2_000, 16_000], inputPerDependency: [0, 0] },
+      // A greenfield builder waits for the scaffold and never builds on a skeleton that failed.
+      needsDependenciesCompleted: true,
       attempt: attemptBuilder,
     },
+    ...greenfieldRoles(),
     reviewer: {
       priority: 2, depth: 2, leaf: false, fileProvesDone: true, summarisesDependencies: true, needsDependenciesCompleted: true, cached: false,
       tokens: { input: [3_000, 25_000], output: [300, 1_500], inputPerDependency: [0, 0] },
@@ -87,5 +99,25 @@ export const build: Pattern<BuildPlan> = {
   prompts: [
     'build/scout', 'build/scout-user', 'build/assign', 'build/assign-user', 'build/builder', 'build/builder-shared', 'build/builder-user',
     'build/reviewer', 'build/reviewer-user', 'build/fixer', 'build/fixer-user', 'build/hardener', 'build/hardener-shared', 'build/hardener-user',
+    ...GREENFIELD_PROMPTS,
   ],
 };
+
+/** Greenfield's roles (issue 17 item 5): the architect runs before approval, the scaffold first after it. */
+function greenfieldRoles(): Pick<Pattern<BuildPlan>['roles'], 'architect' | 'scaffolder'> {
+  return {
+    architect: {
+      priority: 0, depth: 0, leaf: false, fileProvesDone: true, cached: true,
+      tokens: { input: [6_000, 30_000], output: [1_500, 6_000], inputPerDependency: [0, 0] },
+      label: () => 'Architect: architecture.md',
+      attempt: attemptArchitect,
+    },
+    scaffolder: {
+      // Every builder waits for it: first among ready agents.
+      priority: 5, depth: 0, leaf: false, fileProvesDone: true, cached: true,
+      tokens: { input: [10_000, 60_000], output: [2_000, 10_000], inputPerDependency: [0, 0] },
+      label: () => 'Scaffold: the shared skeleton',
+      attempt: attemptScaffold,
+    },
+  };
+}

@@ -25,11 +25,40 @@ export const BuilderSpecSchema = z.object({
   tier: z.enum(TIERS),
 }).strict();
 
+// ── Greenfield (issue 17 item 5): new work gets an architect before approval and a scaffold after it.
+/**
+ * The planner's signal that the task creates something new ("Build a small billing service"). The
+ * engine also turns greenfield on by itself when the repository holds next to nothing to change
+ * (see `isGreenfieldRepo` in architect.ts), so a planner that forgets cannot skip the architect.
+ */
+const GREENFIELD_SUBMIT = {
+  greenfield: z.boolean().default(false),
+};
+/** What the engine adds for greenfield once the builders are assigned. */
+const GREENFIELD_EXTRAS = {
+  /**
+   * Files only the scaffold writes (package manifest, shared types): builders read them and build
+   * against them, but own none of them. The scaffold also creates the empty module files inside
+   * the builders' paths.
+   */
+  shared: z.array(z.string().trim().min(1)).max(MAX_OWNED).default([]),
+};
+/** An owned entry ending in "/" is a folder: the builder may create any file below it (greenfield only). */
+export const isOwnedFolder = (p: string): boolean => /[\\/]$/.test(p);
+/** A planner's owned path as stored: `ownedKey`, keeping a folder's trailing "/" when folders are allowed. */
+export const ownedEntry = (p: string, folders: boolean): string => (folders && isOwnedFolder(p) ? `${ownedKey(p)}/` : ownedKey(p));
+/** Whether `file` (workspace-relative) falls under one of `owns` (files, or folders ending in "/"). */
+export function ownsFile(owns: readonly string[], file: string): boolean {
+  const f = ownedKey(file);
+  return owns.some((o) => (isOwnedFolder(o) ? f.startsWith(`${ownedKey(o)}/`) : ownedKey(o) === f));
+}
+
 /** What the planner submits first: the change and the scouts that find where it lands. */
 export const BuildSubmitSchema = z.object({
   /** The change in a few sentences, as builders and reviewers should understand it. */
   brief: z.string().trim().max(1_500).default(''),
   scouts: z.array(ScoutSpecSchema),
+  ...GREENFIELD_SUBMIT,
 });
 
 /** What the engine adds once the scouts reported: the builders the planner assigned, and the commit they start from. */
@@ -37,11 +66,13 @@ export const BUILD_EXTRAS = {
   builders: z.array(BuilderSpecSchema).default([]),
   /** The workspace's HEAD when the builders were planned: every builder's branch starts here. */
   base: z.string().regex(/^([0-9a-f]{40}|[0-9a-f]{64})?$/, 'base is a full commit id').default(''),
+  ...GREENFIELD_EXTRAS,
 };
 
 export type ScoutSpec = z.infer<typeof ScoutSpecSchema>;
 export type BuilderSpec = z.infer<typeof BuilderSpecSchema>;
-export type BuildPlan = z.infer<typeof BuildSubmitSchema> & { builders: BuilderSpec[]; base: string } & BasePlan;
+/** greenfield and shared are optional in the type: plans read before greenfield existed, and plans built in code, lack them. */
+export type BuildPlan = Omit<z.infer<typeof BuildSubmitSchema>, 'greenfield'> & { builders: BuilderSpec[]; base: string; greenfield?: boolean; shared?: string[] } & BasePlan;
 
 /** The scouts' checks: 1–6 with unique ids and scopes that exist inside the focus. */
 export function validateBuild(plan: BuildPlan, ctx: PlanningContext): string[] {
@@ -57,6 +88,8 @@ export function validateBuild(plan: BuildPlan, ctx: PlanningContext): string[] {
     errors.push(...scopeErrors(`Scout "${s.id}"`, s.scope, ctx));
   }
   if (plan.builders.length) errors.push(...validateBuilders(plan.builders, ctx));
+  if (plan.greenfield) errors.push(...sharedErrors(plan.shared ?? [], plan.builders, ctx));
+  else errors.push(...plan.builders.flatMap((b) => b.owns.filter((o) => isOwnedFolder(o.trim())).map((o) => `Builder "${b.id}" owns "${o}", a folder; only a greenfield build's builders own folders, so list the files instead`)));
   return errors;
 }
 
@@ -69,6 +102,8 @@ export const ownedKey = (p: string): string => p.replace(/\\/g, '/').replace(/^(
  * writable at all (not `.git/`, `node_modules/`, the output root or a secret).
  */
 export function validateBuilders(builders: readonly BuilderSpec[], ctx: PlanningContext): string[] {
+  // A greenfield entry ending in "/" owns a whole new folder (ownedEntry keeps the slash); the
+  // checks below compare it by its folder path, so a folder and a file inside it are two owners.
   const errors: string[] = [];
   const n = builders.length;
   if (n < BUILD_BUILDERS.min || n > BUILD_BUILDERS.max) {
@@ -76,6 +111,7 @@ export function validateBuilders(builders: readonly BuilderSpec[], ctx: Planning
   }
   const ids = new Set<string>();
   const owner = new Map<string, string>();
+  const folders = new Set<string>();
   for (const b of builders) {
     if (ids.has(b.id)) errors.push(`Builder id "${b.id}" is used twice`);
     ids.add(b.id);
@@ -93,6 +129,7 @@ export function validateBuilders(builders: readonly BuilderSpec[], ctx: Planning
       if (first !== undefined && first !== b.id) errors.push(`"${raw}" is owned by both "${first}" and "${b.id}"; every file has exactly one owner`);
       else if (first === b.id) errors.push(`Builder "${b.id}" lists "${raw}" twice`);
       else owner.set(folded, b.id);
+      if (isOwnedFolder(raw.trim())) folders.add(folded);
     }
   }
   // A file owned as `lib` and another as `lib/x.js` cannot both exist: the merge would conflict.
@@ -101,8 +138,35 @@ export function validateBuilders(builders: readonly BuilderSpec[], ctx: Planning
     for (let i = 1; i < parts.length; i++) {
       const parent = parts.slice(0, i).join('/');
       const other = owner.get(parent);
-      if (other !== undefined) errors.push(`"${parent}" (owned by "${other}") is a folder of "${f}" (owned by "${id}"); an owned path is a file`);
+      if (other === undefined) continue;
+      errors.push(folders.has(parent)
+        ? `"${parent}/" (owned by "${other}") already holds "${f}" (owned by "${id}"); every file has exactly one owner`
+        : `"${parent}" (owned by "${other}") is a folder of "${f}" (owned by "${id}"); an owned path is a file`);
     }
+  }
+  return errors;
+}
+
+/**
+ * The scaffold's own files (greenfield): writable, inside the focus, unique, and owned by no
+ * builder (a shared file a builder could change would break every other builder's build).
+ */
+export function sharedErrors(shared: readonly string[], builders: readonly BuilderSpec[], ctx: PlanningContext): string[] {
+  const errors: string[] = [];
+  const seen = new Set<string>();
+  for (const raw of shared) {
+    const f = ownedKey(raw);
+    if (f === '' || f === '.' || f.split('/').includes('..') || /^([a-zA-Z]:)?\//.test(f) || isOwnedFolder(raw.trim())) {
+      errors.push(`Shared file "${raw}": shared files are workspace-relative file paths without ".."`);
+      continue;
+    }
+    const refused = refusalReason(f, ctx.config.outputRoot, { secretFiles: ctx.config.secretFiles });
+    if (refused) { errors.push(`Shared file "${raw}" ${refused}; the scaffold may not write it`); continue; }
+    if (!withinFocus(f, ctx.focus)) errors.push(`Shared file "${raw}" is outside the focus (${ctx.focus.join(', ')})`);
+    if (seen.has(f.toLowerCase())) errors.push(`Shared file "${raw}" is listed twice`);
+    seen.add(f.toLowerCase());
+    const owner = builders.find((b) => ownsFile(b.owns, f));
+    if (owner) errors.push(`Shared file "${raw}" is also owned by "${owner.id}"; a shared file belongs to the scaffold alone`);
   }
   return errors;
 }
