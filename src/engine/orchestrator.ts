@@ -28,6 +28,7 @@ import type { LeafRequest } from './patterns/pattern';
 import { silentLogger, type Clock, type Logger } from './types';
 import type { IgnoredSetting, WorkspaceCommand } from './trust/configPolicy';
 import { FileCommandConsent, type CommandConsent } from './trust/consent';
+import { FINDINGS_FILE, FindingsFileSchema, type FindingsFile } from './patterns/build/pipelineFiles';
 
 export interface OrchestratorDeps {
   workspace: string;
@@ -68,6 +69,8 @@ export interface PlanRunRequest {
   signal?: AbortSignal;
   /** Who asks, when not a person at this front end (`mcp:<client name>`): recorded in the ledger and shown with the run. */
   startedBy?: string;
+  /** Fix Findings: the audit findings the user chose (a build only); written to the run's findings.json, planned from. */
+  findings?: FindingsFile;
 }
 
 /**
@@ -187,12 +190,15 @@ export class Orchestrator {
     if (choice !== 'auto' && !patternNamed(choice)) {
       throw new ConfigError(`Unknown pattern "${String(choice)}"; expected auto or one of ${PATTERNS.map((p) => p.name).join(', ')}`);
     }
+    if (req.findings && choice !== 'build') throw new ConfigError(`Fixing findings is a build: plan it with the build pattern, not ${choice}`);
+    const fixing = req.findings ? FindingsFileSchema.parse(req.findings) : null;
     if (choice !== 'auto') await patternNamed(choice)?.precheck?.(workspace, config);
 
     const id = newRunId(new Date(this.clock.now()));
     await ensureOutputRoot(workspace, config);
     const dir = await checkedRunDir(workspace, config.outputRoot, id);
     await fs.mkdir(dir, { recursive: true });
+    if (fixing) await writeFileAtomic(path.join(dir, FINDINGS_FILE), JSON.stringify(fixing, null, 2));
     // The proof this folder was made here: a run folder a repository ships has none (origin.ts).
     if (!await markCreatedHere({ dir, runId: id, workspace, ...(this.deps.stateDir ? { stateDir: this.deps.stateDir } : {}) }).catch(() => false)) {
       this.logger.warn(`run ${id}: could not mark it as created on this machine (the state folder is not writable); resuming it will ask for confirmation`);
@@ -213,7 +219,7 @@ export class Orchestrator {
       });
       const overview = await workspaceOverview(workspace, { outputRoot: config.outputRoot, ...ignoreOptionsOf(config), ...(focus.length ? { focus } : {}) });
       const signal = req.signal ?? new AbortController().signal;
-      const planningCtx = { config, focus, scopeExists: exists };
+      const planningCtx = { config, focus, scopeExists: exists, ...(fixing ? { findings: fixing.findings } : {}) };
       const first = await requestPlan({
         workspace, config, prompts: this.prompts, policy, scopeExists: exists,
         onRedacted: (n) => ledger.countRedactions(PLANNER_ID, n),
@@ -223,7 +229,7 @@ export class Orchestrator {
           return cost;
         },
         transcript: transcripts.agent(PLANNER_ID),
-      }, { task, overview, focus, pattern: choice }, signal);
+      }, { task, overview, focus, pattern: choice, ...(fixing ? { findings: fixing } : {}) }, signal);
       const { pattern } = first;
       let { plan, compiled } = first;
       if (pattern.beforeApproval) {

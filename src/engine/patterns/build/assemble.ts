@@ -7,6 +7,7 @@ import { reviewerId } from './compile';
 import type { BuildPlan } from './plan';
 import { readReview, rejectBuilder } from './review';
 import { plural } from '../../../shared/words';
+import { findingsSection } from '../../findings/outcome';
 
 type Ctx = RoleContext<BuildPlan>;
 
@@ -42,7 +43,7 @@ export async function attemptAssemble(ctx: Ctx, agent: AgentRecord): Promise<Att
     builders: ctx.plan.builders.map((b) => ({ agentId: b.id, branch: branchName(ctx.runId, b.id) })),
   });
   const files = cs.files;
-  await writeFileAtomic(path.join(ctx.runDir, agent.outputFile), summary(ctx, files, result.merged, left));
+  await writeFileAtomic(path.join(ctx.runDir, agent.outputFile), summary(ctx, files, result.merged, left, await findingsSection(ctx.runDir, ctx.plan.builders, ctx.ledger, result.merged)));
   return {
     ok: true,
     returned: result.merged.length
@@ -51,7 +52,7 @@ export async function attemptAssemble(ctx: Ctx, agent: AgentRecord): Promise<Att
   };
 }
 
-function summary(ctx: Ctx, files: readonly FileChange[], merged: readonly string[], left: readonly string[]): string {
+function summary(ctx: Ctx, files: readonly FileChange[], merged: readonly string[], left: readonly string[], findings: readonly string[]): string {
   const lines = [
     `# Build: ${ctx.plan.task}`, '',
     merged.length
@@ -68,6 +69,7 @@ function summary(ctx: Ctx, files: readonly FileChange[], merged: readonly string
     lines.push(`- **${id}** (${builderSpecTask(ctx, id)}): ${a?.returned ?? ''} Review: [reviews/${id}.md](reviews/${id}.md).`);
   }
   if (left.length) lines.push('', '## Left out', '', ...left);
+  if (findings.length) lines.push('', ...findings);
   if (merged.length) {
     lines.push('', '## Apply or discard', '',
       `The whole change is in [${CHANGES_PATCH}](${CHANGES_PATCH}). In VS Code, open a file under **Changes** in the Ledger to see its diff, then **Apply Changes** or **Discard Changes**. From a terminal, the CLI's \`diff\`, \`apply\` and \`discard\` commands take this run's id, \`${ctx.runId}\`, with \`--workspace\` naming this workspace (see the README's CLI section for how to start the CLI where you are).`);
