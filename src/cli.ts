@@ -9,7 +9,7 @@ import {
   ConfigError, NotARepositoryError, loadProjectConfig, Orchestrator, PlanError, resolveConfig, describeIgnored,
   asStorageError, CommandRefusedError, describeRebuild, LedgerDamagedError, StorageError, taskLength, taskTooLong,
   ForeignRunError, checkedOutputRoot, originOfRun, addSecrets, credentialValues, redactText,
-  type ResolvedConfig, type Run, type RunOutcome,
+  type FindingsFile, type ResolvedConfig, type Run, type RunOutcome,
 } from './engine';
 import { agentCommand, stop, transcript } from './cli/agentCommands';
 import { MissingApiKeyError, openProvider, type Provider } from './providers';
@@ -23,6 +23,7 @@ import { demoTask, demoWorkspace } from './cli/demo';
 import { readTaskFile } from './cli/taskFile';
 import { commandLine, runnableCommands, shownPath } from './cli/hint';
 import { keylessProvider, serveMcp } from './mcp/serve';
+import { chooseFindings, fixFindingsTask } from './cli/findings';
 
 
 // Every line printed goes through the one redaction; the credentials this process was given
@@ -51,6 +52,7 @@ function endQuietlyOnClosedPipe(): void {
 /** The task of `run`: the argument or --task-file, within the maximum (the engine checks it again). */
 async function taskOf(args: CliArgs): Promise<string> {
   if (args.taskFile !== undefined) return readTaskFile(args.taskFile);
+  if (args.from !== undefined && !args.positional?.trim()) return fixFindingsTask(args.from);
   const tooLong = taskTooLong(args.positional!.trim());
   if (tooLong) throw new UsageError(tooLong);
   return args.positional!;
@@ -171,8 +173,14 @@ async function runTask(orchestrator: Orchestrator, workspace: string, args: CliA
       + 'Pass --allow-workspace-command beside --yes to run it, or run without --yes to see the plan and answer.');
     return EXIT.usage;
   }
+  let findings: FindingsFile | undefined;
+  if (args.from !== undefined) {
+    const chosen = await chooseFindings(workspace, orchestrator.config, args, { err, ask });
+    if (typeof chosen === 'number') return chosen;
+    findings = chosen;
+  }
   err(`Planning: ${headline(args.positional!)}`);
-  const run = await orchestrator.plan({ task: args.positional!, focus: args.focus, pattern: args.pattern, signal });
+  const run = await orchestrator.plan({ task: args.positional!, focus: args.focus, pattern: args.pattern, signal, ...(findings ? { findings } : {}) });
   err(`\nRun ${run.id} — plan (${shownPath(path.join(run.dir, 'plan.md'))}):\n`);
   err(planTable(run));
   const shownCommand = run.ledger.snapshot().workspaceCommand;

@@ -5,7 +5,7 @@
  * and lists and tables under a findings-like heading are read; without such a heading, only list
  * items that state a severity count. Anything else yields nothing rather than noise.
  */
-import type { Heading, List, ListItem, Nodes, PhrasingContent, Root, RootContent, Table } from 'mdast';
+import type { Heading, List, ListItem, Nodes, Root, RootContent, Table } from 'mdast';
 import { parseMarkdown } from '../../shared/markdown';
 import type { Severity } from '../patterns/build/pipelineFiles';
 
@@ -91,11 +91,11 @@ function emphasisedSeverity(node: Nodes): Severity | null {
 function findingOf(node: Nodes, extraCitations: readonly string[] = []): RawFinding | null {
   let text = oneLine(plain(node));
   if (!text || EMPTY_ITEM.test(text.replace(/^[`*_[\]]+/, ''))) return null;
-  let severity: Severity | null = null;
-  const lead = LEADING_TAG.exec(text.replace(/^\*+|^_+/, ''));
-  if (lead) {
-    severity = severityOf(lead[1]);
-    text = oneLine(text.replace(/^\*+|^_+/, '').slice(lead[0].length).replace(/^\*+\s*/, ''));
+  let severity: Severity | null;
+  const tag = LEADING_TAG.exec(text.replace(/^\*+|^_+/, ''));
+  if (tag) {
+    severity = severityOf(tag[1]);
+    text = oneLine(text.replace(/^\*+|^_+/, '').slice(tag[0].length).replace(/^\*+\s*/, ''));
   } else {
     const field = SEVERITY_FIELD.exec(text);
     severity = field ? severityOf(field[1]) : emphasisedSeverity(node);
@@ -116,6 +116,9 @@ function findingOf(node: Nodes, extraCitations: readonly string[] = []): RawFind
     if (w) line = Number(w[1]);
   }
   if (line !== null && !(line >= 1 && line < 10_000_000)) line = null;
+  // The file leads many findings (`` `src/a.ts` line 12: … ``); it is shown apart, so the text starts with what is wrong.
+  const lead = /^`([^`]+)`(?:,?\s+lines?\s+\d+(?:[-\u2013]\d+)?)?\s*(?::|\u2014|\u2013|-)\s+(?=\S)/.exec(text);
+  if (file && lead && citedPath(lead[1])?.file === file) text = text.slice(lead[0].length);
   return { text: text.length > MAX_FINDING_CHARS ? `${text.slice(0, MAX_FINDING_CHARS - 1)}…` : text, severity, file, line };
 }
 
@@ -162,7 +165,7 @@ function tableFindings(table: Table): RawFinding[] {
   });
 }
 
-const headingText = (h: Heading): string => oneLine((h.children as PhrasingContent[]).map((c) => plain(c)).join(''));
+const headingText = (h: Heading): string => oneLine(h.children.map((c) => plain(c)).join(''));
 const isFindingsHeading = (h: Heading): boolean => {
   const t = headingText(h);
   return FINDINGS_HEADING.test(t) && !NOT_FINDINGS.test(t);
@@ -177,7 +180,7 @@ function taggedItems(nodes: readonly RootContent[], out: RawFinding[] = []): Raw
         if (f?.severity) out.push(f);
       }
     } else if ('children' in n && n.type !== 'table') {
-      taggedItems(n.children as RootContent[], out);
+      taggedItems(n.children, out);
     }
   }
   return out;
