@@ -22,6 +22,8 @@ export const MAX_FINDING_CHARS = 600;
 
 /** Headings whose section lists findings (`Top findings`, `Issues`, `Top actions`, `Conditions`…). */
 const FINDINGS_HEADING = /\b(findings?|issues?|problems?|vulnerabilit(?:y|ies)|defects?|bugs?|risks?|actions?|conditions?|recommendations?|concerns?|fix(?:es)?)\b/i;
+/** Headings that name findings outright: when such sections list any, the action-like ones (conditions, top actions) only repeat them. */
+const STRONG_HEADING = /\b(findings?|issues?|problems?|vulnerabilit(?:y|ies)|defects?|bugs?)\b/i;
 /** Headings that mention such a word but hold something else. */
 const NOT_FINDINGS = /\b(per-worker|details|failed workers|gaps?|coverage|summary|verdict|agree|disagree)\b/i;
 const EMPTY_ITEM = /^(none|n\/a|nothing\b|no (?:actionable |notable )?(?:findings?|issues?|items?|problems?|concerns?)\b|no coordinator)/i;
@@ -195,7 +197,9 @@ function taggedItems(nodes: readonly RootContent[], out: RawFinding[] = []): Raw
 export function extractFindings(markdown: string): RawFinding[] {
   let root: Root;
   try { root = parseMarkdown(markdown); } catch { return []; }
-  const found: RawFinding[] = [];
+  const strong: RawFinding[] = [];
+  const weak: RawFinding[] = [];
+  let found = weak;
   let inside: number | null = null;
   let sawHeading = false;
   // A heading below a findings heading is a finding itself when prose follows it, a category when a list does.
@@ -205,7 +209,10 @@ export function extractFindings(markdown: string): RawFinding[] {
       if (pending) { const f = findingOf(pending); if (f) found.push(f); }
       pending = null;
       if (inside !== null && node.depth <= inside) inside = null;
-      if (isFindingsHeading(node)) { inside = node.depth; sawHeading = true; } else if (inside !== null) pending = node;
+      if (isFindingsHeading(node)) {
+        inside = node.depth; sawHeading = true;
+        found = STRONG_HEADING.test(headingText(node)) ? strong : weak;
+      } else if (inside !== null) pending = node;
       continue;
     }
     if (inside === null) continue;
@@ -220,7 +227,7 @@ export function extractFindings(markdown: string): RawFinding[] {
     else if (node.type === 'table') found.push(...tableFindings(node));
   }
   if (pending) { const f = findingOf(pending); if (f) found.push(f); }
-  const all = sawHeading ? found : taggedItems(root.children);
+  const all = sawHeading ? (strong.length ? strong : weak) : taggedItems(root.children);
   const seen = new Set<string>();
   return all.filter((f) => {
     const key = `${f.file ?? ''}\n${f.text.toLowerCase()}`;
