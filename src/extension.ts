@@ -12,6 +12,7 @@ import { Commands } from './vscode/commands';
 import { DashboardPanels } from './vscode/dashboardView';
 import { RunDecorations } from './vscode/decorations';
 import { LedgerTree } from './vscode/ledgerTree';
+import { FixFindings } from './vscode/fixFindings';
 import { McpProvider } from './vscode/mcpProvider';
 import { RunLocation } from './vscode/location';
 import { OrchestrationLog, RunEventLog } from './vscode/log';
@@ -82,6 +83,7 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(agentCommands);
   context.subscriptions.push(new ChangeDocuments(() => location.workspace(), (runId) => store.runDir(runId)));
   context.subscriptions.push(new ChangeCommands({ store, controller, location, changes, notices }));
+  context.subscriptions.push(new FixFindings({ store, controller, location, notices }));
   context.subscriptions.push(new McpProvider({ extensionPath: context.extensionPath, location, keys }));
 }
 
