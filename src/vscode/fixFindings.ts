@@ -51,7 +51,8 @@ export class FixFindings extends Disposable {
     if (!ws) return;
     const runId = typeof arg === 'string' ? arg : arg?.runId ?? await this.pickRun();
     if (!runId) return;
-    const active = new Set(this.deps.store.runs().filter((r) => this.deps.controller.isActive(r.runId)).map((r) => r.runId));
+    // A run this window executes is running whatever its pid says.
+    const active = new Set(this.deps.controller.isActive(runId) ? [runId] : []);
     const listed = await listRunFindings(ws, this.deps.location.outputRoot(), runId, active);
     if (!listed.ok) { void this.deps.notices.warn(`Fix Findings: ${listed.reason}.`); return; }
     const { findings } = listed.run;
