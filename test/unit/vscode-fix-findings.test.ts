@@ -35,7 +35,7 @@ function setup() {
   workspace.workspaceFolders = [{ uri: Uri.file(ws) }];
   const location = new RunLocation();
   const store = new RunStore(location, { info() {}, warn() {}, error() {} });
-  const fix = new FixFindings({ store, controller: controller as never, location, notices: new Notices() });
+  const fix = new FixFindings({ store, controller: controller, location, notices: new Notices() });
   return { dispose: () => { fix.dispose(); store.dispose(); }, run: (...args: unknown[]) => commands.registered.get(FIX_FINDINGS_COMMAND)!(...args) };
 }
 
