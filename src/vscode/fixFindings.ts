@@ -5,7 +5,8 @@
  * to approve. The engine lists the findings; this file only asks.
  */
 import * as vscode from 'vscode';
-import { listRunFindings, patternNamed, type Finding, type LedgerSnapshot } from '../engine';
+import { listRunFindings, type Finding } from '../engine';
+import { offersFindings } from './findingsOffer';
 import { Disposable } from './dispose';
 import { formatAge, truncate } from './format';
 import type { RunLocation } from './location';
@@ -15,11 +16,6 @@ import type { RunStore } from './runStore';
 import { requireTrust } from './trust';
 
 export const FIX_FINDINGS_COMMAND = 'orchestration.fixFindings';
-
-/** Runs whose findings can be fixed: finished runs of a pattern that lists findings. */
-export function offersFindings(s: Pick<LedgerSnapshot, 'status' | 'pattern'>): boolean {
-  return (s.status === 'completed' || s.status === 'partial') && !!patternNamed(s.pattern ?? 'fan-out')?.findingsFrom?.length;
-}
 
 /** What the user expects ticked: what blocks or matters (critical, major); everything when nothing is rated. */
 export function preselected(findings: readonly Finding[]): Set<string> {

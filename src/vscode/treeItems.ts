@@ -9,7 +9,7 @@ import type { AgentGroup, AgentRecord, AgentStatus, AnyPlan, LedgerSnapshot, Lis
 import { groupAgents, groupLabel, isInFlight, PAGE_SIZE, patternOf, plannerOf, shapeLine, shownStatus, startedByOf, type ShownStatus } from './runShape';
 import { elapsedMs, formatDuration, formatSpend, formatTokens, totalTokens, truncate } from './format';
 import { agentRow, groupProgressText, rowCost, runProgressLine, runRow } from './ledgerRows';
-import { offersFindings } from './fixFindings';
+import { offersFindings } from './findingsOffer';
 
 export type LedgerNode =
   | { kind: 'run'; runId: string }

@@ -34,7 +34,7 @@ function mount(node: Node): HTMLElement {
 }
 
 const actions = (): Record<keyof Actions, ReturnType<typeof vi.fn<(...args: string[]) => void>>> => ({
-  approve: vi.fn(), decline: vi.fn(), cancel: vi.fn(), resume: vi.fn(), retryFailed: vi.fn(), openFile: vi.fn(),
+  approve: vi.fn(), decline: vi.fn(), cancel: vi.fn(), resume: vi.fn(), retryFailed: vi.fn(), fixFindings: vi.fn(), openFile: vi.fn(),
   reviewPlan: vi.fn(), openDiff: vi.fn(), applyChanges: vi.fn(), discardChanges: vi.fn(),
 });
 
@@ -83,6 +83,16 @@ describe('the Summary view', () => {
     expect(host.querySelector('#draft-note')?.textContent).toMatch(/Edited in the plan editor/);
     (host.querySelector('#review-draft') as HTMLElement).click();
     expect(act.reviewPlan).toHaveBeenCalledWith(RUN);
+  });
+
+  it('offers Fix Findings on a finished audit, and posts its run', () => {
+    const act = actions();
+    expect(mount(renderRun(run({ status: 'completed' }), act)).querySelector('#fix-findings')).toBeNull();
+    const host = mount(renderRun(run({ status: 'completed', actions: { approve: false, decline: false, cancel: false, resume: false, retry: false, reviewDraft: false, fixFindings: true } }), act));
+    const b = host.querySelector('#fix-findings') as HTMLElement;
+    expect(b.textContent).toBe('Fix Findings');
+    b.click();
+    expect(act.fixFindings).toHaveBeenCalledWith(RUN);
   });
 
   it('says "would cost" once, and counts agents as runProgress does', () => {
