@@ -11,6 +11,7 @@ const app = document.getElementById('app')!;
 const actions: DashboardActions = {
   showAgent: (agentId) => channel.post({ type: 'showAgent', agentId }),
   expand: (laneId, expanded, page) => channel.post({ type: 'expand', laneId, expanded, page }),
+  fixFindings: () => channel.post({ type: 'fixFindings' }),
 };
 
 const channel = connect<DashboardHostMessage, DashboardWebviewMessage>('Dashboard', DashboardHostMessageSchema, {

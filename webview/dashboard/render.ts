@@ -5,10 +5,10 @@ import { clickable, h, section } from '../dom';
 import { clock, tokens, usd } from '../format';
 import { runTitle } from '../runTitle';
 import { plural } from '../../src/shared/words';
-import { tag } from '../toolkit';
+import { button, tag } from '../toolkit';
 import { renderTimeline, type TimelineActions } from './timeline';
 
-export type DashboardActions = TimelineActions;
+export type DashboardActions = TimelineActions & { fixFindings?(): void };
 
 const sum = (u: SpendRow['tokens']): number => u.input + u.output + u.cacheRead + u.cacheWrite;
 
@@ -86,6 +86,7 @@ function gaps(v: DashboardView, act: DashboardActions): Node {
 export function renderDashboard(v: DashboardView, act: DashboardActions): Node {
   const root = document.createDocumentFragment();
   root.append(header(v));
+  if (v.fixFindings && act.fixFindings) root.append(button('Fix Findings', act.fixFindings, 'secondary', 'fix-findings'));
   root.append(section('Timeline', 'timeline-section', renderTimeline(v, act)));
   const cards = h('div', undefined, 'cards');
   const roleName = (r: string) => r.charAt(0).toUpperCase() + r.slice(1);

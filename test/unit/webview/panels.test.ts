@@ -99,6 +99,14 @@ describe('the dashboard', () => {
     expect(legend).toEqual(['queued', 'running', 'retrying', 'completed', 'failed', 'cancelled']);
   });
 
+  it('offers Fix Findings on a finished audit\'s dashboard, posting through its action', () => {
+    expect(mount(renderDashboard(view(), { showAgent: vi.fn(), expand: vi.fn(), fixFindings: vi.fn() })).querySelector('#fix-findings')).toBeNull();
+    const fixFindings = vi.fn();
+    const host = mount(renderDashboard(view({ fixFindings: true }), { showAgent: vi.fn(), expand: vi.fn(), fixFindings }));
+    (host.querySelector('#fix-findings') as HTMLElement).click();
+    expect(fixFindings).toHaveBeenCalledOnce();
+  });
+
   it('draws a big group\'s strip as its status mix: a queue of 280 in the queued colour, not as work', () => {
     const host = mount(renderDashboard(view(), { showAgent: vi.fn(), expand: vi.fn() }));
     const paths = Array.from(host.querySelectorAll('[data-lane="b"] .tl-density-track path'));
