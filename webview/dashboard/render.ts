@@ -86,7 +86,7 @@ function gaps(v: DashboardView, act: DashboardActions): Node {
 export function renderDashboard(v: DashboardView, act: DashboardActions): Node {
   const root = document.createDocumentFragment();
   root.append(header(v));
-  if (v.fixFindings && act.fixFindings) root.append(button('Fix Findings', act.fixFindings, 'secondary', 'fix-findings'));
+  if (v.fixFindings && act.fixFindings) root.append(button('Fix Findings', () => act.fixFindings?.(), 'secondary', 'fix-findings'));
   root.append(section('Timeline', 'timeline-section', renderTimeline(v, act)));
   const cards = h('div', undefined, 'cards');
   const roleName = (r: string) => r.charAt(0).toUpperCase() + r.slice(1);
