@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { ConfigError, costOf, ignoreOptionsOf, type Config } from './config';
+import { ConfigError, costOf, formatIssues, ignoreOptionsOf, type Config } from './config';
 import { writeFileAtomic } from './files';
 import { Ledger, PLANNER_ID } from './ledger/ledger';
 import { estimateRun } from './ledger/estimate';
@@ -191,7 +191,9 @@ export class Orchestrator {
       throw new ConfigError(`Unknown pattern "${String(choice)}"; expected auto or one of ${PATTERNS.map((p) => p.name).join(', ')}`);
     }
     if (req.findings && choice !== 'build') throw new ConfigError(`Fixing findings is a build: plan it with the build pattern, not ${choice}`);
-    const fixing = req.findings ? FindingsFileSchema.parse(req.findings) : null;
+    const parsedFindings = req.findings ? FindingsFileSchema.safeParse(req.findings) : null;
+    if (parsedFindings && !parsedFindings.success) throw new ConfigError(`The findings to fix are not valid:\n  ${formatIssues(parsedFindings.error).join('\n  ')}`);
+    const fixing = parsedFindings?.data ?? null;
     if (choice !== 'auto') await patternNamed(choice)?.precheck?.(workspace, config);
 
     const id = newRunId(new Date(this.clock.now()));

@@ -9,7 +9,8 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { simulate } from '../../src/simulator/brain';
 import type { Reply } from '../../src/simulator/types';
 import { gitWorkspace, repoState, worktreesDir } from './buildHarness';
-import { CLI, cliAsync, readJson, startFake, type Fake, type Fault } from './harness';
+import { listRunFindings } from '../../src/engine/findings';
+import { makeWorkspace, orchestrator, CLI, cliAsync, readJson, startFake, type Fake, type Fault } from './harness';
 
 let fake: Fake | undefined;
 afterEach(async () => { await fake?.close(); fake = undefined; });
@@ -125,5 +126,23 @@ describe('orchestrate run --from <audit> --findings', () => {
     expect(wrongPattern.stderr).toMatch(/--pattern panel cannot/);
     const badPick = await cli(['run', '--from', auditId, '--findings', '99', '--yes', '--workspace', ws]);
     expect(badPick.code).toBe(2);
+  });
+
+  it('lists the findings of a simulated panel and map-reduce audit, each with severity and file', async () => {
+    const ws = makeWorkspace();
+    fake = await startFake(ws);
+    const o = orchestrator(fake);
+    for (const pattern of ['panel', 'map-reduce'] as const) {
+      const run = await o.plan({ task: 'Is the auth code safe to ship?', pattern });
+      await run.execute();
+      await run.ledger.close();
+      const listed = await listRunFindings(ws, '.orchestration', run.id);
+      expect(listed.ok, listed.ok ? '' : listed.reason).toBe(true);
+      if (!listed.ok) continue;
+      expect(listed.run.pattern).toBe(pattern);
+      expect(listed.run.findings.length).toBeGreaterThan(0);
+      expect(listed.run.findings.every((f) => f.file !== null && f.severity !== null && f.source === 'summary.md')).toBe(true);
+    }
+    await expect(o.plan({ task: 'Fix them', pattern: 'build', findings: { from: 'x', pattern: 'panel', findings: [] } })).rejects.toThrow(/findings to fix are not valid/);
   });
 });
