@@ -9,7 +9,7 @@ import {
   ConfigError, NotARepositoryError, loadProjectConfig, Orchestrator, PlanError, resolveConfig, describeIgnored,
   asStorageError, CommandRefusedError, describeRebuild, LedgerDamagedError, StorageError, taskLength, taskTooLong,
   ForeignRunError, checkedOutputRoot, originOfRun, addSecrets, credentialValues, redactText, loadMemoryBlock,
-  type ResolvedConfig, type Run, type RunOutcome,
+  type FindingsFile, type ResolvedConfig, type Run, type RunOutcome,
 } from './engine';
 import { agentCommand, stop, transcript } from './cli/agentCommands';
 import { MissingApiKeyError, openProvider, type Provider } from './providers';
@@ -25,6 +25,7 @@ import { readTaskFile } from './cli/taskFile';
 import { commandLine, runnableCommands, shownPath } from './cli/hint';
 import { keylessProvider, serveMcp } from './mcp/serve';
 import { memoryCommand, offerLessons } from './cli/memory';
+import { chooseFindings, fixFindingsTask } from './cli/findings';
 
 
 // Every line printed goes through the one redaction; the credentials this process was given
@@ -53,6 +54,7 @@ function endQuietlyOnClosedPipe(): void {
 /** The task of `run`: the argument or --task-file, within the maximum (the engine checks it again). */
 async function taskOf(args: CliArgs): Promise<string> {
   if (args.taskFile !== undefined) return readTaskFile(args.taskFile);
+  if (args.from !== undefined && !args.positional?.trim()) return fixFindingsTask(args.from);
   const tooLong = taskTooLong(args.positional!.trim());
   if (tooLong) throw new UsageError(tooLong);
   return args.positional!;
@@ -179,8 +181,14 @@ async function runTask(orchestrator: Orchestrator, workspace: string, args: CliA
       + 'Pass --allow-workspace-command beside --yes to run it, or run without --yes to see the plan and answer.');
     return EXIT.usage;
   }
+  let findings: FindingsFile | undefined;
+  if (args.from !== undefined) {
+    const chosen = await chooseFindings(workspace, orchestrator.config, args, { err, ask });
+    if (typeof chosen === 'number') return chosen;
+    findings = chosen;
+  }
   err(`Planning: ${headline(args.positional!)}`);
-  const run = await orchestrator.plan({ task: args.positional!, focus: args.focus, pattern: args.pattern, signal });
+  const run = await orchestrator.plan({ task: args.positional!, focus: args.focus, pattern: args.pattern, signal, ...(findings ? { findings } : {}) });
   err(`\nRun ${run.id} — plan (${shownPath(path.join(run.dir, 'plan.md'))}):\n`);
   err(planTable(run));
   for (const note of (await loadMemoryBlock(workspace, orchestrator.config)).notes) err(`Memory: ${note}`);

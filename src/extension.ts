@@ -13,6 +13,7 @@ import { DashboardPanels } from './vscode/dashboardView';
 import { RunDecorations } from './vscode/decorations';
 import { LedgerTree } from './vscode/ledgerTree';
 import { Lessons } from './vscode/lessons';
+import { FixFindings } from './vscode/fixFindings';
 import { McpProvider } from './vscode/mcpProvider';
 import { RunLocation } from './vscode/location';
 import { OrchestrationLog, RunEventLog } from './vscode/log';
@@ -83,6 +84,7 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(agentCommands);
   context.subscriptions.push(new ChangeDocuments(() => location.workspace(), (runId) => store.runDir(runId)));
   context.subscriptions.push(new ChangeCommands({ store, controller, location, changes, notices }));
+  context.subscriptions.push(new FixFindings({ store, controller, location, notices }));
   context.subscriptions.push(new McpProvider({ extensionPath: context.extensionPath, location, keys }));
   context.subscriptions.push(new Lessons({ store, location, notices }));
 }

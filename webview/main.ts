@@ -23,6 +23,7 @@ const actions: Actions = {
   cancel: (runId) => vscode.postMessage({ type: 'cancel', runId }),
   resume: (runId) => vscode.postMessage({ type: 'resume', runId }),
   retryFailed: (runId) => vscode.postMessage({ type: 'retryFailed', runId }),
+  fixFindings: (runId) => vscode.postMessage({ type: 'fixFindings', runId }),
   openFile: (runId, path) => vscode.postMessage({ type: 'openFile', runId, path }),
   reviewPlan: (runId) => vscode.postMessage({ type: 'reviewPlan', runId }),
   openDiff: (runId, path) => vscode.postMessage({ type: 'openDiff', runId, path }),

@@ -14,6 +14,7 @@ export interface Actions {
   cancel(runId: string): void;
   resume(runId: string): void;
   retryFailed(runId: string): void;
+  fixFindings(runId: string): void;
   openFile(runId: string, path: string): void;
   reviewPlan(runId: string): void;
   openDiff(runId: string, path: string): void;
@@ -80,6 +81,7 @@ export function renderRun(run: RunView, act: Actions): Node {
   if (run.actions.cancel) buttons.append(button('Cancel Run', () => act.cancel(run.runId), 'secondary', 'cancel'));
   if (run.actions.resume) buttons.append(button('Resume', () => act.resume(run.runId), 'secondary', 'resume'));
   if (run.actions.retry) buttons.append(button('Retry Failed Agents', () => act.retryFailed(run.runId), 'secondary', 'retry'));
+  if (run.actions.fixFindings) buttons.append(button('Fix Findings', () => act.fixFindings(run.runId), 'secondary', 'fix-findings'));
   if (buttons.childElementCount) header.append(buttons);
   root.append(header);
   // What a build proposes is what the user acts on next: right under the title, above the fold.

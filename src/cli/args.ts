@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { MAX_TASK_CHARS, PATTERN_CHOICES, TIERS, type PatternChoice, type Tier } from '../engine';
+import { MAX_TASK_CHARS, PATTERN_CHOICES, RUN_ID_PATTERN, TIERS, type PatternChoice, type Tier } from '../engine';
 
 export class UsageError extends Error {
   constructor(message: string) { super(message); this.name = 'UsageError'; }
@@ -7,7 +7,7 @@ export class UsageError extends Error {
 
 export const USAGE = `Usage:
   orchestrate run "<task>" | --task-file PATH|- [--pattern NAME] [--workspace DIR] [--yes] [--allow-workspace-command]
-                           [--simulate] [--json] [--focus DIR]...
+                           [--simulate] [--json] [--focus DIR]... [--from RUNID [--findings 1,3|all]]
                            [--scheduling continuous|waves] [--max-concurrent N] [--retries N]
                            [--max-cost USD] [--max-tokens N] [--output-root DIR] [--set key=value]...
   orchestrate resume <runId> [--workspace DIR] [--simulate] [--json] [--retry-failed] [--allow-workspace-command]
@@ -35,6 +35,8 @@ From a clone (after npm ci and npm run build), run it as npx orchestrate; --work
 current folder.
 The task is at most ${MAX_TASK_CHARS.toLocaleString('en-US')} characters; --task-file reads it from a file (- for stdin), past the
 shell's argument limit. Put longer material in a workspace file and name it in the task.
+--from RUNID plans a build that fixes the findings of a finished fan-out, panel or map-reduce run (the task
+may then be left out): you pick which at a prompt, with --findings 1,3 (or all), or --yes picks them all.
 Patterns (--pattern, default auto: the planner chooses and says why): ${PATTERN_CHOICES.join(', ')}.
 Settings come from .orchestration/config.json in the workspace, then from flags. The repository's file is
 untrusted: it may not set baseUrl, provider, prices, worktreesDir, worktreeLinks, includeIgnored or
@@ -95,6 +97,10 @@ export interface CliArgs {
   focus: string[];
   /** The orchestration pattern, or auto to let the planner choose. */
   pattern: PatternChoice;
+  /** run --from: the audit run whose findings the build fixes. */
+  from: string | undefined;
+  /** run --findings: which of them (`1,3`, `F2`, `all`); unset, the user is asked (or, under --yes, all). */
+  findings: string | undefined;
   simLatencyMs: number | undefined;
   /** demo: the greenfield build (an empty repository, an architect and a scaffold) instead of the demo shop. */
   greenfield: boolean;
@@ -126,6 +132,7 @@ export function parseCli(argv: string[]): CliArgs {
         file: { type: 'string', multiple: true }, stat: { type: 'boolean' }, accept: { type: 'string', multiple: true },
         instruction: { type: 'string' }, group: { type: 'string' }, task: { type: 'string' }, 'task-file': { type: 'string' },
         scope: { type: 'string', multiple: true }, tier: { type: 'string' }, perspective: { type: 'string' },
+        from: { type: 'string' }, findings: { type: 'string' },
       },
     });
   } catch (err) {
@@ -149,7 +156,11 @@ export function parseCli(argv: string[]): CliArgs {
   if (taskFile !== undefined && command !== 'run') throw new UsageError('--task-file goes with run');
   if (taskFile !== undefined && arg !== undefined) throw new UsageError('run takes the task as an argument or from --task-file, not both');
   if (taskFile === '') throw new UsageError('--task-file needs a path (or - for standard input)');
-  if (command === 'run' && taskFile === undefined && !arg?.trim()) throw new UsageError('run needs a task: orchestrate run "Audit this repo for security issues" (or --task-file PATH)');
+  if (v.from !== undefined && command !== 'run') throw new UsageError('--from goes with run');
+  if (v.findings !== undefined && v.from === undefined) throw new UsageError('--findings goes with --from RUNID (the audit run whose findings to fix)');
+  if (v.from !== undefined && !RUN_ID_PATTERN.test(v.from)) throw new UsageError(`--from "${v.from}" is not a run id (expected YYYYMMDD-HHMMSS-xxxx; see: orchestrate list)`);
+  if (v.from !== undefined && v.pattern !== undefined && v.pattern !== 'build') throw new UsageError(`--from plans a build that fixes the run's findings; --pattern ${v.pattern} cannot (use --pattern build or leave it out)`);
+  if (command === 'run' && taskFile === undefined && !arg?.trim() && v.from === undefined) throw new UsageError('run needs a task: orchestrate run "Audit this repo for security issues" (or --task-file PATH)');
   if (['resume', 'diff', 'apply', 'discard', 'memory'].includes(command) && !arg) throw new UsageError(`${command} needs a run id (see: orchestrate list)`);
   if (['transcript', 'stop', 'rerun', 'ask'].includes(command) && rest.length < 2) throw new UsageError(`${command} needs a run id and an agent id (see: orchestrate status <runId>)`);
   if (command === 'ask' && !rest[2]?.trim()) throw new UsageError('ask needs a question: orchestrate ask <runId> <agentId> "Why did you rate this file high?"');
@@ -162,6 +173,7 @@ export function parseCli(argv: string[]): CliArgs {
   if (v['allow-foreign-run'] && !FOREIGN_RUN_COMMANDS.has(command)) throw new UsageError('--allow-foreign-run goes with resume, rerun, ask or add-worker');
   return {
     ...base(v), command, positional: arg, positionals: rest, taskFile,
+    ...(v.from !== undefined ? { pattern: 'build' as const } : {}),
     instruction: v.instruction,
     worker: command === 'add-worker' ? workerFlags(v) : undefined,
   };
@@ -202,6 +214,7 @@ function base(v: Record<string, string | boolean | string[] | undefined>): Omit<
     files: (v.file as string[] | undefined) ?? [], stat: !!v.stat, accept: (v.accept as string[] | undefined) ?? [],
     focus: (v.focus as string[] | undefined) ?? [],
     pattern: patternOf(v.pattern as string | undefined),
+    from: v.from as string | undefined, findings: v.findings as string | undefined,
     simLatencyMs: num('--sim-latency', v['sim-latency'] as string | undefined),
     greenfield: !!v.greenfield,
     overrides,

@@ -38,6 +38,8 @@ export { ForeignRunError } from './commands/claim';
 export { LOCK_FILE, runLockHolder, takeRunLock, type LockHolder, type RunLock } from './run/lock';
 export { AnthropicModelClient, type AnthropicClientOptions, type Fetch } from './model/anthropic';
 export { fmtTokens } from './plan/planMarkdown';
+export { FINDINGS_FILE, FindingsFileSchema, type Finding, type FindingsFile } from './patterns/build/pipelineFiles';
+export { listRunFindings, selectFindings, findingLine, findingOutcomes, type FindingOutcome, type FindingsListing, type RunFindings } from './findings';
 export { loadProjectConfig, PROJECT_CONFIG } from './projectConfig';
 export {
   resolveConfig, machineOnly, MACHINE_ONLY_KEYS, BOUND_KEYS, SET_INSTEAD,

@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { ConfigError, costOf, ignoreOptionsOf, type Config } from './config';
+import { ConfigError, costOf, formatIssues, ignoreOptionsOf, type Config } from './config';
 import { writeFileAtomic } from './files';
 import { Ledger, PLANNER_ID } from './ledger/ledger';
 import { estimateRun } from './ledger/estimate';
@@ -29,6 +29,7 @@ import type { LeafRequest } from './patterns/pattern';
 import { silentLogger, type Clock, type Logger } from './types';
 import type { IgnoredSetting, WorkspaceCommand } from './trust/configPolicy';
 import { FileCommandConsent, type CommandConsent } from './trust/consent';
+import { FINDINGS_FILE, FindingsFileSchema, type FindingsFile } from './patterns/build/pipelineFiles';
 
 export interface OrchestratorDeps {
   workspace: string;
@@ -69,6 +70,8 @@ export interface PlanRunRequest {
   signal?: AbortSignal;
   /** Who asks, when not a person at this front end (`mcp:<client name>`): recorded in the ledger and shown with the run. */
   startedBy?: string;
+  /** Fix Findings: the audit findings the user chose (a build only); written to the run's findings.json, planned from. */
+  findings?: FindingsFile;
 }
 
 /**
@@ -188,12 +191,17 @@ export class Orchestrator {
     if (choice !== 'auto' && !patternNamed(choice)) {
       throw new ConfigError(`Unknown pattern "${String(choice)}"; expected auto or one of ${PATTERNS.map((p) => p.name).join(', ')}`);
     }
+    if (req.findings && choice !== 'build') throw new ConfigError(`Fixing findings is a build: plan it with the build pattern, not ${choice}`);
+    const parsedFindings = req.findings ? FindingsFileSchema.safeParse(req.findings) : null;
+    if (parsedFindings && !parsedFindings.success) throw new ConfigError(`The findings to fix are not valid:\n  ${formatIssues(parsedFindings.error).join('\n  ')}`);
+    const fixing = parsedFindings?.data ?? null;
     if (choice !== 'auto') await patternNamed(choice)?.precheck?.(workspace, config);
 
     const id = newRunId(new Date(this.clock.now()));
     await ensureOutputRoot(workspace, config);
     const dir = await checkedRunDir(workspace, config.outputRoot, id);
     await fs.mkdir(dir, { recursive: true });
+    if (fixing) await writeFileAtomic(path.join(dir, FINDINGS_FILE), JSON.stringify(fixing, null, 2));
     // The proof this folder was made here: a run folder a repository ships has none (origin.ts).
     if (!await markCreatedHere({ dir, runId: id, workspace, ...(this.deps.stateDir ? { stateDir: this.deps.stateDir } : {}) }).catch(() => false)) {
       this.logger.warn(`run ${id}: could not mark it as created on this machine (the state folder is not writable); resuming it will ask for confirmation`);
@@ -217,7 +225,7 @@ export class Orchestrator {
       // memory.md: read once per plan; what was left out of it (budget, size, a symlink) is the run's to say.
       const memory = await loadMemoryBlock(workspace, config);
       for (const note of memory.notes) ledger.log('warn', `memory: ${note}`);
-      const planningCtx = { config, focus, scopeExists: exists };
+      const planningCtx = { config, focus, scopeExists: exists, ...(fixing ? { findings: fixing.findings } : {}) };
       const first = await requestPlan({
         workspace, config, prompts: this.prompts, policy, scopeExists: exists, memory: memory.block,
         onRedacted: (n) => ledger.countRedactions(PLANNER_ID, n),
@@ -227,7 +235,7 @@ export class Orchestrator {
           return cost;
         },
         transcript: transcripts.agent(PLANNER_ID),
-      }, { task, overview, focus, pattern: choice }, signal);
+      }, { task, overview, focus, pattern: choice, ...(fixing ? { findings: fixing } : {}) }, signal);
       const { pattern } = first;
       let { plan, compiled } = first;
       if (pattern.beforeApproval) {

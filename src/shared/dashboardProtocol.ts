@@ -139,6 +139,8 @@ export const DashboardViewSchema = z.object({
   status: z.string(),
   pattern: z.string(),
   simulated: z.boolean(),
+  /** A finished audit run whose findings a build can fix: the dashboard offers Fix Findings. */
+  fixFindings: z.boolean().default(false),
   /** Who started the run when it was not a person here (`mcp:<client>`), else null. */
   startedBy: z.string().max(200).nullable(),
   /** Agents are in flight: open bars end at "now" and the host re-posts as time passes. */
@@ -184,5 +186,7 @@ export const DashboardWebviewMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('showSummary') }).strict(),
   /** Unfolds (or folds) a big lane into rows, a page at a time. */
   z.object({ type: z.literal('expand'), laneId: z.string().min(1).max(100), expanded: z.boolean(), page: count.max(10_000) }).strict(),
+  /** Fix Findings on this run (a finished audit): the host runs orchestration.fixFindings. */
+  z.object({ type: z.literal('fixFindings') }).strict(),
 ]);
 export type DashboardWebviewMessage = z.infer<typeof DashboardWebviewMessageSchema>;

@@ -211,6 +211,8 @@ export const RunViewSchema = z.object({
     approve: z.boolean(), decline: z.boolean(), cancel: z.boolean(), resume: z.boolean(), retry: z.boolean(),
     /** The plan editor holds an edited draft: it is the one place to approve, so the Summary points there. */
     reviewDraft: z.boolean(),
+    /** A finished audit run whose findings a build can fix (Fix Findings). */
+    fixFindings: z.boolean().default(false),
   }),
   progress: ProgressViewSchema,
   /** Build runs: the proposed change, once the engine assembled it. */
@@ -249,6 +251,7 @@ export const WebviewMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('openDiff'), runId, path: runPath }).strict(),
   z.object({ type: z.literal('applyChanges'), runId }).strict(),
   z.object({ type: z.literal('discardChanges'), runId }).strict(),
+  z.object({ type: z.literal('fixFindings'), runId }).strict(),
 ]);
 export type WebviewMessage = z.infer<typeof WebviewMessageSchema>;
 

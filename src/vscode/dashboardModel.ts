@@ -6,6 +6,7 @@
  */
 import type { AgentRecord, AgentStatus, AnyPlan, EngineEvent, LedgerSnapshot, Usage } from '../engine';
 import { runProgress } from '../engine/ledger/progress';
+import { offersFindings } from './findingsOffer';
 import {
   FLIGHT_STATES, SETTLED_STATES, type DashboardView, type Density, type FlightState, type Lane, type Segment, type SettledState, type SpendRow, type TimelineRow,
 } from '../shared/dashboardProtocol';
@@ -290,7 +291,7 @@ export function buildDashboard(s: LedgerSnapshot, plan: AnyPlan | undefined, tra
   // The planner's record counts in spend (role planner), not among the agents the run runs.
   const counted = s.agents.filter((a) => a.role !== 'planner');
   return {
-    runId: s.runId, task: s.task, status: s.status, pattern, simulated: s.simulated, startedBy: startedByOf(s), live,
+    runId: s.runId, task: s.task, status: s.status, pattern, simulated: s.simulated, fixFindings: !live && offersFindings(s), startedBy: startedByOf(s), live,
     startedAt: started ? new Date(t0).toISOString() : null, spanMs, bins, lanes,
     agents: counted.length,
     progress: (({ done, total, active, waiting, failed, cancelled, skipped }) => ({ done, total, active, waiting, failed, cancelled, skipped }))(runProgress(s.agents)),

@@ -93,6 +93,7 @@ export class DashboardPanel extends Disposable {
       if (this.deps.showSummary) await this.deps.showSummary(this.runId);
       else await vscode.commands.executeCommand(SHOW_RUN_COMMAND, this.runId);
     },
+    fixFindings: () => { void vscode.commands.executeCommand('orchestration.fixFindings', this.runId); },
     expand: ({ laneId, expanded, page }) => {
       if (expanded) this.expanded.set(laneId, page);
       else this.expanded.delete(laneId);

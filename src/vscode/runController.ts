@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import {
   CommandRefusedError, ConfigError, Ledger, originOfRun, patternNamed, PlanError,
-  type AnyPlan, type ExecuteMode, type PatternChoice, type Run, type RunOrigin, type RunOutcome,
+  type AnyPlan, type ExecuteMode, type FindingsFile, type PatternChoice, type Run, type RunOrigin, type RunOutcome,
 } from '../engine';
 import { Debouncer } from './debounce';
 import { Disposable, toDisposable } from './dispose';
@@ -93,7 +93,7 @@ export class RunController extends Disposable {
   }
 
   /** Plans a task, then waits for approval in the Summary view (or runs at once with autoApprovePlan). */
-  async orchestrate(task: string, focus: string[] = [], pattern: PatternChoice = 'auto'): Promise<void> {
+  async orchestrate(task: string, focus: string[] = [], pattern: PatternChoice = 'auto', from: { findings?: FindingsFile } = {}): Promise<void> {
     if (!requireTrust('orchestrate a task')) return;
     const session = await openSession(this.deps);
     if (!session) return;
@@ -104,7 +104,7 @@ export class RunController extends Disposable {
         (_progress, token) => {
           const abort = new AbortController();
           token.onCancellationRequested(() => abort.abort());
-          return session.orchestrator.plan({ task, focus, pattern, signal: abort.signal });
+          return session.orchestrator.plan({ task, focus, pattern, signal: abort.signal, ...(from.findings ? { findings: from.findings } : {}) });
         },
       );
     } catch (err) {

@@ -1,4 +1,5 @@
 /** Builds the Summary webview's state from a ledger snapshot, its plan and the pattern's files. Pure, so it is unit-tested. */
+import { offersFindings } from './findingsOffer';
 import { trustNotes, type AgentRecord, type AnyPlan, type ChangeSet, type LedgerSnapshot, type RunStatus } from '../engine';
 import { runProgress } from '../engine/ledger/progress';
 import type { AgentView, ChangesView, GroupView, MapReduceCard, PanelCard, PatternCard, PipelineCard, ProgressView, RunView, SupervisorCard } from '../shared/protocol';
@@ -13,7 +14,7 @@ export const EXCLUDED_SAMPLE = 8;
 /** Changed files the Changes card lists; the Ledger and changes.json hold them all. */
 export const CHANGED_FILES_SHOWN = 50;
 
-export interface RunActions { approve: boolean; decline: boolean; cancel: boolean; resume: boolean; retry: boolean; reviewDraft: boolean }
+export interface RunActions { approve: boolean; decline: boolean; cancel: boolean; resume: boolean; retry: boolean; reviewDraft: boolean; fixFindings: boolean }
 
 /**
  * Which buttons make sense, given the run's status, whether this window is executing it, and
@@ -32,6 +33,7 @@ export function runActions(s: LedgerSnapshot, executingHere: boolean, draftEdite
     cancel: s.status === 'running' && executingHere,
     resume: finished && s.agents.length > 0,
     retry: finished && failed,
+    fixFindings: !executingHere && offersFindings(s),
   };
 }
 

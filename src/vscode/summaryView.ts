@@ -70,6 +70,7 @@ export class SummaryView extends Disposable implements vscode.WebviewViewProvide
     cancel: ({ runId }) => this.controller.cancel(runId),
     resume: ({ runId }) => this.controller.resume(runId, 'resume'),
     retryFailed: ({ runId }) => this.controller.resume(runId, 'retry-failed'),
+    fixFindings: ({ runId }) => { void vscode.commands.executeCommand('orchestration.fixFindings', runId); },
     openFile: ({ runId, path: rel }) => this.openFile(runId, rel),
   };
 

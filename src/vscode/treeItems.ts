@@ -9,6 +9,7 @@ import type { AgentGroup, AgentRecord, AgentStatus, AnyPlan, LedgerSnapshot, Lis
 import { groupAgents, groupLabel, isInFlight, PAGE_SIZE, patternOf, plannerOf, shapeLine, shownStatus, startedByOf, type ShownStatus } from './runShape';
 import { elapsedMs, formatDuration, formatSpend, formatTokens, totalTokens, truncate } from './format';
 import { agentRow, groupProgressText, rowCost, runProgressLine, runRow } from './ledgerRows';
+import { offersFindings } from './findingsOffer';
 
 export type LedgerNode =
   | { kind: 'run'; runId: string }
@@ -105,7 +106,8 @@ export function runItem(s: ListedRun, now: number): vscode.TreeItem {
   item.id = s.runId;
   item.iconPath = runIcon(s.status);
   item.description = row.description;
-  item.contextValue = `run.${s.status}`;
+  // `.findings`: a finished audit whose findings Fix Findings offers to fix.
+  item.contextValue = `run.${s.status}${offersFindings(s) ? '.findings' : ''}`;
   const md = new vscode.MarkdownString('', false);
   md.appendMarkdown(`**Run ${s.runId}** · ${s.status}${s.simulated ? ' · simulated' : ''}\n\n`).appendText(s.task).appendMarkdown('\n\n');
   if (s.reason) md.appendMarkdown('Reason: ').appendText(s.reason).appendMarkdown('\n\n');

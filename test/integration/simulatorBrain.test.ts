@@ -94,7 +94,7 @@ async function plan(workspace: string, task: string, feedback = ''): Promise<unk
     model: 'claude-opus-5-5',
     max_tokens: 8192,
     system: [{ type: 'text', text: render('planner', { patternGuide: 'Split the task into 3–5 domains. Each domain has 3–8 workers.', submitHow: 'the plan_fan_out tool' }) }],
-    messages: [{ role: 'user', content: render('planner-user', { task, focus: '', overview: overview(workspace), feedback }) }],
+    messages: [{ role: 'user', content: render('planner-user', { task, focus: '', findings: '', overview: overview(workspace), feedback }) }],
     tools: [planTool],
     tool_choice: { type: 'tool', name: 'plan_fan_out' },
   });

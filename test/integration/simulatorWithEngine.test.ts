@@ -75,7 +75,7 @@ function askPlanner(task: string, focus: string, overview: string) {
   return client.messages.create({
     model: 'claude-sonnet-5-5', max_tokens: 8192,
     system: render('planner', { patternGuide: 'Split the task into 3–5 domains. Each domain has 3–8 workers.', submitHow: 'the plan_fan_out tool' }),
-    messages: [{ role: 'user', content: render('planner-user', { task, focus, overview, feedback: '' }) }],
+    messages: [{ role: 'user', content: render('planner-user', { task, focus, findings: '', overview, feedback: '' }) }],
     tools: [{ name: 'plan_fan_out', description: 'Submit the plan.', input_schema: { type: 'object' } }],
     tool_choice: { type: 'tool', name: 'plan_fan_out' },
   });

@@ -9,7 +9,7 @@ const RUN = '20250601-115500-ab12';
 
 function handlers(): HandlerMap<WebviewMessage> & Record<string, ReturnType<typeof vi.fn>> {
   return { ready: vi.fn(), approve: vi.fn(), decline: vi.fn(), cancel: vi.fn(), resume: vi.fn(), retryFailed: vi.fn(), openFile: vi.fn(),
-    reviewPlan: vi.fn(), openDiff: vi.fn(), applyChanges: vi.fn(), discardChanges: vi.fn() };
+    reviewPlan: vi.fn(), openDiff: vi.fn(), applyChanges: vi.fn(), discardChanges: vi.fn(), fixFindings: vi.fn() };
 }
 
 describe('webview → host messages', () => {
@@ -24,6 +24,7 @@ describe('webview → host messages', () => {
     { type: 'reviewPlan', runId: RUN },
     { type: 'openDiff', runId: RUN, path: 'src/a.ts' },
     { type: 'applyChanges', runId: RUN },
+    { type: 'fixFindings', runId: RUN },
     { type: 'discardChanges', runId: RUN },
   ])('accepts $type and calls only its handler', async (msg) => {
     const h = handlers();
@@ -60,7 +61,7 @@ describe('host → webview messages', () => {
     expect(parsed.run?.card).toBeNull();
     expect(parsed.run?.groups[1]?.coordinator?.returned).toContain('**Fix**');
     expect(parsed.run?.totals.parentContextTokens).toBe(1900);
-    expect(parsed.run?.actions).toEqual({ approve: false, decline: false, cancel: true, resume: false, retry: false, reviewDraft: false });
+    expect(parsed.run?.actions).toEqual({ approve: false, decline: false, cancel: true, resume: false, retry: false, reviewDraft: false, fixFindings: false });
   });
 
   it('carries who started a run, and drops a startedBy a tampered ledger made too long or not a string instead of failing the state', () => {
@@ -115,15 +116,15 @@ describe('host → webview messages', () => {
 
 describe('summary actions', () => {
   it.each([
-    ['awaiting-approval', false, { approve: true, decline: true, cancel: false, resume: false, retry: false, reviewDraft: false }],
-    ['running', true, { approve: false, decline: false, cancel: true, resume: false, retry: false, reviewDraft: false }],
-    ['running', false, { approve: false, decline: false, cancel: false, resume: false, retry: false, reviewDraft: false }],
-    ['interrupted', false, { approve: false, decline: false, cancel: false, resume: true, retry: true, reviewDraft: false }],
-    ['cancelled', false, { approve: false, decline: false, cancel: false, resume: true, retry: true, reviewDraft: false }],
-    ['partial', false, { approve: false, decline: false, cancel: false, resume: true, retry: true, reviewDraft: false }],
-    ['completed', false, { approve: false, decline: false, cancel: false, resume: false, retry: false, reviewDraft: false }],
+    ['awaiting-approval', false, { approve: true, decline: true, cancel: false, resume: false, retry: false, reviewDraft: false, fixFindings: false }],
+    ['running', true, { approve: false, decline: false, cancel: true, resume: false, retry: false, reviewDraft: false, fixFindings: false }],
+    ['running', false, { approve: false, decline: false, cancel: false, resume: false, retry: false, reviewDraft: false, fixFindings: false }],
+    ['interrupted', false, { approve: false, decline: false, cancel: false, resume: true, retry: true, reviewDraft: false, fixFindings: false }],
+    ['cancelled', false, { approve: false, decline: false, cancel: false, resume: true, retry: true, reviewDraft: false, fixFindings: false }],
+    ['partial', false, { approve: false, decline: false, cancel: false, resume: true, retry: true, reviewDraft: false, fixFindings: true }],
+    ['completed', false, { approve: false, decline: false, cancel: false, resume: false, retry: false, reviewDraft: false, fixFindings: true }],
     // The user turned this plan down: resuming it would run exactly what they rejected.
-    ['declined', false, { approve: false, decline: false, cancel: false, resume: false, retry: false, reviewDraft: false }],
+    ['declined', false, { approve: false, decline: false, cancel: false, resume: false, retry: false, reviewDraft: false, fixFindings: false }],
   ] as const)('a %s run (executing here: %s) offers %o', (status, here, expected) => {
     expect(runActions(snapshot({ status }), here)).toEqual(expected);
   });

@@ -85,7 +85,8 @@ describe('run and domain items', () => {
   it.each(RUN_STATUSES)('maps a %s run to its icon and contextValue', (status) => {
     const item = runItem(snapshot({ status }), NOW);
     expect((item.iconPath as unknown as ThemeIcon).id).toBe(RUN_ICON[status]);
-    expect(item.contextValue).toBe(`run.${status}`);
+    // A finished audit (the fixture is a fan-out run) offers Fix Findings through its `.findings` suffix.
+    expect(item.contextValue).toBe(`run.${status}${status === 'completed' || status === 'partial' ? '.findings' : ''}`);
     expect(item.collapsibleState).toBe(TreeItemCollapsibleState.Collapsed);
     expect(item.label).toBe(runStartLabel(snapshot().createdAt, NOW));
     expect(item.description).toMatch(new RegExp(`^${status === 'awaiting-approval' ? 'awaiting approval' : status} · `));
@@ -217,6 +218,12 @@ describe('the run context menu (package.json when clauses)', () => {
     expect(offered('orchestration.resumeRun', contextValue)).toBe(['interrupted', 'partial', 'cancelled', 'failed'].includes(status));
     expect(offered('orchestration.retryFailed', contextValue)).toBe(['partial', 'failed'].includes(status));
     expect(offered('orchestration.deleteRun', contextValue)).toBe(!['running', 'planning'].includes(status));
+    expect(offered('orchestration.fixFindings', contextValue)).toBe(['completed', 'partial'].includes(status));
+  });
+
+  it('offers Fix Findings on a finished audit, never on a finished build', () => {
+    expect(offered('orchestration.fixFindings', runItem(snapshot({ status: 'completed', pattern: 'build' }), NOW).contextValue!)).toBe(false);
+    expect(offered('orchestration.fixFindings', runItem(snapshot({ status: 'completed', pattern: 'map-reduce' }), NOW).contextValue!)).toBe(true);
   });
 });
 

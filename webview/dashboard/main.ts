@@ -29,6 +29,7 @@ const actions: DashboardActions = {
     tab = next;
     if (last) render(last);
   },
+  fixFindings: () => channel.post({ type: 'fixFindings' }),
 };
 
 const channel = connect<DashboardHostMessage, DashboardWebviewMessage>('Dashboard', DashboardHostMessageSchema, {

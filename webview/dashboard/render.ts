@@ -16,6 +16,8 @@ import { renderTimeline, type TimelineActions } from './timeline';
 export interface DashboardActions extends TimelineActions {
   openFile(path: string): void;
   showSummary(): void;
+  /** Fix Findings on this run (a finished audit). */
+  fixFindings(): void;
   /** Switches between the board and the timeline (the page keeps which one is shown). */
   showTab(tab: DashboardTab): void;
 }
@@ -48,6 +50,7 @@ function runActions(v: DashboardView, act: DashboardActions): HTMLElement | null
   const bar = h('div', undefined, 'actions run-actions');
   bar.id = 'run-actions';
   if (v.actions.showSummary) bar.append(button('Show in Summary', () => act.showSummary(), 'secondary', 'show-summary'));
+  if (v.fixFindings) bar.append(button('Fix Findings', () => act.fixFindings(), 'secondary', 'fix-findings'));
   return bar.childElementCount ? bar : null;
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Config } from '../config';
+import type { Finding } from './build/pipelineFiles';
 import type { Ledger } from '../ledger/ledger';
 import type { RequestPolicy } from '../model/requests';
 import type { Prompts } from '../prompts';
@@ -25,6 +26,8 @@ export interface PlanningContext {
   config: Config;
   focus: readonly string[];
   scopeExists: (p: string) => boolean;
+  /** The findings a build fixes (Fix Findings, findings.json): its scouts and builders are checked against them. */
+  findings?: readonly Finding[];
 }
 
 /** What compiling a plan may look at besides the plan (map-reduce selects files itself). */
@@ -184,6 +187,12 @@ export interface Pattern<P = unknown> {
    */
   reviewDocuments?(plan: P & BasePlan, runDir: string): Promise<ReviewDocument[]>;
   roles: Partial<Record<AgentRole, RoleSpec<P>>>;
+  /**
+   * An audit pattern: the roles whose files list the run's findings (Fix Findings, `--from`), most
+   * preferred first; the first role whose completed agents' files yield any findings supplies them.
+   * A pattern without it has no findings to fix.
+   */
+  findingsFrom?: readonly AgentRole[];
   /** Prompt templates (under prompts/) its roles render; checked at start-up. */
   prompts: readonly string[];
   /**

@@ -8,6 +8,8 @@ import type { RequestPolicy } from '../model/requests';
 import { sendRecorded } from '../transcripts/record';
 import type { AgentTranscript } from '../transcripts/writer';
 import type { Usage } from '../types';
+import type { FindingsFile } from '../patterns/build/pipelineFiles';
+import { findingsBlock } from '../findings/format';
 
 export class PlanError extends Error {
   constructor(message: string, readonly errors: string[]) {
@@ -39,6 +41,8 @@ export interface PlanRequest {
   focus: string[];
   /** A pattern by name, or `auto` to let the planner choose with the decision tree. */
   pattern: PatternChoice;
+  /** Fix Findings: the findings the build fixes; the planner plans its scouts from them. */
+  findings?: FindingsFile;
 }
 
 /** The tool through which the planner submits a plan of one pattern: `plan_fan_out`, `plan_pipeline`, … */
@@ -91,7 +95,7 @@ export async function requestPlan(deps: PlannerDeps, req: PlanRequest, signal: A
     // In the system prompt, the part every attempt repeats, so re-asks read it from the cache's prefix.
     memory: deps.memory ? `\n${deps.memory}` : '',
   });
-  const ctx: PlanningContext = { config, focus: req.focus, scopeExists: deps.scopeExists };
+  const ctx: PlanningContext = { config, focus: req.focus, scopeExists: deps.scopeExists, ...(req.findings ? { findings: req.findings.findings } : {}) };
   let errors: string[] = [];
   for (let attempt = 0; attempt <= config.planRetries; attempt++) {
     const feedback = errors.length
@@ -101,6 +105,7 @@ export async function requestPlan(deps: PlannerDeps, req: PlanRequest, signal: A
       task: req.task,
       focus: req.focus.length ? `Focus only on: ${req.focus.join(', ')}\n` : '',
       overview: req.overview,
+      findings: req.findings ? `\n${findingsBlock(req.findings.findings, req.findings.from, true)}` : '',
       feedback,
     });
     if (attempt === 0) deps.transcript?.begin({ model: config.models.sonnet, system, shared: null, prompt: user, instruction: null });

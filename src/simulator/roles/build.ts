@@ -28,9 +28,44 @@ const MAX_BUILDERS = 4;
 const say = (text: string): Reply => ({ kind: 'message', content: [{ type: 'text', text: truncate(text, 200) }] });
 const editable = (p: string): boolean => extname(p).toLowerCase() in COMMENT;
 
-/** The first planning call: one scout per top-level area of the overview (at most three). */
-export function buildPlanInput(task: string, roots: string[]): Record<string, unknown> {
+/** A finding as the engine lists it to the planner: `- F1 [major] src/a.js:12 — text`. */
+interface ListedFinding { id: string; file: string | null; text: string }
+
+export function listedFindings(block: string | null): ListedFinding[] {
+  return (block ?? '').split('\n').flatMap((l) => {
+    const m = /^\s*-\s+(F\d+)(?:\s+\[(?:critical|major|minor)\])?(?:\s+([^\s\u2014]+?)(?::\d+)?)?\s+\u2014\s+(.*)$/.exec(l);
+    return m ? [{ id: m[1], file: m[2] ?? null, text: m[3].trim() }] : [];
+  });
+}
+
+const MAX_SCOUTS = 6;
+
+/** Scouts planned from findings: the cited files, split over at most six scouts, each told which findings to confirm. */
+function scoutsFromFindings(findings: ListedFinding[], exists: (p: string) => boolean): Array<{ id: string; task: string; scope: string[] }> {
+  const files = [...new Set(findings.flatMap((f) => (f.file && exists(f.file) ? [f.file] : [])))];
+  const n = Math.min(MAX_SCOUTS, files.length);
+  return Array.from({ length: n }, (_, i) => {
+    const scope = files.filter((_, j) => j % n === i);
+    const ids = findings.filter((f) => f.file && scope.includes(f.file)).map((f) => f.id);
+    return { id: `s${i + 1}`, task: `Confirm ${ids.join(', ')} in ${scope.join(', ')} and find the lines a fix touches`, scope };
+  });
+}
+
+/**
+ * The first planning call: one scout per top-level area of the overview (at most three); a build
+ * that fixes findings scouts the files the findings cite instead.
+ */
+export function buildPlanInput(task: string, roots: string[], findingsBlock: string | null = null, exists: (p: string) => boolean = () => true): Record<string, unknown> {
   const areas = roots.length ? roots.slice(0, 3).map((r) => r.replace(/\/+$/, '')) : ['.'];
+  const findings = listedFindings(findingsBlock);
+  const fromFindings = scoutsFromFindings(findings, exists);
+  if (fromFindings.length) {
+    return {
+      reason: 'The task fixes audit findings in the code, so builders make the fixes in isolated worktrees for you to review and apply.',
+      brief: truncate(`Fix ${findings.map((f) => f.id).join(', ')}: ${findings.map((f) => `${f.id} ${f.text}`).join('; ')}. Simulated: each file a finding cites gets a short doc comment at its top; nothing else changes.`, 1500),
+      scouts: fromFindings,
+    };
+  }
   const greenfield = isGreenfieldTask(task);
   return {
     reason: greenfield
@@ -51,12 +86,21 @@ export function buildersReply(req: ParsedRequest): Reply {
   const reports = section(promptText(req), 'Scout reports') ?? '';
   const files: string[] = [];
   for (const m of reports.matchAll(/^- `([^`]+)`/gm)) if (!files.includes(m[1])) files.push(m[1]);
+  // A build from findings: the engine lists them first, and each builder addresses the ones citing its files.
+  const findings = listedFindings(reports);
   const n = Math.max(1, Math.min(MAX_BUILDERS, Math.ceil(files.length / 2)));
-  const builders = Array.from({ length: n }, (_, i) => ({
-    id: `b${i + 1}`, tier: 'haiku',
-    task: 'Add a one-line doc comment at the top of each file you own saying what the file holds.',
-    owns: files.filter((_, j) => j % n === i),
-  })).filter((b) => b.owns.length > 0);
+  const builders = Array.from({ length: n }, (_, i) => {
+    const owns = files.filter((_, j) => j % n === i);
+    const addresses = findings.filter((f) => f.file && owns.includes(f.file)).map((f) => f.id);
+    return {
+      id: `b${i + 1}`, tier: 'haiku',
+      task: addresses.length
+        ? truncate(`Fix ${addresses.map((id) => `${id} (${findings.find((f) => f.id === id)!.text})`).join('; ')}: add a one-line doc comment at the top of each file you own saying what it holds.`, 1200)
+        : 'Add a one-line doc comment at the top of each file you own saying what the file holds.',
+      owns,
+      ...(addresses.length ? { addresses } : {}),
+    };
+  }).filter((b) => b.owns.length > 0);
   return { kind: 'message', content: [{ type: 'tool_use', name: 'plan_builders', input: { builders } }] };
 }
 

@@ -1,6 +1,7 @@
 import { SIMULATED_LABEL, field, promptText, section, stringInput, toolCalls, truncate, withoutLineNumbers } from '../conversation';
 import type { ParsedRequest, Reply } from '../types';
 import { plural } from '../../shared/words';
+import { SEVERITIES, severityOf } from '../facts';
 
 const SENTINEL = '<!-- DONE -->';
 
@@ -75,6 +76,15 @@ export function consensusReply(req: ParsedRequest): Reply {
 
 const who = (o: { id: string; perspective: string }): string => `${o.id} (${o.perspective})`;
 
+/** The experts' concerns that cite a file, most severe first, each with its severity tag and who raised it. */
+function findings(opinions: Opinion[]): string[] {
+  const by = new Map<string, string[]>();
+  for (const o of opinions) for (const c of o.concerns) if (c.startsWith('`')) by.set(c, [...(by.get(c) ?? []), o.id]);
+  const rows = [...by.entries()].map(([c, ids]) => ({ c, ids, sev: severityOf(c) }))
+    .sort((a, b) => SEVERITIES.indexOf(a.sev) - SEVERITIES.indexOf(b.sev));
+  return rows.length ? rows.map((r) => `- [${r.sev}] ${truncate(r.c, 200)} (${r.ids.join(', ')})`) : ['None.'];
+}
+
 function summary(question: string, headline: string, quorumMissed: boolean, opinions: Opinion[], listed: Listed[]): string {
   const byVerdict = new Map<string, Opinion[]>();
   for (const o of opinions) byVerdict.set(o.verdict, [...(byVerdict.get(o.verdict) ?? []), o]);
@@ -101,6 +111,7 @@ function summary(question: string, headline: string, quorumMissed: boolean, opin
     '', '## Where experts agree', '', ...(agree.length ? agree : ['- No two experts gave the same verdict or concern.']),
     '', '## Where experts disagree', '', ...disagree, ...own,
     ...(conditions.length ? ['', '## Conditions', '', ...conditions.map((c, i) => `${i + 1}. ${truncate(c, 200)}`)] : []),
+    '', '## Findings', '', ...findings(opinions),
     '', SENTINEL,
   ].join('\n');
 }

@@ -117,7 +117,6 @@ const isActionable = (f: Finding): boolean => f.severity !== 'low';
 
 function synthesis(domainLabel: string, views: WorkerView[], findings: Finding[]): string {
   const failed = views.filter((v) => v.failure);
-  const pathOf = new Map(views.map((v) => [v.id, v.path]));
   const out = [
     SIMULATED_LABEL, '', `# Synthesis — ${domainLabel}`, '', '## Summary',
     `${views.length - failed.length} of ${plural(views.length, 'worker')} finished with usable reports; ${plural(findings.length, 'finding')} collected and ranked by severity, then impact`
@@ -125,9 +124,10 @@ function synthesis(domainLabel: string, views: WorkerView[], findings: Finding[]
     '', '## Failed workers',
     ...(failed.length ? failed.map((v) => `- ${v.id} (\`${v.path}\`): ${v.failure}`) : ['- None.']),
     '', '## Top findings',
-    ...(findings.length
-      ? [...findings.filter(isSecurity), ...findings.filter((f) => !isSecurity(f)).slice(0, 10)].map((f, i) => `${i + 1}. [${f.severity}] ${f.text} — ${f.workers.map((w) => `${w} (\`${pathOf.get(w)}\`)`).join(', ')}`)
-      : ['- No findings were reported.']),
+    // Sizes and declaration counts stay in the per-worker details: a top finding is something to fix.
+    ...(findings.some(isActionable)
+      ? [...findings.filter(isSecurity), ...findings.filter((f) => !isSecurity(f) && isActionable(f)).slice(0, 10)].map((f, i) => `${i + 1}. [${f.severity}] ${f.text} — ${f.workers.join(', ')}`)
+      : ['- No actionable findings were reported.']),
     '', '## Per-worker details',
   ];
   for (const v of views) {

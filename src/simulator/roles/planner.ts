@@ -79,7 +79,7 @@ export function planReply(req: ParsedRequest, workspaceRoot: string): Reply {
   if (tool === 'plan_map_reduce') return mapReducePlanReply(req);
   if (tool === 'plan_pipeline') return pipelinePlanReply(req, workspaceRoot);
   if (tool === 'plan_builders') return buildersReply(req);
-  if (tool === 'plan_build') return { kind: 'message', content: [{ type: 'tool_use', name: tool, input: buildPlanInput(task, roots.map((r) => r.path)) }] };
+  if (tool === 'plan_build') return { kind: 'message', content: [{ type: 'tool_use', name: tool, input: buildPlanInput(task, roots.map((r) => r.path), section(text, 'Findings to fix'), exists) }] };
   if (tool === 'plan_supervisor') return { kind: 'message', content: [{ type: 'tool_use', name: tool, input: supervisorPlanInput(task, roots.map((r) => r.path)) }] };
   if (tool === 'plan_single') {
     const scope = roots.slice(0, 3).map((n) => n.path);

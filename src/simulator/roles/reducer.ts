@@ -40,12 +40,24 @@ export function combineReports(text: string): Combined {
   return all;
 }
 
+/**
+ * The poorly commented files as findings to fix (a file rated 1/5 is major, 2/5 minor), in a form
+ * `ratingOf` does not read back, so a reducer above counts each file once.
+ */
+function findingLines(notable: readonly FileRating[]): string[] {
+  const poor = notable.filter((r) => r.rating <= 2);
+  return ['## Findings', '', ...(poor.length
+    ? poor.map((r) => `- [${r.rating === 1 ? 'major' : 'minor'}] \`${r.path}:1\` — only ${r.comments} of ${r.lines} lines are comments (rated ${r.rating} of 5); document what the file holds${r.todos ? ` and resolve its ${r.todos} TODO/FIXME markers` : ''}`)
+    : ['None.']), ''];
+}
+
 function body(c: Combined): string[] {
   const mean = c.covered ? (c.ratingSum / c.covered).toFixed(2) : '0';
   return [
     '## Answer', '', `Across ${c.covered} files the comments rate ${mean}/5 on average; the least commented files are listed below.`, '',
     '## Notable files', '', ...(c.notable.length ? c.notable.map((r) => `- ${ratingLine(r)}`) : ['- None.']), '',
     '## Patterns', '', `- ${c.notable.filter((r) => r.todos > 0).length} of the ${c.notable.length} notable files carry TODO/FIXME markers.`, '',
+    ...findingLines(c.notable),
     '## Coverage', '', `Files covered: ${c.covered}; mean rating: ${mean}/5`, '',
     '## Gaps', '', ...(c.gaps.length ? c.gaps : ['None.']),
   ];
@@ -75,6 +87,7 @@ export function mapReduceFinalReply(req: ParsedRequest): Reply {
     `For “${truncate(question, 200)}”: ${c.covered} files were answered; their comments rate ${mean}/5 on average. ${selection}`, '',
     '## Notable files', '', ...(c.notable.length ? c.notable.map((r) => `- ${ratingLine(r)}`) : ['- None.']), '',
     '## Patterns', '', `- ${c.notable.filter((r) => r.todos > 0).length} of the ${c.notable.length} notable files carry TODO/FIXME markers.`, '',
+    ...findingLines(c.notable),
     '## Gaps', '', ...([...known, ...c.gaps].length ? [...known, ...c.gaps] : ['None.']),
   ];
   return { kind: 'message', content: [{ type: 'text', text: out.join('\n') }] };

@@ -28,7 +28,7 @@ function expectNoInjectedMarkup(host: HTMLElement): void {
 }
 
 const view = (over: Partial<DashboardView> = {}): DashboardView => ({
-  runId: '20250601-115500-ab12', task: `Audit ${NASTY}`, status: 'running', pattern: 'fan-out', simulated: true, startedBy: null, live: true,
+  runId: '20250601-115500-ab12', task: `Audit ${NASTY}`, status: 'running', pattern: 'fan-out', simulated: true, fixFindings: false, startedBy: null, live: true,
   startedAt: t, spanMs: 60_000, bins: 4, agents: 3, byStatus: { completed: 1, running: 1, pending: 1 }, costUsd: 0.42, usage,
   progress: { done: 1, total: 3, active: 1, waiting: 1, failed: 0, cancelled: 0, skipped: 0 },
   lanes: [
@@ -53,7 +53,7 @@ const view = (over: Partial<DashboardView> = {}): DashboardView => ({
   ...over,
 });
 
-const acts = () => ({ showAgent: vi.fn(), expand: vi.fn(), openFile: vi.fn(), showSummary: vi.fn(), showTab: vi.fn() });
+const acts = () => ({ showAgent: vi.fn(), expand: vi.fn(), openFile: vi.fn(), showSummary: vi.fn(), showTab: vi.fn(), fixFindings: vi.fn() });
 
 describe('the dashboard', () => {
   it('draws a bar per state on the time axis, a density strip for a big group, and routes clicks to the agent', () => {
@@ -101,6 +101,14 @@ describe('the dashboard', () => {
     expect(classes('a5')).toEqual(['seg seg-running']);
     const legend = Array.from(host.querySelectorAll('#timeline-legend .tl-legend-item')).map((e) => e.textContent);
     expect(legend).toEqual(['queued', 'running', 'retrying', 'completed', 'failed', 'cancelled']);
+  });
+
+  it('offers Fix Findings on a finished audit\'s dashboard, posting through its action', () => {
+    expect(mount(renderDashboard(view(), acts())).querySelector('#fix-findings')).toBeNull();
+    const fixFindings = vi.fn();
+    const host = mount(renderDashboard(view({ fixFindings: true }), { ...acts(), fixFindings }));
+    (host.querySelector('#fix-findings') as HTMLElement).click();
+    expect(fixFindings).toHaveBeenCalledOnce();
   });
 
   it('draws a big group\'s strip as its status mix: a queue of 280 in the queued colour, not as work', () => {

@@ -13,7 +13,7 @@ const agentView = (over: Partial<AgentView> = {}): AgentView => ({
 const run = (over: Partial<RunView> = {}): RunView => ({
   runId: RUN, task: 'Add a doc comment', status: 'completed', reason: null, pattern: 'build', patternReason: null, notes: [], planner: null,
   simulated: true, startedBy: null, planSummary: '', estimate: null,
-  actions: { approve: false, decline: false, cancel: false, resume: false, retry: false, reviewDraft: false },
+  actions: { approve: false, decline: false, cancel: false, resume: false, retry: false, reviewDraft: false, fixFindings: false },
   progress: { done: 3, total: 4, active: 0, waiting: 0, failed: 1, cancelled: 0, skipped: 0 },
   changes: null, pipeline: null,
   groups: [{ id: 'scouts', name: 'Scouts (1)', done: 1, total: 1, agents: [agentView({ id: 's1' })], more: 0, coordinator: null }],
@@ -34,7 +34,7 @@ function mount(node: Node): HTMLElement {
 }
 
 const actions = (): Record<keyof Actions, ReturnType<typeof vi.fn<(...args: string[]) => void>>> => ({
-  approve: vi.fn(), decline: vi.fn(), cancel: vi.fn(), resume: vi.fn(), retryFailed: vi.fn(), openFile: vi.fn(),
+  approve: vi.fn(), decline: vi.fn(), cancel: vi.fn(), resume: vi.fn(), retryFailed: vi.fn(), fixFindings: vi.fn(), openFile: vi.fn(),
   reviewPlan: vi.fn(), openDiff: vi.fn(), applyChanges: vi.fn(), discardChanges: vi.fn(),
 });
 
@@ -78,11 +78,21 @@ describe('the Summary view', () => {
 
   it('points to the plan editor instead of approving while it holds an edited draft', () => {
     const act = actions();
-    const host = mount(renderRun(run({ status: 'awaiting-approval', actions: { approve: false, decline: true, cancel: false, resume: false, retry: false, reviewDraft: true } }), act));
+    const host = mount(renderRun(run({ status: 'awaiting-approval', actions: { approve: false, decline: true, cancel: false, resume: false, retry: false, reviewDraft: true, fixFindings: false } }), act));
     expect(host.querySelector('#approve')).toBeNull();
     expect(host.querySelector('#draft-note')?.textContent).toMatch(/Edited in the plan editor/);
     (host.querySelector('#review-draft') as HTMLElement).click();
     expect(act.reviewPlan).toHaveBeenCalledWith(RUN);
+  });
+
+  it('offers Fix Findings on a finished audit, and posts its run', () => {
+    const act = actions();
+    expect(mount(renderRun(run({ status: 'completed' }), act)).querySelector('#fix-findings')).toBeNull();
+    const host = mount(renderRun(run({ status: 'completed', actions: { approve: false, decline: false, cancel: false, resume: false, retry: false, reviewDraft: false, fixFindings: true } }), act));
+    const b = host.querySelector('#fix-findings') as HTMLElement;
+    expect(b.textContent).toBe('Fix Findings');
+    b.click();
+    expect(act.fixFindings).toHaveBeenCalledWith(RUN);
   });
 
   it('says "would cost" once, and counts agents as runProgress does', () => {

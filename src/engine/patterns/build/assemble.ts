@@ -12,6 +12,7 @@ import { HardenTallySchema, TALLY_FILE, type HardenFinding, type HardenTally, ty
 import type { BuildPlan } from './plan';
 import { changeStat, integrationFailed, renderBuildSummary } from './summary';
 import { plural } from '../../../shared/words';
+import { findingsSection } from '../../findings/outcome';
 
 type Ctx = RoleContext<BuildPlan>;
 
@@ -38,6 +39,7 @@ export async function attemptAssemble(ctx: Ctx, agent: AgentRecord, signal: Abor
   const builderLines = merged.map((id) => `- **${id}** (${ctx.plan.builders.find((b) => b.id === id)?.task.slice(0, 80) ?? id}): ${ctx.ledger.get(id)?.returned ?? ''} Review: [reviews/${id}.md](reviews/${id}.md).`);
   await writeFileAtomic(path.join(ctx.runDir, agent.outputFile), renderBuildSummary({
     task: ctx.plan.task, runId: ctx.runId, base: ctx.plan.base, files: cs.files, merged, left: leftOut(ctx, merged), builderLines, integration, tally,
+    findings: await findingsSection(ctx.runDir, ctx.plan.builders, ctx.ledger, merged),
   }));
   if (!merged.length) return { ok: true, returned: 'No builder\'s change was approved, so there is nothing to apply.' };
   const blocked = [integrationFailed(integration) && 'integration failed', tally.critical > 0 && `${plural(tally.critical, 'critical finding')} ${tally.critical === 1 ? 'blocks' : 'block'} Ship`].filter(Boolean);

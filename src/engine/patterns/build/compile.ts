@@ -23,6 +23,13 @@ export const builderOfReviewer = (reviewerIdValue: string): string => reviewerId
 export const builderPatch = (builderId: string): string => `changes/${builderId}.patch`;
 export const checksLog = (builderId: string): string => `checks/${builderId}.log`;
 
+/**
+ * A builder's task as plans and views show it: led by the findings it fixes (`Fixes F1, F3: …`),
+ * so plan.md, the CLI's plan and the plan review say which finding each builder addresses.
+ */
+export const builderTask = (b: Pick<BuildPlan['builders'][number], 'task' | 'addresses'>): string =>
+  (b.addresses?.length ? `Fixes ${b.addresses.join(', ')}: ${b.task}` : b.task);
+
 /** The scouts alone: what runs before the planner assigns files to builders. */
 export function compileScouts(plan: BuildPlan, config: Config): Compiled {
   const agents = plan.scouts.map((s) => agentRecord(config, {
@@ -46,7 +53,7 @@ export function compileBuild(plan: BuildPlan, config: Config): Compiled {
   const agents: AgentRecord[] = [...compileScouts(plan, config).agents, ...green.agents];
   for (const b of plan.builders) {
     agents.push(agentRecord(config, {
-      id: b.id, role: 'builder', domain: BUILDERS_GROUP, tier: b.tier, task: b.task, scope: b.owns, dependsOn: green.builderDeps,
+      id: b.id, role: 'builder', domain: BUILDERS_GROUP, tier: b.tier, task: builderTask(b), scope: b.owns, dependsOn: green.builderDeps,
       outputFile: `builders/${b.id}.md`,
     }));
   }

@@ -3,6 +3,8 @@ import { readTextOrNull } from '../../files';
 import type { Ledger } from '../../ledger/ledger';
 import { PlanError } from '../../plan/planner';
 import type { BuildPlan } from './plan';
+import { FINDINGS_FILE, FindingsFileSchema, readRunJson } from './pipelineFiles';
+import { findingsBlock } from '../../findings/format';
 
 /** What the planner and the builders read of each scout's report (the planner's only view of the code). */
 const REPORT_CHARS = 8_000;
@@ -28,5 +30,8 @@ export async function scoutFindings(runDir: string, ledger: Ledger, plan: Pick<B
     parts.push(`## Scout ${s.id} (${where}): ${a.returned ?? ''}\n\n${body.trim().replace(/^(#+ )/gm, '##$1')}`);
   }
   if (finished === 0) throw new PlanError(`No scout finished, so there is nothing to plan the builders from:\n  ${parts.join('\n  ')}`, []);
+  // A build from an audit's findings (findings.json): they lead what the planner and the builders read.
+  const fixing = await readRunJson(runDir, FINDINGS_FILE, FindingsFileSchema);
+  if (fixing) parts.unshift(findingsBlock(fixing.findings, fixing.from, false).replace(/^# /, '## '));
   return parts.join('\n\n');
 }

@@ -78,6 +78,30 @@ export const HardenTallySchema = z.object({
 });
 export type HardenTally = z.infer<typeof HardenTallySchema>;
 
+/** One finding of an audit run (Fix Findings), as the engine listed it from the run's synthesis files. */
+export const FindingSchema = z.object({
+  /** `F1`, `F2` …: numbered in the order the audit's files list them, the same on every listing of one run. */
+  id: z.string().regex(/^F[1-9][0-9]{0,3}$/),
+  text: z.string().min(1).max(2_000),
+  /** Where the finding states one: critical / high / major / medium / minor / low, mapped to three tiers. */
+  severity: z.enum(SEVERITIES).nullable(),
+  /** The workspace-relative file it cites, when it cites one. */
+  file: z.string().nullable(),
+  line: z.number().int().min(1).nullable(),
+  /** The audit run's file it came from, run-folder-relative (`synthesis/a.md`). */
+  source: z.string(),
+});
+export type Finding = z.infer<typeof FindingSchema>;
+
+/** `findings.json`: the findings the user chose to fix, and the audit run they came from. */
+export const FindingsFileSchema = z.object({
+  from: z.string(),
+  /** The audit's pattern (fan-out, panel, map-reduce). */
+  pattern: z.string(),
+  findings: z.array(FindingSchema).min(1),
+});
+export type FindingsFile = z.infer<typeof FindingsFileSchema>;
+
 /** `ship.json`: the one commit Ship made. */
 export const ShipRecordSchema = z.object({
   branch: z.string(),

@@ -23,6 +23,9 @@ export const BuilderSpecSchema = z.object({
   /** Workspace-relative files only this builder may write (new files included); no two builders share one. */
   owns: z.array(z.string().trim().min(1)).min(1, 'a builder owns at least one file').max(MAX_OWNED),
   tier: z.enum(TIERS),
+  // Fix Findings (a build started from an audit's findings):
+  /** The ids of the findings (findings.json) this builder's change fixes, `F1` …; empty when the build fixes none. */
+  addresses: z.array(z.string().regex(/^F[1-9][0-9]{0,3}$/, 'a finding id is F and a number, like F1')).max(50).optional(),
 }).strict();
 
 // ── Greenfield (issue 17 item 5): new work gets an architect before approval and a scaffold after it.
@@ -87,10 +90,36 @@ export function validateBuild(plan: BuildPlan, ctx: PlanningContext): string[] {
     ids.add(s.id);
     errors.push(...scopeErrors(`Scout "${s.id}"`, s.scope, ctx));
   }
+  if (ctx.findings) errors.push(...findingsScoutErrors(plan.scouts, ctx));
   if (plan.builders.length) errors.push(...validateBuilders(plan.builders, ctx));
   if (plan.greenfield) errors.push(...sharedErrors(plan.shared ?? [], plan.builders, ctx));
   else errors.push(...plan.builders.flatMap((b) => b.owns.filter((o) => isOwnedFolder(o.trim())).map((o) => `Builder "${b.id}" owns "${o}", a folder; only a greenfield build's builders own folders, so list the files instead`)));
   return errors;
+}
+
+/** Covered by a scope: the scope itself, or a folder above it. */
+const covers = (scope: string, file: string): boolean => {
+  const s = ownedKey(scope);
+  return s === '' || s === '.' || file === s || file.startsWith(`${s}/`);
+};
+
+/** Fix Findings: scouts start from the findings, so every existing file a finding cites is in some scout's scope. */
+function findingsScoutErrors(scouts: readonly ScoutSpec[], ctx: PlanningContext): string[] {
+  const errors: string[] = [];
+  for (const f of ctx.findings ?? []) {
+    if (!f.file || !ctx.scopeExists(f.file) || !withinFocus(f.file, ctx.focus)) continue;
+    if (!scouts.some((s) => s.scope.some((sc) => covers(sc, ownedKey(f.file!))))) {
+      errors.push(`Finding ${f.id} cites "${f.file}", which no scout's scope covers; scope the scouts to the files the findings cite`);
+    }
+  }
+  return errors;
+}
+
+/** Fix Findings: a builder addresses only findings the build was given. */
+function addressErrors(b: BuilderSpec, ctx: PlanningContext): string[] {
+  if (!ctx.findings) return [];
+  const known = new Set(ctx.findings.map((f) => f.id));
+  return (b.addresses ?? []).filter((id) => !known.has(id)).map((id) => `Builder "${b.id}" addresses "${id}", which is not one of the findings (${[...known].join(', ')})`);
 }
 
 /** A path as owners compare it: '/'-separated, no leading `./`, no trailing slash. */
@@ -115,6 +144,7 @@ export function validateBuilders(builders: readonly BuilderSpec[], ctx: Planning
   for (const b of builders) {
     if (ids.has(b.id)) errors.push(`Builder id "${b.id}" is used twice`);
     ids.add(b.id);
+    errors.push(...addressErrors(b, ctx));
     for (const raw of b.owns) {
       const f = ownedKey(raw);
       const folded = f.toLowerCase();

@@ -22,6 +22,8 @@ export interface SummaryInput {
   builderLines: readonly string[];
   integration: IntegrationResult | null;
   tally: HardenTally;
+  /** What became of each finding a Fix Findings build was asked to fix (empty for other builds). */
+  findings: SummarySection;
 }
 
 export const changeStat = (files: readonly FileChange[]): string =>
@@ -105,7 +107,7 @@ export function renderBuildSummary(s: SummaryInput): string {
     filesSection(s),
     integrationSection(s),
     hardeningSection(s),
-    // Fix Findings: findingsSection(...) goes here (what became of each finding the build was asked to fix).
+    s.findings.length ? [...s.findings, ''] : [],
     leftOutSection(s),
     applySection(s),
   ];

@@ -20,6 +20,7 @@ export const fanOut: Pattern<FanOutPlan> = {
   validate: validateFanOut,
   compile: (plan, ctx) => compileFanOut(plan, ctx.config),
   addLeaf: addFanOutWorker,
+  findingsFrom: ['coordinator', 'final'],
   roles: {
     worker: {
       priority: 0, depth: 0, leaf: true, fileProvesDone: true, cached: true,

@@ -27,6 +27,7 @@ export const mapReduce: Pattern<MapReducePlan> = {
   validate: validateMapReduce,
   compile: compileMapReduce,
   addLeaf: addMapper,
+  findingsFrom: ['final', 'reducer'],
   roles: {
     mapper: {
       priority: 0, depth: 0, leaf: true, fileProvesDone: true, cached: true,

@@ -22,6 +22,7 @@ export const panel: Pattern<PanelPlan> = {
   validate: validatePanel,
   compile: (plan, ctx) => compilePanel(plan, ctx.config),
   addLeaf: addPanelExpert,
+  findingsFrom: ['consensus'],
   roles: {
     expert: {
       // fileProvesDone is false: a file can end with the sentinel yet hold an invalid verdict, so
