@@ -50,3 +50,8 @@ export {
   applyRunChanges, describeDiscard, discardRunChanges, readChangeSet, fileAt, repoInfo, runGit, ApplyRefusedError, GitError, NotARepositoryError, CHANGES_PATCH,
   type ChangeSet, type DiscardResult, type FileChange, type RepoInfo,
 } from './git';
+export {
+  SHIP_MESSAGE_FILE, ShipRefusedError, checkShip, defaultShipBranch, describeShip, mayOfferShip, pushShipped, readShipRecord, shipMessage, shipRun,
+  type ShipCheck, type ShipOptions, type ShipResult,
+} from './commands/ship';
+export { branchNameProblem, listRemotes, type PushResult } from './git/ship';
