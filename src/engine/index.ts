@@ -54,4 +54,4 @@ export {
   SHIP_MESSAGE_FILE, ShipRefusedError, checkShip, defaultShipBranch, describeShip, mayOfferShip, pushShipped, readShipRecord, shipMessage, shipRun,
   type ShipCheck, type ShipOptions, type ShipResult,
 } from './commands/ship';
-export { branchNameProblem, listRemotes, type PushResult } from './git/ship';
+export { branchClashes, branchNameProblem, listRemotes, type PushResult } from './git/ship';

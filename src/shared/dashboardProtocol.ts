@@ -119,6 +119,8 @@ export type DashboardHostMessage = z.infer<typeof DashboardHostMessageSchema>;
 export const DashboardWebviewMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready') }).strict(),
   z.object({ type: z.literal('showAgent'), agentId: AgentIdSchema }).strict(),
+  /** Ship to Branch on the dashboard's run (the command asks for the branch and the message). */
+  z.object({ type: z.literal('shipToBranch') }).strict(),
   /** Unfolds (or folds) a big lane into rows, a page at a time. */
   z.object({ type: z.literal('expand'), laneId: z.string().min(1).max(100), expanded: z.boolean(), page: count.max(10_000) }).strict(),
 ]);

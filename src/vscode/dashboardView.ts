@@ -83,6 +83,7 @@ export class DashboardPanel extends Disposable {
 
   private readonly handlers: HandlerMap<Exclude<DashboardWebviewMessage, { type: 'ready' }>> = {
     showAgent: ({ agentId }) => this.deps.showAgent(this.runId, agentId),
+    shipToBranch: () => { void vscode.commands.executeCommand('orchestration.shipToBranch', this.runId); },
     expand: ({ laneId, expanded, page }) => {
       if (expanded) this.expanded.set(laneId, page);
       else this.expanded.delete(laneId);
