@@ -3,7 +3,7 @@
  * the real SDK over HTTP and real git. The pipeline files Ship reads (integration.json,
  * harden/tally.json, findings.json) are written here as fixtures, as the pipeline would.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -197,6 +197,13 @@ describe('Ship to Branch', () => {
     writeFileSync(review, approved);
     expect(await refusals()).toBe('');
 
+    // A run folder not made here (no origin mark): its reviews were not made here either.
+    const mark = readFileSync(path.join(dir, 'origin.json'));
+    rmSync(path.join(dir, 'origin.json'));
+    expect(await refusals()).toMatch(/was not created on this machine[\s\S]*Ship will not commit its change in your name/);
+    expect((await checkShip({ workspace: ws, outputRoot: OUT, runId: id, allowForeign: true })).refusals).toEqual([]);
+    writeFileSync(path.join(dir, 'origin.json'), mark);
+
     await discardRunChanges({ workspace: ws, runDir: dir, runId: id, rootOverride: wt });
     expect(await refusals()).toMatch(/was discarded: nothing to ship/);
     // Nothing was made by any refusal.
@@ -222,6 +229,11 @@ describe('orchestrate ship', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--branch: "bad\.\.name" is not a valid git branch name/);
     expect((await cliAsync(['diff', first.id, '--branch', 'x', '--workspace', ws], env())).code).toBe(2);
+    // A run folder that is a symlink out of the output root is not followed, as diff/apply/discard refuse it.
+    symlinkSync(mkdtempSync(path.join(os.tmpdir(), 'orch-elsewhere-')), path.join(ws, OUT, '20990101-000000-beef'));
+    const linked = await cliAsync(['ship', '20990101-000000-beef', '--workspace', ws], env());
+    expect(linked.code).toBe(2);
+    expect(linked.stderr).toMatch(/a symlinked run folder is not followed/);
 
     const shipped = await cliAsync(['ship', first.id, '--workspace', ws, ...wtFlag], env());
     expect(shipped.code, shipped.stderr).toBe(0);
