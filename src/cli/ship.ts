@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { branchNameProblem, checkedRunDir, describeShip, repoInfo, shipRun, ShipRefusedError, type Config } from '../engine';
+import { branchNameProblem, checkedRunDir, CommandRefusedError, describeShip, repoInfo, shipRun, ShipRefusedError, type Config } from '../engine';
 import type { CliArgs } from './args';
 import { EXIT } from './exitCodes';
 import type { Io } from './changes';
@@ -43,6 +43,7 @@ export async function shipCommand(workspace: string, config: Config, args: CliAr
       for (const r of e.reasons) io.err(`  - ${r}`);
       return EXIT.failed;
     }
+    if (e instanceof CommandRefusedError) { io.err(`Refused: ${e.message}`); return EXIT.failed; }
     io.err((e as Error).message);
     return EXIT.failed;
   }

@@ -10,6 +10,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { checkShip, pushShipped, shipRun, ShipRefusedError } from '../../src/engine/commands/ship';
 import { branchName, discardRunChanges, readChangeSet } from '../../src/engine/git';
 import { patchBetween } from '../../src/engine/git/diff';
+import { CommandRefusedError, takeRunLock } from '../../src/engine/run/lock';
 import {
   INTEGRATION_FILE, SHIP_FILE, TALLY_FILE, type HardenTally, type IntegrationResult, type ShipRecord,
 } from '../../src/engine/patterns/build/pipelineFiles';
@@ -145,6 +146,11 @@ describe('Ship to Branch', () => {
     await expect(shipRun({ workspace: ws, outputRoot: OUT, runId: id, branch: 'bad..name' })).rejects.toThrow(/not a valid git branch name/);
     expect(existsSync(path.join(dir, SHIP_FILE))).toBe(false);
     expect(git(ws, ['rev-parse', 'taken']).trim()).toBe(base);
+    // While another command holds the run (another Ship, say), Ship waits its turn: refused, nothing made.
+    const held = await takeRunLock(dir, id, 'ship');
+    await expect(shipRun({ workspace: ws, outputRoot: OUT, runId: id, branch: 'while-held' })).rejects.toBeInstanceOf(CommandRefusedError);
+    await held.release();
+    expect(git(ws, ['branch', '--list', 'while-held'])).toBe('');
 
     writeFileSync(path.join(ws, 'NEWS.md'), 'later work\n');
     git(ws, ['add', 'NEWS.md']);

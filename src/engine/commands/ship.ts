@@ -17,6 +17,7 @@ import {
   branchClashes, branchNameProblem, commitTree, createBranch, listRemotes, pushBranch, treeWithPatch, userIdentity, type GitIdentity, type PushResult,
 } from '../git/ship';
 import { checkedRunDir, effectiveStatus, originOfRun, readLedger } from '../ledger/runs';
+import { takeRunLock } from '../run/lock';
 import {
   FINDINGS_FILE, HardenTallySchema, INTEGRATION_FILE, IntegrationResultSchema, readRunJson, SHIP_FILE, ShipRecordSchema, TALLY_FILE,
   type HardenTally, type IntegrationResult, type ShipRecord,
@@ -356,6 +357,16 @@ export interface ShipResult {
  * change is in the commit and in changes.patch), as a full Apply does.
  */
 export async function shipRun(o: ShipOptions): Promise<ShipResult> {
+  // The run's lock: two Ships of one run (CLI and VS Code) cannot both pass the check and make two branches.
+  const lock = await takeRunLock(await checkedRunDir(o.workspace, o.outputRoot, o.runId), o.runId, 'ship');
+  try {
+    return await shipLocked(o);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function shipLocked(o: ShipOptions): Promise<ShipResult> {
   const check = await checkShip(o);
   if (check.refusals.length) throw new ShipRefusedError(o.runId, check.refusals);
   const repo = check.repo!;

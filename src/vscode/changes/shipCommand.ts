@@ -12,7 +12,7 @@ import { existsSync, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
-  branchClashes, branchNameProblem, checkShip, describeShip, listRemotes, mayOfferShip, pushShipped, SHIP_MESSAGE_FILE, shipRun, ShipRefusedError,
+  branchClashes, branchNameProblem, checkShip, CommandRefusedError, describeShip, listRemotes, mayOfferShip, pushShipped, SHIP_MESSAGE_FILE, shipRun, ShipRefusedError,
   type ShipCheck,
 } from '../../engine';
 import { Disposable } from '../dispose';
@@ -118,6 +118,7 @@ export class ShipCommands extends Disposable {
       if (await this.deps.notices.info(text, PUSH_BUTTON) === PUSH_BUTTON) await this.push(runId, result.record.branch);
     } catch (err) {
       if (err instanceof ShipRefusedError) void this.deps.notices.warn(`Ship refused: ${err.reasons.join(' ')}`);
+      else if (err instanceof CommandRefusedError) void this.deps.notices.warn(`Ship refused: ${err.message}`);
       else void this.deps.notices.error(`Ship failed: ${(err as Error).message}`);
     } finally {
       await this.deps.changes.load(runId);
