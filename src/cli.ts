@@ -1,5 +1,5 @@
 /**
- * The headless front end: `orchestrate run|resume|status|list|demo|diff|apply|discard|transcript|stop|rerun|ask|add-worker|memory`. It drives the same engine as the
+ * The headless front end: `orchestrate run|resume|status|list|demo|diff|apply|discard|ship|transcript|stop|rerun|ask|add-worker|memory`. It drives the same engine as the
  * extension; tests, benchmarks and CI users run it.
  */
 import * as path from 'node:path';
@@ -18,6 +18,7 @@ import { parseCli, UsageError, USAGE, type CliArgs } from './cli/args';
 import { finalReport, planTable, progressLine } from './cli/report';
 import { reviewDocumentLines } from './cli/reviewDocuments';
 import { changesCommand } from './cli/changes';
+import { shipCommand } from './cli/ship';
 import { listCommand, statusCommand } from './cli/runList';
 import { EXIT } from './cli/exitCodes';
 import { demoSettings, demoTask, demoWorkspace, GREENFIELD_DEMO_TASK, greenfieldWorkspace } from './cli/demo';
@@ -110,6 +111,7 @@ async function main(argv: string[]): Promise<number> {
   if (args.command === 'list') return listCommand(workspace, config, args, { out, err });
   if (args.command === 'status') return statusCommand(workspace, config, args, { out, err });
   if (args.command === 'diff' || args.command === 'apply' || args.command === 'discard') return changesCommand(workspace, config, args, { out, err });
+  if (args.command === 'ship') return shipCommand(workspace, config, args, { out, err });
   if (args.command === 'transcript') return transcript(workspace, config, args, { out, err });
   if (args.command === 'stop') return stop(workspace, config, args, { out, err });
   if (args.command === 'memory') return memoryCommand(workspace, config, args, ask, { out, err });

@@ -5,6 +5,7 @@ import { AgentCommands } from './vscode/agentCommands';
 import { AgentController } from './vscode/agentController';
 import { AgentPanels } from './vscode/agentView';
 import { APPLY_CHANGES_COMMAND, ChangeCommands, DISCARD_CHANGES_COMMAND } from './vscode/changes/changeCommands';
+import { SHIP_TO_BRANCH_COMMAND, ShipCommands } from './vscode/changes/shipCommand';
 import { ChangeDocuments } from './vscode/changes/changeDocuments';
 import { OPEN_CHANGE_DIFF_COMMAND } from './vscode/changes/changeItems';
 import { ChangeSets } from './vscode/changes/changeSets';
@@ -63,7 +64,7 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(changes);
   const summary = new SummaryView(context.extensionUri, store, controller, log, {
     changes, drafts: planEditors,
-    changeCommands: { apply: APPLY_CHANGES_COMMAND, discard: DISCARD_CHANGES_COMMAND, openDiff: OPEN_CHANGE_DIFF_COMMAND },
+    changeCommands: { apply: APPLY_CHANGES_COMMAND, discard: DISCARD_CHANGES_COMMAND, openDiff: OPEN_CHANGE_DIFF_COMMAND, ship: SHIP_TO_BRANCH_COMMAND },
   });
   context.subscriptions.push(summary);
   const tree = new LedgerTree(store, controller.onDidPlan, Date.now, changes);
@@ -85,6 +86,7 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(new ChangeDocuments(() => location.workspace(), (runId) => store.runDir(runId)));
   context.subscriptions.push(new ChangeCommands({ store, controller, location, changes, notices }));
   context.subscriptions.push(new FixFindings({ store, controller, location, notices }));
+  context.subscriptions.push(new ShipCommands({ store, controller, location, changes, notices }));
   context.subscriptions.push(new McpProvider({ extensionPath: context.extensionPath, location, keys }));
   context.subscriptions.push(new Lessons({ store, location, notices }));
 }

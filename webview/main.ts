@@ -29,6 +29,7 @@ const actions: Actions = {
   openDiff: (runId, path) => vscode.postMessage({ type: 'openDiff', runId, path }),
   applyChanges: (runId) => vscode.postMessage({ type: 'applyChanges', runId }),
   discardChanges: (runId) => vscode.postMessage({ type: 'discardChanges', runId }),
+  shipToBranch: (runId) => vscode.postMessage({ type: 'shipToBranch', runId }),
 };
 
 let shown: string | undefined;

@@ -20,6 +20,7 @@ export interface Actions {
   openDiff(runId: string, path: string): void;
   applyChanges(runId: string): void;
   discardChanges(runId: string): void;
+  shipToBranch(runId: string): void;
 }
 
 const GLYPH: Record<string, string> = {
@@ -146,6 +147,7 @@ function renderChanges(run: RunView, c: ChangesView, act: Actions): Node {
     buttons.append(
       button('Apply Changes', () => act.applyChanges(run.runId), 'primary', 'apply-changes'),
       button('Discard', () => act.discardChanges(run.runId), 'secondary', 'discard-changes'),
+      button('Ship to Branch', () => act.shipToBranch(run.runId), 'secondary', 'ship-to-branch'),
     );
     card.append(buttons);
   }

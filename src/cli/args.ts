@@ -19,6 +19,8 @@ export const USAGE = `Usage:
   orchestrate diff <runId> [--workspace DIR] [--stat]            a build run's proposed change (changes.patch)
   orchestrate apply <runId> [--workspace DIR] [--file PATH]...   writes it to your working tree (never commits)
   orchestrate discard <runId> [--workspace DIR]                  drops it: worktrees and branches removed
+  orchestrate ship <runId> [--branch NAME] [--push REMOTE] [--message-file F] [--workspace DIR] [--allow-foreign-run]
+                                                one commit of it on a new branch (default orchestration/<runId>)
   orchestrate transcript <runId> <agentId> [--workspace DIR] [--json]
   orchestrate stop <runId> <agentId> [--workspace DIR]
   orchestrate rerun <runId> <agentId> [--instruction TEXT] [--workspace DIR] [--simulate] [--json] [--allow-foreign-run]
@@ -45,15 +47,15 @@ Its verifyCommand runs only once you approve it: at the prompt, or with --allow-
 The API key comes from ANTHROPIC_API_KEY; ANTHROPIC_BASE_URL points at another endpoint.
 stop acts on a run executing in another process through its control folder; rerun, ask and add-worker
 refuse a run that another process or window is executing; so do run and resume (one owner per run).
-resume, rerun, ask and add-worker refuse a run folder not created on this machine (shipped in the
-repository, copied or moved) unless --allow-foreign-run says you read the warning and want to run
+resume, rerun, ask, add-worker and ship refuse a run folder not created on this machine (shipped in
+the repository, copied or moved) unless --allow-foreign-run says you read the warning and want to run
 its plan anyway.
 Exit codes: 0 completed, 3 partial, 1 failed or refused, 2 usage or configuration error, 130 cancelled.`;
 
 /** The commands that run agents of an existing run, and so refuse one not created on this machine. */
-const FOREIGN_RUN_COMMANDS = new Set(['resume', 'rerun', 'ask', 'add-worker']);
+const FOREIGN_RUN_COMMANDS = new Set(['resume', 'rerun', 'ask', 'add-worker', 'ship']);
 
-const COMMANDS = ['run', 'resume', 'status', 'list', 'demo', 'diff', 'apply', 'discard', 'transcript', 'stop', 'rerun', 'ask', 'add-worker', 'mcp', 'memory'] as const;
+const COMMANDS = ['run', 'resume', 'status', 'list', 'demo', 'diff', 'apply', 'discard', 'ship', 'transcript', 'stop', 'rerun', 'ask', 'add-worker', 'mcp', 'memory'] as const;
 export type CliCommand = (typeof COMMANDS)[number] | 'help';
 
 /** A worker to add (add-worker), from flags. */
@@ -94,6 +96,12 @@ export interface CliArgs {
   stat: boolean;
   /** `memory --accept`: lesson ids (or `all`) to add to memory.md without asking. */
   accept: string[];
+  /** ship: the branch to create (default orchestration/<runId>). */
+  branch: string | undefined;
+  /** ship: push the new branch to this remote, as the user's own git. */
+  push: string | undefined;
+  /** ship: the commit message from this file instead of the draft. */
+  messageFile: string | undefined;
   focus: string[];
   /** The orchestration pattern, or auto to let the planner choose. */
   pattern: PatternChoice;
@@ -130,6 +138,7 @@ export function parseCli(argv: string[]): CliArgs {
         'max-tokens': { type: 'string' }, 'output-root': { type: 'string' }, set: { type: 'string', multiple: true },
         'sim-latency': { type: 'string' }, help: { type: 'boolean', short: 'h' },
         file: { type: 'string', multiple: true }, stat: { type: 'boolean' }, accept: { type: 'string', multiple: true },
+        branch: { type: 'string' }, push: { type: 'string' }, 'message-file': { type: 'string' },
         instruction: { type: 'string' }, group: { type: 'string' }, task: { type: 'string' }, 'task-file': { type: 'string' },
         scope: { type: 'string', multiple: true }, tier: { type: 'string' }, perspective: { type: 'string' },
         from: { type: 'string' }, findings: { type: 'string' },
@@ -146,7 +155,7 @@ export function parseCli(argv: string[]): CliArgs {
   if (!command) throw new UsageError(`Unknown command "${cmd}"`);
   const arity: Record<(typeof COMMANDS)[number], [number, string]> = {
     run: [1, 'quote the task'], resume: [1, ''], status: [1, ''], list: [1, ''], demo: [0, 'choose the demo with --pattern'],
-    diff: [1, ''], apply: [1, 'name files with --file'], discard: [1, ''],
+    diff: [1, ''], apply: [1, 'name files with --file'], discard: [1, ''], ship: [1, 'name the branch with --branch'],
     transcript: [2, ''], stop: [2, ''], rerun: [2, 'use --instruction "…" for an instruction'], ask: [3, 'quote the question'], mcp: [0, 'the task comes from the agent, through plan_task'], 'add-worker': [1, 'the worker comes in flags: --group, --task, --scope, --tier'], memory: [1, 'name lessons with --accept'],
   };
   const [most, hint] = arity[command];
@@ -161,7 +170,7 @@ export function parseCli(argv: string[]): CliArgs {
   if (v.from !== undefined && !RUN_ID_PATTERN.test(v.from)) throw new UsageError(`--from "${v.from}" is not a run id (expected YYYYMMDD-HHMMSS-xxxx; see: orchestrate list)`);
   if (v.from !== undefined && v.pattern !== undefined && v.pattern !== 'build') throw new UsageError(`--from plans a build that fixes the run's findings; --pattern ${v.pattern} cannot (use --pattern build or leave it out)`);
   if (command === 'run' && taskFile === undefined && !arg?.trim() && v.from === undefined) throw new UsageError('run needs a task: orchestrate run "Audit this repo for security issues" (or --task-file PATH)');
-  if (['resume', 'diff', 'apply', 'discard', 'memory'].includes(command) && !arg) throw new UsageError(`${command} needs a run id (see: orchestrate list)`);
+  if (['resume', 'diff', 'apply', 'discard', 'memory', 'ship'].includes(command) && !arg) throw new UsageError(`${command} needs a run id (see: orchestrate list)`);
   if (['transcript', 'stop', 'rerun', 'ask'].includes(command) && rest.length < 2) throw new UsageError(`${command} needs a run id and an agent id (see: orchestrate status <runId>)`);
   if (command === 'ask' && !rest[2]?.trim()) throw new UsageError('ask needs a question: orchestrate ask <runId> <agentId> "Why did you rate this file high?"');
   if (command === 'add-worker' && !arg) throw new UsageError('add-worker needs a run id (see: orchestrate list)');
@@ -170,7 +179,8 @@ export function parseCli(argv: string[]): CliArgs {
   if (v.greenfield && command !== 'demo') throw new UsageError('--greenfield goes with demo');
   if (v.greenfield && v.pattern !== undefined && v.pattern !== 'build') throw new UsageError('demo --greenfield is a build; leave out --pattern or use --pattern build');
   if (v['allow-agent-approval'] && command !== 'mcp') throw new UsageError('--allow-agent-approval goes with mcp');
-  if (v['allow-foreign-run'] && !FOREIGN_RUN_COMMANDS.has(command)) throw new UsageError('--allow-foreign-run goes with resume, rerun, ask or add-worker');
+  if (v['allow-foreign-run'] && !FOREIGN_RUN_COMMANDS.has(command)) throw new UsageError('--allow-foreign-run goes with resume, rerun, ask, add-worker or ship');
+  for (const flag of ['branch', 'push', 'message-file'] as const) if (v[flag] !== undefined && command !== 'ship') throw new UsageError(`--${flag} goes with ship`);
   return {
     ...base(v), command, positional: arg, positionals: rest, taskFile,
     ...(v.from !== undefined ? { pattern: 'build' as const } : {}),
@@ -212,6 +222,7 @@ function base(v: Record<string, string | boolean | string[] | undefined>): Omit<
     workspace: (v.workspace as string | undefined) ?? process.cwd(),
     yes: !!v.yes, allowWorkspaceCommand: !!v['allow-workspace-command'], simulate: !!v.simulate, json: !!v.json, retryFailed: !!v['retry-failed'], allowForeignRun: !!v['allow-foreign-run'], allowAgentApproval: !!v['allow-agent-approval'],
     files: (v.file as string[] | undefined) ?? [], stat: !!v.stat, accept: (v.accept as string[] | undefined) ?? [],
+    branch: v.branch as string | undefined, push: v.push as string | undefined, messageFile: v['message-file'] as string | undefined,
     focus: (v.focus as string[] | undefined) ?? [],
     pattern: patternOf(v.pattern as string | undefined),
     from: v.from as string | undefined, findings: v.findings as string | undefined,

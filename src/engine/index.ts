@@ -57,3 +57,8 @@ export {
   decideLessons, loadMemoryBlock, memoryPath, readMemory, readProposals, MEMORY_FILE, PROPOSALS_FILE,
   type DecisionResult, type LessonDecision, type LessonProposal, type LessonProposals, type MemoryBlock,
 } from './memory';
+export {
+  SHIP_MESSAGE_FILE, ShipRefusedError, checkShip, defaultShipBranch, describeShip, mayOfferShip, pushShipped, readShipRecord, shipMessage, shipRun,
+  type ShipCheck, type ShipOptions, type ShipResult,
+} from './commands/ship';
+export { branchClashes, branchNameProblem, listRemotes, type PushResult } from './git/ship';

@@ -130,6 +130,8 @@ export type Board = z.infer<typeof BoardSchema>;
 export const DashboardActionsSchema = z.object({
   /** The Summary view holds the plan, the findings and Apply/Discard of this run. */
   showSummary: z.boolean(),
+  /** A finished build: Ship to Branch (the command checks what would refuse it, by name). */
+  shipToBranch: z.boolean(),
 }).strict();
 export type DashboardActions = z.infer<typeof DashboardActionsSchema>;
 
@@ -184,6 +186,8 @@ export const DashboardWebviewMessageSchema = z.discriminatedUnion('type', [
   /** Opens a file of the run (an integration log); the host checks it stays inside the run. */
   z.object({ type: z.literal('openFile'), path: z.string().min(1).max(500) }).strict(),
   z.object({ type: z.literal('showSummary') }).strict(),
+  /** Ship to Branch on the dashboard's run (the command asks for the branch and the message). */
+  z.object({ type: z.literal('shipToBranch') }).strict(),
   /** Unfolds (or folds) a big lane into rows, a page at a time. */
   z.object({ type: z.literal('expand'), laneId: z.string().min(1).max(100), expanded: z.boolean(), page: count.max(10_000) }).strict(),
   /** Fix Findings on this run (a finished audit): the host runs orchestration.fixFindings. */

@@ -252,6 +252,7 @@ export const WebviewMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('applyChanges'), runId }).strict(),
   z.object({ type: z.literal('discardChanges'), runId }).strict(),
   z.object({ type: z.literal('fixFindings'), runId }).strict(),
+  z.object({ type: z.literal('shipToBranch'), runId }).strict(),
 ]);
 export type WebviewMessage = z.infer<typeof WebviewMessageSchema>;
 

@@ -4,7 +4,7 @@
  * folded into density strips; spend by model and by role; the parent's context against the flat
  * baseline; the gaps. Pure (no vscode), so it is unit-tested and benchmarked directly.
  */
-import type { AgentRecord, AgentStatus, AnyPlan, EngineEvent, LedgerSnapshot, Usage } from '../engine';
+import { mayOfferShip, type AgentRecord, type AgentStatus, type AnyPlan, type EngineEvent, type LedgerSnapshot, type Usage } from '../engine';
 import { runProgress } from '../engine/ledger/progress';
 import { offersFindings } from './findingsOffer';
 import {
@@ -304,6 +304,6 @@ export function buildDashboard(s: LedgerSnapshot, plan: AnyPlan | undefined, tra
     estimate: s.estimate,
     gaps: s.gaps.map((g) => ({ agentId: g.agentId, reason: g.reason.slice(0, 2000) })),
     board, pipeline,
-    actions: { showSummary: true },
+    actions: { showSummary: true, shipToBranch: !live && mayOfferShip(s) },
   };
 }

@@ -94,6 +94,7 @@ export class DashboardPanel extends Disposable {
       else await vscode.commands.executeCommand(SHOW_RUN_COMMAND, this.runId);
     },
     fixFindings: () => { void vscode.commands.executeCommand('orchestration.fixFindings', this.runId); },
+    shipToBranch: () => { void vscode.commands.executeCommand('orchestration.shipToBranch', this.runId); },
     expand: ({ laneId, expanded, page }) => {
       if (expanded) this.expanded.set(laneId, page);
       else this.expanded.delete(laneId);

@@ -37,7 +37,7 @@ export interface PlanDrafts {
 }
 
 /** Commands the Changes card runs: the same ones as the Ledger's Changes node. */
-export interface ChangeCommandIds { apply: string; discard: string; openDiff: string }
+export interface ChangeCommandIds { apply: string; discard: string; openDiff: string; ship?: string }
 
 export interface SummaryExtras {
   changes?: ChangeSource;
@@ -65,6 +65,7 @@ export class SummaryView extends Disposable implements vscode.WebviewViewProvide
     reviewPlan: ({ runId }) => this.extras.drafts?.show(runId),
     applyChanges: ({ runId }) => this.changeCommand('apply', runId),
     discardChanges: ({ runId }) => this.changeCommand('discard', runId),
+    shipToBranch: ({ runId }) => this.changeCommand('ship', runId),
     openDiff: ({ runId, path: file }) => this.changeCommand('openDiff', runId, file),
     decline: ({ runId }) => this.controller.decline(runId),
     cancel: ({ runId }) => this.controller.cancel(runId),

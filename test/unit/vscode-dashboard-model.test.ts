@@ -274,7 +274,7 @@ describe('the board and the pipeline in the dashboard', () => {
     const planned = buildDashboard(buildLedger({}, { status: 'awaiting-approval' }), undefined, new TransitionLog(), { now: NOW });
     expect(DashboardViewSchema.parse(planned)).toEqual(planned);
     expect(planned.board?.cards.map((c) => [c.id, c.column])).toEqual([['b1', 'plan'], ['b2', 'plan']]);
-    expect(planned.actions).toEqual({ showSummary: true });
+    expect(planned.actions).toEqual({ showSummary: true, shipToBranch: false });
 
     const working = buildDashboard(buildLedger({ b1: { status: 'running', endedAt: null }, b2: { status: 'verifying', endedAt: null } }), undefined, new TransitionLog(), { now: NOW });
     expect(working.board?.cards.map((c) => [c.id, c.column, c.state])).toEqual([['b1', 'build', 'active'], ['b2', 'check', 'active']]);
@@ -289,6 +289,8 @@ describe('the board and the pipeline in the dashboard', () => {
     expect(done.pipeline?.integration).toMatchObject({ state: 'passed', log: 'checks/integration-0.log' });
     expect(done.pipeline?.harden).toMatchObject({ state: 'done', major: 1 });
     expect(done.pipeline?.ship).toMatchObject({ state: 'shipped', branch: 'orchestration/20250601-115500-ab12' });
+    // A finished build offers Ship to Branch (the command says by name what would refuse it).
+    expect(done.actions).toEqual({ showSummary: true, shipToBranch: true });
   });
 
   it('stops a builder that failed its check in Check, from its transitions', () => {

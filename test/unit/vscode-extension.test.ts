@@ -55,7 +55,7 @@ describe('activate', () => {
     expect(pkg.contributes.views.orchestration.map((v: { id: string }) => v.id)).toEqual(['orchestration.ledger', 'orchestration.summary']);
     for (const c of pkg.contributes.commands) {
       expect(c.category).toBe('Orchestration');
-      for (const word of c.title.split(' ')) if (!['in', 'on'].includes(word)) expect(word[0], c.title).toBe(word[0].toUpperCase());
+      for (const word of c.title.split(' ')) if (!['in', 'on', 'to'].includes(word)) expect(word[0], c.title).toBe(word[0].toUpperCase());
     }
     expect(pkg.capabilities.untrustedWorkspaces.supported).toBe('limited');
   });

@@ -9,7 +9,7 @@ const RUN = '20250601-115500-ab12';
 
 function handlers(): HandlerMap<WebviewMessage> & Record<string, ReturnType<typeof vi.fn>> {
   return { ready: vi.fn(), approve: vi.fn(), decline: vi.fn(), cancel: vi.fn(), resume: vi.fn(), retryFailed: vi.fn(), openFile: vi.fn(),
-    reviewPlan: vi.fn(), openDiff: vi.fn(), applyChanges: vi.fn(), discardChanges: vi.fn(), fixFindings: vi.fn() };
+    reviewPlan: vi.fn(), openDiff: vi.fn(), applyChanges: vi.fn(), discardChanges: vi.fn(), fixFindings: vi.fn(), shipToBranch: vi.fn() };
 }
 
 describe('webview → host messages', () => {
@@ -26,6 +26,7 @@ describe('webview → host messages', () => {
     { type: 'applyChanges', runId: RUN },
     { type: 'fixFindings', runId: RUN },
     { type: 'discardChanges', runId: RUN },
+    { type: 'shipToBranch', runId: RUN },
   ])('accepts $type and calls only its handler', async (msg) => {
     const h = handlers();
     expect(await dispatch(WebviewMessageSchema, h, msg)).toEqual({ ok: true });

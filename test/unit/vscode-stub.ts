@@ -177,6 +177,8 @@ function makeWorkspace() {
   return {
     isTrusted: true,
     workspaceFolders: undefined as Array<{ uri: Uri }> | undefined,
+    /** Open text documents (Ship saves its message editor before it commits). */
+    textDocuments: [] as Array<{ uri: Uri; isDirty: boolean; save: () => Promise<boolean> }>,
     /** Test-controlled settings, keyed without the `orchestration.` prefix. */
     settings: {} as Record<string, unknown>,
     getConfiguration: vi.fn((_section?: string) => ({ get: <T>(key: string): T | undefined => workspace.settings[key] as T | undefined })),

@@ -164,7 +164,7 @@ describe('SummaryView', () => {
     editors.dispose(); view.dispose(); store.dispose();
   });
 
-  it('shows a build run\'s proposed change and routes Apply, Discard and a file\'s diff to the Changes commands', async () => {
+  it('shows a build run\'s proposed change and routes Apply, Discard, Ship to Branch and a file\'s diff to the Changes commands', async () => {
     controller.isExecuting.mockReturnValue(false);
     const s = snapshot({ status: 'completed', pattern: 'build', agents: [agent({ id: 'assemble', role: 'final', domain: null, status: 'completed', outputFile: 'summary.md' })] });
     const cs = {
@@ -172,7 +172,7 @@ describe('SummaryView', () => {
       files: [{ path: 'src/a.ts', status: 'modified' as const, added: 3, removed: 1, binary: false }, { path: 'README.md', status: 'added' as const, added: 1, removed: 0, binary: false }],
     };
     const changes = { peek: vi.fn(() => cs), onDidChange: new EventEmitter<string>().event };
-    const { view, store, posted, send } = setup(s, () => ({ changes, changeCommands: { apply: 'x.apply', discard: 'x.discard', openDiff: 'x.diff' } }));
+    const { view, store, posted, send } = setup(s, () => ({ changes, changeCommands: { apply: 'x.apply', discard: 'x.discard', openDiff: 'x.diff', ship: 'x.ship' } }));
     await send({ type: 'ready' });
     await vi.waitFor(() => expect(posted).toHaveLength(1));
     const run = (posted[0] as { run: RunView }).run;
@@ -182,7 +182,8 @@ describe('SummaryView', () => {
     await send({ type: 'applyChanges', runId });
     await send({ type: 'discardChanges', runId });
     await send({ type: 'openDiff', runId, path: 'src/a.ts' });
-    expect(commands.executeCommand.mock.calls).toEqual([['x.apply', runId], ['x.discard', runId], ['x.diff', runId, 'src/a.ts']]);
+    await send({ type: 'shipToBranch', runId });
+    expect(commands.executeCommand.mock.calls).toEqual([['x.apply', runId], ['x.discard', runId], ['x.diff', runId, 'src/a.ts'], ['x.ship', runId]]);
     view.dispose(); store.dispose();
   });
   it('shows a build\'s integration check and hardening tally from integration.json and harden/tally.json, linking the log once it exists', async () => {

@@ -30,6 +30,7 @@ const actions: DashboardActions = {
     if (last) render(last);
   },
   fixFindings: () => channel.post({ type: 'fixFindings' }),
+  shipToBranch: () => channel.post({ type: 'shipToBranch' }),
 };
 
 const channel = connect<DashboardHostMessage, DashboardWebviewMessage>('Dashboard', DashboardHostMessageSchema, {

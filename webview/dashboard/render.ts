@@ -18,6 +18,7 @@ export interface DashboardActions extends TimelineActions {
   showSummary(): void;
   /** Fix Findings on this run (a finished audit). */
   fixFindings(): void;
+  shipToBranch(): void;
   /** Switches between the board and the timeline (the page keeps which one is shown). */
   showTab(tab: DashboardTab): void;
 }
@@ -51,6 +52,7 @@ function runActions(v: DashboardView, act: DashboardActions): HTMLElement | null
   bar.id = 'run-actions';
   if (v.actions.showSummary) bar.append(button('Show in Summary', () => act.showSummary(), 'secondary', 'show-summary'));
   if (v.fixFindings) bar.append(button('Fix Findings', () => act.fixFindings(), 'secondary', 'fix-findings'));
+  if (v.actions.shipToBranch) bar.append(button('Ship to Branch', () => act.shipToBranch(), 'secondary', 'ship-to-branch'));
   return bar.childElementCount ? bar : null;
 }
 

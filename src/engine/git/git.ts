@@ -45,7 +45,7 @@ const MAX_BUFFER = 512 * 1024 * 1024;
  * Set by git for its hooks and by wrappers; inherited, they would point our calls at another
  * repository, index or work tree than the `cwd` we give.
  */
-const REPO_ENV = [
+export const REPO_ENV: readonly string[] = [
   'GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_COMMON_DIR', 'GIT_OBJECT_DIRECTORY',
   'GIT_ALTERNATE_OBJECT_DIRECTORIES', 'GIT_PREFIX', 'GIT_NAMESPACE', 'GIT_CEILING_DIRECTORIES',
   'GIT_DISCOVERY_ACROSS_FILESYSTEM', 'GIT_LITERAL_PATHSPECS', 'GIT_GLOB_PATHSPECS', 'GIT_NOGLOB_PATHSPECS',
@@ -75,6 +75,8 @@ export interface GitOptions {
   /** Exit codes that are answers, not failures (e.g. 1 of `git diff --quiet`). */
   okCodes?: readonly number[];
   timeoutMs?: number;
+  /** A scratch index (`GIT_INDEX_FILE`) instead of the repository's: Ship builds a tree without touching the user's index. */
+  indexFile?: string;
 }
 
 export interface GitOutput { stdout: Buffer; stderr: string; code: number }
@@ -89,6 +91,7 @@ function gitEnv(o: GitOptions): NodeJS.ProcessEnv {
   env.SSH_ASKPASS = '';
   env.GCM_INTERACTIVE = 'never';
   env.GIT_MERGE_AUTOEDIT = 'no';
+  if (o.indexFile !== undefined) env.GIT_INDEX_FILE = o.indexFile;
   if (o.readOnly === true) env.GIT_OPTIONAL_LOCKS = '0';
   else delete env.GIT_OPTIONAL_LOCKS;
   if (o.engineIdentity === true) {

@@ -49,11 +49,11 @@ const view = (over: Partial<DashboardView> = {}): DashboardView => ({
   byRole: [{ key: 'worker', costUsd: 0.42, tokens: usage, agents: 3 }],
   context: { parent: 1900, flat: 140_000 }, estimate: null,
   gaps: [{ agentId: 'b7', reason: `no sentinel ${NASTY}` }],
-  board: null, pipeline: null, actions: { showSummary: true },
+  board: null, pipeline: null, actions: { showSummary: true, shipToBranch: false },
   ...over,
 });
 
-const acts = () => ({ showAgent: vi.fn(), expand: vi.fn(), openFile: vi.fn(), showSummary: vi.fn(), showTab: vi.fn(), fixFindings: vi.fn() });
+const acts = () => ({ showAgent: vi.fn(), expand: vi.fn(), openFile: vi.fn(), showSummary: vi.fn(), showTab: vi.fn(), fixFindings: vi.fn(), shipToBranch: vi.fn() });
 
 describe('the dashboard', () => {
   it('draws a bar per state on the time axis, a density strip for a big group, and routes clicks to the agent', () => {
@@ -101,6 +101,14 @@ describe('the dashboard', () => {
     expect(classes('a5')).toEqual(['seg seg-running']);
     const legend = Array.from(host.querySelectorAll('#timeline-legend .tl-legend-item')).map((e) => e.textContent);
     expect(legend).toEqual(['queued', 'running', 'retrying', 'completed', 'failed', 'cancelled']);
+  });
+
+  it('offers Ship to Branch on a finished build\'s dashboard, posting through its action', () => {
+    expect(mount(renderDashboard(view(), acts())).querySelector('#ship-to-branch')).toBeNull();
+    const shipToBranch = vi.fn();
+    const host = mount(renderDashboard(view({ actions: { showSummary: true, shipToBranch: true } }), { ...acts(), shipToBranch }));
+    (host.querySelector('#run-actions #ship-to-branch') as HTMLElement).click();
+    expect(shipToBranch).toHaveBeenCalledOnce();
   });
 
   it('offers Fix Findings on a finished audit\'s dashboard, posting through its action', () => {
@@ -194,7 +202,7 @@ describe('the dashboard', () => {
     expect(host.querySelector('#build-pipeline')).toBeNull();
     (host.querySelector('#run-actions #show-summary') as HTMLElement).click();
     expect(act.showSummary).toHaveBeenCalledTimes(1);
-    expect(mount(renderDashboard(view({ actions: { showSummary: false } }), act)).querySelector('#run-actions')).toBeNull();
+    expect(mount(renderDashboard(view({ actions: { showSummary: false, shipToBranch: false } }), act)).querySelector('#run-actions')).toBeNull();
   });
 
   it('shows the build pipeline under the board: the check with its log, the tally with criticals as what blocks Ship, Ship', () => {

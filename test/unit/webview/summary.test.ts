@@ -35,7 +35,7 @@ function mount(node: Node): HTMLElement {
 
 const actions = (): Record<keyof Actions, ReturnType<typeof vi.fn<(...args: string[]) => void>>> => ({
   approve: vi.fn(), decline: vi.fn(), cancel: vi.fn(), resume: vi.fn(), retryFailed: vi.fn(), fixFindings: vi.fn(), openFile: vi.fn(),
-  reviewPlan: vi.fn(), openDiff: vi.fn(), applyChanges: vi.fn(), discardChanges: vi.fn(),
+  reviewPlan: vi.fn(), openDiff: vi.fn(), applyChanges: vi.fn(), discardChanges: vi.fn(), shipToBranch: vi.fn(),
 });
 
 describe('the Summary view', () => {
@@ -54,6 +54,10 @@ describe('the Summary view', () => {
     (changes.querySelector('[data-diff="src/a.ts"]') as HTMLElement).click();
     (host.querySelector('#apply-changes') as HTMLElement).click();
     (host.querySelector('#discard-changes') as HTMLElement).click();
+    const ship = host.querySelector('#ship-to-branch') as HTMLElement;
+    expect(ship.textContent).toBe('Ship to Branch');
+    ship.click();
+    expect(act.shipToBranch).toHaveBeenCalledWith(RUN);
     expect(act.openDiff).toHaveBeenCalledWith(RUN, 'src/a.ts');
     expect(act.applyChanges).toHaveBeenCalledWith(RUN);
     expect(act.discardChanges).toHaveBeenCalledWith(RUN);
@@ -65,7 +69,7 @@ describe('the Summary view', () => {
     }), actions()));
     expect(host.querySelector('#changes h4')?.textContent).toBe('Changes applied');
     expect(host.querySelector('#changes')?.textContent).toContain('1 file · +1 −0');
-    expect(host.querySelectorAll('#apply-changes, #discard-changes')).toHaveLength(0);
+    expect(host.querySelectorAll('#apply-changes, #discard-changes, #ship-to-branch')).toHaveLength(0);
   });
 
   it('names no model for a step the engine does, in the plan table', () => {
