@@ -1,0 +1,107 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { AnthropicModelClient } from '../../src/engine/model/anthropic';
+import type { BatchClient, BatchItem, BatchResult } from '../../src/engine/model/client';
+import { ModelError } from '../../src/engine/model/client';
+import { startMessagesServer, type MessagesServer, type MessagesServerOptions } from '../../src/simulator/server';
+import type { ParsedRequest, Reply } from '../../src/simulator/types';
+
+// The emulated Message Batches endpoints, driven through the engine's batch client over the real SDK.
+const servers: MessagesServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+const echo = (req: ParsedRequest): Reply => {
+  const first = req.messages[0]?.content[0];
+  return { kind: 'message', content: [{ type: 'text', text: `echo: ${first?.type === 'text' ? first.text : ''}` }] };
+};
+
+async function serve(opts: Partial<MessagesServerOptions> = {}): Promise<{ server: MessagesServer; batches: BatchClient }> {
+  const server = await startMessagesServer({ handler: echo, ...opts });
+  servers.push(server);
+  const batches = new AnthropicModelClient({ apiKey: 'test', baseUrl: server.url }).batches;
+  return { server, batches };
+}
+
+const item = (customId: string, text = customId): BatchItem => ({
+  customId,
+  request: { model: 'claude-haiku-5-5', maxTokens: 512, system: [{ type: 'text', text: 'You map files.' }], messages: [{ role: 'user', content: [{ type: 'text', text }] }] },
+});
+
+const signal = new AbortController().signal;
+
+async function drain(it: AsyncIterable<BatchResult>): Promise<{ got: BatchResult[]; error: unknown }> {
+  const got: BatchResult[] = [];
+  try {
+    for await (const r of it) got.push(r);
+    return { got, error: null };
+  } catch (error) {
+    return { got, error };
+  }
+}
+
+describe('emulated Message Batches endpoints through the SDK', () => {
+  it('creates a batch, reports it ended with counts, lists it and streams each answer as a result line', async () => {
+    const { batches } = await serve();
+    const created = await batches.create([item('m1#1', 'alpha'), item('m2#1', 'beta')], signal);
+    expect(created.id).toMatch(/^msgbatch_/);
+    const state = await batches.retrieve(created.id, signal);
+    expect(state).toMatchObject({ status: 'ended', counts: { processing: 0, succeeded: 2, errored: 0, canceled: 0, expired: 0 } });
+    expect((await batches.list(signal)).map((b) => b.id)).toEqual([created.id]);
+    const { got, error } = await drain(batches.results(created.id, signal));
+    expect(error).toBeNull();
+    expect(got.map((r) => r.kind === 'succeeded' ? [r.customId, r.response.content[0]] : [r.customId, r.kind])).toEqual([
+      ['m1#1', { type: 'text', text: 'echo: alpha' }],
+      ['m2#1', { type: 'text', text: 'echo: beta' }],
+    ]);
+  });
+
+  it('keeps a batch in progress until its requests are processed, and a cancel ends the unfinished ones as canceled', async () => {
+    const { server, batches } = await serve({ batches: { processingMs: (id) => id.startsWith('slow') ? 3_600_000 : 0 } });
+    const created = await batches.create([item('fast#1'), item('slow#1')], signal);
+    expect(await batches.retrieve(created.id, signal)).toMatchObject({ status: 'in_progress', counts: { processing: 1, succeeded: 1 } });
+    expect(server.batches.cancel(created.id)).toBe(true);
+    expect(await batches.retrieve(created.id, signal)).toMatchObject({ status: 'ended', counts: { processing: 0, succeeded: 1, canceled: 1 } });
+    const { got } = await drain(batches.results(created.id, signal));
+    expect(got.map((r) => [r.customId, r.kind])).toEqual([['fast#1', 'succeeded'], ['slow#1', 'canceled']]);
+  });
+
+  it('expires what is unfinished at the expiry time, and ends errored requests as errored', async () => {
+    const { batches } = await serve({ batches: { processingMs: (_id, i) => i * 1000, expiresAfterMs: 1500, errored: (id) => id === 'a#1' } });
+    const created = await batches.create([item('a#1'), item('b#1'), item('c#1'), item('d#1')], signal);
+    // Nothing finishes before its time: wait for the expiry through retrieve alone.
+    let state = await batches.retrieve(created.id, signal);
+    while (state.status !== 'ended') {
+      await new Promise((r) => setTimeout(r, 50));
+      state = await batches.retrieve(created.id, signal);
+    }
+    expect(state.counts).toEqual({ processing: 0, succeeded: 1, errored: 1, canceled: 0, expired: 2 });
+    const { got } = await drain(batches.results(created.id, signal));
+    expect(got.map((r) => [r.customId, r.kind])).toEqual([['a#1', 'errored'], ['b#1', 'succeeded'], ['c#1', 'expired'], ['d#1', 'expired']]);
+    expect(got[0]).toMatchObject({ kind: 'errored', error: expect.stringContaining('api_error') });
+  });
+
+  it('yields every complete line of a results file cut mid-line, then a transient error saying so', async () => {
+    const { batches } = await serve({ batches: { truncateResults: () => true } });
+    const created = await batches.create([item('m1#1'), item('m2#1'), item('m3#1')], signal);
+    const { got, error } = await drain(batches.results(created.id, signal));
+    expect(got.map((r) => r.customId)).toEqual(['m1#1', 'm2#1']);
+    expect(error).toBeInstanceOf(ModelError);
+    expect(error).toMatchObject({ kind: 'transient', message: expect.stringContaining('mid-line after 2 complete lines') });
+  });
+
+  it('refuses creates with 429 as configured, classified as a transient slow-down', async () => {
+    const { server, batches } = await serve({ batches: { rejectCreates: 1 } });
+    const err = await batches.create([item('m1#1')], signal).catch((e: unknown) => e);
+    expect(err).toMatchObject({ kind: 'transient', status: 429, slowDown: true });
+    expect(server.batches.created()).toEqual([]);
+    await expect(batches.create([item('m1#1')], signal)).resolves.toMatchObject({ status: 'ended' });
+    expect(server.batches.rejectedCreates()).toBe(1);
+  });
+
+  it('refuses duplicate custom ids and answers an unknown batch with 404', async () => {
+    const { batches } = await serve();
+    await expect(batches.create([item('m1#1'), item('m1#1')], signal)).rejects.toMatchObject({ kind: 'invalid', status: 400 });
+    await expect(batches.retrieve('msgbatch_nope', signal)).rejects.toMatchObject({ kind: 'invalid', status: 404 });
+  });
+});
