@@ -49,6 +49,8 @@ export interface ModelResponse {
   usage: Usage;
   /** Rate-limit headers of the response, for adaptive concurrency. */
   rateLimit?: RateLimitInfo;
+  /** Answered through a Message Batch: priced at the batch rate. */
+  batched?: boolean;
 }
 
 export interface RateLimitInfo {

@@ -126,6 +126,11 @@ export interface RoleSpec<P = unknown> {
   /** Whether its requests carry cache breakpoints (for the estimate). */
   cached: boolean;
   /**
+   * Its attempt sends one request and runs no tools, so in batch mode that request can wait in a
+   * Message Batch (half the price, answered within 24 h) instead of holding a connection.
+   */
+  batchable?: boolean;
+  /**
    * Why an agent of this role cannot be rerun on its own (Rerun Agent), when it cannot: a
    * supervisor round replays its recorded decision, so running it again changes nothing.
    */
