@@ -79,11 +79,13 @@ export const ConfigSchema = z.object({
   adaptiveConcurrency: z.boolean().default(true),
   promptCaching: z.boolean().default(true),
   /**
-   * Batch mode: `auto` sends the work of roles that need one request and no tools (mappers,
-   * reducers) through the Message Batches API at half the price, asynchronously; `off` keeps every
-   * request on the realtime path.
+   * Batch mode: `auto` plans the work of roles that need one request and no tools (mappers,
+   * reducers) into the Message Batches API at half the price, asynchronously; `off` keeps every
+   * new request on the realtime path. Unset: new plans stay realtime and a run keeps what its plan
+   * said (a resume of a batched run goes on batching). Requests already in a batch are collected
+   * whatever this says: nothing submitted is paid for twice.
    */
-  batch: z.enum(['off', 'auto']).default('off'),
+  batch: z.enum(['off', 'auto']).optional(),
   /** Where a batched request that errored, expired or was cancelled outside the run goes next. */
   batchRetry: z.enum(['batch', 'realtime']).default('batch'),
   /** First wait between polls of a submitted batch; doubles up to `batchPollMaxMs`. */

@@ -102,6 +102,11 @@ export class BatchQueue {
     }
   }
 
+  /** The agent has an answer on disk or a request in a batch not yet collected: it must come through here. */
+  holds(agentId: string): boolean {
+    return this.stored.has(agentId) || this.openRequestOf(agentId) !== null;
+  }
+
   /**
    * The answer to an agent's single-turn request through a batch: one already on disk, one a
    * submitted batch will bring, or one from a new batch. `realtime` is the same request on the

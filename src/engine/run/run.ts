@@ -80,6 +80,8 @@ export class Run {
   /** Agents the user stopped during this execution (running ones, or waiting ones that must not start). */
   private readonly stopped = new Set<string>();
   private executing = false;
+  /** Batch mode's queue while the graph runs (null without batches). */
+  private queue: BatchQueue | null = null;
   /** The repository's check command the user approved, for this execution (see consentedCommand). */
   private approvedCommand: string | null = null;
   /** The run's lock when the command that opened this Run holds it already (resume, rerun, add-worker). */
@@ -171,7 +173,10 @@ export class Run {
    * said so (agents added later follow the setting), and the model client has batches.
    */
   private batched(a: AgentRecord): boolean {
-    return !!this.roleOf(a)?.batchable && !!this.deps.model.batches && (a.batch ?? this.deps.config.batch === 'auto');
+    if (!this.roleOf(a)?.batchable || !this.deps.model.batches) return false;
+    if (this.queue?.holds(a.id)) return true;
+    const setting = this.deps.config.batch;
+    return setting !== 'off' && (a.batch ?? setting === 'auto');
   }
 
   get estimate(): Readonly<CostEstimate> | null { return this.ledger.estimate; }
@@ -325,10 +330,11 @@ export class Run {
     let addNodes: ((nodes: ScheduleNode[]) => void) | null = null;
     // Also when batch mode is off now: batches an earlier process submitted are collected, never lost.
     const batches = this.deps.model.batches;
-    const queue = batches && (todo.some((a) => this.batched(a)) || this.ledger.batches.some((b) => b.status !== 'collected'))
+    const queue = batches && (todo.some((a) => this.batched(a)) || this.ledger.batches.length > 0)
       ? new BatchQueue({ client: batches, ledger: this.ledger, runDir: this.dir, config, clock: this.deps.clock, runSignal: this.controller.signal })
       : null;
     await queue?.open();
+    this.queue = queue;
     const ctx: RoleContext = {
       workspace: this.deps.workspace, runDir: this.dir, runId: this.id, config, prompts: this.deps.prompts,
       policy, ledger: this.ledger, plan: this.plan, price: (m, u) => this.price(m, u),
@@ -353,6 +359,7 @@ export class Run {
       run: (id, signal) => this.runAgent(this.batchContext(ctx, queue, id), this.ledger.get(id)!, signal),
     });
     await queue?.close();
+    this.queue = null;
     this.lastStats = { ...stats, peakRequestsByModel: policy.peaks() };
   }
 
