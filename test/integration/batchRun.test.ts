@@ -2,8 +2,7 @@
  * Batch mode end to end: a map-reduce run whose mappers and reducers go through the emulated
  * Message Batches endpoints, through the real SDK over HTTP, with each fault the issue names.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import * as os from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { costOf } from '../../src/engine/config';
@@ -11,30 +10,13 @@ import { endsWithSentinel } from '../../src/engine/files';
 import type { Run } from '../../src/engine/run/run';
 import type { BatchEmulation } from '../../src/simulator/batches';
 import { roleOf } from '../../src/simulator/conversation';
-import type { Reply } from '../../src/simulator/types';
 import type { BatchRecord, LedgerSnapshot } from '../../src/engine/types';
-import { orchestrator, startFake, testConfig, workspacesOfThisTest, type Fake } from './harness';
+import { BATCH_FILES, agentOfCustomId, batchPlanCall, batchWorkspace } from './batchHarness';
+import { orchestrator, startFake, testConfig, type Fake } from './harness';
 
-const FILES = 24;
-
-function workspace(): string {
-  const ws = mkdtempSync(path.join(os.tmpdir(), 'orch-batch-'));
-  workspacesOfThisTest.add(ws);
-  for (let i = 0; i < FILES; i++) {
-    const rel = `src/mod${i % 4}/file${String(i).padStart(2, '0')}.ts`;
-    mkdirSync(path.join(ws, path.dirname(rel)), { recursive: true });
-    writeFileSync(path.join(ws, rel), `// TODO: comment ${i}\nexport const v${i} = ${i};\n`);
-  }
-  return ws;
-}
-
-const planCall: Reply = {
-  kind: 'message',
-  content: [{
-    type: 'tool_use', name: 'plan_map_reduce',
-    input: { reason: 'one question of every file', question: 'Rate the comments of each file', include: ['**/*.ts'], mapperTier: 'haiku', filesPerMapper: 4, fanIn: 3 },
-  }],
-};
+const FILES = BATCH_FILES;
+const workspace = batchWorkspace;
+const planCall = batchPlanCall;
 
 /** Fast polling so a test waits on the emulated schedule, not on the defaults' seconds. */
 const BATCH = { batch: 'auto', batchPollMs: 5, batchPollMaxMs: 20, batchGatherMs: 30 } as const;
@@ -58,7 +40,7 @@ function firstBatch(run: Run): Promise<BatchRecord> {
 
 const batchedIds = (snap: LedgerSnapshot): string[] => snap.agents.filter((a) => a.role === 'mapper' || a.role === 'reducer').map((a) => a.id).sort();
 const submittedIds = (fake: Fake): string[] => fake.server.batches.created().flatMap((b) => b.customIds);
-const agentOfCustom = (c: string): string => c.slice(0, c.lastIndexOf('__'));
+const agentOfCustom = agentOfCustomId;
 
 function expectAllDone(run: Run, snap: LedgerSnapshot): void {
   for (const a of snap.agents.filter((x) => x.role === 'mapper' || x.role === 'reducer')) {
