@@ -103,6 +103,10 @@ export function batchEndpoints(handler: Handler, cache: PromptCache, now: () => 
       if (!isRecord(item) || typeof item.custom_id !== 'string' || !isRecord(item.params)) {
         return send(res, 400, errorBody('invalid_request_error', `requests.${i}: expected {custom_id, params}`, 'req_sim_batch'));
       }
+      // As the real API: letters, digits, "_" and "-", 1 to 64 of them.
+      if (!/^[A-Za-z0-9_-]{1,64}$/.test(item.custom_id)) {
+        return send(res, 400, errorBody('invalid_request_error', `requests.${i}.custom_id: expected 1-64 letters, digits, "_" or "-", got ${JSON.stringify(item.custom_id.slice(0, 80))}`, 'req_sim_batch'));
+      }
       const p = parseMessagesBody(JSON.stringify(item.params), false);
       if (!p.ok) return send(res, 400, errorBody('invalid_request_error', `requests.${i}.params: ${p.message}`, 'req_sim_batch'));
       parsed.push({ customId: item.custom_id, request: p.request });
