@@ -169,6 +169,24 @@ describe('batch mode through the emulated Message Batches API', () => {
     }
   });
 
+  it('sends the requests on the realtime path when no batch can be created, and pays the realtime price for them', async () => {
+    const fake = await batchedFake({ rejectCreates: 1_000 });
+    try {
+      const run = await planned(fake, { transientRetries: 1 });
+      expect((await run.execute()).status).toBe('completed');
+      const snap = run.ledger.snapshot();
+      expectAllDone(run, snap);
+      expect(fake.server.batches.created()).toEqual([]);
+      expect(snap.batches ?? []).toEqual([]);
+      const events = readFileSync(path.join(run.dir, 'events.jsonl'), 'utf8');
+      expect(events).toMatch(/batch of 6 requests not created \(429 rate_limit_error[^"]*\); they go on the realtime path/);
+      const m1 = snap.agents.find((a) => a.id === 'm1')!;
+      expect(m1.costUsd).toBeCloseTo(costOf(testConfig().prices, m1.modelReported!, m1.usage)!, 10);
+    } finally {
+      await fake.close();
+    }
+  });
+
   it('sends again what a batch cancelled from outside left unfinished, and names the cancel', async () => {
     const fake = await batchedFake({ processingMs: (id) => (id === 'm1__1' ? 3_600_000 : 0) });
     try {

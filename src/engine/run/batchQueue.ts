@@ -163,8 +163,7 @@ export class BatchQueue {
     // Agents made ready together reach here within a few ms of each other: one batch for all of them.
     this.gatherTimer = this.deps.clock.sleep(this.deps.config.batchGatherMs).then(() => {
       this.gatherTimer = null;
-      const list = this.gathered.splice(0);
-      if (list.length) this.track(this.submit(list));
+      for (const chunk of chunks(this.gathered.splice(0))) this.track(this.submit(chunk));
     });
   }
 
@@ -199,7 +198,10 @@ export class BatchQueue {
     try {
       state = await this.createWithBackoff(items);
     } catch (err) {
-      for (const w of list) w.reject(err);
+      if (this.cancelled) { for (const w of list) w.reject(new ModelError('run cancelled', 'aborted')); return; }
+      // Nothing was created, so nothing is paid twice: the requests go on the realtime path rather than fail.
+      this.deps.ledger.log('warn', `batch of ${items.length} ${items.length === 1 ? 'request' : 'requests'} not created (${err instanceof Error ? err.message : String(err)}); they go on the realtime path`);
+      for (const w of list) w.realtime().then(w.resolve, w.reject);
       return;
     }
     const record: BatchRecord = {
@@ -379,6 +381,25 @@ export class BatchQueue {
       this.deps.ledger.log('warn', `batch ${record.id} could not be cancelled: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
+}
+
+/** The API's limits per batch: 100,000 requests and 256 MB; a batch is cut well inside both. */
+const MAX_BATCH_REQUESTS = 100_000;
+const MAX_BATCH_CHARS = 200_000_000;
+
+/** Gathered requests cut into batches the API accepts. */
+function chunks(list: Waiter[]): Waiter[][] {
+  const out: Waiter[][] = [];
+  let cur: Waiter[] = [];
+  let chars = 0;
+  for (const w of list) {
+    const size = JSON.stringify(w.request.messages).length + JSON.stringify(w.request.system).length;
+    if (cur.length && (cur.length >= MAX_BATCH_REQUESTS || chars + size > MAX_BATCH_CHARS)) { out.push(cur); cur = []; chars = 0; }
+    cur.push(w);
+    chars += size;
+  }
+  if (cur.length) out.push(cur);
+  return out;
 }
 
 function summarise(outcomes: Record<string, BatchOutcome>): string {
