@@ -9,10 +9,11 @@ import { costOf } from '../../src/engine/config';
 import { endsWithSentinel } from '../../src/engine/files';
 import type { Run } from '../../src/engine/run/run';
 import type { BatchEmulation } from '../../src/simulator/batches';
+import type { Reply } from '../../src/simulator/types';
 import { roleOf } from '../../src/simulator/conversation';
 import type { BatchRecord, LedgerSnapshot } from '../../src/engine/types';
 import { BATCH_FILES, agentOfCustomId, batchPlanCall, batchWorkspace } from './batchHarness';
-import { orchestrator, startFake, testConfig, type Fake } from './harness';
+import { makeWorkspace, orchestrator, startFake, testConfig, type Fake } from './harness';
 
 const FILES = BATCH_FILES;
 const workspace = batchWorkspace;
@@ -239,6 +240,43 @@ describe('batch mode through the emulated Message Batches API', () => {
       const cancelledId = agentOfCustom(Object.entries(first.outcomes!).find(([, o]) => o === 'canceled')![0]);
       expect(again.filter((id) => after.agents.find((a) => a.id === id)?.role === 'mapper')).toEqual([cancelledId]);
       expect(existsSync(path.join(run.dir, 'batches'))).toBe(true);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('sends panel experts whose scope is a few files packed into one request to a batch, and keeps the others on tools', async () => {
+    const panelPlan: Reply = {
+      kind: 'message',
+      content: [{ type: 'tool_use', name: 'plan_panel', input: {
+        reason: 'opinions', question: 'Is the shop ready for production?',
+        experts: [
+          { id: 'e1', perspective: 'security reviewer', task: 'Judge the session and password code', scope: ['src/auth/session.js', 'src/auth/passwords.js'], tier: 'opus' },
+          { id: 'e2', perspective: 'SRE', task: 'Judge the server', scope: ['src/api/server.js'], tier: 'sonnet' },
+          { id: 'e3', perspective: 'maintainer', task: 'Judge the code base', scope: ['src'], tier: 'sonnet' },
+        ],
+      } }],
+    };
+    const fake = await startFake(makeWorkspace(), (req) => (roleOf(req) === 'planner' ? panelPlan : undefined));
+    try {
+      const run = await orchestrator(fake, BATCH).plan({ task: 'Is the shop ready for production?', pattern: 'panel' });
+      expect(run.ledger.agents.filter((a) => a.batch).map((a) => a.id)).toEqual(['e1', 'e2']);
+      expect((await run.execute()).status).toBe('completed');
+      const snap = run.ledger.snapshot();
+      expect(submittedIds(fake).map(agentOfCustom).sort()).toEqual(['e1', 'e2']);
+      for (const id of ['e1', 'e2', 'e3']) {
+        const a = snap.agents.find((x) => x.id === id)!;
+        expect(a.status, id).toBe('completed');
+        const text = readFileSync(path.join(run.dir, a.outputFile), 'utf8');
+        expect(text).toContain('## Verdict');
+        expect(endsWithSentinel(text)).toBe(true);
+      }
+      // The packed expert judged the files it was sent: the security reviewer read both auth files.
+      expect(readFileSync(path.join(run.dir, 'experts/e1.md'), 'utf8')).toContain('`src/auth/passwords.js`');
+      const e1 = snap.agents.find((a) => a.id === 'e1')!;
+      expect(e1.toolCalls).toBe(0);
+      expect(e1.costUsd).toBeCloseTo(costOf(testConfig().prices, e1.modelReported!, e1.usage)! / 2, 10);
+      expect(snap.agents.find((a) => a.id === 'e3')!.toolCalls).toBeGreaterThan(0);
     } finally {
       await fake.close();
     }

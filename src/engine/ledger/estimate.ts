@@ -1,5 +1,5 @@
 import { BATCH_PRICE_FACTOR, findPrice, type Config, type Price } from '../config';
-import type { Pattern } from '../patterns/pattern';
+import { canBatch, type Pattern } from '../patterns/pattern';
 import type { AgentRecord, CostEstimate } from '../types';
 
 /**
@@ -45,10 +45,10 @@ export function estimateRun(agents: readonly AgentRecord[], config: Config, patt
 }
 
 /**
- * Batch mode's part of the plan: with `batch: auto`, every agent of a batchable role (single-turn,
+ * Batch mode's part of the plan: with `batch: auto`, every agent a role declares batchable (single-turn,
  * no tools) is marked to go through a Message Batch, so the plan table and the estimate show it.
  */
 export function markBatched(agents: AgentRecord[], config: Config, pattern: Pattern): void {
   if (config.batch !== 'auto') return;
-  for (const a of agents) if (pattern.roles[a.role]?.batchable) a.batch = true;
+  for (const a of agents) if (canBatch(pattern.roles[a.role], a)) a.batch = true;
 }

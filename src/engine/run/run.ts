@@ -3,7 +3,7 @@ import { ConfigError, costOf, type Config } from '../config';
 import { fileEndsWithSentinel, readTextOrNull, StorageError, writeFileAtomic } from '../files';
 import type { Ledger } from '../ledger/ledger';
 import { ModelError } from '../model/client';
-import type { AttemptResult, RoleContext, RoleSpec } from '../patterns/pattern';
+import { canBatch, type AttemptResult, type RoleContext, type RoleSpec } from '../patterns/pattern';
 import { patternNamed, type AnyPattern, type AnyPlan } from '../patterns/registry';
 import { renderPlanMarkdown } from '../plan/planMarkdown';
 import type { Prompts } from '../prompts';
@@ -173,9 +173,11 @@ export class Run {
    * said so (agents added later follow the setting), and the model client has batches.
    */
   private batched(a: AgentRecord): boolean {
-    if (!this.roleOf(a)?.batchable || !this.deps.model.batches) return false;
+    if (!canBatch(this.roleOf(a), a) || !this.deps.model.batches) return false;
     if (this.queue?.holds(a.id)) return true;
     const setting = this.deps.config.batch;
+    // A role that batches only some agents (packed experts) works single-turn only when the plan marked it.
+    if (typeof this.roleOf(a)!.batchable === 'function') return setting !== 'off' && a.batch === true;
     return setting !== 'off' && (a.batch ?? setting === 'auto');
   }
 
