@@ -46,8 +46,8 @@ refuse a run that another process or window is executing; so do run and resume (
 resume, rerun, ask and add-worker refuse a run folder not created on this machine (shipped in the
 repository, copied or moved) unless --allow-foreign-run says you read the warning and want to run
 its plan anyway.
---batch sends single-turn work (map-reduce mappers and reducers) through the Message Batches API at half
-the price, answered within 24 h; a resume collects submitted batches and never submits them again.
+--batch sends single-turn work (map-reduce mappers and reducers, panel experts scoped to a few files)
+through the Message Batches API at half the price, answered within 24 h; a resume collects submitted batches and never submits them again.
 --no-batch keeps new requests on the realtime path.
 Exit codes: 0 completed, 3 partial, 1 failed or refused, 2 usage or configuration error, 130 cancelled.`;
 
