@@ -83,6 +83,23 @@ describe('batch mode through the emulated Message Batches API', () => {
     }
   });
 
+  it('changes nothing for a run without batch mode: no batch endpoint is called and every request is realtime', async () => {
+    const fake = await batchedFake();
+    try {
+      const run = await orchestrator(fake).plan({ task: 'Rate the comments in every .ts file', pattern: 'map-reduce' });
+      expect(run.ledger.agents.some((a) => a.batch)).toBe(false);
+      expect(readFileSync(path.join(run.dir, 'plan.md'), 'utf8')).not.toContain('(batch)');
+      expect((await run.execute()).status).toBe('completed');
+      const snap = run.ledger.snapshot();
+      expect(fake.server.batches.created()).toEqual([]);
+      expect(fake.server.stats.requests.some((r) => r.outcome === 'batch')).toBe(false);
+      expect(snap.batches).toBeUndefined();
+      expect(existsSync(path.join(run.dir, 'batches'))).toBe(false);
+    } finally {
+      await fake.close();
+    }
+  });
+
   it('sends the requests a batch left expired half done in a later batch, and loses none that finished', async () => {
     // Every other request of the first batch would take an hour; the batch expires after 200 ms.
     const fake = await batchedFake({ processingMs: (id, i) => (id.endsWith('__1') && i % 2 === 1 ? 3_600_000 : 0), expiresAfterMs: 200 });
