@@ -246,6 +246,15 @@ describe('batch mode through the emulated Message Batches API', () => {
       expect(outcomes.filter((o) => o === 'succeeded')).toHaveLength(first.requests.length - 1);
       const stored = readFileSync(path.join(run.dir, 'batches', `${b.id}.jsonl`), 'utf8').trim().split('\n');
       expect(stored).toHaveLength(first.requests.length - 1);
+      // What finished is paid for, so it is in the ledger now, at the batch rate, even though no agent took it.
+      const finishedIds = Object.entries(first.outcomes!).filter(([, o]) => o === 'succeeded').map(([c]) => agentOfCustom(c));
+      const costs = new Map(finishedIds.map((id) => [id, snap.agents.find((a) => a.id === id)!.costUsd]));
+      for (const id of finishedIds) {
+        const a = snap.agents.find((x) => x.id === id)!;
+        expect(a.status).toBe('cancelled');
+        expect(a.costUsd).toBeGreaterThan(0);
+        expect(a.costUsd).toBeCloseTo(costOf(testConfig().prices, a.modelReported!, a.usage)! / 2, 10);
+      }
 
       const before = submittedIds(fake).length;
       const resumed = await orchestrator(fake, BATCH).open(run.id);
@@ -257,6 +266,8 @@ describe('batch mode through the emulated Message Batches API', () => {
       const cancelledId = agentOfCustom(Object.entries(first.outcomes!).find(([, o]) => o === 'canceled')![0]);
       expect(again.filter((id) => after.agents.find((a) => a.id === id)?.role === 'mapper')).toEqual([cancelledId]);
       expect(existsSync(path.join(run.dir, 'batches'))).toBe(true);
+      // The resume used those answers without counting them again.
+      for (const [id, cost] of costs) expect(after.agents.find((a) => a.id === id)!.costUsd).toBe(cost);
     } finally {
       await fake.close();
     }

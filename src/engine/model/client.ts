@@ -51,6 +51,11 @@ export interface ModelResponse {
   rateLimit?: RateLimitInfo;
   /** Answered through a Message Batch: priced at the batch rate. */
   batched?: boolean;
+  /**
+   * Its usage is in the ledger already: a batch's answers are recorded when the results file is
+   * read, so one collected after Cancel Run counts once, and once again never when a resume uses it.
+   */
+  accounted?: boolean;
 }
 
 export interface RateLimitInfo {

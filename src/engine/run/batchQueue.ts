@@ -8,11 +8,11 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import type { Config } from '../config';
+import { BATCH_PRICE_FACTOR, type Config } from '../config';
 import type { Ledger } from '../ledger/ledger';
 import { ModelError, type BatchClient, type BatchItem, type BatchResult, type BatchState, type ModelRequest, type ModelResponse } from '../model/client';
 import { redactDeep } from '../redact';
-import type { BatchOutcome, BatchRecord, Clock } from '../types';
+import type { BatchOutcome, BatchRecord, Clock, Usage } from '../types';
 
 /** The run folder's subfolder of results files. */
 export const BATCH_RESULTS_DIR = 'batches';
@@ -59,6 +59,8 @@ export interface BatchQueueDeps {
   clock: Clock;
   /** The run's signal: when it aborts (Cancel Run), open batches are cancelled and what finished is recorded. */
   runSignal: AbortSignal;
+  /** A response's realtime price (the queue applies the batch rate). */
+  price(model: string, usage: Usage): number;
 }
 
 export class BatchQueue {
@@ -117,7 +119,7 @@ export class BatchQueue {
     const kept = this.stored.get(agentId);
     if (kept) {
       this.stored.delete(agentId);
-      return Promise.resolve({ ...kept.response, batched: true });
+      return Promise.resolve({ ...kept.response, batched: true, accounted: true });
     }
     return new Promise<ModelResponse>((resolve, reject) => {
       const w: Waiter = { agentId, request, rounds: 0, realtime, resolve, reject };
@@ -326,7 +328,9 @@ export class BatchQueue {
     if (line.kind === 'succeeded') {
       const response: ModelResponse = { ...line.response, content: redactDeep(line.response.content).value };
       await this.store(record.id, { customId: line.customId, agentId, response });
-      if (w) w.resolve({ ...response, batched: true });
+      // Paid now, whoever takes it: recorded once, here, with or without an agent waiting.
+      if (this.deps.ledger.get(agentId)) this.deps.ledger.addUsage(agentId, response.model, response.usage, this.deps.price(response.model, response.usage) * BATCH_PRICE_FACTOR);
+      if (w) w.resolve({ ...response, batched: true, accounted: true });
       else if (this.deps.ledger.get(agentId)?.status !== 'completed') this.stored.set(agentId, { customId: line.customId, agentId, response });
       return;
     }

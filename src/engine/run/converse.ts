@@ -66,7 +66,7 @@ export async function converse(p: ConversationParams): Promise<ConversationResul
       timeoutMs: p.requestTimeoutMs,
     }, p.cap, t, turn, (n) => p.ledger.countRedactions(p.agentId, n));
     const cost = p.price(res.model, res.usage) * (res.batched ? BATCH_PRICE_FACTOR : 1);
-    p.ledger.addUsage(p.agentId, res.model, res.usage, cost);
+    if (!res.accounted) p.ledger.addUsage(p.agentId, res.model, res.usage, cost);
     t?.usage(res.usage, cost, res.stopReason, res.model);
     const toolUses = res.content.filter((b): b is Extract<ContentBlock, { type: 'tool_use' }> => b.type === 'tool_use');
     const text = res.content.filter((b) => b.type === 'text').map((b) => (b as { text: string }).text).join('\n').trim();

@@ -333,7 +333,10 @@ export class Run {
     // Also when batch mode is off now: batches an earlier process submitted are collected, never lost.
     const batches = this.deps.model.batches;
     const queue = batches && (todo.some((a) => this.batched(a)) || this.ledger.batches.length > 0)
-      ? new BatchQueue({ client: batches, ledger: this.ledger, runDir: this.dir, config, clock: this.deps.clock, runSignal: this.controller.signal })
+      ? new BatchQueue({
+        client: batches, ledger: this.ledger, runDir: this.dir, config, clock: this.deps.clock, runSignal: this.controller.signal,
+        price: (m, u) => this.price(m, u),
+      })
       : null;
     await queue?.open();
     this.queue = queue;
