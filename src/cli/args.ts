@@ -10,8 +10,9 @@ export const USAGE = `Usage:
                            [--simulate] [--json] [--focus DIR]... [--from RUNID [--findings 1,3|all]]
                            [--scheduling continuous|waves] [--max-concurrent N] [--retries N]
                            [--max-cost USD] [--max-tokens N] [--output-root DIR] [--set key=value]...
+                           [--batch | --no-batch]
   orchestrate resume <runId> [--workspace DIR] [--simulate] [--json] [--retry-failed] [--allow-workspace-command]
-                             [--allow-foreign-run]
+                             [--allow-foreign-run] [--batch | --no-batch]
   orchestrate status [runId] [--workspace DIR] [--json]
   orchestrate list [--workspace DIR] [--json]
   orchestrate demo [--pattern NAME]             the simulated example on a scratch git copy of the demo shop
@@ -50,6 +51,9 @@ refuse a run that another process or window is executing; so do run and resume (
 resume, rerun, ask, add-worker and ship refuse a run folder not created on this machine (shipped in
 the repository, copied or moved) unless --allow-foreign-run says you read the warning and want to run
 its plan anyway.
+--batch sends single-turn work (map-reduce mappers and reducers, panel experts scoped to a few files)
+through the Message Batches API at half the price, answered within 24 h; a resume collects submitted batches and never submits them again.
+--no-batch keeps new requests on the realtime path.
 Exit codes: 0 completed, 3 partial, 1 failed or refused, 2 usage or configuration error, 130 cancelled.`;
 
 /** The commands that run agents of an existing run, and so refuse one not created on this machine. */
@@ -136,6 +140,7 @@ export function parseCli(argv: string[]): CliArgs {
         focus: { type: 'string', multiple: true }, scheduling: { type: 'string' }, pattern: { type: 'string' },
         'max-concurrent': { type: 'string' }, retries: { type: 'string' }, 'max-cost': { type: 'string' },
         'max-tokens': { type: 'string' }, 'output-root': { type: 'string' }, set: { type: 'string', multiple: true },
+        batch: { type: 'boolean' }, 'no-batch': { type: 'boolean' },
         'sim-latency': { type: 'string' }, help: { type: 'boolean', short: 'h' },
         file: { type: 'string', multiple: true }, stat: { type: 'boolean' }, accept: { type: 'string', multiple: true },
         branch: { type: 'string' }, push: { type: 'string' }, 'message-file': { type: 'string' },
@@ -209,6 +214,8 @@ function base(v: Record<string, string | boolean | string[] | undefined>): Omit<
   set('maxCostUsd', num('--max-cost', v['max-cost'] as string | undefined));
   set('maxTokens', num('--max-tokens', v['max-tokens'] as string | undefined));
   set('outputRoot', v['output-root']);
+  if (v.batch && v['no-batch']) throw new UsageError('--batch and --no-batch contradict each other; give one');
+  set('batch', v.batch ? 'auto' : v['no-batch'] ? 'off' : undefined);
   for (const pair of (v.set as string[] | undefined) ?? []) {
     const eq = pair.indexOf('=');
     if (eq <= 0) throw new UsageError(`--set expects key=value, got "${pair}"`);

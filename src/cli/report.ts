@@ -27,8 +27,10 @@ export function planTable(run: Run): string {
   ];
   for (const a of agents) {
     const group = a.domain ? label.get(a.domain) ?? a.domain : '—';
-    rows.push(`${pad(group, 22)} ${pad(a.id, 8)} ${pad(a.role, 12)} ${pad(a.task, 48)} ${pad(`${a.tier} → ${a.modelRequested}`, 28)} ${a.outputFile}`);
+    rows.push(`${pad(group, 22)} ${pad(a.id, 8)} ${pad(a.role, 12)} ${pad(a.task, 48)} ${pad(`${a.tier} → ${a.modelRequested}${a.batch ? ' (batch)' : ''}`, 28)} ${a.outputFile}`);
   }
+  const batched = agents.filter((a) => a.batch).length;
+  if (batched) rows.push('', `${plural(batched, 'agent')} go to a Message Batch: half the price, answered within 24 h (the estimate counts them at the batch rate).`);
   const byRole = new Map<string, number>();
   for (const a of agents) byRole.set(a.role, (byRole.get(a.role) ?? 0) + 1);
   const e = ledger.estimate;
@@ -94,6 +96,17 @@ export function statusLine(s: LedgerSnapshot): string {
   const count = `${String(p.done).padStart(3)}/${String(p.total).padEnd(3)}`;
   const failed = p.failed ? `${p.failed} failed` : '';
   return `${s.runId}  ${pad(s.status, 18)} ${count} ${failed.padEnd(9)} ${money(s.totals.costUsd, s.simulated).padEnd(20)} ${oneLine(s.task)}`;
+}
+
+/** `orchestrate status`: a line per Message Batch of the run with its counts, and the faults it met. */
+export function batchLines(s: LedgerSnapshot): string[] {
+  const lines: string[] = [];
+  for (const b of s.batches ?? []) {
+    const counts = Object.entries(b.counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ');
+    lines.push(`  ${b.id}  ${pad(b.status, 11)} ${plural(b.requests.length, 'request')}${counts ? `: ${counts}` : ''}`);
+    for (const note of b.notes) lines.push(`    ${oneLine(note)}`);
+  }
+  return lines.length ? ['', 'Batches:', ...lines] : [];
 }
 
 /** Text as one line: whitespace runs (newlines too) become one space. */

@@ -8,7 +8,7 @@ import type { CliArgs } from './args';
 import type { Io } from './changes';
 import { EXIT } from './exitCodes';
 import { commandLine, runnableCommands, shownPath } from './hint';
-import { cutWords, oneLine, statusLine } from './report';
+import { batchLines, cutWords, oneLine, statusLine } from './report';
 
 /** How list and status mark a run folder not created on this machine. */
 const FOREIGN_MARK = '  [foreign: not created on this machine]';
@@ -87,6 +87,7 @@ export async function statusCommand(workspace: string, config: Config, args: Cli
     const head = `  ${a.id.padEnd(8)} ${a.status.padEnd(10)} ${a.tier.padEnd(6)} ${a.outputFile.padEnd(fileWidth)} `;
     out(`${head}${cutWords(agentGist(a), width() - head.length)}`.trimEnd());
   }
+  for (const line of batchLines(snap)) out(cutWords(line, width()));
   out(`\nEach agent's full output is in its file under ${shownPath(runDirOf(workspace, config.outputRoot, snap.runId))}; all of it as JSON: ${commandLine(['status', snap.runId, '--json'], workspace)}`);
   if (!origin.local) out(`\n${origin.reason} Resuming it needs --allow-foreign-run.`);
   if (snap.status === 'interrupted') {

@@ -30,6 +30,9 @@ export const DEFAULT_PRICES: Record<string, Price> = {
   'claude-opus-5-5': { input: 5, output: 25, cacheRead: 0.5, cacheWrite: 6.25 },
 };
 
+/** What a request answered through a Message Batch costs against the same request on the realtime path. */
+export const BATCH_PRICE_FACTOR = 0.5;
+
 /** The stream idle timeout of a request that does not say its own (see `streamIdleTimeoutMs`). */
 export const DEFAULT_STREAM_IDLE_TIMEOUT_MS = 30_000;
 
@@ -75,6 +78,21 @@ export const ConfigSchema = z.object({
   /** Adaptive concurrency: halve a model's limit on 429/529, grow it back by one per success streak. */
   adaptiveConcurrency: z.boolean().default(true),
   promptCaching: z.boolean().default(true),
+  /**
+   * Batch mode: `auto` plans the work of roles that need one request and no tools (mappers,
+   * reducers, experts scoped to a few files) into the Message Batches API at half the price, asynchronously; `off` keeps every
+   * new request on the realtime path. Unset: new plans stay realtime and a run keeps what its plan
+   * said (a resume of a batched run goes on batching). Requests already in a batch are collected
+   * whatever this says: nothing submitted is paid for twice.
+   */
+  batch: z.enum(['off', 'auto']).optional(),
+  /** Where a batched request that errored, expired or was cancelled outside the run goes next. */
+  batchRetry: z.enum(['batch', 'realtime']).default('batch'),
+  /** First wait between polls of a submitted batch; doubles up to `batchPollMaxMs`. */
+  batchPollMs: z.number().int().min(1).max(600_000).default(5_000),
+  batchPollMaxMs: z.number().int().min(1).max(3_600_000).default(60_000),
+  /** How long requests are gathered after the last one arrived before a batch is submitted. */
+  batchGatherMs: z.number().int().min(0).max(60_000).default(500),
   /** Keep runs visible to git: the output root is created without its own `.gitignore` (`*`). */
   trackRunsInGit: z.boolean().default(false),
   /** Let agents and the planner see what `.gitignore` files and `.git/info/exclude` hide (secrets stay refused). */

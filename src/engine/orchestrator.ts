@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { ConfigError, costOf, formatIssues, ignoreOptionsOf, type Config } from './config';
 import { writeFileAtomic } from './files';
 import { Ledger, PLANNER_ID } from './ledger/ledger';
-import { estimateRun } from './ledger/estimate';
+import { estimateRun, markBatched } from './ledger/estimate';
 import { checkedOutputRoot, checkedRunDir, confineRunPaths, newRunId } from './ledger/runs';
 import { markCreatedHere } from './ledger/origin';
 import type { ModelClient } from './model/client';
@@ -254,6 +254,7 @@ export class Orchestrator {
       // Agents that ran before approval are in the ledger already; the rest are planned now.
       const fresh = compiled.agents.filter((a) => !ledger.get(a.id));
       const { agents, groups, artifacts } = compiled;
+      markBatched(fresh, config, pattern);
       const estimate = estimateRun(fresh, config, pattern);
       await writeFileAtomic(path.join(dir, 'plan.json'), JSON.stringify(plan, null, 2));
       for (const [name, content] of Object.entries(artifacts ?? {})) await writeFileAtomic(path.join(dir, name), content);

@@ -90,6 +90,28 @@ export interface AgentRecord {
   redactions?: number;
   /** Build runs: what a builder changed in its worktree, against the run's base commit. */
   changes?: AgentChanges;
+  /** Planned to go through the Message Batches API (batch mode; absent: the realtime path). */
+  batch?: boolean;
+}
+
+/** How a batched request ended, as the results file (or its absence) said. */
+export type BatchOutcome = 'succeeded' | 'errored' | 'canceled' | 'expired' | 'missing';
+
+/**
+ * A Message Batch this run submitted (ledger.json `batches`, events.jsonl `batch` changes),
+ * recorded the moment the API returned its id, so a resume collects it instead of submitting again.
+ */
+export interface BatchRecord {
+  id: string;
+  submittedAt: string;
+  /** `<agentId>__<n>`: which agent each request answers. */
+  requests: Array<{ customId: string; agentId: string }>;
+  /** `collected`: its results were read and every request's outcome is in `outcomes`. */
+  status: 'in_progress' | 'canceling' | 'ended' | 'collected';
+  counts: { processing: number; succeeded: number; errored: number; canceled: number; expired: number };
+  outcomes?: Record<string, BatchOutcome>;
+  /** The faults met on the way, named: a results file cut mid-line, an unknown custom id, a cancel from outside. */
+  notes: string[];
 }
 
 /** A builder's change in numbers: the files it touched and the lines added and removed. */
@@ -155,6 +177,8 @@ export interface LedgerSnapshot {
   commands?: CommandRecord[];
   /** How many times the plan was revised before approval (absent: never). */
   planRevision?: number;
+  /** Message Batches this run submitted, oldest first (absent: none). */
+  batches?: BatchRecord[];
   /**
    * The repository's own check command the plan will run (build), shown for approval. Display
    * only: what runs is decided anew from the settings and the user's consent, never from here.
@@ -207,7 +231,9 @@ export type LedgerChange =
   | { kind: 'groups'; groups: AgentGroup[] }
   | { kind: 'dependsOn'; id: string; dependsOn: string[] }
   | { kind: 'gaps'; gaps: Gap[] }
-  | { kind: 'totals'; patch: Partial<Pick<RunTotals, 'parentContextTokens' | 'flatBaselineTokens' | 'wallMs'>> };
+  | { kind: 'totals'; patch: Partial<Pick<RunTotals, 'parentContextTokens' | 'flatBaselineTokens' | 'wallMs'>> }
+  /** A batch submitted, or its state moved on: the whole record as it is now. */
+  | { kind: 'batch'; batch: BatchRecord };
 
 export type EngineEventInput = EngineEvent extends infer E ? (E extends { seq: number; t: string } ? Omit<E, 'seq' | 't'> : never) : never;
 

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { batchEndpoints, type BatchEmulation, type BatchEndpoints } from './batches';
 import { PromptCache, type CachePlan } from './cache';
 import { parseMessagesBody } from './parse';
 import { RateLimiter, retryAfterHeaders, type RateLimitOptions } from './rateLimit';
@@ -28,6 +29,8 @@ export interface MessagesServerOptions {
   /** Keep each parsed request on its stats record (memory grows with the run). */
   keepRequests?: boolean;
   onRequest?: (req: ParsedRequest, record: RequestRecord) => void;
+  /** Timing and faults of the Message Batches endpoints (always served; these only shape them). */
+  batches?: BatchEmulation;
   /** Clock for the cache and rate limiter (default Date.now), injectable for tests. */
   now?: () => number;
   port?: number;
@@ -37,6 +40,8 @@ export interface MessagesServer {
   /** Base URL for the SDK (`baseURL`), without `/v1`. */
   url: string;
   stats: ServerStats;
+  /** The emulated Message Batches endpoints, for tests to inspect and to cancel from outside. */
+  batches: BatchEndpoints;
   resetStats(): void;
   clearCache(): void;
   close(): Promise<void>;
@@ -58,6 +63,7 @@ export async function startMessagesServer(opts: MessagesServerOptions): Promise<
   });
   const limiter = opts.rateLimit ? new RateLimiter(opts.rateLimit, now()) : null;
   const active = new Set<AbortController>();
+  const batches = batchEndpoints(opts.handler, cache, now, opts.batches);
   let seq = 0;
 
   const server = createServer((req, res) => {
@@ -86,6 +92,10 @@ export async function startMessagesServer(opts: MessagesServerOptions): Promise<
     res.setHeader('request-id', requestId);
     if (limiter) setHeaders(res, limiter.headers(now()));
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (url.pathname.startsWith('/v1/messages/batches')) {
+      ticket.record.outcome = 'batch';
+      if (await batches.serve(req, res, () => readBody(req))) return;
+    }
     if (req.method !== 'POST' || url.pathname !== '/v1/messages') {
       return sendError(res, ticket, 404, 'not_found_error', `${req.method} ${url.pathname} is not served by the simulator`, 'invalid');
     }
@@ -232,6 +242,7 @@ export async function startMessagesServer(opts: MessagesServerOptions): Promise<
   return {
     url: `http://127.0.0.1:${port}`,
     stats: tracker.stats,
+    batches,
     resetStats: () => tracker.reset(),
     clearCache: () => cache.clear(),
     close: () => new Promise<void>((resolve) => {

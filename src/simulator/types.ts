@@ -124,7 +124,7 @@ export interface RequestRecord {
   stream: boolean;
   arrivedAt: number;
   status: number | null;
-  outcome: 'message' | 'error' | 'rate-limited' | 'midstream-error' | 'hang' | 'stall' | 'malformed' | 'aborted' | 'invalid';
+  outcome: 'message' | 'error' | 'rate-limited' | 'midstream-error' | 'hang' | 'stall' | 'malformed' | 'aborted' | 'invalid' | 'batch';
   usage: PromptUsage | null;
   request?: ParsedRequest;
 }

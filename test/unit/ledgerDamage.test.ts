@@ -72,6 +72,23 @@ describe('a damaged ledger.json', () => {
     expect((await readSnapshotFile(dir)).totals.costUsd).toBe(0.5);
   });
 
+  it('a batch id recorded is on disk at once, and a rebuild from events.jsonl keeps every batch as last recorded', async () => {
+    const l = fresh();
+    const batch = {
+      id: 'msgbatch_01', submittedAt: '2026-01-01T00:00:00.000Z', status: 'in_progress' as const, notes: [],
+      requests: [{ customId: 'a1__1', agentId: 'a1' }], counts: { processing: 1, succeeded: 0, errored: 0, canceled: 0, expired: 0 },
+    };
+    await l.recordBatch(batch);
+    // Written before recordBatch resolved, not at the next snapshot: a kill now leaves the id on disk.
+    expect((await readSnapshotFile(dir)).batches?.map((b) => b.id)).toEqual(['msgbatch_01']);
+    expect(await fs.readFile(path.join(dir, 'events.jsonl'), 'utf8')).toContain('"kind":"batch"');
+    await l.recordBatch({ ...batch, status: 'collected', outcomes: { a1__1: 'expired' }, notes: ['1 of 1 requests did not succeed (1 expired)'] });
+    await l.close();
+    await fs.writeFile(path.join(dir, 'ledger.json'), '');
+    const again = await Ledger.load(dir);
+    expect(again.batches).toEqual([{ ...batch, status: 'collected', outcomes: { a1__1: 'expired' }, notes: ['1 of 1 requests did not succeed (1 expired)'] }]);
+  });
+
   it('a log without the run header cannot rebuild it, and the error names both files', async () => {
     await fs.writeFile(path.join(dir, 'ledger.json'), '{');
     await fs.writeFile(path.join(dir, 'events.jsonl'), `${JSON.stringify({ seq: 1, t: 'x', type: 'log', level: 'info', message: 'old' })}\n`);

@@ -155,3 +155,53 @@ describe('scheduler', () => {
     expect(stats.peakOverall).toBe(0);
   });
 });
+
+describe('unbounded nodes (batch mode)', () => {
+  it('starts every ready unbounded node at once, holding no slot, while bounded ones keep the caps', async () => {
+    const gates = new Map<string, () => void>();
+    const started: string[] = [];
+    let bounded = 0;
+    let peakBounded = 0;
+    const nodes: ScheduleNode[] = [
+      ...Array.from({ length: 20 }, (_, i) => ({ id: `m${i}`, tier: 'haiku' as const, dependsOn: [], priority: 0, depth: 0, unbounded: true })),
+      ...Array.from({ length: 4 }, (_, i) => ({ id: `w${i}`, tier: 'haiku' as const, dependsOn: [], priority: 0, depth: 0 })),
+      { id: 'r', tier: 'sonnet', dependsOn: ['m0', 'm1'], priority: 1, depth: 1, unbounded: true },
+    ];
+    const done = schedule(nodes, {
+      maxConcurrent: 2, tierCaps: { haiku: 2, sonnet: 1, opus: 1 }, mode: 'continuous', signal: new AbortController().signal,
+      admit: () => ({ run: true }), skip: () => undefined,
+      run: async (id) => {
+        started.push(id);
+        const isBounded = id.startsWith('w');
+        if (isBounded) { bounded++; peakBounded = Math.max(peakBounded, bounded); }
+        await new Promise<void>((resolve) => gates.set(id, resolve));
+        if (isBounded) bounded--;
+      },
+    });
+    await sleep(10);
+    expect(started.filter((id) => id.startsWith('m'))).toHaveLength(20);
+    expect(started.filter((id) => id.startsWith('w'))).toHaveLength(2);
+    gates.get('m0')!();
+    gates.get('m1')!();
+    await sleep(10);
+    expect(started).toContain('r');
+    for (let round = 0; round < 5; round++) {
+      for (const open of gates.values()) open();
+      await sleep(5);
+    }
+    const stats = await done;
+    expect(peakBounded).toBe(2);
+    expect(stats.peakOverall).toBe(2);
+  });
+
+  it('skips ready unbounded nodes as cancelled when the run is aborted', async () => {
+    const ac = new AbortController();
+    ac.abort();
+    const skipped: Array<[string, boolean]> = [];
+    await schedule([{ id: 'm1', tier: 'haiku', dependsOn: [], priority: 0, depth: 0, unbounded: true }], {
+      maxConcurrent: 1, tierCaps: { haiku: 1, sonnet: 1, opus: 1 }, mode: 'continuous', signal: ac.signal,
+      admit: () => ({ run: true }), skip: (id, _r, cancelled) => skipped.push([id, cancelled]), run: () => Promise.resolve(),
+    });
+    expect(skipped).toEqual([['m1', true]]);
+  });
+});

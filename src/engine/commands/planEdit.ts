@@ -7,7 +7,7 @@
 import * as path from 'node:path';
 import { ConfigError, ignoreOptionsOf } from '../config';
 import { writeFileAtomic } from '../files';
-import { estimateRun } from '../ledger/estimate';
+import { estimateRun, markBatched } from '../ledger/estimate';
 import { PLANNER_ID } from '../ledger/ledger';
 import { PlanInputError, type Compiled } from '../patterns/pattern';
 import { validatePlan, type AnyPattern, type AnyPlan } from '../patterns/registry';
@@ -53,6 +53,7 @@ async function checkEdit(host: CommandHost, original: AnyPlan, edited: unknown):
     if (err instanceof PlanInputError) return { ok: false, errors: err.errors };
     throw err;
   }
+  markBatched(compiled.agents, config, check.pattern);
   return { ok: true, plan: check.plan, pattern: check.pattern, compiled, estimate: estimateRun(compiled.agents, config, check.pattern) };
 }
 

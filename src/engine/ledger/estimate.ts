@@ -1,5 +1,5 @@
-import { findPrice, type Config, type Price } from '../config';
-import type { Pattern } from '../patterns/pattern';
+import { BATCH_PRICE_FACTOR, findPrice, type Config, type Price } from '../config';
+import { canBatch, type Pattern } from '../patterns/pattern';
 import type { AgentRecord, CostEstimate } from '../types';
 
 /**
@@ -37,8 +37,18 @@ export function estimateRun(agents: readonly AgentRecord[], config: Config, patt
     const price = findPrice(config.prices, a.modelRequested) ?? findPrice(config.prices, config.models[a.tier]);
     if (!price) continue;
     const cached = config.promptCaching && role.cached;
-    est.costLowUsd += (promptCost(input[0], price, cached ? CACHE_SPLIT.low : CACHE_SPLIT.off) + r.output[0] * price.output) / 1e6;
-    est.costHighUsd += (promptCost(input[1], price, cached ? CACHE_SPLIT.high : CACHE_SPLIT.off) + r.output[1] * price.output) / 1e6;
+    const factor = a.batch ? BATCH_PRICE_FACTOR : 1;
+    est.costLowUsd += factor * (promptCost(input[0], price, cached ? CACHE_SPLIT.low : CACHE_SPLIT.off) + r.output[0] * price.output) / 1e6;
+    est.costHighUsd += factor * (promptCost(input[1], price, cached ? CACHE_SPLIT.high : CACHE_SPLIT.off) + r.output[1] * price.output) / 1e6;
   }
   return est;
+}
+
+/**
+ * Batch mode's part of the plan: with `batch: auto`, every agent a role declares batchable (single-turn,
+ * no tools) is marked to go through a Message Batch, so the plan table and the estimate show it.
+ */
+export function markBatched(agents: AgentRecord[], config: Config, pattern: Pattern): void {
+  if (config.batch !== 'auto') return;
+  for (const a of agents) if (canBatch(pattern.roles[a.role], a)) a.batch = true;
 }

@@ -10,7 +10,7 @@ import {
 import {
   addUsage, FINISHED_RUN_STATUSES, SETTLED_STATUSES,
   type AgentRecord, type AgentStatus, type CostEstimate, type Disposable, type EngineEvent, type EngineEventInput,
-  type AgentChanges, type AgentCommand, type AgentGroup, type CommandRecord, type Gap, type LedgerSnapshot, type PatternName, type RunStatus, type RunTotals, type Usage,
+  type AgentChanges, type BatchRecord, type AgentCommand, type AgentGroup, type CommandRecord, type Gap, type LedgerSnapshot, type PatternName, type RunStatus, type RunTotals, type Usage,
 } from '../types';
 
 /** Snapshot write budget: a snapshot of N bytes waits at least N / this many ms after the last. */
@@ -294,6 +294,22 @@ export class Ledger {
     detail = agentId && this.byId.has(agentId) ? this.redactFor(agentId, detail) : redactText(detail);
     (this.state.commands ??= []).push({ t, command, agentId, detail });
     this.emit({ type: 'command', command, agentId, detail }, true, t);
+  }
+
+  /** The run's Message Batches, oldest first. */
+  get batches(): readonly BatchRecord[] { return this.state.batches ?? []; }
+
+  /**
+   * Records a batch as it is now (submitted, polled, collected), in the snapshot and events.jsonl,
+   * written at once: a batch id only in memory is a batch a crash makes the run pay for twice.
+   */
+  async recordBatch(batch: BatchRecord): Promise<void> {
+    const list = (this.state.batches ??= []);
+    const i = list.findIndex((x) => x.id === batch.id);
+    const copy = structuredClone(batch);
+    if (i >= 0) list[i] = copy; else list.push(copy);
+    this.emit({ type: 'ledger', change: { kind: 'batch', batch: structuredClone(batch) } }, true);
+    await this.flush();
   }
 
   /** Records one response's usage on its agent and in the run totals: every request belongs to an agent. */

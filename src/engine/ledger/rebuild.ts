@@ -152,6 +152,10 @@ export function replayEvents(events: readonly EngineEvent[]): LedgerSnapshot | n
           s.gaps = structuredClone(c.gaps);
         } else if (c.kind === 'totals') {
           Object.assign(s.totals, c.patch);
+        } else if (c.kind === 'batch') {
+          const list = (s.batches ??= []);
+          const i = list.findIndex((x) => x.id === c.batch.id);
+          if (i >= 0) list[i] = structuredClone(c.batch); else list.push(structuredClone(c.batch));
         }
         break;
       }

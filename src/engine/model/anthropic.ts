@@ -14,7 +14,9 @@ import { Stream } from '@anthropic-ai/sdk/core/streaming';
 import { DEFAULT_STREAM_IDLE_TIMEOUT_MS } from '../config';
 import { StreamIdleWatch } from './streamIdle';
 import { guardBody, textCap, textTooLong, type GuardedBody } from './responseBody';
-import { ModelError, type ModelClient, type ModelRequest, type ModelResponse, type RateLimitInfo } from './client';
+import {
+  ModelError, type BatchClient, type BatchItem, type BatchResult, type BatchState, type ModelClient, type ModelRequest, type ModelResponse, type RateLimitInfo,
+} from './client';
 
 /** The request option (in `fetchOptions`) that hands leanFetch the controller a request is aborted with. */
 const ABORTED_BY = Symbol('abortedBy');
@@ -35,6 +37,7 @@ export interface AnthropicClientOptions {
 
 export class AnthropicModelClient implements ModelClient {
   private readonly client: Anthropic;
+  readonly batches: BatchClient;
 
   constructor(opts: AnthropicClientOptions) {
     this.client = new Anthropic({
@@ -50,6 +53,7 @@ export class AnthropicModelClient implements ModelClient {
       // the spans cost CPU on every request for nothing.
       openTelemetry: false,
     });
+    this.batches = new AnthropicBatches(this.client);
   }
 
   /**
@@ -122,6 +126,105 @@ export class AnthropicModelClient implements ModelClient {
       req.signal.removeEventListener('abort', leased.forward);
     }
   }
+}
+
+/**
+ * The Message Batches endpoints through the SDK's `messages.batches`. Failures come back as
+ * classified ModelErrors like realtime ones (a 429 on create is transient, for the caller's backoff).
+ */
+class AnthropicBatches implements BatchClient {
+  constructor(private readonly client: Anthropic) {}
+
+  async create(items: BatchItem[], signal: AbortSignal): Promise<BatchState> {
+    const requests = items.map(({ customId, request: r }) => ({
+      custom_id: customId,
+      params: {
+        model: r.model, max_tokens: r.maxTokens, system: r.system, messages: r.messages,
+        ...(r.tools ? { tools: r.tools as Anthropic.Tool[] } : {}),
+        ...(r.toolChoice ? { tool_choice: r.toolChoice } : {}),
+      },
+    }));
+    return this.call(signal, () => this.client.messages.batches.create({ requests }, { signal }));
+  }
+
+  retrieve(id: string, signal: AbortSignal): Promise<BatchState> {
+    return this.call(signal, () => this.client.messages.batches.retrieve(id, {}, { signal }));
+  }
+
+  cancel(id: string, signal: AbortSignal): Promise<BatchState> {
+    return this.call(signal, () => this.client.messages.batches.cancel(id, {}, { signal }));
+  }
+
+  async list(signal: AbortSignal): Promise<BatchState[]> {
+    const out: BatchState[] = [];
+    try {
+      for await (const b of this.client.messages.batches.list({ limit: 100 }, { signal })) out.push(batchState(b));
+    } catch (err) {
+      throw classify(err, signal);
+    }
+    return out;
+  }
+
+  async *results(id: string, signal: AbortSignal): AsyncIterable<BatchResult> {
+    let lines = 0;
+    let decoder: AsyncIterable<Anthropic.Messages.MessageBatchIndividualResponse>;
+    try {
+      decoder = await this.client.messages.batches.results(id, {}, { signal });
+    } catch (err) {
+      throw classify(err, signal);
+    }
+    try {
+      for await (const line of decoder) {
+        lines++;
+        yield batchResult(line);
+      }
+    } catch (err) {
+      // The SDK's JSONL decoder parses the text after the last newline too: a cut file ends in a SyntaxError.
+      if (err instanceof SyntaxError) throw new ModelError(`results file of ${id} ends mid-line after ${lines} complete ${lines === 1 ? 'line' : 'lines'}`, 'transient');
+      throw classify(err, signal);
+    }
+  }
+
+  private async call(signal: AbortSignal, fn: () => Promise<Anthropic.Messages.MessageBatch>): Promise<BatchState> {
+    try {
+      return batchState(await fn());
+    } catch (err) {
+      throw classify(err, signal);
+    }
+  }
+}
+
+function batchState(b: Anthropic.Messages.MessageBatch): BatchState {
+  const c = b.request_counts;
+  return {
+    id: b.id, status: b.processing_status,
+    counts: { processing: c.processing, succeeded: c.succeeded, errored: c.errored, canceled: c.canceled, expired: c.expired },
+    createdAt: b.created_at, expiresAt: b.expires_at, endedAt: b.ended_at,
+  };
+}
+
+function batchResult(line: Anthropic.Messages.MessageBatchIndividualResponse): BatchResult {
+  const r = line.result;
+  if (r.type === 'succeeded') {
+    const m = r.message;
+    const content: ModelResponse['content'] = [];
+    for (const b of m.content) {
+      if (b.type === 'text') content.push({ type: 'text', text: b.text });
+      else if (b.type === 'tool_use') content.push({ type: 'tool_use', id: b.id, name: b.name, input: b.input });
+    }
+    return {
+      customId: line.custom_id, kind: 'succeeded',
+      response: {
+        model: m.model, content, stopReason: m.stop_reason,
+        usage: { input: m.usage.input_tokens, output: m.usage.output_tokens, cacheRead: m.usage.cache_read_input_tokens ?? 0, cacheWrite: m.usage.cache_creation_input_tokens ?? 0 },
+      },
+    };
+  }
+  if (r.type === 'errored') {
+    const e = r.error as { error?: { type?: string; message?: string } } | undefined;
+    return { customId: line.custom_id, kind: 'errored', error: `${e?.error?.type ?? 'error'}: ${e?.error?.message ?? 'no message'}` };
+  }
+  return { customId: line.custom_id, kind: r.type };
 }
 
 /** A request's own controller, with its listener on the caller's signal. */

@@ -49,6 +49,13 @@ export interface ModelResponse {
   usage: Usage;
   /** Rate-limit headers of the response, for adaptive concurrency. */
   rateLimit?: RateLimitInfo;
+  /** Answered through a Message Batch: priced at the batch rate. */
+  batched?: boolean;
+  /**
+   * Its usage is in the ledger already: a batch's answers are recorded when the results file is
+   * read, so one collected after Cancel Run counts once, and once again never when a resume uses it.
+   */
+  accounted?: boolean;
 }
 
 export interface RateLimitInfo {
@@ -78,4 +85,49 @@ export class ModelError extends Error {
 
 export interface ModelClient {
   create(req: ModelRequest): Promise<ModelResponse>;
+  /** The Message Batches operations; absent on clients that have none (batch mode then stays off). */
+  batches?: BatchClient;
+}
+
+/** One request of a batch: a single-turn ModelRequest without the per-call transport fields. */
+export interface BatchItem {
+  /** `<agentId>#<attempt>`: unique in the batch, and tells which agent an answer belongs to. */
+  customId: string;
+  request: Omit<ModelRequest, 'signal' | 'timeoutMs' | 'idleTimeoutMs' | 'onText'>;
+}
+
+export interface BatchCounts {
+  processing: number;
+  succeeded: number;
+  errored: number;
+  canceled: number;
+  expired: number;
+}
+
+/** A batch as the API reports it. */
+export interface BatchState {
+  id: string;
+  status: 'in_progress' | 'canceling' | 'ended';
+  counts: BatchCounts;
+  createdAt: string;
+  expiresAt: string;
+  endedAt: string | null;
+}
+
+/** One line of a batch's results file. */
+export type BatchResult =
+  | { customId: string; kind: 'succeeded'; response: ModelResponse }
+  | { customId: string; kind: 'errored'; error: string }
+  | { customId: string; kind: 'canceled' | 'expired' };
+
+export interface BatchClient {
+  create(items: BatchItem[], signal: AbortSignal): Promise<BatchState>;
+  retrieve(id: string, signal: AbortSignal): Promise<BatchState>;
+  /**
+   * The results file, a line at a time as it streams in. A file that ends in the middle of a line
+   * throws a transient ModelError after the complete lines were yielded.
+   */
+  results(id: string, signal: AbortSignal): AsyncIterable<BatchResult>;
+  cancel(id: string, signal: AbortSignal): Promise<BatchState>;
+  list(signal: AbortSignal): Promise<BatchState[]>;
 }

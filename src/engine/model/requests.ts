@@ -124,3 +124,25 @@ export const realClock: Clock = {
     signal?.addEventListener('abort', onAbort, { once: true });
   }),
 };
+
+/**
+ * One batched agent's policy: its single-turn requests go through a Message Batch (`viaBatch`),
+ * which falls back to the run's own policy (`base`: its gates and backoff) when the batches cannot
+ * answer. A subclass only so that roles take it where they take the run's policy.
+ */
+export class BatchedPolicy extends RequestPolicy {
+  constructor(
+    private readonly base: RequestPolicy, model: ModelClient, config: Config, clock: Clock,
+    private readonly viaBatch: (req: ModelRequest, realtime: () => Promise<ModelResponse>) => Promise<ModelResponse>,
+  ) {
+    super(model, config, clock, { onTerminal: () => undefined });
+  }
+
+  override send(request: ModelRequest, cap: number, watch?: RequestWatch): Promise<ModelResponse> {
+    return this.viaBatch(request, () => this.base.send(request, cap, watch));
+  }
+
+  override gate(model: string, cap: number): AdaptiveLimit {
+    return this.base.gate(model, cap);
+  }
+}

@@ -2,11 +2,13 @@
  * Building blocks every pattern's roles use: the agent loop's common parameters, the retry note,
  * the verification of an output file, and workspace-relative paths for prompts.
  */
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ignoreOptionsOf } from '../config';
 import { endsWithSentinel, readTextOrNull } from '../files';
 import { converse, type ConversationParams } from '../run/converse';
 import { trimToSentence } from '../text';
+import { guardPathSync } from '../tools/pathGuard';
 import { toolDefinitions, type ToolContext } from '../tools/tools';
 import { SENTINEL, type AgentRecord } from '../types';
 import type { AttemptResult, RoleContext } from './pattern';
@@ -93,4 +95,36 @@ export async function verifyOutput(file: string, what: string): Promise<string |
   if (text === null) return `${what} was never written (write_output was not called)`;
   if (!endsWithSentinel(text)) return `${what} does not end with the line ${SENTINEL}`;
   return null;
+}
+
+const attr = (s: string): string => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+/**
+ * Files packed into a prompt for an agent that gets its input inline and needs no tools (a mapper,
+ * a batched expert): each read through the path guard again (a file may have become a symlink to
+ * a secret since planning), whole, as `<file path="…">` blocks, cut once `roomChars` is spent. A
+ * file that cannot be read is a block saying why, and is listed in `unreadable` ("path: why").
+ */
+export function packFiles(ctx: RoleContext, paths: readonly string[], roomChars: number): { blocks: string[]; unreadable: string[] } {
+  const guard = { workspace: ctx.workspace, outputRoot: ctx.config.outputRoot, secretFiles: ctx.config.secretFiles };
+  let room = roomChars;
+  const blocks: string[] = [];
+  const unreadable: string[] = [];
+  for (const rel of paths) {
+    let text: string;
+    try {
+      // Whole and synchronous, as read_file reads files of this size: one syscall each way.
+      text = readFileSync(guardPathSync(guard, rel).abs, 'utf8');
+    } catch (err) {
+      unreadable.push(`${rel}: ${message(err)}`);
+      blocks.push(`<file path="${attr(rel)}" unreadable="${attr(message(err))}"/>`);
+      continue;
+    }
+    // A file that grew since planning is cut, so no agent goes over its budget.
+    if (text.length > room) text = `${text.slice(0, room)}\n[cut: the file grew past this agent's budget after planning]`;
+    room = Math.max(0, room - text.length);
+    blocks.push(`<file path="${attr(rel)}">\n${text}\n</file>`);
+  }
+  return { blocks, unreadable };
 }

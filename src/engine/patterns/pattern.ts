@@ -129,6 +129,13 @@ export interface RoleSpec<P = unknown> {
   /** Whether its requests carry cache breakpoints (for the estimate). */
   cached: boolean;
   /**
+   * Its attempt sends one request and runs no tools, so in batch mode that request can wait in a
+   * Message Batch (half the price, answered within 24 h) instead of holding a connection. A
+   * function when only some agents of the role can (an expert whose scope is few enough files to
+   * pack into its prompt); such a role's attempt works single-turn when `agent.batch` is set.
+   */
+  batchable?: boolean | ((agent: AgentRecord) => boolean);
+  /**
    * Why an agent of this role cannot be rerun on its own (Rerun Agent), when it cannot: a
    * supervisor round replays its recorded decision, so running it again changes nothing.
    */
@@ -146,6 +153,12 @@ export interface RoleSpec<P = unknown> {
    */
   label?(agent: Pick<AgentRecord, 'domain'>): string;
   attempt(ctx: RoleContext<P>, agent: AgentRecord, previousError: string | null, signal: AbortSignal): Promise<AttemptResult>;
+}
+
+/** Whether this agent of this role can go through a Message Batch (see RoleSpec.batchable). */
+export function canBatch(role: Pick<RoleSpec, 'batchable'> | undefined, agent: AgentRecord): boolean {
+  const b = role?.batchable;
+  return typeof b === 'function' ? b(agent) : !!b;
 }
 
 /**

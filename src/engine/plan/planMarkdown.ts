@@ -20,7 +20,7 @@ export function renderPlanMarkdown(s: Pick<LedgerSnapshot, 'task' | 'pattern' | 
   lines.push('| done | group | agent | role | task | tier → model | output |', '| --- | --- | --- | --- | --- | --- | --- |');
   const label = new Map((s.groups ?? []).map((g) => [g.id, `${g.id}: ${cell(g.label)}`]));
   const row = (a: AgentRecord): string =>
-    `| ${a.status === 'completed' ? '[x]' : '[ ]'} | ${a.domain ? label.get(a.domain) ?? a.domain : '—'} | ${a.id} | ${a.role} | ${cell(a.task)} | ${a.tier} → ${a.modelRequested} | ${a.outputFile} |`;
+    `| ${a.status === 'completed' ? '[x]' : '[ ]'} | ${a.domain ? label.get(a.domain) ?? a.domain : '—'} | ${a.id} | ${a.role} | ${cell(a.task)} | ${a.tier} → ${a.modelRequested}${a.batch ? ' (batch)' : ''} | ${a.outputFile} |`;
   const agents = s.agents.filter((a) => a.role !== 'planner');
   for (const g of s.groups ?? []) for (const a of agents) if (a.domain === g.id) lines.push(row(a));
   for (const a of agents) if (!a.domain || !label.has(a.domain)) lines.push(row(a));

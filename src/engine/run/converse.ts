@@ -1,6 +1,7 @@
 import type { Ledger } from '../ledger/ledger';
 import { ModelError, type ChatMessage, type ContentBlock, type ToolDefinition } from '../model/client';
 import type { RequestPolicy } from '../model/requests';
+import { BATCH_PRICE_FACTOR } from '../config';
 import { executeTool, type ToolContext } from '../tools/tools';
 import { sendRecorded } from '../transcripts/record';
 import type { AgentTranscript } from '../transcripts/writer';
@@ -64,8 +65,8 @@ export async function converse(p: ConversationParams): Promise<ConversationResul
       signal: p.signal,
       timeoutMs: p.requestTimeoutMs,
     }, p.cap, t, turn, (n) => p.ledger.countRedactions(p.agentId, n));
-    const cost = p.price(res.model, res.usage);
-    p.ledger.addUsage(p.agentId, res.model, res.usage, cost);
+    const cost = p.price(res.model, res.usage) * (res.batched ? BATCH_PRICE_FACTOR : 1);
+    if (!res.accounted) p.ledger.addUsage(p.agentId, res.model, res.usage, cost);
     t?.usage(res.usage, cost, res.stopReason, res.model);
     const toolUses = res.content.filter((b): b is Extract<ContentBlock, { type: 'tool_use' }> => b.type === 'tool_use');
     const text = res.content.filter((b) => b.type === 'text').map((b) => (b as { text: string }).text).join('\n').trim();

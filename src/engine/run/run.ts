@@ -3,11 +3,12 @@ import { ConfigError, costOf, type Config } from '../config';
 import { fileEndsWithSentinel, readTextOrNull, StorageError, writeFileAtomic } from '../files';
 import type { Ledger } from '../ledger/ledger';
 import { ModelError } from '../model/client';
-import type { AttemptResult, RoleContext, RoleSpec } from '../patterns/pattern';
+import { canBatch, type AttemptResult, type RoleContext, type RoleSpec } from '../patterns/pattern';
 import { patternNamed, type AnyPattern, type AnyPlan } from '../patterns/registry';
 import { renderPlanMarkdown } from '../plan/planMarkdown';
 import type { Prompts } from '../prompts';
-import { RequestPolicy } from '../model/requests';
+import { BatchedPolicy, RequestPolicy } from '../model/requests';
+import { BatchQueue } from './batchQueue';
 import { attemptSignal } from './attemptSignal';
 import { schedule, type Admission, type ScheduleNode } from './scheduler';
 import { writeSummaryGaps } from './summaryGaps';
@@ -57,6 +58,9 @@ export interface RunDeps {
   afterAgents?(run: { runDir: string; runId: string; log(level: 'info' | 'warn', message: string): void }): Promise<void>;
 }
 
+/** A batched attempt's time limit: a batch expires 24 h after it was created, plus polling and a retry round. */
+const BATCHED_ATTEMPT_MS = 26 * 3_600_000;
+
 /** Why an agent the user stopped ended `cancelled`. */
 export const STOPPED_BY_USER = 'stopped by the user';
 
@@ -76,6 +80,8 @@ export class Run {
   /** Agents the user stopped during this execution (running ones, or waiting ones that must not start). */
   private readonly stopped = new Set<string>();
   private executing = false;
+  /** Batch mode's queue while the graph runs (null without batches). */
+  private queue: BatchQueue | null = null;
   /** The repository's check command the user approved, for this execution (see consentedCommand). */
   private approvedCommand: string | null = null;
   /** The run's lock when the command that opened this Run holds it already (resume, rerun, add-worker). */
@@ -159,7 +165,20 @@ export class Run {
 
   private nodeOf(a: AgentRecord): ScheduleNode {
     const role = this.roleOf(a)!;
-    return { id: a.id, tier: a.tier, dependsOn: a.dependsOn, priority: role.priority, depth: role.depth };
+    return { id: a.id, tier: a.tier, dependsOn: a.dependsOn, priority: role.priority, depth: role.depth, ...(this.batched(a) ? { unbounded: true } : {}) };
+  }
+
+  /**
+   * Whether this agent's request goes through a Message Batch: its role is single-turn and the plan
+   * said so (agents added later follow the setting), and the model client has batches.
+   */
+  private batched(a: AgentRecord): boolean {
+    if (!canBatch(this.roleOf(a), a) || !this.deps.model.batches) return false;
+    if (this.queue?.holds(a.id)) return true;
+    const setting = this.deps.config.batch;
+    // A role that batches only some agents (packed experts) works single-turn only when the plan marked it.
+    if (typeof this.roleOf(a)!.batchable === 'function') return setting !== 'off' && a.batch === true;
+    return setting !== 'off' && (a.batch ?? setting === 'auto');
   }
 
   get estimate(): Readonly<CostEstimate> | null { return this.ledger.estimate; }
@@ -311,6 +330,16 @@ export class Run {
       onRetry: (err, n, wait) => this.ledger.log('warn', `retry ${n} in ${Math.round(wait)} ms after ${err.message}`),
     });
     let addNodes: ((nodes: ScheduleNode[]) => void) | null = null;
+    // Also when batch mode is off now: batches an earlier process submitted are collected, never lost.
+    const batches = this.deps.model.batches;
+    const queue = batches && (todo.some((a) => this.batched(a)) || this.ledger.batches.length > 0)
+      ? new BatchQueue({
+        client: batches, ledger: this.ledger, runDir: this.dir, config, clock: this.deps.clock, runSignal: this.controller.signal,
+        price: (m, u) => this.price(m, u),
+      })
+      : null;
+    await queue?.open();
+    this.queue = queue;
     const ctx: RoleContext = {
       workspace: this.deps.workspace, runDir: this.dir, runId: this.id, config, prompts: this.deps.prompts,
       policy, ledger: this.ledger, plan: this.plan, price: (m, u) => this.price(m, u),
@@ -332,9 +361,19 @@ export class Run {
       queued: (id) => this.ledger.transition(id, 'queued'),
       admit: (id) => this.admit(id),
       skip: (id, reason, cancelled) => this.skipAgent(id, reason, cancelled),
-      run: (id, signal) => this.runAgent(ctx, this.ledger.get(id)!, signal),
+      run: (id, signal) => this.runAgent(this.batchContext(ctx, queue, id), this.ledger.get(id)!, signal),
     });
+    await queue?.close();
+    this.queue = null;
     this.lastStats = { ...stats, peakRequestsByModel: policy.peaks() };
+  }
+
+  /** A batched agent's context: its requests go through the queue, the realtime path stays behind it. */
+  private batchContext(ctx: RoleContext, queue: BatchQueue | null, id: string): RoleContext {
+    const a = this.ledger.get(id)!;
+    if (!queue || !this.batched(a)) return ctx;
+    const policy = new BatchedPolicy(ctx.policy, this.deps.model, ctx.config, this.deps.clock, (req, realtime) => queue.send(id, req, realtime));
+    return { ...ctx, policy };
   }
 
   /** Decides which agents run in this execution; the rest stay as they are. */
@@ -473,7 +512,8 @@ export class Run {
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       if (stop.aborted) { stopped(); return; }
       this.ledger.transition(agent.id, 'running', { attempts: agent.attempts + 1 });
-      const attemptAbort = attemptSignal([runSignal, stop], this.deps.config.agentTimeoutMs);
+      // A batch may take up to 24 h to answer: a batched attempt is bounded by the batch's expiry, not the agent timeout.
+      const attemptAbort = attemptSignal([runSignal, stop], this.batched(agent) ? BATCHED_ATTEMPT_MS : this.deps.config.agentTimeoutMs);
       let result: AttemptResult;
       try {
         result = await role.attempt(ctx, agent, previousError, attemptAbort.signal);

@@ -9,6 +9,11 @@ export interface ScheduleNode {
   priority: number;
   /** Depth in the graph (workers 0, coordinators 1, final 2): waves mode runs one depth at a time. */
   depth: number;
+  /**
+   * Its work waits in a Message Batch rather than on a connection, so it holds no slot of the
+   * caps: it starts as soon as it is ready (batch mode's thousands of mappers in one batch).
+   */
+  unbounded?: boolean;
 }
 
 /** What the scheduler asks right before dispatching a node. */
@@ -75,7 +80,14 @@ export async function schedule(nodes: ScheduleNode[], opts: ScheduleOptions): Pr
     a.priority !== b.priority ? a.priority > b.priority : order.get(a.id)! < order.get(b.id)!;
   const ready: Record<Tier, ScheduleNode[]> = { haiku: [], sonnet: [], opus: [] };
   let readyCount = 0;
+  /** Ready unbounded nodes, started by the next pump whatever the caps. */
+  const readyUnbounded: ScheduleNode[] = [];
   const enqueue = (n: ScheduleNode): void => {
+    if (n.unbounded) {
+      readyUnbounded.push(n);
+      opts.queued?.(n.id);
+      return;
+    }
     const q = ready[n.tier];
     let lo = 0;
     let hi = q.length;
@@ -150,15 +162,17 @@ export async function schedule(nodes: ScheduleNode[], opts: ScheduleOptions): Pr
     const pump = (): void => {
       if (opts.signal.aborted) {
         // Nothing new starts; every node not yet started is skipped as cancelled, dependents included.
-        while (readyCount > 0) {
-          const t = TIERS.find((x) => ready[x].length > 0)!;
-          const n = dequeue(t);
+        while (readyCount > 0 || readyUnbounded.length > 0) {
+          const t = TIERS.find((x) => ready[x].length > 0);
+          const n = t ? dequeue(t) : readyUnbounded.shift()!;
           opts.skip(n.id, 'run cancelled', true);
           settle(n.id);
         }
         finishIfDone();
         return;
       }
+      // A refused admission settles a node at once and can make more ready: drain until none is.
+      while (readyUnbounded.length > 0) dispatch(readyUnbounded.shift()!);
       if (opts.mode === 'waves') {
         // A refused admission settles nodes at once, which can make a new depth ready: repeat until a batch runs.
         while (running === 0 && readyCount > 0) startWave();
@@ -173,6 +187,13 @@ export async function schedule(nodes: ScheduleNode[], opts: ScheduleOptions): Pr
     };
 
     const start = (n: ScheduleNode): void => {
+      if (n.unbounded) {
+        void opts.run(n.id, opts.signal).catch(() => undefined).finally(() => {
+          settle(n.id);
+          pump();
+        });
+        return;
+      }
       running++;
       runningByTier[n.tier]++;
       stats.peakOverall = Math.max(stats.peakOverall, running);

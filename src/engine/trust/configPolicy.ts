@@ -46,6 +46,8 @@ export interface ResolvedConfig {
  */
 export const MACHINE_ONLY_KEYS = [
   'provider', 'baseUrl', 'prices', 'worktreesDir', 'worktreeLinks', 'includeIgnored', 'autoApprovePlan',
+  // Whether a run may wait up to 24 h for its answers, and how often it polls the API, are the user's call.
+  'batch', 'batchPollMs', 'batchPollMaxMs', 'batchGatherMs',
 ] as const;
 
 /**

@@ -3,6 +3,7 @@ import {
 } from '../conversation';
 import { factsOf, findingsOf, type FileFacts } from '../facts';
 import type { ParsedRequest, Reply, ReplyBlock } from '../types';
+import { filesOf } from './mapper';
 import { plural } from '../../shared/words';
 
 const SENTINEL = '<!-- DONE -->';
@@ -33,6 +34,12 @@ export function expertReply(req: ParsedRequest): Reply {
   const task = head?.[3]?.trim() || 'the assignment';
   const scopeLine = (field(text, 'Scope') ?? '').replace(/\s*\(the run's focus\)\s*$/, '');
   const scope = !scopeLine || /^the whole workspace$/i.test(scopeLine) ? ['.'] : scopeLine.split(',').map((s) => s.trim()).filter(Boolean);
+  if (req.tools.length === 0) {
+    // Batch mode's packed expert: its files are in the prompt and its reply is the assessment.
+    const packed = filesOf(text).flatMap((f) => (f.content === null ? [] : [factsOf(f.path, f.content)]));
+    const question = (section(text, 'Question') ?? 'the question').trim();
+    return { kind: 'message', content: [{ type: 'text', text: assessment(id, perspective, task, question, packed, judge(perspective, packed)) }] };
+  }
   const calls = toolCalls(req);
   const writes = calls.filter((c) => c.name === 'write_output' && c.result);
   const files = readFiles(calls);

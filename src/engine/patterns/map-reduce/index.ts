@@ -30,13 +30,13 @@ export const mapReduce: Pattern<MapReducePlan> = {
   findingsFrom: ['final', 'reducer'],
   roles: {
     mapper: {
-      priority: 0, depth: 0, leaf: true, fileProvesDone: true, cached: true,
+      priority: 0, depth: 0, leaf: true, fileProvesDone: true, cached: true, batchable: true,
       tokens: { input: [5_000, 65_000], output: [500, 4_000], inputPerDependency: [0, 0] },
       attempt: attemptMapper,
     },
     // Every level of reducers has this one spec: a level waits for its inputs, whatever the mode.
     reducer: {
-      priority: 1, depth: 1, leaf: false, fileProvesDone: true, cached: false, summarisesDependencies: true,
+      priority: 1, depth: 1, leaf: false, fileProvesDone: true, cached: false, summarisesDependencies: true, batchable: true,
       tokens: { input: [1_000, 2_000], output: [800, 3_000], inputPerDependency: [800, 4_000] },
       attempt: attemptReducer,
     },

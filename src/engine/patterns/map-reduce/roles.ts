@@ -1,11 +1,9 @@
-import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { converse } from '../../run/converse';
 import { endsWithSentinel, readTextOrNull, writeFileAtomic } from '../../files';
 import { estimateTokens, trimToSentence } from '../../text';
-import { guardPathSync } from '../../tools/pathGuard';
 import { SENTINEL, type AgentRecord } from '../../types';
-import { conversationBase, outputPath, relToWorkspace } from '../kit';
+import { conversationBase, outputPath, packFiles, relToWorkspace } from '../kit';
 import type { AttemptResult, RoleContext } from '../pattern';
 import { SELECTION_FILE, selectionLine, type SelectionFile } from './compile';
 import type { MapReducePlan } from './plan';
@@ -19,7 +17,6 @@ const MAX_EXCLUDED_LINES = 100;
 
 const fail = (error: string): AttemptResult => ({ ok: false, error });
 const note = (previousError: string | null): string => (previousError ? `\nYour previous attempt failed: ${previousError}\nFix that this time.\n` : '');
-const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 const withoutSentinel = (text: string): string => text.trimEnd().replace(/<!-- DONE -->$/, '').trimEnd();
 const attr = (s: string): string => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
 
@@ -30,25 +27,7 @@ const attr = (s: string): string => s.replace(/&/g, '&amp;').replace(/"/g, '&quo
  * mappers/<id>.md with the sentinel.
  */
 export async function attemptMapper(ctx: Ctx, agent: AgentRecord, previousError: string | null, signal: AbortSignal): Promise<AttemptResult> {
-  const guard = { workspace: ctx.workspace, outputRoot: ctx.config.outputRoot, secretFiles: ctx.config.secretFiles };
-  let room = ctx.plan.mapperTokens * 4;
-  const blocks: string[] = [];
-  const unreadable: string[] = [];
-  for (const rel of agent.scope) {
-    let text: string;
-    try {
-      // Whole and synchronous, as read_file reads files of this size: one syscall each way.
-      text = readFileSync(guardPathSync(guard, rel).abs, 'utf8');
-    } catch (err) {
-      unreadable.push(`${rel}: ${message(err)}`);
-      blocks.push(`<file path="${attr(rel)}" unreadable="${attr(message(err))}"/>`);
-      continue;
-    }
-    // A file that grew since planning is cut, so no mapper goes over its budget.
-    if (text.length > room) text = `${text.slice(0, room)}\n[cut: the file grew past this mapper's budget after planning]`;
-    room = Math.max(0, room - text.length);
-    blocks.push(`<file path="${attr(rel)}">\n${text}\n</file>`);
-  }
+  const { blocks, unreadable } = packFiles(ctx, agent.scope, ctx.plan.mapperTokens * 4);
   if (unreadable.length === agent.scope.length) return fail(`none of its ${agent.scope.length} files could be read (${unreadable[0]})`);
   const out = outputPath(ctx, agent);
   const result = await converse({

@@ -2,7 +2,7 @@ import type { Pattern } from '../pattern';
 import { compilePanel } from './compile';
 import { PANEL_EXPERTS, PanelSubmitSchema, validatePanel, type PanelPlan } from './plan';
 import { addPanelExpert } from './addLeaf';
-import { attemptConsensus, attemptExpert } from './roles';
+import { attemptConsensus, attemptExpert, expertPackable } from './roles';
 
 /** Expert panel: 3–7 independent experts with distinct perspectives → the engine's tally → consensus. */
 export const panel: Pattern<PanelPlan> = {
@@ -27,7 +27,7 @@ export const panel: Pattern<PanelPlan> = {
     expert: {
       // fileProvesDone is false: a file can end with the sentinel yet hold an invalid verdict, so
       // resume trusts it only with a recorded return (set once the verdict validated).
-      priority: 0, depth: 0, leaf: true, fileProvesDone: false, cached: true,
+      priority: 0, depth: 0, leaf: true, fileProvesDone: false, cached: true, batchable: expertPackable,
       tokens: { input: [15_000, 70_000], output: [1_500, 7_000], inputPerDependency: [0, 0] },
       attempt: attemptExpert,
     },
@@ -38,5 +38,5 @@ export const panel: Pattern<PanelPlan> = {
       attempt: attemptConsensus,
     },
   },
-  prompts: ['panel/expert', 'panel/expert-shared', 'panel/expert-user', 'panel/consensus', 'panel/consensus-user'],
+  prompts: ['panel/expert', 'panel/expert-shared', 'panel/expert-user', 'panel/expert-packed', 'panel/expert-packed-user', 'panel/consensus', 'panel/consensus-user'],
 };

@@ -4,7 +4,7 @@ import { converse } from '../../run/converse';
 import { trimToSentence } from '../../text';
 import { toolDefinitions } from '../../tools/tools';
 import { SENTINEL, type AgentRecord } from '../../types';
-import { conversationBase, outputPath, relToWorkspace, retryNote, toolContext, verifyOutput } from '../kit';
+import { conversationBase, outputPath, packFiles, relToWorkspace, retryNote, toolContext, verifyOutput } from '../kit';
 import type { AttemptResult, RoleContext } from '../pattern';
 import { TALLY_FILE } from './compile';
 import { quorumOf, type PanelPlan } from './plan';
@@ -32,6 +32,7 @@ const cut = (s: string, max: number): string => (s.length <= max ? s : `${s.slic
  * own assignment only; the output root is unreadable to it, so no other expert's answer can reach it.
  */
 export async function attemptExpert(ctx: Ctx, agent: AgentRecord, previousError: string | null, signal: AbortSignal): Promise<AttemptResult> {
+  if (agent.batch) return attemptPackedExpert(ctx, agent, previousError, signal);
   const spec = specOf(ctx, agent.id);
   const out = outputPath(ctx, agent);
   const rel = relToWorkspace(ctx, out);
@@ -59,6 +60,55 @@ export async function attemptExpert(ctx: Ctx, agent: AgentRecord, previousError:
   if (!check.ok) return { ok: false, error: `${rel}: ${check.error}` };
   const v = check.verdict;
   // The return carries the verdict, so the ledger alone can fill a verdict table.
+  const returned = `Verdict ${v.verdict} (confidence ${v.confidence.toFixed(2)})${v.concerns[0] ? `; top concern: ${v.concerns[0]}` : '.'}`;
+  return { ok: true, returned: cut(returned, 200) };
+}
+
+/** Most files an expert's scope may name to be packed into one request (batch mode). */
+export const PACKED_EXPERT_FILES = 8;
+/** Characters of file content a packed expert is sent at most (about 40,000 tokens). */
+const PACKED_EXPERT_CHARS = 160_000;
+
+/**
+ * Whether an expert can work single-turn from its files packed into the prompt, so in batch mode:
+ * its scope names a few files (a name with an extension, not a folder and not the whole workspace).
+ */
+export function expertPackable(agent: Pick<AgentRecord, 'scope'>): boolean {
+  return agent.scope.length > 0 && agent.scope.length <= PACKED_EXPERT_FILES && agent.scope.every((p) => /[^/]\.[A-Za-z0-9]{1,8}$/.test(p));
+}
+
+/**
+ * A batched expert: the engine reads its scope's files (as a mapper's) and sends them with the
+ * question in one request without tools; the reply is the assessment, which the engine writes to
+ * experts/<id>.md with the sentinel and checks like a file the expert wrote itself.
+ */
+async function attemptPackedExpert(ctx: Ctx, agent: AgentRecord, previousError: string | null, signal: AbortSignal): Promise<AttemptResult> {
+  const spec = specOf(ctx, agent.id);
+  const out = outputPath(ctx, agent);
+  const rel = relToWorkspace(ctx, out);
+  const { blocks, unreadable } = packFiles(ctx, agent.scope, PACKED_EXPERT_CHARS);
+  if (unreadable.length === agent.scope.length) return { ok: false, error: `none of its ${agent.scope.length} files could be read (${unreadable[0]})` };
+  const result = await converse({
+    ...conversationBase(ctx, agent, signal),
+    system: ctx.prompts.render('panel/expert-packed', {}),
+    sharedBlock: ctx.prompts.render('panel/expert-shared', {
+      task: ctx.plan.task, question: ctx.plan.question, brief: ctx.plan.brief || '(none)',
+    }),
+    userBlock: ctx.prompts.render('panel/expert-packed-user', {
+      agentId: agent.id, perspective: spec.perspective, agentTask: spec.task, scope: agent.scope.join(', '),
+      outputFile: rel, retryNote: retryNote(previousError), files: blocks.join('\n\n'),
+    }),
+    tools: [], toolCtx: null,
+  });
+  ctx.ledger.transition(agent.id, 'verifying');
+  const text = result.text.trim().replace(/<!-- DONE -->\s*$/, '').trimEnd();
+  if (!text) return { ok: false, error: 'the expert answered nothing' };
+  if (/^failed\b/i.test(text)) return { ok: false, error: `the expert reported: ${trimToSentence(text)}` };
+  const check = extractVerdict(text);
+  if (!check.ok) return { ok: false, error: `the answer: ${check.error}` };
+  const tail = unreadable.length ? `\n\n## Unreadable files\n\n${unreadable.map((u) => `- ${u}`).join('\n')}` : '';
+  await writeFileAtomic(out, `${text}${tail}\n\n${SENTINEL}\n`);
+  const v = check.verdict;
   const returned = `Verdict ${v.verdict} (confidence ${v.confidence.toFixed(2)})${v.concerns[0] ? `; top concern: ${v.concerns[0]}` : '.'}`;
   return { ok: true, returned: cut(returned, 200) };
 }
