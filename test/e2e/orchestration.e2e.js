@@ -762,6 +762,147 @@ test('a build run\'s Summary shows its Changes above the fold', async () => {
   await shot('22b-build-summary-changes.png');
 });
 
+// The whole build pipeline (issue 17): the first run's audit findings → Fix Findings (two ticked) →
+// plan → approve → the dashboard's board moving → Ship to Branch; then git shows one commit on the
+// new branch, and the user's branch, index and tree as they were.
+const { execFileSync } = require('node:child_process');
+const git = (...args) => execFileSync('git', args, { cwd: WORKSPACE, encoding: 'utf8' }).trim();
+const FIX_LATENCY_MS = 1200;
+let fixRunId = null;
+let settingsBeforeFix = null;
+
+/** The multi-select quick pick's rows: label and whether its box is ticked. */
+const pickRows = () => page.locator('.quick-input-widget .quick-input-list .monaco-list-row')
+  .evaluateAll((els) => els.map((e) => ({ label: e.querySelector('.label-name')?.textContent ?? '', checked: e.getAttribute('aria-checked') === 'true' })));
+
+test('Fix Findings on the audit: tick two findings, and the build plans scouts on their files', async () => {
+  await showOrchestration();
+  await tidyForShots();
+  const auditId = fs.readdirSync(RUNS).filter((n) => /^\d{8}-\d{6}-[0-9a-f]{4}$/.test(n)).sort()
+    .find((id) => readLedger(id).task === 'Audit this repo for security issues' && readLedger(id).status === 'completed');
+  assert.ok(auditId, 'the first audit run is there');
+  // Slow enough that the board is seen moving (restored after Ship).
+  const settingsFile = path.join(WORKSPACE, '.vscode', 'settings.json');
+  settingsBeforeFix = fs.existsSync(settingsFile) ? fs.readFileSync(settingsFile, 'utf8') : null;
+  fs.mkdirSync(path.dirname(settingsFile), { recursive: true });
+  fs.writeFileSync(settingsFile, JSON.stringify({ 'orchestration.simulatedLatencyMs': FIX_LATENCY_MS }, null, 2));
+  await page.waitForTimeout(2500);
+  const before = newestRun();
+  await runCommand('Orchestration: Fix Findings');
+  const box = page.locator('.quick-input-widget .quick-input-box input');
+  // With several finished audits the command first asks which run: the audit's row carries its id.
+  await until('findings or run pick', async () => {
+    const title = (await page.locator('.quick-input-widget .quick-input-title').textContent().catch(() => '')) ?? '';
+    if (title.startsWith('Fix Findings:')) return true;
+    if (title.startsWith('Fix the findings of which run')) {
+      await box.fill(auditId);
+      await until('audit row', async () => (await page.locator('.quick-input-widget .quick-input-list .monaco-list-row').count()) === 1);
+      await page.keyboard.press('Enter');
+    }
+    return false;
+  }, 30000);
+  const rows = await until('finding rows', async () => { const r = await pickRows(); return r.length ? r : null; });
+  assert.ok(rows.length >= 2, `the audit lists at least two findings: ${JSON.stringify(rows)}`);
+  assert.ok(rows.every((r) => /^F\d+( · (critical|major|minor))?$/.test(r.label)), `findings show id and severity: ${JSON.stringify(rows)}`);
+  await shot('40-fix-findings-pick.png');
+  // Tick exactly the first two.
+  const want = rows.map((_, i) => i < 2);
+  for (let i = 0; i < rows.length; i++) {
+    const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: new RegExp(`^${rows[i].label}$`) }) }).first();
+    await until(`${rows[i].label} ${want[i] ? 'ticked' : 'unticked'}`, async () => {
+      if ((await row.getAttribute('aria-checked') === 'true') === want[i]) return true;
+      await row.locator('.quick-input-list-checkbox, input[type="checkbox"], .monaco-checkbox').first().click();
+      return false;
+    }, 15000);
+  }
+  const ticked = (await pickRows()).filter((r) => r.checked).map((r) => r.label.split(' ')[0]);
+  assert.strictEqual(ticked.length, 2, `two findings ticked: ${ticked}`);
+  await shot('41-fix-findings-two-ticked.png');
+  await box.press('Enter');
+  await until('task box', async () => ((await page.locator('.quick-input-widget .quick-input-title').textContent().catch(() => '')) ?? '').startsWith('Fix Findings: the build'));
+  assert.strictEqual(await box.inputValue(), `Fix the selected findings from ${auditId}`);
+  await page.keyboard.press('Enter');
+  const frame = await webviewFrame('Summary');
+  await until('the fix build\'s plan', async () => newestRun() !== before && (await frame.locator('#approve').count()) > 0, 120000);
+  fixRunId = newestRun();
+  const planned = JSON.parse(fs.readFileSync(path.join(RUNS, fixRunId, 'plan.json'), 'utf8'));
+  const chosen = JSON.parse(fs.readFileSync(path.join(RUNS, fixRunId, 'findings.json'), 'utf8'));
+  assert.strictEqual(planned.pattern, 'build');
+  assert.deepStrictEqual(chosen.findings.map((f) => f.id), ticked, 'findings.json holds the two ticked findings');
+  const cited = chosen.findings.map((f) => f.file).filter(Boolean);
+  const scoped = planned.scouts.flatMap((s) => s.scope);
+  for (const f of cited) assert.ok(scoped.some((s) => f === s || f.startsWith(`${s.replace(/\/$/, '')}/`)), `a scout's scope covers ${f}: ${scoped}`);
+  assert.ok(planned.builders.some((b) => (b.addresses ?? []).length), 'a builder names the findings it fixes');
+  stamp(`fix build ${fixRunId} from ${auditId}: ${ticked.join(', ')}; builders ${planned.builders.map((b) => `${b.id}→${(b.addresses ?? []).join('/')}`).join(' ')}`);
+  await shot('42-fix-findings-plan.png');
+  await frame.locator('#approve').click();
+});
+
+test('the dashboard\'s board moves each builder card from column to column as the build runs', async () => {
+  const dash = await panelFrame('Dashboard: ', 60000);
+  await until('the board', async () => (await dash.locator('#board .board-card').count()) > 0, 60000);
+  const planned = JSON.parse(fs.readFileSync(path.join(RUNS, fixRunId, 'plan.json'), 'utf8'));
+  const first = planned.builders[0].id;
+  const seen = [];
+  let midShot = false;
+  await until('the build finished, watched on the board', async () => {
+    const col = await dash.locator(`#board .board-card[data-card="${first}"]`).getAttribute('data-column').catch(() => null);
+    if (col && seen[seen.length - 1] !== col) seen.push(col);
+    if (!midShot && ['review', 'integrate', 'harden'].includes(col)) { midShot = true; await shot('43-board-moving.png'); }
+    return ['completed', 'partial', 'failed'].includes(readLedger(fixRunId).status);
+  }, 240000);
+  stamp(`board: ${first} went ${seen.join(' → ')}; run ${readLedger(fixRunId).status}`);
+  const order = ['plan', 'build', 'check', 'review', 'integrate', 'harden', 'ship'];
+  assert.ok(seen.length >= 3, `the card moved through columns while the build ran: ${seen.join(' → ')}`);
+  for (let i = 1; i < seen.length; i++) assert.ok(order.indexOf(seen[i]) > order.indexOf(seen[i - 1]), `the card only moves forward: ${seen.join(' → ')}`);
+  assert.strictEqual(readLedger(fixRunId).status, 'completed');
+  const summary = fs.readFileSync(path.join(RUNS, fixRunId, 'summary.md'), 'utf8');
+  assert.match(summary, /## Findings/, 'summary.md maps the findings');
+  assert.ok(fs.existsSync(path.join(RUNS, fixRunId, 'harden', 'tally.json')), 'the combined change was hardened');
+  await dismissRunEnd(`Fix the selected findings from`, 'completed');
+  await shot('44-board-done.png');
+});
+
+test('Ship to Branch makes one commit on a new branch; the user\'s branch, index and tree stay as they were', async () => {
+  const head = git('rev-parse', 'HEAD');
+  const branchBefore = git('rev-parse', '--abbrev-ref', 'HEAD');
+  const status = git('status', '--porcelain');
+  const planned = JSON.parse(fs.readFileSync(path.join(RUNS, fixRunId, 'plan.json'), 'utf8'));
+  const changes = JSON.parse(fs.readFileSync(path.join(RUNS, fixRunId, 'changes.json'), 'utf8'));
+  await showTab('Dashboard: ');
+  const dash = await panelFrame('Dashboard: ');
+  await dash.locator('#run-actions #ship-to-branch').click();
+  const box = page.locator('.quick-input-widget .quick-input-box input');
+  await until('branch box', async () => ((await page.locator('.quick-input-widget .quick-input-title').textContent().catch(() => '')) ?? '') === 'Ship to Branch');
+  const branch = await box.inputValue();
+  assert.strictEqual(branch, `orchestration/${fixRunId}`);
+  await page.keyboard.press('Enter');
+  await page.locator('.tabs-container .tab', { hasText: 'ship-message.md' }).waitFor();
+  const ask = toasts().filter({ hasText: 'Edit the commit message' }).first();
+  await ask.waitFor();
+  await shot('45-ship-message.png');
+  await ask.locator('.monaco-button', { hasText: /^Ship$/ }).click();
+  await toasts().filter({ hasText: /Shipped|branch/ }).filter({ hasNotText: 'Edit the commit message' }).first().waitFor({ timeout: 60000 });
+  const record = await until('ship.json', () => { try { return JSON.parse(fs.readFileSync(path.join(RUNS, fixRunId, 'ship.json'), 'utf8')); } catch { return null; } });
+  assert.strictEqual(record.branch, branch);
+  assert.strictEqual(git('rev-list', '--count', `${planned.base}..${branch}`), '1', 'one commit on the new branch');
+  assert.strictEqual(git('rev-parse', `${branch}^`), planned.base, 'made from the run\'s base');
+  const shippedFiles = git('diff', '--name-only', planned.base, branch).split('\n').filter(Boolean).sort();
+  assert.deepStrictEqual(shippedFiles, changes.files.map((f) => f.path).sort(), 'the commit holds the approved change');
+  assert.strictEqual(git('rev-parse', 'HEAD'), head, 'HEAD did not move');
+  assert.strictEqual(git('rev-parse', '--abbrev-ref', 'HEAD'), branchBefore, 'still on the user\'s branch');
+  assert.strictEqual(git('status', '--porcelain'), status, 'index and working tree as they were');
+  assert.strictEqual(record.pushedTo, null, 'nothing pushed');
+  stamp(`shipped ${fixRunId} to ${branch} (${git('log', '--oneline', '-1', branch)}); ${shippedFiles.length} files`);
+  await until('the card in Ship', async () => (await dash.locator('#board .board-card[data-column="ship"]').count()) === planned.builders.length, 30000);
+  await shot('46-shipped.png');
+  const settingsFile = path.join(WORKSPACE, '.vscode', 'settings.json');
+  if (settingsBeforeFix === null) fs.rmSync(settingsFile, { force: true });
+  else fs.writeFileSync(settingsFile, settingsBeforeFix);
+  await runCommand('Notifications: Clear All Notifications');
+  await runCommand('View: Close All Editors');
+});
+
 /** The inner frame of an editor panel whose title starts with `prefix` (panels are titled "Plan: …", "Dashboard: …", "Agent a1…"). */
 async function panelFrame(prefix, timeout = 30000) {
   return until(`panel ${prefix}`, async () => {
