@@ -34,5 +34,6 @@ export async function chooseFindings(workspace: string, config: Config, args: Cl
   const chosen = selectFindings(all, selection);
   if (!chosen.ok) { io.err(`Cannot fix findings: ${chosen.reason}.`); return EXIT.usage; }
   io.err(`Fixing ${chosen.findings.map((f) => f.id).join(', ')}.`);
-  return { from, pattern: listed.run.pattern, findings: chosen.findings };
+  const picked = new Set(chosen.findings.map((f) => f.id));
+  return { from, pattern: listed.run.pattern, findings: chosen.findings, notChosen: all.filter((f) => !picked.has(f.id)) };
 }

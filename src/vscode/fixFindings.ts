@@ -74,7 +74,10 @@ export class FixFindings extends Disposable {
     });
     if (!task?.trim()) return;
     await this.deps.controller.orchestrate(task.trim(), [], 'build', {
-      findings: { from: runId, pattern: listed.run.pattern, findings: chosen.map((c) => c.finding) },
+      findings: {
+        from: runId, pattern: listed.run.pattern, findings: chosen.map((c) => c.finding),
+        notChosen: findings.filter((f) => !chosen.some((c) => c.finding.id === f.id)),
+      },
     });
   }
 

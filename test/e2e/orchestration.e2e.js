@@ -839,6 +839,13 @@ test('Fix Findings on the audit: tick two findings, and the build plans scouts o
 });
 
 test('the dashboard\'s board moves each builder card from column to column as the build runs', async () => {
+  // Approved from the Summary view, so the dashboard is opened by hand: the palette asks which run.
+  await runCommand('Orchestration: Open Run Dashboard');
+  const box = page.locator('.quick-input-widget .quick-input-box input');
+  await until('run pick', async () => ((await page.locator('.quick-input-widget .quick-input-title').textContent().catch(() => '')) ?? '').startsWith('Open the dashboard of which run'));
+  await box.fill(fixRunId);
+  await until('the fix run\'s row', async () => (await page.locator('.quick-input-widget .quick-input-list .monaco-list-row').count()) === 1);
+  await page.keyboard.press('Enter');
   const dash = await panelFrame('Dashboard: ', 60000);
   await until('the board', async () => (await dash.locator('#board .board-card').count()) > 0, 60000);
   const planned = JSON.parse(fs.readFileSync(path.join(RUNS, fixRunId, 'plan.json'), 'utf8'));

@@ -58,8 +58,11 @@ describe('orchestrate run --from <audit> --findings', () => {
     const id = runs(ws).at(-1)!;
     const dir = path.join(ws, '.orchestration', id);
 
-    const chosen = readJson<{ from: string; pattern: string; findings: Array<{ id: string; file: string | null; severity: string }> }>(path.join(dir, 'findings.json'));
+    const chosen = readJson<{ from: string; pattern: string; findings: Array<{ id: string; file: string | null; severity: string }>; notChosen: Array<{ id: string }> }>(path.join(dir, 'findings.json'));
     expect(chosen.from).toBe(auditId);
+    // The unticked ones are kept too: a finding the user rejected is a lesson memory may propose.
+    expect(chosen.notChosen.map((f) => f.id)).not.toContain('F1');
+    expect(chosen.notChosen.map((f) => f.id)).toContain('F3');
     expect(chosen.pattern).toBe('fan-out');
     expect(chosen.findings.map((f) => f.id)).toEqual(['F1', 'F2', 'F4']);
     expect(chosen.findings[0]).toMatchObject({ severity: 'critical', file: 'src/api/orders.js' });

@@ -79,7 +79,17 @@ describe('Ship to Branch', () => {
     const cs = (await readChangeSet(dir))!;
     writeJson(dir, INTEGRATION_FILE, passed(cs.ref!));
     writeJson(dir, TALLY_FILE, tally([finding('major'), finding('minor', { id: 'h-style-1', concern: 'style', text: 'A long line' })]));
-    writeJson(dir, 'findings.json', { findings: [{ id: 'f1', severity: 'major', file: 'src/api/orders.js', text: 'Orders are not documented', status: 'fixed' }] });
+    // A Fix Findings build: b1 addresses F1 (merged, so fixed); no builder addressed F2.
+    const plan = JSON.parse(readFileSync(path.join(dir, 'plan.json'), 'utf8'));
+    writeJson(dir, INTEGRATION_FILE, { ...passed(cs.ref!), merged: plan.builders.map((b: { id: string }) => b.id) });
+    plan.builders[0].addresses = ['F1'];
+    writeJson(dir, 'plan.json', plan);
+    writeJson(dir, 'findings.json', {
+      from: '20250101-000000-aaaa', pattern: 'fan-out', findings: [
+        { id: 'F1', severity: 'major', file: 'src/api/orders.js', line: null, text: 'Orders are not documented', source: 'synthesis/a.md' },
+        { id: 'F2', severity: 'minor', file: null, line: null, text: 'The README is terse', source: 'synthesis/a.md' },
+      ],
+    });
     // The user is mid-work: an uncommitted edit to a file the change touches, a staged one and an untracked file.
     const touched = cs.files[0].path;
     writeFileSync(path.join(ws, touched), 'my own unsaved work\n');
@@ -121,7 +131,8 @@ describe('Ship to Branch', () => {
     expect(blank).toBe('');
     expect(message).toMatch(/Builders \(\d+\), each approved by its reviewer:\n- b1: /);
     expect(message).toMatch(/Review: /);
-    expect(message).toMatch(/Findings fixed:\n- \[major\] src\/api\/orders\.js: Orders are not documented/);
+    expect(message).toMatch(/Findings fixed:\n- F1 \[major\] src\/api\/orders\.js: Orders are not documented/);
+    expect(message).toMatch(/Findings not fixed here:\n- F2 \[minor\] The README is terse \(out of scope: no builder addressed it\)/);
     // The body is wrapped at 72 columns; its sentences read whole with the line breaks folded.
     const flat = message.replace(/\s+/g, ' ');
     expect(flat).toContain('Integration check: `npm test` passed on the assembled change after 1 fix round.');

@@ -95,11 +95,12 @@ describe('lessons from a run folder', () => {
 
   it('proposes findings the user left unticked and hardening findings left not-fixed', async () => {
     const { runDir } = workspace();
-    put(runDir, 'findings.json', JSON.stringify({ findings: [
-      { id: 'f1', text: 'Passwords are hashed with MD5', file: 'src/auth/passwords.js', selected: true },
-      { id: 'f2', text: 'The retry helper has no jitter', file: 'src/utils/retry.js', selected: false },
-      { id: 'f3', title: 'Unticked without a file', selected: false },
-    ] }));
+    const f = (id: string, text: string, file: string | null) => ({ id, text, file, severity: null, line: null, source: 'synthesis/a.md' });
+    put(runDir, 'findings.json', JSON.stringify({
+      from: '20250101-000000-aaaa', pattern: 'fan-out',
+      findings: [f('F1', 'Passwords are hashed with MD5', 'src/auth/passwords.js')],
+      notChosen: [f('F2', 'The retry helper has no jitter', 'src/utils/retry.js'), f('F3', 'Unticked without a file', null)],
+    }));
     put(runDir, 'harden/tally.json', JSON.stringify({ enabled: true, critical: 0, major: 1, minor: 0, findings: [
       { id: 'h-security-1', severity: 'major', concern: 'security', file: 'src/api/orders.js', line: 4, text: 'Order ids are guessable', owner: 'b1', status: 'not-fixed' },
       { id: 'h-style-1', severity: 'minor', concern: 'style', file: null, line: null, text: 'Long lines', owner: null, status: 'open' },
@@ -152,7 +153,8 @@ describe('proposals and the user\'s decision', () => {
   it('writes proposals, appends only accepted entries to memory.md with date and run, and keeps decisions when the run ends again', async () => {
     const { ws, runDir } = workspace();
     review(runDir, 'b1', ['Keep the public API unchanged.'], { verdict: 'changes_requested', reasons: ['Keep the public API unchanged.'] });
-    put(runDir, 'findings.json', JSON.stringify({ findings: [{ text: 'No jitter in retry', selected: false }] }));
+    const f = (id: string, text: string) => ({ id, text, file: null, severity: null, line: null, source: 'synthesis/a.md' });
+    put(runDir, 'findings.json', JSON.stringify({ from: '20250101-000000-aaaa', pattern: 'fan-out', findings: [f('F1', 'Passwords are hashed with MD5')], notChosen: [f('F2', 'No jitter in retry')] }));
     const o = { runDir, runId: RUN, workspace: ws, outputRoot: '.orchestration' };
     const pending = await proposeLessons(o);
     expect(pending.map((p) => [p.id, p.kind, p.status])).toEqual([['l1', 'review', 'proposed'], ['l2', 'finding', 'proposed']]);

@@ -57,7 +57,9 @@ describe('Fix Findings (orchestration.fixFindings)', () => {
       ['F1 · critical', 'src/db.js:4', true], ['F2 · minor', 'src/util.js', false], ['F3 · major', 'src/auth.js:9', true],
     ]);
     expect(controller.orchestrate).toHaveBeenCalledWith(`Fix the selected findings from ${runId}`, [], 'build', {
-      findings: { from: runId, pattern: 'fan-out', findings: [expect.objectContaining({ id: 'F1', file: 'src/db.js', line: 4 }), expect.objectContaining({ id: 'F3', severity: 'major' })] },
+      findings: { from: runId, pattern: 'fan-out', findings: [expect.objectContaining({ id: 'F1', file: 'src/db.js', line: 4 }), expect.objectContaining({ id: 'F3', severity: 'major' })],
+        // The unticked ones go with them: a finding the user rejected is a lesson memory may propose.
+        notChosen: [expect.objectContaining({ id: 'F2' })] },
     });
     dispose();
   });

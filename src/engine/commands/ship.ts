@@ -19,10 +19,11 @@ import {
 import { checkedRunDir, effectiveStatus, originOfRun, readLedger } from '../ledger/runs';
 import { takeRunLock } from '../run/lock';
 import {
-  FINDINGS_FILE, HardenTallySchema, INTEGRATION_FILE, IntegrationResultSchema, readRunJson, SHIP_FILE, ShipRecordSchema, TALLY_FILE,
+  HardenTallySchema, INTEGRATION_FILE, IntegrationResultSchema, readRunJson, SHIP_FILE, ShipRecordSchema, TALLY_FILE,
   type HardenTally, type IntegrationResult, type ShipRecord,
 } from '../patterns/build/pipelineFiles';
 import { readReview, type StoredReview } from '../patterns/build/review';
+import { findingOutcomes, type FindingOutcome } from '../findings/outcome';
 import { ENGINE_IDENTITY } from '../git/git';
 import type { LedgerSnapshot } from '../types';
 import { plural } from '../../shared/words';
@@ -51,20 +52,10 @@ const ShipPlanSchema = z.object({
   task: z.string().default(''),
   brief: z.string().default(''),
   base: z.string().default(''),
-  builders: z.array(z.object({ id: z.string(), task: z.string(), owns: z.array(z.string()).default([]) }).loose()).default([]),
+  builders: z.array(z.object({ id: z.string(), task: z.string(), owns: z.array(z.string()).default([]), addresses: z.array(z.string()).optional() }).loose()).default([]),
 }).loose();
 type ShipPlan = z.infer<typeof ShipPlanSchema>;
 
-/**
- * findings.json read loosely: its schema belongs to the Fix Findings stage. Ship only lists, per
- * finding, its words, severity, file and outcome when they are there.
- */
-const LooseFindingSchema = z.object({
-  id: z.string().optional(), text: z.string().optional(), title: z.string().optional(), summary: z.string().optional(),
-  severity: z.string().optional(), file: z.string().nullable().optional(), status: z.string().optional(), outcome: z.string().optional(),
-}).loose();
-const LooseFindingsSchema = z.union([z.array(LooseFindingSchema), z.object({ findings: z.array(LooseFindingSchema) }).loose()]);
-type LooseFinding = z.infer<typeof LooseFindingSchema>;
 
 /** What the message is written from. */
 export interface ShipMessageInput {
@@ -75,7 +66,8 @@ export interface ShipMessageInput {
   files: readonly FileChange[];
   integration: IntegrationResult | null;
   tally: HardenTally | null;
-  findings: readonly LooseFinding[] | null;
+  /** What became of each finding a Fix Findings build was asked to fix (the engine's own outcomes, as summary.md shows them). */
+  findings: readonly FindingOutcome[] | null;
   base: string;
   /** The repository's HEAD now, when it is not the base; null when it has not moved. */
   movedHead: { sha: string; branch: string | null } | null;
@@ -137,8 +129,6 @@ export function shipSubject(task: string): string {
   return cut(firstLine(task).replace(/\s+/g, ' ') || 'Change from an orchestrated build', SUBJECT_MAX);
 }
 
-const findingText = (f: LooseFinding): string => firstLine(f.text ?? f.title ?? f.summary ?? f.id ?? '(no text)');
-const findingOutcome = (f: LooseFinding): string => f.status ?? f.outcome ?? '';
 
 /** The draft commit message: deterministic, from the run's files only. */
 export function shipMessage(m: ShipMessageInput): string {
@@ -147,11 +137,15 @@ export function shipMessage(m: ShipMessageInput): string {
   if (rest) lines.push(...wrap(rest), '');
   if (m.brief.trim()) lines.push(...wrap(m.brief.trim()), '');
   if (m.findings && m.findings.length) {
-    const fixed = m.findings.filter((f) => findingOutcome(f) === 'fixed');
-    const other = m.findings.filter((f) => findingOutcome(f) !== 'fixed');
-    const item = (f: LooseFinding): string[] => wrap(`${f.severity ? `[${f.severity}] ` : ''}${f.file ? `${f.file}: ` : ''}${cut(findingText(f), 200)}`, '- ', '  ');
-    if (fixed.length) lines.push('Findings fixed:', ...fixed.flatMap(item), '');
-    if (other.length) lines.push('Findings not fixed here:', ...other.flatMap((f) => item({ ...f, text: `${findingText(f)}${findingOutcome(f) ? ` (${findingOutcome(f)})` : ''}` })), '');
+    const item = (o: FindingOutcome, why = false): string[] => {
+      const f = o.finding;
+      const text = `${f.id} ${f.severity ? `[${f.severity}] ` : ''}${f.file ? `${f.file}: ` : ''}${cut(firstLine(f.text), 200)}`;
+      return wrap(why && o.why ? `${text} (${o.status === 'out-of-scope' ? 'out of scope' : 'not fixed'}: ${cut(o.why, 160)})` : text, '- ', '  ');
+    };
+    const fixed = m.findings.filter((o) => o.status === 'fixed');
+    const other = m.findings.filter((o) => o.status !== 'fixed');
+    if (fixed.length) lines.push('Findings fixed:', ...fixed.flatMap((o) => item(o)), '');
+    if (other.length) lines.push('Findings not fixed here:', ...other.flatMap((o) => item(o, true)), '');
   }
   if (m.builders.length) {
     lines.push(`Builders (${m.builders.length}), each approved by its reviewer:`);
@@ -303,8 +297,8 @@ export async function checkShip(o: ShipCheckOptions): Promise<ShipCheck> {
     refusals.push(`The ${a.role} step ${a.id} ${a.status === 'skipped' ? 'was skipped' : `is ${a.status}`}${a.error ? ` (${cut(a.error, 160)})` : ''}.`);
   }
 
-  const findings = await pipelineFile(runDir, FINDINGS_FILE, LooseFindingsSchema);
-  const findingList = findings === null || findings === 'damaged' ? null : Array.isArray(findings) ? findings : findings.findings;
+  const merged = integration && integration !== 'damaged' ? integration.merged ?? [] : [];
+  const findings = await findingOutcomes(runDir, plan.builders, { get: (id) => snap.agents.find((a) => a.id === id) }, merged);
 
   let movedHead: ShipMessageInput['movedHead'] = null;
   try {
@@ -322,7 +316,7 @@ export async function checkShip(o: ShipCheckOptions): Promise<ShipCheck> {
   check.message = shipMessage({
     runId: o.runId, task: plan.task || snap.task, brief: plan.brief, builders, files: check.files,
     integration: integration === 'damaged' ? null : integration, tally: tally === 'damaged' ? null : tally,
-    findings: findingList, base: check.base, movedHead,
+    findings, base: check.base, movedHead,
   });
   return check;
 }

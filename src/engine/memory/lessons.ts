@@ -11,7 +11,7 @@
  * - `check`: two failed attempts of builders whose verification output ends the same (the
  *   `retrying`/`failed` errors in events.jsonl), or two failed rounds of the check on the assembled
  *   tree (integration.json) whose logs end the same. Paths and numbers are ignored in the comparison.
- * - `finding`: a finding of findings.json the user did not select (`selected: false`), and a
+ * - `finding`: a finding of findings.json the user left unticked (`notChosen`), and a
  *   hardening finding whose fix round left it `not-fixed` (harden/tally.json).
  */
 import { constants, promises as fs } from 'node:fs';
@@ -20,7 +20,7 @@ import { z } from 'zod';
 import { readEvents } from '../ledger/events';
 import { EVENTS_FILE } from '../ledger/rebuild';
 import { relativeInside } from '../paths';
-import { FINDINGS_FILE, HardenTallySchema, INTEGRATION_FILE, IntegrationResultSchema, readRunJson, TALLY_FILE } from '../patterns/build/pipelineFiles';
+import { FINDINGS_FILE, FindingsFileSchema, HardenTallySchema, INTEGRATION_FILE, IntegrationResultSchema, readRunJson, TALLY_FILE } from '../patterns/build/pipelineFiles';
 import { clean } from './memoryFile';
 
 export const LESSON_KINDS = ['review', 'check', 'finding'] as const;
@@ -46,18 +46,6 @@ const ReviewJsonSchema = z.object({
   verdict: z.enum(['approve', 'changes_requested']),
   summary: z.string(),
   reasons: z.array(z.string()).max(50).default([]),
-});
-
-/**
- * findings.json as far as a lesson needs it. Read loosely (the fix-findings stage owns the full
- * schema): an entry counts as rejected only when it says `selected: false`.
- */
-const FindingsSchema = z.object({
-  findings: z.array(z.looseObject({
-    text: z.string().optional(), title: z.string().optional(), summary: z.string().optional(),
-    file: z.string().nullable().optional(),
-    selected: z.boolean().optional(),
-  })).max(5_000),
 });
 
 /** Every lesson of a run folder, duplicates merged (by kind and normalised text), at most MAX_LESSONS. */
@@ -220,11 +208,10 @@ async function integrationLessons(runDir: string): Promise<Lesson[]> {
 
 async function findingLessons(runDir: string): Promise<Lesson[]> {
   const lessons: Lesson[] = [];
-  const findings = await readRunJson(runDir, FINDINGS_FILE, FindingsSchema);
-  for (const f of findings?.findings ?? []) {
-    const text = f.text ?? f.title ?? f.summary;
-    if (f.selected !== false || !text?.trim()) continue;
-    lessons.push({ kind: 'finding', text: clean(`The user chose not to fix this finding${f.file ? ` (${f.file})` : ''}: ${text}`), evidence: [FINDINGS_FILE] });
+  // Findings of the audit the user left unticked in Fix Findings: judged not worth fixing.
+  const findings = await readRunJson(runDir, FINDINGS_FILE, FindingsFileSchema);
+  for (const f of findings?.notChosen ?? []) {
+    lessons.push({ kind: 'finding', text: clean(`The user chose not to fix this finding${f.file ? ` (${f.file})` : ''}: ${f.text}`), evidence: [FINDINGS_FILE] });
   }
   const tally = await readRunJson(runDir, TALLY_FILE, HardenTallySchema);
   for (const f of tally?.findings ?? []) {

@@ -99,6 +99,8 @@ export const FindingsFileSchema = z.object({
   /** The audit's pattern (fan-out, panel, map-reduce). */
   pattern: z.string(),
   findings: z.array(FindingSchema).min(1),
+  /** The audit's findings the user left unticked: a lesson for memory.md when proposed (never fixed here). */
+  notChosen: z.array(FindingSchema).optional(),
 });
 export type FindingsFile = z.infer<typeof FindingsFileSchema>;
 
