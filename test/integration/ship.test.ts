@@ -77,11 +77,10 @@ describe('Ship to Branch', () => {
     identity({ name: 'Ada Lovelace', email: 'ada@example.invalid' });
     const { ws, wt, id, dir, base } = await finishedBuild();
     const cs = (await readChangeSet(dir))!;
-    writeJson(dir, INTEGRATION_FILE, passed(cs.ref!));
     writeJson(dir, TALLY_FILE, tally([finding('major'), finding('minor', { id: 'h-style-1', concern: 'style', text: 'A long line' })]));
     // A Fix Findings build: b1 addresses F1 (merged, so fixed); no builder addressed F2.
-    const plan = JSON.parse(readFileSync(path.join(dir, 'plan.json'), 'utf8'));
-    writeJson(dir, INTEGRATION_FILE, { ...passed(cs.ref!), merged: plan.builders.map((b: { id: string }) => b.id) });
+    const plan = JSON.parse(readFileSync(path.join(dir, 'plan.json'), 'utf8')) as { builders: Array<{ id: string; addresses?: string[] }> };
+    writeJson(dir, INTEGRATION_FILE, { ...passed(cs.ref!), merged: plan.builders.map((b) => b.id) });
     plan.builders[0].addresses = ['F1'];
     writeJson(dir, 'plan.json', plan);
     writeJson(dir, 'findings.json', {
