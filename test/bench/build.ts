@@ -53,7 +53,8 @@ async function buildOnce(workspace: string, builders: number): Promise<{ wallMs:
   const wt = mkdtempSync(path.join(os.tmpdir(), 'orch-bench-wt-'));
   try {
     const orchestrator = new Orchestrator({
-      workspace, config: parseConfig({ maxConcurrent: 8, worktreesDir: wt }), simulated: true,
+      workspace, // B1 measures the builders' phase as it always has; the whole pipeline after it is P1 (pipeline.ts).
+      config: parseConfig({ maxConcurrent: 8, worktreesDir: wt, harden: false }), simulated: true,
       model: new AnthropicModelClient({ apiKey: 'bench', baseUrl: server.url }), promptsDir: path.join(__dirname, '..', 'prompts'),
     });
     const run = await orchestrator.plan({ task: 'Add a doc comment to every source file', pattern: 'build' });

@@ -901,7 +901,12 @@ test('Ship to Branch makes one commit on a new branch; the user\'s branch, index
   assert.strictEqual(git('status', '--porcelain'), status, 'index and working tree as they were');
   assert.strictEqual(record.pushedTo, null, 'nothing pushed');
   stamp(`shipped ${fixRunId} to ${branch} (${git('log', '--oneline', '-1', branch)}); ${shippedFiles.length} files`);
-  await until('the card in Ship', async () => (await dash.locator('#board .board-card[data-column="ship"]').count()) === planned.builders.length, 30000);
+  // The message editor took the dashboard's tab: bring it back, then read its (re-created) frame.
+  await showTab('Dashboard: ');
+  const shown = await panelFrame('Dashboard: ');
+  await until('the dashboard says shipped', async () => (await shown.locator('#ship-status').getAttribute('data-state').catch(() => null)) === 'shipped', 30000);
+  assert.strictEqual(await shown.locator('#board .board-card[data-column="ship"]').count(), planned.builders.length, 'every card in Ship');
+  assert.match(await shown.locator('#ship-status').innerText(), new RegExp(branch.replace(/[/-]/g, '.')));
   await shot('46-shipped.png');
   const settingsFile = path.join(WORKSPACE, '.vscode', 'settings.json');
   if (settingsBeforeFix === null) fs.rmSync(settingsFile, { force: true });
