@@ -55,7 +55,8 @@ describe('orchestrate run --from <audit> --findings', () => {
     expect(r.stderr).toMatch(/1\. \[critical\] src\/api\/orders\.js:6 — query built from interpolated values/);
     expect(r.stderr).toMatch(/Fixing F1, F2, F4\./);
     expect(r.stderr).toMatch(/Planning: Fix the selected findings from /);
-    const id = runs(ws).at(-1)!;
+    // Two runs started in one second sort by their random suffix: find the new one by what it is not.
+    const id = runs(ws).find((x) => x !== auditId)!;
     const dir = path.join(ws, '.orchestration', id);
 
     const chosen = readJson<{ from: string; pattern: string; findings: Array<{ id: string; file: string | null; severity: string }>; notChosen: Array<{ id: string }> }>(path.join(dir, 'findings.json'));
@@ -119,7 +120,7 @@ describe('orchestrate run --from <audit> --findings', () => {
     // A build is not an audit.
     const b = await cli(['run', 'Add a doc comment to every source file', '--pattern', 'build', '--yes', '--workspace', ws, '--set', `worktreesDir=${worktreesDir()}`]);
     expect(b.code, b.stderr).toBe(0);
-    const buildId = runs(ws).at(-1)!;
+    const buildId = runs(ws).find((x) => x !== auditId)!;
     const notAudit = await from(buildId);
     expect(notAudit.code).toBe(2);
     expect(notAudit.stderr).toMatch(/is a build run; findings come from a finished fan-out, panel or map-reduce run/);
