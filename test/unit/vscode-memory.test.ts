@@ -52,7 +52,8 @@ describe('Review Lessons', () => {
     window.showInformationMessage.mockImplementation(async (text: unknown) => (String(text).startsWith('2 lessons proposed') ? REVIEW_LESSONS_ACTION : undefined));
     window.showQuickPick.mockImplementation(async (items: unknown) => (items as Array<{ id: string }>).filter((i) => i.id === 'l1'));
     end('partial');
-    await settle();
+    // Real file reads and writes follow the event: wait for what the user sees, not for a number of ticks.
+    await vi.waitFor(() => expect(window.showQuickPick).toHaveBeenCalled(), { timeout: 10_000 });
     expect(window.showInformationMessage.mock.calls[0][0]).toBe('2 lessons proposed for memory.md by run "Add a doc comment to every source file". Nothing is added until you accept.');
     const [items, options] = window.showQuickPick.mock.calls[0] as [Array<{ label: string; description: string; picked: boolean }>, { canPickMany: boolean; title: string }];
     expect(options.canPickMany).toBe(true);
@@ -61,7 +62,7 @@ describe('Review Lessons', () => {
       ['A reviewer rejected a change twice for the same reason: Name the exports.', 'review', false],
       ['The check `npm test` failed twice for the same cause: boom', 'check', false],
     ]);
-    await settle();
+    await vi.waitFor(() => expect(window.showInformationMessage.mock.calls.at(-1)?.[0]).toBe('Added 1 lesson to memory.md.'), { timeout: 10_000 });
     const text = readFileSync(memory, 'utf8');
     expect(text).toContain(`- 2026-12-07 (run ${RUN}, review): A reviewer rejected a change twice for the same reason: Name the exports.\n`);
     expect(text).not.toContain('npm test');
@@ -76,8 +77,8 @@ describe('Review Lessons', () => {
     await settle();
     expect(window.showInformationMessage).not.toHaveBeenCalled();
     end('completed');
+    await vi.waitFor(() => expect(window.showInformationMessage).toHaveBeenCalledTimes(1), { timeout: 10_000 });
     await settle();
-    expect(window.showInformationMessage).toHaveBeenCalledTimes(1);
     expect(window.showQuickPick).not.toHaveBeenCalled();
     await commands.registered.get(REVIEW_LESSONS_COMMAND)!(RUN);
     expect(window.showQuickPick).toHaveBeenCalledTimes(1);
