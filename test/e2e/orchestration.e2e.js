@@ -1082,6 +1082,14 @@ test('clicking a running agent\'s bar opens its live view, whose conversation gr
   await shot('35-agent-stopped.png');
 });
 
+/** Scrolls a webview element into view; a re-render (a late post as the run ends) can replace it mid-scroll, so try again. */
+async function scrollTo(frame, selector) {
+  await until(`${selector} in view`, async () => {
+    await frame.locator(selector).scrollIntoViewIfNeeded({ timeout: 3000 });
+    return true;
+  }, 20000);
+}
+
 test('after the run, the dashboard shows the whole timeline, and the stopped agent among the gaps', async () => {
   const runId = newestRun();
   await until('run finished on disk', () => ['completed', 'partial', 'failed'].includes(readLedger(runId).status), 180000);
@@ -1093,11 +1101,11 @@ test('after the run, the dashboard shows the whole timeline, and the stopped age
   const gaps = await frame.locator('#gaps li').allInnerTexts();
   assert.ok(l.gaps.length > 0, 'the stopped agent is a gap');
   for (const g of l.gaps) assert.ok(gaps.some((t) => t.startsWith(g.agentId)), `gap ${g.agentId} shown`);
-  await frame.locator('#timeline-section').scrollIntoViewIfNeeded();
+  await scrollTo(frame, '#timeline-section');
   stamp(`dashboard after: ${l.status}, gaps ${JSON.stringify(gaps)}`);
   await dismissRunEnd(REVIEW_TASK, '(completed|finished)');
   await shot('36-dashboard-finished.png');
-  await frame.locator('#by-model').scrollIntoViewIfNeeded();
+  await scrollTo(frame, '#by-model');
   await shot('37-dashboard-spend-and-gaps.png');
   fs.writeFileSync(path.join(WORKSPACE, '.vscode', 'settings.json'), JSON.stringify({ 'orchestration.simulatedLatencyMs': 0 }, null, 2));
 });
@@ -1155,7 +1163,7 @@ test('the dashboard after a run with one failed and one cancelled agent shows th
   // The same done/total as every view: completed agents of the plan (the planner left out).
   const plan = l.agents.filter((a) => a.role !== 'planner');
   assert.strictEqual(await frame.locator('#tile-agents .tile-value').innerText(), `${plan.filter((a) => a.status === 'completed').length}/${plan.length}`);
-  await frame.locator('#timeline-section').scrollIntoViewIfNeeded();
+  await scrollTo(frame, '#timeline-section');
   stamp(`run ${runId}: ${blocked} failed, ${target} cancelled; legend ${legend.join(', ')}`);
   await shot('36b-dashboard-failed-and-cancelled.png');
 });
@@ -1177,7 +1185,7 @@ test('a window reload restores the dashboard', async () => {
   await until('with the run\'s status and timeline', async () => (await frame.locator('#run-status').textContent()) === status
     && (await frame.locator('#timeline .tl-agent').count()) > 0, 30000);
   await runCommand('Notifications: Clear All Notifications');
-  await frame.locator('#timeline-section').scrollIntoViewIfNeeded();
+  await scrollTo(frame, '#timeline-section');
   await shot('36c-dashboard-restored-after-reload.png');
   // Live, not a picture of the last state: a click on a bar reaches the extension, which opens the agent.
   const agentId = readLedger(runId).agents.find((a) => a.role === 'worker' && a.status === 'completed').id;
@@ -1314,7 +1322,7 @@ test('the dashboard stays readable at 1,000 agents: one density strip per group,
   await until('lane b unfolded', async () => (await frame.locator('.tl-lane[data-lane="b"] .tl-agent').count()) === 50);
   await frame.locator('.tl-lane[data-lane="b"] .tl-pager button', { hasText: 'Next' }).click();
   await until('second page', async () => (await frame.locator('.tl-lane[data-lane="b"] .tl-pager').innerText()).includes('Agents 51–100 of 201'));
-  await frame.locator('.tl-lane[data-lane="b"]').scrollIntoViewIfNeeded();
+  await scrollTo(frame, '.tl-lane[data-lane="b"]');
   await shot('40-dashboard-1000-agents-unfolded.png');
   stamp(`1,000-agent run ${runId}: 5 strips, lane b unfolded to page 2`);
 });
