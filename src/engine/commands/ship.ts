@@ -8,7 +8,7 @@
  * alone (no model call), so the same run always drafts the same message; a file the pipeline wrote
  * that does not parse blocks Ship, never counts as a pass.
  */
-import { existsSync } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { readTextOrNull, writeFileAtomic } from '../files';
@@ -195,7 +195,7 @@ function hardeningLine(t: HardenTally | null): string {
 async function pipelineFile<T>(runDir: string, file: string, schema: z.ZodType<T>): Promise<T | null | 'damaged'> {
   const v = await readRunJson(runDir, file, schema);
   if (v !== null) return v;
-  return existsSync(path.join(runDir, file)) ? 'damaged' : null;
+  return (await fsp.lstat(path.join(runDir, file)).then(() => true, () => false)) ? 'damaged' : null;
 }
 
 /** Whether the run may ship, every refusal by name, and the draft message. Reads only; changes nothing. */

@@ -106,7 +106,7 @@ const message = (err: unknown): string => (err instanceof Error ? err.message : 
  * a secret since planning), whole, as `<file path="…">` blocks, cut once `roomChars` is spent. A
  * file that cannot be read is a block saying why, and is listed in `unreadable` ("path: why").
  */
-export function packFiles(ctx: RoleContext, paths: readonly string[], roomChars: number): { blocks: string[]; unreadable: string[] } {
+export function packFilesSync(ctx: RoleContext, paths: readonly string[], roomChars: number): { blocks: string[]; unreadable: string[] } {
   const guard = { workspace: ctx.workspace, outputRoot: ctx.config.outputRoot, secretFiles: ctx.config.secretFiles };
   let room = roomChars;
   const blocks: string[] = [];

@@ -8,7 +8,7 @@
  *   3. the result as a notification with **Push…**, which asks for one of `git remote`.
  * Nothing is pushed without that button; the user's branch, index and working tree stay as they are.
  */
-import { existsSync, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
@@ -99,7 +99,9 @@ export class ShipCommands extends Disposable {
     if (branch === undefined) return;
     const messageFile = path.join(check.runDir, SHIP_MESSAGE_FILE);
     // A draft the user edited before a Cancel is kept; otherwise the run's own draft.
-    if (!existsSync(messageFile)) await fsp.writeFile(messageFile, check.message);
+    await fsp.writeFile(messageFile, check.message, { flag: 'wx' }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err;
+    });
     const uri = vscode.Uri.file(messageFile);
     await vscode.window.showTextDocument(uri, { preview: false });
     const notes = check.notes.length ? ` ${check.notes.join(' ')}` : '';

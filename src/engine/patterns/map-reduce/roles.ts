@@ -3,7 +3,7 @@ import { converse } from '../../run/converse';
 import { endsWithSentinel, readTextOrNull, writeFileAtomic } from '../../files';
 import { estimateTokens, trimToSentence } from '../../text';
 import { SENTINEL, type AgentRecord } from '../../types';
-import { conversationBase, outputPath, packFiles, relToWorkspace } from '../kit';
+import { conversationBase, outputPath, packFilesSync, relToWorkspace } from '../kit';
 import type { AttemptResult, RoleContext } from '../pattern';
 import { SELECTION_FILE, selectionLine, type SelectionFile } from './compile';
 import type { MapReducePlan } from './plan';
@@ -27,7 +27,7 @@ const attr = (s: string): string => s.replace(/&/g, '&amp;').replace(/"/g, '&quo
  * mappers/<id>.md with the sentinel.
  */
 export async function attemptMapper(ctx: Ctx, agent: AgentRecord, previousError: string | null, signal: AbortSignal): Promise<AttemptResult> {
-  const { blocks, unreadable } = packFiles(ctx, agent.scope, ctx.plan.mapperTokens * 4);
+  const { blocks, unreadable } = packFilesSync(ctx, agent.scope, ctx.plan.mapperTokens * 4);
   if (unreadable.length === agent.scope.length) return fail(`none of its ${agent.scope.length} files could be read (${unreadable[0]})`);
   const out = outputPath(ctx, agent);
   const result = await converse({

@@ -4,7 +4,7 @@ import { converse } from '../../run/converse';
 import { trimToSentence } from '../../text';
 import { toolDefinitions } from '../../tools/tools';
 import { SENTINEL, type AgentRecord } from '../../types';
-import { conversationBase, outputPath, packFiles, relToWorkspace, retryNote, toolContext, verifyOutput } from '../kit';
+import { conversationBase, outputPath, packFilesSync, relToWorkspace, retryNote, toolContext, verifyOutput } from '../kit';
 import type { AttemptResult, RoleContext } from '../pattern';
 import { TALLY_FILE } from './compile';
 import { quorumOf, type PanelPlan } from './plan';
@@ -86,7 +86,7 @@ async function attemptPackedExpert(ctx: Ctx, agent: AgentRecord, previousError: 
   const spec = specOf(ctx, agent.id);
   const out = outputPath(ctx, agent);
   const rel = relToWorkspace(ctx, out);
-  const { blocks, unreadable } = packFiles(ctx, agent.scope, PACKED_EXPERT_CHARS);
+  const { blocks, unreadable } = packFilesSync(ctx, agent.scope, PACKED_EXPERT_CHARS);
   if (unreadable.length === agent.scope.length) return { ok: false, error: `none of its ${agent.scope.length} files could be read (${unreadable[0]})` };
   const result = await converse({
     ...conversationBase(ctx, agent, signal),
