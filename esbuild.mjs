@@ -1,7 +1,7 @@
 // Bundles the CLI, the extension host code, the benchmark (all Node, CommonJS) and the webview
 // (browser, IIFE). `--watch` rebuilds on change and prints errors in a problem-matcher friendly form.
 import * as esbuild from 'esbuild';
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 
@@ -83,8 +83,17 @@ const node = {
   plugins: watch ? [problemMatcher, noForge, asciiOnly] : [noForge, asciiOnly],
 };
 
+// package.json's bin: npx runs dist/cli.js itself, so a fresh clone's build must leave it executable
+// (esbuild writes 0644, and npm links no bin for the project it is run in).
+const executable = {
+  name: 'executable',
+  setup(build) {
+    build.onEnd((result) => { if (result.errors.length === 0) chmodSync(build.initialOptions.outfile, 0o755); });
+  },
+};
+
 const builds = [
-  { ...node, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+  { ...node, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' }, plugins: [...node.plugins, executable] },
 ];
 if (existsSync('src/extension.ts')) builds.push({ ...node, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' });
 if (existsSync('test/bench/bench.ts')) builds.push({ ...node, entryPoints: ['test/bench/bench.ts'], outfile: 'dist/bench.js' });

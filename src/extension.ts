@@ -67,7 +67,7 @@ export function activate(context: vscode.ExtensionContext): void {
     changeCommands: { apply: APPLY_CHANGES_COMMAND, discard: DISCARD_CHANGES_COMMAND, openDiff: OPEN_CHANGE_DIFF_COMMAND, ship: SHIP_TO_BRANCH_COMMAND },
   });
   context.subscriptions.push(summary);
-  const tree = new LedgerTree(store, controller.onDidPlan, Date.now, changes);
+  const tree = new LedgerTree(store, summary.onDidShowRun, Date.now, changes);
   context.subscriptions.push(tree);
   context.subscriptions.push(tree.onDidSelectRun((runId) => summary.select(runId)));
   const statusBar = new RunStatusBar(store);

@@ -27,7 +27,7 @@ export class LedgerTree extends Disposable implements vscode.TreeDataProvider<Le
   /** The run of what the user selected: the run itself or anything below it. */
   readonly onDidSelectRun = this.selected.event;
 
-  /** `reveals` fires run ids to show expanded, e.g. a run that was just planned. */
+  /** `reveals` fires run ids to show expanded and selected: the run the Summary view was asked to show. */
   constructor(
     private readonly store: RunStore,
     reveals?: vscode.Event<string>,
@@ -125,6 +125,6 @@ export class LedgerTree extends Disposable implements vscode.TreeDataProvider<Le
   private async reveal(runId: string): Promise<void> {
     this.refresh.flush();
     if (!this.view.visible) return;
-    await this.view.reveal({ kind: 'run', runId }, { expand: true, select: false, focus: false }).then(undefined, () => undefined);
+    await this.view.reveal({ kind: 'run', runId }, { expand: true, select: true, focus: false }).then(undefined, () => undefined);
   }
 }

@@ -58,6 +58,13 @@ export class SummaryView extends Disposable implements vscode.WebviewViewProvide
   private readonly post = this._register(new Debouncer(() => void this.postState(), 150, 500));
   /** Counts postState calls, so an older one that finishes late is dropped. */
   private posts = 0;
+  private readonly shown = this._register(new vscode.EventEmitter<string>());
+  /**
+   * A run the view was asked to show (just planned, the status bar, a command), not one the user
+   * selected in the Ledger: the Ledger selects it too, or a click on the row still selected from
+   * before would change no selection and leave the view on the other run.
+   */
+  readonly onDidShowRun = this.shown.event;
 
   private readonly handlers: HandlerMap<WebviewMessage> = {
     ready: () => { this.ready = true; void this.postState(); },
@@ -140,6 +147,7 @@ export class SummaryView extends Disposable implements vscode.WebviewViewProvide
   /** Shows a run (or the newest when none is given) and reveals the view. */
   async show(runId?: string): Promise<void> {
     this.runId = runId ?? this.runId;
+    if (runId) this.shown.fire(runId);
     await vscode.commands.executeCommand(`${SUMMARY_VIEW}.focus`);
     await this.postState();
   }

@@ -55,6 +55,17 @@ describe('SummaryView', () => {
     view.dispose(); store.dispose();
   });
 
+  it('tells the Ledger which run it was asked to show, but not a run the Ledger selected', async () => {
+    const { view, store } = setup();
+    const shown: string[] = [];
+    view.onDidShowRun((id) => shown.push(id));
+    view.select('other-run');
+    await view.show(runId);
+    await view.show();
+    expect(shown).toEqual([runId]);
+    view.dispose(); store.dispose();
+  });
+
   it('routes approve/cancel to the controller and drops invalid messages with a log line', async () => {
     const { send, view, store } = setup();
     await send({ type: 'approve', runId });

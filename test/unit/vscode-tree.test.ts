@@ -9,7 +9,7 @@ import { RunStore, type LiveRun } from '../../src/vscode/runStore';
 import { agentItem, groupItem, planItem, runItem } from '../../src/vscode/treeItems';
 import { NARROW_AGENT_CHARS, NARROW_RUN_CHARS, runStartLabel } from '../../src/vscode/ledgerRows';
 import { agent, fakeRun, NOW, plan, snapshot } from './vscode/fixtures';
-import { MarkdownString, resetStub, ThemeIcon, TreeItemCollapsibleState, window } from './vscode-stub';
+import { EventEmitter, MarkdownString, resetStub, ThemeIcon, TreeItemCollapsibleState, window } from './vscode-stub';
 
 const AGENT_ICON: Record<AgentStatus, string> = {
   pending: 'circle-outline', queued: 'clock', running: 'loading~spin', verifying: 'sync~spin', retrying: 'debug-restart',
@@ -165,6 +165,19 @@ describe('LedgerTree', () => {
     view.select({ kind: 'agent', runId: 'r2', agentId: 'a1' });
     view.select();
     expect(selected).toEqual(['r1', 'r2']);
+    tree.dispose();
+    store.dispose();
+  });
+
+  it('selects the run it is told to reveal, so a later click on the row selected before still changes the selection', async () => {
+    const reveals = new EventEmitter<string>();
+    const store = new RunStore(new RunLocation(), silent);
+    store.attach(fakeRun(snapshot()) as unknown as LiveRun);
+    const tree = new LedgerTree(store, reveals.event, () => NOW);
+    const view = vi.mocked(window.createTreeView).mock.results.at(-1)!.value as { visible: boolean; reveal: ReturnType<typeof vi.fn> };
+    view.visible = true;
+    reveals.fire('20250601-115500-ab12');
+    await vi.waitFor(() => expect(view.reveal).toHaveBeenCalledWith({ kind: 'run', runId: '20250601-115500-ab12' }, { expand: true, select: true, focus: false }));
     tree.dispose();
     store.dispose();
   });
