@@ -48,6 +48,8 @@ export interface BatchEndpoints {
   serve(req: IncomingMessage, res: ServerResponse, body: () => Promise<string | null>): Promise<boolean>;
   /** Cancels a batch as someone else would (the Console, another client). */
   cancel(batchId: string): boolean;
+  /** Deletes a batch as someone else would: from then on the API answers 404 for it. */
+  forget(batchId: string): boolean;
   /** Batches created so far, and how many requests each holds (for tests and the bench). */
   created(): Array<{ id: string; customIds: string[] }>;
   /** Creates refused with 429 so far. */
@@ -56,6 +58,8 @@ export interface BatchEndpoints {
 
 export function batchEndpoints(handler: Handler, cache: PromptCache, now: () => number, emulation: BatchEmulation = {}): BatchEndpoints {
   const batches = new Map<string, SimBatch>();
+  /** Deleted from outside (`forget`): answered 404, still listed by `created()` for tests. */
+  const forgotten = new Set<string>();
   let seq = 0;
   let rejected = 0;
 
@@ -178,11 +182,11 @@ export function batchEndpoints(handler: Handler, cache: PromptCache, now: () => 
       const [, id, action] = m;
       if (!id && req.method === 'POST') { await create(await body(), res, base); return true; }
       if (!id && req.method === 'GET') {
-        const data = [...batches.values()].reverse().map((b) => wire(b, base));
+        const data = [...batches.values()].filter((b) => !forgotten.has(b.id)).reverse().map((b) => wire(b, base));
         send(res, 200, { data, has_more: false, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null });
         return true;
       }
-      const b = id ? batches.get(id) : undefined;
+      const b = id && !forgotten.has(id) ? batches.get(id) : undefined;
       if (!b) { send(res, 404, errorBody('not_found_error', `No batch ${id ?? ''}`, 'req_sim_batch')); return true; }
       if (action === 'results' && req.method === 'GET') await results(b, res);
       else if (action === 'cancel' && req.method === 'POST') { cancelBatch(b); send(res, 200, wire(b, base)); }
@@ -194,6 +198,11 @@ export function batchEndpoints(handler: Handler, cache: PromptCache, now: () => 
       const b = batches.get(batchId);
       if (!b) return false;
       cancelBatch(b);
+      return true;
+    },
+    forget(batchId) {
+      if (!batches.has(batchId)) return false;
+      forgotten.add(batchId);
       return true;
     },
     created: () => [...batches.values()].map((b) => ({ id: b.id, customIds: b.requests.map((r) => r.customId) })),

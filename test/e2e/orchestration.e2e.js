@@ -840,12 +840,17 @@ test('Fix Findings on the audit: tick two findings, and the build plans scouts o
 
 test('the dashboard\'s board moves each builder card from column to column as the build runs', async () => {
   // Approved from the Summary view, so the dashboard is opened by hand: the palette asks which run.
-  await runCommand('Orchestration: Open Run Dashboard');
+  // The run just approved starts its builders now; a pick that loses focus meanwhile closes, so
+  // the whole pick starts over until the fix run's row was accepted.
   const box = page.locator('.quick-input-widget .quick-input-box input');
-  await until('run pick', async () => ((await page.locator('.quick-input-widget .quick-input-title').textContent().catch(() => '')) ?? '').startsWith('Open the dashboard of which run'));
-  await box.fill(fixRunId);
-  await until('the fix run\'s row', async () => (await page.locator('.quick-input-widget .quick-input-list .monaco-list-row').count()) === 1);
-  await page.keyboard.press('Enter');
+  await until('the fix run picked', async () => {
+    await runCommand('Orchestration: Open Run Dashboard');
+    await until('run pick', async () => ((await page.locator('.quick-input-widget .quick-input-title').textContent().catch(() => '')) ?? '').startsWith('Open the dashboard of which run'), 10000);
+    await box.fill(fixRunId, { timeout: 5000 });
+    await until('the fix run\'s row', async () => (await page.locator('.quick-input-widget .quick-input-list .monaco-list-row').count()) === 1, 5000);
+    await page.keyboard.press('Enter');
+    return true;
+  }, 90000);
   const dash = await panelFrame('Dashboard: ', 60000);
   await until('the board', async () => (await dash.locator('#board .board-card').count()) > 0, 60000);
   const planned = JSON.parse(fs.readFileSync(path.join(RUNS, fixRunId, 'plan.json'), 'utf8'));

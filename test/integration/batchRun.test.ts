@@ -226,6 +226,29 @@ describe('batch mode through the emulated Message Batches API', () => {
     }
   });
 
+  it('sends again the requests of a batch the API no longer knows (404), and never leaves its agents waiting', async () => {
+    const fake = await batchedFake({ processingMs: (id) => (/^m\d+__1$/.test(id) ? 3_600_000 : 0) });
+    try {
+      const run = await planned(fake);
+      const recorded = firstBatch(run);
+      const done = run.execute();
+      const b = await recorded;
+      expect(fake.server.batches.forget(b.id)).toBe(true);
+      const outcome = await done;
+      const snap = run.ledger.snapshot();
+      const first = snap.batches!.find((x) => x.id === b.id)!;
+      expect(first.status).toBe('collected');
+      expect(first.notes.join('\n')).toMatch(/not found by the API \(.*\); its requests are sent again/);
+      expect(Object.values(first.outcomes!)).toEqual(first.requests.map(() => 'missing'));
+      expect(outcome.status).toBe('completed');
+      expectAllDone(run, snap);
+      // Sent once more in a later batch, never answered twice.
+      expect(submittedIds(fake).filter((c) => agentOfCustom(c) === 'm1')).toEqual(['m1__1', 'm1__2']);
+    } finally {
+      await fake.close();
+    }
+  });
+
   it('Cancel Run cancels the open batch, records what had finished, and a resume takes those answers without paying again', async () => {
     // Mapper m1's first request would take an hour; the rest finish at once.
     const fake = await batchedFake({ processingMs: (id) => (id === 'm1__1' ? 3_600_000 : 0) });

@@ -239,8 +239,39 @@ export class BatchQueue {
     this.live.set(record.id, record);
     try {
       await this.pollUntilEnded(record);
+    } catch (err) {
+      await this.pollFailed(record, err);
     } finally {
       this.live.delete(record.id);
+    }
+  }
+
+  /**
+   * A batch that can no longer be polled must not leave its agents waiting for good. Gone from the
+   * API (404: deleted, or its results aged out) means nothing more can be paid for it: its
+   * requests are sent again. Any other refusal (a revoked key, a 403) ends its agents with that
+   * error, and the record stays open so a resume with a working key collects it, never resubmits.
+   */
+  private async pollFailed(record: BatchRecord, err: unknown): Promise<void> {
+    const why = err instanceof Error ? err.message : String(err);
+    if (err instanceof ModelError && err.status === 404) {
+      record.notes.push(`not found by the API (${why}); its requests are sent again`);
+      const outcomes: Record<string, BatchOutcome> = {};
+      for (const r of record.requests) {
+        outcomes[r.customId] = 'missing';
+        await this.take(record, r.agentId, { customId: r.customId, kind: 'errored', error: 'batch not found' });
+      }
+      record.outcomes = outcomes;
+      record.status = 'collected';
+      await this.deps.ledger.recordBatch(record);
+      return;
+    }
+    record.notes.push(`polling stopped: ${why}; a resume polls it again`);
+    await this.deps.ledger.recordBatch(record);
+    for (const r of record.requests) {
+      const w = this.waiting.get(r.customId);
+      this.waiting.delete(r.customId);
+      w?.reject(err);
     }
   }
 
