@@ -1,5 +1,6 @@
 // Chosen by the front ends (CLI, VS Code), never by the engine: the engine only sees a ModelClient.
-import { AnthropicModelClient, ConfigError, type Config, type Fetch, type ModelClient } from './engine';
+import * as path from 'node:path';
+import { AnthropicModelClient, ConfigError, userStateDir, type Config, type Fetch, type ModelClient } from './engine';
 import { startSimulator } from './simulator';
 
 export class MissingApiKeyError extends ConfigError {
@@ -30,11 +31,16 @@ export interface ProviderOptions {
 /**
  * The model client for a config. `simulated` starts the bundled offline model on 127.0.0.1 and
  * talks to it through the real SDK, so the simulated path exercises the same code as the real one
- * (never through a proxy: the simulator is in this process, on the loopback).
+ * (never through a proxy: the simulator is in this process, on the loopback). Its Message Batches
+ * are kept in the user's state folder, so a batched run a reload or a kill cut off is collected by
+ * the next simulator, as it would be from the real API.
  */
 export async function openProvider(config: Config, opts: ProviderOptions): Promise<Provider> {
   if (config.provider === 'simulated') {
-    const sim = await startSimulator({ workspace: opts.workspace, ...(opts.simulatedLatencyMs ? { latencyMs: opts.simulatedLatencyMs } : {}) });
+    const sim = await startSimulator({
+      workspace: opts.workspace, batchStateDir: path.join(userStateDir(), 'simulator-batches'),
+      ...(opts.simulatedLatencyMs ? { latencyMs: opts.simulatedLatencyMs } : {}),
+    });
     return { model: new AnthropicModelClient({ apiKey: 'simulated', baseUrl: sim.baseUrl }), simulated: true, dispose: () => sim.close() };
   }
   const apiKey = opts.apiKey?.trim();

@@ -4,7 +4,10 @@
  * fixed completion time when the batch is created, so what a batch holds at any moment (and what
  * expiry or a cancel leaves unfinished) depends on the schedule, never on when a client polls.
  */
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import * as path from 'node:path';
 import type { PromptCache } from './cache';
 import { isRecord, parseMessagesBody } from './parse';
 import { defaultStopReason, errorBody, outputTokensOf, toWireBlocks, wireUsage } from './sse';
@@ -24,7 +27,25 @@ export interface BatchEmulation {
   truncateResults?: (batchId: string) => boolean;
   /** A results line with this custom id is added to every results file (it matches no request). */
   strayCustomId?: string;
+  /**
+   * A folder where each batch is kept as it is created, so a simulator started later (a reloaded
+   * window, a new CLI process) answers for batches an earlier one created, as the real API does
+   * across a client's restarts. Answers are worked out again from the kept requests: the
+   * simulated brain answers a request the same way every time.
+   */
+  stateDir?: string;
 }
+
+/** A batch as kept in `stateDir`: enough to rebuild it, answers excluded. */
+interface KeptBatch {
+  id: string;
+  createdAt: number;
+  expiresAt: number;
+  cancelAt: number | null;
+  requests: Array<{ customId: string; doneAt: number; params: unknown }>;
+}
+
+const BATCH_ID = /^msgbatch_sim_[a-z0-9]{1,40}$/;
 
 type Outcome = 'succeeded' | 'errored' | 'canceled' | 'expired';
 
@@ -113,12 +134,13 @@ export function batchEndpoints(handler: Handler, cache: PromptCache, now: () => 
       }
       const p = parseMessagesBody(JSON.stringify(item.params), false);
       if (!p.ok) return send(res, 400, errorBody('invalid_request_error', `requests.${i}.params: ${p.message}`, 'req_sim_batch'));
-      parsed.push({ customId: item.custom_id, request: p.request });
+      parsed.push({ customId: item.custom_id, request: p.request, params: item.params });
     }
     const ids = new Set(parsed.map((p) => p.customId));
     if (ids.size !== parsed.length) return send(res, 400, errorBody('invalid_request_error', 'custom_id values must be unique within a batch', 'req_sim_batch'));
     const t = now();
-    const id = `msgbatch_sim_${(++seq).toString(36).padStart(6, '0')}`;
+    // Kept batches outlive this process: their ids must not repeat another process's.
+    const id = emulation.stateDir ? `msgbatch_sim_${t.toString(36)}${randomBytes(4).toString('hex')}` : `msgbatch_sim_${(++seq).toString(36).padStart(6, '0')}`;
     const batch: SimBatch = {
       id, createdAt: t, expiresAt: t + (emulation.expiresAfterMs ?? 86_400_000), cancelAt: null,
       requests: parsed.map(({ customId, request }, i) => ({
@@ -128,7 +150,43 @@ export function batchEndpoints(handler: Handler, cache: PromptCache, now: () => 
       })),
     };
     batches.set(id, batch);
+    await keep(batch, parsed.map((p) => p.params));
     send(res, 200, wire(batch, base));
+  }
+
+  /** Params of kept batches, by id, for rewriting a batch's file when it is cancelled. */
+  const keptParams = new Map<string, unknown[]>();
+
+  let pruned = false;
+  async function keep(b: SimBatch, params: unknown[]): Promise<void> {
+    if (!emulation.stateDir) return;
+    if (!pruned) { pruned = true; await prune(emulation.stateDir, now()); }
+    keptParams.set(b.id, params);
+    const kept: KeptBatch = {
+      id: b.id, createdAt: b.createdAt, expiresAt: b.expiresAt, cancelAt: b.cancelAt,
+      requests: b.requests.map((r, i) => ({ customId: r.customId, doneAt: r.doneAt, params: params[i] })),
+    };
+    await fs.mkdir(emulation.stateDir, { recursive: true });
+    await fs.writeFile(path.join(emulation.stateDir, `${b.id}.json`), JSON.stringify(kept));
+  }
+
+  /** A batch an earlier simulator kept, rebuilt; undefined when there is none (or it is unreadable). */
+  async function revive(id: string): Promise<SimBatch | undefined> {
+    if (!emulation.stateDir || !BATCH_ID.test(id)) return undefined;
+    const text = await fs.readFile(path.join(emulation.stateDir, `${id}.json`), 'utf8').catch(() => null);
+    if (text === null) return undefined;
+    const kept = safeParse(text) as KeptBatch | null;
+    if (!isRecord(kept) || !Array.isArray(kept.requests)) return undefined;
+    const requests: SimRequest[] = [];
+    for (const [i, r] of kept.requests.entries()) {
+      const p = parseMessagesBody(JSON.stringify(r.params), false);
+      if (!p.ok) return undefined;
+      requests.push({ customId: r.customId, doneAt: r.doneAt, result: answer(r.customId, p.request, i) });
+    }
+    const b: SimBatch = { id, createdAt: kept.createdAt, expiresAt: kept.expiresAt, cancelAt: kept.cancelAt, requests };
+    batches.set(id, b);
+    keptParams.set(id, kept.requests.map((r) => r.params));
+    return b;
   }
 
   async function answer(customId: string, request: Parameters<Handler>[0], index: number): Promise<Record<string, unknown>> {
@@ -186,10 +244,10 @@ export function batchEndpoints(handler: Handler, cache: PromptCache, now: () => 
         send(res, 200, { data, has_more: false, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null });
         return true;
       }
-      const b = id && !forgotten.has(id) ? batches.get(id) : undefined;
+      const b = id && !forgotten.has(id) ? batches.get(id) ?? await revive(id) : undefined;
       if (!b) { send(res, 404, errorBody('not_found_error', `No batch ${id ?? ''}`, 'req_sim_batch')); return true; }
       if (action === 'results' && req.method === 'GET') await results(b, res);
-      else if (action === 'cancel' && req.method === 'POST') { cancelBatch(b); send(res, 200, wire(b, base)); }
+      else if (action === 'cancel' && req.method === 'POST') { cancelBatch(b); await keep(b, keptParams.get(b.id) ?? []); send(res, 200, wire(b, base)); }
       else if (!action && req.method === 'GET') send(res, 200, wire(b, base));
       else send(res, 405, errorBody('invalid_request_error', `${req.method} ${url.pathname} is not allowed`, 'req_sim_batch'));
       return true;
@@ -212,6 +270,18 @@ export function batchEndpoints(handler: Handler, cache: PromptCache, now: () => 
   function cancelBatch(b: SimBatch): void {
     if (b.cancelAt === null && status(b, now()) !== 'ended') b.cancelAt = now();
   }
+}
+
+/** The real API keeps a batch's results for 29 days; kept batches older than that are deleted. */
+const KEEP_MS = 29 * 86_400_000;
+
+async function prune(dir: string, t: number): Promise<void> {
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  await Promise.all(names.filter((n) => n.startsWith('msgbatch_sim_') && n.endsWith('.json')).map(async (n) => {
+    const file = path.join(dir, n);
+    const st = await fs.stat(file).catch(() => null);
+    if (st && t - st.mtimeMs > KEEP_MS) await fs.rm(file, { force: true });
+  }));
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {

@@ -14,6 +14,8 @@ export interface SimulatorOptions {
   workspace: string;
   /** Delay before each answer: a fixed number of ms or a function of the request. Default 0. */
   latencyMs?: number | ((req: ParsedRequest) => number);
+  /** Where Message Batches are kept so a later simulator answers for them (see BatchEmulation.stateDir). */
+  batchStateDir?: string;
 }
 
 export interface Simulator {
@@ -32,6 +34,12 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   const server = await startMessagesServer({
     handler: simulatedHandler(opts.workspace),
     latencyMs: typeof latencyMs === 'number' ? () => latencyMs : latencyMs,
+    batches: {
+      ...(opts.batchStateDir ? { stateDir: opts.batchStateDir } : {}),
+      // A batch is processed in five waves of the realtime latency: slow enough to watch its
+      // counts move, and what a reload or a cancel catches unfinished depends on when it comes.
+      ...(typeof latencyMs === 'number' && latencyMs > 0 ? { processingMs: (_id: string, i: number) => latencyMs * (1 + (i % 5)) } : {}),
+    },
   });
   return { baseUrl: server.url, server, close: () => server.close() };
 }

@@ -3,7 +3,8 @@
  * collects the submitted batch and submits nothing twice. The real CLI, SDK and HTTP.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { endsWithSentinel } from '../../src/engine/files';
@@ -64,5 +65,39 @@ describe('batch mode from the CLI', () => {
     expect(mapperRequests.sort()).toEqual(submitted[0].customIds.sort());
     expect(new Set(mapperRequests.map(agentOfCustomId)).size).toBe(mapperRequests.length);
     expect(after.batches![0]).toMatchObject({ id: submitted[0].id, status: 'collected' });
+  });
+
+  it('offline too: a --simulate run killed while its batch is processed is collected by the next simulator, which kept the batch', async () => {
+    const ws = batchWorkspace();
+    // The simulated provider keeps its batches in the user's state folder, here one of the test's own.
+    const env = { ...keylessEnv(), ORCHESTRATION_STATE_DIR: mkdtempSync(path.join(os.tmpdir(), 'sao-state-')) };
+    const kept = path.join(env.ORCHESTRATION_STATE_DIR, 'simulator-batches');
+    const child = spawn(process.execPath, [CLI, 'run', 'Rate the comments in every .ts file', '--pattern', 'map-reduce', '--yes', '--batch', '--simulate', '--sim-latency', '400', '--workspace', ws, ...FAST], { env, stdio: 'ignore' });
+    let dir = '';
+    for (let i = 0; i < 600 && !dir; i++) {
+      await sleep(25);
+      const root = path.join(ws, '.orchestration');
+      const run = existsSync(root) ? readdirSync(root).find((n) => /^\d{8}-/.test(n)) : undefined;
+      const events = run ? path.join(root, run, 'events.jsonl') : '';
+      if (run && existsSync(events) && readFileSync(events, 'utf8').includes('"kind":"batch"')) dir = path.join(root, run);
+    }
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('exit', r));
+    expect(dir).not.toBe('');
+    const before = readJson<LedgerSnapshot>(path.join(dir, 'ledger.json'));
+    expect(before.batches).toHaveLength(1);
+    expect(before.batches![0].status).toBe('in_progress');
+    expect(readdirSync(kept)).toEqual([`${before.batches![0].id}.json`]);
+
+    const resumed = await cliAsync(['resume', path.basename(dir), '--simulate', '--workspace', ws, ...FAST], env);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const after = readJson<LedgerSnapshot>(path.join(dir, 'ledger.json'));
+    expect(after.status).toBe('completed');
+    expect(after.batches![0]).toMatchObject({ id: before.batches![0].id, status: 'collected' });
+    expect(Object.values(after.batches![0].outcomes!).every((o) => o === 'succeeded')).toBe(true);
+    // Each mapper's request was submitted once, in the batch the killed process made.
+    const mapperRequests = after.batches!.flatMap((b) => b.requests).filter((r) => /^m\d+$/.test(r.agentId));
+    expect(mapperRequests.map((r) => r.customId).sort()).toEqual(before.batches![0].requests.map((r) => r.customId).sort());
+    for (const a of after.agents.filter((x) => x.role === 'mapper')) expect(endsWithSentinel(readFileSync(path.join(dir, a.outputFile), 'utf8'))).toBe(true);
   });
 });
