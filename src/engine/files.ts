@@ -1,5 +1,5 @@
 import {
-  chmodSync, closeSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync, type Stats,
+  chmodSync, closeSync, lstatSync, mkdirSync, openSync, promises as fsp, renameSync, rmSync, statSync, writeFileSync, writeSync, type Stats,
 } from 'node:fs';
 import * as path from 'node:path';
 import { SENTINEL } from './types';
@@ -95,11 +95,30 @@ export function writeFileAtomicSync(file: string, data: string | Uint8Array, opt
 }
 
 /**
- * `writeFileAtomicSync` for async callers. Synchronous underneath: even a 1,000-agent ledger
- * snapshot is about a megabyte, written to the page cache in about a millisecond.
+ * `writeFileAtomicSync` off the event loop: the same exclusive temp file and rename, through the
+ * thread pool, so a megabyte ledger snapshot or a long report never blocks the extension host.
  */
-export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  writeFileAtomicSync(file, data);
+export async function writeFileAtomic(file: string, data: string | Uint8Array, opts: { mode?: number } = {}): Promise<void> {
+  let madeFolder = false;
+  for (let attempt = 1; ; attempt++) {
+    const tmp = tempPathFor(file);
+    try {
+      await fsp.writeFile(tmp, data, { encoding: 'utf8', flag: 'wx' });
+      if (opts.mode !== undefined) await fsp.chmod(tmp, opts.mode);
+      await fsp.rename(tmp, file);
+      return;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST' && attempt < TEMP_ATTEMPTS) continue; // not ours: leave it be
+      if (code !== 'EEXIST') await fsp.rm(tmp, { force: true });  // ours, or nothing there
+      if (code === 'ENOENT' && !madeFolder) {
+        try { await fsp.mkdir(path.dirname(file), { recursive: true }); } catch (e) { throw asStorageError(e, path.dirname(file)); }
+        madeFolder = true;
+        continue;
+      }
+      throw asStorageError(err, file);
+    }
+  }
 }
 
 /**
@@ -121,10 +140,10 @@ export function appendFileCountingSync(file: string, data: Uint8Array): void {
   }
 }
 
-/** Synchronous underneath: the files read here are reports of a few KB, not worth a thread-pool round trip each. */
+/** A file's text, or null when it does not exist; any other failure is thrown. */
 export async function readTextOrNull(file: string): Promise<string | null> {
   try {
-    return readFileSync(file, 'utf8');
+    return await fsp.readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { EventEmitter } from 'node:events';
-import { appendFileCountingSync, StorageError, writeFileAtomicSync } from '../files';
+import { appendFileCountingSync, StorageError, writeFileAtomic } from '../files';
 import { eventsTail } from './events';
 import { redact, redactText } from '../redact';
 import {
@@ -430,7 +430,7 @@ export class Ledger {
    * rejects its callers but not the next write, which tries again with whatever was not written.
    */
   private writeOut(): Promise<void> {
-    const next = this.writing.catch(() => undefined).then(() => {
+    const next = this.writing.catch(() => undefined).then(async () => {
       if (!this.dirty && this.pendingLines.length === 0) return;
       try {
         this.appendPending();
@@ -438,7 +438,7 @@ export class Ledger {
           this.dirty = false;
           const json = JSON.stringify(this.state, null, 1);
           try {
-            writeFileAtomicSync(this.ledgerFile, json);
+            await writeFileAtomic(this.ledgerFile, json);
           } catch (err) {
             this.dirty = true;
             throw err;

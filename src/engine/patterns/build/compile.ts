@@ -2,7 +2,7 @@ import type { Config } from '../../config';
 import { CHANGES_PATCH } from '../../git';
 import type { AgentGroup, AgentRecord } from '../../types';
 import { agentRecord, type Compiled } from '../pattern';
-import { HARDEN_CONCERNS, type HardenConcern } from './pipelineFiles';
+import { HARDEN_CONCERNS, hardenerId } from './pipelineFiles';
 import { architectAgent, designGroup } from './architect';
 import type { BuildPlan } from './plan';
 import { SCAFFOLD_ID, scaffoldAgent } from './scaffold';
@@ -16,7 +16,7 @@ export const INTEGRATION_AGENT_ID = 'integration';
 /** The fixer's step after it (role `fixer`); it fails when the check still fails ("integration failed"). */
 export const FIX_ID = 'fix';
 export const HARDENERS_GROUP = 'harden';
-export const hardenerId = (concern: HardenConcern): string => `h-${concern}`;
+export { hardenerId };
 
 export const reviewerId = (builderId: string): string => `r-${builderId}`;
 export const builderOfReviewer = (reviewerIdValue: string): string => reviewerIdValue.replace(/^r-/, '');

@@ -52,6 +52,8 @@ export const SEVERITIES = ['critical', 'major', 'minor'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 export const HARDEN_CONCERNS = ['security', 'correctness', 'tests', 'style'] as const;
 export type HardenConcern = (typeof HARDEN_CONCERNS)[number];
+/** A hardener's agent id: here, not in compile.ts, because harden.ts needs it while compile.ts's import graph is still loading. */
+export const hardenerId = (concern: HardenConcern): string => `h-${concern}`;
 
 export const HardenFindingSchema = z.object({
   /** `h-security-1`: the hardener's id and a number. */
