@@ -31,6 +31,32 @@ export function trimToWords(text: string, maxWords = 300): string {
   return out.join('');
 }
 
+/**
+ * Texts cut so that together they hold at most `maxChars`: short ones stay whole and the room they
+ * leave goes to the long ones (each long one gets the same share), each cut on a word boundary and
+ * kept in its line structure. The parent step's input stays the same size however many parts it has.
+ */
+export function shareBudget(texts: readonly string[], maxChars: number): string[] {
+  let room = maxChars;
+  let left = texts.length;
+  let share = Infinity;
+  // Water-filling: shortest first, each takes what it needs up to an even share of what is left.
+  for (const len of texts.map((t) => t.length).sort((a, b) => a - b)) {
+    const even = Math.floor(room / left);
+    if (len > even) { share = even; break; }
+    room -= len;
+    left--;
+  }
+  return texts.map((t) => (t.length <= share ? t : cutLines(t, share)));
+}
+
+function cutLines(s: string, max: number): string {
+  if (max <= 1) return '…';
+  const head = s.slice(0, max - 1);
+  const space = Math.max(head.lastIndexOf(' '), head.lastIndexOf('\n'));
+  return (space > max * 0.6 ? head.slice(0, space) : head).trimEnd() + '…';
+}
+
 export function wordCount(text: string): number {
   return text.trim() ? text.trim().split(/\s+/).length : 0;
 }

@@ -3,7 +3,7 @@
  * table of ratios measured side by side, plus the raw figures. Exits 1 when a target is missed.
  * The same bundle, started with `--engine`, is the engine process of each run.
  *
- * BENCH_ONLY=sched,scale,rate,loop,sup,build,pipeline,fix,mapreduce,views,regex,stall,redact,mcp runs a subset (sched covers measures 1, 2, 3 and 6; loop is measure 7; views is 10; regex is 11; stall is T1; redact is R1; mcp is M1);
+ * BENCH_ONLY=sched,scale,rate,loop,sup,build,pipeline,fix,mapreduce,views,regex,stall,redact,mcp,parent1k,batch runs a subset (sched covers measures 1, 2, 3 and 6; loop is measure 7; views is 10; regex is 11; stall is T1; redact is R1; mcp is M1; parent1k is 3b; batch is 12);
  * `npm run bench -- --readme` also writes the table into README.md's Performance section.
  * BENCH_KEEP=1 leaves the workspace in the temp folder: on ext4 without a journal, deleting its
  * thousands of files makes creating files slow for minutes, which would skew a bench run right after.
@@ -31,6 +31,7 @@ import { measurePipeline } from './pipeline';
 import { measureRedaction } from './redaction';
 import { measureMcpContext } from './mcp';
 import { measureFixFindings } from './fixFindings';
+import { measureBatch, measureParentScale } from './batch';
 
 async function main(): Promise<number> {
   const started = Date.now();
@@ -52,6 +53,7 @@ async function main(): Promise<number> {
       await step('prompt cache', () => promptCache(workspace, sample));
     }
     if (want('scale')) await step('scale (250 and 1,000 workers)', () => measureScale(workspace));
+    if (want('parent1k')) await step('parent context at 30 and 1,000 workers', () => measureParentScale(workspace));
     if (want('rate')) await step('rate limits', () => measureRateLimit(workspace));
     if (want('loop')) await step('event-loop blocking (20,000 and 100,000 files)', () => measureEventLoop());
     if (want('regex')) await step('search with a catastrophic regex (20,000 files)', () => measureRegexSearch());
@@ -63,8 +65,9 @@ async function main(): Promise<number> {
     if (want('redact')) await step('redaction of 1 MB', () => measureRedaction());
     if (want('fix')) await step('a build from an audit\'s findings (parent context)', () => measureFixFindings());
     if (want('mcp')) await step('an agent handing a 30-worker audit over MCP', () => measureMcpContext(workspace));
-    // Last: its 2,000 files must not show in the other measures' workspace overview.
+    // Last: their 2,000 and 5,000 files must not show in the other measures' workspace overview.
     if (want('mapreduce')) await step('map-reduce (2,000 files)', () => measureMapReduce(workspace));
+    if (want('batch')) await step('batch mode (5,000-file map-reduce, realtime and batched)', () => measureBatch(workspace));
     results.sort((a, b) => a.rows[0].n.localeCompare(b.rows[0].n, 'en', { numeric: true }));
     const table = renderTable(results, Date.now() - started);
     console.log(`${table}\n\n${renderRaw(results)}`);

@@ -13,7 +13,7 @@ import { parseConfig, type ConfigInput } from '../../src/engine/config';
 import type { ModelRequest } from '../../src/engine/model/client';
 import { Orchestrator } from '../../src/engine/orchestrator';
 import type { PatternChoice } from '../../src/engine/patterns/registry';
-import type { AgentRecord, CostEstimate, RunStatus, RunTotals } from '../../src/engine/types';
+import type { AgentRecord, BatchRecord, CostEstimate, RunStatus, RunTotals } from '../../src/engine/types';
 
 export interface Scenario {
   baseUrl: string;
@@ -24,7 +24,7 @@ export interface Scenario {
   config: ConfigInput;
 }
 
-export type AgentFigure = Pick<AgentRecord, 'id' | 'role' | 'domain' | 'tier' | 'status' | 'attempts' | 'requests' | 'usage' | 'costUsd' | 'error' | 'outputFile'>;
+export type AgentFigure = Pick<AgentRecord, 'id' | 'role' | 'domain' | 'tier' | 'status' | 'attempts' | 'requests' | 'usage' | 'costUsd' | 'error' | 'outputFile' | 'batch'>;
 
 export interface EngineFigures {
   status: RunStatus;
@@ -42,6 +42,8 @@ export interface EngineFigures {
   totals: RunTotals;
   estimate: CostEstimate | null;
   agents: AgentFigure[];
+  /** Batch mode: every batch the run submitted, as the ledger recorded it. */
+  batches: BatchRecord[];
   peakRequestsByModel: Record<string, number>;
 }
 
@@ -157,8 +159,9 @@ async function runScenario(s: Scenario): Promise<EngineFigures> {
     estimate: snap.estimate,
     agents: snap.agents.map((a) => ({
       id: a.id, role: a.role, domain: a.domain, tier: a.tier, status: a.status, attempts: a.attempts,
-      requests: a.requests, usage: a.usage, costUsd: a.costUsd, error: a.error, outputFile: a.outputFile,
+      requests: a.requests, usage: a.usage, costUsd: a.costUsd, error: a.error, outputFile: a.outputFile, ...(a.batch ? { batch: true } : {}),
     })),
+    batches: snap.batches ?? [],
     peakRequestsByModel: run.lastStats?.peakRequestsByModel ?? {},
   };
 }

@@ -21,6 +21,8 @@ export interface RunResult {
   server: ServerStats;
   /** Latency served per agent (ms), from the bench model. */
   busy: Map<string, number>;
+  /** The batches the server was sent (batch mode), with the custom ids each held. */
+  batches: Array<{ id: string; customIds: string[] }>;
 }
 
 export interface RunSpec {
@@ -83,7 +85,7 @@ export class EngineProcess {
         }
         return m.type === 'done' ? m.figures : undefined;
       });
-      return { figures, server: structuredClone(server.stats), busy: new Map(spec.model.busy) };
+      return { figures, server: structuredClone(server.stats), busy: new Map(spec.model.busy), batches: server.batches.created() };
     } finally {
       await server.close();
     }

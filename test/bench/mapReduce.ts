@@ -18,9 +18,9 @@ const FILES = 2_000;
 const FAN_IN = 8;
 const TASK = 'Rate the comments in every .ts file';
 
-/** FILES source files of 0.3–6 KB over 20 × 10 folders, inside the bench workspace (removed with it). */
-function makeFiles(root: string): void {
-  for (let i = 0; i < FILES; i++) {
+/** `files` source files of 0.3–6 KB over 20 × 10 folders, inside the bench workspace (removed with it). */
+export function makeFiles(root: string, files = FILES): void {
+  for (let i = 0; i < files; i++) {
     const dir = path.join(root, 'src', `area${i % 20}`, `mod${Math.floor(i / 20) % 10}`);
     mkdirSync(dir, { recursive: true });
     const lines = intBetween(`mr:${i}:lines`, 10, 200);

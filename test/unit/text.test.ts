@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { trimToSentence, trimToWords, wordCount } from '../../src/engine/text';
+import { shareBudget, trimToSentence, trimToWords, wordCount } from '../../src/engine/text';
 import { renderTemplate } from '../../src/engine/prompts';
 
 describe('return trimming', () => {
@@ -22,6 +22,29 @@ describe('return trimming', () => {
     const t = trimToWords(text, 300);
     expect(wordCount(t.replace(' …', ''))).toBe(300);
     expect(trimToWords('1. a\n2. b', 300)).toBe('1. a\n2. b');
+  });
+});
+
+describe('a budget shared among texts', () => {
+  it('leaves texts that fit together as they are', () => {
+    expect(shareBudget(['one', 'two words', ''], 100)).toEqual(['one', 'two words', '']);
+  });
+
+  it('keeps the short ones whole and gives the room they leave to the long ones, cut on a word boundary', () => {
+    const long = 'word '.repeat(200).trim();
+    const out = shareBudget(['short report', long, long], 412);
+    expect(out[0]).toBe('short report');
+    expect(out[1]).toBe(out[2]);
+    expect(out[1].endsWith('word…')).toBe(true);
+    expect(out.reduce((n, t) => n + t.length, 0)).toBeLessThanOrEqual(412);
+    expect(out[1].length).toBeGreaterThan(150);
+  });
+
+  it('holds the same total for 25 texts as for 4', () => {
+    const text = (i: number): string => `Domain ${i} — top actions:\n${'1. [medium] a finding with a path and lines\n'.repeat(12)}`;
+    const total = (n: number): number => shareBudget(Array.from({ length: n }, (_, i) => text(i)), 4_000).reduce((a, t) => a + t.length, 0);
+    expect(total(4)).toBeLessThanOrEqual(4_000);
+    expect(total(25)).toBeLessThanOrEqual(4_000);
   });
 });
 

@@ -1,7 +1,8 @@
 import * as path from 'node:path';
 import { converse } from '../../run/converse';
 import { fileEndsWithSentinel, readTextOrNull, writeFileAtomic } from '../../files';
-import { estimateTokens, trimToSentence, trimToWords } from '../../text';
+import { plural } from '../../../shared/words';
+import { estimateTokens, shareBudget, trimToSentence, trimToWords } from '../../text';
 import { toolDefinitions } from '../../tools/tools';
 import { SENTINEL, type AgentRecord } from '../../types';
 import { attemptReportingAgent, conversationBase, outputPath, relToWorkspace, retryNote, toolContext, verifyOutput } from '../kit';
@@ -55,21 +56,34 @@ export async function attemptCoordinator(ctx: Ctx, agent: AgentRecord, previousE
 }
 
 /**
+ * What the parent step is sent stays about the same size at 1,000 workers as at 30 (issue 19):
+ * past these budgets the outline names each domain's workers by count (the whole plan is in
+ * plan.md), the coordinators' returns share the room (each whole synthesis is in its file, named
+ * in the report's heading) and the gaps list is cut with a count of the rest (the ledger has all).
+ */
+const FINAL_OUTLINE_CHARS = 2_400;
+const FINAL_REPORTS_CHARS = 4_000;
+const FINAL_GAPS_CHARS = 1_200;
+
+/**
  * The parent step: sees the plan outline and the coordinators' returns only — never a worker
  * file — and writes summary.md. Records what it was sent (parent context) next to what a flat
  * fan-out would have sent it (every worker file).
  */
 export async function attemptFinal(ctx: Ctx, agent: AgentRecord, previousError: string | null, signal: AbortSignal): Promise<AttemptResult> {
   const agents = ctx.ledger.agents;
-  const outline = ctx.plan.domains.map((d) =>
+  const fullOutline = ctx.plan.domains.map((d) =>
     `- ${d.id}: ${d.name} — ${d.workers.map((w) => `${w.id} ${w.task}`).join('; ')}`).join('\n');
+  const outline = fullOutline.length <= FINAL_OUTLINE_CHARS ? fullOutline : ctx.plan.domains.map((d) =>
+    `- ${d.id}: ${d.name} — ${plural(d.workers.length, 'worker')} (${d.workers[0]?.id ?? ''}…${d.workers.at(-1)?.id ?? ''}; tasks in plan.md)`).join('\n');
   const coordinators = agents.filter((a) => a.role === 'coordinator');
-  const reports = coordinators.map((c) => {
+  const returns = shareBudget(coordinators.map((c) => (c.status === 'completed' ? c.returned ?? '' : `No report: ${c.error ?? c.status}`)), FINAL_REPORTS_CHARS);
+  const reports = coordinators.map((c, i) => {
     const d = ctx.plan.domains.find((x) => x.id === c.domain)!;
-    return `## Domain ${d.id}: ${d.name} (coordinator ${c.status})\n${c.status === 'completed' ? c.returned ?? '' : `No report: ${c.error ?? c.status}`}`;
+    return `## Domain ${d.id}: ${d.name} (coordinator ${c.status}; ${c.outputFile})\n${returns[i]}`;
   }).join('\n\n');
-  const gaps = agents.filter((a) => a.role !== 'final' && a.role !== 'planner' && a.status !== 'completed')
-    .map((a) => `- ${a.id} (${a.outputFile}): ${a.error ?? a.status}`).join('\n') || 'None.';
+  const gaps = boundedLines(agents.filter((a) => a.role !== 'final' && a.role !== 'planner' && a.status !== 'completed')
+    .map((a) => `- ${a.id} (${a.outputFile}): ${a.error ?? a.status}`), FINAL_GAPS_CHARS) || 'None.';
   const system = ctx.prompts.render('fan-out/final', {});
   const user = ctx.prompts.render('fan-out/final-user', { task: ctx.plan.task, planOutline: outline, reports, gaps })
     + (previousError ? `\n(Previous attempt failed: ${previousError})\n` : '');
@@ -91,4 +105,12 @@ export async function attemptFinal(ctx: Ctx, agent: AgentRecord, previousError: 
     flatBaselineTokens: estimateTokens(system + outline + ctx.plan.task) + workerTokens,
   });
   return { ok: true, returned: trimToSentence(result.text.replace(/^#.*$/gm, ''), 200) };
+}
+
+/** Lines while they fit in `maxChars`, then one line counting the rest. */
+function boundedLines(lines: readonly string[], maxChars: number): string {
+  let used = 0;
+  let n = 0;
+  while (n < lines.length && used + lines[n].length + 1 <= maxChars) used += lines[n++].length + 1;
+  return [...lines.slice(0, n), ...(n < lines.length ? [`- … and ${lines.length - n} more (the ledger lists every agent)`] : [])].join('\n');
 }

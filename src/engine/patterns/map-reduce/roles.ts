@@ -27,17 +27,14 @@ const attr = (s: string): string => s.replace(/&/g, '&amp;').replace(/"/g, '&quo
  * mappers/<id>.md with the sentinel.
  */
 export async function attemptMapper(ctx: Ctx, agent: AgentRecord, previousError: string | null, signal: AbortSignal): Promise<AttemptResult> {
-  const { blocks, unreadable } = packFilesSync(ctx, agent.scope, ctx.plan.mapperTokens * 4);
-  if (unreadable.length === agent.scope.length) return fail(`none of its ${agent.scope.length} files could be read (${unreadable[0]})`);
   const out = outputPath(ctx, agent);
+  const { userBlock, unreadable } = mapperInput(ctx, agent, relToWorkspace(ctx, out), previousError);
+  if (userBlock === null) return fail(`none of its ${agent.scope.length} files could be read (${unreadable[0]})`);
   const result = await converse({
     ...conversationBase(ctx, agent, signal),
     system: ctx.prompts.render('map-reduce/mapper', {}),
     sharedBlock: ctx.prompts.render('map-reduce/question', { task: ctx.plan.task, question: ctx.plan.question }),
-    userBlock: ctx.prompts.render('map-reduce/mapper-user', {
-      agentId: agent.id, fileCount: agent.scope.length, fileList: agent.scope.map((f) => `- ${f}`).join('\n'),
-      outputFile: relToWorkspace(ctx, out), retryNote: note(previousError), files: blocks.join('\n\n'),
-    }),
+    userBlock,
     tools: [], toolCtx: null,
   });
   ctx.ledger.transition(agent.id, 'verifying');
@@ -52,6 +49,22 @@ export async function attemptMapper(ctx: Ctx, agent: AgentRecord, previousError:
   const tail = unreadable.length ? `\n\n## Unreadable files\n\n${unreadable.map((u) => `- ${u}`).join('\n')}` : '';
   await writeFileAtomic(out, `${text}${tail}\n\n${SENTINEL}\n`);
   return { ok: true, returned: `Done. Answered for ${agent.scope.length - unreadable.length} of ${agent.scope.length} files.` };
+}
+
+/**
+ * A mapper's prompt with its files packed in. Only the rendered prompt outlives this call: a
+ * mapper waits for its answer with it (in batch mode every mapper of the run at once, until the
+ * batch ends), and the file texts and their join would otherwise wait too, as locals of the
+ * suspended attempt.
+ */
+function mapperInput(ctx: Ctx, agent: AgentRecord, outputFile: string, previousError: string | null): { userBlock: string | null; unreadable: string[] } {
+  const { blocks, unreadable } = packFilesSync(ctx, agent.scope, ctx.plan.mapperTokens * 4);
+  if (unreadable.length === agent.scope.length) return { userBlock: null, unreadable };
+  const userBlock = ctx.prompts.render('map-reduce/mapper-user', {
+    agentId: agent.id, fileCount: agent.scope.length, fileList: agent.scope.map((f) => `- ${f}`).join('\n'),
+    outputFile, retryNote: note(previousError), files: blocks.join('\n\n'),
+  });
+  return { userBlock, unreadable };
 }
 
 /** Files below an agent of the tree: a mapper's scope, a reducer's inputs' files. */
