@@ -6,7 +6,7 @@ import { renderMarkdown } from './markdownDom';
 import { runTitle } from './runTitle';
 import { renderPipelineStatus } from './pipeline';
 import { renderNotes } from './trustNotes';
-import { button, divider, grid, link, spinner, tag } from './toolkit';
+import { batchMark, button, divider, grid, link, spinner, tag } from './toolkit';
 
 export interface Actions {
   approve(runId: string): void;
@@ -169,6 +169,11 @@ function renderPlan(run: RunView, open: (p: string) => void): Node {
     const est = h('p', `${label}: ${tokens(e.tokensLow)}–${tokens(e.tokensHigh)} tokens, ${run.simulated ? `${range} if run for real` : range}`, 'estimate');
     est.id = 'estimate';
     parts.push(est);
+    if (run.batched) {
+      const note = h('p', `${plural(run.batched, 'agent')} marked "batch" go through the Message Batches API: the estimate prices them at half the realtime price; their answers come asynchronously, within 24 h.`, 'muted batch-note');
+      note.id = 'batch-note';
+      parts.push(note);
+    }
     if (run.simulated) parts.push(h('p', 'Simulated provider: nothing is spent. The range is what the same run would cost on the API at the configured prices.', 'muted simulated-note'));
   }
   if (run.planner) parts.push(h('p', `Planned by ${run.planner.model}: ${tokens(run.planner.tokens)} tokens, ${spend(usd(run.planner.costUsd), run.simulated)}.`, 'muted planner-line'));
@@ -185,6 +190,7 @@ function renderPlan(run: RunView, open: (p: string) => void): Node {
     const cell = h('div', undefined, 'plan-model');
     if (a.byEngine) cell.append(h('div', 'engine'), h('div', 'no model', 'muted'));
     else cell.append(h('div', a.tier), h('div', a.model, 'muted'));
+    if (a.batch) cell.append(batchMark());
     return cell;
   };
   const row = (group: string, a: AgentView) => rows.push([who(group, fileLink(a.id, a.outputFile, a.written, open, a.outputFile)), a.task, model(a)]);
