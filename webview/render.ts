@@ -1,6 +1,6 @@
 /** Renders one run's RunView as DOM. Every string from the host goes in as text or sanitised markdown. */
 import type { AgentView, ChangesView, GroupView, MapReduceCard, PanelCard, PatternCard, PipelineCard, ProgressView, RunView, SupervisorCard, TotalsView } from '../src/shared/protocol';
-import { plural } from '../src/shared/words';
+import { noun, plural } from '../src/shared/words';
 import { h, section } from './dom';
 import { renderMarkdown } from './markdownDom';
 import { runTitle } from './runTitle';
@@ -170,7 +170,7 @@ function renderPlan(run: RunView, open: (p: string) => void): Node {
     est.id = 'estimate';
     parts.push(est);
     if (run.batched) {
-      const note = h('p', `${plural(run.batched, 'agent')} marked "batch" go through the Message Batches API: the estimate prices them at half the realtime price; their answers come asynchronously, within 24 h.`, 'muted batch-note');
+      const note = h('p', `${plural(run.batched, 'agent')} marked "batch" ${noun(run.batched, 'goes', 'go')} through the Message Batches API, priced in the estimate at half the realtime price and answered asynchronously, within 24 h.`, 'muted batch-note');
       note.id = 'batch-note';
       parts.push(note);
     }

@@ -101,7 +101,9 @@ function spendChart(rows: SpendRow[], id: string, name: (k: string) => string): 
   })), id);
 }
 
+/** The bar fills from the left with what is answered; the words read as the tree and the CLI say them. */
 const BATCH_SEGMENTS = ['succeeded', 'errored', 'expired', 'canceled', 'processing'] as const;
+const BATCH_WORDS = ['processing', 'succeeded', 'errored', 'expired', 'canceled'] as const;
 const BATCH_STATUS: Record<BatchView['status'], string> = { in_progress: 'processing', canceling: 'canceling', ended: 'ended, collecting', collected: 'collected' };
 
 /** One row per Message Batch: its id, status, a bar of its counts, the counts in words, and the faults it met. */
@@ -114,7 +116,7 @@ function batches(v: DashboardView): Node {
     id.title = `${b.id}, submitted ${b.submittedAt}`;
     const bar = h('div', undefined, 'batch-bar');
     bar.setAttribute('role', 'img');
-    const words = BATCH_SEGMENTS.filter((k) => b.counts[k] > 0).map((k) => `${b.counts[k]} ${k}`).join(', ');
+    const words = BATCH_WORDS.filter((k) => b.counts[k] > 0).map((k) => `${b.counts[k]} ${k}`).join(', ');
     bar.setAttribute('aria-label', words || `${b.requests} requests`);
     bar.title = words;
     for (const k of BATCH_SEGMENTS) {
