@@ -287,7 +287,7 @@ describe('the dashboard\'s batches', () => {
     const host = mount(renderDashboard(view({ batches: [old, batch] }), acts()));
     const section = host.querySelector('#batches-section')!;
     expect(section.querySelector('h3')?.textContent).toBe('Batches (2)');
-    const rows = Array.from(section.querySelectorAll('li.batch')) as HTMLElement[];
+    const rows = Array.from(section.querySelectorAll<HTMLElement>('li.batch'));
     expect(rows.map((r) => r.dataset.batchId)).toEqual(['msgbatch_old', 'msgbatch_01HkcTjaV5uDC8jWR4ZsDV8d']);
     const open = rows[1];
     expect(open.querySelector('.batch-id')?.textContent).toBe('msgbatch_…DV8d');
