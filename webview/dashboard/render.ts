@@ -200,6 +200,8 @@ function progressViews(v: DashboardView, act: DashboardActions, ui: DashboardUi)
 export function renderDashboard(v: DashboardView, act: DashboardActions, ui: DashboardUi = DEFAULT_UI): Node {
   const root = document.createDocumentFragment();
   root.append(header(v, act));
+  // Right under the header: a run waiting on batches can sit for an hour at one count, and this is what moves.
+  if (v.batches.length) root.append(section(`Batches (${v.batches.length + v.batchesMore})`, 'batches-section', batches(v)));
   root.append(progressViews(v, act, ui));
   if (v.pipeline) root.append(renderPipelineStatus(v.pipeline, (p) => act.openFile(p)));
   const cards = h('div', undefined, 'cards');
@@ -210,7 +212,6 @@ export function renderDashboard(v: DashboardView, act: DashboardActions, ui: Das
     section('Parent context', 'context', context(v)),
   );
   root.append(cards);
-  if (v.batches.length) root.append(section(`Batches (${v.batches.length + v.batchesMore})`, 'batches-section', batches(v)));
   if (v.estimate) {
     const e = v.estimate;
     root.append(h('p', `Estimated before the run: ${tokens(e.tokensLow)}–${tokens(e.tokensHigh)} tokens, ${usd(e.costLowUsd)}–${usd(e.costHighUsd)}${v.simulated ? ' if run for real' : ''}.`, 'muted estimate-line'));
