@@ -9,7 +9,8 @@
  * batch's hour expects the results collected, not a button. The run's plan and its cost were
  * approved when it started, so going on spends nothing the user did not agree to. Where going on
  * would need a new decision it only asks, with a Resume Run button: a workspace in Restricted
- * Mode, or a run folder not created on this machine (which always warns before it runs).
+ * Mode, or a run folder not created on this machine (which always warns before it runs). A
+ * simulated run is only offered too: its batches lived in the simulator of the window that closed.
  */
 import * as vscode from 'vscode';
 import { originOfRun, type LedgerSnapshot, type RunOrigin } from '../engine';
@@ -69,11 +70,12 @@ export class BatchCollector extends Disposable {
       : !(await this.local(s.runId))
         ? 'Its folder was not created on this machine, so it runs only once you say so.'
         : null;
-    if (why) {
-      const choice = await this.deps.notices.info(
-        `${name} was cut off with ${batches} not collected. Their results wait at the API; Resume Run collects them and submits nothing again. ${why}`,
-        RESUME_ACTION,
-      );
+    // The simulated provider's batches lived in the window that ran them: there is nothing at an API to collect.
+    const text = s.simulated
+      ? `${name} was cut off with ${batches} not collected. It ran on the simulated provider, whose batches ended with the window that ran them.`
+      : `${name} was cut off with ${batches} not collected. Their results wait at the API; Resume Run collects them and submits nothing again. ${why}`;
+    if (why || s.simulated) {
+      const choice = await this.deps.notices.info(text, RESUME_ACTION);
       if (choice === RESUME_ACTION) void vscode.commands.executeCommand('orchestration.resumeRun', s.runId);
       return;
     }

@@ -267,7 +267,7 @@ describe('a run cut off with batches at the API, on start', () => {
     collector.dispose();
   });
 
-  it('only offers Resume Run for a run folder not created here, or in Restricted Mode', async () => {
+  it('only offers Resume Run for a run folder not created here, a simulated run, or in Restricted Mode', async () => {
     const s = batchedRun({ status: 'interrupted' });
     const foreign = setup([s], { local: false, reason: 'This run folder came with the workspace.', claimedWorkspace: null, movedFrom: null }, new Set(), RESUME_ACTION);
     await foreign.collector.started;
@@ -275,6 +275,12 @@ describe('a run cut off with batches at the API, on start', () => {
     expect(foreign.info.mock.calls[0]).toEqual([expect.stringMatching(/cut off with 1 Message Batch \(msgbatch_01HkcTjaV5uDC8jWR4ZsDV8d\) not collected.*not created on this machine/), RESUME_ACTION]);
     expect(commands.executeCommand).toHaveBeenCalledWith('orchestration.resumeRun', s.runId);
     foreign.collector.dispose();
+
+    const simulated = setup([batchedRun({ status: 'interrupted', simulated: true })]);
+    await simulated.collector.started;
+    expect(simulated.resume).not.toHaveBeenCalled();
+    expect(simulated.info.mock.calls[0]).toEqual([expect.stringMatching(/simulated provider, whose batches ended with the window/), RESUME_ACTION]);
+    simulated.collector.dispose();
 
     workspace.isTrusted = false;
     const restricted = setup([s]);
