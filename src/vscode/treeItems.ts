@@ -75,7 +75,8 @@ export function agentItem(
   const row = agentRow(a, now, runStatus, simulated, pattern, batch);
   const item = new vscode.TreeItem(row.label, vscode.TreeItemCollapsibleState.None);
   item.id = `${runId}/${a.id}`;
-  item.iconPath = agentIcon(status);
+  // Waiting in a batch is not work in this window: a still cloud, not a spinner that turns for hours.
+  item.iconPath = batch.kind === 'waiting' && status !== 'interrupted' ? new vscode.ThemeIcon('cloud', new vscode.ThemeColor('charts.blue')) : agentIcon(status);
   item.description = row.description;
   item.contextValue = `agent.${a.role}.${status}`;
   item.tooltip = agentTooltip(a, simulated);

@@ -19,7 +19,7 @@ import { statusText } from '../../src/vscode/statusBar';
 import { buildRunView, runActions } from '../../src/vscode/summaryModel';
 import { agentItem, runItem } from '../../src/vscode/treeItems';
 import { agent, fakeRun, NOW, plan, snapshot } from './vscode/fixtures';
-import { commands, EventEmitter, MarkdownString, resetStub, workspace } from './vscode-stub';
+import { commands, EventEmitter, MarkdownString, resetStub, ThemeIcon, workspace } from './vscode-stub';
 
 const ID = 'msgbatch_01HkcTjaV5uDC8jWR4ZsDV8d';
 const OLD = 'msgbatch_01AAAAAAAAAAAAAAAAAAAA0ld1';
@@ -67,6 +67,8 @@ describe('batch mode in the Ledger tree', () => {
     const item = agentItem(a, s.runId, NOW, s.status, false, 'map-reduce', agentBatchState(a, s));
     expect(item.description).toBe(`in batch 21/300 · msgbatch_…DV8d · 279 processing, 20 succeeded, 1 errored · haiku · Summarise the files of partition 1`);
     expect(visible(item, NARROW_AGENT_CHARS)).toMatch(/^m1 in batch 21\/300 · /);
+    expect((item.iconPath as unknown as ThemeIcon).id).toBe('cloud');
+    expect(item.contextValue).toBe('agent.mapper.running');
     const tip = unescape((item.tooltip as unknown as MarkdownString).value);
     expect(tip).toContain(ID);
     expect(tip).toMatch(/Waiting in batch/);
