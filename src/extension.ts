@@ -2,6 +2,7 @@
 import * as path from 'node:path';
 import type * as vscode from 'vscode';
 import { AgentCommands } from './vscode/agentCommands';
+import { BatchCollector } from './vscode/batchCollect';
 import { AgentController } from './vscode/agentController';
 import { AgentPanels } from './vscode/agentView';
 import { APPLY_CHANGES_COMMAND, ChangeCommands, DISCARD_CHANGES_COMMAND } from './vscode/changes/changeCommands';
@@ -89,6 +90,7 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(new ShipCommands({ store, controller, location, changes, notices }));
   context.subscriptions.push(new McpProvider({ extensionPath: context.extensionPath, location, keys }));
   context.subscriptions.push(new Lessons({ store, location, notices }));
+  context.subscriptions.push(new BatchCollector({ store, location, notices, isActive: (runId) => controller.isActive(runId), resume: (runId) => controller.resume(runId) }));
 }
 
 export function deactivate(): void {

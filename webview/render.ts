@@ -1,12 +1,12 @@
 /** Renders one run's RunView as DOM. Every string from the host goes in as text or sanitised markdown. */
 import type { AgentView, ChangesView, GroupView, MapReduceCard, PanelCard, PatternCard, PipelineCard, ProgressView, RunView, SupervisorCard, TotalsView } from '../src/shared/protocol';
-import { plural } from '../src/shared/words';
+import { noun, plural } from '../src/shared/words';
 import { h, section } from './dom';
 import { renderMarkdown } from './markdownDom';
 import { runTitle } from './runTitle';
 import { renderPipelineStatus } from './pipeline';
 import { renderNotes } from './trustNotes';
-import { button, divider, grid, link, spinner, tag } from './toolkit';
+import { batchMark, button, divider, grid, link, spinner, tag } from './toolkit';
 
 export interface Actions {
   approve(runId: string): void;
@@ -169,6 +169,11 @@ function renderPlan(run: RunView, open: (p: string) => void): Node {
     const est = h('p', `${label}: ${tokens(e.tokensLow)}–${tokens(e.tokensHigh)} tokens, ${run.simulated ? `${range} if run for real` : range}`, 'estimate');
     est.id = 'estimate';
     parts.push(est);
+    if (run.batched) {
+      const note = h('p', `${plural(run.batched, 'agent')} marked "batch" ${noun(run.batched, 'goes', 'go')} through the Message Batches API, priced in the estimate at half the realtime price and answered asynchronously, within 24 h.`, 'muted batch-note');
+      note.id = 'batch-note';
+      parts.push(note);
+    }
     if (run.simulated) parts.push(h('p', 'Simulated provider: nothing is spent. The range is what the same run would cost on the API at the configured prices.', 'muted simulated-note'));
   }
   if (run.planner) parts.push(h('p', `Planned by ${run.planner.model}: ${tokens(run.planner.tokens)} tokens, ${spend(usd(run.planner.costUsd), run.simulated)}.`, 'muted planner-line'));
@@ -185,6 +190,7 @@ function renderPlan(run: RunView, open: (p: string) => void): Node {
     const cell = h('div', undefined, 'plan-model');
     if (a.byEngine) cell.append(h('div', 'engine'), h('div', 'no model', 'muted'));
     else cell.append(h('div', a.tier), h('div', a.model, 'muted'));
+    if (a.batch) cell.append(batchMark());
     return cell;
   };
   const row = (group: string, a: AgentView) => rows.push([who(group, fileLink(a.id, a.outputFile, a.written, open, a.outputFile)), a.task, model(a)]);

@@ -35,6 +35,13 @@ export function tag(text: string, className?: string): HTMLElement {
   return t;
 }
 
+/** The plan tables' marker of an agent that goes through a Message Batch (batch mode). */
+export function batchMark(): HTMLElement {
+  const t = tag('batch', 'batch-mark');
+  t.title = 'Goes through the Message Batches API: half the realtime price, answered within 24 h';
+  return t;
+}
+
 /** A link that never navigates: clicking runs `onClick` (which posts a typed message to the host). */
 export function link(text: string, onClick: () => void, title?: string): HTMLElement {
   const a = document.createElement('vscode-link');

@@ -123,6 +123,26 @@ export type BoardColumnView = z.infer<typeof BoardColumnSchema>;
 export const BoardSchema = z.object({ columns: z.array(BoardColumnSchema), cards: z.array(BoardCardSchema) }).strict();
 export type Board = z.infer<typeof BoardSchema>;
 
+/** A Message Batch's request counts, as the API last reported them. */
+export const BatchCountsSchema = z.object({ processing: count, succeeded: count, errored: count, canceled: count, expired: count }).strict();
+
+/** One Message Batch of the run (batch mode), newest last. */
+export const BatchViewSchema = z.object({
+  id: z.string().max(200),
+  /** The id cut for a narrow place (`msgbatch_…DV8d`); the whole one goes in the title. */
+  short: z.string().max(40),
+  /** in_progress, canceling, ended (results not read yet) or collected. */
+  status: z.enum(['in_progress', 'canceling', 'ended', 'collected']),
+  submittedAt: z.string().max(40),
+  requests: count,
+  /** Requests no longer processing, of `requests`. */
+  answered: count,
+  counts: BatchCountsSchema,
+  /** The faults it met, named (a results file cut short, a cancel from outside, retries). */
+  notes: z.array(z.string().max(500)).max(50),
+}).strict();
+export type BatchView = z.infer<typeof BatchViewSchema>;
+
 /**
  * The run-level buttons of the dashboard's header, each true when it applies (one message each
  * below). A new run-level action is a field here, a message, a handler and a button in render.ts.
@@ -170,6 +190,9 @@ export const DashboardViewSchema = z.object({
   /** The integration check, the hardening tally and Ship; null for runs without builders. */
   pipeline: PipelineViewSchema.nullable(),
   actions: DashboardActionsSchema,
+  /** The run's Message Batches (batch mode), oldest first; at most BATCHES_SHOWN, `batchesMore` counts the rest. */
+  batches: z.array(BatchViewSchema).max(100).default([]),
+  batchesMore: count.default(0),
 }).strict();
 export type DashboardView = z.infer<typeof DashboardViewSchema>;
 

@@ -38,6 +38,8 @@ export const PlanItemSchema = z.object({
   /** Differs from the plan as the planner made it. */
   changed: z.boolean(),
   errors: z.array(z.string()),
+  /** Goes through a Message Batch (batch mode), priced at the batch rate in the estimate. */
+  batch: z.boolean().default(false),
 }).strict();
 export type PlanItem = z.infer<typeof PlanItemSchema>;
 
@@ -83,10 +85,14 @@ export const PlanEditorViewSchema = z.object({
   /** Files approved with the plan, each with an edit action. */
   documents: z.array(PlanDocumentSchema),
   /** The agents the engine adds from the plan (coordinators, reducers, the final synthesis), from the last preview. */
-  derived: z.array(z.object({ id: AgentIdSchema, role: z.string(), tier: z.string(), model: z.string(), task: z.string(), byEngine: z.boolean() }).strict()),
+  derived: z.array(z.object({
+    id: AgentIdSchema, role: z.string(), tier: z.string(), model: z.string(), task: z.string(), byEngine: z.boolean(), batch: z.boolean().default(false),
+  }).strict()),
   /** Derived agents past the listed ones (a map of hundreds of partitions), counted by role. */
   derivedMore: z.record(z.string(), count),
   agents: count,
+  /** Agents that go through a Message Batch (batch mode); the estimate prices them at the batch rate. */
+  batched: count.default(0),
   estimate: EstimateSchema.nullable(),
   /** The estimate of the plan as the planner made it, to compare against. */
   planned: EstimateSchema.nullable(),

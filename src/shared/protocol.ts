@@ -25,6 +25,8 @@ export const AgentViewSchema = z.object({
   error: z.string().nullable(),
   /** A step the engine does itself (a build's assembly): no model, so none is shown. */
   byEngine: z.boolean(),
+  /** Planned to go through a Message Batch (batch mode): half the realtime price, answered within 24 h. */
+  batch: z.boolean().default(false),
 });
 export type AgentView = z.infer<typeof AgentViewSchema>;
 
@@ -207,6 +209,8 @@ export const RunViewSchema = z.object({
   estimate: z.object({
     tokensLow: count, tokensHigh: count, costLowUsd: z.number().nonnegative(), costHighUsd: z.number().nonnegative(),
   }).nullable(),
+  /** Agents of the plan that go through a Message Batch; the estimate prices them at the batch rate. */
+  batched: count.default(0),
   actions: z.object({
     approve: z.boolean(), decline: z.boolean(), cancel: z.boolean(), resume: z.boolean(), retry: z.boolean(),
     /** The plan editor holds an edited draft: it is the one place to approve, so the Summary points there. */

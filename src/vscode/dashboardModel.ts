@@ -8,9 +8,10 @@ import { mayOfferShip, type AgentRecord, type AgentStatus, type AnyPlan, type En
 import { runProgress } from '../engine/ledger/progress';
 import { offersFindings } from './findingsOffer';
 import {
-  FLIGHT_STATES, SETTLED_STATES, type DashboardView, type Density, type FlightState, type Lane, type Segment, type SettledState, type SpendRow, type TimelineRow,
+  FLIGHT_STATES, SETTLED_STATES, type BatchView, type DashboardView, type Density, type FlightState, type Lane, type Segment, type SettledState, type SpendRow, type TimelineRow,
 } from '../shared/dashboardProtocol';
 import { buildBoard } from './boardModel';
+import { batchAnswered, batchTotal, shortBatchId } from './batchView';
 import { NO_PIPELINE_FILES, pipelineView, type PipelineFiles } from './boardPipeline';
 import { groupAgents, groupLabel, groupsOf, isInFlight, patternOf, runLevelAgents, shownStatus, startedByOf } from './runShape';
 
@@ -305,5 +306,23 @@ export function buildDashboard(s: LedgerSnapshot, plan: AnyPlan | undefined, tra
     gaps: s.gaps.map((g) => ({ agentId: g.agentId, reason: g.reason.slice(0, 2000) })),
     board, pipeline,
     actions: { showSummary: true, shipToBranch: !live && mayOfferShip(s) },
+    ...batchViews(s),
+  };
+}
+
+/** A run holds a batch per round of retries at most, so this many is every batch in practice. */
+export const BATCHES_SHOWN = 100;
+
+/** The run's batches for the dashboard: the newest BATCHES_SHOWN, oldest first, with the rest counted. */
+export function batchViews(s: Pick<LedgerSnapshot, 'batches'>): { batches: BatchView[]; batchesMore: number } {
+  const all = s.batches ?? [];
+  const shown = all.slice(-BATCHES_SHOWN);
+  return {
+    batchesMore: all.length - shown.length,
+    batches: shown.map((b) => ({
+      id: b.id.slice(0, 200), short: shortBatchId(b.id).slice(0, 40), status: b.status, submittedAt: b.submittedAt.slice(0, 40),
+      requests: batchTotal(b), answered: batchAnswered(b), counts: { ...b.counts },
+      notes: b.notes.slice(-50).map((n) => n.slice(0, 500)),
+    })),
   };
 }

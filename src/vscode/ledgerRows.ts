@@ -8,10 +8,11 @@
  * (status, then cost); the task comes last, and whole in the tooltip.
  */
 import { runProgress, type Progress } from '../engine/ledger/progress';
-import type { AgentRecord, LedgerSnapshot, ListedRun, RunStatus } from '../engine';
+import type { AgentRecord, BatchRecord, LedgerSnapshot, ListedRun, RunStatus } from '../engine';
 import { plural, startedVia } from '../shared/words';
 import { byEngine, roleLabel, shownStatus, startedByOf, type ShownStatus } from './runShape';
 import { elapsedMs, formatCost, formatDuration, formatTokens, totalTokens, truncate } from './format';
+import { batchAnswered, batchProgress, batchProgressText, batchStateWord, batchTotal, countsText, shortBatchId, type AgentBatchState } from './batchView';
 
 export interface RowText { label: string; description: string }
 
@@ -51,10 +52,16 @@ const NOT_STARTED: ReadonlySet<ShownStatus> = new Set(['pending', 'queued', 'ski
  * first, then what a wider sidebar has room for, then the task (or the role of a coordinator or
  * run-level step: `final  completed · $0.006 · sonnet · … · Final summary`).
  */
-export function agentRow(a: AgentRecord, now: number, runStatus: RunStatus = 'running', simulated = false, pattern = 'fan-out'): RowText {
+export function agentRow(
+  a: AgentRecord, now: number, runStatus: RunStatus = 'running', simulated = false, pattern = 'fan-out', batch: AgentBatchState = { kind: 'none' },
+): RowText {
   const status = shownStatus(a, runStatus);
+  // An agent waiting in a batch has nothing to show but the batch: its answer comes all at once.
+  if (batch.kind === 'waiting') return { label: a.id, description: batchWaitRow(a, status, batch.batch, pattern) };
   const parts: string[] = [agentStatusWord(status)];
   if (!NOT_STARTED.has(status) || a.costUsd > 0) parts.push(rowCost(a.costUsd, simulated));
+  if (batch.kind === 'planned') parts.push('batch planned');
+  else if (batch.kind === 'batched') parts.push('batched');
   // A builder's change next: it is what the user reviews.
   if (a.changes) parts.push(`${plural(a.changes.files.length, 'file')} +${a.changes.added} −${a.changes.removed}`);
   // A step the engine does itself (the build's assembly) has no model.
@@ -68,6 +75,24 @@ export function agentRow(a: AgentRecord, now: number, runStatus: RunStatus = 'ru
   parts.push(roleLabel(pattern, a) ?? truncate(a.task, 120));
   // The id is the label for every agent: short, so the status and cost after it stay in view.
   return { label: a.id, description: parts.join(' · ') };
+}
+
+/**
+ * `in batch 20/300 · msgbatch_…DV8d · 279 processing, 20 succeeded, 1 errored · haiku · task`:
+ * the batch's progress first (it fits the narrow sidebar after the id), then which batch and its
+ * counts. A cut-off run's agent keeps `cut off` first: its batch goes on at the API, and Resume
+ * collects it.
+ */
+function batchWaitRow(a: AgentRecord, status: ShownStatus, b: BatchRecord, pattern: string): string {
+  const state = batchStateWord(b);
+  const head = status === 'interrupted' ? `cut off · in batch ${batchAnswered(b)}/${batchTotal(b)}`
+    : state === 'processing' ? `in batch ${batchAnswered(b)}/${batchTotal(b)}` : `batch ${state} ${batchAnswered(b)}/${batchTotal(b)}`;
+  const parts = [head, shortBatchId(b.id)];
+  const counts = countsText(b.counts);
+  if (counts) parts.push(counts);
+  if (!byEngine(pattern, a)) parts.push(a.tier);
+  parts.push(roleLabel(pattern, a) ?? truncate(a.task, 120));
+  return parts.join(' · ');
 }
 
 /**
@@ -90,6 +115,9 @@ export function runStartLabel(iso: string, now: number): string {
 export function runRow(s: ListedRun, now: number): RowText {
   const parts: string[] = [runStatusWord(s.status)];
   if (s.totals.costUsd > 0 || s.status === 'completed' || s.status === 'partial') parts.push(rowCost(s.totals.costUsd, s.simulated));
+  // Batches in flight say how far they are: a run waiting on them can sit for hours at one count.
+  const batches = batchProgressText(batchProgress(s));
+  if (batches) parts.push(batches);
   const ms = elapsedMs(s.startedAt, s.endedAt, now);
   if (ms !== null) parts.push(formatDuration(ms));
   if (s.simulated) parts.push('simulated');

@@ -11,6 +11,7 @@ import { Disposable, toDisposable } from './dispose';
 import type { RunStore } from './runStore';
 import { isFanOutPlan } from '../engine';
 import { groupAgents, groupsOf, PAGE_SIZE, patternOf, runLevelAgents } from './runShape';
+import { agentBatchState } from './batchView';
 import { agentItem, groupItem, pageItem, planItem, runItem, type LedgerNode } from './treeItems';
 import { changeFileItem, changesItem } from './changes/changeItems';
 import type { ChangeSets } from './changes/changeSets';
@@ -70,7 +71,7 @@ export class LedgerTree extends Disposable implements vscode.TreeDataProvider<Le
       }
       case 'agent': {
         const a = s.agents.find((x) => x.id === node.agentId);
-        return a ? agentItem(a, s.runId, now, s.status, s.simulated, patternOf(s, this.store.cachedPlan(s.runId))) : new vscode.TreeItem(node.agentId);
+        return a ? agentItem(a, s.runId, now, s.status, s.simulated, patternOf(s, this.store.cachedPlan(s.runId)), agentBatchState(a, s)) : new vscode.TreeItem(node.agentId);
       }
     }
   }

@@ -56,16 +56,19 @@ export function buildPlanEditorView(i: PlanEditorInput): PlanEditorView {
       model: modelOf(byId.get(it.id), it, i.models),
       changed: !same(before.get(it.id), it),
       errors: byItem.get(it.id) ?? [],
+      batch: byId.get(it.id)?.batch === true,
     })),
   }));
   const listed = new Set(groups.flatMap((g) => g.items.map((it) => it.id)));
   const extra = i.preview?.ok || !changed ? compiled.filter((a) => a.role !== 'planner' && !listed.has(a.id)) : [];
   const derived = extra.slice(0, DERIVED_LIMIT).map((a) => ({
     id: a.id, role: a.role, tier: a.tier, model: a.modelRequested, task: a.task.slice(0, 600), byEngine: byEngine(i.draft.pattern, a),
+    batch: a.batch === true,
   }));
   const derivedMore: Record<string, number> = {};
   for (const a of extra.slice(DERIVED_LIMIT)) derivedMore[a.role] = (derivedMore[a.role] ?? 0) + 1;
   const estimate = i.preview?.ok ? i.preview.estimate : changed ? null : i.snapshot.estimate;
+  const compiledAgents = (i.preview?.ok ? i.preview.agents : i.snapshot.agents).filter((a) => a.role !== 'planner');
   return {
     runId: i.snapshot.runId,
     task: i.snapshot.task,
@@ -80,7 +83,8 @@ export function buildPlanEditorView(i: PlanEditorInput): PlanEditorView {
     documents: (i.documents ?? []).map((d) => ({ ...d, outline: [...d.outline] })),
     derived,
     derivedMore,
-    agents: i.preview?.ok ? i.preview.agents.filter((a) => a.role !== 'planner').length : i.snapshot.agents.filter((a) => a.role !== 'planner').length,
+    agents: compiledAgents.length,
+    batched: compiledAgents.filter((a) => a.batch === true).length,
     estimate: estimate ? { ...estimate } : null,
     planned: i.snapshot.estimate ? { ...i.snapshot.estimate } : null,
     errors: general,

@@ -7,6 +7,7 @@ import {
   CommandRefusedError, ConfigError, Ledger, originOfRun, patternNamed, PlanError,
   type AnyPlan, type ExecuteMode, type FindingsFile, type PatternChoice, type Run, type RunOrigin, type RunOutcome,
 } from '../engine';
+import { batchProgress, batchProgressText } from './batchView';
 import { Debouncer } from './debounce';
 import { Disposable, toDisposable } from './dispose';
 import { formatCost, formatSpend, truncate } from './format';
@@ -272,7 +273,8 @@ export class RunController extends Disposable {
           const update = new Debouncer(() => {
             if (!run) return;
             const p = runProgress(run.ledger.agents);
-            progress.report({ message: `${p.done}/${p.total}` });
+            const batches = batchProgressText(batchProgress({ batches: [...run.ledger.batches] }));
+            progress.report({ message: batches ? `${p.done}/${p.total} · ${batches}` : `${p.done}/${p.total}` });
           }, 250);
           let sub: { dispose(): void } | undefined;
           const onRun = (r: Run): void => {

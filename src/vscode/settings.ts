@@ -18,7 +18,7 @@ export const SECTION = 'orchestration';
 const ENGINE_KEYS = [
   'provider', 'baseUrl', 'maxConcurrent', 'scheduling', 'retries', 'agentTimeoutMs', 'streamIdleTimeoutMs', 'maxTurns',
   'outputRoot', 'prices', 'maxCostUsd', 'maxTokens', 'includeIgnored', 'exclude', 'secretFiles', 'trackRunsInGit', 'transcriptMaxBytes',
-  'verifyCommand', 'verifyTimeoutMs', 'worktreesDir', 'worktreeLinks', 'memoryTokens', 'fixRounds', 'harden',
+  'verifyCommand', 'verifyTimeoutMs', 'worktreesDir', 'worktreeLinks', 'memoryTokens', 'fixRounds', 'harden', 'batch', 'batchRetry',
 ] as const;
 const TIER_MAPS = ['models', 'tierCaps'] as const;
 const TIER_NAMES = ['haiku', 'sonnet', 'opus'] as const;

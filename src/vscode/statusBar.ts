@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import type { LedgerSnapshot } from '../engine';
 import { runProgress } from '../engine/ledger/progress';
 import { plural } from '../shared/words';
+import { agentBatchState, batchProgress, batchProgressText, countsText } from './batchView';
 import { Debouncer } from './debounce';
 import { Disposable } from './dispose';
 import { formatCost } from './format';
@@ -18,6 +19,10 @@ export function statusText(runs: LedgerSnapshot[]): { text: string; tooltip: str
   }
   // The one done/total every view shows: the plan's agents (no planner), completed ones done.
   const p = runProgress(running.flatMap((r) => r.agents));
+  // Batches in flight: their requests answered so far, and the agents waiting on them are not "running".
+  const batch = batchProgress({ batches: running.flatMap((r) => r.batches ?? []) });
+  const inBatch = running.reduce((n, r) => n + r.agents.filter((a) => agentBatchState(a, r).kind === 'waiting').length, 0);
+  const realtime = Math.max(0, p.active - inBatch);
   // A simulated run spends nothing: its cost is what the same run would cost, never added to money spent.
   const sum = (rs: LedgerSnapshot[]) => rs.reduce((n, r) => n + r.totals.costUsd, 0);
   const real = running.filter((r) => !r.simulated);
@@ -25,6 +30,16 @@ export function statusText(runs: LedgerSnapshot[]): { text: string; tooltip: str
   const money = [real.length ? formatCost(sum(real)) : '', sim.length ? `would cost ${formatCost(sum(sim))}` : ''].filter(Boolean);
   const moneyNote = [real.length ? `${formatCost(sum(real))} spent so far` : '', sim.length ? `simulated: nothing spent, the same run would cost ${formatCost(sum(sim))}` : ''].filter(Boolean).join('; ');
   const runsNote = running.length > 1 ? ` in ${running.length} runs` : '';
+  if (batch.inFlight.length) {
+    const head = [realtime ? `${realtime} running` : '', batchProgressText(batch)].filter(Boolean).join(' · ');
+    const batchNote = `${plural(inBatch, 'agent')} waiting in ${plural(batch.inFlight.length, 'Message Batch', 'Message Batches')} (${batch.answered} of ${plural(batch.total, 'request')} answered: `
+      + `${batch.inFlight.map((b) => `${b.id} ${countsText(b.counts) || b.status}`).join('; ')})`;
+    return {
+      text: `$(cloud) ${head} · ${p.done}/${p.total} · ${money.join(' · ')}`,
+      tooltip: `Orchestration: ${plural(realtime, 'agent')} running on the realtime path${runsNote}, ${batchNote}; ${p.done} of ${p.total} completed${p.failed ? `, ${p.failed} failed` : ''}; ${moneyNote}. Click for the Summary view.`,
+      runId: running[0].runId,
+    };
+  }
   return {
     text: `$(loading~spin) ${p.active} running · ${p.done}/${p.total} · ${money.join(' · ')}`,
     tooltip: `Orchestration: ${plural(p.active, 'agent')} running${runsNote}, ${p.done} of ${p.total} completed${p.failed ? `, ${p.failed} failed` : ''}; ${moneyNote}. Click for the Summary view.`,

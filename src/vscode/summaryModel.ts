@@ -41,6 +41,7 @@ function agentView(a: AgentRecord, runStatus: RunStatus, written: ReadonlySet<st
   return {
     id: a.id, task: a.task, tier: a.tier, model: a.modelReported ?? a.modelRequested, status: shownStatus(a, runStatus),
     outputFile: a.outputFile, written: written.has(a.outputFile), returned: a.returned, error: a.error, byEngine: byEngine(pattern, a),
+    batch: a.batch === true,
   };
 }
 
@@ -212,6 +213,7 @@ export function buildRunView(
     startedBy: startedByOf(s),
     planSummary: planText(plan),
     estimate: s.estimate,
+    batched: s.agents.filter((a) => a.batch === true).length,
     actions,
     progress: progressView(s.agents),
     changes: changes ? changesView(changes, actions.cancel || s.status === 'running') : null,

@@ -10,6 +10,7 @@ import { groupAgents, groupLabel, isInFlight, PAGE_SIZE, patternOf, plannerOf, s
 import { elapsedMs, formatDuration, formatSpend, formatTokens, totalTokens, truncate } from './format';
 import { agentRow, groupProgressText, rowCost, runProgressLine, runRow } from './ledgerRows';
 import { offersFindings } from './findingsOffer';
+import { batchAnswered, batchProgress, batchStateWord, batchTotal, countsText, type AgentBatchState } from './batchView';
 
 export type LedgerNode =
   | { kind: 'run'; runId: string }
@@ -66,20 +67,50 @@ export function runIcon(status: RunStatus): vscode.ThemeIcon {
 /** Statuses whose output file may not exist yet: clicking says so instead of opening nothing. */
 export const NOT_STARTED: ReadonlySet<AgentStatus> = new Set(['pending', 'queued']);
 
-export function agentItem(a: AgentRecord, runId: string, now: number, runStatus: RunStatus = 'running', simulated = false, pattern = 'fan-out'): vscode.TreeItem {
+export function agentItem(
+  a: AgentRecord, runId: string, now: number, runStatus: RunStatus = 'running', simulated = false, pattern = 'fan-out',
+  batch: AgentBatchState = { kind: 'none' },
+): vscode.TreeItem {
   const status = shownStatus(a, runStatus);
-  const row = agentRow(a, now, runStatus, simulated, pattern);
+  const row = agentRow(a, now, runStatus, simulated, pattern, batch);
   const item = new vscode.TreeItem(row.label, vscode.TreeItemCollapsibleState.None);
   item.id = `${runId}/${a.id}`;
-  item.iconPath = agentIcon(status);
+  // Waiting in a batch is not work in this window: a still cloud, not a spinner that turns for hours.
+  item.iconPath = batch.kind === 'waiting' && status !== 'interrupted' ? new vscode.ThemeIcon('cloud', new vscode.ThemeColor('charts.blue')) : agentIcon(status);
   item.description = row.description;
   item.contextValue = `agent.${a.role}.${status}`;
   item.tooltip = agentTooltip(a, simulated);
-  if (status === 'interrupted') item.tooltip.appendMarkdown('\n\nCut off when its window closed; Resume runs it again.');
+  appendBatch(item.tooltip, batch, status === 'interrupted');
+  if (status === 'interrupted' && batch.kind !== 'waiting') item.tooltip.appendMarkdown('\n\nCut off when its window closed; Resume runs it again.');
   item.command = { command: OPEN_AGENT_COMMAND, title: 'Open Output', arguments: [runId, a.id] };
   // No resourceUri: its file decoration (a ✓ badge repeating the icon) would take the room the
   // row needs for its status and cost at the default width. The Explorer still shows the badge.
   return item;
+}
+
+/** The agent's Message Batch in its tooltip: the whole id, the batch's state and counts, what becomes of it. */
+function appendBatch(md: vscode.MarkdownString, batch: AgentBatchState, cutOff: boolean): void {
+  if (batch.kind === 'none') return;
+  if (batch.kind === 'planned') {
+    md.appendMarkdown('\n\n**Batch mode:** planned for a Message Batch, not submitted yet: half the realtime price, answered within 24 h.');
+    return;
+  }
+  const b = batch.batch;
+  if (!b) {
+    md.appendMarkdown('\n\n**Batch mode:** planned for a Message Batch at half the realtime price.');
+    return;
+  }
+  md.appendMarkdown(batch.kind === 'waiting' ? '\n\n**Waiting in batch** ' : '\n\n**Batch** ').appendText(b.id)
+    .appendMarkdown(` · ${batchStateWord(b)} · ${batchAnswered(b)} of ${plural(batchTotal(b), 'request')} answered`);
+  const counts = countsText(b.counts);
+  if (counts) md.appendMarkdown(' (').appendText(counts).appendMarkdown(')');
+  md.appendMarkdown(`  \nSubmitted ${new Date(b.submittedAt).toLocaleString()}`);
+  for (const note of b.notes) md.appendMarkdown('  \n').appendText(truncate(note, 300));
+  if (batch.kind === 'waiting') {
+    md.appendMarkdown(cutOff
+      ? '\n\nThe window closed while the batch worked; the batch goes on at the API. Resume collects its results and submits nothing again.'
+      : '\n\nBatches answer within 24 h at half the realtime price; cost is recorded when the results are collected.');
+  }
 }
 
 /** Model text goes through appendText, which escapes markdown, so a tooltip cannot carry links or HTML. */
@@ -117,6 +148,16 @@ export function runItem(s: ListedRun, now: number): vscode.TreeItem {
   md.appendMarkdown('  \n');
   md.appendMarkdown(`${runProgressLine(s)} · ${formatTokens(tokensOf(s))} tokens · ${formatSpend(s.totals.costUsd, s.simulated)}`);
   if (s.gaps.length) md.appendMarkdown(` · ${plural(s.gaps.length, 'gap')}`);
+  const batches = batchProgress(s);
+  if (batches.inFlight.length) {
+    md.appendMarkdown(`\n\n**${plural(batches.inFlight.length, 'Message Batch', 'Message Batches')} in flight:** ${batches.answered} of ${plural(batches.total, 'request')} answered`);
+    for (const b of batches.inFlight) {
+      md.appendMarkdown('  \n').appendText(b.id).appendMarkdown(` · ${batchStateWord(b)}`);
+      const counts = countsText(b.counts);
+      if (counts) md.appendMarkdown(' · ').appendText(counts);
+    }
+    if (s.status === 'interrupted') md.appendMarkdown('\n\nThe batches go on at the API while this window is closed; Resume collects their results and submits nothing again.');
+  }
   if (s.simulated) md.appendMarkdown('\n\nSimulated: nothing was spent. The cost is what the same tokens would cost at the configured prices.');
   if (s.status === 'declined') md.appendMarkdown('\n\nThe plan was declined at approval, so nothing ran. Orchestrate Task plans again.');
   if (s.status === 'interrupted') md.appendMarkdown('\n\nThis run was cut off (window closed or process ended). Resume re-runs only unfinished agents.');

@@ -2,7 +2,7 @@
  * Renders the run dashboard: header tiles and run-level buttons, the board (runs with builders) or
  * the timeline, the build pipeline's outcome, spend by model and by role, context, gaps.
  */
-import type { DashboardView, SpendRow } from '../../src/shared/dashboardProtocol';
+import type { BatchView, DashboardView, SpendRow } from '../../src/shared/dashboardProtocol';
 import { barChart, statusStrip } from '../charts';
 import { clickable, h, section } from '../dom';
 import { clock, tokens, usd } from '../format';
@@ -75,6 +75,13 @@ function header(v: DashboardView, act: DashboardActions): HTMLElement {
     tile(v.live ? 'Elapsed' : 'Span', v.startedAt ? clock(v.spanMs) : '—', 'tile-span'),
     tile('Gaps', String(v.gaps.length), 'tile-gaps'),
   );
+  // Batches still working: how many of their requests are answered (an hour or more can pass at one count).
+  const open = v.batches.filter((b) => b.status !== 'collected');
+  if (open.length) {
+    const t = tile(open.length === 1 ? 'Batch' : `${open.length} batches`, `${open.reduce((n, b) => n + b.answered, 0)}/${open.reduce((n, b) => n + b.requests, 0)}`, 'tile-batch');
+    t.title = 'Requests answered of those in Message Batches not yet collected';
+    tiles.append(t);
+  }
   head.append(tiles);
   const buttons = runActions(v, act);
   if (buttons) head.append(buttons);
@@ -92,6 +99,44 @@ function spendChart(rows: SpendRow[], id: string, name: (k: string) => string): 
     title: `${name(r.key)}: in ${tokens(r.tokens.input)} · out ${tokens(r.tokens.output)} · cache read ${tokens(r.tokens.cacheRead)} · cache write ${tokens(r.tokens.cacheWrite)}`,
     className: 'bar-spend',
   })), id);
+}
+
+/** The bar fills from the left with what is answered; the words read as the tree and the CLI say them. */
+const BATCH_SEGMENTS = ['succeeded', 'errored', 'expired', 'canceled', 'processing'] as const;
+const BATCH_WORDS = ['processing', 'succeeded', 'errored', 'expired', 'canceled'] as const;
+const BATCH_STATUS: Record<BatchView['status'], string> = { in_progress: 'processing', canceling: 'canceling', ended: 'ended, collecting', collected: 'collected' };
+
+/** One row per Message Batch: its id, status, a bar of its counts, the counts in words, and the faults it met. */
+function batches(v: DashboardView): Node {
+  const list = h('ul', undefined, 'batches');
+  for (const b of v.batches) {
+    const li = h('li', undefined, `batch batch-${b.status}`);
+    li.dataset.batchId = b.id;
+    const id = h('code', b.short, 'batch-id');
+    id.title = `${b.id}, submitted ${b.submittedAt}`;
+    const bar = h('div', undefined, 'batch-bar');
+    bar.setAttribute('role', 'img');
+    const words = BATCH_WORDS.filter((k) => b.counts[k] > 0).map((k) => `${b.counts[k]} ${k}`).join(', ');
+    bar.setAttribute('aria-label', words || `${b.requests} requests`);
+    bar.title = words;
+    for (const k of BATCH_SEGMENTS) {
+      if (!b.counts[k] || !b.requests) continue;
+      const seg = h('span', undefined, `batch-seg seg-${k}`);
+      seg.style.width = `${(100 * b.counts[k]) / b.requests}%`;
+      bar.append(seg);
+    }
+    const head = h('div', undefined, 'batch-head');
+    head.append(id, tag(BATCH_STATUS[b.status], 'batch-status'), h('span', `${b.answered}/${b.requests}`, 'batch-answered'));
+    li.append(head, bar, h('div', words, 'batch-counts muted'));
+    if (b.notes.length) {
+      const notes = h('ul', undefined, 'batch-notes');
+      for (const n of b.notes) notes.append(h('li', n));
+      li.append(notes);
+    }
+    list.append(li);
+  }
+  if (v.batchesMore) list.append(h('li', `and ${plural(v.batchesMore, 'older batch', 'older batches')}`, 'muted'));
+  return list;
 }
 
 function context(v: DashboardView): Node {
@@ -155,6 +200,8 @@ function progressViews(v: DashboardView, act: DashboardActions, ui: DashboardUi)
 export function renderDashboard(v: DashboardView, act: DashboardActions, ui: DashboardUi = DEFAULT_UI): Node {
   const root = document.createDocumentFragment();
   root.append(header(v, act));
+  // Right under the header: a run waiting on batches can sit for an hour at one count, and this is what moves.
+  if (v.batches.length) root.append(section(`Batches (${v.batches.length + v.batchesMore})`, 'batches-section', batches(v)));
   root.append(progressViews(v, act, ui));
   if (v.pipeline) root.append(renderPipelineStatus(v.pipeline, (p) => act.openFile(p)));
   const cards = h('div', undefined, 'cards');

@@ -10,7 +10,7 @@ import { tokens, usd } from '../format';
 import { renderMarkdown } from '../markdownDom';
 import { runTitle } from '../runTitle';
 import { renderNotes } from '../trustNotes';
-import { button, spinner, tag } from '../toolkit';
+import { batchMark, button, spinner, tag } from '../toolkit';
 
 export interface PlanActions {
   edit(edit: PlanEdit): void;
@@ -66,6 +66,11 @@ function estimateBox(v: PlanEditorView): HTMLElement {
     box.append(h('div', `As planned: ${estimateLine(v.planned, v.simulated)} (${sign}${usd(Math.abs(delta))} mid-range)`, 'muted estimate-planned'));
   }
   box.append(h('div', plural(v.agents, 'agent'), 'muted'));
+  if (v.batched) {
+    const note = h('div', `${v.batched} of them go through a Message Batch, priced at half the realtime price; answered within 24 h`, 'muted batch-note');
+    note.id = 'plan-batch-note';
+    box.append(note);
+  }
   return box;
 }
 
@@ -81,6 +86,7 @@ function itemRow(v: PlanEditorView, item: PlanItem, act: PlanActions): HTMLEleme
   if (v.editable) tier.append(tierPicker(item.tier, v.models, `tier:${item.id}`, (t) => act.edit({ kind: 'tier', agentId: item.id, tier: t }), false));
   else tier.append(h('div', item.tier, 'tier-text'));
   tier.append(h('div', item.model, 'muted item-model'));
+  if (item.batch) tier.append(batchMark());
   const task = h('td', undefined, 'col-task');
   if (item.canEditTask && v.editable) {
     const area = h('textarea', undefined, 'task-editor');
@@ -276,6 +282,7 @@ export function renderPlanEditor(v: PlanEditorView, act: PlanActions): Node {
       const li = h('li');
       li.append(h('code', d.id), h('span', ` ${d.role} · ${d.byEngine ? 'done by the engine' : d.tier}`, 'muted'));
       if (!d.byEngine) li.append(h('span', ` · ${d.model}`, 'muted derived-model'));
+      if (d.batch) li.append(' ', batchMark());
       li.append(h('div', d.task, 'derived-task'));
       list.append(li);
     }

@@ -49,7 +49,7 @@ const view = (over: Partial<DashboardView> = {}): DashboardView => ({
   byRole: [{ key: 'worker', costUsd: 0.42, tokens: usage, agents: 3 }],
   context: { parent: 1900, flat: 140_000 }, estimate: null,
   gaps: [{ agentId: 'b7', reason: `no sentinel ${NASTY}` }],
-  board: null, pipeline: null, actions: { showSummary: true, shipToBranch: false },
+  board: null, pipeline: null, actions: { showSummary: true, shipToBranch: false }, batches: [], batchesMore: 0,
   ...over,
 });
 
@@ -277,15 +277,49 @@ describe('the agent view', () => {
   });
 });
 
+describe('the dashboard\'s batches', () => {
+  const counts = { processing: 279, succeeded: 20, errored: 1, canceled: 0, expired: 0 };
+  const batch = { id: 'msgbatch_01HkcTjaV5uDC8jWR4ZsDV8d', short: 'msgbatch_…DV8d', status: 'in_progress' as const, submittedAt: t, requests: 300, answered: 21, counts, notes: [] };
+
+  it('lists each batch with its id, status, answered/total, a bar of its counts and its notes, and counts the open ones in a tile', () => {
+    const old = { ...batch, id: 'msgbatch_old', short: 'msgbatch_old', status: 'collected' as const, requests: 2, answered: 2,
+      counts: { processing: 0, succeeded: 1, errored: 0, canceled: 0, expired: 1 }, notes: [`results read 1: cut mid-line ${NASTY}`] };
+    const host = mount(renderDashboard(view({ batches: [old, batch] }), acts()));
+    const section = host.querySelector('#batches-section')!;
+    expect(section.querySelector('h3')?.textContent).toBe('Batches (2)');
+    const rows = Array.from(section.querySelectorAll<HTMLElement>('li.batch'));
+    expect(rows.map((r) => r.dataset.batchId)).toEqual(['msgbatch_old', 'msgbatch_01HkcTjaV5uDC8jWR4ZsDV8d']);
+    const open = rows[1];
+    expect(open.querySelector('.batch-id')?.textContent).toBe('msgbatch_…DV8d');
+    expect((open.querySelector('.batch-id') as HTMLElement).title).toContain('msgbatch_01HkcTjaV5uDC8jWR4ZsDV8d');
+    expect(open.querySelector('.batch-status')?.textContent).toBe('processing');
+    expect(open.querySelector('.batch-answered')?.textContent).toBe('21/300');
+    expect(open.querySelector('.batch-counts')?.textContent).toBe('279 processing, 20 succeeded, 1 errored');
+    expect(Array.from(open.querySelectorAll('.batch-seg')).map((e) => e.className)).toEqual(['batch-seg seg-succeeded', 'batch-seg seg-errored', 'batch-seg seg-processing']);
+    expect(rows[0].querySelector('.batch-notes li')?.textContent).toContain('cut mid-line');
+    expect(host.querySelector('#tile-batch .tile-value')?.textContent).toBe('21/300');
+    expectNoInjectedMarkup(host);
+  });
+
+  it('shows no Batches section or tile for a run without batches, and no tile once every batch is collected', () => {
+    const none = mount(renderDashboard(view(), acts()));
+    expect(none.querySelector('#batches-section')).toBeNull();
+    expect(none.querySelector('#tile-batch')).toBeNull();
+    const done = mount(renderDashboard(view({ batches: [{ ...batch, status: 'collected' }] }), acts()));
+    expect(done.querySelector('#batches-section')).not.toBeNull();
+    expect(done.querySelector('#tile-batch')).toBeNull();
+  });
+});
+
 describe('the plan editor', () => {
   const plan = (over: Partial<PlanEditorView> = {}): PlanEditorView => ({
     runId: 'r', task: 'Audit', pattern: 'fan-out', status: 'awaiting-approval', simulated: false, editable: true, locked: null, summary: `Two domains ${NASTY}`, notes: [],
     groups: [{ id: 'a', name: 'A · HTTP', brief: 'Routes', canAdd: true, addLabel: null, items: [
-      { id: 'a1', label: null, task: `Find handlers ${NASTY}`, scope: ['src'], tier: 'haiku', model: 'h', canRemove: true, canEditTask: true, changed: false, errors: [] },
-      { id: 'a2', label: null, task: 'tiny', scope: [], tier: 'opus', model: 'o', canRemove: true, canEditTask: true, changed: true, errors: ['Worker "a2" task is too short'] },
+      { id: 'a1', label: null, task: `Find handlers ${NASTY}`, scope: ['src'], tier: 'haiku', model: 'h', canRemove: true, canEditTask: true, changed: false, errors: [], batch: false },
+      { id: 'a2', label: null, task: 'tiny', scope: [], tier: 'opus', model: 'o', canRemove: true, canEditTask: true, changed: true, errors: ['Worker "a2" task is too short'], batch: false },
     ], errors: [] }],
     documents: [],
-    derived: [{ id: 'coord-a', role: 'coordinator', tier: 'sonnet', model: 's', task: 'Synthesise A', byEngine: false }], derivedMore: {}, agents: 4,
+    derived: [{ id: 'coord-a', role: 'coordinator', tier: 'sonnet', model: 's', task: 'Synthesise A', byEngine: false, batch: false }], derivedMore: {}, agents: 4, batched: 0,
     estimate: null, planned: { tokensLow: 1000, tokensHigh: 2000, costLowUsd: 0.1, costHighUsd: 0.2 }, errors: [], checking: false, changed: true, canApprove: false,
     models: { haiku: 'h', sonnet: 's', opus: 'o' }, note: null, ...over,
   });
@@ -371,5 +405,20 @@ describe('the plan editor', () => {
     const host = mount(renderPlanEditor(v, { edit: vi.fn(), approve: vi.fn(), decline: vi.fn(), reset: vi.fn(), openDocument: vi.fn() }));
     expect(host.querySelector('#plan-errors')?.textContent).toBe(e);
     expect(host.querySelector('[data-group="a"] .group-errors')?.textContent).toBe(e);
+  });
+
+  it('marks agents that go to a batch and says the estimate prices them at the batch rate', () => {
+    const base = plan();
+    const v = plan({
+      batched: 2,
+      groups: [{ ...base.groups[0], items: [{ ...base.groups[0].items[0], batch: true }, base.groups[0].items[1]] }],
+      derived: [{ ...base.derived[0], batch: true }],
+    });
+    const host = mount(renderPlanEditor(v, { edit: vi.fn(), approve: vi.fn(), decline: vi.fn(), reset: vi.fn(), openDocument: vi.fn() }));
+    expect(host.querySelector('[data-agent="a1"] .batch-mark')?.textContent).toBe('batch');
+    expect(host.querySelector('[data-agent="a2"] .batch-mark')).toBeNull();
+    expect(host.querySelector('.derived .batch-mark')).not.toBeNull();
+    expect(host.querySelector('#plan-batch-note')?.textContent).toBe('2 of them go through a Message Batch, priced at half the realtime price; answered within 24 h');
+    expect(mount(renderPlanEditor(plan(), { edit: vi.fn(), approve: vi.fn(), decline: vi.fn(), reset: vi.fn(), openDocument: vi.fn() })).querySelector('#plan-batch-note')).toBeNull();
   });
 });

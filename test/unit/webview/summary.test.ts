@@ -7,12 +7,12 @@ import { renderRun, type Actions } from '../../../webview/render';
 const RUN = '20250601-115500-ab12';
 const agentView = (over: Partial<AgentView> = {}): AgentView => ({
   id: 'a1', task: 'Find handlers', tier: 'haiku', model: 'claude-haiku-5-5', status: 'completed', outputFile: 'workers/a1.md',
-  written: true, returned: null, error: null, byEngine: false, ...over,
+  written: true, returned: null, error: null, byEngine: false, batch: false, ...over,
 });
 
 const run = (over: Partial<RunView> = {}): RunView => ({
   runId: RUN, task: 'Add a doc comment', status: 'completed', reason: null, pattern: 'build', patternReason: null, notes: [], planner: null,
-  simulated: true, startedBy: null, planSummary: '', estimate: null,
+  simulated: true, startedBy: null, planSummary: '', estimate: null, batched: 0,
   actions: { approve: false, decline: false, cancel: false, resume: false, retry: false, reviewDraft: false, fixFindings: false },
   progress: { done: 3, total: 4, active: 0, waiting: 0, failed: 1, cancelled: 0, skipped: 0 },
   changes: null, pipeline: null,
@@ -78,6 +78,16 @@ describe('the Summary view', () => {
     expect(rows.find((r) => r.includes('assemble'))).toContain('engineno model');
     expect(rows.find((r) => r.includes('assemble'))).not.toContain('claude-haiku');
     expect(rows.find((r) => r.includes('s1'))).toContain('haikuclaude-haiku-5-5');
+  });
+
+  it('marks the agents that go to a batch in the plan table, and says the estimate prices them at the batch rate', () => {
+    const host = mount(renderRun(run({
+      status: 'awaiting-approval', batched: 1, estimate: { tokensLow: 1000, tokensHigh: 2000, costLowUsd: 0.1, costHighUsd: 0.2 },
+      groups: [{ id: 'map', name: 'Map', done: 0, total: 2, agents: [agentView({ id: 'm1', batch: true }), agentView({ id: 'm2' })], more: 0, coordinator: null }],
+    }), actions()));
+    const marks = Array.from(host.querySelectorAll('#plan-table .batch-mark'));
+    expect(marks.map((m) => m.textContent)).toEqual(['batch']);
+    expect(host.querySelector('#batch-note')?.textContent).toBe('1 agent marked "batch" goes through the Message Batches API, priced in the estimate at half the realtime price and answered asynchronously, within 24 h.');
   });
 
   it('points to the plan editor instead of approving while it holds an edited draft', () => {
