@@ -26,7 +26,7 @@ import { RunWatcher } from './vscode/runWatcher';
 import { ApiKeyStore } from './vscode/secrets';
 import { Notices } from './vscode/notices';
 import { RunStatusBar } from './vscode/statusBar';
-import { readAutoApprove, readModels } from './vscode/settings';
+import { readAutoApprove, readModels, simulatedProviderSetting } from './vscode/settings';
 import { SummaryView } from './vscode/summaryView';
 import { TranscriptRelay } from './vscode/transcriptRelay';
 
@@ -90,7 +90,9 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(new ShipCommands({ store, controller, location, changes, notices }));
   context.subscriptions.push(new McpProvider({ extensionPath: context.extensionPath, location, keys }));
   context.subscriptions.push(new Lessons({ store, location, notices }));
-  context.subscriptions.push(new BatchCollector({ store, location, notices, isActive: (runId) => controller.isActive(runId), resume: (runId) => controller.resume(runId) }));
+  context.subscriptions.push(new BatchCollector({
+    store, location, notices, isActive: (runId) => controller.isActive(runId), resume: (runId) => controller.resume(runId), simulatedProvider: () => simulatedProviderSetting(),
+  }));
 }
 
 export function deactivate(): void {

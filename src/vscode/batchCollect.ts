@@ -9,8 +9,10 @@
  * batch's hour expects the results collected, not a button. The run's plan and its cost were
  * approved when it started, so going on spends nothing the user did not agree to. Where going on
  * would need a new decision it only asks, with a Resume Run button: a workspace in Restricted
- * Mode, or a run folder not created on this machine (which always warns before it runs). A
- * simulated run is only offered too: its batches lived in the simulator of the window that closed.
+ * Mode, a run folder not created on this machine (which always warns before it runs), or a
+ * simulated run while the provider is now the real API (its requests would go there, at a price).
+ * A simulated run on the simulated provider is collected like a real one: the simulator keeps
+ * its batches in the user's state folder, so the next window's simulator answers for them.
  */
 import * as vscode from 'vscode';
 import { originOfRun, type LedgerSnapshot, type RunOrigin } from '../engine';
@@ -32,6 +34,8 @@ export interface BatchCollectDeps {
   resume(runId: string): Promise<void>;
   location: Pick<RunLocation, 'workspace' | 'outputRoot'>;
   notices: { info(text: string, ...actions: string[]): Promise<string | undefined> };
+  /** Whether runs now go to the simulated provider. */
+  simulatedProvider: () => boolean;
   /** Where the run came from (tests); by default the engine's check of its folder. */
   originOf?: (runId: string) => Promise<RunOrigin>;
 }
@@ -67,15 +71,13 @@ export class BatchCollector extends Disposable {
     const name = `Run "${truncate(s.task, 40)}" (${s.runId})`;
     const batches = `${plural(ids.length, 'Message Batch', 'Message Batches')} (${namedBatches(ids)})`;
     const why = !vscode.workspace.isTrusted ? 'Trust the workspace, then resume it: Restricted Mode runs nothing.'
-      : !(await this.local(s.runId))
-        ? 'Its folder was not created on this machine, so it runs only once you say so.'
-        : null;
-    // The simulated provider's batches lived in the window that ran them: there is nothing at an API to collect.
-    const text = s.simulated
-      ? `${name} was cut off with ${batches} not collected. It ran on the simulated provider, whose batches ended with the window that ran them.`
-      : `${name} was cut off with ${batches} not collected. Their results wait at the API; Resume Run collects them and submits nothing again. ${why}`;
-    if (why || s.simulated) {
-      const choice = await this.deps.notices.info(text, RESUME_ACTION);
+      : s.simulated && !this.deps.simulatedProvider()
+        ? 'It ran on the simulated provider, and the provider is now the Anthropic API: resuming sends what is left there, at a price.'
+        : !(await this.local(s.runId))
+          ? 'Its folder was not created on this machine, so it runs only once you say so.'
+          : null;
+    if (why) {
+      const choice = await this.deps.notices.info(`${name} was cut off with ${batches} not collected. Their results wait at the API; Resume Run collects them and submits nothing again. ${why}`, RESUME_ACTION);
       if (choice === RESUME_ACTION) void vscode.commands.executeCommand('orchestration.resumeRun', s.runId);
       return;
     }

@@ -183,6 +183,11 @@ export function readAutoApprove(cfg: Section = vscode.workspace.getConfiguration
   return valueAt(cfg, 'autoApprovePlan', 'user') === true;
 }
 
+/** Whether runs started now go to the simulated provider (the user's own setting; a workspace's is ignored). */
+export function simulatedProviderSetting(cfg: Section = vscode.workspace.getConfiguration(SECTION)): boolean {
+  return valueAt(cfg, 'provider', 'user') === 'simulated';
+}
+
 /**
  * The builders' worktree folder, or the default (null) when the settings do not validate: apply,
  * discard and Delete Run must still find a build run's worktrees.

@@ -233,13 +233,13 @@ describe('batch settings', () => {
 });
 
 describe('a run cut off with batches at the API, on start', () => {
-  function setup(runs: LedgerSnapshot[], origin: RunOrigin = { local: true }, active = new Set<string>(), answer?: string) {
+  function setup(runs: LedgerSnapshot[], origin: RunOrigin = { local: true }, active = new Set<string>(), answer?: string, simulatedProvider = false) {
     const changed = new EventEmitter<void>();
     const store = { runs: () => runs, onDidChange: changed.event };
     const resume = vi.fn(async (_runId: string) => undefined);
     const info = vi.fn(async (..._args: string[]): Promise<string | undefined> => answer);
     const collector = new BatchCollector({
-      store, notices: { info }, isActive: (id) => active.has(id), resume,
+      store, notices: { info }, isActive: (id) => active.has(id), resume, simulatedProvider: () => simulatedProvider,
       location: { workspace: () => '/ws', outputRoot: () => '.orchestration' }, originOf: async () => origin,
     });
     return { collector, resume, info, changed };
@@ -269,7 +269,14 @@ describe('a run cut off with batches at the API, on start', () => {
     collector.dispose();
   });
 
-  it('only offers Resume Run for a run folder not created here, a simulated run, or in Restricted Mode', async () => {
+  it('collects a simulated run like a real one while the provider is still the simulated one (its simulator kept the batches)', async () => {
+    const { collector, resume } = setup([batchedRun({ status: 'interrupted', simulated: true })], { local: true }, new Set(), undefined, true);
+    await collector.started;
+    expect(resume).toHaveBeenCalledTimes(1);
+    collector.dispose();
+  });
+
+  it('only offers Resume Run for a run folder not created here, a simulated run now that the provider is the API, or in Restricted Mode', async () => {
     const s = batchedRun({ status: 'interrupted' });
     const foreign = setup([s], { local: false, reason: 'This run folder came with the workspace.', claimedWorkspace: null, movedFrom: null }, new Set(), RESUME_ACTION);
     await foreign.collector.started;
@@ -281,7 +288,7 @@ describe('a run cut off with batches at the API, on start', () => {
     const simulated = setup([batchedRun({ status: 'interrupted', simulated: true })]);
     await simulated.collector.started;
     expect(simulated.resume).not.toHaveBeenCalled();
-    expect(simulated.info.mock.calls[0]).toEqual([expect.stringMatching(/simulated provider, whose batches ended with the window/), RESUME_ACTION]);
+    expect(simulated.info.mock.calls[0]).toEqual([expect.stringMatching(/ran on the simulated provider, and the provider is now the Anthropic API/), RESUME_ACTION]);
     simulated.collector.dispose();
 
     workspace.isTrusted = false;
