@@ -30,6 +30,8 @@ export interface RequestWatch {
  */
 export class RequestPolicy {
   private readonly gates = new Map<string, AdaptiveLimit>();
+  /** Per model and shared prefix: settles once the first request with that prefix has its answer. */
+  private readonly warming = new Map<string, Promise<void>>();
 
   constructor(
     private readonly model: ModelClient,
@@ -49,7 +51,32 @@ export class RequestPolicy {
     return Object.fromEntries([...this.gates].map(([m, g]) => [m, g.peak]));
   }
 
+  /**
+   * Sends a request. One that names a `sharedPrefix` is the first request of an agent whose prompt
+   * starts like its siblings': the first of them with that prefix (per model) goes alone and the
+   * rest wait for its answer, because a cache entry exists only once a response has begun, so
+   * requests sent together would each write the same prefix at the write price instead of reading
+   * it at a tenth. The wait is one request's latency, once per model and prefix in a run.
+   */
   async send(request: ModelRequest, cap: number, watch?: RequestWatch): Promise<ModelResponse> {
+    if (request.sharedPrefix === undefined) return this.sendNow(request, cap, watch);
+    const key = `${request.model}\n${request.sharedPrefix}`;
+    const warm = this.warming.get(key);
+    if (warm) {
+      await abortable(warm, request.signal);
+      return this.sendNow(request, cap, watch);
+    }
+    let done!: () => void;
+    this.warming.set(key, new Promise<void>((resolve) => { done = resolve; }));
+    try {
+      return await this.sendNow(request, cap, watch);
+    } finally {
+      // A failed first request lets the others go too: one of them writes the prefix instead.
+      done();
+    }
+  }
+
+  private async sendNow(request: ModelRequest, cap: number, watch?: RequestWatch): Promise<ModelResponse> {
     // A stall (no stream event for streamIdleTimeoutMs) comes back as a transient error and is
     // retried below like a reset connection.
     const req: ModelRequest = request.idleTimeoutMs === undefined ? { ...request, idleTimeoutMs: this.config.streamIdleTimeoutMs } : request;
@@ -113,6 +140,16 @@ export class RequestPolicy {
     const base = this.config.retryBaseMs * 2 ** attempt;
     return Math.min(base * (0.75 + Math.random() * 0.5), this.config.maxRetryAfterMs);
   }
+}
+
+/** Waits for `p` unless the signal aborts first (then rejects with its reason). */
+function abortable(p: Promise<void>, signal: AbortSignal): Promise<void> {
+  signal.throwIfAborted();
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    void p.then(() => { signal.removeEventListener('abort', onAbort); resolve(); });
+  });
 }
 
 export const realClock: Clock = {

@@ -4,7 +4,7 @@ import { fileEndsWithSentinel, readTextOrNull, writeFileAtomic } from '../../fil
 import { estimateTokens, trimToSentence, trimToWords } from '../../text';
 import { toolDefinitions } from '../../tools/tools';
 import { SENTINEL, type AgentRecord } from '../../types';
-import { attemptReportingAgent, conversationBase, outputPath, relToWorkspace, retryNote, toolContext, verifyOutput } from '../kit';
+import { attemptReportingAgent, conversationBase, runContextBlock, outputPath, relToWorkspace, retryNote, toolContext, verifyOutput } from '../kit';
 import type { AttemptResult, RoleContext } from '../pattern';
 import type { FanOutPlan } from './plan';
 
@@ -13,10 +13,11 @@ type Ctx = RoleContext<FanOutPlan>;
 const domainOf = (ctx: Ctx, agent: AgentRecord) => ctx.plan.domains.find((d) => d.id === agent.domain)!;
 
 /** A worker: reads its scope with the tools, writes workers/<id>.md, returns one sentence. */
-export function attemptWorker(ctx: Ctx, agent: AgentRecord, previousError: string | null, signal: AbortSignal): Promise<AttemptResult> {
+export async function attemptWorker(ctx: Ctx, agent: AgentRecord, previousError: string | null, signal: AbortSignal): Promise<AttemptResult> {
   const domain = domainOf(ctx, agent);
   return attemptReportingAgent(ctx, agent, previousError, signal, {
     system: ctx.prompts.render('fan-out/worker', {}),
+    run: await runContextBlock(ctx),
     shared: ctx.prompts.render('fan-out/worker-shared', {
       task: ctx.plan.task, domainId: domain.id, domainName: domain.name, domainBrief: domain.brief,
     }),
