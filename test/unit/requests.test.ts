@@ -214,4 +214,20 @@ describe('RequestPolicy', () => {
     await expect(second).resolves.toMatchObject({ content: [{ text: 'ok' }] });
     expect(calls).toHaveLength(2);
   });
+
+  it('lets the held requests go once the first one\'s first attempt ends, not after its retries', async () => {
+    const clock = new FakeClock();
+    const { client, calls } = scripted([() => new ModelError('500 api_error', 'transient', 500)], clock);
+    const { p } = policy(client, clock);
+    const shared: ModelRequest = { ...req(), sharedPrefix: 'p1' };
+    const first = p.send(shared, 8);
+    const second = p.send({ ...shared }, 8);
+    await settle();
+    expect(calls).toHaveLength(2); // the first attempt failed, the held request went at once
+    expect(calls[1]).toBe(calls[0]);
+    await clock.advance(1_000);
+    await expect(first).resolves.toMatchObject({ content: [{ text: 'ok' }] });
+    await expect(second).resolves.toMatchObject({ content: [{ text: 'ok' }] });
+    expect(calls).toHaveLength(3);
+  });
 });

@@ -69,14 +69,15 @@ export class RequestPolicy {
     let done!: () => void;
     this.warming.set(key, new Promise<void>((resolve) => { done = resolve; }));
     try {
-      return await this.sendNow(request, cap, watch);
+      // The others go once the first attempt ends either way: a failed or retried one does not
+      // hold them through its backoff; one of them writes the prefix instead.
+      return await this.sendNow(request, cap, watch, done);
     } finally {
-      // A failed first request lets the others go too: one of them writes the prefix instead.
       done();
     }
   }
 
-  private async sendNow(request: ModelRequest, cap: number, watch?: RequestWatch): Promise<ModelResponse> {
+  private async sendNow(request: ModelRequest, cap: number, watch?: RequestWatch, afterFirstAttempt?: () => void): Promise<ModelResponse> {
     // A stall (no stream event for streamIdleTimeoutMs) comes back as a transient error and is
     // retried below like a reset connection.
     const req: ModelRequest = request.idleTimeoutMs === undefined ? { ...request, idleTimeoutMs: this.config.streamIdleTimeoutMs } : request;
@@ -97,6 +98,7 @@ export class RequestPolicy {
         error = err instanceof ModelError ? err : new ModelError(String(err), 'transient');
       } finally {
         gate.release();
+        afterFirstAttempt?.();
       }
       if (error.kind === 'aborted' || req.signal.aborted) throw new ModelError('request aborted', 'aborted');
       if (error.kind === 'terminal') { this.hooks.onTerminal(error); throw error; }
