@@ -230,4 +230,28 @@ describe('RequestPolicy', () => {
     await expect(second).resolves.toMatchObject({ content: [{ text: 'ok' }] });
     expect(calls).toHaveLength(3);
   });
+
+  it('lets the held requests go as soon as the first one\'s response has begun, before its answer is complete', async () => {
+    const clock = new FakeClock();
+    const sent: string[] = [];
+    let finish!: () => void;
+    const client: ModelClient = {
+      create: (r) => {
+        const name = String((r.messages[0].content[0] as { text: string }).text);
+        sent.push(name);
+        if (name !== 'a1') return Promise.resolve(ok());
+        r.onResponseStart?.();
+        return new Promise<ModelResponse>((resolve) => { finish = () => resolve(ok()); });
+      },
+    };
+    const { p } = policy(client, clock);
+    const named = (name: string): ModelRequest => ({ ...req(), messages: [{ role: 'user', content: [{ type: 'text', text: name }] }], sharedPrefix: 'p1' });
+    const first = p.send(named('a1'), 8);
+    const second = p.send(named('a2'), 8);
+    await settle();
+    expect(sent).toEqual(['a1', 'a2']);
+    await expect(second).resolves.toMatchObject({ content: [{ text: 'ok' }] });
+    finish();
+    await first;
+  });
 });

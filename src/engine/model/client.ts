@@ -46,6 +46,8 @@ export interface ModelRequest {
    * alone and holds the others until its answer is in, so they read the prefix it wrote.
    */
   sharedPrefix?: string;
+  /** Called once the response has begun (its headers are in): the API's cache entry exists from then. */
+  onResponseStart?: () => void;
 }
 
 export interface ModelResponse {

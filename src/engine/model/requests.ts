@@ -54,9 +54,9 @@ export class RequestPolicy {
   /**
    * Sends a request. One that names a `sharedPrefix` is the first request of an agent whose prompt
    * starts like its siblings': the first of them with that prefix (per model) goes alone and the
-   * rest wait for its answer, because a cache entry exists only once a response has begun, so
+   * rest wait until its response has begun, because a cache entry exists only from then, so
    * requests sent together would each write the same prefix at the write price instead of reading
-   * it at a tenth. The wait is one request's latency, once per model and prefix in a run.
+   * it at a tenth. The wait is one time-to-first-token, once per model and prefix in a run.
    */
   async send(request: ModelRequest, cap: number, watch?: RequestWatch): Promise<ModelResponse> {
     if (request.sharedPrefix === undefined) return this.sendNow(request, cap, watch);
@@ -69,9 +69,11 @@ export class RequestPolicy {
     let done!: () => void;
     this.warming.set(key, new Promise<void>((resolve) => { done = resolve; }));
     try {
-      // The others go once the first attempt ends either way: a failed or retried one does not
-      // hold them through its backoff; one of them writes the prefix instead.
-      return await this.sendNow(request, cap, watch, done);
+      // The others go once its response has begun (the cache entry exists from then, long before
+      // a long answer has streamed), or once its first attempt ends without one: a failed or
+      // retried request does not hold them through its backoff; one of them writes the prefix.
+      const onResponseStart = (): void => { request.onResponseStart?.(); done(); };
+      return await this.sendNow({ ...request, onResponseStart }, cap, watch, done);
     } finally {
       done();
     }
