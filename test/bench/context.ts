@@ -67,6 +67,7 @@ export async function promptCache(workspace: string, run: RunResult): Promise<Me
   const before = workerCacheShare(off.figures.agents);
   const turns = run.figures.agents.filter((a) => a.role === 'worker').reduce((n, a) => n + a.requests, 0) / 30;
   const cost = (agents: readonly AgentFigure[]): number => agents.filter((a) => a.role === 'worker').reduce((n, a) => n + a.costUsd, 0);
+  const byTurn = uncachedByTurn(run);
   const others = await otherRoles();
   return {
     rows: [
@@ -76,12 +77,36 @@ export async function promptCache(workspace: string, run: RunResult): Promise<Me
     raw: [
       `workers read ${on.read} of ${on.total} prompt tokens from the cache (caching off: ${before.read} of ${before.total}); ${turns.toFixed(1)} requests per worker on average; `
         + `the workers cost $${cost(run.figures.agents).toFixed(2)} (caching off: $${cost(off.figures.agents).toFixed(2)})`,
+      `workers' uncached prompt tokens (input + cache writes) by request: ${byTurn}`,
       'cache emulation: prefix up to a cache_control breakpoint (at most 4 a request), 5-minute lifetime refreshed on hits, 1,024-token minimum, '
         + 'an entry readable once the response that wrote it has begun',
       ...others.map((o) => `${o.label}: ${o.count} in a ${o.pattern} run (${o.status}), ${o.requests} requests; read ${o.on.read} of ${o.on.total} prompt tokens from the cache `
         + `(caching off: ${o.off.read} of ${o.off.total}); ${o.why}`),
     ],
   };
+}
+
+/**
+ * Where the workers' uncached prompt tokens go, from their transcripts: the first request, the
+ * second, the last (after the report was written), and the ones between.
+ */
+function uncachedByTurn(run: RunResult): string {
+  const buckets = { first: 0, second: 0, between: 0, last: 0 };
+  for (const a of run.figures.agents.filter((x) => x.role === 'worker')) {
+    let text: string;
+    try {
+      text = readFileSync(path.join(run.figures.runDir, 'transcripts', `${a.id}.jsonl`), 'utf8');
+    } catch {
+      continue;
+    }
+    const usages = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string; usage?: { input: number; cacheWrite: number } })
+      .filter((e) => e.type === 'usage' && e.usage).map((e) => e.usage!.input + e.usage!.cacheWrite);
+    usages.forEach((u, i) => {
+      const k = i === 0 ? 'first' : i === usages.length - 1 ? 'last' : i === 1 ? 'second' : 'between';
+      buckets[k] += u;
+    });
+  }
+  return Object.entries(buckets).map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`).join(', ');
 }
 
 interface RoleRun { agents: AgentRecord[]; status: string }

@@ -16,7 +16,7 @@ export interface ConversationParams {
   cap: number;
   system: string;
   /**
-   * Text every agent of the role shares across the whole run (run task, workspace overview):
+   * Text every agent of the role shares across the whole run (the workspace overview):
    * placed first after the system and cached, so one agent's first request writes it and every
    * other agent of the role reads it.
    */
@@ -145,8 +145,8 @@ export const ECHO_KEEP_CHARS = 2_000;
 /**
  * The agent's `write_output` call as later turns send it back: the report is in its file already,
  * and every later request would re-send all of it (the largest uncached part of a worker's prompt,
- * 3–6k tokens, written to the cache by the turn after and read by none). Its head stays, so the
- * agent still knows what it wrote when it sums it up or appends; `read_file` has the rest.
+ * 3–6k tokens, written to the cache by the turn after and read by none). Its head (title, summary,
+ * first findings) stays, so the agent still knows what it wrote when it sums it up or appends.
  */
 export function compactEcho(block: ContentBlock): ContentBlock {
   if (block.type !== 'tool_use' || block.name !== 'write_output') return block;
