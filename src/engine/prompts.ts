@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
 /** Templates every run needs, whatever its pattern; each pattern lists its own (Pattern.prompts). */
-export const SHARED_PROMPTS = ['planner', 'planner-user', 'ask', 'ask-user'] as const;
+export const SHARED_PROMPTS = ['planner', 'planner-user', 'ask', 'ask-user', 'workspace'] as const;
 
 /**
  * Loads the templates once (they are small) and renders `{{placeholders}}`. Names are paths under

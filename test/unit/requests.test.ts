@@ -169,4 +169,89 @@ describe('RequestPolicy', () => {
     expect(retries[0].message).toMatch(/stream stalled/);
     expect(retries[0].wait).toBeGreaterThanOrEqual(75); // backoff of retryBaseMs (with jitter), not an instant retry
   });
+
+  it('sends the first request with a shared prefix alone and holds the others on that model and prefix until its answer is in', async () => {
+    const clock = new FakeClock();
+    const sent: string[] = [];
+    const answers = new Map<string, () => void>();
+    const client: ModelClient = {
+      create: (r) => new Promise<ModelResponse>((resolve) => {
+        const name = r.messages.length ? String((r.messages[0].content[0] as { text: string }).text) : '?';
+        sent.push(name);
+        answers.set(name, () => resolve(ok()));
+      }),
+    };
+    const { p } = policy(client, clock);
+    const named = (name: string, model = MODEL, sharedPrefix: string | null = 'p1'): ModelRequest => ({
+      ...req(), model, messages: [{ role: 'user', content: [{ type: 'text', text: name }] }], ...(sharedPrefix ? { sharedPrefix } : {}),
+    });
+    const first = p.send(named('a1'), 8);
+    const second = p.send(named('a2'), 8);
+    const otherModel = p.send(named('b1', 'claude-opus-5-5'), 8);
+    const otherPrefix = p.send(named('c1', MODEL, 'p2'), 8);
+    const unshared = p.send(named('d1', MODEL, null), 8);
+    await settle();
+    expect(sent).toEqual(['a1', 'b1', 'c1', 'd1']);
+    answers.get('a1')!();
+    await first;
+    await settle();
+    expect(sent).toEqual(['a1', 'b1', 'c1', 'd1', 'a2']);
+    const later = p.send(named('a3'), 8);
+    await settle();
+    expect(sent.at(-1)).toBe('a3');
+    for (const n of ['a2', 'a3', 'b1', 'c1', 'd1']) answers.get(n)!();
+    await Promise.all([second, otherModel, otherPrefix, unshared, later]);
+  });
+
+  it('lets the held requests go when the first one with their prefix fails', async () => {
+    const clock = new FakeClock();
+    const { client, calls } = scripted([() => new ModelError('bad request', 'invalid', 400)], clock);
+    const { p } = policy(client, clock);
+    const shared: ModelRequest = { ...req(), sharedPrefix: 'p1' };
+    const first = p.send(shared, 8);
+    const second = p.send({ ...shared }, 8);
+    await expect(first).rejects.toThrow('bad request');
+    await expect(second).resolves.toMatchObject({ content: [{ text: 'ok' }] });
+    expect(calls).toHaveLength(2);
+  });
+
+  it('lets the held requests go once the first one\'s first attempt ends, not after its retries', async () => {
+    const clock = new FakeClock();
+    const { client, calls } = scripted([() => new ModelError('500 api_error', 'transient', 500)], clock);
+    const { p } = policy(client, clock);
+    const shared: ModelRequest = { ...req(), sharedPrefix: 'p1' };
+    const first = p.send(shared, 8);
+    const second = p.send({ ...shared }, 8);
+    await settle();
+    expect(calls).toHaveLength(2); // the first attempt failed, the held request went at once
+    expect(calls[1]).toBe(calls[0]);
+    await clock.advance(1_000);
+    await expect(first).resolves.toMatchObject({ content: [{ text: 'ok' }] });
+    await expect(second).resolves.toMatchObject({ content: [{ text: 'ok' }] });
+    expect(calls).toHaveLength(3);
+  });
+
+  it('lets the held requests go as soon as the first one\'s response has begun, before its answer is complete', async () => {
+    const clock = new FakeClock();
+    const sent: string[] = [];
+    let finish!: () => void;
+    const client: ModelClient = {
+      create: (r) => {
+        const name = String((r.messages[0].content[0] as { text: string }).text);
+        sent.push(name);
+        if (name !== 'a1') return Promise.resolve(ok());
+        r.onResponseStart?.();
+        return new Promise<ModelResponse>((resolve) => { finish = () => resolve(ok()); });
+      },
+    };
+    const { p } = policy(client, clock);
+    const named = (name: string): ModelRequest => ({ ...req(), messages: [{ role: 'user', content: [{ type: 'text', text: name }] }], sharedPrefix: 'p1' });
+    const first = p.send(named('a1'), 8);
+    const second = p.send(named('a2'), 8);
+    await settle();
+    expect(sent).toEqual(['a1', 'a2']);
+    await expect(second).resolves.toMatchObject({ content: [{ text: 'ok' }] });
+    finish();
+    await first;
+  });
 });

@@ -99,6 +99,7 @@ export class AnthropicModelClient implements ModelClient {
         { timeout: req.timeoutMs, fetchOptions: { [ABORTED_BY]: ctl } as Anthropic.RequestOptions['fetchOptions'] },
       ).asResponse();
       idle.start();
+      req.onResponseStart?.();
       // From here on an abort of `ctl` reaches the connection through this reader, not through fetch.
       body = guardBody(response, ctl.signal, req.maxTokens);
       const message = await accumulate(body.response, ctl, idle, req.maxTokens, req.onText);

@@ -40,6 +40,14 @@ export interface ModelRequest {
    * from the stream loop: keep it cheap. A retried request streams its text again from the start.
    */
   onText?: (delta: string) => void;
+  /**
+   * Identifies the cached prompt prefix this request shares with other agents' first requests
+   * (tools, system, run context). Not sent: the policy sends the first request with a given prefix
+   * alone and holds the others until its answer is in, so they read the prefix it wrote.
+   */
+  sharedPrefix?: string;
+  /** Called once the response has begun (its headers are in): the API's cache entry exists from then. */
+  onResponseStart?: () => void;
 }
 
 export interface ModelResponse {

@@ -30,6 +30,8 @@ export interface RequestWatch {
  */
 export class RequestPolicy {
   private readonly gates = new Map<string, AdaptiveLimit>();
+  /** Per model and shared prefix: settles once the first request with that prefix has its answer. */
+  private readonly warming = new Map<string, Promise<void>>();
 
   constructor(
     private readonly model: ModelClient,
@@ -49,7 +51,35 @@ export class RequestPolicy {
     return Object.fromEntries([...this.gates].map(([m, g]) => [m, g.peak]));
   }
 
+  /**
+   * Sends a request. One that names a `sharedPrefix` is the first request of an agent whose prompt
+   * starts like its siblings': the first of them with that prefix (per model) goes alone and the
+   * rest wait until its response has begun, because a cache entry exists only from then, so
+   * requests sent together would each write the same prefix at the write price instead of reading
+   * it at a tenth. The wait is one time-to-first-token, once per model and prefix in a run.
+   */
   async send(request: ModelRequest, cap: number, watch?: RequestWatch): Promise<ModelResponse> {
+    if (request.sharedPrefix === undefined) return this.sendNow(request, cap, watch);
+    const key = `${request.model}\n${request.sharedPrefix}`;
+    const warm = this.warming.get(key);
+    if (warm) {
+      await abortable(warm, request.signal);
+      return this.sendNow(request, cap, watch);
+    }
+    let done!: () => void;
+    this.warming.set(key, new Promise<void>((resolve) => { done = resolve; }));
+    try {
+      // The others go once its response has begun (the cache entry exists from then, long before
+      // a long answer has streamed), or once its first attempt ends without one: a failed or
+      // retried request does not hold them through its backoff; one of them writes the prefix.
+      const onResponseStart = (): void => { request.onResponseStart?.(); done(); };
+      return await this.sendNow({ ...request, onResponseStart }, cap, watch, done);
+    } finally {
+      done();
+    }
+  }
+
+  private async sendNow(request: ModelRequest, cap: number, watch?: RequestWatch, afterFirstAttempt?: () => void): Promise<ModelResponse> {
     // A stall (no stream event for streamIdleTimeoutMs) comes back as a transient error and is
     // retried below like a reset connection.
     const req: ModelRequest = request.idleTimeoutMs === undefined ? { ...request, idleTimeoutMs: this.config.streamIdleTimeoutMs } : request;
@@ -70,6 +100,7 @@ export class RequestPolicy {
         error = err instanceof ModelError ? err : new ModelError(String(err), 'transient');
       } finally {
         gate.release();
+        afterFirstAttempt?.();
       }
       if (error.kind === 'aborted' || req.signal.aborted) throw new ModelError('request aborted', 'aborted');
       if (error.kind === 'terminal') { this.hooks.onTerminal(error); throw error; }
@@ -113,6 +144,16 @@ export class RequestPolicy {
     const base = this.config.retryBaseMs * 2 ** attempt;
     return Math.min(base * (0.75 + Math.random() * 0.5), this.config.maxRetryAfterMs);
   }
+}
+
+/** Waits for `p` unless the signal aborts first (then rejects with its reason). */
+function abortable(p: Promise<void>, signal: AbortSignal): Promise<void> {
+  signal.throwIfAborted();
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    void p.then(() => { signal.removeEventListener('abort', onAbort); resolve(); });
+  });
 }
 
 export const realClock: Clock = {

@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ignoreOptionsOf } from '../config';
 import { endsWithSentinel, readTextOrNull } from '../files';
+import type { Ledger } from '../ledger/ledger';
+import { workspaceOverview } from '../plan/workspace';
 import { converse, type ConversationParams } from '../run/converse';
 import { trimToSentence } from '../text';
 import { guardPathSync } from '../tools/pathGuard';
@@ -50,10 +52,36 @@ export function toolContext(ctx: RoleContext, agent: AgentRecord, extra: Partial
   };
 }
 
+/** Lines of workspace tree an agent's prompt shows at most (the planner's shows up to 400). */
+const AGENT_OVERVIEW_ENTRIES = 200;
+
+const overviews = new WeakMap<Ledger, Promise<string>>();
+
+/**
+ * The run-wide block of an agent that explores the workspace with tools: the workspace overview,
+ * inside the run's focus. Made once per run (per ledger) and reused, so every agent's prompt holds
+ * the same bytes and the prefix up to it is cached once for the run, whatever changes on disk.
+ */
+export function runContextBlock(ctx: RoleContext): Promise<string> {
+  let block = overviews.get(ctx.ledger);
+  if (!block) {
+    block = workspaceOverview(ctx.workspace, {
+      outputRoot: ctx.config.outputRoot, ...ignoreOptionsOf(ctx.config), maxEntries: AGENT_OVERVIEW_ENTRIES,
+      ...(ctx.plan.focus.length ? { focus: ctx.plan.focus } : {}),
+    }).then((overview) => ctx.prompts.render('workspace', { overview: overview.trimEnd() }));
+    // A failed walk is not kept: the next agent tries again rather than every agent failing.
+    void block.catch(() => overviews.delete(ctx.ledger));
+    overviews.set(ctx.ledger, block);
+  }
+  return block;
+}
+
 /** The prompts of a worker-like agent; `user` gets the output file and the retry note. */
 export interface WorkerPrompts {
   system: string;
-  /** Text every agent of a group shares (run task, domain brief): placed first and cached. */
+  /** Text every agent of the role shares across the run (the workspace overview): cached first. */
+  run?: string;
+  /** Text every agent of a group shares (run task, domain brief): placed next and cached. */
   shared?: string;
   user(outputFile: string, retryNote: string): string;
 }
@@ -70,6 +98,7 @@ export async function attemptReportingAgent(
   const result = await converse({
     ...conversationBase(ctx, agent, signal),
     system: prompts.system,
+    ...(prompts.run ? { runBlock: prompts.run } : {}),
     ...(prompts.shared ? { sharedBlock: prompts.shared } : {}),
     userBlock: prompts.user(relToWorkspace(ctx, out), retryNote(previousError)),
     tools: toolDefinitions(),

@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import type { Ledger } from '../ledger/ledger';
 import { ModelError, type ChatMessage, type ContentBlock, type ToolDefinition } from '../model/client';
 import type { RequestPolicy } from '../model/requests';
 import { BATCH_PRICE_FACTOR } from '../config';
 import { executeTool, type ToolContext } from '../tools/tools';
+import { estimateTokens } from '../text';
 import { sendRecorded } from '../transcripts/record';
 import type { AgentTranscript } from '../transcripts/writer';
 import type { Usage } from '../types';
@@ -13,7 +15,13 @@ export interface ConversationParams {
   /** The agent's tier cap, the ceiling for the per-model request gate. */
   cap: number;
   system: string;
-  /** Text every agent of a group shares (run task, domain brief): placed first and cached. */
+  /**
+   * Text every agent of the role shares across the whole run (the workspace overview):
+   * placed first after the system and cached, so one agent's first request writes it and every
+   * other agent of the role reads it.
+   */
+  runBlock?: string;
+  /** Text every agent of a group shares (domain brief): placed after the run block and cached. */
   sharedBlock?: string;
   userBlock: string;
   tools: ToolDefinition[];
@@ -47,19 +55,31 @@ const EPHEMERAL = { type: 'ephemeral' } as const;
  */
 export async function converse(p: ConversationParams): Promise<ConversationResult> {
   const userBlock = withInstruction(p.userBlock, p.instruction);
+  // Cache order is tools → system → messages, so the prefix shared by the most agents comes first
+  // and the agent's own assignment last: breakpoints at the system, the run block and the group
+  // block, plus the rolling one at the tail, are the four the API allows.
   const first: ContentBlock[] = [];
-  if (p.sharedBlock) first.push({ type: 'text', text: p.sharedBlock, ...(p.caching ? { cache_control: EPHEMERAL } : {}) });
+  const cached = p.caching ? { cache_control: EPHEMERAL } : {};
+  if (p.runBlock) first.push({ type: 'text', text: p.runBlock, ...cached });
+  if (p.sharedBlock) first.push({ type: 'text', text: p.sharedBlock, ...cached });
   first.push({ type: 'text', text: userBlock });
   const messages: ChatMessage[] = [{ role: 'user', content: first }];
-  const system = [{ type: 'text' as const, text: p.system, ...(p.caching ? { cache_control: EPHEMERAL } : {}) }];
+  const system = [{ type: 'text' as const, text: p.system, ...cached }];
+  // An agent with tools sends a second request, which reads the whole first prompt back when its
+  // tail is a breakpoint too; a single request would only pay the write for nothing.
+  const rolling = p.caching && p.tools.length > 0;
+  const shared = [p.runBlock, p.sharedBlock].filter((b): b is string => !!b).join('\n\n');
+  const prefix = p.caching ? sharedPrefixKey(p) : undefined;
   const t = p.transcript;
-  t?.begin({ model: p.model, system: p.system, shared: p.sharedBlock ?? null, prompt: userBlock, instruction: p.instruction ?? null });
+  t?.begin({ model: p.model, system: p.system, shared: shared || null, prompt: userBlock, instruction: p.instruction ?? null });
 
   for (let turn = 1; turn <= p.maxTurns; turn++) {
     const res = await sendRecorded(p.policy, {
       model: p.model,
       system,
-      messages: p.caching ? withRollingBreakpoint(messages) : messages,
+      messages: rolling ? withRollingBreakpoint(messages) : messages,
+      // Only the first turn's prefix is shared with other agents; later turns extend this agent's own.
+      ...(turn === 1 && prefix ? { sharedPrefix: prefix } : {}),
       ...(p.tools.length ? { tools: p.tools, toolChoice: { type: 'auto' as const } } : {}),
       maxTokens: p.maxTokens,
       signal: p.signal,
@@ -74,7 +94,7 @@ export async function converse(p: ConversationParams): Promise<ConversationResul
     if (toolUses.length === 0) return { text, lastPromptTokens };
     if (!p.toolCtx) throw recorded(t, new ModelError(`model called tool ${toolUses[0].name} but this agent has no tools`, 'invalid'));
 
-    messages.push({ role: 'assistant', content: res.content });
+    messages.push({ role: 'assistant', content: res.content.map(compactEcho) });
     const results: ContentBlock[] = [];
     for (const use of toolUses) {
       p.signal.throwIfAborted();
@@ -91,6 +111,22 @@ export async function converse(p: ConversationParams): Promise<ConversationResul
   throw recorded(t, new ModelError(`turn limit of ${p.maxTurns} reached before the agent finished`, 'invalid'));
 }
 
+/** Below the smallest prefix any model caches, holding siblings back would buy nothing. */
+const MIN_CACHED_PREFIX_TOKENS = 1024;
+
+/**
+ * The key of the prefix an agent's first request shares with its role's other agents: tools,
+ * system and the run block (or the group block when there is no run block), or undefined when
+ * that prefix is too short to be cached at all.
+ */
+function sharedPrefixKey(p: ConversationParams): string | undefined {
+  const block = p.runBlock ?? p.sharedBlock;
+  if (!block) return undefined;
+  const text = `${JSON.stringify(p.tools)}\n${p.system}\n${block}`;
+  if (estimateTokens(text) < MIN_CACHED_PREFIX_TOKENS) return undefined;
+  return createHash('sha256').update(text).digest('hex');
+}
+
 /** The agent's prompt with the user's extra instruction (Rerun Agent) after it. */
 export function withInstruction(userBlock: string, instruction: string | null | undefined): string {
   const extra = instruction?.trim();
@@ -103,13 +139,33 @@ function recorded(t: AgentTranscript | undefined, err: ModelError): ModelError {
   return err;
 }
 
+/** Characters of a written report the conversation keeps when it is sent back to the agent. */
+export const ECHO_KEEP_CHARS = 2_000;
+
+/**
+ * The agent's `write_output` call as later turns send it back: the report is in its file already,
+ * and every later request would re-send all of it (the largest uncached part of a worker's prompt,
+ * 3–6k tokens, written to the cache by the turn after and read by none). Its head (title, summary,
+ * first findings) stays, so the agent still knows what it wrote when it sums it up or appends.
+ */
+export function compactEcho(block: ContentBlock): ContentBlock {
+  if (block.type !== 'tool_use' || block.name !== 'write_output') return block;
+  const input = block.input as Record<string, unknown>;
+  const content = input.content;
+  if (typeof content !== 'string' || content.length <= ECHO_KEEP_CHARS + 200) return block;
+  const head = content.slice(0, ECHO_KEEP_CHARS);
+  const note = `\n[… ${(content.length - head.length).toLocaleString('en-US')} more characters, written to the file as given; not repeated here]`;
+  return { ...block, input: { ...input, content: head + note } };
+}
+
 /**
  * Marks the last block of the conversation as a cache breakpoint (on a copy), so each turn reads
- * the previous turn's prefix from the cache and writes only the new tail. With the system and
- * shared-brief breakpoints that makes three of the four the API allows.
+ * the previous turn's prefix from the cache and writes only the new tail (the first turn included:
+ * the second reads all of it back). With the system, run and group breakpoints that makes the four
+ * the API allows.
  */
 export function withRollingBreakpoint(messages: ChatMessage[]): ChatMessage[] {
-  if (messages.length < 2) return messages;
+  if (messages.length === 0) return messages;
   const last = messages[messages.length - 1];
   const blocks = last.content.slice();
   const tail = blocks[blocks.length - 1];

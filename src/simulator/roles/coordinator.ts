@@ -2,6 +2,7 @@ import {
   SIMULATED_LABEL, field, promptText, section, stringInput, toolCalls, truncate, truncateWords, withoutLineNumbers, type ToolCall,
 } from '../conversation';
 import type { ParsedRequest, Reply } from '../types';
+import { filesOf } from './mapper';
 import { SEVERITIES, severityOf, type Severity } from '../facts';
 import { plural } from '../../shared/words';
 
@@ -39,6 +40,16 @@ export function coordinatorReply(req: ParsedRequest): Reply {
   const domain = /# Domain ([a-z]):\s*([^\n]*)/.exec(text);
   const domainLabel = domain ? `Domain ${domain[1]} (${domain[2].trim() || 'unnamed'})` : 'This domain';
   const listed = listedWorkers(text);
+  if (req.tools.length === 0) {
+    // Batched: the workers' files are in the prompt; the synthesis, the mark, then the return.
+    const packed = filesOf(text);
+    const views = listed.map((w) => view(w, packed.flatMap((f, i) => (f.path === w.path && f.content !== null
+      ? [{ id: `packed_${i}`, name: 'read_file', input: { path: f.path }, turn: 0, result: { text: `${f.content}\n${SENTINEL}`, isError: false } }]
+      : []))));
+    const findings = ranked(views);
+    const synth = synthesis(domainLabel, views, findings).replace(/\n*<!-- DONE -->\s*$/, '');
+    return { kind: 'message', content: [{ type: 'text', text: `${synth}\n\n<!-- RETURN -->\n${topActions(domainLabel, findings, views)}` }] };
+  }
   const calls = toolCalls(req);
   const writes = calls.filter((c) => c.name === 'write_output' && c.result);
   const views = listed.map((w) => view(w, calls));

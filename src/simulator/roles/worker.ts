@@ -5,6 +5,7 @@ import {
   SIMULATED_LABEL, assistantTurns, field, promptText, stringInput, toolCalls, truncate, withoutLineNumbers, type ToolCall,
 } from '../conversation';
 import { factsOf, findingsOf, type FileFacts } from '../facts';
+import { filesOf } from './mapper';
 import type { ParsedRequest, Reply, ReplyBlock } from '../types';
 import { plural } from '../../shared/words';
 
@@ -22,6 +23,7 @@ const CODE = new Set(['.ts', '.tsx', '.js', '.mjs', '.cjs', '.jsx', '.py', '.go'
  */
 export function workerReply(req: ParsedRequest, workspaceRoot: string): Reply {
   const text = promptText(req);
+  if (req.tools.length === 0) return packedWorkerReply(text, workspaceRoot);
   const agentId = /# Your assignment \(([^)]+)\)/.exec(text)?.[1] ?? 'worker';
   const task = /# Your assignment \([^)]+\)\n+([^\n]+)/.exec(text)?.[1]?.trim() ?? 'the assignment';
   const scope = (field(text, 'Scope') ?? '.').split(',').map((s) => s.trim()).filter(Boolean);
@@ -52,6 +54,23 @@ export function workerReply(req: ParsedRequest, workspaceRoot: string): Reply {
     kind: 'message',
     content: [{ type: 'tool_use', name: 'write_output', input: { content: report(agentId, task, scope, calls, fs) } }],
   };
+}
+
+/**
+ * A batched worker (no tools, its scope's files in the prompt): the first line is the return, the
+ * rest the report, built from the packed files as from files it had read.
+ */
+function packedWorkerReply(text: string, workspaceRoot: string): Reply {
+  const agentId = /# Your assignment \(([^)]+)\)/.exec(text)?.[1] ?? 'worker';
+  const task = /# Your assignment \([^)]+\)\n+([^\n]+)/.exec(text)?.[1]?.trim() ?? 'the assignment';
+  const scope = (field(text, 'Scope') ?? '.').split(',').map((s) => s.trim()).filter(Boolean);
+  const fs = new Disk(workspaceRoot);
+  const calls: ToolCall[] = filesOf(text).map((f, i) => ({
+    id: `packed_${i}`, name: 'read_file', input: { path: f.path }, turn: 0,
+    result: f.content === null ? { text: 'could not be read', isError: true } : { text: f.content, isError: false },
+  }));
+  const body = report(agentId, task, scope, calls, fs).replace(/\n*<!-- DONE -->\s*$/, '');
+  return { kind: 'message', content: [{ type: 'text', text: `${truncate(`Done. ${summarySentence(calls, fs, scope)}`, 200)}\n${body}` }] };
 }
 
 function say(text: string): Reply {

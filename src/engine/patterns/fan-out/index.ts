@@ -3,7 +3,7 @@ import type { Pattern } from '../pattern';
 import { compileFanOut } from './compile';
 import { FanOutSubmitSchema, validateFanOut, type FanOutPlan } from './plan';
 import { addFanOutWorker } from './addLeaf';
-import { attemptCoordinator, attemptFinal, attemptWorker } from './roles';
+import { attemptCoordinator, attemptFinal, attemptWorker, workerPackable } from './roles';
 
 /** Tiered fan-out: domains × workers → one coordinator per domain → the final synthesis. */
 export const fanOut: Pattern<FanOutPlan> = {
@@ -23,12 +23,15 @@ export const fanOut: Pattern<FanOutPlan> = {
   findingsFrom: ['coordinator', 'final'],
   roles: {
     worker: {
-      priority: 0, depth: 0, leaf: true, fileProvesDone: true, cached: true,
+      // Batchable when its scope is a few files the engine can pack into one request.
+      priority: 0, depth: 0, leaf: true, fileProvesDone: true, cached: true, batchable: workerPackable,
       tokens: { input: [15_000, 70_000], output: [1_500, 7_000], inputPerDependency: [0, 0] },
       attempt: attemptWorker,
     },
     coordinator: {
-      priority: 1, depth: 1, leaf: false, fileProvesDone: false, cached: true, summarisesDependencies: true,
+      // Batchable once its inputs exist (it runs after its workers): their files go into the prompt.
+      // A function, so only coordinators the plan marked work single-turn.
+      priority: 1, depth: 1, leaf: false, fileProvesDone: false, cached: true, summarisesDependencies: true, batchable: () => true,
       tokens: { input: [3_000, 8_000], output: [1_500, 5_000], inputPerDependency: [4_000, 15_000] },
       label: (a) => `Coordinator ${a.domain ?? ''}`.trim(),
       attempt: attemptCoordinator,
@@ -41,7 +44,8 @@ export const fanOut: Pattern<FanOutPlan> = {
     },
   },
   prompts: [
-    'fan-out/worker', 'fan-out/worker-shared', 'fan-out/worker-user', 'fan-out/coordinator',
-    'fan-out/coordinator-user', 'fan-out/final', 'fan-out/final-user',
+    'fan-out/worker', 'fan-out/worker-shared', 'fan-out/worker-user', 'fan-out/worker-packed', 'fan-out/worker-packed-user',
+    'fan-out/coordinator', 'fan-out/coordinator-user', 'fan-out/coordinator-packed', 'fan-out/coordinator-packed-user',
+    'fan-out/final', 'fan-out/final-user',
   ],
 };

@@ -5,7 +5,7 @@ import { plural } from '../../../shared/words';
 import { estimateTokens, shareBudget, trimToSentence, trimToWords } from '../../text';
 import { toolDefinitions } from '../../tools/tools';
 import { SENTINEL, type AgentRecord } from '../../types';
-import { attemptReportingAgent, conversationBase, outputPath, relToWorkspace, retryNote, toolContext, verifyOutput } from '../kit';
+import { attemptReportingAgent, conversationBase, outputPath, packFilesSync, relToWorkspace, retryNote, runContextBlock, toolContext, verifyOutput } from '../kit';
 import type { AttemptResult, RoleContext } from '../pattern';
 import type { FanOutPlan } from './plan';
 
@@ -14,10 +14,12 @@ type Ctx = RoleContext<FanOutPlan>;
 const domainOf = (ctx: Ctx, agent: AgentRecord) => ctx.plan.domains.find((d) => d.id === agent.domain)!;
 
 /** A worker: reads its scope with the tools, writes workers/<id>.md, returns one sentence. */
-export function attemptWorker(ctx: Ctx, agent: AgentRecord, previousError: string | null, signal: AbortSignal): Promise<AttemptResult> {
+export async function attemptWorker(ctx: Ctx, agent: AgentRecord, previousError: string | null, signal: AbortSignal): Promise<AttemptResult> {
+  if (packed(ctx, agent)) return attemptPackedWorker(ctx, agent, previousError, signal);
   const domain = domainOf(ctx, agent);
   return attemptReportingAgent(ctx, agent, previousError, signal, {
     system: ctx.prompts.render('fan-out/worker', {}),
+    run: await runContextBlock(ctx),
     shared: ctx.prompts.render('fan-out/worker-shared', {
       task: ctx.plan.task, domainId: domain.id, domainName: domain.name, domainBrief: domain.brief,
     }),
@@ -29,15 +31,10 @@ export function attemptWorker(ctx: Ctx, agent: AgentRecord, previousError: strin
 
 /** A coordinator: reads exactly its workers' files (an explicit list, never a glob), writes synthesis/<d>.md. */
 export async function attemptCoordinator(ctx: Ctx, agent: AgentRecord, previousError: string | null, signal: AbortSignal): Promise<AttemptResult> {
+  if (packed(ctx, agent)) return attemptPackedCoordinator(ctx, agent, previousError, signal);
   const domain = domainOf(ctx, agent);
   const out = outputPath(ctx, agent);
-  const workers = agent.dependsOn.map((id) => ctx.ledger.get(id)!);
-  const files = workers.map((w) => path.join(ctx.runDir, w.outputFile));
-  const lines = await Promise.all(workers.map(async (w, i) => {
-    const finished = w.status === 'completed' && await fileEndsWithSentinel(files[i]);
-    const state = finished ? 'completed' : `${w.status === 'completed' ? 'unfinished' : w.status}${w.error ? ` — ${w.error}` : ''}`;
-    return `- ${relToWorkspace(ctx, files[i])} (${w.id}: ${state})`;
-  }));
+  const { files, lines } = await workerFiles(ctx, agent);
   const result = await converse({
     ...conversationBase(ctx, agent, signal),
     system: ctx.prompts.render('fan-out/coordinator', {}),
@@ -52,6 +49,123 @@ export async function attemptCoordinator(ctx: Ctx, agent: AgentRecord, previousE
   const problem = await verifyOutput(out, relToWorkspace(ctx, out));
   if (problem) return { ok: false, error: problem };
   const returned = trimToWords(result.text, 300);
+  return returned ? { ok: true, returned } : { ok: false, error: 'the coordinator returned no summary' };
+}
+
+/** Its workers' files (absolute) and the `# Worker files` lines naming each with its state. */
+async function workerFiles(ctx: Ctx, agent: AgentRecord): Promise<{ workers: AgentRecord[]; files: string[]; finished: boolean[]; lines: string[] }> {
+  const workers = agent.dependsOn.map((id) => ctx.ledger.get(id)!);
+  const files = workers.map((w) => path.join(ctx.runDir, w.outputFile));
+  const finished = await Promise.all(workers.map(async (w, i) => w.status === 'completed' && fileEndsWithSentinel(files[i])));
+  const lines = workers.map((w, i) => {
+    const state = finished[i] ? 'completed' : `${w.status === 'completed' ? 'unfinished' : w.status}${w.error ? ` — ${w.error}` : ''}`;
+    return `- ${relToWorkspace(ctx, files[i])} (${w.id}: ${state})`;
+  });
+  return { workers, files, finished, lines };
+}
+
+/** Most files a worker's scope may name to be packed into one request (batch mode). */
+export const PACKED_WORKER_FILES = 8;
+/** Characters of file content a packed worker is sent at most (about 40,000 tokens). */
+const PACKED_WORKER_CHARS = 160_000;
+/** Characters of worker reports a packed coordinator is sent at most (about 100,000 tokens). */
+const PACKED_COORDINATOR_CHARS = 400_000;
+
+/**
+ * Whether a worker can work single-turn from its files packed into the prompt, so in batch mode:
+ * its scope names a few files (names with an extension; a folder needs the tools to explore).
+ */
+export function workerPackable(agent: Pick<AgentRecord, 'scope'>): boolean {
+  return agent.scope.length > 0 && agent.scope.length <= PACKED_WORKER_FILES && agent.scope.every((p) => /[^/]\.[A-Za-z0-9]{1,8}$/.test(p));
+}
+
+/** The plan put this agent in a batch, and batch mode is still on: it works single-turn, without tools. */
+const packed = (ctx: Ctx, agent: AgentRecord): boolean => agent.batch === true && ctx.config.batch !== 'off';
+
+const withoutSentinel = (text: string): string => text.trimEnd().replace(/<!-- DONE -->$/, '').trimEnd();
+
+/**
+ * A batched worker: the engine reads its scope's files (through the path guard, as a mapper's) and
+ * sends them with the assignment in one request without tools. The reply's first line is the
+ * return; the rest is the report, which the engine writes to workers/<id>.md with the sentinel and
+ * verifies like a file the worker wrote itself.
+ */
+async function attemptPackedWorker(ctx: Ctx, agent: AgentRecord, previousError: string | null, signal: AbortSignal): Promise<AttemptResult> {
+  const domain = domainOf(ctx, agent);
+  const out = outputPath(ctx, agent);
+  const rel = relToWorkspace(ctx, out);
+  const { blocks, unreadable } = packFilesSync(ctx, agent.scope, PACKED_WORKER_CHARS);
+  if (unreadable.length === agent.scope.length) return { ok: false, error: `none of its ${agent.scope.length} files could be read (${unreadable[0]})` };
+  const result = await converse({
+    ...conversationBase(ctx, agent, signal),
+    system: ctx.prompts.render('fan-out/worker-packed', {}),
+    sharedBlock: ctx.prompts.render('fan-out/worker-shared', {
+      task: ctx.plan.task, domainId: domain.id, domainName: domain.name, domainBrief: domain.brief,
+    }),
+    userBlock: ctx.prompts.render('fan-out/worker-packed-user', {
+      agentId: agent.id, agentTask: agent.task, scope: agent.scope.join(', '), outputFile: rel,
+      retryNote: retryNote(previousError), files: blocks.join('\n\n'),
+    }),
+    tools: [], toolCtx: null,
+  });
+  ctx.ledger.transition(agent.id, 'verifying');
+  const text = result.text.trim();
+  const newline = text.indexOf('\n');
+  const first = (newline < 0 ? text : text.slice(0, newline)).trim();
+  const body = withoutSentinel(newline < 0 ? '' : text.slice(newline + 1)).trim();
+  if (/^failed\b/i.test(first)) return { ok: false, error: `the worker reported: ${trimToSentence(first)}` };
+  if (!/^done\b/i.test(first)) return { ok: false, error: 'the answer did not start with a line "Done. <what you found>"' };
+  if (!body) return { ok: false, error: 'the answer held no findings after its first line' };
+  const tail = unreadable.length ? `\n\n## Unreadable files\n\n${unreadable.map((u) => `- ${u}`).join('\n')}` : '';
+  await writeFileAtomic(out, `${body}${tail}\n\n${SENTINEL}\n`);
+  const problem = await verifyOutput(out, rel);
+  return problem ? { ok: false, error: problem } : { ok: true, returned: trimToSentence(first) };
+}
+
+/** Where a packed coordinator's synthesis ends and its return begins. */
+const RETURN_MARK = '<!-- RETURN -->';
+
+/**
+ * A batched coordinator, once its workers have settled: the engine sends their finished files
+ * inline (a worker whose file is missing or unfinished is listed as such, never sent), and writes
+ * the synthesis part of the reply to synthesis/<d>.md; the part after `<!-- RETURN -->` is the return.
+ */
+async function attemptPackedCoordinator(ctx: Ctx, agent: AgentRecord, previousError: string | null, signal: AbortSignal): Promise<AttemptResult> {
+  const domain = domainOf(ctx, agent);
+  const out = outputPath(ctx, agent);
+  const rel = relToWorkspace(ctx, out);
+  const { files, finished, lines } = await workerFiles(ctx, agent);
+  let room = PACKED_COORDINATOR_CHARS;
+  const blocks: string[] = [];
+  for (let i = 0; i < files.length; i++) {
+    if (!finished[i]) continue;
+    // Run files the engine wrote and verified: read as a reducer reads its inputs, not through the
+    // workspace guard (which keeps the output root from every agent's tools).
+    let text = withoutSentinel((await readTextOrNull(files[i])) ?? '');
+    if (text.length > room) text = `${text.slice(0, room)}\n[cut: the reports passed this coordinator's budget]`;
+    room = Math.max(0, room - text.length);
+    blocks.push(`<file path="${relToWorkspace(ctx, files[i])}">\n${text}\n</file>`);
+  }
+  const result = await converse({
+    ...conversationBase(ctx, agent, signal),
+    system: ctx.prompts.render('fan-out/coordinator-packed', {}),
+    userBlock: ctx.prompts.render('fan-out/coordinator-packed-user', {
+      task: ctx.plan.task, domainId: domain.id, domainName: domain.name, domainBrief: domain.brief,
+      workerFiles: lines.join('\n'), outputFile: rel, retryNote: retryNote(previousError),
+      files: blocks.join('\n\n') || '(none: no worker finished)',
+    }),
+    tools: [], toolCtx: null,
+  });
+  ctx.ledger.transition(agent.id, 'verifying');
+  const text = result.text.trim();
+  const at = text.lastIndexOf(RETURN_MARK);
+  if (at < 0) return { ok: false, error: `the answer has no line ${RETURN_MARK} between the synthesis and the top 3 items` };
+  const synthesis = withoutSentinel(text.slice(0, at)).trim();
+  const returned = trimToWords(text.slice(at + RETURN_MARK.length).trim(), 300);
+  if (!synthesis) return { ok: false, error: 'the answer held no synthesis before its return' };
+  await writeFileAtomic(out, `${synthesis}\n\n${SENTINEL}\n`);
+  const problem = await verifyOutput(out, rel);
+  if (problem) return { ok: false, error: problem };
   return returned ? { ok: true, returned } : { ok: false, error: 'the coordinator returned no summary' };
 }
 

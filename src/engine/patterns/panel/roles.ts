@@ -4,7 +4,7 @@ import { converse } from '../../run/converse';
 import { trimToSentence } from '../../text';
 import { toolDefinitions } from '../../tools/tools';
 import { SENTINEL, type AgentRecord } from '../../types';
-import { conversationBase, outputPath, packFilesSync, relToWorkspace, retryNote, toolContext, verifyOutput } from '../kit';
+import { conversationBase, outputPath, packFilesSync, relToWorkspace, retryNote, runContextBlock, toolContext, verifyOutput } from '../kit';
 import type { AttemptResult, RoleContext } from '../pattern';
 import { TALLY_FILE } from './compile';
 import { quorumOf, type PanelPlan } from './plan';
@@ -41,6 +41,7 @@ export async function attemptExpert(ctx: Ctx, agent: AgentRecord, previousError:
   const result = await converse({
     ...conversationBase(ctx, agent, signal),
     system: ctx.prompts.render('panel/expert', {}),
+    runBlock: await runContextBlock(ctx),
     sharedBlock: ctx.prompts.render('panel/expert-shared', {
       task: ctx.plan.task, question: ctx.plan.question, brief: ctx.plan.brief || '(none)',
     }),
