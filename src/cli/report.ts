@@ -30,7 +30,7 @@ export function planTable(run: Run): string {
     rows.push(`${pad(group, 22)} ${pad(a.id, 8)} ${pad(a.role, 12)} ${pad(a.task, 48)} ${pad(`${a.tier} → ${a.modelRequested}${a.batch ? ' (batch)' : ''}`, 28)} ${a.outputFile}`);
   }
   const batched = agents.filter((a) => a.batch).length;
-  if (batched) rows.push('', `${plural(batched, 'agent')} go to a Message Batch: half the price, answered within 24 h (the estimate counts them at the batch rate).`);
+  if (batched) rows.push('', `${plural(batched, 'agent')} ${batched === 1 ? 'goes' : 'go'} to a Message Batch: half the price, answered within 24 h (the estimate counts them at the batch rate).`);
   const byRole = new Map<string, number>();
   for (const a of agents) byRole.set(a.role, (byRole.get(a.role) ?? 0) + 1);
   const e = ledger.estimate;

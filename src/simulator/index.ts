@@ -36,9 +36,9 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     latencyMs: typeof latencyMs === 'number' ? () => latencyMs : latencyMs,
     batches: {
       ...(opts.batchStateDir ? { stateDir: opts.batchStateDir } : {}),
-      // A batch is processed in five waves of the realtime latency: slow enough to watch its
-      // counts move, and what a reload or a cancel catches unfinished depends on when it comes.
-      ...(typeof latencyMs === 'number' && latencyMs > 0 ? { processingMs: (_id: string, i: number) => latencyMs * (1 + (i % 5)) } : {}),
+      // A batch is slower than a realtime answer: its requests end in five waves of twice the
+      // latency, slow enough to watch its counts move (and to close the window meanwhile).
+      ...(typeof latencyMs === 'number' && latencyMs > 0 ? { processingMs: (_id: string, i: number) => 2 * latencyMs * (1 + (i % 5)) } : {}),
     },
   });
   return { baseUrl: server.url, server, close: () => server.close() };

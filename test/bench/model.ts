@@ -24,6 +24,12 @@ export interface BenchModelOptions {
   plan: Record<string, unknown>;
   /** Workers explore one tool call a turn and write 3–6k-token reports (else the plain simulator). */
   realisticWorkers: boolean;
+  /**
+   * Coordinators return as many words as their prompt allows ("in under N words"), as models
+   * do when asked for a summary; the simulator's own returns are a sentence or two, which would
+   * make the parent's context at 30 workers unrealistically small against that at 1,000.
+   */
+  fullReturns?: boolean;
   latency?: LatencyModel;
 }
 
@@ -63,6 +69,7 @@ export class BenchModel {
     if (role === 'planner') {
       return { kind: 'message', content: [{ type: 'tool_use', name: req.toolChoice?.type === 'tool' ? req.toolChoice.name : 'plan_fan_out', input: this.opts.plan }] };
     }
+    if (role === 'coordinator' && this.opts.fullReturns) return fillReturn(simulate(req, this.opts.workspace), req);
     if (role !== 'worker' || !this.opts.realisticWorkers) return simulate(req, this.opts.workspace);
     const reply = explore(req) ?? simulate(req, this.opts.workspace);
     if (reply.kind !== 'message') return reply;
@@ -73,6 +80,22 @@ export class BenchModel {
         : b)),
     };
   }
+}
+
+/** A coordinator's last reply (its return, no tool call) lengthened to the words its prompt allows, less a margin. */
+export function fillReturn(reply: Reply, req: ParsedRequest): Reply {
+  const words = Number(/in\s+under (\d+) words/.exec(req.system.map((b) => b.text).join('\n'))?.[1] ?? 0);
+  if (reply.kind !== 'message' || !words || reply.content.some((b) => b.type === 'tool_use')) return reply;
+  let last = reply.content.length - 1;
+  while (last >= 0 && reply.content[last].type !== 'text') last--;
+  if (last < 0) return reply;
+  const block = reply.content[last] as { type: 'text'; text: string };
+  const target = words - 5;
+  const out = block.text.trim().split(/\s+/);
+  for (let i = 0; out.length < target; i++) out.push(...`Action ${i + 1}: follow up on the finding its worker cited, file and line, before the next release.`.split(' '));
+  const content = reply.content.slice();
+  content[last] = { ...block, text: out.slice(0, target).join(' ') };
+  return { ...reply, content };
 }
 
 const MAX_READS = 3;

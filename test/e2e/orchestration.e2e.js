@@ -838,20 +838,27 @@ test('Fix Findings on the audit: tick two findings, and the build plans scouts o
   await frame.locator('#approve').click();
 });
 
-test('the dashboard\'s board moves each builder card from column to column as the build runs', async () => {
-  // Approved from the Summary view, so the dashboard is opened by hand: the palette asks which run.
-  // The run just approved starts its builders now; a pick that loses focus meanwhile closes, so
-  // the whole pick starts over until the fix run's row was accepted.
+/**
+ * Opens a run's dashboard from the palette, which asks which run. A run just approved starts its
+ * agents meanwhile, and a pick that loses focus closes: the whole pick starts over until the run's
+ * row was accepted.
+ */
+async function openDashboardOf(runId) {
   const box = page.locator('.quick-input-widget .quick-input-box input');
-  await until('the fix run picked', async () => {
+  await until(`the pick of ${runId}`, async () => {
     await runCommand('Orchestration: Open Run Dashboard');
     await until('run pick', async () => ((await page.locator('.quick-input-widget .quick-input-title').textContent().catch(() => '')) ?? '').startsWith('Open the dashboard of which run'), 10000);
-    await box.fill(fixRunId, { timeout: 5000 });
-    await until('the fix run\'s row', async () => (await page.locator('.quick-input-widget .quick-input-list .monaco-list-row').count()) === 1, 5000);
+    await box.fill(runId, { timeout: 5000 });
+    await until('the run\'s row', async () => (await page.locator('.quick-input-widget .quick-input-list .monaco-list-row').count()) === 1, 5000);
     await page.keyboard.press('Enter');
     return true;
   }, 90000);
-  const dash = await panelFrame('Dashboard: ', 60000);
+  return panelFrame('Dashboard: ', 60000);
+}
+
+test('the dashboard\'s board moves each builder card from column to column as the build runs', async () => {
+  // Approved from the Summary view, so the dashboard is opened by hand: the palette asks which run.
+  const dash = await openDashboardOf(fixRunId);
   await until('the board', async () => (await dash.locator('#board .board-card').count()) > 0, 60000);
   const planned = JSON.parse(fs.readFileSync(path.join(RUNS, fixRunId, 'plan.json'), 'utf8'));
   const first = planned.builders[0].id;
@@ -1537,6 +1544,94 @@ test('the walkthrough opens from the Welcome page and shows its steps with pictu
     await runCommand('View: Close All Editors');
     return container.waitFor({ state: 'hidden', timeout: 5000 }).then(() => true, () => false);
   }, 40000);
+});
+
+const BATCH_TASK = 'Rate the comments in every source file';
+/** Twice this is how long the simulator's batch takes (the planner and final step take it once). */
+const BATCH_LATENCY_MS = 8000;
+
+test('batch mode: a map-reduce waits in a Message Batch the Ledger, status bar and dashboard show; a reload mid-batch collects it and submits nothing again', async () => {
+  // orchestration.batch is machine-scoped: code-server reads it from the Remote settings file,
+  // which it may miss when written behind its back, so the plan is made again until it batches.
+  const machineFile = path.join(path.dirname(process.env.CS_LOGS), 'Machine', 'settings.json');
+  const machineBefore = fs.readFileSync(machineFile, 'utf8');
+  const workspaceSettings = path.join(WORKSPACE, '.vscode', 'settings.json');
+  fs.mkdirSync(path.dirname(workspaceSettings), { recursive: true });
+  try {
+    fs.writeFileSync(workspaceSettings, JSON.stringify({ 'orchestration.simulatedLatencyMs': BATCH_LATENCY_MS }, null, 2));
+    let runId;
+    let frame;
+    let tries = 0;
+    await until('a plan whose mapper goes to a batch', async () => {
+      fs.writeFileSync(machineFile, JSON.stringify({ ...JSON.parse(machineBefore), 'orchestration.batch': 'auto' }, null, 2) + ' '.repeat(tries++ % 2));
+      await page.waitForTimeout(2000);
+      const before = newestRun();
+      await orchestrate(BATCH_TASK, 'Map-reduce');
+      frame = await webviewFrame('Summary');
+      await until('plan', async () => newestRun() !== before && (await frame.locator('#approve').count()) > 0, 90000);
+      runId = newestRun();
+      if (readLedger(runId).agents.some((a) => a.batch)) return true;
+      await frame.locator('#decline').click();
+      await until('declined', () => readLedger(runId).status === 'declined', 30000);
+      return false;
+    }, 240000);
+    const batched = readLedger(runId).agents.filter((a) => a.batch).map((a) => a.id);
+    assert.ok((await frame.locator('#plan-table .batch-mark').count()) >= batched.length, 'the plan table marks each batched agent');
+    assert.match(await frame.locator('#batch-note').innerText(), /batch/i);
+    await shot('50-batch-plan.png');
+    await frame.locator('#approve').click();
+
+    // The Ledger: the mapper waits in the batch, named with its counts, under a still cloud.
+    await showOrchestration();
+    await expand(ledger().locator('.monaco-list-row[aria-level="1"]').first());
+    await expand(ledger().locator('.monaco-list-row[aria-level="2"]', { has: page.locator('.label-name', { hasText: /^Map/ }) }).first());
+    const waiting = await until('a mapper waiting in its batch', async () =>
+      (await treeRows('.monaco-list-row[aria-level="3"]')).find((r) => batched.includes(r.label) && /^in batch \d+\/\d+ · msgbatch_/.test(r.description)) ?? null, 30000)
+      .catch(async (err) => {
+        await shot('51-batch-waiting-FAILED.png');
+        throw new Error(`${err.message}; rows: ${JSON.stringify(await treeRows('.monaco-list-row'))}`);
+      });
+    assert.match(waiting.description, /\d+ processing/);
+    assert.match(waiting.icon, /codicon-cloud/);
+    const status = await page.locator('.statusbar-item', { hasText: /batch \d+\/\d+/ }).first().innerText();
+    await shot('51-batch-waiting-in-ledger.png');
+
+    // The dashboard's Batches section names the batch the ledger recorded.
+    const dash = await openDashboardOf(runId);
+    const row = dash.locator('#batches-section li.batch').first();
+    await row.waitFor({ timeout: 30000 });
+    const submitted = readLedger(runId).batches;
+    assert.strictEqual(submitted.length, 1);
+    assert.strictEqual(await row.getAttribute('data-batch-id'), submitted[0].id);
+    assert.match(await row.locator('.batch-answered').innerText(), /^\d+\/\d+$/);
+    await scrollTo(dash, '#batches-section');
+    await shot('52-batch-on-dashboard.png');
+
+    // Close the window while the batch works: the next one collects it.
+    const mid = readLedger(runId).batches[0];
+    assert.notStrictEqual(mid.status, 'collected', 'the reload comes while the batch is not yet collected');
+    await page.evaluate(() => { window.beforeReload = true; });
+    await runCommand('Developer: Reload Window');
+    await until('the window reloaded', async () => !(await page.evaluate(() => window.beforeReload === true).catch(() => false)), 60000);
+    await page.locator('.monaco-workbench .activitybar a[aria-label="Orchestration"]').waitFor({ timeout: 120000 });
+    const notice = await until('the notice that the batch is being collected', async () =>
+      (await toasts().allInnerTexts()).find((t) => t.includes(`(${runId}) was cut off while 1 Message Batch (${mid.id}) worked`)) ?? null, 90000);
+    assert.match(notice, /Collecting their results now; nothing is submitted again/);
+    await shot('53-batch-collected-after-reload.png');
+    await until('the run completed', () => readLedger(runId).status === 'completed', 120000);
+    const done = readLedger(runId);
+    assert.strictEqual(done.batches[0].id, mid.id);
+    assert.strictEqual(done.batches[0].status, 'collected');
+    const times = {};
+    for (const b of done.batches) for (const r of b.requests) times[r.agentId] = (times[r.agentId] ?? 0) + 1;
+    assert.deepStrictEqual(Object.entries(times).filter(([, n]) => n > 1), [], 'no agent\'s request was submitted twice');
+    for (const id of batched) assert.match(fs.readFileSync(path.join(RUNS, runId, done.agents.find((a) => a.id === id).outputFile), 'utf8'), /<!-- DONE -->\s*$/);
+    stamp(`batch ${mid.id} of ${runId}: ${mid.status} at the reload (${JSON.stringify(mid.counts)}), collected after it; status bar "${status}"; batched ${batched.join(', ')}`);
+  } finally {
+    fs.writeFileSync(machineFile, machineBefore);
+    fs.writeFileSync(workspaceSettings, JSON.stringify({ 'orchestration.simulatedLatencyMs': 0 }, null, 2));
+    await runCommand('Notifications: Clear All Notifications').catch(() => undefined);
+  }
 });
 
 test('agent mode finds the MCP server: VS Code lists it, and the server it describes starts and lists its tools', async () => {

@@ -37,7 +37,7 @@ export async function attemptCoordinator(ctx: Ctx, agent: AgentRecord, previousE
   const { files, lines } = await workerFiles(ctx, agent);
   const result = await converse({
     ...conversationBase(ctx, agent, signal),
-    system: ctx.prompts.render('fan-out/coordinator', {}),
+    system: ctx.prompts.render('fan-out/coordinator', { words: coordinatorWords(ctx.plan.domains.length) }),
     userBlock: ctx.prompts.render('fan-out/coordinator-user', {
       task: ctx.plan.task, domainId: domain.id, domainName: domain.name, domainBrief: domain.brief,
       workerFiles: lines.join('\n'), outputFile: relToWorkspace(ctx, out), retryNote: retryNote(previousError),
@@ -48,7 +48,7 @@ export async function attemptCoordinator(ctx: Ctx, agent: AgentRecord, previousE
   ctx.ledger.transition(agent.id, 'verifying');
   const problem = await verifyOutput(out, relToWorkspace(ctx, out));
   if (problem) return { ok: false, error: problem };
-  const returned = trimToWords(result.text, 300);
+  const returned = trimToWords(result.text, coordinatorWords(ctx.plan.domains.length));
   return returned ? { ok: true, returned } : { ok: false, error: 'the coordinator returned no summary' };
 }
 
@@ -148,7 +148,7 @@ async function attemptPackedCoordinator(ctx: Ctx, agent: AgentRecord, previousEr
   }
   const result = await converse({
     ...conversationBase(ctx, agent, signal),
-    system: ctx.prompts.render('fan-out/coordinator-packed', {}),
+    system: ctx.prompts.render('fan-out/coordinator-packed', { words: coordinatorWords(ctx.plan.domains.length) }),
     userBlock: ctx.prompts.render('fan-out/coordinator-packed-user', {
       task: ctx.plan.task, domainId: domain.id, domainName: domain.name, domainBrief: domain.brief,
       workerFiles: lines.join('\n'), outputFile: rel, retryNote: retryNote(previousError),
@@ -161,7 +161,7 @@ async function attemptPackedCoordinator(ctx: Ctx, agent: AgentRecord, previousEr
   const at = text.lastIndexOf(RETURN_MARK);
   if (at < 0) return { ok: false, error: `the answer has no line ${RETURN_MARK} between the synthesis and the top 3 items` };
   const synthesis = withoutSentinel(text.slice(0, at)).trim();
-  const returned = trimToWords(text.slice(at + RETURN_MARK.length).trim(), 300);
+  const returned = trimToWords(text.slice(at + RETURN_MARK.length).trim(), coordinatorWords(ctx.plan.domains.length));
   if (!synthesis) return { ok: false, error: 'the answer held no synthesis before its return' };
   await writeFileAtomic(out, `${synthesis}\n\n${SENTINEL}\n`);
   const problem = await verifyOutput(out, rel);
@@ -170,13 +170,16 @@ async function attemptPackedCoordinator(ctx: Ctx, agent: AgentRecord, previousEr
 }
 
 /**
- * What the parent step is sent stays about the same size at 1,000 workers as at 30 (issue 19):
- * past these budgets the outline names each domain's workers by count (the whole plan is in
- * plan.md), the coordinators' returns share the room (each whole synthesis is in its file, named
- * in the report's heading) and the gaps list is cut with a count of the rest (the ledger has all).
+ * What the parent step is sent stays about the same size at 1,000 workers as at 30 (issue 19).
+ * The coordinators' returns share FINAL_RETURN_WORDS: each is asked for, and cut to, its share
+ * (300 words up to five domains, as DESIGN says; fewer past that, never under 50). Past fixed
+ * budgets the outline names each domain's workers by count (the whole plan is in plan.md), the
+ * returns are cut to share a character budget (a safety net for returns in long words), and the
+ * gaps list is cut with a count of the rest (the ledger has all).
  */
+const FINAL_RETURN_WORDS = 1_500;
 const FINAL_OUTLINE_CHARS = 2_400;
-const FINAL_REPORTS_CHARS = 4_000;
+const FINAL_REPORTS_CHARS = 12_000;
 const FINAL_GAPS_CHARS = 1_200;
 
 /**
@@ -219,6 +222,11 @@ export async function attemptFinal(ctx: Ctx, agent: AgentRecord, previousError: 
     flatBaselineTokens: estimateTokens(system + outline + ctx.plan.task) + workerTokens,
   });
   return { ok: true, returned: trimToSentence(result.text.replace(/^#.*$/gm, ''), 200) };
+}
+
+/** The words each coordinator may return: an even share of what the parent step reads, at most 300. */
+export function coordinatorWords(domains: number): number {
+  return Math.max(50, Math.min(300, Math.floor(FINAL_RETURN_WORDS / Math.max(1, domains))));
 }
 
 /** Lines while they fit in `maxChars`, then one line counting the rest. */
