@@ -80,7 +80,8 @@ export const ConfigSchema = z.object({
   promptCaching: z.boolean().default(true),
   /**
    * Batch mode: `auto` plans the work of roles that need one request and no tools (mappers,
-   * reducers, experts scoped to a few files) into the Message Batches API at half the price, asynchronously; `off` keeps every
+   * reducers, experts and fan-out workers scoped to a few files, coordinators) into the Message
+   * Batches API at half the price, asynchronously; `off` keeps every
    * new request on the realtime path. Unset: new plans stay realtime and a run keeps what its plan
    * said (a resume of a batched run goes on batching). Requests already in a batch are collected
    * whatever this says: nothing submitted is paid for twice.

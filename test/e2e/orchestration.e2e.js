@@ -1570,7 +1570,11 @@ test('batch mode: a map-reduce waits in a Message Batch the Ledger, status bar a
       frame = await webviewFrame('Summary');
       await until('plan', async () => newestRun() !== before && (await frame.locator('#approve').count()) > 0, 90000);
       runId = newestRun();
-      if (readLedger(runId).agents.some((a) => a.batch)) return true;
+      // Both settings must have been read: the mapper batched, and the planner slowed by the latency.
+      const l = readLedger(runId);
+      const planner = l.agents.find((a) => a.role === 'planner');
+      const slowed = Date.parse(planner.endedAt) - Date.parse(planner.startedAt) >= BATCH_LATENCY_MS / 2;
+      if (l.agents.some((a) => a.batch) && slowed) return true;
       await frame.locator('#decline').click();
       await until('declined', () => readLedger(runId).status === 'declined', 30000);
       return false;

@@ -67,7 +67,7 @@ function estimateBox(v: PlanEditorView): HTMLElement {
   }
   box.append(h('div', plural(v.agents, 'agent'), 'muted'));
   if (v.batched) {
-    const note = h('div', `${v.batched} of them go through a Message Batch, priced at half the realtime price; answered within 24 h`, 'muted batch-note');
+    const note = h('div', `${v.batched} of them ${v.batched === 1 ? 'goes' : 'go'} through a Message Batch, priced at half the realtime price; answered within 24 h`, 'muted batch-note');
     note.id = 'plan-batch-note';
     box.append(note);
   }
