@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import { redactText, type EngineEvent, type Logger } from '../engine';
 import { Disposable } from './dispose';
-import type { RunEvent } from './runStore';
+import type { RunEvent } from './runs/runStore';
 
 /** Defence in depth: a key pasted into a task or echoed in an error never reaches the log (the engine's one redaction). */
 export function redact(text: string): string {

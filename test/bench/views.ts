@@ -16,10 +16,10 @@ import { AnthropicModelClient, Orchestrator, parseConfig, type AgentRecord, type
 import { AgentHostMessageSchema } from '../../src/shared/agentProtocol';
 import { DashboardHostMessageSchema } from '../../src/shared/dashboardProtocol';
 import { startMessagesServer } from '../../src/simulator/server';
-import { agentHeader, ShownTranscript } from '../../src/vscode/agentModel';
-import { buildDashboard, TransitionLog } from '../../src/vscode/dashboardModel';
-import type { RunHead } from '../../src/vscode/runStore';
-import { BATCH_INTERVAL_MS, EntryBatcher } from '../../src/vscode/transcriptBatch';
+import { agentHeader, ShownTranscript } from '../../src/vscode/panels/agent/agentModel';
+import { buildDashboard, TransitionLog } from '../../src/vscode/panels/dashboard/dashboardModel';
+import type { RunHead } from '../../src/vscode/runs/runStore';
+import { BATCH_INTERVAL_MS, EntryBatcher } from '../../src/vscode/panels/agent/transcriptBatch';
 import { delayOf, type Delay } from './eventLoop';
 import { makePlan, MIXED_TIERS, TASK } from './fixture';
 import { runEngine } from './harness';

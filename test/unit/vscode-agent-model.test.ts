@@ -1,8 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { TranscriptEntry } from '../../src/engine';
 import { AgentHeaderSchema, EntryViewSchema, type EntryView } from '../../src/shared/agentProtocol';
-import { agentHeader, appendShown, entryKey, entryView, mergeLive, TOOL_INPUT_LIMIT } from '../../src/vscode/agentModel';
-import { EntryBatcher, type BatchTimers } from '../../src/vscode/transcriptBatch';
+import { agentHeader, appendShown, entryKey, entryView, mergeLive, TOOL_INPUT_LIMIT } from '../../src/vscode/panels/agent/agentModel';
+import { EntryBatcher, type BatchTimers } from '../../src/vscode/panels/agent/transcriptBatch';
 import { agent, snapshot } from './vscode/fixtures';
 
 const t = '2025-06-01T12:00:00.000Z';

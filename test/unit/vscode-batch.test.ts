@@ -6,18 +6,18 @@ import type { AgentRecord, BatchRecord, LedgerSnapshot, RunOrigin } from '../../
 import { DashboardViewSchema } from '../../src/shared/dashboardProtocol';
 import { PlanEditorViewSchema } from '../../src/shared/planProtocol';
 import { HostMessageSchema } from '../../src/shared/protocol';
-import { BatchCollector, RESUME_ACTION } from '../../src/vscode/batchCollect';
-import { agentBatchState, batchOfAgent, shortBatchId } from '../../src/vscode/batchView';
-import { buildDashboard, TransitionLog } from '../../src/vscode/dashboardModel';
-import { LedgerTree } from '../../src/vscode/ledgerTree';
-import { NARROW_AGENT_CHARS, NARROW_RUN_CHARS } from '../../src/vscode/ledgerRows';
+import { BatchCollector, RESUME_ACTION } from '../../src/vscode/runs/batchCollect';
+import { agentBatchState, batchOfAgent, shortBatchId } from '../../src/vscode/runs/batchView';
+import { buildDashboard, TransitionLog } from '../../src/vscode/panels/dashboard/dashboardModel';
+import { LedgerTree } from '../../src/vscode/tree/ledgerTree';
+import { NARROW_AGENT_CHARS, NARROW_RUN_CHARS } from '../../src/vscode/tree/ledgerRows';
 import { RunLocation } from '../../src/vscode/location';
-import { buildPlanEditorView, modelsOf } from '../../src/vscode/planEditorModel';
-import { RunStore, type LiveRun } from '../../src/vscode/runStore';
+import { buildPlanEditorView, modelsOf } from '../../src/vscode/panels/plan/planEditorModel';
+import { RunStore, type LiveRun } from '../../src/vscode/runs/runStore';
 import { readSettings, SettingsError } from '../../src/vscode/settings';
-import { statusText } from '../../src/vscode/statusBar';
-import { buildRunView, runActions } from '../../src/vscode/summaryModel';
-import { agentItem, runItem } from '../../src/vscode/treeItems';
+import { statusText } from '../../src/vscode/tree/statusBar';
+import { buildRunView, runActions } from '../../src/vscode/panels/summary/summaryModel';
+import { agentItem, runItem } from '../../src/vscode/tree/treeItems';
 import { agent, fakeRun, NOW, plan, snapshot } from './vscode/fixtures';
 import { commands, EventEmitter, MarkdownString, resetStub, ThemeIcon, workspace } from './vscode-stub';
 

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { AgentRecord, AgentStatus, LedgerSnapshot } from '../../src/engine';
 import { BOARD_COLUMNS, BoardSchema, type BoardCard } from '../../src/shared/dashboardProtocol';
 import { PipelineViewSchema } from '../../src/shared/protocol';
-import { buildBoard, type StatusHistory } from '../../src/vscode/boardModel';
-import { NO_PIPELINE_FILES, pipelineView, shipBlockers, type PipelineFiles } from '../../src/vscode/boardPipeline';
+import { buildBoard, type StatusHistory } from '../../src/vscode/panels/dashboard/boardModel';
+import { NO_PIPELINE_FILES, pipelineView, shipBlockers, type PipelineFiles } from '../../src/vscode/panels/dashboard/boardPipeline';
 import { buildLedger, doneThrough, finding, HARDENERS, integrationFile, shipFile, tallyFile } from './vscode/buildFixtures';
 import { agent, snapshot } from './vscode/fixtures';
 

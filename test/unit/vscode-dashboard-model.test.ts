@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AgentRecord, AgentStatus, EngineEvent, LedgerSnapshot } from '../../src/engine';
 import { DashboardViewSchema } from '../../src/shared/dashboardProtocol';
-import { buildDashboard, density, distinctLabels, LANE_PAGE, ROW_LIMIT, RUN_LANE, segmentsOf, TransitionLog } from '../../src/vscode/dashboardModel';
+import { buildDashboard, density, distinctLabels, LANE_PAGE, ROW_LIMIT, RUN_LANE, segmentsOf, TransitionLog } from '../../src/vscode/panels/dashboard/dashboardModel';
 import { buildLedger, doneThrough, finding, integrationFile, shipFile, tallyFile } from './vscode/buildFixtures';
 import { agent, NOW, snapshot } from './vscode/fixtures';
 

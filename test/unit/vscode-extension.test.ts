@@ -3,9 +3,9 @@ vi.mock('vscode', async () => await import('./vscode-stub'));
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { activate } from '../../src/extension';
-import { AGENT_VIEW_TYPE } from '../../src/vscode/agentView';
-import { DASHBOARD_VIEW_TYPE } from '../../src/vscode/dashboardView';
-import { PLAN_VIEW_TYPE } from '../../src/vscode/planEditorView';
+import { AGENT_VIEW_TYPE } from '../../src/vscode/panels/agent/agentView';
+import { DASHBOARD_VIEW_TYPE } from '../../src/vscode/panels/dashboard/dashboardView';
+import { PLAN_VIEW_TYPE } from '../../src/vscode/panels/plan/planEditorView';
 import { commands, resetStub, Uri, window, workspace } from './vscode-stub';
 
 /** The parts of the manifest these tests read. */

@@ -6,9 +6,9 @@ import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 vi.mock('vscode', async () => await import('./vscode-stub'));
 import type { LedgerSnapshot } from '../../src/engine/types';
 import { readProposals } from '../../src/engine/memory/proposals';
-import { Lessons, OPEN_MEMORY_ACTION, REVIEW_LESSONS_ACTION, REVIEW_LESSONS_COMMAND } from '../../src/vscode/lessons';
+import { Lessons, OPEN_MEMORY_ACTION, REVIEW_LESSONS_ACTION, REVIEW_LESSONS_COMMAND } from '../../src/vscode/commands/lessons';
 import { Notices } from '../../src/vscode/notices';
-import type { RunEvent } from '../../src/vscode/runStore';
+import type { RunEvent } from '../../src/vscode/runs/runStore';
 import { commands, EventEmitter, resetStub, window } from './vscode-stub';
 
 const RUN = '20261207-101500-abcd';

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { resolveInsideRun } from '../../src/vscode/paths';
+import { resolveInsideRun } from '../../src/vscode/panels/paths';
 
 const root = mkdtempSync(path.join(tmpdir(), 'orch-paths-'));
 const run = path.join(root, '.orchestration', '20250601-115500-ab12');

@@ -5,8 +5,8 @@ import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 vi.mock('vscode', async () => await import('./vscode-stub'));
 import { PlanHostMessageSchema } from '../../src/shared/planProtocol';
 import { RunLocation } from '../../src/vscode/location';
-import { PlanEditors, type PlanService } from '../../src/vscode/planEditorView';
-import { RunStore, type LiveRun } from '../../src/vscode/runStore';
+import { PlanEditors, type PlanService } from '../../src/vscode/panels/plan/planEditorView';
+import { RunStore, type LiveRun } from '../../src/vscode/runs/runStore';
 import { fakeRun, snapshot, tempRunFolder } from './vscode/fixtures';
 import { resetStub, Uri, window, workspace, type PanelStub } from './vscode-stub';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { AgentRecord, AnyPlan } from '../../src/engine';
 import { PlanEditorViewSchema, PlanEditSchema } from '../../src/shared/planProtocol';
-import { applyEdit, editableGroups, errorsByItem } from '../../src/vscode/planEdit';
-import { buildPlanEditorView, DERIVED_LIMIT, modelsOf } from '../../src/vscode/planEditorModel';
+import { applyEdit, editableGroups, errorsByItem } from '../../src/vscode/panels/plan/planEdit';
+import { buildPlanEditorView, DERIVED_LIMIT, modelsOf } from '../../src/vscode/panels/plan/planEditorModel';
 import { agent, plan, snapshot } from './vscode/fixtures';
 
 const MODELS = { haiku: 'claude-haiku-5-5', sonnet: 'claude-sonnet-5-5', opus: 'claude-opus-5-5' };

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { dispatch, HostMessageSchema, WebviewMessageSchema, type HandlerMap, type WebviewMessage } from '../../src/shared/protocol';
-import { buildRunView, linkableFiles, runActions } from '../../src/vscode/summaryModel';
-import { byEngine } from '../../src/vscode/runShape';
+import { buildRunView, linkableFiles, runActions } from '../../src/vscode/panels/summary/summaryModel';
+import { byEngine } from '../../src/vscode/runs/runShape';
 import { buildLedger, doneThrough, finding, integrationFile, shipFile, tallyFile } from './vscode/buildFixtures';
 import { plan, snapshot } from './vscode/fixtures';
 

@@ -9,7 +9,7 @@ import { parseConfig } from '../../src/engine';
 import { openProvider } from '../../src/providers';
 import { RunLocation } from '../../src/vscode/location';
 import { ApiKeyStore } from '../../src/vscode/secrets';
-import { openSession } from '../../src/vscode/session';
+import { openSession } from '../../src/vscode/runs/session';
 import { readSettings } from '../../src/vscode/settings';
 import { commands, resetStub, Uri, window, workspace } from './vscode-stub';
 

@@ -13,8 +13,8 @@ import { ChangeSets } from '../../src/vscode/changes/changeSets';
 import { CANCEL_BUTTON, PUSH_BUTTON, SHIP_BUTTON, SHIP_INPUT_TITLE, SHIP_TO_BRANCH_COMMAND, ShipCommands } from '../../src/vscode/changes/shipCommand';
 import { RunLocation } from '../../src/vscode/location';
 import { Notices } from '../../src/vscode/notices';
-import { RunStore } from '../../src/vscode/runStore';
-import type { LedgerNode } from '../../src/vscode/treeItems';
+import { RunStore } from '../../src/vscode/runs/runStore';
+import type { LedgerNode } from '../../src/vscode/tree/treeItems';
 import { agent, snapshot } from './vscode/fixtures';
 import { commands, resetStub, Uri, window, workspace } from './vscode-stub';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 vi.mock('vscode', async () => await import('./vscode-stub'));
-import { statusText } from '../../src/vscode/statusBar';
+import { statusText } from '../../src/vscode/tree/statusBar';
 import { agent, snapshot } from './vscode/fixtures';
 
 describe('status bar', () => {

@@ -9,7 +9,7 @@ vi.mock('../../src/engine', async (importOriginal) => {
 });
 import { LedgerDamagedError, listRuns, scanRuns } from '../../src/engine';
 import { RunLocation } from '../../src/vscode/location';
-import { RunStore, type LiveRun } from '../../src/vscode/runStore';
+import { RunStore, type LiveRun } from '../../src/vscode/runs/runStore';
 import { fakeRun, snapshot } from './vscode/fixtures';
 import { resetStub, Uri, workspace } from './vscode-stub';
 

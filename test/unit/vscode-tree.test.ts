@@ -3,11 +3,11 @@ import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 vi.mock('vscode', async () => await import('./vscode-stub'));
 import { AGENT_STATUSES, RUN_STATUSES, type AgentStatus, type LedgerSnapshot, type RunStatus } from '../../src/engine';
-import { LedgerTree } from '../../src/vscode/ledgerTree';
+import { LedgerTree } from '../../src/vscode/tree/ledgerTree';
 import { RunLocation } from '../../src/vscode/location';
-import { RunStore, type LiveRun } from '../../src/vscode/runStore';
-import { agentItem, groupItem, planItem, runItem } from '../../src/vscode/treeItems';
-import { NARROW_AGENT_CHARS, NARROW_RUN_CHARS, runStartLabel } from '../../src/vscode/ledgerRows';
+import { RunStore, type LiveRun } from '../../src/vscode/runs/runStore';
+import { agentItem, groupItem, planItem, runItem } from '../../src/vscode/tree/treeItems';
+import { NARROW_AGENT_CHARS, NARROW_RUN_CHARS, runStartLabel } from '../../src/vscode/tree/ledgerRows';
 import { agent, fakeRun, NOW, plan, snapshot } from './vscode/fixtures';
 import { EventEmitter, MarkdownString, resetStub, ThemeIcon, TreeItemCollapsibleState, window } from './vscode-stub';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { contentSecurityPolicy, makeNonce, summaryHtml } from '../../src/vscode/webviewHtml';
+import { contentSecurityPolicy, makeNonce, summaryHtml } from '../../src/vscode/panels/webviewHtml';
 
 const opts = { cspSource: 'https://file+.vscode-resource.vscode-cdn.net', scriptUri: 'https://x/dist/webview.js', styleUri: 'https://x/media/summary.css' };
 

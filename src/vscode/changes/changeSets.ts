@@ -4,7 +4,7 @@
  */
 import { readChangeSet, type ChangeSet } from '../../engine';
 import { Disposable } from '../dispose';
-import type { RunStore } from '../runStore';
+import type { RunStore } from '../runs/runStore';
 import * as vscode from 'vscode';
 
 export class ChangeSets extends Disposable {

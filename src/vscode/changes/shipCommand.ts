@@ -18,11 +18,11 @@ import {
 import { Disposable } from '../dispose';
 import type { RunLocation } from '../location';
 import type { Notices } from '../notices';
-import type { RunController } from '../runController';
-import type { RunStore } from '../runStore';
+import type { RunController } from '../runs/runController';
+import type { RunStore } from '../runs/runStore';
 import { worktreesDirSetting } from '../settings';
 import { requireTrust } from '../trust';
-import type { LedgerNode } from '../treeItems';
+import type { LedgerNode } from '../tree/treeItems';
 import type { ChangeSets } from './changeSets';
 
 export const SHIP_TO_BRANCH_COMMAND = 'orchestration.shipToBranch';

@@ -1,0 +1,131 @@
+/**
+ * The Ledger view: runs → plan, the pattern's groups (domains, stages, reduce levels, rounds) with
+ * their agents, then the run-level agents (final, consensus). A group too big to list at once is
+ * paged (PAGE_SIZE agents a node). The provider only
+ * maps store state to items (treeItems.ts); refreshes are debounced so a busy fleet never floods
+ * the sidebar.
+ */
+import * as vscode from 'vscode';
+import { Debouncer } from '../debounce';
+import { Disposable, toDisposable } from '../dispose';
+import type { RunStore } from '../runs/runStore';
+import { isFanOutPlan } from '../../engine';
+import { groupAgents, groupsOf, PAGE_SIZE, patternOf, runLevelAgents } from '../runs/runShape';
+import { agentBatchState } from '../runs/batchView';
+import { agentItem, groupItem, pageItem, planItem, runItem, type LedgerNode } from './treeItems';
+import { changeFileItem, changesItem } from '../changes/changeItems';
+import type { ChangeSets } from '../changes/changeSets';
+
+export const LEDGER_VIEW = 'orchestration.ledger';
+
+export class LedgerTree extends Disposable implements vscode.TreeDataProvider<LedgerNode> {
+  private readonly changed = this._register(new vscode.EventEmitter<LedgerNode | undefined>());
+  private readonly refresh = this._register(new Debouncer(() => this.changed.fire(undefined), 150, 600));
+  private readonly selected = this._register(new vscode.EventEmitter<string>());
+  private readonly view: vscode.TreeView<LedgerNode>;
+
+  readonly onDidChangeTreeData = this.changed.event;
+  /** The run of what the user selected: the run itself or anything below it. */
+  readonly onDidSelectRun = this.selected.event;
+
+  /** `reveals` fires run ids to show expanded and selected: the run the Summary view was asked to show. */
+  constructor(
+    private readonly store: RunStore,
+    reveals?: vscode.Event<string>,
+    private readonly now: () => number = Date.now,
+    /** Build runs' proposed changes (the Changes node); absent in tests of other patterns. */
+    private readonly changes?: ChangeSets,
+  ) {
+    super();
+    if (changes) this._register(changes.onDidChange(() => this.refresh.schedule()));
+    this.view = this._register(vscode.window.createTreeView(LEDGER_VIEW, { treeDataProvider: this, showCollapseAll: true }));
+    this._register(this.store.onDidChange(() => this.refresh.schedule()));
+    this._register(this.view.onDidChangeSelection((e) => { if (e.selection[0]) this.selected.fire(e.selection[0].runId); }));
+    if (reveals) this._register(reveals((runId) => void this.reveal(runId)));
+    // Ages ("5 min ago") go stale without ledger events; a slow tick keeps a visible tree honest.
+    const tick = setInterval(() => { if (this.view.visible) this.refresh.schedule(); }, 30_000);
+    this._register(toDisposable(() => clearInterval(tick)));
+  }
+
+  getTreeItem(node: LedgerNode): vscode.TreeItem {
+    const s = this.store.get(node.runId);
+    if (!s) return new vscode.TreeItem('(run removed)');
+    const now = this.now();
+    switch (node.kind) {
+      case 'run': return runItem(s, now);
+      case 'plan': return planItem(s, this.store.runDir(s.runId), this.store.cachedPlan(s.runId));
+      case 'group': {
+        const plan = this.store.cachedPlan(s.runId);
+        const groups = groupsOf(s, plan);
+        const index = groups.findIndex((g) => g.id === node.groupId);
+        const brief = plan && isFanOutPlan(plan) ? plan.domains.find((d) => d.id === node.groupId)?.brief : undefined;
+        return groupItem(s, groups[index] ?? { id: node.groupId, label: node.groupId }, Math.max(index, 0), brief, plan);
+      }
+      case 'page': return pageItem(s, node.groupId, node.page);
+      case 'changes': case 'changeFile': {
+        const cs = this.changes?.peek(s.runId);
+        if (!cs) return new vscode.TreeItem('Changes');
+        if (node.kind === 'changes') return changesItem(s.runId, cs);
+        const file = cs.files.find((f) => f.path === node.path);
+        return file ? changeFileItem(s.runId, cs, file) : new vscode.TreeItem(node.path);
+      }
+      case 'agent': {
+        const a = s.agents.find((x) => x.id === node.agentId);
+        return a ? agentItem(a, s.runId, now, s.status, s.simulated, patternOf(s, this.store.cachedPlan(s.runId)), agentBatchState(a, s)) : new vscode.TreeItem(node.agentId);
+      }
+    }
+  }
+
+  async getChildren(node?: LedgerNode): Promise<LedgerNode[]> {
+    if (!node) return this.store.runs().map((s) => ({ kind: 'run', runId: s.runId }));
+    const s = this.store.get(node.runId);
+    if (!s) return [];
+    if (node.kind === 'run') {
+      const plan = await this.store.plan(s.runId);
+      const children: LedgerNode[] = [{ kind: 'plan', runId: s.runId }];
+      for (const g of groupsOf(s, plan)) children.push({ kind: 'group', runId: s.runId, groupId: g.id });
+      for (const a of runLevelAgents(s)) children.push({ kind: 'agent', runId: s.runId, agentId: a.id });
+      if (s.pattern === 'build' && await this.changes?.load(s.runId)) children.push({ kind: 'changes', runId: s.runId });
+      return children;
+    }
+    if (node.kind === 'changes') {
+      return (this.changes?.peek(s.runId)?.files ?? []).map((f) => ({ kind: 'changeFile', runId: s.runId, path: f.path }));
+    }
+    if (node.kind === 'group') {
+      const agents = groupAgents(s, node.groupId);
+      if (agents.length > PAGE_SIZE) {
+        return Array.from({ length: Math.ceil(agents.length / PAGE_SIZE) }, (_, page) => ({ kind: 'page', runId: s.runId, groupId: node.groupId, page }));
+      }
+      return agents.map((a) => ({ kind: 'agent', runId: s.runId, agentId: a.id }));
+    }
+    if (node.kind === 'page') {
+      return groupAgents(s, node.groupId).slice(node.page * PAGE_SIZE, (node.page + 1) * PAGE_SIZE)
+        .map((a) => ({ kind: 'agent', runId: s.runId, agentId: a.id }));
+    }
+    return [];
+  }
+
+  /** Stable parents so `reveal` works; ids are unique per run. */
+  getParent(node: LedgerNode): LedgerNode | undefined {
+    if (node.kind === 'run') return undefined;
+    if (node.kind === 'page') return { kind: 'group', runId: node.runId, groupId: node.groupId };
+    if (node.kind === 'changeFile') return { kind: 'changes', runId: node.runId };
+    if (node.kind === 'agent') {
+      const s = this.store.get(node.runId);
+      const a = s?.agents.find((x) => x.id === node.agentId);
+      if (s && a?.domain && a.role !== 'planner') {
+        const agents = groupAgents(s, a.domain);
+        if (agents.length <= PAGE_SIZE) return { kind: 'group', runId: node.runId, groupId: a.domain };
+        return { kind: 'page', runId: node.runId, groupId: a.domain, page: Math.floor(agents.indexOf(a) / PAGE_SIZE) };
+      }
+    }
+    return { kind: 'run', runId: node.runId };
+  }
+
+  /** Shows a run expanded, after the pending refresh so the view already knows the node. */
+  private async reveal(runId: string): Promise<void> {
+    this.refresh.flush();
+    if (!this.view.visible) return;
+    await this.view.reveal({ kind: 'run', runId }, { expand: true, select: true, focus: false }).then(undefined, () => undefined);
+  }
+}
