@@ -150,6 +150,12 @@ export interface RunTotals {
 
 export interface LedgerSnapshot {
   version: 1;
+  /**
+   * In ledger.json: the last event of events.jsonl the file reflects. The snapshot is written after
+   * the events it reflects, so a crash between the two leaves it behind; a load replays the events
+   * then (absent in snapshots written before this field, which are taken as they are).
+   */
+  seq?: number;
   runId: string;
   task: string;
   workspace: string;

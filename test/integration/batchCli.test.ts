@@ -36,8 +36,10 @@ describe('batch mode from the CLI', () => {
       await sleep(25);
       const root = path.join(ws, '.orchestration');
       const run = existsSync(root) ? readdirSync(root).find((n) => /^\d{8}-/.test(n)) : undefined;
-      const events = run ? path.join(root, run, 'events.jsonl') : '';
-      if (run && existsSync(events) && readFileSync(events, 'utf8').includes('"kind":"batch"')) dir = path.join(root, run);
+      // The kill comes once ledger.json holds the batch (the events have it a moment before; a kill
+      // between the two is covered in ledgerDamage.test.ts: a load replays the events).
+      const ledgerFile = run ? path.join(root, run, 'ledger.json') : '';
+      if (run && existsSync(ledgerFile) && readFileSync(ledgerFile, 'utf8').includes('"batches"')) dir = path.join(root, run);
     }
     child.kill('SIGKILL');
     await new Promise((r) => child.on('exit', r));
@@ -78,8 +80,10 @@ describe('batch mode from the CLI', () => {
       await sleep(25);
       const root = path.join(ws, '.orchestration');
       const run = existsSync(root) ? readdirSync(root).find((n) => /^\d{8}-/.test(n)) : undefined;
-      const events = run ? path.join(root, run, 'events.jsonl') : '';
-      if (run && existsSync(events) && readFileSync(events, 'utf8').includes('"kind":"batch"')) dir = path.join(root, run);
+      // The kill comes once ledger.json holds the batch (the events have it a moment before; a kill
+      // between the two is covered in ledgerDamage.test.ts: a load replays the events).
+      const ledgerFile = run ? path.join(root, run, 'ledger.json') : '';
+      if (run && existsSync(ledgerFile) && readFileSync(ledgerFile, 'utf8').includes('"batches"')) dir = path.join(root, run);
     }
     child.kill('SIGKILL');
     await new Promise((r) => child.on('exit', r));

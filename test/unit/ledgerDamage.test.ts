@@ -37,6 +37,22 @@ beforeEach(async () => {
 });
 
 describe('a damaged ledger.json', () => {
+  it('is rebuilt from events.jsonl when a crash left it behind the events it reflects (a batch id in the events only)', async () => {
+    const l = fresh();
+    await l.close();
+    const behind = await fs.readFile(path.join(dir, 'ledger.json'), 'utf8');
+    // A second process records a batch; its snapshot write is then lost, as a kill -9 between the two writes loses it.
+    const again = await Ledger.load(dir);
+    await again.recordBatch({ id: 'msgbatch_x', submittedAt: '2026-01-01T00:00:00Z', requests: [{ customId: 'a1__1', agentId: 'a1' }], status: 'in_progress', counts: { processing: 1, succeeded: 0, errored: 0, canceled: 0, expired: 0 }, notes: [] });
+    await again.close();
+    await fs.writeFile(path.join(dir, 'ledger.json'), behind);
+    expect((JSON.parse(behind) as LedgerSnapshot).seq).toBeLessThan((await eventsTail(path.join(dir, 'events.jsonl'))).lastSeq);
+    const loaded = await Ledger.load(dir);
+    expect(loaded.batches.map((b) => b.id)).toEqual(['msgbatch_x']);
+    expect(loaded.rebuilt?.reason).toMatch(/^it was \d+ events behind events\.jsonl$/);
+    await loaded.close();
+  });
+
   it('is reported as damaged, naming the file, by readLedger and scanRuns; a missing one is "not found"', async () => {
     const l = fresh();
     await l.close();

@@ -120,8 +120,15 @@ export class Ledger {
       snap = snapshot;
       rebuilt = { ...report, keptAs };
     }
+    const tail = await eventsTail(path.join(dir, EVENTS_FILE));
+    // Written after the events it reflects and off the event loop, the snapshot can be behind
+    // them after a crash (a batch id in events.jsonl only): the events are the record then.
+    if (!rebuilt && typeof snap.seq === 'number' && tail.lastSeq > snap.seq) {
+      const { snapshot, report } = await rebuildSnapshot(dir, `it was ${tail.lastSeq - snap.seq} events behind events.jsonl`);
+      snap = snapshot;
+      rebuilt = { ...report, keptAs: null };
+    }
     const ledger = new Ledger(dir, snap, opts);
-    const tail = await eventsTail(ledger.eventsFile);
     ledger.seq = tail.lastSeq;
     ledger.eventsTorn = tail.endsTorn;
     if (rebuilt) {
@@ -436,7 +443,7 @@ export class Ledger {
         this.appendPending();
         if (this.dirty) {
           this.dirty = false;
-          const json = JSON.stringify(this.state, null, 1);
+          const json = JSON.stringify({ ...this.state, seq: this.seq }, null, 1);
           try {
             await writeFileAtomic(this.ledgerFile, json);
           } catch (err) {

@@ -208,5 +208,7 @@ export function replayEvents(events: readonly EngineEvent[]): LedgerSnapshot | n
   }
   if (!s) return null;
   for (const x of s.agents) s.totals.agentsByStatus[x.status]++;
+  const last = events.at(-1);
+  if (last) s.seq = last.seq;
   return s;
 }
