@@ -111,7 +111,7 @@ export async function converse<E = never>(p: ConversationParams<E>): Promise<Con
   const history = p.resume?.history ?? [];
   const added: ChatMessage[] = [opening];
   const definitions = Array.isArray(p.tools) ? p.tools : p.tools.definitions();
-  const tools = Array.isArray(p.tools) ? workspaceTools(p.toolCtx) : p.tools;
+  const tools = Array.isArray(p.tools) ? workspaceTools(p.tools, p.toolCtx) : p.tools;
   // An agent with tools sends a second request, which reads the whole first prompt back when its
   // tail is a breakpoint too; a single request would only pay the write for nothing.
   const rolling = p.caching && definitions.length > 0;
@@ -198,10 +198,10 @@ function firstMessage(p: ConversationParams<unknown>, userBlock: string): ChatMe
   return { role: 'user', content };
 }
 
-/** The workspace tools run with the agent's context, or none when it has no context. */
-function workspaceTools(ctx: ToolContext | null | undefined): AgentTools | null {
+/** The workspace tools as defined for the agent, run with its context; none when it has no context. */
+function workspaceTools(definitions: ToolDefinition[], ctx: ToolContext | null | undefined): AgentTools | null {
   if (!ctx) return null;
-  return { definitions: () => [], call: (name, input) => executeTool(name, input, ctx) };
+  return { definitions: () => definitions, call: (name, input) => executeTool(name, input, ctx) };
 }
 
 /** The text a resumed conversation opens with, for its transcript. */

@@ -1,7 +1,8 @@
 /**
- * The four worker tools (`list_files`, `read_file`, `search`, `write_output`), their definitions
- * and dispatch; every one of them goes through the path guard in pathGuard.ts. Tool names and
- * parameters are a public contract: the prompts and the recorded tool calls in events.jsonl name them.
+ * The four worker tools (`list_files`, `read_file`, `search`, `write_output`) as a tool set
+ * (toolSet.ts: one handler per tool, with its zod schema); every one of them goes through the path
+ * guard in pathGuard.ts. Tool names and parameters are a public contract: the prompts and the
+ * recorded tool calls in events.jsonl name them.
  * A builder (`ctx.builder`) gets the three read tools and the write tools of writeTools.ts
  * (`write_file`, `edit_file`, `delete_file`) instead of `write_output`.
  *
