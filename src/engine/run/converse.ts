@@ -54,7 +54,7 @@ export interface ConversationParams<E = never> {
    * the agent is asked again. Without it such a reply is the agent's answer.
    */
   nudge?: string;
-  /** Opens with a conversation a tool ended earlier instead of the first message. */
+  /** Opens with a conversation a tool ended earlier instead of the first message (userBlock and instruction unsent). */
   resume?: Resume;
   /** Called after each response is accounted, with its prompt tokens (input + cache read + cache write). */
   onResponse?(turn: number, promptTokens: number): void;
