@@ -4,12 +4,27 @@ import { ModelError, type ChatMessage, type ContentBlock, type ToolDefinition } 
 import type { RequestPolicy } from '../model/requests';
 import { BATCH_PRICE_FACTOR } from '../config';
 import { executeTool, type ToolContext } from '../tools/tools';
+import { isToolEnd, type AgentTools, type ToolReply } from '../tools/toolSet';
 import { estimateTokens } from '../text';
 import { sendRecorded } from '../transcripts/record';
 import type { AgentTranscript } from '../transcripts/writer';
 import type { Usage } from '../types';
 
-export interface ConversationParams {
+export type ToolResultBlock = Extract<ContentBlock, { type: 'tool_result' }>;
+type ToolUseBlock = Extract<ContentBlock, { type: 'tool_use' }>;
+
+/**
+ * A conversation a tool ended (`ConversationResult.ended`), taken up again: `history` is sent as it
+ * is, and the first new message is `results`, which answer the last assistant message's tool calls
+ * (the ending call's among them). An agent suspended this way holds no slot while it waits: its
+ * attempt has returned, and a later attempt resumes it.
+ */
+export interface Resume {
+  history: ChatMessage[];
+  results: ToolResultBlock[];
+}
+
+export interface ConversationParams<E = never> {
   agentId: string;
   model: string;
   /** The agent's tier cap, the ceiling for the per-model request gate. */
@@ -23,9 +38,28 @@ export interface ConversationParams {
   runBlock?: string;
   /** Text every agent of a group shares (domain brief): placed after the run block and cached. */
   sharedBlock?: string;
+  /** The agent's own part of the first message (its assignment). Not sent when resuming. */
   userBlock: string;
-  tools: ToolDefinition[];
-  toolCtx: ToolContext | null;
+  /**
+   * The agent's tools: definitions of the workspace tools, run with `toolCtx`; or a role's own tool
+   * set bound to this agent (`ToolSet.bind`), whose tools may end the loop.
+   */
+  tools: ToolDefinition[] | AgentTools<E>;
+  /** Where the workspace tools run; unused with a bound tool set. */
+  toolCtx?: ToolContext | null;
+  /** `any` makes every reply call a tool (for an agent that ends only through one); default `auto`. */
+  toolChoice?: 'auto' | 'any';
+  /**
+   * When set, a reply without a tool call does not end the loop: it is answered with this text and
+   * the agent is asked again. Without it such a reply is the agent's answer.
+   */
+  nudge?: string;
+  /** Opens with a conversation a tool ended earlier instead of the first message (userBlock and instruction unsent). */
+  resume?: Resume;
+  /** Called after each response is accounted, with its prompt tokens (input + cache read + cache write). */
+  onResponse?(turn: number, promptTokens: number): void;
+  /** The error when the turn limit is hit; by default it says the agent did not finish. */
+  turnLimitMessage?: string;
   maxTurns: number;
   maxTokens: number;
   requestTimeoutMs: number;
@@ -40,47 +74,64 @@ export interface ConversationParams {
   instruction?: string | null;
 }
 
-export interface ConversationResult {
+export interface ConversationResult<E = never> {
   text: string;
-  /** Prompt tokens of the last request as the API counted them (input + cache read + cache write). */
+  /** Prompt tokens of the first request as the API counted them (input + cache read + cache write). */
+  firstPromptTokens: number;
+  /** Prompt tokens of the last request as the API counted them. */
   lastPromptTokens: number;
+  /** Set when a tool call ended the loop (see `ToolEnd`). */
+  ended?: Ended<E>;
+}
+
+/** How a tool ended the loop, and the conversation to keep should the agent be resumed. */
+export interface Ended<E> {
+  value: E;
+  /** The call that ended it: its result is the first of a `Resume`'s results. */
+  toolUseId: string;
+  /** Results of the reply's other calls (those after the ending one were not run), not yet sent. */
+  results: ToolResultBlock[];
+  /** What this attempt added to the conversation, its opening message first, the ending reply last. */
+  messages: ChatMessage[];
 }
 
 const EPHEMERAL = { type: 'ephemeral' } as const;
 
 /**
  * One agent attempt: request → tool calls → tool results → … until the model answers without
- * tools or the turn limit is hit. Requests are stateless (the whole conversation is re-sent), so
- * any Messages-compatible endpoint works; prompt caching makes the re-sent prefix cheap.
+ * tools, a tool ends the loop, or the turn limit is hit. Requests are stateless (the whole
+ * conversation is re-sent), so any Messages-compatible endpoint works; prompt caching makes the
+ * re-sent prefix cheap. Every role's agents run on this one loop; what differs is the tool set.
  */
-export async function converse(p: ConversationParams): Promise<ConversationResult> {
+export async function converse<E = never>(p: ConversationParams<E>): Promise<ConversationResult<E>> {
   const userBlock = withInstruction(p.userBlock, p.instruction);
-  // Cache order is tools → system → messages, so the prefix shared by the most agents comes first
-  // and the agent's own assignment last: breakpoints at the system, the run block and the group
-  // block, plus the rolling one at the tail, are the four the API allows.
-  const first: ContentBlock[] = [];
   const cached = p.caching ? { cache_control: EPHEMERAL } : {};
-  if (p.runBlock) first.push({ type: 'text', text: p.runBlock, ...cached });
-  if (p.sharedBlock) first.push({ type: 'text', text: p.sharedBlock, ...cached });
-  first.push({ type: 'text', text: userBlock });
-  const messages: ChatMessage[] = [{ role: 'user', content: first }];
   const system = [{ type: 'text' as const, text: p.system, ...cached }];
+  const opening = p.resume ? { role: 'user' as const, content: [...p.resume.results] } : firstMessage(p, userBlock);
+  const history = p.resume?.history ?? [];
+  const added: ChatMessage[] = [opening];
+  const definitions = Array.isArray(p.tools) ? p.tools : p.tools.definitions();
+  const tools = Array.isArray(p.tools) ? workspaceTools(p.tools, p.toolCtx) : p.tools;
   // An agent with tools sends a second request, which reads the whole first prompt back when its
   // tail is a breakpoint too; a single request would only pay the write for nothing.
-  const rolling = p.caching && p.tools.length > 0;
+  const rolling = p.caching && definitions.length > 0;
   const shared = [p.runBlock, p.sharedBlock].filter((b): b is string => !!b).join('\n\n');
-  const prefix = p.caching ? sharedPrefixKey(p) : undefined;
+  const prefix = p.caching && !p.resume ? sharedPrefixKey(p, definitions) : undefined;
   const t = p.transcript;
-  t?.begin({ model: p.model, system: p.system, shared: shared || null, prompt: userBlock, instruction: p.instruction ?? null });
+  t?.begin(p.resume
+    ? { model: p.model, system: p.system, shared: null, prompt: openingText(opening), instruction: null }
+    : { model: p.model, system: p.system, shared: shared || null, prompt: userBlock, instruction: p.instruction ?? null });
+  let firstPromptTokens = 0;
 
   for (let turn = 1; turn <= p.maxTurns; turn++) {
+    const messages = [...history, ...added];
     const res = await sendRecorded(p.policy, {
       model: p.model,
       system,
       messages: rolling ? withRollingBreakpoint(messages) : messages,
       // Only the first turn's prefix is shared with other agents; later turns extend this agent's own.
       ...(turn === 1 && prefix ? { sharedPrefix: prefix } : {}),
-      ...(p.tools.length ? { tools: p.tools, toolChoice: { type: 'auto' as const } } : {}),
+      ...(definitions.length ? { tools: definitions, toolChoice: { type: p.toolChoice ?? 'auto' } } : {}),
       maxTokens: p.maxTokens,
       signal: p.signal,
       timeoutMs: p.requestTimeoutMs,
@@ -88,17 +139,36 @@ export async function converse(p: ConversationParams): Promise<ConversationResul
     const cost = p.price(res.model, res.usage) * (res.batched ? BATCH_PRICE_FACTOR : 1);
     if (!res.accounted) p.ledger.addUsage(p.agentId, res.model, res.usage, cost);
     t?.usage(res.usage, cost, res.stopReason, res.model);
-    const toolUses = res.content.filter((b): b is Extract<ContentBlock, { type: 'tool_use' }> => b.type === 'tool_use');
-    const text = res.content.filter((b) => b.type === 'text').map((b) => (b as { text: string }).text).join('\n').trim();
     const lastPromptTokens = res.usage.input + res.usage.cacheRead + res.usage.cacheWrite;
-    if (toolUses.length === 0) return { text, lastPromptTokens };
-    if (!p.toolCtx) throw recorded(t, new ModelError(`model called tool ${toolUses[0].name} but this agent has no tools`, 'invalid'));
+    if (turn === 1) firstPromptTokens = lastPromptTokens;
+    p.onResponse?.(turn, lastPromptTokens);
+    const toolUses = res.content.filter((b): b is ToolUseBlock => b.type === 'tool_use');
+    const text = res.content.filter((b) => b.type === 'text').map((b) => (b as { text: string }).text).join('\n').trim();
+    if (toolUses.length === 0) {
+      if (p.nudge === undefined) return { text, firstPromptTokens, lastPromptTokens };
+      added.push({ role: 'assistant', content: res.content }, { role: 'user', content: [{ type: 'text', text: p.nudge }] });
+      continue;
+    }
+    if (!tools) throw recorded(t, new ModelError(`model called tool ${toolUses[0].name} but this agent has no tools`, 'invalid'));
 
-    messages.push({ role: 'assistant', content: res.content.map(compactEcho) });
-    const results: ContentBlock[] = [];
+    added.push({ role: 'assistant', content: res.content.map(compactEcho) });
+    const results: ToolResultBlock[] = [];
+    let ended: { value: E; toolUseId: string; by: string } | null = null;
     for (const use of toolUses) {
       p.signal.throwIfAborted();
-      const r = await executeTool(use.name, use.input, p.toolCtx);
+      if (ended) {
+        const skipped = `not run: the round had already ended with ${ended.by}`;
+        results.push({ type: 'tool_result', tool_use_id: use.id, content: skipped, is_error: true });
+        t?.toolResult(use.id, false, skipped);
+        continue;
+      }
+      const r: ToolReply<E> = await tools.call(use.name, use.input);
+      if (isToolEnd(r)) {
+        p.ledger.recordTool(p.agentId, use.name, true, undefined);
+        t?.toolResult(use.id, true, r.note);
+        ended = { value: r.end, toolUseId: use.id, by: use.name };
+        continue;
+      }
       // The one place tool results go back to the model: file contents, search hits and listings
       // from an untrusted workspace are redacted here, and counted on the agent.
       const content = p.ledger.redactFor(p.agentId, r.content);
@@ -106,9 +176,37 @@ export async function converse(p: ConversationParams): Promise<ConversationResul
       t?.toolResult(use.id, !r.isError, content);
       results.push({ type: 'tool_result', tool_use_id: use.id, content, ...(r.isError ? { is_error: true } : {}) });
     }
-    messages.push({ role: 'user', content: results });
+    if (ended) {
+      return { text, firstPromptTokens, lastPromptTokens, ended: { value: ended.value, toolUseId: ended.toolUseId, results, messages: added } };
+    }
+    added.push({ role: 'user', content: results });
   }
-  throw recorded(t, new ModelError(`turn limit of ${p.maxTurns} reached before the agent finished`, 'invalid'));
+  throw recorded(t, new ModelError(p.turnLimitMessage ?? `turn limit of ${p.maxTurns} reached before the agent finished`, 'invalid'));
+}
+
+/**
+ * The first message. Cache order is tools → system → messages, so the prefix shared by the most
+ * agents comes first and the agent's own assignment last: breakpoints at the system, the run
+ * block and the group block, plus the rolling one at the tail, are the four the API allows.
+ */
+function firstMessage(p: ConversationParams<unknown>, userBlock: string): ChatMessage {
+  const content: ContentBlock[] = [];
+  const cached = p.caching ? { cache_control: EPHEMERAL } : {};
+  if (p.runBlock) content.push({ type: 'text', text: p.runBlock, ...cached });
+  if (p.sharedBlock) content.push({ type: 'text', text: p.sharedBlock, ...cached });
+  content.push({ type: 'text', text: userBlock });
+  return { role: 'user', content };
+}
+
+/** The workspace tools as defined for the agent, run with its context; none when it has no context. */
+function workspaceTools(definitions: ToolDefinition[], ctx: ToolContext | null | undefined): AgentTools | null {
+  if (!ctx) return null;
+  return { definitions: () => definitions, call: (name, input) => executeTool(name, input, ctx) };
+}
+
+/** The text a resumed conversation opens with, for its transcript. */
+function openingText(message: ChatMessage): string {
+  return message.content.map((b) => (b.type === 'text' ? b.text : b.type === 'tool_result' ? b.content : '')).filter(Boolean).join('\n\n');
 }
 
 /** Below the smallest prefix any model caches, holding siblings back would buy nothing. */
@@ -119,10 +217,10 @@ const MIN_CACHED_PREFIX_TOKENS = 1024;
  * system and the run block (or the group block when there is no run block), or undefined when
  * that prefix is too short to be cached at all.
  */
-function sharedPrefixKey(p: ConversationParams): string | undefined {
+function sharedPrefixKey(p: ConversationParams<unknown>, tools: ToolDefinition[]): string | undefined {
   const block = p.runBlock ?? p.sharedBlock;
   if (!block) return undefined;
-  const text = `${JSON.stringify(p.tools)}\n${p.system}\n${block}`;
+  const text = `${JSON.stringify(tools)}\n${p.system}\n${block}`;
   if (estimateTokens(text) < MIN_CACHED_PREFIX_TOKENS) return undefined;
   return createHash('sha256').update(text).digest('hex');
 }

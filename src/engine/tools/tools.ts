@@ -1,7 +1,8 @@
 /**
- * The four worker tools (`list_files`, `read_file`, `search`, `write_output`), their definitions
- * and dispatch; every one of them goes through the path guard in pathGuard.ts. Tool names and
- * parameters are a public contract: the prompts and the recorded tool calls in events.jsonl name them.
+ * The four worker tools (`list_files`, `read_file`, `search`, `write_output`) as a tool set
+ * (toolSet.ts: one handler per tool, with its zod schema); every one of them goes through the path
+ * guard in pathGuard.ts. Tool names and parameters are a public contract: the prompts and the
+ * recorded tool calls in events.jsonl name them.
  * A builder (`ctx.builder`) gets the three read tools and the write tools of writeTools.ts
  * (`write_file`, `edit_file`, `delete_file`) instead of `write_output`.
  *
@@ -23,7 +24,8 @@ import { formatBytes, newScanState, Slicer, walkAllowed, type WalkEntry } from '
 import { lstatSyncOrNull, writeFileAtomicSync } from '../files';
 import { redactText } from '../redact';
 import { linesOfWhole, readLines } from './readLines';
-import { describeIssue, errorText, jsonSchemaOf, preview, signatureOf, ToolFailure } from './schema';
+import { ToolFailure } from './schema';
+import { defineTool, ToolSet, type ToolResult } from './toolSet';
 import {
   deleteFile, DeleteFileInput, editFile, EditFileInput, WRITE_TOOL_DESCRIPTIONS, WRITE_TOOL_NAMES, writeFile, WriteFileInput,
   type WriteToolName,
@@ -70,8 +72,7 @@ export interface ToolContext {
   maxSearchMatches?: number;
 }
 
-/** A tool call's outcome, sent back to the model as a tool result. */
-export interface ToolResult { content: string; isError: boolean }
+export type { ToolResult } from './toolSet';
 
 /** Every worker tool, in the order `toolDefinitions` lists them. */
 export const WORKER_TOOL_NAMES = ['list_files', 'read_file', 'search', 'write_output'] as const;
@@ -79,7 +80,6 @@ export type WorkerToolName = (typeof WORKER_TOOL_NAMES)[number];
 /** A builder's tools, in the order `toolDefinitions({ builder: true })` lists them. */
 export const BUILDER_TOOL_NAMES = ['list_files', 'read_file', 'search', ...WRITE_TOOL_NAMES] as const;
 export type BuilderToolName = (typeof BUILDER_TOOL_NAMES)[number];
-type ToolName = WorkerToolName | WriteToolName;
 
 const DEFAULT_MAX_READ_BYTES = 200_000;
 const DEFAULT_MAX_LIST_ENTRIES = 500;
@@ -354,57 +354,38 @@ function appendNoFollow(file: string, content: string, shown: string): number {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Registry, definitions, dispatch
+// The sets, definitions, dispatch
 
-interface RegisteredTool {
-  definition: ToolDefinition;
-  execute(input: unknown, ctx: ToolContext): Promise<ToolResult>;
-}
+const LIST_FILES = defineTool<typeof ListInput, ToolContext>({
+  name: 'list_files',
+  description: 'List files and folders in the workspace. Without glob: the direct entries of path. With glob: every matching entry below path, recursively. Folders end with "/", files show their size. .git, node_modules, the orchestration output and secret-looking files are never listed.',
+  schema: ListInput, handle: listFiles,
+});
+const READ_FILE = defineTool<typeof ReadInput, ToolContext>({
+  name: 'read_file',
+  description: 'Read a text file, with line numbers ("  12| text"). Use start_line/end_line (1-based, inclusive) for part of a long file; long output is truncated with a note. Binary and secret-looking files are refused.',
+  schema: ReadInput, handle: readFile,
+});
+const SEARCH = defineTool<typeof SearchInput, ToolContext>({
+  name: 'search',
+  description: 'Search file contents across the workspace: a literal, case-sensitive substring by default, a regular expression when regex is true. Returns "path:line: text" lines. Skips binary files and files over 1 MB.',
+  schema: SearchInput, handle: search,
+});
+const WRITE_OUTPUT = defineTool<typeof WriteInput, ToolContext>({
+  name: 'write_output',
+  description: 'Write your result to your own output file, the only file you can write. Replaces the file unless append is true.',
+  schema: WriteInput, handle: writeOutput,
+});
+const writeTool = <S extends z.ZodType>(name: WriteToolName, schema: S, handle: (input: z.output<S>, ctx: ToolContext) => string) =>
+  defineTool<S, ToolContext>({ name, description: WRITE_TOOL_DESCRIPTIONS[name], schema, handle });
 
-function register<S extends z.ZodType>(
-  name: ToolName, description: string, schema: S,
-  run: (input: z.output<S>, ctx: ToolContext) => Promise<string> | string,
-): RegisteredTool {
-  const inputSchema = jsonSchemaOf(schema);
-  const signature = signatureOf(inputSchema);
-  return {
-    definition: { name, description, input_schema: inputSchema },
-    async execute(input, ctx) {
-      const parsed = schema.safeParse(input);
-      if (!parsed.success) {
-        const issues = parsed.error.issues.map(describeIssue).join('; ');
-        return { isError: true, content: `${name}: expected ${signature}, got ${preview(input)} (${issues})` };
-      }
-      try {
-        return { isError: false, content: await run(parsed.data, ctx) };
-      } catch (err) {
-        return { isError: true, content: `${name}: ${errorText(err)}` };
-      }
-    },
-  };
-}
-
-const TOOLS: Record<ToolName, RegisteredTool> = {
-  list_files: register('list_files',
-    'List files and folders in the workspace. Without glob: the direct entries of path. With glob: every matching entry below path, recursively. Folders end with "/", files show their size. .git, node_modules, the orchestration output and secret-looking files are never listed.',
-    ListInput, listFiles),
-  read_file: register('read_file',
-    'Read a text file, with line numbers ("  12| text"). Use start_line/end_line (1-based, inclusive) for part of a long file; long output is truncated with a note. Binary and secret-looking files are refused.',
-    ReadInput, readFile),
-  search: register('search',
-    'Search file contents across the workspace: a literal, case-sensitive substring by default, a regular expression when regex is true. Returns "path:line: text" lines. Skips binary files and files over 1 MB.',
-    SearchInput, search),
-  write_output: register('write_output',
-    'Write your result to your own output file, the only file you can write. Replaces the file unless append is true.',
-    WriteInput, writeOutput),
-  write_file: register('write_file', WRITE_TOOL_DESCRIPTIONS.write_file, WriteFileInput, writeFile),
-  edit_file: register('edit_file', WRITE_TOOL_DESCRIPTIONS.edit_file, EditFileInput, editFile),
-  delete_file: register('delete_file', WRITE_TOOL_DESCRIPTIONS.delete_file, DeleteFileInput, deleteFile),
-};
-
-/** Serialised once: every call returns an identical copy, so the tools can sit in a prompt-cache prefix. */
-const DEFINITIONS_JSON = JSON.stringify(WORKER_TOOL_NAMES.map((n) => TOOLS[n].definition));
-const BUILDER_DEFINITIONS_JSON = JSON.stringify(BUILDER_TOOL_NAMES.map((n) => TOOLS[n].definition));
+/** A worker's tools: the three read tools and `write_output`, in the order of `WORKER_TOOL_NAMES`. */
+export const WORKER_TOOLS = new ToolSet<ToolContext>([LIST_FILES, READ_FILE, SEARCH, WRITE_OUTPUT]);
+/** A builder's tools: the read tools and the write tools, in the order of `BUILDER_TOOL_NAMES`. */
+export const BUILDER_TOOLS = new ToolSet<ToolContext>([
+  LIST_FILES, READ_FILE, SEARCH,
+  writeTool('write_file', WriteFileInput, writeFile), writeTool('edit_file', EditFileInput, editFile), writeTool('delete_file', DeleteFileInput, deleteFile),
+]);
 
 /**
  * The tool definitions to send with a request, in a fixed order. `readOnly` omits `write_output`;
@@ -412,29 +393,20 @@ const BUILDER_DEFINITIONS_JSON = JSON.stringify(BUILDER_TOOL_NAMES.map((n) => TO
  * objects, so a caller may add `cache_control` without changing the next call's result.
  */
 export function toolDefinitions(opts: { readOnly?: boolean; builder?: boolean } = {}): ToolDefinition[] {
-  if (opts.builder === true) return JSON.parse(BUILDER_DEFINITIONS_JSON) as ToolDefinition[];
-  const all = JSON.parse(DEFINITIONS_JSON) as ToolDefinition[];
+  if (opts.builder === true) return BUILDER_TOOLS.definitions();
+  const all = WORKER_TOOLS.definitions();
   return opts.readOnly === true ? all.filter((d) => d.name !== 'write_output') : all;
 }
 
 /** The tools an agent may call: a builder's set when it is one, the worker tools otherwise. */
-function toolNamesFor(ctx: ToolContext): readonly ToolName[] {
-  return ctx.builder ? BUILDER_TOOL_NAMES : WORKER_TOOL_NAMES;
+export function toolSetFor(ctx: ToolContext): ToolSet<ToolContext> {
+  return ctx.builder ? BUILDER_TOOLS : WORKER_TOOLS;
 }
 
 /**
  * Runs one tool call. Never throws: an unknown tool, input that fails the schema, a refused path
  * or an I/O error all come back as `{ isError: true }` with a message the model can act on.
  */
-export async function executeTool(name: string, input: unknown, ctx: ToolContext): Promise<ToolResult> {
-  const names = toolNamesFor(ctx);
-  const known = names.find((n) => n === name);
-  if (known === undefined) {
-    return { isError: true, content: `${name}: expected one of ${names.join(', ')}, got unknown tool "${name}"` };
-  }
-  try {
-    return await TOOLS[known].execute(input, ctx);
-  } catch (err) {
-    return { isError: true, content: `${name}: ${errorText(err)}` };
-  }
+export function executeTool(name: string, input: unknown, ctx: ToolContext): Promise<ToolResult> {
+  return toolSetFor(ctx).call(name, input, ctx);
 }

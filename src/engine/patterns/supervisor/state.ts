@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { formatIssues } from '../../config';
 import { readTextOrNull, writeFileAtomic } from '../../files';
-import type { ChatMessage, ContentBlock } from '../../model/client';
+import type { ChatMessage } from '../../model/client';
 import { TIERS } from '../../types';
 
 const BlockSchema = z.union([
@@ -77,5 +77,3 @@ export async function saveRound(runDir: string, state: SupervisorState, entry: R
 export function historyBefore(state: SupervisorState, round: number): ChatMessage[] {
   return state.rounds.filter((r) => r.round < round).sort((a, b) => a.round - b.round).flatMap((r) => r.messages as ChatMessage[]);
 }
-
-export type ToolResultBlock = Extract<ContentBlock, { type: 'tool_result' }>;

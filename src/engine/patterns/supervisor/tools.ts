@@ -4,23 +4,68 @@
  */
 import { z } from 'zod';
 import { formatIssues } from '../../config';
-import type { ToolDefinition } from '../../model/client';
+import { defineTool, ToolSet } from '../../tools/toolSet';
 import { withinFocus } from '../pattern';
+import type { SpawnedWorker } from './compile';
 import { FinishInputSchema, SpawnInputSchema, type Limits, type WorkerOrder } from './plan';
-
-function definition(name: string, description: string, schema: z.ZodObject): ToolDefinition {
-  const json = z.toJSONSchema(schema, { target: 'draft-7', io: 'input' }) as Record<string, unknown>;
-  delete json.$schema;
-  return { name, description, input_schema: json };
-}
 
 export const SPAWN_TOOL = 'spawn_workers';
 export const FINISH_TOOL = 'finish';
 
-export const SUPERVISOR_TOOLS: readonly ToolDefinition[] = [
-  definition(SPAWN_TOOL, 'Start a few workers; this round ends and you are woken with their one-sentence returns.', SpawnInputSchema),
-  definition(FINISH_TOOL, 'End the run with the summary for the person who asked (markdown); the engine writes summary.md.', FinishInputSchema),
-];
+/** The JSON schema the supervisor is sent for a tool's input (draft 7, input side: defaults optional). */
+function inputSchemaOf(schema: z.ZodObject): Record<string, unknown> {
+  const json = z.toJSONSchema(schema, { target: 'draft-7', io: 'input' }) as Record<string, unknown>;
+  delete json.$schema;
+  return json;
+}
+
+/** What a supervisor's tools see: the limits and where the run stands at the moment of the call. */
+export interface SupervisorToolContext {
+  limits: Limits;
+  focus: readonly string[];
+  exists(p: string): boolean;
+  /** The round, workers spawned so far and the budgets, read at each call (a worker may have spent since the round woke). */
+  standing(): SpawnStanding;
+}
+
+/**
+ * How a round ends: with workers spawned (the supervisor is suspended until their returns wake the
+ * next round) or with the summary.
+ */
+export type RoundEnd = { kind: 'spawned'; workers: SpawnedWorker[] } | { kind: 'finished'; summary: string };
+
+/**
+ * The supervisor's tool set. Both tools end the round: converse stops there and the engine carries
+ * the decision out; a refused call is answered and the supervisor asked again.
+ */
+export const SUPERVISOR_TOOLS = new ToolSet<SupervisorToolContext, RoundEnd>([
+  defineTool<typeof SpawnInputSchema, SupervisorToolContext, RoundEnd>({
+    name: SPAWN_TOOL,
+    description: 'Start a few workers; this round ends and you are woken with their one-sentence returns.',
+    schema: SpawnInputSchema,
+    inputSchema: inputSchemaOf(SpawnInputSchema),
+    invalid: (_input, error) => refusedInput(SPAWN_TOOL, error),
+    handle(input, ctx) {
+      const standing = ctx.standing();
+      const checked = checkOrders(input.workers, ctx.limits, standing, ctx);
+      if (!checked.ok) return { isError: true, content: checked.error };
+      const workers = checked.value.map((o, i) => ({ ...o, id: `w${standing.spawned + i + 1}` }));
+      return { end: { kind: 'spawned', workers }, note: `spawned ${workers.map((w) => w.id).join(', ')}` };
+    },
+  }),
+  defineTool<typeof FinishInputSchema, SupervisorToolContext, RoundEnd>({
+    name: FINISH_TOOL,
+    description: 'End the run with the summary for the person who asked (markdown); the engine writes summary.md.',
+    schema: FinishInputSchema,
+    inputSchema: inputSchemaOf(FinishInputSchema),
+    invalid: (_input, error) => refusedInput(FINISH_TOOL, error),
+    handle: (input) => ({ end: { kind: 'finished', summary: input.summary }, note: 'finished: the engine writes summary.md' }),
+  }),
+], (name) => `unknown tool ${name}; the tools are ${SPAWN_TOOL} and ${FINISH_TOOL}`);
+
+function refusedInput(tool: string, error: z.ZodError): string {
+  return `${tool} refused: ${formatIssues(error, 'input').join('; ')}`;
+}
 
 /** Where the run stands against the limits when the supervisor asks for more workers. */
 export interface SpawnStanding {
@@ -41,8 +86,12 @@ export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };
  */
 export function checkSpawn(input: unknown, limits: Limits, standing: SpawnStanding, place: { focus: readonly string[]; exists(p: string): boolean }): Checked<WorkerOrder[]> {
   const parsed = SpawnInputSchema.safeParse(input);
-  if (!parsed.success) return { ok: false, error: `spawn_workers refused: ${formatIssues(parsed.error, 'input').join('; ')}` };
-  const orders = parsed.data.workers;
+  if (!parsed.success) return { ok: false, error: refusedInput(SPAWN_TOOL, parsed.error) };
+  return checkOrders(parsed.data.workers, limits, standing, place);
+}
+
+/** The checks of `checkSpawn` past the schema. */
+function checkOrders(orders: WorkerOrder[], limits: Limits, standing: SpawnStanding, place: { focus: readonly string[]; exists(p: string): boolean }): Checked<WorkerOrder[]> {
   const n = orders.length;
   if (standing.round >= limits.rounds) {
     return { ok: false, error: `spawn_workers refused: round cap reached — this is round ${standing.round} of at most ${limits.rounds} (limits.rounds), so no round is left to read their returns; call finish with what you have` };
@@ -71,5 +120,5 @@ export function checkSpawn(input: unknown, limits: Limits, standing: SpawnStandi
 
 export function checkFinish(input: unknown): Checked<string> {
   const parsed = FinishInputSchema.safeParse(input);
-  return parsed.success ? { ok: true, value: parsed.data.summary } : { ok: false, error: `finish refused: ${formatIssues(parsed.error, 'input').join('; ')}` };
+  return parsed.success ? { ok: true, value: parsed.data.summary } : { ok: false, error: refusedInput(FINISH_TOOL, parsed.error) };
 }
