@@ -2,7 +2,7 @@
  * Batch mode survives the CLI being killed: kill -9 between submit and results, then resume
  * collects the submitted batch and submits nothing twice. The real CLI, SDK and HTTP.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -21,6 +21,25 @@ const fakeEnv = (f: Fake): NodeJS.ProcessEnv => ({ ...keylessEnv(), ANTHROPIC_AP
 const FAST = ['--set', 'batchPollMs=5', '--set', 'batchPollMaxMs=20', '--set', 'batchGatherMs=30'];
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Kills the CLI (SIGKILL) once its run's ledger.json holds a submitted batch, and returns the run
+ * folder ('' when none appeared). The events have the batch a moment before; a kill between the
+ * two writes is covered in ledgerDamage.test.ts, where a load replays the events.
+ */
+async function killOnceBatched(child: ChildProcess, ws: string): Promise<string> {
+  let dir = '';
+  for (let i = 0; i < 600 && !dir; i++) {
+    await sleep(25);
+    const root = path.join(ws, '.orchestration');
+    const run = existsSync(root) ? readdirSync(root).find((n) => /^\d{8}-/.test(n)) : undefined;
+    const ledgerFile = run ? path.join(root, run, 'ledger.json') : '';
+    if (run && existsSync(ledgerFile) && readFileSync(ledgerFile, 'utf8').includes('"batches"')) dir = path.join(root, run);
+  }
+  child.kill('SIGKILL');
+  await new Promise((r) => child.on('exit', r));
+  return dir;
+}
+
 describe('batch mode from the CLI', () => {
   it('after kill -9 between submit and results, resume collects the submitted batch and submits nothing twice', async () => {
     const ws = batchWorkspace();
@@ -31,18 +50,7 @@ describe('batch mode from the CLI', () => {
       batches: { processingMs: (id) => (/^m\d+__1$/.test(id) ? 3_600_000 : 0) },
     });
     const child = spawn(process.execPath, [CLI, 'run', 'Rate the comments in every .ts file', '--pattern', 'map-reduce', '--yes', '--batch', '--workspace', ws, ...FAST], { env: fakeEnv(fake), stdio: 'ignore' });
-    let dir = '';
-    for (let i = 0; i < 600 && !dir; i++) {
-      await sleep(25);
-      const root = path.join(ws, '.orchestration');
-      const run = existsSync(root) ? readdirSync(root).find((n) => /^\d{8}-/.test(n)) : undefined;
-      // The kill comes once ledger.json holds the batch (the events have it a moment before; a kill
-      // between the two is covered in ledgerDamage.test.ts: a load replays the events).
-      const ledgerFile = run ? path.join(root, run, 'ledger.json') : '';
-      if (run && existsSync(ledgerFile) && readFileSync(ledgerFile, 'utf8').includes('"batches"')) dir = path.join(root, run);
-    }
-    child.kill('SIGKILL');
-    await new Promise((r) => child.on('exit', r));
+    const dir = await killOnceBatched(child, ws);
     expect(dir).not.toBe('');
     const runId = path.basename(dir);
     const submitted = fake.server.batches.created();
@@ -75,18 +83,7 @@ describe('batch mode from the CLI', () => {
     const env = { ...keylessEnv(), ORCHESTRATION_STATE_DIR: mkdtempSync(path.join(os.tmpdir(), 'sao-state-')) };
     const kept = path.join(env.ORCHESTRATION_STATE_DIR, 'simulator-batches');
     const child = spawn(process.execPath, [CLI, 'run', 'Rate the comments in every .ts file', '--pattern', 'map-reduce', '--yes', '--batch', '--simulate', '--sim-latency', '400', '--workspace', ws, ...FAST], { env, stdio: 'ignore' });
-    let dir = '';
-    for (let i = 0; i < 600 && !dir; i++) {
-      await sleep(25);
-      const root = path.join(ws, '.orchestration');
-      const run = existsSync(root) ? readdirSync(root).find((n) => /^\d{8}-/.test(n)) : undefined;
-      // The kill comes once ledger.json holds the batch (the events have it a moment before; a kill
-      // between the two is covered in ledgerDamage.test.ts: a load replays the events).
-      const ledgerFile = run ? path.join(root, run, 'ledger.json') : '';
-      if (run && existsSync(ledgerFile) && readFileSync(ledgerFile, 'utf8').includes('"batches"')) dir = path.join(root, run);
-    }
-    child.kill('SIGKILL');
-    await new Promise((r) => child.on('exit', r));
+    const dir = await killOnceBatched(child, ws);
     expect(dir).not.toBe('');
     const before = readJson<LedgerSnapshot>(path.join(dir, 'ledger.json'));
     expect(before.batches).toHaveLength(1);
