@@ -38,7 +38,7 @@ export { ForeignRunError } from './commands/claim';
 export { LOCK_FILE, runLockHolder, takeRunLock, type LockHolder, type RunLock } from './run/lock';
 export { AnthropicModelClient, type AnthropicClientOptions, type Fetch } from './model/anthropic';
 export { fmtTokens } from './plan/planMarkdown';
-export { FINDINGS_FILE, FindingsFileSchema, type Finding, type FindingsFile } from './patterns/build/pipelineFiles';
+export { FINDINGS_FILE, FindingsFileSchema, type Finding, type FindingsFile } from './pipelineFiles';
 export { listRunFindings, selectFindings, findingLine, findingOutcomes, type FindingOutcome, type FindingsListing, type RunFindings } from './findings';
 export { loadProjectConfig, PROJECT_CONFIG } from './projectConfig';
 export {

@@ -29,7 +29,7 @@ import type { LeafRequest } from './patterns/pattern';
 import { silentLogger, type Clock, type Logger } from './types';
 import type { IgnoredSetting, WorkspaceCommand } from './trust/configPolicy';
 import { FileCommandConsent, type CommandConsent } from './trust/consent';
-import { FINDINGS_FILE, FindingsFileSchema, type FindingsFile } from './patterns/build/pipelineFiles';
+import { FINDINGS_FILE, FindingsFileSchema, type FindingsFile } from './pipelineFiles';
 
 export interface OrchestratorDeps {
   workspace: string;

@@ -1,4 +1,4 @@
-import type { Finding } from '../patterns/build/pipelineFiles';
+import type { Finding } from '../pipelineFiles';
 
 /**
  * The findings a build was started from, as its planner, scouts' planner and builders read them:

@@ -1,5 +1,5 @@
 import type { Ledger } from '../ledger/ledger';
-import { FINDINGS_FILE, FindingsFileSchema, readRunJson, type Finding } from '../patterns/build/pipelineFiles';
+import { FINDINGS_FILE, FindingsFileSchema, readRunJson, type Finding } from '../pipelineFiles';
 import type { BuilderSpec } from '../patterns/build/plan';
 import { readReview } from '../patterns/build/review';
 import { findingLine } from './format';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Config } from '../config';
-import type { Finding } from './build/pipelineFiles';
+import type { Finding } from '../pipelineFiles';
 import type { Ledger } from '../ledger/ledger';
 // A role's cost fields are declared in the ledger's estimate, which prices them (see RoleCost).
 import type { RoleCost } from '../ledger/estimate';

@@ -8,7 +8,7 @@ import type { RequestPolicy } from '../model/requests';
 import { sendRecorded } from '../transcripts/record';
 import type { AgentTranscript } from '../transcripts/writer';
 import type { Usage } from '../types';
-import type { FindingsFile } from '../patterns/build/pipelineFiles';
+import type { FindingsFile } from '../pipelineFiles';
 import { findingsBlock } from '../findings/format';
 
 export class PlanError extends Error {

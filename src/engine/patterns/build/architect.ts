@@ -12,7 +12,7 @@ import { PlanError } from '../../plan/planner';
 import { SENTINEL, type AgentGroup, type AgentRecord } from '../../types';
 import { attemptReportingAgent } from '../kit';
 import { agentRecord, withinFocus, type ApprovalContext, type AttemptResult, type ReviewDocument, type RoleContext } from '../pattern';
-import { ARCHITECTURE_FILE } from './pipelineFiles';
+import { ARCHITECTURE_FILE } from '../../pipelineFiles';
 import type { BuildPlan } from './plan';
 
 export const ARCHITECT_ID = 'architect';

@@ -3,7 +3,7 @@ import { readTextOrNull } from '../../files';
 import type { Ledger } from '../../ledger/ledger';
 import { PlanError } from '../../plan/planner';
 import type { BuildPlan } from './plan';
-import { FINDINGS_FILE, FindingsFileSchema, readRunJson } from './pipelineFiles';
+import { FINDINGS_FILE, FindingsFileSchema, readRunJson } from '../../pipelineFiles';
 import { findingsBlock } from '../../findings/format';
 
 /** What the planner and the builders read of each scout's report (the planner's only view of the code). */
