@@ -6,8 +6,8 @@ export { PATTERNS, PATTERN_CHOICES, patternNamed, validatePlan, type AnyPattern,
 export type { Pattern, RoleSpec, BasePlan, LeafRequest, AddedLeaf, AddLeafContext, ReviewDocument } from './patterns/pattern';
 export { planReviewDocuments } from './patterns/documents';
 export { Orchestrator, type OrchestratorDeps, type PlanRunRequest, type AgentCommandOptions } from './orchestrator';
-export { Run, SUMMARY_FILE, STOPPED_BY_USER, type RunOutcome, type ExecuteMode } from './run/run';
-export { executingRun } from './run/executing';
+export { Run, SUMMARY_FILE, STOPPED_BY_USER, type RunOutcome, type ExecuteMode } from './execution/run';
+export { executingRun } from './execution/executing';
 export { CommandRefusedError } from './commands/claim';
 export { stopRunAgent, type StopResult } from './commands/agent';
 export type { AskResult } from './commands/ask';

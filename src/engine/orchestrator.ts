@@ -15,7 +15,7 @@ import { requestPlan } from './plan/planner';
 import { checkTask } from './plan/task';
 import { scopeExists, workspaceOverview } from './plan/workspace';
 import { Prompts, SHARED_PROMPTS } from './prompts';
-import { Run, type RunOutcome } from './run/run';
+import { Run, type RunOutcome } from './execution/run';
 import { Transcripts } from './transcripts/writer';
 import { addSecrets } from './redact';
 import { loadMemoryBlock, proposeAtRunEnd } from './memory';

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { EVENTS_FILE, LedgerDamagedError, readSnapshotFile } from '../ledger/rebuild';
 import { processAlive } from '../ledger/runs';
-import { executingRun } from '../run/executing';
+import { executingRun } from '../execution/executing';
 import { CommandRefusedError } from '../run/lock';
 import type { RunOrigin } from '../ledger/origin';
 import type { LedgerSnapshot } from '../types';
