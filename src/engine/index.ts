@@ -21,7 +21,7 @@ export {
 export { Ledger } from './ledger/ledger';
 export { asStorageError, StorageError } from './files';
 export { addSecrets, childEnv, credentialValues, redact, redactText } from './redact';
-export { PlanError } from './plan/planner';
+export { PlanError } from './plan/planError';
 export { MAX_TASK_CHARS, taskLength, taskTooLong } from './plan/task';
 export { ModelError, type ModelClient } from './model/client';
 export {

@@ -11,7 +11,7 @@ import { realClock, RequestPolicy } from './model/requests';
 import { agentRecord, type Compiled } from './patterns/pattern';
 import { PATTERNS, patternNamed, validatePlan, type AnyPlan, type PatternChoice } from './patterns/registry';
 import { renderPlanMarkdown } from './plan/planMarkdown';
-import { requestPlan } from './plan/planner';
+import { requestPlan } from './patterns/planner';
 import { checkTask } from './plan/task';
 import { scopeExists, workspaceOverview } from './plan/workspace';
 import { Prompts, SHARED_PROMPTS } from './prompts';

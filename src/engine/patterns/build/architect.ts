@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import type { Config } from '../../config';
 import { readTextOrNull } from '../../files';
 import { runGit, splitZ } from '../../git/git';
-import { PlanError } from '../../plan/planner';
+import { PlanError } from '../../plan/planError';
 import { SENTINEL, type AgentGroup, type AgentRecord } from '../../types';
 import { attemptReportingAgent } from '../kit';
 import { agentRecord, withinFocus, type ApprovalContext, type AttemptResult, type ReviewDocument, type RoleContext } from '../pattern';

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { readTextOrNull } from '../../files';
 import type { Ledger } from '../../ledger/ledger';
-import { PlanError } from '../../plan/planner';
+import { PlanError } from '../../plan/planError';
 import type { BuildPlan } from './plan';
 import { FINDINGS_FILE, FindingsFileSchema, readRunJson } from '../../pipelineFiles';
 import { findingsBlock } from '../../findings/format';
