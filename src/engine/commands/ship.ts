@@ -23,7 +23,7 @@ import {
   type HardenTally, type IntegrationResult, type ShipRecord,
 } from '../pipelineFiles';
 import { readReview, type StoredReview } from '../patterns/build/review';
-import { findingOutcomes, type FindingOutcome } from '../findings/outcome';
+import { findingOutcomes, type FindingOutcome } from '../patterns/build/findingOutcomes';
 import { ENGINE_IDENTITY } from '../git/git';
 import type { LedgerSnapshot } from '../types';
 import { plural } from '../../shared/words';

@@ -14,7 +14,7 @@ import { sendRecorded } from '../transcripts/record';
 import type { AgentTranscript } from '../transcripts/writer';
 import type { Usage } from '../types';
 import type { FindingsFile } from '../pipelineFiles';
-import { findingsBlock } from '../findings/format';
+import { findingsBlock } from './build/findingLines';
 import { PlanError } from '../plan/planError';
 
 export interface PlannerDeps {

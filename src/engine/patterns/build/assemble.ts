@@ -12,7 +12,7 @@ import { HardenTallySchema, TALLY_FILE, type HardenFinding, type HardenTally, ty
 import type { BuildPlan } from './plan';
 import { changeStat, integrationFailed, renderBuildSummary } from './summary';
 import { plural } from '../../../shared/words';
-import { findingsSection } from '../../findings/outcome';
+import { findingsSection } from './findingOutcomes';
 
 type Ctx = RoleContext<BuildPlan>;
 
