@@ -4,7 +4,7 @@
  * process or window, never twice at once. The ledger's `pid` says which process owns a running
  * run; the run's lock (run/lock.ts), held for the command's duration, keeps two owners apart.
  */
-import { existsSync } from 'node:fs';
+import { pathExists } from '../files';
 import * as path from 'node:path';
 import { EVENTS_FILE, LedgerDamagedError, readSnapshotFile } from '../ledger/rebuild';
 import { processAlive } from '../ledger/runs';
@@ -42,7 +42,7 @@ export async function readSnapshotIfSound(dir: string, runId: string): Promise<L
     return await readSnapshotFile(dir, runId);
   } catch (err) {
     if (err instanceof LedgerDamagedError) return null;
-    if (existsSync(path.join(dir, EVENTS_FILE))) return null;
+    if (await pathExists(path.join(dir, EVENTS_FILE))) return null;
     throw new CommandRefusedError(`Run ${runId} not found (no readable ledger.json in ${dir})`);
   }
 }
