@@ -171,6 +171,21 @@ export function lstatSyncOrNull(p: string): Stats | null {
   }
 }
 
+/** `fs.promises.stat`, or null when the path is missing or unreadable: `statSyncOrNull` for async code. */
+export async function statOrNull(p: string): Promise<Stats | null> {
+  return fsp.stat(p).catch(() => null);
+}
+
+/** `fs.promises.lstat`, or null like `statOrNull`. */
+export async function lstatOrNull(p: string): Promise<Stats | null> {
+  return fsp.lstat(p).catch(() => null);
+}
+
+/** Whether `p` exists, following symlinks as `existsSync` does: `existsSync` for async code. */
+export async function pathExists(p: string): Promise<boolean> {
+  return (await statOrNull(p)) !== null;
+}
+
 /** True when the text's last non-blank line is exactly the sentinel. */
 export function endsWithSentinel(text: string | null): boolean {
   if (text === null) return false;

@@ -6,8 +6,8 @@ export { PATTERNS, PATTERN_CHOICES, patternNamed, validatePlan, type AnyPattern,
 export type { Pattern, RoleSpec, BasePlan, LeafRequest, AddedLeaf, AddLeafContext, ReviewDocument } from './patterns/pattern';
 export { planReviewDocuments } from './patterns/documents';
 export { Orchestrator, type OrchestratorDeps, type PlanRunRequest, type AgentCommandOptions } from './orchestrator';
-export { Run, SUMMARY_FILE, STOPPED_BY_USER, type RunOutcome, type ExecuteMode } from './run/run';
-export { executingRun } from './run/executing';
+export { Run, SUMMARY_FILE, STOPPED_BY_USER, type RunOutcome, type ExecuteMode } from './execution/run';
+export { executingRun } from './execution/executing';
 export { CommandRefusedError } from './commands/claim';
 export { stopRunAgent, type StopResult } from './commands/agent';
 export type { AskResult } from './commands/ask';
@@ -21,7 +21,7 @@ export {
 export { Ledger } from './ledger/ledger';
 export { asStorageError, StorageError } from './files';
 export { addSecrets, childEnv, credentialValues, redact, redactText } from './redact';
-export { PlanError } from './plan/planner';
+export { PlanError } from './plan/planError';
 export { MAX_TASK_CHARS, taskLength, taskTooLong } from './plan/task';
 export { ModelError, type ModelClient } from './model/client';
 export {
@@ -38,7 +38,7 @@ export { ForeignRunError } from './commands/claim';
 export { LOCK_FILE, runLockHolder, takeRunLock, type LockHolder, type RunLock } from './run/lock';
 export { AnthropicModelClient, type AnthropicClientOptions, type Fetch } from './model/anthropic';
 export { fmtTokens } from './plan/planMarkdown';
-export { FINDINGS_FILE, FindingsFileSchema, type Finding, type FindingsFile } from './patterns/build/pipelineFiles';
+export { FINDINGS_FILE, FindingsFileSchema, type Finding, type FindingsFile } from './pipelineFiles';
 export { listRunFindings, selectFindings, findingLine, findingOutcomes, type FindingOutcome, type FindingsListing, type RunFindings } from './findings';
 export { loadProjectConfig, PROJECT_CONFIG } from './projectConfig';
 export {

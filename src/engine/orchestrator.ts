@@ -11,11 +11,11 @@ import { realClock, RequestPolicy } from './model/requests';
 import { agentRecord, type Compiled } from './patterns/pattern';
 import { PATTERNS, patternNamed, validatePlan, type AnyPlan, type PatternChoice } from './patterns/registry';
 import { renderPlanMarkdown } from './plan/planMarkdown';
-import { requestPlan } from './plan/planner';
+import { requestPlan } from './patterns/planner';
 import { checkTask } from './plan/task';
 import { scopeExists, workspaceOverview } from './plan/workspace';
 import { Prompts, SHARED_PROMPTS } from './prompts';
-import { Run, type RunOutcome } from './run/run';
+import { Run, type RunOutcome } from './execution/run';
 import { Transcripts } from './transcripts/writer';
 import { addSecrets } from './redact';
 import { loadMemoryBlock, proposeAtRunEnd } from './memory';
@@ -29,7 +29,7 @@ import type { LeafRequest } from './patterns/pattern';
 import { silentLogger, type Clock, type Logger } from './types';
 import type { IgnoredSetting, WorkspaceCommand } from './trust/configPolicy';
 import { FileCommandConsent, type CommandConsent } from './trust/consent';
-import { FINDINGS_FILE, FindingsFileSchema, type FindingsFile } from './patterns/build/pipelineFiles';
+import { FINDINGS_FILE, FindingsFileSchema, type FindingsFile } from './pipelineFiles';
 
 export interface OrchestratorDeps {
   workspace: string;

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CommandRefusedError } from '../../src/engine/commands/claim';
 import { ConfigError } from '../../src/engine/config';
-import type { Run } from '../../src/engine/run/run';
+import type { Run } from '../../src/engine/execution/run';
 import { readTranscript } from '../../src/engine/transcripts';
 import type { LedgerSnapshot } from '../../src/engine/types';
 import { promptText } from '../../src/simulator/conversation';

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Run } from '../../src/engine/run/run';
+import type { Run } from '../../src/engine/execution/run';
 import type { LedgerSnapshot } from '../../src/engine/types';
 import { CLI, cliAsync, makeWorkspace, orchestrator, planReply, readJson, startFake, type Fake } from './harness';
 

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { costOf } from '../../src/engine/config';
 import { endsWithSentinel } from '../../src/engine/files';
-import type { Run } from '../../src/engine/run/run';
+import type { Run } from '../../src/engine/execution/run';
 import type { BatchEmulation } from '../../src/simulator/batches';
 import type { Reply } from '../../src/simulator/types';
 import { roleOf } from '../../src/simulator/conversation';

@@ -7,7 +7,7 @@ import { readFileSync, statSync, writeFileSync, unlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { branchName, INTEGRATION_ID, readChangeSet } from '../../src/engine/git';
-import { HardenTallySchema, IntegrationResultSchema, readRunJson, TALLY_FILE, INTEGRATION_FILE } from '../../src/engine/patterns/build/pipelineFiles';
+import { HardenTallySchema, IntegrationResultSchema, readRunJson, TALLY_FILE, INTEGRATION_FILE } from '../../src/engine/pipelineFiles';
 import { assistantTurns, promptText, roleOf } from '../../src/simulator/conversation';
 import type { ParsedRequest, Reply, ReplyBlock } from '../../src/simulator/types';
 import { git, gitWorkspace, worktreesDir } from './buildHarness';

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { listRuns } from '../../src/engine/ledger/runs';
-import { PlanError } from '../../src/engine/plan/planner';
+import { PlanError } from '../../src/engine/plan/planError';
 import { simulate } from '../../src/simulator/brain';
 import { forgetfulWorker, makeWorkspace, orchestrator, planReply, startFake, type Fake, type Fault } from './harness';
 

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PlanError } from '../../src/engine/plan/planner';
+import { PlanError } from '../../src/engine/plan/planError';
 import type { SelectionFile } from '../../src/engine/patterns/map-reduce/compile';
 import { promptText, roleOf } from '../../src/simulator/conversation';
 import type { Reply } from '../../src/simulator/types';

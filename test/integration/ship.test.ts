@@ -13,7 +13,7 @@ import { patchBetween } from '../../src/engine/git/diff';
 import { CommandRefusedError, takeRunLock } from '../../src/engine/run/lock';
 import {
   INTEGRATION_FILE, SHIP_FILE, TALLY_FILE, type HardenTally, type IntegrationResult, type ShipRecord,
-} from '../../src/engine/patterns/build/pipelineFiles';
+} from '../../src/engine/pipelineFiles';
 import { git, gitWorkspace, repoState, worktreesDir } from './buildHarness';
 import { CLI, cliAsync, orchestrator, readJson, startFake, type Fake } from './harness';
 

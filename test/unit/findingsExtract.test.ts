@@ -3,7 +3,7 @@ import { extractFindings, selectFindings, severityOf } from '../../src/engine/fi
 import { builderTask } from '../../src/engine/patterns/build/compile';
 import { validateBuilders, validateBuild, type BuildPlan } from '../../src/engine/patterns/build/plan';
 import { parseConfig } from '../../src/engine/config';
-import type { Finding } from '../../src/engine/patterns/build/pipelineFiles';
+import type { Finding } from '../../src/engine/pipelineFiles';
 
 describe('findings from a fan-out coordinator\'s synthesis', () => {
   const synthesis = [

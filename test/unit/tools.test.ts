@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
-  executeTool, isSecretPath, PathRefusedError, resolveInside, toolDefinitions, WORKER_TOOL_NAMES,
+  executeTool, isSecretPath, PathRefusedError, resolveInsideSync, toolDefinitions, WORKER_TOOL_NAMES,
   type ToolContext,
 } from '../../src/engine/tools/tools';
 import { tempPathFor } from '../../src/engine/files';
@@ -50,7 +50,7 @@ afterEach(async () => {
 
 describe('path guard', () => {
   it('refuses a .. escape', async () => {
-    await expect(resolveInside(ctx, '../x')).rejects.toBeInstanceOf(PathRefusedError);
+    expect(() => resolveInsideSync(ctx, '../x')).toThrow(PathRefusedError);
     const r = await run('read_file', { path: `../${path.basename(outside)}/secret.txt` });
     expect(r.isError).toBe(true);
     expect(r.content).toMatch(/refused: .*outside the workspace/);
@@ -78,7 +78,7 @@ describe('path guard', () => {
     expect(viaDir.isError).toBe(true);
     expect(viaDir.content).not.toContain('outside secret');
     // A file that does not exist yet behind the link is judged by the link's real path.
-    await expect(resolveInside(ctx, 'leakdir/new.txt')).rejects.toThrow(/outside the workspace/);
+    expect(() => resolveInsideSync(ctx, 'leakdir/new.txt')).toThrow(/outside the workspace/);
 
     const inside = await run('read_file', { path: 'alias.ts' });
     expect(inside.isError).toBe(false);
@@ -87,7 +87,7 @@ describe('path guard', () => {
 
   it('refuses a dangling symlink, whose target could appear outside later', async () => {
     await fs.symlink(path.join(outside, 'not-yet.txt'), path.join(ws, 'dangling.txt'));
-    await expect(resolveInside(ctx, 'dangling.txt')).rejects.toThrow('refused: dangling.txt is a broken symlink');
+    expect(() => resolveInsideSync(ctx, 'dangling.txt')).toThrow('refused: dangling.txt is a broken symlink');
   });
 
   it('refuses a symlink inside the workspace that points at a secret', async () => {

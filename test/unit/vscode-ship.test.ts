@@ -7,7 +7,7 @@ import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 vi.mock('vscode', async () => await import('./vscode-stub'));
 import { assemble, branchName, commitWorktree, ensureWorktree, recordChanges, repoInfo } from '../../src/engine/git';
 import { markCreatedHere } from '../../src/engine/ledger/origin';
-import { SHIP_FILE, TALLY_FILE } from '../../src/engine/patterns/build/pipelineFiles';
+import { SHIP_FILE, TALLY_FILE } from '../../src/engine/pipelineFiles';
 import { SHIP_MESSAGE_FILE } from '../../src/engine/commands/ship';
 import { ChangeSets } from '../../src/vscode/changes/changeSets';
 import { CANCEL_BUTTON, PUSH_BUTTON, SHIP_BUTTON, SHIP_INPUT_TITLE, SHIP_TO_BRANCH_COMMAND, ShipCommands } from '../../src/vscode/changes/shipCommand';

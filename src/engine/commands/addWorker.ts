@@ -11,7 +11,7 @@ import type { LeafRequest } from '../patterns/pattern';
 import { validatePlan } from '../patterns/registry';
 import { renderPlanMarkdown } from '../plan/planMarkdown';
 import { scopeExists } from '../plan/workspace';
-import type { RunOutcome } from '../run/run';
+import type { RunOutcome } from '../execution/run';
 import { TIERS } from '../types';
 import { requireFinished, withClaimedRun } from './agent';
 import { CommandRefusedError } from './claim';

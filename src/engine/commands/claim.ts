@@ -4,11 +4,11 @@
  * process or window, never twice at once. The ledger's `pid` says which process owns a running
  * run; the run's lock (run/lock.ts), held for the command's duration, keeps two owners apart.
  */
-import { existsSync } from 'node:fs';
+import { pathExists } from '../files';
 import * as path from 'node:path';
 import { EVENTS_FILE, LedgerDamagedError, readSnapshotFile } from '../ledger/rebuild';
 import { processAlive } from '../ledger/runs';
-import { executingRun } from '../run/executing';
+import { executingRun } from '../execution/executing';
 import { CommandRefusedError } from '../run/lock';
 import type { RunOrigin } from '../ledger/origin';
 import type { LedgerSnapshot } from '../types';
@@ -42,7 +42,7 @@ export async function readSnapshotIfSound(dir: string, runId: string): Promise<L
     return await readSnapshotFile(dir, runId);
   } catch (err) {
     if (err instanceof LedgerDamagedError) return null;
-    if (existsSync(path.join(dir, EVENTS_FILE))) return null;
+    if (await pathExists(path.join(dir, EVENTS_FILE))) return null;
     throw new CommandRefusedError(`Run ${runId} not found (no readable ledger.json in ${dir})`);
   }
 }

@@ -3,7 +3,7 @@ import type { Ledger, LedgerOptions } from '../ledger/ledger';
 import type { ModelClient } from '../model/client';
 import type { AnyPlan } from '../patterns/registry';
 import type { Prompts } from '../prompts';
-import type { Run } from '../run/run';
+import type { Run } from '../execution/run';
 import type { Clock, Logger } from '../types';
 
 /** What the commands on a run need of the Orchestrator that serves them. */

@@ -13,7 +13,7 @@ import { PlanInputError, type Compiled } from '../patterns/pattern';
 import { validatePlan, type AnyPattern, type AnyPlan } from '../patterns/registry';
 import { renderPlanMarkdown } from '../plan/planMarkdown';
 import { scopeExists } from '../plan/workspace';
-import type { Run } from '../run/run';
+import type { Run } from '../execution/run';
 import type { AgentRecord, CostEstimate } from '../types';
 import { withClaimedRun } from './agent';
 import { CommandRefusedError } from './claim';

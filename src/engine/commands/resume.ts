@@ -3,7 +3,7 @@
  * whole execution (its lock); a run folder not created on this machine is refused unless the
  * caller has shown the user where it came from and the user went on.
  */
-import type { RunOutcome } from '../run/run';
+import type { RunOutcome } from '../execution/run';
 import { withClaimedRun } from './agent';
 import type { AgentCommandOptions, CommandHost } from './host';
 

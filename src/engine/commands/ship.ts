@@ -21,9 +21,9 @@ import { takeRunLock } from '../run/lock';
 import {
   HardenTallySchema, INTEGRATION_FILE, IntegrationResultSchema, readRunJson, SHIP_FILE, ShipRecordSchema, TALLY_FILE,
   type HardenTally, type IntegrationResult, type ShipRecord,
-} from '../patterns/build/pipelineFiles';
+} from '../pipelineFiles';
 import { readReview, type StoredReview } from '../patterns/build/review';
-import { findingOutcomes, type FindingOutcome } from '../findings/outcome';
+import { findingOutcomes, type FindingOutcome } from '../patterns/build/findingOutcomes';
 import { ENGINE_IDENTITY } from '../git/git';
 import type { LedgerSnapshot } from '../types';
 import { plural } from '../../shared/words';

@@ -7,7 +7,7 @@
  */
 import type { Heading, List, ListItem, Nodes, Root, RootContent, Table } from 'mdast';
 import { parseMarkdown } from '../../shared/markdown';
-import type { Severity } from '../patterns/build/pipelineFiles';
+import type { Severity } from '../pipelineFiles';
 
 /** A finding as read from one file, before the run-wide numbering. */
 export interface RawFinding {

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { readTextOrNull } from '../files';
 import { readLedger, confineRunPaths, checkedRunDir, effectiveStatus } from '../ledger/runs';
 import { patternNamed } from '../patterns/registry';
-import type { Finding } from '../patterns/build/pipelineFiles';
+import type { Finding } from '../pipelineFiles';
 import { extractFindings } from './extract';
 
 /** What Fix Findings offers of one finished audit run. */

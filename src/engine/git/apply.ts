@@ -7,7 +7,7 @@
  * refuses the whole apply, naming the files; `git apply --check` runs first, so a patch that no
  * longer applies changes nothing.
  */
-import { statSyncOrNull } from '../files';
+import { statOrNull } from '../files';
 import { GitError, runGit, splitZ, type RepoInfo } from './git';
 
 /** Apply refused; `files` are the ones to blame. Nothing was changed. */
@@ -74,7 +74,7 @@ async function dirtyAmong(repoRoot: string, files: readonly string[]): Promise<s
  */
 export async function applyPatch(o: ApplyPatchOptions): Promise<{ applied: string[] }> {
   const cwd = o.repo.root;
-  const size = statSyncOrNull(o.patchFile)?.size;
+  const size = (await statOrNull(o.patchFile))?.size;
   if (size === undefined) throw new ApplyRefusedError(`There is no patch at ${o.patchFile}`, []);
   const all = size === 0 ? [] : await patchFilesOf(cwd, o.patchFile);
   let include: string[] = [];

@@ -7,11 +7,11 @@
  * resolved by one side overwriting the other; every call starts over from `base`, so assembling
  * again (after a resume, or with more approvals) gives the same result for the same input.
  */
-import { lstatSyncOrNull } from '../files';
+import { lstatOrNull } from '../files';
 import { GitError, gitText, resolveCommit, runGit, splitZ, type RepoInfo } from './git';
 import { ensureWorktree, INTEGRATION_ID, worktreePath } from './worktrees';
 import * as path from 'node:path';
-import { rmSync } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 
 export interface AssembleResult {
   /** The sha of the integration result (base itself when nothing merged). */
@@ -118,7 +118,7 @@ async function mergeOne(cwd: string, agentId: string, branch: string): Promise<A
  */
 async function startOver(cwd: string, rev: string, keep: readonly string[] = []): Promise<void> {
   const admin = await gitText(['rev-parse', '--absolute-git-dir'], { cwd, readOnly: true });
-  if (lstatSyncOrNull(path.join(admin, 'index.lock'))) rmSync(path.join(admin, 'index.lock'), { force: true });
+  if (await lstatOrNull(path.join(admin, 'index.lock'))) await fsp.rm(path.join(admin, 'index.lock'), { force: true });
   await runGit(['reset', '--hard', '--quiet', rev], { cwd });
   // `keep`: the engine's links (node_modules) survive, as `-e` patterns hold even under -x.
   await runGit(['clean', '-ffdxq', ...keep.flatMap((k) => ['-e', k])], { cwd });

@@ -9,7 +9,7 @@
  * git gets no credentials (`childEnv`): nothing the engine runs needs a remote.
  */
 import { execFile } from 'node:child_process';
-import { realpathSync } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { statSyncOrNull } from '../files';
 import { relativeInside } from '../paths';
@@ -212,18 +212,14 @@ export async function repoInfo(workspace: string): Promise<RepoInfo> {
   const sym = await runGit(['symbolic-ref', '--quiet', '--short', 'HEAD'], { cwd: root, readOnly: true, okCodes: [1] });
   const branch = sym.code === 0 ? sym.stdout.toString('utf8').trim() || null : null;
   // git reports the top level with symlinks resolved; so is the workspace, before comparing.
-  const wsReal = realOrSelf(path.resolve(workspace));
-  const rel = relativeInside(realOrSelf(root), wsReal) ?? relativeInside(root, path.resolve(workspace));
+  const wsReal = await realOrSelf(path.resolve(workspace));
+  const rel = relativeInside(await realOrSelf(root), wsReal) ?? relativeInside(root, path.resolve(workspace));
   if (rel === null) throw new GitError(`${workspace} is not inside its repository's top level ${root}`);
   return { root, head, branch, workspaceInRepo: rel };
 }
 
-function realOrSelf(p: string): string {
-  try {
-    return realpathSync.native(p);
-  } catch {
-    return p;
-  }
+async function realOrSelf(p: string): Promise<string> {
+  return fsp.realpath(p).catch(() => p);
 }
 
 /** True when `name` resolves to a commit in the repository at `cwd`. */

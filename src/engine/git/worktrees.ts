@@ -9,10 +9,10 @@
  * never followed, and never committed.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, promises as fsp, readFileSync, realpathSync, rmSync, rmdirSync, symlinkSync, unlinkSync } from 'node:fs';
+import { promises as fsp, realpathSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { lstatSyncOrNull, statSyncOrNull, writeFileAtomic } from '../files';
+import { lstatOrNull, lstatSyncOrNull, statOrNull, writeFileAtomic } from '../files';
 import { isInside, relativeInside } from '../paths';
 import { GitError, gitText, repoRootOf, resolveCommit, runGit, withRepoLock, type RepoInfo } from './git';
 
@@ -124,11 +124,11 @@ export async function listWorktrees(repoRoot: string): Promise<WorktreeEntry[]> 
   return out;
 }
 
-function samePath(a: string, b: string): boolean {
-  return path.resolve(realOrSelf(a)) === path.resolve(realOrSelf(b));
+function samePathSync(a: string, b: string): boolean {
+  return path.resolve(realOrSelfSync(a)) === path.resolve(realOrSelfSync(b));
 }
 
-function realOrSelf(p: string): string {
+function realOrSelfSync(p: string): string {
   // The folder may be gone (a crashed run's stale entry): compare its real parent then.
   const st = lstatSyncOrNull(p);
   try {
@@ -139,9 +139,9 @@ function realOrSelf(p: string): string {
 }
 
 /** The worktree's own git folder (`.git/worktrees/<name>` of the main repository), from its `.git` file. */
-function adminDirOf(wt: string): string | null {
+async function adminDirOf(wt: string): Promise<string | null> {
   try {
-    const text = readFileSync(path.join(wt, '.git'), 'utf8');
+    const text = await fsp.readFile(path.join(wt, '.git'), 'utf8');
     const m = /^gitdir:\s*(.+?)\s*$/m.exec(text);
     return m ? path.resolve(wt, m[1]) : null;
   } catch {
@@ -150,26 +150,26 @@ function adminDirOf(wt: string): string | null {
 }
 
 /** Worktree-relative paths of the links the engine made in `wt`. */
-function linksOf(wt: string): string[] {
-  const admin = adminDirOf(wt);
+async function linksOf(wt: string): Promise<string[]> {
+  const admin = await adminDirOf(wt);
   if (!admin) return [];
   try {
-    return readFileSync(path.join(admin, LINKS_FILE), 'utf8').split('\n').filter((l) => l !== '' && relativeInside(wt, path.resolve(wt, l)) !== null);
+    return (await fsp.readFile(path.join(admin, LINKS_FILE), 'utf8')).split('\n').filter((l) => l !== '' && relativeInside(wt, path.resolve(wt, l)) !== null);
   } catch {
     return [];
   }
 }
 
 /** Unlinks the engine's links in `wt` (never following them), so nothing below can reach the user's folders. */
-function unlinkLinks(wt: string): void {
-  for (const rel of linksOf(wt)) {
+async function unlinkLinks(wt: string): Promise<void> {
+  for (const rel of await linksOf(wt)) {
     const abs = path.join(wt, rel);
-    if (!lstatSyncOrNull(abs)?.isSymbolicLink()) continue;
+    if (!(await lstatOrNull(abs))?.isSymbolicLink()) continue;
     try {
-      unlinkSync(abs);
+      await fsp.unlink(abs);
     } catch {
       // A Windows junction is a directory to some calls.
-      rmdirSync(abs);
+      await fsp.rmdir(abs);
     }
   }
 }
@@ -178,9 +178,9 @@ function unlinkLinks(wt: string): void {
  * A lock file left by a process killed mid-command (kill -9) would fail every later command in
  * this worktree. Only the engine works in its worktrees, and it calls this before resuming one.
  */
-function clearStaleIndexLock(wt: string): void {
-  const admin = adminDirOf(wt);
-  if (admin) rmSync(path.join(admin, 'index.lock'), { force: true });
+async function clearStaleIndexLock(wt: string): Promise<void> {
+  const admin = await adminDirOf(wt);
+  if (admin) await fsp.rm(path.join(admin, 'index.lock'), { force: true });
 }
 
 async function branchExists(repoRoot: string, branch: string): Promise<boolean> {
@@ -222,8 +222,8 @@ export async function ensureWorktree(o: EnsureWorktreeOptions): Promise<EnsuredW
   await withRepoLock(o.repo.root, async () => {
     const list = await listWorktrees(o.repo.root);
     const mine = list.find((w) => w.branch === `refs/heads/${branch}`);
-    if (mine && !mine.prunable && samePath(mine.path, wt) && statSyncOrNull(path.join(wt, '.git'))) {
-      clearStaleIndexLock(wt);
+    if (mine && !mine.prunable && samePathSync(mine.path, wt) && (await statOrNull(path.join(wt, '.git')))) {
+      await clearStaleIndexLock(wt);
       return;
     }
     // Whatever is left of an earlier attempt is the engine's own: a stale entry, a half-made folder.
@@ -233,10 +233,10 @@ export async function ensureWorktree(o: EnsureWorktreeOptions): Promise<EnsuredW
       }
       await removeWorktree(o.repo.root, mine.path);
     }
-    const atPath = list.find((w) => samePath(w.path, wt));
+    const atPath = list.find((w) => samePathSync(w.path, wt));
     if (atPath && atPath !== mine) await removeWorktree(o.repo.root, atPath.path);
-    if (lstatSyncOrNull(wt)) {
-      unlinkLinks(wt);
+    if (await lstatOrNull(wt)) {
+      await unlinkLinks(wt);
       await fsp.rm(wt, { recursive: true, force: true });
     }
     await fsp.mkdir(path.dirname(wt), { recursive: true });
@@ -275,18 +275,18 @@ function linkPlaces(repo: RepoInfo, name: string): string[] {
 
 async function linkDirs(repo: RepoInfo, wt: string, names: readonly string[]): Promise<void> {
   if (names.length === 0) return;
-  const made = new Set(linksOf(wt));
+  const made = new Set(await linksOf(wt));
   const before = made.size;
   for (const rel of names.flatMap((n) => linkPlaces(repo, n))) {
     const src = path.join(repo.root, rel);
     const dst = path.join(wt, rel);
     // Only what the user has and the worktree lacks (a tracked folder of that name stays as it is).
-    if (!statSyncOrNull(src)?.isDirectory() || lstatSyncOrNull(dst)) continue;
-    mkdirSync(path.dirname(dst), { recursive: true });
-    symlinkSync(src, dst, 'junction');
+    if (!(await statOrNull(src))?.isDirectory() || (await lstatOrNull(dst))) continue;
+    await fsp.mkdir(path.dirname(dst), { recursive: true });
+    await fsp.symlink(src, dst, 'junction');
     made.add(rel);
   }
-  const admin = adminDirOf(wt);
+  const admin = await adminDirOf(wt);
   if (admin && made.size !== before) await writeFileAtomic(path.join(admin, LINKS_FILE), [...made].join('\n') + '\n');
 }
 
@@ -297,9 +297,10 @@ async function linkDirs(repo: RepoInfo, wt: string, names: readonly string[]): P
  */
 export async function commitWorktree(worktreeRoot: string, message: string): Promise<string | null> {
   const wt = path.resolve(worktreeRoot);
-  const excludes = linksOf(wt)
-    .filter((rel) => lstatSyncOrNull(path.join(wt, rel))?.isSymbolicLink())
-    .map((rel) => `:(top,exclude,literal)${rel}`);
+  const excludes: string[] = [];
+  for (const rel of await linksOf(wt)) {
+    if ((await lstatOrNull(path.join(wt, rel)))?.isSymbolicLink()) excludes.push(`:(top,exclude,literal)${rel}`);
+  }
   await runGit(['add', '--all', '--', ':(top)', ...excludes], { cwd: wt });
   const staged = await runGit(['diff', '--cached', '--quiet', '--no-ext-diff'], { cwd: wt, okCodes: [1] });
   if (staged.code === 0) return null;
@@ -314,14 +315,14 @@ export async function commitWorktree(worktreeRoot: string, message: string): Pro
  * worktree prune` would do for it, without pruning the user's own stale entries.
  */
 async function removeWorktree(repoRoot: string, wt: string): Promise<void> {
-  unlinkLinks(wt);
+  await unlinkLinks(wt);
   try {
     await runGit(['worktree', 'remove', '--force', '--force', wt], { cwd: repoRoot });
   } catch (err) {
-    if (lstatSyncOrNull(wt)) throw err;
+    if (await lstatOrNull(wt)) throw err;
     await removeAdminEntryFor(repoRoot, wt);
   }
-  if (lstatSyncOrNull(wt)) await fsp.rm(wt, { recursive: true, force: true });
+  if (await lstatOrNull(wt)) await fsp.rm(wt, { recursive: true, force: true });
 }
 
 async function removeAdminEntryFor(repoRoot: string, wt: string): Promise<void> {
@@ -330,7 +331,7 @@ async function removeAdminEntryFor(repoRoot: string, wt: string): Promise<void> 
   const names = await fsp.readdir(dir).catch(() => [] as string[]);
   for (const name of names) {
     const gitdir = await fsp.readFile(path.join(dir, name, 'gitdir'), 'utf8').catch(() => null);
-    if (gitdir !== null && samePath(path.dirname(gitdir.trim()), wt)) await fsp.rm(path.join(dir, name), { recursive: true, force: true });
+    if (gitdir !== null && samePathSync(path.dirname(gitdir.trim()), wt)) await fsp.rm(path.join(dir, name), { recursive: true, force: true });
   }
 }
 
@@ -381,7 +382,7 @@ export async function discardRun(o: DiscardRunOptions): Promise<{ worktrees: num
       else removed.branches++;
     }
   });
-  if (lstatSyncOrNull(runDir)) await fsp.rm(runDir, { recursive: true, force: true });
+  if (await lstatOrNull(runDir)) await fsp.rm(runDir, { recursive: true, force: true });
   // The repository's folder under the root goes when its last run does.
   await fsp.rmdir(path.dirname(runDir)).catch(() => undefined);
   if (failures.length > 0) throw new GitError(`Removed the run's worktrees, but not every branch: ${failures.join('; ')}`);

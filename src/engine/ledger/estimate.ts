@@ -1,6 +1,43 @@
 import { BATCH_PRICE_FACTOR, findPrice, type Config, type Price } from '../config';
-import { canBatch, type Pattern } from '../patterns/pattern';
-import type { AgentRecord, CostEstimate } from '../types';
+import type { AgentRecord, AgentRole, CostEstimate } from '../types';
+
+// What the estimate needs of a role lives here rather than in patterns/pattern.ts: the ledger sits
+// below the patterns (they record into it), so it describes the part of a role it prices and
+// `RoleSpec` extends it, instead of the ledger importing the pattern contract.
+
+/** Token ranges per agent of a role, for the cost estimate before a run (a range, never a promise). */
+export interface RoleTokens {
+  /** Prompt tokens over all of one agent's turns (the conversation is re-sent each turn). */
+  input: readonly [number, number];
+  output: readonly [number, number];
+  /** Extra prompt tokens per agent this one depends on (a coordinator reads each worker's file). */
+  inputPerDependency: readonly [number, number];
+}
+
+/** The part of a role (patterns/pattern.ts `RoleSpec`) that prices it and decides whether it can batch. */
+export interface RoleCost {
+  tokens: RoleTokens;
+  /** Whether its requests carry cache breakpoints (for the estimate). */
+  cached: boolean;
+  /**
+   * Its attempt sends one request and runs no tools, so in batch mode that request can wait in a
+   * Message Batch (half the price, answered within 24 h) instead of holding a connection. A
+   * function when only some agents of the role can (an expert whose scope is few enough files to
+   * pack into its prompt); such a role's attempt works single-turn when `agent.batch` is set.
+   */
+  batchable?: boolean | ((agent: AgentRecord) => boolean);
+}
+
+/** A pattern as the estimate sees it: its roles' costs. */
+export interface PricedRoles {
+  roles: Partial<Record<AgentRole, RoleCost>>;
+}
+
+/** Whether this agent of this role can go through a Message Batch (see RoleCost.batchable). */
+export function canBatch(role: Pick<RoleCost, 'batchable'> | undefined, agent: AgentRecord): boolean {
+  const b = role?.batchable;
+  return typeof b === 'function' ? b(agent) : !!b;
+}
 
 /**
  * How prompt tokens split between cache reads, cache writes and uncached input. With caching on,
@@ -24,7 +61,7 @@ function promptCost(tokens: number, p: Price, split: { read: number; write: numb
  * cost is already spent and recorded) are left out. An agent whose model has no price counts its
  * tokens and no cost.
  */
-export function estimateRun(agents: readonly AgentRecord[], config: Config, pattern: Pattern): CostEstimate {
+export function estimateRun(agents: readonly AgentRecord[], config: Config, pattern: PricedRoles): CostEstimate {
   const est: CostEstimate = { tokensLow: 0, tokensHigh: 0, costLowUsd: 0, costHighUsd: 0 };
   for (const a of agents) {
     const role = pattern.roles[a.role];
@@ -48,7 +85,7 @@ export function estimateRun(agents: readonly AgentRecord[], config: Config, patt
  * Batch mode's part of the plan: with `batch: auto`, every agent a role declares batchable (single-turn,
  * no tools) is marked to go through a Message Batch, so the plan table and the estimate show it.
  */
-export function markBatched(agents: AgentRecord[], config: Config, pattern: Pattern): void {
+export function markBatched(agents: AgentRecord[], config: Config, pattern: PricedRoles): void {
   if (config.batch !== 'auto') return;
   for (const a of agents) if (canBatch(pattern.roles[a.role], a)) a.batch = true;
 }

@@ -20,7 +20,7 @@ import { z } from 'zod';
 import { readEvents } from '../ledger/events';
 import { EVENTS_FILE } from '../ledger/rebuild';
 import { relativeInside } from '../paths';
-import { FINDINGS_FILE, FindingsFileSchema, HardenTallySchema, INTEGRATION_FILE, IntegrationResultSchema, readRunJson, TALLY_FILE } from '../patterns/build/pipelineFiles';
+import { FINDINGS_FILE, FindingsFileSchema, HardenTallySchema, INTEGRATION_FILE, IntegrationResultSchema, readRunJson, TALLY_FILE } from '../pipelineFiles';
 import { clean } from './memoryFile';
 
 export const LESSON_KINDS = ['review', 'check', 'finding'] as const;

@@ -9,7 +9,7 @@ import { writeFileAtomic } from '../files';
 import { plural } from '../../shared/words';
 import { extractLessons, lessonKey, LESSON_KINDS, type Lesson } from './lessons';
 import { appendMemory, ENTRY_MAX_CHARS, readMemory } from './memoryFile';
-import { readRunJson } from '../patterns/build/pipelineFiles';
+import { readRunJson } from '../pipelineFiles';
 
 export const PROPOSALS_FILE = 'memory-proposals.json';
 

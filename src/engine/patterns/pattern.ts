@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import type { Config } from '../config';
-import type { Finding } from './build/pipelineFiles';
+import type { Finding } from '../pipelineFiles';
 import type { Ledger } from '../ledger/ledger';
+// A role's cost fields are declared in the ledger's estimate, which prices them (see RoleCost).
+import type { RoleCost } from '../ledger/estimate';
 import type { RequestPolicy } from '../model/requests';
 import type { Prompts } from '../prompts';
 import type { AgentTranscript, Transcripts } from '../transcripts/writer';
@@ -99,20 +101,11 @@ export interface RoleContext<P = unknown> extends RunContext {
 /** What an attempt produced; `ok: false` attempts are retried with `error` in the next prompt. */
 export type AttemptResult = { ok: true; returned: string } | { ok: false; error: string };
 
-/** Token ranges per agent of a role, for the cost estimate before a run (a range, never a promise). */
-export interface RoleTokens {
-  /** Prompt tokens over all of one agent's turns (the conversation is re-sent each turn). */
-  input: readonly [number, number];
-  output: readonly [number, number];
-  /** Extra prompt tokens per agent this one depends on (a coordinator reads each worker's file). */
-  inputPerDependency: readonly [number, number];
-}
-
 /**
  * A role as a pattern declares it: its place in the schedule, its part in the failure breaker and
  * the estimate, and its behaviour. Nothing outside the pattern asks `role === 'coordinator'`.
  */
-export interface RoleSpec<P = unknown> {
+export interface RoleSpec<P = unknown> extends RoleCost {
   /** Higher runs first among ready agents (agents that unblock others shorten the critical path). */
   priority: number;
   /** Depth in the graph; `waves` scheduling runs one depth at a time. */
@@ -126,15 +119,6 @@ export interface RoleSpec<P = unknown> {
    * them, it runs again too. Retry-failed re-runs every dependent regardless.
    */
   summarisesDependencies?: boolean;
-  /** Whether its requests carry cache breakpoints (for the estimate). */
-  cached: boolean;
-  /**
-   * Its attempt sends one request and runs no tools, so in batch mode that request can wait in a
-   * Message Batch (half the price, answered within 24 h) instead of holding a connection. A
-   * function when only some agents of the role can (an expert whose scope is few enough files to
-   * pack into its prompt); such a role's attempt works single-turn when `agent.batch` is set.
-   */
-  batchable?: boolean | ((agent: AgentRecord) => boolean);
   /**
    * Why an agent of this role cannot be rerun on its own (Rerun Agent), when it cannot: a
    * supervisor round replays its recorded decision, so running it again changes nothing.
@@ -146,19 +130,12 @@ export interface RoleSpec<P = unknown> {
    * is told what is missing (a fan-out coordinator synthesises the workers that finished).
    */
   needsDependenciesCompleted?: boolean;
-  tokens: RoleTokens;
   /**
    * What views call an agent of this role where its id and task say little (`final`, `coord-a`):
    * "Final summary", "Coordinator a". Unset, views show the agent's task.
    */
   label?(agent: Pick<AgentRecord, 'domain'>): string;
   attempt(ctx: RoleContext<P>, agent: AgentRecord, previousError: string | null, signal: AbortSignal): Promise<AttemptResult>;
-}
-
-/** Whether this agent of this role can go through a Message Batch (see RoleSpec.batchable). */
-export function canBatch(role: Pick<RoleSpec, 'batchable'> | undefined, agent: AgentRecord): boolean {
-  const b = role?.batchable;
-  return typeof b === 'function' ? b(agent) : !!b;
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { ignoreRulesOf, type IgnoreOptions } from '../tools/ignoreRules';
-import { guardPath, guardPathSync, type GuardContext } from '../tools/pathGuard';
+import { checkPathSync, guardPathSync, type GuardContext } from '../tools/pathGuard';
 import { formatBytes, newScanState, Slicer, walkAllowed } from '../tools/walk';
 
 export interface OverviewOptions extends IgnoreOptions {
@@ -77,7 +77,7 @@ export async function workspaceOverview(workspace: string, opts: OverviewOptions
   const shownFocus: string[] = [];
   for (const start of focus ?? ['.']) {
     try {
-      const guarded = await guardPath(ctx, start);
+      const guarded = checkPathSync(ctx, start);
       const st = guarded.stat;
       if (!st) {
         notes.push(`[focus ${start} does not exist]`);

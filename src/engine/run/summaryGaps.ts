@@ -1,6 +1,5 @@
-import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { endsWithSentinel, readTextOrNull, writeFileAtomic } from '../files';
+import { endsWithSentinel, pathExists, readTextOrNull, writeFileAtomic } from '../files';
 import { redactText } from '../redact';
 import { SENTINEL, type Gap } from '../types';
 import { plural } from '../../shared/words';
@@ -18,7 +17,9 @@ const HEADING = '## Gaps';
 export async function writeSummaryGaps(file: string, gaps: readonly Gap[], summaryCompleted: boolean, runReason: string | null): Promise<void> {
   const dir = path.dirname(file);
   const text = await readTextOrNull(file);
-  const section = gapsSection(gaps, (rel) => existsSync(path.join(dir, rel)));
+  const written = new Set<string>();
+  await Promise.all(gaps.map(async (g) => { if (await pathExists(path.join(dir, g.outputFile))) written.add(g.outputFile); }));
+  const section = gapsSection(gaps, (rel) => written.has(rel));
   if (summaryCompleted && text !== null && endsWithSentinel(text)) {
     const body = withoutGapsSection(text.trimEnd().slice(0, -SENTINEL.length).trimEnd());
     await writeFileAtomic(file, redactText(`${body}\n\n${section}\n\n${SENTINEL}\n`));

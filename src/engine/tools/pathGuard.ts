@@ -4,7 +4,7 @@
  *
  * Invariants: nothing outside the workspace, inside `.git/`, `node_modules/` or the output root (bar
  * `extraReadable`), or secret-looking is ever let through; symlinks are judged by their real path.
- * `guardPath` adds the per-agent rules on top: the focus, and what the ignore rules hide.
+ * `checkPathSync` adds the per-agent rules on top: the focus, and what the ignore rules hide.
  */
 import { realpathSync as realpathSyncJs, type Stats } from 'node:fs';
 import * as path from 'node:path';
@@ -179,12 +179,12 @@ function extraSetOf(f: FixedParts, ctx: GuardContext, wsReal: string): ReadonlyS
 }
 
 /**
- * The whole guard (`guardPath`): the real absolute path to open, or a thrown `PathRefusedError`.
+ * The whole guard (`checkPathSync`): the real absolute path to open, or a thrown `PathRefusedError`.
  * Its core is a handful of lstat-sized syscalls, so one synchronous implementation
  * (`guardPathSync`) serves the tools and the synchronous plan validator alike.
  */
-export async function resolveInside(ctx: GuardContext, p: string): Promise<string> {
-  return (await guardPath(ctx, p)).abs;
+export function resolveInsideSync(ctx: GuardContext, p: string): string {
+  return checkPathSync(ctx, p).abs;
 }
 
 function realpathOfDeepest(abs: string, display: string): string {
@@ -232,20 +232,13 @@ export interface CheckedPath extends GuardedPath { stat: Stats | null }
  * folder above the focus (it then shows only what is inside). Refusals name the path and why, and
  * say how to see an ignored file.
  *
- * Synchronous underneath, like `guardPathSync`: it has just resolved the same path with realpath,
+ * Synchronous, like `guardPathSync`, and named so (it was an async `guardPath`): it has just resolved the same path with realpath,
  * so the stat of the result and the few `.gitignore` files on its way (most of them absent) are
  * answered from the kernel's caches in microseconds, where a thread-pool round trip each cost
  * about 50 µs of CPU on every tool call.
  */
-export function guardPath(ctx: GuardContext, p: string, opts: { aboveFocusOk?: boolean } = {}): Promise<CheckedPath> {
-  try {
-    return Promise.resolve(checkPathSync(ctx, p, opts));
-  } catch (err) {
-    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
-  }
-}
 
-function checkPathSync(ctx: GuardContext, p: string, opts: { aboveFocusOk?: boolean }): CheckedPath {
+export function checkPathSync(ctx: GuardContext, p: string, opts: { aboveFocusOk?: boolean } = {}): CheckedPath {
   const g = guardPathSync(ctx, p);
   const stat = statSyncOrNull(g.abs);
   const extra = ctx.extraReadable?.length ? extraSetOf(fixedPartsOf(ctx), ctx, fixedPartsOf(ctx).wsReal) : NO_EXTRA;

@@ -19,7 +19,7 @@ import { z } from 'zod';
 import type { ToolDefinition } from '../model/client';
 import { compileGlob } from './glob';
 import { literalMatcher, MAX_REGEX_CHARS, regexMatcher } from './searchPattern';
-import { guardPath, relativeInside } from './pathGuard';
+import { checkPathSync, relativeInside } from './pathGuard';
 import { formatBytes, newScanState, Slicer, walkAllowed, type WalkEntry } from './walk';
 import { lstatSyncOrNull, writeFileAtomicSync } from '../files';
 import { redactText } from '../redact';
@@ -32,7 +32,7 @@ import {
 } from './writeTools';
 
 // The guard and the walk live in their own files; they stay exported here so callers keep one import.
-export { guardPath, guardPathSync, isSecretPath, PathRefusedError, resolveInside } from './pathGuard';
+export { checkPathSync, guardPathSync, isSecretPath, PathRefusedError, resolveInsideSync } from './pathGuard';
 export type { GuardContext, GuardedPath } from './pathGuard';
 export { formatBytes, newScanState, walkAllowed } from './walk';
 export type { ScanState, WalkEntry } from './walk';
@@ -116,7 +116,7 @@ const ListInput = z.object({
 
 async function listFiles(input: z.output<typeof ListInput>, ctx: ToolContext): Promise<string> {
   const shown = input.path ?? '.';
-  const base = await guardPath(ctx, shown, { aboveFocusOk: true });
+  const base = checkPathSync(ctx, shown, { aboveFocusOk: true });
   const st = base.stat;
   if (!st) throw new ToolFailure(`${shown} does not exist`);
   if (!st.isDirectory()) return formatEntry({ rel: base.rel, abs: base.abs, isDir: false, size: st.size, isLink: false });
@@ -163,7 +163,7 @@ const ReadInput = z.object({
 const readWhole = promisify(readFileCb);
 
 async function readFile(input: z.output<typeof ReadInput>, ctx: ToolContext): Promise<string> {
-  const { abs, stat: st } = await guardPath(ctx, input.path);
+  const { abs, stat: st } = checkPathSync(ctx, input.path);
   if (!st) throw new ToolFailure(`${input.path} does not exist`);
   if (st.isDirectory()) throw new ToolFailure(`${input.path} is a folder; use list_files`);
   if (!st.isFile()) throw new ToolFailure(`${input.path} is not a regular file`);

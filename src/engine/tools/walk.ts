@@ -11,7 +11,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { ignoreRulesOf, type IgnoreRules } from './ignoreRules';
-import { aboveFocus, focusOf, guardPath, insideFocus, outputRootRel, refusalReason, type GuardContext } from './pathGuard';
+import { aboveFocus, checkPathSync, focusOf, insideFocus, outputRootRel, refusalReason, type GuardContext } from './pathGuard';
 
 /** Directory entries one list or search may visit, so a giant tree cannot stall an agent. */
 const DEFAULT_SCAN_LIMIT = 100_000;
@@ -68,7 +68,7 @@ export interface WalkOptions {
  * silently; a start above the focus walks only the way down to it.
  */
 export async function* walkAllowed(ctx: GuardContext, start: string, opts: WalkOptions = {}): AsyncGenerator<WalkEntry> {
-  const root = await guardPath(ctx, start, { aboveFocusOk: true });
+  const root = checkPathSync(ctx, start, { aboveFocusOk: true });
   const rules = ignoreRulesOf(ctx);
   const walk: Walk = {
     ctx, rules, outputRoot: outputRootRel(ctx), state: opts.state ?? newScanState(), focus: focusOf(ctx),
@@ -143,7 +143,7 @@ async function* walkDir(walk: Walk, dirAbs: string, dirRel: string, depth: numbe
 async function linkEntry(ctx: GuardContext, rel: string): Promise<WalkEntry | null> {
   let target;
   try {
-    target = await guardPath(ctx, rel);
+    target = checkPathSync(ctx, rel);
   } catch {
     return null;
   }

@@ -4,7 +4,7 @@
  * (the pipeline's own tests produce the real ones).
  */
 import type { AgentRecord, LedgerSnapshot } from '../../../src/engine';
-import type { HardenFinding, HardenTally, IntegrationResult, ShipRecord } from '../../../src/engine/patterns/build/pipelineFiles';
+import type { HardenFinding, HardenTally, IntegrationResult, ShipRecord } from '../../../src/engine/pipelineFiles';
 import { agent, snapshot } from './fixtures';
 
 export const HARDENERS = ['h-security', 'h-correctness', 'h-tests', 'h-style'];

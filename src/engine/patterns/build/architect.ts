@@ -8,11 +8,11 @@ import * as path from 'node:path';
 import type { Config } from '../../config';
 import { readTextOrNull } from '../../files';
 import { runGit, splitZ } from '../../git/git';
-import { PlanError } from '../../plan/planner';
+import { PlanError } from '../../plan/planError';
 import { SENTINEL, type AgentGroup, type AgentRecord } from '../../types';
 import { attemptReportingAgent } from '../kit';
 import { agentRecord, withinFocus, type ApprovalContext, type AttemptResult, type ReviewDocument, type RoleContext } from '../pattern';
-import { ARCHITECTURE_FILE } from './pipelineFiles';
+import { ARCHITECTURE_FILE } from '../../pipelineFiles';
 import type { BuildPlan } from './plan';
 
 export const ARCHITECT_ID = 'architect';

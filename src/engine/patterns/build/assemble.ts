@@ -8,11 +8,11 @@ import { reviseBuilder } from './builder';
 import { FIX_ID } from './compile';
 import { countLine, HARDENER_IDS, readHardener } from './harden';
 import { checkIntegration, INTEGRATION_FAILED, integrationTree, leftOut, readIntegration, writeIntegration } from './integration';
-import { HardenTallySchema, TALLY_FILE, type HardenFinding, type HardenTally, type IntegrationResult } from './pipelineFiles';
+import { HardenTallySchema, TALLY_FILE, type HardenFinding, type HardenTally, type IntegrationResult } from '../../pipelineFiles';
 import type { BuildPlan } from './plan';
 import { changeStat, integrationFailed, renderBuildSummary } from './summary';
 import { plural } from '../../../shared/words';
-import { findingsSection } from '../../findings/outcome';
+import { findingsSection } from './findingOutcomes';
 
 type Ctx = RoleContext<BuildPlan>;
 

@@ -5,7 +5,7 @@ import { costOf, formatIssues } from '../../config';
 import { repoInfo } from '../../git';
 import { PLANNER_ID } from '../../ledger/ledger';
 import type { ModelRequest, ToolDefinition } from '../../model/client';
-import { PlanError } from '../../plan/planner';
+import { PlanError } from '../../plan/planError';
 import { sendRecorded } from '../../transcripts/record';
 import type { ApprovalContext, Compiled } from '../pattern';
 import { compileBuild, compileScouts } from './compile';

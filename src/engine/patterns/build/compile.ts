@@ -2,7 +2,7 @@ import type { Config } from '../../config';
 import { CHANGES_PATCH } from '../../git';
 import type { AgentGroup, AgentRecord } from '../../types';
 import { agentRecord, type Compiled } from '../pattern';
-import { HARDEN_CONCERNS, hardenerId } from './pipelineFiles';
+import { HARDEN_CONCERNS, hardenerId } from '../../pipelineFiles';
 import { architectAgent, designGroup } from './architect';
 import type { BuildPlan } from './plan';
 import { SCAFFOLD_ID, scaffoldAgent } from './scaffold';

@@ -1,10 +1,10 @@
 import * as path from 'node:path';
 import { readTextOrNull } from '../../files';
 import type { Ledger } from '../../ledger/ledger';
-import { PlanError } from '../../plan/planner';
+import { PlanError } from '../../plan/planError';
 import type { BuildPlan } from './plan';
-import { FINDINGS_FILE, FindingsFileSchema, readRunJson } from './pipelineFiles';
-import { findingsBlock } from '../../findings/format';
+import { FINDINGS_FILE, FindingsFileSchema, readRunJson } from '../../pipelineFiles';
+import { findingsBlock } from './findingLines';
 
 /** What the planner and the builders read of each scout's report (the planner's only view of the code). */
 const REPORT_CHARS = 8_000;

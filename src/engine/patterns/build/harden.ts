@@ -15,7 +15,7 @@ import { SENTINEL, type AgentRecord } from '../../types';
 import { conversationBase } from '../kit';
 import type { AttemptResult, RoleContext } from '../pattern';
 import { readIntegration } from './integration';
-import { HARDEN_CONCERNS, HardenFindingSchema, hardenerId, readRunJson, SEVERITIES, type HardenConcern, type HardenFinding } from './pipelineFiles';
+import { HARDEN_CONCERNS, HardenFindingSchema, hardenerId, readRunJson, SEVERITIES, type HardenConcern, type HardenFinding } from '../../pipelineFiles';
 import { ownsFile, type BuildPlan } from './plan';
 import { plural } from '../../../shared/words';
 

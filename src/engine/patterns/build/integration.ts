@@ -18,7 +18,7 @@ import { conversationBase, toolContext } from '../kit';
 import type { AttemptResult, RoleContext } from '../pattern';
 import { runCheck, type CheckResult } from './checks';
 import { reviewerId } from './compile';
-import { INTEGRATION_FILE, IntegrationResultSchema, readRunJson, type IntegrationResult } from './pipelineFiles';
+import { INTEGRATION_FILE, IntegrationResultSchema, readRunJson, type IntegrationResult } from '../../pipelineFiles';
 import type { BuildPlan } from './plan';
 import { readReview, rejectBuilder } from './review';
 import { plural } from '../../../shared/words';

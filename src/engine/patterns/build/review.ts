@@ -1,8 +1,7 @@
-import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { formatIssues } from '../../config';
-import { readTextOrNull, writeFileAtomic } from '../../files';
+import { pathExists, readTextOrNull, writeFileAtomic } from '../../files';
 import type { ToolDefinition } from '../../model/client';
 import { sendRecorded } from '../../transcripts/record';
 import { estimateTokens } from '../../text';
@@ -64,7 +63,7 @@ export async function attemptReviewer(ctx: Ctx, agent: AgentRecord, previousErro
   if (!builder) throw new Error(`Reviewer ${agent.id}: builder ${builderId} is not in the ledger`);
   let review = await reviewOnce(ctx, agent, builderId, previousError, signal);
   if (!review.ok) return review;
-  let revised = existsSync(path.join(ctx.runDir, firstReviewFile(builderId)));
+  let revised = await pathExists(path.join(ctx.runDir, firstReviewFile(builderId)));
   if (review.review.verdict === 'changes_requested' && !revised) {
     await writeFileAtomic(path.join(ctx.runDir, firstReviewFile(builderId)), reviewMarkdown(builderId, review.review, false));
     revised = true;

@@ -25,7 +25,7 @@ import { conversationBase, toolContext } from '../kit';
 import { agentRecord, type AttemptResult, type RoleContext } from '../pattern';
 import { architectureSection, DESIGN_GROUP } from './architect';
 import { runCheck } from './checks';
-import { readRunJson } from './pipelineFiles';
+import { readRunJson } from '../../pipelineFiles';
 import { isOwnedFolder, ownedKey, type BuildPlan } from './plan';
 import { plural } from '../../../shared/words';
 

@@ -6,7 +6,7 @@
 import { CHANGES_PATCH, type FileChange } from '../../git';
 import { SENTINEL } from '../../types';
 import { plural } from '../../../shared/words';
-import type { HardenTally, IntegrationResult } from './pipelineFiles';
+import type { HardenTally, IntegrationResult } from '../../pipelineFiles';
 
 export type SummarySection = string[];
 

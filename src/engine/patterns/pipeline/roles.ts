@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { readTextOrNull, writeFileAtomic } from '../../files';
 import { converse } from '../../run/converse';
@@ -50,7 +50,7 @@ export async function attemptStage(ctx: Ctx, agent: AgentRecord, previousError: 
   const out = outputPath(ctx, agent);
   const ownHandoff = path.join(ctx.runDir, handoffFile(stage.id));
   // A handoff left by an earlier attempt or run must not outlive the work it summarised.
-  rmSync(ownHandoff, { force: true });
+  await fsp.rm(ownHandoff, { force: true });
 
   let previous = `# Previous handoff\nNone: this is the first stage. Start from the run task and your scope.`;
   const prevId = agent.dependsOn[0];

@@ -5,7 +5,7 @@
 import { promises as fs } from 'node:fs';
 import {
   INTEGRATION_FILE, IntegrationResultSchema, readRunJson, SHIP_FILE, ShipRecordSchema, TALLY_FILE, HardenTallySchema,
-} from '../../../engine/patterns/build/pipelineFiles';
+} from '../../../engine/pipelineFiles';
 import type { LedgerSnapshot } from '../../../engine';
 import { NO_PIPELINE_FILES, type PipelineFiles } from './boardPipeline';
 import { resolveInsideRun } from '../paths';

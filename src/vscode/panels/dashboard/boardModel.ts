@@ -5,7 +5,7 @@
  * builders gets a board. Pure (no vscode, no fs).
  */
 import type { AgentRecord, AgentStatus, LedgerSnapshot } from '../../../engine';
-import type { HardenFinding } from '../../../engine/patterns/build/pipelineFiles';
+import type { HardenFinding } from '../../../engine/pipelineFiles';
 import { BOARD_COLUMNS, type Board, type BoardCard, type BoardColumn, type BoardColumnView } from '../../../shared/dashboardProtocol';
 import type { PipelineView } from '../../../shared/protocol';
 import { plural } from '../../../shared/words';

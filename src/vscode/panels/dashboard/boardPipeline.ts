@@ -5,7 +5,7 @@
  * them. Pure (no vscode, no fs): the views read the files and hand them in.
  */
 import type { AgentRecord, LedgerSnapshot } from '../../../engine';
-import type { HardenFinding, HardenTally, IntegrationResult, ShipRecord } from '../../../engine/patterns/build/pipelineFiles';
+import type { HardenFinding, HardenTally, IntegrationResult, ShipRecord } from '../../../engine/pipelineFiles';
 import type { PipelineFinding, PipelineView } from '../../../shared/protocol';
 import { plural } from '../../../shared/words';
 import { shownStatus, type ShownStatus } from '../../runs/runShape';

@@ -1,8 +1,11 @@
-import type { Ledger } from '../ledger/ledger';
-import { FINDINGS_FILE, FindingsFileSchema, readRunJson, type Finding } from '../patterns/build/pipelineFiles';
-import type { BuilderSpec } from '../patterns/build/plan';
-import { readReview } from '../patterns/build/review';
-import { findingLine } from './format';
+import type { Ledger } from '../../ledger/ledger';
+import { FINDINGS_FILE, FindingsFileSchema, readRunJson, type Finding } from '../../pipelineFiles';
+import type { BuilderSpec } from './plan';
+import { readReview } from './review';
+import { findingLine } from './findingLines';
+
+// Build-only (what became of the findings a build was asked to fix), so it lives with the build
+// pattern; it sat in findings/, which made findings/ and patterns/ import each other.
 
 /**
  * What became of one finding a build was asked to fix: `fixed` when every builder that addressed

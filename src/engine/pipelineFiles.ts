@@ -3,10 +3,14 @@
  * check, the fixer and the hardeners write, and what Ship, the views and the CLI read back. Read
  * back through zod like every run-folder file: a run folder is untrusted input, and a file that
  * does not parse counts as missing, never as a pass.
+ *
+ * It sits at the engine's root, below every folder, rather than in patterns/build: findings,
+ * memory, Ship and the views read these files too, and the build pattern imports those folders,
+ * so keeping the schemas in the pattern made a cycle between the folders.
  */
 import * as path from 'node:path';
 import { z } from 'zod';
-import { readTextOrNull } from '../../files';
+import { readTextOrNull } from './files';
 
 export const INTEGRATION_FILE = 'integration.json';
 export const TALLY_FILE = 'harden/tally.json';

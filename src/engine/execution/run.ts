@@ -1,20 +1,27 @@
+/**
+ * A planned run executing its pattern's graph. It lives in execution/, above patterns/, and not in
+ * run/ beside the scheduler and agent loop it drives: it looks the plan's pattern up in the
+ * registry, while every pattern's roles run on run/'s agent loop, so the two in one folder made a
+ * cycle between run/ and patterns/.
+ */
 import * as path from 'node:path';
 import { ConfigError, costOf, type Config } from '../config';
 import { fileEndsWithSentinel, readTextOrNull, StorageError, writeFileAtomic } from '../files';
 import type { Ledger } from '../ledger/ledger';
 import { ModelError } from '../model/client';
-import { canBatch, type AttemptResult, type RoleContext, type RoleSpec } from '../patterns/pattern';
+import type { AttemptResult, RoleContext, RoleSpec } from '../patterns/pattern';
+import { canBatch } from '../ledger/estimate';
 import { patternNamed, type AnyPattern, type AnyPlan } from '../patterns/registry';
 import { renderPlanMarkdown } from '../plan/planMarkdown';
 import type { Prompts } from '../prompts';
 import { BatchedPolicy, RequestPolicy } from '../model/requests';
-import { BatchQueue } from './batchQueue';
-import { attemptSignal } from './attemptSignal';
-import { schedule, type Admission, type ScheduleNode } from './scheduler';
-import { writeSummaryGaps } from './summaryGaps';
-import { watchControl, type ControlReply, type ControlRequest } from './control';
+import { BatchQueue } from '../run/batchQueue';
+import { attemptSignal } from '../run/attemptSignal';
+import { schedule, type Admission, type ScheduleNode } from '../run/scheduler';
+import { writeSummaryGaps } from '../run/summaryGaps';
+import { watchControl, type ControlReply, type ControlRequest } from '../run/control';
 import { markExecuting, unmarkExecuting } from './executing';
-import { takeRunLock, type RunLock } from './lock';
+import { takeRunLock, type RunLock } from '../run/lock';
 import { readSnapshotFile } from '../ledger/rebuild';
 import { estimateTokens } from '../text';
 import type { ModelClient } from '../model/client';

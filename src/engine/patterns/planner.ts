@@ -1,22 +1,21 @@
+/**
+ * The planner call: asks the model for a plan of one of the registry's patterns. It lives in
+ * patterns/ beside the registry it reads, not in plan/: the patterns import plan/ (the workspace
+ * overview, the plan table, PlanError), so plan/ cannot import the registry.
+ */
 import { z } from 'zod';
 import type { Config } from '../config';
 import type { ModelRequest, ToolDefinition } from '../model/client';
-import { PlanInputError, type Compiled, type PlanningContext } from '../patterns/pattern';
-import { PATTERNS, patternNamed, validatePlan, type AnyPattern, type AnyPlan, type PatternChoice } from '../patterns/registry';
+import { PlanInputError, type Compiled, type PlanningContext } from './pattern';
+import { PATTERNS, patternNamed, validatePlan, type AnyPattern, type AnyPlan, type PatternChoice } from './registry';
 import type { Prompts } from '../prompts';
 import type { RequestPolicy } from '../model/requests';
 import { sendRecorded } from '../transcripts/record';
 import type { AgentTranscript } from '../transcripts/writer';
 import type { Usage } from '../types';
-import type { FindingsFile } from '../patterns/build/pipelineFiles';
-import { findingsBlock } from '../findings/format';
-
-export class PlanError extends Error {
-  constructor(message: string, readonly errors: string[]) {
-    super(message);
-    this.name = 'PlanError';
-  }
-}
+import type { FindingsFile } from '../pipelineFiles';
+import { findingsBlock } from './build/findingLines';
+import { PlanError } from '../plan/planError';
 
 export interface PlannerDeps {
   /** Absolute workspace root: compiling a plan may look at it (map-reduce selects files). */

@@ -1,4 +1,7 @@
-import type { Finding } from '../patterns/build/pipelineFiles';
+import type { Finding } from '../../pipelineFiles';
+
+// How findings read in a build, here with the build pattern that writes them into prompts and
+// assembly notes; findings/ (which lists an audit run's findings) sits above the patterns.
 
 /**
  * The findings a build was started from, as its planner, scouts' planner and builders read them:

@@ -2,6 +2,8 @@ import * as path from 'node:path';
 import type { Run } from './run';
 
 /**
+ * Here beside the Run class (execution/run.ts), which it indexes.
+ *
  * Runs executing in this process, by run folder, whichever Orchestrator started them (a VS Code
  * window holds one per run): a command on one of them is refused, or, for Stop and Ask, served by it.
  */
