@@ -29,6 +29,8 @@ import type { LeafRequest } from './patterns/pattern';
 import { silentLogger, type Clock, type Logger } from './types';
 import type { IgnoredSetting, WorkspaceCommand } from './trust/configPolicy';
 import { FileCommandConsent, type CommandConsent } from './trust/consent';
+import { applyDefinitions, loadAgentDefinitions, RUN_DEFINITIONS_FILE, runDefinitionsJson } from './agents';
+import { WORKER_TOOL_NAMES } from './tools/tools';
 import { FINDINGS_FILE, FindingsFileSchema, type FindingsFile } from './patterns/build/pipelineFiles';
 
 export interface OrchestratorDeps {
@@ -57,6 +59,11 @@ export interface OrchestratorDeps {
    * by default the user's state folder. Tests point it at a scratch folder.
    */
   stateDir?: string;
+  /**
+   * The home folder whose `.claude/agents/` holds the user's own agent definitions (default:
+   * `os.homedir()`; null: none). Tests point it at a scratch folder.
+   */
+  agentsHome?: string | null;
 }
 
 export type { AgentCommandOptions } from './commands/host';
@@ -225,9 +232,12 @@ export class Orchestrator {
       // memory.md: read once per plan; what was left out of it (budget, size, a symlink) is the run's to say.
       const memory = await loadMemoryBlock(workspace, config);
       for (const note of memory.notes) ledger.log('warn', `memory: ${note}`);
-      const planningCtx = { config, focus, scopeExists: exists, ...(fixing ? { findings: fixing.findings } : {}) };
+      // The user's agents (.claude/agents …): read once per plan; a bad file is the run's to say, never a stop.
+      const catalog = await loadAgentDefinitions(workspace, { outputRoot: config.outputRoot, ...(this.deps.agentsHome !== undefined ? { home: this.deps.agentsHome } : {}) });
+      for (const e of catalog.errors) ledger.log('warn', `agent definition ${e.file}:${e.line}:${e.column}: ${e.message}`);
+      const planningCtx = { config, focus, scopeExists: exists, agentDefinitions: catalog.definitions, ...(fixing ? { findings: fixing.findings } : {}) };
       const first = await requestPlan({
-        workspace, config, prompts: this.prompts, policy, scopeExists: exists, memory: memory.block,
+        workspace, config, prompts: this.prompts, policy, scopeExists: exists, memory: memory.block, agents: catalog.definitions,
         onRedacted: (n) => ledger.countRedactions(PLANNER_ID, n),
         onUsage: (model, usage) => {
           const cost = costOf(config.prices, model, usage) ?? 0;
@@ -254,6 +264,10 @@ export class Orchestrator {
       // Agents that ran before approval are in the ledger already; the rest are planned now.
       const fresh = compiled.agents.filter((a) => !ledger.get(a.id));
       const { agents, groups, artifacts } = compiled;
+      // Before the estimate: a definition's model sets its agent's tier.
+      applyDefinitions(fresh, catalog.definitions, config, (role) => pattern.roles[role]?.tools ?? WORKER_TOOL_NAMES);
+      const used = runDefinitionsJson(agents, catalog.definitions);
+      if (used) await writeFileAtomic(path.join(dir, RUN_DEFINITIONS_FILE), used);
       markBatched(fresh, config, pattern);
       const estimate = estimateRun(fresh, config, pattern);
       await writeFileAtomic(path.join(dir, 'plan.json'), JSON.stringify(plan, null, 2));

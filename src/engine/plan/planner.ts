@@ -10,6 +10,8 @@ import type { AgentTranscript } from '../transcripts/writer';
 import type { Usage } from '../types';
 import type { FindingsFile } from '../patterns/build/pipelineFiles';
 import { findingsBlock } from '../findings/format';
+import { plannerAgentsBlock } from '../agents/catalog';
+import type { AgentDefinition } from '../agents/definition';
 
 export class PlanError extends Error {
   constructor(message: string, readonly errors: string[]) {
@@ -33,6 +35,8 @@ export interface PlannerDeps {
   transcript?: AgentTranscript;
   /** Lessons from memory.md within their budget (memory/budget.ts), or '' for none. */
   memory?: string;
+  /** The user's agent definitions: the planner may assign workers, experts and builders to them. */
+  agents?: readonly AgentDefinition[];
 }
 
 export interface PlanRequest {
@@ -94,8 +98,10 @@ export async function requestPlan(deps: PlannerDeps, req: PlanRequest, signal: A
     submitHow: fixed ? `the \`${planToolName(fixed)}\` tool` : 'exactly one of the plan tools',
     // In the system prompt, the part every attempt repeats, so re-asks read it from the cache's prefix.
     memory: deps.memory ? `\n${deps.memory}` : '',
+    // The user's agents (.claude/agents), bounded however many there are; like memory, the same on every attempt.
+    agents: plannerAgentsBlock(deps.agents ?? []),
   });
-  const ctx: PlanningContext = { config, focus: req.focus, scopeExists: deps.scopeExists, ...(req.findings ? { findings: req.findings.findings } : {}) };
+  const ctx: PlanningContext = { config, focus: req.focus, scopeExists: deps.scopeExists, agentDefinitions: deps.agents ?? [], ...(req.findings ? { findings: req.findings.findings } : {}) };
   let errors: string[] = [];
   for (let attempt = 0; attempt <= config.planRetries; attempt++) {
     const feedback = errors.length

@@ -8,6 +8,7 @@ import { estimateTokens } from '../text';
 import { sendRecorded } from '../transcripts/record';
 import type { AgentTranscript } from '../transcripts/writer';
 import type { Usage } from '../types';
+import { intersectTools } from '../agents/tools';
 
 export interface ConversationParams {
   agentId: string;
@@ -38,6 +39,11 @@ export interface ConversationParams {
   transcript?: AgentTranscript;
   /** The user's extra instruction (Rerun Agent), added after the agent's own prompt. */
   instruction?: string | null;
+  /**
+   * The user's agent definition this agent runs as (`.claude/agents/<name>.md`): its body is a
+   * system block of its own after the role's, and its `tools` narrow the role's (never widen them).
+   */
+  definition?: { name: string; body: string; tools: readonly string[] | null };
 }
 
 export interface ConversationResult {
@@ -64,14 +70,16 @@ export async function converse(p: ConversationParams): Promise<ConversationResul
   if (p.sharedBlock) first.push({ type: 'text', text: p.sharedBlock, ...cached });
   first.push({ type: 'text', text: userBlock });
   const messages: ChatMessage[] = [{ role: 'user', content: first }];
-  const system = [{ type: 'text' as const, text: p.system, ...cached }];
+  const system = systemBlocks(p, cached);
+  const tools = toolsOf(p);
+  const offered = new Set(tools.map((t) => t.name));
   // An agent with tools sends a second request, which reads the whole first prompt back when its
   // tail is a breakpoint too; a single request would only pay the write for nothing.
-  const rolling = p.caching && p.tools.length > 0;
+  const rolling = p.caching && tools.length > 0;
   const shared = [p.runBlock, p.sharedBlock].filter((b): b is string => !!b).join('\n\n');
-  const prefix = p.caching ? sharedPrefixKey(p) : undefined;
+  const prefix = p.caching ? sharedPrefixKey(p, tools) : undefined;
   const t = p.transcript;
-  t?.begin({ model: p.model, system: p.system, shared: shared || null, prompt: userBlock, instruction: p.instruction ?? null });
+  t?.begin({ model: p.model, system: system.map((b) => b.text).join('\n\n'), shared: shared || null, prompt: userBlock, instruction: p.instruction ?? null });
 
   for (let turn = 1; turn <= p.maxTurns; turn++) {
     const res = await sendRecorded(p.policy, {
@@ -80,7 +88,7 @@ export async function converse(p: ConversationParams): Promise<ConversationResul
       messages: rolling ? withRollingBreakpoint(messages) : messages,
       // Only the first turn's prefix is shared with other agents; later turns extend this agent's own.
       ...(turn === 1 && prefix ? { sharedPrefix: prefix } : {}),
-      ...(p.tools.length ? { tools: p.tools, toolChoice: { type: 'auto' as const } } : {}),
+      ...(tools.length ? { tools, toolChoice: { type: 'auto' as const } } : {}),
       maxTokens: p.maxTokens,
       signal: p.signal,
       timeoutMs: p.requestTimeoutMs,
@@ -98,7 +106,10 @@ export async function converse(p: ConversationParams): Promise<ConversationResul
     const results: ContentBlock[] = [];
     for (const use of toolUses) {
       p.signal.throwIfAborted();
-      const r = await executeTool(use.name, use.input, p.toolCtx);
+      // A tool the request did not offer (one a definition withheld) is refused, never run.
+      const r = offered.has(use.name)
+        ? await executeTool(use.name, use.input, p.toolCtx)
+        : { content: `Tool ${use.name} is not available to this agent; use only ${[...offered].join(', ') || 'no tools'}.`, isError: true };
       // The one place tool results go back to the model: file contents, search hits and listings
       // from an untrusted workspace are redacted here, and counted on the agent.
       const content = p.ledger.redactFor(p.agentId, r.content);
@@ -119,12 +130,36 @@ const MIN_CACHED_PREFIX_TOKENS = 1024;
  * system and the run block (or the group block when there is no run block), or undefined when
  * that prefix is too short to be cached at all.
  */
-function sharedPrefixKey(p: ConversationParams): string | undefined {
+function sharedPrefixKey(p: ConversationParams, tools: readonly ToolDefinition[]): string | undefined {
   const block = p.runBlock ?? p.sharedBlock;
   if (!block) return undefined;
-  const text = `${JSON.stringify(p.tools)}\n${p.system}\n${block}`;
+  const text = `${JSON.stringify(tools)}\n${p.system}\n${p.definition ? `${p.definition.body}\n` : ''}${block}`;
   if (estimateTokens(text) < MIN_CACHED_PREFIX_TOKENS) return undefined;
   return createHash('sha256').update(text).digest('hex');
+}
+
+/** The heading of an agent definition's system block. */
+export const definitionHeading = (name: string): string => `# Your agent definition: ${name}`;
+
+/**
+ * The system blocks: the role's, then the definition's when the agent has one. The role's block
+ * stays first and byte-identical, so every agent of the role shares it; the definition's follows
+ * as its own block, shared by every agent of that definition. It takes the system breakpoint
+ * (the API finds the role's prefix from it too), so a request still carries at most four.
+ */
+export function systemBlocks(p: Pick<ConversationParams, 'system' | 'definition'>, cached: object): Array<{ type: 'text'; text: string; cache_control?: { type: 'ephemeral' } }> {
+  if (!p.definition) return [{ type: 'text', text: p.system, ...cached }];
+  return [
+    { type: 'text', text: p.system },
+    { type: 'text', text: `${definitionHeading(p.definition.name)}\n${p.definition.body}`, ...cached },
+  ];
+}
+
+/** The role's tools, narrowed to what the agent's definition asks for. */
+export function toolsOf(p: Pick<ConversationParams, 'tools' | 'definition'>): ToolDefinition[] {
+  if (!p.definition) return p.tools;
+  const allowed = new Set(intersectTools(p.tools.map((t) => t.name), p.definition.tools));
+  return p.tools.filter((t) => allowed.has(t.name));
 }
 
 /** The agent's prompt with the user's extra instruction (Rerun Agent) after it. */
