@@ -207,7 +207,7 @@ describe('planning with definitions', () => {
     applyDefinitions([a1, a2], defs, config, () => WORKER_TOOL_NAMES);
     expect(a1).toMatchObject({ tier: 'haiku', modelRequested: config.models.haiku, agentNotes: ['runs on haiku, as its definition says (planned: sonnet)', 'Bash not given: no tool runs a shell here'] });
     expect(a2.agentNotes).toBeUndefined();
-    const md = renderPlanMarkdown({ task: 't', pattern: 'fan-out', patternReason: '', groups: [{ id: 'a', label: 'API' }], agents: [a1, a2] });
+    const md = renderPlanMarkdown({ task: 't', pattern: 'fan-out', patternReason: '', estimate: null, groups: [{ id: 'a', label: 'API' }], agents: [a1, a2] });
     expect(md).toContain('| a1 (@api-reviewer) | worker |');
     expect(md).toContain('> **Note:** a1 (@api-reviewer): runs on haiku, as its definition says (planned: sonnet); Bash not given: no tool runs a shell here');
     expect(JSON.parse(runDefinitionsJson([a1, a2], defs))).toEqual([expect.objectContaining({ name: 'api-reviewer', body: defs[0].body, tools: ['Read', 'Grep', 'Bash'] })]);
