@@ -38,6 +38,7 @@ const asciiOnly = {
       let text = await readFile(build.initialOptions.outfile, 'utf8');
       // esbuild prints ASCII control characters in string literals raw (the yaml package's '\x02'
       // markers); they are only ever inside literals, where the \x escape means the same character.
+      // eslint-disable-next-line no-control-regex -- matching control characters is the point
       const control = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g;
       if (control.test(text)) {
         text = text.replace(control, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
