@@ -29,8 +29,7 @@ import type { LeafRequest } from './patterns/pattern';
 import { silentLogger, type Clock, type Logger } from './types';
 import type { IgnoredSetting, WorkspaceCommand } from './trust/configPolicy';
 import { FileCommandConsent, type CommandConsent } from './trust/consent';
-import { applyDefinitions, loadAgentDefinitions, RUN_DEFINITIONS_FILE, runDefinitionsJson } from './agents';
-import { WORKER_TOOL_NAMES } from './tools/tools';
+import { applyDefinitions, loadAgentDefinitions, roleToolsOf, RUN_DEFINITIONS_FILE, runDefinitionsJson, type AgentCatalog } from './agents';
 import { FINDINGS_FILE, FindingsFileSchema, type FindingsFile } from './patterns/build/pipelineFiles';
 
 export interface OrchestratorDeps {
@@ -117,7 +116,15 @@ export class Orchestrator {
       makeRun: (id, dir, plan, ledger) => this.makeRun(id, dir, plan, ledger),
       ledgerOptions: () => this.ledgerOptions(),
       ...(this.deps.stateDir ? { stateDir: this.deps.stateDir } : {}),
+      agentDefinitions: () => this.agentDefinitions(),
     };
+  }
+
+  /** The user's agent definitions as a plan made now would see them (`.claude/agents`, the home folder's, `.orchestration/agents`). */
+  agentDefinitions(): Promise<AgentCatalog> {
+    return loadAgentDefinitions(this.deps.workspace, {
+      outputRoot: this.deps.config.outputRoot, ...(this.deps.agentsHome !== undefined ? { home: this.deps.agentsHome } : {}),
+    });
   }
 
   /**
@@ -233,7 +240,7 @@ export class Orchestrator {
       const memory = await loadMemoryBlock(workspace, config);
       for (const note of memory.notes) ledger.log('warn', `memory: ${note}`);
       // The user's agents (.claude/agents …): read once per plan; a bad file is the run's to say, never a stop.
-      const catalog = await loadAgentDefinitions(workspace, { outputRoot: config.outputRoot, ...(this.deps.agentsHome !== undefined ? { home: this.deps.agentsHome } : {}) });
+      const catalog = await this.agentDefinitions();
       for (const e of catalog.errors) ledger.log('warn', `agent definition ${e.file}:${e.line}:${e.column}: ${e.message}`);
       const planningCtx = { config, focus, scopeExists: exists, agentDefinitions: catalog.definitions, ...(fixing ? { findings: fixing.findings } : {}) };
       const first = await requestPlan({
@@ -265,7 +272,7 @@ export class Orchestrator {
       const fresh = compiled.agents.filter((a) => !ledger.get(a.id));
       const { agents, groups, artifacts } = compiled;
       // Before the estimate: a definition's model sets its agent's tier.
-      applyDefinitions(fresh, catalog.definitions, config, (role) => pattern.roles[role]?.tools ?? WORKER_TOOL_NAMES);
+      applyDefinitions(fresh, catalog.definitions, config, roleToolsOf(pattern));
       const used = runDefinitionsJson(agents, catalog.definitions);
       if (used) await writeFileAtomic(path.join(dir, RUN_DEFINITIONS_FILE), used);
       markBatched(fresh, config, pattern);

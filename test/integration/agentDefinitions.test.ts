@@ -117,6 +117,32 @@ describe('agent definitions (engine)', () => {
   });
 });
 
+describe('agent definitions in a revised plan (engine)', () => {
+  it('rejects a revision naming an unknown agent, and applies a known one the user adds: tier, notes, agents.json', async () => {
+    const ws = makeWorkspace();
+    const home = mkdtempSync(path.join(os.tmpdir(), 'orch-home-'));
+    fake = await startFake(ws);
+    const orch = new Orchestrator({
+      workspace: ws, config: testConfig(), promptsDir: PROMPTS, snapshotIntervalMs: 50, agentsHome: home,
+      model: new AnthropicModelClient({ apiKey: 'test-key', baseUrl: fake.server.url }),
+    });
+    const run = await orch.plan({ task: 'Review the shop for problems', pattern: 'fan-out' });
+    expect(run.ledger.agents.some((a) => a.agentDefinition)).toBe(false);
+    expect(existsSync(path.join(run.dir, 'agents.json'))).toBe(false);
+    // Defined after planning: the revision sees the definitions as they are now.
+    put(ws, '.claude/agents/api-reviewer.md', API_REVIEWER);
+    const plan = JSON.parse(JSON.stringify(run.plan)) as { domains: Array<{ workers: Array<{ id: string; tier: string; agent?: string }> }> };
+    const worker = plan.domains[0].workers.find((w) => w.tier !== 'haiku') ?? plan.domains[0].workers[0];
+    worker.agent = 'api-reviewr';
+    await expect(orch.revisePlan(run.id, plan)).rejects.toThrow(`Worker "${worker.id}" names the agent "api-reviewr", which is not defined; use one of api-reviewer or leave \`agent\` out`);
+    worker.agent = 'api-reviewer';
+    const revised = await orch.revisePlan(run.id, plan);
+    expect(revised.ledger.get(worker.id)).toMatchObject({ agentDefinition: 'api-reviewer', tier: 'haiku', agentNotes: expect.arrayContaining(['Bash not given: no tool runs a shell here']) });
+    expect(readJson<Array<{ name: string }>>(path.join(run.dir, 'agents.json')).map((d) => d.name)).toEqual(['api-reviewer']);
+    revised.transcripts.dispose();
+  });
+});
+
 describe('orchestrate agents (CLI)', () => {
   it('lists definitions with mapped tools, tier, source, shadowed ones and errors with file:line:col; exits 0', async () => {
     expect(existsSync(CLI)).toBe(true);

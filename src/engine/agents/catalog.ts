@@ -7,7 +7,8 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import type { Config } from '../config';
-import { TIERS, type AgentRecord, type Tier } from '../types';
+import { WORKER_TOOL_NAMES } from '../tools/tools';
+import { TIERS, type AgentRecord, type AgentRole, type Tier } from '../types';
 import { AGENT_NAME, DEFINITION_MODELS, type AgentDefinition } from './definition';
 import { intersectTools, toolNotes } from './tools';
 
@@ -133,6 +134,11 @@ export function applyDefinitions(
     notes.push(...toolNotes(roleTools(a.role), def.tools, a.role));
     if (notes.length) a.agentNotes = notes;
   }
+}
+
+/** What each role's agents get, from a pattern's roles (RoleSpec.tools), the read tools and write_output by default. */
+export function roleToolsOf(pattern: { roles: Partial<Record<AgentRole, { tools?: readonly string[] }>> }): (role: AgentRole) => readonly string[] {
+  return (role) => pattern.roles[role]?.tools ?? WORKER_TOOL_NAMES;
 }
 
 function setTier(a: AgentRecord, tier: Tier, config: Pick<Config, 'models'>): void {

@@ -6,6 +6,6 @@ export {
 } from './load';
 export { CLAUDE_TOOL_MAP, ALWAYS_GIVEN, mappedTools, intersectTools, toolNotes } from './tools';
 export {
-  plannerAgentsBlock, plannerSummary, unknownAgentErrors, AgentFieldSchema, applyDefinitions,
+  plannerAgentsBlock, plannerSummary, roleToolsOf, unknownAgentErrors, AgentFieldSchema, applyDefinitions,
   readRunDefinitions, runDefinitionsJson, RUN_DEFINITIONS_FILE, type RunDefinition,
 } from './catalog';
