@@ -137,7 +137,8 @@ describe('agent definitions in a revised plan (engine)', () => {
     await expect(orch.revisePlan(run.id, plan)).rejects.toThrow(`Worker "${worker.id}" names the agent "api-reviewr", which is not defined; use one of api-reviewer or leave \`agent\` out`);
     worker.agent = 'api-reviewer';
     const revised = await orch.revisePlan(run.id, plan);
-    expect(revised.ledger.get(worker.id)).toMatchObject({ agentDefinition: 'api-reviewer', tier: 'haiku', agentNotes: expect.arrayContaining(['Bash not given: no tool runs a shell here']) });
+    expect(revised.ledger.get(worker.id)).toMatchObject({ agentDefinition: 'api-reviewer', tier: 'haiku' });
+    expect(revised.ledger.get(worker.id)?.agentNotes).toContain('Bash not given: no tool runs a shell here');
     expect(readJson<Array<{ name: string }>>(path.join(run.dir, 'agents.json')).map((d) => d.name)).toEqual(['api-reviewer']);
     revised.transcripts.dispose();
   });
