@@ -81,7 +81,7 @@ describe('agent definitions (engine)', () => {
     const kept = readJson<Array<{ name: string; body: string }>>(path.join(run.dir, 'agents.json'));
     expect(kept.map((d) => [d.name, d.body])).toEqual([['api-reviewer', BODY]]);
     const logs = readFileSync(path.join(run.dir, 'events.jsonl'), 'utf8');
-    expect(logs).toMatch(/agent definition .*broken\.md:2:7: name: lowercase letters/);
+    expect(logs).toMatch(/agent definition .*broken\.md:2:7: name: expected lowercase letters/);
 
     const outcome = await run.execute();
     expect(outcome.status).toBe('completed');

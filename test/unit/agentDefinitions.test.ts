@@ -59,15 +59,15 @@ describe('parsing one definition', () => {
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.error).toMatchObject({ file: 'bad.md', line: 4, column: 8 });
-    expect(r.error.message).toMatch(/^model: .*haiku.*sonnet.*opus.*inherit.*; found "gpt-4"$/);
+    expect(r.error.message).toBe('model: expected haiku, sonnet, opus or inherit; found "gpt-4"');
   });
 
   it('reports a name that is not lowercase-and-hyphens, a missing description, and broken YAML with positions', () => {
     const name = parseDefinition('---\nname: API Reviewer\ndescription: x\n---\nbody\n', 'n.md');
     expect(!name.ok && name.error).toMatchObject({ line: 2, column: 7 });
-    expect(!name.ok && name.error.message).toMatch(/name: lowercase letters, digits and hyphens.*found "API Reviewer"/);
+    expect(!name.ok && name.error.message).toBe('name: expected lowercase letters, digits and hyphens, like api-reviewer; found "API Reviewer"');
     const missing = parseDefinition('---\nname: a\n---\nbody\n', 'm.md');
-    expect(!missing.ok && missing.error.message).toMatch(/description: .*found nothing/);
+    expect(!missing.ok && missing.error.message).toBe('description: expected a sentence saying when to use this agent; found nothing');
     const yaml = parseDefinition('---\nname: a\ndescription: [unclosed\n---\nbody\n', 'y.md');
     expect(!yaml.ok && yaml.error.message).toMatch(/not valid YAML/);
     expect(!yaml.ok && yaml.error.line).toBeGreaterThanOrEqual(3);
@@ -119,7 +119,7 @@ describe('finding definitions', () => {
     expect(c.definitions.map((d) => d.name)).toEqual(['a-good', 'z-good']);
     expect(c.errors).toHaveLength(1);
     expect(c.errors[0]).toMatchObject({ file: path.join(ws, '.claude/agents/broken.md'), line: 4, column: 8 });
-    expect(c.errors[0].message).toMatch(/^tools: .*found 42$/);
+    expect(c.errors[0].message).toBe('tools: expected a comma list (Read, Grep) or a YAML list of tool names; found 42');
   });
 
   it('refuses a definition that is a symlink out of its folder, a .claude/agents linked out of the workspace, and an oversized file', async () => {
@@ -221,5 +221,15 @@ describe('planning with definitions', () => {
     expect(block).toContain('- agent-0: Does a very specific thing.');
     expect(block).toMatch(/Also defined \(by name only\): agent-\d+, /);
     expect(plannerAgentsBlock([])).toBe('');
+  });
+});
+
+describe('a home folder that is the workspace', () => {
+  it('reads a folder once, at its first place', async () => {
+    const ws = scratch('orch-agents-same-');
+    put(ws, '.claude/agents/tester.md', def('tester'));
+    const c = await loadAgentDefinitions(ws, { home: ws });
+    expect(c.definitions.map((d) => [d.name, d.origin])).toEqual([['tester', 'workspace']]);
+    expect(c.shadowed).toEqual([]);
   });
 });

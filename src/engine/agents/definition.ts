@@ -23,16 +23,19 @@ export const MAX_BODY_CHARS = 32_000;
 const MAX_ALIASES = 50;
 
 /** A tool list is a comma list (`Read, Grep, Bash`) or a YAML list; names are Claude Code's. */
+const TOOLS_EXPECTED = 'expected a comma list (Read, Grep) or a YAML list of tool names';
 const ToolList = z.union([
   z.string().transform((s) => s.split(',').map((t) => t.trim()).filter(Boolean)),
   z.array(z.string().trim().min(1)),
-]).pipe(z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/, 'a tool name such as Read, Grep or mcp__server__tool')).max(64));
+], { error: TOOLS_EXPECTED }).pipe(z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/, 'expected a tool name such as Read, Grep or mcp__server__tool')).max(64, 'expected at most 64 tools'));
 
+const NAME_EXPECTED = 'expected lowercase letters, digits and hyphens, like api-reviewer';
+const DESCRIPTION_EXPECTED = 'expected a sentence saying when to use this agent';
 export const FrontMatterSchema = z.object({
-  name: z.string().trim().max(MAX_NAME).regex(AGENT_NAME, 'lowercase letters, digits and hyphens, like api-reviewer'),
-  description: z.string().trim().min(1, 'a sentence saying when to use this agent').max(MAX_DESCRIPTION),
+  name: z.string({ error: NAME_EXPECTED }).trim().max(MAX_NAME, `expected at most ${MAX_NAME} characters`).regex(AGENT_NAME, NAME_EXPECTED),
+  description: z.string({ error: DESCRIPTION_EXPECTED }).trim().min(1, DESCRIPTION_EXPECTED).max(MAX_DESCRIPTION, `expected at most ${MAX_DESCRIPTION.toLocaleString('en-US')} characters`),
   tools: ToolList.optional(),
-  model: z.enum(DEFINITION_MODELS).optional(),
+  model: z.enum(DEFINITION_MODELS, { error: `expected ${DEFINITION_MODELS.slice(0, -1).join(', ')} or ${DEFINITION_MODELS.at(-1)}` }).optional(),
 }).loose(); // Claude Code files carry more (color, …): kept out of the way, never an error.
 
 /** A definition as the engine uses it. */

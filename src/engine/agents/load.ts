@@ -62,7 +62,12 @@ export async function loadAgentDefinitions(workspace: string, opts: LoadOptions 
   ];
   const catalog: AgentCatalog = { definitions: [], shadowed: [], errors: [], searched: [] };
   const byName = new Map<string, FoundDefinition>();
+  const seen = new Set<string>();
   for (const d of dirs) {
+    // The home folder may be the workspace (or hold it): one folder is read once, at its first place.
+    const real = await fs.realpath(d.dir).catch(() => d.dir);
+    if (seen.has(real)) continue;
+    seen.add(real);
     const files = await listFolder(d.dir, d.within, catalog.errors);
     catalog.searched.push({ origin: d.origin, dir: d.dir, exists: files !== null });
     for (const file of files ?? []) {
