@@ -222,6 +222,17 @@ describe('planning with definitions', () => {
     expect(block).toMatch(/Also defined \(by name only\): agent-\d+, /);
     expect(plannerAgentsBlock([])).toBe('');
   });
+
+  it('puts the agents the task is about first, and takes a bounded share of a short prompt', () => {
+    const many: Array<{ name: string; description: string; model: 'inherit' | 'opus' }> = Array.from({ length: 200 }, (_, i) => ({ name: `agent-${i}`, description: 'Does a very specific thing.', model: 'inherit' }));
+    many[150] = { name: 'billing-auditor', description: 'Audits invoices and refunds.', model: 'opus' };
+    const block = plannerAgentsBlock(many, { task: 'Audit the billing code', promptChars: 12_000 });
+    expect(block.split('\n').find((l) => l.startsWith('- '))).toBe('- billing-auditor (opus): Audits invoices and refunds.');
+    // The header, then at most 5 % of the prompt's characters (600 at least), plus the words around the names.
+    const header = plannerAgentsBlock([{ name: 'x', description: 'y', model: 'inherit' }]).length - '- x: y\n'.length;
+    expect(block.length).toBeLessThanOrEqual(header + 600 + '\nAlso defined (by name only):  and 200 more.\n'.length);
+    expect(block).toMatch(/ and \d+ more\.\n$/);
+  });
 });
 
 describe('a home folder that is the workspace', () => {

@@ -12,12 +12,20 @@ import { TIERS, type AgentRecord, type AgentRole, type Tier } from '../types';
 import { AGENT_NAME, DEFINITION_MODELS, type AgentDefinition } from './definition';
 import { intersectTools, toolNotes } from './tools';
 
-/** Definitions the planner sees with their description; the rest are listed by name. */
+/** Definitions the planner sees with their description at most; the others are listed by name. */
 export const PLANNER_DESCRIBED = 24;
 /** Characters of one description the planner sees (its first sentence, cut). */
 export const PLANNER_DESCRIPTION_CHARS = 140;
-/** Characters of the whole block at most, however many definitions there are. */
+/** Characters of the whole block at most, however many definitions there are and however long the prompt. */
 export const PLANNER_BLOCK_CHARS = 6_000;
+/**
+ * The block's share of the rest of the planner's prompt, in characters. Names and summaries
+ * tokenise about twice as densely as the overview's paths and the rules' prose, so 5 % of the
+ * characters keeps the block near the bound we hold it to: at most 10 % more input tokens.
+ */
+export const PLANNER_BLOCK_SHARE = 0.05;
+/** Characters the block may always use, however short the prompt (a few definitions are always worth it). */
+const PLANNER_BLOCK_FLOOR = 600;
 
 /** A description as the planner sees it: its first sentence, cut to a bound. */
 export function plannerSummary(description: string): string {
@@ -26,35 +34,64 @@ export function plannerSummary(description: string): string {
   return sentence.length > PLANNER_DESCRIPTION_CHARS ? `${sentence.slice(0, PLANNER_DESCRIPTION_CHARS - 1)}…` : sentence;
 }
 
+const words = (s: string): string[] => s.toLowerCase().split(/[^a-z0-9]+/).filter((w) => w.length >= 3);
+
+/**
+ * The definitions in the order the planner should meet them: those whose name and description
+ * share the most words with the task first, then by precedence. When not all fit, the ones the
+ * task is about are the ones shown.
+ */
+export function byRelevance<D extends Pick<AgentDefinition, 'name' | 'description'>>(definitions: readonly D[], task: string): D[] {
+  const taskWords = new Set(words(task));
+  if (taskWords.size === 0) return [...definitions];
+  const score = (d: D): number => new Set([...words(d.name), ...words(d.description)].filter((w) => taskWords.has(w))).size;
+  return definitions.map((d, i) => ({ d, i, s: score(d) })).sort((a, b) => b.s - a.s || a.i - b.i).map((x) => x.d);
+}
+
+export interface AgentsBlockOptions {
+  /** The task: definitions it names come first. */
+  task?: string;
+  /** Characters of the rest of the planner's prompt: the block takes a bounded share of it. */
+  promptChars?: number;
+}
+
 /**
  * The planner's section on the user's agents, or '' when there are none. Bounded whatever the
- * count: the first definitions with a one-sentence summary, the others by name, so 200
- * definitions cost the planner little more than 20.
+ * count: the definitions most relevant to the task with a one-sentence summary, the next by
+ * name, the rest counted. Its size is a share of the prompt it joins (PLANNER_BLOCK_SHARE), so
+ * 200 definitions cost the planner about what a few do. Validation accepts any defined name,
+ * listed or not.
  */
-export function plannerAgentsBlock(definitions: readonly Pick<AgentDefinition, 'name' | 'description' | 'model'>[]): string {
+export function plannerAgentsBlock(definitions: readonly Pick<AgentDefinition, 'name' | 'description' | 'model'>[], opts: AgentsBlockOptions = {}): string {
   if (definitions.length === 0) return '';
+  const budget = Math.min(PLANNER_BLOCK_CHARS, Math.max(PLANNER_BLOCK_FLOOR, Math.floor((opts.promptChars ?? Infinity) * PLANNER_BLOCK_SHARE)));
+  const ordered = byRelevance(definitions, opts.task ?? '');
   const lines: string[] = [];
   let used = 0;
   let described = 0;
-  for (const d of definitions) {
+  // Half of the budget for summaries, so names still fit after them.
+  for (const d of ordered) {
     if (described >= PLANNER_DESCRIBED) break;
     const line = `- ${d.name}${d.model !== 'inherit' ? ` (${d.model})` : ''}: ${plannerSummary(d.description)}`;
-    if (used + line.length > PLANNER_BLOCK_CHARS / 2) break;
+    if (used + line.length + 1 > budget / 2 && described > 0) break;
     lines.push(line);
     used += line.length + 1;
     described++;
   }
-  const rest = definitions.slice(described).map((d) => d.name);
+  const rest = ordered.slice(described).map((d) => d.name);
   let restLine = '';
   if (rest.length) {
-    let shown = 0;
-    let text = '';
+    const shown: string[] = [];
+    let len = 0;
     for (const n of rest) {
-      if (used + text.length + n.length + 2 > PLANNER_BLOCK_CHARS) break;
-      text += (shown ? ', ' : '') + n;
-      shown++;
+      if (used + len + n.length + 2 > budget) break;
+      shown.push(n);
+      len += n.length + 2;
     }
-    restLine = `\nAlso defined (by name only): ${text}${shown < rest.length ? ` and ${rest.length - shown} more` : ''}.`;
+    const more = rest.length - shown.length;
+    restLine = shown.length
+      ? `\nAlso defined (by name only): ${shown.join(', ')}${more ? ` and ${more} more` : ''}.`
+      : `\n${more} more defined, not listed here.`;
   }
   return `\n# The user's agents\nThe user keeps these specialised agents. Where one clearly fits a worker's, an expert's or a builder's job, set that agent's \`agent\` field to its name; its instructions and model then apply. Leave \`agent\` out otherwise, and never invent a name.\n${lines.join('\n')}${restLine}\n`;
 }

@@ -93,14 +93,16 @@ export async function requestPlan(deps: PlannerDeps, req: PlanRequest, signal: A
   }
   const candidates = fixed ? [fixed] : PATTERNS;
   const tools = candidates.map(planTool);
-  const system = prompts.render('planner', {
+  const systemValues = {
     patternGuide: patternGuide(candidates, config),
     submitHow: fixed ? `the \`${planToolName(fixed)}\` tool` : 'exactly one of the plan tools',
     // In the system prompt, the part every attempt repeats, so re-asks read it from the cache's prefix.
     memory: deps.memory ? `\n${deps.memory}` : '',
-    // The user's agents (.claude/agents), bounded however many there are; like memory, the same on every attempt.
-    agents: plannerAgentsBlock(deps.agents ?? []),
-  });
+  };
+  // The user's agents (.claude/agents): like memory, the same on every attempt; a bounded share of
+  // the prompt they join, the ones the task is about first.
+  const promptChars = prompts.render('planner', { ...systemValues, agents: '' }).length + req.overview.length + req.task.length;
+  const system = prompts.render('planner', { ...systemValues, agents: plannerAgentsBlock(deps.agents ?? [], { task: req.task, promptChars }) });
   const ctx: PlanningContext = { config, focus: req.focus, scopeExists: deps.scopeExists, agentDefinitions: deps.agents ?? [], ...(req.findings ? { findings: req.findings.findings } : {}) };
   let errors: string[] = [];
   for (let attempt = 0; attempt <= config.planRetries; attempt++) {

@@ -73,7 +73,8 @@ function folderErrors(ctx: ApprovalContext, builders: readonly BuilderSpec[], gr
 /** Asks the planner for the builders through a forced tool, re-asking with the validation errors like the first plan. */
 async function askForBuilders(ctx: ApprovalContext, plan: BuildPlan, reports: string, architecture: string | null): Promise<Assigned> {
   const { config, prompts } = ctx;
-  const system = prompts.render('build/assign', { agents: plannerAgentsBlock(ctx.planning.agentDefinitions ?? []) });
+  // Builders only: the scouts' reports are the bulk of this prompt, so the block's share is of them.
+  const system = prompts.render('build/assign', { agents: plannerAgentsBlock(ctx.planning.agentDefinitions ?? [], { task: `${plan.task} ${plan.brief}`, promptChars: reports.length + plan.task.length }) });
   let errors: string[] = [];
   for (let attempt = 0; attempt <= config.planRetries; attempt++) {
     const user = prompts.render('build/assign-user', {
