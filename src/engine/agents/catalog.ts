@@ -145,7 +145,13 @@ export async function readRunDefinitions(runDir: string): Promise<ReadonlyMap<st
   } catch {
     return new Map();
   }
-  const parsed = z.array(RunDefinitionSchema).max(1_000).safeParse(JSON.parse(text));
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new Error(`${RUN_DEFINITIONS_FILE} in ${runDir} is not valid JSON; its agents cannot run with the definitions that were approved`);
+  }
+  const parsed = z.array(RunDefinitionSchema).max(1_000).safeParse(json);
   if (!parsed.success) throw new Error(`${RUN_DEFINITIONS_FILE} in ${runDir} is not valid: ${parsed.error.issues[0]?.message ?? 'unknown shape'}`);
   return new Map(parsed.data.map((d) => [d.name, d]));
 }
