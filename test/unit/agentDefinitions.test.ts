@@ -13,6 +13,7 @@ import { validatePlan } from '../../src/engine/patterns/registry';
 import { agentRecord } from '../../src/engine/patterns/pattern';
 import { BUILDER_TOOL_NAMES, toolDefinitions, WORKER_TOOL_NAMES } from '../../src/engine/tools/tools';
 import { renderPlanMarkdown } from '../../src/engine/plan/planMarkdown';
+import { agentForScope, listedAgents } from '../../src/simulator/roles/agentRouting';
 
 const dirs: string[] = [];
 afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
@@ -242,5 +243,20 @@ describe('a home folder that is the workspace', () => {
     const c = await loadAgentDefinitions(ws, { home: ws });
     expect(c.definitions.map((d) => [d.name, d.origin])).toEqual([['tester', 'workspace']]);
     expect(c.shadowed).toEqual([]);
+  });
+});
+
+describe('the simulated planner\'s routing', () => {
+  it('reads the listed names back from the planner\'s block and routes a scope by a word of a name', () => {
+    const block = plannerAgentsBlock([
+      { name: 'api-reviewer', description: 'Reviews HTTP handlers.', model: 'haiku' },
+      { name: 'db-migrator', description: 'Writes migrations.', model: 'inherit' },
+    ]);
+    const names = listedAgents(`# Role: planner\n${block}\nSubmit the plan.`);
+    expect(names).toEqual(['api-reviewer', 'db-migrator']);
+    expect(agentForScope(['src/api/orders.js'], names)).toBe('api-reviewer');
+    expect(agentForScope(['src/db'], names)).toBe('db-migrator');
+    // "reviewer" alone is too generic to route on.
+    expect(agentForScope(['docs/reviewer-guide.md'], names)).toBeUndefined();
   });
 });

@@ -26,5 +26,5 @@ const GENERIC = new Set(['agent', 'reviewer', 'review', 'writer', 'expert', 'hel
 /** The agent for a scope, or undefined: the first whose name has a word that is a segment of one of the scope's paths. */
 export function agentForScope(scope: readonly string[], agents: readonly string[]): string | undefined {
   const segments = new Set(scope.flatMap((p) => p.toLowerCase().split(/[\\/.]+/)).filter(Boolean));
-  return agents.find((name) => name.split('-').some((w) => w.length >= 3 && !GENERIC.has(w) && segments.has(w)));
+  return agents.find((name) => name.split('-').some((w) => w.length >= 2 && !GENERIC.has(w) && segments.has(w)));
 }
