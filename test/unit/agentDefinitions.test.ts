@@ -7,9 +7,9 @@ import { parseConfig } from '../../src/engine/config';
 import { parseDefinition } from '../../src/engine/agents/definition';
 import { loadAgentDefinitions, MAX_DEFINITION_BYTES } from '../../src/engine/agents/load';
 import { intersectTools, mappedTools, toolNotes } from '../../src/engine/agents/tools';
-import { applyDefinitions, plannerAgentsBlock, PLANNER_BLOCK_CHARS, runDefinitionsJson, unknownAgentErrors } from '../../src/engine/agents/catalog';
+import { applyDefinitions, plannerAgentsBlock, roleToolsOf, PLANNER_BLOCK_CHARS, runDefinitionsJson, unknownAgentErrors } from '../../src/engine/agents/catalog';
 import { systemBlocks, toolsOf } from '../../src/engine/run/converse';
-import { validatePlan } from '../../src/engine/patterns/registry';
+import { patternNamed, validatePlan } from '../../src/engine/patterns/registry';
 import { agentRecord } from '../../src/engine/patterns/pattern';
 import { BUILDER_TOOL_NAMES, toolDefinitions, WORKER_TOOL_NAMES } from '../../src/engine/tools/tools';
 import { renderPlanMarkdown } from '../../src/engine/plan/planMarkdown';
@@ -213,6 +213,21 @@ describe('planning with definitions', () => {
     expect(md).toContain('> **Note:** a1 (@api-reviewer): runs on haiku, as its definition says (planned: sonnet); Bash not given: no tool runs a shell here');
     expect(JSON.parse(runDefinitionsJson([a1, a2], defs))).toEqual([expect.objectContaining({ name: 'api-reviewer', body: defs[0].body, tools: ['Read', 'Grep', 'Bash'] })]);
     expect(runDefinitionsJson([a2], defs)).toBe('');
+  });
+
+  it('asks each role what it may use: Write and Edit are a builder\'s, and only a note on a worker', () => {
+    const editor = parseDefinition('---\nname: editor\ndescription: Edits code\ntools: Read, Write, Edit\n---\nEdit carefully.\n', 'e.md');
+    if (!editor.ok) throw new Error(editor.error.message);
+    const b1 = agentRecord(config, { id: 'b1', role: 'builder', domain: 'builders', tier: 'opus', task: 'Change it', scope: ['a.js'], dependsOn: [], outputFile: 'builders/b1.md' });
+    const w1 = agentRecord(config, { id: 'a1', role: 'worker', domain: 'a', tier: 'sonnet', task: 'Look at it', scope: ['a.js'], dependsOn: [], outputFile: 'workers/a1.md' });
+    b1.agentDefinition = 'editor';
+    w1.agentDefinition = 'editor';
+    applyDefinitions([b1], [editor.definition], config, roleToolsOf(patternNamed('build')!));
+    applyDefinitions([w1], [editor.definition], config, roleToolsOf(patternNamed('fan-out')!));
+    expect(b1.agentNotes).toBeUndefined();
+    expect(b1.tier).toBe('opus');
+    expect(w1.agentNotes).toEqual(['Write not given: a worker may not use write_file or delete_file', 'Edit not given: a worker may not use edit_file']);
+    expect(intersectTools(BUILDER_TOOL_NAMES, editor.definition.tools)).toEqual(['read_file', 'write_file', 'edit_file', 'delete_file']);
   });
 
   it('keeps the planner\'s block bounded with 200 definitions: summaries for the first, names for the rest', () => {
