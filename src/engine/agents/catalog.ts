@@ -10,7 +10,7 @@ import type { Config } from '../config';
 import { WORKER_TOOL_NAMES } from '../tools/tools';
 import { TIERS, type AgentRecord, type AgentRole, type Tier } from '../types';
 import { AGENT_NAME, DEFINITION_MODELS, type AgentDefinition } from './definition';
-import { intersectTools, toolNotes } from './tools';
+import { toolNotes } from './tools';
 
 /** Definitions the planner sees with their description at most; the others are listed by name. */
 export const PLANNER_DESCRIBED = 24;
@@ -189,5 +189,3 @@ function setTier(a: AgentRecord, tier: Tier, config: Pick<Config, 'models'>): vo
   a.modelRequested = config.models[tier];
 }
 
-/** The tools a role's agent actually gets under its definition (see tools.ts). */
-export { intersectTools };
