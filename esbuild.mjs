@@ -2,7 +2,7 @@
 // (browser, IIFE). `--watch` rebuilds on change and prints errors in a problem-matcher friendly form.
 import * as esbuild from 'esbuild';
 import { chmodSync, existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 
 const watch = process.argv.includes('--watch');
@@ -35,7 +35,15 @@ const asciiOnly = {
   setup(build) {
     build.onEnd(async (result) => {
       if (result.errors.length || !build.initialOptions.outfile) return;
-      const text = await readFile(build.initialOptions.outfile, 'utf8');
+      let text = await readFile(build.initialOptions.outfile, 'utf8');
+      // esbuild prints ASCII control characters in string literals raw (the yaml package's '\x02'
+      // markers); they are only ever inside literals, where the \x escape means the same character.
+      // eslint-disable-next-line no-control-regex -- matching control characters is the point
+      const control = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g;
+      if (control.test(text)) {
+        text = text.replace(control, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+        await writeFile(build.initialOptions.outfile, text);
+      }
       const at = text.search(/[^\t\n\r\x20-\x7e]/);
       if (at < 0) return;
       const line = text.slice(0, at).split('\n').length;

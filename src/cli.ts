@@ -1,5 +1,5 @@
 /**
- * The headless front end: `orchestrate run|resume|status|list|demo|diff|apply|discard|ship|transcript|stop|rerun|ask|add-worker|memory`. It drives the same engine as the
+ * The headless front end: `orchestrate run|resume|status|list|demo|diff|apply|discard|ship|transcript|stop|rerun|ask|add-worker|memory|agents`. It drives the same engine as the
  * extension; tests, benchmarks and CI users run it.
  */
 import * as path from 'node:path';
@@ -8,7 +8,7 @@ import { existsSync, statSync } from 'node:fs';
 import {
   ConfigError, NotARepositoryError, loadProjectConfig, Orchestrator, PlanError, resolveConfig, describeIgnored,
   asStorageError, CommandRefusedError, describeRebuild, LedgerDamagedError, StorageError, taskLength, taskTooLong,
-  ForeignRunError, checkedOutputRoot, originOfRun, addSecrets, credentialValues, redactText, loadMemoryBlock,
+  ForeignRunError, checkedOutputRoot, originOfRun, addSecrets, credentialValues, redactText, loadMemoryBlock, loadAgentDefinitions,
   type FindingsFile, type ResolvedConfig, type Run, type RunOutcome,
 } from './engine';
 import { agentCommand, stop, transcript } from './cli/agentCommands';
@@ -26,6 +26,7 @@ import { readTaskFile } from './cli/taskFile';
 import { commandLine, runnableCommands, shownPath } from './cli/hint';
 import { keylessProvider, serveMcp } from './mcp/serve';
 import { memoryCommand, offerLessons } from './cli/memory';
+import { agentsCommand } from './cli/agents';
 import { chooseFindings, fixFindingsTask } from './cli/findings';
 
 
@@ -115,6 +116,7 @@ async function main(argv: string[]): Promise<number> {
   if (args.command === 'transcript') return transcript(workspace, config, args, { out, err });
   if (args.command === 'stop') return stop(workspace, config, args, { out, err });
   if (args.command === 'memory') return memoryCommand(workspace, config, args, ask, { out, err });
+  if (args.command === 'agents') return agentsCommand(workspace, config, args, { out, err });
 
   let provider: Provider & { unavailable?: string };
   try {
@@ -194,6 +196,7 @@ async function runTask(orchestrator: Orchestrator, workspace: string, args: CliA
   err(`\nRun ${run.id} — plan (${shownPath(path.join(run.dir, 'plan.md'))}):\n`);
   err(planTable(run));
   for (const note of (await loadMemoryBlock(workspace, orchestrator.config)).notes) err(`Memory: ${note}`);
+  for (const e of (await loadAgentDefinitions(workspace, { outputRoot: orchestrator.config.outputRoot })).errors) err(`Agent definition not used: ${shownPath(e.file)}:${e.line}:${e.column}: ${e.message}`);
   for (const line of await reviewDocumentLines(run)) err(line);
   const shownCommand = run.ledger.snapshot().workspaceCommand;
   if (!args.yes) {

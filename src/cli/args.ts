@@ -31,6 +31,9 @@ export const USAGE = `Usage:
   orchestrate memory <runId> [--accept all|ID,...] [--workspace DIR]
                                                 the lessons a build proposed for .orchestration/memory.md: asks about
                                                 each on a terminal; --accept adds them without asking
+  orchestrate agents [--workspace DIR] [--json]  your agent definitions (.claude/agents/*.md, ~/.claude/agents,
+                                                .orchestration/agents): what each gets, where it came from,
+                                                which are shadowed, and the files that are not valid
   orchestrate add-worker <runId> --group ID --task TEXT --scope PATH... --tier haiku|sonnet|opus
                          [--perspective TEXT] [--workspace DIR] [--simulate] [--json] [--allow-foreign-run]
 
@@ -59,7 +62,7 @@ Exit codes: 0 completed, 3 partial, 1 failed or refused, 2 usage or configuratio
 /** The commands that run agents of an existing run, and so refuse one not created on this machine. */
 const FOREIGN_RUN_COMMANDS = new Set(['resume', 'rerun', 'ask', 'add-worker', 'ship']);
 
-const COMMANDS = ['run', 'resume', 'status', 'list', 'demo', 'diff', 'apply', 'discard', 'ship', 'transcript', 'stop', 'rerun', 'ask', 'add-worker', 'mcp', 'memory'] as const;
+const COMMANDS = ['run', 'resume', 'status', 'list', 'demo', 'diff', 'apply', 'discard', 'ship', 'transcript', 'stop', 'rerun', 'ask', 'add-worker', 'mcp', 'memory', 'agents'] as const;
 export type CliCommand = (typeof COMMANDS)[number] | 'help';
 
 /** A worker to add (add-worker), from flags. */
@@ -161,7 +164,7 @@ export function parseCli(argv: string[]): CliArgs {
   const arity: Record<(typeof COMMANDS)[number], [number, string]> = {
     run: [1, 'quote the task'], resume: [1, ''], status: [1, ''], list: [1, ''], demo: [0, 'choose the demo with --pattern'],
     diff: [1, ''], apply: [1, 'name files with --file'], discard: [1, ''], ship: [1, 'name the branch with --branch'],
-    transcript: [2, ''], stop: [2, ''], rerun: [2, 'use --instruction "…" for an instruction'], ask: [3, 'quote the question'], mcp: [0, 'the task comes from the agent, through plan_task'], 'add-worker': [1, 'the worker comes in flags: --group, --task, --scope, --tier'], memory: [1, 'name lessons with --accept'],
+    transcript: [2, ''], stop: [2, ''], rerun: [2, 'use --instruction "…" for an instruction'], ask: [3, 'quote the question'], mcp: [0, 'the task comes from the agent, through plan_task'], 'add-worker': [1, 'the worker comes in flags: --group, --task, --scope, --tier'], memory: [1, 'name lessons with --accept'], agents: [0, 'it lists every definition'],
   };
   const [most, hint] = arity[command];
   if (rest.length > most) throw new UsageError(`Unexpected argument "${rest[most]}"${hint ? ` (${hint})` : ''}`);

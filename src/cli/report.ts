@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { fmtTokens, redactText, trustNotes, type AgentRecord, type LedgerSnapshot, type Run, type RunOutcome } from '../engine';
+import { agentDefinitionNotes, fmtTokens, redactText, trustNotes, type AgentRecord, type LedgerSnapshot, type Run, type RunOutcome } from '../engine';
 import { runProgress } from '../engine/ledger/progress';
 import { plural } from '../shared/words';
 import { commandLine, shownPath } from './hint';
@@ -27,7 +27,7 @@ export function planTable(run: Run): string {
   ];
   for (const a of agents) {
     const group = a.domain ? label.get(a.domain) ?? a.domain : '—';
-    rows.push(`${pad(group, 22)} ${pad(a.id, 8)} ${pad(a.role, 12)} ${pad(a.task, 48)} ${pad(`${a.tier} → ${a.modelRequested}${a.batch ? ' (batch)' : ''}`, 28)} ${a.outputFile}`);
+    rows.push(`${pad(group, 22)} ${pad(a.id, 8)} ${pad(a.role, 12)} ${pad(`${a.agentDefinition ? `@${a.agentDefinition} ` : ''}${a.task}`, 48)} ${pad(`${a.tier} → ${a.modelRequested}${a.batch ? ' (batch)' : ''}`, 28)} ${a.outputFile}`);
   }
   const batched = agents.filter((a) => a.batch).length;
   if (batched) rows.push('', `${plural(batched, 'agent')} ${batched === 1 ? 'goes' : 'go'} to a Message Batch: half the price, answered within 24 h (the estimate counts them at the batch rate).`);
@@ -39,6 +39,7 @@ export function planTable(run: Run): string {
   if (e && ledger.simulated) rows.push(`Estimate: ${fmtTokens(e.tokensLow)}–${fmtTokens(e.tokensHigh)} tokens; ${range} if run for real (simulated: nothing is spent).`);
   else if (e) rows.push(`Estimate: ${fmtTokens(e.tokensLow)}–${fmtTokens(e.tokensHigh)} tokens, ${range}.`);
   for (const note of trustNotes(ledger.snapshot())) rows.push(`Note: ${note}`);
+  for (const note of agentDefinitionNotes(agents)) rows.push(`Note: ${note}`);
   return rows.join('\n');
 }
 

@@ -29,6 +29,7 @@ import type { LeafRequest } from './patterns/pattern';
 import { silentLogger, type Clock, type Logger } from './types';
 import type { IgnoredSetting, WorkspaceCommand } from './trust/configPolicy';
 import { FileCommandConsent, type CommandConsent } from './trust/consent';
+import { applyDefinitions, loadAgentDefinitions, roleToolsOf, RUN_DEFINITIONS_FILE, runDefinitionsJson, type AgentCatalog } from './agents';
 import { FINDINGS_FILE, FindingsFileSchema, type FindingsFile } from './pipelineFiles';
 
 export interface OrchestratorDeps {
@@ -57,6 +58,11 @@ export interface OrchestratorDeps {
    * by default the user's state folder. Tests point it at a scratch folder.
    */
   stateDir?: string;
+  /**
+   * The home folder whose `.claude/agents/` holds the user's own agent definitions (default:
+   * `os.homedir()`; null: none). Tests point it at a scratch folder.
+   */
+  agentsHome?: string | null;
 }
 
 export type { AgentCommandOptions } from './commands/host';
@@ -110,7 +116,15 @@ export class Orchestrator {
       makeRun: (id, dir, plan, ledger) => this.makeRun(id, dir, plan, ledger),
       ledgerOptions: () => this.ledgerOptions(),
       ...(this.deps.stateDir ? { stateDir: this.deps.stateDir } : {}),
+      agentDefinitions: () => this.agentDefinitions(),
     };
+  }
+
+  /** The user's agent definitions as a plan made now would see them (`.claude/agents`, the home folder's, `.orchestration/agents`). */
+  agentDefinitions(): Promise<AgentCatalog> {
+    return loadAgentDefinitions(this.deps.workspace, {
+      outputRoot: this.deps.config.outputRoot, ...(this.deps.agentsHome !== undefined ? { home: this.deps.agentsHome } : {}),
+    });
   }
 
   /**
@@ -225,9 +239,12 @@ export class Orchestrator {
       // memory.md: read once per plan; what was left out of it (budget, size, a symlink) is the run's to say.
       const memory = await loadMemoryBlock(workspace, config);
       for (const note of memory.notes) ledger.log('warn', `memory: ${note}`);
-      const planningCtx = { config, focus, scopeExists: exists, ...(fixing ? { findings: fixing.findings } : {}) };
+      // The user's agents (.claude/agents …): read once per plan; a bad file is the run's to say, never a stop.
+      const catalog = await this.agentDefinitions();
+      for (const e of catalog.errors) ledger.log('warn', `agent definition ${e.file}:${e.line}:${e.column}: ${e.message}`);
+      const planningCtx = { config, focus, scopeExists: exists, agentDefinitions: catalog.definitions, ...(fixing ? { findings: fixing.findings } : {}) };
       const first = await requestPlan({
-        workspace, config, prompts: this.prompts, policy, scopeExists: exists, memory: memory.block,
+        workspace, config, prompts: this.prompts, policy, scopeExists: exists, memory: memory.block, agents: catalog.definitions,
         onRedacted: (n) => ledger.countRedactions(PLANNER_ID, n),
         onUsage: (model, usage) => {
           const cost = costOf(config.prices, model, usage) ?? 0;
@@ -254,6 +271,10 @@ export class Orchestrator {
       // Agents that ran before approval are in the ledger already; the rest are planned now.
       const fresh = compiled.agents.filter((a) => !ledger.get(a.id));
       const { agents, groups, artifacts } = compiled;
+      // Before the estimate: a definition's model sets its agent's tier.
+      applyDefinitions(fresh, catalog.definitions, config, roleToolsOf(pattern));
+      const used = runDefinitionsJson(agents, catalog.definitions);
+      if (used) await writeFileAtomic(path.join(dir, RUN_DEFINITIONS_FILE), used);
       markBatched(fresh, config, pattern);
       const estimate = estimateRun(fresh, config, pattern);
       await writeFileAtomic(path.join(dir, 'plan.json'), JSON.stringify(plan, null, 2));

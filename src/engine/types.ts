@@ -92,6 +92,10 @@ export interface AgentRecord {
   changes?: AgentChanges;
   /** Planned to go through the Message Batches API (batch mode; absent: the realtime path). */
   batch?: boolean;
+  /** The user's agent definition (`.claude/agents/<name>.md`) the plan assigned it, by name. */
+  agentDefinition?: string;
+  /** What its definition asked for that it does not get (`Bash not given: …`), for the plan and tooltips. */
+  agentNotes?: string[];
 }
 
 /** How a batched request ended, as the results file (or its absence) said. */

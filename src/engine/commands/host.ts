@@ -1,3 +1,4 @@
+import type { AgentCatalog } from '../agents/load';
 import type { Config } from '../config';
 import type { Ledger, LedgerOptions } from '../ledger/ledger';
 import type { ModelClient } from '../model/client';
@@ -24,6 +25,8 @@ export interface CommandHost {
   ledgerOptions(): LedgerOptions;
   /** Where the machine's secret for run origins lives, when not the default (tests). */
   stateDir?: string;
+  /** The user's agent definitions now (a revised plan's `agent` fields are checked against them); absent: not checked. */
+  agentDefinitions?(): Promise<AgentCatalog>;
 }
 
 /** Options every agent command takes. */

@@ -5,6 +5,7 @@
  * one (revise), with the planner's record kept.
  */
 import * as path from 'node:path';
+import { applyDefinitions, roleToolsOf, RUN_DEFINITIONS_FILE, runDefinitionsJson } from '../agents/catalog';
 import { ConfigError, ignoreOptionsOf } from '../config';
 import { writeFileAtomic } from '../files';
 import { estimateRun, markBatched } from '../ledger/estimate';
@@ -24,7 +25,7 @@ export type PlanPreview =
   | { ok: false; errors: string[] };
 
 type Checked =
-  | { ok: true; plan: AnyPlan; pattern: AnyPattern; compiled: Compiled; estimate: CostEstimate }
+  | { ok: true; plan: AnyPlan; pattern: AnyPattern; compiled: Compiled; estimate: CostEstimate; usedDefinitions: string }
   | { ok: false; errors: string[] };
 
 /**
@@ -43,7 +44,11 @@ async function checkEdit(host: CommandHost, original: AnyPlan, edited: unknown):
   }
   if (errors.length) return { ok: false, errors };
   const { workspace, config } = host;
-  const ctx = { config, focus: original.focus, scopeExists: scopeExists(workspace, config.outputRoot, ignoreOptionsOf(config)) };
+  const definitions = (await host.agentDefinitions?.())?.definitions;
+  const ctx = {
+    config, focus: original.focus, scopeExists: scopeExists(workspace, config.outputRoot, ignoreOptionsOf(config)),
+    ...(definitions ? { agentDefinitions: definitions } : {}),
+  };
   const check = validatePlan(input, ctx);
   if (!check.ok) return check;
   let compiled: Compiled;
@@ -53,8 +58,10 @@ async function checkEdit(host: CommandHost, original: AnyPlan, edited: unknown):
     if (err instanceof PlanInputError) return { ok: false, errors: err.errors };
     throw err;
   }
+  if (definitions) applyDefinitions(compiled.agents, definitions, config, roleToolsOf(check.pattern));
   markBatched(compiled.agents, config, check.pattern);
-  return { ok: true, plan: check.plan, pattern: check.pattern, compiled, estimate: estimateRun(compiled.agents, config, check.pattern) };
+  const usedDefinitions = definitions ? runDefinitionsJson(compiled.agents, definitions) : '';
+  return { ok: true, plan: check.plan, pattern: check.pattern, compiled, estimate: estimateRun(compiled.agents, config, check.pattern), usedDefinitions };
 }
 
 export async function previewPlan(host: CommandHost, runId: string, plan: unknown): Promise<PlanPreview> {
@@ -77,6 +84,8 @@ export async function revisePlan(host: CommandHost, runId: string, plan: unknown
     const { compiled, estimate } = checked;
     await writeFileAtomic(path.join(run.dir, 'plan.json'), JSON.stringify(checked.plan, null, 2));
     for (const [name, content] of Object.entries(compiled.artifacts ?? {})) await writeFileAtomic(path.join(run.dir, name), content);
+    // The definitions the revised plan assigns, as they are now: what its agents will run with.
+    if (checked.usedDefinitions) await writeFileAtomic(path.join(run.dir, RUN_DEFINITIONS_FILE), checked.usedDefinitions);
     const before = run.ledger.agents.filter((a) => a.id !== PLANNER_ID).length;
     run.ledger.replacePlanned(compiled.agents, estimate, { pattern: checked.pattern.name, patternReason: checked.plan.reason, groups: compiled.groups });
     run.ledger.recordCommand('revise-plan', null, `plan revised (revision ${run.ledger.planRevision}): ${before} → ${compiled.agents.length} agents`);

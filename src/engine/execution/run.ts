@@ -4,6 +4,7 @@
  * registry, while every pattern's roles run on run/'s agent loop, so the two in one folder made a
  * cycle between run/ and patterns/.
  */
+import { readRunDefinitions } from '../agents/catalog';
 import * as path from 'node:path';
 import { ConfigError, costOf, type Config } from '../config';
 import { fileEndsWithSentinel, readTextOrNull, StorageError, writeFileAtomic } from '../files';
@@ -347,10 +348,11 @@ export class Run {
       : null;
     await queue?.open();
     this.queue = queue;
+    const agentDefinitions = await readRunDefinitions(this.dir);
     const ctx: RoleContext = {
       workspace: this.deps.workspace, runDir: this.dir, runId: this.id, config, prompts: this.deps.prompts,
       policy, ledger: this.ledger, plan: this.plan, price: (m, u) => this.price(m, u),
-      transcripts: this.transcripts, instructions,
+      transcripts: this.transcripts, instructions, agentDefinitions,
       spawn: (agents, groups) => {
         const stray = agents.find((a) => !this.roleOf(a));
         if (stray) throw new Error(`cannot spawn ${stray.id}: role ${stray.role} is not one of the ${this.pattern.name} pattern's`);

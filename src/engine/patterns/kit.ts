@@ -38,7 +38,16 @@ export function conversationBase(ctx: RoleContext, agent: AgentRecord, signal: A
     price: ctx.price,
     ...(ctx.transcripts ? { transcript: ctx.transcripts.agent(agent.id) } : {}),
     instruction: ctx.instructions?.[agent.id] ?? null,
+    ...definitionOf(ctx, agent),
   };
+}
+
+/** The agent's definition as converse takes it; an agent whose definition the run lost fails rather than run without it. */
+function definitionOf(ctx: RoleContext, agent: AgentRecord): Pick<ConversationParams, 'definition'> {
+  if (!agent.agentDefinition) return {};
+  const def = ctx.agentDefinitions?.get(agent.agentDefinition);
+  if (!def) throw new Error(`its agent definition "${agent.agentDefinition}" is not in the run's agents.json`);
+  return { definition: { name: def.name, body: def.body, tools: def.tools } };
 }
 
 /**

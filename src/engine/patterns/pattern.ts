@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import type { AgentDefinition } from '../agents/definition';
+import type { RunDefinition } from '../agents/catalog';
 import type { Config } from '../config';
 import type { Finding } from '../pipelineFiles';
 import type { Ledger } from '../ledger/ledger';
@@ -30,6 +32,8 @@ export interface PlanningContext {
   scopeExists: (p: string) => boolean;
   /** The findings a build fixes (Fix Findings, findings.json): its scouts and builders are checked against them. */
   findings?: readonly Finding[];
+  /** The user's agent definitions (`.claude/agents`): a plan's `agent` fields must name one. Unset: not checked. */
+  agentDefinitions?: readonly Pick<AgentDefinition, 'name' | 'description' | 'model'>[];
 }
 
 /** What compiling a plan may look at besides the plan (map-reduce selects files itself). */
@@ -90,6 +94,8 @@ export interface RoleContext<P = unknown> extends RunContext {
   transcripts?: Transcripts;
   /** Extra instructions from the user, by agent id (Rerun Agent with an instruction). */
   instructions?: Readonly<Record<string, string>>;
+  /** The agent definitions the approved plan assigns (the run's agents.json), by name. */
+  agentDefinitions?: ReadonlyMap<string, RunDefinition>;
   /**
    * Adds agents while the run executes (a supervisor's workers and its next round): records in
    * the ledger, at once, and nodes in the schedule under the same caps. Their roles must be the
@@ -130,6 +136,11 @@ export interface RoleSpec<P = unknown> extends RoleCost {
    * is told what is missing (a fan-out coordinator synthesises the workers that finished).
    */
   needsDependenciesCompleted?: boolean;
+  /**
+   * The tools its agents get, by name, when it is not the read tools and `write_output`: what an
+   * agent definition's `tools` is intersected with, and what the plan's note on it says.
+   */
+  tools?: readonly string[];
   /**
    * What views call an agent of this role where its id and task say little (`final`, `coord-a`):
    * "Final summary", "Coordinator a". Unset, views show the agent's task.
@@ -262,6 +273,12 @@ export function agentRecord(
     usage: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 }, costUsd: 0, requests: 0, toolCalls: 0,
     returned: null, returnTokens: 0, error: null,
   };
+}
+
+/** The record with the user's agent definition the plan assigned it (the plan entry's `agent`), if any. */
+export function withDefinition(record: AgentRecord, agent: string | undefined): AgentRecord {
+  if (agent) record.agentDefinition = agent;
+  return record;
 }
 
 /** True when `p` is `dir` or below it (both workspace-relative, '/'-separated). `..foo` is not below `.`. */

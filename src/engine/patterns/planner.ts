@@ -16,6 +16,8 @@ import type { Usage } from '../types';
 import type { FindingsFile } from '../pipelineFiles';
 import { findingsBlock } from './build/findingLines';
 import { PlanError } from '../plan/planError';
+import { plannerAgentsBlock } from '../agents/catalog';
+import type { AgentDefinition } from '../agents/definition';
 
 export interface PlannerDeps {
   /** Absolute workspace root: compiling a plan may look at it (map-reduce selects files). */
@@ -32,6 +34,8 @@ export interface PlannerDeps {
   transcript?: AgentTranscript;
   /** Lessons from memory.md within their budget (memory/budget.ts), or '' for none. */
   memory?: string;
+  /** The user's agent definitions: the planner may assign workers, experts and builders to them. */
+  agents?: readonly AgentDefinition[];
 }
 
 export interface PlanRequest {
@@ -88,13 +92,17 @@ export async function requestPlan(deps: PlannerDeps, req: PlanRequest, signal: A
   }
   const candidates = fixed ? [fixed] : PATTERNS;
   const tools = candidates.map(planTool);
-  const system = prompts.render('planner', {
+  const systemValues = {
     patternGuide: patternGuide(candidates, config),
     submitHow: fixed ? `the \`${planToolName(fixed)}\` tool` : 'exactly one of the plan tools',
     // In the system prompt, the part every attempt repeats, so re-asks read it from the cache's prefix.
     memory: deps.memory ? `\n${deps.memory}` : '',
-  });
-  const ctx: PlanningContext = { config, focus: req.focus, scopeExists: deps.scopeExists, ...(req.findings ? { findings: req.findings.findings } : {}) };
+  };
+  // The user's agents (.claude/agents): like memory, the same on every attempt; a bounded share of
+  // the prompt they join, the ones the task is about first.
+  const promptChars = prompts.render('planner', { ...systemValues, agents: '' }).length + req.overview.length + req.task.length;
+  const system = prompts.render('planner', { ...systemValues, agents: plannerAgentsBlock(deps.agents ?? [], { task: req.task, promptChars }) });
+  const ctx: PlanningContext = { config, focus: req.focus, scopeExists: deps.scopeExists, agentDefinitions: deps.agents ?? [], ...(req.findings ? { findings: req.findings.findings } : {}) };
   let errors: string[] = [];
   for (let attempt = 0; attempt <= config.planRetries; attempt++) {
     const feedback = errors.length

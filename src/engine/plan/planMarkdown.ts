@@ -20,12 +20,23 @@ export function renderPlanMarkdown(s: Pick<LedgerSnapshot, 'task' | 'pattern' | 
   lines.push('| done | group | agent | role | task | tier → model | output |', '| --- | --- | --- | --- | --- | --- | --- |');
   const label = new Map((s.groups ?? []).map((g) => [g.id, `${g.id}: ${cell(g.label)}`]));
   const row = (a: AgentRecord): string =>
-    `| ${a.status === 'completed' ? '[x]' : '[ ]'} | ${a.domain ? label.get(a.domain) ?? a.domain : '—'} | ${a.id} | ${a.role} | ${cell(a.task)} | ${a.tier} → ${a.modelRequested}${a.batch ? ' (batch)' : ''} | ${a.outputFile} |`;
+    `| ${a.status === 'completed' ? '[x]' : '[ ]'} | ${a.domain ? label.get(a.domain) ?? a.domain : '—'} | ${a.id}${a.agentDefinition ? ` (@${a.agentDefinition})` : ''} | ${a.role} | ${cell(a.task)} | ${a.tier} → ${a.modelRequested}${a.batch ? ' (batch)' : ''} | ${a.outputFile} |`;
   const agents = s.agents.filter((a) => a.role !== 'planner');
   for (const g of s.groups ?? []) for (const a of agents) if (a.domain === g.id) lines.push(row(a));
   for (const a of agents) if (!a.domain || !label.has(a.domain)) lines.push(row(a));
+  const notes = agentDefinitionNotes(agents);
+  if (notes.length) lines.push('', ...notes.map((n) => `> **Note:** ${cell(n)}`));
   lines.push('', SENTINEL);
   return lines.join('\n') + '\n';
+}
+
+/**
+ * One line per agent whose definition asked for what it does not get, or runs on another tier
+ * than planned: `a1 (@api-reviewer): Bash not given: no tool runs a shell here`.
+ */
+export function agentDefinitionNotes(agents: readonly Pick<AgentRecord, 'id' | 'agentDefinition' | 'agentNotes'>[]): string[] {
+  return agents.filter((a) => a.agentDefinition && a.agentNotes?.length)
+    .map((a) => `${a.id} (@${a.agentDefinition}): ${a.agentNotes!.join('; ')}`);
 }
 
 export function fmtTokens(n: number): string {

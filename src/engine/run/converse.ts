@@ -9,6 +9,7 @@ import { estimateTokens } from '../text';
 import { sendRecorded } from '../transcripts/record';
 import type { AgentTranscript } from '../transcripts/writer';
 import type { Usage } from '../types';
+import { intersectTools } from '../agents/tools';
 
 export type ToolResultBlock = Extract<ContentBlock, { type: 'tool_result' }>;
 type ToolUseBlock = Extract<ContentBlock, { type: 'tool_use' }>;
@@ -72,6 +73,11 @@ export interface ConversationParams<E = never> {
   transcript?: AgentTranscript;
   /** The user's extra instruction (Rerun Agent), added after the agent's own prompt. */
   instruction?: string | null;
+  /**
+   * The user's agent definition this agent runs as (`.claude/agents/<name>.md`): its body is a
+   * system block of its own after the role's, and its `tools` narrow the role's (never widen them).
+   */
+  definition?: { name: string; body: string; tools: readonly string[] | null };
 }
 
 export interface ConversationResult<E = never> {
@@ -106,11 +112,13 @@ const EPHEMERAL = { type: 'ephemeral' } as const;
 export async function converse<E = never>(p: ConversationParams<E>): Promise<ConversationResult<E>> {
   const userBlock = withInstruction(p.userBlock, p.instruction);
   const cached = p.caching ? { cache_control: EPHEMERAL } : {};
-  const system = [{ type: 'text' as const, text: p.system, ...cached }];
+  const system = systemBlocks(p, cached);
   const opening = p.resume ? { role: 'user' as const, content: [...p.resume.results] } : firstMessage(p, userBlock);
   const history = p.resume?.history ?? [];
   const added: ChatMessage[] = [opening];
-  const definitions = Array.isArray(p.tools) ? p.tools : p.tools.definitions();
+  // The role's tools, narrowed by the agent's definition when it has one; a call to any other is refused.
+  const definitions = toolsOf(p, Array.isArray(p.tools) ? p.tools : p.tools.definitions());
+  const offered = new Set(definitions.map((d) => d.name));
   const tools = Array.isArray(p.tools) ? workspaceTools(p.tools, p.toolCtx) : p.tools;
   // An agent with tools sends a second request, which reads the whole first prompt back when its
   // tail is a breakpoint too; a single request would only pay the write for nothing.
@@ -118,9 +126,10 @@ export async function converse<E = never>(p: ConversationParams<E>): Promise<Con
   const shared = [p.runBlock, p.sharedBlock].filter((b): b is string => !!b).join('\n\n');
   const prefix = p.caching && !p.resume ? sharedPrefixKey(p, definitions) : undefined;
   const t = p.transcript;
+  const systemText = system.map((b) => b.text).join('\n\n');
   t?.begin(p.resume
-    ? { model: p.model, system: p.system, shared: null, prompt: openingText(opening), instruction: null }
-    : { model: p.model, system: p.system, shared: shared || null, prompt: userBlock, instruction: p.instruction ?? null });
+    ? { model: p.model, system: systemText, shared: null, prompt: openingText(opening), instruction: null }
+    : { model: p.model, system: systemText, shared: shared || null, prompt: userBlock, instruction: p.instruction ?? null });
   let firstPromptTokens = 0;
 
   for (let turn = 1; turn <= p.maxTurns; turn++) {
@@ -162,7 +171,10 @@ export async function converse<E = never>(p: ConversationParams<E>): Promise<Con
         t?.toolResult(use.id, false, skipped);
         continue;
       }
-      const r: ToolReply<E> = await tools.call(use.name, use.input);
+      // A tool the request did not offer (one a definition withheld) is refused, never run.
+      const r: ToolReply<E> = offered.has(use.name)
+        ? await tools.call(use.name, use.input)
+        : { content: `Tool ${use.name} is not available to this agent; use only ${[...offered].join(', ') || 'no tools'}.`, isError: true };
       if (isToolEnd(r)) {
         p.ledger.recordTool(p.agentId, use.name, true, undefined);
         t?.toolResult(use.id, true, r.note);
@@ -217,12 +229,36 @@ const MIN_CACHED_PREFIX_TOKENS = 1024;
  * system and the run block (or the group block when there is no run block), or undefined when
  * that prefix is too short to be cached at all.
  */
-function sharedPrefixKey(p: ConversationParams<unknown>, tools: ToolDefinition[]): string | undefined {
+function sharedPrefixKey(p: ConversationParams<unknown>, tools: readonly ToolDefinition[]): string | undefined {
   const block = p.runBlock ?? p.sharedBlock;
   if (!block) return undefined;
-  const text = `${JSON.stringify(tools)}\n${p.system}\n${block}`;
+  const text = `${JSON.stringify(tools)}\n${p.system}\n${p.definition ? `${p.definition.body}\n` : ''}${block}`;
   if (estimateTokens(text) < MIN_CACHED_PREFIX_TOKENS) return undefined;
   return createHash('sha256').update(text).digest('hex');
+}
+
+/** The heading of an agent definition's system block. */
+export const definitionHeading = (name: string): string => `# Your agent definition: ${name}`;
+
+/**
+ * The system blocks: the role's, then the definition's when the agent has one. The role's block
+ * stays first and byte-identical, so every agent of the role shares it; the definition's follows
+ * as its own block, shared by every agent of that definition. It takes the system breakpoint
+ * (the API finds the role's prefix from it too), so a request still carries at most four.
+ */
+export function systemBlocks(p: Pick<ConversationParams<unknown>, 'system' | 'definition'>, cached: object): Array<{ type: 'text'; text: string; cache_control?: { type: 'ephemeral' } }> {
+  if (!p.definition) return [{ type: 'text', text: p.system, ...cached }];
+  return [
+    { type: 'text', text: p.system },
+    { type: 'text', text: `${definitionHeading(p.definition.name)}\n${p.definition.body}`, ...cached },
+  ];
+}
+
+/** The role's tools, narrowed to what the agent's definition asks for. */
+export function toolsOf(p: Pick<ConversationParams<unknown>, 'definition'>, tools: ToolDefinition[]): ToolDefinition[] {
+  if (!p.definition) return tools;
+  const allowed = new Set(intersectTools(tools.map((t) => t.name), p.definition.tools));
+  return tools.filter((t) => allowed.has(t.name));
 }
 
 /** The agent's prompt with the user's extra instruction (Rerun Agent) after it. */

@@ -8,6 +8,7 @@ import { supervisorPlanInput } from './supervisor';
 import { pipelinePlanReply, SEQUENTIAL } from './pipeline';
 import { mapReducePlanReply, ONE_QUESTION_PER_FILE } from './mapReducePlan';
 import { buildersReply, buildPlanInput } from './build';
+import { agentForScope, listedAgents } from './agentRouting';
 
 type Tier = 'haiku' | 'sonnet' | 'opus';
 interface Angle { verb: string; tier: Tier }
@@ -68,7 +69,9 @@ export function planReply(req: ParsedRequest, workspaceRoot: string): Reply {
   const focusLine = field(text, 'Focus only on') ?? '';
   const task = (section(text, 'Task') ?? 'Review the workspace').split('\n')
     .filter((l) => !l.startsWith('Focus only on:')).join('\n').trim() || 'Review the workspace';
-  const bounds = boundsOf(req.system.map((s) => s.text).join('\n'));
+  const systemText = req.system.map((s) => s.text).join('\n');
+  const bounds = boundsOf(systemText);
+  const agents = listedAgents(systemText);
   const exists = (p: string) => existsSync(join(workspaceRoot, p));
   const tree = prune(parseOverview(section(text, 'Workspace overview') ?? ''), exists);
   const roots = focus(tree, focusLine, task);
@@ -104,11 +107,13 @@ export function planReply(req: ParsedRequest, workspaceRoot: string): Reply {
         + 'Stay inside your scope, cite file and line for every finding, and say what you could not check.', 1200),
       workers: scopes.map((scope, w) => {
         const angle = angles[(w + (group.theme ? d : 0)) % angles.length];
+        const agent = agentForScope(scope, agents);
         return {
           id: `${id}${w + 1}`,
           task: truncate(`${angle.verb} ${scope.join(', ')} (run task: ${truncate(task, 200)})`, 600),
           scope,
           tier: angle.tier,
+          ...(agent ? { agent } : {}),
         };
       }),
     };

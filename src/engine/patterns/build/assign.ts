@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { costOf, formatIssues } from '../../config';
 import { repoInfo } from '../../git';
+import { plannerAgentsBlock } from '../../agents/catalog';
 import { PLANNER_ID } from '../../ledger/ledger';
 import type { ModelRequest, ToolDefinition } from '../../model/client';
 import { PlanError } from '../../plan/planError';
@@ -72,7 +73,8 @@ function folderErrors(ctx: ApprovalContext, builders: readonly BuilderSpec[], gr
 /** Asks the planner for the builders through a forced tool, re-asking with the validation errors like the first plan. */
 async function askForBuilders(ctx: ApprovalContext, plan: BuildPlan, reports: string, architecture: string | null): Promise<Assigned> {
   const { config, prompts } = ctx;
-  const system = prompts.render('build/assign', {});
+  // Builders only: the scouts' reports are the bulk of this prompt, so the block's share is of them.
+  const system = prompts.render('build/assign', { agents: plannerAgentsBlock(ctx.planning.agentDefinitions ?? [], { task: `${plan.task} ${plan.brief}`, promptChars: reports.length + plan.task.length }) });
   let errors: string[] = [];
   for (let attempt = 0; attempt <= config.planRetries; attempt++) {
     const user = prompts.render('build/assign-user', {

@@ -1,7 +1,7 @@
 import type { Config } from '../../config';
 import { CHANGES_PATCH } from '../../git';
 import type { AgentGroup, AgentRecord } from '../../types';
-import { agentRecord, type Compiled } from '../pattern';
+import { agentRecord, withDefinition, type Compiled } from '../pattern';
 import { HARDEN_CONCERNS, hardenerId } from '../../pipelineFiles';
 import { architectAgent, designGroup } from './architect';
 import type { BuildPlan } from './plan';
@@ -52,10 +52,10 @@ export function compileBuild(plan: BuildPlan, config: Config): Compiled {
   const green = greenfieldStage(plan, config);
   const agents: AgentRecord[] = [...compileScouts(plan, config).agents, ...green.agents];
   for (const b of plan.builders) {
-    agents.push(agentRecord(config, {
+    agents.push(withDefinition(agentRecord(config, {
       id: b.id, role: 'builder', domain: BUILDERS_GROUP, tier: b.tier, task: builderTask(b), scope: b.owns, dependsOn: green.builderDeps,
       outputFile: `builders/${b.id}.md`,
-    }));
+    }), b.agent));
   }
   for (const b of plan.builders) {
     agents.push(agentRecord(config, {

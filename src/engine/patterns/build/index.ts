@@ -1,4 +1,5 @@
 import { repoInfo } from '../../git';
+import { BUILDER_TOOL_NAMES } from '../../tools/tools';
 import { attemptReportingAgent } from '../kit';
 import type { Pattern } from '../pattern';
 import { architectureDocuments, attemptArchitect } from './architect';
@@ -60,6 +61,7 @@ export const build: Pattern<BuildPlan> = {
       tokens: { input: [20_000, 120_000], output: [2_000, 16_000], inputPerDependency: [0, 0] },
       // A greenfield builder waits for the scaffold and never builds on a skeleton that failed.
       needsDependenciesCompleted: true,
+      tools: BUILDER_TOOL_NAMES,
       attempt: attemptBuilder,
     },
     ...greenfieldRoles(),

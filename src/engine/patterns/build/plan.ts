@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { refusalReason } from '../../tools/pathGuard';
+import { AgentFieldSchema, unknownAgentErrors } from '../../agents/catalog';
 import { TIERS } from '../../types';
 import { scopeErrors } from '../fan-out/plan';
 import { withinFocus, type BasePlan, type PlanningContext } from '../pattern';
@@ -26,6 +27,8 @@ export const BuilderSpecSchema = z.object({
   // Fix Findings (a build started from an audit's findings):
   /** The ids of the findings (findings.json) this builder's change fixes, `F1` …; empty when the build fixes none. */
   addresses: z.array(z.string().regex(/^F[1-9][0-9]{0,3}$/, 'a finding id is F and a number, like F1')).max(50).optional(),
+  /** The user's agent definition this builder runs as (`.claude/agents/<name>.md`). */
+  agent: AgentFieldSchema,
 }).strict();
 
 // ── Greenfield (issue 17 item 5): new work gets an architect before approval and a scaffold after it.
@@ -145,6 +148,7 @@ export function validateBuilders(builders: readonly BuilderSpec[], ctx: Planning
     if (ids.has(b.id)) errors.push(`Builder id "${b.id}" is used twice`);
     ids.add(b.id);
     errors.push(...addressErrors(b, ctx));
+    errors.push(...unknownAgentErrors(`Builder "${b.id}"`, b.agent, ctx.agentDefinitions));
     for (const raw of b.owns) {
       const f = ownedKey(raw);
       const folded = f.toLowerCase();

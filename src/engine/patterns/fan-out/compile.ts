@@ -1,6 +1,6 @@
 import type { Config } from '../../config';
 import type { AgentGroup, AgentRecord } from '../../types';
-import { agentRecord, type Compiled } from '../pattern';
+import { agentRecord, withDefinition, type Compiled } from '../pattern';
 import type { FanOutPlan } from './plan';
 
 export const FINAL_ID = 'final';
@@ -18,9 +18,9 @@ export function compileFanOut(plan: FanOutPlan, config: Config): Compiled {
     groups.push({ id: d.id, label: d.name });
     const workerIds: string[] = [];
     for (const w of d.workers) {
-      agents.push(agentRecord(config, {
+      agents.push(withDefinition(agentRecord(config, {
         id: w.id, role: 'worker', domain: d.id, tier: w.tier, task: w.task, scope: w.scope, dependsOn: [], outputFile: `workers/${w.id}.md`,
-      }));
+      }), w.agent));
       workerIds.push(w.id);
     }
     const cid = coordinatorId(d.id);

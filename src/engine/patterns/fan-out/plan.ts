@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AgentFieldSchema, unknownAgentErrors } from '../../agents/catalog';
 import { TIERS } from '../../types';
 import { withinFocus, type BasePlan, type PlanningContext } from '../pattern';
 
@@ -7,6 +8,8 @@ export const WorkerSpecSchema = z.object({
   task: z.string().trim().min(8, 'task must say what to do (8+ characters)').max(600),
   scope: z.array(z.string().trim().min(1)).min(1, 'scope lists at least one file or folder').max(20),
   tier: z.enum(TIERS),
+  /** The user's agent definition this worker runs as (`.claude/agents/<name>.md`). */
+  agent: AgentFieldSchema,
 }).strict();
 
 export const DomainSpecSchema = z.object({
@@ -56,6 +59,7 @@ export function validateFanOut(plan: FanOutPlan, ctx: PlanningContext): string[]
       workerIds.add(worker.id);
       if (!worker.id.startsWith(d.id)) errors.push(`Worker "${worker.id}" is in domain "${d.id}"; its id must start with "${d.id}"`);
       errors.push(...scopeErrors(`Worker "${worker.id}"`, worker.scope, ctx));
+      errors.push(...unknownAgentErrors(`Worker "${worker.id}"`, worker.agent, ctx.agentDefinitions));
     }
   }
   return errors;

@@ -1,6 +1,6 @@
 import type { Config } from '../../config';
 import type { AgentRecord } from '../../types';
-import { agentRecord, type Compiled } from '../pattern';
+import { agentRecord, withDefinition, type Compiled } from '../pattern';
 import type { PanelPlan } from './plan';
 
 export const CONSENSUS_ID = 'consensus';
@@ -13,10 +13,10 @@ export const TALLY_FILE = 'panel/tally.json';
  * sees another), then the consensus, which depends on all of them and writes summary.md.
  */
 export function compilePanel(plan: PanelPlan, config: Config): Compiled {
-  const agents: AgentRecord[] = plan.experts.map((e) => agentRecord(config, {
+  const agents: AgentRecord[] = plan.experts.map((e) => withDefinition(agentRecord(config, {
     id: e.id, role: 'expert', domain: EXPERTS_GROUP, tier: e.tier, task: `${e.perspective} — ${e.task}`,
     scope: e.scope, dependsOn: [], outputFile: `experts/${e.id}.md`,
-  }));
+  }), e.agent));
   agents.push(agentRecord(config, {
     id: CONSENSUS_ID, role: 'consensus', domain: null, tier: 'sonnet',
     task: `Weigh the ${plan.experts.length} experts' verdicts and write the panel's answer to: ${plan.question}`,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AgentFieldSchema, unknownAgentErrors } from '../../agents/catalog';
 import { TIERS } from '../../types';
 import { scopeErrors } from '../fan-out/plan';
 import type { BasePlan, PlanningContext } from '../pattern';
@@ -17,6 +18,8 @@ export const ExpertSpecSchema = z.object({
   /** Files or folders to look at; empty means the whole workspace (or the run's focus). */
   scope: z.array(z.string().trim().min(1)).max(20).default([]),
   tier: z.enum(TIERS),
+  /** The user's agent definition this expert runs as (`.claude/agents/<name>.md`). */
+  agent: AgentFieldSchema,
 }).strict();
 
 /** What the planner submits for a panel run. */
@@ -63,6 +66,7 @@ export function validatePanel(plan: PanelPlan, ctx: PlanningContext): string[] {
       errors.push(`Experts "${first}" and "${e.id}" share the perspective "${e.perspective}"; each expert needs a distinct perspective`);
     } else byPerspective.set(key, e.id);
     errors.push(...scopeErrors(`Expert "${e.id}"`, e.scope, ctx));
+    errors.push(...unknownAgentErrors(`Expert "${e.id}"`, e.agent, ctx.agentDefinitions));
   }
   if (plan.quorum !== undefined && plan.quorum > n) {
     errors.push(`Quorum is ${plan.quorum} but the panel has ${plural(n, 'expert')}; the quorum must be at most the number of experts`);
