@@ -116,7 +116,7 @@ export async function converse<E = never>(p: ConversationParams<E>): Promise<Con
   const opening = p.resume ? { role: 'user' as const, content: [...p.resume.results] } : firstMessage(p, userBlock);
   const history = p.resume?.history ?? [];
   const added: ChatMessage[] = [opening];
-  // The role's tools, narrowed by the agent's definition when it has one; a call to any other is refused.
+  // The role's tools, narrowed by the agent's definition when it has one.
   const definitions = toolsOf(p, Array.isArray(p.tools) ? p.tools : p.tools.definitions());
   const offered = new Set(definitions.map((d) => d.name));
   const tools = Array.isArray(p.tools) ? workspaceTools(p.tools, p.toolCtx) : p.tools;
@@ -171,10 +171,11 @@ export async function converse<E = never>(p: ConversationParams<E>): Promise<Con
         t?.toolResult(use.id, false, skipped);
         continue;
       }
-      // A tool the request did not offer (one a definition withheld) is refused, never run.
-      const r: ToolReply<E> = offered.has(use.name)
-        ? await tools.call(use.name, use.input)
-        : { content: `Tool ${use.name} is not available to this agent; use only ${[...offered].join(', ') || 'no tools'}.`, isError: true };
+      // An agent running as a definition is refused any tool it was not offered (withheld, or one
+      // it asked for that no role has, like Bash), naming what it has; otherwise the tool set answers.
+      const r: ToolReply<E> = p.definition && !offered.has(use.name)
+        ? { content: `Tool ${use.name} is not available to this agent; use only ${[...offered].join(', ') || 'no tools'}.`, isError: true }
+        : await tools.call(use.name, use.input);
       if (isToolEnd(r)) {
         p.ledger.recordTool(p.agentId, use.name, true, undefined);
         t?.toolResult(use.id, true, r.note);
