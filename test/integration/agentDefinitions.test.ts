@@ -13,20 +13,12 @@ import { Orchestrator } from '../../src/engine/orchestrator';
 import type { ParsedRequest } from '../../src/simulator/types';
 import type { LedgerSnapshot } from '../../src/engine/types';
 import { CLI, cliAsync, keylessEnv, makeWorkspace, PROMPTS, readJson, startFake, testConfig, type Fake } from './harness';
+import { API_REVIEWER, API_REVIEWER_BODY } from '../fixtures/agents';
 
 let fake: Fake | undefined;
 afterEach(async () => { await fake?.close(); fake = undefined; });
 
-/** The issue's example definition, exactly as written there. */
-const API_REVIEWER = `---
-name: api-reviewer
-description: Reviews HTTP handlers for input validation and error handling
-tools: Read, Grep, Bash
-model: haiku
----
-You are a meticulous API reviewer. Cite file and line for every finding.
-`;
-const BODY = 'You are a meticulous API reviewer. Cite file and line for every finding.';
+const BODY = API_REVIEWER_BODY;
 
 const put = (dir: string, file: string, text: string): void => {
   mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });

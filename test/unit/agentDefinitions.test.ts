@@ -14,6 +14,7 @@ import { agentRecord } from '../../src/engine/patterns/pattern';
 import { BUILDER_TOOL_NAMES, toolDefinitions, WORKER_TOOL_NAMES } from '../../src/engine/tools/tools';
 import { renderPlanMarkdown } from '../../src/engine/plan/planMarkdown';
 import { agentForScope, listedAgents } from '../../src/simulator/roles/agentRouting';
+import { API_REVIEWER } from '../fixtures/agents';
 
 const dirs: string[] = [];
 afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
@@ -25,15 +26,6 @@ const put = (dir: string, file: string, text: string): string => {
   return abs;
 };
 
-/** The issue's example, exactly as written there. */
-export const API_REVIEWER = `---
-name: api-reviewer
-description: Reviews HTTP handlers for input validation and error handling
-tools: Read, Grep, Bash
-model: haiku
----
-You are a meticulous API reviewer. Cite file and line for every finding.
-`;
 
 const def = (name: string, extra = '', body = `You are ${name}.`): string => `---\nname: ${name}\ndescription: The ${name} agent.\n${extra}---\n${body}\n`;
 
