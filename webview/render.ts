@@ -6,7 +6,7 @@ import { renderMarkdown } from './markdownDom';
 import { runTitle } from './runTitle';
 import { renderPipelineStatus } from './pipeline';
 import { renderNotes } from './trustNotes';
-import { batchMark, button, divider, grid, link, spinner, tag } from './toolkit';
+import { batchMark, button, definitionMark, divider, grid, link, spinner, tag } from './toolkit';
 
 export interface Actions {
   approve(runId: string): void;
@@ -191,6 +191,7 @@ function renderPlan(run: RunView, open: (p: string) => void): Node {
     if (a.byEngine) cell.append(h('div', 'engine'), h('div', 'no model', 'muted'));
     else cell.append(h('div', a.tier), h('div', a.model, 'muted'));
     if (a.batch) cell.append(batchMark());
+    if (a.agentDefinition) cell.append(definitionMark(a.agentDefinition, a.agentNotes));
     return cell;
   };
   const row = (group: string, a: AgentView) => rows.push([who(group, fileLink(a.id, a.outputFile, a.written, open, a.outputFile)), a.task, model(a)]);

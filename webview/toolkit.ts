@@ -42,6 +42,13 @@ export function batchMark(): HTMLElement {
   return t;
 }
 
+/** The plan tables' marker of an agent that runs as the user's agent definition; its title says what it does not get. */
+export function definitionMark(name: string, notes: readonly string[]): HTMLElement {
+  const t = tag(`@${name}`, 'definition-mark');
+  t.title = [`Runs as your agent definition ${name}`, ...notes].join('\n');
+  return t;
+}
+
 /** A link that never navigates: clicking runs `onClick` (which posts a typed message to the host). */
 export function link(text: string, onClick: () => void, title?: string): HTMLElement {
   const a = document.createElement('vscode-link');

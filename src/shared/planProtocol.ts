@@ -40,6 +40,9 @@ export const PlanItemSchema = z.object({
   errors: z.array(z.string()),
   /** Goes through a Message Batch (batch mode), priced at the batch rate in the estimate. */
   batch: z.boolean().default(false),
+  /** The user's agent definition the planner put it on, and what that definition does not get. */
+  agentDefinition: z.string().nullable().default(null),
+  agentNotes: z.array(z.string()).default([]),
 }).strict();
 export type PlanItem = z.infer<typeof PlanItemSchema>;
 

@@ -27,6 +27,9 @@ export const AgentViewSchema = z.object({
   byEngine: z.boolean(),
   /** Planned to go through a Message Batch (batch mode): half the realtime price, answered within 24 h. */
   batch: z.boolean().default(false),
+  /** The user's agent definition it runs as (`.claude/agents/<name>.md`), and what it asked for and did not get. */
+  agentDefinition: z.string().nullable().default(null),
+  agentNotes: z.array(z.string()).default([]),
 });
 export type AgentView = z.infer<typeof AgentViewSchema>;
 

@@ -192,6 +192,18 @@ describe('LedgerTree', () => {
   });
 });
 
+describe('an agent running as the user\'s agent definition', () => {
+  it('shows @name in its row and, in its tooltip, the definition and what it asked for and did not get', () => {
+    const a = agent({ agentDefinition: 'api-reviewer', agentNotes: ['Bash not given: no tool runs a shell here'] });
+    const item = agentItem(a, 'r', NOW, 'completed');
+    expect(item.description).toMatch(/ · haiku · @api-reviewer · /);
+    const tip = (item.tooltip as unknown as MarkdownString).value;
+    expect(tip).toContain('Runs as your agent definition **@api\\-reviewer**');
+    expect(tip).toContain('Bash not given: no tool runs a shell here');
+    expect(agentItem(agent(), 'r', NOW, 'completed').description).not.toContain('@');
+  });
+});
+
 describe('money of a simulated run', () => {
   it('is what the run would cost, never shown as spent, in the description and the tooltips', () => {
     const item = agentItem(agent(), 'r', NOW, 'completed', true);

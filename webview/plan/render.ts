@@ -10,7 +10,7 @@ import { tokens, usd } from '../format';
 import { renderMarkdown } from '../markdownDom';
 import { runTitle } from '../runTitle';
 import { renderNotes } from '../trustNotes';
-import { batchMark, button, spinner, tag } from '../toolkit';
+import { batchMark, button, definitionMark, spinner, tag } from '../toolkit';
 
 export interface PlanActions {
   edit(edit: PlanEdit): void;
@@ -87,6 +87,7 @@ function itemRow(v: PlanEditorView, item: PlanItem, act: PlanActions): HTMLEleme
   else tier.append(h('div', item.tier, 'tier-text'));
   tier.append(h('div', item.model, 'muted item-model'));
   if (item.batch) tier.append(batchMark());
+  if (item.agentDefinition) tier.append(definitionMark(item.agentDefinition, item.agentNotes));
   const task = h('td', undefined, 'col-task');
   if (item.canEditTask && v.editable) {
     const area = h('textarea', undefined, 'task-editor');

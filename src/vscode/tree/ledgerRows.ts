@@ -66,6 +66,8 @@ export function agentRow(
   if (a.changes) parts.push(`${plural(a.changes.files.length, 'file')} +${a.changes.added} −${a.changes.removed}`);
   // A step the engine does itself (the build's assembly) has no model.
   if (!byEngine(pattern, a)) parts.push(a.tier);
+  // The user's own agent definition it runs as, where the plan put it (`@api-reviewer`).
+  if (a.agentDefinition) parts.push(`@${a.agentDefinition}`);
   const tok = totalTokens(a.usage);
   if (tok > 0) parts.push(`${formatTokens(tok)} tok`);
   // A cut-off agent has no end time; counting its duration up to now would grow forever.
@@ -91,6 +93,8 @@ function batchWaitRow(a: AgentRecord, status: ShownStatus, b: BatchRecord, patte
   const counts = countsText(b.counts);
   if (counts) parts.push(counts);
   if (!byEngine(pattern, a)) parts.push(a.tier);
+  // The user's own agent definition it runs as, where the plan put it (`@api-reviewer`).
+  if (a.agentDefinition) parts.push(`@${a.agentDefinition}`);
   parts.push(roleLabel(pattern, a) ?? truncate(a.task, 120));
   return parts.join(' · ');
 }

@@ -118,6 +118,12 @@ export function agentTooltip(a: AgentRecord, simulated = false): vscode.Markdown
   const md = new vscode.MarkdownString('', false);
   md.appendMarkdown(`**${a.id}** · ${a.role}${a.domain ? ` · group ${a.domain}` : ''} · ${a.status}\n\n`);
   md.appendText(a.task).appendMarkdown('\n\n');
+  if (a.agentDefinition) {
+    md.appendMarkdown('Runs as your agent definition **').appendText(`@${a.agentDefinition}`).appendMarkdown('**');
+    // What the definition asked for and did not get (a shell, writes on a read-only role), as the plan said.
+    for (const note of a.agentNotes ?? []) md.appendMarkdown('  \n').appendText(note);
+    md.appendMarkdown('\n\n');
+  }
   md.appendMarkdown('Model: ').appendText(a.modelRequested).appendMarkdown(' requested, ');
   if (a.modelReported === null) md.appendMarkdown('none reported yet  \n');
   else if (a.modelReported === a.modelRequested) md.appendMarkdown('the same reported  \n');

@@ -315,8 +315,8 @@ describe('the plan editor', () => {
   const plan = (over: Partial<PlanEditorView> = {}): PlanEditorView => ({
     runId: 'r', task: 'Audit', pattern: 'fan-out', status: 'awaiting-approval', simulated: false, editable: true, locked: null, summary: `Two domains ${NASTY}`, notes: [],
     groups: [{ id: 'a', name: 'A · HTTP', brief: 'Routes', canAdd: true, addLabel: null, items: [
-      { id: 'a1', label: null, task: `Find handlers ${NASTY}`, scope: ['src'], tier: 'haiku', model: 'h', canRemove: true, canEditTask: true, changed: false, errors: [], batch: false },
-      { id: 'a2', label: null, task: 'tiny', scope: [], tier: 'opus', model: 'o', canRemove: true, canEditTask: true, changed: true, errors: ['Worker "a2" task is too short'], batch: false },
+      { id: 'a1', label: null, task: `Find handlers ${NASTY}`, scope: ['src'], tier: 'haiku', model: 'h', canRemove: true, canEditTask: true, changed: false, errors: [], batch: false, agentDefinition: null, agentNotes: [] },
+      { id: 'a2', label: null, task: 'tiny', scope: [], tier: 'opus', model: 'o', canRemove: true, canEditTask: true, changed: true, errors: ['Worker "a2" task is too short'], batch: false, agentDefinition: null, agentNotes: [] },
     ], errors: [] }],
     documents: [],
     derived: [{ id: 'coord-a', role: 'coordinator', tier: 'sonnet', model: 's', task: 'Synthesise A', byEngine: false, batch: false }], derivedMore: {}, agents: 4, batched: 0,
@@ -405,6 +405,16 @@ describe('the plan editor', () => {
     const host = mount(renderPlanEditor(v, { edit: vi.fn(), approve: vi.fn(), decline: vi.fn(), reset: vi.fn(), openDocument: vi.fn() }));
     expect(host.querySelector('#plan-errors')?.textContent).toBe(e);
     expect(host.querySelector('[data-group="a"] .group-errors')?.textContent).toBe(e);
+  });
+
+  it('marks an agent the planner put on the user\'s agent definition, with what the definition does not get on hover', () => {
+    const base = plan();
+    const v = plan({ groups: [{ ...base.groups[0], items: [{ ...base.groups[0].items[0], agentDefinition: 'api-reviewer', agentNotes: ['Bash not given: no tool runs a shell here'] }, base.groups[0].items[1]] }] });
+    const host = mount(renderPlanEditor(v, { edit: vi.fn(), approve: vi.fn(), decline: vi.fn(), reset: vi.fn(), openDocument: vi.fn() }));
+    const mark = host.querySelector<HTMLElement>('[data-agent="a1"] .definition-mark');
+    expect(mark?.textContent).toBe('@api-reviewer');
+    expect(mark?.title).toBe('Runs as your agent definition api-reviewer\nBash not given: no tool runs a shell here');
+    expect(host.querySelector('[data-agent="a2"] .definition-mark')).toBeNull();
   });
 
   it('marks agents that go to a batch and says the estimate prices them at the batch rate', () => {

@@ -7,7 +7,7 @@ import { renderRun, type Actions } from '../../../webview/render';
 const RUN = '20250601-115500-ab12';
 const agentView = (over: Partial<AgentView> = {}): AgentView => ({
   id: 'a1', task: 'Find handlers', tier: 'haiku', model: 'claude-haiku-5-5', status: 'completed', outputFile: 'workers/a1.md',
-  written: true, returned: null, error: null, byEngine: false, batch: false, ...over,
+  written: true, returned: null, error: null, byEngine: false, batch: false, agentDefinition: null, agentNotes: [], ...over,
 });
 
 const run = (over: Partial<RunView> = {}): RunView => ({
@@ -88,6 +88,15 @@ describe('the Summary view', () => {
     const marks = Array.from(host.querySelectorAll('#plan-table .batch-mark'));
     expect(marks.map((m) => m.textContent)).toEqual(['batch']);
     expect(host.querySelector('#batch-note')?.textContent).toBe('1 agent marked "batch" goes through the Message Batches API, priced in the estimate at half the realtime price and answered asynchronously, within 24 h.');
+  });
+
+  it('marks, in the plan table, an agent that runs as the user\'s agent definition', () => {
+    const host = mount(renderRun(run({
+      status: 'awaiting-approval',
+      groups: [{ id: 'a', name: 'A', done: 0, total: 2, agents: [agentView({ id: 'a1', agentDefinition: 'api-reviewer', agentNotes: ['Bash not given'] }), agentView({ id: 'a2' })], more: 0, coordinator: null }],
+    }), actions()));
+    const marks = Array.from(host.querySelectorAll<HTMLElement>('#plan-table .definition-mark'));
+    expect(marks.map((m) => [m.textContent, m.title])).toEqual([['@api-reviewer', 'Runs as your agent definition api-reviewer\nBash not given']]);
   });
 
   it('points to the plan editor instead of approving while it holds an edited draft', () => {

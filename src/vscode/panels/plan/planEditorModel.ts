@@ -57,6 +57,8 @@ export function buildPlanEditorView(i: PlanEditorInput): PlanEditorView {
       changed: !same(before.get(it.id), it),
       errors: byItem.get(it.id) ?? [],
       batch: byId.get(it.id)?.batch === true,
+      agentDefinition: byId.get(it.id)?.agentDefinition ?? null,
+      agentNotes: byId.get(it.id)?.agentNotes ?? [],
     })),
   }));
   const listed = new Set(groups.flatMap((g) => g.items.map((it) => it.id)));

@@ -41,7 +41,7 @@ function agentView(a: AgentRecord, runStatus: RunStatus, written: ReadonlySet<st
   return {
     id: a.id, task: a.task, tier: a.tier, model: a.modelReported ?? a.modelRequested, status: shownStatus(a, runStatus),
     outputFile: a.outputFile, written: written.has(a.outputFile), returned: a.returned, error: a.error, byEngine: byEngine(pattern, a),
-    batch: a.batch === true,
+    batch: a.batch === true, agentDefinition: a.agentDefinition ?? null, agentNotes: a.agentNotes ?? [],
   };
 }
 
