@@ -18,7 +18,7 @@ describe.skipIf(!existsSync(vsce))('packaged extension', () => {
       .split('\n').map((l) => l.trim()).filter(Boolean).sort();
     const unexpected = files.filter((f) => !ALLOWED.test(f));
     expect(unexpected).toEqual([]);
-    for (const f of ['package.json', 'dist/extension.js', 'dist/cli.js', 'dist/webview.js', 'dist/agent.js', 'dist/dashboard.js', 'dist/plan.js', 'media/orchestration.svg', 'media/panels.css', 'media/icon.png', 'media/summary.css', 'prompts/planner.md', 'LICENSE', 'media/walkthrough/provider.png']) {
+    for (const f of ['package.json', 'dist/extension.js', 'dist/cli.js', 'dist/webview.js', 'dist/agent.js', 'dist/dashboard.js', 'dist/plan.js', 'media/orchestration.svg', 'media/panels.css', 'media/icon.png', 'media/summary.css', 'media/common.css', 'prompts/planner.md', 'LICENSE', 'media/walkthrough/provider.png']) {
       expect(files).toContain(f);
     }
     expect(files.some((f) => f.endsWith('.map') || f.startsWith('src/') || f.startsWith('node_modules/') || f.startsWith('test/'))).toBe(false);

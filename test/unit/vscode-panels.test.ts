@@ -55,6 +55,7 @@ describe('the run dashboard panel', () => {
     expect((p.options as { localResourceRoots: Uri[] }).localResourceRoots.map((u) => u.fsPath)).toEqual(['/ext/dist', '/ext/media']);
     expect(p.webview.html).toMatch(/script-src 'nonce-[A-Za-z0-9+/=]{24}'/);
     expect(p.webview.html).toContain('/ext/dist/dashboard.js');
+    expect(p.webview.html).toContain('/ext/media/common.css');
     await new Promise((r) => setTimeout(r, 300));
     expect(p.posted).toEqual([]);
     await p.receive({ type: 'ready' });

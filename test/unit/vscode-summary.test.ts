@@ -42,6 +42,8 @@ describe('SummaryView', () => {
     expect(webview.options.enableScripts).toBe(true);
     expect(webview.options.localResourceRoots?.map((u) => u.fsPath)).toEqual(['/ext/dist', '/ext/media']);
     expect(webview.html).toMatch(/script-src 'nonce-[A-Za-z0-9+/=]{24}'/);
+    // Its own stylesheet, then the one it shares with the editor panels (pipeline status, batch tag).
+    expect([...webview.html.matchAll(/<link rel="stylesheet" href="([^"]+)"/g)].map((m) => m[1].split('/').pop())).toEqual(['summary.css', 'common.css']);
     view.dispose(); view.dispose(); store.dispose();
   });
 

@@ -31,7 +31,7 @@ export function contentSecurityPolicy({ cspSource, nonce }: Pick<ShellOptions, '
 
 const attr = (s: string): string => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
 
-export function summaryHtml(o: ShellOptions): string {
+export function summaryHtml(o: ShellOptions & { extraStyleUris?: string[] }): string {
   return webviewShell({ ...o, title: 'Orchestration Summary' });
 }
 

@@ -107,7 +107,7 @@ export class DashboardPanel extends Disposable {
     super();
     const task = deps.store.get(runId)?.task ?? runId;
     this.host = this._register(new WebviewPanelHost(deps.extensionUri, {
-      viewType: DASHBOARD_VIEW_TYPE, title: `Dashboard: ${truncate(task, 40)}`, script: 'dashboard.js', styles: ['panels.css'],
+      viewType: DASHBOARD_VIEW_TYPE, title: `Dashboard: ${truncate(task, 40)}`, script: 'dashboard.js', styles: ['panels.css', 'common.css'],
       hostSchema: DashboardHostMessageSchema, webviewSchema: DashboardWebviewMessageSchema, restore: { runId }, panel: restored,
     }, this.handlers, () => void this.refresh(), deps.log));
     this.onDidClose = this.host.onDidDispose;

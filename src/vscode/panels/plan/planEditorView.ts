@@ -152,7 +152,7 @@ export class PlanEditorPanel extends Disposable {
     this.previewSoon = this._register(new Debouncer(() => void this.runPreview(), deps.previewDelayMs ?? 300, 1500));
     const task = deps.store.get(runId)?.task ?? runId;
     this.host = this._register(new WebviewPanelHost(deps.extensionUri, {
-      viewType: PLAN_VIEW_TYPE, title: `Plan: ${truncate(task, 40)}`, script: 'plan.js', styles: ['panels.css'],
+      viewType: PLAN_VIEW_TYPE, title: `Plan: ${truncate(task, 40)}`, script: 'plan.js', styles: ['panels.css', 'common.css'],
       hostSchema: PlanHostMessageSchema, webviewSchema: PlanWebviewMessageSchema, restore: { runId }, panel: restored,
       // Opened by a plan becoming ready: in front, but the focus stays where the user was typing.
       ...(quiet ? { preserveFocus: true } : {}),

@@ -130,6 +130,7 @@ export class SummaryView extends Disposable implements vscode.WebviewViewProvide
       nonce: makeNonce(),
       scriptUri: view.webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.js')).toString(),
       styleUri: view.webview.asWebviewUri(vscode.Uri.joinPath(media, 'summary.css')).toString(),
+      extraStyleUris: [view.webview.asWebviewUri(vscode.Uri.joinPath(media, 'common.css')).toString()],
     });
     this.viewDisposables.push(
       view.webview.onDidReceiveMessage(async (raw: unknown) => {
