@@ -16,14 +16,10 @@ import {
   type ShipCheck,
 } from '../../engine';
 import { Disposable } from '../dispose';
-import type { RunLocation } from '../location';
-import type { Notices } from '../notices';
-import type { RunController } from '../runs/runController';
-import type { RunStore } from '../runs/runStore';
 import { worktreesDirSetting } from '../settings';
 import { requireTrust } from '../trust';
 import type { LedgerNode } from '../tree/treeItems';
-import type { ChangeSets } from './changeSets';
+import type { ChangeCommandDeps } from './changeCommands';
 
 export const SHIP_TO_BRANCH_COMMAND = 'orchestration.shipToBranch';
 /** The buttons' texts: stable, for tests and e2e. */
@@ -34,13 +30,8 @@ export const SHIP_INPUT_TITLE = 'Ship to Branch';
 
 type Arg = LedgerNode | string | undefined;
 
-export interface ShipCommandDeps {
-  store: RunStore;
-  controller: Pick<RunController, 'isActive'>;
-  location: RunLocation;
-  changes: ChangeSets;
-  notices: Notices;
-}
+/** Ship needs what Apply and Discard need: the runs, the workspace, the change sets, notices. */
+export type ShipCommandDeps = ChangeCommandDeps;
 
 const cut = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
