@@ -1,11 +1,9 @@
 /** The build run's Changes in VS Code: tree items, diff documents from git, Apply and Discard, against a real repository. */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import * as os from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 vi.mock('vscode', async () => await import('./vscode-stub'));
-import { assemble, branchName, commitWorktree, ensureWorktree, readChangeSet, recordChanges, repoInfo, type ChangeSet } from '../../src/engine/git';
+import { branchName, readChangeSet, type ChangeSet } from '../../src/engine/git';
 import { ChangeCommands } from '../../src/vscode/changes/changeCommands';
 import { CHANGE_SCHEME, ChangeDocuments, changeUri, parseChangeUri } from '../../src/vscode/changes/changeDocuments';
 import { changeFileItem, changesItem, changesLabel, OPEN_CHANGE_DIFF_COMMAND } from '../../src/vscode/changes/changeItems';
@@ -16,34 +14,16 @@ import { RunStore } from '../../src/vscode/runs/runStore';
 import type { LedgerNode } from '../../src/vscode/tree/treeItems';
 import { Notices } from '../../src/vscode/notices';
 import { agent, snapshot } from './vscode/fixtures';
+import { builtRepo, gitT as git } from './vscode/gitFixtures';
 import { commands, resetStub, Uri, window, workspace } from './vscode-stub';
 
 const RUN = '20261202-101500-abcd';
-const tmp = (p: string) => mkdtempSync(path.join(os.tmpdir(), p));
-const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-c', 'user.name=T', '-c', 'user.email=t@example.invalid', ...args], { cwd, encoding: 'utf8' });
 const dirs: string[] = [];
 afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
 
 /** A repository with one builder's committed change (orders.js edited, notes.md added), assembled and recorded as a build run would. */
 async function builtRun(): Promise<{ ws: string; runDir: string; wt: string; cs: ChangeSet }> {
-  const ws = tmp('orch-chg-ws-');
-  const wt = tmp('orch-chg-wt-');
-  dirs.push(ws, wt);
-  mkdirSync(path.join(ws, 'src'));
-  writeFileSync(path.join(ws, 'src/orders.js'), 'export function list() {}\n');
-  git(ws, 'init', '-q', '-b', 'main');
-  git(ws, 'add', '-A');
-  git(ws, 'commit', '-q', '-m', 'init');
-  const repo = await repoInfo(ws);
-  const b1 = await ensureWorktree({ repo, runId: RUN, agentId: 'b1', base: repo.head, rootOverride: wt, linkDirs: [] });
-  writeFileSync(path.join(b1.workspace, 'src/orders.js'), '/** Orders. */\nexport function list() {}\n');
-  writeFileSync(path.join(b1.workspace, 'notes.md'), '# Notes\n');
-  await commitWorktree(b1.root, 'b1');
-  const assembled = await assemble({ repo, runId: RUN, base: repo.head, branches: [{ agentId: 'b1', branch: branchName(RUN, 'b1') }], rootOverride: wt });
-  const runDir = path.join(ws, '.orchestration', RUN);
-  mkdirSync(runDir, { recursive: true });
-  writeFileSync(path.join(ws, '.orchestration', '.gitignore'), '*\n');
-  const cs = await recordChanges({ repo, runDir, base: repo.head, assembled, builders: [{ agentId: 'b1', branch: branchName(RUN, 'b1') }] });
+  const { ws, wt, runDir, cs } = await builtRepo(RUN, 'orch-chg', dirs, { 'notes.md': '# Notes\n' });
   writeFileSync(path.join(runDir, 'ledger.json'), JSON.stringify(snapshot({
     runId: RUN, pattern: 'build', status: 'completed', workspace: ws, task: 'Document the orders API',
     agents: [agent({ id: 'b1', role: 'builder', domain: 'builders', outputFile: 'builders/b1.md', changes: { files: ['src/orders.js', 'notes.md'], added: 2, removed: 0 } })],

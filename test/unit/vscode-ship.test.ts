@@ -1,11 +1,9 @@
 /** Ship to Branch in VS Code: branch name, the message in an editor, Ship / Cancel, Push…, against a real repository. */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 vi.mock('vscode', async () => await import('./vscode-stub'));
-import { assemble, branchName, commitWorktree, ensureWorktree, recordChanges, repoInfo } from '../../src/engine/git';
 import { markCreatedHere } from '../../src/engine/ledger/origin';
 import { SHIP_FILE, TALLY_FILE } from '../../src/engine/pipelineFiles';
 import { SHIP_MESSAGE_FILE } from '../../src/engine/commands/ship';
@@ -16,11 +14,11 @@ import { Notices } from '../../src/vscode/notices';
 import { RunStore } from '../../src/vscode/runs/runStore';
 import type { LedgerNode } from '../../src/vscode/tree/treeItems';
 import { agent, snapshot } from './vscode/fixtures';
+import { builtRepo, gitT as git } from './vscode/gitFixtures';
 import { commands, resetStub, Uri, window, workspace } from './vscode-stub';
 
 const RUN = '20261207-101500-abcd';
 const tmp = (p: string) => mkdtempSync(path.join(os.tmpdir(), p));
-const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-c', 'user.name=T', '-c', 'user.email=t@example.invalid', ...args], { cwd, encoding: 'utf8' });
 const dirs: string[] = [];
 const savedGlobal = process.env.GIT_CONFIG_GLOBAL;
 afterAll(() => {
@@ -30,25 +28,10 @@ afterAll(() => {
 
 /** A finished build as the engine leaves it: b1's change assembled and recorded, approved by r-b1, made on this machine. */
 async function finishedBuild(): Promise<{ ws: string; runDir: string; wt: string; base: string }> {
-  const ws = tmp('orch-ship-ws-');
-  const wt = tmp('orch-ship-wt-');
-  dirs.push(ws, wt);
-  mkdirSync(path.join(ws, 'src'));
-  writeFileSync(path.join(ws, 'src/orders.js'), 'export function list() {}\n');
-  git(ws, 'init', '-q', '-b', 'main');
-  git(ws, 'add', '-A');
-  git(ws, 'commit', '-q', '-m', 'init');
-  const repo = await repoInfo(ws);
-  const b1 = await ensureWorktree({ repo, runId: RUN, agentId: 'b1', base: repo.head, rootOverride: wt, linkDirs: [] });
-  writeFileSync(path.join(b1.workspace, 'src/orders.js'), '/** Orders. */\nexport function list() {}\n');
-  await commitWorktree(b1.root, 'b1');
-  const assembled = await assemble({ repo, runId: RUN, base: repo.head, branches: [{ agentId: 'b1', branch: branchName(RUN, 'b1') }], rootOverride: wt });
-  const runDir = path.join(ws, '.orchestration', RUN);
+  const { ws, wt, runDir, base } = await builtRepo(RUN, 'orch-ship', dirs);
   mkdirSync(path.join(runDir, 'reviews'), { recursive: true });
-  writeFileSync(path.join(ws, '.orchestration', '.gitignore'), '*\n');
-  await recordChanges({ repo, runDir, base: repo.head, assembled, builders: [{ agentId: 'b1', branch: branchName(RUN, 'b1') }] });
   writeFileSync(path.join(runDir, 'plan.json'), JSON.stringify({
-    pattern: 'build', task: 'Document the orders API', brief: '', scouts: [], base: repo.head,
+    pattern: 'build', task: 'Document the orders API', brief: '', scouts: [], base,
     builders: [{ id: 'b1', task: 'Add a doc comment to src/orders.js', owns: ['src/orders.js'], tier: 'haiku' }],
   }));
   writeFileSync(path.join(runDir, 'reviews', 'b1.json'), JSON.stringify({ verdict: 'approve', summary: 'One doc comment, nothing else.', reasons: [], revised: false }));
@@ -58,7 +41,7 @@ async function finishedBuild(): Promise<{ ws: string; runDir: string; wt: string
     groups: [{ id: 'builders', label: 'Builders (1)' }],
   })));
   expect(await markCreatedHere({ dir: runDir, runId: RUN, workspace: ws })).toBe(true);
-  return { ws, runDir, wt, base: repo.head };
+  return { ws, runDir, wt, base };
 }
 
 function setup(ws: string) {
