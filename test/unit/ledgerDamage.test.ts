@@ -53,6 +53,17 @@ describe('a damaged ledger.json', () => {
     await loaded.close();
   });
 
+  it('lists only well-formed batch records to readLedger and scanRuns: a shipped run folder cannot feed the views a malformed one', async () => {
+    const l = fresh();
+    await l.close();
+    const file = path.join(dir, 'ledger.json');
+    const good = { id: 'msgbatch_ok', submittedAt: '2026-01-01T00:00:00Z', requests: [{ customId: 'a1__1', agentId: 'a1' }], status: 'in_progress', counts: { processing: 1, succeeded: 0, errored: 0, canceled: 0, expired: 0 }, notes: [] };
+    const bad = { id: 'msgbatch_bad', status: 'in_progress', requests: 'all of them' };
+    await fs.writeFile(file, JSON.stringify({ ...JSON.parse(await fs.readFile(file, 'utf8')) as object, batches: [good, bad] }));
+    expect((await readLedger(root, '.orchestration', RUN_ID)).batches?.map((b) => b.id)).toEqual(['msgbatch_ok']);
+    expect((await scanRuns(root, '.orchestration')).runs[0].batches?.map((b) => b.id)).toEqual(['msgbatch_ok']);
+  });
+
   it('is reported as damaged, naming the file, by readLedger and scanRuns; a missing one is "not found"', async () => {
     const l = fresh();
     await l.close();

@@ -5,6 +5,7 @@ import { ConfigError } from '../config';
 import { isInside } from '../paths';
 import type { LedgerSnapshot } from '../types';
 import { runOrigin, type RunOrigin } from './origin';
+import { withValidBatches } from './batchRecord';
 import { LedgerDamagedError, readSnapshotFile } from './rebuild';
 
 /** YYYYMMDD-HHMMSS-xxxx, sortable by time. */
@@ -155,7 +156,7 @@ export async function scanRuns(
   const read = await Promise.all(names.sort().reverse().map(async (n): Promise<ListedRun | LedgerDamagedError | null> => {
     try {
       const dir = path.join(root, n);
-      const snap = await readSnapshotFile(dir, n);
+      const snap = withValidBatches(await readSnapshotFile(dir, n));
       const origin = await runOrigin({ dir, runId: n, workspace, claimedWorkspace: snap.workspace, ...(opts.stateDir ? { stateDir: opts.stateDir } : {}) });
       // A foreign ledger's pid is a process of another machine: it proves nothing here.
       const status = origin.local ? effectiveStatus(snap, opts.activeRunIds) : effectiveStatus({ ...snap, pid: null }, opts.activeRunIds);
@@ -174,7 +175,7 @@ export async function scanRuns(
 export async function readLedger(workspace: string, outputRoot: string, runId: string): Promise<LedgerSnapshot> {
   const dir = await checkedRunDir(workspace, outputRoot, runId);
   try {
-    return await readSnapshotFile(dir, runId);
+    return withValidBatches(await readSnapshotFile(dir, runId));
   } catch (err) {
     if (err instanceof LedgerDamagedError) throw err;
     const file = path.join(dir, 'ledger.json');

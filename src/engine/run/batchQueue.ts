@@ -7,8 +7,8 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { z } from 'zod';
 import { BATCH_PRICE_FACTOR, type Config } from '../config';
+import { BatchRecordShape } from '../ledger/batchRecord';
 import type { Ledger } from '../ledger/ledger';
 import { ModelError, type BatchClient, type BatchItem, type BatchResult, type BatchState, type ModelRequest, type ModelResponse } from '../model/client';
 import { redactDeep } from '../redact';
@@ -24,20 +24,6 @@ const MAX_RESULT_READS = 3;
 const CANCEL_WAIT_MS = 60_000;
 const OUTSIDE = 'cancelled outside this run';
 const USER_CANCEL = 'cancelled by the user (Cancel Run)';
-/** The API's custom_id: letters, digits, `_` and `-`, at most 64. */
-const CUSTOM_ID = /^[A-Za-z0-9_-]{1,64}$/;
-
-/** A batch record as read back from a ledger (untrusted: a workspace can ship one). */
-const BatchRecordShape = z.object({
-  id: z.string().regex(/^[A-Za-z0-9_-]{1,200}$/),
-  submittedAt: z.string(),
-  requests: z.array(z.object({ customId: z.string().regex(CUSTOM_ID), agentId: z.string() })),
-  status: z.enum(['in_progress', 'canceling', 'ended', 'collected']),
-  counts: z.object({ processing: z.number(), succeeded: z.number(), errored: z.number(), canceled: z.number(), expired: z.number() }),
-  outcomes: z.record(z.string(), z.enum(['succeeded', 'errored', 'canceled', 'expired', 'missing'])).optional(),
-  notes: z.array(z.string()),
-});
-
 /** One line of batches/<id>.jsonl: a succeeded answer, kept for a resume. */
 interface StoredResult { customId: string; agentId: string; response: ModelResponse }
 
