@@ -56,8 +56,11 @@ export async function scoutThenAssign(plan: BuildPlan, ctx: ApprovalContext): Pr
   return { plan: final, compiled: compileBuild(final, ctx.config) };
 }
 
-/** Owned paths that exist as folders: a builder owns files (a greenfield builder may own a folder as "dir/"). */
-function folderErrors(ctx: ApprovalContext, builders: readonly BuilderSpec[], greenfield: boolean): string[] {
+/**
+ * Owned paths that exist as folders: a builder owns files (a greenfield builder may own a folder
+ * as "dir/"). A stat each, a few per builder, once per plan.
+ */
+function folderErrorsSync(ctx: ApprovalContext, builders: readonly BuilderSpec[], greenfield: boolean): string[] {
   const errors: string[] = [];
   for (const b of builders) {
     for (const f of b.owns) {
@@ -104,7 +107,7 @@ async function askForBuilders(ctx: ApprovalContext, plan: BuildPlan, reports: st
     const folders = architecture !== null;
     const builders = parsed.data.builders.map((b) => ({ ...b, owns: b.owns.map((f) => ownedEntry(f.trim(), folders)) }));
     const shared = folders ? parsed.data.shared.map(ownedKey) : [];
-    errors = [...validateBuilders(builders, ctx.planning), ...folderErrors(ctx, builders, folders), ...(folders ? sharedErrors(shared, builders, ctx.planning) : [])];
+    errors = [...validateBuilders(builders, ctx.planning), ...folderErrorsSync(ctx, builders, folders), ...(folders ? sharedErrors(shared, builders, ctx.planning) : [])];
     if (errors.length === 0) return { builders, shared };
   }
   throw new PlanError(`The planner did not assign valid builders after ${config.planRetries + 1} attempts:\n  ${errors.join('\n  ')}`, errors);

@@ -75,8 +75,8 @@ export async function buildBase(ctx: { runDir: string; plan: Pick<BuildPlan, 'ba
   return (await readScaffold(ctx.runDir))?.commit ?? ctx.plan.base;
 }
 
-/** Shared files missing from the skeleton, and owned paths with nothing in them. */
-function missingFrom(workspace: string, plan: BuildPlan): string[] {
+/** Shared files missing from the skeleton, and owned paths with nothing in them (a stat or listing each, once per scaffold). */
+function missingFromSync(workspace: string, plan: BuildPlan): string[] {
   const missing: string[] = [];
   for (const f of plan.shared ?? []) if (!statSyncOrNull(path.join(workspace, ownedKey(f)))?.isFile()) missing.push(`shared file \`${f}\``);
   for (const b of plan.builders) {
@@ -117,7 +117,7 @@ export async function attemptScaffold(ctx: Ctx, agent: AgentRecord, previousErro
   ctx.ledger.transition(agent.id, 'verifying');
   const sentence = trimToSentence(result.text);
   if (/^failed\b/i.test(sentence)) return { ok: false, error: `the scaffolder reported: ${sentence}` };
-  const missing = missingFrom(wt.workspace, ctx.plan);
+  const missing = missingFromSync(wt.workspace, ctx.plan);
   if (missing.length) return { ok: false, error: `the skeleton does not conform to the plan: missing ${missing.join(', ')}` };
   const command = ctx.config.verifyCommand;
   if (command) {
