@@ -150,7 +150,15 @@ function makeWindow() {
     })),
     createTreeView: vi.fn((_id: string, _opts: unknown) => {
       const selection = new EventEmitter<{ selection: unknown[] }>();
-      return { visible: false, reveal: vi.fn(async () => undefined), dispose: vi.fn(), onDidChangeSelection: selection.event, select: (...nodes: unknown[]) => selection.fire({ selection: nodes }) };
+      const visibility = new EventEmitter<{ visible: boolean }>();
+      const view = {
+        visible: false, reveal: vi.fn(async () => undefined), dispose: vi.fn(),
+        onDidChangeSelection: selection.event, select: (...nodes: unknown[]) => selection.fire({ selection: nodes }),
+        onDidChangeVisibility: visibility.event,
+        /** Shows or hides the view as the user would, firing onDidChangeVisibility. */
+        setVisible: (visible: boolean) => { view.visible = visible; visibility.fire({ visible }); },
+      };
+      return view;
     }),
     /** Transient status-bar messages: the text and how long, newest last. */
     setStatusBarMessage: vi.fn((_text: string, _ms?: number) => ({ dispose: vi.fn() })),

@@ -182,6 +182,25 @@ describe('LedgerTree', () => {
     store.dispose();
   });
 
+  it('selects a run shown while the Ledger was hidden once it shows again, and only once', async () => {
+    const reveals = new EventEmitter<string>();
+    const store = new RunStore(new RunLocation(), silent);
+    store.attach(fakeRun(snapshot()) as unknown as LiveRun);
+    const tree = new LedgerTree(store, reveals.event, () => NOW);
+    const view = vi.mocked(window.createTreeView).mock.results.at(-1)!.value as { reveal: ReturnType<typeof vi.fn>; setVisible(v: boolean): void };
+    reveals.fire('20250601-115500-ab12');
+    await new Promise((r) => setTimeout(r, 10));
+    expect(view.reveal).not.toHaveBeenCalled();
+    view.setVisible(true);
+    await vi.waitFor(() => expect(view.reveal).toHaveBeenCalledWith({ kind: 'run', runId: '20250601-115500-ab12' }, { expand: true, select: true, focus: false }));
+    view.setVisible(false);
+    view.setVisible(true);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(view.reveal).toHaveBeenCalledTimes(1);
+    tree.dispose();
+    store.dispose();
+  });
+
   it('is safe to dispose twice and stops listening to its run', () => {
     const { tree, store, run } = setup();
     tree.dispose();

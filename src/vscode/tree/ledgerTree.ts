@@ -23,6 +23,8 @@ export class LedgerTree extends Disposable implements vscode.TreeDataProvider<Le
   private readonly refresh = this._register(new Debouncer(() => this.changed.fire(undefined), 150, 600));
   private readonly selected = this._register(new vscode.EventEmitter<string>());
   private readonly view: vscode.TreeView<LedgerNode>;
+  /** The run to reveal and select when the view next shows (it was shown in the Summary meanwhile). */
+  private pendingReveal: string | undefined;
 
   readonly onDidChangeTreeData = this.changed.event;
   /** The run of what the user selected: the run itself or anything below it. */
@@ -42,6 +44,11 @@ export class LedgerTree extends Disposable implements vscode.TreeDataProvider<Le
     this._register(this.store.onDidChange(() => this.refresh.schedule()));
     this._register(this.view.onDidChangeSelection((e) => { if (e.selection[0]) this.selected.fire(e.selection[0].runId); }));
     if (reveals) this._register(reveals((runId) => void this.reveal(runId)));
+    // A run shown while the Ledger was hidden (the user in the Explorer) is selected once it shows.
+    this._register(this.view.onDidChangeVisibility((e) => {
+      const runId = this.pendingReveal;
+      if (e.visible && runId) void this.reveal(runId);
+    }));
     // Ages ("5 min ago") go stale without ledger events; a slow tick keeps a visible tree honest.
     const tick = setInterval(() => { if (this.view.visible) this.refresh.schedule(); }, 30_000);
     this._register(toDisposable(() => clearInterval(tick)));
@@ -125,7 +132,11 @@ export class LedgerTree extends Disposable implements vscode.TreeDataProvider<Le
   /** Shows a run expanded, after the pending refresh so the view already knows the node. */
   private async reveal(runId: string): Promise<void> {
     this.refresh.flush();
-    if (!this.view.visible) return;
+    if (!this.view.visible) {
+      this.pendingReveal = runId;
+      return;
+    }
+    this.pendingReveal = undefined;
     await this.view.reveal({ kind: 'run', runId }, { expand: true, select: true, focus: false }).then(undefined, () => undefined);
   }
 }
