@@ -488,7 +488,7 @@ test('the Summary view follows the run selected in the Ledger', async () => {
     await until(`webview shows "${label}"`, async () => {
       await rows.nth(i).locator('.label-name').click();
       const ok = await until('summary switched', async () => (await frame.locator('#run-task').textContent()) === label, 3000).catch(() => false);
-      if (!ok) why = `Summary shows "${await frame.locator('#run-task').textContent().catch((e) => e.message)}", row selected: ${await rows.nth(i).getAttribute('aria-selected')}`;
+      if (!ok) why = `Summary shows "${await frame.locator('#run-task').textContent().catch((e) => e.message)}", row selected: ${await rows.nth(i).getAttribute('aria-selected')}, selected rows: ${JSON.stringify(await ledger().locator('.monaco-list-row[aria-selected="true"]').allInnerTexts().catch(() => []))}`;
       return ok;
     }, 15000).catch((e) => { throw new Error(`${e.message}: ${why}`); });
     tasks.push(label);

@@ -193,10 +193,52 @@ describe('LedgerTree', () => {
     expect(view.reveal).not.toHaveBeenCalled();
     view.setVisible(true);
     await vi.waitFor(() => expect(view.reveal).toHaveBeenCalledWith({ kind: 'run', runId: '20250601-115500-ab12' }, { expand: true, select: true, focus: false }));
+    await new Promise((r) => setTimeout(r, 10));
     view.setVisible(false);
     view.setVisible(true);
     await new Promise((r) => setTimeout(r, 10));
     expect(view.reveal).toHaveBeenCalledTimes(1);
+    tree.dispose();
+    store.dispose();
+  });
+
+  it('keeps a run the store does not know yet (or the view could not resolve) pending, and reveals it once the store learns of it', async () => {
+    const reveals = new EventEmitter<string>();
+    const store = new RunStore(new RunLocation(), silent);
+    const tree = new LedgerTree(store, reveals.event, () => NOW);
+    const view = vi.mocked(window.createTreeView).mock.results.at(-1)!.value as { visible: boolean; reveal: ReturnType<typeof vi.fn> };
+    view.visible = true;
+    // Just planned: the Summary shows the run before the store has read it.
+    reveals.fire('20250601-115500-ab12');
+    await new Promise((r) => setTimeout(r, 10));
+    expect(view.reveal).not.toHaveBeenCalled();
+    // The view cannot resolve the node the first time; the next store change tries again.
+    view.reveal.mockRejectedValueOnce(new Error('Cannot resolve tree item for element'));
+    const run = fakeRun(snapshot());
+    store.attach(run as unknown as LiveRun);
+    await vi.waitFor(() => expect(view.reveal).toHaveBeenCalledTimes(1));
+    run.update(snapshot());
+    await vi.waitFor(() => expect(view.reveal).toHaveBeenCalledTimes(2));
+    expect(view.reveal).toHaveBeenLastCalledWith({ kind: 'run', runId: '20250601-115500-ab12' }, { expand: true, select: true, focus: false });
+    // Landed: later store changes reveal nothing more.
+    run.update(snapshot());
+    await new Promise((r) => setTimeout(r, 300));
+    expect(view.reveal).toHaveBeenCalledTimes(2);
+    tree.dispose();
+    store.dispose();
+  });
+
+  it('drops a pending reveal once the user selects something, so it never takes the selection back', async () => {
+    const reveals = new EventEmitter<string>();
+    const store = new RunStore(new RunLocation(), silent);
+    const tree = new LedgerTree(store, reveals.event, () => NOW);
+    const view = vi.mocked(window.createTreeView).mock.results.at(-1)!.value as { visible: boolean; reveal: ReturnType<typeof vi.fn>; select(...n: unknown[]): void };
+    view.visible = true;
+    reveals.fire('20250601-115500-ab12');
+    view.select({ kind: 'run', runId: 'r-other' });
+    store.attach(fakeRun(snapshot()) as unknown as LiveRun);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(view.reveal).not.toHaveBeenCalled();
     tree.dispose();
     store.dispose();
   });

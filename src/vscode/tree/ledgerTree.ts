@@ -23,7 +23,11 @@ export class LedgerTree extends Disposable implements vscode.TreeDataProvider<Le
   private readonly refresh = this._register(new Debouncer(() => this.changed.fire(undefined), 150, 600));
   private readonly selected = this._register(new vscode.EventEmitter<string>());
   private readonly view: vscode.TreeView<LedgerNode>;
-  /** The run to reveal and select when the view next shows (it was shown in the Summary meanwhile). */
+  /**
+   * The run the Summary showed that the Ledger has not selected yet: the view was hidden (the user
+   * in the Explorer), or the store did not know the run yet (it was just planned). Tried again when
+   * either changes, until the reveal lands or the user selects something.
+   */
   private pendingReveal: string | undefined;
 
   readonly onDidChangeTreeData = this.changed.event;
@@ -41,13 +45,18 @@ export class LedgerTree extends Disposable implements vscode.TreeDataProvider<Le
     super();
     if (changes) this._register(changes.onDidChange(() => this.refresh.schedule()));
     this.view = this._register(vscode.window.createTreeView(LEDGER_VIEW, { treeDataProvider: this, showCollapseAll: true }));
-    this._register(this.store.onDidChange(() => this.refresh.schedule()));
-    this._register(this.view.onDidChangeSelection((e) => { if (e.selection[0]) this.selected.fire(e.selection[0].runId); }));
+    this._register(this.store.onDidChange(() => {
+      this.refresh.schedule();
+      if (this.pendingReveal) void this.reveal(this.pendingReveal);
+    }));
+    this._register(this.view.onDidChangeSelection((e) => {
+      // Whatever is selected now (the user's pick or the reveal itself) wins over a reveal still to come.
+      this.pendingReveal = undefined;
+      if (e.selection[0]) this.selected.fire(e.selection[0].runId);
+    }));
     if (reveals) this._register(reveals((runId) => void this.reveal(runId)));
-    // A run shown while the Ledger was hidden (the user in the Explorer) is selected once it shows.
     this._register(this.view.onDidChangeVisibility((e) => {
-      const runId = this.pendingReveal;
-      if (e.visible && runId) void this.reveal(runId);
+      if (e.visible && this.pendingReveal) void this.reveal(this.pendingReveal);
     }));
     // Ages ("5 min ago") go stale without ledger events; a slow tick keeps a visible tree honest.
     const tick = setInterval(() => { if (this.view.visible) this.refresh.schedule(); }, 30_000);
@@ -129,14 +138,17 @@ export class LedgerTree extends Disposable implements vscode.TreeDataProvider<Le
     return { kind: 'run', runId: node.runId };
   }
 
-  /** Shows a run expanded, after the pending refresh so the view already knows the node. */
+  /**
+   * Shows a run expanded and selected, after the pending refresh so the view already knows the node.
+   * Otherwise a click on the row selected before would change no selection, and the Summary would
+   * stay on the other run.
+   */
   private async reveal(runId: string): Promise<void> {
+    this.pendingReveal = runId;
+    if (!this.view.visible || !this.store.get(runId)) return;
     this.refresh.flush();
-    if (!this.view.visible) {
-      this.pendingReveal = runId;
-      return;
-    }
-    this.pendingReveal = undefined;
-    await this.view.reveal({ kind: 'run', runId }, { expand: true, select: true, focus: false }).then(undefined, () => undefined);
+    // A node the view cannot resolve yet rejects; the run stays pending for the next store change.
+    const landed = await this.view.reveal({ kind: 'run', runId }, { expand: true, select: true, focus: false }).then(() => true, () => false);
+    if (landed && this.pendingReveal === runId) this.pendingReveal = undefined;
   }
 }
