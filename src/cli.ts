@@ -86,7 +86,7 @@ async function main(argv: string[]): Promise<number> {
     args = { ...args, command: 'run', positional: demoTask(args.pattern), workspace: ws, simulate: true, yes: true, overrides: { ...demoSettings(args.pattern), ...args.overrides } };
   }
   const workspace = path.resolve(args.workspace);
-  if (!existsSync(workspace) || !statSync(workspace).isDirectory()) {
+  if (!isFolderSync(workspace)) {
     err(`Workspace ${workspace} is not a folder`);
     return EXIT.usage;
   }
@@ -299,4 +299,8 @@ function withoutWorkspace(argv: readonly string[]): string[] {
     out.push(argv[i]);
   }
   return out;
+}
+
+function isFolderSync(p: string): boolean {
+  return existsSync(p) && statSync(p).isDirectory();
 }

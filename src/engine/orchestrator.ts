@@ -13,7 +13,7 @@ import { PATTERNS, patternNamed, validatePlan, type AnyPlan, type PatternChoice 
 import { renderPlanMarkdown } from './plan/planMarkdown';
 import { requestPlan } from './patterns/planner';
 import { checkTask } from './plan/task';
-import { scopeExists, workspaceOverview } from './plan/workspace';
+import { scopeExistsSync, workspaceOverview } from './plan/workspace';
 import { Prompts, SHARED_PROMPTS } from './prompts';
 import { Run, type RunOutcome } from './execution/run';
 import { Transcripts } from './transcripts/writer';
@@ -199,7 +199,7 @@ export class Orchestrator {
     const task = checkTask(req.task);
     const { workspace, config } = this.deps;
     const focus = (req.focus ?? []).map((f) => f.split(path.sep).join('/').replace(/\/+$/, '')).filter((f) => f !== '' && f !== '.');
-    const exists = scopeExists(workspace, config.outputRoot, ignoreOptionsOf(config));
+    const exists = scopeExistsSync(workspace, config.outputRoot, ignoreOptionsOf(config));
     for (const f of focus) if (!exists(f)) throw new ConfigError(`Focus folder "${f}" does not exist in the workspace or may not be read`);
     const choice = req.pattern ?? 'auto';
     if (choice !== 'auto' && !patternNamed(choice)) {

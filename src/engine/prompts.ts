@@ -14,14 +14,14 @@ export class Prompts {
 
   /** `required`: names that must exist, checked now so a broken install fails before any request. */
   constructor(private readonly dir: string, required: readonly string[] = SHARED_PROMPTS) {
-    for (const name of required) this.load(name);
+    for (const name of required) this.loadSync(name);
   }
 
   render(name: string, values: Record<string, string | number>): string {
-    return renderTemplate(this.load(name), values, name);
+    return renderTemplate(this.loadSync(name), values, name);
   }
 
-  private load(name: string): string {
+  private loadSync(name: string): string {
     let text = this.templates.get(name);
     if (text === undefined) {
       const file = path.join(this.dir, `${name}.md`);
@@ -37,9 +37,9 @@ export class Prompts {
 }
 
 /** Every template name under a prompts folder (for the check that each pattern's prompts exist). */
-export function listPrompts(dir: string, prefix = ''): string[] {
+export function listPromptsSync(dir: string, prefix = ''): string[] {
   return readdirSync(path.join(dir, prefix), { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? listPrompts(dir, `${prefix}${e.name}/`) : e.name.endsWith('.md') ? [`${prefix}${e.name.slice(0, -3)}`] : []);
+    e.isDirectory() ? listPromptsSync(dir, `${prefix}${e.name}/`) : e.name.endsWith('.md') ? [`${prefix}${e.name.slice(0, -3)}`] : []);
 }
 
 export function renderTemplate(template: string, values: Record<string, string | number>, name = 'template'): string {

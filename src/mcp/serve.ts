@@ -30,7 +30,7 @@ export function keylessProvider(e: Error): Provider & { unavailable: string } {
 }
 
 /** The package's version (dist/cli.js sits beside package.json's folder), for the server's name card. */
-function packageVersion(): string {
+function packageVersionSync(): string {
   try {
     return (JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version?: string }).version ?? '0.0.0';
   } catch {
@@ -40,7 +40,7 @@ function packageVersion(): string {
 
 /** Serves until the client leaves and every run started here has ended; returns the exit code. */
 export async function serveMcp(o: ServeOptions): Promise<number> {
-  const { server, registry } = createMcpServer({ ...o, version: packageVersion() });
+  const { server, registry } = createMcpServer({ ...o, version: packageVersionSync() });
   const closed = new Promise<void>((resolve) => { server.server.onclose = resolve; });
   const stop = (): void => {
     o.err('orchestrate mcp: stopping; runs in progress are left interrupted and can be resumed.');

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as path from 'node:path';
-import { scopeExists, workspaceOverview } from '../../src/engine/plan/workspace';
+import { scopeExistsSync, workspaceOverview } from '../../src/engine/plan/workspace';
 import { executeTool, type ToolContext } from '../../src/engine/tools/tools';
 import { bigWorkspace, pkgName, type BigWorkspace } from './bigWorkspace';
 import { type MeasureResult, type Row } from './result';
@@ -88,7 +88,7 @@ export async function delayOf(f: () => Promise<void>): Promise<Delay> {
 
 async function planning(ws: BigWorkspace): Promise<string> {
   const overview = await workspaceOverview(ws.root, { outputRoot: '.orchestration' });
-  const exists = scopeExists(ws.root, '.orchestration');
+  const exists = scopeExistsSync(ws.root, '.orchestration');
   const missing = ws.scopes.filter((s) => !exists(s));
   if (missing.length) throw new Error(`bench scopes missing from the generated workspace: ${missing.join(', ')}`);
   return overview.split('\n')[0];

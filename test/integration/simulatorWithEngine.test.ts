@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { endsWithSentinel } from '../../src/engine/files';
 import { checkFanOut as validatePlan } from '../unit/planFixtures';
 import { executeTool, toolDefinitions, type ToolContext } from '../../src/engine/tools/tools';
-import { scopeExists, workspaceOverview } from '../../src/engine/plan/workspace';
+import { scopeExistsSync, workspaceOverview } from '../../src/engine/plan/workspace';
 import { startSimulator, type Simulator } from '../../src/simulator/index';
 
 const PROMPTS = join(__dirname, '../../prompts');
@@ -87,7 +87,7 @@ describe('simulated brain with the engine’s overview, validator and tools', ()
     const msg = await askPlanner('Audit this service for security issues', '', overview);
     const call = msg.content.find((b) => b.type === 'tool_use');
     const check = validatePlan(call?.type === 'tool_use' ? call.input : null,
-      { domains: { min: 3, max: 5 }, workersPerDomain: { min: 3, max: 8 } }, scopeExists(ws, OUT));
+      { domains: { min: 3, max: 5 }, workersPerDomain: { min: 3, max: 8 } }, scopeExistsSync(ws, OUT));
     expect(check.ok ? [] : check.errors).toEqual([]);
     const scopes = check.ok ? check.plan.domains.flatMap((d) => d.workers.flatMap((w) => w.scope)) : [];
     expect(scopes.some((s) => s.includes('.env'))).toBe(false);

@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { executeTool, type ToolContext } from '../../src/engine/tools/tools';
-import { scopeExists, workspaceOverview } from '../../src/engine/plan/workspace';
+import { scopeExistsSync, workspaceOverview } from '../../src/engine/plan/workspace';
 import { putFile } from './workspaceFiles';
 
 let ws: string;
@@ -97,11 +97,11 @@ describe('ignore rules', () => {
     const overview = await workspaceOverview(ws, { outputRoot: '.orchestration' });
     expect(overview).toContain('main.ts');
     expect(overview).not.toMatch(/gen\/|app\.log|scratch|out\.js/);
-    const exists = scopeExists(ws, '.orchestration');
+    const exists = scopeExistsSync(ws, '.orchestration');
     expect(exists('src/pkg/gen')).toBe(false);
     expect(exists('src/pkg/gen/types.ts')).toBe(false);
     expect(exists('src/pkg/sub')).toBe(true);
-    expect(scopeExists(ws, '.orchestration', { includeIgnored: true })('src/pkg/gen')).toBe(true);
+    expect(scopeExistsSync(ws, '.orchestration', { includeIgnored: true })('src/pkg/gen')).toBe(true);
     const all = await workspaceOverview(ws, { outputRoot: '.orchestration', includeIgnored: true });
     expect(all).toContain('gen/');
   });

@@ -2,7 +2,7 @@ import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { scopeExists, workspaceOverview } from '../../src/engine/plan/workspace';
+import { scopeExistsSync, workspaceOverview } from '../../src/engine/plan/workspace';
 
 let ws: string;
 let outside: string;
@@ -112,7 +112,7 @@ describe('workspaceOverview', () => {
 
 describe('scopeExists', () => {
   it('is true for existing files and folders the tools may read', () => {
-    const exists = scopeExists(ws, '.orchestration');
+    const exists = scopeExistsSync(ws, '.orchestration');
     for (const p of ['src', 'src/', './src/cli.ts', 'src/engine/tools.ts', path.join(ws, 'README.md'), '.']) {
       expect(exists(p), p).toBe(true);
     }
@@ -120,7 +120,7 @@ describe('scopeExists', () => {
 
   it('is false for missing, refused and outside paths', async () => {
     await fs.symlink(path.join(outside, 'outside.txt'), path.join(ws, 'link.txt'));
-    const exists = scopeExists(ws, '.orchestration');
+    const exists = scopeExistsSync(ws, '.orchestration');
     for (const p of ['src/missing.ts', '', '.env', 'config/prod.pem', '.ssh/id_ed25519', '.git/HEAD', '.git', 'node_modules/dep',
       '.orchestration', '.orchestration/run1/plan.json', '../', path.join(outside, 'outside.txt'), 'link.txt']) {
       expect(exists(p), p).toBe(false);

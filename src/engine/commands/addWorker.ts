@@ -10,7 +10,7 @@ import { writeFileAtomic } from '../files';
 import type { LeafRequest } from '../patterns/pattern';
 import { validatePlan } from '../patterns/registry';
 import { renderPlanMarkdown } from '../plan/planMarkdown';
-import { scopeExists } from '../plan/workspace';
+import { scopeExistsSync } from '../plan/workspace';
 import type { RunOutcome } from '../execution/run';
 import { TIERS } from '../types';
 import { requireFinished, withClaimedRun } from './agent';
@@ -37,7 +37,7 @@ export async function addWorker(host: CommandHost, runId: string, leaf: LeafRequ
     const pattern = run.pattern;
     if (!pattern.addLeaf) throw new CommandRefusedError(`The ${pattern.name} pattern has no worker a user can add`);
     const { workspace, config } = host;
-    const planning = { config, focus: run.plan.focus, scopeExists: scopeExists(workspace, config.outputRoot, ignoreOptionsOf(config)) };
+    const planning = { config, focus: run.plan.focus, scopeExists: scopeExistsSync(workspace, config.outputRoot, ignoreOptionsOf(config)) };
     const added = await pattern.addLeaf(run.plan, request, { ...planning, workspace, runDir: run.dir, agents: run.ledger.agents, groups: run.groups });
     if (!added.ok) throw new ConfigError(`The worker cannot be added to run ${runId}:\n  ${added.errors.join('\n  ')}`, added.errors);
     // The same checks as a planned worker: bounds, ids, scopes that exist inside the focus.

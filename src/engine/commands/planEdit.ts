@@ -13,7 +13,7 @@ import { PLANNER_ID } from '../ledger/ledger';
 import { PlanInputError, type Compiled } from '../patterns/pattern';
 import { validatePlan, type AnyPattern, type AnyPlan } from '../patterns/registry';
 import { renderPlanMarkdown } from '../plan/planMarkdown';
-import { scopeExists } from '../plan/workspace';
+import { scopeExistsSync } from '../plan/workspace';
 import type { Run } from '../execution/run';
 import type { AgentRecord, CostEstimate } from '../types';
 import { withClaimedRun } from './agent';
@@ -46,7 +46,7 @@ async function checkEdit(host: CommandHost, original: AnyPlan, edited: unknown):
   const { workspace, config } = host;
   const definitions = (await host.agentDefinitions?.())?.definitions;
   const ctx = {
-    config, focus: original.focus, scopeExists: scopeExists(workspace, config.outputRoot, ignoreOptionsOf(config)),
+    config, focus: original.focus, scopeExists: scopeExistsSync(workspace, config.outputRoot, ignoreOptionsOf(config)),
     ...(definitions ? { agentDefinitions: definitions } : {}),
   };
   const check = validatePlan(input, ctx);

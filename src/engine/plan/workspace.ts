@@ -155,7 +155,7 @@ function focusRoots(focus: string[]): string[] {
  * not hidden by the ignore rules). Synchronous because plan validation is: a few stats and small
  * `.gitignore` reads along each path, cached across the scopes of one plan.
  */
-export function scopeExists(workspace: string, outputRoot: string, ignore: IgnoreOptions = {}): (p: string) => boolean {
+export function scopeExistsSync(workspace: string, outputRoot: string, ignore: IgnoreOptions = {}): (p: string) => boolean {
   const ctx: GuardContext = { workspace, outputRoot, ...ignore };
   const rules = ignoreRulesOf(ctx);
   return (p) => {

@@ -53,7 +53,7 @@ function compile(text: string): Ignore {
   return ignore({ ignorecase: IGNORE_CASE }).add(text);
 }
 
-function readOrNull(abs: string): string | null {
+function readOrNullSync(abs: string): string | null {
   try {
     return readFileSync(abs, 'utf8');
   } catch {
@@ -116,11 +116,11 @@ export class IgnoreRules {
     if (!this.git) return;
     if (!this.layers.has(dirRel)) {
       const source = dirRel ? `${dirRel}/.gitignore` : '.gitignore';
-      const text = readOrNull(path.join(this.wsAbs, source));
+      const text = readOrNullSync(path.join(this.wsAbs, source));
       this.layers.set(dirRel, text === null ? null : layerOf(text, source));
     }
     if (dirRel === '' && this.info === undefined) {
-      const text = readOrNull(path.join(this.wsAbs, '.git', 'info', 'exclude'));
+      const text = readOrNullSync(path.join(this.wsAbs, '.git', 'info', 'exclude'));
       this.info = text === null ? null : layerOf(text, '.git/info/exclude');
     }
   }

@@ -108,7 +108,7 @@ export interface GuardedPath { abs: string; rel: string }
  */
 export function guardPathSync(ctx: GuardContext, p: string): GuardedPath {
   if (p.includes('\0')) throw new PathRefusedError(`refused: ${JSON.stringify(p)} contains a NUL byte`);
-  const fixed = fixedPartsOf(ctx);
+  const fixed = fixedPartsOfSync(ctx);
   const ws = fixed.ws;
   const wsReal = fixed.wsReal;
   const abs = path.resolve(ws, p);
@@ -121,7 +121,7 @@ export function guardPathSync(ctx: GuardContext, p: string): GuardedPath {
   const reason = refusalReason(rel, extra.has(rel) ? null : out, { secretFiles, isDir: () => statSyncOrNull(abs)?.isDirectory() === true });
   if (reason !== null) throw new PathRefusedError(`refused: ${p} ${reason}`);
 
-  const real = realpathOfDeepest(abs, p);
+  const real = realpathOfDeepestSync(abs, p);
   const relReal = relativeInside(wsReal, real);
   if (relReal === null) throw new PathRefusedError(`refused: ${p} is a symlink that leads outside the workspace`);
   if (relReal !== rel) {
@@ -153,7 +153,7 @@ interface FixedParts {
 
 const fixedByCtx = new WeakMap<GuardContext, FixedParts>();
 
-function fixedPartsOf(ctx: GuardContext): FixedParts {
+function fixedPartsOfSync(ctx: GuardContext): FixedParts {
   let f = fixedByCtx.get(ctx);
   if (!f || f.workspace !== ctx.workspace || f.outputRoot !== ctx.outputRoot || f.extraReadable !== ctx.extraReadable) {
     f = {
@@ -187,7 +187,7 @@ export function resolveInsideSync(ctx: GuardContext, p: string): string {
   return checkPathSync(ctx, p).abs;
 }
 
-function realpathOfDeepest(abs: string, display: string): string {
+function realpathOfDeepestSync(abs: string, display: string): string {
   const missing: string[] = [];
   let cur = abs;
   for (;;) {
@@ -241,7 +241,7 @@ export interface CheckedPath extends GuardedPath { stat: Stats | null }
 export function checkPathSync(ctx: GuardContext, p: string, opts: { aboveFocusOk?: boolean } = {}): CheckedPath {
   const g = guardPathSync(ctx, p);
   const stat = statSyncOrNull(g.abs);
-  const extra = ctx.extraReadable?.length ? extraSetOf(fixedPartsOf(ctx), ctx, fixedPartsOf(ctx).wsReal) : NO_EXTRA;
+  const extra = ctx.extraReadable?.length ? extraSetOf(fixedPartsOfSync(ctx), ctx, fixedPartsOfSync(ctx).wsReal) : NO_EXTRA;
   if (extra.has(g.rel)) return { ...g, stat };
   const focus = focusOf(ctx);
   if (!insideFocus(focus, g.rel) && !(opts.aboveFocusOk === true && aboveFocus(focus, g.rel))) {
@@ -252,7 +252,7 @@ export function checkPathSync(ctx: GuardContext, p: string, opts: { aboveFocusOk
     const isDir = stat?.isDirectory() === true;
     const reason = rules.reasonForPathSync(g.rel, isDir);
     if (reason !== null) throw new PathRefusedError(`refused: ${p} ${reason}${hintFor(reason)}`);
-    const relReal = relativeInside(fixedPartsOf(ctx).wsReal, g.abs);
+    const relReal = relativeInside(fixedPartsOfSync(ctx).wsReal, g.abs);
     if (relReal !== null && relReal !== g.rel) {
       const realReason = rules.reasonForPathSync(relReal, isDir);
       if (realReason !== null) throw new PathRefusedError(`refused: ${p} resolves to ${relReal}, which ${realReason}${hintFor(realReason)}`);

@@ -27,7 +27,7 @@ import { linesOfWhole, readLines } from './readLines';
 import { ToolFailure } from './schema';
 import { defineTool, ToolSet, type ToolResult } from './toolSet';
 import {
-  deleteFile, DeleteFileInput, editFile, EditFileInput, WRITE_TOOL_DESCRIPTIONS, WRITE_TOOL_NAMES, writeFile, WriteFileInput,
+  deleteFileToolSync, DeleteFileInput, editFileToolSync, EditFileInput, WRITE_TOOL_DESCRIPTIONS, WRITE_TOOL_NAMES, writeFileToolSync, WriteFileInput,
   type WriteToolName,
 } from './writeTools';
 
@@ -322,7 +322,7 @@ async function writeOutput(input: z.output<typeof WriteInput>, ctx: ToolContext)
   if (lstatSyncOrNull(file)?.isSymbolicLink()) throw new ToolFailure(`refused: ${shown} is a symlink`);
   const bytes = Buffer.byteLength(input.content);
   if (input.append === true) {
-    const size = appendNoFollow(file, input.content, shown);
+    const size = appendNoFollowSync(file, input.content, shown);
     return `Appended ${bytes} bytes to ${shown} (now ${size} bytes).`;
   }
   // Temp file + rename: a reader (resume, the coordinator) never sees a half-written file.
@@ -334,7 +334,7 @@ async function writeOutput(input: z.output<typeof WriteInput>, ctx: ToolContext)
 const APPEND_FLAGS = fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT | (fsConstants.O_NOFOLLOW ?? 0);
 
 /** Appends to `file`, creating it (and its folder) if missing; never through a symlink. Returns the new size. */
-function appendNoFollow(file: string, content: string, shown: string): number {
+function appendNoFollowSync(file: string, content: string, shown: string): number {
   let fd: number;
   try {
     fd = openSync(file, APPEND_FLAGS, 0o666);
@@ -384,7 +384,7 @@ export const WORKER_TOOLS = new ToolSet<ToolContext>([LIST_FILES, READ_FILE, SEA
 /** A builder's tools: the read tools and the write tools, in the order of `BUILDER_TOOL_NAMES`. */
 export const BUILDER_TOOLS = new ToolSet<ToolContext>([
   LIST_FILES, READ_FILE, SEARCH,
-  writeTool('write_file', WriteFileInput, writeFile), writeTool('edit_file', EditFileInput, editFile), writeTool('delete_file', DeleteFileInput, deleteFile),
+  writeTool('write_file', WriteFileInput, writeFileToolSync), writeTool('edit_file', EditFileInput, editFileToolSync), writeTool('delete_file', DeleteFileInput, deleteFileToolSync),
 ]);
 
 /**

@@ -149,7 +149,7 @@ function modeOf(st: Stats | null): number | undefined {
   return st === null ? undefined : st.mode & 0o777;
 }
 
-export function writeFile(input: z.output<typeof WriteFileInput>, ctx: WriteContext): string {
+export function writeFileToolSync(input: z.output<typeof WriteFileInput>, ctx: WriteContext): string {
   const bytes = Buffer.byteLength(input.content);
   checkSize(bytes, 'content');
   if (input.content.includes('\0')) throw new ToolFailure('content contains a NUL byte; write_file writes text files only');
@@ -180,7 +180,7 @@ function lineAt(text: string, offset: number): number {
   return n;
 }
 
-export function editFile(input: z.output<typeof EditFileInput>, ctx: WriteContext): string {
+export function editFileToolSync(input: z.output<typeof EditFileInput>, ctx: WriteContext): string {
   const t = guardWrite(ctx, input.path);
   if (t.stat === null) throw new ToolFailure(`${input.path} does not exist; create it with write_file`);
   checkSize(t.stat.size, input.path);
@@ -227,7 +227,7 @@ export function editFile(input: z.output<typeof EditFileInput>, ctx: WriteContex
   return `Edited ${t.rel} at line ${lineAt(text, at[0])}: ${plural(count(oldText), 'line')} replaced by ${count(newText)}.`;
 }
 
-export function deleteFile(input: z.output<typeof DeleteFileInput>, ctx: WriteContext): string {
+export function deleteFileToolSync(input: z.output<typeof DeleteFileInput>, ctx: WriteContext): string {
   const t = guardWrite(ctx, input.path);
   if (t.stat === null) throw new ToolFailure(`${input.path} does not exist`);
   unlinkSync(t.abs);

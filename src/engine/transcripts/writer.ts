@@ -29,7 +29,7 @@ export const EXCERPT = {
 const TAIL_BYTES = 64 * 1024;
 
 /** The last `max` bytes of a file as text (a first line cut mid-way is the caller's to skip). */
-function readTail(file: string, size: number, max: number): string {
+function readTailSync(file: string, size: number, max: number): string {
   const fd = openSync(file, 'r');
   try {
     const len = Math.min(size, max);
@@ -124,7 +124,7 @@ export class Transcripts {
   }
 
   /** Stores a prompt once per run under transcripts/prompts/<hash>.md and returns the hash. */
-  savePrompt(text: string): string {
+  savePromptSync(text: string): string {
     const hash = promptHash(text);
     if (this.savedPrompts.has(hash)) return hash;
     const file = path.join(this.dir, PROMPTS_DIR, `${hash}.md`);
@@ -211,12 +211,12 @@ export class AgentTranscript {
 
   /** Starts a new attempt and writes its `attempt` entry; returns its number. */
   begin(start: AttemptStart): number {
-    this.load();
+    this.loadSync();
     this.attemptNo++;
     this.write({
       type: 'attempt', model: start.model,
-      systemHash: this.owner.savePrompt(start.system),
-      sharedHash: start.shared ? this.owner.savePrompt(start.shared) : null,
+      systemHash: this.owner.savePromptSync(start.system),
+      sharedHash: start.shared ? this.owner.savePromptSync(start.shared) : null,
       prompt: cut(start.prompt, EXCERPT.prompt), promptBytes: Buffer.byteLength(start.prompt),
       instruction: start.instruction,
     });
@@ -259,7 +259,7 @@ export class AgentTranscript {
    * a `truncated` entry, and the final flush another with the totals when more were dropped after it.
    */
   write(input: TranscriptEntryInput): void {
-    this.load();
+    this.loadSync();
     // Redacted string by string: a private key block is found by its line breaks, which JSON escapes.
     // What reaches a transcript was mostly redacted on its way in (responses, tool results); this
     // covers the rest (prompts, errors), and its count is not the agent's (that would count twice).
@@ -311,14 +311,14 @@ export class AgentTranscript {
    * The size and attempt count of a transcript left by an earlier execution or process. Attempts
    * only grow down the file, so the last readable line holds the count: only the tail is read.
    */
-  private load(): void {
+  private loadSync(): void {
     if (this.loaded) return;
     this.loaded = true;
     const file = transcriptFile(this.owner.runDir, this.agentId);
     const st = statSyncOrNull(file);
     if (!st?.size) return;
     this.bytes = st.size;
-    const tail = readTail(file, st.size, TAIL_BYTES);
+    const tail = readTailSync(file, st.size, TAIL_BYTES);
     const lines = tail.split('\n');
     for (let i = lines.length - 1; i >= (st.size > TAIL_BYTES ? 1 : 0); i--) {
       try {

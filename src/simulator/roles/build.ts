@@ -126,7 +126,7 @@ export function scoutReply(req: ParsedRequest, workspaceRoot: string): Reply {
 
 function filesOf(root: string, scope: string[]): string[] {
   const disk = new Disk(root);
-  return scope.flatMap((s) => (disk.isFile(s) ? [s] : disk.walk(s))).filter(editable).slice(0, MAX_FILES_PER_SCOUT);
+  return scope.flatMap((s) => (disk.isFileSync(s) ? [s] : disk.walkSync(s))).filter(editable).slice(0, MAX_FILES_PER_SCOUT);
 }
 
 /**

@@ -40,12 +40,12 @@ export function pipelinePlanReply(req: ParsedRequest, workspaceRoot: string): Re
   const names = (named.length >= 2 ? named : ['Research', 'Analyse', 'Report'])
     .slice(0, max).map((n) => truncate(n.charAt(0).toUpperCase() + n.slice(1), 60));
   const focus = (field(text, 'Focus only on') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  const exists = (p: string) => existsSync(join(workspaceRoot, p));
-  const top = parseOverview(section(text, 'Workspace overview') ?? '').map((n) => n.path).filter(exists);
+  const inWorkspaceSync = (p: string) => existsSync(join(workspaceRoot, p));
+  const top = parseOverview(section(text, 'Workspace overview') ?? '').map((n) => n.path).filter(inWorkspaceSync);
   // Paths the task names ("Document src/utils …"): only words with a "/" or a ".", that exist.
   const inTask = [...task.matchAll(/[\w.@-]+(?:\/[\w.@-]+)*\/?/g)].map((m) => m[0].replace(/\.$/, ''))
-    .filter((w) => /[/.]/.test(w) && exists(w));
-  const scope = [focus.filter(exists), inTask, top].find((c) => c.length)!.slice(0, 4);
+    .filter((w) => /[/.]/.test(w) && inWorkspaceSync(w));
+  const scope = [focus.filter(inWorkspaceSync), inTask, top].find((c) => c.length)!.slice(0, 4);
   const stages = names.map((name, i) => ({
     id: `s${i + 1}`,
     name,
@@ -105,7 +105,7 @@ function filesUnder(root: string, p: string): string[] {
   const rel = normalize(p).replace(/\\/g, '/').replace(/^\.\//, '').replace(/\/$/, '');
   if (rel.startsWith('..') || rel.startsWith('/')) return [];
   const out: string[] = [];
-  const visit = (r: string): void => {
+  const visitSync = (r: string): void => {
     if (out.length >= 2) return;
     const abs = join(root, r);
     let st;
@@ -113,9 +113,9 @@ function filesUnder(root: string, p: string): string[] {
     const base = r.split('/').pop() ?? r;
     if (st.isFile()) { if (!SECRET.test(base)) out.push(r); return; }
     if (!st.isDirectory() || SKIP_DIRS.has(base)) return;
-    for (const e of readdirSync(abs).sort()) visit(r === '.' || r === '' ? e : `${r}/${e}`);
+    for (const e of readdirSync(abs).sort()) visitSync(r === '.' || r === '' ? e : `${r}/${e}`);
   };
-  visit(rel || '.');
+  visitSync(rel || '.');
   return out;
 }
 

@@ -72,8 +72,8 @@ export function planReply(req: ParsedRequest, workspaceRoot: string): Reply {
   const systemText = req.system.map((s) => s.text).join('\n');
   const bounds = boundsOf(systemText);
   const agents = listedAgents(systemText);
-  const exists = (p: string) => existsSync(join(workspaceRoot, p));
-  const tree = prune(parseOverview(section(text, 'Workspace overview') ?? ''), exists);
+  const inWorkspaceSync = (p: string) => existsSync(join(workspaceRoot, p));
+  const tree = prune(parseOverview(section(text, 'Workspace overview') ?? ''), inWorkspaceSync);
   const roots = focus(tree, focusLine, task);
   const kind = taskKind(task);
   const angles = ANGLES[kind];
@@ -82,7 +82,7 @@ export function planReply(req: ParsedRequest, workspaceRoot: string): Reply {
   if (tool === 'plan_map_reduce') return mapReducePlanReply(req);
   if (tool === 'plan_pipeline') return pipelinePlanReply(req, workspaceRoot);
   if (tool === 'plan_builders') return buildersReply(req);
-  if (tool === 'plan_build') return { kind: 'message', content: [{ type: 'tool_use', name: tool, input: buildPlanInput(task, roots.map((r) => r.path), section(text, 'Findings to fix'), exists) }] };
+  if (tool === 'plan_build') return { kind: 'message', content: [{ type: 'tool_use', name: tool, input: buildPlanInput(task, roots.map((r) => r.path), section(text, 'Findings to fix'), inWorkspaceSync) }] };
   if (tool === 'plan_supervisor') return { kind: 'message', content: [{ type: 'tool_use', name: tool, input: supervisorPlanInput(task, roots.map((r) => r.path)) }] };
   if (tool === 'plan_single') {
     const scope = roots.slice(0, 3).map((n) => n.path);

@@ -37,7 +37,7 @@ export function workerReply(req: ParsedRequest, workspaceRoot: string): Reply {
 
   const turn = assistantTurns(req);
   if (turn === 0) {
-    const first: ReplyBlock[] = scope.slice(0, 4).map((p) => fs.isFile(p)
+    const first: ReplyBlock[] = scope.slice(0, 4).map((p) => fs.isFileSync(p)
       ? { type: 'tool_use', name: 'read_file', input: { path: p } }
       : { type: 'tool_use', name: 'list_files', input: { path: p } });
     return { kind: 'message', content: [{ type: 'text', text: `Looking at ${scope.join(', ')}.` }, ...first] };
@@ -83,8 +83,8 @@ function candidates(calls: ToolCall[], fs: Disk): string[] {
   for (const c of calls) {
     if (c.name !== 'list_files' || !c.result || c.result.isError) continue;
     const base = (stringInput(c, 'path') ?? '.').replace(/\/+$/, '') || '.';
-    const named = namesIn(c.result.text).flatMap((n) => [n, join(base, n)]).map(clean).filter((p) => fs.isReadable(p));
-    const listed = named.length ? named : fs.walk(base);
+    const named = namesIn(c.result.text).flatMap((n) => [n, join(base, n)]).map(clean).filter((p) => fs.isReadableSync(p));
+    const listed = named.length ? named : fs.walkSync(base);
     for (const p of listed) found.add(p);
   }
   return [...found].sort((a, b) => rank(b, fs) - rank(a, fs) || (a < b ? -1 : 1));
@@ -101,7 +101,7 @@ function namesIn(text: string): string[] {
 }
 
 function rank(p: string, fs: Disk): number {
-  return (CODE.has(extname(p)) ? 1e9 : 0) + Math.min(fs.size(p), 5e8);
+  return (CODE.has(extname(p)) ? 1e9 : 0) + Math.min(fs.sizeSync(p), 5e8);
 }
 
 function clean(p: string): string {
@@ -123,7 +123,7 @@ function examined(calls: ToolCall[], fs: Disk): { files: Examined[]; problems: s
     }
     if (c.name !== 'read_file' || seen.has(path)) continue;
     seen.add(path);
-    const text = fs.read(path) ?? withoutLineNumbers(c.result.text);
+    const text = fs.readTextSync(path) ?? withoutLineNumbers(c.result.text);
     files.push({ path, facts: factsOf(path, text) });
   }
   return { files, problems };
@@ -174,7 +174,7 @@ export class Disk {
     return isInside(this.root, abs) ? abs : null;
   }
 
-  size(p: string): number {
+  sizeSync(p: string): number {
     const a = this.abs(p);
     try {
       return a ? statSync(a).size : 0;
@@ -183,7 +183,7 @@ export class Disk {
     }
   }
 
-  isFile(p: string): boolean {
+  isFileSync(p: string): boolean {
     const a = this.abs(p);
     try {
       return !!a && statSync(a).isFile();
@@ -192,14 +192,14 @@ export class Disk {
     }
   }
 
-  isReadable(p: string): boolean {
+  isReadableSync(p: string): boolean {
     const name = p.split('/').pop() ?? p;
-    return this.isFile(p) && !SECRET.test(name) && !BINARY.has(extname(p).toLowerCase()) && !p.split('/').some((s) => SKIP_DIRS.has(s));
+    return this.isFileSync(p) && !SECRET.test(name) && !BINARY.has(extname(p).toLowerCase()) && !p.split('/').some((s) => SKIP_DIRS.has(s));
   }
 
-  read(p: string): string | null {
+  readTextSync(p: string): string | null {
     const a = this.abs(p);
-    if (!a || !this.isReadable(p) || this.size(p) > 2_000_000) return null;
+    if (!a || !this.isReadableSync(p) || this.sizeSync(p) > 2_000_000) return null;
     try {
       return readFileSync(a, 'utf8');
     } catch {
@@ -208,7 +208,7 @@ export class Disk {
   }
 
   /** Readable files under a folder, breadth first, at most 200. */
-  walk(dir: string): string[] {
+  walkSync(dir: string): string[] {
     const out: string[] = [];
     const queue = [clean(dir)];
     let visited = 0;
@@ -225,8 +225,8 @@ export class Disk {
       for (const e of entries) {
         if (SKIP_DIRS.has(e)) continue;
         const p = d === '.' ? e : `${d}/${e}`;
-        if (this.isReadable(p)) out.push(p);
-        else if (!this.isFile(p)) queue.push(p);
+        if (this.isReadableSync(p)) out.push(p);
+        else if (!this.isFileSync(p)) queue.push(p);
       }
     }
     return out;

@@ -132,7 +132,7 @@ export async function selectFiles(opts: SelectOptions): Promise<Selection> {
   const selected: SelectedFile[] = [];
   const head = Buffer.alloc(SNIFF_BYTES);
   for (const c of candidates) {
-    const verdict = judge(c, opts.maxFileTokens, head);
+    const verdict = judgeSync(c, opts.maxFileTokens, head);
     if ('reason' in verdict) excluded.push(verdict);
     else selected.push(verdict);
   }
@@ -146,7 +146,7 @@ export async function selectFiles(opts: SelectOptions): Promise<Selection> {
  * Selected, or excluded with why. The head is read synchronously: three small syscalls per file
  * cost less than a thread-pool round trip each, and 2,000 files are sniffed in milliseconds.
  */
-function judge(c: { rel: string; abs: string; size: number }, maxFileTokens: number, head: Buffer): SelectedFile | ExcludedFile {
+function judgeSync(c: { rel: string; abs: string; size: number }, maxFileTokens: number, head: Buffer): SelectedFile | ExcludedFile {
   const tokens = tokensOfBytes(c.size);
   if (c.size === 0) return { path: c.rel, reason: 'empty', detail: 'the file is empty' };
   if (tokens > maxFileTokens) {

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { ignoreOptionsOf } from '../../config';
 import { readTextOrNull, writeFileAtomic } from '../../files';
-import { scopeExists } from '../../plan/workspace';
+import { scopeExistsSync } from '../../plan/workspace';
 import { converse, type ToolResultBlock } from '../../run/converse';
 import { estimateTokens, trimToSentence } from '../../text';
 import { SENTINEL, type AgentRecord } from '../../types';
@@ -49,7 +49,7 @@ export async function attemptSupervisor(ctx: Ctx, agent: AgentRecord, previousEr
     return { ok: false, error: `supervisor/conversation.json has no round ${round - 1} that spawned workers, so round ${round} has nothing to wake on` };
   }
   const opening = previous ? returnsMessage(ctx, round, previous, previousError) : firstMessage(ctx, previousError);
-  const exists = scopeExists(ctx.workspace, ctx.config.outputRoot, ignoreOptionsOf(ctx.config));
+  const exists = scopeExistsSync(ctx.workspace, ctx.config.outputRoot, ignoreOptionsOf(ctx.config));
   const standing = (): SpawnStanding => ({ round, spawned: workersSpawned(ctx), tokensUsed: tokensUsed(ctx), runBudget: runBudget(ctx) });
   const result = await converse<RoundEnd>({
     ...conversationBase(ctx, agent, signal),
