@@ -3,7 +3,7 @@
  * table of ratios measured side by side, plus the raw figures. Exits 1 when a target is missed.
  * The same bundle, started with `--engine`, is the engine process of each run.
  *
- * BENCH_ONLY=sched,scale,rate,loop,sup,build,pipeline,fix,mapreduce,views,regex,stall,redact,mcp,parent1k,batch runs a subset (sched covers measures 1, 2, 3 and 6; loop is measure 7; views is 10; regex is 11; stall is T1; redact is R1; mcp is M1; parent1k is 3b; batch is 12);
+ * BENCH_ONLY=sched,scale,rate,loop,sup,build,pipeline,fix,mapreduce,views,regex,stall,redact,mcp,parent1k,batch runs a subset (sched covers measures 1, 2, 3 and 6; loop is measure 7; views is 10; regex is 11; stall is T1; redact is R1; mcp is M1; parent1k is 3b; batch is 12; agents is A1);
  * `npm run bench -- --readme` also writes the table into README.md's Performance section.
  * BENCH_KEEP=1 leaves the workspace in the temp folder: on ext4 without a journal, deleting its
  * thousands of files makes creating files slow for minutes, which would skew a bench run right after.
@@ -32,6 +32,7 @@ import { measureRedaction } from './redaction';
 import { measureMcpContext } from './mcp';
 import { measureFixFindings } from './fixFindings';
 import { measureBatch, measureParentScale } from './batch';
+import { measureAgentDefinitions } from './agentDefinitions';
 
 async function main(): Promise<number> {
   const started = Date.now();
@@ -64,6 +65,7 @@ async function main(): Promise<number> {
     if (want('pipeline')) await step('whole build pipeline (4 builders and 1; harden cache)', () => measurePipeline(workspace));
     if (want('redact')) await step('redaction of 1 MB', () => measureRedaction());
     if (want('fix')) await step('a build from an audit\'s findings (parent context)', () => measureFixFindings());
+    if (want('agents')) await step('planning with 200 agent definitions', () => measureAgentDefinitions(workspace));
     if (want('mcp')) await step('an agent handing a 30-worker audit over MCP', () => measureMcpContext(workspace));
     // Last: their 2,000 and 5,000 files must not show in the other measures' workspace overview.
     if (want('mapreduce')) await step('map-reduce (2,000 files)', () => measureMapReduce(workspace));

@@ -236,10 +236,14 @@ describe('planning with definitions', () => {
     many[150] = { name: 'billing-auditor', description: 'Audits invoices and refunds.', model: 'opus' };
     const block = plannerAgentsBlock(many, { task: 'Audit the billing code', promptChars: 12_000 });
     expect(block.split('\n').find((l) => l.startsWith('- '))).toBe('- billing-auditor (opus): Audits invoices and refunds.');
-    // The header, then at most 5 % of the prompt's characters (600 at least), plus the words around the names.
-    const header = plannerAgentsBlock([{ name: 'x', description: 'y', model: 'inherit' }]).length - '- x: y\n'.length;
-    expect(block.length).toBeLessThanOrEqual(header + 600 + '\nAlso defined (by name only):  and 200 more.\n'.length);
+    // 5 % of the prompt's characters, the header included, plus the words around the names.
+    const closing = '\nAlso defined (by name only):  and 200 more.\n'.length;
+    expect(block.length).toBeLessThanOrEqual(600 + closing);
     expect(block).toMatch(/ and \d+ more\.\n$/);
+    // A short prompt (one pattern picked by hand): the header and the most relevant definition, the rest counted.
+    const short = plannerAgentsBlock(many, { task: 'Audit the billing code', promptChars: 4_000 });
+    expect(short.split('\n').filter((l) => l.startsWith('- '))).toEqual(['- billing-auditor (opus): Audits invoices and refunds.']);
+    expect(short.length).toBeLessThanOrEqual(320 + '- billing-auditor (opus): Audits invoices and refunds.'.length + closing);
   });
 });
 

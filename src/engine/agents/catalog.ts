@@ -24,8 +24,14 @@ export const PLANNER_BLOCK_CHARS = 6_000;
  * characters keeps the block near the bound we hold it to: at most 10 % more input tokens.
  */
 export const PLANNER_BLOCK_SHARE = 0.05;
-/** Characters the block may always use, however short the prompt (a few definitions are always worth it). */
-const PLANNER_BLOCK_FLOOR = 600;
+/**
+ * Characters the block may always use, its header included, however short the prompt: the header
+ * and the most relevant definition. A pattern picked by hand gives the planner a short prompt (one
+ * pattern's guide), and a larger floor alone would break the 10 % bound there.
+ */
+const PLANNER_BLOCK_FLOOR = 320;
+
+const AGENTS_HEADER = "\n# The user's agents\nWhere one clearly fits a worker's, an expert's or a builder's job, set its `agent` field to that name (its instructions and model apply). Never invent a name.\n";
 
 /** A description as the planner sees it: its first sentence, cut to a bound. */
 export function plannerSummary(description: string): string {
@@ -64,7 +70,8 @@ export interface AgentsBlockOptions {
  */
 export function plannerAgentsBlock(definitions: readonly Pick<AgentDefinition, 'name' | 'description' | 'model'>[], opts: AgentsBlockOptions = {}): string {
   if (definitions.length === 0) return '';
-  const budget = Math.min(PLANNER_BLOCK_CHARS, Math.max(PLANNER_BLOCK_FLOOR, Math.floor((opts.promptChars ?? Infinity) * PLANNER_BLOCK_SHARE)));
+  // The header counts: on a short prompt it is most of what the block costs.
+  const budget = Math.min(PLANNER_BLOCK_CHARS, Math.max(PLANNER_BLOCK_FLOOR, Math.floor((opts.promptChars ?? Infinity) * PLANNER_BLOCK_SHARE))) - AGENTS_HEADER.length;
   const ordered = byRelevance(definitions, opts.task ?? '');
   const lines: string[] = [];
   let used = 0;
@@ -93,7 +100,7 @@ export function plannerAgentsBlock(definitions: readonly Pick<AgentDefinition, '
       ? `\nAlso defined (by name only): ${shown.join(', ')}${more ? ` and ${more} more` : ''}.`
       : `\n${more} more defined, not listed here.`;
   }
-  return `\n# The user's agents\nThe user keeps these specialised agents. Where one clearly fits a worker's, an expert's or a builder's job, set that agent's \`agent\` field to its name; its instructions and model then apply. Leave \`agent\` out otherwise, and never invent a name.\n${lines.join('\n')}${restLine}\n`;
+  return `${AGENTS_HEADER}${lines.join('\n')}${restLine}\n`;
 }
 
 /** The check of one plan entry's `agent` field: unknown names are errors that list the known ones. */
