@@ -1,23 +1,17 @@
 /** Workflow files: parsing, the checks beyond the schema (each error placed at its line and column), the folder, parameters, templates and stage order. */
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import * as os from 'node:os';
+import { mkdirSync, symlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { putFileSync, scratchFolders } from './workspaceFiles';
 import {
   loadWorkflows, MAX_WORKFLOW_BYTES, MAX_WORKFLOW_FILES, parseWorkflow, renderTemplate, resolveParams, stageOrder,
   type Workflow, type WorkflowError,
 } from '../../src/engine/workflows';
 import { REVIEW_API_WORKFLOW } from '../fixtures/reviewApiWorkflow';
 
-const dirs: string[] = [];
-afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
-const scratch = (prefix: string): string => { const d = mkdtempSync(path.join(os.tmpdir(), prefix)); dirs.push(d); return d; };
-const put = (dir: string, file: string, text: string): string => {
-  const abs = path.join(dir, file);
-  mkdirSync(path.dirname(abs), { recursive: true });
-  writeFileSync(abs, text);
-  return abs;
-};
+const { scratch, cleanup } = scratchFolders();
+afterAll(cleanup);
+const put = putFileSync;
 
 const AGENTS = [{ name: 'api-reviewer' }, { name: 'security-auditor' }];
 
