@@ -185,6 +185,13 @@ describe('parsing a workflow file', () => {
     });
   });
 
+  it('reports at most 20 errors of a file, and says how many more there are', () => {
+    const stages = Array.from({ length: 12 }, (_, i) => `  - id: s${i}\n    tier: gpt\n    instructions: ""\n`).join('');
+    const errors = errorsOf(wf(stages));
+    expect(errors).toHaveLength(20);
+    expect(errors[19].message).toMatch(/ \(and 4 more errors in this file after this one\)$/);
+  });
+
   it('says what is wrong with a file that is not a workflow at all', () => {
     expect(only('')).toMatchObject({ line: 1, column: 1, message: 'expected a workflow: keys name, description, params and stages; found nothing' });
     expect(only('- a\n- b\n').message).toContain('found a list');

@@ -43,6 +43,7 @@ export function checkWorkflowText(original: string, file: string, opts: Workflow
       .sort((a, b) => a.at.line - b.at.line || a.at.col - b.at.col)
       .slice(0, MAX_ERRORS)
       .map((e) => ({ file, line: e.at.line, column: e.at.col, message: e.message, ...(name ? { name } : {}) }));
+    if (list.length > MAX_ERRORS) errors[MAX_ERRORS - 1].message += ` (and ${list.length - MAX_ERRORS} more errors in this file after this one)`;
     return { ok: false, error: errors[0], errors };
   };
   const bytes = Buffer.byteLength(text, 'utf8');
