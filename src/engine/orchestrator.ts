@@ -30,6 +30,7 @@ import { silentLogger, type Clock, type Logger } from './types';
 import type { IgnoredSetting, WorkspaceCommand } from './trust/configPolicy';
 import { FileCommandConsent, type CommandConsent } from './trust/consent';
 import { applyDefinitions, loadAgentDefinitions, roleToolsOf, RUN_DEFINITIONS_FILE, runDefinitionsJson, type AgentCatalog } from './agents';
+import type { WorkflowCatalog } from './workflows/schema';
 import { FINDINGS_FILE, FindingsFileSchema, type FindingsFile } from './pipelineFiles';
 
 export interface OrchestratorDeps {
@@ -66,6 +67,19 @@ export interface OrchestratorDeps {
 }
 
 export type { AgentCommandOptions } from './commands/host';
+
+/** A workflow to plan (`orchestrate run --workflow NAME --param k=v`, Run Workflow): no planner model call. */
+export interface PlanWorkflowRequest {
+  /** The workflow's `name` (`.orchestration/workflows/<name>.yaml`). */
+  workflow: string;
+  /** Parameter values by name; a parameter without a default must be given, an unknown one is an error. */
+  params: Readonly<Record<string, string>>;
+  /** Workspace folders the run is confined to: `each: {files}` globs and the agents' tools stay inside. */
+  focus?: string[];
+  signal?: AbortSignal;
+  /** Who asks, when not a person at this front end (`mcp:<client name>`). */
+  startedBy?: string;
+}
 
 export interface PlanRunRequest {
   task: string;
@@ -299,6 +313,22 @@ export class Orchestrator {
       await transcripts.flush(true).catch(() => undefined);
       throw err;
     }
+  }
+
+  /** The workspace's workflow files: the valid ones and the errors of the rest. */
+  workflows(): Promise<WorkflowCatalog> {
+    throw new Error('not implemented yet');
+  }
+
+  /**
+   * Plans a run of a workflow file without asking the planner model: loads the workflow and the
+   * agent definitions, resolves the parameters (a missing or unknown one is a ConfigError naming
+   * it, and nothing is written), compiles the stages into the workflow pattern's graph and leaves
+   * the run `awaiting-approval` with plan.json, plan.md and ledger.json written, like plan().
+   */
+  // eslint-disable-next-line @typescript-eslint/require-await
+  async planWorkflow(req: PlanWorkflowRequest): Promise<Run> {
+    throw new Error(`not implemented yet: ${req.workflow}`);
   }
 
   /**
