@@ -9,7 +9,7 @@ import { markCreatedHere } from './ledger/origin';
 import type { ModelClient } from './model/client';
 import { realClock, RequestPolicy } from './model/requests';
 import { agentRecord, type Compiled } from './patterns/pattern';
-import { PATTERNS, patternNamed, validatePlan, type AnyPlan, type PatternChoice } from './patterns/registry';
+import { PATTERNS, PLANNABLE_PATTERNS, patternNamed, validatePlan, type AnyPlan, type PatternChoice } from './patterns/registry';
 import { renderPlanMarkdown } from './plan/planMarkdown';
 import { requestPlan } from './patterns/planner';
 import { checkTask } from './plan/task';
@@ -216,8 +216,8 @@ export class Orchestrator {
     const exists = scopeExists(workspace, config.outputRoot, ignoreOptionsOf(config));
     for (const f of focus) if (!exists(f)) throw new ConfigError(`Focus folder "${f}" does not exist in the workspace or may not be read`);
     const choice = req.pattern ?? 'auto';
-    if (choice !== 'auto' && !patternNamed(choice)) {
-      throw new ConfigError(`Unknown pattern "${String(choice)}"; expected auto or one of ${PATTERNS.map((p) => p.name).join(', ')}`);
+    if (choice !== 'auto' && (!patternNamed(choice) || patternNamed(choice)?.plannedFromFile)) {
+      throw new ConfigError(`Unknown pattern "${String(choice)}"; expected auto or one of ${PLANNABLE_PATTERNS.map((p) => p.name).join(', ')}`);
     }
     if (req.findings && choice !== 'build') throw new ConfigError(`Fixing findings is a build: plan it with the build pattern, not ${choice}`);
     const parsedFindings = req.findings ? FindingsFileSchema.safeParse(req.findings) : null;
