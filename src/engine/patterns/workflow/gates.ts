@@ -11,7 +11,7 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { formatIssues } from '../../config';
+import { ConfigError, formatIssues } from '../../config';
 import { readTextOrNull, writeFileAtomic } from '../../files';
 import type { ToolDefinition } from '../../model/client';
 import { systemBlocks } from '../../run/converse';
@@ -194,4 +194,22 @@ export async function attemptReflector(ctx: Ctx, agent: AgentRecord, previousErr
   await writeFileAtomic(path.join(ctx.runDir, reflectionJson(agent.id)), `${JSON.stringify({ stage: stage.id, lessons }, null, 2)}\n`);
   return finishGate(ctx, agent, `Lessons from stage ${stage.id}`, lessons.length ? lessons.map((l) => `- ${l}`) : ['No new lessons.'],
     lessons.length ? `Proposed ${lessons.length} lesson${lessons.length === 1 ? '' : 's'} for memory.md.` : 'No new lessons.');
+}
+
+/**
+ * Records the user's approval of a stage (approvals/<stage>.json): the stage's approval gate
+ * passes when the run resumes. Returns the file written; refuses a plan that is not a workflow's
+ * and a stage that has no approval gate, naming the stages that do.
+ */
+export async function approveStage(runDir: string, plan: { pattern: string } & Record<string, unknown>, stageId: string, now: Date, by?: string): Promise<string> {
+  if (plan.pattern !== 'workflow') throw new ConfigError(`This run is a ${plan.pattern} run: only a workflow's stages have approval gates`);
+  const stages = (plan as unknown as WorkflowPlan).stages;
+  const gated = stages.filter((s) => s.gates.some((g) => g === 'approval' || (typeof g === 'object' && 'approval' in g))).map((s) => s.id);
+  if (!gated.includes(stageId)) {
+    throw new ConfigError(`Stage "${stageId}" has no approval gate; ${gated.length ? `the stages that have one: ${gated.join(', ')}` : 'no stage of this workflow has one'}`);
+  }
+  const file = path.join(runDir, approvalFile(stageId));
+  await fsp.mkdir(path.dirname(file), { recursive: true });
+  await writeFileAtomic(file, `${JSON.stringify({ stage: stageId, approvedAt: now.toISOString(), ...(by ? { by } : {}) } satisfies z.infer<typeof ApprovalSchema>, null, 2)}\n`);
+  return file;
 }

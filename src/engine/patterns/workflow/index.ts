@@ -5,7 +5,7 @@ import { WorkflowPlanFieldsSchema, validateWorkflow, type WorkflowPlan } from '.
 import { attemptFinal, attemptStage } from './roles';
 
 export { planFromWorkflow, type WorkflowLaunch } from './expand';
-export { approvalFile, ApprovalSchema, reflectionJson } from './gates';
+export { approvalFile, ApprovalSchema, approveStage, reflectionJson } from './gates';
 export type { WorkflowPlan, WorkflowStagePlan } from './plan';
 
 /**
