@@ -33,7 +33,7 @@ export function auditorReply(req: ParsedRequest): Reply {
     : planted ? { verdict: 'block', reason: `Simulated check: ${planted.path} is marked SANITY-BLOCK, so stage ${stage} does not go on.` }
       : failed ? { verdict: 'block', reason: `Simulated check: ${failed.path} is empty.` }
         : outputs.length === 0 ? { verdict: 'block', reason: `Simulated check: stage ${stage} has no output to check.` }
-          : { verdict: 'pass', reason: `Simulated check: ${plural(outputs.length, 'output file')} of stage ${stage} ${outputs.length === 1 ? 'is' : 'are'} complete and end with the sentinel.` };
+          : { verdict: 'pass', reason: `Simulated check: ${plural(outputs.length, 'output file')} of stage ${stage} ${outputs.length === 1 ? 'is complete and ends' : 'are complete and end'} with the sentinel.` };
   return { kind: 'message', content: [{ type: 'tool_use', name: 'submit_verdict', input }] };
 }
 

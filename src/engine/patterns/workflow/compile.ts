@@ -68,7 +68,7 @@ export function compileWorkflow(plan: WorkflowPlan, config: Config): Compiled {
   const handoffNames = Object.fromEntries(plan.stages.map((s) => [s.id, `(the handoff of stage ${s.id})`]));
   for (const s of plan.stages) {
     const n = s.items?.length ?? 1;
-    groups.push({ id: s.id, label: `${s.id}${s.items ? ` (${n} × ${s.agent ?? 'agent'})` : s.agent ? ` (${s.agent})` : ''}` });
+    groups.push({ id: s.id, label: `Stage ${s.id}${s.items ? ` (${n} × ${s.agent ?? 'agent'})` : s.agent ? ` (${s.agent})` : ''}` });
     const deps = s.dependsOn.flatMap((d) => exitsOf(byId.get(d)!));
     const ids = stageAgentIds(s);
     ids.forEach((id) => {
