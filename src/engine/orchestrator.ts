@@ -479,7 +479,7 @@ async function ensureOutputRoot(workspace: string, config: Config): Promise<void
   const root = await checkedOutputRoot(workspace, config.outputRoot);
   const created = await fs.mkdir(root, { recursive: true });
   if (created !== undefined && !config.trackRunsInGit) {
-    // The project's config.json lives here too and is meant to be shared: it stays visible.
-    await writeFileAtomic(path.join(root, '.gitignore'), '# Runs of Scaled Agent Orchestration stay out of git (setting trackRunsInGit).\n*\n!config.json\n');
+    // The project's config.json and its workflows live here too and are meant to be shared: they stay visible.
+    await writeFileAtomic(path.join(root, '.gitignore'), '# Runs of Scaled Agent Orchestration stay out of git (setting trackRunsInGit).\n*\n!config.json\n!workflows/\n!workflows/*.yaml\n!workflows/*.yml\n');
   }
 }

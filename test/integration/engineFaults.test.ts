@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { listRuns } from '../../src/engine/ledger/runs';
@@ -194,6 +194,14 @@ describe('planning', () => {
     // a team's shared config.json stays visible to git
     writeFileSync(path.join(ws, '.orchestration/config.json'), '{}');
     expect(execFileSync('git', ['status', '--porcelain', '--untracked-files=all'], { cwd: ws, encoding: 'utf8' })).toMatch(/\.orchestration\/config\.json/);
+    // and so do its workflow files, written once and shared
+    mkdirSync(path.join(ws, '.orchestration/workflows'));
+    writeFileSync(path.join(ws, '.orchestration/workflows/review-api.yaml'), 'name: review-api\n');
+    writeFileSync(path.join(ws, '.orchestration/workflows/docs.yml'), 'name: docs\n');
+    const shared = execFileSync('git', ['status', '--porcelain', '--untracked-files=all'], { cwd: ws, encoding: 'utf8' });
+    expect(shared).toMatch(/\.orchestration\/workflows\/review-api\.yaml/);
+    expect(shared).toMatch(/\.orchestration\/workflows\/docs\.yml/);
+    expect(shared).not.toMatch(/\.orchestration\/\d{8}-/);
 
     const tracked = makeWorkspace();
     execFileSync('git', ['init', '-q'], { cwd: tracked });

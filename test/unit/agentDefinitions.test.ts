@@ -1,8 +1,8 @@
 /** Agent definitions (Claude Code's .claude/agents format): parsing, precedence, errors, untrusted folders, tools and the planner's block. */
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import * as os from 'node:os';
+import { mkdirSync, symlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { putFileSync, scratchFolders } from './workspaceFiles';
 import { parseConfig } from '../../src/engine/config';
 import { parseDefinition } from '../../src/engine/agents/definition';
 import { loadAgentDefinitions, MAX_DEFINITION_BYTES } from '../../src/engine/agents/load';
@@ -16,15 +16,9 @@ import { renderPlanMarkdown } from '../../src/engine/plan/planMarkdown';
 import { agentForScope, listedAgents } from '../../src/simulator/roles/agentRouting';
 import { API_REVIEWER } from '../fixtures/agents';
 
-const dirs: string[] = [];
-afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
-const scratch = (prefix: string): string => { const d = mkdtempSync(path.join(os.tmpdir(), prefix)); dirs.push(d); return d; };
-const put = (dir: string, file: string, text: string): string => {
-  const abs = path.join(dir, file);
-  mkdirSync(path.dirname(abs), { recursive: true });
-  writeFileSync(abs, text);
-  return abs;
-};
+const { scratch, cleanup } = scratchFolders();
+afterAll(cleanup);
+const put = putFileSync;
 
 
 const def = (name: string, extra = '', body = `You are ${name}.`): string => `---\nname: ${name}\ndescription: The ${name} agent.\n${extra}---\n${body}\n`;

@@ -3,7 +3,7 @@
  * every error can name the line and column, what was expected and what was found. Alias
  * expansion is bounded: a "billion laughs" file is an error, never a hang or an out-of-memory.
  */
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import type { z } from 'zod';
 
 /** A 1-based line and column. */
@@ -35,8 +35,11 @@ export function parseYamlSource(text: string, maxAliases: number): ParsedYaml {
   try {
     return { ok: true, source: { doc, counter, data: doc.toJS({ maxAliasCount: maxAliases }) } };
   } catch (err) {
+    // The error does not say which alias went past the bound; the first one is where expansion starts.
+    let at: YamlPosition = { line: 1, col: 1 };
+    visit(doc, { Alias: (_key, node) => { if (node.range) at = counter.linePos(node.range[0]); return visit.BREAK; } });
     return {
-      ok: false, at: { line: 1, col: 1 },
+      ok: false, at,
       message: `could not be read: ${firstLine(err instanceof Error ? err.message : String(err))} (at most ${maxAliases} aliases expand)`,
     };
   }

@@ -43,7 +43,9 @@ export function workflowProblems(wf: Workflow, agents?: readonly { name: string 
     const i = ids.indexOf(from);
     problems.push({
       key: ['stages', i, 'dependsOn', wf.stages[i].dependsOn.indexOf(to)],
-      message: `stage "${from}" dependsOn: expected stages that wait only for earlier work; found a cycle ${cycle.join(' → ')} (each waits for the next), so none of them could start`,
+      message: cycle.length === 2
+        ? `stage "${from}" dependsOn: expected stages it waits for; found "${from}" itself, so it could never start`
+        : `stage "${from}" dependsOn: expected stages that wait only for earlier work; found a cycle ${cycle.join(' → ')} (each waits for the next), so none of them could start`,
     });
   }
 

@@ -54,6 +54,7 @@ export async function loadWorkflows(workspace: string, opts: LoadWorkflowsOption
       });
     }
   }
-  errors.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column);
+  // Code-unit order, as the folder is read: the same on every machine, whatever its locale.
+  errors.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.column - b.column));
   return { workflows, errors, folder };
 }
