@@ -40,8 +40,12 @@ export function auditorReply(req: ParsedRequest): Reply {
 export function reflectorReply(req: ParsedRequest): Reply {
   const text = promptText(req);
   const stage = /lessons from stage ([a-z0-9-]+)/.exec(text)?.[1] ?? 'the stage';
-  const finding = outputsOf(text).flatMap((o) => (o.text ?? '').split('\n')).find((l) => /^\s*[-*] .*`[^`]+`/.test(l));
-  const lessons = finding ? [`Stage ${stage} found: ${truncate(finding.replace(/^\s*[-*]\s*/, '').replace(/\s+/g, ' '), 200)}`] : [];
+  // The first finding under a `## Findings` heading, its run-folder paths shortened to the stage file.
+  const finding = outputsOf(text).flatMap((o) => (section((o.text ?? '').replace(/^## /gm, '# '), 'Findings') ?? '').split('\n'))
+    .find((l) => /^\s*[-*] .*`[^`]+`/.test(l) && !/^\s*[-*] Nothing notable/.test(l));
+  const lessons = finding
+    ? [`Stage ${stage} found: ${truncate(finding.replace(/^\s*[-*]\s*/, '').replace(/[^`\s]*\/stages\//g, 'stages/').replace(/\s+/g, ' '), 200)}`]
+    : [];
   return { kind: 'message', content: [{ type: 'tool_use', name: 'propose_lessons', input: { lessons } }] };
 }
 
