@@ -338,6 +338,8 @@ export class Run {
 
   /** Schedules these agents (and any they spawn) until every one has settled. */
   private async runGraph(todo: readonly AgentRecord[], instructions: Readonly<Record<string, string>>): Promise<void> {
+    // A gate's hold is this execution's: a resume after the user's approval starts with none.
+    this.heldReason = null;
     const config = this.approvedCommand ? { ...this.deps.config, verifyCommand: this.approvedCommand } : this.deps.config;
     const policy = new RequestPolicy(this.deps.model, config, this.deps.clock, {
       onTerminal: (err) => this.stopForTerminal(err),
