@@ -190,15 +190,16 @@ describe("the issue's contract: review-api.yaml with api-reviewer.md", () => {
 });
 
 describe('gates', () => {
-  it('a sanity check that blocks a stage skips the stages after it, and the run ends partial saying so', async () => {
+  it('a sanity check that blocks a stage skips the stages after it, and the run ends partial saying so; a rerun of the stage has it judged anew', async () => {
     const ws = contractWorkspace();
     put(ws, '.orchestration/workflows/review-api.yaml', REVIEW_API_YAML.replace(
       '    each: { files: "api/**/*.js" }\n    instructions: Review {{item}} for {{params.concern}}.\n',
       '    each: { files: "api/**/*.js" }\n    instructions: Review {{item}} for {{params.concern}}.\n    hooks: [sanity-check]\n',
     ) + '  - id: fixes\n    dependsOn: [summary]\n    instructions: Plan fixes for {{stages.summary}}\n');
+    let block = true;
     const orch = await engine(ws, (req) => {
       // The review auditor blocks; the simulator would pass it.
-      if (roleOf(req) === 'auditor' && /the sanity check of stage review\b/.test(req.messages[0].content.map((b) => (b.type === 'text' ? b.text : '')).join(''))) {
+      if (block && roleOf(req) === 'auditor' && /the sanity check of stage review\b/.test(req.messages[0].content.map((b) => (b.type === 'text' ? b.text : '')).join(''))) {
         return { kind: 'message', content: [{ type: 'tool_use', name: 'submit_verdict', input: { verdict: 'block', reason: 'api/orders.js review cites no line numbers.' } }] };
       }
       return undefined;
@@ -217,6 +218,19 @@ describe('gates', () => {
     const summary = readFileSync(path.join(run.dir, 'summary.md'), 'utf8');
     expect(summary).toContain('review-sanity: Blocked: api/orders.js review cites no line numbers.');
     expect(summary).toMatch(/## Gaps[\s\S]*summary/);
+
+    // The verdict stands until the stage is done again: a rerun of one reviewer has it judged anew,
+    // and the stages it held back run; the other reviewers are not redone.
+    block = false;
+    const before = readJson<LedgerSnapshot>(path.join(run.dir, 'ledger.json')).agents;
+    const rerun = await orch.rerunAgent(run.id, 'review-1', { instruction: 'Cite the line of every finding.' });
+    expect(rerun.status).toBe('completed');
+    const snap = readJson<LedgerSnapshot>(path.join(run.dir, 'ledger.json'));
+    const at = (id: string) => snap.agents.find((a) => a.id === id)!;
+    expect(at('review-1').requests).toBeGreaterThan(before.find((a) => a.id === 'review-1')!.requests);
+    expect(at('review-2')).toEqual(before.find((a) => a.id === 'review-2'));
+    expect(at('review-sanity').returned).toMatch(/^Passed: /);
+    for (const id of ['summary', 'summary-sanity', 'fixes', 'final']) expect(at(id).status, id).toBe('completed');
   }, 120_000);
 
   it('an approval gate holds the stages after it; approve, then resume in the middle of the workflow runs only what was left', async () => {
