@@ -189,6 +189,29 @@ describe("the issue's contract: review-api.yaml with api-reviewer.md", () => {
   }, 120_000);
 });
 
+describe('orchestrate approve (CLI)', () => {
+  it('a run waiting at an approval gate exits 3 saying how to approve; approve, then resume finishes it', async () => {
+    const ws = contractWorkspace();
+    put(ws, '.orchestration/workflows/review-api.yaml', REVIEW_API_YAML.replace(
+      '    instructions: Review {{item}} for {{params.concern}}.\n', '    instructions: Review {{item}} for {{params.concern}}.\n    gates: [approval]\n',
+    ));
+    const env = { ...keylessEnv(), HOME: ws };
+    const first = await cliAsync(['run', '--workflow', 'review-api', '--workspace', ws, '--yes', '--simulate'], env);
+    expect(first.code).toBe(3);
+    const runId = readdirSync(path.join(ws, '.orchestration')).find((n) => /^\d{8}-/.test(n))!;
+    expect(first.stdout).toContain(`waiting for approval of stage review (the output of stage review): run \`orchestrate approve ${runId} review\`, then resume the run`);
+    const wrong = await cliAsync(['approve', runId, 'summary', '--workspace', ws], env);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/Stage "summary" has no approval gate; the stages that have one: review/);
+    const approved = await cliAsync(['approve', runId, 'review', '--workspace', ws], env);
+    expect(approved.code).toBe(0);
+    expect(approved.stderr).toMatch(/Approved stage review of run .*resume/);
+    const resumed = await cliAsync(['resume', runId, '--workspace', ws, '--simulate'], env);
+    expect(resumed.code).toBe(0);
+    expect(readJson<LedgerSnapshot>(path.join(ws, '.orchestration', runId, 'ledger.json')).status).toBe('completed');
+  }, 120_000);
+});
+
 describe('gates', () => {
   it('a sanity check that blocks a stage skips the stages after it, and the run ends partial saying so; a rerun of the stage has it judged anew', async () => {
     const ws = contractWorkspace();
