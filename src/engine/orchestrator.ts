@@ -9,7 +9,7 @@ import { markCreatedHere } from './ledger/origin';
 import type { ModelClient } from './model/client';
 import { realClock, RequestPolicy } from './model/requests';
 import { agentRecord, PlanInputError, type Compiled } from './patterns/pattern';
-import { approveStage, planFromWorkflow } from './patterns/workflow';
+import { approveStage, definitionsNamed, planFromWorkflow } from './patterns/workflow';
 import { PATTERNS, PLANNABLE_PATTERNS, patternNamed, validatePlan, type AnyPattern, type AnyPlan, type PatternChoice } from './patterns/registry';
 import { renderPlanMarkdown } from './plan/planMarkdown';
 import { requestPlan } from './patterns/planner';
@@ -319,11 +319,13 @@ export class Orchestrator {
     const pattern = patternNamed('workflow')!;
     let plan: AnyPlan;
     let compiled: Compiled;
+    let named: string[];
     try {
       const drafted = await planFromWorkflow(found, resolved.params, { workspace, config, focus, definitions: agents.definitions });
       const check = validatePlan(drafted, { config, focus, scopeExists: exists, agentDefinitions: agents.definitions });
       if (!check.ok) throw new PlanInputError(check.errors);
       plan = check.plan;
+      named = definitionsNamed(drafted);
       compiled = await pattern.compile(plan, { workspace, config });
     } catch (err) {
       if (err instanceof PlanInputError) throw new ConfigError(`Workflow ${req.workflow} cannot be planned:\n  ${err.errors.join('\n  ')}`);
@@ -343,7 +345,10 @@ export class Orchestrator {
     this.logger.info(`run ${id}: planned workflow ${found.workflow.name} from ${found.source}`);
     try {
       // The stages' tiers were decided from the file (a stage's own tier wins over its agent's model).
-      return await this.settlePlan({ id, dir, ledger, transcripts, plan, pattern, compiled, definitions: agents.definitions, tiersDecided: true });
+      return await this.settlePlan({
+        id, dir, ledger, transcripts, plan, pattern, compiled, definitions: agents.definitions, tiersDecided: true,
+        laterDefinitions: named,
+      });
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       ledger.transition(PLANNER_ID, 'failed', { error: message });
@@ -397,6 +402,8 @@ export class Orchestrator {
     definitions: AgentCatalog['definitions'];
     /** The plan set every agent's tier already: a definition's model does not change it (its tool notes still apply). */
     tiersDecided?: boolean;
+    /** Definitions agents added at run time will run as (a workflow's stage over returned items): kept in agents.json too. */
+    laterDefinitions?: readonly string[];
   }): Promise<Run> {
     const { id, dir, ledger, transcripts, plan, pattern, compiled, definitions } = o;
     const { config } = this.deps;
@@ -405,7 +412,7 @@ export class Orchestrator {
     const { agents, groups, artifacts } = compiled;
     // Before the estimate: a definition's model sets its agent's tier.
     applyDefinitions(fresh, o.tiersDecided ? definitions.map((d) => ({ ...d, tier: null })) : definitions, config, roleToolsOf(pattern));
-    const used = runDefinitionsJson(agents, definitions);
+    const used = runDefinitionsJson([...agents, ...(o.laterDefinitions ?? []).map((agentDefinition) => ({ agentDefinition }))], definitions);
     if (used) await writeFileAtomic(path.join(dir, RUN_DEFINITIONS_FILE), used);
     markBatched(fresh, config, pattern);
     const estimate = estimateRun(fresh, config, pattern);

@@ -17,8 +17,9 @@ export const AGENT_ROLES = [
   // tree (an engine step, no model cost), its repair, and the audit of the combined change.
   'architect', 'scaffolder', 'integration', 'fixer', 'hardener',
   // Workflows: an auditor's pass/block (a sanity check, a review gate), an engine gate (approval, a
-  // check command), and the agent that proposes a stage's lessons for memory.md.
-  'auditor', 'gate', 'reflector',
+  // check command), the agent that proposes a stage's lessons for memory.md, and the engine step
+  // that fans a stage out over the items an earlier stage returned.
+  'auditor', 'gate', 'reflector', 'expander',
 ] as const;
 export type AgentRole = (typeof AGENT_ROLES)[number];
 

@@ -212,6 +212,84 @@ describe('orchestrate approve (CLI)', () => {
   }, 120_000);
 });
 
+describe('each: { items } — a stage over the items an earlier stage returned', () => {
+  const ENDPOINTS = `name: endpoints
+description: List the endpoints, then check each
+stages:
+  - id: list
+    scope: [api]
+    instructions: List the HTTP endpoints under api/ as a "## Items" list, one a line.
+  - id: check
+    dependsOn: [list]
+    each: { items: list }
+    agent: api-reviewer
+    instructions: Check the endpoint {{item}} for error handling.
+    hooks: [sanity-check]
+  - id: report
+    dependsOn: [check]
+    instructions: Report the checks, worst first. {{stages.check}}
+`;
+  /** The list stage writes these items (one twice, one in backticks) and returns a sentence. */
+  const lister = (items: string[]): Fault => (req) => {
+    const text = req.messages[0].content.map((b) => (b.type === 'text' ? b.text : '')).join('');
+    if (!/# Your assignment \(list\)/.test(text)) return undefined;
+    if (req.messages.length === 1) {
+      const content = `# Endpoints\n\n## Items\n${items.map((i) => `- ${i}`).join('\n')}\n\n<!-- DONE -->\n`;
+      return { kind: 'message', content: [{ type: 'tool_use', name: 'write_output', input: { content } }] };
+    }
+    return { kind: 'message', content: [{ type: 'text', text: `Done. Listed ${items.length} endpoints.` }] };
+  };
+
+  it('spawns one agent per returned item once the stage has run, then the stages after it and the final step', async () => {
+    const ws = contractWorkspace();
+    put(ws, '.orchestration/workflows/endpoints.yaml', ENDPOINTS);
+    const requests: ParsedRequest[] = [];
+    const list = lister(['POST /orders', '`GET /health`', 'POST /orders']);
+    const orch = await engine(ws, (req, ctx, agent) => { requests.push(req); return list(req, ctx, agent); });
+    const run = await orch.planWorkflow({ workflow: 'endpoints', params: {} });
+    expect((run.plan as WorkflowPlan).stages[1]).toMatchObject({ each: { items: 'list' }, items: null });
+    // Before the run: the list stage and the expander; what follows it is not known yet.
+    expect(run.ledger.agents.map((a) => a.id)).toEqual(['planner', 'list', 'check-items']);
+    expect(readJson<Array<{ name: string }>>(path.join(run.dir, 'agents.json')).map((d) => d.name)).toEqual(['api-reviewer']);
+
+    const outcome = await run.execute();
+    await run.ledger.close();
+    expect(outcome.reason).toBeNull();
+    expect(outcome.status).toBe('completed');
+    expect(readJson<{ items: string[] }>(path.join(run.dir, 'items/check.json')).items).toEqual(['POST /orders', 'GET /health']);
+    const checks = run.ledger.agents.filter((a) => a.domain === 'check' && a.role === 'stage');
+    expect(checks.map((a) => [a.id, a.task, a.agentDefinition, a.dependsOn])).toEqual([
+      ['check-1', 'Check the endpoint POST /orders for error handling.', 'api-reviewer', ['list', 'check-items']],
+      ['check-2', 'Check the endpoint GET /health for error handling.', 'api-reviewer', ['list', 'check-items']],
+    ]);
+    expect(checks[0].agentNotes).toContain('Bash not given: no tool runs a shell here');
+    for (const id of ['check-sanity', 'report', 'final']) expect(run.ledger.get(id)!.status, id).toBe('completed');
+    expect(run.ledger.get('report')!.dependsOn).toEqual(['check-sanity']);
+    const checkPrompt = requests.find((r) => /# Your assignment \(check-2\)/.test(r.messages[0].content.map((b) => (b.type === 'text' ? b.text : '')).join('')))!;
+    expect(checkPrompt.system[1]?.text).toContain(API_REVIEWER_BODY);
+    const report = requests.find((r) => /# Your assignment \(report\)/.test(r.messages[0].content.map((b) => (b.type === 'text' ? b.text : '')).join('')))!;
+    expect(report.messages[0].content.map((b) => (b.type === 'text' ? b.text : '')).join('')).toMatch(/stages\/check-2\.md \(GET \/health\): Done\./);
+  }, 120_000);
+
+  it('a stage that returns no items blocks the stage over them, and the run ends partial saying so', async () => {
+    const ws = contractWorkspace();
+    put(ws, '.orchestration/workflows/endpoints.yaml', ENDPOINTS);
+    const orch = await engine(ws, lister([]));
+    const run = await orch.planWorkflow({ workflow: 'endpoints', params: {} });
+    const outcome = await run.execute();
+    await run.ledger.close();
+    expect(outcome.status).toBe('partial');
+    expect(outcome.reason).toBe('stage check was blocked by check-items: stage list returned no items for stage check (a `## Items` list in its file, one item a line)');
+    // What follows is laid out and skipped with the reason; the final step still writes the summary.
+    for (const id of ['check', 'check-sanity', 'report']) {
+      expect(run.ledger.get(id)!.status, id).toBe('skipped');
+      expect(run.ledger.get(id)!.error).toBe(outcome.reason);
+    }
+    expect(run.ledger.get('final')!.status).toBe('completed');
+    expect(existsSync(path.join(run.dir, 'items/check.json'))).toBe(false);
+  }, 120_000);
+});
+
 describe('gates', () => {
   it('a sanity check that blocks a stage skips the stages after it, and the run ends partial saying so; a rerun of the stage has it judged anew', async () => {
     const ws = contractWorkspace();

@@ -10,17 +10,35 @@ export const FINAL_ID = 'final';
 /** What a gate or hook is, as its agent's id suffix and role. */
 export type StepKind = 'sanity' | 'approval' | 'check' | 'review' | 'reflect';
 
-/** A stage's agent ids: the stage id alone, or `<stage>-<n>` per item of `each`. */
-export const stageAgentIds = (s: Pick<WorkflowStagePlan, 'id' | 'items'>): string[] =>
-  s.items === null ? [s.id] : s.items.map((_, i) => `${s.id}-${i + 1}`);
+/**
+ * The items of `each: {items}` stages that are known (their expander ran), by stage id; null when
+ * the expander blocked (no items): the stage is then laid out as one agent, which its hold skips.
+ */
+export type KnownItems = Readonly<Record<string, readonly string[] | null>>;
 
-export const stepId = (stage: string, kind: StepKind, n = 1): string => `${stage}-${kind}${n > 1 ? `-${n}` : ''}`;
+/** The stage whose items a stage fans out over (`each: {items}`), or null. */
+export const itemsSourceOf = (s: Pick<WorkflowStagePlan, 'each'>): string | null => (s.each && 'items' in s.each ? s.each.items : null);
+
+/** A stage's items: the files `each` matched, the items its source returned (once known), or null for one agent. */
+export function itemsOf(s: WorkflowStagePlan, known: KnownItems = {}): readonly string[] | null {
+  if (s.items !== null) return s.items;
+  return itemsSourceOf(s) ? known[s.id] ?? null : null;
+}
+
+/** A stage's agent ids: the stage id alone, or `<stage>-<n>` per item of `each`. */
+export const stageAgentIds = (s: WorkflowStagePlan, known: KnownItems = {}): string[] => {
+  const items = itemsOf(s, known);
+  return items === null ? [s.id] : items.map((_, i) => `${s.id}-${i + 1}`);
+};
+
+export const stepId = (stage: string, kind: StepKind | 'items', n = 1): string => `${stage}-${kind}${n > 1 ? `-${n}` : ''}`;
 
 /** The item an agent of an `each` stage works on (null for a one-agent stage). */
-export function itemOf(s: WorkflowStagePlan, agentId: string): string | null {
-  if (s.items === null) return null;
+export function itemOf(s: WorkflowStagePlan, agentId: string, known: KnownItems = {}): string | null {
+  const items = itemsOf(s, known);
+  if (items === null) return null;
   const n = Number(agentId.slice(s.id.length + 1));
-  return s.items[n - 1] ?? null;
+  return items[n - 1] ?? null;
 }
 
 /** The steps after a stage, in the order they run: its sanity check, then its gates, each gating the next. */
@@ -37,9 +55,9 @@ export function gateSteps(s: WorkflowStagePlan): Array<{ id: string; kind: StepK
 }
 
 /** What the stages after a stage wait for: its last gate, or its agents when it has none. */
-export function exitsOf(s: WorkflowStagePlan): string[] {
+export function exitsOf(s: WorkflowStagePlan, known: KnownItems = {}): string[] {
   const steps = gateSteps(s);
-  return steps.length ? [steps[steps.length - 1].id] : stageAgentIds(s);
+  return steps.length ? [steps[steps.length - 1].id] : stageAgentIds(s, known);
 }
 
 const gateTask = (s: WorkflowStagePlan, kind: StepKind, gate: WorkflowGate | null): string => {
@@ -58,25 +76,44 @@ const gateTask = (s: WorkflowStagePlan, kind: StepKind, gate: WorkflowGate | nul
  * the one before — so the next stages wait for the stage's last gate. A `reflect` hook reads the
  * stage's output beside that chain and holds nothing back. The final step depends on the stages
  * nothing depends on (and the reflections), and writes summary.md. Agents come in dependency order.
+ *
+ * A stage that fans out over the items another stage returns (`each: {items}`) cannot be laid out
+ * before that stage has run: until `known` has its items, it is an expander step (`<stage>-items`,
+ * after the stages it depends on), and it, every stage after it and the final step are left out.
+ * The expander compiles again with the items and spawns what is new (gates.ts).
  */
-export function compileWorkflow(plan: WorkflowPlan, config: Config): Compiled {
+export function compileWorkflow(plan: WorkflowPlan, config: Config, known: KnownItems = {}): Compiled {
   const agents: AgentRecord[] = [];
   const groups: AgentGroup[] = [];
   const byId = new Map(plan.stages.map((s) => [s.id, s]));
   const reflections: string[] = [];
   // A task line is shown before any handoff exists: it names the handoff instead.
   const handoffNames = Object.fromEntries(plan.stages.map((s) => [s.id, `(the handoff of stage ${s.id})`]));
+  const deferred = new Set<string>();
   for (const s of plan.stages) {
-    const n = s.items?.length ?? 1;
-    groups.push({ id: s.id, label: `Stage ${s.id}${s.items ? ` (${n} × ${s.agent ?? 'agent'})` : s.agent ? ` (${s.agent})` : ''}` });
-    const deps = s.dependsOn.flatMap((d) => exitsOf(byId.get(d)!));
-    const ids = stageAgentIds(s);
+    const items = itemsOf(s, known);
+    const source = itemsSourceOf(s);
+    const fanLabel = items ? ` (${items.length} × ${s.agent ?? 'agent'})` : source ? ` (each item of ${source}${s.agent ? `, ${s.agent}` : ''})` : s.agent ? ` (${s.agent})` : '';
+    groups.push({ id: s.id, label: `Stage ${s.id}${fanLabel}` });
+    if (s.dependsOn.some((d) => deferred.has(d))) { deferred.add(s.id); continue; }
+    const deps = s.dependsOn.flatMap((d) => exitsOf(byId.get(d)!, known));
+    const expander = source ? stepId(s.id, 'items') : null;
+    if (expander && source) {
+      const sourceExits = exitsOf(byId.get(source)!, known);
+      agents.push(agentRecord(config, {
+        id: expander, role: 'expander', domain: s.id, tier: 'haiku', task: `Fan stage ${s.id} out over the items stage ${source} returned`,
+        scope: [], dependsOn: [...new Set([...deps, ...sourceExits])], outputFile: `gates/${expander}.md`,
+      }));
+      if (!Object.hasOwn(known, s.id)) { deferred.add(s.id); continue; }
+    }
+    const ids = stageAgentIds(s, known);
     ids.forEach((id) => {
-      const item = itemOf(s, id);
+      const item = itemOf(s, id, known);
       agents.push(withDefinition(agentRecord(config, {
         id, role: 'stage', domain: s.id, tier: s.tier,
         task: firstLine(renderTemplate(s.instructions, { params: plan.params, ...(item ? { item } : {}), stages: handoffNames })),
-        scope: item ? [item] : s.scope, dependsOn: deps, outputFile: `stages/${id}.md`,
+        // An item from a stage's return is any text; only a file item (each: {files}) is a scope.
+        scope: item && !source ? [item] : s.scope, dependsOn: expander ? [...deps, expander] : deps, outputFile: `stages/${id}.md`,
       }), s.agent));
     });
     let previous = ids;
@@ -97,18 +134,21 @@ export function compileWorkflow(plan: WorkflowPlan, config: Config): Compiled {
       reflections.push(id);
     }
   }
-  const clash = agents.find((a) => a.id === FINAL_ID);
-  const dupes = agents.map((a) => a.id).filter((id, i, all) => all.indexOf(id) !== i);
+  if (deferred.size === 0) {
+    const dependedOn = new Set(plan.stages.flatMap((s) => s.dependsOn));
+    const sinks = plan.stages.filter((s) => !dependedOn.has(s.id));
+    agents.push(agentRecord(config, {
+      id: FINAL_ID, role: 'final', domain: null, tier: 'sonnet',
+      task: `Write the summary of workflow ${plan.workflow.name} from the handoffs of ${sinks.map((s) => s.id).join(', ')}`,
+      scope: [], dependsOn: [...sinks.flatMap((s) => exitsOf(s, known)), ...reflections], outputFile: 'summary.md',
+    }));
+  }
+  const ids = agents.map((a) => a.id);
+  const dupes = ids.filter((id, i) => ids.indexOf(id) !== i);
+  const clash = deferred.size === 0 ? ids.filter((id) => id === FINAL_ID).length > 1 : ids.includes(FINAL_ID);
   if (clash || dupes.length) {
     throw new PlanInputError([`Agent ids of this workflow collide (${[...new Set([...(clash ? [FINAL_ID] : []), ...dupes])].join(', ')}): rename the stage whose id is one of them`]);
   }
-  const dependedOn = new Set(plan.stages.flatMap((s) => s.dependsOn));
-  const sinks = plan.stages.filter((s) => !dependedOn.has(s.id));
-  agents.push(agentRecord(config, {
-    id: FINAL_ID, role: 'final', domain: null, tier: 'sonnet',
-    task: `Write the summary of workflow ${plan.workflow.name} from the handoffs of ${sinks.map((s) => s.id).join(', ')}`,
-    scope: [], dependsOn: [...sinks.flatMap(exitsOf), ...reflections], outputFile: 'summary.md',
-  }));
   return { agents, groups };
 }
 

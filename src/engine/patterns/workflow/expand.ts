@@ -28,8 +28,7 @@ const NO_SIZE_LIMIT = Number.MAX_SAFE_INTEGER;
 
 /**
  * The plan of a run of `found` with these (resolved) parameters. Throws PlanInputError naming
- * the stage, its line and its globs when an `each` matches no file or too many, and for
- * `each: {items}`, which this version does not run yet.
+ * the stage, its line and its globs when an `each` matches no file or too many.
  */
 export async function planFromWorkflow(found: FoundWorkflow, params: Readonly<Record<string, string>>, launch: WorkflowLaunch): Promise<WorkflowPlan> {
   const wf = found.workflow;
@@ -45,10 +44,9 @@ export async function planFromWorkflow(found: FoundWorkflow, params: Readonly<Re
     let items: string[] | null = null;
     let each: WorkflowStagePlan['each'];
     if (s.each && 'items' in s.each) {
-      errors.push(`${at}: \`each: { items: ${s.each.items} }\` is not supported yet; fan out over files (\`each: { files: "<glob>" }\`) or give the stage one agent`);
-      continue;
-    }
-    if (s.each) {
+      // Known once that stage has run: its expander spawns the agents then.
+      each = { items: s.each.items };
+    } else if (s.each) {
       const globs = Array.isArray(s.each.files) ? s.each.files : [s.each.files];
       each = { files: globs };
       try {

@@ -23,12 +23,12 @@ import { conversationBase, outputPath } from '../kit';
 import type { AttemptResult, RoleContext } from '../pattern';
 import { gateSteps } from './compile';
 import { handoffsFor, stageOfAgent, stageOutputsBlock } from './handoffs';
+import { knownItems } from './items';
 import type { WorkflowPlan, WorkflowStagePlan } from './plan';
 
 type Ctx = RoleContext<WorkflowPlan>;
 
-export const VERDICT_TOOL = 'submit_verdict';
-export const LESSONS_TOOL = 'propose_lessons';
+import { LESSONS_TOOL, VERDICT_TOOL } from './items';
 
 export const VerdictSchema = z.object({
   verdict: z.enum(['pass', 'block']),
@@ -89,7 +89,7 @@ export async function attemptAuditor(ctx: Ctx, agent: AgentRecord, previousError
   const system = ctx.prompts.render('workflow/auditor', {});
   const user = ctx.prompts.render('workflow/auditor-user', {
     agentId: agent.id, stageId: stage.id, kind: step.kind === 'sanity' ? 'sanity check' : 'review',
-    instructions: renderTemplate(stage.instructions, { params: ctx.plan.params, item: '(each agent its own item)', stages: handoffsFor(ctx) }),
+    instructions: renderTemplate(stage.instructions, { params: ctx.plan.params, item: '(each agent its own item)', stages: handoffsFor(ctx, await knownItems(ctx.runDir, ctx.plan)) }),
     outputs: await stageOutputsBlock(ctx, stage),
     retryNote: previousError ? `\n(Your previous attempt failed: ${previousError})\n` : '',
   }) + (base.instruction ? `\n\n# The user's instruction\n${base.instruction}\n` : '');
@@ -171,7 +171,7 @@ export async function attemptReflector(ctx: Ctx, agent: AgentRecord, previousErr
   const system = ctx.prompts.render('workflow/reflector', {});
   const user = ctx.prompts.render('workflow/reflector-user', {
     agentId: agent.id, stageId: stage.id,
-    instructions: renderTemplate(stage.instructions, { params: ctx.plan.params, item: '(each agent its own item)', stages: handoffsFor(ctx) }),
+    instructions: renderTemplate(stage.instructions, { params: ctx.plan.params, item: '(each agent its own item)', stages: handoffsFor(ctx, await knownItems(ctx.runDir, ctx.plan)) }),
     outputs: await stageOutputsBlock(ctx, stage),
     retryNote: previousError ? `\n(Your previous attempt failed: ${previousError})\n` : '',
   });

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { readTextOrNull } from '../../files';
 import type { AgentRecord } from '../../types';
 import type { RoleContext } from '../pattern';
-import { itemOf, stageAgentIds } from './compile';
+import { itemOf, type KnownItems } from './compile';
 import type { WorkflowPlan, WorkflowStagePlan } from './plan';
 
 /** Characters of one stage's handoff at most; the lines past it are counted, not shown. */
@@ -27,22 +27,28 @@ export const stageOfAgent = (ctx: Ctx, agent: AgentRecord): WorkflowStagePlan =>
 
 const rel = (ctx: Ctx, abs: string): string => path.relative(ctx.workspace, abs).split(path.sep).join('/');
 
+/**
+ * A stage's agents as the ledger has them, in order: those planned, and those its expander added
+ * at run time (a stage over the items another returned).
+ */
+export const stageAgents = (ctx: Ctx, s: WorkflowStagePlan): AgentRecord[] => ctx.ledger.agents.filter((a) => a.domain === s.id && a.role === 'stage');
+
 /** A stage's agents' output files, absolute. */
-export const stageFiles = (ctx: Ctx, s: WorkflowStagePlan): string[] =>
-  stageAgentIds(s).map((id) => path.join(ctx.runDir, ctx.ledger.get(id)?.outputFile ?? `stages/${id}.md`));
+export const stageFiles = (ctx: Ctx, s: WorkflowStagePlan): string[] => stageAgents(ctx, s).map((a) => path.join(ctx.runDir, a.outputFile));
 
 /** The handoff of a stage as text (see the file's comment). */
-export function handoffOf(ctx: Ctx, s: WorkflowStagePlan): string {
+export function handoffOf(ctx: Ctx, s: WorkflowStagePlan, known: KnownItems): string {
   const lines: string[] = [];
   let used = 0;
-  const ids = stageAgentIds(s);
-  for (const [i, id] of ids.entries()) {
-    const a = ctx.ledger.get(id);
-    const item = itemOf(s, id);
-    const state = a?.status === 'completed' ? (a.returned ?? 'Done.') : `(${a?.status ?? 'missing'}${a?.error ? `: ${a.error}` : ''})`;
-    const line = `- ${rel(ctx, path.join(ctx.runDir, a?.outputFile ?? `stages/${id}.md`))}${item ? ` (${item})` : ''}: ${state.replace(/\s+/g, ' ')}`;
+  const agents = stageAgents(ctx, s);
+  if (agents.length === 0) return `(stage ${s.id} has not run)`;
+  for (const [i, a] of agents.entries()) {
+    const id = a.id;
+    const item = itemOf(s, id, known);
+    const state = a.status === 'completed' ? (a.returned ?? 'Done.') : `(${a.status}${a.error ? `: ${a.error}` : ''})`;
+    const line = `- ${rel(ctx, path.join(ctx.runDir, a.outputFile))}${item ? ` (${item})` : ''}: ${state.replace(/\s+/g, ' ')}`;
     if (used + line.length > HANDOFF_MAX_CHARS) {
-      lines.push(`- … and ${ids.length - i} more agents of stage ${s.id} (their files are in stages/)`);
+      lines.push(`- … and ${agents.length - i} more agents of stage ${s.id} (their files are in stages/)`);
       break;
     }
     lines.push(line);
@@ -52,8 +58,8 @@ export function handoffOf(ctx: Ctx, s: WorkflowStagePlan): string {
 }
 
 /** Every stage's handoff by id, as renderTemplate takes `stages` (those not yet run say so). */
-export function handoffsFor(ctx: Ctx): Record<string, string> {
-  return Object.fromEntries(ctx.plan.stages.map((s) => [s.id, handoffOf(ctx, s)]));
+export function handoffsFor(ctx: Ctx, known: KnownItems): Record<string, string> {
+  return Object.fromEntries(ctx.plan.stages.map((s) => [s.id, handoffOf(ctx, s, known)]));
 }
 
 /** Most characters of one output file an auditor or reflector is sent. */

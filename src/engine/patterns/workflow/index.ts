@@ -1,11 +1,13 @@
 import type { Pattern } from '../pattern';
 import { compileWorkflow } from './compile';
-import { attemptAuditor, attemptGate, attemptReflector, gateHolds, LESSONS_TOOL, VERDICT_TOOL } from './gates';
+import { attemptAuditor, attemptGate, attemptReflector, gateHolds } from './gates';
+import { attemptExpander, roleTools } from './items';
 import { WorkflowPlanFieldsSchema, validateWorkflow, type WorkflowPlan } from './plan';
 import { attemptFinal, attemptStage } from './roles';
 
 export { planFromWorkflow, type WorkflowLaunch } from './expand';
 export { approvalFile, ApprovalSchema, approveStage, reflectionJson } from './gates';
+export { definitionsNamed, itemsFile, itemsInFile } from './items';
 export type { WorkflowPlan, WorkflowStagePlan } from './plan';
 
 /**
@@ -36,7 +38,7 @@ export const workflow: Pattern<WorkflowPlan> = {
       // A verdict is in its return, so its file alone does not prove it was given.
       priority: 1, depth: 1, leaf: false, fileProvesDone: false, cached: true, needsDependenciesCompleted: true, summarisesDependencies: true,
       tokens: { input: [3_000, 8_000], output: [200, 800], inputPerDependency: [1_000, 3_000] },
-      tools: [VERDICT_TOOL],
+      tools: roleTools('auditor'),
       label: (a) => `Gate of ${a.domain ?? 'a stage'}`,
       holds: gateHolds,
       attempt: attemptAuditor,
@@ -49,10 +51,18 @@ export const workflow: Pattern<WorkflowPlan> = {
       holds: gateHolds,
       attempt: attemptGate,
     },
+    expander: {
+      // The engine's fan-out over a stage's returned items: no model call, so no tokens.
+      priority: 2, depth: 1, leaf: false, fileProvesDone: false, cached: false, needsDependenciesCompleted: true, summarisesDependencies: true,
+      tokens: { input: [0, 0], output: [0, 0], inputPerDependency: [0, 0] },
+      label: (a) => `Items of ${a.domain ?? 'a stage'}`,
+      holds: gateHolds,
+      attempt: (ctx, agent) => attemptExpander(ctx, agent),
+    },
     reflector: {
       priority: 0, depth: 1, leaf: false, fileProvesDone: false, cached: false, needsDependenciesCompleted: true, summarisesDependencies: true,
       tokens: { input: [3_000, 8_000], output: [200, 800], inputPerDependency: [1_000, 3_000] },
-      tools: [LESSONS_TOOL],
+      tools: roleTools('reflector'),
       label: (a) => `Lessons from ${a.domain ?? 'a stage'}`,
       attempt: attemptReflector,
     },

@@ -24,9 +24,16 @@ export const WorkflowStagePlanSchema = z.object({
   /** The stage's instructions as the file has them: a template rendered per agent at run time with `params`, its item and the handoffs. */
   instructions: z.string().min(1).max(8_000),
   scope: z.array(z.string().min(1)).max(50).default([]),
-  /** `each: {files}`: the globs as written (display; `items` holds what they matched at launch). */
-  each: z.object({ files: z.array(z.string().min(1)).min(1) }).strict().optional(),
-  /** One agent per item (the files `each` matched, in path order); null: the stage is one agent. */
+  /**
+   * `each: {files}`: the globs as written (display; `items` holds what they matched at launch).
+   * `each: {items}`: the stage whose returned items it fans out over, known only when that stage
+   * has run (`items` stays null here; the run's items/<id>.json holds them).
+   */
+  each: z.union([
+    z.object({ files: z.array(z.string().min(1)).min(1) }).strict(),
+    z.object({ items: z.string().regex(WORKFLOW_ID) }).strict(),
+  ]).optional(),
+  /** One agent per item (the files `each` matched, in path order); null: one agent, or items known at run time. */
   items: z.array(z.string().min(1)).max(EACH_MAX).nullable().default(null),
   dependsOn: z.array(z.string().regex(WORKFLOW_ID)).default([]),
   gates: z.array(GateSchema).default([]),
@@ -70,6 +77,7 @@ export function validateWorkflow(plan: WorkflowPlan, ctx: PlanningContext): stri
     for (const g of s.gates) if (typeof g === 'object' && 'review' in g) errors.push(...unknownAgentErrors(`${at}'s review gate`, g.review, ctx.agentDefinitions));
     errors.push(...scopeErrors(at, s.scope, ctx));
     if (s.items?.length === 0) errors.push(`${at} fans out over no items`);
+    if (s.each && 'items' in s.each && !seen.has(s.each.items)) errors.push(`${at} fans out over the items of "${s.each.items}", which is not a stage before it`);
   }
   return errors;
 }

@@ -6,6 +6,7 @@ import { renderTemplate } from '../../workflows';
 import { attemptReportingAgent, conversationBase, outputPath, relToWorkspace, runContextBlock } from '../kit';
 import type { AttemptResult, RoleContext } from '../pattern';
 import { itemOf } from './compile';
+import { knownItems } from './items';
 import { handoffOf, handoffsFor, stageFiles, stageNamed, stageOfAgent } from './handoffs';
 import type { WorkflowPlan } from './plan';
 
@@ -29,13 +30,15 @@ function workflowBlock(ctx: Ctx): string {
  */
 export async function attemptStage(ctx: Ctx, agent: AgentRecord, previousError: string | null, signal: AbortSignal): Promise<AttemptResult> {
   const stage = stageOfAgent(ctx, agent);
-  const item = itemOf(stage, agent.id);
-  const instructions = renderTemplate(stage.instructions, { params: ctx.plan.params, ...(item ? { item } : {}), stages: handoffsFor(ctx) });
+  const known = await knownItems(ctx.runDir, ctx.plan);
+  const item = itemOf(stage, agent.id, known);
+  if (stage.each && item === null) return { ok: false, error: `no item of stage ${stage.id} for ${agent.id} (its items file is missing or shorter)` };
+  const instructions = renderTemplate(stage.instructions, { params: ctx.plan.params, ...(item ? { item } : {}), stages: handoffsFor(ctx, known) });
   const earlier = stage.dependsOn.map((id) => stageNamed(ctx.plan, id)!);
   const readable = earlier.flatMap((s) => stageFiles(ctx, s));
   // A stage with no scope of its own works from the stages before it: their files are its scope.
   const scope = agent.scope.length ? agent.scope : readable.map((f) => relToWorkspace(ctx, f));
-  const handoffs = earlier.map((s) => `## Stage ${s.id}\n${handoffOf(ctx, s)}`).join('\n\n');
+  const handoffs = earlier.map((s) => `## Stage ${s.id}\n${handoffOf(ctx, s, known)}`).join('\n\n');
   return attemptReportingAgent(ctx, agent, previousError, signal, {
     system: ctx.prompts.render('workflow/stage', {}),
     run: await runContextBlock(ctx),
@@ -64,7 +67,8 @@ export async function attemptFinal(ctx: Ctx, agent: AgentRecord, previousError: 
       .map((g) => `${g.id}: ${g.status === 'completed' ? g.returned ?? 'done' : g.status}${g.error && g.status !== 'completed' ? ` (${g.error})` : ''}`);
     return `- ${s.id}: ${done}/${stageAgents.length} agents completed${gates.length ? `; ${gates.join('; ')}` : ''}`;
   }).join('\n');
-  const handoffs = last.map((s) => `## Stage ${s.id}\n${handoffOf(ctx, s)}`).join('\n\n');
+  const known = await knownItems(ctx.runDir, ctx.plan);
+  const handoffs = last.map((s) => `## Stage ${s.id}\n${handoffOf(ctx, s, known)}`).join('\n\n');
   const system = ctx.prompts.render('workflow/final', {});
   const user = ctx.prompts.render('workflow/final-user', {
     task: ctx.plan.task, description: ctx.plan.workflow.description, stageList, handoffs,
