@@ -271,6 +271,32 @@ stages:
     expect(report.messages[0].content.map((b) => (b.type === 'text' ? b.text : '')).join('')).toMatch(/stages\/check-2\.md \(GET \/health\): Done\./);
   }, 120_000);
 
+  it('resume after an item\'s agent failed re-runs that agent and what follows, not the list nor the other items', async () => {
+    const ws = contractWorkspace();
+    put(ws, '.orchestration/workflows/endpoints.yaml', ENDPOINTS);
+    let fail = true;
+    const calls: string[] = [];
+    const list = lister(['POST /orders', 'GET /health']);
+    const orch = await engine(ws, (req, ctx, agent) => {
+      const text = req.messages[0].content.map((b) => (b.type === 'text' ? b.text : '')).join('');
+      const m = /# Your assignment \(([a-z0-9-]+)\)/.exec(text);
+      if (m && req.messages.length === 1) calls.push(m[1]);
+      if (fail && m?.[1] === 'check-2') return { kind: 'message', content: [{ type: 'text', text: 'Failed. The endpoint could not be found.' }] };
+      return list(req, ctx, agent);
+    });
+    const run = await orch.planWorkflow({ workflow: 'endpoints', params: {} });
+    const first = await run.execute();
+    await run.ledger.close();
+    expect(first.status).toBe('partial');
+    expect(run.ledger.get('check-2')!.status).toBe('failed');
+    expect(run.ledger.get('report')!.status).toBe('skipped');
+    fail = false;
+    calls.length = 0;
+    const resumed = await orch.resume(run.id);
+    expect(resumed.status).toBe('completed');
+    expect(calls).toEqual(['check-2', 'report']);
+  }, 120_000);
+
   it('a stage that returns no items blocks the stage over them, and the run ends partial saying so', async () => {
     const ws = contractWorkspace();
     put(ws, '.orchestration/workflows/endpoints.yaml', ENDPOINTS);
