@@ -48,6 +48,22 @@ describe('compileWorkflow', () => {
     expect(workflow.workspaceCommands!(plan)).toEqual([{ command: 'npm test', source: '.orchestration/workflows/t.yaml (stage review)' }]);
   });
 
+  it('lays a stage over returned items out as its expander until they are known, leaving out what follows and the final step', () => {
+    const plan = planOf([
+      stage({ id: 'list' }),
+      stage({ id: 'check', dependsOn: ['list'], each: { items: 'list' } }),
+      stage({ id: 'report', dependsOn: ['check'] }),
+    ]);
+    expect(compileWorkflow(plan, config).agents.map((a) => a.id)).toEqual(['list', 'check-items']);
+    const known = compileWorkflow(plan, config, { check: ['POST /orders', 'GET /health'] }).agents;
+    expect(known.map((a) => `${a.id}<${a.dependsOn.join(',')}>`)).toEqual([
+      'list<>', 'check-items<list>', 'check-1<list,check-items>', 'check-2<list,check-items>', 'report<check-1,check-2>', 'final<report>',
+    ]);
+    // An item is text, not a path: it is the task's, never the scope's.
+    expect(known[2].scope).toEqual([]);
+    expect(compileWorkflow(plan, config, { check: null }).agents.map((a) => a.id)).toEqual(['list', 'check-items', 'check', 'report', 'final']);
+  });
+
   it('refuses a stage whose agents would take the final step\'s id or another agent\'s', () => {
     expect(() => compileWorkflow(planOf([stage({ id: 'final' })]), config)).toThrow(PlanInputError);
     expect(() => compileWorkflow(planOf([stage({ id: 'a', items: ['x'] }), stage({ id: 'a-1' })]), config)).toThrow(/collide \(a-1\)/);
