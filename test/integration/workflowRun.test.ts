@@ -12,7 +12,7 @@ import { AnthropicModelClient } from '../../src/engine/model/anthropic';
 import { Orchestrator } from '../../src/engine/orchestrator';
 import { ConfigError } from '../../src/engine/config';
 import { endsWithSentinel } from '../../src/engine/files';
-import type { WorkflowPlan } from '../../src/engine/patterns/workflow';
+import { waitingApprovals, type WorkflowPlan } from '../../src/engine/patterns/workflow';
 import type { LedgerSnapshot } from '../../src/engine/types';
 import { roleOf } from '../../src/simulator/conversation';
 import type { ParsedRequest } from '../../src/simulator/types';
@@ -380,6 +380,7 @@ describe('gates', () => {
     expect(first.reason).toMatch(new RegExp(`^waiting for approval of stage review \\(the reviews before they are summarised\\): run \`orchestrate approve ${run.id} review\`, then resume the run$`));
     expect(run.ledger.get('summary')!.status).toBe('skipped');
     expect(calls.sort()).toEqual(['review-1', 'review-2', 'review-3']);
+    expect(waitingApprovals(run.ledger.agents)).toEqual(['review']);
 
     await expect(orch.approveGate(run.id, 'summary')).rejects.toThrow(/Stage "summary" has no approval gate; the stages that have one: review/);
     await orch.approveGate(run.id, 'review');

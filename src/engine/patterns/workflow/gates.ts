@@ -213,3 +213,11 @@ export async function approveStage(runDir: string, plan: { pattern: string } & R
   await writeFileAtomic(file, `${JSON.stringify({ stage: stageId, approvedAt: now.toISOString(), ...(by ? { by } : {}) } satisfies z.infer<typeof ApprovalSchema>, null, 2)}\n`);
   return file;
 }
+
+/**
+ * The stages of a run waiting for the user's approval (their approval gate completed waiting), in
+ * ledger order: what a front end offers to approve (`Orchestrator.approveGate`, then resume).
+ */
+export function waitingApprovals(agents: readonly Pick<AgentRecord, 'role' | 'domain' | 'returned' | 'status'>[]): string[] {
+  return agents.filter((a) => a.role === 'gate' && a.status === 'completed' && a.domain && (a.returned ?? '').startsWith(WAITING)).map((a) => a.domain!);
+}
