@@ -138,6 +138,11 @@ async function main(argv: string[]): Promise<number> {
   });
   // --allow-workspace-command is the user's consent to the repository's own check command, as shown.
   if (args.allowWorkspaceCommand && resolved.workspaceCommand) await orchestrator.consent.grant(workspace, resolved.workspaceCommand.command);
+  // …and to the commands a run's own plan runs (a workflow's checks), when resuming or rerunning it.
+  if (args.allowWorkspaceCommand && (args.command === 'resume' || args.command === 'rerun') && args.positional) {
+    const run = await orchestrator.open(args.positional).catch(() => null);
+    for (const c of run?.pattern.workspaceCommands?.(run.plan) ?? []) await orchestrator.consent.grant(workspace, c.command);
+  }
   if (args.command === 'mcp') {
     // stdout is the protocol: a reader gone means the client left, and the runs it started go on.
     onPipeClosed = () => undefined;

@@ -189,6 +189,26 @@ describe("the issue's contract: review-api.yaml with api-reviewer.md", () => {
   }, 120_000);
 });
 
+describe('a check gate through the CLI', () => {
+  it('--yes refuses a workflow whose check you have not approved; --allow-workspace-command runs it', async () => {
+    const ws = contractWorkspace();
+    put(ws, '.orchestration/workflows/review-api.yaml', REVIEW_API_YAML.replace(
+      '    hooks: [sanity-check]\n', '    hooks: [sanity-check]\n    gates: [{ check: "node --version" }]\n',
+    ));
+    const env = { ...keylessEnv(), HOME: ws };
+    const refused = await cliAsync(['run', '--workflow', 'review-api', '--workspace', ws, '--yes', '--simulate'], env);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('Refusing to start: this workflow would run `node --version` (.orchestration/workflows/review-api.yaml (stage summary)) in the workspace');
+    const ok = await cliAsync(['run', '--workflow', 'review-api', '--workspace', ws, '--yes', '--allow-workspace-command', '--simulate'], env);
+    expect(ok.code).toBe(0);
+    const snaps = readdirSync(path.join(ws, '.orchestration')).filter((n) => /^\d{8}-/.test(n))
+      .map((id) => readJson<LedgerSnapshot>(path.join(ws, '.orchestration', id, 'ledger.json')));
+    expect(snaps.map((x) => x.status).sort()).toEqual(['completed', 'declined']);
+    const snap = snaps.find((x) => x.status === 'completed')!;
+    expect(snap.agents.find((a) => a.id === 'summary-check')!.returned).toBe('Passed: `node --version` exited 0');
+  }, 120_000);
+});
+
 describe('orchestrate approve (CLI)', () => {
   it('a run waiting at an approval gate exits 3 saying how to approve; approve, then resume finishes it', async () => {
     const ws = contractWorkspace();
