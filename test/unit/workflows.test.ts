@@ -173,6 +173,25 @@ describe('parsing a workflow file', () => {
     });
   });
 
+  it('points at a parameter\'s bad name, a gate\'s stray key and a key left empty', () => {
+    expect(only('name: w\ndescription: d\nparams:\n  Bad: { description: x }\nstages:\n  - id: a\n    instructions: A\n')).toMatchObject({
+      line: 4, column: 3, message: 'params: expected lowercase letters, digits and hyphens, starting with a letter, like review-api; found the name "Bad"',
+    });
+    expect(only(wf('  - id: a\n    instructions: A\n    gates: [{ check: npm test, x: 1 }]\n'))).toMatchObject({
+      line: 6, column: 32, message: 'stages[0].gates[0]: expected no key beside check; found the unknown key "x"',
+    });
+    expect(only('name: w\ndescription: d\nparams:\nstages:\n  - id: a\n    instructions: A\n')).toMatchObject({
+      line: 3, column: 8, message: 'params: expected a map of names; found an empty value',
+    });
+  });
+
+  it('reports at most 20 errors of a file, and says how many more there are', () => {
+    const stages = Array.from({ length: 12 }, (_, i) => `  - id: s${i}\n    tier: gpt\n    instructions: ""\n`).join('');
+    const errors = errorsOf(wf(stages));
+    expect(errors).toHaveLength(20);
+    expect(errors[19].message).toMatch(/ \(and 4 more errors in this file after this one\)$/);
+  });
+
   it('says what is wrong with a file that is not a workflow at all', () => {
     expect(only('')).toMatchObject({ line: 1, column: 1, message: 'expected a workflow: keys name, description, params and stages; found nothing' });
     expect(only('- a\n- b\n').message).toContain('found a list');

@@ -73,10 +73,16 @@ export function rangeOf(src: Pick<YamlSource, 'doc'>, key: readonly (string | nu
   return (isScalar(node) || isMap(node) || isSeq(node) || isAlias(node)) && node.range ? [node.range[0], node.range[1]] : null;
 }
 
+/** The plain value at `key` (list items by index), or undefined. */
+export function valueAt(data: unknown, key: readonly (string | number)[]): unknown {
+  let v = data;
+  for (const k of key) v = typeof v === 'object' && v !== null ? (v as Record<string | number, unknown>)[k] : undefined;
+  return v;
+}
+
 /** The value at `key` as a short JSON excerpt for "found …", or `nothing`. */
 export function foundOf(data: unknown, key: readonly (string | number)[]): string {
-  let v: unknown = data;
-  for (const k of key) v = typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[k] : undefined;
+  const v = valueAt(data, key);
   if (v === undefined) return 'nothing';
   return truncate(JSON.stringify(v) ?? typeof v, 60);
 }

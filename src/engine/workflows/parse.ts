@@ -5,7 +5,7 @@
  */
 import { isMap, isScalar } from 'yaml';
 import type { z } from 'zod';
-import { foundOf, parseYamlSource, positionOf, rangeOf, type YamlPosition, type YamlSource } from '../trust/yamlSource';
+import { foundOf, parseYamlSource, positionOf, rangeOf, valueAt, type YamlPosition, type YamlSource } from '../trust/yamlSource';
 import { workflowProblems, type WorkflowProblem } from './checks';
 import { ParamSchema, StageSchema, WORKFLOW_ID, WorkflowSchema, type FoundWorkflow, type WorkflowError } from './schema';
 
@@ -43,6 +43,7 @@ export function checkWorkflowText(original: string, file: string, opts: Workflow
       .sort((a, b) => a.at.line - b.at.line || a.at.col - b.at.col)
       .slice(0, MAX_ERRORS)
       .map((e) => ({ file, line: e.at.line, column: e.at.col, message: e.message, ...(name ? { name } : {}) }));
+    if (list.length > MAX_ERRORS) errors[MAX_ERRORS - 1].message += ` (and ${list.length - MAX_ERRORS} more errors in this file after this one)`;
     return { ok: false, error: errors[0], errors };
   };
   const bytes = Buffer.byteLength(text, 'utf8');
@@ -87,18 +88,31 @@ function schemaError(src: YamlSource, issue: z.core.$ZodIssue): { at: YamlPositi
   if (issue.code === 'unrecognized_keys') {
     const extra = issue.keys[0];
     const accepted = key.length === 0 ? KEYS_OF.workflow : key[0] === 'stages' && key.length === 2 ? KEYS_OF.stage : key[0] === 'params' && key.length === 2 ? KEYS_OF.param : null;
+    // A gate is one of several shapes: the keys it does have say which one was meant.
+    const present = Object.keys(valueAt(src.data, key) ?? {}).filter((k) => !issue.keys.includes(k));
+    const expectedKeys = accepted ? `only the keys ${accepted.join(', ')}` : present.length ? `no key beside ${present.join(', ')}` : 'no other keys';
     return {
       at: keyPosition(src, key, extra) ?? positionOf(src, key) ?? { line: 1, col: 1 },
-      message: `${where}: expected ${accepted ? `only the keys ${accepted.join(', ')}` : 'no other keys'}; found the unknown key "${extra}"${issue.keys.length > 1 ? ` (and ${issue.keys.slice(1).map((k) => `"${k}"`).join(', ')})` : ''}`,
+      message: `${where}: expected ${expectedKeys}; found the unknown key "${extra}"${issue.keys.length > 1 ? ` (and ${issue.keys.slice(1).map((k) => `"${k}"`).join(', ')})` : ''}`,
     };
   }
-  const found = foundOf(src.data, key);
+  if (issue.code === 'invalid_key') {
+    // A record's key (a parameter's name) is wrong: point at the key, not its value.
+    const bad = String(key.at(-1));
+    const parent = key.slice(0, -1);
+    return {
+      at: keyPosition(src, parent, bad) ?? positionOf(src, key) ?? { line: 1, col: 1 },
+      message: `${keyPath(parent) || 'the workflow'}: ${issue.issues[0]?.message ?? 'expected another name'}; found the name "${bad}"`,
+    };
+  }
+  const raw = valueAt(src.data, key);
+  const found = raw === null ? 'an empty value' : foundOf(src.data, key);
   return { at: positionOf(src, key) ?? { line: 1, col: 1 }, message: `${where}: ${expected(issue, found)}; found ${found}` };
 }
 
 /** What the schema expected, in words (zod's own phrasing names JavaScript types). */
 function expected(issue: z.core.$ZodIssue, found: string): string {
-  const typeWords: Record<string, string> = { string: 'a text', number: 'a number', array: 'a list', object: 'a map of keys', boolean: 'true or false' };
+  const typeWords: Record<string, string> = { string: 'a text', number: 'a number', array: 'a list', object: 'a map of keys', record: 'a map of names', boolean: 'true or false' };
   switch (issue.code) {
     case 'invalid_type':
       return found === 'nothing' ? `expected ${typeWords[issue.expected] ?? issue.expected} (it is required)` : `expected ${typeWords[issue.expected] ?? issue.expected}`;
