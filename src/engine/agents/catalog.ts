@@ -132,7 +132,7 @@ export type RunDefinition = z.infer<typeof RunDefinitionSchema>;
 export const RUN_DEFINITIONS_FILE = 'agents.json';
 
 /** The definitions a plan's agents name, as agents.json holds them ('' when none does). */
-export function runDefinitionsJson(agents: readonly AgentRecord[], definitions: readonly AgentDefinition[]): string {
+export function runDefinitionsJson(agents: readonly Pick<AgentRecord, 'agentDefinition'>[], definitions: readonly AgentDefinition[]): string {
   const used = new Set(agents.map((a) => a.agentDefinition).filter((n): n is string => !!n));
   if (used.size === 0) return '';
   const defs: RunDefinition[] = definitions.filter((d) => used.has(d.name))

@@ -73,7 +73,7 @@ export function toolNotes(roleTools: readonly string[], requested: readonly stri
       continue;
     }
     const missing = ours.filter((o) => !have.has(o));
-    if (missing.length === ours.length) notes.push(`${t} not given: a ${roleName} may not use ${ours.join(' or ')}`);
+    if (missing.length === ours.length) notes.push(`${t} not given: ${/^[aeiou]/.test(roleName) ? 'an' : 'a'} ${roleName} may not use ${ours.join(' or ')}`);
   }
   return notes;
 }
