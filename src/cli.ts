@@ -1,5 +1,5 @@
 /**
- * The headless front end: `orchestrate run|resume|status|list|demo|diff|apply|discard|ship|transcript|stop|rerun|ask|add-worker|memory|agents`. It drives the same engine as the
+ * The headless front end: `orchestrate run|resume|status|list|demo|diff|apply|discard|ship|transcript|stop|rerun|ask|add-worker|memory|agents|workflows`. It drives the same engine as the
  * extension; tests, benchmarks and CI users run it.
  */
 import * as path from 'node:path';
@@ -27,6 +27,7 @@ import { commandLine, runnableCommands, shownPath } from './cli/hint';
 import { keylessProvider, serveMcp } from './mcp/serve';
 import { memoryCommand, offerLessons } from './cli/memory';
 import { agentsCommand } from './cli/agents';
+import { workflowsCommand } from './cli/workflows';
 import { chooseFindings, fixFindingsTask } from './cli/findings';
 
 
@@ -117,6 +118,7 @@ async function main(argv: string[]): Promise<number> {
   if (args.command === 'stop') return stop(workspace, config, args, { out, err });
   if (args.command === 'memory') return memoryCommand(workspace, config, args, ask, { out, err });
   if (args.command === 'agents') return agentsCommand(workspace, config, args, { out, err });
+  if (args.command === 'workflows') return workflowsCommand(workspace, config, args, { out, err });
 
   let provider: Provider & { unavailable?: string };
   try {

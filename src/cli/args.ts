@@ -34,6 +34,9 @@ export const USAGE = `Usage:
   orchestrate agents [--workspace DIR] [--json]  your agent definitions (.claude/agents/*.md, ~/.claude/agents,
                                                 .orchestration/agents): what each gets, where it came from,
                                                 which are shadowed, and the files that are not valid
+  orchestrate workflows [list|validate] [--workspace DIR] [--json]
+                                                your workflows (.orchestration/workflows/*.yaml): params and stages;
+                                                validate exits 2 printing each error as file:line:col: message
   orchestrate add-worker <runId> --group ID --task TEXT --scope PATH... --tier haiku|sonnet|opus
                          [--perspective TEXT] [--workspace DIR] [--simulate] [--json] [--allow-foreign-run]
 
@@ -62,7 +65,7 @@ Exit codes: 0 completed, 3 partial, 1 failed or refused, 2 usage or configuratio
 /** The commands that run agents of an existing run, and so refuse one not created on this machine. */
 const FOREIGN_RUN_COMMANDS = new Set(['resume', 'rerun', 'ask', 'add-worker', 'ship']);
 
-const COMMANDS = ['run', 'resume', 'status', 'list', 'demo', 'diff', 'apply', 'discard', 'ship', 'transcript', 'stop', 'rerun', 'ask', 'add-worker', 'mcp', 'memory', 'agents'] as const;
+const COMMANDS = ['run', 'resume', 'status', 'list', 'demo', 'diff', 'apply', 'discard', 'ship', 'transcript', 'stop', 'rerun', 'ask', 'add-worker', 'mcp', 'memory', 'agents', 'workflows'] as const;
 export type CliCommand = (typeof COMMANDS)[number] | 'help';
 
 /** A worker to add (add-worker), from flags. */
@@ -165,6 +168,7 @@ export function parseCli(argv: string[]): CliArgs {
     run: [1, 'quote the task'], resume: [1, ''], status: [1, ''], list: [1, ''], demo: [0, 'choose the demo with --pattern'],
     diff: [1, ''], apply: [1, 'name files with --file'], discard: [1, ''], ship: [1, 'name the branch with --branch'],
     transcript: [2, ''], stop: [2, ''], rerun: [2, 'use --instruction "…" for an instruction'], ask: [3, 'quote the question'], mcp: [0, 'the task comes from the agent, through plan_task'], 'add-worker': [1, 'the worker comes in flags: --group, --task, --scope, --tier'], memory: [1, 'name lessons with --accept'], agents: [0, 'it lists every definition'],
+    workflows: [1, 'list or validate; it reads every workflow'],
   };
   const [most, hint] = arity[command];
   if (rest.length > most) throw new UsageError(`Unexpected argument "${rest[most]}"${hint ? ` (${hint})` : ''}`);
@@ -181,6 +185,7 @@ export function parseCli(argv: string[]): CliArgs {
   if (['resume', 'diff', 'apply', 'discard', 'memory', 'ship'].includes(command) && !arg) throw new UsageError(`${command} needs a run id (see: orchestrate list)`);
   if (['transcript', 'stop', 'rerun', 'ask'].includes(command) && rest.length < 2) throw new UsageError(`${command} needs a run id and an agent id (see: orchestrate status <runId>)`);
   if (command === 'ask' && !rest[2]?.trim()) throw new UsageError('ask needs a question: orchestrate ask <runId> <agentId> "Why did you rate this file high?"');
+  if (command === 'workflows' && arg !== undefined && arg !== 'list' && arg !== 'validate') throw new UsageError(`workflows takes list or validate; found "${arg}"`);
   if (command === 'add-worker' && !arg) throw new UsageError('add-worker needs a run id (see: orchestrate list)');
   if (v.accept !== undefined && command !== 'memory') throw new UsageError('--accept goes with memory');
   if (v.instruction !== undefined && command !== 'rerun') throw new UsageError('--instruction goes with rerun');

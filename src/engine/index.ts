@@ -40,6 +40,7 @@ export { LOCK_FILE, runLockHolder, takeRunLock, type LockHolder, type RunLock } 
 export { AnthropicModelClient, type AnthropicClientOptions, type Fetch } from './model/anthropic';
 export { agentDefinitionNotes, fmtTokens } from './plan/planMarkdown';
 export * from './agents';
+export * from './workflows';
 export { FINDINGS_FILE, FindingsFileSchema, type Finding, type FindingsFile } from './pipelineFiles';
 export { listRunFindings, selectFindings, findingLine, findingOutcomes, type FindingOutcome, type FindingsListing, type RunFindings } from './findings';
 export { loadProjectConfig, PROJECT_CONFIG } from './projectConfig';

@@ -4,9 +4,9 @@
  * untrusted workspace, so the front matter is parsed with a bound on alias expansion and every
  * error names the line and column, what was expected and what was found.
  */
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { TIERS, type Tier } from '../types';
+import { parseYamlSource, truncate, yamlIssue, type YamlPosition } from '../trust/yamlSource';
 
 /** Claude Code's `model` values; `inherit` takes the tier the plan gives the agent's role. */
 export const DEFINITION_MODELS = [...TIERS, 'inherit'] as const;
@@ -79,32 +79,21 @@ export function parseDefinition(text: string, file: string): ParsedDefinition {
   if (close < 0) return fail(lines.length, 1, 'expected a line "---" closing the front matter; found the end of the file');
   // Positions in the YAML count from the line after the opening fence.
   const yamlText = lines.slice(1, close).join('\n');
-  const at = (line: number, col: number) => ({ line: line + 1, column: col });
-  const counter = new LineCounter();
-  const doc = parseDocument(yamlText, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length) {
-    const e = doc.errors[0];
-    const pos = counter.linePos(e.pos[0]);
-    const p = at(pos.line, pos.col);
-    return fail(p.line, p.column, `the front matter is not valid YAML: ${firstLine(e.message)}`);
+  const at = (pos: YamlPosition) => ({ line: pos.line + 1, column: pos.col });
+  const read = parseYamlSource(yamlText, MAX_ALIASES);
+  if (!read.ok) {
+    const p = at(read.at);
+    return fail(p.line, p.column, `the front matter ${read.message}`);
   }
-  let data: unknown;
-  try {
-    data = doc.toJS({ maxAliasCount: MAX_ALIASES });
-  } catch (err) {
-    return fail(2, 1, `the front matter could not be read: ${firstLine(err instanceof Error ? err.message : String(err))} (at most ${MAX_ALIASES} aliases expand)`);
-  }
+  const data = read.source.data;
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     return fail(2, 1, `expected front matter of keys (name, description, tools, model); found ${data === null ? 'nothing' : Array.isArray(data) ? 'a list' : typeof data}`);
   }
   const parsed = FrontMatterSchema.safeParse(data);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const key = issue.path.map(String);
-    const pos = positionOf(doc, key, counter) ?? { line: 1, col: 1 };
-    const p = at(pos.line, pos.col);
-    const found = foundOf(data as Record<string, unknown>, key);
-    return fail(p.line, p.column, `${key.join('.') || 'front matter'}: ${issue.message}; found ${found}`);
+    const issue = yamlIssue(read.source, parsed.error.issues[0], 'front matter');
+    const p = at(issue.at);
+    return fail(p.line, p.column, issue.message);
   }
   const fm = parsed.data;
   const body = lines.slice(close + 1).join('\n').trim();
@@ -122,22 +111,3 @@ export function parseDefinition(text: string, file: string): ParsedDefinition {
   };
 }
 
-/** Where a key (or the item of a list under it) sits in the YAML, or its parent when it is missing. */
-function positionOf(doc: Document, key: readonly string[], counter: LineCounter): { line: number; col: number } | null {
-  for (let n = key.length; n > 0; n--) {
-    const node = doc.getIn(key.slice(0, n).map((k) => (/^\d+$/.test(k) ? Number(k) : k)), true);
-    if ((isScalar(node) || isMap(node) || isSeq(node) || isAlias(node)) && node.range) return counter.linePos(node.range[0]);
-  }
-  const root = doc.contents;
-  return root && 'range' in root && root.range ? counter.linePos(root.range[0]) : null;
-}
-
-function foundOf(data: Record<string, unknown>, key: readonly string[]): string {
-  let v: unknown = data;
-  for (const k of key) v = typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[k] : undefined;
-  if (v === undefined) return 'nothing';
-  return truncate(JSON.stringify(v) ?? typeof v, 60);
-}
-
-const firstLine = (s: string): string => s.split('\n')[0].trim();
-const truncate = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n - 1)}…` : s);

@@ -9,6 +9,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseDefinition, type AgentDefinition, type DefinitionError } from './definition';
+import { listUntrustedFolder, readUntrustedFile, type FolderBounds } from '../trust/untrustedFolder';
 
 /** Where a definition came from, in order of precedence. */
 export const DEFINITION_SOURCES = ['workspace', 'user', 'orchestration'] as const;
@@ -18,6 +19,7 @@ export type DefinitionSource = (typeof DEFINITION_SOURCES)[number];
 export const MAX_DEFINITION_BYTES = 64 * 1024;
 /** Definition files read from one folder at most (sorted by name; the rest are reported). */
 export const MAX_DEFINITION_FILES = 500;
+const DEFINITION_FOLDER: FolderBounds = { accepts: (n) => n.endsWith('.md'), maxFiles: MAX_DEFINITION_FILES, what: 'definitions', folder: 'agents folder' };
 
 export interface FoundDefinition extends AgentDefinition {
   origin: DefinitionSource;
@@ -68,10 +70,10 @@ export async function loadAgentDefinitions(workspace: string, opts: LoadOptions 
     const real = await fs.realpath(d.dir).catch(() => d.dir);
     if (seen.has(real)) continue;
     seen.add(real);
-    const files = await listFolder(d.dir, d.within, catalog.errors);
+    const files = await listUntrustedFolder(d.dir, d.within, DEFINITION_FOLDER, catalog.errors);
     catalog.searched.push({ origin: d.origin, dir: d.dir, exists: files !== null });
     for (const file of files ?? []) {
-      const text = await readDefinitionFile(file.abs, file.realDir, catalog.errors);
+      const text = await readUntrustedFile(file, MAX_DEFINITION_BYTES, catalog.errors);
       if (text === null) continue;
       const parsed = parseDefinition(text, file.abs);
       if (!parsed.ok) { catalog.errors.push(parsed.error); continue; }
@@ -87,65 +89,3 @@ export async function loadAgentDefinitions(workspace: string, opts: LoadOptions 
   }
   return catalog;
 }
-
-/**
- * The `.md` files of a definitions folder, sorted, or null when there is no folder. The folder's
- * real path must stay inside `within` (a `.claude` symlinked to elsewhere on the machine is not
- * the workspace's), and each file is checked against the folder's real path when it is read.
- */
-async function listFolder(dir: string, within: string, errors: DefinitionError[]): Promise<Array<{ abs: string; realDir: string }> | null> {
-  let realDir: string;
-  try {
-    realDir = await fs.realpath(dir);
-  } catch {
-    return null;
-  }
-  const realWithin = await fs.realpath(within).catch(() => within);
-  if (!inside(realWithin, realDir)) {
-    errors.push({ file: dir, line: 1, column: 1, message: `expected a folder inside ${within}; found a link to ${realDir}, which is not read` });
-    return null;
-  }
-  let names: string[];
-  try {
-    names = (await fs.readdir(realDir)).filter((n) => n.endsWith('.md') && !n.startsWith('.')).sort();
-  } catch (err) {
-    errors.push({ file: dir, line: 1, column: 1, message: `the folder could not be read: ${err instanceof Error ? err.message : String(err)}` });
-    return null;
-  }
-  if (names.length > MAX_DEFINITION_FILES) {
-    errors.push({ file: dir, line: 1, column: 1, message: `expected at most ${MAX_DEFINITION_FILES} definitions in one folder; found ${names.length}, so ${names.length - MAX_DEFINITION_FILES} after ${names[MAX_DEFINITION_FILES - 1]} are not read` });
-    names = names.slice(0, MAX_DEFINITION_FILES);
-  }
-  return names.map((n) => ({ abs: path.join(dir, n), realDir }));
-}
-
-/** One file's text, or null (with an error) when it leaves its folder, is not a file or is too big. */
-async function readDefinitionFile(abs: string, realDir: string, errors: DefinitionError[]): Promise<string | null> {
-  const fail = (message: string): null => { errors.push({ file: abs, line: 1, column: 1, message }); return null; };
-  let real: string;
-  try {
-    real = await fs.realpath(abs);
-  } catch {
-    return fail('expected a file; found a broken link');
-  }
-  if (!inside(realDir, real)) return fail(`expected a file inside its agents folder; found a link to ${real}, which is not read`);
-  const handle = await fs.open(real, 'r').catch(() => null);
-  if (!handle) return fail('the file could not be opened');
-  try {
-    const stat = await handle.stat();
-    if (!stat.isFile()) return fail('expected a file; found something else');
-    if (stat.size > MAX_DEFINITION_BYTES) return fail(`expected at most ${MAX_DEFINITION_BYTES / 1024} KiB; found ${Math.ceil(stat.size / 1024)} KiB`);
-    const buf = Buffer.alloc(stat.size);
-    const { bytesRead } = await handle.read(buf, 0, stat.size, 0);
-    const text = buf.subarray(0, bytesRead).toString('utf8');
-    if (text.includes('\u0000')) return fail('expected a text file; found binary content');
-    return text;
-  } finally {
-    await handle.close();
-  }
-}
-
-const inside = (parent: string, child: string): boolean => {
-  const rel = path.relative(parent, child);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
-};
