@@ -28,6 +28,7 @@ import { keylessProvider, serveMcp } from './mcp/serve';
 import { memoryCommand, offerLessons } from './cli/memory';
 import { agentsCommand } from './cli/agents';
 import { workflowsCommand } from './cli/workflows';
+import { approveCommand } from './cli/approve';
 import { chooseFindings, fixFindingsTask } from './cli/findings';
 
 
@@ -72,7 +73,7 @@ async function main(argv: string[]): Promise<number> {
     err(`${(e as Error).message}\n\n${USAGE}`);
     return EXIT.usage;
   }
-  if (args.command === 'run') {
+  if (args.command === 'run' && args.workflow === undefined) {
     try { args = { ...args, positional: await taskOf(args) }; } catch (e) { err((e as Error).message); return EXIT.usage; }
   }
   if (args.command === 'help') { out(USAGE); return 0; }
@@ -119,6 +120,7 @@ async function main(argv: string[]): Promise<number> {
   if (args.command === 'memory') return memoryCommand(workspace, config, args, ask, { out, err });
   if (args.command === 'agents') return agentsCommand(workspace, config, args, { out, err });
   if (args.command === 'workflows') return workflowsCommand(workspace, config, args, { out, err });
+  if (args.command === 'approve') return approveCommand(workspace, config, args, { out, err });
 
   let provider: Provider & { unavailable?: string };
   try {
@@ -151,6 +153,7 @@ async function main(argv: string[]): Promise<number> {
   process.on('SIGINT', onSigint);
   onPipeClosed = () => { controller.abort(); };
   try {
+    if (args.command === 'run' && args.workflow !== undefined) return await runWorkflow(orchestrator, workspace, args, controller.signal);
     if (args.command === 'run') return await runTask(orchestrator, workspace, args, controller.signal);
     if (args.command === 'resume') return await resume(orchestrator, workspace, args, controller.signal);
     return await agentCommand(orchestrator, workspace, args, controller.signal, { out, err });
@@ -214,6 +217,50 @@ async function runTask(orchestrator: Orchestrator, workspace: string, args: CliA
     // Yes to a plan that shows the repository's command is consent to that exact command here.
     // (The ledger shows it redacted; consent is to the command as the settings hold it.)
     if (shownCommand && command) await orchestrator.consent.grant(workspace, command.command);
+  }
+  try {
+    return await execute(workspace, orchestrator.config.outputRoot, args, (onRun) => { onRun(run); return run.execute({ signal, mode: 'fresh' }); });
+  } finally {
+    await run.ledger.close();
+  }
+}
+
+/**
+ * `run --workflow NAME --param k=v…`: the workflow planned from its file (no planner call), its
+ * plan shown, then run once approved. The workflow's check commands run only with consent: the
+ * answer at the prompt, or --allow-workspace-command beside --yes (without it, --yes refuses).
+ */
+async function runWorkflow(orchestrator: Orchestrator, workspace: string, args: CliArgs, signal: AbortSignal): Promise<number> {
+  if (!args.yes && !process.stdin.isTTY) {
+    err('Refusing to start without confirmation: no terminal to ask on. Pass --yes to approve the plan unseen.');
+    return EXIT.usage;
+  }
+  err(`Planning workflow ${args.workflow!} from its file`);
+  const run = await orchestrator.planWorkflow({ workflow: args.workflow!, params: args.params, focus: args.focus, signal });
+  err(`\nRun ${run.id} — plan (${shownPath(path.join(run.dir, 'plan.md'))}):\n`);
+  err(planTable(run));
+  const commands = run.pattern.workspaceCommands?.(run.plan) ?? [];
+  if (args.allowWorkspaceCommand) for (const c of commands) await orchestrator.consent.grant(workspace, c.command);
+  const unapproved: typeof commands = [];
+  for (const c of commands) if (!await orchestrator.consent.has(workspace, c.command)) unapproved.push(c);
+  const listed = unapproved.map((c) => `\`${c.command}\` (${c.source})`).join(', ');
+  if (args.yes && unapproved.length) {
+    run.ledger.setRunStatus('declined', `the workflow's check commands were not approved: ${listed}`);
+    await run.ledger.close();
+    err(`Refusing to start: this workflow would run ${listed} in the workspace, which you have not approved here. `
+      + 'Pass --allow-workspace-command beside --yes to run them, or run without --yes to see the plan and answer.');
+    return EXIT.usage;
+  }
+  if (!args.yes) {
+    const answer = await ask(unapproved.length ? `\nStart this run, and run ${listed} in the workspace? [y/N] ` : '\nStart this run? [y/N] ');
+    if (!/^y(es)?$/i.test(answer.trim())) {
+      run.ledger.setRunStatus('declined', 'the plan was declined at the prompt; nothing ran');
+      await run.ledger.close();
+      err(`Declined: nothing ran. The plan stays in ${shownPath(run.dir)}; run the workflow again to plan anew.`);
+      return EXIT.cancelled;
+    }
+    // Yes to a plan that shows the workflow's commands is consent to those exact commands here.
+    for (const c of unapproved) await orchestrator.consent.grant(workspace, c.command);
   }
   try {
     return await execute(workspace, orchestrator.config.outputRoot, args, (onRun) => { onRun(run); return run.execute({ signal, mode: 'fresh' }); });

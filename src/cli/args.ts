@@ -11,6 +11,13 @@ export const USAGE = `Usage:
                            [--scheduling continuous|waves] [--max-concurrent N] [--retries N]
                            [--max-cost USD] [--max-tokens N] [--output-root DIR] [--set key=value]...
                            [--batch | --no-batch]
+  orchestrate run --workflow NAME [--param name=value]... [--workspace DIR] [--yes] [--allow-workspace-command]
+                           [--simulate] [--json] [--focus DIR]...
+                                                a workflow file (.orchestration/workflows/NAME.yaml), planned from
+                                                the file without the planner; every parameter without a default
+                                                must be given
+  orchestrate approve <runId> <stageId> [--workspace DIR]
+                                                approves a workflow stage's approval gate; resume the run then
   orchestrate resume <runId> [--workspace DIR] [--simulate] [--json] [--retry-failed] [--allow-workspace-command]
                              [--allow-foreign-run] [--batch | --no-batch]
   orchestrate status [runId] [--workspace DIR] [--json]
@@ -65,7 +72,7 @@ Exit codes: 0 completed, 3 partial, 1 failed or refused, 2 usage or configuratio
 /** The commands that run agents of an existing run, and so refuse one not created on this machine. */
 const FOREIGN_RUN_COMMANDS = new Set(['resume', 'rerun', 'ask', 'add-worker', 'ship']);
 
-const COMMANDS = ['run', 'resume', 'status', 'list', 'demo', 'diff', 'apply', 'discard', 'ship', 'transcript', 'stop', 'rerun', 'ask', 'add-worker', 'mcp', 'memory', 'agents', 'workflows'] as const;
+const COMMANDS = ['approve', 'run', 'resume', 'status', 'list', 'demo', 'diff', 'apply', 'discard', 'ship', 'transcript', 'stop', 'rerun', 'ask', 'add-worker', 'mcp', 'memory', 'agents', 'workflows'] as const;
 export type CliCommand = (typeof COMMANDS)[number] | 'help';
 
 /** A worker to add (add-worker), from flags. */
@@ -113,6 +120,10 @@ export interface CliArgs {
   /** ship: the commit message from this file instead of the draft. */
   messageFile: string | undefined;
   focus: string[];
+  /** run --workflow: the workflow to run (by its name), planned from its file. */
+  workflow: string | undefined;
+  /** run --param name=value: the workflow's parameters. */
+  params: Record<string, string>;
   /** The orchestration pattern, or auto to let the planner choose. */
   pattern: PatternChoice;
   /** run --from: the audit run whose findings the build fixes. */
@@ -152,7 +163,7 @@ export function parseCli(argv: string[]): CliArgs {
         branch: { type: 'string' }, push: { type: 'string' }, 'message-file': { type: 'string' },
         instruction: { type: 'string' }, group: { type: 'string' }, task: { type: 'string' }, 'task-file': { type: 'string' },
         scope: { type: 'string', multiple: true }, tier: { type: 'string' }, perspective: { type: 'string' },
-        from: { type: 'string' }, findings: { type: 'string' },
+        from: { type: 'string' }, findings: { type: 'string' }, workflow: { type: 'string' }, param: { type: 'string', multiple: true },
       },
     });
   } catch (err) {
@@ -168,7 +179,7 @@ export function parseCli(argv: string[]): CliArgs {
     run: [1, 'quote the task'], resume: [1, ''], status: [1, ''], list: [1, ''], demo: [0, 'choose the demo with --pattern'],
     diff: [1, ''], apply: [1, 'name files with --file'], discard: [1, ''], ship: [1, 'name the branch with --branch'],
     transcript: [2, ''], stop: [2, ''], rerun: [2, 'use --instruction "…" for an instruction'], ask: [3, 'quote the question'], mcp: [0, 'the task comes from the agent, through plan_task'], 'add-worker': [1, 'the worker comes in flags: --group, --task, --scope, --tier'], memory: [1, 'name lessons with --accept'], agents: [0, 'it lists every definition'],
-    workflows: [1, 'list or validate; it reads every workflow'],
+    workflows: [1, 'list or validate; it reads every workflow'], approve: [2, ''],
   };
   const [most, hint] = arity[command];
   if (rest.length > most) throw new UsageError(`Unexpected argument "${rest[most]}"${hint ? ` (${hint})` : ''}`);
@@ -181,7 +192,15 @@ export function parseCli(argv: string[]): CliArgs {
   if (v.findings !== undefined && v.from === undefined) throw new UsageError('--findings goes with --from RUNID (the audit run whose findings to fix)');
   if (v.from !== undefined && !RUN_ID_PATTERN.test(v.from)) throw new UsageError(`--from "${v.from}" is not a run id (expected YYYYMMDD-HHMMSS-xxxx; see: orchestrate list)`);
   if (v.from !== undefined && v.pattern !== undefined && v.pattern !== 'build') throw new UsageError(`--from plans a build that fixes the run's findings; --pattern ${v.pattern} cannot (use --pattern build or leave it out)`);
-  if (command === 'run' && taskFile === undefined && !arg?.trim() && v.from === undefined) throw new UsageError('run needs a task: orchestrate run "Audit this repo for security issues" (or --task-file PATH)');
+  if (v.workflow !== undefined && command !== 'run') throw new UsageError('--workflow goes with run');
+  if (v.param !== undefined && v.workflow === undefined) throw new UsageError('--param goes with run --workflow NAME');
+  if (v.workflow !== undefined) {
+    const other = [arg !== undefined ? 'a task' : '', taskFile !== undefined ? '--task-file' : '', v.from !== undefined ? '--from' : '', v.pattern !== undefined ? '--pattern' : ''].filter(Boolean);
+    if (other.length) throw new UsageError(`run --workflow plans the workflow's own stages; leave out ${other.join(', ')}`);
+    if (!v.workflow.trim()) throw new UsageError('--workflow needs a workflow name (see: orchestrate workflows)');
+  }
+  if (command === 'approve' && rest.length < 2) throw new UsageError('approve needs a run id and a stage id: orchestrate approve <runId> <stageId>');
+  if (command === 'run' && taskFile === undefined && !arg?.trim() && v.from === undefined && v.workflow === undefined) throw new UsageError('run needs a task: orchestrate run "Audit this repo for security issues" (or --task-file PATH)');
   if (['resume', 'diff', 'apply', 'discard', 'memory', 'ship'].includes(command) && !arg) throw new UsageError(`${command} needs a run id (see: orchestrate list)`);
   if (['transcript', 'stop', 'rerun', 'ask'].includes(command) && rest.length < 2) throw new UsageError(`${command} needs a run id and an agent id (see: orchestrate status <runId>)`);
   if (command === 'ask' && !rest[2]?.trim()) throw new UsageError('ask needs a question: orchestrate ask <runId> <agentId> "Why did you rate this file high?"');
@@ -241,10 +260,24 @@ function base(v: Record<string, string | boolean | string[] | undefined>): Omit<
     focus: (v.focus as string[] | undefined) ?? [],
     pattern: patternOf(v.pattern as string | undefined),
     from: v.from as string | undefined, findings: v.findings as string | undefined,
+    workflow: v.workflow as string | undefined, params: paramsOf((v.param as string[] | undefined) ?? []),
     simLatencyMs: num('--sim-latency', v['sim-latency'] as string | undefined),
     greenfield: !!v.greenfield,
     overrides,
   };
+}
+
+/** `--param name=value` pairs; a name given twice is an error rather than a guess which one counts. */
+function paramsOf(pairs: readonly string[]): Record<string, string> {
+  const params: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--param expects name=value, got "${pair}"`);
+    const name = pair.slice(0, eq).trim();
+    if (Object.hasOwn(params, name)) throw new UsageError(`--param ${name} is given twice; give it once`);
+    params[name] = pair.slice(eq + 1);
+  }
+  return params;
 }
 
 function patternOf(raw: string | undefined): PatternChoice {

@@ -8,8 +8,9 @@ import { checkedOutputRoot, checkedRunDir, confineRunPaths, newRunId } from './l
 import { markCreatedHere } from './ledger/origin';
 import type { ModelClient } from './model/client';
 import { realClock, RequestPolicy } from './model/requests';
-import { agentRecord, type Compiled } from './patterns/pattern';
-import { PATTERNS, patternNamed, validatePlan, type AnyPlan, type PatternChoice } from './patterns/registry';
+import { agentRecord, PlanInputError, type Compiled } from './patterns/pattern';
+import { approveStage, planFromWorkflow } from './patterns/workflow';
+import { PATTERNS, PLANNABLE_PATTERNS, patternNamed, validatePlan, type AnyPattern, type AnyPlan, type PatternChoice } from './patterns/registry';
 import { renderPlanMarkdown } from './plan/planMarkdown';
 import { requestPlan } from './patterns/planner';
 import { checkTask } from './plan/task';
@@ -30,7 +31,7 @@ import { silentLogger, type Clock, type Logger } from './types';
 import type { IgnoredSetting, WorkspaceCommand } from './trust/configPolicy';
 import { FileCommandConsent, type CommandConsent } from './trust/consent';
 import { applyDefinitions, loadAgentDefinitions, roleToolsOf, RUN_DEFINITIONS_FILE, runDefinitionsJson, type AgentCatalog } from './agents';
-import type { WorkflowCatalog } from './workflows/schema';
+import { loadWorkflows, resolveParams, type WorkflowCatalog } from './workflows';
 import { FINDINGS_FILE, FindingsFileSchema, type FindingsFile } from './pipelineFiles';
 
 export interface OrchestratorDeps {
@@ -212,12 +213,10 @@ export class Orchestrator {
   async plan(req: PlanRunRequest): Promise<Run> {
     const task = checkTask(req.task);
     const { workspace, config } = this.deps;
-    const focus = (req.focus ?? []).map((f) => f.split(path.sep).join('/').replace(/\/+$/, '')).filter((f) => f !== '' && f !== '.');
-    const exists = scopeExists(workspace, config.outputRoot, ignoreOptionsOf(config));
-    for (const f of focus) if (!exists(f)) throw new ConfigError(`Focus folder "${f}" does not exist in the workspace or may not be read`);
+    const { focus, exists } = this.checkedFocus(req.focus);
     const choice = req.pattern ?? 'auto';
-    if (choice !== 'auto' && !patternNamed(choice)) {
-      throw new ConfigError(`Unknown pattern "${String(choice)}"; expected auto or one of ${PATTERNS.map((p) => p.name).join(', ')}`);
+    if (choice !== 'auto' && (!patternNamed(choice) || patternNamed(choice)?.plannedFromFile)) {
+      throw new ConfigError(`Unknown pattern "${String(choice)}"; expected auto or one of ${PLANNABLE_PATTERNS.map((p) => p.name).join(', ')}`);
     }
     if (req.findings && choice !== 'build') throw new ConfigError(`Fixing findings is a build: plan it with the build pattern, not ${choice}`);
     const parsedFindings = req.findings ? FindingsFileSchema.safeParse(req.findings) : null;
@@ -225,15 +224,8 @@ export class Orchestrator {
     const fixing = parsedFindings?.data ?? null;
     if (choice !== 'auto') await patternNamed(choice)?.precheck?.(workspace, config);
 
-    const id = newRunId(new Date(this.clock.now()));
-    await ensureOutputRoot(workspace, config);
-    const dir = await checkedRunDir(workspace, config.outputRoot, id);
-    await fs.mkdir(dir, { recursive: true });
+    const { id, dir } = await this.newRunFolder();
     if (fixing) await writeFileAtomic(path.join(dir, FINDINGS_FILE), JSON.stringify(fixing, null, 2));
-    // The proof this folder was made here: a run folder a repository ships has none (origin.ts).
-    if (!await markCreatedHere({ dir, runId: id, workspace, ...(this.deps.stateDir ? { stateDir: this.deps.stateDir } : {}) }).catch(() => false)) {
-      this.logger.warn(`run ${id}: could not mark it as created on this machine (the state folder is not writable); resuming it will ask for confirmation`);
-    }
     const planner = agentRecord(config, {
       id: PLANNER_ID, role: 'planner', domain: null, tier: 'sonnet', task: `Plan the task (pattern: ${choice})`,
       scope: focus, dependsOn: [], outputFile: 'plan.md',
@@ -282,29 +274,7 @@ export class Orchestrator {
         });
         ({ plan, compiled } = refined);
       }
-      // Agents that ran before approval are in the ledger already; the rest are planned now.
-      const fresh = compiled.agents.filter((a) => !ledger.get(a.id));
-      const { agents, groups, artifacts } = compiled;
-      // Before the estimate: a definition's model sets its agent's tier.
-      applyDefinitions(fresh, catalog.definitions, config, roleToolsOf(pattern));
-      const used = runDefinitionsJson(agents, catalog.definitions);
-      if (used) await writeFileAtomic(path.join(dir, RUN_DEFINITIONS_FILE), used);
-      markBatched(fresh, config, pattern);
-      const estimate = estimateRun(fresh, config, pattern);
-      await writeFileAtomic(path.join(dir, 'plan.json'), JSON.stringify(plan, null, 2));
-      for (const [name, content] of Object.entries(artifacts ?? {})) await writeFileAtomic(path.join(dir, name), content);
-      ledger.setReturn(PLANNER_ID, plan.reason || `Planned a ${pattern.name} run of ${agents.length} agents.`, 0);
-      ledger.transition(PLANNER_ID, 'completed', { error: null });
-      ledger.setPlanned(fresh, estimate, { pattern: pattern.name, patternReason: plan.reason, groups });
-      ledger.setTrustNotes({
-        ...(pattern.runsVerifyCommand && this.deps.workspaceCommand && !config.verifyCommand ? { workspaceCommand: this.deps.workspaceCommand } : {}),
-        ignoredSettings: [...(this.deps.ignoredSettings ?? [])],
-      });
-      await writeFileAtomic(path.join(dir, 'plan.md'), renderPlanMarkdown(ledger.snapshot()));
-      ledger.setRunStatus('awaiting-approval');
-      await ledger.flush();
-      await transcripts.flush(true);
-      return this.makeRun(id, dir, plan, ledger, transcripts);
+      return await this.settlePlan({ id, dir, ledger, transcripts, plan, pattern, compiled, definitions: catalog.definitions });
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       ledger.transition(PLANNER_ID, 'failed', { error: message });
@@ -315,20 +285,147 @@ export class Orchestrator {
     }
   }
 
-  /** The workspace's workflow files: the valid ones and the errors of the rest. */
-  workflows(): Promise<WorkflowCatalog> {
-    throw new Error('not implemented yet');
+  /**
+   * The workspace's workflow files: the valid ones and the errors of the rest. A stage naming an
+   * agent that is not defined (`.claude/agents` …) is an error of its file.
+   */
+  async workflows(): Promise<WorkflowCatalog> {
+    const agents = await this.agentDefinitions();
+    return loadWorkflows(this.deps.workspace, { outputRoot: this.deps.config.outputRoot, agents: agents.definitions });
   }
 
   /**
    * Plans a run of a workflow file without asking the planner model: loads the workflow and the
-   * agent definitions, resolves the parameters (a missing or unknown one is a ConfigError naming
-   * it, and nothing is written), compiles the stages into the workflow pattern's graph and leaves
-   * the run `awaiting-approval` with plan.json, plan.md and ledger.json written, like plan().
+   * agent definitions, resolves the parameters, expands each stage's `each` over the workspace,
+   * compiles the stages into the workflow pattern's graph and leaves the run `awaiting-approval`
+   * with plan.json, plan.md and ledger.json written, like plan(). Its planner record completes at
+   * once, at no cost. An unknown workflow, a file with errors (file:line:column), a missing or
+   * unknown parameter, an `each` over no file: a ConfigError naming it, and nothing is written.
    */
-  // eslint-disable-next-line @typescript-eslint/require-await
   async planWorkflow(req: PlanWorkflowRequest): Promise<Run> {
-    throw new Error(`not implemented yet: ${req.workflow}`);
+    const { workspace, config } = this.deps;
+    const { focus, exists } = this.checkedFocus(req.focus);
+    const agents = await this.agentDefinitions();
+    const catalog = await loadWorkflows(workspace, { outputRoot: config.outputRoot, agents: agents.definitions });
+    const found = catalog.workflows.find((w) => w.workflow.name === req.workflow);
+    if (!found) {
+      const broken = catalog.errors.filter((e) => e.name === req.workflow);
+      if (broken.length) throw new ConfigError(`Workflow ${req.workflow} is not valid:\n  ${broken.map((e) => `${e.file}:${e.line}:${e.column}: ${e.message}`).join('\n  ')}`);
+      const names = catalog.workflows.map((w) => w.workflow.name);
+      throw new ConfigError(`No workflow named "${req.workflow}" in ${catalog.folder}; ${names.length ? `found ${names.join(', ')}` : 'it has none'}${catalog.errors.length ? ` (and ${catalog.errors.length} with errors: orchestrate workflows validate)` : ''}`);
+    }
+    const resolved = resolveParams(found.workflow, req.params);
+    if (!resolved.ok) throw new ConfigError(resolved.errors.join('\n'));
+    const pattern = patternNamed('workflow')!;
+    let plan: AnyPlan;
+    let compiled: Compiled;
+    try {
+      const drafted = await planFromWorkflow(found, resolved.params, { workspace, config, focus, definitions: agents.definitions });
+      const check = validatePlan(drafted, { config, focus, scopeExists: exists, agentDefinitions: agents.definitions });
+      if (!check.ok) throw new PlanInputError(check.errors);
+      plan = check.plan;
+      compiled = await pattern.compile(plan, { workspace, config });
+    } catch (err) {
+      if (err instanceof PlanInputError) throw new ConfigError(`Workflow ${req.workflow} cannot be planned:\n  ${err.errors.join('\n  ')}`);
+      throw err;
+    }
+    for (const e of agents.errors) this.logger.warn(`agent definition ${e.file}:${e.line}:${e.column}: ${e.message}`);
+
+    const { id, dir } = await this.newRunFolder();
+    const planner = agentRecord(config, {
+      id: PLANNER_ID, role: 'planner', domain: null, tier: 'sonnet', task: `Plan the workflow ${found.workflow.name} from its file`,
+      scope: focus, dependsOn: [], outputFile: 'plan.md',
+    });
+    const ledger = Ledger.create(dir, { runId: id, task: plan.task, workspace, simulated: !!this.deps.simulated, ...(req.startedBy ? { startedBy: req.startedBy } : {}) }, [planner], this.ledgerOptions());
+    ledger.transition(PLANNER_ID, 'running', { attempts: 1 });
+    for (const e of agents.errors) ledger.log('warn', `agent definition ${e.file}:${e.line}:${e.column}: ${e.message}`);
+    const transcripts = this.transcriptsFor(dir);
+    this.logger.info(`run ${id}: planned workflow ${found.workflow.name} from ${found.source}`);
+    try {
+      // The stages' tiers were decided from the file (a stage's own tier wins over its agent's model).
+      return await this.settlePlan({ id, dir, ledger, transcripts, plan, pattern, compiled, definitions: agents.definitions, tiersDecided: true });
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      ledger.transition(PLANNER_ID, 'failed', { error: message });
+      ledger.setRunStatus('failed', `planning failed: ${message}`);
+      await ledger.close();
+      throw err;
+    }
+  }
+
+  /**
+   * Records a user's approval of a workflow stage's approval gate (approvals/<stage>.json in the
+   * run folder): resuming the run then lets the stages after it run. Refused for a run that is
+   * not a workflow or a stage without an approval gate.
+   */
+  async approveGate(runId: string, stageId: string, by?: string): Promise<string> {
+    const run = await this.open(runId);
+    await run.ledger.close();
+    return approveStage(run.dir, run.plan, stageId, new Date(this.clock.now()), by);
+  }
+
+  /** The focus folders of a request, normalised, each checked to exist and be readable. */
+  private checkedFocus(requested: readonly string[] | undefined): { focus: string[]; exists: (p: string) => boolean } {
+    const { workspace, config } = this.deps;
+    const focus = (requested ?? []).map((f) => f.split(path.sep).join('/').replace(/\/+$/, '')).filter((f) => f !== '' && f !== '.');
+    const exists = scopeExists(workspace, config.outputRoot, ignoreOptionsOf(config));
+    for (const f of focus) if (!exists(f)) throw new ConfigError(`Focus folder "${f}" does not exist in the workspace or may not be read`);
+    return { focus, exists };
+  }
+
+  /** A new run's folder, marked as made on this machine. */
+  private async newRunFolder(): Promise<{ id: string; dir: string }> {
+    const { workspace, config } = this.deps;
+    const id = newRunId(new Date(this.clock.now()));
+    await ensureOutputRoot(workspace, config);
+    const dir = await checkedRunDir(workspace, config.outputRoot, id);
+    await fs.mkdir(dir, { recursive: true });
+    // The proof this folder was made here: a run folder a repository ships has none (origin.ts).
+    if (!await markCreatedHere({ dir, runId: id, workspace, ...(this.deps.stateDir ? { stateDir: this.deps.stateDir } : {}) }).catch(() => false)) {
+      this.logger.warn(`run ${id}: could not mark it as created on this machine (the state folder is not writable); resuming it will ask for confirmation`);
+    }
+    return { id, dir };
+  }
+
+  /**
+   * The end of planning, whoever planned (the planner model, or a workflow file): the agents'
+   * definitions applied, agents.json, the estimate, plan.json and the pattern's artifacts, the
+   * planner record completed, the trust notes, plan.md, and the run left awaiting approval.
+   */
+  private async settlePlan(o: {
+    id: string; dir: string; ledger: Ledger; transcripts: Transcripts; plan: AnyPlan; pattern: AnyPattern; compiled: Compiled;
+    definitions: AgentCatalog['definitions'];
+    /** The plan set every agent's tier already: a definition's model does not change it (its tool notes still apply). */
+    tiersDecided?: boolean;
+  }): Promise<Run> {
+    const { id, dir, ledger, transcripts, plan, pattern, compiled, definitions } = o;
+    const { config } = this.deps;
+    // Agents that ran before approval are in the ledger already; the rest are planned now.
+    const fresh = compiled.agents.filter((a) => !ledger.get(a.id));
+    const { agents, groups, artifacts } = compiled;
+    // Before the estimate: a definition's model sets its agent's tier.
+    applyDefinitions(fresh, o.tiersDecided ? definitions.map((d) => ({ ...d, tier: null })) : definitions, config, roleToolsOf(pattern));
+    const used = runDefinitionsJson(agents, definitions);
+    if (used) await writeFileAtomic(path.join(dir, RUN_DEFINITIONS_FILE), used);
+    markBatched(fresh, config, pattern);
+    const estimate = estimateRun(fresh, config, pattern);
+    await writeFileAtomic(path.join(dir, 'plan.json'), JSON.stringify(plan, null, 2));
+    for (const [name, content] of Object.entries(artifacts ?? {})) await writeFileAtomic(path.join(dir, name), content);
+    ledger.setReturn(PLANNER_ID, plan.reason || `Planned a ${pattern.name} run of ${agents.length} agents.`, 0);
+    ledger.transition(PLANNER_ID, 'completed', { error: null });
+    ledger.setPlanned(fresh, estimate, { pattern: pattern.name, patternReason: plan.reason, groups });
+    // A command the plan itself runs (a workflow's check) is shown like the repository's verifyCommand.
+    const planCommand = pattern.workspaceCommands?.(plan)[0];
+    ledger.setTrustNotes({
+      ...(planCommand ? { workspaceCommand: planCommand }
+        : pattern.runsVerifyCommand && this.deps.workspaceCommand && !config.verifyCommand ? { workspaceCommand: this.deps.workspaceCommand } : {}),
+      ignoredSettings: [...(this.deps.ignoredSettings ?? [])],
+    });
+    await writeFileAtomic(path.join(dir, 'plan.md'), renderPlanMarkdown(ledger.snapshot()));
+    ledger.setRunStatus('awaiting-approval');
+    await ledger.flush();
+    await transcripts.flush(true);
+    return this.makeRun(id, dir, plan, ledger, transcripts);
   }
 
   /**

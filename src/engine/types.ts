@@ -16,12 +16,15 @@ export const AGENT_ROLES = [
   // The build pipeline (DESIGN §4d): the design and skeleton of new work, the check of the assembled
   // tree (an engine step, no model cost), its repair, and the audit of the combined change.
   'architect', 'scaffolder', 'integration', 'fixer', 'hardener',
+  // Workflows: an auditor's pass/block (a sanity check, a review gate), an engine gate (approval, a
+  // check command), and the agent that proposes a stage's lessons for memory.md.
+  'auditor', 'gate', 'reflector',
 ] as const;
 export type AgentRole = (typeof AGENT_ROLES)[number];
 
 /** The orchestration patterns (DESIGN §4a); `plan.json`'s `pattern` field and `--pattern`. */
-/** `single` is the planner's answer to a task too small to orchestrate (only `auto` picks it). */
-export const PATTERN_NAMES = ['fan-out', 'pipeline', 'panel', 'map-reduce', 'supervisor', 'build', 'single'] as const;
+/** `single` is the planner's answer to a task too small to orchestrate (only `auto` picks it); `workflow` is planned from a workflow file, never by the planner. */
+export const PATTERN_NAMES = ['fan-out', 'pipeline', 'panel', 'map-reduce', 'supervisor', 'build', 'single', 'workflow'] as const;
 export type PatternName = (typeof PATTERN_NAMES)[number];
 
 /** A group of agents as a pattern shows it: a domain, a stage, the panel, a partition, a round. */

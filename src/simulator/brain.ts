@@ -10,6 +10,7 @@ import { planReply } from './roles/planner';
 import { supervisorReply } from './roles/supervisor';
 import { isPipelineFinal, pipelineFinalReply, stageReply } from './roles/pipeline';
 import { workerReply } from './roles/worker';
+import { auditorReply, isWorkflowFinal, reflectorReply, workflowFinalReply } from './roles/workflow';
 import { builderReply, reviewerReply, scoutReply } from './roles/build';
 import { fixerReply } from './roles/fixer';
 import { hardenerReply } from './roles/hardener';
@@ -36,6 +37,7 @@ export function simulate(req: ParsedRequest, workspaceRoot: string): Reply {
       return coordinatorReply(req);
     case 'final':
       if (isPipelineFinal(req)) return pipelineFinalReply(req);
+      if (isWorkflowFinal(req)) return workflowFinalReply(req);
       return /of a map-reduce run/.test(req.system[0]?.text ?? '') ? mapReduceFinalReply(req) : finalReply(req);
     case 'stage':
       return stageReply(req, workspaceRoot);
@@ -63,6 +65,10 @@ export function simulate(req: ParsedRequest, workspaceRoot: string): Reply {
       return fixerReply(req);
     case 'hardener':
       return hardenerReply(req);
+    case 'auditor':
+      return auditorReply(req);
+    case 'reflector':
+      return reflectorReply(req);
     case 'follow-up':
       return followUpReply(req);
     default:

@@ -5,12 +5,12 @@
  */
 import type { ParsedRequest, RequestBlock } from './types';
 
-export type AgentRoleName = 'planner' | 'worker' | 'coordinator' | 'final' | 'supervisor' | 'stage' | 'mapper' | 'reducer' | 'expert' | 'consensus' | 'scout' | 'builder' | 'reviewer' | 'follow-up' | 'fixer' | 'hardener' | 'architect' | 'scaffolder';
+export type AgentRoleName = 'planner' | 'worker' | 'coordinator' | 'final' | 'supervisor' | 'stage' | 'mapper' | 'reducer' | 'expert' | 'consensus' | 'scout' | 'builder' | 'reviewer' | 'follow-up' | 'fixer' | 'hardener' | 'architect' | 'scaffolder' | 'auditor' | 'reflector';
 
 export const SIMULATED_LABEL = '> _Simulated output — no model was called._';
 
 export function roleOf(req: ParsedRequest): AgentRoleName | null {
-  const m = /^# Role: (planner|worker|coordinator|final|supervisor|stage|mapper|reducer|expert|consensus|scout|builder|reviewer|follow-up|fixer|hardener|architect|scaffolder)(?![\w-])/.exec(req.system[0]?.text.trimStart() ?? '');
+  const m = /^# Role: (planner|worker|coordinator|final|supervisor|stage|mapper|reducer|expert|consensus|scout|builder|reviewer|follow-up|fixer|hardener|architect|scaffolder|auditor|reflector)(?![\w-])/.exec(req.system[0]?.text.trimStart() ?? '');
   return m ? (m[1] as AgentRoleName) : null;
 }
 

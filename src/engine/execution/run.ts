@@ -81,6 +81,8 @@ export class Run {
   /** The first write the disk refused: the run stops, failed, naming the file and how to resume. */
   private storageFailure: StorageError | null = null;
   private budgetReason: string | null = null;
+  /** The first reason a completed gate held agents back (a workflow's sanity check that blocked): the partial run's reason. */
+  private heldReason: string | null = null;
   private failedLeaves = 0;
   private readonly unpriced = new Set<string>();
   /** Per running agent, the controller that stops it alone (Stop Agent). */
@@ -217,6 +219,10 @@ export class Run {
    * at every execution, never from the ledger (which a repository can ship).
    */
   private async consentedCommand(): Promise<string | null> {
+    // Commands the plan itself runs (a workflow's checks): each needs the user's consent to that exact text.
+    for (const c of this.pattern.workspaceCommands?.(this.plan) ?? []) {
+      if (!await this.deps.consent?.has(this.deps.workspace, c.command)) throw new WorkspaceCommandError(this.id, c);
+    }
     const wc = this.deps.workspaceCommand;
     if (!wc || !this.pattern.runsVerifyCommand || this.deps.config.verifyCommand) return null;
     if (await this.deps.consent?.has(this.deps.workspace, wc.command)) return wc.command;
@@ -453,7 +459,12 @@ export class Run {
   private incompleteDependency(a: AgentRecord): string | null {
     for (const id of a.dependsOn) {
       const dep = this.ledger.get(id);
-      if (!dep || dep.status === 'completed') continue;
+      if (!dep) continue;
+      if (dep.status === 'completed') {
+        const held = this.roleOf(dep)?.holds?.(dep) ?? null;
+        if (held) { this.heldReason ??= held; return held; }
+        continue;
+      }
       if (dep.status === 'skipped' && dep.error) return dep.error;
       return `not started: ${dep.role} ${dep.id} ${dep.status}${dep.error ? `: ${dep.error}` : ''}`;
     }
@@ -576,7 +587,7 @@ export class Run {
     else if (gaps.length === 0) status = 'completed';
     else if (summaryDone || agents.some((a) => this.roleOf(a)?.leaf && a.status === 'completed')) {
       status = 'partial';
-      reason = this.budgetReason ?? (this.failedLeaves >= this.deps.config.maxFailedWorkers
+      reason = this.budgetReason ?? this.heldReason ?? (this.failedLeaves >= this.deps.config.maxFailedWorkers
         ? `${this.failedLeaves} agents failed; no new ones were started after that`
         : `${plural(gaps.length, 'agent')} did not complete`);
     } else { status = 'failed'; reason = `no agent completed (${gaps[0]?.reason ?? 'unknown'})`; }

@@ -13,6 +13,7 @@
  *   tree (integration.json) whose logs end the same. Paths and numbers are ignored in the comparison.
  * - `finding`: a finding of findings.json the user left unticked (`notChosen`), and a
  *   hardening finding whose fix round left it `not-fixed` (harden/tally.json).
+ * - `reflect`: a lesson a workflow's `reflect` hook proposed (reflections/<id>.json).
  */
 import { constants, promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -23,7 +24,7 @@ import { relativeInside } from '../paths';
 import { FINDINGS_FILE, FindingsFileSchema, HardenTallySchema, INTEGRATION_FILE, IntegrationResultSchema, readRunJson, TALLY_FILE } from '../pipelineFiles';
 import { clean } from './memoryFile';
 
-export const LESSON_KINDS = ['review', 'check', 'finding'] as const;
+export const LESSON_KINDS = ['review', 'check', 'finding', 'reflect'] as const;
 export type LessonKind = (typeof LESSON_KINDS)[number];
 
 export interface Lesson {
@@ -55,6 +56,7 @@ export async function extractLessons(runDir: string): Promise<Lesson[]> {
     ...await builderCheckLessons(runDir),
     ...await integrationLessons(runDir),
     ...await findingLessons(runDir),
+    ...await reflectionLessons(runDir),
   ];
   const byKey = new Map<string, Lesson>();
   for (const l of found) {
@@ -222,3 +224,26 @@ async function findingLessons(runDir: string): Promise<Lesson[]> {
   return lessons;
 }
 
+
+/** What a workflow's reflect hook keeps (reflections/<id>.json); read back as untrusted input. */
+const ReflectionSchema = z.object({ stage: z.string().max(64), lessons: z.array(z.string().min(1).max(300)).max(5) });
+
+/** Lessons a workflow's reflect hooks proposed, each with the file it came from. */
+async function reflectionLessons(runDir: string): Promise<Lesson[]> {
+  const names = await fs.readdir(path.join(runDir, 'reflections')).catch(() => [] as string[]);
+  const lessons: Lesson[] = [];
+  for (const name of names.sort()) {
+    if (!/^[a-z0-9][a-z0-9-]{0,80}\.json$/.test(name)) continue;
+    const text = await readBounded(path.join(runDir, 'reflections', name));
+    if (text === null) continue;
+    let parsed;
+    try {
+      parsed = ReflectionSchema.safeParse(JSON.parse(text));
+    } catch {
+      continue;
+    }
+    if (!parsed.success) continue;
+    for (const l of parsed.data.lessons) lessons.push({ kind: 'reflect', text: clean(l), evidence: [`reflections/${name}`] });
+  }
+  return lessons;
+}

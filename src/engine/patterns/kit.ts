@@ -93,6 +93,8 @@ export interface WorkerPrompts {
   /** Text every agent of a group shares (run task, domain brief): placed next and cached. */
   shared?: string;
   user(outputFile: string, retryNote: string): string;
+  /** Run-folder files it may read besides the workspace (a workflow stage: the files of the stages it follows). */
+  extraReadable?: string[];
 }
 
 /**
@@ -111,7 +113,7 @@ export async function attemptReportingAgent(
     ...(prompts.shared ? { sharedBlock: prompts.shared } : {}),
     userBlock: prompts.user(relToWorkspace(ctx, out), retryNote(previousError)),
     tools: toolDefinitions(),
-    toolCtx: toolContext(ctx, agent),
+    toolCtx: toolContext(ctx, agent, prompts.extraReadable?.length ? { extraReadable: prompts.extraReadable } : {}),
   });
   ctx.ledger.transition(agent.id, 'verifying');
   const sentence = trimToSentence(result.text);

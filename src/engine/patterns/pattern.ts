@@ -137,6 +137,13 @@ export interface RoleSpec<P = unknown> extends RoleCost {
    */
   needsDependenciesCompleted?: boolean;
   /**
+   * Why a completed agent of this role holds back the agents that depend on it, or null when it
+   * lets them run: a workflow gate that blocked, or waits for the user's approval. Read from its
+   * record (its return), so a resumed run holds back the same agents. Those agents are skipped
+   * with this reason, and the run ends `partial` saying so.
+   */
+  holds?(agent: AgentRecord): string | null;
+  /**
    * The tools its agents get, by name, when it is not the read tools and `write_output`: what an
    * agent definition's `tools` is intersected with, and what the plan's note on it says.
    */
@@ -171,6 +178,17 @@ export interface Pattern<P = unknown> {
    * the planner's tool.
    */
   planExtras?: z.ZodRawShape;
+  /**
+   * The planner never plans it (a workflow, planned from its file by Orchestrator.planWorkflow):
+   * it is neither a candidate in `auto` nor a `--pattern` choice.
+   */
+  plannedFromFile?: boolean;
+  /**
+   * Commands from the workspace the plan runs on the machine (a workflow's check gates), each with
+   * where it came from: shown with the plan, and run only once the user consented to that exact
+   * command for this workspace, like a repository's verifyCommand (nothing runs otherwise).
+   */
+  workspaceCommands?(plan: P & BasePlan): Array<{ command: string; source: string }>;
   /** The pattern runs the check command (`verifyCommand`) on the machine: build. Its plan shows which command. */
   runsVerifyCommand?: boolean;
   /** Checks the workspace can run this pattern at all (build: a git repository), before any token is spent. */

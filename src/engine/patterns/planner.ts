@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { Config } from '../config';
 import type { ModelRequest, ToolDefinition } from '../model/client';
 import { PlanInputError, type Compiled, type PlanningContext } from './pattern';
-import { PATTERNS, patternNamed, validatePlan, type AnyPattern, type AnyPlan, type PatternChoice } from './registry';
+import { PLANNABLE_PATTERNS, patternNamed, validatePlan, type AnyPattern, type AnyPlan, type PatternChoice } from './registry';
 import type { Prompts } from '../prompts';
 import type { RequestPolicy } from '../model/requests';
 import { sendRecorded } from '../transcripts/record';
@@ -87,10 +87,10 @@ function patternGuide(candidates: readonly AnyPattern[], config: Config): string
 export async function requestPlan(deps: PlannerDeps, req: PlanRequest, signal: AbortSignal): Promise<{ plan: AnyPlan; pattern: AnyPattern; compiled: Compiled }> {
   const { config, prompts } = deps;
   const fixed = req.pattern === 'auto' ? null : patternNamed(req.pattern);
-  if (req.pattern !== 'auto' && !fixed) {
-    throw new PlanError(`Unknown pattern "${req.pattern}"; expected auto or one of ${PATTERNS.map((p) => p.name).join(', ')}`, []);
+  if (req.pattern !== 'auto' && (!fixed || fixed.plannedFromFile)) {
+    throw new PlanError(`Unknown pattern "${req.pattern}"; expected auto or one of ${PLANNABLE_PATTERNS.map((p) => p.name).join(', ')}`, []);
   }
-  const candidates = fixed ? [fixed] : PATTERNS;
+  const candidates = fixed ? [fixed] : PLANNABLE_PATTERNS;
   const tools = candidates.map(planTool);
   const systemValues = {
     patternGuide: patternGuide(candidates, config),

@@ -12,13 +12,17 @@ import { supervisor } from './supervisor';
 import { pipeline } from './pipeline';
 import { mapReduce } from './map-reduce';
 import { build } from './build';
+import { workflow } from './workflow';
 import { BasePlanSchema, type BasePlan, type Pattern, type PlanningContext } from './pattern';
 
 // Each pattern is typed by its own plan; the registry holds them side by side.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyPattern = Pattern<any>;
 
-export const PATTERNS: readonly AnyPattern[] = [fanOut, pipeline, panel, mapReduce, supervisor, build, single];
+export const PATTERNS: readonly AnyPattern[] = [fanOut, pipeline, panel, mapReduce, supervisor, build, single, workflow];
+
+/** The patterns the planner may plan (a workflow is planned from its file instead). */
+export const PLANNABLE_PATTERNS: readonly AnyPattern[] = PATTERNS.filter((p) => !p.plannedFromFile);
 
 /** What the user may ask for: a pattern by name, or `auto` to let the planner choose. */
 export type PatternChoice = PatternName | 'auto';
@@ -28,7 +32,7 @@ export function patternNamed(name: string): AnyPattern | undefined {
 }
 
 /** Names a user may pass to `--pattern` (auto first); `single` is the planner's own call in auto. */
-export const PATTERN_CHOICES: readonly PatternChoice[] = ['auto', ...PATTERNS.map((p) => p.name).filter((n) => n !== 'single')];
+export const PATTERN_CHOICES: readonly PatternChoice[] = ['auto', ...PLANNABLE_PATTERNS.map((p) => p.name).filter((n) => n !== 'single')];
 
 /** A plan of any pattern: the shared fields and the pattern's own. */
 export type AnyPlan = BasePlan & Record<string, unknown>;

@@ -1,0 +1,70 @@
+import type { Pattern } from '../pattern';
+import { compileWorkflow } from './compile';
+import { attemptAuditor, attemptGate, attemptReflector, gateHolds, LESSONS_TOOL, VERDICT_TOOL } from './gates';
+import { WorkflowPlanFieldsSchema, validateWorkflow, type WorkflowPlan } from './plan';
+import { attemptFinal, attemptStage } from './roles';
+
+export { planFromWorkflow, type WorkflowLaunch } from './expand';
+export { approvalFile, ApprovalSchema, approveStage, reflectionJson } from './gates';
+export type { WorkflowPlan, WorkflowStagePlan } from './plan';
+
+/**
+ * A workflow file (`.orchestration/workflows/<name>.yaml`) run as a pattern: its stages become
+ * groups of stage agents (one, or one per item of `each`), each stage waiting for the gates of the
+ * stages it depends on; a final step writes summary.md. Planned from the file by
+ * Orchestrator.planWorkflow, never by the planner model.
+ */
+export const workflow: Pattern<WorkflowPlan> = {
+  name: 'workflow',
+  whenToUse: 'a workflow file the user wrote (planned from the file, not by the planner)',
+  plannedFromFile: true,
+  submitSchema: WorkflowPlanFieldsSchema,
+  plannerInstructions: () => 'A workflow is planned from its file, never by the planner.',
+  validate: validateWorkflow,
+  compile: (plan, ctx) => compileWorkflow(plan, ctx.config),
+  workspaceCommands: (plan) => plan.stages.flatMap((s) => s.gates.flatMap((g) => (typeof g === 'object' && 'check' in g
+    ? [{ command: g.check, source: `${plan.workflow.source} (stage ${s.id})` }] : []))),
+  addLeaf: () => ({ ok: false, errors: ["A workflow's agents come from its file: add a stage or widen an `each` glob there, then run the workflow again"] }),
+  roles: {
+    stage: {
+      // A stage never runs on a missing handoff; a rerun of an earlier stage reruns it.
+      priority: 0, depth: 0, leaf: true, fileProvesDone: true, cached: true, needsDependenciesCompleted: true, summarisesDependencies: true,
+      tokens: { input: [15_000, 70_000], output: [1_500, 7_000], inputPerDependency: [50, 400] },
+      attempt: attemptStage,
+    },
+    auditor: {
+      // A verdict is in its return, so its file alone does not prove it was given.
+      priority: 1, depth: 1, leaf: false, fileProvesDone: false, cached: true, needsDependenciesCompleted: true, summarisesDependencies: true,
+      tokens: { input: [3_000, 8_000], output: [200, 800], inputPerDependency: [1_000, 3_000] },
+      tools: [VERDICT_TOOL],
+      label: (a) => `Gate of ${a.domain ?? 'a stage'}`,
+      holds: gateHolds,
+      attempt: attemptAuditor,
+    },
+    gate: {
+      // The engine's step (an approval, a check command): no model call, so no tokens.
+      priority: 1, depth: 1, leaf: false, fileProvesDone: false, cached: false, needsDependenciesCompleted: true, summarisesDependencies: true,
+      tokens: { input: [0, 0], output: [0, 0], inputPerDependency: [0, 0] },
+      label: (a) => `Gate of ${a.domain ?? 'a stage'}`,
+      holds: gateHolds,
+      attempt: attemptGate,
+    },
+    reflector: {
+      priority: 0, depth: 1, leaf: false, fileProvesDone: false, cached: false, needsDependenciesCompleted: true, summarisesDependencies: true,
+      tokens: { input: [3_000, 8_000], output: [200, 800], inputPerDependency: [1_000, 3_000] },
+      tools: [LESSONS_TOOL],
+      label: (a) => `Lessons from ${a.domain ?? 'a stage'}`,
+      attempt: attemptReflector,
+    },
+    final: {
+      priority: 2, depth: 2, leaf: false, fileProvesDone: false, cached: false, summarisesDependencies: true,
+      tokens: { input: [500, 3_000], output: [500, 2_000], inputPerDependency: [100, 600] },
+      label: () => 'Final summary',
+      attempt: attemptFinal,
+    },
+  },
+  prompts: [
+    'workflow/stage', 'workflow/stage-shared', 'workflow/stage-user', 'workflow/auditor', 'workflow/auditor-user',
+    'workflow/reflector', 'workflow/reflector-user', 'workflow/final', 'workflow/final-user',
+  ],
+};
