@@ -43,7 +43,7 @@ stages:
     instructions: Review the code.
   - id: summary
     dependsOn: [sumary]
-    instructions: Summarise.
+    instructions: Summarise {{stages.nope}}.
 `;
 
 const API_REVIEWER = `---
@@ -136,13 +136,16 @@ describe('the Workflows node', () => {
     expect(e).toMatchObject({ file: files.broken, line: 7, name: 'broken-review' });
     const item = tree.getTreeItem(invalid);
     expect(item.label).toBe('broken-review');
-    expect(item.description).toBe(`broken-review.yaml:7:${e.column} — ${e.message}`);
+    // One row per file: its first problem, the rest counted here and listed in the tooltip.
+    expect(c.workflows.errors.map((x) => x.line)).toEqual([7, 8]);
+    expect(item.description).toBe(`broken-review.yaml:7:${e.column} — ${e.message} (+1 more)`);
     expect(item.description).toMatch(/^broken-review\.yaml:7:\d+ — .*"sumary"/);
     expect(item.description).toContain('review, summary');
     expect((item.iconPath as unknown as ThemeIcon).id).toBe('error');
     expect(item.contextValue).toBe('workflowFile.invalid');
     expect(item.command).toEqual({ command: OPEN_CATALOG_FILE_COMMAND, title: 'Open File', arguments: [files.broken, 7, e.column] });
-    expect(tooltip(tree, invalid)).toContain('\\.orchestration/workflows/broken\\-review\\.yaml:7:');
+    expect(tooltip(tree, invalid)).toContain('\\.orchestration/workflows/broken\\-review\\.yaml');
+    expect(tooltip(tree, invalid)).toContain(`- 8:${c.workflows.errors[1].column} — `);
     dispose();
   });
 
@@ -236,6 +239,8 @@ describe('Run Workflow', () => {
     const items = window.showQuickPick.mock.calls[0][0] as Array<{ label: string; description: string; detail: string }>;
     expect(items.map((i) => i.label)).toEqual(['review-api', '$(error) broken-review']);
     expect(items[0]).toMatchObject({ description: 'Review every API module for one concern, then summarise', detail: '.orchestration/workflows/review-api.yaml' });
+    // A broken file is listed once, with its first problem, so the user learns why it cannot run.
+    expect(items[1].detail).toMatch(/^broken-review\.yaml:7:\d+ — .* \(\+1 more\)$/);
     expect(boxes.map((b) => [b.title, b.prompt, b.value])).toEqual([
       ['Run Workflow review-api: concern (1/2)', 'What to look for', 'input validation'],
       ['Run Workflow review-api: audience (2/2)', 'Who reads the summary', ''],
@@ -296,7 +301,7 @@ describe('Run Workflow', () => {
     window.showErrorMessage.mockResolvedValueOnce('Open File');
     await run();
     const e = c.workflows.errors[0];
-    expect(window.showErrorMessage).toHaveBeenCalledWith(`Workflow "broken-review" is not valid, so nothing ran: .orchestration/workflows/broken-review.yaml:7:${e.column}: ${e.message}`, 'Open File');
+    expect(window.showErrorMessage).toHaveBeenCalledWith(`Workflow "broken-review" is not valid, so nothing ran: .orchestration/workflows/broken-review.yaml:7:${e.column}: ${e.message} (and 1 more in the file)`, 'Open File');
     expect(window.showTextDocument).toHaveBeenCalledWith(expect.objectContaining({ fsPath: files.broken }), expect.objectContaining({ selection: { start: { line: 6, character: e.column - 1 }, end: { line: 6, character: e.column - 1 } } }));
     expect(launcher.orchestrateWorkflow).not.toHaveBeenCalled();
     // By name too (the tree, a test): the same refusal, never a run.
@@ -364,7 +369,7 @@ describe('CatalogModel', () => {
     const reads = loader.mock.calls.length;
 
     // A burst of saves is one read; the fixed file moves from the errors to the workflows.
-    write(path.join(ws, '.orchestration', 'workflows', 'broken-review.yaml'), BROKEN.replace('[sumary]', '[review]'));
+    write(path.join(ws, '.orchestration', 'workflows', 'broken-review.yaml'), BROKEN.replace('[sumary]', '[review]').replace('{{stages.nope}}', '{{stages.review}}'));
     for (let i = 0; i < 5; i++) watchers[0].change.fire(Uri.file(path.join(ws, '.orchestration', 'workflows', 'broken-review.yaml')));
     await vi.waitFor(() => expect(model.current()?.workflows.workflows.map((w) => w.workflow.name).sort()).toEqual(['broken-review', 'review-api']));
     expect(loader.mock.calls.length).toBe(reads + 1);

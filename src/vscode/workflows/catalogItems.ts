@@ -21,7 +21,8 @@ export const RUN_WORKFLOW_COMMAND = 'orchestration.runWorkflow';
 export type CatalogNode =
   | { kind: 'workflows' }
   | { kind: 'workflowFile'; found: FoundWorkflow }
-  | { kind: 'workflowError'; error: WorkflowError }
+  /** One file that is not valid, with all its problems (sorted; the first is the one shown). */
+  | { kind: 'workflowError'; errors: WorkflowError[] }
   | { kind: 'agents' }
   | { kind: 'agentSource'; origin: DefinitionSource; dir: string }
   | { kind: 'agentDefinition'; definition: FoundDefinition }
@@ -39,6 +40,13 @@ export function shownPath(abs: string, style: PathStyle): string {
     if (!rel.startsWith('..') && !path.isAbsolute(rel)) return prefix + rel.split(path.sep).join('/');
   }
   return abs;
+}
+
+/** A catalog's errors grouped by file, in the order the files first appear: one row per broken file. */
+export function errorsByFile<E extends { file: string }>(errors: readonly E[]): E[][] {
+  const byFile = new Map<string, E[]>();
+  for (const e of errors) byFile.set(e.file, [...(byFile.get(e.file) ?? []), e]);
+  return [...byFile.values()];
 }
 
 /** `review-api.yaml:7:5 — dependsOn names 'sumary', …`: the file's name, the place, what is wrong. */
@@ -68,7 +76,7 @@ export function catalogChildren(c: Catalogs | undefined, node: CatalogNode): Cat
       const valid = [...c.workflows.workflows].sort((a, b) => a.workflow.name.localeCompare(b.workflow.name));
       return [
         ...valid.map((found): CatalogNode => ({ kind: 'workflowFile', found })),
-        ...c.workflows.errors.map((error): CatalogNode => ({ kind: 'workflowError', error })),
+        ...errorsByFile(c.workflows.errors).map((errors): CatalogNode => ({ kind: 'workflowError', errors })),
       ];
     }
     case 'agents': {
@@ -118,7 +126,7 @@ export function catalogItem(c: Catalogs | undefined, node: CatalogNode, style: P
   switch (node.kind) {
     case 'workflows': return workflowsItem(c, style);
     case 'workflowFile': return workflowItem(node.found, style);
-    case 'workflowError': return workflowErrorItem(node.error, style);
+    case 'workflowError': return workflowErrorItem(node.errors, style);
     case 'agents': return agentsItem(c, style);
     case 'agentSource': return agentSourceItem(c, node.origin, node.dir, style);
     case 'agentDefinition': return definitionItem(node.definition, style);
@@ -137,7 +145,7 @@ function errorIcon(): vscode.ThemeIcon {
 
 export function workflowsItem(c: Catalogs | undefined, style: PathStyle): vscode.TreeItem {
   const n = c?.workflows.workflows.length ?? 0;
-  const bad = c?.workflows.errors.length ?? 0;
+  const bad = errorsByFile(c?.workflows.errors ?? []).length;
   const item = new vscode.TreeItem('Workflows', vscode.TreeItemCollapsibleState.Expanded);
   item.id = 'catalog/workflows';
   item.iconPath = new vscode.ThemeIcon('list-ordered');
@@ -193,15 +201,17 @@ export function workflowItem(found: FoundWorkflow, style: PathStyle): vscode.Tre
   return item;
 }
 
-export function workflowErrorItem(e: WorkflowError, style: PathStyle): vscode.TreeItem {
-  const item = new vscode.TreeItem(e.name ?? path.basename(e.file).replace(/\.ya?ml$/i, ''), vscode.TreeItemCollapsibleState.None);
-  item.id = `catalog/workflowError/${e.file}:${e.line}:${e.column}`;
+/** A file that is not valid: its first problem as the description (the rest counted), all of them in the tooltip. */
+export function workflowErrorItem(errors: readonly WorkflowError[], style: PathStyle): vscode.TreeItem {
+  const e = errors[0];
+  const item = new vscode.TreeItem(errors.find((x) => x.name)?.name ?? path.basename(e.file).replace(/\.ya?ml$/i, ''), vscode.TreeItemCollapsibleState.None);
+  item.id = `catalog/workflowError/${e.file}`;
   item.iconPath = errorIcon();
-  item.description = errorLine(e);
+  item.description = errorLine(e) + (errors.length > 1 ? ` (+${errors.length - 1} more)` : '');
   item.contextValue = 'workflowFile.invalid';
-  const md = new vscode.MarkdownString('', false).appendMarkdown('**Not valid, so it cannot run:** ')
-    .appendText(`${shownPath(e.file, style)}:${e.line}:${e.column}`).appendMarkdown('\n\n').appendText(e.message)
-    .appendMarkdown('\n\nClick to open the file at the problem.');
+  const md = new vscode.MarkdownString('', false).appendMarkdown('**Not valid, so it cannot run:** ').appendText(shownPath(e.file, style)).appendMarkdown('\n\n');
+  for (const x of errors) md.appendMarkdown('- ').appendText(`${x.line}:${x.column} — ${x.message}`).appendMarkdown('\n');
+  md.appendMarkdown('\nClick to open the file at the first problem.');
   item.tooltip = md;
   item.command = openCommand(e.file, e.line, e.column);
   return item;

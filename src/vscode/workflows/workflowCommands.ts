@@ -12,7 +12,7 @@ import { MAX_PARAM_CHARS, type FoundWorkflow, type WorkflowError } from '../../e
 import { Disposable } from '../dispose';
 import type { Notices } from '../notices';
 import { requireTrust } from '../trust';
-import { errorLine, OPEN_CATALOG_FILE_COMMAND, RUN_WORKFLOW_COMMAND, shownPath, type CatalogNode, type PathStyle } from './catalogItems';
+import { errorLine, errorsByFile, OPEN_CATALOG_FILE_COMMAND, RUN_WORKFLOW_COMMAND, shownPath, type CatalogNode, type PathStyle } from './catalogItems';
 import type { Catalogs } from './catalogModel';
 
 /** What plans the run and shows it for approval (the RunController: same trust, key and error handling as Orchestrate Task). */
@@ -29,7 +29,7 @@ export interface WorkflowCommandDeps {
 }
 
 /** The workflow to run, or the error of the one asked for (which cannot run). */
-type Chosen = { ok: true; found: FoundWorkflow } | { ok: false; error: WorkflowError };
+type Chosen = { ok: true; found: FoundWorkflow } | { ok: false; errors: WorkflowError[] };
 
 interface WorkflowPick extends vscode.QuickPickItem { chosen: Chosen }
 
@@ -72,11 +72,11 @@ export class WorkflowCommands extends Disposable {
     }
     const chosen = typeof arg === 'string' ? this.find(c, arg)
       : arg?.kind === 'workflowFile' ? this.find(c, arg.found.workflow.name)
-      : arg?.kind === 'workflowError' ? { ok: false as const, error: arg.error }
+      : arg?.kind === 'workflowError' ? { ok: false as const, errors: arg.errors }
       : await this.pick(c);
     if (!chosen) return;
     if (!chosen.ok) {
-      await this.refuse(c, chosen.error);
+      await this.refuse(c, chosen.errors);
       return;
     }
     const wf = chosen.found.workflow;
@@ -89,8 +89,8 @@ export class WorkflowCommands extends Disposable {
   private find(c: Catalogs, name: string): Chosen | undefined {
     const found = c.workflows.workflows.find((w) => w.workflow.name === name);
     if (found) return { ok: true, found };
-    const error = c.workflows.errors.find((e) => e.name === name);
-    if (error) return { ok: false, error };
+    const errors = errorsByFile(c.workflows.errors).find((es) => es.some((e) => e.name === name));
+    if (errors) return { ok: false, errors };
     const known = c.workflows.workflows.map((w) => w.workflow.name);
     void this.deps.notices.error(`No workflow named "${name}" in ${shownPath(c.workflows.folder, this.style(c))}; ${known.length ? `found ${known.join(', ')}` : 'it holds no valid workflow'}.`);
     return undefined;
@@ -106,8 +106,9 @@ export class WorkflowCommands extends Disposable {
       ...[...c.workflows.workflows].sort((a, b) => a.workflow.name.localeCompare(b.workflow.name))
         .map((found): WorkflowPick => ({ label: found.workflow.name, description: found.workflow.description, detail: shownPath(found.source, style), chosen: { ok: true, found } })),
       // Listed, so a workflow that vanished from the list is explained; picking one says why it cannot run.
-      ...c.workflows.errors.map((error): WorkflowPick => ({
-        label: `$(error) ${error.name ?? path.basename(error.file)}`, description: 'not valid: cannot run until fixed', detail: errorLine(error), chosen: { ok: false, error },
+      ...errorsByFile(c.workflows.errors).map((errors): WorkflowPick => ({
+        label: `$(error) ${errors.find((e) => e.name)?.name ?? path.basename(errors[0].file)}`, description: 'not valid: cannot run until fixed',
+        detail: errorLine(errors[0]) + (errors.length > 1 ? ` (+${errors.length - 1} more)` : ''), chosen: { ok: false, errors },
       })),
     ];
     const choice = await vscode.window.showQuickPick(items, {
@@ -118,9 +119,12 @@ export class WorkflowCommands extends Disposable {
     return choice?.chosen;
   }
 
-  private async refuse(c: Catalogs, e: WorkflowError): Promise<void> {
+  private async refuse(c: Catalogs, errors: readonly WorkflowError[]): Promise<void> {
+    const e = errors[0];
+    const name = errors.find((x) => x.name)?.name;
     const where = `${shownPath(e.file, this.style(c))}:${e.line}:${e.column}`;
-    const choice = await this.deps.notices.error(`Workflow ${e.name ? `"${e.name}" ` : ''}is not valid, so nothing ran: ${where}: ${e.message}`, 'Open File');
+    const more = errors.length > 1 ? ` (and ${errors.length - 1} more in the file)` : '';
+    const choice = await this.deps.notices.error(`Workflow ${name ? `"${name}" ` : ''}is not valid, so nothing ran: ${where}: ${e.message}${more}`, 'Open File');
     if (choice === 'Open File') await openAt(e.file, e.line, e.column);
   }
 
