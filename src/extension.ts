@@ -79,7 +79,7 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(statusBar);
   const decorations = new RunDecorations(store, location);
   context.subscriptions.push(decorations);
-  const commands = new Commands({ store, controller, summary, keys, location, state: context.workspaceState, notices });
+  const commands = new Commands({ store, controller, summary, keys, location, state: context.workspaceState, notices, catalog });
   context.subscriptions.push(commands);
   context.subscriptions.push(new WorkflowCommands({ catalog, launcher: controller, notices }));
   const agentCommands = new AgentCommands({

@@ -28,6 +28,8 @@ export interface CommandDeps {
   /** Per-workspace memory (workspaceState): the last pattern picked is the next default. */
   state: vscode.Memento;
   notices: Notices;
+  /** The workflows and agent definitions (the Ledger's nodes below the runs): Refresh reads them again too. */
+  catalog?: { load(): Promise<unknown> };
 }
 
 type RunArg = LedgerNode | string | undefined;
@@ -61,7 +63,7 @@ export class Commands extends Disposable {
         if (id) await deps.summary.show(id);
       },
       'orchestration.deleteRun': (arg?: RunArg) => this.delete(arg),
-      'orchestration.refresh': () => deps.store.refresh(),
+      'orchestration.refresh': () => Promise.all([deps.store.refresh(), deps.catalog?.load()]),
       'orchestration.revealInExplorer': (arg?: RunArg) => this.reveal(arg),
       [OPEN_AGENT_COMMAND]: (runId: string, agentId: string) => this.openAgent(runId, agentId),
     };
