@@ -29,6 +29,8 @@ import { RunStatusBar } from './vscode/tree/statusBar';
 import { readAutoApprove, readModels, simulatedProviderSetting } from './vscode/settings';
 import { SummaryView } from './vscode/panels/summary/summaryView';
 import { TranscriptRelay } from './vscode/runs/transcriptRelay';
+import { CatalogModel, engineCatalogs } from './vscode/workflows/catalogModel';
+import { WorkflowCommands } from './vscode/workflows/workflowCommands';
 
 export function activate(context: vscode.ExtensionContext): void {
   const location = new RunLocation();
@@ -68,15 +70,18 @@ export function activate(context: vscode.ExtensionContext): void {
     changeCommands: { apply: APPLY_CHANGES_COMMAND, discard: DISCARD_CHANGES_COMMAND, openDiff: OPEN_CHANGE_DIFF_COMMAND, ship: SHIP_TO_BRANCH_COMMAND },
   });
   context.subscriptions.push(summary);
-  const tree = new LedgerTree(store, summary.onDidShowRun, Date.now, changes);
+  const catalog = new CatalogModel(location, engineCatalogs(), log);
+  context.subscriptions.push(catalog);
+  const tree = new LedgerTree(store, summary.onDidShowRun, Date.now, changes, catalog);
   context.subscriptions.push(tree);
   context.subscriptions.push(tree.onDidSelectRun((runId) => summary.select(runId)));
   const statusBar = new RunStatusBar(store);
   context.subscriptions.push(statusBar);
   const decorations = new RunDecorations(store, location);
   context.subscriptions.push(decorations);
-  const commands = new Commands({ store, controller, summary, keys, location, state: context.workspaceState, notices });
+  const commands = new Commands({ store, controller, summary, keys, location, state: context.workspaceState, notices, catalog });
   context.subscriptions.push(commands);
+  context.subscriptions.push(new WorkflowCommands({ catalog, launcher: controller, notices }));
   const agentCommands = new AgentCommands({
     store, service: agentController,
     showAgent: (runId, agentId) => agents.show(runId, agentId),

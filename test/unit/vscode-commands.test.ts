@@ -86,6 +86,19 @@ describe('commands', () => {
     cmds.dispose(); store.dispose();
   });
 
+  it('Refresh reads the runs and the workflows and agent definitions again', async () => {
+    workspace.workspaceFolders = [{ uri: Uri.file(ws) }];
+    const location = new RunLocation();
+    const store = new RunStore(location, silent);
+    const refresh = vi.spyOn(store, 'refresh');
+    const catalog = { load: vi.fn(async () => undefined) };
+    const cmds = new Commands({ store, controller: controller as never, summary: {} as never, keys: {} as never, location, state: memento(), notices: new Notices(), catalog });
+    await commands.registered.get('orchestration.refresh')!();
+    expect(refresh).toHaveBeenCalled();
+    expect(catalog.load).toHaveBeenCalledTimes(1);
+    cmds.dispose(); store.dispose();
+  });
+
   it('deletes a run only after a modal confirmation', async () => {
     const { run, cmds, store } = setup();
     store.detach(runId);

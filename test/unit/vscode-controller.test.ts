@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 vi.mock('vscode', async () => await import('./vscode-stub'));
 vi.mock('../../src/vscode/runs/session', () => ({ openSession: vi.fn() }));
-import { PlanError, type LedgerSnapshot, type RunOutcome } from '../../src/engine';
+import { ConfigError, PlanError, type LedgerSnapshot, type RunOutcome } from '../../src/engine';
 import { RunLocation } from '../../src/vscode/location';
 import { RunController } from '../../src/vscode/runs/runController';
 import { RunStore } from '../../src/vscode/runs/runStore';
@@ -28,6 +28,7 @@ function fixture(opts: { autoApprovePlan?: boolean; plan?: () => Promise<unknown
   const consent = { has: vi.fn(async () => !!opts.consented), grant: vi.fn(async () => undefined) };
   const orchestrator = {
     plan: vi.fn(opts.plan ?? (async () => run)), open: vi.fn(async () => run), workspaceCommand: opts.workspaceCommand ?? null, consent,
+    planWorkflow: vi.fn(opts.plan ?? (async () => run)),
     // As the engine's: hands the Run over, then executes it in the mode asked for.
     resume: vi.fn(async (_id: string, o: { mode: 'resume' | 'retry-failed'; onRun(r: unknown): void }) => { o.onRun(run); return run.execute({ mode: o.mode }); }),
   };
@@ -186,7 +187,33 @@ describe('RunController', () => {
     workspace.isTrusted = false;
     const { controller } = fixture();
     await controller.orchestrate('Audit this repo');
+    await controller.orchestrateWorkflow({ workflow: 'review-api', params: {} });
     await controller.approve('20250601-115500-ab12');
     expect(openSession).not.toHaveBeenCalled();
+  });
+
+  describe('a workflow', () => {
+    it('is planned without the planner and shown for approval like a task, then runs when approved', async () => {
+      const { controller, run, orchestrator, store } = fixture();
+      const planned = vi.fn();
+      controller.onDidPlan(planned);
+      await controller.orchestrateWorkflow({ workflow: 'review-api', params: { concern: 'error handling' } });
+      expect(orchestrator.plan).not.toHaveBeenCalled();
+      expect(orchestrator.planWorkflow).toHaveBeenCalledWith(expect.objectContaining({ workflow: 'review-api', params: { concern: 'error handling' } }));
+      expect((orchestrator.planWorkflow.mock.calls[0] as unknown as [{ signal: unknown }])[0].signal).toBeInstanceOf(AbortSignal);
+      expect(window.withProgress).toHaveBeenCalledWith(expect.objectContaining({ title: 'Planning workflow review-api', cancellable: true }), expect.any(Function));
+      expect(planned).toHaveBeenCalledWith(run.id);
+      expect(store.isLive(run.id)).toBe(true);
+      expect(run.execute).not.toHaveBeenCalled();
+      await controller.approve(run.id);
+      expect(run.execute).toHaveBeenCalledWith({ mode: 'fresh' });
+    });
+
+    it('reports a parameter or file problem as Orchestrate Task reports a plan problem, and keeps no session', async () => {
+      const { controller, provider } = fixture({ plan: async () => { throw new ConfigError('workflow review-api needs parameter "audience" (Who reads it); expected a value, found none and no default'); } });
+      await controller.orchestrateWorkflow({ workflow: 'review-api', params: {} });
+      expect(window.showErrorMessage).toHaveBeenCalledWith('workflow review-api needs parameter "audience" (Who reads it); expected a value, found none and no default');
+      expect(provider.dispose).toHaveBeenCalled();
+    });
   });
 });

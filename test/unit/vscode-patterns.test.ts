@@ -11,7 +11,7 @@ import { ArtifactReader, handoffSummary, NO_ARTIFACTS, parseConversation, parseS
 import { RunStore, type LiveRun } from '../../src/vscode/runs/runStore';
 import { groupsOf, PAGE_SIZE } from '../../src/vscode/runs/runShape';
 import { buildRunView, runActions } from '../../src/vscode/panels/summary/summaryModel';
-import type { LedgerNode } from '../../src/vscode/tree/treeItems';
+import type { LedgerNode, RunNode } from '../../src/vscode/tree/treeItems';
 import { planItem } from '../../src/vscode/tree/treeItems';
 import { agent, fakeRun, NOW, snapshot } from './vscode/fixtures';
 import { mapReduceSnapshot, panelSnapshot, pipelineSnapshot, planner, supervisorSnapshot, tallyJson } from './vscode/patternFixtures';
@@ -63,7 +63,7 @@ describe('the Ledger tree per pattern', () => {
 
   it('pages a map of 250 partitions 50 at a time, with counts, and finds an agent\'s page for reveal', async () => {
     const { t, dispose } = tree(mapReduceSnapshot(250));
-    const [run] = await t.getChildren();
+    const [run] = await t.getChildren() as RunNode[];
     const children = await t.getChildren(run);
     expect(children.map((c) => labelOf(t, c))).toEqual(['Plan', 'Map: 250 partitions', 'Reduce level 1: 16 reducers', 'Reduce level 2: 1 reducer', 'final']);
     expect(t.getTreeItem(children[0]).description).toMatch(/^map-reduce · 250 mappers · 2 reduce levels · /);

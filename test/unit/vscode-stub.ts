@@ -55,6 +55,9 @@ export class TreeItem {
   constructor(public label: string, public collapsibleState: TreeItemCollapsibleState = TreeItemCollapsibleState.None) {}
 }
 
+export class Position { constructor(readonly line: number, readonly character: number) {} }
+export class Range { constructor(readonly start: Position, readonly end: Position) {} }
+
 export class FileDecoration { constructor(readonly badge?: string, readonly tooltip?: string, readonly color?: ThemeColor) {} }
 export class RelativePattern { constructor(readonly base: Uri, readonly pattern: string) {} }
 export enum StatusBarAlignment { Left = 1, Right = 2 }

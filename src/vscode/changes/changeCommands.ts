@@ -14,7 +14,7 @@ import type { RunController } from '../runs/runController';
 import type { RunStore } from '../runs/runStore';
 import { worktreesDirSetting } from '../settings';
 import { requireTrust } from '../trust';
-import type { LedgerNode } from '../tree/treeItems';
+import { runIdOf, type LedgerNode } from '../tree/treeItems';
 import { changeUri } from './changeDocuments';
 import { OPEN_CHANGE_DIFF_COMMAND } from './changeItems';
 import type { ChangeSets } from './changeSets';
@@ -48,7 +48,7 @@ export class ChangeCommands extends Disposable {
 
   /** The run and (for a file node) the one file a command targets; picks a run with a proposed change otherwise. */
   private async target(arg: Arg, verb: string): Promise<{ runId: string; file?: string; cs: ChangeSet } | undefined> {
-    let runId = typeof arg === 'string' ? arg : arg?.runId;
+    let runId = typeof arg === 'string' ? arg : runIdOf(arg);
     const file = typeof arg === 'object' && arg.kind === 'changeFile' ? arg.path : undefined;
     if (!runId) {
       const proposed = [];

@@ -18,7 +18,7 @@ import {
 import { Disposable } from '../dispose';
 import { worktreesDirSetting } from '../settings';
 import { requireTrust } from '../trust';
-import type { LedgerNode } from '../tree/treeItems';
+import { runIdOf, type LedgerNode } from '../tree/treeItems';
 import type { ChangeCommandDeps } from './changeCommands';
 
 export const SHIP_TO_BRANCH_COMMAND = 'orchestration.shipToBranch';
@@ -43,7 +43,7 @@ export class ShipCommands extends Disposable {
 
   /** The run the command is for: the node's or the argument's, else one picked among finished builds. */
   private async runIdOf(arg: Arg): Promise<string | undefined> {
-    const given = typeof arg === 'string' ? arg : arg?.runId;
+    const given = typeof arg === 'string' ? arg : runIdOf(arg);
     if (given) return given;
     const builds = this.deps.store.runs().filter((s) => mayOfferShip(s));
     if (!builds.length) { void this.deps.notices.info('No finished build run to ship.'); return undefined; }

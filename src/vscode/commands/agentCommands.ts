@@ -10,7 +10,7 @@ import { Disposable } from '../dispose';
 import { formatAge, truncate } from '../format';
 import type { RunStore } from '../runs/runStore';
 import { groupsOf, patternOf } from '../runs/runShape';
-import type { LedgerNode } from '../tree/treeItems';
+import { runIdOf, type LedgerNode } from '../tree/treeItems';
 
 export const SHOW_AGENT_COMMAND = 'orchestration.showAgent';
 export const STOP_AGENT_COMMAND = 'orchestration.stopAgent';
@@ -78,7 +78,7 @@ export class AgentCommands extends Disposable {
 
   /** The run a command applies to: from a node or an id, else picked among runs that fit. */
   private async run(t: Target, title: string, fits: (s: LedgerSnapshot) => boolean): Promise<LedgerSnapshot | undefined> {
-    const id = typeof t === 'string' ? t : t?.runId;
+    const id = typeof t === 'string' ? t : runIdOf(t);
     if (id) {
       const s = this.deps.store.get(id);
       if (!s) void vscode.window.showWarningMessage(`Run ${id} is no longer in the workspace.`);

@@ -16,7 +16,7 @@ import type { RunStore } from '../runs/runStore';
 import type { ApiKeyStore } from '../secrets';
 import type { SummaryView } from '../panels/summary/summaryView';
 import { pickPattern } from './patternPick';
-import { NOT_STARTED, OPEN_AGENT_COMMAND, SHOW_RUN_COMMAND, type LedgerNode } from '../tree/treeItems';
+import { NOT_STARTED, OPEN_AGENT_COMMAND, runIdOf, SHOW_RUN_COMMAND, type LedgerNode } from '../tree/treeItems';
 import { requireTrust } from '../trust';
 
 export interface CommandDeps {
@@ -28,6 +28,8 @@ export interface CommandDeps {
   /** Per-workspace memory (workspaceState): the last pattern picked is the next default. */
   state: vscode.Memento;
   notices: Notices;
+  /** The workflows and agent definitions (the Ledger's nodes below the runs): Refresh reads them again too. */
+  catalog?: { load(): Promise<unknown> };
 }
 
 type RunArg = LedgerNode | string | undefined;
@@ -61,7 +63,7 @@ export class Commands extends Disposable {
         if (id) await deps.summary.show(id);
       },
       'orchestration.deleteRun': (arg?: RunArg) => this.delete(arg),
-      'orchestration.refresh': () => deps.store.refresh(),
+      'orchestration.refresh': () => Promise.all([deps.store.refresh(), deps.catalog?.load()]),
       'orchestration.revealInExplorer': (arg?: RunArg) => this.reveal(arg),
       [OPEN_AGENT_COMMAND]: (runId: string, agentId: string) => this.openAgent(runId, agentId),
     };
@@ -96,7 +98,8 @@ export class Commands extends Disposable {
   /** The run a command applies to: from its argument, else picked among runs that qualify. */
   private async runId(arg: RunArg, title: string, fits: (r: LedgerSnapshot) => boolean): Promise<string | undefined> {
     if (typeof arg === 'string') return arg;
-    if (arg?.runId) return arg.runId;
+    const given = runIdOf(arg);
+    if (given) return given;
     const candidates = this.deps.store.runs().filter(fits);
     if (!candidates.length) {
       void this.deps.notices.info('No run fits that command.');

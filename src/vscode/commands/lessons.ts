@@ -12,7 +12,7 @@ import { truncate } from '../format';
 import type { RunLocation } from '../location';
 import type { Notices } from '../notices';
 import type { RunStore } from '../runs/runStore';
-import type { LedgerNode } from '../tree/treeItems';
+import { runIdOf, type LedgerNode } from '../tree/treeItems';
 
 export const REVIEW_LESSONS_COMMAND = 'orchestration.reviewLessons';
 export const REVIEW_LESSONS_ACTION = 'Review Lessons';
@@ -59,7 +59,7 @@ export class Lessons extends Disposable {
 
   /** The QuickPick: ticked lessons are added to memory.md, the others dropped; Escape decides nothing. */
   async review(arg?: LedgerNode | string): Promise<void> {
-    const runId = typeof arg === 'string' ? arg : arg?.runId;
+    const runId = typeof arg === 'string' ? arg : runIdOf(arg);
     const ws = this.deps.location.workspace();
     if (!runId || !ws) { void this.deps.notices.info('Pick a finished build run in the Ledger to review its lessons.'); return; }
     const found = await this.pending(runId);

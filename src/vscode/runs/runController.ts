@@ -95,17 +95,31 @@ export class RunController extends Disposable {
 
   /** Plans a task, then waits for approval in the Summary view (or runs at once with autoApprovePlan). */
   async orchestrate(task: string, focus: string[] = [], pattern: PatternChoice = 'auto', from: { findings?: FindingsFile } = {}): Promise<void> {
-    if (!requireTrust('orchestrate a task')) return;
+    await this.planThenOffer('orchestrate a task', `Planning${pattern === 'auto' ? '' : ` (${pattern})`}: ${truncate(task, 60)}`,
+      (orchestrator, signal) => orchestrator.plan({ task, focus, pattern, signal, ...(from.findings ? { findings: from.findings } : {}) }));
+  }
+
+  /**
+   * Plans a run of a workflow file (no planner model call), then offers it for approval exactly
+   * like a planned task: the same trust check, key prompt, errors, Summary and autoApprovePlan.
+   */
+  async orchestrateWorkflow(req: { workflow: string; params: Record<string, string> }): Promise<void> {
+    await this.planThenOffer('run a workflow', `Planning workflow ${truncate(req.workflow, 60)}`,
+      (orchestrator, signal) => orchestrator.planWorkflow({ workflow: req.workflow, params: req.params, signal }));
+  }
+
+  private async planThenOffer(action: string, title: string, plan: (orchestrator: Session['orchestrator'], signal: AbortSignal) => Promise<Run>): Promise<void> {
+    if (!requireTrust(action)) return;
     const session = await openSession(this.deps);
     if (!session) return;
     let run: Run;
     try {
       run = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Planning${pattern === 'auto' ? '' : ` (${pattern})`}: ${truncate(task, 60)}`, cancellable: true },
+        { location: vscode.ProgressLocation.Notification, title, cancellable: true },
         (_progress, token) => {
           const abort = new AbortController();
           token.onCancellationRequested(() => abort.abort());
-          return session.orchestrator.plan({ task, focus, pattern, signal: abort.signal, ...(from.findings ? { findings: from.findings } : {}) });
+          return plan(session.orchestrator, abort.signal);
         },
       );
     } catch (err) {

@@ -1,10 +1,11 @@
 /**
  * The Ledger view: runs → plan, the pattern's groups (domains, stages, reduce levels, rounds) with
  * their agents, then the run-level agents (final, consensus). A group too big to list at once is
- * paged (PAGE_SIZE agents a node). The provider only
- * maps store state to items (treeItems.ts); refreshes are debounced so a busy fleet never floods
- * the sidebar.
+ * paged (PAGE_SIZE agents a node). Below the runs, the workspace's Workflows and the Agents
+ * definitions found (when there are any). The provider only maps store and catalog state to items
+ * (treeItems.ts, catalogItems.ts); refreshes are debounced so a busy fleet never floods the sidebar.
  */
+import * as os from 'node:os';
 import * as vscode from 'vscode';
 import { Debouncer } from '../debounce';
 import { Disposable, toDisposable } from '../dispose';
@@ -12,11 +13,17 @@ import type { RunStore } from '../runs/runStore';
 import { isFanOutPlan } from '../../engine';
 import { groupAgents, groupsOf, PAGE_SIZE, patternOf, runLevelAgents } from '../runs/runShape';
 import { agentBatchState } from '../runs/batchView';
-import { agentItem, groupItem, pageItem, planItem, runItem, type LedgerNode } from './treeItems';
+import { agentItem, groupItem, pageItem, planItem, runItem, type LedgerNode, type RunNode } from './treeItems';
+import { catalogChildren, catalogItem, catalogParent, catalogRoots } from '../workflows/catalogItems';
+import type { CatalogSource } from '../workflows/catalogModel';
 import { changeFileItem, changesItem } from '../changes/changeItems';
 import type { ChangeSets } from '../changes/changeSets';
 
 export const LEDGER_VIEW = 'orchestration.ledger';
+
+function isRunNode(node: LedgerNode): node is RunNode {
+  return 'runId' in node;
+}
 
 export class LedgerTree extends Disposable implements vscode.TreeDataProvider<LedgerNode> {
   private readonly changed = this._register(new vscode.EventEmitter<LedgerNode | undefined>());
@@ -41,9 +48,14 @@ export class LedgerTree extends Disposable implements vscode.TreeDataProvider<Le
     private readonly now: () => number = Date.now,
     /** Build runs' proposed changes (the Changes node); absent in tests of other patterns. */
     private readonly changes?: ChangeSets,
+    /** The workspace's workflows and agent definitions (the Workflows and Agents nodes); absent in tests of runs. */
+    private readonly catalog?: CatalogSource,
+    /** Where the user's home is, to show `~/.claude/agents` (tests pass their own). */
+    private readonly home: string | null = os.homedir(),
   ) {
     super();
     if (changes) this._register(changes.onDidChange(() => this.refresh.schedule()));
+    if (catalog) this._register(catalog.onDidChange(() => this.refresh.schedule()));
     this.view = this._register(vscode.window.createTreeView(LEDGER_VIEW, { treeDataProvider: this, showCollapseAll: true }));
     this._register(this.store.onDidChange(() => {
       this.refresh.schedule();
@@ -52,7 +64,9 @@ export class LedgerTree extends Disposable implements vscode.TreeDataProvider<Le
     this._register(this.view.onDidChangeSelection((e) => {
       // Whatever is selected now (the user's pick or the reveal itself) wins over a reveal still to come.
       this.pendingReveal = undefined;
-      if (e.selection[0]) this.selected.fire(e.selection[0].runId);
+      // A workflow or an agent definition belongs to no run: the Summary stays where it is.
+      const node = e.selection[0];
+      if (node && isRunNode(node)) this.selected.fire(node.runId);
     }));
     if (reveals) this._register(reveals((runId) => void this.reveal(runId)));
     this._register(this.view.onDidChangeVisibility((e) => {
@@ -64,6 +78,10 @@ export class LedgerTree extends Disposable implements vscode.TreeDataProvider<Le
   }
 
   getTreeItem(node: LedgerNode): vscode.TreeItem {
+    if (!isRunNode(node)) {
+      const c = this.catalog?.current();
+      return catalogItem(c, node, { workspace: c?.workspace, home: this.home });
+    }
     const s = this.store.get(node.runId);
     if (!s) return new vscode.TreeItem('(run removed)');
     const now = this.now();
@@ -93,7 +111,9 @@ export class LedgerTree extends Disposable implements vscode.TreeDataProvider<Le
   }
 
   async getChildren(node?: LedgerNode): Promise<LedgerNode[]> {
-    if (!node) return this.store.runs().map((s) => ({ kind: 'run', runId: s.runId }));
+    // Runs first: they are what the view is for (and the first rows e2e and users look at).
+    if (!node) return [...this.store.runs().map((s): LedgerNode => ({ kind: 'run', runId: s.runId })), ...catalogRoots(this.catalog?.current())];
+    if (!isRunNode(node)) return catalogChildren(this.catalog?.current(), node);
     const s = this.store.get(node.runId);
     if (!s) return [];
     if (node.kind === 'run') {
@@ -123,6 +143,7 @@ export class LedgerTree extends Disposable implements vscode.TreeDataProvider<Le
 
   /** Stable parents so `reveal` works; ids are unique per run. */
   getParent(node: LedgerNode): LedgerNode | undefined {
+    if (!isRunNode(node)) return catalogParent(this.catalog?.current(), node);
     if (node.kind === 'run') return undefined;
     if (node.kind === 'page') return { kind: 'group', runId: node.runId, groupId: node.groupId };
     if (node.kind === 'changeFile') return { kind: 'changes', runId: node.runId };

@@ -11,8 +11,10 @@ import { elapsedMs, formatDuration, formatSpend, formatTokens, totalTokens, trun
 import { agentRow, groupProgressText, rowCost, runProgressLine, runRow } from './ledgerRows';
 import { offersFindings } from '../commands/findingsOffer';
 import { batchAnswered, batchProgress, batchStateWord, batchTotal, countsText, type AgentBatchState } from '../runs/batchView';
+import type { CatalogNode } from '../workflows/catalogItems';
 
-export type LedgerNode =
+/** Nodes of a run and everything below it: each carries its run's id. */
+export type RunNode =
   | { kind: 'run'; runId: string }
   | { kind: 'plan'; runId: string }
   | { kind: 'group'; runId: string; groupId: string }
@@ -22,6 +24,14 @@ export type LedgerNode =
   /** A build run's proposed change, and one file of it (`path` is repository-relative). */
   | { kind: 'changes'; runId: string }
   | { kind: 'changeFile'; runId: string; path: string };
+
+/** Everything the Ledger shows: the runs, then the Workflows and Agents nodes, which belong to no run. */
+export type LedgerNode = RunNode | CatalogNode;
+
+/** The run a node belongs to; undefined for the Workflows and Agents nodes (commands then ask which run). */
+export function runIdOf(node: LedgerNode | undefined): string | undefined {
+  return node && 'runId' in node ? node.runId : undefined;
+}
 
 export const OPEN_AGENT_COMMAND = 'orchestration.openAgentOutput';
 /** Reveals the Summary view on a run (the status bar's click); hidden from the palette. */
