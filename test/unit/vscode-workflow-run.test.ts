@@ -79,7 +79,7 @@ describe('Run Workflow, end to end on the simulated provider', () => {
       const under = await tree.getChildren(top[0]);
       expect(under[0]).toEqual({ kind: 'plan', runId });
       const labels = (nodes: LedgerNode[]) => nodes.map((n) => tree.getTreeItem(n).label as string);
-      expect(labels(under).join(' | ')).toMatch(/^Plan \| review.* \| summary/);
+      expect(labels(under).join(' | ')).toMatch(/^Plan \| Stage review \(2 × api-reviewer\) \| Stage summary \| final$/);
 
       await controller.approve(runId);
       await store.refresh();
