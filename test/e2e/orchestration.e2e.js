@@ -847,6 +847,12 @@ test('Fix Findings on the audit: tick two findings, and the build plans scouts o
  */
 async function openDashboardOf(runId) {
   const box = page.locator('.quick-input-widget .quick-input-box input');
+  // The only run in the workspace is opened at once, without asking which.
+  const runs = fs.readdirSync(RUNS).filter((n) => /^\d{8}-\d{6}-[0-9a-f]{4}$/.test(n));
+  if (runs.length === 1 && runs[0] === runId) {
+    await runCommand('Orchestration: Open Run Dashboard');
+    return panelFrame('Dashboard: ', 60000);
+  }
   await until(`the pick of ${runId}`, async () => {
     await runCommand('Orchestration: Open Run Dashboard');
     await until('run pick', async () => ((await page.locator('.quick-input-widget .quick-input-title').textContent().catch(() => '')) ?? '').startsWith('Open the dashboard of which run'), 10000);
@@ -1706,6 +1712,110 @@ test('agent mode finds the MCP server: VS Code lists it, and the server it descr
   } finally {
     await client.close();
   }
+});
+
+const REVIEW_WORKFLOW = `# A workflow a team keeps in the repository and runs every week with another concern.
+name: review-src
+description: Review every server module for one concern, then summarise
+params:
+  concern: { description: What to look for, default: input validation }
+stages:
+  - id: review
+    agent: code-reviewer
+    tier: haiku
+    each: { files: "src/server/**/*.ts" }
+    instructions: Review {{item}} for {{params.concern}}.
+  - id: summary
+    dependsOn: [review]
+    tier: sonnet
+    instructions: Summarise the reviews of {{params.concern}}, worst first.
+    hooks: [sanity-check]
+`;
+const BROKEN_WORKFLOW = `name: broken-review
+description: A stage that waits for one that does not exist
+stages:
+  - id: review
+    instructions: Review the code.
+  - id: summary
+    dependsOn: [sumary]
+    instructions: Summarise.
+`;
+const REVIEWER_AGENT = `---
+name: code-reviewer
+description: Reviews server modules for input validation and error handling
+tools: Read, Grep, Bash
+model: haiku
+---
+You are a meticulous code reviewer. Cite file and line for every finding.
+`;
+
+test('Run Workflow with a parameter: the run in the Ledger and the dashboard like any run, and a broken workflow shows its error on its node', async () => {
+  await page.keyboard.press('Escape');
+  await showOrchestration();
+  const put = (rel, text) => {
+    fs.mkdirSync(path.dirname(path.join(WORKSPACE, rel)), { recursive: true });
+    fs.writeFileSync(path.join(WORKSPACE, rel), text);
+  };
+  put('.claude/agents/code-reviewer.md', REVIEWER_AGENT);
+  put('.orchestration/workflows/review-src.yaml', REVIEW_WORKFLOW);
+  put('.orchestration/workflows/broken-review.yaml', BROKEN_WORKFLOW);
+  // The Ledger lists them below the runs once the files are there, without a reload (a watcher,
+  // and a re-read every few seconds for a file the watcher never reported).
+  const node = rowByLabel('Workflows');
+  await node.waitFor({ timeout: 45000 });
+  await expand(node);
+  const broken = rowByLabel('broken-review');
+  await broken.waitFor();
+  const brokenText = await broken.locator('.label-description').textContent();
+  assert.match(brokenText, /^broken-review\.yaml:7:\d+ — .*sumary/, `the broken workflow's node names its file, line and problem: ${brokenText}`);
+  assert.match(await rowByLabel('review-src').locator('.label-description').textContent(), /Review every server module/);
+  await shot('50-workflows-node.png');
+  // A click on the broken one opens the file where the problem is.
+  await broken.click();
+  await page.locator('.tab.active', { hasText: 'broken-review.yaml' }).waitFor();
+  await until('cursor on line 7', async () => /Ln 7,/.test(await page.locator('.statusbar-item', { hasText: /Ln \d+, Col \d+/ }).first().textContent().catch(() => '')), 15000);
+  stamp(`workflows node: broken-review → ${brokenText}`);
+
+  // Run it from the palette with this week's concern.
+  const before = newestRun();
+  await runCommand('Orchestration: Run Workflow');
+  const box = page.locator('.quick-input-widget .quick-input-box input');
+  await until('workflow pick', async () => (await box.getAttribute('placeholder'))?.includes('Which workflow?'));
+  await box.fill('review-src');
+  await until('review-src row', async () => (await pickLabels())[0]?.includes('review-src'));
+  await page.keyboard.press('Enter');
+  await until('concern box', async () => ((await page.locator('.quick-input-widget .quick-input-title').textContent().catch(() => '')) ?? '').includes('Run Workflow review-src: concern (1/1)'));
+  assert.strictEqual(await box.inputValue(), 'input validation', 'the default is offered');
+  await box.fill('error handling');
+  await page.keyboard.press('Enter');
+  const frame = await webviewFrame('Summary');
+  await until('workflow plan', async () => newestRun() !== before && (await frame.locator('#approve').count()) > 0, 60000);
+  const runId = newestRun();
+  const planned = readLedger(runId);
+  assert.match(planned.task, /^Workflow review-src \(concern=error handling\)/);
+  const reviewers = planned.agents.filter((a) => a.domain === 'review');
+  assert.deepStrictEqual(reviewers.map((a) => a.scope.join(',')).sort(), ['src/server/routes.ts', 'src/server/server.ts'], 'one review agent per matching file');
+  assert.ok(reviewers.every((a) => a.agentDefinition === 'code-reviewer'), 'each runs as the code-reviewer definition');
+  assert.ok(reviewers.every((a) => (a.agentNotes ?? []).some((n) => /Bash/.test(n))), 'the plan says Bash is not given');
+  await shot('51-workflow-plan.png');
+  await frame.locator('#approve').click();
+  await until('workflow run completed', () => readLedger(runId).status === 'completed', 90000);
+  await until('run row completed', async () => (await runRows())[0]?.description.startsWith('completed'));
+  const l = readLedger(runId);
+  assert.ok(l.agents.some((a) => a.id === 'summary-sanity' && a.status === 'completed'), `the summary's sanity check ran: ${l.agents.map((a) => `${a.id}:${a.status}`).join(', ')}`);
+  // The tree shows the run's stages like any pattern's groups.
+  const run = ledger().locator('.monaco-list-row[aria-level="1"]').first();
+  await expand(run);
+  const children = (await treeRows('.monaco-list-row[aria-level="2"]')).map((r) => r.label);
+  assert.ok(children.includes('Plan') && children.some((c) => /review/.test(c)) && children.some((c) => /summary/.test(c)), `the run's stages in the tree: ${JSON.stringify(children)}`);
+  await shot('52-workflow-run-tree.png');
+  // And the dashboard, a lane per stage.
+  await page.keyboard.press('Escape');
+  const dash = await openDashboardOf(runId).catch(async (e) => { await shot('53-workflow-dashboard-missing.png'); throw e; });
+  await until('the timeline', async () => (await dash.locator('#timeline .tl-lane').count()) >= 2, 60000);
+  const lanes = await dash.locator('#timeline .tl-lane').count();
+  await shot('53-workflow-dashboard.png');
+  stamp(`workflow run ${runId}: ${l.agents.length} agents, tree ${JSON.stringify(children)}, ${lanes} dashboard lanes`);
 });
 
 test('the Summary webview ran without a single CSP violation', () => {

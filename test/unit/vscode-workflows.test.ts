@@ -7,7 +7,7 @@ import { LedgerTree } from '../../src/vscode/tree/ledgerTree';
 import { RunLocation } from '../../src/vscode/location';
 import { RunStore, type LiveRun } from '../../src/vscode/runs/runStore';
 import type { LedgerNode } from '../../src/vscode/tree/treeItems';
-import { CatalogModel, engineCatalogs, type Catalogs } from '../../src/vscode/workflows/catalogModel';
+import { CATALOG_REREAD_MS, CatalogModel, engineCatalogs, type Catalogs } from '../../src/vscode/workflows/catalogModel';
 import { OPEN_CATALOG_FILE_COMMAND, RUN_WORKFLOW_COMMAND, type CatalogNode } from '../../src/vscode/workflows/catalogItems';
 import { STARTER_WORKFLOW, WorkflowCommands } from '../../src/vscode/workflows/workflowCommands';
 import { fakeRun, NOW, snapshot } from './vscode/fixtures';
@@ -379,6 +379,37 @@ describe('CatalogModel', () => {
     model.dispose();
     model.dispose();
     expect(watchers.every((w) => w.dispose.mock.calls.length === 1)).toBe(true);
+  });
+});
+
+describe('CatalogModel without watcher events', () => {
+  it('reads again every few seconds, so a file the watcher never reported still shows, and announces only a change', async () => {
+    const { ws, home } = fixture('poll');
+    workspace.workspaceFolders = [{ uri: Uri.file(ws) }];
+    const quiet = new EventEmitter<Uri>();
+    workspace.createFileSystemWatcher = vi.fn(() => ({ dispose: vi.fn(), onDidCreate: quiet.event, onDidChange: quiet.event, onDidDelete: quiet.event })) as never;
+    vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval', 'clearTimeout', 'clearInterval'] });
+    try {
+      const loader = vi.fn(engineCatalogs(home));
+      const model = new CatalogModel(new RunLocation(), loader, silent, home);
+      const changed = vi.fn();
+      model.onDidChange(changed);
+      await vi.advanceTimersByTimeAsync(1_500);
+      await vi.waitFor(() => expect(model.current()?.workflows.workflows.map((w) => w.workflow.name)).toEqual(['review-api']));
+      expect(changed).toHaveBeenCalledTimes(1);
+      // Nothing changed on disk: the periodic read announces nothing (the tree is not redrawn).
+      await vi.advanceTimersByTimeAsync(CATALOG_REREAD_MS + 1_500);
+      await vi.waitFor(() => expect(loader.mock.calls.length).toBeGreaterThanOrEqual(2));
+      expect(changed).toHaveBeenCalledTimes(1);
+      // A fixed file no watcher reported: the next periodic read finds it.
+      write(path.join(ws, '.orchestration', 'workflows', 'broken-review.yaml'), BROKEN.replace('[sumary]', '[review]').replace('{{stages.nope}}', '{{stages.review}}'));
+      await vi.advanceTimersByTimeAsync(CATALOG_REREAD_MS + 1_500);
+      await vi.waitFor(() => expect(model.current()?.workflows.workflows.map((w) => w.workflow.name).sort()).toEqual(['broken-review', 'review-api']));
+      expect(changed).toHaveBeenCalledTimes(2);
+      model.dispose();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 

@@ -31,15 +31,24 @@ export interface CatalogSource {
 export const WATCHED_IN_WORKSPACE = (outputRoot: string): string[] => [`${outputRoot}/workflows/**`, `${outputRoot}/agents/**`, '.claude/agents/**'];
 export const WATCHED_IN_HOME = ['.claude/agents/**'];
 
+/**
+ * How often the files are read again whatever the watchers say. A file written while VS Code's
+ * watcher was still starting, or into a folder created in the same moment, is never reported
+ * (seen in code-server); reading a few small folders this often costs nothing noticeable.
+ */
+export const CATALOG_REREAD_MS = 10_000;
+
 export class CatalogModel extends Disposable implements CatalogSource {
   private catalogs: Catalogs | undefined;
+  /** What the last announced read held, so a re-read that found nothing new announces nothing. */
+  private shown: string | undefined;
   /** Reads may overlap (a save during a slow read): only the newest one's result is kept. */
   private generation = 0;
   private watchers: vscode.Disposable[] = [];
   private readonly changed = this._register(new vscode.EventEmitter<void>());
   private readonly reread = this._register(new Debouncer(() => void this.load(), 250, 1000));
 
-  /** Fires after each read that finished (the catalogs may or may not differ). */
+  /** Fires after a read that found the catalogs changed (the first read always). */
   readonly onDidChange = this.changed.event;
 
   constructor(
@@ -57,6 +66,8 @@ export class CatalogModel extends Disposable implements CatalogSource {
     // The watchers are replaced when the output root or the folders change; release whichever are current.
     this._register(toDisposable(() => this.unwatch()));
     this.watch();
+    const timer = setInterval(() => this.reread.schedule(), CATALOG_REREAD_MS);
+    this._register(toDisposable(() => clearInterval(timer)));
   }
 
   /** The catalogs of the last read; undefined before the first one finished or without a folder. */
@@ -80,7 +91,11 @@ export class CatalogModel extends Disposable implements CatalogSource {
     }
     if (gen === this.generation && !this._isDisposed) {
       this.catalogs = next;
-      this.changed.fire();
+      const key = JSON.stringify(next ?? null);
+      if (key !== this.shown) {
+        this.shown = key;
+        this.changed.fire();
+      }
     }
     return next;
   }
