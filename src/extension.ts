@@ -2,6 +2,7 @@
 import * as path from 'node:path';
 import type * as vscode from 'vscode';
 import { AgentCommands } from './vscode/commands/agentCommands';
+import { ApproveStageCommand } from './vscode/commands/approveStage';
 import { BatchCollector } from './vscode/runs/batchCollect';
 import { AgentController } from './vscode/runs/agentController';
 import { AgentPanels } from './vscode/panels/agent/agentView';
@@ -82,6 +83,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const commands = new Commands({ store, controller, summary, keys, location, state: context.workspaceState, notices, catalog });
   context.subscriptions.push(commands);
   context.subscriptions.push(new WorkflowCommands({ catalog, launcher: controller, notices }));
+  context.subscriptions.push(new ApproveStageCommand({ store, controller, notices }));
   const agentCommands = new AgentCommands({
     store, service: agentController,
     showAgent: (runId, agentId) => agents.show(runId, agentId),

@@ -30,6 +30,7 @@ const actions: Actions = {
   applyChanges: (runId) => vscode.postMessage({ type: 'applyChanges', runId }),
   discardChanges: (runId) => vscode.postMessage({ type: 'discardChanges', runId }),
   shipToBranch: (runId) => vscode.postMessage({ type: 'shipToBranch', runId }),
+  approveStage: (runId, stage) => vscode.postMessage({ type: 'approveStage', runId, stage }),
 };
 
 let shown: string | undefined;

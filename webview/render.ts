@@ -21,6 +21,7 @@ export interface Actions {
   applyChanges(runId: string): void;
   discardChanges(runId: string): void;
   shipToBranch(runId: string): void;
+  approveStage(runId: string, stage: string): void;
 }
 
 const GLYPH: Record<string, string> = {
@@ -70,6 +71,7 @@ export function renderRun(run: RunView, act: Actions): Node {
   if (run.notes.length) header.append(renderNotes(run.notes));
   if (run.reason) header.append(h('p', run.reason, 'reason'));
   const buttons = h('div', undefined, 'actions');
+  if (run.actions.approveStage) renderApprovals(run, header, buttons, act);
   if (run.actions.reviewDraft) {
     // One draft, one Approve: the edits live in the plan editor, so approval happens there.
     const note = h('p', 'Edited in the plan editor — review and approve the edited plan there.', 'draft-note');
@@ -110,6 +112,23 @@ export function renderRun(run: RunView, act: Actions): Node {
   if (run.gaps.length) root.append(renderGaps(run, open));
   root.append(divider(), renderTotals(run.totals, run.progress, run.simulated));
   return root;
+}
+
+/**
+ * "Waiting for your approval: stage X — what to look at", one line per waiting stage, and an
+ * Approve Stage button each (the first is #approve-stage); the host asks before it approves.
+ */
+function renderApprovals(run: RunView, header: HTMLElement, buttons: HTMLElement, act: Actions): void {
+  run.approvals.forEach((w, i) => {
+    const line = h('p', `Waiting for your approval: stage ${w.stage}${w.message ? ` — ${w.message}` : ''}`, 'approval-wait');
+    line.dataset.stage = w.stage;
+    if (i === 0) line.id = 'approval-wait';
+    header.append(line);
+    const label = run.approvals.length > 1 ? `Approve Stage ${w.stage}` : 'Approve Stage';
+    const b = button(label, () => act.approveStage(run.runId, w.stage), 'primary', i === 0 ? 'approve-stage' : `approve-stage-${i + 1}`);
+    b.dataset.stage = w.stage;
+    buttons.append(b);
+  });
 }
 
 const CHANGE_MARK: Record<ChangesView['files'][number]['status'], string> = { added: 'A', modified: 'M', deleted: 'D', renamed: 'R' };

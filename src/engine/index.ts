@@ -5,7 +5,7 @@ export { isFanOutPlan, type FanOutPlan as Plan, type DomainSpec, type WorkerSpec
 export { PATTERNS, PATTERN_CHOICES, patternNamed, validatePlan, type AnyPattern, type AnyPlan, type PatternChoice } from './patterns/registry';
 export type { Pattern, RoleSpec, BasePlan, LeafRequest, AddedLeaf, AddLeafContext, ReviewDocument } from './patterns/pattern';
 export { planReviewDocuments } from './patterns/documents';
-export { approveStage, waitingApprovals } from './patterns/workflow';
+export { approvalsWaiting, approveStage, isWaitingApproval, waitingApprovals, type WaitingApproval } from './patterns/workflow';
 export { Orchestrator, type OrchestratorDeps, type PlanRunRequest, type PlanWorkflowRequest, type AgentCommandOptions } from './orchestrator';
 export { Run, SUMMARY_FILE, STOPPED_BY_USER, type RunOutcome, type ExecuteMode } from './execution/run';
 export { executingRun } from './execution/executing';

@@ -220,7 +220,11 @@ export const RunViewSchema = z.object({
     reviewDraft: z.boolean(),
     /** A finished audit run whose findings a build can fix (Fix Findings). */
     fixFindings: z.boolean().default(false),
+    /** A stage waits for the user's approval (`approvals` says which): Approve Stage. */
+    approveStage: z.boolean().default(false),
   }),
+  /** Workflow stages waiting for the user's approval: the stage, and what its gate asks to look at. */
+  approvals: z.array(z.object({ stage: z.string().max(200), message: z.string().max(2000).nullable() })).default([]),
   progress: ProgressViewSchema,
   /** Build runs: the proposed change, once the engine assembled it. */
   changes: ChangesViewSchema.nullable(),
@@ -260,6 +264,7 @@ export const WebviewMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('discardChanges'), runId }).strict(),
   z.object({ type: z.literal('fixFindings'), runId }).strict(),
   z.object({ type: z.literal('shipToBranch'), runId }).strict(),
+  z.object({ type: z.literal('approveStage'), runId, stage: z.string().min(1).max(200) }).strict(),
 ]);
 export type WebviewMessage = z.infer<typeof WebviewMessageSchema>;
 

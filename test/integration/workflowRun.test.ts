@@ -12,7 +12,7 @@ import { AnthropicModelClient } from '../../src/engine/model/anthropic';
 import { Orchestrator } from '../../src/engine/orchestrator';
 import { ConfigError } from '../../src/engine/config';
 import { endsWithSentinel } from '../../src/engine/files';
-import { waitingApprovals, type WorkflowPlan } from '../../src/engine/patterns/workflow';
+import { approvalsWaiting, waitingApprovals, type WorkflowPlan } from '../../src/engine/patterns/workflow';
 import type { LedgerSnapshot } from '../../src/engine/types';
 import { roleOf } from '../../src/simulator/conversation';
 import type { ParsedRequest } from '../../src/simulator/types';
@@ -401,6 +401,9 @@ describe('gates', () => {
     expect(run.ledger.get('summary')!.status).toBe('skipped');
     expect(calls.sort()).toEqual(['review-1', 'review-2', 'review-3']);
     expect(waitingApprovals(run.ledger.agents)).toEqual(['review']);
+    // What a front end shows before approving: the gate's words from the plan and the stage's files.
+    expect(approvalsWaiting(run.ledger.agents, run.plan)).toEqual([{ stage: 'review', message: 'the reviews before they are summarised', files: ['stages/review-1.md', 'stages/review-2.md', 'stages/review-3.md'] }]);
+    expect(approvalsWaiting(run.ledger.agents)).toEqual([expect.objectContaining({ stage: 'review', message: null })]);
 
     await expect(orch.approveGate(run.id, 'summary')).rejects.toThrow(/Stage "summary" has no approval gate; the stages that have one: review/);
     await orch.approveGate(run.id, 'review');

@@ -2,7 +2,9 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 vi.mock('vscode', async () => await import('./vscode-stub'));
+import { ApproveStageCommand, APPROVE_AND_CONTINUE, OPEN_STAGE_FILES } from '../../src/vscode/commands/approveStage';
 import { Commands } from '../../src/vscode/commands/commands';
+import { APPROVE_STAGE_COMMAND } from '../../src/vscode/runs/approvals';
 import { RunLocation } from '../../src/vscode/location';
 import { RunStore, type LiveRun } from '../../src/vscode/runs/runStore';
 import { Notices } from '../../src/vscode/notices';
@@ -149,5 +151,50 @@ describe('commands', () => {
     await run('orchestration.openSummary', runId);
     expect(window.showInformationMessage).toHaveBeenLastCalledWith(expect.stringContaining('its plan was declined, so nothing ran'));
     cmds.dispose(); store.dispose();
+  });
+});
+
+describe('Approve Stage (orchestration.approveStage)', () => {
+  const gate = agent({ id: 'review-approval', role: 'gate', domain: 'review', status: 'completed', outputFile: 'gates/review-approval.md', returned: 'Waiting: waiting for approval of stage review: run `orchestrate approve r review`, then resume the run' });
+
+  function approveSetup(status: 'partial' | 'running' = 'partial') {
+    workspace.workspaceFolders = [{ uri: Uri.file(ws) }];
+    // An earlier test deletes the run folder: the stage's file is written again here.
+    mkdirSync(path.join(runDir, 'workers'), { recursive: true });
+    writeFileSync(path.join(runDir, 'workers', 'a1.md'), '# a1\n<!-- DONE -->\n');
+    const store = new RunStore(new RunLocation(), silent);
+    store.attach(fakeRun(snapshot({ status, agents: [agent({ id: 'review-1', domain: 'review', outputFile: 'workers/a1.md' }), gate] }), runDir) as unknown as LiveRun);
+    const approver = { isActive: vi.fn(() => false), approveStage: vi.fn(async () => undefined) };
+    const cmd = new ApproveStageCommand({ store, controller: approver, notices: new Notices() });
+    return { store, approver, dispose: () => { cmd.dispose(); store.dispose(); } };
+  }
+
+  it('from the palette picks the one waiting run, asks in a modal what to look at, and approves only on Approve and Continue', async () => {
+    const { approver, dispose } = approveSetup();
+    await commands.registered.get(APPROVE_STAGE_COMMAND)!();
+    const [message, options, ...buttons] = window.showInformationMessage.mock.calls[0] as [string, { modal: boolean; detail: string }, ...string[]];
+    expect(message).toMatch(/^Approve stage review of ".+"\?$/);
+    expect(options.modal).toBe(true);
+    // No message in the gate: the stage's output is what to look at; the stage's written file is offered.
+    expect(options.detail).toMatch(/^Look at the output of stage review\.\n\nIts files: workers\/a1\.md\n\nApproving lets the stages after it run/);
+    expect(buttons).toEqual([APPROVE_AND_CONTINUE, OPEN_STAGE_FILES]);
+    // Cancel (the modal's own button) approves nothing.
+    expect(approver.approveStage).not.toHaveBeenCalled();
+    window.showInformationMessage.mockResolvedValueOnce(APPROVE_AND_CONTINUE);
+    await commands.registered.get(APPROVE_STAGE_COMMAND)!({ kind: 'run', runId });
+    expect(approver.approveStage).toHaveBeenCalledWith(runId, 'review');
+    dispose();
+  });
+
+  it('says so instead of asking when no stage waits: a running run, or a stage that is not waiting', async () => {
+    const running = approveSetup('running');
+    await commands.registered.get(APPROVE_STAGE_COMMAND)!();
+    expect(window.showInformationMessage).toHaveBeenCalledWith('No run is waiting for a stage approval.');
+    running.dispose();
+    const { approver, dispose } = approveSetup();
+    await commands.registered.get(APPROVE_STAGE_COMMAND)!(runId, 'summary');
+    expect(window.showInformationMessage).toHaveBeenLastCalledWith(`Stage summary of run ${runId} is not waiting for approval.`);
+    expect(approver.approveStage).not.toHaveBeenCalled();
+    dispose();
   });
 });

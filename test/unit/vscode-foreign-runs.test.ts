@@ -35,6 +35,7 @@ function fixture() {
   const provider = { model: {}, simulated: true, dispose: vi.fn(async () => undefined) };
   const orchestrator = {
     resume: vi.fn(async (_id: string, o: { onRun(r: unknown): void }) => { o.onRun(run); return outcome; }),
+    approveGate: vi.fn(async () => 'approvals/review.json'),
   };
   vi.mocked(openSession).mockResolvedValue({ workspace: ws, provider, orchestrator, settings: { autoApprovePlan: false } } as never);
   const location = new RunLocation();
@@ -69,6 +70,30 @@ describe('a run folder not created on this machine', () => {
     expect(window.showWarningMessage.mock.calls[0]?.[2]).toBe('Retry Anyway');
     expect(orchestrator.resume).toHaveBeenCalledWith(runId, expect.objectContaining({ mode: 'retry-failed', allowForeign: true }));
     expect(window.showInformationMessage).toHaveBeenCalledWith(expect.stringMatching(/^Run ".+" completed/), 'Open Summary');
+  });
+
+  it('approves a waiting stage only after the same warning: declining writes no approval, going on approves, then resumes', async () => {
+    const { controller, orchestrator } = fixture();
+    await controller.approveStage(runId, 'review');
+    expect(window.showWarningMessage.mock.calls[0]?.[1]).toMatchObject({ modal: true });
+    expect(orchestrator.approveGate).not.toHaveBeenCalled();
+    expect(orchestrator.resume).not.toHaveBeenCalled();
+
+    window.showWarningMessage.mockResolvedValueOnce('Resume Anyway');
+    await controller.approveStage(runId, 'review');
+    expect(orchestrator.approveGate).toHaveBeenCalledWith(runId, 'review', expect.anything());
+    expect(orchestrator.approveGate.mock.invocationCallOrder[0]).toBeLessThan(orchestrator.resume.mock.invocationCallOrder[0]);
+    expect(orchestrator.resume).toHaveBeenCalledWith(runId, expect.objectContaining({ mode: 'resume', allowForeign: true }));
+  });
+
+  it('refuses a stage the engine will not approve, and runs nothing', async () => {
+    const { controller, orchestrator, provider } = fixture();
+    window.showWarningMessage.mockResolvedValueOnce('Resume Anyway');
+    orchestrator.approveGate.mockRejectedValueOnce(new Error('Stage "x" has no approval gate; the stages that have one: review'));
+    await controller.approveStage(runId, 'x');
+    expect(window.showErrorMessage).toHaveBeenCalledWith(`Could not approve stage x of run ${runId}: Stage "x" has no approval gate; the stages that have one: review`);
+    expect(orchestrator.resume).not.toHaveBeenCalled();
+    expect(provider.dispose).toHaveBeenCalled();
   });
 
   it('waiting for approval is approved only after the same warning', async () => {

@@ -9,7 +9,7 @@ const RUN = '20250601-115500-ab12';
 
 function handlers(): HandlerMap<WebviewMessage> & Record<string, ReturnType<typeof vi.fn>> {
   return { ready: vi.fn(), approve: vi.fn(), decline: vi.fn(), cancel: vi.fn(), resume: vi.fn(), retryFailed: vi.fn(), openFile: vi.fn(),
-    reviewPlan: vi.fn(), openDiff: vi.fn(), applyChanges: vi.fn(), discardChanges: vi.fn(), fixFindings: vi.fn(), shipToBranch: vi.fn() };
+    reviewPlan: vi.fn(), openDiff: vi.fn(), applyChanges: vi.fn(), discardChanges: vi.fn(), fixFindings: vi.fn(), shipToBranch: vi.fn(), approveStage: vi.fn() };
 }
 
 describe('webview → host messages', () => {
@@ -27,6 +27,7 @@ describe('webview → host messages', () => {
     { type: 'fixFindings', runId: RUN },
     { type: 'discardChanges', runId: RUN },
     { type: 'shipToBranch', runId: RUN },
+    { type: 'approveStage', runId: RUN, stage: 'review' },
   ])('accepts $type and calls only its handler', async (msg) => {
     const h = handlers();
     expect(await dispatch(WebviewMessageSchema, h, msg)).toEqual({ ok: true });
@@ -40,6 +41,7 @@ describe('webview → host messages', () => {
     ['a run id with a path in it', { type: 'cancel', runId: '../../etc' }, 'runId'],
     ['an extra key', { type: 'ready', html: '<script>' }, 'message'],
     ['an empty path', { type: 'openFile', runId: RUN, path: '' }, 'path'],
+    ['an Approve Stage without its stage', { type: 'approveStage', runId: RUN }, 'stage'],
     ['a non-object', 'approve', 'message'],
     ['null', null, 'message'],
   ])('rejects %s without calling any handler', async (_name, msg, field) => {
@@ -62,7 +64,7 @@ describe('host → webview messages', () => {
     expect(parsed.run?.card).toBeNull();
     expect(parsed.run?.groups[1]?.coordinator?.returned).toContain('**Fix**');
     expect(parsed.run?.totals.parentContextTokens).toBe(1900);
-    expect(parsed.run?.actions).toEqual({ approve: false, decline: false, cancel: true, resume: false, retry: false, reviewDraft: false, fixFindings: false });
+    expect(parsed.run?.actions).toEqual({ approve: false, decline: false, cancel: true, resume: false, retry: false, reviewDraft: false, fixFindings: false, approveStage: false });
   });
 
   it('carries who started a run, and drops a startedBy a tampered ledger made too long or not a string instead of failing the state', () => {
@@ -117,15 +119,15 @@ describe('host → webview messages', () => {
 
 describe('summary actions', () => {
   it.each([
-    ['awaiting-approval', false, { approve: true, decline: true, cancel: false, resume: false, retry: false, reviewDraft: false, fixFindings: false }],
-    ['running', true, { approve: false, decline: false, cancel: true, resume: false, retry: false, reviewDraft: false, fixFindings: false }],
-    ['running', false, { approve: false, decline: false, cancel: false, resume: false, retry: false, reviewDraft: false, fixFindings: false }],
-    ['interrupted', false, { approve: false, decline: false, cancel: false, resume: true, retry: true, reviewDraft: false, fixFindings: false }],
-    ['cancelled', false, { approve: false, decline: false, cancel: false, resume: true, retry: true, reviewDraft: false, fixFindings: false }],
-    ['partial', false, { approve: false, decline: false, cancel: false, resume: true, retry: true, reviewDraft: false, fixFindings: true }],
-    ['completed', false, { approve: false, decline: false, cancel: false, resume: false, retry: false, reviewDraft: false, fixFindings: true }],
+    ['awaiting-approval', false, { approve: true, decline: true, cancel: false, resume: false, retry: false, reviewDraft: false, fixFindings: false, approveStage: false }],
+    ['running', true, { approve: false, decline: false, cancel: true, resume: false, retry: false, reviewDraft: false, fixFindings: false, approveStage: false }],
+    ['running', false, { approve: false, decline: false, cancel: false, resume: false, retry: false, reviewDraft: false, fixFindings: false, approveStage: false }],
+    ['interrupted', false, { approve: false, decline: false, cancel: false, resume: true, retry: true, reviewDraft: false, fixFindings: false, approveStage: false }],
+    ['cancelled', false, { approve: false, decline: false, cancel: false, resume: true, retry: true, reviewDraft: false, fixFindings: false, approveStage: false }],
+    ['partial', false, { approve: false, decline: false, cancel: false, resume: true, retry: true, reviewDraft: false, fixFindings: true, approveStage: false }],
+    ['completed', false, { approve: false, decline: false, cancel: false, resume: false, retry: false, reviewDraft: false, fixFindings: true, approveStage: false }],
     // The user turned this plan down: resuming it would run exactly what they rejected.
-    ['declined', false, { approve: false, decline: false, cancel: false, resume: false, retry: false, reviewDraft: false, fixFindings: false }],
+    ['declined', false, { approve: false, decline: false, cancel: false, resume: false, retry: false, reviewDraft: false, fixFindings: false, approveStage: false }],
   ] as const)('a %s run (executing here: %s) offers %o', (status, here, expected) => {
     expect(runActions(snapshot({ status }), here)).toEqual(expected);
   });

@@ -82,6 +82,21 @@ describe('SummaryView', () => {
     view.dispose(); store.dispose();
   });
 
+  it('says which stage waits for approval, offers Approve Stage, and hands its click to the Approve Stage command', async () => {
+    controller.isExecuting.mockReturnValue(false);
+    const gate = agent({ id: 'review-approval', role: 'gate', domain: 'review', status: 'completed', outputFile: 'gates/review-approval.md', returned: 'Waiting: waiting for approval of stage review: run `orchestrate approve r review`, then resume the run' });
+    const { posted, send, view, store } = setup(snapshot({ status: 'partial', agents: [...snapshot().agents, gate] }));
+    await view.show(runId);
+    await send({ type: 'ready' });
+    await vi.waitFor(() => expect(posted).toHaveLength(1));
+    const run = (posted[0] as { run: RunView }).run;
+    expect(run.actions.approveStage).toBe(true);
+    expect(run.approvals).toEqual([{ stage: 'review', message: null }]);
+    await send({ type: 'approveStage', runId, stage: 'review' });
+    expect(commands.executeCommand).toHaveBeenCalledWith('orchestration.approveStage', runId, 'review');
+    view.dispose(); store.dispose();
+  });
+
   it('follows the selected run without taking focus', async () => {
     const { posted, send, view, store } = setup();
     const other = snapshot({ runId: '20250601-120000-cd34', task: 'Document every module' });

@@ -307,9 +307,41 @@ describe('the run context menu (package.json when clauses)', () => {
     expect(offered('orchestration.fixFindings', contextValue)).toBe(['completed', 'partial'].includes(status));
   });
 
+  it('marks a run stopped at an approval gate `.approval`: Approve Stage is offered, and every other command as before', () => {
+    const gate = agent({ id: 'review-approval', role: 'gate', domain: 'review', status: 'completed', returned: 'Waiting: waiting for approval of stage review (its findings): run `orchestrate approve r review`, then resume the run' });
+    for (const status of RUN_STATUSES) {
+      const plain = runItem(snapshot({ status }), NOW).contextValue!;
+      const waiting = runItem(snapshot({ status, agents: [...snapshot().agents, gate] }), NOW).contextValue!;
+      const settled = ['partial', 'failed', 'cancelled', 'interrupted', 'completed'].includes(status);
+      expect(waiting).toBe(settled ? `${plain}.approval` : plain);
+      expect(offered('orchestration.approveStage', waiting)).toBe(settled);
+      expect(offered('orchestration.approveStage', plain)).toBe(false);
+      for (const command of ['orchestration.resumeRun', 'orchestration.retryFailed', 'orchestration.deleteRun', 'orchestration.fixFindings', 'orchestration.reviewLessons', 'orchestration.openSummary']) {
+        expect(offered(command, waiting), `${command} on ${waiting}`).toBe(offered(command, plain));
+      }
+    }
+    // An approved gate (the run resumed past it) waits for nothing.
+    expect(runItem(snapshot({ status: 'completed', agents: [{ ...gate, returned: 'Approved: stage review approved 2025-06-01' }] }), NOW).contextValue).toBe('run.completed.findings');
+  });
+
   it('offers Fix Findings on a finished audit, never on a finished build', () => {
     expect(offered('orchestration.fixFindings', runItem(snapshot({ status: 'completed', pattern: 'build' }), NOW).contextValue!)).toBe(false);
     expect(offered('orchestration.fixFindings', runItem(snapshot({ status: 'completed', pattern: 'map-reduce' }), NOW).contextValue!)).toBe(true);
+  });
+});
+
+describe('a gate waiting for the user', () => {
+  it('reads as waiting for approval, not done; the same gate approved reads done', () => {
+    const waiting = agent({ id: 'review-approval', role: 'gate', domain: 'review', status: 'completed', returned: 'Waiting: waiting for approval of stage review: run `orchestrate approve r review`, then resume the run' });
+    const item = agentItem(waiting, 'r', NOW, 'partial', false, 'workflow');
+    expect(item.description).toMatch(/^needs approval · /);
+    expect((item.iconPath as unknown as ThemeIcon).id).toBe('question');
+    expect((item.tooltip as unknown as MarkdownString).value).toContain('**Waiting for your approval** of stage review');
+    // Its rerun and ask commands stay as for any completed agent.
+    expect(item.contextValue).toBe('agent.gate.completed');
+    const approved = agentItem({ ...waiting, returned: 'Approved: stage review approved 2025-06-01' }, 'r', NOW, 'completed', false, 'workflow');
+    expect(approved.description).toMatch(/^done · /);
+    expect((approved.iconPath as unknown as ThemeIcon).id).toBe('pass');
   });
 });
 

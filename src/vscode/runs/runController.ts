@@ -2,9 +2,10 @@
  * Starts, approves, cancels, resumes and retries runs in this window. Each run owns one Session
  * (provider + orchestrator) from planning until it settles; the store follows its ledger meanwhile.
  */
+import * as os from 'node:os';
 import * as vscode from 'vscode';
 import {
-  CommandRefusedError, ConfigError, Ledger, originOfRun, patternNamed, PlanError,
+  approvalsWaiting, CommandRefusedError, ConfigError, Ledger, originOfRun, patternNamed, PlanError,
   type AnyPlan, type ExecuteMode, type FindingsFile, type PatternChoice, type Run, type RunOrigin, type RunOutcome,
 } from '../../engine';
 import { batchProgress, batchProgressText } from './batchView';
@@ -21,6 +22,7 @@ import { requireTrust } from '../trust';
 import type { Notices, RunEnd, Severity } from '../notices';
 import { runProgress } from '../../engine/ledger/progress';
 import { plural } from '../../shared/words';
+import { APPROVE_STAGE_ACTION, APPROVE_STAGE_COMMAND } from './approvals';
 
 interface Active { session: Session; run: Run; executing: boolean; relay: { dispose(): void } }
 
@@ -176,7 +178,32 @@ export class RunController extends Disposable {
    * process executing it makes this a refusal naming that process.
    */
   async resume(runId: string, mode: Exclude<ExecuteMode, 'fresh'> = 'resume'): Promise<void> {
-    if (!requireTrust(mode === 'resume' ? 'resume the run' : 'retry failed agents')) return;
+    await this.resumeChecked(runId, mode, mode === 'resume' ? 'resume the run' : 'retry failed agents');
+  }
+
+  /**
+   * Approves a workflow stage waiting at its approval gate (approvals/<stage>.json), then resumes
+   * the run exactly as Resume Run does: the same trust, origin and command-consent checks come
+   * first, so a declined check approves nothing. The gate passes on resume and the stages after
+   * it run; a refusal (no such gate) is shown and nothing runs.
+   */
+  async approveStage(runId: string, stageId: string): Promise<void> {
+    await this.resumeChecked(runId, 'resume', `approve stage ${stageId}`, async (session) => {
+      try {
+        await session.orchestrator.approveGate(runId, stageId, userName());
+        return true;
+      } catch (err) {
+        void this.deps.notices.error(`Could not approve stage ${stageId} of run ${runId}: ${(err as Error).message}`);
+        return false;
+      }
+    });
+  }
+
+  /** Resume's checks, then `before` (false stops there), then the execution. */
+  private async resumeChecked(
+    runId: string, mode: Exclude<ExecuteMode, 'fresh'>, action: string, before?: (session: Session) => Promise<boolean>,
+  ): Promise<void> {
+    if (!requireTrust(action)) return;
     if (this.active.has(runId)) {
       void this.deps.notices.info(`Run ${runId} is already active in this window.`);
       return;
@@ -192,7 +219,8 @@ export class RunController extends Disposable {
     if (!session) return;
     // A run the store does not know (yet) is asked about: consent is the safe side.
     const snap = this.deps.store.get(runId);
-    if (!(await this.consentToCommand(session, !snap || patternNamed(patternOf(snap))?.runsVerifyCommand === true))) {
+    if (!(await this.consentToCommand(session, !snap || patternNamed(patternOf(snap))?.runsVerifyCommand === true))
+      || (before && !(await before(session)))) {
       await session.provider.dispose().catch(() => undefined);
       return;
     }
@@ -278,6 +306,8 @@ export class RunController extends Disposable {
   private async execute(
     session: Session, runId: string, task: string, go: (onRun: (run: Run) => void, signal: AbortSignal) => Promise<RunOutcome>,
   ): Promise<void> {
+    // The Run that executed, for its end's notice (which gate waits, from its own ledger and plan).
+    let ran: Run | undefined;
     try {
       const outcome = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Window, title: `Orchestrating ${truncate(task, 30)}` },
@@ -293,6 +323,7 @@ export class RunController extends Disposable {
           let sub: { dispose(): void } | undefined;
           const onRun = (r: Run): void => {
             run = r;
+            ran = r;
             const entry = this.active.get(r.id);
             if (entry && entry.run !== r) { entry.relay.dispose(); entry.run = r; entry.relay = this.deps.relay?.follow(r) ?? { dispose() {} }; this.deps.store.attach(r); }
             (entry ?? this.track(r, session)).executing = true;
@@ -306,7 +337,7 @@ export class RunController extends Disposable {
           }
         },
       );
-      this.reportOutcome(runId, outcome, session.provider.simulated);
+      this.reportOutcome(runId, outcome, session.provider.simulated, ran);
     } catch (err) {
       if (err instanceof CommandRefusedError) {
         // Another owner, or a run that cannot be resumed as it is: what to do is in the message.
@@ -351,8 +382,10 @@ export class RunController extends Disposable {
   }
 
   /** The run's end: one notice (see Notices), naming the run, with at most two actions. */
-  private reportOutcome(runId: string, o: RunOutcome, simulated: boolean): void {
+  private reportOutcome(runId: string, o: RunOutcome, simulated: boolean, run?: Run): void {
+    const waiting = o.status === 'partial' ? approvalsWaiting(run?.ledger.agents ?? this.deps.store.get(runId)?.agents ?? [], run?.plan)[0] : undefined;
     const open = (choice: string | undefined) => {
+      if (choice === APPROVE_STAGE_ACTION && waiting) void vscode.commands.executeCommand(APPROVE_STAGE_COMMAND, runId, waiting.stage);
       if (choice === 'Open Summary') void vscode.commands.executeCommand('orchestration.openSummary', runId);
       if (choice === 'Retry Failed Agents') void vscode.commands.executeCommand('orchestration.retryFailed', runId);
       if (choice === 'Resume Run') void vscode.commands.executeCommand('orchestration.resumeRun', runId);
@@ -368,6 +401,11 @@ export class RunController extends Disposable {
         end('info', `${name} completed (${cost}).`, ['Open Summary']);
         break;
       case 'partial':
+        // A stage waiting for the user is not a gap to retry: the notice says what it waits for.
+        if (waiting) {
+          end('info', `${name} is waiting for your approval of stage ${waiting.stage}${waiting.message ? `: ${truncate(waiting.message, 120)}` : ''} (${cost}).`, [APPROVE_STAGE_ACTION, 'Open Summary']);
+          break;
+        }
         end('warning', `${name} finished with ${plural(o.gaps.length, 'gap')}: ${o.gaps.map((g) => g.agentId).join(', ')} (${cost}).`, ['Open Summary', 'Retry Failed Agents']);
         break;
       case 'cancelled':
@@ -395,4 +433,13 @@ async function confirmForeign(origin: Extract<RunOrigin, { local: false }>, mode
     action,
   );
   return choice === action;
+}
+
+/** Who approved, as the system knows them; nothing when it cannot say (a container without a passwd entry). */
+function userName(): string | undefined {
+  try {
+    return os.userInfo().username || undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -8,7 +8,7 @@
  * (status, then cost); the task comes last, and whole in the tooltip.
  */
 import { runProgress, type Progress } from '../../engine/ledger/progress';
-import type { AgentRecord, BatchRecord, LedgerSnapshot, ListedRun, RunStatus } from '../../engine';
+import { isWaitingApproval, type AgentRecord, type BatchRecord, type LedgerSnapshot, type ListedRun, type RunStatus } from '../../engine';
 import { plural, startedVia } from '../../shared/words';
 import { byEngine, roleLabel, shownStatus, startedByOf, type ShownStatus } from '../runs/runShape';
 import { elapsedMs, formatCost, formatDuration, formatTokens, totalTokens, truncate } from '../format';
@@ -44,6 +44,9 @@ export const runStatusWord = (s: RunStatus): string => RUN_WORD[s] ?? s;
 const AGENT_WORD: Partial<Record<ShownStatus, string>> = { completed: 'done', interrupted: 'cut off' };
 export const agentStatusWord = (s: ShownStatus): string => AGENT_WORD[s] ?? s;
 
+/** A gate waiting for the user's approval, short for the narrow sidebar (the tooltip says whose). */
+export const WAITING_WORD = 'needs approval';
+
 /** An agent has a cost worth showing once it has started (a pending agent's $0 says nothing). */
 const NOT_STARTED: ReadonlySet<ShownStatus> = new Set(['pending', 'queued', 'skipped']);
 
@@ -58,7 +61,8 @@ export function agentRow(
   const status = shownStatus(a, runStatus);
   // An agent waiting in a batch has nothing to show but the batch: its answer comes all at once.
   if (batch.kind === 'waiting') return { label: a.id, description: batchWaitRow(a, status, batch.batch, pattern) };
-  const parts: string[] = [agentStatusWord(status)];
+  // A gate waiting for the user completed its step, but nothing after it runs until they approve.
+  const parts: string[] = [isWaitingApproval(a) ? WAITING_WORD : agentStatusWord(status)];
   if (!NOT_STARTED.has(status) || a.costUsd > 0) parts.push(rowCost(a.costUsd, simulated));
   if (batch.kind === 'planned') parts.push('batch planned');
   else if (batch.kind === 'batched') parts.push('batched');

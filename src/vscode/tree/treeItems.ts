@@ -5,7 +5,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { plural, startedVia } from '../../shared/words';
-import type { AgentGroup, AgentRecord, AgentStatus, AnyPlan, LedgerSnapshot, ListedRun, RunStatus } from '../../engine';
+import { isWaitingApproval, type AgentGroup, type AgentRecord, type AgentStatus, type AnyPlan, type LedgerSnapshot, type ListedRun, type RunStatus } from '../../engine';
+import { waitsForApproval } from '../runs/approvals';
 import { groupAgents, groupLabel, isInFlight, PAGE_SIZE, patternOf, plannerOf, shapeLine, shownStatus, startedByOf, type ShownStatus } from '../runs/runShape';
 import { elapsedMs, formatDuration, formatSpend, formatTokens, totalTokens, truncate } from '../format';
 import { agentRow, groupProgressText, rowCost, runProgressLine, runRow } from './ledgerRows';
@@ -86,12 +87,18 @@ export function agentItem(
   const item = new vscode.TreeItem(row.label, vscode.TreeItemCollapsibleState.None);
   item.id = `${runId}/${a.id}`;
   // Waiting in a batch is not work in this window: a still cloud, not a spinner that turns for hours.
-  item.iconPath = batch.kind === 'waiting' && status !== 'interrupted' ? new vscode.ThemeIcon('cloud', new vscode.ThemeColor('charts.blue')) : agentIcon(status);
+  // A gate waiting for the user is not done: the plan's awaiting-approval mark, not a pass.
+  item.iconPath = batch.kind === 'waiting' && status !== 'interrupted' ? new vscode.ThemeIcon('cloud', new vscode.ThemeColor('charts.blue'))
+    : isWaitingApproval(a) ? runIcon('awaiting-approval') : agentIcon(status);
   item.description = row.description;
   item.contextValue = `agent.${a.role}.${status}`;
   item.tooltip = agentTooltip(a, simulated);
   appendBatch(item.tooltip, batch, status === 'interrupted');
   if (status === 'interrupted' && batch.kind !== 'waiting') item.tooltip.appendMarkdown('\n\nCut off when its window closed; Resume runs it again.');
+  if (isWaitingApproval(a)) {
+    item.tooltip.appendMarkdown('\n\n**Waiting for your approval** of stage ').appendText(a.domain ?? '')
+      .appendMarkdown(': Approve Stage (on the run, or in the Summary) approves it and resumes the run.');
+  }
   item.command = { command: OPEN_AGENT_COMMAND, title: 'Open Output', arguments: [runId, a.id] };
   // No resourceUri: its file decoration (a ✓ badge repeating the icon) would take the room the
   // row needs for its status and cost at the default width. The Explorer still shows the badge.
@@ -153,8 +160,9 @@ export function runItem(s: ListedRun, now: number): vscode.TreeItem {
   item.id = s.runId;
   item.iconPath = runIcon(s.status);
   item.description = row.description;
-  // `.findings`: a finished audit whose findings Fix Findings offers to fix.
-  item.contextValue = `run.${s.status}${offersFindings(s) ? '.findings' : ''}`;
+  // `.findings`: a finished audit whose findings Fix Findings offers to fix. `.approval`: a stage
+  // waits for the user's approval (Approve Stage); last, so `run.<status>(.findings)?` still leads.
+  item.contextValue = `run.${s.status}${offersFindings(s) ? '.findings' : ''}${waitsForApproval(s) ? '.approval' : ''}`;
   const md = new vscode.MarkdownString('', false);
   md.appendMarkdown(`**Run ${s.runId}** · ${s.status}${s.simulated ? ' · simulated' : ''}\n\n`).appendText(s.task).appendMarkdown('\n\n');
   if (s.reason) md.appendMarkdown('Reason: ').appendText(s.reason).appendMarkdown('\n\n');
@@ -232,6 +240,7 @@ function progressItem(item: vscode.TreeItem, agents: readonly AgentRecord[], run
   item.description = text;
   item.iconPath = agents.some((a) => isInFlight(a, runStatus)) ? new vscode.ThemeIcon('loading~spin')
     : p.failed ? agentIcon('failed')
+    : agents.some(isWaitingApproval) ? runIcon('awaiting-approval')
     : p.done === p.total && p.total > 0 ? agentIcon('completed')
     : p.skipped === p.total && p.total > 0 ? agentIcon('skipped')
     : new vscode.ThemeIcon(idle);

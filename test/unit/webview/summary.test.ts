@@ -13,7 +13,8 @@ const agentView = (over: Partial<AgentView> = {}): AgentView => ({
 const run = (over: Partial<RunView> = {}): RunView => ({
   runId: RUN, task: 'Add a doc comment', status: 'completed', reason: null, pattern: 'build', patternReason: null, notes: [], planner: null,
   simulated: true, startedBy: null, planSummary: '', estimate: null, batched: 0,
-  actions: { approve: false, decline: false, cancel: false, resume: false, retry: false, reviewDraft: false, fixFindings: false },
+  actions: { approve: false, decline: false, cancel: false, resume: false, retry: false, reviewDraft: false, fixFindings: false, approveStage: false },
+  approvals: [],
   progress: { done: 3, total: 4, active: 0, waiting: 0, failed: 1, cancelled: 0, skipped: 0 },
   changes: null, pipeline: null,
   groups: [{ id: 'scouts', name: 'Scouts (1)', done: 1, total: 1, agents: [agentView({ id: 's1' })], more: 0, coordinator: null }],
@@ -35,7 +36,7 @@ function mount(node: Node): HTMLElement {
 
 const actions = (): Record<keyof Actions, ReturnType<typeof vi.fn<(...args: string[]) => void>>> => ({
   approve: vi.fn(), decline: vi.fn(), cancel: vi.fn(), resume: vi.fn(), retryFailed: vi.fn(), fixFindings: vi.fn(), openFile: vi.fn(),
-  reviewPlan: vi.fn(), openDiff: vi.fn(), applyChanges: vi.fn(), discardChanges: vi.fn(), shipToBranch: vi.fn(),
+  reviewPlan: vi.fn(), openDiff: vi.fn(), applyChanges: vi.fn(), discardChanges: vi.fn(), shipToBranch: vi.fn(), approveStage: vi.fn(),
 });
 
 describe('the Summary view', () => {
@@ -101,7 +102,7 @@ describe('the Summary view', () => {
 
   it('points to the plan editor instead of approving while it holds an edited draft', () => {
     const act = actions();
-    const host = mount(renderRun(run({ status: 'awaiting-approval', actions: { approve: false, decline: true, cancel: false, resume: false, retry: false, reviewDraft: true, fixFindings: false } }), act));
+    const host = mount(renderRun(run({ status: 'awaiting-approval', actions: { approve: false, decline: true, cancel: false, resume: false, retry: false, reviewDraft: true, fixFindings: false, approveStage: false } }), act));
     expect(host.querySelector('#approve')).toBeNull();
     expect(host.querySelector('#draft-note')?.textContent).toMatch(/Edited in the plan editor/);
     (host.querySelector('#review-draft') as HTMLElement).click();
@@ -111,11 +112,31 @@ describe('the Summary view', () => {
   it('offers Fix Findings on a finished audit, and posts its run', () => {
     const act = actions();
     expect(mount(renderRun(run({ status: 'completed' }), act)).querySelector('#fix-findings')).toBeNull();
-    const host = mount(renderRun(run({ status: 'completed', actions: { approve: false, decline: false, cancel: false, resume: false, retry: false, reviewDraft: false, fixFindings: true } }), act));
+    const host = mount(renderRun(run({ status: 'completed', actions: { approve: false, decline: false, cancel: false, resume: false, retry: false, reviewDraft: false, fixFindings: true, approveStage: false } }), act));
     const b = host.querySelector('#fix-findings') as HTMLElement;
     expect(b.textContent).toBe('Fix Findings');
     b.click();
     expect(act.fixFindings).toHaveBeenCalledWith(RUN);
+  });
+
+  it('says which stage waits for approval and what to look at, with an Approve Stage button that posts the stage', () => {
+    const act = actions();
+    const waiting = run({
+      status: 'partial', reason: 'waiting for approval of stage review', approvals: [{ stage: 'review', message: 'the findings list' }],
+      actions: { approve: false, decline: false, cancel: false, resume: true, retry: false, reviewDraft: false, fixFindings: false, approveStage: true },
+    });
+    const host = mount(renderRun(waiting, act));
+    expect(host.querySelector('#approval-wait')?.textContent).toBe('Waiting for your approval: stage review — the findings list');
+    const b = host.querySelector('#approve-stage') as HTMLElement;
+    expect(b.textContent).toBe('Approve Stage');
+    // First among the buttons: it is what the run waits for.
+    expect(host.querySelector('.actions')?.firstElementChild).toBe(b);
+    b.click();
+    expect(act.approveStage).toHaveBeenCalledWith(RUN, 'review');
+    // Without the action (the run is executing again) neither the line nor the button shows.
+    const gone = mount(renderRun({ ...waiting, actions: { ...waiting.actions, approveStage: false } }, act));
+    expect(gone.querySelector('#approval-wait')).toBeNull();
+    expect(gone.querySelector('#approve-stage')).toBeNull();
   });
 
   it('says "would cost" once, and counts agents as runProgress does', () => {

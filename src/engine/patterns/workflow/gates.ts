@@ -214,10 +214,46 @@ export async function approveStage(runDir: string, plan: { pattern: string } & R
   return file;
 }
 
+/** An approval gate that completed waiting for the user: a front end offers to approve its stage. */
+export function isWaitingApproval(a: Pick<AgentRecord, 'role' | 'domain' | 'returned' | 'status'>): boolean {
+  return a.role === 'gate' && a.status === 'completed' && !!a.domain && (a.returned ?? '').startsWith(WAITING);
+}
+
 /**
  * The stages of a run waiting for the user's approval (their approval gate completed waiting), in
  * ledger order: what a front end offers to approve (`Orchestrator.approveGate`, then resume).
  */
 export function waitingApprovals(agents: readonly Pick<AgentRecord, 'role' | 'domain' | 'returned' | 'status'>[]): string[] {
-  return agents.filter((a) => a.role === 'gate' && a.status === 'completed' && a.domain && (a.returned ?? '').startsWith(WAITING)).map((a) => a.domain!);
+  return agents.filter(isWaitingApproval).map((a) => a.domain!);
+}
+
+/** A stage waiting for the user's approval, with what a front end shows before approving it. */
+export interface WaitingApproval {
+  stage: string;
+  /** The gate's own words on what to look at (`{ approval: "…" }`); null for a bare `approval`. */
+  message: string | null;
+  /** The stage's files to look at first (run-relative): its agents' outputs, then its earlier gates', in ledger order. */
+  files: string[];
+}
+
+/**
+ * The waiting approvals of a run, one per stage, with the gate's message from the run's plan
+ * (none when the plan is missing or not a workflow's) and the files of the stage's completed agents.
+ */
+export function approvalsWaiting(
+  agents: readonly Pick<AgentRecord, 'id' | 'role' | 'domain' | 'returned' | 'status' | 'outputFile'>[],
+  plan?: { pattern: string },
+): WaitingApproval[] {
+  const stages = plan?.pattern === 'workflow' && Array.isArray((plan as Partial<WorkflowPlan>).stages) ? (plan as WorkflowPlan).stages : [];
+  const out = new Map<string, WaitingApproval>();
+  for (const gate of agents.filter(isWaitingApproval)) {
+    const stage = gate.domain!;
+    if (out.has(stage)) continue;
+    const s = stages.find((x) => x.id === stage);
+    const step = s ? gateSteps(s).find((g) => g.id === gate.id) : undefined;
+    const message = step?.gate && typeof step.gate === 'object' && 'approval' in step.gate ? step.gate.approval : null;
+    const files = agents.filter((a) => a.domain === stage && a.status === 'completed' && !isWaitingApproval(a)).map((a) => a.outputFile);
+    out.set(stage, { stage, message, files });
+  }
+  return [...out.values()];
 }

@@ -6,7 +6,7 @@ import { WorkflowPlanFieldsSchema, validateWorkflow, type WorkflowPlan } from '.
 import { attemptFinal, attemptStage } from './roles';
 
 export { planFromWorkflow, type WorkflowLaunch } from './expand';
-export { approvalFile, ApprovalSchema, approveStage, reflectionJson, waitingApprovals } from './gates';
+export { approvalFile, ApprovalSchema, approvalsWaiting, approveStage, isWaitingApproval, reflectionJson, waitingApprovals, type WaitingApproval } from './gates';
 export { definitionsNamed, itemsFile, itemsInFile } from './items';
 export type { WorkflowPlan, WorkflowStagePlan } from './plan';
 

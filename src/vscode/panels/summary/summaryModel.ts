@@ -1,10 +1,11 @@
 /** Builds the Summary webview's state from a ledger snapshot, its plan and the pattern's files. Pure, so it is unit-tested. */
 import { offersFindings } from '../../commands/findingsOffer';
-import { trustNotes, type AgentRecord, type AnyPlan, type ChangeSet, type LedgerSnapshot, type RunStatus } from '../../../engine';
+import { approvalsWaiting, trustNotes, type AgentRecord, type AnyPlan, type ChangeSet, type LedgerSnapshot, type RunStatus } from '../../../engine';
 import { runProgress } from '../../../engine/ledger/progress';
 import type { AgentView, ChangesView, GroupView, MapReduceCard, PanelCard, PatternCard, PipelineCard, ProgressView, RunView, SupervisorCard } from '../../../shared/protocol';
 import { NO_PIPELINE_FILES, pipelineView, type PipelineFiles } from '../dashboard/boardPipeline';
 import { NO_ARTIFACTS, type PatternArtifacts } from './patternArtifacts';
+import { waitsForApproval } from '../../runs/approvals';
 import { byEngine, finalAgentOf, startedByOf, groupAgents, groupLabel, groupsOf, PAGE_SIZE, patternOf, plannerOf, runLevelAgents, shownStatus } from '../../runs/runShape';
 
 /** The webview gets at most this much of summary.md; the rest is one click away in the editor. */
@@ -14,7 +15,7 @@ export const EXCLUDED_SAMPLE = 8;
 /** Changed files the Changes card lists; the Ledger and changes.json hold them all. */
 export const CHANGED_FILES_SHOWN = 50;
 
-export interface RunActions { approve: boolean; decline: boolean; cancel: boolean; resume: boolean; retry: boolean; reviewDraft: boolean; fixFindings: boolean }
+export interface RunActions { approve: boolean; decline: boolean; cancel: boolean; resume: boolean; retry: boolean; reviewDraft: boolean; fixFindings: boolean; approveStage: boolean }
 
 /**
  * Which buttons make sense, given the run's status, whether this window is executing it, and
@@ -34,6 +35,7 @@ export function runActions(s: LedgerSnapshot, executingHere: boolean, draftEdite
     resume: finished && s.agents.length > 0,
     retry: finished && failed,
     fixFindings: !executingHere && offersFindings(s),
+    approveStage: !executingHere && waitsForApproval(s),
   };
 }
 
@@ -215,6 +217,7 @@ export function buildRunView(
     estimate: s.estimate,
     batched: s.agents.filter((a) => a.batch === true).length,
     actions,
+    approvals: approvalsWaiting(s.agents, plan).map((w) => ({ stage: w.stage, message: w.message })),
     progress: progressView(s.agents),
     changes: changes ? changesView(changes, actions.cancel || s.status === 'running') : null,
     pipeline: pipelineView(s, pipelineFiles, written),

@@ -18,6 +18,7 @@ import { readPipelineFiles } from '../dashboard/boardFiles';
 import { NO_PIPELINE_FILES } from '../dashboard/boardPipeline';
 import { ArtifactReader } from './patternArtifacts';
 import { finalAgentOf, patternOf } from '../../runs/runShape';
+import { APPROVE_STAGE_COMMAND } from '../../runs/approvals';
 import { buildRunView, linkableFiles, runActions, SUMMARY_LIMIT } from './summaryModel';
 import { makeNonce, summaryHtml } from '../webviewHtml';
 
@@ -79,6 +80,7 @@ export class SummaryView extends Disposable implements vscode.WebviewViewProvide
     resume: ({ runId }) => this.controller.resume(runId, 'resume'),
     retryFailed: ({ runId }) => this.controller.resume(runId, 'retry-failed'),
     fixFindings: ({ runId }) => { void vscode.commands.executeCommand('orchestration.fixFindings', runId); },
+    approveStage: ({ runId, stage }) => { void vscode.commands.executeCommand(APPROVE_STAGE_COMMAND, runId, stage); },
     openFile: ({ runId, path: rel }) => this.openFile(runId, rel),
   };
 
