@@ -17,7 +17,7 @@ import type { LedgerSnapshot } from '../../src/engine/types';
 import { roleOf } from '../../src/simulator/conversation';
 import type { ParsedRequest } from '../../src/simulator/types';
 import { API_REVIEWER, API_REVIEWER_BODY } from '../fixtures/agents';
-import { REVIEW_API_YAML } from '../fixtures/workflows';
+import { REVIEW_API_WORKFLOW } from '../fixtures/reviewApiWorkflow';
 import { CLI, cliAsync, keylessEnv, makeWorkspace, PROMPTS, readJson, ROOT, startFake, testConfig, type Fake, type Fault } from './harness';
 
 let fake: Fake | undefined;
@@ -42,7 +42,7 @@ function contractWorkspace(): string {
   const ws = makeWorkspace();
   cpSync(path.join(ws, 'src/api'), path.join(ws, 'api'), { recursive: true });
   put(ws, 'api/v2/items.js', 'export function items(req) {\n  return req.query.limit;\n}\n');
-  put(ws, '.orchestration/workflows/review-api.yaml', REVIEW_API_YAML);
+  put(ws, '.orchestration/workflows/review-api.yaml', REVIEW_API_WORKFLOW);
   put(ws, '.claude/agents/api-reviewer.md', API_REVIEWER);
   return ws;
 }
@@ -182,7 +182,7 @@ describe("the issue's contract: review-api.yaml with api-reviewer.md", () => {
     const badParam = await cliAsync(['run', '--workflow', 'review-api', '--param', 'colour=red', '--workspace', ws, '--yes', '--simulate'], env);
     expect(badParam.code).toBe(2);
     expect(badParam.stderr).toMatch(/has no parameter "colour"; expected one of concern/);
-    put(ws, '.orchestration/workflows/review-api.yaml', REVIEW_API_YAML.replace('dependsOn: [review]', 'dependsOn: [reviews]'));
+    put(ws, '.orchestration/workflows/review-api.yaml', REVIEW_API_WORKFLOW.replace('dependsOn: [review]', 'dependsOn: [reviews]'));
     const invalid = await cliAsync(['run', '--workflow', 'review-api', '--workspace', ws, '--yes', '--simulate'], env);
     expect(invalid.code).toBe(2);
     expect(invalid.stderr).toMatch(/review-api\.yaml:\d+:\d+: /);
@@ -192,7 +192,7 @@ describe("the issue's contract: review-api.yaml with api-reviewer.md", () => {
 describe('a check gate through the CLI', () => {
   it('--yes refuses a workflow whose check you have not approved; --allow-workspace-command runs it', async () => {
     const ws = contractWorkspace();
-    put(ws, '.orchestration/workflows/review-api.yaml', REVIEW_API_YAML.replace(
+    put(ws, '.orchestration/workflows/review-api.yaml', REVIEW_API_WORKFLOW.replace(
       '    hooks: [sanity-check]\n', '    hooks: [sanity-check]\n    gates: [{ check: "node --version" }]\n',
     ));
     const env = { ...keylessEnv(), HOME: ws };
@@ -212,7 +212,7 @@ describe('a check gate through the CLI', () => {
 describe('orchestrate approve (CLI)', () => {
   it('a run waiting at an approval gate exits 3 saying how to approve; approve, then resume finishes it', async () => {
     const ws = contractWorkspace();
-    put(ws, '.orchestration/workflows/review-api.yaml', REVIEW_API_YAML.replace(
+    put(ws, '.orchestration/workflows/review-api.yaml', REVIEW_API_WORKFLOW.replace(
       '    instructions: Review {{item}} for {{params.concern}}.\n', '    instructions: Review {{item}} for {{params.concern}}.\n    gates: [approval]\n',
     ));
     const env = { ...keylessEnv(), HOME: ws };
@@ -339,7 +339,7 @@ stages:
 describe('gates', () => {
   it('a sanity check that blocks a stage skips the stages after it, and the run ends partial saying so; a rerun of the stage has it judged anew', async () => {
     const ws = contractWorkspace();
-    put(ws, '.orchestration/workflows/review-api.yaml', REVIEW_API_YAML.replace(
+    put(ws, '.orchestration/workflows/review-api.yaml', REVIEW_API_WORKFLOW.replace(
       '    each: { files: "api/**/*.js" }\n    instructions: Review {{item}} for {{params.concern}}.\n',
       '    each: { files: "api/**/*.js" }\n    instructions: Review {{item}} for {{params.concern}}.\n    hooks: [sanity-check]\n',
     ) + '  - id: fixes\n    dependsOn: [summary]\n    instructions: Plan fixes for {{stages.summary}}\n');
@@ -382,7 +382,7 @@ describe('gates', () => {
 
   it('an approval gate holds the stages after it; approve, then resume in the middle of the workflow runs only what was left', async () => {
     const ws = contractWorkspace();
-    put(ws, '.orchestration/workflows/review-api.yaml', REVIEW_API_YAML.replace(
+    put(ws, '.orchestration/workflows/review-api.yaml', REVIEW_API_WORKFLOW.replace(
       '    instructions: Review {{item}} for {{params.concern}}.\n',
       '    instructions: Review {{item}} for {{params.concern}}.\n    gates: [{ approval: the reviews before they are summarised }]\n',
     ));
@@ -445,7 +445,7 @@ describe('gates', () => {
 
   it('a check gate runs only with consent: refused before anything runs, then run in the workspace once consented', async () => {
     const ws = contractWorkspace();
-    put(ws, '.orchestration/workflows/review-api.yaml', REVIEW_API_YAML.replace(
+    put(ws, '.orchestration/workflows/review-api.yaml', REVIEW_API_WORKFLOW.replace(
       '    hooks: [sanity-check]\n', '    hooks: [sanity-check]\n    gates: [{ check: "node -e \\"process.exit(require(\'fs\').existsSync(\'api\') ? 0 : 1)\\"" }]\n',
     ));
     const orch = await engine(ws);

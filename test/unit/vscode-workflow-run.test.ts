@@ -24,7 +24,7 @@ import { APPROVE_STAGE_ACTION, APPROVE_STAGE_COMMAND } from '../../src/vscode/ru
 import { RUN_WORKFLOW_COMMAND } from '../../src/vscode/workflows/catalogItems';
 import { CatalogModel, engineCatalogs } from '../../src/vscode/workflows/catalogModel';
 import { WorkflowCommands } from '../../src/vscode/workflows/workflowCommands';
-import { REVIEW_API_YAML } from '../fixtures/workflows';
+import { REVIEW_API_WORKFLOW } from '../fixtures/reviewApiWorkflow';
 import { commands, resetStub, Uri, window, workspace } from './vscode-stub';
 
 const root = mkdtempSync(path.join(tmpdir(), 'orch-wfrun-'));
@@ -46,7 +46,7 @@ describe('Run Workflow, end to end on the simulated provider', () => {
     write(path.join(ws, 'api', 'users.js'), 'export function getUser(req) { return db.users.find(req.params.id); }\n');
     write(path.join(ws, 'api', 'orders.js'), 'export function createOrder(req) { return db.orders.insert(req.body); }\n');
     write(path.join(ws, '.claude', 'agents', 'api-reviewer.md'), '---\nname: api-reviewer\ndescription: Reviews HTTP handlers for input validation and error handling\ntools: Read, Grep, Bash\nmodel: haiku\n---\nYou are a meticulous API reviewer. Cite file and line for every finding.\n');
-    write(path.join(ws, '.orchestration', 'workflows', 'review-api.yaml'), REVIEW_API_YAML);
+    write(path.join(ws, '.orchestration', 'workflows', 'review-api.yaml'), REVIEW_API_WORKFLOW);
     workspace.workspaceFolders = [{ uri: Uri.file(ws) }];
 
     const location = new RunLocation();

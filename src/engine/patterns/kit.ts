@@ -4,12 +4,15 @@
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { ignoreOptionsOf } from '../config';
-import { endsWithSentinel, readTextOrNull } from '../files';
+import type { z } from 'zod';
+import { formatIssues, ignoreOptionsOf } from '../config';
+import { endsWithSentinel, readTextOrNull, writeFileAtomic } from '../files';
 import type { Ledger } from '../ledger/ledger';
+import type { ChatMessage, ModelRequest, ModelResponse, ToolDefinition } from '../model/client';
 import { workspaceOverview } from '../plan/workspace';
 import { converse, type ConversationParams } from '../run/converse';
-import { trimToSentence } from '../text';
+import { estimateTokens, trimToSentence } from '../text';
+import { sendRecorded } from '../transcripts/record';
 import { guardPathSync } from '../tools/pathGuard';
 import { toolDefinitions, type ToolContext } from '../tools/tools';
 import { SENTINEL, type AgentRecord } from '../types';
@@ -167,4 +170,69 @@ export function packFilesSync(ctx: RoleContext, paths: readonly string[], roomCh
     blocks.push(`<file path="${attr(rel)}">\n${text}\n</file>`);
   }
   return { blocks, unreadable };
+}
+
+/** One forced tool call: what to send, and how the answer is read. */
+export interface ForcedCall<S extends z.ZodType> {
+  system: ModelRequest['system'];
+  /** The user turn's content (a cached shared block first, when there is one). */
+  content: ChatMessage['content'];
+  tool: ToolDefinition;
+  schema: S;
+  /** Who answers, for the error when no call comes ("the reviewer did not call submit_review"). */
+  who: string;
+  /** What the transcript shows as the prompt (the user's instruction only when the prompt carries it). */
+  transcript: { system: string; shared: string | null; prompt: string; instruction: string | null };
+  /** Wraps the send (a hardener waits for the first auditor to write the shared prefix). */
+  around?: (send: () => Promise<ModelResponse>) => Promise<ModelResponse>;
+}
+
+/**
+ * An agent that answers through one tool it must call (a reviewer's verdict, an auditor's
+ * findings, a reflector's lessons): the request recorded in its transcript, priced on its record,
+ * and the call's input checked with the tool's zod schema. A missing or invalid call fails the
+ * attempt with what was wrong, so the retry is told.
+ */
+export async function forcedToolCall<S extends z.ZodType>(
+  ctx: RoleContext, agent: AgentRecord, signal: AbortSignal, call: ForcedCall<S>,
+): Promise<{ ok: true; input: z.output<S> } | { ok: false; error: string }> {
+  const base = conversationBase(ctx, agent, signal);
+  const t = base.transcript;
+  t?.begin({ model: agent.modelRequested, ...call.transcript });
+  const send = (): Promise<ModelResponse> => sendRecorded(ctx.policy, {
+    model: agent.modelRequested, system: call.system,
+    messages: [{ role: 'user', content: call.content }],
+    tools: [call.tool], toolChoice: { type: 'tool', name: call.tool.name },
+    maxTokens: base.maxTokens, signal, timeoutMs: base.requestTimeoutMs,
+  }, base.cap, t, 1, (n) => ctx.ledger.countRedactions(agent.id, n));
+  const res = await (call.around ? call.around(send) : send());
+  const cost = ctx.price(res.model, res.usage);
+  ctx.ledger.addUsage(agent.id, res.model, res.usage, cost);
+  t?.usage(res.usage, cost, res.stopReason, res.model);
+  const used = res.content.find((b) => b.type === 'tool_use' && b.name === call.tool.name);
+  if (!used || used.type !== 'tool_use') return { ok: false, error: `the ${call.who} did not call ${call.tool.name}` };
+  const parsed = call.schema.safeParse(used.input);
+  if (!parsed.success) return { ok: false, error: `${call.tool.name} input was invalid: ${formatIssues(parsed.error).join('; ')}` };
+  return { ok: true, input: parsed.data };
+}
+
+/**
+ * A final step that writes summary.md from what its prompt holds (handoffs, never the work
+ * itself), tool-less, and records what it was sent next to what reading every file of `files`
+ * with `baselinePrompt` would have cost instead (the parent-context measure).
+ */
+export async function writeFinalSummary(
+  ctx: RoleContext, agent: AgentRecord, signal: AbortSignal,
+  p: { system: string; user: string; baselinePrompt: string; files: readonly string[] },
+): Promise<AttemptResult> {
+  const result = await converse({
+    ...conversationBase(ctx, agent, signal),
+    system: p.system, userBlock: p.user, tools: [], toolCtx: null, caching: false,
+  });
+  if (!result.text) return { ok: false, error: 'the final summary was empty' };
+  await writeFileAtomic(outputPath(ctx, agent), `${result.text.trimEnd()}\n\n${SENTINEL}\n`);
+  let fileTokens = 0;
+  for (const f of p.files) fileTokens += estimateTokens((await readTextOrNull(f).catch(() => null)) ?? '');
+  ctx.ledger.patchTotals({ parentContextTokens: result.lastPromptTokens, flatBaselineTokens: estimateTokens(p.baselinePrompt) + fileTokens });
+  return { ok: true, returned: trimToSentence(result.text.replace(/^[>#].*$/gm, ''), 200) || 'Wrote the summary.' };
 }

@@ -6,13 +6,11 @@
  */
 import * as path from 'node:path';
 import { z } from 'zod';
-import { formatIssues } from '../../config';
 import { writeFileAtomic } from '../../files';
 import { diffFiles, patchBetween, repoInfo, type FileChange } from '../../git';
 import type { ToolDefinition } from '../../model/client';
-import { sendRecorded } from '../../transcripts/record';
 import { SENTINEL, type AgentRecord } from '../../types';
-import { conversationBase } from '../kit';
+import { forcedToolCall } from '../kit';
 import type { AttemptResult, RoleContext } from '../pattern';
 import { readIntegration } from './integration';
 import { HARDEN_CONCERNS, HardenFindingSchema, hardenerId, readRunJson, SEVERITIES, type HardenConcern, type HardenFinding } from '../../pipelineFiles';
@@ -126,30 +124,22 @@ export async function attemptHardener(ctx: Ctx, agent: AgentRecord, previousErro
   const user = ctx.prompts.render('build/hardener-user', {
     concern, agentId: agent.id, retryNote: previousError ? `\n(Your previous attempt failed: ${previousError})\n` : '',
   });
-  const base = conversationBase(ctx, agent, signal);
   const cache = ctx.config.promptCaching ? { cache_control: { type: 'ephemeral' as const } } : {};
-  const t = base.transcript;
-  t?.begin({ model: agent.modelRequested, system, shared, prompt: user, instruction: null });
-  const res = await warmedSend(ctx.config.promptCaching ? `${ctx.runDir}\n${state.ref}\n${agent.modelRequested}` : null, () => sendRecorded(ctx.policy, {
-    model: agent.modelRequested, system: [{ type: 'text', text: system, ...cache }],
+  const parsed = await forcedToolCall(ctx, agent, signal, {
+    system: [{ type: 'text', text: system, ...cache }],
     // The diff first and marked for the cache, the concern after it: the four auditors share the prefix.
-    messages: [{ role: 'user', content: [{ type: 'text', text: shared, ...cache }, { type: 'text', text: user }] }],
-    tools: [findingsTool], toolChoice: { type: 'tool', name: FINDINGS_TOOL },
-    maxTokens: base.maxTokens, signal, timeoutMs: base.requestTimeoutMs,
-  }, base.cap, t, 1, (n) => ctx.ledger.countRedactions(agent.id, n)));
-  const cost = ctx.price(res.model, res.usage);
-  ctx.ledger.addUsage(agent.id, res.model, res.usage, cost);
-  t?.usage(res.usage, cost, res.stopReason, res.model);
-  const call = res.content.find((b) => b.type === 'tool_use' && b.name === FINDINGS_TOOL);
-  if (!call || call.type !== 'tool_use') return { ok: false, error: `the auditor did not call ${FINDINGS_TOOL}` };
-  const parsed = SubmitFindingsSchema.safeParse(call.input);
-  if (!parsed.success) return { ok: false, error: `${FINDINGS_TOOL} input was invalid: ${formatIssues(parsed.error).join('; ')}` };
-  const findings: HardenFinding[] = parsed.data.findings.map((f, i) => ({
+    content: [{ type: 'text', text: shared, ...cache }, { type: 'text', text: user }],
+    tool: findingsTool, schema: SubmitFindingsSchema, who: 'auditor',
+    transcript: { system, shared, prompt: user, instruction: null },
+    around: (send) => warmedSend(ctx.config.promptCaching ? `${ctx.runDir}\n${state.ref}\n${agent.modelRequested}` : null, send),
+  });
+  if (!parsed.ok) return parsed;
+  const findings: HardenFinding[] = parsed.input.findings.map((f, i) => ({
     id: `${agent.id}-${i + 1}`, severity: f.severity, concern, file: f.file, line: f.line, text: f.text,
     owner: ownerOf(ctx.plan, f.file), status: 'open',
   }));
-  await store(ctx, agent, concern, { summary: parsed.data.summary, findings });
-  return { ok: true, returned: `${concern}: ${countLine(findings)}. ${parsed.data.summary}`.slice(0, 200) };
+  await store(ctx, agent, concern, { summary: parsed.input.summary, findings });
+  return { ok: true, returned: `${concern}: ${countLine(findings)}. ${parsed.input.summary}`.slice(0, 200) };
 }
 
 /** "1 critical, 2 minor" or "no findings". */

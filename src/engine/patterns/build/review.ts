@@ -1,12 +1,10 @@
 import * as path from 'node:path';
 import { z } from 'zod';
-import { formatIssues } from '../../config';
 import { pathExists, readTextOrNull, writeFileAtomic } from '../../files';
 import type { ToolDefinition } from '../../model/client';
-import { sendRecorded } from '../../transcripts/record';
 import { estimateTokens } from '../../text';
 import { SENTINEL, type AgentRecord } from '../../types';
-import { conversationBase } from '../kit';
+import { forcedToolCall } from '../kit';
 import type { AttemptResult, RoleContext } from '../pattern';
 import { builderSpec, reviseBuilder } from './builder';
 import { builderOfReviewer, builderPatch } from './compile';
@@ -120,32 +118,21 @@ async function reviewOnce(ctx: Ctx, agent: AgentRecord, builderId: string, previ
   const patch = await readTextOrNull(path.join(ctx.runDir, builderPatch(builderId)));
   if (patch === null) return { ok: false, error: `${builderPatch(builderId)} is missing: the builder's change cannot be reviewed` };
   const diff = patch.length > PATCH_CHARS ? `${patch.slice(0, PATCH_CHARS)}\n[diff cut at ${PATCH_CHARS} characters]` : patch;
-  const base = conversationBase(ctx, agent, signal);
   const user = ctx.prompts.render('build/reviewer-user', {
     task: ctx.plan.task, brief: ctx.plan.brief || '(none)', builderId, builderTask: spec.task,
     owns: spec.owns.map((f) => `- ${f}`).join('\n'), diff,
     retryNote: previousError ? `\n(Your previous attempt failed: ${previousError})\n` : '',
   });
   const system = ctx.prompts.render('build/reviewer', {});
-  const t = base.transcript;
-  t?.begin({ model: agent.modelRequested, system, shared: null, prompt: user, instruction: null });
-  const res = await sendRecorded(ctx.policy, {
-    model: agent.modelRequested, system: [{ type: 'text', text: system }],
-    messages: [{ role: 'user', content: [{ type: 'text', text: user }] }],
-    tools: [reviewTool], toolChoice: { type: 'tool', name: REVIEW_TOOL },
-    maxTokens: base.maxTokens, signal, timeoutMs: base.requestTimeoutMs,
-  }, base.cap, t, 1, (n) => ctx.ledger.countRedactions(agent.id, n));
-  const cost = ctx.price(res.model, res.usage);
-  ctx.ledger.addUsage(agent.id, res.model, res.usage, cost);
-  t?.usage(res.usage, cost, res.stopReason, res.model);
-  const call = res.content.find((b) => b.type === 'tool_use' && b.name === REVIEW_TOOL);
-  if (!call || call.type !== 'tool_use') return { ok: false, error: `the reviewer did not call ${REVIEW_TOOL}` };
-  const parsed = ReviewSchema.safeParse(call.input);
-  if (!parsed.success) return { ok: false, error: `${REVIEW_TOOL} input was invalid: ${formatIssues(parsed.error).join('; ')}` };
-  if (parsed.data.verdict === 'changes_requested' && parsed.data.reasons.length === 0) {
+  const parsed = await forcedToolCall(ctx, agent, signal, {
+    system: [{ type: 'text', text: system }], content: [{ type: 'text', text: user }], tool: reviewTool, schema: ReviewSchema,
+    who: 'reviewer', transcript: { system, shared: null, prompt: user, instruction: null },
+  });
+  if (!parsed.ok) return parsed;
+  if (parsed.input.verdict === 'changes_requested' && parsed.input.reasons.length === 0) {
     return { ok: false, error: 'changes_requested needs at least one reason the builder can act on' };
   }
-  return { ok: true, review: parsed.data };
+  return { ok: true, review: parsed.input };
 }
 
 const reviewText = (r: Review): string => [r.summary, ...r.reasons.map((x) => `- ${x}`)].join('\n');

@@ -2,10 +2,10 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { readTextOrNull, writeFileAtomic } from '../../files';
 import { converse } from '../../run/converse';
-import { estimateTokens, trimToSentence } from '../../text';
+import { trimToSentence } from '../../text';
 import { toolDefinitions } from '../../tools/tools';
 import { SENTINEL, type AgentRecord } from '../../types';
-import { conversationBase, outputPath, relToWorkspace, retryNote, toolContext, verifyOutput } from '../kit';
+import { conversationBase, outputPath, relToWorkspace, retryNote, toolContext, verifyOutput, writeFinalSummary } from '../kit';
 import type { AttemptResult, RoleContext } from '../pattern';
 import { handoffFile } from './compile';
 import { extractHandoff, HANDOFF_MAX_WORDS, renderHandoff } from './handoff';
@@ -97,21 +97,8 @@ export async function attemptFinal(ctx: Ctx, agent: AgentRecord, previousError: 
   const user = ctx.prompts.render('pipeline/final-user', {
     task: ctx.plan.task, stageList: stages, lastStage: `${last.id}: ${last.name}`, handoff: handoffBody(got.text),
   }) + (previousError ? `\n(Previous attempt failed: ${previousError})\n` : '');
-  const result = await converse({
-    ...conversationBase(ctx, agent, signal),
-    system, userBlock: user, tools: [], toolCtx: null, caching: false,
+  return writeFinalSummary(ctx, agent, signal, {
+    system, user, baselinePrompt: system + stages + ctx.plan.task,
+    files: ctx.plan.stages.map((s) => path.join(ctx.runDir, ctx.ledger.get(s.id)!.outputFile)),
   });
-  if (!result.text) return { ok: false, error: 'the final summary was empty' };
-  await writeFileAtomic(outputPath(ctx, agent), `${result.text.trimEnd()}\n\n${SENTINEL}\n`);
-
-  let stageTokens = 0;
-  for (const s of ctx.plan.stages) {
-    const text = (await readTextOrNull(path.join(ctx.runDir, ctx.ledger.get(s.id)!.outputFile)).catch(() => null)) ?? '';
-    stageTokens += estimateTokens(text);
-  }
-  ctx.ledger.patchTotals({
-    parentContextTokens: result.lastPromptTokens,
-    flatBaselineTokens: estimateTokens(system + stages + ctx.plan.task) + stageTokens,
-  });
-  return { ok: true, returned: trimToSentence(result.text.replace(/^#.*$/gm, ''), 200) };
 }

@@ -11,15 +11,14 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { ConfigError, formatIssues } from '../../config';
+import { ConfigError } from '../../config';
 import { readTextOrNull, writeFileAtomic } from '../../files';
 import type { ToolDefinition } from '../../model/client';
 import { systemBlocks } from '../../run/converse';
-import { sendRecorded } from '../../transcripts/record';
 import { SENTINEL, type AgentRecord } from '../../types';
 import { renderTemplate } from '../../workflows';
 import { runCheck } from '../build/checks';
-import { conversationBase, outputPath } from '../kit';
+import { conversationBase, forcedToolCall, outputPath } from '../kit';
 import type { AttemptResult, RoleContext } from '../pattern';
 import { gateSteps } from './compile';
 import { handoffsFor, stageOfAgent, stageOutputsBlock } from './handoffs';
@@ -94,23 +93,14 @@ export async function attemptAuditor(ctx: Ctx, agent: AgentRecord, previousError
     retryNote: previousError ? `\n(Your previous attempt failed: ${previousError})\n` : '',
   }) + (base.instruction ? `\n\n# The user's instruction\n${base.instruction}\n` : '');
   const cache = ctx.config.promptCaching ? { cache_control: { type: 'ephemeral' as const } } : {};
-  const t = base.transcript;
-  t?.begin({ model: agent.modelRequested, system, shared: null, prompt: user, instruction: base.instruction ?? null });
-  const res = await sendRecorded(ctx.policy, {
-    model: agent.modelRequested, system: systemBlocks({ system, ...(base.definition ? { definition: base.definition } : {}) }, cache),
-    messages: [{ role: 'user', content: [{ type: 'text', text: user }] }],
-    tools: [verdictTool], toolChoice: { type: 'tool', name: VERDICT_TOOL },
-    maxTokens: base.maxTokens, signal, timeoutMs: base.requestTimeoutMs,
-  }, base.cap, t, 1, (n) => ctx.ledger.countRedactions(agent.id, n));
-  const cost = ctx.price(res.model, res.usage);
-  ctx.ledger.addUsage(agent.id, res.model, res.usage, cost);
-  t?.usage(res.usage, cost, res.stopReason, res.model);
+  const parsed = await forcedToolCall(ctx, agent, signal, {
+    system: systemBlocks({ system, ...(base.definition ? { definition: base.definition } : {}) }, cache),
+    content: [{ type: 'text', text: user }], tool: verdictTool, schema: VerdictSchema, who: 'auditor',
+    transcript: { system, shared: null, prompt: user, instruction: base.instruction ?? null },
+  });
   ctx.ledger.transition(agent.id, 'verifying');
-  const call = res.content.find((b) => b.type === 'tool_use' && b.name === VERDICT_TOOL);
-  if (!call || call.type !== 'tool_use') return { ok: false, error: `the auditor did not call ${VERDICT_TOOL}` };
-  const parsed = VerdictSchema.safeParse(call.input);
-  if (!parsed.success) return { ok: false, error: `${VERDICT_TOOL} input was invalid: ${formatIssues(parsed.error).join('; ')}` };
-  const { verdict, reason } = parsed.data;
+  if (!parsed.ok) return parsed;
+  const { verdict, reason } = parsed.input;
   const what = step.kind === 'sanity' ? 'Sanity check' : `Review by ${agent.agentDefinition ?? 'a reviewer'}`;
   return finishGate(ctx, agent, `${what} of stage ${stage.id}`, [`Verdict: **${verdict}**`, '', reason],
     `${verdict === 'pass' ? PASSED : BLOCKED}${reason.replace(/\s+/g, ' ')}`);
@@ -175,22 +165,12 @@ export async function attemptReflector(ctx: Ctx, agent: AgentRecord, previousErr
     outputs: await stageOutputsBlock(ctx, stage),
     retryNote: previousError ? `\n(Your previous attempt failed: ${previousError})\n` : '',
   });
-  const t = base.transcript;
-  t?.begin({ model: agent.modelRequested, system, shared: null, prompt: user, instruction: base.instruction ?? null });
-  const res = await sendRecorded(ctx.policy, {
-    model: agent.modelRequested, system: [{ type: 'text', text: system }],
-    messages: [{ role: 'user', content: [{ type: 'text', text: user }] }],
-    tools: [lessonsTool], toolChoice: { type: 'tool', name: LESSONS_TOOL },
-    maxTokens: base.maxTokens, signal, timeoutMs: base.requestTimeoutMs,
-  }, base.cap, t, 1, (n) => ctx.ledger.countRedactions(agent.id, n));
-  const cost = ctx.price(res.model, res.usage);
-  ctx.ledger.addUsage(agent.id, res.model, res.usage, cost);
-  t?.usage(res.usage, cost, res.stopReason, res.model);
-  const call = res.content.find((b) => b.type === 'tool_use' && b.name === LESSONS_TOOL);
-  if (!call || call.type !== 'tool_use') return { ok: false, error: `the reflector did not call ${LESSONS_TOOL}` };
-  const parsed = LessonsSchema.safeParse(call.input);
-  if (!parsed.success) return { ok: false, error: `${LESSONS_TOOL} input was invalid: ${formatIssues(parsed.error).join('; ')}` };
-  const { lessons } = parsed.data;
+  const parsed = await forcedToolCall(ctx, agent, signal, {
+    system: [{ type: 'text', text: system }], content: [{ type: 'text', text: user }], tool: lessonsTool, schema: LessonsSchema,
+    who: 'reflector', transcript: { system, shared: null, prompt: user, instruction: base.instruction ?? null },
+  });
+  if (!parsed.ok) return parsed;
+  const { lessons } = parsed.input;
   await writeFileAtomic(path.join(ctx.runDir, reflectionJson(agent.id)), `${JSON.stringify({ stage: stage.id, lessons }, null, 2)}\n`);
   return finishGate(ctx, agent, `Lessons from stage ${stage.id}`, lessons.length ? lessons.map((l) => `- ${l}`) : ['No new lessons.'],
     lessons.length ? `Proposed ${lessons.length} lesson${lessons.length === 1 ? '' : 's'} for memory.md.` : 'No new lessons.');

@@ -1,9 +1,6 @@
-import { writeFileAtomic, readTextOrNull } from '../../files';
-import { converse } from '../../run/converse';
-import { estimateTokens, trimToSentence } from '../../text';
-import { SENTINEL, type AgentRecord } from '../../types';
+import type { AgentRecord } from '../../types';
 import { renderTemplate } from '../../workflows';
-import { attemptReportingAgent, conversationBase, outputPath, relToWorkspace, runContextBlock } from '../kit';
+import { attemptReportingAgent, relToWorkspace, runContextBlock, writeFinalSummary } from '../kit';
 import type { AttemptResult, RoleContext } from '../pattern';
 import { itemOf } from './compile';
 import { knownItems } from './items';
@@ -73,17 +70,8 @@ export async function attemptFinal(ctx: Ctx, agent: AgentRecord, previousError: 
   const user = ctx.prompts.render('workflow/final-user', {
     task: ctx.plan.task, description: ctx.plan.workflow.description, stageList, handoffs,
   }) + (previousError ? `\n(Previous attempt failed: ${previousError})\n` : '');
-  const result = await converse({
-    ...conversationBase(ctx, agent, signal),
-    system, userBlock: user, tools: [], toolCtx: null, caching: false,
+  return writeFinalSummary(ctx, agent, signal, {
+    system, user, baselinePrompt: system + stageList + ctx.plan.task, files: ctx.plan.stages.flatMap((s) => stageFiles(ctx, s)),
   });
-  if (!result.text) return { ok: false, error: 'the final summary was empty' };
-  await writeFileAtomic(outputPath(ctx, agent), `${result.text.trimEnd()}\n\n${SENTINEL}\n`);
-  let stageTokens = 0;
-  for (const s of ctx.plan.stages) {
-    for (const f of stageFiles(ctx, s)) stageTokens += estimateTokens((await readTextOrNull(f).catch(() => null)) ?? '');
-  }
-  ctx.ledger.patchTotals({ parentContextTokens: result.lastPromptTokens, flatBaselineTokens: estimateTokens(system + stageList + ctx.plan.task) + stageTokens });
-  return { ok: true, returned: trimToSentence(result.text.replace(/^[>#].*$/gm, ''), 200) || 'Wrote the summary.' };
 }
 
