@@ -116,6 +116,10 @@ describe('the Summary model per pattern', () => {
     expect(run.patternReason).toBe('Each step needs the previous one.');
     expect(run.planner).toEqual({ status: 'completed', model: 'claude-haiku-5-5', tokens: 2100, costUsd: 0.0099 });
     expect(run.groups.flatMap((g) => g.agents.map((a) => a.id))).not.toContain('planner');
+    // Planned without a model (a workflow, from its file): no "Planned by <model>: 0 tokens" line.
+    const fromFile = pipelineSnapshot();
+    fromFile.agents = fromFile.agents.map((a) => (a.role === 'planner' ? { ...a, requests: 0, usage: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 }, costUsd: 0 } : a));
+    expect(view(fromFile).planner).toBeNull();
   });
 
   it('pipeline: stages in order with their handoff summaries, the failed stage and the skipped ones named', () => {

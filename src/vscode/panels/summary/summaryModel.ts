@@ -207,7 +207,8 @@ export function buildRunView(
     pattern,
     patternReason: (s.patternReason ?? plan?.reason)?.trim() || null,
     notes: trustNotes(s),
-    planner: planner ? {
+    // A planner that sent no request (a workflow, planned from its file) has nothing to say here.
+    planner: planner && planner.requests > 0 ? {
       status: shownStatus(planner, s.status), model: planner.modelReported ?? planner.modelRequested,
       tokens: planner.usage.input + planner.usage.output + planner.usage.cacheRead + planner.usage.cacheWrite, costUsd: planner.costUsd,
     } : null,
