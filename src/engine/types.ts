@@ -23,10 +23,16 @@ export const AGENT_ROLES = [
 ] as const;
 export type AgentRole = (typeof AGENT_ROLES)[number];
 
+/** The engine's own role: every run has one planner record, whatever its pattern. */
+export const PLANNER_ROLE: AgentRole = 'planner';
+
 /** The orchestration patterns (DESIGN §4a); `plan.json`'s `pattern` field and `--pattern`. */
 /** `single` is the planner's answer to a task too small to orchestrate (only `auto` picks it); `workflow` is planned from a workflow file, never by the planner. */
 export const PATTERN_NAMES = ['fan-out', 'pipeline', 'panel', 'map-reduce', 'supervisor', 'build', 'single', 'workflow'] as const;
 export type PatternName = (typeof PATTERN_NAMES)[number];
+
+/** The pattern of a plan or ledger written before patterns existed (it has no `pattern` field). */
+export const DEFAULT_PATTERN: PatternName = 'fan-out';
 
 /** A group of agents as a pattern shows it: a domain, a stage, the panel, a partition, a round. */
 export interface AgentGroup {

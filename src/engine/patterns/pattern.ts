@@ -221,6 +221,30 @@ export interface Pattern<P = unknown> {
    * A pattern without the hook has no leaf a user can add.
    */
   addLeaf?(plan: P & BasePlan, leaf: LeafRequest, ctx: AddLeafContext): AddedLeaf<P> | Promise<AddedLeaf<P>>;
+  /** What the views show of its runs (see PatternView). */
+  view: PatternView;
+}
+
+/**
+ * What the views show of a pattern's runs, declared by the pattern so that no view switches on
+ * its name (the tree, the Summary, the dashboard, the plan editor, the agent commands, the CLI
+ * report). Every member is optional: unset, a view shows the run generically (its groups as the
+ * ledger labels them, its agents by task).
+ */
+export interface PatternView {
+  /**
+   * The run's shape in a few words, for the Plan node ("4 stages", "250 mappers · 2 reduce
+   * levels"); `count` counts the run's agents of a role. Unset: "N groups · N agents".
+   */
+  shape?(count: (role: AgentRole) => number, groups: readonly AgentGroup[]): string;
+  /** A group's label as views show it (a pipeline stage with its number); unset, the group's own label. */
+  groupLabel?(group: AgentGroup, index: number): string;
+  /** What to call a group an agent names that neither the ledger nor the plan lists; unset, its id. */
+  unlistedGroupLabel?(id: string): string;
+  /** The groups of a plan whose ledger predates groups (fan-out's domains); unset, none. */
+  planGroups?(plan: BasePlan & Record<string, unknown>): AgentGroup[];
+  /** Roles listed after the rest of their group (a fan-out domain's coordinator). */
+  lastInGroup?: readonly AgentRole[];
 }
 
 /** A run-folder file the user approves with the plan and may edit (see Pattern.reviewDocuments). */

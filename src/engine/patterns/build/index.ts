@@ -12,6 +12,7 @@ import { compileBuild } from './compile';
 import { BUILD_EXTRAS, BUILD_SCOUTS, BuildSubmitSchema, validateBuild, type BuildPlan } from './plan';
 import { attemptReviewer } from './review';
 import { attemptScaffold } from './scaffold';
+import { plural } from '../../../shared/words';
 
 /** How the planner signals greenfield (the engine also decides it alone for a near-empty repository: isGreenfieldRepo). */
 const GREENFIELD_INSTRUCTION = 'Set `greenfield: true` when the task creates new software rather than changing what exists ("Build a small billing '
@@ -44,6 +45,9 @@ export const build: Pattern<BuildPlan> = {
   runsVerifyCommand: true,
   beforeApproval: scoutThenAssign,
   reviewDocuments: architectureDocuments,
+  view: {
+    shape: (count) => `${plural(count('scout'), 'scout')} · ${plural(count('builder'), 'builder')}`,
+  },
   roles: {
     scout: {
       priority: 0, depth: 0, leaf: true, fileProvesDone: true, cached: true,

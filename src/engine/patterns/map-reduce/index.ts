@@ -1,9 +1,10 @@
 import type { Config } from '../../config';
 import type { Pattern } from '../pattern';
-import { compileMapReduce } from './compile';
+import { compileMapReduce, MAP_GROUP } from './compile';
 import { DEFAULT_FAN_IN, DEFAULT_FILES_PER_MAPPER, DEFAULT_MAPPER_TOKENS, MapReduceSubmitSchema, thousands, validateMapReduce, type MapReducePlan } from './plan';
 import { addMapper } from './addLeaf';
 import { attemptFinal, attemptMapper, attemptReducer } from './roles';
+import { plural } from '../../../shared/words';
 
 /**
  * Map-reduce: one question over many files. The engine selects the files (include/exclude globs
@@ -28,6 +29,9 @@ export const mapReduce: Pattern<MapReducePlan> = {
   compile: compileMapReduce,
   addLeaf: addMapper,
   findingsFrom: ['final', 'reducer'],
+  view: {
+    shape: (count, groups) => `${plural(count('mapper'), 'mapper')} · ${plural(groups.filter((g) => g.id !== MAP_GROUP).length, 'reduce level')}`,
+  },
   roles: {
     mapper: {
       priority: 0, depth: 0, leaf: true, fileProvesDone: true, cached: true, batchable: true,

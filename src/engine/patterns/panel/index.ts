@@ -3,6 +3,7 @@ import { compilePanel } from './compile';
 import { PANEL_EXPERTS, PanelSubmitSchema, validatePanel, type PanelPlan } from './plan';
 import { addPanelExpert } from './addLeaf';
 import { attemptConsensus, attemptExpert, expertPackable } from './roles';
+import { plural } from '../../../shared/words';
 
 /** Expert panel: 3–7 independent experts with distinct perspectives → the engine's tally → consensus. */
 export const panel: Pattern<PanelPlan> = {
@@ -23,6 +24,9 @@ export const panel: Pattern<PanelPlan> = {
   compile: (plan, ctx) => compilePanel(plan, ctx.config),
   addLeaf: addPanelExpert,
   findingsFrom: ['consensus'],
+  view: {
+    shape: (count) => plural(count('expert'), 'expert'),
+  },
   roles: {
     expert: {
       // fileProvesDone is false: a file can end with the sentinel yet hold an invalid verdict, so

@@ -3,6 +3,7 @@ import { compilePipeline } from './compile';
 import { HANDOFF_MAX_WORDS } from './handoff';
 import { PipelineSubmitSchema, STAGES, validatePipeline, type PipelinePlan } from './plan';
 import { attemptFinal, attemptStage } from './roles';
+import { plural } from '../../../shared/words';
 
 /**
  * Ordered stages, each given only the previous stage's handoff; a stage that fails stops the
@@ -25,6 +26,10 @@ export const pipeline: Pattern<PipelinePlan> = {
   validate: validatePipeline,
   compile: (plan, ctx) => compilePipeline(plan, ctx.config),
   addLeaf: () => ({ ok: false, errors: ["A pipeline's stages are one chain, each reading only the stage before it: a stage added at the end would change what the final step reads. Rerun a stage with an instruction, or plan the task again"] }),
+  view: {
+    shape: (count) => plural(count('stage'), 'stage'),
+    groupLabel: (g, i) => `${i + 1}. ${g.label}`,
+  },
   roles: {
     stage: {
       // A stage builds on the previous stage's handoff: when that stage runs again, so does this one.

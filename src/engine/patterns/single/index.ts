@@ -37,6 +37,9 @@ export const single: Pattern<SinglePlan> = {
     })],
     groups: [],
   }),
+  view: {
+    shape: () => 'one agent',
+  },
   roles: {
     worker: {
       priority: 0, depth: 0, leaf: true, fileProvesDone: true, cached: true,

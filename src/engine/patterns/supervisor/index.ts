@@ -3,6 +3,7 @@ import type { Pattern } from '../pattern';
 import { compileSupervisor } from './compile';
 import { LIMIT_CEILINGS, SupervisorSubmitSchema, validateSupervisor, type SupervisorPlan } from './plan';
 import { attemptSupervisor, attemptWorker } from './roles';
+import { plural } from '../../../shared/words';
 
 /**
  * Supervisor: one agent spawns workers a few at a time by tool, sleeps while they run (each round
@@ -23,6 +24,9 @@ export const supervisor: Pattern<SupervisorPlan> = {
   validate: validateSupervisor,
   compile: (plan, ctx) => compileSupervisor(plan, ctx.config),
   addLeaf: () => ({ ok: false, errors: ['The supervisor decides which workers to spawn, round by round; ask it (Ask Agent on its last round) or plan the task again'] }),
+  view: {
+    shape: (count) => `${plural(count('supervisor'), 'round')} · ${plural(count('worker'), 'worker')}`,
+  },
   roles: {
     worker: {
       priority: 0, depth: 0, leaf: true, fileProvesDone: true, cached: true,

@@ -27,6 +27,7 @@ export const workflow: Pattern<WorkflowPlan> = {
   workspaceCommands: (plan) => plan.stages.flatMap((s) => s.gates.flatMap((g) => (typeof g === 'object' && 'check' in g
     ? [{ command: g.check, source: `${plan.workflow.source} (stage ${s.id})` }] : []))),
   addLeaf: () => ({ ok: false, errors: ["A workflow's agents come from its file: add a stage or widen an `each` glob there, then run the workflow again"] }),
+  view: {},
   roles: {
     stage: {
       // A stage never runs on a missing handoff; a rerun of an earlier stage reruns it.
