@@ -1,0 +1,155 @@
+/**
+ * A view asks, it never switches (STYLE, issue 18 §4): what the tree, the Summary, the dashboard,
+ * the plan editor, the agent commands and the CLI report show about a pattern comes from the
+ * pattern's own declaration, so a seventh pattern (or a workflow) gets every view without a view
+ * learning its name. The check reads src/ and webview/ with the TypeScript parser and fails, with
+ * file:line, on any string literal equal to a pattern's name or to a role a pattern declares,
+ * outside the patterns' own folders, the simulator (which plays every pattern's model) and
+ * src/engine/types.ts (the file contract's vocabulary: PATTERN_NAMES, AGENT_ROLES).
+ *
+ * Only whole literals count: "build" is a pattern, but "Build the project" and a comment that
+ * says build are not.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+import { PATTERNS } from '../../src/engine/patterns/registry';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+/** Where pattern and role names belong: the patterns themselves, the simulator, the file contract. */
+const ALLOWED = [/^src\/engine\/patterns\//, /^src\/simulator\//, /^src\/engine\/types\.ts$/];
+
+/**
+ * Files that still name a pattern or role, with how many literals each holds: known debt, to
+ * shrink to nothing. A file may hold no more than its count, and a file that holds fewer must
+ * have its count lowered (so a fix is never undone unnoticed). Never add a file here.
+ */
+const KNOWN_REMAINING_OFFENDERS: Readonly<Record<string, number>> = {
+  'src/cli.ts': 2,
+  'src/cli/args.ts': 4,
+  'src/cli/demo.ts': 1,
+  'src/cli/report.ts': 3,
+  'src/cli/workflows.ts': 2,
+  'src/engine/commands/addWorker.ts': 1,
+  'src/engine/commands/ship.ts': 9,
+  'src/engine/findings/list.ts': 2,
+  'src/engine/git/worktrees.ts': 1,
+  'src/engine/orchestrator.ts': 2,
+  'src/engine/plan/planMarkdown.ts': 1,
+  'src/engine/workflows/checks.ts': 2,
+  'src/engine/workflows/template.ts': 2,
+  'src/mcp/answers.ts': 1,
+  'src/mcp/tools.ts': 3,
+  'src/shared/dashboardProtocol.ts': 1,
+  'src/shared/protocol.ts': 4,
+  'src/vscode/changes/changeCommands.ts': 1,
+  'src/vscode/changes/changeItems.ts': 1,
+  'src/vscode/changes/changeSets.ts': 1,
+  'src/vscode/commands/agentCommands.ts': 12,
+  'src/vscode/commands/commands.ts': 1,
+  'src/vscode/commands/findingsOffer.ts': 1,
+  'src/vscode/commands/fixFindings.ts': 2,
+  'src/vscode/commands/patternPick.ts': 2,
+  'src/vscode/panels/dashboard/boardFiles.ts': 1,
+  'src/vscode/panels/dashboard/boardModel.ts': 4,
+  'src/vscode/panels/dashboard/boardPipeline.ts': 7,
+  'src/vscode/panels/dashboard/dashboardModel.ts': 1,
+  'src/vscode/panels/plan/planEdit.ts': 19,
+  'src/vscode/panels/summary/patternArtifacts.ts': 5,
+  'src/vscode/panels/summary/summaryModel.ts': 16,
+  'src/vscode/tree/ledgerRows.ts': 1,
+  'src/vscode/tree/ledgerTree.ts': 1,
+  'src/vscode/tree/treeItems.ts': 1,
+  'src/vscode/workflows/workflowCommands.ts': 1,
+  'webview/pipeline.ts': 1,
+  'webview/plan/render.ts': 3,
+  'webview/render.ts': 16,
+};
+
+/** Every pattern name and every role any pattern declares, from the registry. */
+export function patternVocabulary(): Set<string> {
+  return new Set(PATTERNS.flatMap((p) => [p.name, ...Object.keys(p.roles)]));
+}
+
+function sourceFiles(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) return sourceFiles(p);
+    return e.name.endsWith('.ts') && !e.name.endsWith('.d.ts') ? [p] : [];
+  });
+}
+
+/** `file:line  'name'` for every string literal in `files` that is exactly one of `names`. */
+export function namedLiterals(files: readonly string[], names: ReadonlySet<string>, root = ROOT): string[] {
+  const out: string[] = [];
+  for (const file of files) {
+    const src = ts.createSourceFile(file, fs.readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
+    const visit = (node: ts.Node): void => {
+      if ((ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node)) && names.has(node.text)
+        && !(node.parent && (ts.isImportDeclaration(node.parent) || ts.isExportDeclaration(node.parent)))) {
+        const { line } = src.getLineAndCharacterOfPosition(node.getStart());
+        out.push(`${path.relative(root, file).split(path.sep).join('/')}:${line + 1}  '${node.text}'`);
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(src);
+  }
+  return out;
+}
+
+function violations(): string[] {
+  const files = [...sourceFiles(path.join(ROOT, 'src')), ...sourceFiles(path.join(ROOT, 'webview'))]
+    .filter((f) => !ALLOWED.some((re) => re.test(path.relative(ROOT, f).split(path.sep).join('/'))));
+  return namedLiterals(files, patternVocabulary());
+}
+
+describe('the pattern boundary', () => {
+  it('no view, command or front end names a pattern or a role outside the patterns', () => {
+    const byFile = new Map<string, string[]>();
+    for (const v of violations()) {
+      const file = v.slice(0, v.indexOf(':'));
+      byFile.set(file, [...(byFile.get(file) ?? []), v]);
+    }
+    const over: string[] = [];
+    const shrunk: string[] = [];
+    for (const [file, lines] of byFile) {
+      const known = KNOWN_REMAINING_OFFENDERS[file] ?? 0;
+      if (lines.length > known) over.push(...lines);
+    }
+    for (const [file, known] of Object.entries(KNOWN_REMAINING_OFFENDERS)) {
+      const now = byFile.get(file)?.length ?? 0;
+      if (now < known) shrunk.push(`${file}: ${now} (KNOWN_REMAINING_OFFENDERS says ${known}: lower it)`);
+    }
+    expect(over, 'ask the pattern\'s declaration (Pattern.view, its roles) instead of naming it').toEqual([]);
+    expect(shrunk).toEqual([]);
+  });
+
+  it('takes its names from the registry, the workflow pattern and its roles included', () => {
+    const names = patternVocabulary();
+    for (const n of ['fan-out', 'build', 'workflow', 'coordinator', 'builder', 'auditor']) expect(names.has(n)).toBe(true);
+  });
+
+  it('flags a whole literal and nothing else: not a sentence, a comment, an import or an identifier', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pattern-boundary-'));
+    const file = path.join(dir, 'x.ts');
+    fs.writeFileSync(file, [
+      "import { build } from './build';",
+      "// switch on 'panel' here? never",
+      "const a = p === 'panel' ? 'Build the project' : `${build}`;",
+      'const b = { build: 1, \'map-reduce\': 2 };',
+      'const c = `stage`;',
+    ].join('\n'));
+    try {
+      expect(namedLiterals([file], new Set(['panel', 'build', 'map-reduce', 'stage']), dir)).toEqual([
+        "x.ts:3  'panel'",
+        "x.ts:4  'map-reduce'",
+        "x.ts:5  'stage'",
+      ]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
