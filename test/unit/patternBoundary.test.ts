@@ -48,7 +48,6 @@ const KNOWN_REMAINING_OFFENDERS: Readonly<Record<string, number>> = {
   'src/vscode/changes/changeCommands.ts': 1,
   'src/vscode/changes/changeItems.ts': 1,
   'src/vscode/changes/changeSets.ts': 1,
-  'src/vscode/commands/agentCommands.ts': 12,
   'src/vscode/commands/commands.ts': 1,
   'src/vscode/commands/findingsOffer.ts': 1,
   'src/vscode/commands/fixFindings.ts': 2,

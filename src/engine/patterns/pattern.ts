@@ -245,6 +245,25 @@ export interface PatternView {
   planGroups?(plan: BasePlan & Record<string, unknown>): AgentGroup[];
   /** Roles listed after the rest of their group (a fan-out domain's coordinator). */
   lastInGroup?: readonly AgentRole[];
+  /**
+   * Add Worker on its finished runs (through Pattern.addLeaf): what the new agent is called and
+   * what the user is asked for it. Unset, the command says why not (`noAddWorker`).
+   */
+  addWorker?: AddWorkerView;
+  /** Why its runs take no added worker, when `addWorker` is unset ("its supervisor spawns workers itself"). */
+  noAddWorker?: string;
+}
+
+/** How Add Worker asks for a pattern's new leaf agent (see PatternView.addWorker). */
+export interface AddWorkerView {
+  /** What the new agent is called in titles and prompts: "worker", "mapper", "expert". */
+  noun: string;
+  /** The groups a new agent may join (map-reduce: the map, never a reduce level); unset, every group. */
+  joins?(group: AgentGroup): boolean;
+  /** The user names the perspective it judges from first (a panel expert). */
+  perspective?: boolean;
+  /** Its scope is files, not folders (a mapper reads the files it is given). */
+  filesOnly?: boolean;
 }
 
 /** A run-folder file the user approves with the plan and may edit (see Pattern.reviewDocuments). */

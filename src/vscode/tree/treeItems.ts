@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { plural, startedVia } from '../../shared/words';
 import type { AgentGroup, AgentRecord, AgentStatus, AnyPlan, LedgerSnapshot, ListedRun, RunStatus } from '../../engine';
-import { groupAgents, groupLabel, isInFlight, PAGE_SIZE, patternOf, plannerOf, shapeLine, shownStatus, startedByOf, type ShownStatus } from '../runs/runShape';
+import { groupAgents, groupLabel, isInFlight, PAGE_SIZE, patternOf, plannerOf, shapeLine, shownStatus, startedByOf, viewOf, type ShownStatus } from '../runs/runShape';
 import { elapsedMs, formatDuration, formatSpend, formatTokens, totalTokens, truncate } from '../format';
 import { agentRow, groupProgressText, rowCost, runProgressLine, runRow } from './ledgerRows';
 import { offersFindings } from '../commands/findingsOffer';
@@ -248,8 +248,8 @@ export function groupItem(s: LedgerSnapshot, group: AgentGroup, index: number, b
   const item = new vscode.TreeItem(groupLabel(pattern, group, index), vscode.TreeItemCollapsibleState.Collapsed);
   item.id = `${s.runId}/group/${group.id}`;
   progressItem(item, agents, s.status, 'folder');
-  // The pattern says which group commands apply (Add Worker: fan-out, map-reduce, panel).
-  item.contextValue = `group.${pattern}`;
+  // The pattern declares which group commands apply (Add Worker: where it names the leaf to add).
+  item.contextValue = `group.${pattern}${viewOf(pattern).addWorker ? '.addWorker' : ''}`;
   const md = new vscode.MarkdownString('', false).appendMarkdown('**').appendText(group.label).appendMarkdown('**');
   if (brief) md.appendMarkdown('\n\n').appendText(brief);
   if (agents.length > PAGE_SIZE) md.appendMarkdown(`\n\n${agents.length} agents, listed ${PAGE_SIZE} at a time.`);

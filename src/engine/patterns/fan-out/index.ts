@@ -28,6 +28,7 @@ export const fanOut: Pattern<FanOutPlan> = {
     groupLabel: (g) => (g.label.startsWith('Domain ') ? g.label : `${g.id.toUpperCase()} · ${g.label}`),
     unlistedGroupLabel: (id) => `Domain ${id}`,
     lastInGroup: ['coordinator'],
+    addWorker: { noun: 'worker' },
     planGroups: (plan) => (isFanOutPlan(plan) ? plan.domains.map((d) => ({ id: d.id, label: d.name })) : []),
   },
   roles: {

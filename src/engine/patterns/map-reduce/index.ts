@@ -30,6 +30,8 @@ export const mapReduce: Pattern<MapReducePlan> = {
   addLeaf: addMapper,
   findingsFrom: ['final', 'reducer'],
   view: {
+    // New mappers join the map; the reduce levels are the engine's.
+    addWorker: { noun: 'mapper', joins: (g) => g.id === MAP_GROUP, filesOnly: true },
     shape: (count, groups) => `${plural(count('mapper'), 'mapper')} · ${plural(groups.filter((g) => g.id !== MAP_GROUP).length, 'reduce level')}`,
   },
   roles: {

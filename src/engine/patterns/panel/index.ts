@@ -25,6 +25,7 @@ export const panel: Pattern<PanelPlan> = {
   addLeaf: addPanelExpert,
   findingsFrom: ['consensus'],
   view: {
+    addWorker: { noun: 'expert', perspective: true },
     shape: (count) => plural(count('expert'), 'expert'),
   },
   roles: {

@@ -27,6 +27,7 @@ export const pipeline: Pattern<PipelinePlan> = {
   compile: (plan, ctx) => compilePipeline(plan, ctx.config),
   addLeaf: () => ({ ok: false, errors: ["A pipeline's stages are one chain, each reading only the stage before it: a stage added at the end would change what the final step reads. Rerun a stage with an instruction, or plan the task again"] }),
   view: {
+    noAddWorker: 'its stages run in order from the plan',
     shape: (count) => plural(count('stage'), 'stage'),
     groupLabel: (g, i) => `${i + 1}. ${g.label}`,
   },

@@ -25,6 +25,7 @@ export const supervisor: Pattern<SupervisorPlan> = {
   compile: (plan, ctx) => compileSupervisor(plan, ctx.config),
   addLeaf: () => ({ ok: false, errors: ['The supervisor decides which workers to spawn, round by round; ask it (Ask Agent on its last round) or plan the task again'] }),
   view: {
+    noAddWorker: 'its supervisor spawns workers itself',
     shape: (count) => `${plural(count('supervisor'), 'round')} · ${plural(count('worker'), 'worker')}`,
   },
   roles: {
