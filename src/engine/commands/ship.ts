@@ -25,7 +25,8 @@ import {
 import { readReview, type StoredReview } from '../patterns/build/review';
 import { findingOutcomes, type FindingOutcome } from '../patterns/build/findingOutcomes';
 import { ENGINE_IDENTITY } from '../git/git';
-import type { LedgerSnapshot } from '../types';
+import { DEFAULT_PATTERN, type LedgerSnapshot } from '../types';
+import { producesChanges } from '../patterns/registry';
 import { plural } from '../../shared/words';
 
 /** Where VS Code puts the draft message for the user to edit before the commit is made. */
@@ -209,8 +210,8 @@ export async function checkShip(o: ShipCheckOptions): Promise<ShipCheck> {
     runId: o.runId, runDir, refusals, notes, base: '', repo: null, headMoved: false,
     defaultBranch: defaultShipBranch(o.runId), message: '', files: [], shipped: null,
   };
-  if ((snap.pattern ?? 'fan-out') !== 'build') {
-    refusals.push(`Run ${o.runId} is a ${snap.pattern ?? 'fan-out'} run, not a build: only a build has a change to ship.`);
+  if (!producesChanges(snap.pattern ?? DEFAULT_PATTERN)) {
+    refusals.push(`Run ${o.runId} is a ${snap.pattern ?? DEFAULT_PATTERN} run, not a build: only a build has a change to ship.`);
     return check;
   }
   if (status === 'running' || status === 'planning' || status === 'awaiting-approval') {
@@ -439,5 +440,5 @@ export function describeShip(runId: string, r: ShipResult): string[] {
 
 /** A Ledger snapshot is a finished build that Ship may be offered on (the views' test; checkShip has the final word). */
 export function mayOfferShip(s: Pick<LedgerSnapshot, 'pattern' | 'status'>): boolean {
-  return s.pattern === 'build' && (s.status === 'completed' || s.status === 'partial');
+  return producesChanges(s.pattern) && (s.status === 'completed' || s.status === 'partial');
 }

@@ -243,6 +243,8 @@ export interface PatternView {
   unlistedGroupLabel?(id: string): string;
   /** The groups of a plan whose ledger predates groups (fan-out's domains); unset, none. */
   planGroups?(plan: BasePlan & Record<string, unknown>): AgentGroup[];
+  /** The brief a group's agents share, from the plan (a fan-out domain's), shown in the group's tooltip. */
+  groupBrief?(plan: BasePlan & Record<string, unknown>, groupId: string): string | undefined;
   /** Roles listed after the rest of their group (a fan-out domain's coordinator). */
   lastInGroup?: readonly AgentRole[];
   /**
@@ -252,6 +254,11 @@ export interface PatternView {
   addWorker?: AddWorkerView;
   /** Why its runs take no added worker, when `addWorker` is unset ("its supervisor spawns workers itself"). */
   noAddWorker?: string;
+  /**
+   * Its runs propose a change to the code (build: changes.patch): the tree shows the change,
+   * the views offer Apply, Discard and Ship, and deleting a run removes its worktrees.
+   */
+  producesChanges?: boolean;
 }
 
 /** How Add Worker asks for a pattern's new leaf agent (see PatternView.addWorker). */

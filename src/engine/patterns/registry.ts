@@ -31,6 +31,11 @@ export function patternNamed(name: string): AnyPattern | undefined {
   return PATTERNS.find((p) => p.name === name);
 }
 
+/** Whether runs of the pattern named so propose a change to the code (see PatternView.producesChanges); an unknown or absent name does not. */
+export function producesChanges(name: string | undefined): boolean {
+  return !!(name && patternNamed(name)?.view.producesChanges);
+}
+
 /** Names a user may pass to `--pattern` (auto first); `single` is the planner's own call in auto. */
 export const PATTERN_CHOICES: readonly PatternChoice[] = ['auto', ...PLANNABLE_PATTERNS.map((p) => p.name).filter((n) => n !== 'single')];
 

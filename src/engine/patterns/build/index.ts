@@ -46,6 +46,7 @@ export const build: Pattern<BuildPlan> = {
   beforeApproval: scoutThenAssign,
   reviewDocuments: architectureDocuments,
   view: {
+    producesChanges: true,
     shape: (count) => `${plural(count('scout'), 'scout')} · ${plural(count('builder'), 'builder')}`,
   },
   roles: {
