@@ -259,6 +259,8 @@ export interface PatternView {
    * the views offer Apply, Discard and Ship, and deleting a run removes its worktrees.
    */
   producesChanges?: boolean;
+  /** Its final step measures the parent's context against a flat read of every leaf file (fan-out), so views show both, even before it runs. */
+  measuresParentContext?: boolean;
 }
 
 /** How Add Worker asks for a pattern's new leaf agent (see PatternView.addWorker). */

@@ -5,7 +5,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { plural, startedVia } from '../../shared/words';
-import type { AgentGroup, AgentRecord, AgentStatus, AnyPlan, LedgerSnapshot, ListedRun, RunStatus } from '../../engine';
+import { DEFAULT_PATTERN, type AgentGroup, type AgentRecord, type AgentStatus, type AnyPlan, type LedgerSnapshot, type ListedRun, type RunStatus } from '../../engine';
 import { groupAgents, groupLabel, isInFlight, PAGE_SIZE, patternOf, plannerOf, shapeLine, shownStatus, startedByOf, viewOf, type ShownStatus } from '../runs/runShape';
 import { elapsedMs, formatDuration, formatSpend, formatTokens, totalTokens, truncate } from '../format';
 import { agentRow, groupProgressText, rowCost, runProgressLine, runRow } from './ledgerRows';
@@ -78,7 +78,7 @@ export function runIcon(status: RunStatus): vscode.ThemeIcon {
 export const NOT_STARTED: ReadonlySet<AgentStatus> = new Set(['pending', 'queued']);
 
 export function agentItem(
-  a: AgentRecord, runId: string, now: number, runStatus: RunStatus = 'running', simulated = false, pattern = 'fan-out',
+  a: AgentRecord, runId: string, now: number, runStatus: RunStatus = 'running', simulated = false, pattern: string = DEFAULT_PATTERN,
   batch: AgentBatchState = { kind: 'none' },
 ): vscode.TreeItem {
   const status = shownStatus(a, runStatus);

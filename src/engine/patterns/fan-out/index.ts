@@ -29,6 +29,7 @@ export const fanOut: Pattern<FanOutPlan> = {
     unlistedGroupLabel: (id) => `Domain ${id}`,
     lastInGroup: ['coordinator'],
     addWorker: { noun: 'worker' },
+    measuresParentContext: true,
     groupBrief: (plan, id) => (isFanOutPlan(plan) ? plan.domains.find((d) => d.id === id)?.brief : undefined),
     planGroups: (plan) => (isFanOutPlan(plan) ? plan.domains.map((d) => ({ id: d.id, label: d.name })) : []),
   },
