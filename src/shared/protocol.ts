@@ -49,9 +49,14 @@ export type GroupView = z.infer<typeof GroupViewSchema>;
 
 const text = z.string().max(20_000);
 
-/** Pipeline: every stage in order with its handoff's summary; a failed stage and the stages it stopped. */
+/*
+ * The Summary's cards are kinds the webview knows, named for what they show; a pattern declares
+ * which one its runs get (PatternView.card), so the webview never learns a pattern's name.
+ */
+
+/** Handoffs (a pipeline's): every stage in order with its handoff's summary; a failed stage and the stages it stopped. */
 export const PipelineCardSchema = z.object({
-  kind: z.literal('pipeline'),
+  kind: z.literal('handoffs'),
   stages: z.array(z.object({
     id: z.string(), name: z.string(), status: z.string(), error: z.string().nullable(),
     /** The `Summary` of handoffs/<id>.md once the engine wrote it. */
@@ -62,9 +67,9 @@ export const PipelineCardSchema = z.object({
   skipped: z.array(z.string()),
 });
 
-/** Map-reduce: mappers done/total, each reduce level, and what the selection left out and why. */
+/** Progress (map-reduce's): mappers done/total, each reduce level, and what the selection left out and why. */
 export const MapReduceCardSchema = z.object({
-  kind: z.literal('map-reduce'),
+  kind: z.literal('progress'),
   mappers: z.object({ done: count, failed: count, total: count }),
   levels: z.array(z.object({ level: count, done: count, failed: count, total: count })),
   selectedFiles: count.nullable(),
@@ -73,18 +78,18 @@ export const MapReduceCardSchema = z.object({
   excludedSample: z.array(z.object({ path: z.string(), reason: z.string() })),
 });
 
-/** Supervisor: one row per round: its status, the workers it spawned, and its prompt size. */
+/** Rounds (a supervisor's): one row per round: its status, the workers it spawned, and its prompt size. */
 export const SupervisorCardSchema = z.object({
-  kind: z.literal('supervisor'),
+  kind: z.literal('rounds'),
   rounds: z.array(z.object({
     round: count, status: z.string(), spawned: count, workersDone: count,
     promptTokens: count.nullable(), returnTokens: count.nullable(), outcome: z.enum(['spawned', 'finished']).nullable(),
   })),
 });
 
-/** Panel: the engine's tally (panel/tally.json) as a verdict table, once it exists. */
+/** Verdicts (a panel's): the engine's tally (panel/tally.json) as a verdict table, once it exists. */
 export const PanelCardSchema = z.object({
-  kind: z.literal('panel'),
+  kind: z.literal('verdicts'),
   tally: z.object({
     line: z.string(), planned: count, answered: count, quorum: count, quorumMet: z.boolean(),
     majority: z.string().nullable(), unanimous: z.boolean(),
@@ -227,6 +232,8 @@ export const RunViewSchema = z.object({
   /** Build runs: the integration check, the hardening tally and Ship. */
   pipeline: PipelineViewSchema.nullable(),
   groups: z.array(GroupViewSchema),
+  /** What the pattern calls its groups ("Domains", "Stages"), the heading of their section. */
+  groupsTitle: z.string().max(80),
   /** Agents outside any group besides the final one (none in today's patterns; shown so none is lost). */
   others: z.array(AgentViewSchema),
   /** The agent that writes summary.md: the final synthesis, the consensus, a single agent. */

@@ -468,7 +468,7 @@ test('a declined plan shows as declined, offers no Resume, and links to no missi
   await until('webview declined', async () => (await frame.locator('#run-status').textContent()) === 'declined', 30000);
   assert.strictEqual(await frame.locator('#resume, #approve, #decline, #retry').count(), 0, 'no buttons that would run it');
   assert.match(await frame.locator('#plan h3').innerText(), /declined plan/i);
-  assert.strictEqual(await frame.locator('#final, #domains').count(), 0, 'no "pending" coordinators or final summary');
+  assert.strictEqual(await frame.locator('#summary-section, #groups').count(), 0, 'no "pending" coordinators or final summary');
   await assertLinksExist(frame, runId);
   stamp(`declined run ${runId}: context menu ${JSON.stringify(items)}`);
   await shot('08-declined-plan.png');

@@ -245,8 +245,18 @@ export interface PatternView {
   planGroups?(plan: BasePlan & Record<string, unknown>): AgentGroup[];
   /** The brief a group's agents share, from the plan (a fan-out domain's), shown in the group's tooltip. */
   groupBrief?(plan: BasePlan & Record<string, unknown>, groupId: string): string | undefined;
-  /** Roles listed after the rest of their group (a fan-out domain's coordinator). */
-  lastInGroup?: readonly AgentRole[];
+  /**
+   * The role whose agent sums up its group (a fan-out domain's coordinator): listed after the
+   * rest of its group, and its return shown as the group's synthesis in the Summary.
+   */
+  groupSummary?: AgentRole;
+  /** What the Summary calls the list of groups ("Domains", "Stages"); unset, "Groups". */
+  groupsTitle?: string;
+  /**
+   * The Summary's card for the pattern, one of the kinds the webview knows, with the roles and
+   * run-folder files (its artifacts) it reads. Unset, the Summary shows the groups alone.
+   */
+  card?: CardDecl;
   /**
    * Add Worker on its finished runs (through Pattern.addLeaf): what the new agent is called and
    * what the user is asked for it. Unset, the command says why not (`noAddWorker`).
@@ -262,6 +272,23 @@ export interface PatternView {
   /** Its final step measures the parent's context against a flat read of every leaf file (fan-out), so views show both, even before it runs. */
   measuresParentContext?: boolean;
 }
+
+/**
+ * A Summary card as a pattern declares it: a kind the webview renders, and where its data is.
+ * Files are run-folder-relative; a missing or malformed one leaves its part of the card empty.
+ */
+export type CardDecl =
+  /** Every agent of `role` in order with the `Summary` of its handoff file (a pipeline's stages); the groups are not listed again. */
+  | { kind: 'handoffs'; role: AgentRole; handoffFile(agentId: string): string }
+  /**
+   * Leaves done of total, then each level of combiners (map-reduce's mappers, its reduce
+   * levels), and what the selection file (`selection.json`) left out and why. Shown with the plan too.
+   */
+  | { kind: 'progress'; leaf: AgentRole; level(agent: Pick<AgentRecord, 'role' | 'domain'>): number | null; selectionFile: string }
+  /** One row per round (an agent of `round`): its status, the agents of `spawned` in its group, and its prompt size from the conversation file. */
+  | { kind: 'rounds'; round: AgentRole; spawned: AgentRole; roundOf(agent: Pick<AgentRecord, 'id' | 'domain'>): number; conversationFile: string }
+  /** The engine's tally of structured verdicts (a panel's `tally.json`) as a table; progress over `role` until it exists. */
+  | { kind: 'verdicts'; role: AgentRole; tallyFile: string };
 
 /** How Add Worker asks for a pattern's new leaf agent (see PatternView.addWorker). */
 export interface AddWorkerView {

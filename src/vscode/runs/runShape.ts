@@ -58,11 +58,11 @@ export function groupsOf(s: LedgerSnapshot, plan?: AnyPlan): AgentGroup[] {
   return groups;
 }
 
-/** A group's agents in ledger (dependency) order, with the roles its pattern lists last (a coordinator) last. */
+/** A group's agents in ledger (dependency) order, with the agent that sums it up (a coordinator), if any, last. */
 export function groupAgents(s: LedgerSnapshot, groupId: string): AgentRecord[] {
   const mine = s.agents.filter((a) => a.domain === groupId && a.role !== PLANNER_ROLE);
-  const last = new Set(viewOf(patternOf(s)).lastInGroup ?? []);
-  return [...mine.filter((a) => !last.has(a.role)), ...mine.filter((a) => last.has(a.role))];
+  const last = viewOf(patternOf(s)).groupSummary;
+  return [...mine.filter((a) => a.role !== last), ...mine.filter((a) => a.role === last)];
 }
 
 /** Agents that belong to no group (the final step, the consensus, a single agent), planner excluded. */

@@ -27,7 +27,8 @@ export const fanOut: Pattern<FanOutPlan> = {
     // Domains keep their letter; a domain the ledger does not list is named by it.
     groupLabel: (g) => (g.label.startsWith('Domain ') ? g.label : `${g.id.toUpperCase()} · ${g.label}`),
     unlistedGroupLabel: (id) => `Domain ${id}`,
-    lastInGroup: ['coordinator'],
+    groupSummary: 'coordinator',
+    groupsTitle: 'Domains',
     addWorker: { noun: 'worker' },
     measuresParentContext: true,
     groupBrief: (plan, id) => (isFanOutPlan(plan) ? plan.domains.find((d) => d.id === id)?.brief : undefined),

@@ -1,6 +1,6 @@
 import type { Config } from '../../config';
 import type { Pattern } from '../pattern';
-import { compileMapReduce, MAP_GROUP } from './compile';
+import { compileMapReduce, MAP_GROUP, SELECTION_FILE } from './compile';
 import { DEFAULT_FAN_IN, DEFAULT_FILES_PER_MAPPER, DEFAULT_MAPPER_TOKENS, MapReduceSubmitSchema, thousands, validateMapReduce, type MapReducePlan } from './plan';
 import { addMapper } from './addLeaf';
 import { attemptFinal, attemptMapper, attemptReducer } from './roles';
@@ -30,6 +30,8 @@ export const mapReduce: Pattern<MapReducePlan> = {
   addLeaf: addMapper,
   findingsFrom: ['final', 'reducer'],
   view: {
+    groupsTitle: 'Map and reduce',
+    card: { kind: 'progress', leaf: 'mapper', level: (a) => (a.role === 'reducer' ? Number(/^reduce-(\d+)$/.exec(a.domain ?? '')?.[1] ?? 1) : null), selectionFile: SELECTION_FILE },
     // New mappers join the map; the reduce levels are the engine's.
     addWorker: { noun: 'mapper', joins: (g) => g.id === MAP_GROUP, filesOnly: true },
     shape: (count, groups) => `${plural(count('mapper'), 'mapper')} · ${plural(groups.filter((g) => g.id !== MAP_GROUP).length, 'reduce level')}`,

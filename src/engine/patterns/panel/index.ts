@@ -1,5 +1,5 @@
 import type { Pattern } from '../pattern';
-import { compilePanel } from './compile';
+import { compilePanel, TALLY_FILE } from './compile';
 import { PANEL_EXPERTS, PanelSubmitSchema, validatePanel, type PanelPlan } from './plan';
 import { addPanelExpert } from './addLeaf';
 import { attemptConsensus, attemptExpert, expertPackable } from './roles';
@@ -25,6 +25,8 @@ export const panel: Pattern<PanelPlan> = {
   addLeaf: addPanelExpert,
   findingsFrom: ['consensus'],
   view: {
+    groupsTitle: 'Experts',
+    card: { kind: 'verdicts', role: 'expert', tallyFile: TALLY_FILE },
     addWorker: { noun: 'expert', perspective: true },
     shape: (count) => plural(count('expert'), 'expert'),
   },

@@ -1,5 +1,5 @@
 import type { Pattern } from '../pattern';
-import { compilePipeline } from './compile';
+import { compilePipeline, handoffFile } from './compile';
 import { HANDOFF_MAX_WORDS } from './handoff';
 import { PipelineSubmitSchema, STAGES, validatePipeline, type PipelinePlan } from './plan';
 import { attemptFinal, attemptStage } from './roles';
@@ -27,6 +27,8 @@ export const pipeline: Pattern<PipelinePlan> = {
   compile: (plan, ctx) => compilePipeline(plan, ctx.config),
   addLeaf: () => ({ ok: false, errors: ["A pipeline's stages are one chain, each reading only the stage before it: a stage added at the end would change what the final step reads. Rerun a stage with an instruction, or plan the task again"] }),
   view: {
+    groupsTitle: 'Stages',
+    card: { kind: 'handoffs', role: 'stage', handoffFile },
     noAddWorker: 'its stages run in order from the plan',
     shape: (count) => plural(count('stage'), 'stage'),
     groupLabel: (g, i) => `${i + 1}. ${g.label}`,

@@ -1,6 +1,7 @@
 import type { Config } from '../../config';
 import type { Pattern } from '../pattern';
 import { compileSupervisor } from './compile';
+import { CONVERSATION_FILE } from './state';
 import { LIMIT_CEILINGS, SupervisorSubmitSchema, validateSupervisor, type SupervisorPlan } from './plan';
 import { attemptSupervisor, attemptWorker } from './roles';
 import { plural } from '../../../shared/words';
@@ -25,6 +26,8 @@ export const supervisor: Pattern<SupervisorPlan> = {
   compile: (plan, ctx) => compileSupervisor(plan, ctx.config),
   addLeaf: () => ({ ok: false, errors: ['The supervisor decides which workers to spawn, round by round; ask it (Ask Agent on its last round) or plan the task again'] }),
   view: {
+    groupsTitle: 'Rounds',
+    card: { kind: 'rounds', round: 'supervisor', spawned: 'worker', roundOf: (a) => Number(/^r(\d+)$/.exec(a.domain ?? '')?.[1] ?? /(\d+)$/.exec(a.id)?.[1] ?? 0), conversationFile: CONVERSATION_FILE },
     noAddWorker: 'its supervisor spawns workers itself',
     shape: (count) => `${plural(count('supervisor'), 'round')} · ${plural(count('worker'), 'worker')}`,
   },
