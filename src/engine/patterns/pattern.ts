@@ -257,6 +257,8 @@ export interface PatternView {
    * run-folder files (its artifacts) it reads. Unset, the Summary shows the groups alone.
    */
   card?: CardDecl;
+  /** What the plan editor may change before approval; unset, the plan is approved or declined as it is. */
+  editable?: PlanEditDecl;
   /**
    * Add Worker on its finished runs (through Pattern.addLeaf): what the new agent is called and
    * what the user is asked for it. Unset, the command says why not (`noAddWorker`).
@@ -289,6 +291,35 @@ export type CardDecl =
   | { kind: 'rounds'; round: AgentRole; spawned: AgentRole; roundOf(agent: Pick<AgentRecord, 'id' | 'domain'>): number; conversationFile: string }
   /** The engine's tally of structured verdicts (a panel's `tally.json`) as a table; progress over `role` until it exists. */
   | { kind: 'verdicts'; role: AgentRole; tallyFile: string };
+
+/**
+ * Where a pattern's plan keeps the agents the plan editor may change (their task and tier), and
+ * whether the user may remove or add one. Keys name plan fields; the engine validates the edited
+ * plan with the pattern's own schema and checks before it is approved.
+ */
+export type PlanEditDecl =
+  /**
+   * Groups of agents (fan-out's domains with their workers): each agent's task and tier, remove
+   * one, add one to a group. A group is shown as `A · name` with its brief.
+   */
+  | { kind: 'groups'; key: string; itemsKey: string; groupNoun: string; itemNoun: string }
+  /**
+   * One list of agents (a pipeline's stages, a panel's experts), shown as one group: each has a
+   * label (`labelKey`, asked as `addLabel` for a new one) and an id `idPrefix` + number;
+   * `renumber` gives the ids again in order after an add or a remove (stages: s1, s2 …).
+   */
+  | {
+    kind: 'list'; key: string; groupId: string; title: string; briefKey?: string; noun: string; idPrefix: string;
+    labelKey: string; addLabel: string; renumber?: boolean;
+  }
+  /**
+   * One agent the engine multiplies or that works alone (map-reduce's mappers, the supervisor, a
+   * single agent): its tier and task are plan fields (`taskKey` null: the run's task, not editable).
+   */
+  | {
+    kind: 'single'; groupId: string; title: string; brief: string | null; id: string; tierKey: string; defaultTier: Tier;
+    taskKey: string | null; scopeKey: string; noAdd?: string;
+  };
 
 /** How Add Worker asks for a pattern's new leaf agent (see PatternView.addWorker). */
 export interface AddWorkerView {

@@ -314,7 +314,7 @@ describe('the dashboard\'s batches', () => {
 describe('the plan editor', () => {
   const plan = (over: Partial<PlanEditorView> = {}): PlanEditorView => ({
     runId: 'r', task: 'Audit', pattern: 'fan-out', status: 'awaiting-approval', simulated: false, editable: true, locked: null, summary: `Two domains ${NASTY}`, notes: [],
-    groups: [{ id: 'a', name: 'A · HTTP', brief: 'Routes', canAdd: true, addLabel: null, items: [
+    groups: [{ id: 'a', name: 'A · HTTP', brief: 'Routes', canAdd: true, addLabel: null, addNoun: 'worker', items: [
       { id: 'a1', label: null, task: `Find handlers ${NASTY}`, scope: ['src'], tier: 'haiku', model: 'h', canRemove: true, canEditTask: true, changed: false, errors: [], batch: false, agentDefinition: null, agentNotes: [] },
       { id: 'a2', label: null, task: 'tiny', scope: [], tier: 'opus', model: 'o', canRemove: true, canEditTask: true, changed: true, errors: ['Worker "a2" task is too short'], batch: false, agentDefinition: null, agentNotes: [] },
     ], errors: [] }],

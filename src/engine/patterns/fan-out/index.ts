@@ -29,6 +29,7 @@ export const fanOut: Pattern<FanOutPlan> = {
     unlistedGroupLabel: (id) => `Domain ${id}`,
     groupSummary: 'coordinator',
     groupsTitle: 'Domains',
+    editable: { kind: 'groups', key: 'domains', itemsKey: 'workers', groupNoun: 'domain', itemNoun: 'worker' },
     addWorker: { noun: 'worker' },
     measuresParentContext: true,
     groupBrief: (plan, id) => (isFanOutPlan(plan) ? plan.domains.find((d) => d.id === id)?.brief : undefined),

@@ -31,6 +31,10 @@ export const mapReduce: Pattern<MapReducePlan> = {
   findingsFrom: ['final', 'reducer'],
   view: {
     groupsTitle: 'Map and reduce',
+    editable: {
+      kind: 'single', groupId: MAP_GROUP, title: 'Mappers', brief: 'The engine selects and partitions the files; every mapper asks this question of its files.',
+      id: 'mappers', tierKey: 'mapperTier', defaultTier: 'haiku', taskKey: 'question', scopeKey: 'include',
+    },
     card: { kind: 'progress', leaf: 'mapper', level: (a) => (a.role === 'reducer' ? Number(/^reduce-(\d+)$/.exec(a.domain ?? '')?.[1] ?? 1) : null), selectionFile: SELECTION_FILE },
     // New mappers join the map; the reduce levels are the engine's.
     addWorker: { noun: 'mapper', joins: (g) => g.id === MAP_GROUP, filesOnly: true },

@@ -26,6 +26,7 @@ export const panel: Pattern<PanelPlan> = {
   findingsFrom: ['consensus'],
   view: {
     groupsTitle: 'Experts',
+    editable: { kind: 'list', key: 'experts', groupId: 'experts', title: 'Experts', briefKey: 'question', noun: 'expert', idPrefix: 'e', labelKey: 'perspective', addLabel: 'Perspective' },
     card: { kind: 'verdicts', role: 'expert', tallyFile: TALLY_FILE },
     addWorker: { noun: 'expert', perspective: true },
     shape: (count) => plural(count('expert'), 'expert'),

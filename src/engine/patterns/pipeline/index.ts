@@ -28,6 +28,7 @@ export const pipeline: Pattern<PipelinePlan> = {
   addLeaf: () => ({ ok: false, errors: ["A pipeline's stages are one chain, each reading only the stage before it: a stage added at the end would change what the final step reads. Rerun a stage with an instruction, or plan the task again"] }),
   view: {
     groupsTitle: 'Stages',
+    editable: { kind: 'list', key: 'stages', groupId: 'stages', title: 'Stages', noun: 'stage', idPrefix: 's', labelKey: 'name', addLabel: 'Stage name', renumber: true },
     card: { kind: 'handoffs', role: 'stage', handoffFile },
     noAddWorker: 'its stages run in order from the plan',
     shape: (count) => plural(count('stage'), 'stage'),

@@ -27,6 +27,10 @@ export const supervisor: Pattern<SupervisorPlan> = {
   addLeaf: () => ({ ok: false, errors: ['The supervisor decides which workers to spawn, round by round; ask it (Ask Agent on its last round) or plan the task again'] }),
   view: {
     groupsTitle: 'Rounds',
+    editable: {
+      kind: 'single', groupId: 'supervisor', title: 'Supervisor', brief: 'The supervisor spawns its workers while it runs, under the plan\'s limits.',
+      id: 'supervisor', tierKey: 'tier', defaultTier: 'sonnet', taskKey: 'brief', scopeKey: 'areas', noAdd: 'the supervisor spawns them while it runs',
+    },
     card: { kind: 'rounds', round: 'supervisor', spawned: 'worker', roundOf: (a) => Number(/^r(\d+)$/.exec(a.domain ?? '')?.[1] ?? /(\d+)$/.exec(a.id)?.[1] ?? 0), conversationFile: CONVERSATION_FILE },
     noAddWorker: 'its supervisor spawns workers itself',
     shape: (count) => `${plural(count('supervisor'), 'round')} · ${plural(count('worker'), 'worker')}`,
