@@ -34,19 +34,16 @@ const KNOWN_REMAINING_OFFENDERS: Readonly<Record<string, number>> = {
   'src/cli/report.ts': 3,
   'src/cli/workflows.ts': 2,
   'src/engine/commands/addWorker.ts': 1,
-  'src/engine/commands/ship.ts': 5,
   'src/engine/git/worktrees.ts': 1,
   'src/engine/orchestrator.ts': 2,
   'src/engine/workflows/checks.ts': 2,
   'src/engine/workflows/template.ts': 2,
   'src/mcp/tools.ts': 3,
   'src/shared/dashboardProtocol.ts': 1,
-  'src/vscode/changes/changeItems.ts': 1,
   'src/vscode/commands/fixFindings.ts': 1,
   'src/vscode/commands/patternPick.ts': 2,
-  'src/vscode/panels/dashboard/boardFiles.ts': 1,
   'src/vscode/panels/dashboard/boardModel.ts': 4,
-  'src/vscode/panels/dashboard/boardPipeline.ts': 7,
+  'src/vscode/panels/dashboard/boardPipeline.ts': 1,
   'src/vscode/panels/plan/planEdit.ts': 3,
   'src/vscode/workflows/workflowCommands.ts': 1,
   'webview/pipeline.ts': 1,
@@ -102,6 +99,7 @@ describe('the pattern boundary', () => {
     for (const [file, lines] of byFile) {
       const known = KNOWN_REMAINING_OFFENDERS[file] ?? 0;
       if (lines.length > known) over.push(...lines);
+      if (process.env.BOUNDARY_LIST) console.log(lines.join('\n'));
     }
     for (const [file, known] of Object.entries(KNOWN_REMAINING_OFFENDERS)) {
       const now = byFile.get(file)?.length ?? 0;

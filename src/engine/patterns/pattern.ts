@@ -271,6 +271,11 @@ export interface PatternView {
    * the views offer Apply, Discard and Ship, and deleting a run removes its worktrees.
    */
   producesChanges?: boolean;
+  /**
+   * The roles of the steps a proposed change goes through (build): the dashboard's board and the
+   * Summary place each builder's change by them, and Ship requires the steps after the builders.
+   */
+  changeSteps?: ChangeStepsDecl;
   /** Its final step measures the parent's context against a flat read of every leaf file (fan-out), so views show both, even before it runs. */
   measuresParentContext?: boolean;
 }
@@ -320,6 +325,22 @@ export type PlanEditDecl =
     kind: 'single'; groupId: string; title: string; brief: string | null; id: string; tierKey: string; defaultTier: Tier;
     taskKey: string | null; scopeKey: string; noAdd?: string;
   };
+
+/** The roles of a change's steps (see PatternView.changeSteps); any may be absent from a run. */
+export interface ChangeStepsDecl {
+  /** Agents that change code, one card each on the board. */
+  builder: AgentRole;
+  /** Reviews a builder's change (its dependency): approves or turns it down. */
+  reviewer: AgentRole;
+  /** The check of the assembled change (an engine step). */
+  integration: AgentRole;
+  /** Repairs what the integration check reported. */
+  fixer: AgentRole;
+  /** Audits the combined change. */
+  hardener: AgentRole;
+  /** Assembles the approved change (changes.patch). */
+  assembly: AgentRole;
+}
 
 /** How Add Worker asks for a pattern's new leaf agent (see PatternView.addWorker). */
 export interface AddWorkerView {

@@ -47,6 +47,7 @@ export const build: Pattern<BuildPlan> = {
   reviewDocuments: architectureDocuments,
   view: {
     producesChanges: true,
+    changeSteps: { builder: 'builder', reviewer: 'reviewer', integration: 'integration', fixer: 'fixer', hardener: 'hardener', assembly: 'final' },
     shape: (count) => `${plural(count('scout'), 'scout')} · ${plural(count('builder'), 'builder')}`,
   },
   roles: {
