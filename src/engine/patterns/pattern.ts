@@ -163,6 +163,13 @@ export interface RoleSpec<P = unknown> extends RoleCost {
  */
 export interface Pattern<P = unknown> {
   name: PatternName;
+  /** Its name for people ("Expert panel"), in pickers and headings. */
+  title: string;
+  /**
+   * What `orchestrate demo --pattern NAME` asks of the bundled example workspace: a task its
+   * planner would route to this pattern, and settings the demo runs with unless flags say otherwise.
+   */
+  demo?: { task: string; settings?: Record<string, unknown> };
   /** One line of the planner's decision tree: when this pattern fits. */
   whenToUse: string;
   /** The fields the planner submits for this pattern (the engine adds the BasePlan fields). */
@@ -250,6 +257,8 @@ export interface PatternView {
    * rest of its group, and its return shown as the group's synthesis in the Summary.
    */
   groupSummary?: AgentRole;
+  /** Roles whose files synthesise other agents' work (coordinators, reducers, a consensus): what a run's result over MCP points to besides summary.md. */
+  synthesisRoles?: readonly AgentRole[];
   /** What the Summary calls the list of groups ("Domains", "Stages"); unset, "Groups". */
   groupsTitle?: string;
   /**

@@ -36,6 +36,12 @@ export function producesChanges(name: string | undefined): boolean {
   return !!(name && patternNamed(name)?.view.producesChanges);
 }
 
+/**
+ * The pattern that changes code (the first whose runs propose a change: build): what fixing an
+ * audit's findings (`--from`, Fix Findings) and a greenfield demo plan with.
+ */
+export const CHANGE_PATTERN: PatternName = PATTERNS.find((p) => p.view.producesChanges)!.name;
+
 /** Names a user may pass to `--pattern` (auto first); `single` is the planner's own call in auto. */
 export const PATTERN_CHOICES: readonly PatternChoice[] = ['auto', ...PLANNABLE_PATTERNS.map((p) => p.name).filter((n) => n !== 'single')];
 

@@ -28,6 +28,10 @@ const GREENFIELD_PROMPTS = ['build/architect', 'build/architect-user', 'build/sc
  */
 export const build: Pattern<BuildPlan> = {
   name: 'build',
+  title: 'Build',
+  // The build demo checks each builder's worktree and the assembled tree with the shop's own test,
+  // so the whole pipeline (integration check, fixer, hardening) shows.
+  demo: { task: 'Add a doc comment to every source file', settings: { verifyCommand: 'node test/orders.test.js' } },
   whenToUse: 'a change to the code across files ("migrate every caller to the new SDK", "add input validation to every handler", '
     + '"update the HTML titles"): builders edit files in isolated git worktrees and the user applies the result',
   submitSchema: BuildSubmitSchema,

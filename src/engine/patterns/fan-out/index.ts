@@ -9,6 +9,7 @@ import { plural } from '../../../shared/words';
 /** Tiered fan-out: domains × workers → one coordinator per domain → the final synthesis. */
 export const fanOut: Pattern<FanOutPlan> = {
   name: 'fan-out',
+  title: 'Fan-out',
   whenToUse: 'independent subtasks over a codebase (audit, document, review many parts at once)',
   submitSchema: FanOutSubmitSchema,
   plannerInstructions: (config: Config) => [
@@ -28,6 +29,7 @@ export const fanOut: Pattern<FanOutPlan> = {
     groupLabel: (g) => (g.label.startsWith('Domain ') ? g.label : `${g.id.toUpperCase()} · ${g.label}`),
     unlistedGroupLabel: (id) => `Domain ${id}`,
     groupSummary: 'coordinator',
+    synthesisRoles: ['coordinator'],
     groupsTitle: 'Domains',
     editable: { kind: 'groups', key: 'domains', itemsKey: 'workers', groupNoun: 'domain', itemNoun: 'worker' },
     addWorker: { noun: 'worker' },

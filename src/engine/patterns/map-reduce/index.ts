@@ -13,6 +13,8 @@ import { plural } from '../../../shared/words';
  */
 export const mapReduce: Pattern<MapReducePlan> = {
   name: 'map-reduce',
+  title: 'Map-reduce',
+  demo: { task: 'Rate the comments in every .js file' },
   whenToUse: 'one question asked of many files, each answered on its own, then combined (rate the comments in every .ts file, list what each module exports)',
   submitSchema: MapReduceSubmitSchema,
   plannerInstructions: (_config: Config) => [
@@ -31,6 +33,7 @@ export const mapReduce: Pattern<MapReducePlan> = {
   findingsFrom: ['final', 'reducer'],
   view: {
     groupsTitle: 'Map and reduce',
+    synthesisRoles: ['reducer'],
     editable: {
       kind: 'single', groupId: MAP_GROUP, title: 'Mappers', brief: 'The engine selects and partitions the files; every mapper asks this question of its files.',
       id: 'mappers', tierKey: 'mapperTier', defaultTier: 'haiku', taskKey: 'question', scopeKey: 'include',

@@ -8,6 +8,8 @@ import { plural } from '../../../shared/words';
 /** Expert panel: 3–7 independent experts with distinct perspectives → the engine's tally → consensus. */
 export const panel: Pattern<PanelPlan> = {
   name: 'panel',
+  title: 'Expert panel',
+  demo: { task: 'Is this shop ready for production?' },
   whenToUse: 'a judgement where decision quality matters more than speed, answered by independent expert opinions '
     + '("is this design ready for production?", "should we adopt X?")',
   submitSchema: PanelSubmitSchema,
@@ -26,6 +28,7 @@ export const panel: Pattern<PanelPlan> = {
   findingsFrom: ['consensus'],
   view: {
     groupsTitle: 'Experts',
+    synthesisRoles: ['consensus'],
     editable: { kind: 'list', key: 'experts', groupId: 'experts', title: 'Experts', briefKey: 'question', noun: 'expert', idPrefix: 'e', labelKey: 'perspective', addLabel: 'Perspective' },
     card: { kind: 'verdicts', role: 'expert', tallyFile: TALLY_FILE },
     addWorker: { noun: 'expert', perspective: true },

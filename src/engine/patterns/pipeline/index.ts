@@ -12,6 +12,8 @@ import { plural } from '../../../shared/words';
  */
 export const pipeline: Pattern<PipelinePlan> = {
   name: 'pipeline',
+  title: 'Pipeline',
+  demo: { task: 'Document src step by step: research → outline → draft → review' },
   whenToUse: "sequential steps where each needs the previous step's output (research → outline → draft → review)",
   submitSchema: PipelineSubmitSchema,
   plannerInstructions: () => [

@@ -13,6 +13,8 @@ import { plural } from '../../../shared/words';
  */
 export const supervisor: Pattern<SupervisorPlan> = {
   name: 'supervisor',
+  title: 'Supervisor',
+  demo: { task: 'Investigate why checkout fails' },
   whenToUse: 'complex work that needs judgment between steps (investigate, triage, follow leads: what to look at next depends on what was found)',
   submitSchema: SupervisorSubmitSchema,
   plannerInstructions: (_config: Config) => [

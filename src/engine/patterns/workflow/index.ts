@@ -18,6 +18,7 @@ export type { WorkflowPlan, WorkflowStagePlan } from './plan';
  */
 export const workflow: Pattern<WorkflowPlan> = {
   name: 'workflow',
+  title: 'Workflow',
   whenToUse: 'a workflow file the user wrote (planned from the file, not by the planner)',
   plannedFromFile: true,
   submitSchema: WorkflowPlanFieldsSchema,
