@@ -1,5 +1,5 @@
 /** Renders one run's RunView as DOM. Every string from the host goes in as text or sanitised markdown. */
-import type { AgentView, ChangesView, GroupView, MapReduceCard, PanelCard, PatternCard, PipelineCard, ProgressView, RunView, SupervisorCard, TotalsView } from '../src/shared/protocol';
+import type { AgentView, ChangesView, GroupView, MapReduceCard, PanelCard, PatternCard, PipelineCard, PipelineView, ProgressView, RunView, SupervisorCard, TotalsView } from '../src/shared/protocol';
 import { noun, plural } from '../src/shared/words';
 import { h, section } from './dom';
 import { renderMarkdown } from './markdownDom';
@@ -53,7 +53,7 @@ export function renderEmpty(): Node {
   return d;
 }
 
-function pipelineUnderway(p: NonNullable<RunView['pipeline']>): boolean {
+function pipelineUnderway(p: PipelineView): boolean {
   return (!!p.integration && p.integration.state !== 'waiting') || p.harden?.state === 'running' || p.harden?.state === 'done' || p.ship.state !== 'waiting';
 }
 
@@ -358,7 +358,7 @@ function renderSupervisor(card: SupervisorCard, id: string): Node {
 
 function renderPanel(card: PanelCard, id: string, open: (p: string) => void): Node {
   const t = card.tally;
-  if (!t) return section('Panel verdicts', id, h('p', `${card.experts.done} of ${plural(card.experts.total, 'expert')} answered; the engine's tally appears here once they all have.`, 'muted'));
+  if (!t) return section('Panel verdicts', id, h('p', `${card.experts.done} of ${plural(card.experts.total, card.noun)} answered; the engine's tally appears here once they all have.`, 'muted'));
   const head = h('p', t.line, t.quorumMet ? 'tally-line' : 'tally-line reason');
   const counts = h('p', Object.entries(t.counts).map(([v, n]) => `${v}: ${n}`).join(' · '), 'muted');
   // Three columns, so the table stays readable in a narrow sidebar: who, what they said, why.

@@ -10,7 +10,7 @@ import type { ModelClient } from './model/client';
 import { realClock, RequestPolicy } from './model/requests';
 import { agentRecord, PlanInputError, type Compiled } from './patterns/pattern';
 import { approveStage, definitionsNamed, planFromWorkflow } from './patterns/workflow';
-import { CHANGE_PATTERN, PATTERNS, PLANNABLE_PATTERNS, patternNamed, validatePlan, type AnyPattern, type AnyPlan, type PatternChoice } from './patterns/registry';
+import { CHANGE_PATTERN, FILE_PATTERN, PATTERNS, PLANNABLE_PATTERNS, patternNamed, validatePlan, type AnyPattern, type AnyPlan, type PatternChoice } from './patterns/registry';
 import { renderPlanMarkdown } from './plan/planMarkdown';
 import { requestPlan } from './patterns/planner';
 import { checkTask } from './plan/task';
@@ -316,7 +316,7 @@ export class Orchestrator {
     }
     const resolved = resolveParams(found.workflow, req.params);
     if (!resolved.ok) throw new ConfigError(resolved.errors.join('\n'));
-    const pattern = patternNamed('workflow')!;
+    const pattern = FILE_PATTERN;
     let plan: AnyPlan;
     let compiled: Compiled;
     let named: string[];

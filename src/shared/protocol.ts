@@ -100,6 +100,8 @@ export const PanelCardSchema = z.object({
     })),
   }).nullable(),
   experts: z.object({ done: count, total: count }),
+  /** What one of them is called ("expert"): the role the pattern's card declares. */
+  noun: z.string().max(40),
 });
 
 export const PatternCardSchema = z.discriminatedUnion('kind', [PipelineCardSchema, MapReduceCardSchema, SupervisorCardSchema, PanelCardSchema]);
@@ -141,23 +143,27 @@ export const PipelineFindingSchema = z.object({
 }).strict();
 export type PipelineFinding = z.infer<typeof PipelineFindingSchema>;
 
+/** The check on the assembled tree, as the Summary and the dashboard show it. */
+export const IntegrationViewSchema = z.object({
+  /** waiting/running: no integration.json yet, from the integration step's record. */
+  state: z.enum(['waiting', 'running', 'passed', 'failed', 'no-check', 'nothing-merged']),
+  command: z.string().max(2000).nullable(),
+  /** Rounds of the check that ran (round 0, then one after each fixer round). */
+  rounds: count,
+  timedOut: z.boolean(),
+  /** The last round's log (run-relative), once it exists. */
+  log: runPath.nullable(),
+  agentId: z.string().max(80).nullable(),
+}).strict();
+export type IntegrationView = z.infer<typeof IntegrationViewSchema>;
+
 /**
  * What a build did after its builders (integration.json, harden/tally.json, ship.json, read by the
  * host): the check on the assembled tree, the hardening tally, and Ship. Each part is null when the
  * run has no such stage (a build from before the pipeline).
  */
 export const PipelineViewSchema = z.object({
-  integration: z.object({
-    /** waiting/running: no integration.json yet, from the integration step's record. */
-    state: z.enum(['waiting', 'running', 'passed', 'failed', 'no-check', 'nothing-merged']),
-    command: z.string().max(2000).nullable(),
-    /** Rounds of the check that ran (round 0, then one after each fixer round). */
-    rounds: count,
-    timedOut: z.boolean(),
-    /** The last round's log (run-relative), once it exists. */
-    log: runPath.nullable(),
-    agentId: z.string().max(80).nullable(),
-  }).strict().nullable(),
+  integration: IntegrationViewSchema.nullable(),
   harden: z.object({
     /** off: the setting turned hardening off; waiting/running: no tally yet. */
     state: z.enum(['waiting', 'running', 'done', 'off']),

@@ -331,7 +331,7 @@ export type PlanEditDecl =
    * single agent): its tier and task are plan fields (`taskKey` null: the run's task, not editable).
    */
   | {
-    kind: 'single'; groupId: string; title: string; brief: string | null; id: string; tierKey: string; defaultTier: Tier;
+    kind: 'fields'; groupId: string; title: string; brief: string | null; id: string; tierKey: string; defaultTier: Tier;
     taskKey: string | null; scopeKey: string; noAdd?: string;
   };
 

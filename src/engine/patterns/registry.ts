@@ -42,6 +42,9 @@ export function producesChanges(name: string | undefined): boolean {
  */
 export const CHANGE_PATTERN: PatternName = PATTERNS.find((p) => p.view.producesChanges)!.name;
 
+/** The pattern a workflow file runs as (the one planned from its file, not by the planner). */
+export const FILE_PATTERN: AnyPattern = PATTERNS.find((p) => p.plannedFromFile)!;
+
 /** Names a user may pass to `--pattern` (auto first); `single` is the planner's own call in auto. */
 export const PATTERN_CHOICES: readonly PatternChoice[] = ['auto', ...PLANNABLE_PATTERNS.map((p) => p.name).filter((n) => n !== 'single')];
 

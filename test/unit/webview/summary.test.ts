@@ -131,7 +131,7 @@ describe('the Summary view', () => {
     const host = mount(renderRun(run({
       pattern: 'panel', changes: null,
       card: {
-        kind: 'verdicts', experts: { done: 1, total: 1 },
+        kind: 'verdicts', experts: { done: 1, total: 1 }, noun: 'expert',
         tally: {
           line: 'answered 1 of 1', planned: 1, answered: 1, quorum: 1, quorumMet: true, majority: 'no', unanimous: true, counts: { no: 1 },
           experts: [{ id: 'e1', perspective: 'security', verdict: 'no', confidence: 0.85, concerns: ['`src/auth.ts` line 5: weak hash', 'hard-coded secret'], gap: null, dissent: false, file: 'experts/e1.md', written: true }],

@@ -35,7 +35,7 @@ export const mapReduce: Pattern<MapReducePlan> = {
     groupsTitle: 'Map and reduce',
     synthesisRoles: ['reducer'],
     editable: {
-      kind: 'single', groupId: MAP_GROUP, title: 'Mappers', brief: 'The engine selects and partitions the files; every mapper asks this question of its files.',
+      kind: 'fields', groupId: MAP_GROUP, title: 'Mappers', brief: 'The engine selects and partitions the files; every mapper asks this question of its files.',
       id: 'mappers', tierKey: 'mapperTier', defaultTier: 'haiku', taskKey: 'question', scopeKey: 'include',
     },
     card: { kind: 'progress', leaf: 'mapper', level: (a) => (a.role === 'reducer' ? Number(/^reduce-(\d+)$/.exec(a.domain ?? '')?.[1] ?? 1) : null), selectionFile: SELECTION_FILE },

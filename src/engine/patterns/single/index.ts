@@ -39,7 +39,7 @@ export const single: Pattern<SinglePlan> = {
     groups: [],
   }),
   view: {
-    editable: { kind: 'single', groupId: SOLO_ID, title: 'One agent', brief: null, id: SOLO_ID, tierKey: 'tier', defaultTier: 'sonnet', taskKey: null, scopeKey: 'scope' },
+    editable: { kind: 'fields', groupId: SOLO_ID, title: 'One agent', brief: null, id: SOLO_ID, tierKey: 'tier', defaultTier: 'sonnet', taskKey: null, scopeKey: 'scope' },
     shape: () => 'one agent',
   },
   roles: {

@@ -30,7 +30,7 @@ export const supervisor: Pattern<SupervisorPlan> = {
   view: {
     groupsTitle: 'Rounds',
     editable: {
-      kind: 'single', groupId: 'supervisor', title: 'Supervisor', brief: 'The supervisor spawns its workers while it runs, under the plan\'s limits.',
+      kind: 'fields', groupId: 'supervisor', title: 'Supervisor', brief: 'The supervisor spawns its workers while it runs, under the plan\'s limits.',
       id: 'supervisor', tierKey: 'tier', defaultTier: 'sonnet', taskKey: 'brief', scopeKey: 'areas', noAdd: 'the supervisor spawns them while it runs',
     },
     card: { kind: 'rounds', round: 'supervisor', spawned: 'worker', roundOf: (a) => Number(/^r(\d+)$/.exec(a.domain ?? '')?.[1] ?? /(\d+)$/.exec(a.id)?.[1] ?? 0), conversationFile: CONVERSATION_FILE },

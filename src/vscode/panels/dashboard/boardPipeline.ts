@@ -6,7 +6,7 @@
  */
 import type { AgentRecord, ChangeStepsDecl, LedgerSnapshot } from '../../../engine';
 import type { HardenFinding, HardenTally, IntegrationResult, ShipRecord } from '../../../engine/pipelineFiles';
-import type { PipelineFinding, PipelineView } from '../../../shared/protocol';
+import type { IntegrationView, PipelineFinding, PipelineView } from '../../../shared/protocol';
 import { plural } from '../../../shared/words';
 import { patternOf, shownStatus, viewOf, type ShownStatus } from '../../runs/runShape';
 
@@ -115,7 +115,7 @@ export function pipelineView(s: LedgerSnapshot, files: PipelineFiles, written: R
   const st = stagesOf(s);
   const status = (a: AgentRecord | undefined): ShownStatus | null => (a ? shownStatus(a, s.status) : null);
 
-  let integration: PipelineView['integration'] = null;
+  let integration: IntegrationView | null = null;
   const r = files.integration;
   if (r) {
     const log = lastLog(r);

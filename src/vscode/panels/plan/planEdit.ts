@@ -86,7 +86,7 @@ export function editableGroups(plan: AnyPlan): EditableGroup[] {
         canAdd: true, addLabel: d.addLabel, addNoun: d.noun,
       }];
     }
-    case 'single':
+    case 'fields':
       return [{ id: d.groupId, name: d.title, brief: d.brief, canAdd: false, addLabel: null, addNoun: null,
         items: [{
           id: d.id, label: null, task: d.taskKey ? text(plan[d.taskKey]) ?? '' : plan.task, scope: strings(plan[d.scopeKey]),
@@ -112,7 +112,7 @@ export function applyEdit(plan: AnyPlan, edit: PlanEdit): Edited {
       break;
     }
     case 'list': return editList(copy, d, edit);
-    case 'single': return editSingle(copy, d, edit);
+    case 'fields': return editSingle(copy, d, edit);
   }
   return { ok: false, error: `Plans of the ${copy.pattern} pattern cannot be edited here; decline and plan again` };
 }
@@ -155,7 +155,7 @@ function editList(plan: AnyPlan, d: Of<'list'>, edit: PlanEdit): Edited {
   return { ok: true, plan };
 }
 
-function editSingle(plan: AnyPlan, d: Of<'single'>, edit: PlanEdit): Edited {
+function editSingle(plan: AnyPlan, d: Of<'fields'>, edit: PlanEdit): Edited {
   if (edit.kind === 'add') return { ok: false, error: `A ${plan.pattern} plan has no list of workers to add to${d.noAdd ? `: ${d.noAdd}` : ''}` };
   if (edit.agentId !== d.id) return { ok: false, error: `The plan has no agent "${edit.agentId}" to edit` };
   if (edit.kind === 'remove') return { ok: false, error: `The ${plan.pattern} plan's ${d.id} cannot be removed; decline the plan instead` };

@@ -138,6 +138,7 @@ function verdictsCard(s: LedgerSnapshot, decl: CardOf<'verdicts'>, art: PatternA
   return {
     kind: 'verdicts',
     experts: { done: done(experts), total: experts.length },
+    noun: decl.role,
     tally: t && {
       line: t.line, planned: t.planned, answered: t.answered, quorum: t.quorum, quorumMet: t.quorumMet,
       majority: t.majority, unanimous: t.unanimous, counts: t.counts,
