@@ -873,7 +873,7 @@ test('the dashboard\'s board moves each builder card from column to column as th
     return ['completed', 'partial', 'failed'].includes(readLedger(fixRunId).status);
   }, 240000);
   stamp(`board: ${first} went ${seen.join(' → ')}; run ${readLedger(fixRunId).status}`);
-  const order = ['plan', 'build', 'check', 'review', 'integrate', 'harden', 'ship'];
+  const order = ['plan', 'code', 'check', 'review', 'integrate', 'harden', 'ship'];
   assert.ok(seen.length >= 3, `the card moved through columns while the build ran: ${seen.join(' → ')}`);
   for (let i = 1; i < seen.length; i++) assert.ok(order.indexOf(seen[i]) > order.indexOf(seen[i - 1]), `the card only moves forward: ${seen.join(' → ')}`);
   assert.strictEqual(readLedger(fixRunId).status, 'completed');
