@@ -9,14 +9,15 @@ import type { RoleCost } from '../ledger/estimate';
 import type { RequestPolicy } from '../model/requests';
 import type { Prompts } from '../prompts';
 import type { AgentTranscript, Transcripts } from '../transcripts/writer';
-import { PATTERN_NAMES, type AgentGroup, type AgentRecord, type AgentRole, type PatternName, type Tier, type Usage } from '../types';
+import { type AgentGroup, type AgentRecord, type AgentRole, type PatternName, type Tier, type Usage } from '../types';
 
 /**
  * What every plan has, whatever its pattern. The planner submits the pattern's own fields; the
  * engine adds these (task, pattern, the planner's reason, the focus) before validating the whole.
  */
 export const BasePlanSchema = z.object({
-  pattern: z.enum(PATTERN_NAMES),
+  /** One of the registry's patterns: validatePlan looks the name up before this schema applies. */
+  pattern: z.string().min(1),
   task: z.string().trim().min(1),
   /** Why the planner chose this pattern, in one sentence (shown with the plan). */
   reason: z.string().trim().max(600).default(''),

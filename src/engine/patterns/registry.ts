@@ -24,8 +24,8 @@ export const PATTERNS: readonly AnyPattern[] = [fanOut, pipeline, panel, mapRedu
 /** The patterns the planner may plan (a workflow is planned from its file instead). */
 export const PLANNABLE_PATTERNS: readonly AnyPattern[] = PATTERNS.filter((p) => !p.plannedFromFile);
 
-/** What the user may ask for: a pattern by name, or `auto` to let the planner choose. */
-export type PatternChoice = PatternName | 'auto';
+/** What the user may ask for: a pattern by name (PatternName), or `auto` to let the planner choose. */
+export type PatternChoice = string;
 
 export function patternNamed(name: string): AnyPattern | undefined {
   return PATTERNS.find((p) => p.name === name);
