@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as readline from 'node:readline/promises';
 import { existsSync, statSync } from 'node:fs';
 import {
-  ConfigError, NotARepositoryError, loadProjectConfig, Orchestrator, PlanError, resolveConfig, describeIgnored,
+  CHANGE_PATTERN, ConfigError, NotARepositoryError, patternNamed, loadProjectConfig, Orchestrator, PlanError, resolveConfig, describeIgnored,
   asStorageError, CommandRefusedError, describeRebuild, LedgerDamagedError, StorageError, taskLength, taskTooLong,
   ForeignRunError, checkedOutputRoot, originOfRun, addSecrets, credentialValues, redactText, loadMemoryBlock, loadAgentDefinitions,
   type FindingsFile, type ResolvedConfig, type Run, type RunOutcome,
@@ -80,7 +80,7 @@ async function main(argv: string[]): Promise<number> {
   if (args.command === 'demo' && args.greenfield) {
     const ws = await greenfieldWorkspace();
     err(`Demo workspace (a new, empty git repository): ${ws}`);
-    args = { ...args, command: 'run', positional: GREENFIELD_DEMO_TASK, pattern: 'build', workspace: ws, simulate: true, yes: true };
+    args = { ...args, command: 'run', positional: GREENFIELD_DEMO_TASK, pattern: CHANGE_PATTERN, workspace: ws, simulate: true, yes: true };
   }
   if (args.command === 'demo') {
     const ws = await demoWorkspace(path.join(__dirname, '..', 'examples'));
@@ -189,7 +189,7 @@ async function runTask(orchestrator: Orchestrator, workspace: string, args: CliA
     return EXIT.usage;
   }
   const command = orchestrator.workspaceCommand;
-  if (args.yes && args.pattern === 'build' && command && !(await orchestrator.consent.has(workspace, command.command))) {
+  if (args.yes && args.pattern && patternNamed(args.pattern)?.runsVerifyCommand && command && !(await orchestrator.consent.has(workspace, command.command))) {
     // Refused before planning, so no scout spends a token on a run that could not start.
     err(`Refusing to start: this build would run \`${command.command}\` from ${command.source} in each builder's worktree, which you have not approved here. `
       + 'Pass --allow-workspace-command beside --yes to run it, or run without --yes to see the plan and answer.');

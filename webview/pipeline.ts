@@ -3,12 +3,12 @@
  * integration check on the assembled change, the hardening tally (criticals listed as what blocks
  * Ship) and Ship. Every string from the host goes in as text.
  */
-import type { PipelineFinding, PipelineView } from '../src/shared/protocol';
+import type { IntegrationView, PipelineFinding, PipelineView } from '../src/shared/protocol';
 import { plural } from '../src/shared/words';
 import { h, section } from './dom';
 import { link, tag } from './toolkit';
 
-function integrationLine(i: NonNullable<PipelineView['integration']>, open: (path: string) => void): Node[] {
+function integrationLine(i: IntegrationView, open: (path: string) => void): Node[] {
   const command = i.command ? ` (\`${i.command}\`)` : '';
   const fixes = i.rounds > 1 ? `, after ${plural(i.rounds - 1, 'fix round')}` : '';
   const parts: Node[] = [];

@@ -1,5 +1,5 @@
 /** Renders one run's RunView as DOM. Every string from the host goes in as text or sanitised markdown. */
-import type { AgentView, ChangesView, GroupView, MapReduceCard, PanelCard, PatternCard, PipelineCard, ProgressView, RunView, SupervisorCard, TotalsView } from '../src/shared/protocol';
+import type { AgentView, ChangesView, GroupView, MapReduceCard, PanelCard, PatternCard, PipelineCard, PipelineView, ProgressView, RunView, SupervisorCard, TotalsView } from '../src/shared/protocol';
 import { noun, plural } from '../src/shared/words';
 import { h, section } from './dom';
 import { renderMarkdown } from './markdownDom';
@@ -54,7 +54,7 @@ export function renderEmpty(): Node {
   return d;
 }
 
-function pipelineUnderway(p: NonNullable<RunView['pipeline']>): boolean {
+function pipelineUnderway(p: PipelineView): boolean {
   return (!!p.integration && p.integration.state !== 'waiting') || p.harden?.state === 'running' || p.harden?.state === 'done' || p.ship.state !== 'waiting';
 }
 
@@ -97,10 +97,10 @@ export function renderRun(run: RunView, act: Actions): Node {
   if (run.status === 'awaiting-approval' || run.status === 'declined') {
     root.append(renderPlan(run, open));
   } else {
-    if (run.card) root.append(renderCard(run.card, open));
-    // A pipeline's card already lists every stage with its status; one card per stage would repeat it.
-    if (run.groups.length && run.card?.kind !== 'pipeline') {
-      root.append(section(GROUPS_TITLE[run.pattern] ?? 'Groups', 'groups', ...run.groups.map((g) => renderGroup(g, open))));
+    if (run.card) root.append(renderCard(run.card, run.pattern, open));
+    // A handoffs card already lists every stage with its status; one card per stage would repeat it.
+    if (run.groups.length && run.card?.kind !== 'handoffs') {
+      root.append(section(run.groupsTitle, 'groups', ...run.groups.map((g) => renderGroup(g, open))));
     }
     if (run.others.length) {
       const list = h('ul', undefined, 'agents');
@@ -196,7 +196,7 @@ function renderPlan(run: RunView, open: (p: string) => void): Node {
     if (run.simulated) parts.push(h('p', 'Simulated provider: nothing is spent. The range is what the same run would cost on the API at the configured prices.', 'muted simulated-note'));
   }
   if (run.planner) parts.push(h('p', `Planned by ${run.planner.model}: ${tokens(run.planner.tokens)} tokens, ${spend(usd(run.planner.costUsd), run.simulated)}.`, 'muted planner-line'));
-  if (run.card?.kind === 'map-reduce') parts.push(renderCard(run.card, open));
+  if (run.card?.kind === 'progress') parts.push(renderCard(run.card, run.pattern, open));
   // Three columns, so the plan reads in the sidebar without scrolling sideways: who (and in which
   // group), what, and on which model. The agent's id links to its file once it exists.
   const rows: Array<Array<Node | string>> = [];
@@ -236,10 +236,6 @@ function agentLine(a: AgentView, open: (p: string) => void): HTMLElement {
   return li;
 }
 
-const GROUPS_TITLE: Record<string, string> = {
-  'fan-out': 'Domains', pipeline: 'Stages', 'map-reduce': 'Map and reduce', supervisor: 'Rounds', panel: 'Experts',
-};
-
 /** The pattern and, when the planner gave one, why it chose it. */
 function renderPattern(run: RunView): Node {
   const p = h('p', undefined, 'pattern-line');
@@ -277,16 +273,17 @@ function renderGroup(g: GroupView, open: (p: string) => void): Node {
   return card;
 }
 
-function renderCard(card: PatternCard, open: (p: string) => void): Node {
+/** The pattern's card, as a section whose id is the run's pattern (`#pipeline`, `#panel`): the card is that pattern's own view. */
+function renderCard(card: PatternCard, pattern: string, open: (p: string) => void): Node {
   switch (card.kind) {
-    case 'pipeline': return renderPipeline(card, open);
-    case 'map-reduce': return renderMapReduce(card);
-    case 'supervisor': return renderSupervisor(card);
-    case 'panel': return renderPanel(card, open);
+    case 'handoffs': return renderPipeline(card, pattern, open);
+    case 'progress': return renderMapReduce(card, pattern);
+    case 'rounds': return renderSupervisor(card, pattern);
+    case 'verdicts': return renderPanel(card, pattern, open);
   }
 }
 
-function renderPipeline(card: PipelineCard, open: (p: string) => void): Node {
+function renderPipeline(card: PipelineCard, id: string, open: (p: string) => void): Node {
   const parts: Node[] = [];
   if (card.failed) {
     const skipped = card.skipped.length ? ` The later stages were not run: ${card.skipped.join(', ')}.` : '';
@@ -316,7 +313,7 @@ function renderPipeline(card: PipelineCard, open: (p: string) => void): Node {
     list.append(li);
   }
   parts.push(list);
-  return section('Stage handoffs', 'pipeline', ...parts);
+  return section('Stage handoffs', id, ...parts);
 }
 
 function progressRow(dl: HTMLElement, label: string, done: number, total: number, failed: number): void {
@@ -328,7 +325,7 @@ function progressRow(dl: HTMLElement, label: string, done: number, total: number
   dl.append(h('dt', label), dd);
 }
 
-function renderMapReduce(card: MapReduceCard): Node {
+function renderMapReduce(card: MapReduceCard, id: string): Node {
   const dl = h('dl', undefined, 'totals progress');
   progressRow(dl, 'Mappers', card.mappers.done, card.mappers.total, card.mappers.failed);
   for (const l of card.levels) progressRow(dl, `Reduce level ${l.level}`, l.done, l.total, l.failed);
@@ -347,7 +344,7 @@ function renderMapReduce(card: MapReduceCard): Node {
       parts.push(list);
     }
   }
-  return section('Map-reduce progress', 'map-reduce', ...parts);
+  return section('Map-reduce progress', id, ...parts);
 }
 
 function table(columns: string[], rows: Array<Array<Node | string>>, id: string): HTMLElement {
@@ -368,19 +365,19 @@ function table(columns: string[], rows: Array<Array<Node | string>>, id: string)
   return t;
 }
 
-function renderSupervisor(card: SupervisorCard): Node {
+function renderSupervisor(card: SupervisorCard, id: string): Node {
   const rows = card.rounds.map((r) => [
     String(r.round), r.status,
     r.outcome === 'finished' ? 'finished the run' : `${r.spawned} spawned · ${r.workersDone} done`,
     r.promptTokens === null ? '—' : tokens(r.promptTokens),
     r.returnTokens === null ? '—' : tokens(r.returnTokens),
   ]);
-  return section('Supervisor rounds', 'supervisor', table(['Round', 'Status', 'Workers', 'Prompt tokens', 'Returns in'], rows, 'rounds-table'));
+  return section('Supervisor rounds', id, table(['Round', 'Status', 'Workers', 'Prompt tokens', 'Returns in'], rows, 'rounds-table'));
 }
 
-function renderPanel(card: PanelCard, open: (p: string) => void): Node {
+function renderPanel(card: PanelCard, id: string, open: (p: string) => void): Node {
   const t = card.tally;
-  if (!t) return section('Panel verdicts', 'panel', h('p', `${card.experts.done} of ${plural(card.experts.total, 'expert')} answered; the engine's tally appears here once they all have.`, 'muted'));
+  if (!t) return section('Panel verdicts', id, h('p', `${card.experts.done} of ${plural(card.experts.total, card.noun)} answered; the engine's tally appears here once they all have.`, 'muted'));
   const head = h('p', t.line, t.quorumMet ? 'tally-line' : 'tally-line reason');
   const counts = h('p', Object.entries(t.counts).map(([v, n]) => `${v}: ${n}`).join(' · '), 'muted');
   // Three columns, so the table stays readable in a narrow sidebar: who, what they said, why.
@@ -390,7 +387,7 @@ function renderPanel(card: PanelCard, open: (p: string) => void): Node {
     const verdict = e.verdict === null ? 'gap' : `${e.verdict}${e.confidence === null ? '' : ` · ${e.confidence.toFixed(2)}`}${e.dissent ? ' · dissent' : ''}`;
     return [who, verdict, e.verdict === null ? (e.gap ?? 'no verdict') : concernList(e.concerns, open)];
   });
-  return section('Panel verdicts', 'panel', head, counts, table(['Expert', 'Verdict · confidence', 'Top concerns'], rows, 'verdict-table'));
+  return section('Panel verdicts', id, head, counts, table(['Expert', 'Verdict · confidence', 'Top concerns'], rows, 'verdict-table'));
 }
 
 /** An expert's concerns as the markdown list they are (each may hold `code` and links), not a joined blob. */
@@ -407,7 +404,7 @@ function renderFinal(run: RunView, final: AgentView, open: (p: string) => void):
   const text = run.finalSummary ?? final.returned;
   if (text) body.append(renderMarkdown(text, open));
   else body.append(h('p', final.status === 'failed' ? `The final synthesis failed: ${final.error ?? ''}` : `Final synthesis ${final.status}.`, 'muted'));
-  return section('Final summary', 'final', body, ...(final.written ? [fileLink(`Open ${final.outputFile}`, final.outputFile, true, open)] : []));
+  return section('Final summary', 'summary-section', body, ...(final.written ? [fileLink(`Open ${final.outputFile}`, final.outputFile, true, open)] : []));
 }
 
 function renderGaps(run: RunView, open: (p: string) => void): Node {

@@ -67,7 +67,7 @@ export async function agentCommand(orchestrator: Orchestrator, workspace: string
     io.err(`Rerunning ${agentId} of run ${runId}${args.instruction ? ' with your instruction' : ''}, then what summarises it…`);
     outcome = await orchestrator.rerunAgent(runId, agentId, { signal, onRun, allowForeign: args.allowForeignRun, ...(args.instruction ? { instruction: args.instruction } : {}) });
   } else {
-    const w = args.worker!;
+    const w = args.newWorker!;
     io.err(`Adding a worker to ${w.group} of run ${runId}, then re-running what summarises it…`);
     outcome = await orchestrator.addWorker(runId, w, { signal, onRun, allowForeign: args.allowForeignRun });
   }

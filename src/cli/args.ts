@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { MAX_TASK_CHARS, PATTERN_CHOICES, RUN_ID_PATTERN, TIERS, type PatternChoice, type Tier } from '../engine';
+import { CHANGE_PATTERN, MAX_TASK_CHARS, PATTERN_CHOICES, RUN_ID_PATTERN, TIERS, type PatternChoice, type Tier } from '../engine';
 
 export class UsageError extends Error {
   constructor(message: string) { super(message); this.name = 'UsageError'; }
@@ -95,7 +95,7 @@ export interface CliArgs {
   /** rerun: the user's extra instruction. */
   instruction: string | undefined;
   /** add-worker: the worker. */
-  worker: WorkerFlags | undefined;
+  newWorker: WorkerFlags | undefined;
   workspace: string;
   yes: boolean;
   /** Consent to run the repository's own check command (its verifyCommand), as the plan shows it. */
@@ -171,7 +171,7 @@ export function parseCli(argv: string[]): CliArgs {
   }
   const { values: v, positionals } = parsed;
   const [cmd, ...rest] = positionals;
-  const none = { positional: undefined, positionals: [], instruction: undefined, worker: undefined, taskFile: undefined };
+  const none = { positional: undefined, positionals: [], instruction: undefined, newWorker: undefined, taskFile: undefined };
   if (v.help || cmd === 'help' || cmd === undefined) return { ...base(v), command: 'help', ...none };
   const command = COMMANDS.find((c) => c === cmd);
   if (!command) throw new UsageError(`Unknown command "${cmd}"`);
@@ -191,7 +191,7 @@ export function parseCli(argv: string[]): CliArgs {
   if (v.from !== undefined && command !== 'run') throw new UsageError('--from goes with run');
   if (v.findings !== undefined && v.from === undefined) throw new UsageError('--findings goes with --from RUNID (the audit run whose findings to fix)');
   if (v.from !== undefined && !RUN_ID_PATTERN.test(v.from)) throw new UsageError(`--from "${v.from}" is not a run id (expected YYYYMMDD-HHMMSS-xxxx; see: orchestrate list)`);
-  if (v.from !== undefined && v.pattern !== undefined && v.pattern !== 'build') throw new UsageError(`--from plans a build that fixes the run's findings; --pattern ${v.pattern} cannot (use --pattern build or leave it out)`);
+  if (v.from !== undefined && v.pattern !== undefined && v.pattern !== CHANGE_PATTERN) throw new UsageError(`--from plans a build that fixes the run's findings; --pattern ${v.pattern} cannot (use --pattern build or leave it out)`);
   if (v.workflow !== undefined && command !== 'run') throw new UsageError('--workflow goes with run');
   if (v.param !== undefined && v.workflow === undefined) throw new UsageError('--param goes with run --workflow NAME');
   if (v.workflow !== undefined) {
@@ -209,15 +209,15 @@ export function parseCli(argv: string[]): CliArgs {
   if (v.accept !== undefined && command !== 'memory') throw new UsageError('--accept goes with memory');
   if (v.instruction !== undefined && command !== 'rerun') throw new UsageError('--instruction goes with rerun');
   if (v.greenfield && command !== 'demo') throw new UsageError('--greenfield goes with demo');
-  if (v.greenfield && v.pattern !== undefined && v.pattern !== 'build') throw new UsageError('demo --greenfield is a build; leave out --pattern or use --pattern build');
+  if (v.greenfield && v.pattern !== undefined && v.pattern !== CHANGE_PATTERN) throw new UsageError('demo --greenfield is a build; leave out --pattern or use --pattern build');
   if (v['allow-agent-approval'] && command !== 'mcp') throw new UsageError('--allow-agent-approval goes with mcp');
   if (v['allow-foreign-run'] && !FOREIGN_RUN_COMMANDS.has(command)) throw new UsageError('--allow-foreign-run goes with resume, rerun, ask, add-worker or ship');
   for (const flag of ['branch', 'push', 'message-file'] as const) if (v[flag] !== undefined && command !== 'ship') throw new UsageError(`--${flag} goes with ship`);
   return {
     ...base(v), command, positional: arg, positionals: rest, taskFile,
-    ...(v.from !== undefined ? { pattern: 'build' as const } : {}),
+    ...(v.from !== undefined ? { pattern: CHANGE_PATTERN } : {}),
     instruction: v.instruction,
-    worker: command === 'add-worker' ? workerFlags(v) : undefined,
+    newWorker: command === 'add-worker' ? workerFlags(v) : undefined,
   };
 }
 
@@ -232,7 +232,7 @@ function workerFlags(v: Record<string, string | boolean | string[] | undefined>)
   };
 }
 
-function base(v: Record<string, string | boolean | string[] | undefined>): Omit<CliArgs, 'command' | 'positional' | 'positionals' | 'instruction' | 'worker' | 'taskFile'> {
+function base(v: Record<string, string | boolean | string[] | undefined>): Omit<CliArgs, 'command' | 'positional' | 'positionals' | 'instruction' | 'newWorker' | 'taskFile'> {
   const overrides: Record<string, unknown> = {};
   const set = (k: string, val: unknown): void => { if (val !== undefined) overrides[k] = val; };
   set('scheduling', v.scheduling);

@@ -6,36 +6,21 @@
 import { cp, mkdtemp } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { runGit, type PatternChoice } from '../engine';
+import { patternNamed, runGit, type PatternChoice } from '../engine';
 
 /** `demo --greenfield`'s task: new software in an empty repository (issue 17's example). */
 export const GREENFIELD_DEMO_TASK = 'Build a small billing service with auth, API and a CLI';
 
-/** What each pattern's demo asks: a task its planner would route to that pattern. */
-const DEMO_TASKS: Partial<Record<PatternChoice, string>> = {
-  build: 'Add a doc comment to every source file',
-  pipeline: 'Document src step by step: research → outline → draft → review',
-  panel: 'Is this shop ready for production?',
-  'map-reduce': 'Rate the comments in every .js file',
-  supervisor: 'Investigate why checkout fails',
-};
-/**
- * Settings a pattern's demo runs with unless the user's flags say otherwise: the build demo checks
- * each builder's worktree and the assembled tree with the shop's own test, so the whole pipeline
- * (integration check, fixer, hardening) shows.
- */
-const DEMO_SETTINGS: Partial<Record<PatternChoice, Record<string, unknown>>> = {
-  build: { verifyCommand: 'node test/orders.test.js' },
-};
-
+/** Settings a pattern's demo runs with unless the user's flags say otherwise, as the pattern declares them (Pattern.demo). */
 export function demoSettings(pattern: PatternChoice): Record<string, unknown> {
-  return DEMO_SETTINGS[pattern] ?? {};
+  return patternNamed(pattern)?.demo?.settings ?? {};
 }
 
 export const DEFAULT_DEMO_TASK = 'Audit this repo for security issues';
 
+/** What a pattern's demo asks: a task its planner would route to that pattern (Pattern.demo), else the audit. */
 export function demoTask(pattern: PatternChoice): string {
-  return DEMO_TASKS[pattern] ?? DEFAULT_DEMO_TASK;
+  return patternNamed(pattern)?.demo?.task ?? DEFAULT_DEMO_TASK;
 }
 
 /** A fresh copy of examples/demo-shop in the temp folder, made a git repository with one commit. */

@@ -64,9 +64,11 @@ export function finalReport(run: Run, outcome: RunOutcome, workspace: string): s
   const simulated = run.ledger.simulated;
   const lines = [`Run ${run.id}: ${outcome.status}${outcome.reason ? ` — ${outcome.reason}` : ''}`];
   if (outcome.summaryPath) lines.push(`Summary: ${rel(outcome.summaryPath)}`);
-  const synth = run.ledger.agents.filter((a) => a.role === 'coordinator' && a.status === 'completed');
+  const view = run.pattern.view;
+  const synth = view.groupSummary ? run.ledger.agents.filter((a) => a.role === view.groupSummary && a.status === 'completed') : [];
   if (synth.length) lines.push(`Synthesis: ${synth.map((a) => rel(path.join(run.dir, a.outputFile))).join(', ')}`);
-  const assembled = run.pattern.name === 'build' ? run.ledger.agents.find((a) => a.role === 'final' && a.status === 'completed') : undefined;
+  const assembly = view.changeSteps?.assembly;
+  const assembled = assembly ? run.ledger.agents.find((a) => a.role === assembly && a.status === 'completed') : undefined;
   if (assembled) {
     lines.push(`Changes: ${assembled.returned ?? ''} Nothing was written to your working tree.`,
       `  review:  ${commandLine(['diff', run.id], workspace)}`,

@@ -9,7 +9,7 @@
  */
 import * as path from 'node:path';
 import {
-  loadAgentDefinitions, loadWorkflows, type Config, type FoundWorkflow, type WorkflowCatalog, type WorkflowError,
+  loadAgentDefinitions, loadWorkflows, type Config, type FoundWorkflow, type Workflow, type WorkflowCatalog, type WorkflowError,
   type WorkflowGate, type WorkflowStage,
 } from '../engine';
 import { plural } from '../shared/words';
@@ -19,7 +19,7 @@ import { EXIT } from './exitCodes';
 import { shownPath } from './hint';
 
 /** One workflow as `--json` reports it: the file's fields with defaults filled, where it is, and each stage's line. */
-export type WorkflowListing = FoundWorkflow['workflow'] & { source: string; stageLines: FoundWorkflow['stageLines'] };
+export type WorkflowListing = Workflow & { source: string; stageLines: FoundWorkflow['stageLines'] };
 
 /** The catalog as `orchestrate workflows --json` prints it; `valid` is false when any file has an error. */
 export function workflowsJson(catalog: WorkflowCatalog): { valid: boolean; workflows: WorkflowListing[]; errors: WorkflowError[]; folder: string } {
@@ -93,7 +93,7 @@ export async function workflowsCommand(workspace: string, config: Config, args: 
     if (catalog.errors.length) {
       io.err(`${plural(catalog.errors.length, 'error')} in ${plural(new Set(catalog.errors.map((e) => e.file)).size, 'file')} of ${shownPath(catalog.folder)}`);
     } else {
-      io.out(valid.length ? `${plural(valid.length, 'workflow')} valid: ${valid.join(', ')}` : `No workflows in ${shownPath(catalog.folder)}.`);
+      io.out(valid.length ? `${valid.length} workflow${valid.length === 1 ? '' : 's'} valid: ${valid.join(', ')}` : `No workflows in ${shownPath(catalog.folder)}.`);
     }
   } else {
     io.out(workflowsText(catalog).join('\n'));

@@ -2,7 +2,8 @@
 export * from './types';
 export { parseConfig, mergeConfig, ConfigSchema, ConfigError, formatIssues, DEFAULT_MODELS, DEFAULT_PRICES, type Config, type ConfigInput } from './config';
 export { isFanOutPlan, type FanOutPlan as Plan, type DomainSpec, type WorkerSpec } from './patterns/fan-out/plan';
-export { PATTERNS, PATTERN_CHOICES, patternNamed, validatePlan, type AnyPattern, type AnyPlan, type PatternChoice } from './patterns/registry';
+export { CHANGE_PATTERN, PATTERNS, PATTERN_CHOICES, patternNamed, producesChanges, validatePlan, type AnyPattern, type AnyPlan, type PatternChoice } from './patterns/registry';
+export type { AddWorkerView, CardDecl, ChangeStepsDecl, PatternView, PlanEditDecl } from './patterns/view';
 export type { Pattern, RoleSpec, BasePlan, LeafRequest, AddedLeaf, AddLeafContext, ReviewDocument } from './patterns/pattern';
 export { planReviewDocuments } from './patterns/documents';
 export { approvalsWaiting, approveStage, isWaitingApproval, waitingApprovals, type WaitingApproval } from './patterns/workflow';

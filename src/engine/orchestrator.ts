@@ -10,7 +10,7 @@ import type { ModelClient } from './model/client';
 import { realClock, RequestPolicy } from './model/requests';
 import { agentRecord, PlanInputError, type Compiled } from './patterns/pattern';
 import { approveStage, definitionsNamed, planFromWorkflow } from './patterns/workflow';
-import { PATTERNS, PLANNABLE_PATTERNS, patternNamed, validatePlan, type AnyPattern, type AnyPlan, type PatternChoice } from './patterns/registry';
+import { CHANGE_PATTERN, FILE_PATTERN, PATTERNS, PLANNABLE_PATTERNS, patternNamed, validatePlan, type AnyPattern, type AnyPlan, type PatternChoice } from './patterns/registry';
 import { renderPlanMarkdown } from './plan/planMarkdown';
 import { requestPlan } from './patterns/planner';
 import { checkTask } from './plan/task';
@@ -218,7 +218,7 @@ export class Orchestrator {
     if (choice !== 'auto' && (!patternNamed(choice) || patternNamed(choice)?.plannedFromFile)) {
       throw new ConfigError(`Unknown pattern "${String(choice)}"; expected auto or one of ${PLANNABLE_PATTERNS.map((p) => p.name).join(', ')}`);
     }
-    if (req.findings && choice !== 'build') throw new ConfigError(`Fixing findings is a build: plan it with the build pattern, not ${choice}`);
+    if (req.findings && choice !== CHANGE_PATTERN) throw new ConfigError(`Fixing findings is a build: plan it with the build pattern, not ${choice}`);
     const parsedFindings = req.findings ? FindingsFileSchema.safeParse(req.findings) : null;
     if (parsedFindings && !parsedFindings.success) throw new ConfigError(`The findings to fix are not valid:\n  ${formatIssues(parsedFindings.error).join('\n  ')}`);
     const fixing = parsedFindings?.data ?? null;
@@ -316,7 +316,7 @@ export class Orchestrator {
     }
     const resolved = resolveParams(found.workflow, req.params);
     if (!resolved.ok) throw new ConfigError(resolved.errors.join('\n'));
-    const pattern = patternNamed('workflow')!;
+    const pattern = FILE_PATTERN;
     let plan: AnyPlan;
     let compiled: Compiled;
     let named: string[];

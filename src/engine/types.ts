@@ -7,26 +7,24 @@ export const TIERS = ['haiku', 'sonnet', 'opus'] as const;
 export type Tier = (typeof TIERS)[number];
 
 /**
- * Every role any pattern declares (names are part of the file contract: ledger.json, CLI, views).
- * `planner` is the engine's own: every run has one planner record, so its cost is an agent's too.
+ * A role, as the pattern that declares it names it (its `roles` keys; names are part of the file
+ * contract: ledger.json, CLI, views). The registry is the list: nothing outside a pattern's folder
+ * names one, so a new pattern's roles need no line here. `planner` is the engine's own
+ * (PLANNER_ROLE): every run has one planner record, so its cost is an agent's too.
  */
-export const AGENT_ROLES = [
-  'planner', 'worker', 'coordinator', 'final', 'stage', 'expert', 'consensus', 'mapper', 'reducer',
-  'supervisor', 'scout', 'builder', 'reviewer',
-  // The build pipeline (DESIGN §4d): the design and skeleton of new work, the check of the assembled
-  // tree (an engine step, no model cost), its repair, and the audit of the combined change.
-  'architect', 'scaffolder', 'integration', 'fixer', 'hardener',
-  // Workflows: an auditor's pass/block (a sanity check, a review gate), an engine gate (approval, a
-  // check command), the agent that proposes a stage's lessons for memory.md, and the engine step
-  // that fans a stage out over the items an earlier stage returned.
-  'auditor', 'gate', 'reflector', 'expander',
-] as const;
-export type AgentRole = (typeof AGENT_ROLES)[number];
+export type AgentRole = string;
 
-/** The orchestration patterns (DESIGN §4a); `plan.json`'s `pattern` field and `--pattern`. */
-/** `single` is the planner's answer to a task too small to orchestrate (only `auto` picks it); `workflow` is planned from a workflow file, never by the planner. */
-export const PATTERN_NAMES = ['fan-out', 'pipeline', 'panel', 'map-reduce', 'supervisor', 'build', 'single', 'workflow'] as const;
-export type PatternName = (typeof PATTERN_NAMES)[number];
+/** The engine's own role: every run has one planner record, whatever its pattern. */
+export const PLANNER_ROLE: AgentRole = 'planner';
+
+/**
+ * An orchestration pattern's name (DESIGN §4a): `plan.json`'s `pattern` field and `--pattern`.
+ * The registry (patterns/registry.ts) is the list of them; a plan naming another is refused there.
+ */
+export type PatternName = string;
+
+/** The pattern of a plan or ledger written before patterns existed (it has no `pattern` field). */
+export const DEFAULT_PATTERN: PatternName = 'fan-out';
 
 /** A group of agents as a pattern shows it: a domain, a stage, the panel, a partition, a round. */
 export interface AgentGroup {

@@ -5,12 +5,12 @@
  */
 import * as path from 'node:path';
 import {
-  fmtTokens, runProgress, trustNotes, type AgentRecord, type ChangeSet, type LedgerSnapshot,
+  DEFAULT_PATTERN, fmtTokens, PLANNER_ROLE, runProgress, trustNotes, type AgentRecord, type ChangeSet, type LedgerSnapshot,
 } from '../engine';
 import { plural } from '../shared/words';
 import { money } from '../cli/report';
 
-const agentsOf = (s: LedgerSnapshot): AgentRecord[] => s.agents.filter((a) => a.role !== 'planner');
+const agentsOf = (s: LedgerSnapshot): AgentRecord[] => s.agents.filter((a) => a.role !== PLANNER_ROLE);
 
 /** "3 workers, 1 coordinator" for these agents, roles in the order they first appear. */
 function roleCounts(agents: readonly AgentRecord[]): string {
@@ -37,7 +37,7 @@ export function estimateLine(s: LedgerSnapshot): string {
 /** The plan, compact: pattern and reason, one line per group, totals by role and tier, the estimate. */
 export function planText(s: LedgerSnapshot): string {
   const agents = agentsOf(s);
-  const lines = [`Pattern: ${s.pattern ?? 'fan-out'}${s.patternReason ? ` — ${s.patternReason}` : ''}`];
+  const lines = [`Pattern: ${s.pattern ?? DEFAULT_PATTERN}${s.patternReason ? ` — ${s.patternReason}` : ''}`];
   for (const g of s.groups ?? []) {
     const own = agents.filter((a) => a.domain === g.id);
     lines.push(`  ${g.id} ${g.label}: ${roleCounts(own)} (${tierCounts(own)})`);

@@ -9,7 +9,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import {
-  applyRunChanges, checkedRunDir, ConfigError, discardRunChanges, isInside, MAX_TASK_CHARS, PATTERN_CHOICES, PlanError,
+  applyRunChanges, checkedRunDir, ConfigError, DEFAULT_PATTERN, patternNamed, discardRunChanges, isInside, MAX_TASK_CHARS, PATTERN_CHOICES, PlanError,
   readChangeSet, redactText, scanRuns, SUMMARY_FILE, taskTooLong, type Config, type Orchestrator, type PatternChoice,
 } from '../engine';
 import { capped, changesText, listText, planText, plannedText, shown, statusLine, statusText } from './answers';
@@ -174,7 +174,8 @@ export function registerTools(server: McpServer, d: ToolDeps): void {
     const summaryPath = shown(workspace, path.join(dir, SUMMARY_FILE));
     if (summary !== null) lines.push(`--- ${summaryPath} ---`, capped(summary.trim(), args.maxTokens ?? DEFAULT_RESULT_TOKENS, summaryPath), '---');
     else lines.push('No summary.md was written.');
-    const synthesis = snap.agents.filter((a) => ['coordinator', 'reducer', 'consensus'].includes(a.role) && a.status === 'completed');
+    const roles: readonly string[] = patternNamed(snap.pattern ?? DEFAULT_PATTERN)?.view.synthesisRoles ?? [];
+    const synthesis = snap.agents.filter((a) => roles.includes(a.role) && a.status === 'completed');
     if (synthesis.length) lines.push(`Synthesis files: ${synthesis.map((a) => shown(workspace, path.join(dir, a.outputFile))).join(', ')}`);
     if (snap.gaps.length) lines.push(`Gaps: ${snap.gaps.map((g) => `${g.agentId} (${g.reason})`).join('; ')}`);
     const cs = await readChangeSet(dir);

@@ -79,7 +79,7 @@ export const SpendRowSchema = z.object({ key: z.string().max(120), costUsd: usd,
 export type SpendRow = z.infer<typeof SpendRowSchema>;
 
 /** The task board's columns, in the order a builder's change moves through them. */
-export const BOARD_COLUMNS = ['plan', 'build', 'check', 'review', 'integrate', 'harden', 'ship'] as const;
+export const BOARD_COLUMNS = ['plan', 'code', 'check', 'review', 'integrate', 'harden', 'ship'] as const;
 export type BoardColumn = (typeof BOARD_COLUMNS)[number];
 
 /** Why a card cannot move on. */

@@ -52,6 +52,8 @@ export const PlanGroupSchema = z.object({
   brief: z.string().nullable(),
   canAdd: z.boolean(),
   addLabel: z.string().nullable(),
+  /** What a new agent of the group is ("worker", "stage"), as its pattern declares it; null where none is added. */
+  addNoun: z.string().nullable(),
   items: z.array(PlanItemSchema),
   /** Validation errors about the group as a whole (too few workers, its brief), shown beside it. */
   errors: z.array(z.string()),

@@ -49,9 +49,14 @@ export type GroupView = z.infer<typeof GroupViewSchema>;
 
 const text = z.string().max(20_000);
 
-/** Pipeline: every stage in order with its handoff's summary; a failed stage and the stages it stopped. */
+/*
+ * The Summary's cards are kinds the webview knows, named for what they show; a pattern declares
+ * which one its runs get (PatternView.card), so the webview never learns a pattern's name.
+ */
+
+/** Handoffs (a pipeline's): every stage in order with its handoff's summary; a failed stage and the stages it stopped. */
 export const PipelineCardSchema = z.object({
-  kind: z.literal('pipeline'),
+  kind: z.literal('handoffs'),
   stages: z.array(z.object({
     id: z.string(), name: z.string(), status: z.string(), error: z.string().nullable(),
     /** The `Summary` of handoffs/<id>.md once the engine wrote it. */
@@ -62,9 +67,9 @@ export const PipelineCardSchema = z.object({
   skipped: z.array(z.string()),
 });
 
-/** Map-reduce: mappers done/total, each reduce level, and what the selection left out and why. */
+/** Progress (map-reduce's): mappers done/total, each reduce level, and what the selection left out and why. */
 export const MapReduceCardSchema = z.object({
-  kind: z.literal('map-reduce'),
+  kind: z.literal('progress'),
   mappers: z.object({ done: count, failed: count, total: count }),
   levels: z.array(z.object({ level: count, done: count, failed: count, total: count })),
   selectedFiles: count.nullable(),
@@ -73,18 +78,18 @@ export const MapReduceCardSchema = z.object({
   excludedSample: z.array(z.object({ path: z.string(), reason: z.string() })),
 });
 
-/** Supervisor: one row per round: its status, the workers it spawned, and its prompt size. */
+/** Rounds (a supervisor's): one row per round: its status, the workers it spawned, and its prompt size. */
 export const SupervisorCardSchema = z.object({
-  kind: z.literal('supervisor'),
+  kind: z.literal('rounds'),
   rounds: z.array(z.object({
     round: count, status: z.string(), spawned: count, workersDone: count,
     promptTokens: count.nullable(), returnTokens: count.nullable(), outcome: z.enum(['spawned', 'finished']).nullable(),
   })),
 });
 
-/** Panel: the engine's tally (panel/tally.json) as a verdict table, once it exists. */
+/** Verdicts (a panel's): the engine's tally (panel/tally.json) as a verdict table, once it exists. */
 export const PanelCardSchema = z.object({
-  kind: z.literal('panel'),
+  kind: z.literal('verdicts'),
   tally: z.object({
     line: z.string(), planned: count, answered: count, quorum: count, quorumMet: z.boolean(),
     majority: z.string().nullable(), unanimous: z.boolean(),
@@ -95,6 +100,8 @@ export const PanelCardSchema = z.object({
     })),
   }).nullable(),
   experts: z.object({ done: count, total: count }),
+  /** What one of them is called ("expert"): the role the pattern's card declares. */
+  noun: z.string().max(40),
 });
 
 export const PatternCardSchema = z.discriminatedUnion('kind', [PipelineCardSchema, MapReduceCardSchema, SupervisorCardSchema, PanelCardSchema]);
@@ -136,23 +143,27 @@ export const PipelineFindingSchema = z.object({
 }).strict();
 export type PipelineFinding = z.infer<typeof PipelineFindingSchema>;
 
+/** The check on the assembled tree, as the Summary and the dashboard show it. */
+export const IntegrationViewSchema = z.object({
+  /** waiting/running: no integration.json yet, from the integration step's record. */
+  state: z.enum(['waiting', 'running', 'passed', 'failed', 'no-check', 'nothing-merged']),
+  command: z.string().max(2000).nullable(),
+  /** Rounds of the check that ran (round 0, then one after each fixer round). */
+  rounds: count,
+  timedOut: z.boolean(),
+  /** The last round's log (run-relative), once it exists. */
+  log: runPath.nullable(),
+  agentId: z.string().max(80).nullable(),
+}).strict();
+export type IntegrationView = z.infer<typeof IntegrationViewSchema>;
+
 /**
  * What a build did after its builders (integration.json, harden/tally.json, ship.json, read by the
  * host): the check on the assembled tree, the hardening tally, and Ship. Each part is null when the
  * run has no such stage (a build from before the pipeline).
  */
 export const PipelineViewSchema = z.object({
-  integration: z.object({
-    /** waiting/running: no integration.json yet, from the integration step's record. */
-    state: z.enum(['waiting', 'running', 'passed', 'failed', 'no-check', 'nothing-merged']),
-    command: z.string().max(2000).nullable(),
-    /** Rounds of the check that ran (round 0, then one after each fixer round). */
-    rounds: count,
-    timedOut: z.boolean(),
-    /** The last round's log (run-relative), once it exists. */
-    log: runPath.nullable(),
-    agentId: z.string().max(80).nullable(),
-  }).strict().nullable(),
+  integration: IntegrationViewSchema.nullable(),
   harden: z.object({
     /** off: the setting turned hardening off; waiting/running: no tally yet. */
     state: z.enum(['waiting', 'running', 'done', 'off']),
@@ -231,6 +242,8 @@ export const RunViewSchema = z.object({
   /** Build runs: the integration check, the hardening tally and Ship. */
   pipeline: PipelineViewSchema.nullable(),
   groups: z.array(GroupViewSchema),
+  /** What the pattern calls its groups ("Domains", "Stages"), the heading of their section. */
+  groupsTitle: z.string().max(80),
   /** Agents outside any group besides the final one (none in today's patterns; shown so none is lost). */
   others: z.array(AgentViewSchema),
   /** The agent that writes summary.md: the final synthesis, the consensus, a single agent. */

@@ -468,7 +468,7 @@ test('a declined plan shows as declined, offers no Resume, and links to no missi
   await until('webview declined', async () => (await frame.locator('#run-status').textContent()) === 'declined', 30000);
   assert.strictEqual(await frame.locator('#resume, #approve, #decline, #retry').count(), 0, 'no buttons that would run it');
   assert.match(await frame.locator('#plan h3').innerText(), /declined plan/i);
-  assert.strictEqual(await frame.locator('#final, #domains').count(), 0, 'no "pending" coordinators or final summary');
+  assert.strictEqual(await frame.locator('#summary-section, #groups').count(), 0, 'no "pending" coordinators or final summary');
   await assertLinksExist(frame, runId);
   stamp(`declined run ${runId}: context menu ${JSON.stringify(items)}`);
   await shot('08-declined-plan.png');
@@ -879,7 +879,7 @@ test('the dashboard\'s board moves each builder card from column to column as th
     return ['completed', 'partial', 'failed'].includes(readLedger(fixRunId).status);
   }, 240000);
   stamp(`board: ${first} went ${seen.join(' → ')}; run ${readLedger(fixRunId).status}`);
-  const order = ['plan', 'build', 'check', 'review', 'integrate', 'harden', 'ship'];
+  const order = ['plan', 'code', 'check', 'review', 'integrate', 'harden', 'ship'];
   assert.ok(seen.length >= 3, `the card moved through columns while the build ran: ${seen.join(' → ')}`);
   for (let i = 1; i < seen.length; i++) assert.ok(order.indexOf(seen[i]) > order.indexOf(seen[i - 1]), `the card only moves forward: ${seen.join(' → ')}`);
   assert.strictEqual(readLedger(fixRunId).status, 'completed');

@@ -51,7 +51,7 @@ describe('choosing a pattern', () => {
 
   it('refuses an unknown pattern name before any request', async () => {
     fake = await startFake(makeWorkspace());
-    await expect(orchestrator(fake).plan({ task: 'Audit', pattern: 'swarm' as never })).rejects.toThrow(/Unknown pattern "swarm"; expected auto or one of fan-out/);
+    await expect(orchestrator(fake).plan({ task: 'Audit', pattern: 'swarm' })).rejects.toThrow(/Unknown pattern "swarm"; expected auto or one of fan-out/);
     expect(fake.server.stats.totalRequests).toBe(0);
     expect(existsSync(path.join(fake.workspace, '.orchestration'))).toBe(false);
   });

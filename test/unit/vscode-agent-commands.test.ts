@@ -159,7 +159,7 @@ describe('the tree\'s context menu (package.json when clauses)', () => {
   });
 
   it('Add Worker is offered on the groups of patterns that take one', () => {
-    for (const [pattern, yes] of [['fan-out', true], ['map-reduce', true], ['panel', true], ['pipeline', false], ['supervisor', false]] as const) {
+    for (const [pattern, yes] of [['fan-out', true], ['map-reduce', true], ['panel', true], ['pipeline', false], ['supervisor', false], ['build', false], ['workflow', false]] as const) {
       const cv = groupItem(snapshot({ pattern }), { id: 'a', label: 'A' }, 0).contextValue!;
       expect(offered('orchestration.addWorker', cv), pattern).toBe(yes);
     }

@@ -46,14 +46,14 @@ describe('the board\'s columns', () => {
   });
 
   it('build: a running builder is active, with its attempt; a retrying one says so', () => {
-    expect(cardOf(buildLedger({ b1: running }), 'b1')).toMatchObject({ column: 'build', state: 'active', note: 'building' });
+    expect(cardOf(buildLedger({ b1: running }), 'b1')).toMatchObject({ column: 'code', state: 'active', note: 'building' });
     expect(cardOf(buildLedger({ b1: { ...running, attempts: 2 } }), 'b1').note).toBe('building, attempt 2');
     expect(cardOf(buildLedger({ b1: { status: 'retrying', attempts: 2 } }), 'b1').note).toBe('retrying (attempt 2)');
   });
 
   it('build: a builder running again while its reviewer waits is revising after the review, back in Build', () => {
     const s = buildLedger({ b1: { ...running, attempts: 2 }, 'r-b1': running });
-    expect(cardOf(s, 'b1')).toMatchObject({ column: 'build', state: 'active', note: 'revising after r-b1\'s review' });
+    expect(cardOf(s, 'b1')).toMatchObject({ column: 'code', state: 'active', note: 'revising after r-b1\'s review' });
   });
 
   it('check: a verifying builder runs its check', () => {
@@ -101,16 +101,16 @@ describe('the board\'s columns', () => {
   });
 
   it('stops a cancelled card where it was, and a declined plan\'s cards in Plan', () => {
-    expect(at(cardOf(buildLedger({ b1: { status: 'cancelled' } }, { status: 'cancelled' }), 'b1'))).toEqual(['build', 'stopped', null]);
+    expect(at(cardOf(buildLedger({ b1: { status: 'cancelled' } }, { status: 'cancelled' }), 'b1'))).toEqual(['code', 'stopped', null]);
     expect(cardOf(buildLedger({}, { status: 'declined' }), 'b1')).toMatchObject({ column: 'plan', state: 'stopped', note: 'plan declined' });
-    expect(at(cardOf(buildLedger({ b1: running }, { status: 'interrupted' }), 'b1'))).toEqual(['build', 'stopped', null]);
+    expect(at(cardOf(buildLedger({ b1: running }, { status: 'interrupted' }), 'b1'))).toEqual(['code', 'stopped', null]);
   });
 });
 
 describe('a blocked card says why', () => {
   it('the builder failed: its error', () => {
     const c = cardOf(buildLedger({ b1: { status: 'failed', error: 'the model wrote outside its files' } }), 'b1');
-    expect(at(c)).toEqual(['build', 'blocked', 'builder-failed']);
+    expect(at(c)).toEqual(['code', 'blocked', 'builder-failed']);
     expect(c.blocked?.reason).toBe('Builder failed: the model wrote outside its files');
   });
 
@@ -118,7 +118,7 @@ describe('a blocked card says why', () => {
     const history: StatusHistory = { of: (id) => (id === 'b1' ? ['queued', 'running', 'verifying', 'failed'].map((status) => ({ status: status as AgentStatus })) : []) };
     const s = buildLedger({ b1: { status: 'failed', error: 'exit 1' } });
     expect(at(cardOf(s, 'b1', NO_PIPELINE_FILES, history))).toEqual(['check', 'blocked', 'check-failed']);
-    expect(at(cardOf(s, 'b1'))).toEqual(['build', 'blocked', 'builder-failed']);
+    expect(at(cardOf(s, 'b1'))).toEqual(['code', 'blocked', 'builder-failed']);
     const byText = buildLedger({ b1: { status: 'failed', error: 'the verification command `npm test` failed with exit code 1 (full output in checks/b1.log)' } });
     expect(cardOf(byText, 'b1').blocked?.reason).toContain('The check failed: the verification command `npm test`');
   });

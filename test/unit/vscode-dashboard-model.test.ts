@@ -277,7 +277,7 @@ describe('the board and the pipeline in the dashboard', () => {
     expect(planned.actions).toEqual({ showSummary: true, shipToBranch: false });
 
     const working = buildDashboard(buildLedger({ b1: { status: 'running', endedAt: null }, b2: { status: 'verifying', endedAt: null } }), undefined, new TransitionLog(), { now: NOW });
-    expect(working.board?.cards.map((c) => [c.id, c.column, c.state])).toEqual([['b1', 'build', 'active'], ['b2', 'check', 'active']]);
+    expect(working.board?.cards.map((c) => [c.id, c.column, c.state])).toEqual([['b1', 'code', 'active'], ['b2', 'check', 'active']]);
 
     const files = { integration: integrationFile('passed'), tally: tallyFile([finding({ severity: 'major', status: 'fixed' })]), ship: shipFile() };
     const done = buildDashboard(buildLedger(doneThrough('assemble'), { status: 'completed' }), undefined, new TransitionLog(), {

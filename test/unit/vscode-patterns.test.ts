@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 vi.mock('vscode', async () => await import('./vscode-stub'));
-import type { LedgerSnapshot } from '../../src/engine';
+import { patternNamed, type LedgerSnapshot } from '../../src/engine';
 import { HostMessageSchema } from '../../src/shared/protocol';
 import { LedgerTree } from '../../src/vscode/tree/ledgerTree';
 import { RunLocation } from '../../src/vscode/location';
@@ -125,8 +125,8 @@ describe('the Summary model per pattern', () => {
   it('pipeline: stages in order with their handoff summaries, the failed stage and the skipped ones named', () => {
     const handoffs = new Map([['research', 'Found **3** modules.'], ['outline', 'Outlined them.']]);
     const run = view(pipelineSnapshot(), { ...NO_ARTIFACTS, handoffs }, ['handoffs/research.md', 'handoffs/outline.md']);
-    expect(run.card?.kind).toBe('pipeline');
-    if (run.card?.kind !== 'pipeline') return;
+    expect(run.card?.kind).toBe('handoffs');
+    if (run.card?.kind !== 'handoffs') return;
     expect(run.card.stages.map((st) => [st.id, st.name, st.status, st.handoff, st.handoffWritten])).toEqual([
       ['research', 'Research', 'completed', 'Found **3** modules.', true],
       ['outline', 'Outline', 'completed', 'Outlined them.', true],
@@ -144,7 +144,7 @@ describe('the Summary model per pattern', () => {
       excluded: Array.from({ length: 9 }, (_, i) => ({ path: `big${i}.bin`, reason: i < 6 ? 'binary' : 'too-large', detail: '' })),
     });
     const run = view(mapReduceSnapshot(250), { ...NO_ARTIFACTS, selection });
-    if (run.card?.kind !== 'map-reduce') throw new Error(`expected a map-reduce card, got ${run.card?.kind}`);
+    if (run.card?.kind !== 'progress') throw new Error(`expected a map-reduce card, got ${run.card?.kind}`);
     expect(run.card.mappers).toEqual({ done: 240, failed: 0, total: 250 });
     expect(run.card.levels).toEqual([{ level: 1, done: 0, failed: 0, total: 16 }, { level: 2, done: 0, failed: 0, total: 1 }]);
     expect(run.card.selectedFiles).toBe(250);
@@ -161,7 +161,7 @@ describe('the Summary model per pattern', () => {
       rounds: [{ round: 1, messages: [], promptTokens: 4200, lastPromptTokens: 5000, returnTokens: 0, outcome: { kind: 'spawned', toolUseId: 't', otherResults: [], workers: [{}, {}] } }],
     });
     const run = view(supervisorSnapshot(), { ...NO_ARTIFACTS, rounds });
-    if (run.card?.kind !== 'supervisor') throw new Error('expected a supervisor card');
+    if (run.card?.kind !== 'rounds') throw new Error('expected a supervisor card');
     expect(run.card.rounds).toEqual([
       { round: 1, status: 'completed', spawned: 2, workersDone: 1, promptTokens: 4200, returnTokens: 0, outcome: 'spawned' },
       { round: 2, status: 'pending', spawned: 0, workersDone: 0, promptTokens: null, returnTokens: null, outcome: null },
@@ -172,11 +172,11 @@ describe('the Summary model per pattern', () => {
     const before = view(panelSnapshot());
     expect(before.final?.id).toBe('consensus');
     expect(before.others).toEqual([]);
-    if (before.card?.kind !== 'panel') throw new Error('expected a panel card');
+    if (before.card?.kind !== 'verdicts') throw new Error('expected a panel card');
     expect(before.card.tally).toBeNull();
     expect(before.card.experts).toEqual({ done: 2, total: 3 });
     const run = view(panelSnapshot(), { ...NO_ARTIFACTS, tally: parseTally(tallyJson) }, ['experts/e1.md']);
-    if (run.card?.kind !== 'panel' || !run.card.tally) throw new Error('expected a tally');
+    if (run.card?.kind !== 'verdicts' || !run.card.tally) throw new Error('expected a tally');
     expect(run.card.tally.line).toBe(tallyJson.line);
     expect(run.card.tally.experts.map((e) => [e.id, e.verdict, e.dissent, e.gap, e.written])).toEqual([
       ['e1', 'yes', false, null, true], ['e2', 'conditional', true, null, false], ['e3', null, false, 'failed', false],
@@ -212,12 +212,12 @@ describe('pattern files on disk', () => {
     writeFileSync(path.join(dir, 'handoffs', 'research.md'), '# R\n\n## Summary\nFirst.\n\n## State\ns\n');
     writeFileSync(path.join(dir, 'panel', 'tally.json'), '{ not json');
     const reader = new ArtifactReader();
-    const pipe = await reader.read(dir, pipelineSnapshot(), 'pipeline');
+    const pipe = await reader.read(dir, pipelineSnapshot(), patternNamed('pipeline')?.view.card);
     expect([...pipe.handoffs]).toEqual([['research', 'First.']]);
-    expect((await reader.read(dir, panelSnapshot(), 'panel')).tally).toBeNull();
+    expect((await reader.read(dir, panelSnapshot(), patternNamed('panel')?.view.card)).tally).toBeNull();
     writeFileSync(path.join(dir, 'panel', 'tally.json'), JSON.stringify(tallyJson));
-    expect((await reader.read(dir, panelSnapshot(), 'panel')).tally?.answered).toBe(2);
-    expect((await reader.read(dir, snapshot(), 'fan-out'))).toBe(NO_ARTIFACTS);
+    expect((await reader.read(dir, panelSnapshot(), patternNamed('panel')?.view.card)).tally?.answered).toBe(2);
+    expect((await reader.read(dir, snapshot(), patternNamed('fan-out')?.view.card))).toBe(NO_ARTIFACTS);
     expect(agent().id).toBe('a1');
   });
 });

@@ -151,7 +151,7 @@ function addForm(g: PlanGroup, act: PlanActions): HTMLElement {
   form.dataset.group = g.id;
   form.open = openForms.has(g.id);
   form.addEventListener('toggle', () => { if (form.open) openForms.add(g.id); else openForms.delete(g.id); });
-  const noun = g.addLabel === 'Stage name' ? 'stage' : g.addLabel === 'Perspective' ? 'expert' : 'worker';
+  const noun = g.addNoun ?? 'agent';
   form.append(h('summary', `Add a ${noun}`));
   const k = (f: string) => `add:${g.id}:${f}`;
   const body = h('div', undefined, 'add-body');

@@ -28,7 +28,7 @@ const LeafRequestSchema = z.object({
 export async function addWorker(host: CommandHost, runId: string, leaf: LeafRequest, opts: AgentCommandOptions): Promise<RunOutcome> {
   const parsed = LeafRequestSchema.safeParse(leaf);
   if (!parsed.success) {
-    const issues = formatIssues(parsed.error, 'worker');
+    const issues = formatIssues(parsed.error, 'request');
     throw new ConfigError(`The worker to add is invalid:\n  ${issues.join('\n  ')}`, issues);
   }
   const request = parsed.data;

@@ -25,7 +25,8 @@ import {
 import { readReview, type StoredReview } from '../patterns/build/review';
 import { findingOutcomes, type FindingOutcome } from '../patterns/build/findingOutcomes';
 import { ENGINE_IDENTITY } from '../git/git';
-import type { LedgerSnapshot } from '../types';
+import { DEFAULT_PATTERN, type LedgerSnapshot } from '../types';
+import { patternNamed, producesChanges } from '../patterns/registry';
 import { plural } from '../../shared/words';
 
 /** Where VS Code puts the draft message for the user to edit before the commit is made. */
@@ -33,8 +34,6 @@ export const SHIP_MESSAGE_FILE = 'ship-message.md';
 /** A commit subject's conventional limit. */
 export const SUBJECT_MAX = 72;
 const WRAP = 72;
-/** The steps of a build after its builders whose result Ship depends on (the scaffold and the builders' reviews are checked through the builders). */
-const PIPELINE_STEPS: ReadonlySet<string> = new Set(['integration', 'fixer', 'hardener', 'final']);
 
 /** Ship was refused; `reasons` name each thing that blocks it. Nothing was made. */
 export class ShipRefusedError extends Error {
@@ -209,8 +208,8 @@ export async function checkShip(o: ShipCheckOptions): Promise<ShipCheck> {
     runId: o.runId, runDir, refusals, notes, base: '', repo: null, headMoved: false,
     defaultBranch: defaultShipBranch(o.runId), message: '', files: [], shipped: null,
   };
-  if ((snap.pattern ?? 'fan-out') !== 'build') {
-    refusals.push(`Run ${o.runId} is a ${snap.pattern ?? 'fan-out'} run, not a build: only a build has a change to ship.`);
+  if (!producesChanges(snap.pattern ?? DEFAULT_PATTERN)) {
+    refusals.push(`Run ${o.runId} is a ${snap.pattern ?? DEFAULT_PATTERN} run, not a build: only a build has a change to ship.`);
     return check;
   }
   if (status === 'running' || status === 'planning' || status === 'awaiting-approval') {
@@ -290,10 +289,13 @@ export async function checkShip(o: ShipCheckOptions): Promise<ShipCheck> {
     if (!tally.enabled) notes.push('Hardening was turned off for this run.');
   } else notes.push('No hardening was recorded for this run.');
 
-  // The pipeline's own steps after the builders: one that did not complete leaves the change unchecked.
+  // The pipeline's own steps after the builders: one that did not complete leaves the change unchecked
+  // (the scaffold and the builders' reviews are checked through the builders).
+  const steps = patternNamed(snap.pattern ?? DEFAULT_PATTERN)?.view.changeSteps;
+  const after: ReadonlySet<string> = new Set(steps ? [steps.integration, steps.fixer, steps.hardener, steps.assembly] : []);
   for (const a of snap.agents) {
-    if (!PIPELINE_STEPS.has(a.role) || a.status === 'completed') continue;
-    if (a.role === 'hardener' && a.status === 'skipped' && tally !== 'damaged' && tally?.enabled === false) continue;
+    if (!after.has(a.role) || a.status === 'completed') continue;
+    if (a.role === steps?.hardener && a.status === 'skipped' && tally !== 'damaged' && tally?.enabled === false) continue;
     refusals.push(`The ${a.role} step ${a.id} ${a.status === 'skipped' ? 'was skipped' : `is ${a.status}`}${a.error ? ` (${cut(a.error, 160)})` : ''}.`);
   }
 
@@ -439,5 +441,5 @@ export function describeShip(runId: string, r: ShipResult): string[] {
 
 /** A Ledger snapshot is a finished build that Ship may be offered on (the views' test; checkShip has the final word). */
 export function mayOfferShip(s: Pick<LedgerSnapshot, 'pattern' | 'status'>): boolean {
-  return s.pattern === 'build' && (s.status === 'completed' || s.status === 'partial');
+  return producesChanges(s.pattern) && (s.status === 'completed' || s.status === 'partial');
 }

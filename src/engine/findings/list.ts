@@ -1,8 +1,9 @@
 import * as path from 'node:path';
 import { readTextOrNull } from '../files';
 import { readLedger, confineRunPaths, checkedRunDir, effectiveStatus } from '../ledger/runs';
-import { patternNamed } from '../patterns/registry';
+import { PATTERNS, patternNamed } from '../patterns/registry';
 import type { Finding } from '../pipelineFiles';
+import { DEFAULT_PATTERN } from '../types';
 import { extractFindings } from './extract';
 
 /** What Fix Findings offers of one finished audit run. */
@@ -48,9 +49,10 @@ export async function listRunFindings(workspace: string, outputRoot: string, run
   } catch (err) {
     return { ok: false, reason: (err as Error).message };
   }
-  const pattern = patternNamed(snap.pattern ?? 'fan-out');
+  const pattern = patternNamed(snap.pattern ?? DEFAULT_PATTERN);
   if (!pattern?.findingsFrom?.length) {
-    return { ok: false, reason: `Run ${runId} is a ${snap.pattern ?? 'fan-out'} run; findings come from a finished fan-out, panel or map-reduce run` };
+    const audits = PATTERNS.filter((p) => p.findingsFrom?.length).map((p) => p.name);
+    return { ok: false, reason: `Run ${runId} is a ${snap.pattern ?? DEFAULT_PATTERN} run; findings come from a finished ${audits.slice(0, -1).join(', ')} or ${audits.at(-1)} run` };
   }
   const status = effectiveStatus(snap, activeRunIds);
   if (!FINISHED.has(status)) {

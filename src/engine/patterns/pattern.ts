@@ -9,14 +9,16 @@ import type { RoleCost } from '../ledger/estimate';
 import type { RequestPolicy } from '../model/requests';
 import type { Prompts } from '../prompts';
 import type { AgentTranscript, Transcripts } from '../transcripts/writer';
-import { PATTERN_NAMES, type AgentGroup, type AgentRecord, type AgentRole, type PatternName, type Tier, type Usage } from '../types';
+import type { AgentGroup, AgentRecord, AgentRole, PatternName, Tier, Usage } from '../types';
+import type { PatternView } from './view';
 
 /**
  * What every plan has, whatever its pattern. The planner submits the pattern's own fields; the
  * engine adds these (task, pattern, the planner's reason, the focus) before validating the whole.
  */
 export const BasePlanSchema = z.object({
-  pattern: z.enum(PATTERN_NAMES),
+  /** One of the registry's patterns: validatePlan looks the name up before this schema applies. */
+  pattern: z.string().min(1),
   task: z.string().trim().min(1),
   /** Why the planner chose this pattern, in one sentence (shown with the plan). */
   reason: z.string().trim().max(600).default(''),
@@ -163,6 +165,13 @@ export interface RoleSpec<P = unknown> extends RoleCost {
  */
 export interface Pattern<P = unknown> {
   name: PatternName;
+  /** Its name for people ("Expert panel"), in pickers and headings. */
+  title: string;
+  /**
+   * What `orchestrate demo --pattern NAME` asks of the bundled example workspace: a task its
+   * planner would route to this pattern, and settings the demo runs with unless flags say otherwise.
+   */
+  demo?: { task: string; settings?: Record<string, unknown> };
   /** One line of the planner's decision tree: when this pattern fits. */
   whenToUse: string;
   /** The fields the planner submits for this pattern (the engine adds the BasePlan fields). */
@@ -221,6 +230,8 @@ export interface Pattern<P = unknown> {
    * A pattern without the hook has no leaf a user can add.
    */
   addLeaf?(plan: P & BasePlan, leaf: LeafRequest, ctx: AddLeafContext): AddedLeaf<P> | Promise<AddedLeaf<P>>;
+  /** What the views show of its runs (see PatternView). */
+  view: PatternView;
 }
 
 /** A run-folder file the user approves with the plan and may edit (see Pattern.reviewDocuments). */

@@ -24,12 +24,26 @@ export const PATTERNS: readonly AnyPattern[] = [fanOut, pipeline, panel, mapRedu
 /** The patterns the planner may plan (a workflow is planned from its file instead). */
 export const PLANNABLE_PATTERNS: readonly AnyPattern[] = PATTERNS.filter((p) => !p.plannedFromFile);
 
-/** What the user may ask for: a pattern by name, or `auto` to let the planner choose. */
-export type PatternChoice = PatternName | 'auto';
+/** What the user may ask for: a pattern by name (PatternName), or `auto` to let the planner choose. */
+export type PatternChoice = string;
 
 export function patternNamed(name: string): AnyPattern | undefined {
   return PATTERNS.find((p) => p.name === name);
 }
+
+/** Whether runs of the pattern named so propose a change to the code (see PatternView.producesChanges); an unknown or absent name does not. */
+export function producesChanges(name: string | undefined): boolean {
+  return !!(name && patternNamed(name)?.view.producesChanges);
+}
+
+/**
+ * The pattern that changes code (the first whose runs propose a change: build): what fixing an
+ * audit's findings (`--from`, Fix Findings) and a greenfield demo plan with.
+ */
+export const CHANGE_PATTERN: PatternName = PATTERNS.find((p) => p.view.producesChanges)!.name;
+
+/** The pattern a workflow file runs as (the one planned from its file, not by the planner). */
+export const FILE_PATTERN: AnyPattern = PATTERNS.find((p) => p.plannedFromFile)!;
 
 /** Names a user may pass to `--pattern` (auto first); `single` is the planner's own call in auto. */
 export const PATTERN_CHOICES: readonly PatternChoice[] = ['auto', ...PLANNABLE_PATTERNS.map((p) => p.name).filter((n) => n !== 'single')];

@@ -1,5 +1,5 @@
 import { trustNotes } from '../trust/notes';
-import { SENTINEL, type AgentRecord, type LedgerSnapshot } from '../types';
+import { DEFAULT_PATTERN, PLANNER_ROLE, SENTINEL, type AgentRecord, type LedgerSnapshot } from '../types';
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\s+/g, ' ').trim();
 
@@ -11,7 +11,7 @@ const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\s+/g, ' ')
  */
 export function renderPlanMarkdown(s: Pick<LedgerSnapshot, 'task' | 'pattern' | 'patternReason' | 'groups' | 'agents' | 'estimate' | 'workspaceCommand' | 'ignoredSettings'>): string {
   const lines = [`# Plan: ${cell(s.task)}`, ''];
-  lines.push(`Pattern: **${s.pattern ?? 'fan-out'}**${s.patternReason ? ` — ${s.patternReason}` : ''}`, '');
+  lines.push(`Pattern: **${s.pattern ?? DEFAULT_PATTERN}**${s.patternReason ? ` — ${s.patternReason}` : ''}`, '');
   const e = s.estimate;
   if (e) {
     lines.push(`Estimate: ${fmtTokens(e.tokensLow)}–${fmtTokens(e.tokensHigh)} tokens, $${e.costLowUsd.toFixed(2)}–$${e.costHighUsd.toFixed(2)}`, '');
@@ -21,7 +21,7 @@ export function renderPlanMarkdown(s: Pick<LedgerSnapshot, 'task' | 'pattern' | 
   const label = new Map((s.groups ?? []).map((g) => [g.id, `${g.id}: ${cell(g.label)}`]));
   const row = (a: AgentRecord): string =>
     `| ${a.status === 'completed' ? '[x]' : '[ ]'} | ${a.domain ? label.get(a.domain) ?? a.domain : '—'} | ${a.id}${a.agentDefinition ? ` (@${a.agentDefinition})` : ''} | ${a.role} | ${cell(a.task)} | ${a.tier} → ${a.modelRequested}${a.batch ? ' (batch)' : ''} | ${a.outputFile} |`;
-  const agents = s.agents.filter((a) => a.role !== 'planner');
+  const agents = s.agents.filter((a) => a.role !== PLANNER_ROLE);
   for (const g of s.groups ?? []) for (const a of agents) if (a.domain === g.id) lines.push(row(a));
   for (const a of agents) if (!a.domain || !label.has(a.domain)) lines.push(row(a));
   const notes = agentDefinitionNotes(agents);

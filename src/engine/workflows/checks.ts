@@ -105,9 +105,9 @@ function templateProblems(wf: Workflow, i: number, upstream: ReadonlySet<string>
       at(`expected a declared parameter (${params.length ? params.map((n) => `{{params.${n}}}`).join(', ') : 'this workflow declares none under params'}); found ${p.raw}`);
     } else if (p.kind === 'item' && !s.each) {
       at(`expected {{item}} only in a stage with each:; found it in "${s.id}", which has no each`);
-    } else if (p.kind === 'stage' && !known.has(p.name)) {
+    } else if (p.kind === 'earlier' && !known.has(p.name)) {
       at(`expected {{stages.<id>}} naming a stage; found ${p.raw}, and there is no stage "${p.name}"`);
-    } else if (p.kind === 'stage' && !upstream.has(p.name)) {
+    } else if (p.kind === 'earlier' && !upstream.has(p.name)) {
       at(`expected {{stages.<id>}} naming a stage this one depends on; found ${p.raw}, whose handoff is not ready when "${s.id}" runs (add "${p.name}" to its dependsOn)`);
     }
   }

@@ -9,7 +9,7 @@
 export type Placeholder = { raw: string; index: number } & (
   | { kind: 'param'; name: string }
   | { kind: 'item' }
-  | { kind: 'stage'; name: string }
+  | { kind: 'earlier'; name: string }
   | { kind: 'unknown'; text: string }
 );
 
@@ -24,7 +24,7 @@ export function placeholdersOf(template: string): Placeholder[] {
     const at = { raw: m[0], index: m.index };
     const named = NAMED.exec(inner);
     if (inner === 'item') found.push({ ...at, kind: 'item' });
-    else if (named) found.push({ ...at, kind: named[1] === 'params' ? 'param' : 'stage', name: named[2] });
+    else if (named) found.push({ ...at, kind: named[1] === 'params' ? 'param' : 'earlier', name: named[2] });
     else found.push({ ...at, kind: 'unknown', text: inner });
   }
   return found;

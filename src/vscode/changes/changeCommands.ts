@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { applyRunChanges, describeDiscard, discardRunChanges, repoInfo, type ChangeSet } from '../../engine';
+import { applyRunChanges, describeDiscard, discardRunChanges, producesChanges, repoInfo, type ChangeSet } from '../../engine';
 import { plural } from '../../shared/words';
 import type { Notices } from '../notices';
 import { Disposable } from '../dispose';
@@ -52,7 +52,7 @@ export class ChangeCommands extends Disposable {
     const file = typeof arg === 'object' && arg.kind === 'changeFile' ? arg.path : undefined;
     if (!runId) {
       const proposed = [];
-      for (const r of this.deps.store.runs().filter((s) => s.pattern === 'build')) {
+      for (const r of this.deps.store.runs().filter((s) => producesChanges(s.pattern))) {
         if ((await this.deps.changes.load(r.runId))?.state === 'proposed') proposed.push(r);
       }
       if (!proposed.length) { void this.deps.notices.info('No build run has a proposed change.'); return undefined; }

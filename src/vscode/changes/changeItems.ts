@@ -30,7 +30,7 @@ export function changesItem(runId: string, cs: ChangeSet): vscode.TreeItem {
   if (cs.state === 'proposed') md.appendMarkdown('Nothing has been written to your working tree. Click a file to see its diff; **Apply Changes** writes them (never commits), **Discard Changes** drops them.');
   if (cs.state === 'applied') md.appendMarkdown('Written to your working tree (not committed). The builders\' worktrees and branches are gone.');
   if (cs.state === 'discarded') md.appendMarkdown('Dropped: nothing was written to your working tree, and the worktrees and branches are gone.');
-  if (cs.conflicts.length) md.appendMarkdown(`\n\n${plural(cs.conflicts.length, 'builder')} left out after a merge conflict: ${cs.conflicts.map((c) => c.agentId).join(', ')}.`);
+  if (cs.conflicts.length) md.appendMarkdown(`\n\nLeft out after a merge conflict: ${cs.conflicts.map((c) => c.agentId).join(', ')}.`);
   item.tooltip = md;
   return item;
 }

@@ -2,7 +2,7 @@
  * The build runs' change sets (changes.json), read from the run folders and cached per run until
  * the run's ledger moves on, so the tree can ask on every refresh without touching the disk.
  */
-import { readChangeSet, type ChangeSet } from '../../engine';
+import { producesChanges, readChangeSet, type ChangeSet } from '../../engine';
 import { Disposable } from '../dispose';
 import type { RunStore } from '../runs/runStore';
 import * as vscode from 'vscode';
@@ -21,7 +21,7 @@ export class ChangeSets extends Disposable {
   /** What is known now (possibly stale); starts a read when the run moved on since the last one. */
   peek(runId: string): ChangeSet | null | undefined {
     const s = this.store.get(runId);
-    if (!s || s.pattern !== 'build') return null;
+    if (!s || !producesChanges(s.pattern)) return null;
     const hit = this.cache.get(runId);
     if (!hit || hit.stamp !== s.updatedAt) void this.load(runId);
     return hit?.set;

@@ -9,7 +9,7 @@ import { TIERS, type LedgerSnapshot, type Tier } from '../../engine';
 import { Disposable } from '../dispose';
 import { formatAge, truncate } from '../format';
 import type { RunStore } from '../runs/runStore';
-import { groupsOf, patternOf } from '../runs/runShape';
+import { groupsOf, patternOf, viewOf } from '../runs/runShape';
 import { runIdOf, type LedgerNode } from '../tree/treeItems';
 
 export const SHOW_AGENT_COMMAND = 'orchestration.showAgent';
@@ -47,8 +47,6 @@ type Target = LedgerNode | string | undefined;
 const IN_FLIGHT = new Set(['queued', 'running', 'verifying', 'retrying']);
 /** Run statuses after which agents may be rerun, asked or added (the engine says the same). */
 const FINISHED = new Set(['completed', 'partial', 'failed', 'cancelled']);
-/** Groups a worker can join, per pattern; the engine refuses the rest with why. */
-const ADDABLE: Record<string, string> = { 'fan-out': 'worker', 'map-reduce': 'mapper', panel: 'expert' };
 
 export class AgentCommands extends Disposable {
   constructor(private readonly deps: AgentCommandDeps) {
@@ -183,18 +181,19 @@ export class AgentCommands extends Disposable {
   }
 
   private async addWorker(t: Target, groupArg?: string): Promise<void> {
-    const s = await this.run(t, 'Add a worker to which run?', (r) => FINISHED.has(r.status) && !!ADDABLE[patternOf(r)]);
+    const s = await this.run(t, 'Add a worker to which run?', (r) => FINISHED.has(r.status) && !!viewOf(patternOf(r)).addWorker);
     if (!s) return;
     const pattern = patternOf(s, this.deps.store.cachedPlan(s.runId));
-    const noun = ADDABLE[pattern];
-    if (!noun) {
-      void vscode.window.showInformationMessage(`A ${pattern} run has no group of workers to add to: ${pattern === 'supervisor' ? 'its supervisor spawns workers itself' : pattern === 'pipeline' ? 'its stages run in order from the plan' : 'its agents come from the plan'}.`);
+    const view = viewOf(pattern);
+    const leaf = view.addWorker;
+    if (!leaf) {
+      void vscode.window.showInformationMessage(`A ${pattern} run has no group of workers to add to: ${view.noAddWorker ?? 'its agents come from the plan'}.`);
       return;
     }
+    const noun = leaf.noun;
     const what = `add a ${noun}`;
     if (this.refuseElsewhere(s, what) || this.refuseUnfinished(s, what)) return;
-    // A map-reduce run takes new mappers only (its reduce levels are the engine's).
-    const groups = groupsOf(s, this.deps.store.cachedPlan(s.runId)).filter((g) => pattern !== 'map-reduce' || g.id === 'map');
+    const groups = groupsOf(s, this.deps.store.cachedPlan(s.runId)).filter((g) => leaf.joins?.(g) ?? true);
     let group = typeof t === 'object' && t.kind === 'group' ? t.groupId : groupArg;
     if (group && !groups.some((g) => g.id === group)) {
       void vscode.window.showInformationMessage(`New ${noun}s join ${groups.map((g) => g.label).join(', ') || 'no group of this run'}, not ${group}.`);
@@ -209,21 +208,21 @@ export class AgentCommands extends Disposable {
     if (!group) return;
     const title = `Add a ${noun} to ${groups.find((g) => g.id === group)?.label ?? group}`;
     let perspective: string | undefined;
-    if (noun === 'expert') {
+    if (leaf.perspective) {
       perspective = (await vscode.window.showInputBox({
-        title: `${title} (1/4)`, prompt: 'The perspective this expert judges from', placeHolder: 'e.g. site reliability engineer', ignoreFocusOut: true,
+        title: `${title} (1/4)`, prompt: `The perspective this ${noun} judges from`, placeHolder: 'e.g. site reliability engineer', ignoreFocusOut: true,
         validateInput: (v) => (v.trim().length < 2 ? 'Name a role, like "security reviewer"' : v.length > 80 ? 'At most 80 characters' : undefined),
       }))?.trim();
       if (!perspective) return;
     }
-    const step = (n: number) => `${title} (${noun === 'expert' ? n + 1 : n}/${noun === 'expert' ? 4 : 3})`;
+    const step = (n: number) => `${title} (${leaf.perspective ? n + 1 : n}/${leaf.perspective ? 4 : 3})`;
     const task = (await vscode.window.showInputBox({
       title: step(1), prompt: `What the new ${noun} does: one narrow task`, placeHolder: 'e.g. Review the session cookie flags in src/auth', ignoreFocusOut: true,
       validateInput: (v) => (v.trim().length < 8 ? 'Say what to do (8+ characters)' : v.length > 600 ? `At most 600 characters (${v.length})` : undefined),
     }))?.trim();
     if (!task) return;
     const scopeText = await vscode.window.showInputBox({
-      title: step(2), prompt: noun === 'mapper' ? 'The files it reads, comma-separated, relative to the workspace' : 'Files or folders it reads, comma-separated, relative to the workspace',
+      title: step(2), prompt: leaf.filesOnly ? 'The files it reads, comma-separated, relative to the workspace' : 'Files or folders it reads, comma-separated, relative to the workspace',
       placeHolder: 'e.g. src/auth, src/server/session.ts', ignoreFocusOut: true,
       validateInput: (v) => (splitScope(v).length === 0 ? 'Name at least one file or folder' : splitScope(v).length > 20 ? 'At most 20 paths' : undefined),
     });

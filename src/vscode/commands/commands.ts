@@ -5,7 +5,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { deleteRun, discardRunChanges, relativeInside, taskTooLong, type LedgerSnapshot } from '../../engine';
+import { deleteRun, discardRunChanges, producesChanges, relativeInside, taskTooLong, type LedgerSnapshot } from '../../engine';
 import { worktreesDirSetting } from '../settings';
 import { Disposable } from '../dispose';
 import { formatAge, truncate } from '../format';
@@ -149,7 +149,7 @@ export class Commands extends Disposable {
     );
     if (answer !== 'Delete') return;
     // A build run's worktrees and branches live outside its folder: they go with it.
-    if (snap?.pattern === 'build' && vscode.workspace.isTrusted) {
+    if (producesChanges(snap?.pattern) && vscode.workspace.isTrusted) {
       const dir = store.runDir(id);
       if (dir) await discardRunChanges({ workspace: ws, runDir: dir, runId: id, rootOverride: worktreesDirSetting() }).catch(() => undefined);
     }

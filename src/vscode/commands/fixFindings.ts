@@ -5,7 +5,7 @@
  * to approve. The engine lists the findings; this file only asks.
  */
 import * as vscode from 'vscode';
-import { listRunFindings, type Finding } from '../../engine';
+import { CHANGE_PATTERN, DEFAULT_PATTERN, listRunFindings, type Finding } from '../../engine';
 import { offersFindings } from './findingsOffer';
 import { Disposable } from '../dispose';
 import { formatAge, truncate } from '../format';
@@ -73,7 +73,7 @@ export class FixFindings extends Disposable {
       validateInput: (v) => (v.trim() ? undefined : 'Describe the task (it cannot be empty)'),
     });
     if (!task?.trim()) return;
-    await this.deps.controller.orchestrate(task.trim(), [], 'build', {
+    await this.deps.controller.orchestrate(task.trim(), [], CHANGE_PATTERN, {
       findings: {
         from: runId, pattern: listed.run.pattern, findings: chosen.map((c) => c.finding),
         notChosen: findings.filter((f) => !chosen.some((c) => c.finding.id === f.id)),
@@ -86,7 +86,7 @@ export class FixFindings extends Disposable {
     if (!runs.length) { void this.deps.notices.info('No finished fan-out, panel or map-reduce run has findings to fix.'); return undefined; }
     const now = Date.now();
     const pick = await vscode.window.showQuickPick(
-      runs.map((r) => ({ label: truncate(r.task, 80), description: `${r.pattern ?? 'fan-out'} · ${r.status} · ${formatAge(r.createdAt, now)}`, detail: r.runId, runId: r.runId })),
+      runs.map((r) => ({ label: truncate(r.task, 80), description: `${r.pattern ?? DEFAULT_PATTERN} · ${r.status} · ${formatAge(r.createdAt, now)}`, detail: r.runId, runId: r.runId })),
       { title: 'Fix the findings of which run?', matchOnDetail: true },
     );
     return pick?.runId;

@@ -10,16 +10,11 @@ export const LAST_PATTERN_KEY = 'orchestration.lastPattern';
 
 export interface PatternItem extends vscode.QuickPickItem { choice: PatternChoice }
 
-const TITLES: Record<string, string> = {
-  auto: 'Auto (recommended)', 'fan-out': 'Fan-out', pipeline: 'Pipeline', panel: 'Expert panel',
-  'map-reduce': 'Map-reduce', supervisor: 'Supervisor', build: 'Build',
-};
-
 /** The items in order and the one to make active (the remembered choice when it still exists). */
 export function patternItems(remembered: string | undefined): { items: PatternItem[]; active: PatternItem } {
   const items = PATTERN_CHOICES.map((choice): PatternItem => ({
     choice,
-    label: TITLES[choice] ?? choice,
+    label: choice === 'auto' ? 'Auto (recommended)' : patternNamed(choice)?.title ?? choice,
     description: choice === 'auto' ? 'the planner picks the pattern and says why' : choice,
     detail: choice === 'auto' ? undefined : patternNamed(choice)?.whenToUse,
   }));

@@ -3,7 +3,8 @@
  * so the Summary's pure model can use it. The engine puts the groups in the ledger; the views only
  * fall back to the plan or to the agents' `domain` ids for ledgers written before it did.
  */
-import { isFanOutPlan, patternNamed, SUMMARY_FILE, type AgentGroup, type AgentRecord, type AgentStatus, type AnyPlan, type LedgerSnapshot, type PatternName, type RunStatus } from '../../engine';
+import { DEFAULT_PATTERN, patternNamed, PLANNER_ROLE, SUMMARY_FILE, type AgentGroup, type AgentRecord, type AgentStatus, type AnyPlan, type LedgerSnapshot, type PatternName, type PatternView, type RunStatus } from '../../engine';
+import { plural } from '../../shared/words';
 
 /**
  * A step the engine does itself, not a model (a build's assembly): its pattern declares the role
@@ -36,73 +37,65 @@ export const PAGE_SIZE = 50;
 
 /** The run's pattern; ledgers written before patterns existed are fan-out. */
 export function patternOf(s: LedgerSnapshot, plan?: AnyPlan): PatternName {
-  return s.pattern ?? plan?.pattern ?? 'fan-out';
+  return s.pattern ?? plan?.pattern ?? DEFAULT_PATTERN;
 }
 
 /**
- * The groups in display order: the ledger's, else the fan-out plan's domains, then any `domain`
- * id an agent names that neither lists (first-seen order), so no agent is ever left out.
+ * The groups in display order: the ledger's, else the groups the pattern reads from its plan
+ * (fan-out's domains), then any `domain` id an agent names that neither lists (first-seen
+ * order), so no agent is ever left out.
  */
 export function groupsOf(s: LedgerSnapshot, plan?: AnyPlan): AgentGroup[] {
-  const groups: AgentGroup[] = s.groups?.length ? [...s.groups]
-    : plan && isFanOutPlan(plan) ? plan.domains.map((d) => ({ id: d.id, label: d.name }))
-    : [];
+  const view = viewOf(patternOf(s, plan));
+  const groups: AgentGroup[] = s.groups?.length ? [...s.groups] : plan ? view.planGroups?.(plan) ?? [] : [];
   const known = new Set(groups.map((g) => g.id));
-  const fanOut = patternOf(s, plan) === 'fan-out';
   for (const a of s.agents) {
-    if (a.domain && a.role !== 'planner' && !known.has(a.domain)) {
+    if (a.domain && a.role !== PLANNER_ROLE && !known.has(a.domain)) {
       known.add(a.domain);
-      groups.push({ id: a.domain, label: fanOut ? `Domain ${a.domain}` : a.domain });
+      groups.push({ id: a.domain, label: view.unlistedGroupLabel?.(a.domain) ?? a.domain });
     }
   }
   return groups;
 }
 
-/** A group's agents in ledger (dependency) order, with its coordinator, if any, last. */
+/** A group's agents in ledger (dependency) order, with the agent that sums it up (a coordinator), if any, last. */
 export function groupAgents(s: LedgerSnapshot, groupId: string): AgentRecord[] {
-  const mine = s.agents.filter((a) => a.domain === groupId && a.role !== 'planner');
-  return [...mine.filter((a) => a.role !== 'coordinator'), ...mine.filter((a) => a.role === 'coordinator')];
+  const mine = s.agents.filter((a) => a.domain === groupId && a.role !== PLANNER_ROLE);
+  const last = viewOf(patternOf(s)).groupSummary;
+  return [...mine.filter((a) => a.role !== last), ...mine.filter((a) => a.role === last)];
 }
 
 /** Agents that belong to no group (the final step, the consensus, a single agent), planner excluded. */
 export function runLevelAgents(s: LedgerSnapshot): AgentRecord[] {
-  return s.agents.filter((a) => !a.domain && a.role !== 'planner');
+  return s.agents.filter((a) => !a.domain && a.role !== PLANNER_ROLE);
 }
 
 /** The planner's own record: every run since patterns has one. */
 export function plannerOf(s: LedgerSnapshot): AgentRecord | undefined {
-  return s.agents.find((a) => a.role === 'planner');
+  return s.agents.find((a) => a.role === PLANNER_ROLE);
 }
 
 /** The agent that writes the run's answer (summary.md): a final synthesis, a consensus, a single agent. */
 export function finalAgentOf(s: LedgerSnapshot): AgentRecord | undefined {
-  return s.agents.find((a) => a.outputFile === SUMMARY_FILE && a.role !== 'planner');
+  return s.agents.find((a) => a.outputFile === SUMMARY_FILE && a.role !== PLANNER_ROLE);
 }
 
-const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
+/** What a pattern declares its runs look like in the views; a name no pattern has shows generically. */
+export function viewOf(pattern: string): PatternView {
+  return patternNamed(pattern)?.view ?? {};
+}
 
-/** The run's shape in a few words, for the Plan node ("4 stages", "250 mappers · 2 reduce levels"). */
+/** The run's shape in a few words, for the Plan node ("4 stages", "250 mappers · 2 reduce levels"), as its pattern declares it. */
 export function shapeLine(s: LedgerSnapshot, plan?: AnyPlan): string {
-  const pattern = patternOf(s, plan);
   const groups = groupsOf(s, plan);
-  const role = (r: AgentRecord['role']) => s.agents.filter((a) => a.role === r).length;
-  switch (pattern) {
-    case 'fan-out': return `${plural(groups.length, 'domain')} · ${plural(role('worker'), 'worker')}`;
-    case 'pipeline': return plural(role('stage'), 'stage');
-    case 'map-reduce': return `${plural(role('mapper'), 'mapper')} · ${plural(groups.filter((g) => g.id !== 'map').length, 'reduce level')}`;
-    case 'supervisor': return `${plural(role('supervisor'), 'round')} · ${plural(role('worker'), 'worker')}`;
-    case 'panel': return plural(role('expert'), 'expert');
-    case 'single': return 'one agent';
-    case 'build': return `${plural(role('scout'), 'scout')} · ${plural(role('builder'), 'builder')}`;
-    default: return `${plural(groups.length, 'group')} · ${plural(s.agents.filter((a) => a.role !== 'planner').length, 'agent')}`;
-  }
+  const count = (r: AgentRecord['role']) => s.agents.filter((a) => a.role === r).length;
+  return viewOf(patternOf(s, plan)).shape?.(count, groups)
+    ?? `${plural(groups.length, 'group')} · ${plural(s.agents.filter((a) => a.role !== PLANNER_ROLE).length, 'agent')}`;
 }
 
-/** A group's label as the views show it: fan-out domains keep their letter, pipeline stages their number. */
+/** A group's label as the views show it, as its pattern declares it (fan-out domains keep their letter, pipeline stages their number). */
 export function groupLabel(pattern: PatternName, group: AgentGroup, index: number): string {
-  if (pattern === 'fan-out') return group.label.startsWith('Domain ') ? group.label : `${group.id.toUpperCase()} · ${group.label}`;
-  if (pattern === 'pipeline') return `${index + 1}. ${group.label}`;
-  return group.label;
+  return viewOf(pattern).groupLabel?.(group, index) ?? group.label;
 }
 
 export type ShownStatus = AgentStatus | 'interrupted';

@@ -8,7 +8,7 @@
  * (status, then cost); the task comes last, and whole in the tooltip.
  */
 import { runProgress, type Progress } from '../../engine/ledger/progress';
-import { isWaitingApproval, type AgentRecord, type BatchRecord, type LedgerSnapshot, type ListedRun, type RunStatus } from '../../engine';
+import { DEFAULT_PATTERN, isWaitingApproval, type AgentRecord, type BatchRecord, type LedgerSnapshot, type ListedRun, type RunStatus } from '../../engine';
 import { plural, startedVia } from '../../shared/words';
 import { byEngine, roleLabel, shownStatus, startedByOf, type ShownStatus } from '../runs/runShape';
 import { elapsedMs, formatCost, formatDuration, formatTokens, totalTokens, truncate } from '../format';
@@ -56,7 +56,7 @@ const NOT_STARTED: ReadonlySet<ShownStatus> = new Set(['pending', 'queued', 'ski
  * run-level step: `final  completed · $0.006 · sonnet · … · Final summary`).
  */
 export function agentRow(
-  a: AgentRecord, now: number, runStatus: RunStatus = 'running', simulated = false, pattern = 'fan-out', batch: AgentBatchState = { kind: 'none' },
+  a: AgentRecord, now: number, runStatus: RunStatus = 'running', simulated = false, pattern: string = DEFAULT_PATTERN, batch: AgentBatchState = { kind: 'none' },
 ): RowText {
   const status = shownStatus(a, runStatus);
   // An agent waiting in a batch has nothing to show but the batch: its answer comes all at once.

@@ -10,8 +10,8 @@ import * as vscode from 'vscode';
 import { Debouncer } from '../debounce';
 import { Disposable, toDisposable } from '../dispose';
 import type { RunStore } from '../runs/runStore';
-import { isFanOutPlan } from '../../engine';
-import { groupAgents, groupsOf, PAGE_SIZE, patternOf, runLevelAgents } from '../runs/runShape';
+import { PLANNER_ROLE, producesChanges } from '../../engine';
+import { groupAgents, groupsOf, PAGE_SIZE, patternOf, runLevelAgents, viewOf } from '../runs/runShape';
 import { agentBatchState } from '../runs/batchView';
 import { agentItem, groupItem, pageItem, planItem, runItem, type LedgerNode, type RunNode } from './treeItems';
 import { catalogChildren, catalogItem, catalogParent, catalogRoots } from '../workflows/catalogItems';
@@ -92,7 +92,7 @@ export class LedgerTree extends Disposable implements vscode.TreeDataProvider<Le
         const plan = this.store.cachedPlan(s.runId);
         const groups = groupsOf(s, plan);
         const index = groups.findIndex((g) => g.id === node.groupId);
-        const brief = plan && isFanOutPlan(plan) ? plan.domains.find((d) => d.id === node.groupId)?.brief : undefined;
+        const brief = plan ? viewOf(patternOf(s, plan)).groupBrief?.(plan, node.groupId) : undefined;
         return groupItem(s, groups[index] ?? { id: node.groupId, label: node.groupId }, Math.max(index, 0), brief, plan);
       }
       case 'page': return pageItem(s, node.groupId, node.page);
@@ -121,7 +121,7 @@ export class LedgerTree extends Disposable implements vscode.TreeDataProvider<Le
       const children: LedgerNode[] = [{ kind: 'plan', runId: s.runId }];
       for (const g of groupsOf(s, plan)) children.push({ kind: 'group', runId: s.runId, groupId: g.id });
       for (const a of runLevelAgents(s)) children.push({ kind: 'agent', runId: s.runId, agentId: a.id });
-      if (s.pattern === 'build' && await this.changes?.load(s.runId)) children.push({ kind: 'changes', runId: s.runId });
+      if (producesChanges(s.pattern) && await this.changes?.load(s.runId)) children.push({ kind: 'changes', runId: s.runId });
       return children;
     }
     if (node.kind === 'changes') {
@@ -150,7 +150,7 @@ export class LedgerTree extends Disposable implements vscode.TreeDataProvider<Le
     if (node.kind === 'agent') {
       const s = this.store.get(node.runId);
       const a = s?.agents.find((x) => x.id === node.agentId);
-      if (s && a?.domain && a.role !== 'planner') {
+      if (s && a?.domain && a.role !== PLANNER_ROLE) {
         const agents = groupAgents(s, a.domain);
         if (agents.length <= PAGE_SIZE) return { kind: 'group', runId: node.runId, groupId: a.domain };
         return { kind: 'page', runId: node.runId, groupId: a.domain, page: Math.floor(agents.indexOf(a) / PAGE_SIZE) };

@@ -5,9 +5,9 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { plural, startedVia } from '../../shared/words';
-import { isWaitingApproval, type AgentGroup, type AgentRecord, type AgentStatus, type AnyPlan, type LedgerSnapshot, type ListedRun, type RunStatus } from '../../engine';
+import { DEFAULT_PATTERN, isWaitingApproval, type AgentGroup, type AgentRecord, type AgentStatus, type AnyPlan, type LedgerSnapshot, type ListedRun, type RunStatus } from '../../engine';
 import { waitsForApproval } from '../runs/approvals';
-import { groupAgents, groupLabel, isInFlight, PAGE_SIZE, patternOf, plannerOf, shapeLine, shownStatus, startedByOf, type ShownStatus } from '../runs/runShape';
+import { groupAgents, groupLabel, isInFlight, PAGE_SIZE, patternOf, plannerOf, shapeLine, shownStatus, startedByOf, viewOf, type ShownStatus } from '../runs/runShape';
 import { elapsedMs, formatDuration, formatSpend, formatTokens, totalTokens, truncate } from '../format';
 import { agentRow, groupProgressText, rowCost, runProgressLine, runRow } from './ledgerRows';
 import { offersFindings } from '../commands/findingsOffer';
@@ -79,7 +79,7 @@ export function runIcon(status: RunStatus): vscode.ThemeIcon {
 export const NOT_STARTED: ReadonlySet<AgentStatus> = new Set(['pending', 'queued']);
 
 export function agentItem(
-  a: AgentRecord, runId: string, now: number, runStatus: RunStatus = 'running', simulated = false, pattern = 'fan-out',
+  a: AgentRecord, runId: string, now: number, runStatus: RunStatus = 'running', simulated = false, pattern: string = DEFAULT_PATTERN,
   batch: AgentBatchState = { kind: 'none' },
 ): vscode.TreeItem {
   const status = shownStatus(a, runStatus);
@@ -257,8 +257,8 @@ export function groupItem(s: LedgerSnapshot, group: AgentGroup, index: number, b
   const item = new vscode.TreeItem(groupLabel(pattern, group, index), vscode.TreeItemCollapsibleState.Collapsed);
   item.id = `${s.runId}/group/${group.id}`;
   progressItem(item, agents, s.status, 'folder');
-  // The pattern says which group commands apply (Add Worker: fan-out, map-reduce, panel).
-  item.contextValue = `group.${pattern}`;
+  // The pattern declares which group commands apply (Add Worker: where it names the leaf to add).
+  item.contextValue = `group.${pattern}${viewOf(pattern).addWorker ? '.addWorker' : ''}`;
   const md = new vscode.MarkdownString('', false).appendMarkdown('**').appendText(group.label).appendMarkdown('**');
   if (brief) md.appendMarkdown('\n\n').appendText(brief);
   if (agents.length > PAGE_SIZE) md.appendMarkdown(`\n\n${agents.length} agents, listed ${PAGE_SIZE} at a time.`);

@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { MAX_PARAM_CHARS, type FoundWorkflow, type WorkflowError } from '../../engine';
+import { MAX_PARAM_CHARS, type FoundWorkflow, type Workflow, type WorkflowError } from '../../engine';
 import { Disposable } from '../dispose';
 import type { Notices } from '../notices';
 import { requireTrust } from '../trust';
@@ -152,7 +152,7 @@ export class WorkflowCommands extends Disposable {
  * filled in. A parameter without a default cannot be left empty (refused in place); one with a
  * default takes it when emptied. Undefined when the user pressed Escape.
  */
-export async function askParams(wf: FoundWorkflow['workflow']): Promise<Record<string, string> | undefined> {
+export async function askParams(wf: Workflow): Promise<Record<string, string> | undefined> {
   const entries = Object.entries(wf.params);
   const values: Record<string, string> = {};
   for (const [i, [name, p]] of entries.entries()) {

@@ -163,14 +163,14 @@ describe('the dashboard', () => {
       findings: { critical: blocked?.kind === 'critical' ? 1 : 0, major: 0, minor: 0 },
     });
     const board = { columns, cards: [
-      card('b1', 'build', 'active'),
+      card('b1', 'code', 'active'),
       card('b2', 'harden', 'blocked', { kind: 'critical', reason: `Critical finding h-security-1 in src/b2.ts:4: ${NASTY}` }),
       card('b3', 'review', 'blocked', { kind: 'rejected', reason: 'Rejected by review: changes requested by r-b3' }),
     ] };
     const host = mount(renderDashboard(view({ pattern: 'build', board }), act, { tab: 'board', moved: new Set(['b1']) }));
     expectNoInjectedMarkup(host);
     expect(Array.from(host.querySelectorAll('#board .board-col')).map((c) => (c as HTMLElement).dataset.column)).toEqual([...BOARD_COLUMNS]);
-    expect(host.querySelector('[data-column="build"] [data-card="b1"]')?.classList.contains('moved')).toBe(true);
+    expect(host.querySelector('[data-column="code"] [data-card="b1"]')?.classList.contains('moved')).toBe(true);
     expect(host.querySelector('[data-column="review"] .board-count')?.textContent).toBe('1');
     expect(host.querySelector('[data-column="plan"] .board-count')).toBeNull();
     const b2 = host.querySelector<HTMLElement>('[data-column="harden"] [data-card="b2"]')!;
@@ -314,7 +314,7 @@ describe('the dashboard\'s batches', () => {
 describe('the plan editor', () => {
   const plan = (over: Partial<PlanEditorView> = {}): PlanEditorView => ({
     runId: 'r', task: 'Audit', pattern: 'fan-out', status: 'awaiting-approval', simulated: false, editable: true, locked: null, summary: `Two domains ${NASTY}`, notes: [],
-    groups: [{ id: 'a', name: 'A · HTTP', brief: 'Routes', canAdd: true, addLabel: null, items: [
+    groups: [{ id: 'a', name: 'A · HTTP', brief: 'Routes', canAdd: true, addLabel: null, addNoun: 'worker', items: [
       { id: 'a1', label: null, task: `Find handlers ${NASTY}`, scope: ['src'], tier: 'haiku', model: 'h', canRemove: true, canEditTask: true, changed: false, errors: [], batch: false, agentDefinition: null, agentNotes: [] },
       { id: 'a2', label: null, task: 'tiny', scope: [], tier: 'opus', model: 'o', canRemove: true, canEditTask: true, changed: true, errors: ['Worker "a2" task is too short'], batch: false, agentDefinition: null, agentNotes: [] },
     ], errors: [] }],

@@ -17,6 +17,7 @@ const run = (over: Partial<RunView> = {}): RunView => ({
   approvals: [],
   progress: { done: 3, total: 4, active: 0, waiting: 0, failed: 1, cancelled: 0, skipped: 0 },
   changes: null, pipeline: null,
+  groupsTitle: 'Groups',
   groups: [{ id: 'scouts', name: 'Scouts (1)', done: 1, total: 1, agents: [agentView({ id: 's1' })], more: 0, coordinator: null }],
   others: [], final: agentView({ id: 'assemble', tier: 'haiku', outputFile: 'summary.md', byEngine: true }), card: null, finalSummary: null,
   totals: {
@@ -151,7 +152,7 @@ describe('the Summary view', () => {
     const host = mount(renderRun(run({
       pattern: 'panel', changes: null,
       card: {
-        kind: 'panel', experts: { done: 1, total: 1 },
+        kind: 'verdicts', experts: { done: 1, total: 1 }, noun: 'expert',
         tally: {
           line: 'answered 1 of 1', planned: 1, answered: 1, quorum: 1, quorumMet: true, majority: 'no', unanimous: true, counts: { no: 1 },
           experts: [{ id: 'e1', perspective: 'security', verdict: 'no', confidence: 0.85, concerns: ['`src/auth.ts` line 5: weak hash', 'hard-coded secret'], gap: null, dissent: false, file: 'experts/e1.md', written: true }],

@@ -12,6 +12,7 @@ import { compileBuild } from './compile';
 import { BUILD_EXTRAS, BUILD_SCOUTS, BuildSubmitSchema, validateBuild, type BuildPlan } from './plan';
 import { attemptReviewer } from './review';
 import { attemptScaffold } from './scaffold';
+import { plural } from '../../../shared/words';
 
 /** How the planner signals greenfield (the engine also decides it alone for a near-empty repository: isGreenfieldRepo). */
 const GREENFIELD_INSTRUCTION = 'Set `greenfield: true` when the task creates new software rather than changing what exists ("Build a small billing '
@@ -27,6 +28,10 @@ const GREENFIELD_PROMPTS = ['build/architect', 'build/architect-user', 'build/sc
  */
 export const build: Pattern<BuildPlan> = {
   name: 'build',
+  title: 'Build',
+  // The build demo checks each builder's worktree and the assembled tree with the shop's own test,
+  // so the whole pipeline (integration check, fixer, hardening) shows.
+  demo: { task: 'Add a doc comment to every source file', settings: { verifyCommand: 'node test/orders.test.js' } },
   whenToUse: 'a change to the code across files ("migrate every caller to the new SDK", "add input validation to every handler", '
     + '"update the HTML titles"): builders edit files in isolated git worktrees and the user applies the result',
   submitSchema: BuildSubmitSchema,
@@ -44,6 +49,11 @@ export const build: Pattern<BuildPlan> = {
   runsVerifyCommand: true,
   beforeApproval: scoutThenAssign,
   reviewDocuments: architectureDocuments,
+  view: {
+    producesChanges: true,
+    changeSteps: { builder: 'builder', reviewer: 'reviewer', integration: 'integration', fixer: 'fixer', hardener: 'hardener', assembly: 'final' },
+    shape: (count) => `${plural(count('scout'), 'scout')} · ${plural(count('builder'), 'builder')}`,
+  },
   roles: {
     scout: {
       priority: 0, depth: 0, leaf: true, fileProvesDone: true, cached: true,

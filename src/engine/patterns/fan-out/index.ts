@@ -1,13 +1,15 @@
 import type { Config } from '../../config';
 import type { Pattern } from '../pattern';
 import { compileFanOut } from './compile';
-import { FanOutSubmitSchema, validateFanOut, type FanOutPlan } from './plan';
+import { FanOutSubmitSchema, isFanOutPlan, validateFanOut, type FanOutPlan } from './plan';
 import { addFanOutWorker } from './addLeaf';
 import { attemptCoordinator, attemptFinal, attemptWorker, workerPackable } from './roles';
+import { plural } from '../../../shared/words';
 
 /** Tiered fan-out: domains × workers → one coordinator per domain → the final synthesis. */
 export const fanOut: Pattern<FanOutPlan> = {
   name: 'fan-out',
+  title: 'Fan-out',
   whenToUse: 'independent subtasks over a codebase (audit, document, review many parts at once)',
   submitSchema: FanOutSubmitSchema,
   plannerInstructions: (config: Config) => [
@@ -21,6 +23,20 @@ export const fanOut: Pattern<FanOutPlan> = {
   compile: (plan, ctx) => compileFanOut(plan, ctx.config),
   addLeaf: addFanOutWorker,
   findingsFrom: ['coordinator', 'final'],
+  view: {
+    shape: (count, groups) => `${plural(groups.length, 'domain')} · ${plural(count('worker'), 'worker')}`,
+    // Domains keep their letter; a domain the ledger does not list is named by it.
+    groupLabel: (g) => (g.label.startsWith('Domain ') ? g.label : `${g.id.toUpperCase()} · ${g.label}`),
+    unlistedGroupLabel: (id) => `Domain ${id}`,
+    groupSummary: 'coordinator',
+    synthesisRoles: ['coordinator'],
+    groupsTitle: 'Domains',
+    editable: { kind: 'groups', key: 'domains', itemsKey: 'workers', groupNoun: 'domain', itemNoun: 'worker' },
+    addWorker: { noun: 'worker' },
+    measuresParentContext: true,
+    groupBrief: (plan, id) => (isFanOutPlan(plan) ? plan.domains.find((d) => d.id === id)?.brief : undefined),
+    planGroups: (plan) => (isFanOutPlan(plan) ? plan.domains.map((d) => ({ id: d.id, label: d.name })) : []),
+  },
   roles: {
     worker: {
       // Batchable when its scope is a few files the engine can pack into one request.

@@ -1,9 +1,10 @@
 import type { Config } from '../../config';
 import type { Pattern } from '../pattern';
-import { compileMapReduce } from './compile';
+import { compileMapReduce, MAP_GROUP, SELECTION_FILE } from './compile';
 import { DEFAULT_FAN_IN, DEFAULT_FILES_PER_MAPPER, DEFAULT_MAPPER_TOKENS, MapReduceSubmitSchema, thousands, validateMapReduce, type MapReducePlan } from './plan';
 import { addMapper } from './addLeaf';
 import { attemptFinal, attemptMapper, attemptReducer } from './roles';
+import { plural } from '../../../shared/words';
 
 /**
  * Map-reduce: one question over many files. The engine selects the files (include/exclude globs
@@ -12,6 +13,8 @@ import { attemptFinal, attemptMapper, attemptReducer } from './roles';
  */
 export const mapReduce: Pattern<MapReducePlan> = {
   name: 'map-reduce',
+  title: 'Map-reduce',
+  demo: { task: 'Rate the comments in every .js file' },
   whenToUse: 'one question asked of many files, each answered on its own, then combined (rate the comments in every .ts file, list what each module exports)',
   submitSchema: MapReduceSubmitSchema,
   plannerInstructions: (_config: Config) => [
@@ -28,6 +31,18 @@ export const mapReduce: Pattern<MapReducePlan> = {
   compile: compileMapReduce,
   addLeaf: addMapper,
   findingsFrom: ['final', 'reducer'],
+  view: {
+    groupsTitle: 'Map and reduce',
+    synthesisRoles: ['reducer'],
+    editable: {
+      kind: 'fields', groupId: MAP_GROUP, title: 'Mappers', brief: 'The engine selects and partitions the files; every mapper asks this question of its files.',
+      id: 'mappers', tierKey: 'mapperTier', defaultTier: 'haiku', taskKey: 'question', scopeKey: 'include',
+    },
+    card: { kind: 'progress', leaf: 'mapper', level: (a) => (a.role === 'reducer' ? Number(/^reduce-(\d+)$/.exec(a.domain ?? '')?.[1] ?? 1) : null), selectionFile: SELECTION_FILE },
+    // New mappers join the map; the reduce levels are the engine's.
+    addWorker: { noun: 'mapper', joins: (g) => g.id === MAP_GROUP, filesOnly: true },
+    shape: (count, groups) => `${plural(count('mapper'), 'mapper')} · ${plural(groups.filter((g) => g.id !== MAP_GROUP).length, 'reduce level')}`,
+  },
   roles: {
     mapper: {
       priority: 0, depth: 0, leaf: true, fileProvesDone: true, cached: true, batchable: true,

@@ -1,12 +1,15 @@
 import type { Pattern } from '../pattern';
-import { compilePanel } from './compile';
+import { compilePanel, TALLY_FILE } from './compile';
 import { PANEL_EXPERTS, PanelSubmitSchema, validatePanel, type PanelPlan } from './plan';
 import { addPanelExpert } from './addLeaf';
 import { attemptConsensus, attemptExpert, expertPackable } from './roles';
+import { plural } from '../../../shared/words';
 
 /** Expert panel: 3–7 independent experts with distinct perspectives → the engine's tally → consensus. */
 export const panel: Pattern<PanelPlan> = {
   name: 'panel',
+  title: 'Expert panel',
+  demo: { task: 'Is this shop ready for production?' },
   whenToUse: 'a judgement where decision quality matters more than speed, answered by independent expert opinions '
     + '("is this design ready for production?", "should we adopt X?")',
   submitSchema: PanelSubmitSchema,
@@ -23,6 +26,14 @@ export const panel: Pattern<PanelPlan> = {
   compile: (plan, ctx) => compilePanel(plan, ctx.config),
   addLeaf: addPanelExpert,
   findingsFrom: ['consensus'],
+  view: {
+    groupsTitle: 'Experts',
+    synthesisRoles: ['consensus'],
+    editable: { kind: 'list', key: 'experts', groupId: 'experts', title: 'Experts', briefKey: 'question', noun: 'expert', idPrefix: 'e', labelKey: 'perspective', addLabel: 'Perspective' },
+    card: { kind: 'verdicts', role: 'expert', tallyFile: TALLY_FILE },
+    addWorker: { noun: 'expert', perspective: true },
+    shape: (count) => plural(count('expert'), 'expert'),
+  },
   roles: {
     expert: {
       // fileProvesDone is false: a file can end with the sentinel yet hold an invalid verdict, so

@@ -1,8 +1,9 @@
 import type { Pattern } from '../pattern';
-import { compilePipeline } from './compile';
+import { compilePipeline, handoffFile } from './compile';
 import { HANDOFF_MAX_WORDS } from './handoff';
 import { PipelineSubmitSchema, STAGES, validatePipeline, type PipelinePlan } from './plan';
 import { attemptFinal, attemptStage } from './roles';
+import { plural } from '../../../shared/words';
 
 /**
  * Ordered stages, each given only the previous stage's handoff; a stage that fails stops the
@@ -11,6 +12,8 @@ import { attemptFinal, attemptStage } from './roles';
  */
 export const pipeline: Pattern<PipelinePlan> = {
   name: 'pipeline',
+  title: 'Pipeline',
+  demo: { task: 'Document src step by step: research → outline → draft → review' },
   whenToUse: "sequential steps where each needs the previous step's output (research → outline → draft → review)",
   submitSchema: PipelineSubmitSchema,
   plannerInstructions: () => [
@@ -25,6 +28,14 @@ export const pipeline: Pattern<PipelinePlan> = {
   validate: validatePipeline,
   compile: (plan, ctx) => compilePipeline(plan, ctx.config),
   addLeaf: () => ({ ok: false, errors: ["A pipeline's stages are one chain, each reading only the stage before it: a stage added at the end would change what the final step reads. Rerun a stage with an instruction, or plan the task again"] }),
+  view: {
+    groupsTitle: 'Stages',
+    editable: { kind: 'list', key: 'stages', groupId: 'stages', title: 'Stages', noun: 'stage', idPrefix: 's', labelKey: 'name', addLabel: 'Stage name', renumber: true },
+    card: { kind: 'handoffs', role: 'stage', handoffFile },
+    noAddWorker: 'its stages run in order from the plan',
+    shape: (count) => plural(count('stage'), 'stage'),
+    groupLabel: (g, i) => `${i + 1}. ${g.label}`,
+  },
   roles: {
     stage: {
       // A stage builds on the previous stage's handoff: when that stage runs again, so does this one.

@@ -27,6 +27,7 @@ function attemptSolo(ctx: RoleContext<SinglePlan>, agent: AgentRecord, previousE
  */
 export const single: Pattern<SinglePlan> = {
   name: 'single',
+  title: 'One agent',
   whenToUse: 'a task too small to orchestrate (one file, one quick question): one agent does it, and your reason says so',
   submitSchema: SingleSubmitSchema,
   plannerInstructions: () => 'Give the one agent a scope (files or folders from the overview) and a tier.',
@@ -37,6 +38,10 @@ export const single: Pattern<SinglePlan> = {
     })],
     groups: [],
   }),
+  view: {
+    editable: { kind: 'fields', groupId: SOLO_ID, title: 'One agent', brief: null, id: SOLO_ID, tierKey: 'tier', defaultTier: 'sonnet', taskKey: null, scopeKey: 'scope' },
+    shape: () => 'one agent',
+  },
   roles: {
     worker: {
       priority: 0, depth: 0, leaf: true, fileProvesDone: true, cached: true,

@@ -1,8 +1,10 @@
 import type { Config } from '../../config';
 import type { Pattern } from '../pattern';
 import { compileSupervisor } from './compile';
+import { CONVERSATION_FILE } from './state';
 import { LIMIT_CEILINGS, SupervisorSubmitSchema, validateSupervisor, type SupervisorPlan } from './plan';
 import { attemptSupervisor, attemptWorker } from './roles';
+import { plural } from '../../../shared/words';
 
 /**
  * Supervisor: one agent spawns workers a few at a time by tool, sleeps while they run (each round
@@ -11,6 +13,8 @@ import { attemptSupervisor, attemptWorker } from './roles';
  */
 export const supervisor: Pattern<SupervisorPlan> = {
   name: 'supervisor',
+  title: 'Supervisor',
+  demo: { task: 'Investigate why checkout fails' },
   whenToUse: 'complex work that needs judgment between steps (investigate, triage, follow leads: what to look at next depends on what was found)',
   submitSchema: SupervisorSubmitSchema,
   plannerInstructions: (_config: Config) => [
@@ -23,6 +27,16 @@ export const supervisor: Pattern<SupervisorPlan> = {
   validate: validateSupervisor,
   compile: (plan, ctx) => compileSupervisor(plan, ctx.config),
   addLeaf: () => ({ ok: false, errors: ['The supervisor decides which workers to spawn, round by round; ask it (Ask Agent on its last round) or plan the task again'] }),
+  view: {
+    groupsTitle: 'Rounds',
+    editable: {
+      kind: 'fields', groupId: 'supervisor', title: 'Supervisor', brief: 'The supervisor spawns its workers while it runs, under the plan\'s limits.',
+      id: 'supervisor', tierKey: 'tier', defaultTier: 'sonnet', taskKey: 'brief', scopeKey: 'areas', noAdd: 'the supervisor spawns them while it runs',
+    },
+    card: { kind: 'rounds', round: 'supervisor', spawned: 'worker', roundOf: (a) => Number(/^r(\d+)$/.exec(a.domain ?? '')?.[1] ?? /(\d+)$/.exec(a.id)?.[1] ?? 0), conversationFile: CONVERSATION_FILE },
+    noAddWorker: 'its supervisor spawns workers itself',
+    shape: (count) => `${plural(count('supervisor'), 'round')} · ${plural(count('worker'), 'worker')}`,
+  },
   roles: {
     worker: {
       priority: 0, depth: 0, leaf: true, fileProvesDone: true, cached: true,

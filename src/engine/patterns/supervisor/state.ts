@@ -49,7 +49,9 @@ export type RoundState = z.infer<typeof RoundSchema>;
 export type RoundOutcome = z.infer<typeof OutcomeSchema>;
 export type SupervisorState = z.infer<typeof StateSchema>;
 
-export const conversationFile = (runDir: string): string => path.join(runDir, 'supervisor', 'conversation.json');
+/** Run-folder-relative. */
+export const CONVERSATION_FILE = 'supervisor/conversation.json';
+export const conversationFile = (runDir: string): string => path.join(runDir, ...CONVERSATION_FILE.split('/'));
 
 /** The state on disk, or an empty one; a file that is not valid is an error, never overwritten. */
 export async function loadState(runDir: string): Promise<SupervisorState> {

@@ -1,4 +1,5 @@
 import type { Pattern } from '../pattern';
+import { plural } from '../../../shared/words';
 import { compileWorkflow } from './compile';
 import { attemptAuditor, attemptGate, attemptReflector, gateHolds } from './gates';
 import { attemptExpander, roleTools } from './items';
@@ -18,6 +19,7 @@ export type { WorkflowPlan, WorkflowStagePlan } from './plan';
  */
 export const workflow: Pattern<WorkflowPlan> = {
   name: 'workflow',
+  title: 'Workflow',
   whenToUse: 'a workflow file the user wrote (planned from the file, not by the planner)',
   plannedFromFile: true,
   submitSchema: WorkflowPlanFieldsSchema,
@@ -27,6 +29,12 @@ export const workflow: Pattern<WorkflowPlan> = {
   workspaceCommands: (plan) => plan.stages.flatMap((s) => s.gates.flatMap((g) => (typeof g === 'object' && 'check' in g
     ? [{ command: g.check, source: `${plan.workflow.source} (stage ${s.id})` }] : []))),
   addLeaf: () => ({ ok: false, errors: ["A workflow's agents come from its file: add a stage or widen an `each` glob there, then run the workflow again"] }),
+  view: {
+    // Its groups are the file's stages; their agents are the stage agents (one, or one per item).
+    shape: (count, groups) => `${plural(groups.length, 'stage')} · ${plural(count('stage'), 'stage agent')}`,
+    groupsTitle: 'Stages',
+    noAddWorker: 'its stages come from its workflow file',
+  },
   roles: {
     stage: {
       // A stage never runs on a missing handoff; a rerun of an earlier stage reruns it.

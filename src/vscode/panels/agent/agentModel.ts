@@ -3,10 +3,10 @@
  * ledger, and its transcript entries as the webview renders them. Also the bookkeeping that keeps
  * the file and the live stream from showing an entry twice. Pure, so it is unit-tested.
  */
-import type { AgentRecord, TranscriptEntry } from '../../../engine';
+import { DEFAULT_PATTERN, PLANNER_ROLE, type AgentRecord, type TranscriptEntry } from '../../../engine';
 import type { AgentHeader, EntryView } from '../../../shared/agentProtocol';
 import type { RunHead } from '../../runs/runStore';
-import { groupLabel, shownStatus } from '../../runs/runShape';
+import { groupLabel, shownStatus, viewOf } from '../../runs/runShape';
 
 /** Most characters of one string the view is sent (the engine's own excerpts are smaller). */
 export const VIEW_TEXT_LIMIT = 40_000;
@@ -117,11 +117,11 @@ export interface HeaderContext {
 /** The agent's group as the tree names it (a ledger without groups: its domain id, as `Domain a` for fan-out). */
 function groupName(s: RunHead, a: AgentRecord): string | null {
   if (!a.domain) return null;
-  const pattern = s.pattern ?? 'fan-out';
+  const pattern = s.pattern ?? DEFAULT_PATTERN;
   const groups = s.groups ?? [];
   const i = groups.findIndex((g) => g.id === a.domain);
   if (i >= 0) return groupLabel(pattern, groups[i], i);
-  return pattern === 'fan-out' ? `Domain ${a.domain}` : a.domain;
+  return viewOf(pattern).unlistedGroupLabel?.(a.domain) ?? a.domain;
 }
 
 export function agentHeader(s: RunHead, a: AgentRecord, ctx: HeaderContext): AgentHeader {
@@ -135,8 +135,8 @@ export function agentHeader(s: RunHead, a: AgentRecord, ctx: HeaderContext): Age
     simulated: s.simulated, startedAt: a.startedAt, endedAt: a.endedAt, outputFile: a.outputFile,
     returned: a.returned === null ? null : cut(a.returned), error: a.error === null ? null : cut(a.error),
     actions: {
-      stop: IN_FLIGHT.has(status) && a.role !== 'planner',
-      rerun: !IN_FLIGHT.has(status) && status !== 'pending' && a.role !== 'planner' && FINISHED_RUN.has(s.status) && !ctx.executingHere,
+      stop: IN_FLIGHT.has(status) && a.role !== PLANNER_ROLE,
+      rerun: !IN_FLIGHT.has(status) && status !== 'pending' && a.role !== PLANNER_ROLE && FINISHED_RUN.has(s.status) && !ctx.executingHere,
       ask: !IN_FLIGHT.has(status) && status !== 'pending' && !runBusyElsewhere,
       openOutput: ctx.written,
     },

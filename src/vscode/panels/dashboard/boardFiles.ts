@@ -7,12 +7,12 @@ import {
   INTEGRATION_FILE, IntegrationResultSchema, readRunJson, SHIP_FILE, ShipRecordSchema, TALLY_FILE, HardenTallySchema,
 } from '../../../engine/pipelineFiles';
 import type { LedgerSnapshot } from '../../../engine';
-import { NO_PIPELINE_FILES, type PipelineFiles } from './boardPipeline';
+import { buildersOf, NO_PIPELINE_FILES, type PipelineFiles } from './boardPipeline';
 import { resolveInsideRun } from '../paths';
 
 /** Only runs with builders have these files; any other run costs no read at all. */
 export async function readPipelineFiles(runDir: string, s: LedgerSnapshot): Promise<PipelineFiles> {
-  if (!s.agents.some((a) => a.role === 'builder')) return NO_PIPELINE_FILES;
+  if (!buildersOf(s).length) return NO_PIPELINE_FILES;
   const [integration, tally, ship] = await Promise.all([
     readRunJson(runDir, INTEGRATION_FILE, IntegrationResultSchema),
     readRunJson(runDir, TALLY_FILE, HardenTallySchema),

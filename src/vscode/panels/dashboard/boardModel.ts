@@ -23,7 +23,7 @@ export interface StatusHistory {
 const CARD_FILES = 3;
 
 const COLUMN_LABELS: Record<BoardColumn, string> = {
-  plan: 'Plan', build: 'Build', check: 'Check', review: 'Review', integrate: 'Integrate', harden: 'Harden', ship: 'Ship',
+  plan: 'Plan', code: 'Build', check: 'Check', review: 'Review', integrate: 'Integrate', harden: 'Harden', ship: 'Ship',
 };
 
 type Placed = Pick<BoardCard, 'column' | 'state' | 'note' | 'blocked'>;
@@ -56,7 +56,7 @@ function failedBuilder(b: AgentRecord, reviewer: AgentRecord | undefined, runSta
   if (lastFlightBefore(history, b.id) === 'verifying' || CHECK_FAILED.test(error)) {
     return place('check', 'blocked', 'check failed', { kind: 'check-failed', reason: `The check failed: ${error}` });
   }
-  return place('build', 'blocked', 'builder failed', { kind: 'builder-failed', reason: `Builder failed: ${error}` });
+  return place('code', 'blocked', 'builder failed', { kind: 'builder-failed', reason: `Builder failed: ${error}` });
 }
 
 /** Where a builder whose change was approved is, from the stages after review. */
@@ -126,15 +126,15 @@ function placeCard(s: LedgerSnapshot, st: Stages, b: AgentRecord, files: Pipelin
     }
     case 'queued': return place('plan', 'waiting', 'queued for a slot');
     case 'skipped': return place('plan', 'stopped', s.status === 'declined' ? 'plan declined' : (b.error ?? 'skipped'));
-    case 'cancelled': case 'interrupted': return place('build', 'stopped', bs);
+    case 'cancelled': case 'interrupted': return place('code', 'stopped', bs);
     case 'failed': return failedBuilder(b, reviewer, s.status, history);
     case 'verifying': return place('check', 'active', 'running the check');
     case 'running': case 'retrying': {
       // Running again after its review: the reviewer is still in flight and waits for the revision.
-      if (reviewer && IN_FLIGHT.has(shownStatus(reviewer, s.status))) return place('build', 'active', `revising after ${reviewer.id}'s review`);
+      if (reviewer && IN_FLIGHT.has(shownStatus(reviewer, s.status))) return place('code', 'active', `revising after ${reviewer.id}'s review`);
       // Running again after integration settled: the engine's fix round for a major finding in its files.
       if (st.integration && SETTLED.has(shownStatus(st.integration, s.status))) return approvedBuilder(s, st, b, files);
-      return place('build', 'active', bs === 'retrying' ? `retrying (attempt ${b.attempts})` : b.attempts > 1 ? `building, attempt ${b.attempts}` : 'building');
+      return place('code', 'active', bs === 'retrying' ? `retrying (attempt ${b.attempts})` : b.attempts > 1 ? `building, attempt ${b.attempts}` : 'building');
     }
     case 'completed': break;
   }

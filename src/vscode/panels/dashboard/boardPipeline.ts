@@ -1,14 +1,14 @@
 /**
- * A build's stages after its builders, read from the ledger by role (`builder`, `reviewer`,
- * `integration`, `fixer`, `hardener`, `final`, never the pattern's name) and from the pipeline's
+ * A build's stages after its builders, read from the ledger by the roles its pattern declares
+ * for them (PatternView.changeSteps, never the pattern's name) and from the pipeline's
  * files: the integration check, the hardening tally and Ship, as the Summary and the dashboard show
  * them. Pure (no vscode, no fs): the views read the files and hand them in.
  */
-import type { AgentRecord, LedgerSnapshot } from '../../../engine';
+import type { AgentRecord, ChangeStepsDecl, LedgerSnapshot } from '../../../engine';
 import type { HardenFinding, HardenTally, IntegrationResult, ShipRecord } from '../../../engine/pipelineFiles';
-import type { PipelineFinding, PipelineView } from '../../../shared/protocol';
+import type { IntegrationView, PipelineFinding, PipelineView } from '../../../shared/protocol';
 import { plural } from '../../../shared/words';
-import { shownStatus, type ShownStatus } from '../../runs/runShape';
+import { patternOf, shownStatus, viewOf, type ShownStatus } from '../../runs/runShape';
 
 export interface PipelineFiles {
   integration: IntegrationResult | null;
@@ -33,19 +33,27 @@ export interface Stages {
   final: AgentRecord | undefined;
 }
 
+/** The roles of the run's change steps as its pattern declares them (PatternView.changeSteps); undefined for a run that proposes no change. */
+export const changeStepsOf = (s: LedgerSnapshot): ChangeStepsDecl | undefined => viewOf(patternOf(s)).changeSteps;
+
 export function stagesOf(s: LedgerSnapshot): Stages {
   const reviewers = new Map<string, AgentRecord>();
-  for (const a of s.agents) if (a.role === 'reviewer') for (const d of a.dependsOn) reviewers.set(d, a);
+  const r = changeStepsOf(s);
+  if (!r) return { reviewers, integration: undefined, fixers: [], hardeners: [], final: undefined };
+  for (const a of s.agents) if (a.role === r.reviewer) for (const d of a.dependsOn) reviewers.set(d, a);
   return {
     reviewers,
-    integration: s.agents.find((a) => a.role === 'integration'),
-    fixers: s.agents.filter((a) => a.role === 'fixer'),
-    hardeners: s.agents.filter((a) => a.role === 'hardener'),
-    final: s.agents.find((a) => a.role === 'final'),
+    integration: s.agents.find((a) => a.role === r.integration),
+    fixers: s.agents.filter((a) => a.role === r.fixer),
+    hardeners: s.agents.filter((a) => a.role === r.hardener),
+    final: s.agents.find((a) => a.role === r.assembly),
   };
 }
 
-export const buildersOf = (s: LedgerSnapshot): AgentRecord[] => s.agents.filter((a) => a.role === 'builder');
+export function buildersOf(s: LedgerSnapshot): AgentRecord[] {
+  const builder = changeStepsOf(s)?.builder;
+  return builder ? s.agents.filter((a) => a.role === builder) : [];
+}
 
 /** A builder whose change is in the assembly: it completed and its reviewer (if it has one) approved. */
 export function approved(st: Stages, b: AgentRecord): boolean {
@@ -107,7 +115,7 @@ export function pipelineView(s: LedgerSnapshot, files: PipelineFiles, written: R
   const st = stagesOf(s);
   const status = (a: AgentRecord | undefined): ShownStatus | null => (a ? shownStatus(a, s.status) : null);
 
-  let integration: PipelineView['integration'] = null;
+  let integration: IntegrationView | null = null;
   const r = files.integration;
   if (r) {
     const log = lastLog(r);

@@ -13,7 +13,7 @@ import {
 import { buildBoard } from './boardModel';
 import { batchAnswered, batchTotal, shortBatchId } from '../../runs/batchView';
 import { NO_PIPELINE_FILES, pipelineView, type PipelineFiles } from './boardPipeline';
-import { groupAgents, groupLabel, groupsOf, isInFlight, patternOf, runLevelAgents, shownStatus, startedByOf } from '../../runs/runShape';
+import { groupAgents, groupLabel, groupsOf, isInFlight, patternOf, runLevelAgents, shownStatus, startedByOf, viewOf } from '../../runs/runShape';
 
 /** A lane with more agents than this is drawn as a density strip until the user unfolds it. */
 export const ROW_LIMIT = 24;
@@ -300,8 +300,8 @@ export function buildDashboard(s: LedgerSnapshot, plan: AnyPlan | undefined, tra
     costUsd: t.costUsd, usage: { ...t.usage },
     byModel: spend(s.agents, (a) => a.modelReported ?? a.modelRequested),
     byRole: spend(s.agents, (a) => a.role),
-    // Fan-out measures it when its final step runs; other patterns never do.
-    context: t.flatBaselineTokens > 0 || pattern === 'fan-out' ? { parent: t.parentContextTokens, flat: t.flatBaselineTokens } : null,
+    // A pattern that measures it does so when its final step runs; the others never do.
+    context: t.flatBaselineTokens > 0 || viewOf(pattern).measuresParentContext ? { parent: t.parentContextTokens, flat: t.flatBaselineTokens } : null,
     estimate: s.estimate,
     gaps: s.gaps.map((g) => ({ agentId: g.agentId, reason: g.reason.slice(0, 2000) })),
     board, pipeline,

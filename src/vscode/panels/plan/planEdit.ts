@@ -4,7 +4,7 @@
  * apply; whether the result is a valid plan is the engine's call (previewPlan validates it with
  * the same schema as planning). Pure, so the plan editor's behaviour is unit-tested here.
  */
-import { TIERS, type AnyPlan, type Tier } from '../../../engine';
+import { patternNamed, TIERS, type AnyPlan, type PlanEditDecl, type Tier } from '../../../engine';
 import type { PlanEdit } from '../../../shared/planProtocol';
 
 /** One editable agent of the plan as the editor lists it. */
@@ -24,14 +24,15 @@ export interface EditableGroup {
   name: string;
   brief: string | null;
   items: EditableItem[];
-  /** Whether Add Worker applies here, and what the new agent's label field is called. */
+  /** Whether Add Worker applies here, what the new agent's label field is called, and what the new agent is ("stage"). */
   canAdd: boolean;
   addLabel: string | null;
+  addNoun: string | null;
 }
 
 type Edited = { ok: true; plan: AnyPlan } | { ok: false; error: string };
 
-interface Spec { id: string; task: string; scope?: string[]; tier: Tier; name?: string; perspective?: string }
+interface Spec { id: string; task: string; scope?: string[]; tier: Tier; [field: string]: unknown }
 
 const isTier = (x: unknown): x is Tier => typeof x === 'string' && (TIERS as readonly string[]).includes(x);
 const strings = (x: unknown): string[] => (Array.isArray(x) ? x.filter((s): s is string => typeof s === 'string') : []);
@@ -44,12 +45,23 @@ function specs(plan: AnyPlan, key: string): Spec[] | null {
   return ok ? (list as Spec[]) : null;
 }
 
-interface Domain { id: string; name: string; brief: string; workers: Spec[] }
+type EditDecl = PlanEditDecl;
+type Of<K extends EditDecl['kind']> = Extract<EditDecl, { kind: K }>;
 
-function domains(plan: AnyPlan): Domain[] | null {
-  if (plan.pattern !== 'fan-out' || !Array.isArray(plan.domains)) return null;
-  return (plan.domains as unknown[]).every((d) => typeof d === 'object' && d !== null && Array.isArray((d as Domain).workers))
-    ? (plan.domains as Domain[]) : null;
+/** How the plan's pattern declares its editable agents (PatternView.editable); undefined when it has none. */
+function declOf(plan: AnyPlan): EditDecl | undefined {
+  return patternNamed(plan.pattern)?.view.editable;
+}
+
+interface Group { id: string; name: string; brief: string; items: Spec[] }
+
+/** A groups declaration's groups (fan-out's domains), when the plan has them in the shape agents share. */
+function nestedGroups(plan: AnyPlan, d: Of<'groups'>): Group[] | null {
+  const list = plan[d.key];
+  if (!Array.isArray(list)) return null;
+  return (list as unknown[]).every((g) => typeof g === 'object' && g !== null && Array.isArray((g as Record<string, unknown>)[d.itemsKey]))
+    ? (list as Array<Record<string, unknown>>).map((g) => ({ id: g.id as string, name: g.name as string, brief: g.brief as string, items: g[d.itemsKey] as Spec[] }))
+    : null;
 }
 
 const item = (s: Spec, over: Partial<EditableItem> = {}): EditableItem => ({
@@ -57,28 +69,29 @@ const item = (s: Spec, over: Partial<EditableItem> = {}): EditableItem => ({
   canRemove: true, canEditTask: true, ...over,
 });
 
-/** What the editor shows of a plan, in plan order. Patterns whose agents the engine makes (map-reduce, supervisor) expose their tier and question or brief. */
+const text = (x: unknown): string | null => (typeof x === 'string' ? x : null);
+
+/** What the editor shows of a plan, in plan order, as its pattern declares it. Patterns whose agents the engine makes (map-reduce, supervisor) expose their tier and question or brief. */
 export function editableGroups(plan: AnyPlan): EditableGroup[] {
-  const ds = domains(plan);
-  if (ds) return ds.map((d) => ({ id: d.id, name: `${d.id.toUpperCase()} · ${d.name}`, brief: d.brief, items: d.workers.map((w) => item(w)), canAdd: true, addLabel: null }));
-  switch (plan.pattern) {
-    case 'pipeline': {
-      const st = specs(plan, 'stages') ?? [];
-      return [{ id: 'stages', name: 'Stages', brief: null, items: st.map((s) => item(s, { label: s.name ?? s.id })), canAdd: true, addLabel: 'Stage name' }];
+  const d = declOf(plan);
+  switch (d?.kind) {
+    case 'groups':
+      return (nestedGroups(plan, d) ?? []).map((g) => ({
+        id: g.id, name: `${g.id.toUpperCase()} · ${g.name}`, brief: g.brief, items: g.items.map((w) => item(w)), canAdd: true, addLabel: null, addNoun: d.itemNoun,
+      }));
+    case 'list': {
+      const list = specs(plan, d.key) ?? [];
+      return [{
+        id: d.groupId, name: d.title, brief: d.briefKey ? text(plan[d.briefKey]) : null, items: list.map((s) => item(s, { label: text(s[d.labelKey]) ?? s.id })),
+        canAdd: true, addLabel: d.addLabel, addNoun: d.noun,
+      }];
     }
-    case 'panel': {
-      const ex = specs(plan, 'experts') ?? [];
-      return [{ id: 'experts', name: 'Experts', brief: typeof plan.question === 'string' ? plan.question : null, items: ex.map((e) => item(e, { label: e.perspective ?? e.id })), canAdd: true, addLabel: 'Perspective' }];
-    }
-    case 'map-reduce':
-      return [{ id: 'map', name: 'Mappers', brief: 'The engine selects and partitions the files; every mapper asks this question of its files.', canAdd: false, addLabel: null,
-        items: [{ id: 'mappers', label: null, task: typeof plan.question === 'string' ? plan.question : '', scope: strings(plan.include), tier: isTier(plan.mapperTier) ? plan.mapperTier : 'haiku', canRemove: false, canEditTask: true }] }];
-    case 'supervisor':
-      return [{ id: 'supervisor', name: 'Supervisor', brief: 'The supervisor spawns its workers while it runs, under the plan\'s limits.', canAdd: false, addLabel: null,
-        items: [{ id: 'supervisor', label: null, task: typeof plan.brief === 'string' ? plan.brief : '', scope: strings(plan.areas), tier: isTier(plan.tier) ? plan.tier : 'sonnet', canRemove: false, canEditTask: true }] }];
-    case 'single':
-      return [{ id: 'solo', name: 'One agent', brief: null, canAdd: false, addLabel: null,
-        items: [{ id: 'solo', label: null, task: plan.task, scope: strings(plan.scope), tier: isTier(plan.tier) ? plan.tier : 'sonnet', canRemove: false, canEditTask: false }] }];
+    case 'fields':
+      return [{ id: d.groupId, name: d.title, brief: d.brief, canAdd: false, addLabel: null, addNoun: null,
+        items: [{
+          id: d.id, label: null, task: d.taskKey ? text(plan[d.taskKey]) ?? '' : plan.task, scope: strings(plan[d.scopeKey]),
+          tier: isTier(plan[d.tierKey]) ? plan[d.tierKey] as Tier : d.defaultTier, canRemove: false, canEditTask: d.taskKey !== null,
+        }] }];
     default:
       return [];
   }
@@ -91,62 +104,64 @@ const next = (ids: readonly string[], prefix: string): number =>
 export function applyEdit(plan: AnyPlan, edit: PlanEdit): Edited {
   const copy = structuredClone(plan);
   if (edit.kind === 'tier' && !isTier(edit.tier)) return { ok: false, error: `Tier "${String(edit.tier)}" is not one of ${TIERS.join(', ')}` };
-  const ds = domains(copy);
-  if (ds) return editFanOut(copy, ds, edit);
-  switch (copy.pattern) {
-    case 'pipeline': return editList(copy, 'stages', edit, 'stage', (list) => list.forEach((s, i) => { s.id = `s${i + 1}`; }), 's', 'name');
-    case 'panel': return editList(copy, 'experts', edit, 'expert', () => undefined, 'e', 'perspective');
-    case 'map-reduce': return editSingle(copy, edit, 'mappers', 'mapperTier', 'question');
-    case 'supervisor': return editSingle(copy, edit, 'supervisor', 'tier', 'brief');
-    case 'single': return editSingle(copy, edit, 'solo', 'tier', null);
-    default: return { ok: false, error: `Plans of the ${copy.pattern} pattern cannot be edited here; decline and plan again` };
+  const d = declOf(copy);
+  switch (d?.kind) {
+    case 'groups': {
+      const gs = nestedGroups(copy, d);
+      if (gs) return editGroups(copy, d, gs, edit);
+      break;
+    }
+    case 'list': return editList(copy, d, edit);
+    case 'fields': return editSingle(copy, d, edit);
   }
+  return { ok: false, error: `Plans of the ${copy.pattern} pattern cannot be edited here; decline and plan again` };
 }
 
-function editFanOut(plan: AnyPlan, ds: Domain[], edit: PlanEdit): Edited {
+function editGroups(plan: AnyPlan, d: Of<'groups'>, gs: Group[], edit: PlanEdit): Edited {
   if (edit.kind === 'add') {
-    const d = ds.find((x) => x.id === edit.group);
-    if (!d) return { ok: false, error: `The plan has no domain "${edit.group}" (it has ${ds.map((x) => x.id).join(', ')})` };
-    const id = `${d.id}${next(d.workers.map((w) => w.id), d.id)}`;
-    d.workers.push({ id, task: edit.task.trim(), scope: edit.scope, tier: edit.tier });
+    const g = gs.find((x) => x.id === edit.group);
+    if (!g) return { ok: false, error: `The plan has no ${d.groupNoun} "${edit.group}" (it has ${gs.map((x) => x.id).join(', ')})` };
+    const id = `${g.id}${next(g.items.map((w) => w.id), g.id)}`;
+    g.items.push({ id, task: edit.task.trim(), scope: edit.scope, tier: edit.tier });
     return { ok: true, plan };
   }
-  for (const d of ds) {
-    const i = d.workers.findIndex((w) => w.id === edit.agentId);
+  for (const g of gs) {
+    const i = g.items.findIndex((w) => w.id === edit.agentId);
     if (i < 0) continue;
-    if (edit.kind === 'remove') d.workers.splice(i, 1);
-    else if (edit.kind === 'tier') d.workers[i].tier = edit.tier;
-    else d.workers[i].task = edit.task;
+    if (edit.kind === 'remove') g.items.splice(i, 1);
+    else if (edit.kind === 'tier') g.items[i].tier = edit.tier;
+    else g.items[i].task = edit.task;
     return { ok: true, plan };
   }
-  return { ok: false, error: `The plan has no worker "${edit.agentId}"` };
+  return { ok: false, error: `The plan has no ${d.itemNoun} "${edit.agentId}"` };
 }
 
-function editList(plan: AnyPlan, key: 'stages' | 'experts', edit: PlanEdit, noun: string, renumber: (list: Spec[]) => void, prefix: string, labelKey: 'name' | 'perspective'): Edited {
-  const list = specs(plan, key);
-  if (!list) return { ok: false, error: `The plan has no ${key} list` };
+function editList(plan: AnyPlan, d: Of<'list'>, edit: PlanEdit): Edited {
+  const list = specs(plan, d.key);
+  if (!list) return { ok: false, error: `The plan has no ${d.key} list` };
+  const renumber = () => { if (d.renumber) list.forEach((s, i) => { s.id = `${d.idPrefix}${i + 1}`; }); };
   if (edit.kind === 'add') {
     const label = edit.label?.trim();
-    if (!label) return { ok: false, error: `A new ${noun} needs a ${labelKey === 'name' ? 'name' : 'perspective'}` };
-    list.push({ id: `${prefix}${next(list.map((s) => s.id), prefix)}`, [labelKey]: label, task: edit.task.trim(), scope: edit.scope, tier: edit.tier });
-    renumber(list);
+    if (!label) return { ok: false, error: `A new ${d.noun} needs a ${d.labelKey}` };
+    list.push({ id: `${d.idPrefix}${next(list.map((s) => s.id), d.idPrefix)}`, [d.labelKey]: label, task: edit.task.trim(), scope: edit.scope, tier: edit.tier });
+    renumber();
     return { ok: true, plan };
   }
   const i = list.findIndex((s) => s.id === edit.agentId);
-  if (i < 0) return { ok: false, error: `The plan has no ${noun} "${edit.agentId}"` };
-  if (edit.kind === 'remove') { list.splice(i, 1); renumber(list); }
+  if (i < 0) return { ok: false, error: `The plan has no ${d.noun} "${edit.agentId}"` };
+  if (edit.kind === 'remove') { list.splice(i, 1); renumber(); }
   else if (edit.kind === 'tier') list[i].tier = edit.tier;
   else list[i].task = edit.task;
   return { ok: true, plan };
 }
 
-function editSingle(plan: AnyPlan, edit: PlanEdit, id: string, tierKey: string, taskKey: string | null): Edited {
-  if (edit.kind === 'add') return { ok: false, error: `A ${plan.pattern} plan has no list of workers to add to${plan.pattern === 'supervisor' ? ': the supervisor spawns them while it runs' : ''}` };
-  if (edit.agentId !== id) return { ok: false, error: `The plan has no agent "${edit.agentId}" to edit` };
-  if (edit.kind === 'remove') return { ok: false, error: `The ${plan.pattern} plan's ${id} cannot be removed; decline the plan instead` };
-  if (edit.kind === 'tier') { plan[tierKey] = edit.tier; return { ok: true, plan }; }
-  if (!taskKey) return { ok: false, error: 'This agent\'s task is the run\'s task; plan again to change it' };
-  plan[taskKey] = edit.task;
+function editSingle(plan: AnyPlan, d: Of<'fields'>, edit: PlanEdit): Edited {
+  if (edit.kind === 'add') return { ok: false, error: `A ${plan.pattern} plan has no list of workers to add to${d.noAdd ? `: ${d.noAdd}` : ''}` };
+  if (edit.agentId !== d.id) return { ok: false, error: `The plan has no agent "${edit.agentId}" to edit` };
+  if (edit.kind === 'remove') return { ok: false, error: `The ${plan.pattern} plan's ${d.id} cannot be removed; decline the plan instead` };
+  if (edit.kind === 'tier') { plan[d.tierKey] = edit.tier; return { ok: true, plan }; }
+  if (!d.taskKey) return { ok: false, error: 'This agent\'s task is the run\'s task; plan again to change it' };
+  plan[d.taskKey] = edit.task;
   return { ok: true, plan };
 }
 
@@ -162,21 +177,23 @@ export function errorsByItem(plan: AnyPlan, errors: readonly string[]): { byItem
   const general: string[] = [];
   const groups = editableGroups(plan);
   const ids = groups.flatMap((g) => g.items.map((i) => i.id));
-  const ds = domains(plan);
-  const listKey = plan.pattern === 'pipeline' ? 'stages' : plan.pattern === 'panel' ? 'experts' : null;
+  const d = declOf(plan);
+  const nested = d?.kind === 'groups' ? nestedGroups(plan, d) : null;
+  const listKey = d?.kind === 'list' ? d.key : null;
   const list = listKey ? specs(plan, listKey) : null;
   const add = (to: Map<string, string[]>, id: string, e: string) => to.set(id, [...(to.get(id) ?? []), e]);
   for (const e of errors) {
-    const byPath = /^plan\.domains\.(\d+)\.workers\.(\d+)\./.exec(e);
+    const byPath = d?.kind === 'groups' ? new RegExp(`^plan\\.${d.key}\\.(\\d+)\\.${d.itemsKey}\\.(\\d+)\\.`).exec(e) : null;
     const byList = listKey ? new RegExp(`^plan\\.${listKey}\\.(\\d+)\\.`).exec(e) : null;
-    const pathId = byPath && ds ? ds[Number(byPath[1])]?.workers[Number(byPath[2])]?.id : byList && list ? list[Number(byList[1])]?.id : undefined;
+    const pathId = byPath && nested ? nested[Number(byPath[1])]?.items[Number(byPath[2])]?.id : byList && list ? list[Number(byList[1])]?.id : undefined;
     const named = pathId ?? ids.find((id) => e.includes(`"${id}"`));
     if (named) { add(byItem, named, e); continue; }
     general.push(e);
-    const domainPath = /^plan\.domains\.(\d+)(\.|:)/.exec(e);
-    const group = domainPath && ds ? ds[Number(domainPath[1])]?.id
+    const groupPath = d?.kind === 'groups' ? new RegExp(`^plan\\.${d.key}\\.(\\d+)(\\.|:)`).exec(e) : null;
+    const group = groupPath && nested ? nested[Number(groupPath[1])]?.id
       : listKey && new RegExp(`^plan\\.${listKey}\\b`).test(e) ? groups[0]?.id
-      : groups.find((g) => e.toLowerCase().includes(`domain "${g.id.toLowerCase()}"`))?.id;
+      : d?.kind === 'groups' ? groups.find((g) => e.toLowerCase().includes(`${d.groupNoun} "${g.id.toLowerCase()}"`))?.id
+      : undefined;
     if (group) add(byGroup, group, e);
   }
   return { byItem, byGroup, general };

@@ -1,5 +1,5 @@
 /** Builds the plan review panel's state from the draft plan and the engine's last preview of it. Pure. */
-import { trustNotes, type AgentRecord, type AnyPlan, type CostEstimate, type LedgerSnapshot, type Tier } from '../../../engine';
+import { PLANNER_ROLE, trustNotes, type AgentRecord, type AnyPlan, type CostEstimate, type LedgerSnapshot, type Tier } from '../../../engine';
 import type { PlanDocument, PlanEditorView, PlanGroup } from '../../../shared/planProtocol';
 import { editableGroups, errorsByItem, type EditableItem } from './planEdit';
 import { byEngine } from '../../runs/runShape';
@@ -50,7 +50,7 @@ export function buildPlanEditorView(i: PlanEditorInput): PlanEditorView {
   const compiled = i.preview?.ok ? i.preview.agents : i.snapshot.agents;
   const byId = new Map(compiled.map((a) => [a.id, a]));
   const groups: PlanGroup[] = editableGroups(i.draft).map((g) => ({
-    id: g.id, name: g.name, brief: g.brief, canAdd: g.canAdd, addLabel: g.addLabel, errors: byGroup.get(g.id) ?? [],
+    id: g.id, name: g.name, brief: g.brief, canAdd: g.canAdd, addLabel: g.addLabel, addNoun: g.addNoun, errors: byGroup.get(g.id) ?? [],
     items: g.items.map((it) => ({
       ...it,
       model: modelOf(byId.get(it.id), it, i.models),
@@ -62,7 +62,7 @@ export function buildPlanEditorView(i: PlanEditorInput): PlanEditorView {
     })),
   }));
   const listed = new Set(groups.flatMap((g) => g.items.map((it) => it.id)));
-  const extra = i.preview?.ok || !changed ? compiled.filter((a) => a.role !== 'planner' && !listed.has(a.id)) : [];
+  const extra = i.preview?.ok || !changed ? compiled.filter((a) => a.role !== PLANNER_ROLE && !listed.has(a.id)) : [];
   const derived = extra.slice(0, DERIVED_LIMIT).map((a) => ({
     id: a.id, role: a.role, tier: a.tier, model: a.modelRequested, task: a.task.slice(0, 600), byEngine: byEngine(i.draft.pattern, a),
     batch: a.batch === true,
@@ -70,7 +70,7 @@ export function buildPlanEditorView(i: PlanEditorInput): PlanEditorView {
   const derivedMore: Record<string, number> = {};
   for (const a of extra.slice(DERIVED_LIMIT)) derivedMore[a.role] = (derivedMore[a.role] ?? 0) + 1;
   const estimate = i.preview?.ok ? i.preview.estimate : changed ? null : i.snapshot.estimate;
-  const compiledAgents = (i.preview?.ok ? i.preview.agents : i.snapshot.agents).filter((a) => a.role !== 'planner');
+  const compiledAgents = (i.preview?.ok ? i.preview.agents : i.snapshot.agents).filter((a) => a.role !== PLANNER_ROLE);
   return {
     runId: i.snapshot.runId,
     task: i.snapshot.task,
@@ -101,6 +101,6 @@ export function buildPlanEditorView(i: PlanEditorInput): PlanEditorView {
 /** The model id each tier maps to, as the run's agents requested it (the settings at planning). */
 export function modelsOf(s: LedgerSnapshot, fallback: Record<Tier, string>): Record<Tier, string> {
   const out = { ...fallback };
-  for (const a of s.agents) if (a.role !== 'planner') out[a.tier] = a.modelRequested;
+  for (const a of s.agents) if (a.role !== PLANNER_ROLE) out[a.tier] = a.modelRequested;
   return out;
 }

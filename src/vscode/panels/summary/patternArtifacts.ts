@@ -1,14 +1,14 @@
 /**
- * The files a pattern writes besides its agents' outputs, read for the Summary's pattern cards:
- * pipeline handoffs, map-reduce's selection.json, the supervisor's conversation.json, the panel's
- * tally.json. They come from disk (a model's text is inside some), so each is checked with zod and
+ * The files a pattern writes besides its agents' outputs, read for the Summary's pattern card
+ * where the pattern's card declaration names them (PatternView.card): handoffs, a selection, a
+ * conversation, a tally. They come from disk (a model's text is inside some), so each is checked with zod and
  * only the fields a card shows are kept; a file that is missing or malformed just leaves its part
  * of the card empty. No vscode import: the parsers are unit-tested directly.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import type { LedgerSnapshot, PatternName } from '../../../engine';
+import type { CardDecl, LedgerSnapshot } from '../../../engine';
 
 export interface SelectionInfo {
   selectedFiles: number;
@@ -47,11 +47,6 @@ export interface PatternArtifacts {
 }
 
 export const NO_ARTIFACTS: PatternArtifacts = { handoffs: new Map(), selection: null, rounds: null, tally: null };
-
-export const HANDOFF_DIR = 'handoffs';
-export const SELECTION_FILE = 'selection.json';
-export const CONVERSATION_FILE = 'supervisor/conversation.json';
-export const TALLY_FILE = 'panel/tally.json';
 
 const SelectionSchema = z.object({
   selectedFiles: z.number().int().nonnegative(),
@@ -142,22 +137,24 @@ const MAX_BYTES = 8 * 1024 * 1024;
 export class ArtifactReader {
   private readonly cache = new Map<string, { key: string; value: unknown }>();
 
-  async read(runDir: string, s: LedgerSnapshot, pattern: PatternName): Promise<PatternArtifacts> {
-    switch (pattern) {
-      case 'pipeline': {
+  /** The artifacts of the card the run's pattern declares (PatternView.card): the files it names, nothing else. */
+  async read(runDir: string, s: LedgerSnapshot, card: CardDecl | undefined): Promise<PatternArtifacts> {
+    const at = (rel: string) => path.join(runDir, ...rel.split('/'));
+    switch (card?.kind) {
+      case 'handoffs': {
         const handoffs = new Map<string, string>();
-        await Promise.all(s.agents.filter((a) => a.role === 'stage' && a.status === 'completed').map(async (a) => {
-          const summary = await this.file(path.join(runDir, HANDOFF_DIR, `${a.id}.md`), handoffSummary);
+        await Promise.all(s.agents.filter((a) => a.role === card.role && a.status === 'completed').map(async (a) => {
+          const summary = await this.file(at(card.handoffFile(a.id)), handoffSummary);
           if (summary) handoffs.set(a.id, summary);
         }));
         return { ...NO_ARTIFACTS, handoffs };
       }
-      case 'map-reduce':
-        return { ...NO_ARTIFACTS, selection: await this.file(path.join(runDir, SELECTION_FILE), (t) => parseSelection(JSON.parse(t))) };
-      case 'supervisor':
-        return { ...NO_ARTIFACTS, rounds: await this.file(path.join(runDir, CONVERSATION_FILE), (t) => parseConversation(JSON.parse(t))) };
-      case 'panel':
-        return { ...NO_ARTIFACTS, tally: await this.file(path.join(runDir, TALLY_FILE), (t) => parseTally(JSON.parse(t))) };
+      case 'progress':
+        return { ...NO_ARTIFACTS, selection: await this.file(at(card.selectionFile), (t) => parseSelection(JSON.parse(t))) };
+      case 'rounds':
+        return { ...NO_ARTIFACTS, rounds: await this.file(at(card.conversationFile), (t) => parseConversation(JSON.parse(t))) };
+      case 'verdicts':
+        return { ...NO_ARTIFACTS, tally: await this.file(at(card.tallyFile), (t) => parseTally(JSON.parse(t))) };
       default:
         return NO_ARTIFACTS;
     }

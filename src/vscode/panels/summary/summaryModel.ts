@@ -1,12 +1,12 @@
 /** Builds the Summary webview's state from a ledger snapshot, its plan and the pattern's files. Pure, so it is unit-tested. */
 import { offersFindings } from '../../commands/findingsOffer';
-import { approvalsWaiting, trustNotes, type AgentRecord, type AnyPlan, type ChangeSet, type LedgerSnapshot, type RunStatus } from '../../../engine';
+import { approvalsWaiting, trustNotes, type AgentRecord, type AnyPlan, type CardDecl, type ChangeSet, type LedgerSnapshot, type RunStatus } from '../../../engine';
 import { runProgress } from '../../../engine/ledger/progress';
 import type { AgentView, ChangesView, GroupView, MapReduceCard, PanelCard, PatternCard, PipelineCard, ProgressView, RunView, SupervisorCard } from '../../../shared/protocol';
 import { NO_PIPELINE_FILES, pipelineView, type PipelineFiles } from '../dashboard/boardPipeline';
 import { NO_ARTIFACTS, type PatternArtifacts } from './patternArtifacts';
 import { waitsForApproval } from '../../runs/approvals';
-import { byEngine, finalAgentOf, startedByOf, groupAgents, groupLabel, groupsOf, PAGE_SIZE, patternOf, plannerOf, runLevelAgents, shownStatus } from '../../runs/runShape';
+import { byEngine, finalAgentOf, startedByOf, groupAgents, groupLabel, groupsOf, PAGE_SIZE, patternOf, plannerOf, runLevelAgents, shownStatus, viewOf } from '../../runs/runShape';
 
 /** The webview gets at most this much of summary.md; the rest is one click away in the editor. */
 export const SUMMARY_LIMIT = 200_000;
@@ -77,38 +77,40 @@ function planText(plan: AnyPlan | undefined): string {
   return '';
 }
 
+type CardOf<K extends CardDecl['kind']> = Extract<CardDecl, { kind: K }>;
+
 // Every count of done and failed agents is runProgress's, so the Summary agrees with every other view.
 const done = (agents: readonly AgentRecord[]) => runProgress(agents).done;
 const failed = (agents: readonly AgentRecord[]) => runProgress(agents).failed;
 
-function pipelineCard(s: LedgerSnapshot, art: PatternArtifacts, written: ReadonlySet<string>, names: ReadonlyMap<string, string>): PipelineCard {
-  const stages = s.agents.filter((a) => a.role === 'stage');
+function handoffsCard(s: LedgerSnapshot, decl: CardOf<'handoffs'>, art: PatternArtifacts, written: ReadonlySet<string>, names: ReadonlyMap<string, string>): PipelineCard {
+  const stages = s.agents.filter((a) => a.role === decl.role);
   const name = (a: AgentRecord) => names.get(a.domain ?? a.id) ?? a.id;
   const failedStage = stages.find((a) => a.status === 'failed');
   return {
-    kind: 'pipeline',
+    kind: 'handoffs',
     stages: stages.map((a) => ({
       id: a.id, name: name(a), status: shownStatus(a, s.status), error: a.error,
       handoff: art.handoffs.get(a.id) ?? null,
-      handoffFile: `handoffs/${a.id}.md`, handoffWritten: written.has(`handoffs/${a.id}.md`),
+      handoffFile: decl.handoffFile(a.id), handoffWritten: written.has(decl.handoffFile(a.id)),
     })),
     failed: failedStage ? name(failedStage) : null,
     skipped: stages.filter((a) => shownStatus(a, s.status) === 'skipped').map(name),
   };
 }
 
-function mapReduceCard(s: LedgerSnapshot, art: PatternArtifacts): MapReduceCard {
-  const mappers = s.agents.filter((a) => a.role === 'mapper');
+function progressCard(s: LedgerSnapshot, decl: CardOf<'progress'>, art: PatternArtifacts): MapReduceCard {
+  const mappers = s.agents.filter((a) => a.role === decl.leaf);
   const levels = new Map<number, AgentRecord[]>();
   for (const a of s.agents) {
-    const level = a.role === 'reducer' ? Number(/^reduce-(\d+)$/.exec(a.domain ?? '')?.[1] ?? 1) : null;
+    const level = decl.level(a);
     if (level !== null) levels.set(level, [...(levels.get(level) ?? []), a]);
   }
   const sel = art.selection;
   const byReason = new Map<string, number>();
   for (const e of sel?.excluded ?? []) byReason.set(e.reason, (byReason.get(e.reason) ?? 0) + 1);
   return {
-    kind: 'map-reduce',
+    kind: 'progress',
     mappers: { done: done(mappers), failed: failed(mappers), total: mappers.length },
     levels: [...levels.entries()].sort(([a], [b]) => a - b).map(([level, rs]) => ({ level, done: done(rs), failed: failed(rs), total: rs.length })),
     selectedFiles: sel?.selectedFiles ?? null,
@@ -118,26 +120,27 @@ function mapReduceCard(s: LedgerSnapshot, art: PatternArtifacts): MapReduceCard 
   };
 }
 
-function supervisorCard(s: LedgerSnapshot, art: PatternArtifacts): SupervisorCard {
+function roundsCard(s: LedgerSnapshot, decl: CardOf<'rounds'>, art: PatternArtifacts): SupervisorCard {
   const saved = new Map((art.rounds ?? []).map((r) => [r.round, r]));
-  const rounds = s.agents.filter((a) => a.role === 'supervisor').map((a) => {
-    const round = Number(/^r(\d+)$/.exec(a.domain ?? '')?.[1] ?? /(\d+)$/.exec(a.id)?.[1] ?? 0);
-    const workers = s.agents.filter((w) => w.role === 'worker' && w.domain === a.domain);
+  const rounds = s.agents.filter((a) => a.role === decl.round).map((a) => {
+    const round = decl.roundOf(a);
+    const workers = s.agents.filter((w) => w.role === decl.spawned && w.domain === a.domain);
     const r = saved.get(round);
     return {
       round, status: shownStatus(a, s.status), spawned: r?.spawned ?? workers.length, workersDone: done(workers),
       promptTokens: r?.promptTokens ?? null, returnTokens: r?.returnTokens ?? null, outcome: r?.outcome ?? null,
     };
   });
-  return { kind: 'supervisor', rounds };
+  return { kind: 'rounds', rounds };
 }
 
-function panelCard(s: LedgerSnapshot, art: PatternArtifacts, written: ReadonlySet<string>): PanelCard {
-  const experts = s.agents.filter((a) => a.role === 'expert');
+function verdictsCard(s: LedgerSnapshot, decl: CardOf<'verdicts'>, art: PatternArtifacts, written: ReadonlySet<string>): PanelCard {
+  const experts = s.agents.filter((a) => a.role === decl.role);
   const t = art.tally;
   return {
-    kind: 'panel',
+    kind: 'verdicts',
     experts: { done: done(experts), total: experts.length },
+    noun: decl.role,
     tally: t && {
       line: t.line, planned: t.planned, answered: t.answered, quorum: t.quorum, quorumMet: t.quorumMet,
       majority: t.majority, unanimous: t.unanimous, counts: t.counts,
@@ -149,13 +152,14 @@ function panelCard(s: LedgerSnapshot, art: PatternArtifacts, written: ReadonlySe
   };
 }
 
+/** The card the run's pattern declares (PatternView.card), filled from the ledger and its artifacts; null when it declares none. */
 export function patternCard(s: LedgerSnapshot, plan: AnyPlan | undefined, art: PatternArtifacts, written: ReadonlySet<string>): PatternCard | null {
-  const names = new Map(groupsOf(s, plan).map((g) => [g.id, g.label]));
-  switch (patternOf(s, plan)) {
-    case 'pipeline': return pipelineCard(s, art, written, names);
-    case 'map-reduce': return mapReduceCard(s, art);
-    case 'supervisor': return supervisorCard(s, art);
-    case 'panel': return panelCard(s, art, written);
+  const decl = viewOf(patternOf(s, plan)).card;
+  switch (decl?.kind) {
+    case 'handoffs': return handoffsCard(s, decl, art, written, new Map(groupsOf(s, plan).map((g) => [g.id, g.label])));
+    case 'progress': return progressCard(s, decl, art);
+    case 'rounds': return roundsCard(s, decl, art);
+    case 'verdicts': return verdictsCard(s, decl, art, written);
     default: return null;
   }
 }
@@ -165,7 +169,8 @@ export function linkableFiles(s: LedgerSnapshot, art: PatternArtifacts = NO_ARTI
   const files = [...s.agents.map((a) => a.outputFile), ...s.gaps.map((g) => g.outputFile)];
   const log = pipeline.integration?.rounds.at(-1)?.log;
   if (log) files.push(log);
-  for (const a of s.agents) if (a.role === 'stage') files.push(`handoffs/${a.id}.md`);
+  const card = viewOf(patternOf(s)).card;
+  if (card?.kind === 'handoffs') for (const a of s.agents) if (a.role === card.role) files.push(card.handoffFile(a.id));
   for (const e of art.tally?.experts ?? []) files.push(e.file);
   return files;
 }
@@ -180,10 +185,11 @@ export function buildRunView(
   pipelineFiles: PipelineFiles = NO_PIPELINE_FILES,
 ): RunView {
   const pattern = patternOf(s, plan);
+  const declared = viewOf(pattern);
   const view = (a: AgentRecord) => agentView(a, s.status, written, pattern);
   const groups: GroupView[] = groupsOf(s, plan).map((g, i) => {
     const mine = groupAgents(s, g.id);
-    const coordinator = mine.find((a) => a.role === 'coordinator');
+    const coordinator = declared.groupSummary ? mine.find((a) => a.role === declared.groupSummary) : undefined;
     const listed = mine.filter((a) => a !== coordinator);
     const p = runProgress(mine);
     return {
@@ -223,6 +229,7 @@ export function buildRunView(
     changes: changes ? changesView(changes, actions.cancel || s.status === 'running') : null,
     pipeline: pipelineView(s, pipelineFiles, written),
     groups,
+    groupsTitle: declared.groupsTitle ?? 'Groups',
     others: runLevelAgents(s).filter((a) => a !== final).map(view),
     final: final ? view(final) : null,
     card: patternCard(s, plan, artifacts, written),

@@ -17,7 +17,7 @@ import type { RunStore } from '../../runs/runStore';
 import { readPipelineFiles } from '../dashboard/boardFiles';
 import { NO_PIPELINE_FILES } from '../dashboard/boardPipeline';
 import { ArtifactReader } from './patternArtifacts';
-import { finalAgentOf, patternOf } from '../../runs/runShape';
+import { finalAgentOf, patternOf, viewOf } from '../../runs/runShape';
 import { APPROVE_STAGE_COMMAND } from '../../runs/approvals';
 import { buildRunView, linkableFiles, runActions, SUMMARY_LIMIT } from './summaryModel';
 import { makeNonce, summaryHtml } from '../webviewHtml';
@@ -180,7 +180,7 @@ export class SummaryView extends Disposable implements vscode.WebviewViewProvide
       const final = finalAgentOf(snapshot);
       const summary = final?.status === 'completed' ? await this.summaryOf(runId, final.endedAt ?? '') : null;
       const dir = this.store.runDir(runId);
-      const artifacts = dir ? await this.artifacts.read(dir, snapshot, patternOf(snapshot, plan)) : undefined;
+      const artifacts = dir ? await this.artifacts.read(dir, snapshot, viewOf(patternOf(snapshot, plan)).card) : undefined;
       const pipeline = dir ? await readPipelineFiles(dir, snapshot) : NO_PIPELINE_FILES;
       const written = await this.writtenFiles(runId, linkableFiles(snapshot, artifacts, pipeline));
       const actions = runActions(snapshot, this.controller.isExecuting(runId), this.extras.drafts?.edited(runId) ?? false);
