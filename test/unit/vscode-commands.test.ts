@@ -56,6 +56,27 @@ describe('commands', () => {
     cmds.dispose(); store.dispose();
   });
 
+  it('from the palette, asks which folder: the workspace\'s folders two levels down, without hidden ones, node_modules or the runs', async () => {
+    for (const d of ['src/server/routes/v1', 'docs', '.git/objects', 'node_modules/dep', '.claude/agents']) mkdirSync(path.join(ws, d), { recursive: true });
+    const { run, cmds, store } = setup();
+    window.showInputBox.mockResolvedValue('Document the server');
+    let offered: string[] = [];
+    window.showQuickPick.mockImplementationOnce(async (items: unknown) => {
+      offered = (await (items as Promise<Array<{ label: string }>> | Array<{ label: string }>)).map((i) => i.label);
+      return { label: 'src/server' };
+    });
+    await run('orchestration.orchestrateTaskOnFolder');
+    expect(offered).toEqual(['docs', 'src', 'src/server']);
+    expect(controller.orchestrate).toHaveBeenCalledWith('Document the server', ['src/server'], 'auto');
+    // Dismissed: nothing is asked after it, and nothing runs.
+    vi.clearAllMocks();
+    window.showQuickPick.mockResolvedValueOnce(undefined);
+    await run('orchestration.orchestrateTaskOnFolder');
+    expect(window.showInputBox).not.toHaveBeenCalled();
+    expect(controller.orchestrate).not.toHaveBeenCalled();
+    cmds.dispose(); store.dispose();
+  });
+
   it('asks for the pattern after the task, Auto first, and remembers the choice as the next default', async () => {
     const { run, cmds, store, state } = setup();
     window.showInputBox.mockResolvedValue('Document src step by step');

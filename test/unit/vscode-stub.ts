@@ -3,6 +3,7 @@
  * touches, with spies where tests need to see calls. Tests alias it with
  * `vi.mock('vscode', async () => await import('./vscode-stub'))` and reset it with `resetStub()`.
  */
+import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { vi } from 'vitest';
 
@@ -184,6 +185,8 @@ function makeWindow() {
   };
 }
 
+export const FileType = { Unknown: 0, File: 1, Directory: 2, SymbolicLink: 64 } as const;
+
 function makeWorkspace() {
   return {
     isTrusted: true,
@@ -199,6 +202,11 @@ function makeWorkspace() {
     createFileSystemWatcher: vi.fn(() => ({ onDidCreate: disposable, onDidChange: disposable, onDidDelete: disposable, dispose: vi.fn() })),
     /** Content providers by scheme, so a test can ask one for a document. */
     providers: new Map<string, { provideTextDocumentContent(uri: Uri): unknown }>(),
+    /** The real disk, as VS Code's file system reads it for a file: URI. */
+    fs: {
+      readDirectory: vi.fn(async (uri: Uri): Promise<Array<[string, number]>> => (await fsp.readdir(uri.fsPath, { withFileTypes: true }))
+        .map((e) => [e.name, e.isDirectory() ? FileType.Directory : e.isSymbolicLink() ? FileType.SymbolicLink : FileType.File])),
+    },
     registerTextDocumentContentProvider: vi.fn((scheme: string, provider: { provideTextDocumentContent(uri: Uri): unknown }) => {
       workspace.providers.set(scheme, provider);
       return new Disposable(() => workspace.providers.delete(scheme));

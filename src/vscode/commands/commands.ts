@@ -15,6 +15,7 @@ import type { RunController } from '../runs/runController';
 import type { RunStore } from '../runs/runStore';
 import type { ApiKeyStore } from '../secrets';
 import type { SummaryView } from '../panels/summary/summaryView';
+import { pickFolder } from './folderPick';
 import { pickPattern } from './patternPick';
 import { NOT_STARTED, OPEN_AGENT_COMMAND, runIdOf, SHOW_RUN_COMMAND, type LedgerNode } from '../tree/treeItems';
 import { requireTrust } from '../trust';
@@ -42,7 +43,12 @@ export class Commands extends Disposable {
     const c = deps.controller;
     const handlers: Record<string, (...args: never[]) => unknown> = {
       'orchestration.orchestrateTask': () => this.orchestrate(),
-      'orchestration.orchestrateTaskOnFolder': (uri?: vscode.Uri) => this.orchestrate(uri),
+      // From the Explorer's menu with its folder; from the palette, the folder is asked for.
+      'orchestration.orchestrateTaskOnFolder': async (uri?: vscode.Uri) => {
+        const ws = deps.location.workspace();
+        const folder = uri ?? (ws ? await pickFolder(vscode.Uri.file(ws), deps.location.outputRoot()) : undefined);
+        if (folder) await this.orchestrate(folder);
+      },
       'orchestration.setApiKey': () => deps.keys.prompt(),
       'orchestration.clearApiKey': () => deps.keys.clear(),
       'orchestration.cancelRun': async (arg?: RunArg) => {
