@@ -6,7 +6,8 @@
 import { readFileSync, statSync, writeFileSync, unlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { branchName, INTEGRATION_ID, readChangeSet } from '../../src/engine/git';
+import { branchName, readChangeSet } from '../../src/engine/git';
+import { INTEGRATION_AGENT_ID } from '../../src/engine/patterns/build/compile';
 import { HardenTallySchema, IntegrationResultSchema, readRunJson, TALLY_FILE, INTEGRATION_FILE } from '../../src/engine/pipelineFiles';
 import { assistantTurns, promptText, roleOf } from '../../src/simulator/conversation';
 import type { ParsedRequest, Reply, ReplyBlock } from '../../src/simulator/types';
@@ -104,7 +105,7 @@ describe('the integration check on the assembled tree', () => {
     expect(i.fixes!.map((f) => [f.round, f.files])).toEqual([[1, ['app.js']]]);
     expect(i.fixes![0].note).toMatch(/^Done\. Repaired 1 line the check reported in 1 file\./);
     // The fixer's commit is on the integration branch, by the engine, and in changes.patch.
-    const log = git(ws, ['log', '--format=%an|%s', branchName(run.id, INTEGRATION_ID), '-1']);
+    const log = git(ws, ['log', '--format=%an|%s', branchName(run.id, INTEGRATION_AGENT_ID), '-1']);
     expect(log).toMatch(/^Scaled Agent Orchestration\|fix: round 1/);
     expect(readFileSync(path.join(run.dir, 'changes.patch'), 'utf8')).toContain('+exports.run = () => lib.sum([1, 2]);');
     expect((await readChangeSet(run.dir))!.ref).toBe(i.ref);

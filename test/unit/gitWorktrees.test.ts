@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import {
   ApplyRefusedError, applyPatch, applyRunChanges, assemble, branchName, commitWorktree, defaultWorktreesRoot, diffFiles,
   describeDiscard, discardRun, discardRunChanges, ensureWorktree, fileAt, NotARepositoryError, patchBetween, readChangeSet, recordChanges,
-  INTEGRATION_ID, mergeIntoIntegration, repoInfo, worktreePath, writePatch, type RepoInfo,
+  mergeIntoIntegration, repoInfo, worktreePath, writePatch, type RepoInfo,
 } from '../../src/engine/git';
 
 /**
@@ -26,6 +26,8 @@ let ws: string;
 let wtRoot: string;
 let repo: RepoInfo;
 const RUN = '20250101-120000-abcd';
+/** The worktree `assemble` merges into: the caller's (the build pattern's integration step). */
+const INTO = 'assembly';
 const savedEnv: Record<string, string | undefined> = {};
 
 function put(root: string, rel: string, content: string | Buffer): void {
@@ -272,7 +274,7 @@ describe('assemble', () => {
     const b3 = await builder('b3', (w) => put(w, 'a.ts', lines(10, 'a').replace('a 5', 'b3 disagrees')));
     const b4 = await builder('b4', (w) => put(w, 'c.ts', 'from b4\n'));
     const r = await assemble({
-      repo, runId: RUN, base: repo.head, rootOverride: wtRoot,
+      repo, runId: RUN, into: INTO, base: repo.head, rootOverride: wtRoot,
       branches: [b1, b2, b3, b4].map((b, i) => ({ agentId: `b${i + 1}`, branch: b.branch })),
     });
     expect(r.merged).toEqual(['b1', 'b2', 'b4']);
@@ -285,10 +287,10 @@ describe('assemble', () => {
     expect(await fileAt(repoDir, r.ref, 'app/c.ts')).toBe('from b4\n');
     // One merge commit per merged branch, even where a fast-forward was possible.
     expect(git(repoDir, 'rev-list', '--merges', '--count', `${repo.head}..${r.ref}`).trim()).toBe('3');
-    expect(git(repoDir, 'rev-parse', `orchestration/${RUN}/integration`).trim()).toBe(r.ref);
+    expect(git(repoDir, 'rev-parse', `orchestration/${RUN}/${INTO}`).trim()).toBe(r.ref);
 
     // Assembling again starts over from base: same files, whatever was merged before.
-    const again = await assemble({ repo, runId: RUN, base: repo.head, rootOverride: wtRoot, branches: [{ agentId: 'b2', branch: b2.branch }] });
+    const again = await assemble({ repo, runId: RUN, into: INTO, base: repo.head, rootOverride: wtRoot, branches: [{ agentId: 'b2', branch: b2.branch }] });
     expect(again.merged).toEqual(['b2']);
     expect(await fileAt(repoDir, again.ref, 'app/a.ts')).toBe(lines(10, 'a'));
     expect(userState()).toEqual(before);
@@ -297,23 +299,23 @@ describe('assemble', () => {
 
   it('merges one more branch onto the integration branch as it stands (a fixer\'s commit kept), and names a conflict, leaving HEAD as it was', async () => {
     const b1 = await builder('b1', (w) => put(w, 'a.ts', lines(10, 'a').replace('a 5', 'b1 was here')));
-    const r = await assemble({ repo, runId: RUN, base: repo.head, rootOverride: wtRoot, linkDirs: ['node_modules'], branches: [{ agentId: 'b1', branch: b1.branch }] });
-    const integration = worktreePath(repoDir, RUN, INTEGRATION_ID, wtRoot);
+    const r = await assemble({ repo, runId: RUN, into: INTO, base: repo.head, rootOverride: wtRoot, linkDirs: ['node_modules'], branches: [{ agentId: 'b1', branch: b1.branch }] });
+    const integration = worktreePath(repoDir, RUN, INTO, wtRoot);
     // The check's node_modules link survives starting over, and is never committed.
     expect(lstatSync(path.join(integration, 'app/node_modules')).isSymbolicLink()).toBe(true);
     put(path.join(integration, 'app'), 'b.ts', lines(10, 'b').replace('b 1', 'fixed'));
     const fix = await commitWorktree(integration, 'fix: round 1');
     expect(await fileAt(repoDir, fix!, 'app/node_modules/dep/index.js')).toBeNull();
     const b2 = await builder('b2', (w) => put(w, 'c.ts', 'from b2\n'));
-    const m = await mergeIntoIntegration({ repo, runId: RUN, base: repo.head, rootOverride: wtRoot, linkDirs: ['node_modules'], agentId: 'b2', branch: b2.branch });
+    const m = await mergeIntoIntegration({ repo, runId: RUN, into: INTO, base: repo.head, rootOverride: wtRoot, linkDirs: ['node_modules'], agentId: 'b2', branch: b2.branch });
     if (!m.ok) throw new Error(m.conflict.message);
     expect(await fileAt(repoDir, m.ref, 'app/b.ts')).toContain('fixed');
     expect(await fileAt(repoDir, m.ref, 'app/a.ts')).toContain('b1 was here');
     expect(await fileAt(repoDir, m.ref, 'app/c.ts')).toBe('from b2\n');
     const b3 = await builder('b3', (w) => put(w, 'a.ts', lines(10, 'a').replace('a 5', 'b3 disagrees')));
-    const c = await mergeIntoIntegration({ repo, runId: RUN, base: repo.head, rootOverride: wtRoot, linkDirs: ['node_modules'], agentId: 'b3', branch: b3.branch });
+    const c = await mergeIntoIntegration({ repo, runId: RUN, into: INTO, base: repo.head, rootOverride: wtRoot, linkDirs: ['node_modules'], agentId: 'b3', branch: b3.branch });
     expect(c).toMatchObject({ ok: false, conflict: { agentId: 'b3', files: ['app/a.ts'] } });
-    expect(git(repoDir, 'rev-parse', branchName(RUN, INTEGRATION_ID)).trim()).toBe(m.ref);
+    expect(git(repoDir, 'rev-parse', branchName(RUN, INTO)).trim()).toBe(m.ref);
     expect(lstatSync(path.join(integration, 'app/node_modules')).isSymbolicLink()).toBe(true);
     expect(r.ref).not.toBe(m.ref);
   });
@@ -321,7 +323,7 @@ describe('assemble', () => {
   it('names a branch that does not exist as a gap and goes on', async () => {
     const b1 = await builder('b1', (w) => put(w, 'c.ts', 'x\n'));
     const r = await assemble({
-      repo, runId: RUN, base: repo.head, rootOverride: wtRoot,
+      repo, runId: RUN, into: INTO, base: repo.head, rootOverride: wtRoot,
       branches: [{ agentId: 'b0', branch: `orchestration/${RUN}/b0` }, { agentId: 'b1', branch: b1.branch }],
     });
     expect(r.merged).toEqual(['b1']);
@@ -404,8 +406,8 @@ describe('discardRun', () => {
     const before = userState();
     const b1 = await builder('b1', (w) => put(w, 'a.ts', 'x\n'));
     await builder('b2', (w) => put(w, 'b.ts', 'y\n'));
-    await assemble({ repo, runId: RUN, base: repo.head, rootOverride: wtRoot, branches: [{ agentId: 'b1', branch: b1.branch }] });
-    expect(git(repoDir, 'branch', '--list')).toContain(`orchestration/${RUN}/integration`);
+    await assemble({ repo, runId: RUN, into: INTO, base: repo.head, rootOverride: wtRoot, branches: [{ agentId: 'b1', branch: b1.branch }] });
+    expect(git(repoDir, 'branch', '--list')).toContain(`orchestration/${RUN}/${INTO}`);
 
     await discardRun({ repo: ws, runId: RUN, rootOverride: wtRoot });
     expect(git(repoDir, 'worktree', 'list', '--porcelain')).toBe(wtBefore);
@@ -463,8 +465,8 @@ describe('discardRun', () => {
   it('recovers from a kill -9: a stale index.lock in a builder, a merge left half done in the integration', async () => {
     const b1 = await builder('b1', (w) => put(w, 'a.ts', lines(10, 'a').replace('a 5', 'b1 was here')));
     const b3 = await builder('b3', (w) => put(w, 'a.ts', lines(10, 'a').replace('a 5', 'b3 disagrees')));
-    await assemble({ repo, runId: RUN, base: repo.head, rootOverride: wtRoot, branches: [{ agentId: 'b1', branch: b1.branch }] });
-    const integration = worktreePath(repoDir, RUN, 'integration', wtRoot);
+    await assemble({ repo, runId: RUN, into: INTO, base: repo.head, rootOverride: wtRoot, branches: [{ agentId: 'b1', branch: b1.branch }] });
+    const integration = worktreePath(repoDir, RUN, INTO, wtRoot);
     expect(() => git(integration, 'merge', '--no-ff', '--no-verify-signatures', '--no-edit', b3.branch)).toThrow();
     expect(existsSync(path.join(git(integration, 'rev-parse', '--absolute-git-dir').trim(), 'MERGE_HEAD'))).toBe(true);
     writeFileSync(path.join(git(b1.root, 'rev-parse', '--absolute-git-dir').trim(), 'index.lock'), '');
@@ -473,7 +475,7 @@ describe('discardRun', () => {
     put(wt.workspace, 'b.ts', 'resumed\n');
     expect(await commitWorktree(wt.root, 'b1: resumed')).toMatch(/^[0-9a-f]{40}$/);
     const r = await assemble({
-      repo, runId: RUN, base: repo.head, rootOverride: wtRoot,
+      repo, runId: RUN, into: INTO, base: repo.head, rootOverride: wtRoot,
       branches: [{ agentId: 'b1', branch: b1.branch }, { agentId: 'b3', branch: b3.branch }],
     });
     expect(r.merged).toEqual(['b1']);
@@ -501,7 +503,7 @@ describe('the run change set', () => {
     const b1 = await builder('b1', (w) => put(w, 'a.ts', lines(10, 'a').replace('a 1', 'A1')));
     const b2 = await builder('b2', (w) => put(w, 'b.ts', lines(10, 'b').replace('b 1', 'B1')));
     const builders = [{ agentId: 'b1', branch: b1.branch }, { agentId: 'b2', branch: b2.branch }];
-    const assembled = await assemble({ repo, runId: RUN, base: repo.head, rootOverride: wtRoot, branches: builders });
+    const assembled = await assemble({ repo, runId: RUN, into: INTO, base: repo.head, rootOverride: wtRoot, branches: builders });
     return recordChanges({ repo, runDir, base: repo.head, assembled, builders });
   }
 

@@ -25,15 +25,6 @@ const ROOT = path.resolve(__dirname, '../..');
 /** Where pattern and role names belong: the patterns themselves, the simulator, DEFAULT_PATTERN. */
 const ALLOWED = [/^src\/engine\/patterns\//, /^src\/simulator\//, /^src\/engine\/types\.ts$/];
 
-/**
- * Files that still name a pattern or role, with how many literals each holds: known debt, to
- * shrink to nothing. A file may hold no more than its count, and a file that holds fewer must
- * have its count lowered (so a fix is never undone unnoticed). Never add a file here.
- */
-const KNOWN_REMAINING_OFFENDERS: Readonly<Record<string, number>> = {
-  'src/engine/git/worktrees.ts': 1,
-};
-
 /** Every pattern name and every role any pattern declares, from the registry. */
 export function patternVocabulary(): Set<string> {
   return new Set(PATTERNS.flatMap((p) => [p.name, ...Object.keys(p.roles)]));
@@ -73,23 +64,7 @@ function violations(): string[] {
 
 describe('the pattern boundary', () => {
   it('no view, command or front end names a pattern or a role outside the patterns', () => {
-    const byFile = new Map<string, string[]>();
-    for (const v of violations()) {
-      const file = v.slice(0, v.indexOf(':'));
-      byFile.set(file, [...(byFile.get(file) ?? []), v]);
-    }
-    const over: string[] = [];
-    const shrunk: string[] = [];
-    for (const [file, lines] of byFile) {
-      const known = KNOWN_REMAINING_OFFENDERS[file] ?? 0;
-      if (lines.length > known) over.push(...lines);
-    }
-    for (const [file, known] of Object.entries(KNOWN_REMAINING_OFFENDERS)) {
-      const now = byFile.get(file)?.length ?? 0;
-      if (now < known) shrunk.push(`${file}: ${now} (KNOWN_REMAINING_OFFENDERS says ${known}: lower it)`);
-    }
-    expect(over, 'ask the pattern\'s declaration (Pattern.view, its roles) instead of naming it').toEqual([]);
-    expect(shrunk).toEqual([]);
+    expect(violations(), 'ask the pattern\'s declaration (Pattern.view, its roles) instead of naming it').toEqual([]);
   });
 
   it('every role a pattern\'s view declaration names is one of its roles (names are strings, so a typo is caught here)', () => {

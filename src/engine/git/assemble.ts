@@ -9,7 +9,7 @@
  */
 import { lstatOrNull } from '../files';
 import { GitError, gitText, resolveCommit, runGit, splitZ, type RepoInfo } from './git';
-import { ensureWorktree, INTEGRATION_ID, worktreePath } from './worktrees';
+import { ensureWorktree, worktreePath } from './worktrees';
 import * as path from 'node:path';
 import { promises as fsp } from 'node:fs';
 
@@ -27,6 +27,8 @@ export interface AssembleResult {
 export interface AssembleOptions {
   repo: RepoInfo;
   runId: string;
+  /** The id of the worktree and branch merged into (the pattern's integration step). */
+  into: string;
   /** The commit the builders branched from. */
   base: string;
   /** The approved branches, in the order to merge them. */
@@ -48,7 +50,7 @@ function list(files: readonly string[]): string {
  */
 export async function assemble(o: AssembleOptions): Promise<AssembleResult> {
   const base = await resolveCommit(o.repo.root, o.base);
-  const ensure = () => ensureWorktree({ repo: o.repo, runId: o.runId, agentId: INTEGRATION_ID, base, rootOverride: o.rootOverride, linkDirs: o.linkDirs ?? [] });
+  const ensure = () => ensureWorktree({ repo: o.repo, runId: o.runId, agentId: o.into, base, rootOverride: o.rootOverride, linkDirs: o.linkDirs ?? [] });
   const cwd = (await ensure()).root;
   await startOver(cwd, base, o.linkDirs);
   const merged: string[] = [];
@@ -71,12 +73,12 @@ export async function assemble(o: AssembleOptions): Promise<AssembleResult> {
  * new HEAD, or the conflict.
  */
 export async function mergeIntoIntegration(o: {
-  repo: RepoInfo; runId: string; base: string; rootOverride?: string | null; linkDirs?: readonly string[]; agentId: string; branch: string;
+  repo: RepoInfo; runId: string; into: string; base: string; rootOverride?: string | null; linkDirs?: readonly string[]; agentId: string; branch: string;
 }): Promise<{ ok: true; ref: string } | { ok: false; conflict: AssembleResult['conflicts'][number] }> {
-  const cwd = worktreePath(o.repo.root, o.runId, INTEGRATION_ID, o.rootOverride);
+  const cwd = worktreePath(o.repo.root, o.runId, o.into, o.rootOverride);
   const c = await mergeOne(cwd, o.agentId, o.branch);
   if (c) {
-    if (o.linkDirs?.length) await ensureWorktree({ repo: o.repo, runId: o.runId, agentId: INTEGRATION_ID, base: o.base, rootOverride: o.rootOverride, linkDirs: o.linkDirs });
+    if (o.linkDirs?.length) await ensureWorktree({ repo: o.repo, runId: o.runId, agentId: o.into, base: o.base, rootOverride: o.rootOverride, linkDirs: o.linkDirs });
     return { ok: false, conflict: c };
   }
   return { ok: true, ref: await gitText(['rev-parse', '--verify', 'HEAD'], { cwd, readOnly: true }) };

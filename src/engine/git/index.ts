@@ -8,7 +8,7 @@ export {
   type GitOptions, type GitOutput, type RepoInfo,
 } from './git';
 export {
-  DEFAULT_LINK_DIRS, INTEGRATION_ID, WORKTREES_SUBDIR, branchName, commitWorktree, defaultWorktreesRoot, discardRun, ensureWorktree,
+  DEFAULT_LINK_DIRS, WORKTREES_SUBDIR, branchName, commitWorktree, defaultWorktreesRoot, discardRun, ensureWorktree,
   listWorktrees, runWorktreesDir, worktreePath, worktreesRoot,
   type DiscardRunOptions, type EnsureWorktreeOptions, type EnsuredWorktree, type WorktreeEntry,
 } from './worktrees';

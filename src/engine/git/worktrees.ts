@@ -18,8 +18,6 @@ import { GitError, gitText, repoRootOf, resolveCommit, runGit, withRepoLock, typ
 
 /** The folder under the cache root that holds every repository's run worktrees. */
 export const WORKTREES_SUBDIR = path.join('scaled-agent-orchestration', 'worktrees');
-/** The agent id of the worktree and branch `assemble` merges into. */
-export const INTEGRATION_ID = 'integration';
 /** What `ensureWorktree` links into a worktree unless told otherwise. */
 export const DEFAULT_LINK_DIRS: readonly string[] = ['node_modules'];
 /** Beside a worktree's own git files (per worktree, gone with it): the links the engine made there. */

@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { assemble, branchName, commitWorktree, ensureWorktree, recordChanges, repoInfo, type ChangeSet } from '../../../src/engine/git';
+import { INTEGRATION_AGENT_ID } from '../../../src/engine/patterns/build/compile';
 
 export const gitT = (cwd: string, ...args: string[]): string =>
   execFileSync('git', ['-c', 'user.name=T', '-c', 'user.email=t@example.invalid', ...args], { cwd, encoding: 'utf8' });
@@ -30,7 +31,7 @@ export async function builtRepo(runId: string, prefix: string, dirs: string[], f
   for (const [rel, text] of Object.entries(files)) writeFileSync(path.join(b1.workspace, rel), text);
   await commitWorktree(b1.root, 'b1');
   const builders = [{ agentId: 'b1', branch: branchName(runId, 'b1') }];
-  const assembled = await assemble({ repo, runId, base: repo.head, branches: builders, rootOverride: wt });
+  const assembled = await assemble({ repo, runId, into: INTEGRATION_AGENT_ID, base: repo.head, branches: builders, rootOverride: wt });
   const runDir = path.join(ws, '.orchestration', runId);
   mkdirSync(runDir, { recursive: true });
   writeFileSync(path.join(ws, '.orchestration', '.gitignore'), '*\n');

@@ -5,7 +5,7 @@ import { estimateTokens } from '../../text';
 import { SENTINEL, type AgentRecord } from '../../types';
 import type { AttemptResult, RoleContext } from '../pattern';
 import { reviseBuilder } from './builder';
-import { FIX_ID } from './compile';
+import { FIX_ID, INTEGRATION_AGENT_ID } from './compile';
 import { countLine, HARDENER_IDS, readHardener } from './harden';
 import { checkIntegration, INTEGRATION_FAILED, integrationTree, leftOut, readIntegration, writeIntegration } from './integration';
 import { HardenTallySchema, TALLY_FILE, type HardenFinding, type HardenTally, type IntegrationResult } from '../../pipelineFiles';
@@ -99,7 +99,7 @@ async function fixMajors(ctx: Ctx, agent: AgentRecord, repo: RepoInfo, integrati
       continue;
     }
     const m = await mergeIntoIntegration({
-      repo, runId: ctx.runId, base: ctx.plan.base, rootOverride: ctx.config.worktreesDir, linkDirs: ctx.config.worktreeLinks, agentId: owner, branch,
+      repo, runId: ctx.runId, into: INTEGRATION_AGENT_ID, base: ctx.plan.base, rootOverride: ctx.config.worktreesDir, linkDirs: ctx.config.worktreeLinks, agentId: owner, branch,
     });
     if (!m.ok) {
       for (const f of mine) f.status = 'not-fixed';

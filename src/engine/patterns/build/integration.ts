@@ -8,7 +8,7 @@
 import * as path from 'node:path';
 import { readTextOrNull, writeFileAtomic } from '../../files';
 import {
-  assemble, branchName, commitWorktree, diffFiles, ensureWorktree, INTEGRATION_ID, patchBetween, repoInfo, type RepoInfo,
+  assemble, branchName, commitWorktree, diffFiles, ensureWorktree, patchBetween, repoInfo, type RepoInfo,
 } from '../../git';
 import { converse } from '../../run/converse';
 import { trimToSentence } from '../../text';
@@ -17,7 +17,7 @@ import { SENTINEL, type AgentRecord } from '../../types';
 import { conversationBase, toolContext } from '../kit';
 import type { AttemptResult, RoleContext } from '../pattern';
 import { runCheck, type CheckResult } from './checks';
-import { reviewerId } from './compile';
+import { INTEGRATION_AGENT_ID, reviewerId } from './compile';
 import { INTEGRATION_FILE, IntegrationResultSchema, readRunJson, type IntegrationResult } from '../../pipelineFiles';
 import type { BuildPlan } from './plan';
 import { readReview, rejectBuilder } from './review';
@@ -39,7 +39,7 @@ export const shortCommand = (command: string): string => (command.length > 60 ? 
 export async function integrationTree(ctx: Ctx): Promise<{ repo: RepoInfo; root: string; workspace: string; branch: string }> {
   const repo = await repoInfo(ctx.workspace);
   const wt = await ensureWorktree({
-    repo, runId: ctx.runId, agentId: INTEGRATION_ID, base: ctx.plan.base, rootOverride: ctx.config.worktreesDir, linkDirs: ctx.config.worktreeLinks,
+    repo, runId: ctx.runId, agentId: INTEGRATION_AGENT_ID, base: ctx.plan.base, rootOverride: ctx.config.worktreesDir, linkDirs: ctx.config.worktreeLinks,
   });
   return { repo, ...wt };
 }
@@ -94,7 +94,7 @@ export async function attemptIntegration(ctx: Ctx, agent: AgentRecord, _previous
   const repo = await repoInfo(ctx.workspace);
   const approved = await approvedBuilders(ctx);
   const result = await assemble({
-    repo, runId: ctx.runId, base: ctx.plan.base, rootOverride: ctx.config.worktreesDir, linkDirs: ctx.config.worktreeLinks,
+    repo, runId: ctx.runId, into: INTEGRATION_AGENT_ID, base: ctx.plan.base, rootOverride: ctx.config.worktreesDir, linkDirs: ctx.config.worktreeLinks,
     branches: approved.map((id) => ({ agentId: id, branch: branchName(ctx.runId, id) })),
   });
   for (const c of result.conflicts) {
@@ -126,7 +126,7 @@ export async function attemptIntegration(ctx: Ctx, agent: AgentRecord, _previous
 function integrationReport(ctx: Ctx, s: IntegrationResult, sentence: string): string {
   return [
     '# Integration check', '', sentence, '',
-    `Integration branch \`${branchName(ctx.runId, INTEGRATION_ID)}\` at \`${s.ref.slice(0, 12)}\`, from base \`${ctx.plan.base.slice(0, 12)}\`.`, '',
+    `Integration branch \`${branchName(ctx.runId, INTEGRATION_AGENT_ID)}\` at \`${s.ref.slice(0, 12)}\`, from base \`${ctx.plan.base.slice(0, 12)}\`.`, '',
     ...(s.merged?.length ? ['Merged: ' + s.merged.map((id) => `**${id}**`).join(', '), ''] : []),
     ...(s.conflicts ?? []).map((c) => `- Left out: ${c.message}`),
     ...s.rounds.map((r) => `- Round ${r.round}: ${r.ok ? 'passed' : r.timedOut ? 'timed out' : `failed (exit ${r.code ?? 'none'})`}, [log](${r.log})`),
