@@ -18,6 +18,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { sourceFiles } from './sourceFiles';
 import { PATTERNS } from '../../src/engine/patterns/registry';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -28,14 +29,6 @@ const ALLOWED = [/^src\/engine\/patterns\//, /^src\/simulator\//, /^src\/engine\
 /** Every pattern name and every role any pattern declares, from the registry. */
 export function patternVocabulary(): Set<string> {
   return new Set(PATTERNS.flatMap((p) => [p.name, ...Object.keys(p.roles)]));
-}
-
-function sourceFiles(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) return sourceFiles(p);
-    return e.name.endsWith('.ts') && !e.name.endsWith('.d.ts') ? [p] : [];
-  });
 }
 
 /** `file:line  'name'` for every string literal in `files` that is exactly one of `names`. */

@@ -11,17 +11,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { sourceFiles } from './sourceFiles';
 
 const ROOT = path.resolve(__dirname, '../..');
 const SYNC_APIS = new Set([...Object.keys(fs), ...Object.keys(childProcess)].filter((k) => /^[a-z]\w*Sync$/.test(k)));
-
-function sourceFiles(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) return sourceFiles(p);
-    return e.name.endsWith('.ts') && !e.name.endsWith('.d.ts') ? [p] : [];
-  });
-}
 
 /** The name of the nearest named function around `node`, or null at a module's top level. */
 function enclosingName(node: ts.Node): string | null {

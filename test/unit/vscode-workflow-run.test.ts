@@ -38,6 +38,19 @@ function write(file: string, text: string): void {
 
 beforeEach(() => { resetStub(); vi.clearAllMocks(); });
 
+/** The real store and controller of a window whose provider is the simulated one (no key needed). */
+function simulatedHost() {
+  const location = new RunLocation();
+  const notices = new Notices();
+  const store = new RunStore(location, log);
+  const controller = new RunController({
+    store, log, location, notices, keys: new ApiKeyStore({ get: async () => undefined, store: async () => undefined, delete: async () => undefined, onDidChange: () => ({ dispose() {} }) }, {}),
+    logger: log, promptsDir: path.join(__dirname, '../../prompts'),
+    readSettings: () => ({ config: parseConfig({ provider: 'simulated' }), autoApprovePlan: false, simulatedLatencyMs: 0, ignored: [], workspaceCommand: null }),
+  });
+  return { location, notices, store, controller };
+}
+
 describe('Run Workflow, end to end on the simulated provider', () => {
   it('plans the workflow with the parameter given, shows it in the Ledger awaiting approval like any run, and runs it on Approve', async () => {
     const ws = path.join(root, 'ws');
@@ -49,14 +62,7 @@ describe('Run Workflow, end to end on the simulated provider', () => {
     write(path.join(ws, '.orchestration', 'workflows', 'review-api.yaml'), REVIEW_API_WORKFLOW);
     workspace.workspaceFolders = [{ uri: Uri.file(ws) }];
 
-    const location = new RunLocation();
-    const notices = new Notices();
-    const store = new RunStore(location, log);
-    const controller = new RunController({
-      store, log, location, notices, keys: new ApiKeyStore({ get: async () => undefined, store: async () => undefined, delete: async () => undefined, onDidChange: () => ({ dispose() {} }) }, {}),
-      logger: log, promptsDir: path.join(__dirname, '../../prompts'),
-      readSettings: () => ({ config: parseConfig({ provider: 'simulated' }), autoApprovePlan: false, simulatedLatencyMs: 0, ignored: [], workspaceCommand: null }),
-    });
+    const { location, notices, store, controller } = simulatedHost();
     const catalog = new CatalogModel(location, engineCatalogs(home), log, null);
     const tree = new LedgerTree(store, undefined, Date.now, undefined, catalog, home);
     const cmds = new WorkflowCommands({ catalog, launcher: controller, notices, home });
@@ -124,14 +130,7 @@ describe('Approve Stage, end to end on the simulated provider', () => {
     write(path.join(ws, '.orchestration', 'workflows', 'gated-review.yaml'), GATED_YAML);
     workspace.workspaceFolders = [{ uri: Uri.file(ws) }];
 
-    const location = new RunLocation();
-    const notices = new Notices();
-    const store = new RunStore(location, log);
-    const controller = new RunController({
-      store, log, location, notices, keys: new ApiKeyStore({ get: async () => undefined, store: async () => undefined, delete: async () => undefined, onDidChange: () => ({ dispose() {} }) }, {}),
-      logger: log, promptsDir: path.join(__dirname, '../../prompts'),
-      readSettings: () => ({ config: parseConfig({ provider: 'simulated' }), autoApprovePlan: false, simulatedLatencyMs: 0, ignored: [], workspaceCommand: null }),
-    });
+    const { notices, store, controller } = simulatedHost();
     const tree = new LedgerTree(store, undefined, Date.now);
     const approve = new ApproveStageCommand({ store, controller, notices });
     const planned: string[] = [];
