@@ -12,9 +12,10 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../../config';
-import { readTextOrNull, writeFileAtomic } from '../../files';
+import { writeFileAtomic } from '../../files';
 import type { ToolDefinition } from '../../model/client';
 import { systemBlocks } from '../../run/converse';
+import { readRunJson } from '../../pipelineFiles';
 import { SENTINEL, type AgentRecord } from '../../types';
 import { renderTemplate } from '../../workflows';
 import { runCheck } from '../build/checks';
@@ -124,11 +125,10 @@ export async function attemptGate(ctx: Ctx, agent: AgentRecord, _previousError: 
   const gate = step.gate;
   if (step.kind === 'approval') {
     const what = gate && typeof gate === 'object' && 'approval' in gate ? gate.approval : `the output of stage ${stage.id}`;
-    const text = await readTextOrNull(path.join(ctx.runDir, approvalFile(stage.id)));
-    const approval = text === null ? null : ApprovalSchema.safeParse(safeJson(text));
-    if (approval?.success) {
-      return finishGate(ctx, agent, `Approval of stage ${stage.id}`, [`Approved ${approval.data.approvedAt}${approval.data.by ? ` by ${approval.data.by}` : ''}.`, '', `What was to be looked at: ${what}`],
-        `${APPROVED}stage ${stage.id} approved ${approval.data.approvedAt}`);
+    const approval = await readRunJson(ctx.runDir, approvalFile(stage.id), ApprovalSchema);
+    if (approval) {
+      return finishGate(ctx, agent, `Approval of stage ${stage.id}`, [`Approved ${approval.approvedAt}${approval.by ? ` by ${approval.by}` : ''}.`, '', `What was to be looked at: ${what}`],
+        `${APPROVED}stage ${stage.id} approved ${approval.approvedAt}`);
     }
     const how = `waiting for approval of stage ${stage.id} (${what}): run \`orchestrate approve ${ctx.runId} ${stage.id}\`, then resume the run`;
     return finishGate(ctx, agent, `Approval of stage ${stage.id}`, [`Waiting for your approval: ${what}.`, '', `Approve with \`orchestrate approve ${ctx.runId} ${stage.id}\`, then resume the run.`],
@@ -146,9 +146,6 @@ export async function attemptGate(ctx: Ctx, agent: AgentRecord, _previousError: 
     r.ok ? `${PASSED}\`${command}\` exited 0` : `${BLOCKED}\`${command}\` ${verdict}${lastLine ? ` (${lastLine})` : ''}`);
 }
 
-const safeJson = (text: string): unknown => {
-  try { return JSON.parse(text); } catch { return null; }
-};
 
 /**
  * A reflect hook: one forced `propose_lessons` call over the stage's outputs. The lessons go to

@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { applyDefinitions } from '../../agents/catalog';
 import { readTextOrNull, writeFileAtomic } from '../../files';
+import { readRunJson } from '../../pipelineFiles';
 import { WORKER_TOOL_NAMES } from '../../tools/tools';
 import { SENTINEL, type AgentRecord, type AgentRole } from '../../types';
 import { outputPath } from '../kit';
@@ -47,12 +48,8 @@ export async function knownItems(runDir: string, plan: WorkflowPlan): Promise<Kn
   const known: Record<string, string[]> = {};
   for (const s of plan.stages) {
     if (!itemsSourceOf(s)) continue;
-    const text = await readTextOrNull(path.join(runDir, itemsFile(s.id)));
-    if (text === null) continue;
-    let json: unknown;
-    try { json = JSON.parse(text); } catch { continue; }
-    const parsed = ItemsFileSchema.safeParse(json);
-    if (parsed.success && parsed.data.stage === s.id) known[s.id] = parsed.data.items;
+    const parsed = await readRunJson(runDir, itemsFile(s.id), ItemsFileSchema);
+    if (parsed?.stage === s.id) known[s.id] = parsed.items;
   }
   return known;
 }
