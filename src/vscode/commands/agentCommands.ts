@@ -7,10 +7,11 @@
 import * as vscode from 'vscode';
 import { TIERS, type LedgerSnapshot, type Tier } from '../../engine';
 import { Disposable } from '../dispose';
-import { formatAge, truncate } from '../format';
+import { truncate } from '../format';
 import type { RunStore } from '../runs/runStore';
 import { groupsOf, patternOf, viewOf } from '../runs/runShape';
 import { runIdOf, type LedgerNode } from '../tree/treeItems';
+import { pickRun } from './runPick';
 
 export const SHOW_AGENT_COMMAND = 'orchestration.showAgent';
 export const STOP_AGENT_COMMAND = 'orchestration.stopAgent';
@@ -82,18 +83,7 @@ export class AgentCommands extends Disposable {
       if (!s) void vscode.window.showWarningMessage(`Run ${id} is no longer in the workspace.`);
       return s;
     }
-    const candidates = this.deps.store.runs().filter(fits);
-    if (!candidates.length) {
-      void vscode.window.showInformationMessage('No run fits that command.');
-      return undefined;
-    }
-    if (candidates.length === 1) return candidates[0];
-    const now = Date.now();
-    const pick = await vscode.window.showQuickPick(
-      candidates.map((r) => ({ label: truncate(r.task, 80), description: `${r.status} · ${formatAge(r.createdAt, now)}`, detail: r.runId, s: r })),
-      { title, matchOnDetail: true },
-    );
-    return pick?.s;
+    return pickRun(this.deps.store.runs().filter(fits), title, () => void vscode.window.showInformationMessage('No run fits that command.'));
   }
 
   private async withAgent(

@@ -8,12 +8,13 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { approvalsWaiting, type WaitingApproval } from '../../engine';
 import { Disposable } from '../dispose';
-import { formatAge, truncate } from '../format';
+import { truncate } from '../format';
 import type { Notices } from '../notices';
 import { resolveInsideRun } from '../panels/paths';
 import { APPROVE_STAGE_ACTION, APPROVE_STAGE_COMMAND, waitsForApproval } from '../runs/approvals';
 import type { RunStore } from '../runs/runStore';
 import { runIdOf, type LedgerNode } from '../tree/treeItems';
+import { pickRun } from './runPick';
 
 /** The modal's buttons (VS Code adds Cancel). */
 export const APPROVE_AND_CONTINUE = 'Approve and Continue';
@@ -75,17 +76,7 @@ export class ApproveStageCommand extends Disposable {
 
   private async pickRun(): Promise<string | undefined> {
     const candidates = this.deps.store.runs().filter((r) => waitsForApproval(r) && !this.deps.controller.isActive(r.runId));
-    if (!candidates.length) {
-      void this.deps.notices.info('No run is waiting for a stage approval.');
-      return undefined;
-    }
-    if (candidates.length === 1) return candidates[0].runId;
-    const now = Date.now();
-    const pick = await vscode.window.showQuickPick(
-      candidates.map((r) => ({ label: truncate(r.task, 80), description: `${r.status} · ${formatAge(r.createdAt, now)}`, detail: r.runId, runId: r.runId })),
-      { title: 'Approve a stage of which run?', matchOnDetail: true },
-    );
-    return pick?.runId;
+    return (await pickRun(candidates, 'Approve a stage of which run?', () => void this.deps.notices.info('No run is waiting for a stage approval.')))?.runId;
   }
 
   private async pickStage(waiting: WaitingApproval[]): Promise<WaitingApproval | undefined> {

@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { deleteRun, discardRunChanges, producesChanges, relativeInside, taskTooLong, type LedgerSnapshot } from '../../engine';
 import { worktreesDirSetting } from '../settings';
 import { Disposable } from '../dispose';
-import { formatAge, truncate } from '../format';
+import { truncate } from '../format';
 import type { Notices } from '../notices';
 import type { RunLocation } from '../location';
 import type { RunController } from '../runs/runController';
@@ -17,6 +17,7 @@ import type { ApiKeyStore } from '../secrets';
 import type { SummaryView } from '../panels/summary/summaryView';
 import { pickFolder } from './folderPick';
 import { pickPattern } from './patternPick';
+import { pickRun } from './runPick';
 import { NOT_STARTED, OPEN_AGENT_COMMAND, runIdOf, SHOW_RUN_COMMAND, type LedgerNode } from '../tree/treeItems';
 import { requireTrust } from '../trust';
 
@@ -106,18 +107,7 @@ export class Commands extends Disposable {
     if (typeof arg === 'string') return arg;
     const given = runIdOf(arg);
     if (given) return given;
-    const candidates = this.deps.store.runs().filter(fits);
-    if (!candidates.length) {
-      void this.deps.notices.info('No run fits that command.');
-      return undefined;
-    }
-    if (candidates.length === 1) return candidates[0].runId;
-    const now = Date.now();
-    const pick = await vscode.window.showQuickPick(
-      candidates.map((r) => ({ label: truncate(r.task, 80), description: `${r.status} · ${formatAge(r.createdAt, now)}`, detail: r.runId, runId: r.runId })),
-      { title, matchOnDetail: true },
-    );
-    return pick?.runId;
+    return (await pickRun(this.deps.store.runs().filter(fits), title, () => void this.deps.notices.info('No run fits that command.')))?.runId;
   }
 
   /** Opens summary.md in an editor; a run without one is shown in the Summary view, with why. */
