@@ -14,6 +14,12 @@ export interface RoleTokens {
   inputPerDependency: readonly [number, number];
 }
 
+/**
+ * The tokens of a step the engine does itself (an assembly, a gate, an expansion): none. Views
+ * read a role declared so as one that calls no model (`byEngine`).
+ */
+export const ENGINE_STEP_TOKENS: RoleTokens = { input: [0, 0], output: [0, 0], inputPerDependency: [0, 0] };
+
 /** The part of a role (patterns/pattern.ts `RoleSpec`) that prices it and decides whether it can batch. */
 export interface RoleCost {
   tokens: RoleTokens;

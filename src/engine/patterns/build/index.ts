@@ -1,3 +1,4 @@
+import { ENGINE_STEP_TOKENS } from '../../ledger/estimate';
 import { repoInfo } from '../../git';
 import { BUILDER_TOOL_NAMES } from '../../tools/tools';
 import { attemptReportingAgent } from '../kit';
@@ -83,7 +84,7 @@ export const build: Pattern<BuildPlan> = {
     integration: {
       // The engine's merge and the check on the assembled tree: no model call, so no tokens.
       priority: 3, depth: 3, leaf: false, fileProvesDone: true, summarisesDependencies: true, cached: false,
-      tokens: { input: [0, 0], output: [0, 0], inputPerDependency: [0, 0] },
+      tokens: ENGINE_STEP_TOKENS,
       label: () => 'Integration check',
       attempt: attemptIntegration,
     },
@@ -103,7 +104,7 @@ export const build: Pattern<BuildPlan> = {
     final: {
       // The engine's last step; a major finding's fix round is the builder's own (counted on it).
       priority: 3, depth: 6, leaf: false, fileProvesDone: true, summarisesDependencies: true, cached: false,
-      tokens: { input: [0, 0], output: [0, 0], inputPerDependency: [0, 0] },
+      tokens: ENGINE_STEP_TOKENS,
       label: () => 'Assembly: changes.patch',
       attempt: (ctx, agent, _previousError, signal) => attemptAssemble(ctx, agent, signal),
     },

@@ -1,3 +1,4 @@
+import { ENGINE_STEP_TOKENS } from '../../ledger/estimate';
 import type { Pattern } from '../pattern';
 import { plural } from '../../../shared/words';
 import { compileWorkflow } from './compile';
@@ -54,7 +55,7 @@ export const workflow: Pattern<WorkflowPlan> = {
     gate: {
       // The engine's step (an approval, a check command): no model call, so no tokens.
       priority: 1, depth: 1, leaf: false, fileProvesDone: false, cached: false, needsDependenciesCompleted: true, summarisesDependencies: true,
-      tokens: { input: [0, 0], output: [0, 0], inputPerDependency: [0, 0] },
+      tokens: ENGINE_STEP_TOKENS,
       label: (a) => `Gate of ${a.domain ?? 'a stage'}`,
       holds: gateHolds,
       attempt: attemptGate,
@@ -62,7 +63,7 @@ export const workflow: Pattern<WorkflowPlan> = {
     expander: {
       // The engine's fan-out over a stage's returned items: no model call, so no tokens.
       priority: 2, depth: 1, leaf: false, fileProvesDone: false, cached: false, needsDependenciesCompleted: true, summarisesDependencies: true,
-      tokens: { input: [0, 0], output: [0, 0], inputPerDependency: [0, 0] },
+      tokens: ENGINE_STEP_TOKENS,
       label: (a) => `Items of ${a.domain ?? 'a stage'}`,
       holds: gateHolds,
       attempt: (ctx, agent) => attemptExpander(ctx, agent),
